@@ -1,0 +1,65 @@
+//===- LLMBase.td - The llm dialect and its type constraints -*- tablegen -*-===//
+//
+// The `llm` dialect holds transformer language models at tensor level: the
+// GPT-2 and LLaMA families on one device, before sharding and lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_DIALECT_LLM_BASE
+#define LLMC_DIALECT_LLM_BASE
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def LLM_Dialect : Dialect {
+  let name = "llm";
+  let summary = "Tensor-level ops of transformer language models";
+  let description = [{
+    The `llm` dialect describes GPT-2 and LLaMA style models as a graph of
+    tensor ops (embedding lookups, linear layers, norms, attention, losses).
+    Parameters are function arguments that carry their Hugging Face names in
+    the `llm.param` argument attribute, so checkpoints map one to one.
+
+    Ops may carry the discardable attribute `llm.layer` (the index of the
+    transformer layer they belong to), which later passes use to cut pipeline
+    stages, pick recomputation and attribute costs.
+  }];
+  let cppNamespace = "::mlir::llm";
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Argument attribute naming a parameter in Hugging Face terms.
+    static constexpr llvm::StringLiteral kParamAttrName = "llm.param";
+    /// Op attribute giving the transformer layer an op belongs to.
+    static constexpr llvm::StringLiteral kLayerAttrName = "llm.layer";
+  }];
+}
+
+class LLM_Op<string mnemonic, list<Trait> traits = []>
+    : Op<LLM_Dialect, mnemonic, traits>;
+
+// Models are static-shaped: a micro-batch and a sequence length are chosen at
+// compile time, so every verifier can check exact sizes.
+def LLM_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
+def LLM_IdTensor : StaticShapeTensorOf<[I32, I64]>;
+def LLM_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def LLM_GeluApproximationNone : I32EnumAttrCase<"none", 0>;
+def LLM_GeluApproximationTanh : I32EnumAttrCase<"tanh", 1>;
+def LLM_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "how gelu is computed: exactly with erf, or with the tanh approximation",
+    [LLM_GeluApproximationNone, LLM_GeluApproximationTanh]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::llm";
+}
+def LLM_GeluApproximationAttr
+    : EnumAttr<LLM_Dialect, LLM_GeluApproximation, "gelu_approximation"> {
+  // Printed bare inside ops: `approximate = tanh`.
+  let assemblyFormat = "$value";
+}
+
+#endif // LLMC_DIALECT_LLM_BASE

@@ -1,0 +1,473 @@
+//===- LLMOps.cpp - Ops of the llm dialect --------------------------------===//
+//
+// Shape inference, verifiers and flop counts of the llm ops. Inference and
+// verification share one function per op: inferReturnTypes checks the
+// operands and reports what is wrong, so a bad op gets one clear message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/llm/IR/LLMOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::llm;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Reports errors of shape inference in the same form as an op verifier
+/// ("'llm.x' op ..."), or stays silent when no location is given.
+struct InferError {
+  std::optional<Location> loc;
+  StringRef opName;
+  LogicalResult operator()(const Twine &message) const {
+    return emitOptionalError(loc, "'", opName, "' op ", message);
+  }
+};
+} // namespace
+
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(shape, os, "x");
+  return shape.empty() ? std::string("scalar") : s;
+}
+
+static RankedTensorType tensorType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+static int64_t numElements(Value value) {
+  return tensorType(value).getNumElements();
+}
+
+/// Maps a possibly negative axis into [0, rank), or returns failure.
+static FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return failure();
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto table = tensorType(adaptor.getTable());
+  auto ids = tensorType(adaptor.getIds());
+  if (table.getRank() != 2)
+    return error("table must have rank 2 (vocab x hidden), got " +
+                 shapeString(table.getShape()));
+  SmallVector<int64_t> shape(ids.getShape());
+  shape.push_back(table.getDimSize(1));
+  inferred.push_back(RankedTensorType::get(shape, table.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto lhs = tensorType(adaptor.getLhs());
+  auto rhs = tensorType(adaptor.getRhs());
+  if (lhs.getElementType() != rhs.getElementType())
+    return error("lhs and rhs must have the same element type");
+  if (lhs.getRank() < 2)
+    return error("lhs must have rank >= 2, got " +
+                 shapeString(lhs.getShape()));
+  if (rhs.getRank() != 2 && rhs.getRank() != lhs.getRank())
+    return error("rhs must have rank 2 or the rank of lhs (" +
+                 Twine(lhs.getRank()) + "), got " +
+                 shapeString(rhs.getShape()));
+  ArrayRef<int64_t> lhsShape = lhs.getShape(), rhsShape = rhs.getShape();
+  ArrayRef<int64_t> batch = lhsShape.drop_back(2);
+  if (rhs.getRank() > 2 && rhsShape.drop_back(2) != batch)
+    return error("batch dimensions of lhs (" + shapeString(batch) +
+                 ") and rhs (" + shapeString(rhsShape.drop_back(2)) +
+                 ") must match");
+  int64_t lhsRows = lhsShape[lhsShape.size() - 2], lhsCols = lhsShape.back();
+  int64_t rhsRows = rhsShape[rhsShape.size() - 2], rhsCols = rhsShape.back();
+  int64_t m = adaptor.getTransposeLhs() ? lhsCols : lhsRows;
+  int64_t k = adaptor.getTransposeLhs() ? lhsRows : lhsCols;
+  int64_t rhsK = adaptor.getTransposeRhs() ? rhsCols : rhsRows;
+  int64_t n = adaptor.getTransposeRhs() ? rhsRows : rhsCols;
+  if (k != rhsK)
+    return error("contracting dimensions differ: lhs has " + Twine(k) +
+                 ", rhs has " + Twine(rhsK));
+  if (Value bias = adaptor.getBias()) {
+    auto biasType = tensorType(bias);
+    if (biasType.getElementType() != lhs.getElementType())
+      return error("bias must have the element type of lhs");
+    if (biasType.getShape() != ArrayRef<int64_t>{n})
+      return error("bias must have shape " + Twine(n) + ", got " +
+                   shapeString(biasType.getShape()));
+  }
+  SmallVector<int64_t> shape(batch);
+  shape.append({m, n});
+  inferred.push_back(RankedTensorType::get(shape, lhs.getElementType()));
+  return success();
+}
+
+int64_t MatmulOp::getM() {
+  return tensorType(getResult()).getShape().drop_back().back();
+}
+int64_t MatmulOp::getN() { return tensorType(getResult()).getShape().back(); }
+int64_t MatmulOp::getK() {
+  ArrayRef<int64_t> shape = tensorType(getLhs()).getShape();
+  return getTransposeLhs() ? shape.drop_back().back() : shape.back();
+}
+int64_t MatmulOp::getBatchCount() {
+  int64_t count = 1;
+  for (int64_t d : tensorType(getResult()).getShape().drop_back(2))
+    count *= d;
+  return count;
+}
+
+FlopCount MatmulOp::getFlopCount() {
+  FlopCount flops;
+  flops.matmul = 2 * getBatchCount() * getM() * getN() * getK();
+  if (getBias())
+    flops.vector = numElements(getResult());
+  return flops;
+}
+
+//===----------------------------------------------------------------------===//
+// AddOp, MulOp
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferBinary(StringRef opName, std::optional<Location> loc,
+                                 Value lhsValue, Value rhsValue,
+                                 SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, opName};
+  auto lhs = tensorType(lhsValue), rhs = tensorType(rhsValue);
+  if (lhs.getElementType() != rhs.getElementType())
+    return error("lhs and rhs must have the same element type");
+  ArrayRef<int64_t> lhsShape = lhs.getShape(), rhsShape = rhs.getShape();
+  if (rhsShape.size() > lhsShape.size() ||
+      lhsShape.take_back(rhsShape.size()) != rhsShape)
+    return error("rhs shape " + shapeString(rhsShape) +
+                 " must equal the lhs shape " + shapeString(lhsShape) +
+                 " or a suffix of it");
+  inferred.push_back(lhs);
+  return success();
+}
+
+LogicalResult AddOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &inferred) {
+  return inferBinary(getOperationName(), loc, adaptor.getLhs(),
+                     adaptor.getRhs(), inferred);
+}
+LogicalResult MulOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &inferred) {
+  return inferBinary(getOperationName(), loc, adaptor.getLhs(),
+                     adaptor.getRhs(), inferred);
+}
+
+// Nominal vector flops per output element, by op. They weight memory-bound
+// work in the cost model; the model flops of MFU never include them.
+FlopCount AddOp::getFlopCount() { return {0, 0, numElements(getResult())}; }
+FlopCount MulOp::getFlopCount() { return {0, 0, numElements(getResult())}; }
+FlopCount GeluOp::getFlopCount() { return {0, 0, 8 * numElements(getResult())}; }
+FlopCount SiluOp::getFlopCount() { return {0, 0, 4 * numElements(getResult())}; }
+FlopCount SwigluOp::getFlopCount() {
+  return {0, 0, 5 * numElements(getResult())};
+}
+FlopCount LayerNormOp::getFlopCount() {
+  return {0, 0, 8 * numElements(getResult())};
+}
+FlopCount RmsNormOp::getFlopCount() {
+  return {0, 0, 5 * numElements(getResult())};
+}
+FlopCount SoftmaxOp::getFlopCount() {
+  return {0, 0, 5 * numElements(getResult())};
+}
+FlopCount RopeOp::getFlopCount() { return {0, 0, 3 * numElements(getResult())}; }
+FlopCount CrossEntropyOp::getFlopCount() {
+  return {0, 0, 5 * numElements(getLogits())};
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp, RmsNormOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that a norm parameter is a vector over the input's last dimension.
+static LogicalResult checkNormParam(const InferError &error, StringRef name,
+                                    RankedTensorType input, Value param) {
+  auto type = tensorType(param);
+  if (input.getRank() < 1)
+    return error("input must have rank >= 1");
+  if (type.getElementType() != input.getElementType())
+    return error(name + " must have the element type of the input");
+  if (type.getShape() != input.getShape().take_back())
+    return error(name + " must have shape " +
+                 Twine(input.getShape().back()) +
+                 " (the input's last dimension), got " +
+                 shapeString(type.getShape()));
+  return success();
+}
+
+static LogicalResult checkEpsilon(const InferError &error, FloatAttr epsilon) {
+  if (!epsilon || !(epsilon.getValueAsDouble() > 0.0))
+    return error("epsilon must be positive");
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto input = tensorType(adaptor.getInput());
+  if (failed(checkNormParam(error, "weight", input, adaptor.getWeight())) ||
+      failed(checkNormParam(error, "bias", input, adaptor.getBias())) ||
+      failed(checkEpsilon(error, adaptor.getEpsilonAttr())))
+    return failure();
+  inferred.push_back(input);
+  return success();
+}
+
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto input = tensorType(adaptor.getInput());
+  if (failed(checkNormParam(error, "weight", input, adaptor.getWeight())) ||
+      failed(checkEpsilon(error, adaptor.getEpsilonAttr())))
+    return failure();
+  inferred.push_back(input);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = tensorType(getInput()).getRank();
+  if (failed(normalizeAxis(getAxis(), rank)))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << rank;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto q = tensorType(adaptor.getQuery());
+  auto k = tensorType(adaptor.getKey());
+  auto v = tensorType(adaptor.getValue());
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return error("query, key and value must have rank 4 "
+                 "(batch, heads, sequence, head_dim)");
+  if (q.getElementType() != k.getElementType() ||
+      q.getElementType() != v.getElementType())
+    return error("query, key and value must have the same element type");
+  ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
+  if (qs[0] != ks[0] || qs[0] != vs[0])
+    return error("query, key and value must have the same batch size");
+  if (ks[1] != vs[1] || ks[2] != vs[2])
+    return error("key " + shapeString(ks) + " and value " + shapeString(vs) +
+                 " must agree in heads and sequence length");
+  if (qs[3] != ks[3])
+    return error("query head_dim " + Twine(qs[3]) +
+                 " differs from key head_dim " + Twine(ks[3]));
+  if (ks[1] == 0 || qs[1] % ks[1] != 0)
+    return error("kv heads (" + Twine(ks[1]) +
+                 ") must divide query heads (" + Twine(qs[1]) + ")");
+  if (adaptor.getCausal() && qs[2] > ks[2])
+    return error("causal attention needs query length (" + Twine(qs[2]) +
+                 ") <= key length (" + Twine(ks[2]) + ")");
+  if (FloatAttr scale = adaptor.getScaleAttr();
+      scale && !(scale.getValueAsDouble() > 0.0))
+    return error("scale must be positive");
+  inferred.push_back(
+      RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]}, q.getElementType()));
+  return success();
+}
+
+double AttentionOp::getScaleOrDefault() {
+  if (FloatAttr scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return 1.0 / std::sqrt(double(tensorType(getQuery()).getShape()[3]));
+}
+
+FlopCount AttentionOp::getFlopCount() {
+  ArrayRef<int64_t> q = tensorType(getQuery()).getShape();
+  int64_t tk = tensorType(getKey()).getShape()[2];
+  int64_t dv = tensorType(getValue()).getShape()[3];
+  int64_t scores = q[0] * q[1] * q[2] * tk;
+  FlopCount flops;
+  flops.attention = 2 * scores * q[3] + 2 * scores * dv;
+  flops.vector = 5 * scores; // scale, mask and softmax of the scores
+  return flops;
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeOp::verify() {
+  auto type = tensorType(getInput());
+  if (type.getRank() != 4)
+    return emitOpError("input must have rank 4 "
+                       "(batch, heads, sequence, head_dim), got ")
+           << shapeString(type.getShape());
+  if (type.getShape()[3] % 2 != 0)
+    return emitOpError("head_dim must be even, got ") << type.getShape()[3];
+  if (!(getTheta().convertToDouble() > 0.0))
+    return emitOpError("theta must be positive");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp, TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto input = tensorType(getInput()), result = tensorType(getResult());
+  if (input.getElementType() != result.getElementType())
+    return emitOpError("result must have the element type of the input");
+  if (input.getNumElements() != result.getNumElements())
+    return emitOpError("cannot reshape ")
+           << shapeString(input.getShape()) << " (" << input.getNumElements()
+           << " elements) to " << shapeString(result.getShape()) << " ("
+           << result.getNumElements() << " elements)";
+  return success();
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto input = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> perm = adaptor.getPermutation();
+  if (int64_t(perm.size()) != input.getRank())
+    return error("permutation has " + Twine(perm.size()) +
+                 " entries but the input has rank " + Twine(input.getRank()));
+  llvm::SmallSet<int64_t, 8> seen;
+  SmallVector<int64_t> shape;
+  for (int64_t d : perm) {
+    if (d < 0 || d >= input.getRank() || !seen.insert(d).second)
+      return error("permutation must hold each of 0.." +
+                   Twine(input.getRank() - 1) + " exactly once");
+    shape.push_back(input.getDimSize(d));
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SplitOp, ConcatOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SplitOp::verify() {
+  auto input = tensorType(getInput());
+  FailureOr<int64_t> axis = normalizeAxis(getAxis(), input.getRank());
+  if (failed(axis))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << input.getRank();
+  if (getResults().empty())
+    return emitOpError("must have at least one result");
+  int64_t total = 0;
+  for (auto [i, result] : llvm::enumerate(getResults())) {
+    auto type = tensorType(result);
+    if (type.getElementType() != input.getElementType())
+      return emitOpError("result ") << i << " must have the input's element type";
+    if (type.getRank() != input.getRank())
+      return emitOpError("result ") << i << " must have the input's rank";
+    for (int64_t d = 0; d < input.getRank(); ++d)
+      if (d != *axis && type.getDimSize(d) != input.getDimSize(d))
+        return emitOpError("result ")
+               << i << " differs from the input in dimension " << d
+               << ", which is not the split axis";
+    total += type.getDimSize(*axis);
+  }
+  if (total != input.getDimSize(*axis))
+    return emitOpError("result sizes along axis ")
+           << *axis << " add up to " << total << ", but the input has "
+           << input.getDimSize(*axis);
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  if (adaptor.getInputs().empty())
+    return error("must have at least one input");
+  auto first = tensorType(adaptor.getInputs().front());
+  FailureOr<int64_t> axis = normalizeAxis(adaptor.getAxis(), first.getRank());
+  if (failed(axis))
+    return error("axis " + Twine(adaptor.getAxis()) +
+                 " is out of range for rank " + Twine(first.getRank()));
+  SmallVector<int64_t> shape(first.getShape());
+  shape[*axis] = 0;
+  for (auto [i, value] : llvm::enumerate(adaptor.getInputs())) {
+    auto type = tensorType(value);
+    if (type.getElementType() != first.getElementType() ||
+        type.getRank() != first.getRank())
+      return error("input " + Twine(i) +
+                   " must have the element type and rank of input 0");
+    for (int64_t d = 0; d < first.getRank(); ++d)
+      if (d != *axis && type.getDimSize(d) != first.getDimSize(d))
+        return error("input " + Twine(i) + " differs from input 0 in "
+                     "dimension " + Twine(d) + ", which is not the axis");
+    shape[*axis] += type.getDimSize(*axis);
+  }
+  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CrossEntropyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto logits = tensorType(adaptor.getLogits());
+  auto targets = tensorType(adaptor.getTargets());
+  if (logits.getRank() < 1)
+    return error("logits must have rank >= 1");
+  if (logits.getShape().drop_back() != targets.getShape())
+    return error("targets shape " + shapeString(targets.getShape()) +
+                 " must equal the logits shape without its last dimension (" +
+                 shapeString(logits.getShape().drop_back()) + ")");
+  inferred.push_back(RankedTensorType::get({}, logits.getElementType()));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/llm/IR/LLMOps.cpp.inc"

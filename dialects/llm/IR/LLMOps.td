@@ -1,0 +1,363 @@
+//===- LLMOps.td - Ops of the llm dialect ------------------*- tablegen -*-===//
+//
+// Tensor-level ops of GPT-2 and LLaMA models. Every op verifies its shapes;
+// ops whose result shape follows from their operands infer it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_DIALECT_LLM_OPS
+#define LLMC_DIALECT_LLM_OPS
+
+include "dialects/llm/IR/LLMBase.td"
+include "dialects/llm/IR/LLMInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// Ops whose cost is more than moving data declare FlopCount methods.
+class LLM_ComputeOp<string mnemonic, list<Trait> traits = []>
+    : LLM_Op<mnemonic, !listconcat(traits, [Pure,
+        DeclareOpInterfaceMethods<LLM_FlopCountOpInterface, ["getFlopCount"]>])>;
+class LLM_MovementOp<string mnemonic, list<Trait> traits = []>
+    : LLM_Op<mnemonic, !listconcat(traits, [Pure, LLM_FlopCountOpInterface])>;
+
+//===----------------------------------------------------------------------===//
+// Embedding and linear layers
+//===----------------------------------------------------------------------===//
+
+def LLM_EmbeddingOp : LLM_MovementOp<"embedding", [InferTypeOpAdaptor]> {
+  let summary = "Looks up rows of an embedding table";
+  let description = [{
+    Gathers row `ids[...]` of `table` (shape `V x C`) for every token id; the
+    result has the shape of `ids` followed by `C`. Ids out of `[0, V)` are a
+    runtime error.
+
+    ```mlir
+    %x = llm.embedding %wte[%ids]
+        : (tensor<50257x768xf32>, tensor<4x1024xi32>) -> tensor<4x1024x768xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$table, LLM_IdTensor:$ids);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $ids `]` attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def LLM_MatmulOp : LLM_ComputeOp<"matmul", [InferTypeOpAdaptor]> {
+  let summary = "Batched matrix product with optional transposes and bias";
+  let description = [{
+    Computes `op(lhs) · op(rhs) + bias`, where `op` transposes the last two
+    dimensions when `transpose_lhs` / `transpose_rhs` is set. `lhs` is
+    `[batch..., M, K]`; `rhs` is either a `K x N` matrix shared by every
+    batch (a weight) or has the same batch dimensions as `lhs`. `bias` has
+    shape `[N]`. A Hugging Face `nn.Linear` (weight `out x in`) is a matmul
+    with `transpose_rhs`; GPT-2's `Conv1D` (weight `in x out`) is one without.
+
+    ```mlir
+    %y = llm.matmul %x, %w, %b
+        : (tensor<4x1024x768xf32>, tensor<768x2304xf32>, tensor<2304xf32>)
+        -> tensor<4x1024x2304xf32>
+    %z = llm.matmul %x, %q_proj transpose_rhs
+        : (tensor<1x16x64xf32>, tensor<64x64xf32>) -> tensor<1x16x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$lhs, LLM_FloatTensor:$rhs,
+                       Optional<LLM_FloatTensor>:$bias,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`,` $bias^)? (`transpose_lhs` $transpose_lhs^)?
+    (`transpose_rhs` $transpose_rhs^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The M, N and K of one GEMM, after the transposes.
+    int64_t getM();
+    int64_t getN();
+    int64_t getK();
+    /// How many GEMMs of that size the op performs (product of batch dims).
+    int64_t getBatchCount();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class LLM_BinaryOp<string mnemonic, string meaning>
+    : LLM_ComputeOp<mnemonic, [InferTypeOpAdaptor]> {
+  let summary = "Elementwise " # meaning # " with trailing broadcast";
+  let description = [{
+    Applies the op elementwise. `rhs` has the shape of `lhs` or of a suffix
+    of it, in which case it is broadcast over the leading dimensions (a bias,
+    or a position embedding added to every batch row). The result has the
+    type of `lhs`.
+
+    ```mlir
+    %y = llm.}] # mnemonic # [{ %a, %b : tensor<4x16x64xf32>, tensor<16x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$lhs, LLM_FloatTensor:$rhs);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def LLM_AddOp : LLM_BinaryOp<"add", "sum">;
+def LLM_MulOp : LLM_BinaryOp<"mul", "product">;
+
+def LLM_GeluOp : LLM_ComputeOp<"gelu", [SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit";
+  let description = [{
+    `x · Φ(x)`, computed exactly with erf (`approximate = none`, HF's
+    `gelu`) or with the tanh approximation (`approximate = tanh`, HF's
+    `gelu_new`, used by GPT-2).
+
+    ```mlir
+    %y = llm.gelu %x approximate = tanh : tensor<4x16x256xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input,
+                       LLM_GeluApproximationAttr:$approximate);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `approximate` `=` `` $approximate attr-dict `:` type($result)
+  }];
+}
+
+def LLM_SiluOp : LLM_ComputeOp<"silu", [SameOperandsAndResultType]> {
+  let summary = "Sigmoid linear unit, x · sigmoid(x)";
+  let description = [{
+    ```mlir
+    %y = llm.silu %x : tensor<4x16x172xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def LLM_SwigluOp : LLM_ComputeOp<"swiglu", [SameOperandsAndResultType]> {
+  let summary = "The SwiGLU product silu(gate) · up";
+  let description = [{
+    The gated activation of LLaMA's MLP (Shazeer 2020), on the outputs of
+    `gate_proj` and `up_proj`.
+
+    ```mlir
+    %a = llm.swiglu %gate, %up : tensor<4x16x172xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$gate, LLM_FloatTensor:$up);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and softmax
+//===----------------------------------------------------------------------===//
+
+def LLM_LayerNormOp : LLM_ComputeOp<"layer_norm", [InferTypeOpAdaptor]> {
+  let summary = "Layer normalization over the last dimension";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) · weight + bias` over the last
+    dimension `C`, with the biased variance (as `torch.nn.LayerNorm`).
+    `weight` and `bias` have shape `[C]`.
+
+    ```mlir
+    %y = llm.layer_norm %x, %w, %b {epsilon = 1.0e-05 : f64}
+        : (tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> tensor<4x16x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, LLM_FloatTensor:$weight,
+                       LLM_FloatTensor:$bias, F64Attr:$epsilon);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def LLM_RmsNormOp : LLM_ComputeOp<"rms_norm", [InferTypeOpAdaptor]> {
+  let summary = "Root-mean-square normalization over the last dimension";
+  let description = [{
+    `x / sqrt(mean(x²) + epsilon) · weight` over the last dimension `C`
+    (Zhang & Sennrich 2019, as LLaMA's `LlamaRMSNorm`). `weight` is `[C]`.
+
+    ```mlir
+    %y = llm.rms_norm %x, %w {epsilon = 1.0e-06 : f64}
+        : (tensor<4x16x64xf32>, tensor<64xf32>) -> tensor<4x16x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, LLM_FloatTensor:$weight,
+                       F64Attr:$epsilon);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def LLM_SoftmaxOp : LLM_ComputeOp<"softmax", [SameOperandsAndResultType]> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    `exp(x - max) / sum(exp(x - max))` along `axis` (negative counts from the
+    end).
+
+    ```mlir
+    %p = llm.softmax %x axis = -1 : tensor<4x8x16x16xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def LLM_AttentionOp : LLM_ComputeOp<"attention", [InferTypeOpAdaptor]> {
+  let summary = "Scaled dot-product attention with grouped-query heads";
+  let description = [{
+    `softmax(q·kᵀ · scale + mask) · v` per head. `query` is
+    `[B, Hq, Tq, D]`, `key` is `[B, Hkv, Tk, D]` and `value` is
+    `[B, Hkv, Tk, Dv]`; query head `h` reads kv head `h / (Hq / Hkv)`, so
+    `Hkv` must divide `Hq` (grouped-query attention; `Hkv = Hq` is plain
+    multi-head attention). `scale` defaults to `1/sqrt(D)`. With `causal`,
+    query `i` sees keys `j <= i + (Tk - Tq)`, so a decode step with a KV cache
+    (`Tq < Tk`) sees the whole past.
+
+    ```mlir
+    %y = llm.attention %q, %k, %v causal
+        : (tensor<4x8x16x8xf32>, tensor<4x2x16x8xf32>, tensor<4x2x16x8xf32>)
+        -> tensor<4x8x16x8xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$query, LLM_FloatTensor:$key,
+                       LLM_FloatTensor:$value, UnitAttr:$causal,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`causal` $causal^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The softmax scale: the `scale` attribute, or 1/sqrt(head_dim).
+    double getScaleOrDefault();
+  }];
+}
+
+def LLM_RopeOp : LLM_ComputeOp<"rope", [SameOperandsAndResultType]> {
+  let summary = "Rotary position embedding";
+  let description = [{
+    Rotates each pair `(x[i], x[i + D/2])` of a `[B, H, T, D]` tensor at
+    position `t` by the angle `t · theta^(-2i/D)` (Su et al. 2021, in the
+    "rotate half" layout of Hugging Face's LLaMA). `D` must be even.
+
+    ```mlir
+    %q2 = llm.rope %q theta = 10000.0 : tensor<4x8x16x8xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, F64Attr:$theta);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input `theta` `=` $theta attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape ops
+//===----------------------------------------------------------------------===//
+
+def LLM_ReshapeOp : LLM_MovementOp<"reshape"> {
+  let summary = "Reinterprets a tensor with a new shape";
+  let description = [{
+    Keeps the elements in row-major order; the element counts must agree.
+
+    ```mlir
+    %y = llm.reshape %x : tensor<4x16x64xf32> -> tensor<4x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LLM_TransposeOp : LLM_MovementOp<"transpose", [InferTypeOpAdaptor]> {
+  let summary = "Permutes the dimensions of a tensor";
+  let description = [{
+    Result dimension `i` is input dimension `permutation[i]`.
+
+    ```mlir
+    %y = llm.transpose %x [0, 2, 1, 3]
+        : tensor<4x16x8x8xf32> -> tensor<4x8x16x8xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def LLM_SplitOp : LLM_MovementOp<"split"> {
+  let summary = "Splits a tensor into consecutive pieces along one axis";
+  let description = [{
+    The results' sizes along `axis` add up to the input's; their other
+    dimensions equal the input's.
+
+    ```mlir
+    %q, %k, %v = llm.split %qkv axis = 2
+        : tensor<4x16x192xf32> -> tensor<4x16x64xf32>, tensor<4x16x64xf32>,
+          tensor<4x16x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Variadic<LLM_FloatTensor>:$results);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis attr-dict `:` type($input) `->` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_ConcatOp : LLM_MovementOp<"concat", [InferTypeOpAdaptor]> {
+  let summary = "Joins tensors along one axis";
+  let description = [{
+    The inputs agree in every dimension but `axis`.
+
+    ```mlir
+    %y = llm.concat %a, %b axis = 0
+        : tensor<2x8xf32>, tensor<3x8xf32> -> tensor<5x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<LLM_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs `axis` `=` $axis attr-dict `:` type($inputs) `->` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Loss
+//===----------------------------------------------------------------------===//
+
+def LLM_CrossEntropyOp : LLM_ComputeOp<"cross_entropy", [InferTypeOpAdaptor]> {
+  let summary = "Mean softmax cross-entropy over tokens";
+  let description = [{
+    `mean over tokens of (logsumexp(logits[t]) - logits[t, targets[t]])`.
+    `logits` is `[..., V]` and `targets` has the leading shape of `logits`.
+    The result is a scalar of the logits' element type.
+
+    ```mlir
+    %loss = llm.cross_entropy %logits, %targets
+        : (tensor<4x16x512xf32>, tensor<4x16xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$logits, LLM_IdTensor:$targets);
+  let results = (outs LLM_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $targets attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+#endif // LLMC_DIALECT_LLM_OPS

@@ -1,0 +1,27 @@
+//===- Passes.h - llmc passes -----------------------------------*- C++ -*-===//
+//
+// Declares every llmc pass and their registration.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_PASSES_PASSES_H
+#define LLMC_PASSES_PASSES_H
+
+#include "dialects/llm/IR/LLMDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::llm {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Function attribute holding the flop counts of `llmc-count-flops`.
+inline constexpr llvm::StringLiteral kFlopsAttrName = "llm.flops";
+
+} // namespace mlir::llm
+
+#endif // LLMC_PASSES_PASSES_H

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever llmc needs to build and test that
+# is not on this machine yet. Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+packages=(
+  # Compiler: MLIR/LLVM 22 (lit and FileCheck live in llvm-22-tools).
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  # Build tools.
+  cmake ninja-build lld ccache g++ clang
+  # Plan files and the ONNX importer.
+  libprotobuf-dev protobuf-compiler
+  # Runtime: BLAS (OpenMP build) and MPI collectives.
+  libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
+  # Config parsing and unit tests.
+  nlohmann-json3-dev libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "llmc: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
