@@ -1,0 +1,32 @@
+//===- Compile.h - The `llmc compile` driver --------------------*- C++ -*-===//
+//
+// Turns a model description into llm IR or a summary. Every failure comes
+// back as one line for the user; the tool prints it and exits with code 2.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_COMPILER_COMPILE_H
+#define LLMC_COMPILER_COMPILE_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace llmc {
+
+enum class EmitKind { MLIR, Summary };
+
+struct CompileOptions {
+  std::string configPath;
+  EmitKind emit = EmitKind::MLIR;
+  int64_t microBatch = 1;
+  int64_t seqLen = 0; // 0: the model's full context
+};
+
+/// Runs `llmc compile` and writes the result to `os`.
+llvm::Error compile(const CompileOptions &options, llvm::raw_ostream &os);
+
+} // namespace llmc
+
+#endif // LLMC_COMPILER_COMPILE_H
