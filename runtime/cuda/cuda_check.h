@@ -1,0 +1,18 @@
+// Checked CUDA calls: every failure names the file and line, then exits.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <cuda_runtime.h>
+
+namespace llmc {
+inline void cuda_check(cudaError_t error, const char *file, int line) {
+  if (error != cudaSuccess) {
+    std::fprintf(stderr, "[CUDA ERROR] at %s:%d: %s\n", file, line,
+                 cudaGetErrorString(error));
+    std::exit(EXIT_FAILURE);
+  }
+}
+} // namespace llmc
+
+#define LLMC_CUDA_CHECK(call) ::llmc::cuda_check((call), __FILE__, __LINE__)

@@ -1,0 +1,39 @@
+// AdamW update of one parameter element, shared by the CPU and CUDA kernels
+// so both backends compute bit-for-bit the same formula (Loshchilov & Hutter
+// 2019, decoupled weight decay, as torch.optim.AdamW).
+#pragma once
+
+#if defined(__CUDACC__)
+#define LLMC_HOST_DEVICE __host__ __device__
+#else
+#define LLMC_HOST_DEVICE
+#endif
+
+namespace llmc {
+
+struct AdamWHyper {
+  float lr;
+  float beta1;
+  float beta2;
+  float eps;
+  float weight_decay; // 0 for tensors that are not decayed (rank < 2)
+  float beta1_correction; // 1 - beta1^t
+  float beta2_correction; // 1 - beta2^t
+};
+
+// Updates param, m and v in place from grad; returns nothing so the caller
+// owns the memory traffic pattern.
+LLMC_HOST_DEVICE inline void adamw_step(float *param, float *m, float *v,
+                                        float grad, const AdamWHyper &h) {
+  float m_new = h.beta1 * *m + (1.0f - h.beta1) * grad;
+  float v_new = h.beta2 * *v + (1.0f - h.beta2) * grad * grad;
+  *m = m_new;
+  *v = v_new;
+  float m_hat = m_new / h.beta1_correction;
+  float v_hat = v_new / h.beta2_correction;
+  // torch.optim.AdamW: decay first, then the Adam step.
+  float p = *param * (1.0f - h.lr * h.weight_decay);
+  *param = p - h.lr * m_hat / (sqrtf(v_hat) + h.eps);
+}
+
+} // namespace llmc
