@@ -3,6 +3,7 @@
 #include "compiler/Registration.h"
 
 #include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/llm/IR/LLMInterfaces.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -28,6 +29,7 @@ void llmc::registerDialects(mlir::DialectRegistry &registry) {
   mlir::linalg::registerShardingInterfaceExternalModels(registry);
   mlir::func::registerShardingInterfaceExternalModels(registry);
   mlir::tensor::registerShardingInterfaceExternalModels(registry);
+  mlir::llm::registerTensorAutodiffModels(registry);
 }
 
 void llmc::registerPasses() {

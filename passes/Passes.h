@@ -8,7 +8,9 @@
 #define LLMC_PASSES_PASSES_H
 
 #include "dialects/llm/IR/LLMDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::llm {
@@ -21,6 +23,9 @@ namespace mlir::llm {
 
 /// Function attribute holding the flop counts of `llmc-count-flops`.
 inline constexpr llvm::StringLiteral kFlopsAttrName = "llm.flops";
+/// Result attributes of llmc-autodiff's gradient function.
+inline constexpr llvm::StringLiteral kGradOfAttrName = "llm.grad_of";
+inline constexpr llvm::StringLiteral kOutputAttrName = "llm.output";
 
 } // namespace mlir::llm
 

@@ -40,4 +40,46 @@ def CountFlops : Pass<"llmc-count-flops", "func::FuncOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
+  let summary = "Reverse-mode differentiation of a loss function";
+  let description = [{
+    Builds `@<func>_grad` next to the scalar loss function `@<func>`: the
+    forward ops, then the backward ops in exactly the reverse order, each
+    built by the forward op's `AutodiffOpInterface::buildVJP`. Gradients of
+    a value used several times are summed with `llm.add`. The new function
+    returns the loss and then one gradient per `llm.param` argument, in
+    argument order; each gradient result carries `llm.grad_of` naming its
+    parameter. Forward ops are tagged `llm.role = "forward"`, backward ops
+    `llm.role = "backward"` with the `llm.layer` of the op they differentiate.
+
+    Before:
+    ```mlir
+    func.func @loss(%x: tensor<2x8xf32>, %w: tensor<8x4xf32> {llm.param = "w"},
+                    %t: tensor<2xi32>) -> tensor<f32> {
+      %y = llm.matmul %x, %w : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+      %l = llm.cross_entropy %y, %t : (tensor<2x4xf32>, tensor<2xi32>) -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    ```
+    After (added):
+    ```mlir
+    func.func @loss_grad(...) -> (tensor<f32> {llm.output = "loss"},
+                                  tensor<8x4xf32> {llm.grad_of = "w"}) {
+      ... forward ops ...
+      %one = arith.constant dense<1.0> : tensor<f32>
+      %dy = llm.cross_entropy_grad %one, %y, %t : ...
+      %dw = llm.matmul %x, %dy transpose_lhs : ...
+      return %l, %dw : tensor<f32>, tensor<8x4xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"funcName", "func-name", "std::string", /*default=*/"\"loss\"",
+           "The scalar loss function to differentiate">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // LLMC_PASSES

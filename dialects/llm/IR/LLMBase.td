@@ -32,6 +32,8 @@ def LLM_Dialect : Dialect {
     static constexpr llvm::StringLiteral kParamAttrName = "llm.param";
     /// Op attribute giving the transformer layer an op belongs to.
     static constexpr llvm::StringLiteral kLayerAttrName = "llm.layer";
+    /// Op attribute giving its role: "forward", "backward" or "optimizer".
+    static constexpr llvm::StringLiteral kRoleAttrName = "llm.role";
   }];
 }
 

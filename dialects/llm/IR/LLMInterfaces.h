@@ -34,4 +34,13 @@ struct FlopCount {
 
 #include "dialects/llm/IR/LLMInterfaces.h.inc"
 
+namespace mlir {
+class DialectRegistry;
+namespace llm {
+/// Gradients for the upstream tensor ops the frontend emits
+/// (tensor.extract_slice of the position embedding).
+void registerTensorAutodiffModels(DialectRegistry &registry);
+} // namespace llm
+} // namespace mlir
+
 #endif // LLMC_DIALECTS_LLM_IR_LLMINTERFACES_H

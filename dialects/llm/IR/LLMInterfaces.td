@@ -26,4 +26,25 @@ def LLM_FlopCountOpInterface : OpInterface<"FlopCountOpInterface"> {
   ];
 }
 
+def LLM_AutodiffOpInterface : OpInterface<"AutodiffOpInterface"> {
+  let cppNamespace = "::mlir::llm";
+  let description = [{
+    Reverse-mode differentiation of one op: given the gradients of its
+    results, the op builds (at the builder's insertion point, in the llm
+    dialect) the vector-Jacobian products for its operands. Autodiff is then
+    a reverse walk, and a new op brings its own gradient.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Builds the gradients of the operands from `resultGrads` (one per
+        result, never null). Fills `operandGrads` with one value per operand,
+        null where the operand has no gradient (token ids).
+      }],
+      "::llvm::LogicalResult", "buildVJP",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::mlir::ValueRange":$resultGrads,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>
+  ];
+}
+
 #endif // LLMC_DIALECT_LLM_INTERFACES

@@ -277,14 +277,11 @@ LogicalResult SoftmaxOp::verify() {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &inferred) {
-  InferError error{loc, getOperationName()};
-  auto q = tensorType(adaptor.getQuery());
-  auto k = tensorType(adaptor.getKey());
-  auto v = tensorType(adaptor.getValue());
+/// Checks attention operands and returns the output type [B, Hq, Tq, Dv].
+static FailureOr<RankedTensorType>
+inferAttentionType(const InferError &error, Value query, Value key,
+                   Value value, bool causal, FloatAttr scale) {
+  auto q = tensorType(query), k = tensorType(key), v = tensorType(value);
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
     return error("query, key and value must have rank 4 "
                  "(batch, heads, sequence, head_dim)");
@@ -303,21 +300,37 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   if (ks[1] == 0 || qs[1] % ks[1] != 0)
     return error("kv heads (" + Twine(ks[1]) +
                  ") must divide query heads (" + Twine(qs[1]) + ")");
-  if (adaptor.getCausal() && qs[2] > ks[2])
+  if (causal && qs[2] > ks[2])
     return error("causal attention needs query length (" + Twine(qs[2]) +
                  ") <= key length (" + Twine(ks[2]) + ")");
-  if (FloatAttr scale = adaptor.getScaleAttr();
-      scale && !(scale.getValueAsDouble() > 0.0))
+  if (scale && !(scale.getValueAsDouble() > 0.0))
     return error("scale must be positive");
-  inferred.push_back(
-      RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]}, q.getElementType()));
+  return RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]},
+                               q.getElementType());
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  FailureOr<RankedTensorType> type = inferAttentionType(
+      InferError{loc, getOperationName()}, adaptor.getQuery(),
+      adaptor.getKey(), adaptor.getValue(), adaptor.getCausal(),
+      adaptor.getScaleAttr());
+  if (failed(type))
+    return failure();
+  inferred.push_back(*type);
   return success();
 }
 
-double AttentionOp::getScaleOrDefault() {
-  if (FloatAttr scale = getScaleAttr())
+static double attentionScale(FloatAttr scale, Value query) {
+  if (scale)
     return scale.getValueAsDouble();
-  return 1.0 / std::sqrt(double(tensorType(getQuery()).getShape()[3]));
+  return 1.0 / std::sqrt(double(tensorType(query).getShape()[3]));
+}
+
+double AttentionOp::getScaleOrDefault() {
+  return attentionScale(getScaleAttr(), getQuery());
 }
 
 FlopCount AttentionOp::getFlopCount() {
@@ -467,6 +480,163 @@ LogicalResult CrossEntropyOp::inferReturnTypes(
                  shapeString(logits.getShape().drop_back()) + ")");
   inferred.push_back(RankedTensorType::get({}, logits.getElementType()));
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingGradOp::verify() {
+  auto dout = tensorType(getDout()), result = tensorType(getResult());
+  ArrayRef<int64_t> ids = tensorType(getIds()).getShape();
+  if (result.getRank() != 2)
+    return emitOpError("result must have rank 2 (vocab x hidden), got ")
+           << shapeString(result.getShape());
+  SmallVector<int64_t> expected(ids);
+  expected.push_back(result.getDimSize(1));
+  if (dout.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("dout must have shape ")
+           << shapeString(expected) << " (the ids' shape and the hidden size), got "
+           << shapeString(dout.getShape());
+  if (dout.getElementType() != result.getElementType())
+    return emitOpError("result must have the element type of dout");
+  return success();
+}
+
+LogicalResult SumToOp::verify() {
+  auto input = tensorType(getInput()), result = tensorType(getResult());
+  ArrayRef<int64_t> in = input.getShape(), out = result.getShape();
+  if (input.getElementType() != result.getElementType())
+    return emitOpError("result must have the element type of the input");
+  if (out.size() > in.size() || in.take_back(out.size()) != out)
+    return emitOpError("result shape ")
+           << shapeString(out) << " must be a suffix of the input shape "
+           << shapeString(in);
+  return success();
+}
+
+LogicalResult SoftmaxGradOp::verify() {
+  int64_t rank = tensorType(getOutput()).getRank();
+  if (failed(normalizeAxis(getAxis(), rank)))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << rank;
+  return success();
+}
+
+/// Checks that a gradient has the type of the value it is the gradient of.
+static LogicalResult checkGradType(const InferError &error, Value grad,
+                                   Value of, StringRef name) {
+  if (grad.getType() != of.getType())
+    return error("dout type " + shapeString(tensorType(grad).getShape()) +
+                 " must equal the " + name + " type " +
+                 shapeString(tensorType(of).getShape()));
+  return success();
+}
+
+LogicalResult LayerNormGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto input = tensorType(adaptor.getInput());
+  if (failed(checkNormParam(error, "weight", input, adaptor.getWeight())) ||
+      failed(checkEpsilon(error, adaptor.getEpsilonAttr())) ||
+      failed(checkGradType(error, adaptor.getDout(), adaptor.getInput(),
+                           "input")))
+    return failure();
+  Type weight = adaptor.getWeight().getType();
+  inferred.append({input, weight, weight});
+  return success();
+}
+
+LogicalResult RmsNormGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto input = tensorType(adaptor.getInput());
+  if (failed(checkNormParam(error, "weight", input, adaptor.getWeight())) ||
+      failed(checkEpsilon(error, adaptor.getEpsilonAttr())) ||
+      failed(checkGradType(error, adaptor.getDout(), adaptor.getInput(),
+                           "input")))
+    return failure();
+  inferred.append({input, adaptor.getWeight().getType()});
+  return success();
+}
+
+LogicalResult AttentionGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  FailureOr<RankedTensorType> outType = inferAttentionType(
+      error, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+      adaptor.getCausal(), adaptor.getScaleAttr());
+  if (failed(outType))
+    return failure();
+  if (adaptor.getOutput().getType() != *outType)
+    return error("output must have the attention output type " +
+                 shapeString(outType->getShape()));
+  if (failed(checkGradType(error, adaptor.getDout(), adaptor.getOutput(),
+                           "output")))
+    return failure();
+  inferred.append({adaptor.getQuery().getType(), adaptor.getKey().getType(),
+                   adaptor.getValue().getType()});
+  return success();
+}
+
+double AttentionGradOp::getScaleOrDefault() {
+  return attentionScale(getScaleAttr(), getQuery());
+}
+
+LogicalResult CrossEntropyGradOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  SmallVector<Type> lossType;
+  if (failed(CrossEntropyOp::inferReturnTypes(
+          context, loc,
+          CrossEntropyOp::Adaptor({adaptor.getLogits(), adaptor.getTargets()}),
+          lossType)))
+    return failure();
+  if (adaptor.getDloss().getType() != lossType.front())
+    return InferError{loc, getOperationName()}(
+        "dloss must be a scalar of the logits' element type");
+  inferred.push_back(adaptor.getLogits().getType());
+  return success();
+}
+
+FlopCount EmbeddingGradOp::getFlopCount() {
+  return {0, 0, numElements(getDout())};
+}
+FlopCount SumToOp::getFlopCount() { return {0, 0, numElements(getInput())}; }
+FlopCount GeluGradOp::getFlopCount() {
+  return {0, 0, 12 * numElements(getResult())};
+}
+FlopCount SiluGradOp::getFlopCount() {
+  return {0, 0, 6 * numElements(getResult())};
+}
+FlopCount SwigluGradOp::getFlopCount() {
+  return {0, 0, 8 * numElements(getDgate())};
+}
+FlopCount LayerNormGradOp::getFlopCount() {
+  return {0, 0, 12 * numElements(getDinput())};
+}
+FlopCount RmsNormGradOp::getFlopCount() {
+  return {0, 0, 8 * numElements(getDinput())};
+}
+FlopCount SoftmaxGradOp::getFlopCount() {
+  return {0, 0, 4 * numElements(getResult())};
+}
+FlopCount CrossEntropyGradOp::getFlopCount() {
+  return {0, 0, 5 * numElements(getLogits())};
+}
+FlopCount AttentionGradOp::getFlopCount() {
+  // Recomputed QKᵀ, then dP = dO·Vᵀ, dV = Pᵀ·dO, dQ = dS·K and dK = dSᵀ·Q.
+  ArrayRef<int64_t> q = tensorType(getQuery()).getShape();
+  int64_t tk = tensorType(getKey()).getShape()[2];
+  int64_t dv = tensorType(getValue()).getShape()[3];
+  int64_t scores = q[0] * q[1] * q[2] * tk;
+  FlopCount flops;
+  flops.attention = 2 * scores * (3 * q[3] + 2 * dv);
+  flops.vector = 8 * scores;
+  return flops;
 }
 
 #define GET_OP_CLASSES

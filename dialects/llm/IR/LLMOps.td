@@ -19,12 +19,15 @@ class LLM_ComputeOp<string mnemonic, list<Trait> traits = []>
         DeclareOpInterfaceMethods<LLM_FlopCountOpInterface, ["getFlopCount"]>])>;
 class LLM_MovementOp<string mnemonic, list<Trait> traits = []>
     : LLM_Op<mnemonic, !listconcat(traits, [Pure, LLM_FlopCountOpInterface])>;
+// Forward ops also know their gradient; gradient ops are not differentiated
+// again (llmc trains with first-order optimizers).
+defvar LLM_Differentiable = DeclareOpInterfaceMethods<LLM_AutodiffOpInterface>;
 
 //===----------------------------------------------------------------------===//
 // Embedding and linear layers
 //===----------------------------------------------------------------------===//
 
-def LLM_EmbeddingOp : LLM_MovementOp<"embedding", [InferTypeOpAdaptor]> {
+def LLM_EmbeddingOp : LLM_MovementOp<"embedding", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Looks up rows of an embedding table";
   let description = [{
     Gathers row `ids[...]` of `table` (shape `V x C`) for every token id; the
@@ -43,7 +46,7 @@ def LLM_EmbeddingOp : LLM_MovementOp<"embedding", [InferTypeOpAdaptor]> {
   }];
 }
 
-def LLM_MatmulOp : LLM_ComputeOp<"matmul", [InferTypeOpAdaptor]> {
+def LLM_MatmulOp : LLM_ComputeOp<"matmul", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Batched matrix product with optional transposes and bias";
   let description = [{
     Computes `op(lhs) · op(rhs) + bias`, where `op` transposes the last two
@@ -85,7 +88,7 @@ def LLM_MatmulOp : LLM_ComputeOp<"matmul", [InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class LLM_BinaryOp<string mnemonic, string meaning>
-    : LLM_ComputeOp<mnemonic, [InferTypeOpAdaptor]> {
+    : LLM_ComputeOp<mnemonic, [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Elementwise " # meaning # " with trailing broadcast";
   let description = [{
     Applies the op elementwise. `rhs` has the shape of `lhs` or of a suffix
@@ -105,7 +108,7 @@ class LLM_BinaryOp<string mnemonic, string meaning>
 def LLM_AddOp : LLM_BinaryOp<"add", "sum">;
 def LLM_MulOp : LLM_BinaryOp<"mul", "product">;
 
-def LLM_GeluOp : LLM_ComputeOp<"gelu", [SameOperandsAndResultType]> {
+def LLM_GeluOp : LLM_ComputeOp<"gelu", [SameOperandsAndResultType, LLM_Differentiable]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `x · Φ(x)`, computed exactly with erf (`approximate = none`, HF's
@@ -124,7 +127,7 @@ def LLM_GeluOp : LLM_ComputeOp<"gelu", [SameOperandsAndResultType]> {
   }];
 }
 
-def LLM_SiluOp : LLM_ComputeOp<"silu", [SameOperandsAndResultType]> {
+def LLM_SiluOp : LLM_ComputeOp<"silu", [SameOperandsAndResultType, LLM_Differentiable]> {
   let summary = "Sigmoid linear unit, x · sigmoid(x)";
   let description = [{
     ```mlir
@@ -136,7 +139,7 @@ def LLM_SiluOp : LLM_ComputeOp<"silu", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def LLM_SwigluOp : LLM_ComputeOp<"swiglu", [SameOperandsAndResultType]> {
+def LLM_SwigluOp : LLM_ComputeOp<"swiglu", [SameOperandsAndResultType, LLM_Differentiable]> {
   let summary = "The SwiGLU product silu(gate) · up";
   let description = [{
     The gated activation of LLaMA's MLP (Shazeer 2020), on the outputs of
@@ -155,7 +158,7 @@ def LLM_SwigluOp : LLM_ComputeOp<"swiglu", [SameOperandsAndResultType]> {
 // Normalization and softmax
 //===----------------------------------------------------------------------===//
 
-def LLM_LayerNormOp : LLM_ComputeOp<"layer_norm", [InferTypeOpAdaptor]> {
+def LLM_LayerNormOp : LLM_ComputeOp<"layer_norm", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Layer normalization over the last dimension";
   let description = [{
     `(x - mean) / sqrt(var + epsilon) · weight + bias` over the last
@@ -176,7 +179,7 @@ def LLM_LayerNormOp : LLM_ComputeOp<"layer_norm", [InferTypeOpAdaptor]> {
   }];
 }
 
-def LLM_RmsNormOp : LLM_ComputeOp<"rms_norm", [InferTypeOpAdaptor]> {
+def LLM_RmsNormOp : LLM_ComputeOp<"rms_norm", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Root-mean-square normalization over the last dimension";
   let description = [{
     `x / sqrt(mean(x²) + epsilon) · weight` over the last dimension `C`
@@ -195,7 +198,7 @@ def LLM_RmsNormOp : LLM_ComputeOp<"rms_norm", [InferTypeOpAdaptor]> {
   }];
 }
 
-def LLM_SoftmaxOp : LLM_ComputeOp<"softmax", [SameOperandsAndResultType]> {
+def LLM_SoftmaxOp : LLM_ComputeOp<"softmax", [SameOperandsAndResultType, LLM_Differentiable]> {
   let summary = "Softmax along one axis";
   let description = [{
     `exp(x - max) / sum(exp(x - max))` along `axis` (negative counts from the
@@ -215,7 +218,7 @@ def LLM_SoftmaxOp : LLM_ComputeOp<"softmax", [SameOperandsAndResultType]> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-def LLM_AttentionOp : LLM_ComputeOp<"attention", [InferTypeOpAdaptor]> {
+def LLM_AttentionOp : LLM_ComputeOp<"attention", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Scaled dot-product attention with grouped-query heads";
   let description = [{
     `softmax(q·kᵀ · scale + mask) · v` per head. `query` is
@@ -246,20 +249,25 @@ def LLM_AttentionOp : LLM_ComputeOp<"attention", [InferTypeOpAdaptor]> {
   }];
 }
 
-def LLM_RopeOp : LLM_ComputeOp<"rope", [SameOperandsAndResultType]> {
+def LLM_RopeOp : LLM_ComputeOp<"rope", [SameOperandsAndResultType, LLM_Differentiable]> {
   let summary = "Rotary position embedding";
   let description = [{
     Rotates each pair `(x[i], x[i + D/2])` of a `[B, H, T, D]` tensor at
     position `t` by the angle `t · theta^(-2i/D)` (Su et al. 2021, in the
-    "rotate half" layout of Hugging Face's LLaMA). `D` must be even.
+    "rotate half" layout of Hugging Face's LLaMA). `D` must be even. With
+    `inverse` it rotates by the negative angle: the rotation's inverse and
+    transpose, so it is also rope's gradient.
 
     ```mlir
     %q2 = llm.rope %q theta = 10000.0 : tensor<4x8x16x8xf32>
     ```
   }];
-  let arguments = (ins LLM_FloatTensor:$input, F64Attr:$theta);
+  let arguments = (ins LLM_FloatTensor:$input, F64Attr:$theta,
+                       UnitAttr:$inverse);
   let results = (outs LLM_FloatTensor:$result);
-  let assemblyFormat = "$input `theta` `=` $theta attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $input `theta` `=` $theta (`inverse` $inverse^)? attr-dict `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -267,7 +275,7 @@ def LLM_RopeOp : LLM_ComputeOp<"rope", [SameOperandsAndResultType]> {
 // Shape ops
 //===----------------------------------------------------------------------===//
 
-def LLM_ReshapeOp : LLM_MovementOp<"reshape"> {
+def LLM_ReshapeOp : LLM_MovementOp<"reshape", [LLM_Differentiable]> {
   let summary = "Reinterprets a tensor with a new shape";
   let description = [{
     Keeps the elements in row-major order; the element counts must agree.
@@ -282,7 +290,7 @@ def LLM_ReshapeOp : LLM_MovementOp<"reshape"> {
   let hasVerifier = 1;
 }
 
-def LLM_TransposeOp : LLM_MovementOp<"transpose", [InferTypeOpAdaptor]> {
+def LLM_TransposeOp : LLM_MovementOp<"transpose", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Permutes the dimensions of a tensor";
   let description = [{
     Result dimension `i` is input dimension `permutation[i]`.
@@ -300,7 +308,7 @@ def LLM_TransposeOp : LLM_MovementOp<"transpose", [InferTypeOpAdaptor]> {
   }];
 }
 
-def LLM_SplitOp : LLM_MovementOp<"split"> {
+def LLM_SplitOp : LLM_MovementOp<"split", [LLM_Differentiable]> {
   let summary = "Splits a tensor into consecutive pieces along one axis";
   let description = [{
     The results' sizes along `axis` add up to the input's; their other
@@ -320,7 +328,7 @@ def LLM_SplitOp : LLM_MovementOp<"split"> {
   let hasVerifier = 1;
 }
 
-def LLM_ConcatOp : LLM_MovementOp<"concat", [InferTypeOpAdaptor]> {
+def LLM_ConcatOp : LLM_MovementOp<"concat", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Joins tensors along one axis";
   let description = [{
     The inputs agree in every dimension but `axis`.
@@ -341,7 +349,7 @@ def LLM_ConcatOp : LLM_MovementOp<"concat", [InferTypeOpAdaptor]> {
 // Loss
 //===----------------------------------------------------------------------===//
 
-def LLM_CrossEntropyOp : LLM_ComputeOp<"cross_entropy", [InferTypeOpAdaptor]> {
+def LLM_CrossEntropyOp : LLM_ComputeOp<"cross_entropy", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Mean softmax cross-entropy over tokens";
   let description = [{
     `mean over tokens of (logsumexp(logits[t]) - logits[t, targets[t]])`.
@@ -357,6 +365,202 @@ def LLM_CrossEntropyOp : LLM_ComputeOp<"cross_entropy", [InferTypeOpAdaptor]> {
   let results = (outs LLM_ScalarFloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $targets attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops: what llmc-autodiff builds. Each takes the gradient of the
+// forward op's result (`dout`) and what the forward op read, and returns the
+// gradients of the forward op's operands.
+//===----------------------------------------------------------------------===//
+
+def LLM_EmbeddingGradOp : LLM_ComputeOp<"embedding_grad"> {
+  let summary = "Gradient of an embedding table: scatter-add of rows";
+  let description = [{
+    Row `v` of the result is the sum of the `dout` rows of every token with
+    id `v`; rows of ids that do not occur are zero.
+
+    ```mlir
+    %dwte = llm.embedding_grad %dx, %ids
+        : (tensor<4x16x64xf32>, tensor<4x16xi32>) -> tensor<512x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_IdTensor:$ids);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $dout `,` $ids attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_SumToOp : LLM_ComputeOp<"sum_to"> {
+  let summary = "Sums away leading dimensions";
+  let description = [{
+    Sums the input over its leading dimensions so that the result has the
+    shape of a suffix of the input's: the gradient of a broadcast operand
+    (a bias, a position embedding).
+
+    ```mlir
+    %db = llm.sum_to %dy : tensor<4x16x64xf32> -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LLM_GeluGradOp : LLM_ComputeOp<"gelu_grad", [SameOperandsAndResultType]> {
+  let summary = "Gradient of gelu: dout · gelu'(input)";
+  let description = [{
+    ```mlir
+    %dx = llm.gelu_grad %dy, %x approximate = tanh : tensor<4x16x256xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$input,
+                       LLM_GeluApproximationAttr:$approximate);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $dout `,` $input `approximate` `=` `` $approximate attr-dict `:`
+    type($result)
+  }];
+}
+
+def LLM_SiluGradOp : LLM_ComputeOp<"silu_grad", [SameOperandsAndResultType]> {
+  let summary = "Gradient of silu: dout · silu'(input)";
+  let description = [{
+    ```mlir
+    %dx = llm.silu_grad %dy, %x : tensor<4x16x172xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$input);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$dout `,` $input attr-dict `:` type($result)";
+}
+
+def LLM_SwigluGradOp : LLM_ComputeOp<"swiglu_grad",
+    [SameOperandsAndResultType]> {
+  let summary = "Gradients of silu(gate) · up for gate and up";
+  let description = [{
+    ```mlir
+    %dgate, %dup = llm.swiglu_grad %da, %gate, %up : tensor<4x16x172xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$gate,
+                       LLM_FloatTensor:$up);
+  let results = (outs LLM_FloatTensor:$dgate, LLM_FloatTensor:$dup);
+  let assemblyFormat = "$dout `,` $gate `,` $up attr-dict `:` type($dgate)";
+}
+
+def LLM_LayerNormGradOp : LLM_ComputeOp<"layer_norm_grad",
+    [InferTypeOpAdaptor]> {
+  let summary = "Gradients of layer_norm for its input, weight and bias";
+  let description = [{
+    Recomputes the mean and variance of `input` (or, after lowering, reads
+    the ones its forward kernel saved).
+
+    ```mlir
+    %dx, %dw, %db = llm.layer_norm_grad %dy, %x, %w {epsilon = 1.0e-05 : f64}
+        : (tensor<4x16x64xf32>, tensor<4x16x64xf32>, tensor<64xf32>)
+        -> (tensor<4x16x64xf32>, tensor<64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$input,
+                       LLM_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs LLM_FloatTensor:$dinput, LLM_FloatTensor:$dweight,
+                      LLM_FloatTensor:$dbias);
+  let assemblyFormat = [{
+    $dout `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def LLM_RmsNormGradOp : LLM_ComputeOp<"rms_norm_grad", [InferTypeOpAdaptor]> {
+  let summary = "Gradients of rms_norm for its input and weight";
+  let description = [{
+    ```mlir
+    %dx, %dw = llm.rms_norm_grad %dy, %x, %w {epsilon = 1.0e-06 : f64}
+        : (tensor<4x16x64xf32>, tensor<4x16x64xf32>, tensor<64xf32>)
+        -> (tensor<4x16x64xf32>, tensor<64xf32>)
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$input,
+                       LLM_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs LLM_FloatTensor:$dinput, LLM_FloatTensor:$dweight);
+  let assemblyFormat = [{
+    $dout `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def LLM_SoftmaxGradOp : LLM_ComputeOp<"softmax_grad",
+    [SameOperandsAndResultType]> {
+  let summary = "Gradient of softmax from its output";
+  let description = [{
+    `y · (dout - sum(dout · y))` along `axis`, where `y` is the softmax
+    output.
+
+    ```mlir
+    %dx = llm.softmax_grad %dy, %y axis = -1 : tensor<4x8x16x16xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$output,
+                       I64Attr:$axis);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $dout `,` $output `axis` `=` $axis attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_AttentionGradOp : LLM_ComputeOp<"attention_grad",
+    [InferTypeOpAdaptor]> {
+  let summary = "Gradients of attention for query, key and value";
+  let description = [{
+    Takes the forward op's operands and output; the kernel recomputes the
+    probabilities from q and k instead of storing the Tq×Tk matrix (as
+    FlashAttention does). Key and value gradients sum over the query heads
+    that share a kv head.
+
+    ```mlir
+    %dq, %dk, %dv = llm.attention_grad %dy, %q, %k, %v, %y causal
+        : (tensor<4x8x16x8xf32>, tensor<4x8x16x8xf32>, tensor<4x2x16x8xf32>,
+           tensor<4x2x16x8xf32>, tensor<4x8x16x8xf32>)
+        -> (tensor<4x8x16x8xf32>, tensor<4x2x16x8xf32>, tensor<4x2x16x8xf32>)
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_FloatTensor:$query,
+                       LLM_FloatTensor:$key, LLM_FloatTensor:$value,
+                       LLM_FloatTensor:$output, UnitAttr:$causal,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs LLM_FloatTensor:$dquery, LLM_FloatTensor:$dkey,
+                      LLM_FloatTensor:$dvalue);
+  let assemblyFormat = [{
+    $dout `,` $query `,` $key `,` $value `,` $output (`causal` $causal^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The softmax scale: the `scale` attribute, or 1/sqrt(head_dim).
+    double getScaleOrDefault();
+  }];
+}
+
+def LLM_CrossEntropyGradOp : LLM_ComputeOp<"cross_entropy_grad",
+    [InferTypeOpAdaptor]> {
+  let summary = "Gradient of the mean cross-entropy for the logits";
+  let description = [{
+    `dloss · (softmax(logits) - onehot(targets)) / tokens`.
+
+    ```mlir
+    %dlogits = llm.cross_entropy_grad %dloss, %logits, %targets
+        : (tensor<f32>, tensor<4x16x512xf32>, tensor<4x16xi32>)
+        -> tensor<4x16x512xf32>
+    ```
+  }];
+  let arguments = (ins LLM_ScalarFloatTensor:$dloss, LLM_FloatTensor:$logits,
+                       LLM_IdTensor:$targets);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $dloss `,` $logits `,` $targets attr-dict `:`
+    functional-type(operands, results)
   }];
 }
 
