@@ -4,6 +4,7 @@
 
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/llm/IR/LLMInterfaces.h"
+#include "dialects/plan/IR/PlanDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -21,7 +22,8 @@
 #include "mlir/Transforms/Passes.h"
 
 void llmc::registerDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::llm::LLMDialect, mlir::func::FuncDialect,
+  registry.insert<mlir::llm::LLMDialect, mlir::plan::PlanDialect,
+                  mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
                   mlir::linalg::LinalgDialect, mlir::shard::ShardDialect>();
   mlir::func::registerAllExtensions(registry);

@@ -8,6 +8,7 @@
 #define LLMC_PASSES_PASSES_H
 
 #include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/plan/IR/PlanDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -26,6 +27,13 @@ inline constexpr llvm::StringLiteral kFlopsAttrName = "llm.flops";
 /// Result attributes of llmc-autodiff's gradient function.
 inline constexpr llvm::StringLiteral kGradOfAttrName = "llm.grad_of";
 inline constexpr llvm::StringLiteral kOutputAttrName = "llm.output";
+/// Argument and result attributes of llmc-append-adamw's `@train_step`.
+inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
+inline constexpr llvm::StringLiteral kAdamMAttrName = "llm.adam_m";
+inline constexpr llvm::StringLiteral kAdamVAttrName = "llm.adam_v";
+inline constexpr llvm::StringLiteral kUpdateOfAttrName = "llm.update_of";
+inline constexpr llvm::StringLiteral kAdamMOfAttrName = "llm.adam_m_of";
+inline constexpr llvm::StringLiteral kAdamVOfAttrName = "llm.adam_v_of";
 
 } // namespace mlir::llm
 

@@ -82,4 +82,72 @@ def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def AppendAdamW : Pass<"llmc-append-adamw", "ModuleOp"> {
+  let summary = "Appends clipping and AdamW to a gradient function";
+  let description = [{
+    Builds `@train_step` from `@<func>_grad` (the output of llmc-autodiff):
+    the first and second moments of every parameter become arguments
+    (`llm.adam_m` / `llm.adam_v` naming the parameter), the global gradient
+    norm is computed once (`llm.grad_norm`), and each parameter gets one
+    `llm.adamw`, with weight decay only for tensors of rank >= 2 as nanoGPT
+    and Megatron do. It returns the loss, the gradient norm, then the new
+    parameters, first moments and second moments, each result named by
+    `llm.output`, `llm.update_of`, `llm.adam_m_of` or `llm.adam_v_of`.
+    Ops it adds carry `llm.role = "optimizer"`.
+
+    ```mlir
+    %norm = llm.grad_norm %dw, %db : tensor<8x4xf32>, tensor<4xf32> -> tensor<f32>
+    %w2, %mw2, %vw2 = llm.adamw %w, %dw, %mw, %vw, %norm decay : tensor<8x4xf32>, tensor<f32>
+    %b2, %mb2, %vb2 = llm.adamw %b, %db, %mb, %vb, %norm : tensor<4xf32>, tensor<f32>
+    ```
+  }];
+  let options = [
+    Option<"funcName", "func-name", "std::string", /*default=*/"\"loss\"",
+           "The loss whose `_grad` function to extend">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
+def LowerToPlan : Pass<"llmc-lower-to-plan", "ModuleOp"> {
+  let summary = "Lowers an llm function to a plan program of kernel calls";
+  let description = [{
+    Replaces the tensor function `@<func>` by a plan program of the same
+    name without arguments: every tensor becomes a `plan.buffer` (arguments
+    become input, param or optimizer_state buffers named after their
+    Hugging Face parameter), `llm.reshape` becomes a `plan.view`, and every
+    other op becomes one `plan.kernel` call. Forward kernels that backward
+    kernels need statistics from (layer norm mean and rstd, attention
+    log-sum-exp) write them to extra buffers; AdamW updates parameters and
+    moments in place.
+
+    ```mlir
+    %0 = llm.gelu %x approximate = tanh : tensor<2x8xf32>
+    ```
+    becomes
+    ```mlir
+    %b1 = plan.buffer "" activation : memref<2x8xf32>
+    plan.kernel "gelu_forward" ins(%b0) outs(%b1)
+        {params = {approximate = "tanh"}} : (memref<2x8xf32>) -> (memref<2x8xf32>)
+    ```
+  }];
+  let options = [
+    Option<"funcName", "func-name", "std::string",
+           /*default=*/"\"train_step\"", "The function to lower">
+  ];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
+def PlanMemory : Pass<"llmc-plan-memory", "func::FuncOp"> {
+  let summary = "Assigns arena offsets to plan buffers by liveness";
+  let description = [{
+    Inputs, parameters, optimizer state and outputs live for the whole
+    program; every other buffer lives from the first kernel that touches it
+    to the last (through views of it). Buffers are placed greedily, largest
+    first, at the lowest 64-byte aligned offset that no buffer alive at the
+    same time occupies. Sets each buffer's `offset` and the function's
+    `plan.arena_bytes`.
+  }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 #endif // LLMC_PASSES

@@ -256,7 +256,7 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
   Block *entry = func.addEntryBlock();
   llvm::StringMap<Value> params;
   for (auto [i, name] : llvm::enumerate(inputNames))
-    func.setArgAttr(i, kInputAttrName, b.getStringAttr(name));
+    func.setArgAttr(i, llm::LLMDialect::kInputAttrName, b.getStringAttr(name));
   for (auto [i, spec] : llvm::enumerate(specs)) {
     unsigned arg = inputNames.size() + i;
     func.setArgAttr(arg, llm::LLMDialect::kParamAttrName,

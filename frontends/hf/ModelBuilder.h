@@ -39,8 +39,6 @@ struct BuildOptions {
 /// Function and argument-attribute names of the built module.
 inline constexpr llvm::StringLiteral kForwardFuncName = "forward";
 inline constexpr llvm::StringLiteral kLossFuncName = "loss";
-/// Argument attribute marking data inputs ("input_ids", "targets").
-inline constexpr llvm::StringLiteral kInputAttrName = "llm.input";
 
 /// Builds the module, or explains which option does not fit the model.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

@@ -30,6 +30,8 @@ def LLM_Dialect : Dialect {
   let extraClassDeclaration = [{
     /// Argument attribute naming a parameter in Hugging Face terms.
     static constexpr llvm::StringLiteral kParamAttrName = "llm.param";
+    /// Argument attribute naming a data input ("input_ids", "targets").
+    static constexpr llvm::StringLiteral kInputAttrName = "llm.input";
     /// Op attribute giving the transformer layer an op belongs to.
     static constexpr llvm::StringLiteral kLayerAttrName = "llm.layer";
     /// Op attribute giving its role: "forward", "backward" or "optimizer".

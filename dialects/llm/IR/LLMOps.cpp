@@ -36,6 +36,13 @@ struct InferError {
 };
 } // namespace
 
+static std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
 static std::string shapeString(ArrayRef<int64_t> shape) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -267,9 +274,9 @@ LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult SoftmaxOp::verify() {
   int64_t rank = tensorType(getInput()).getRank();
-  if (failed(normalizeAxis(getAxis(), rank)))
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
-                                << rank;
+  auto axis = static_cast<int64_t>(getAxis());
+  if (failed(normalizeAxis(axis, rank)))
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   return success();
 }
 
@@ -405,9 +412,10 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult SplitOp::verify() {
   auto input = tensorType(getInput());
-  FailureOr<int64_t> axis = normalizeAxis(getAxis(), input.getRank());
+  auto givenAxis = static_cast<int64_t>(getAxis());
+  FailureOr<int64_t> axis = normalizeAxis(givenAxis, input.getRank());
   if (failed(axis))
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+    return emitOpError("axis ") << givenAxis << " is out of range for rank "
                                 << input.getRank();
   if (getResults().empty())
     return emitOpError("must have at least one result");
@@ -427,7 +435,7 @@ LogicalResult SplitOp::verify() {
   }
   if (total != input.getDimSize(*axis))
     return emitOpError("result sizes along axis ")
-           << *axis << " add up to " << total << ", but the input has "
+           << givenAxis << " add up to " << total << ", but the input has "
            << input.getDimSize(*axis);
   return success();
 }
@@ -440,9 +448,10 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   if (adaptor.getInputs().empty())
     return error("must have at least one input");
   auto first = tensorType(adaptor.getInputs().front());
-  FailureOr<int64_t> axis = normalizeAxis(adaptor.getAxis(), first.getRank());
+  auto givenAxis = static_cast<int64_t>(adaptor.getAxis());
+  FailureOr<int64_t> axis = normalizeAxis(givenAxis, first.getRank());
   if (failed(axis))
-    return error("axis " + Twine(adaptor.getAxis()) +
+    return error("axis " + Twine(givenAxis) +
                  " is out of range for rank " + Twine(first.getRank()));
   SmallVector<int64_t> shape(first.getShape());
   shape[*axis] = 0;
@@ -466,19 +475,29 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 // CrossEntropyOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult CrossEntropyOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
-  InferError error{loc, getOperationName()};
-  auto logits = tensorType(adaptor.getLogits());
-  auto targets = tensorType(adaptor.getTargets());
+/// Checks logits [..., V] against targets [...]; the loss is a scalar.
+static FailureOr<RankedTensorType>
+inferCrossEntropyType(const InferError &error, Value logitsValue,
+                      Value targetsValue) {
+  auto logits = tensorType(logitsValue), targets = tensorType(targetsValue);
   if (logits.getRank() < 1)
     return error("logits must have rank >= 1");
   if (logits.getShape().drop_back() != targets.getShape())
     return error("targets shape " + shapeString(targets.getShape()) +
                  " must equal the logits shape without its last dimension (" +
                  shapeString(logits.getShape().drop_back()) + ")");
-  inferred.push_back(RankedTensorType::get({}, logits.getElementType()));
+  return RankedTensorType::get({}, logits.getElementType());
+}
+
+LogicalResult CrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  FailureOr<RankedTensorType> type =
+      inferCrossEntropyType(InferError{loc, getOperationName()},
+                            adaptor.getLogits(), adaptor.getTargets());
+  if (failed(type))
+    return failure();
+  inferred.push_back(*type);
   return success();
 }
 
@@ -517,9 +536,9 @@ LogicalResult SumToOp::verify() {
 
 LogicalResult SoftmaxGradOp::verify() {
   int64_t rank = tensorType(getOutput()).getRank();
-  if (failed(normalizeAxis(getAxis(), rank)))
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
-                                << rank;
+  auto axis = static_cast<int64_t>(getAxis());
+  if (failed(normalizeAxis(axis, rank)))
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   return success();
 }
 
@@ -527,9 +546,9 @@ LogicalResult SoftmaxGradOp::verify() {
 static LogicalResult checkGradType(const InferError &error, Value grad,
                                    Value of, StringRef name) {
   if (grad.getType() != of.getType())
-    return error("dout type " + shapeString(tensorType(grad).getShape()) +
+    return error("dout type " + typeString(grad.getType()) +
                  " must equal the " + name + " type " +
-                 shapeString(tensorType(of).getShape()));
+                 typeString(of.getType()));
   return success();
 }
 
@@ -587,17 +606,15 @@ double AttentionGradOp::getScaleOrDefault() {
 }
 
 LogicalResult CrossEntropyGradOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &inferred) {
-  SmallVector<Type> lossType;
-  if (failed(CrossEntropyOp::inferReturnTypes(
-          context, loc,
-          CrossEntropyOp::Adaptor({adaptor.getLogits(), adaptor.getTargets()}),
-          lossType)))
+  InferError error{loc, getOperationName()};
+  FailureOr<RankedTensorType> lossType = inferCrossEntropyType(
+      error, adaptor.getLogits(), adaptor.getTargets());
+  if (failed(lossType))
     return failure();
-  if (adaptor.getDloss().getType() != lossType.front())
-    return InferError{loc, getOperationName()}(
-        "dloss must be a scalar of the logits' element type");
+  if (adaptor.getDloss().getType() != *lossType)
+    return error("dloss must be a scalar of the logits' element type");
   inferred.push_back(adaptor.getLogits().getType());
   return success();
 }
@@ -637,6 +654,27 @@ FlopCount AttentionGradOp::getFlopCount() {
   flops.attention = 2 * scores * (3 * q[3] + 2 * dv);
   flops.vector = 8 * scores;
   return flops;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult GradNormOp::verify() {
+  if (getGrads().empty())
+    return emitOpError("needs at least one gradient");
+  return success();
+}
+
+FlopCount GradNormOp::getFlopCount() {
+  int64_t n = 0;
+  for (Value g : getGrads())
+    n += numElements(g);
+  return {0, 0, 2 * n};
+}
+
+FlopCount AdamWOp::getFlopCount() {
+  return {0, 0, 16 * numElements(getParam())};
 }
 
 #define GET_OP_CLASSES

@@ -564,4 +564,52 @@ def LLM_CrossEntropyGradOp : LLM_ComputeOp<"cross_entropy_grad",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Optimizer ops: what llmc-append-adamw adds after the gradients.
+//===----------------------------------------------------------------------===//
+
+def LLM_GradNormOp : LLM_ComputeOp<"grad_norm"> {
+  let summary = "Global L2 norm of a list of gradients";
+  let description = [{
+    `sqrt(sum over all tensors of sum(g²))`, for clipping by global norm
+    (Pascanu et al. 2013, `torch.nn.utils.clip_grad_norm_`).
+
+    ```mlir
+    %norm = llm.grad_norm %dw, %db : tensor<64x64xf32>, tensor<64xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Variadic<LLM_FloatTensor>:$grads);
+  let results = (outs LLM_ScalarFloatTensor:$result);
+  let assemblyFormat = "$grads attr-dict `:` type($grads) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LLM_AdamWOp : LLM_ComputeOp<"adamw", [AllTypesMatch<["param", "grad",
+    "m", "v", "new_param", "new_m", "new_v"]>]> {
+  let summary = "One AdamW step of one parameter tensor";
+  let description = [{
+    The decoupled-weight-decay Adam update of `torch.optim.AdamW`, after
+    scaling the gradient by `min(1, max_norm / grad_norm)` (clipping by
+    global norm). The learning rate, its schedule, the betas, epsilon, the
+    weight decay and `max_norm` are training options the runtime supplies at
+    each step; the op says only whether weight decay applies (`decay`: to
+    tensors of rank >= 2, as nanoGPT and Megatron do). Lowered to one fused
+    kernel that updates the parameter and both moments in place.
+
+    ```mlir
+    %p2, %m2, %v2 = llm.adamw %p, %g, %m, %v, %norm decay
+        : tensor<64x64xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$param, LLM_FloatTensor:$grad,
+                       LLM_FloatTensor:$m, LLM_FloatTensor:$v,
+                       LLM_ScalarFloatTensor:$grad_norm, UnitAttr:$decay);
+  let results = (outs LLM_FloatTensor:$new_param, LLM_FloatTensor:$new_m,
+                      LLM_FloatTensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `,` $grad_norm (`decay` $decay^)? attr-dict
+    `:` type($param) `,` type($grad_norm)
+  }];
+}
+
 #endif // LLMC_DIALECT_LLM_OPS

@@ -1,0 +1,58 @@
+//===- PlanBase.td - The plan dialect ----------------------*- tablegen -*-===//
+//
+// The `plan` dialect is the lowered execution plan: buffers carved from one
+// arena, kernel calls on them, in program order. A reader of a plan can say
+// exactly what each rank does; the runtime executes it without MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_DIALECT_PLAN_BASE
+#define LLMC_DIALECT_PLAN_BASE
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Plan_Dialect : Dialect {
+  let name = "plan";
+  let summary = "Execution plans: buffers in an arena and kernel calls";
+  let description = [{
+    A plan program is a `func.func` without arguments whose body declares
+    buffers (`plan.buffer`, with their category and, after memory planning,
+    their arena offset), aliases (`plan.view`) and kernel calls
+    (`plan.kernel`) that read `ins` and write `outs`, in execution order.
+  }];
+  let cppNamespace = "::mlir::plan";
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Function attribute: the arena size in bytes, set by memory planning.
+    static constexpr llvm::StringLiteral kArenaBytesAttrName =
+        "plan.arena_bytes";
+  }];
+}
+
+class Plan_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Plan_Dialect, mnemonic, traits>;
+
+// What a buffer holds decides its lifetime: inputs, parameters, optimizer
+// state and outputs live for the whole program; activations and temporaries
+// only between their first write and their last read.
+def Plan_Input : I32EnumAttrCase<"input", 0>;
+def Plan_Param : I32EnumAttrCase<"param", 1>;
+def Plan_Grad : I32EnumAttrCase<"grad", 2>;
+def Plan_OptimizerState : I32EnumAttrCase<"optimizer_state", 3>;
+def Plan_Activation : I32EnumAttrCase<"activation", 4>;
+def Plan_Temporary : I32EnumAttrCase<"temporary", 5>;
+def Plan_Output : I32EnumAttrCase<"output", 6>;
+def Plan_BufferCategory : I32EnumAttr<"BufferCategory",
+    "what a buffer holds", [Plan_Input, Plan_Param, Plan_Grad,
+    Plan_OptimizerState, Plan_Activation, Plan_Temporary, Plan_Output]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::plan";
+}
+def Plan_BufferCategoryAttr
+    : EnumAttr<Plan_Dialect, Plan_BufferCategory, "category"> {
+  let assemblyFormat = "$value";
+}
+
+#endif // LLMC_DIALECT_PLAN_BASE

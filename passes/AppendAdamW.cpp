@@ -1,0 +1,116 @@
+//===- AppendAdamW.cpp - Clipping and AdamW after the gradients -----------===//
+//
+// Turns the gradient function into one training step: moments become
+// arguments, one global norm feeds every update, and each parameter gets a
+// single llm.adamw that the plan lowers to one fused in-place kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/llm/IR/LLMOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_APPENDADAMW
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string gradName = funcName + "_grad";
+    auto grad = module.lookupSymbol<func::FuncOp>(gradName);
+    if (!grad) {
+      module.emitError("llmc-append-adamw: no function @")
+          << gradName << " (run llmc-autodiff first)";
+      return signalPassFailure();
+    }
+    OpBuilder b(grad);
+    b.setInsertionPointAfter(grad);
+    auto step = cast<func::FuncOp>(b.clone(*grad));
+    step.setSymName(kTrainStepFuncName);
+    Block &body = step.getBody().front();
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    Location loc = ret.getLoc();
+
+    // Parameters in argument order; their gradients are results 1.. of the
+    // gradient function, in the same order.
+    SmallVector<BlockArgument> params;
+    SmallVector<StringAttr> names;
+    for (BlockArgument arg : step.getArguments())
+      if (auto name = step.getArgAttrOfType<StringAttr>(
+              arg.getArgNumber(), LLMDialect::kParamAttrName)) {
+        params.push_back(arg);
+        names.push_back(name);
+      }
+    ValueRange grads = ret.getOperands().drop_front();
+    if (grads.size() != params.size()) {
+      grad.emitError("llmc-append-adamw: @")
+          << gradName << " returns " << grads.size() << " gradients for "
+          << params.size() << " parameters";
+      return signalPassFailure();
+    }
+
+    // Moments: one m and one v argument per parameter, after the others.
+    SmallVector<Value> ms, vs;
+    for (auto [attrName, moments] :
+         {std::pair{kAdamMAttrName, &ms}, std::pair{kAdamVAttrName, &vs}})
+      for (auto [param, name] : llvm::zip(params, names)) {
+        unsigned index = step.getNumArguments();
+        if (failed(step.insertArgument(index, param.getType(),
+                                       b.getDictionaryAttr(b.getNamedAttr(
+                                           attrName, name)),
+                                       loc)))
+          return signalPassFailure();
+        moments->push_back(step.getArgument(index));
+      }
+
+    b.setInsertionPoint(ret);
+    StringAttr role = b.getStringAttr("optimizer");
+    auto tag = [&](Operation *op) {
+      op->setAttr(LLMDialect::kRoleAttrName, role);
+      return op;
+    };
+    auto scalar = RankedTensorType::get(
+        {}, cast<RankedTensorType>(ret.getOperand(0).getType()).getElementType());
+    Value norm = tag(GradNormOp::create(b, loc, scalar, grads))->getResult(0);
+    SmallVector<Value> newParams, newMs, newVs;
+    for (auto [i, param] : llvm::enumerate(params)) {
+      bool decay = cast<RankedTensorType>(param.getType()).getRank() >= 2;
+      Type type = param.getType();
+      auto update = AdamWOp::create(b, loc, TypeRange{type, type, type}, param,
+                                    grads[i], ms[i], vs[i], norm, decay);
+      tag(update);
+      newParams.push_back(update.getNewParam());
+      newMs.push_back(update.getNewM());
+      newVs.push_back(update.getNewV());
+    }
+
+    SmallVector<Value> results = {ret.getOperand(0), norm};
+    SmallVector<Attribute> attrs = {
+        b.getDictionaryAttr(b.getNamedAttr(kOutputAttrName,
+                                           b.getStringAttr("loss"))),
+        b.getDictionaryAttr(b.getNamedAttr(kOutputAttrName,
+                                           b.getStringAttr("grad_norm")))};
+    for (auto [attrName, values] : {std::pair{kUpdateOfAttrName, &newParams},
+                                    std::pair{kAdamMOfAttrName, &newMs},
+                                    std::pair{kAdamVOfAttrName, &newVs}})
+      for (auto [value, name] : llvm::zip(*values, names)) {
+        results.push_back(value);
+        attrs.push_back(b.getDictionaryAttr(b.getNamedAttr(attrName, name)));
+      }
+    func::ReturnOp::create(b, loc, results);
+    ret.erase();
+    step.setType(b.getFunctionType(step.getArgumentTypes(),
+                                   ValueRange(results).getTypes()));
+    step.setAllResultAttrs(attrs);
+  }
+};
+} // namespace

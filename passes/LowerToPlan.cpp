@@ -1,0 +1,359 @@
+//===- LowerToPlan.cpp - llm tensors to plan buffers and kernels ----------===//
+//
+// One walk over the function in program order: each tensor value gets a
+// buffer, each op one kernel call (reshapes become views). Kernel names and
+// their ins/outs order are the contract with runtime/executor.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/llm/IR/LLMOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_LOWERTOPLAN
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+using plan::BufferCategory;
+
+namespace {
+
+class PlanLowering {
+public:
+  PlanLowering(OpBuilder &b) : b(b) {}
+
+  LogicalResult lower(func::FuncOp func) {
+    declareArguments(func);
+    for (Operation &op : func.getBody().front()) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        nameOutputs(func, ret);
+        continue;
+      }
+      if (failed(lowerOp(&op)))
+        return failure();
+    }
+    return success();
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Buffers
+  //===--------------------------------------------------------------------===//
+
+  Value newBuffer(Type tensorType, StringRef name, BufferCategory category) {
+    auto tensor = cast<RankedTensorType>(tensorType);
+    auto type = MemRefType::get(tensor.getShape(), tensor.getElementType());
+    return plan::BufferOp::create(b, b.getUnknownLoc(), type, name, category,
+                                  IntegerAttr())
+        .getBuffer();
+  }
+
+  /// A buffer for an op result; its category follows the op's role.
+  Value resultBuffer(Value result) {
+    StringRef role = "forward";
+    if (auto attr = result.getDefiningOp()->getAttrOfType<StringAttr>(
+            LLMDialect::kRoleAttrName))
+      role = attr.getValue();
+    Value buffer = newBuffer(result.getType(), "",
+                             role == "forward" ? BufferCategory::activation
+                                               : BufferCategory::temporary);
+    buffers[result] = buffer;
+    return buffer;
+  }
+
+  /// A buffer of `shape` for statistics a forward kernel saves for backward.
+  Value statsBuffer(ArrayRef<int64_t> shape) {
+    return newBuffer(RankedTensorType::get(shape, b.getF32Type()), "",
+                     BufferCategory::activation);
+  }
+
+  void declareArguments(func::FuncOp func) {
+    for (BlockArgument arg : func.getArguments()) {
+      unsigned i = arg.getArgNumber();
+      auto named = [&](StringRef attr) {
+        return func.getArgAttrOfType<StringAttr>(i, attr);
+      };
+      Value buffer;
+      if (StringAttr name = named(LLMDialect::kInputAttrName))
+        buffer = newBuffer(arg.getType(), name, BufferCategory::input);
+      else if (StringAttr name = named(LLMDialect::kParamAttrName))
+        buffer = newBuffer(arg.getType(), name, BufferCategory::param);
+      else if (StringAttr name = named(kAdamMAttrName))
+        buffer = newBuffer(arg.getType(), (name.getValue() + ".exp_avg").str(),
+                           BufferCategory::optimizer_state);
+      else if (StringAttr name = named(kAdamVAttrName))
+        buffer = newBuffer(arg.getType(),
+                           (name.getValue() + ".exp_avg_sq").str(),
+                           BufferCategory::optimizer_state);
+      else
+        buffer = newBuffer(arg.getType(), "", BufferCategory::input);
+      buffers[arg] = buffer;
+    }
+  }
+
+  /// Names the buffers the function returns: outputs keep their name, and
+  /// gradients (of a `_grad` function) take their parameter's name.
+  void nameOutputs(func::FuncOp func, func::ReturnOp ret) {
+    for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+      auto buffer = buffers[value].getDefiningOp<plan::BufferOp>();
+      if (!buffer)
+        continue;
+      if (auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName)) {
+        buffer.setName(name);
+        buffer.setCategory(BufferCategory::output);
+      } else if (auto name =
+                     func.getResultAttrOfType<StringAttr>(i, kGradOfAttrName)) {
+        buffer.setName(name);
+        buffer.setCategory(BufferCategory::grad);
+      }
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Kernels
+  //===--------------------------------------------------------------------===//
+
+  void kernel(StringRef callee, ValueRange ins, ValueRange outs,
+              ArrayRef<NamedAttribute> params = {}) {
+    plan::KernelOp::create(b, b.getUnknownLoc(), callee, ins, outs,
+                           b.getDictionaryAttr(params));
+  }
+
+  SmallVector<Value> lookup(ValueRange values) {
+    return llvm::map_to_vector(values, [&](Value v) { return buffers[v]; });
+  }
+
+  NamedAttribute param(StringRef name, Attribute value) {
+    return b.getNamedAttr(name, value);
+  }
+
+  /// Elements of every dimension but the last: the rows a norm works on.
+  static int64_t rows(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return type.getNumElements() / type.getShape().back();
+  }
+
+  LogicalResult lowerOp(Operation *op);
+
+  OpBuilder &b;
+  DenseMap<Value, Value> buffers;
+  /// Statistics forward kernels saved, keyed by the forward result.
+  DenseMap<Value, SmallVector<Value, 2>> savedStats;
+  /// Forward layer norms by (input, weight), for their gradient ops.
+  DenseMap<std::pair<Value, Value>, Value> normResults;
+};
+
+LogicalResult PlanLowering::lowerOp(Operation *op) {
+  auto simple = [&](StringRef callee, ArrayRef<NamedAttribute> params = {}) {
+    SmallVector<Value> outs =
+        llvm::map_to_vector(op->getResults(), [&](Value r) {
+          return resultBuffer(r);
+        });
+    kernel(callee, lookup(op->getOperands()), outs, params);
+    return success();
+  };
+  auto gelu = [&](GeluApproximation a) {
+    return param("approximate",
+                 b.getStringAttr(stringifyGeluApproximation(a)));
+  };
+  auto attentionParams = [&](bool causal, double scale) {
+    return SmallVector<NamedAttribute>{
+        param("causal", b.getBoolAttr(causal)),
+        param("scale", b.getF64FloatAttr(scale))};
+  };
+
+  return TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](EmbeddingOp) { return simple("embedding_forward"); })
+      .Case([&](EmbeddingGradOp) { return simple("embedding_backward"); })
+      .Case([&](MatmulOp m) {
+        return simple("matmul",
+                      {param("transpose_lhs", b.getBoolAttr(m.getTransposeLhs())),
+                       param("transpose_rhs",
+                             b.getBoolAttr(m.getTransposeRhs()))});
+      })
+      .Case([&](AddOp) { return simple("add"); })
+      .Case([&](MulOp) { return simple("mul"); })
+      .Case([&](SumToOp) { return simple("sum_to"); })
+      .Case([&](GeluOp g) {
+        return simple("gelu_forward", {gelu(g.getApproximate())});
+      })
+      .Case([&](GeluGradOp g) {
+        return simple("gelu_backward", {gelu(g.getApproximate())});
+      })
+      .Case([&](SiluOp) { return simple("silu_forward"); })
+      .Case([&](SiluGradOp) { return simple("silu_backward"); })
+      .Case([&](SwigluOp) { return simple("swiglu_forward"); })
+      .Case([&](SwigluGradOp) { return simple("swiglu_backward"); })
+      .Case([&](LayerNormOp n) {
+        Value out = resultBuffer(n.getResult());
+        Value mean = statsBuffer({rows(n.getInput())});
+        Value rstd = statsBuffer({rows(n.getInput())});
+        savedStats[n.getResult()] = {mean, rstd};
+        normResults[{n.getInput(), n.getWeight()}] = n.getResult();
+        kernel("layernorm_forward", lookup(n->getOperands()), {out, mean, rstd},
+               {param("epsilon", n.getEpsilonAttr())});
+        return success();
+      })
+      .Case([&](LayerNormGradOp g) -> LogicalResult {
+        Value forward = normResults.lookup({g.getInput(), g.getWeight()});
+        if (!forward)
+          return g.emitOpError("has no forward llm.layer_norm to read its "
+                               "statistics from");
+        SmallVector<Value> ins = lookup(g->getOperands());
+        llvm::append_range(ins, savedStats[forward]);
+        SmallVector<Value> outs = llvm::map_to_vector(
+            g->getResults(), [&](Value r) { return resultBuffer(r); });
+        kernel("layernorm_backward", ins, outs,
+               {param("epsilon", g.getEpsilonAttr())});
+        return success();
+      })
+      .Case([&](RmsNormOp n) {
+        Value out = resultBuffer(n.getResult());
+        Value rstd = statsBuffer({rows(n.getInput())});
+        savedStats[n.getResult()] = {rstd};
+        normResults[{n.getInput(), n.getWeight()}] = n.getResult();
+        kernel("rmsnorm_forward", lookup(n->getOperands()), {out, rstd},
+               {param("epsilon", n.getEpsilonAttr())});
+        return success();
+      })
+      .Case([&](RmsNormGradOp g) -> LogicalResult {
+        Value forward = normResults.lookup({g.getInput(), g.getWeight()});
+        if (!forward)
+          return g.emitOpError("has no forward llm.rms_norm to read its "
+                               "statistics from");
+        SmallVector<Value> ins = lookup(g->getOperands());
+        llvm::append_range(ins, savedStats[forward]);
+        SmallVector<Value> outs = llvm::map_to_vector(
+            g->getResults(), [&](Value r) { return resultBuffer(r); });
+        kernel("rmsnorm_backward", ins, outs,
+               {param("epsilon", g.getEpsilonAttr())});
+        return success();
+      })
+      .Case([&](SoftmaxOp s) -> LogicalResult {
+        if (int64_t(s.getAxis()) != -1 &&
+            int64_t(s.getAxis()) != s.getType().getRank() - 1)
+          return s.emitOpError("lowers only along the last axis");
+        return simple("softmax_forward");
+      })
+      .Case([&](SoftmaxGradOp s) -> LogicalResult {
+        if (int64_t(s.getAxis()) != -1 &&
+            int64_t(s.getAxis()) != s.getType().getRank() - 1)
+          return s.emitOpError("lowers only along the last axis");
+        return simple("softmax_backward");
+      })
+      .Case([&](AttentionOp a) {
+        auto q = a.getQuery().getType();
+        Value out = resultBuffer(a.getResult());
+        Value lse = statsBuffer(q.getShape().drop_back());
+        savedStats[a.getResult()] = {lse};
+        kernel("attention_forward", lookup(a->getOperands()), {out, lse},
+               attentionParams(a.getCausal(), a.getScaleOrDefault()));
+        return success();
+      })
+      .Case([&](AttentionGradOp g) -> LogicalResult {
+        auto forward = g.getOutput().getDefiningOp<AttentionOp>();
+        if (!forward)
+          return g.emitOpError("output must come from an llm.attention");
+        SmallVector<Value> ins = lookup(g->getOperands());
+        llvm::append_range(ins, savedStats[forward.getResult()]);
+        SmallVector<Value> outs = llvm::map_to_vector(
+            g->getResults(), [&](Value r) { return resultBuffer(r); });
+        kernel("attention_backward", ins, outs,
+               attentionParams(g.getCausal(), g.getScaleOrDefault()));
+        return success();
+      })
+      .Case([&](RopeOp r) {
+        return simple(r.getInverse() ? "rope_backward" : "rope_forward",
+                      {param("theta", r.getThetaAttr())});
+      })
+      .Case([&](ReshapeOp r) {
+        auto tensor = r.getType();
+        buffers[r.getResult()] = plan::ViewOp::create(
+            b, r.getLoc(),
+            MemRefType::get(tensor.getShape(), tensor.getElementType()),
+            buffers[r.getInput()]);
+        return success();
+      })
+      .Case([&](TransposeOp t) {
+        return simple("permute",
+                      {param("permutation", t.getPermutationAttr())});
+      })
+      .Case([&](SplitOp s) {
+        return simple("split", {param("axis", s.getAxisAttr())});
+      })
+      .Case([&](ConcatOp c) {
+        return simple("concat", {param("axis", c.getAxisAttr())});
+      })
+      .Case([&](CrossEntropyOp) { return simple("cross_entropy_forward"); })
+      .Case([&](CrossEntropyGradOp) {
+        return simple("cross_entropy_backward");
+      })
+      .Case([&](GradNormOp) { return simple("grad_norm"); })
+      .Case([&](AdamWOp a) {
+        // In place: the new parameter and moments reuse the old buffers.
+        Value param = buffers[a.getParam()], m = buffers[a.getM()],
+              v = buffers[a.getV()];
+        buffers[a.getNewParam()] = param;
+        buffers[a.getNewM()] = m;
+        buffers[a.getNewV()] = v;
+        if (auto grad = buffers[a.getGrad()].getDefiningOp<plan::BufferOp>()) {
+          grad.setCategory(BufferCategory::grad);
+          grad.setName(param.getDefiningOp<plan::BufferOp>().getName());
+        }
+        kernel("adamw", lookup({a.getGrad(), a.getGradNorm()}), {param, m, v},
+               {this->param("decay", b.getBoolAttr(a.getDecay()))});
+        return success();
+      })
+      .Case([&](arith::ConstantOp c) -> LogicalResult {
+        auto dense = dyn_cast<SplatElementsAttr>(c.getValue());
+        if (!dense || !isa<FloatType>(dense.getElementType()))
+          return c.emitOpError("only float splat constants lower to plans");
+        return simple("fill",
+                      {param("value", dense.getSplatValue<FloatAttr>())});
+      })
+      .Case([&](tensor::ExtractSliceOp s) -> LogicalResult {
+        if (!s.hasUnitStride() || !s.getOffsets().empty())
+          return s.emitOpError("only static unit-stride slices lower to plans");
+        return simple("extract_slice",
+                      {param("offsets", s.getStaticOffsetsAttr())});
+      })
+      .Case([&](tensor::InsertSliceOp s) -> LogicalResult {
+        if (!s.hasUnitStride() || !s.getOffsets().empty())
+          return s.emitOpError("only static unit-stride slices lower to plans");
+        return simple("insert_slice",
+                      {param("offsets", s.getStaticOffsetsAttr())});
+      })
+      .Default([](Operation *op) {
+        return op->emitOpError("has no plan lowering");
+      });
+}
+
+struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>(funcName);
+    if (!func || !func.getBody().hasOneBlock()) {
+      module.emitError("llmc-lower-to-plan: no single-block function @")
+          << funcName;
+      return signalPassFailure();
+    }
+    OpBuilder b(func);
+    auto program = func::FuncOp::create(b, func.getLoc(), funcName,
+                                        b.getFunctionType({}, {}));
+    b.setInsertionPointToStart(program.addEntryBlock());
+    PlanLowering lowering(b);
+    if (failed(lowering.lower(func)))
+      return signalPassFailure();
+    func::ReturnOp::create(b, func.getLoc());
+    func.erase();
+  }
+};
+
+} // namespace

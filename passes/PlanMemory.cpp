@@ -1,0 +1,122 @@
+//===- PlanMemory.cpp - Static arena offsets by liveness ------------------===//
+//
+// Liveness is measured in kernel positions: a buffer is live from the first
+// kernel that touches it (directly or through a view) to the last. Buffers
+// alive at the same time never overlap; all others may share bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_PLANMEMORY
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::plan;
+
+namespace {
+
+constexpr int64_t kAlignment = 64;
+
+struct Interval {
+  BufferOp buffer;
+  int64_t first = std::numeric_limits<int64_t>::max();
+  int64_t last = -1;
+  bool wholeProgram = false;
+  int64_t size = 0;
+  int64_t offset = -1;
+
+  bool overlapsInTime(const Interval &other) const {
+    return wholeProgram || other.wholeProgram ||
+           (first <= other.last && other.first <= last);
+  }
+};
+
+/// The buffer a value's bytes belong to, looking through views.
+BufferOp rootBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewOp>())
+    value = view.getSource();
+  return value.getDefiningOp<BufferOp>();
+}
+
+bool livesWholeProgram(BufferCategory category) {
+  return category == BufferCategory::input ||
+         category == BufferCategory::param ||
+         category == BufferCategory::optimizer_state ||
+         category == BufferCategory::output;
+}
+
+struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    SmallVector<Interval> intervals;
+    DenseMap<Operation *, size_t> index;
+    func.walk([&](BufferOp buffer) {
+      index[buffer] = intervals.size();
+      Interval interval;
+      interval.buffer = buffer;
+      interval.size = llvm::alignTo(buffer.getSizeInBytes(), kAlignment);
+      interval.wholeProgram = livesWholeProgram(buffer.getCategory());
+      intervals.push_back(interval);
+    });
+    if (intervals.empty())
+      return;
+
+    int64_t position = 0;
+    llvm::DenseSet<Operation *> read;
+    func.walk([&](KernelOp kernel) {
+      for (Value operand : kernel->getOperands()) {
+        BufferOp root = rootBuffer(operand);
+        Interval &interval = intervals[index[root]];
+        interval.first = std::min(interval.first, position);
+        interval.last = std::max(interval.last, position);
+      }
+      for (Value in : kernel.getIns())
+        read.insert(rootBuffer(in));
+      ++position;
+    });
+    // Gradients no kernel reads are what the program returns.
+    for (Interval &interval : intervals)
+      if (interval.buffer.getCategory() == BufferCategory::grad &&
+          !read.contains(interval.buffer))
+        interval.wholeProgram = true;
+
+    // Largest first, each at the lowest offset free during its lifetime.
+    SmallVector<Interval *> order = llvm::map_to_vector(
+        intervals, [](Interval &interval) { return &interval; });
+    llvm::stable_sort(order, [](Interval *a, Interval *b) {
+      return a->size > b->size;
+    });
+    SmallVector<Interval *> placed;
+    int64_t arena = 0;
+    for (Interval *interval : order) {
+      SmallVector<Interval *> conflicts;
+      for (Interval *other : placed)
+        if (interval->overlapsInTime(*other))
+          conflicts.push_back(other);
+      llvm::sort(conflicts, [](Interval *a, Interval *b) {
+        return a->offset < b->offset;
+      });
+      int64_t offset = 0;
+      for (Interval *other : conflicts) {
+        if (offset + interval->size <= other->offset)
+          break;
+        offset = std::max(offset, other->offset + other->size);
+      }
+      interval->offset = offset;
+      arena = std::max(arena, offset + interval->size);
+      placed.push_back(interval);
+    }
+
+    Builder b(func.getContext());
+    for (Interval &interval : intervals)
+      interval.buffer.setOffsetAttr(b.getI64IntegerAttr(interval.offset));
+    func->setAttr(PlanDialect::kArenaBytesAttrName, b.getI64IntegerAttr(arena));
+  }
+};
+
+} // namespace
