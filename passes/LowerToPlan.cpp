@@ -34,6 +34,7 @@ public:
         nameOutputs(func, ret);
         continue;
       }
+      current = &op;
       if (failed(lowerOp(&op)))
         return failure();
     }
@@ -120,8 +121,12 @@ private:
 
   void kernel(StringRef callee, ValueRange ins, ValueRange outs,
               ArrayRef<NamedAttribute> params = {}) {
-    plan::KernelOp::create(b, b.getUnknownLoc(), callee, ins, outs,
-                           b.getDictionaryAttr(params));
+    auto call = plan::KernelOp::create(b, current->getLoc(), callee, ins,
+                                       outs, b.getDictionaryAttr(params));
+    // Kernels keep the layer and role of the op they come from.
+    for (StringRef name : {LLMDialect::kLayerAttrName, LLMDialect::kRoleAttrName})
+      if (Attribute attr = current->getAttr(name))
+        call->setAttr(name, attr);
   }
 
   SmallVector<Value> lookup(ValueRange values) {
@@ -141,6 +146,8 @@ private:
   LogicalResult lowerOp(Operation *op);
 
   OpBuilder &b;
+  /// The op being lowered.
+  Operation *current = nullptr;
   DenseMap<Value, Value> buffers;
   /// Statistics forward kernels saved, keyed by the forward result.
   DenseMap<Value, SmallVector<Value, 2>> savedStats;

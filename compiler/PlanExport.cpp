@@ -1,0 +1,127 @@
+//===- PlanExport.cpp - plan IR to the plan file --------------------------===//
+
+#include "compiler/PlanExport.h"
+
+#include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/plan/IR/PlanDialect.h"
+
+using namespace mlir;
+namespace planfile = llmc::planfile;
+
+namespace {
+
+llvm::Error error(const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str());
+}
+
+llvm::Expected<planfile::Category> category(plan::BufferCategory c) {
+  switch (c) {
+  case plan::BufferCategory::input:
+    return planfile::INPUT;
+  case plan::BufferCategory::param:
+    return planfile::PARAM;
+  case plan::BufferCategory::grad:
+    return planfile::GRAD;
+  case plan::BufferCategory::optimizer_state:
+    return planfile::OPTIMIZER_STATE;
+  case plan::BufferCategory::activation:
+    return planfile::ACTIVATION;
+  case plan::BufferCategory::temporary:
+    return planfile::TEMPORARY;
+  case plan::BufferCategory::output:
+    return planfile::OUTPUT;
+  }
+  return error("unknown buffer category");
+}
+
+llvm::Expected<planfile::Param> exportParam(Attribute attr) {
+  planfile::Param param;
+  if (auto b = dyn_cast<BoolAttr>(attr))
+    param.set_b(b.getValue());
+  else if (auto i = dyn_cast<IntegerAttr>(attr))
+    param.set_i(i.getInt());
+  else if (auto f = dyn_cast<FloatAttr>(attr))
+    param.set_f(f.getValueAsDouble());
+  else if (auto s = dyn_cast<StringAttr>(attr))
+    param.set_s(s.str());
+  else if (auto ints = dyn_cast<DenseI64ArrayAttr>(attr))
+    for (int64_t v : ints.asArrayRef())
+      param.mutable_ints()->add_values(v);
+  else
+    return error("kernel parameter of unsupported kind");
+  return param;
+}
+
+} // namespace
+
+llvm::Expected<llmc::planfile::Plan>
+llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
+  planfile::Plan out;
+  *out.mutable_model() = model;
+  out.set_program(program.getSymName().str());
+  auto arena =
+      program->getAttrOfType<IntegerAttr>(plan::PlanDialect::kArenaBytesAttrName);
+  if (!arena)
+    return error("program has no arena size (run llmc-plan-memory)");
+  out.set_arena_bytes(arena.getInt());
+
+  DenseMap<Value, uint32_t> tensors;
+  auto addTensor = [&](Value value, uint32_t buffer) -> llvm::Error {
+    auto type = cast<MemRefType>(value.getType());
+    planfile::Tensor *tensor = out.add_tensors();
+    tensor->set_buffer(buffer);
+    if (type.getElementType().isF32())
+      tensor->set_dtype(planfile::F32);
+    else if (type.getElementType().isInteger(32))
+      tensor->set_dtype(planfile::I32);
+    else
+      return error("plan tensors must be f32 or i32");
+    for (int64_t d : type.getShape())
+      tensor->add_shape(d);
+    tensors[value] = out.tensors_size() - 1;
+    return llvm::Error::success();
+  };
+
+  for (Operation &op : program.getBody().front()) {
+    if (auto buffer = dyn_cast<plan::BufferOp>(op)) {
+      if (!buffer.getOffset())
+        return error("buffer without an offset (run llmc-plan-memory)");
+      planfile::Buffer *b = out.add_buffers();
+      b->set_name(buffer.getName().str());
+      llvm::Expected<planfile::Category> c = category(buffer.getCategory());
+      if (!c)
+        return c.takeError();
+      b->set_category(*c);
+      b->set_offset(*buffer.getOffset());
+      b->set_size_bytes(buffer.getSizeInBytes());
+      if (llvm::Error e = addTensor(buffer, out.buffers_size() - 1))
+        return std::move(e);
+    } else if (auto view = dyn_cast<plan::ViewOp>(op)) {
+      uint32_t source = out.tensors(tensors[view.getSource()]).buffer();
+      if (llvm::Error e = addTensor(view, source))
+        return std::move(e);
+    } else if (auto call = dyn_cast<plan::KernelOp>(op)) {
+      planfile::Kernel *kernel = out.add_kernels();
+      kernel->set_name(call.getCallee().str());
+      for (Value in : call.getIns())
+        kernel->add_ins(tensors[in]);
+      for (Value o : call.getOuts())
+        kernel->add_outs(tensors[o]);
+      for (NamedAttribute attr : call.getParams()) {
+        llvm::Expected<planfile::Param> param = exportParam(attr.getValue());
+        if (!param)
+          return param.takeError();
+        (*kernel->mutable_params())[attr.getName().str()] = *param;
+      }
+      auto layer = call->getAttrOfType<IntegerAttr>(llm::LLMDialect::kLayerAttrName);
+      kernel->set_layer(layer ? layer.getInt() : -1);
+      if (auto role = call->getAttrOfType<StringAttr>(llm::LLMDialect::kRoleAttrName))
+        kernel->set_role(role.str());
+    } else if (!isa<func::ReturnOp>(op)) {
+      return error("unexpected op in a plan program: " +
+                   op.getName().getStringRef());
+    }
+  }
+  return out;
+}

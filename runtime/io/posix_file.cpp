@@ -1,0 +1,95 @@
+//===- posix_file.cpp - Thin checked wrappers over POSIX file calls -------===//
+
+#include "runtime/io/posix_file.h"
+
+#include "runtime/io/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+
+using namespace llmc::io;
+
+void llmc::io::throw_errno(const std::string &path, const std::string &what) {
+  throw InputError(path + ": " + what + ": " + std::strerror(errno));
+}
+
+PosixFile::PosixFile(const std::string &path, int flags, unsigned mode)
+    : path_(path) {
+  do
+    fd_ = ::open(path.c_str(), flags | O_CLOEXEC, static_cast<mode_t>(mode));
+  while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0)
+    throw_errno(path, "cannot open");
+}
+
+PosixFile::~PosixFile() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+PosixFile::PosixFile(PosixFile &&other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+PosixFile &PosixFile::operator=(PosixFile &&other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+uint64_t PosixFile::size() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0)
+    throw_errno(path_, "cannot stat");
+  if (!S_ISREG(st.st_mode))
+    throw InputError(path_ + ": not a regular file");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+void PosixFile::read_at(void *dst, size_t n, uint64_t offset) const {
+  auto *p = static_cast<char *>(dst);
+  while (n > 0) {
+    ssize_t got = ::pread(fd_, p, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      throw_errno(path_, "read failed at byte " + std::to_string(offset));
+    if (got == 0)
+      throw InputError(path_ + ": unexpected end of file at byte " +
+                       std::to_string(offset) + " (was it truncated?)");
+    p += got;
+    n -= static_cast<size_t>(got);
+    offset += static_cast<uint64_t>(got);
+  }
+}
+
+void PosixFile::write_all(const void *src, size_t n) {
+  const auto *p = static_cast<const char *>(src);
+  while (n > 0) {
+    ssize_t put = ::write(fd_, p, n);
+    if (put < 0 && errno == EINTR)
+      continue;
+    if (put < 0)
+      throw_errno(path_, "write failed");
+    p += put;
+    n -= static_cast<size_t>(put);
+  }
+}
+
+void PosixFile::sync() {
+  if (::fsync(fd_) != 0)
+    throw_errno(path_, "fsync failed");
+}
+
+void PosixFile::close() {
+  int fd = std::exchange(fd_, -1);
+  if (fd >= 0 && ::close(fd) != 0)
+    throw_errno(path_, "close failed");
+}

@@ -1,0 +1,147 @@
+// Plan file framing and validation; see plan_file.h.
+#include "runtime/plan/plan_file.h"
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace llmc::plan {
+namespace {
+
+constexpr char kMagic[8] = {'L', 'L', 'M', 'C', 'P', 'L', 'A', 'N'};
+constexpr size_t kHeaderBytes = 8 + 4 + 8;
+
+uint32_t crc32(const std::string &data) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k)
+        c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char byte : data)
+    c = table[(c ^ byte) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+template <typename T> void put(std::string &out, T value) {
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(char((uint64_t(value) >> (8 * i)) & 0xFF));
+}
+
+template <typename T> T get(const std::string &in, size_t at) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < sizeof(T); ++i)
+    value |= uint64_t(uint8_t(in[at + i])) << (8 * i);
+  return T(value);
+}
+
+[[noreturn]] void fail(const std::string &path, const std::string &what) {
+  throw PlanError(path + ": " + what);
+}
+
+void check_consistency(const planfile::Plan &plan, const std::string &path) {
+  for (int i = 0; i < plan.buffers_size(); ++i) {
+    const planfile::Buffer &b = plan.buffers(i);
+    if (b.offset() + b.size_bytes() > plan.arena_bytes())
+      fail(path, "buffer " + std::to_string(i) + " ('" + b.name() +
+                     "') ends past the arena of " +
+                     std::to_string(plan.arena_bytes()) + " bytes");
+  }
+  for (int i = 0; i < plan.tensors_size(); ++i) {
+    const planfile::Tensor &t = plan.tensors(i);
+    if (t.buffer() >= uint32_t(plan.buffers_size()))
+      fail(path, "tensor " + std::to_string(i) + " names buffer " +
+                     std::to_string(t.buffer()) + " of " +
+                     std::to_string(plan.buffers_size()));
+    for (int64_t d : t.shape())
+      if (d < 0)
+        fail(path, "tensor " + std::to_string(i) + " has a negative dimension");
+    if (uint64_t(size_in_bytes(t)) > plan.buffers(t.buffer()).size_bytes())
+      fail(path, "tensor " + std::to_string(i) + " is larger than its buffer");
+  }
+  for (int k = 0; k < plan.kernels_size(); ++k) {
+    const planfile::Kernel &kernel = plan.kernels(k);
+    for (const auto *list : {&kernel.ins(), &kernel.outs()})
+      for (uint32_t t : *list)
+        if (t >= uint32_t(plan.tensors_size()))
+          fail(path, "kernel " + std::to_string(k) + " ('" + kernel.name() +
+                         "') names tensor " + std::to_string(t) + " of " +
+                         std::to_string(plan.tensors_size()));
+  }
+}
+
+} // namespace
+
+int64_t num_elements(const planfile::Tensor &tensor) {
+  int64_t n = 1;
+  for (int64_t d : tensor.shape())
+    n *= d;
+  return n;
+}
+
+int64_t size_in_bytes(const planfile::Tensor &tensor) {
+  return num_elements(tensor) * 4; // F32 and I32
+}
+
+void write_plan_file(const planfile::Plan &plan, const std::string &path) {
+  std::string payload;
+  if (!plan.SerializeToString(&payload))
+    throw PlanError(path + ": cannot serialize the plan");
+  std::string bytes(kMagic, sizeof(kMagic));
+  put<uint32_t>(bytes, kFormatVersion);
+  put<uint64_t>(bytes, payload.size());
+  bytes += payload;
+  put<uint32_t>(bytes, crc32(payload));
+
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+    out.flush();
+    if (!out)
+      throw PlanError(path + ": cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw PlanError(path + ": cannot rename " + tmp + " into place");
+  }
+}
+
+planfile::Plan read_plan_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail(path, "cannot open the plan file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string bytes = buffer.str();
+  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    fail(path, "not an llmc plan file (bad magic)");
+  uint32_t version = get<uint32_t>(bytes, 8);
+  if (version != kFormatVersion)
+    fail(path, "plan format version " + std::to_string(version) +
+                   ", this llmc reads version " +
+                   std::to_string(kFormatVersion) + "; recompile the plan");
+  uint64_t length = get<uint64_t>(bytes, 12);
+  if (bytes.size() != kHeaderBytes + length + 4)
+    fail(path, "truncated or padded plan: header says " +
+                   std::to_string(length) + " payload bytes, file has " +
+                   std::to_string(bytes.size()) + " bytes in all");
+  std::string payload = bytes.substr(kHeaderBytes, length);
+  if (crc32(payload) != get<uint32_t>(bytes, kHeaderBytes + length))
+    fail(path, "corrupt plan: checksum mismatch");
+  planfile::Plan plan;
+  if (!plan.ParseFromString(payload))
+    fail(path, "corrupt plan: payload does not parse");
+  check_consistency(plan, path);
+  return plan;
+}
+
+} // namespace llmc::plan
