@@ -15,16 +15,20 @@
 
 namespace llmc {
 
-enum class EmitKind { MLIR, Summary };
+enum class CompileMode { Forward, Train };
+enum class EmitKind { MLIR, Summary, Plan };
 
 struct CompileOptions {
   std::string configPath;
+  CompileMode mode = CompileMode::Forward;
   EmitKind emit = EmitKind::MLIR;
   int64_t microBatch = 1;
-  int64_t seqLen = 0; // 0: the model's full context
+  int64_t seqLen = 0;       // 0: the model's full context
+  std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 
-/// Runs `llmc compile` and writes the result to `os`.
+/// Runs `llmc compile`: IR and summaries go to `os`, plan files to
+/// `options.outputPath`.
 llvm::Error compile(const CompileOptions &options, llvm::raw_ostream &os);
 
 } // namespace llmc

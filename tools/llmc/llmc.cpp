@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Compile.h"
+#include "runtime/io/error.h"
+#include "runtime/plan/plan_file.h"
+#include "runtime/train.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
@@ -27,12 +30,22 @@ cl::SubCommand compileCmd("compile",
 cl::opt<std::string> configPath(cl::Positional, cl::Required,
                                 cl::desc("<config.json>"), cl::sub(compileCmd),
                                 cl::cat(llmcCategory));
+cl::opt<llmc::CompileMode> compileMode(
+    "mode", cl::desc("What to compile"), cl::init(llmc::CompileMode::Forward),
+    cl::values(clEnumValN(llmc::CompileMode::Forward, "forward",
+                          "the model's forward and loss functions"),
+               clEnumValN(llmc::CompileMode::Train, "train",
+                          "one training step: forward, backward, AdamW")),
+    cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<llmc::EmitKind> emitKind(
-    "emit", cl::desc("What to print"), cl::init(llmc::EmitKind::MLIR),
+    "emit",
+    cl::desc("What to produce (default: mlir, or plan with --mode train)"),
     cl::values(clEnumValN(llmc::EmitKind::MLIR, "mlir",
-                          "the one-device llm IR (@forward and @loss)"),
+                          "the IR (llm, or plan with --mode train)"),
                clEnumValN(llmc::EmitKind::Summary, "summary",
-                          "one JSON object: params, forward flops per token")),
+                          "one JSON object: params, forward flops per token"),
+               clEnumValN(llmc::EmitKind::Plan, "plan",
+                          "the plan file the runtime executes (-o FILE)")),
     cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> microBatch("micro-batch",
                             cl::desc("Sequences per micro-batch (default 1)"),
@@ -46,22 +59,156 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file (default stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(compileCmd), cl::cat(llmcCategory));
 
+//===----------------------------------------------------------------------===//
+// llmc init / llmc train
+//===----------------------------------------------------------------------===//
+
+cl::SubCommand initCmd("init", "Write a plan's initial weights (GPT-2 init "
+                               "scheme) as safetensors");
+cl::opt<std::string> initPlan(cl::Positional, cl::Required,
+                              cl::desc("<model.plan>"), cl::sub(initCmd),
+                              cl::cat(llmcCategory));
+cl::opt<uint64_t> initSeed("seed", cl::desc("Random seed"), cl::init(1337),
+                           cl::sub(initCmd), cl::cat(llmcCategory));
+cl::opt<std::string> initOut("o", cl::desc("Output safetensors file"),
+                             cl::Required, cl::value_desc("file"),
+                             cl::sub(initCmd), cl::cat(llmcCategory));
+
+cl::SubCommand trainCmd("train", "Train a compiled plan on a token file");
+cl::opt<std::string> trainPlan(cl::Positional, cl::Required,
+                               cl::desc("<model.plan>"), cl::sub(trainCmd),
+                               cl::cat(llmcCategory));
+cl::opt<std::string> dataPath("data", cl::Required,
+                              cl::desc("Token file (flat little-endian uint16)"),
+                              cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> steps("steps", cl::Required, cl::desc("Optimizer steps"),
+                       cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<uint64_t> trainSeed("seed",
+                            cl::desc("Seed of the initial weights and of "
+                                     "shuffled data (default 1337)"),
+                            cl::init(1337), cl::sub(trainCmd),
+                            cl::cat(llmcCategory));
+cl::opt<std::string> dataOrder("data-order",
+                               cl::desc("sequential or shuffled"),
+                               cl::init("sequential"), cl::sub(trainCmd),
+                               cl::cat(llmcCategory));
+cl::opt<std::string> loadPath("load", cl::desc("Initial weights (safetensors)"),
+                              cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string> savePath("save", cl::desc("Checkpoint to write"),
+                              cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> saveEvery("save-every",
+                           cl::desc("Also checkpoint every K steps"),
+                           cl::init(0), cl::sub(trainCmd),
+                           cl::cat(llmcCategory));
+cl::opt<std::string> logPath("log", cl::desc("JSON-lines log, one per step"),
+                             cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string> dumpGrads("dump-grads",
+                               cl::desc("Write step-0 gradients (safetensors)"),
+                               cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> lr("lr", cl::desc("Peak learning rate"), cl::init(3e-4f),
+                  cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> minLr("min-lr", cl::desc("Final learning rate of cosine"),
+                     cl::init(3e-5f), cl::sub(trainCmd),
+                     cl::cat(llmcCategory));
+cl::opt<int64_t> warmupSteps("warmup-steps", cl::desc("Linear warmup steps"),
+                             cl::init(0), cl::sub(trainCmd),
+                             cl::cat(llmcCategory));
+cl::opt<llmc::Schedule> schedule(
+    "schedule", cl::desc("Learning-rate schedule"),
+    cl::init(llmc::Schedule::Cosine),
+    cl::values(clEnumValN(llmc::Schedule::Constant, "constant", "constant"),
+               clEnumValN(llmc::Schedule::Cosine, "cosine",
+                          "linear warmup, then cosine decay to --min-lr")),
+    cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> weightDecay("weight-decay",
+                           cl::desc("AdamW weight decay (rank >= 2 tensors)"),
+                           cl::init(0.1f), cl::sub(trainCmd),
+                           cl::cat(llmcCategory));
+cl::opt<float> beta1("beta1", cl::init(0.9f), cl::desc("AdamW beta1"),
+                     cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> beta2("beta2", cl::init(0.95f), cl::desc("AdamW beta2"),
+                     cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> adamEps("eps", cl::init(1e-8f), cl::desc("AdamW epsilon"),
+                       cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> clipGradNorm("clip-grad-norm",
+                            cl::desc("Clip gradients to this global norm "
+                                     "(0: off)"),
+                            cl::init(1.0f), cl::sub(trainCmd),
+                            cl::cat(llmcCategory));
+
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "llmc") << message << "\n";
   return kExitBadInput;
 }
 
 int runCompile() {
+  llmc::EmitKind emit = emitKind;
+  if (!emitKind.getNumOccurrences())
+    emit = compileMode == llmc::CompileMode::Train ? llmc::EmitKind::Plan
+                                                   : llmc::EmitKind::MLIR;
+  llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
+                               seqLen, ""};
+  if (emit == llmc::EmitKind::Plan) {
+    if (outputPath == "-")
+      return fail("--emit=plan needs -o FILE (a plan file is binary)");
+    options.outputPath = outputPath;
+    if (llvm::Error err = llmc::compile(options, llvm::nulls()))
+      return fail(llvm::toString(std::move(err)));
+    return 0;
+  }
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputPath, &error);
   if (!output)
     return fail("-o " + outputPath + ": " + error);
-  llmc::CompileOptions options{configPath, emitKind, microBatch, seqLen};
   if (llvm::Error err = llmc::compile(options, output->os()))
     return fail(llvm::toString(std::move(err)));
   output->keep();
   return 0;
+}
+/// Runs a runtime command, turning bad input into one line and exit code 2.
+template <typename Fn> int runGuarded(Fn fn) {
+  try {
+    fn();
+    return 0;
+  } catch (const llmc::io::InputError &e) {
+    return fail(e.what());
+  } catch (const llmc::plan::PlanError &e) {
+    return fail(e.what());
+  } catch (const std::exception &e) {
+    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runTrain() {
+  if (steps <= 0)
+    return fail("--steps must be positive, got " + llvm::Twine(steps));
+  if (saveEvery < 0)
+    return fail("--save-every must be >= 0");
+  return runGuarded([] {
+    llmc::TrainOptions o;
+    o.plan_path = trainPlan;
+    o.data_path = dataPath;
+    o.steps = steps;
+    o.seed = trainSeed;
+    o.order = llmc::io::parse_batch_order(dataOrder, "--data-order");
+    o.load_path = loadPath;
+    o.save_path = savePath;
+    o.save_every = saveEvery;
+    o.log_path = logPath;
+    o.dump_grads_path = dumpGrads;
+    o.lr = lr;
+    o.min_lr = minLr;
+    o.warmup_steps = warmupSteps;
+    o.schedule = schedule;
+    o.weight_decay = weightDecay;
+    o.beta1 = beta1;
+    o.beta2 = beta2;
+    o.eps = adamEps;
+    o.clip_grad_norm = clipGradNorm;
+    llmc::train(o);
+  });
 }
 } // namespace
 
@@ -75,6 +222,10 @@ int main(int argc, char **argv) {
     return kExitBadInput;
   if (compileCmd)
     return runCompile();
+  if (initCmd)
+    return runGuarded([] { llmc::init_weights(initPlan, initSeed, initOut); });
+  if (trainCmd)
+    return runTrain();
   cl::PrintHelpMessage(/*Hidden=*/false, /*Categorized=*/true);
   return kExitBadInput;
 }

@@ -1,0 +1,65 @@
+// Matmul through OpenBLAS; the batch loop stays serial so the BLAS thread
+// team (OpenMP) parallelises each product.
+#include "runtime/cpu/matmul.h"
+
+#include <algorithm>
+#include <cblas.h>
+#include <cstring>
+
+namespace llmc::cpu {
+
+void matmul_forward(float *out, const float *a, const float *b,
+                    const float *bias, int64_t batch, int64_t M, int64_t N,
+                    int64_t K, bool trans_a, bool trans_b, bool b_batched) {
+  if (batch <= 0 || M <= 0 || N <= 0)
+    return;
+  float beta = 0.0f;
+  if (bias) {
+    // Pre-fill every output row with the bias and let sgemm add onto it.
+    const int64_t rows = batch * M;
+#pragma omp parallel for
+    for (int64_t r = 0; r < rows; r++)
+      std::memcpy(out + r * N, bias, N * sizeof(float));
+    beta = 1.0f;
+  }
+  if (K == 0) {
+    if (!bias)
+      std::fill(out, out + batch * M * N, 0.0f);
+    return;
+  }
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  const blasint lda = blasint(trans_a ? M : K);
+  const blasint ldb = blasint(trans_b ? K : N);
+  if (!trans_a && !b_batched) {
+    // (batch, M, K) rows are contiguous: one big (batch*M, K) product.
+    cblas_sgemm(CblasRowMajor, ta, tb, blasint(batch * M), blasint(N),
+                blasint(K), 1.0f, a, lda, b, ldb, beta, out, blasint(N));
+    return;
+  }
+  for (int64_t i = 0; i < batch; i++) {
+    const float *bi = b_batched ? b + i * K * N : b;
+    cblas_sgemm(CblasRowMajor, ta, tb, blasint(M), blasint(N), blasint(K),
+                1.0f, a + i * M * K, lda, bi, ldb, beta, out + i * M * N,
+                blasint(N));
+  }
+}
+
+void sum_rows(float *out, const float *in, int64_t N, int64_t C) {
+  // Threads own column blocks and each sums its rows in order, so the result
+  // is bit-identical for any thread count.
+  const int64_t block = 128;
+  const int64_t nblocks = (C + block - 1) / block;
+#pragma omp parallel for
+  for (int64_t cb = 0; cb < nblocks; cb++) {
+    int64_t c0 = cb * block, c1 = std::min(C, c0 + block);
+    std::fill(out + c0, out + c1, 0.0f);
+    for (int64_t n = 0; n < N; n++) {
+      const float *row = in + n * C;
+      for (int64_t c = c0; c < c1; c++)
+        out[c] += row[c];
+    }
+  }
+}
+
+} // namespace llmc::cpu

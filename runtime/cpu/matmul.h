@@ -1,0 +1,27 @@
+// Batched matrix multiply through cblas_sgemm, and the row sum that gives a
+// bias gradient. The backward of a matmul is emitted by the compiler as other
+// matmuls (with the transposes swapped) plus sum_rows, so there is no
+// matmul_backward here; test/unittests/kernels/MatmulTest.cpp shows and
+// checks that composition.
+#pragma once
+
+#include <cstdint>
+
+namespace llmc::cpu {
+
+// out[i] = op(a[i]) . op(b[i or shared]) + bias, for i in [0, batch).
+// op(a[i]) is (M, K): a is (batch, M, K), or (batch, K, M) if trans_a.
+// op(b) is (K, N):   b is (K, N), or (N, K) if trans_b; one matrix shared by
+//                    every batch entry, or (batch, K, N) / (batch, N, K) if
+//                    b_batched.
+// bias: (N,) added to every row, or nullptr.
+// out: (batch, M, N), overwritten.
+void matmul_forward(float *out, const float *a, const float *b,
+                    const float *bias, int64_t batch, int64_t M, int64_t N,
+                    int64_t K, bool trans_a, bool trans_b, bool b_batched);
+
+// out[c] = sum over n of in[n, c], summed in order n = 0..N-1 (deterministic).
+// out: (C,)  in: (N, C)
+void sum_rows(float *out, const float *in, int64_t N, int64_t C);
+
+} // namespace llmc::cpu

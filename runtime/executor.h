@@ -1,0 +1,58 @@
+// Runs a plan on this process: one arena allocated once, then the plan's
+// kernels in order on CPU. The kernel names and the order of their ins and
+// outs are the contract with passes/LowerToPlan.cpp.
+#pragma once
+
+#include "runtime/plan/plan.pb.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llmc {
+
+// Optimizer settings of one step; the plan says only which tensors decay.
+struct OptimizerStep {
+  int64_t step = 0;          // 0-based; bias corrections use step + 1
+  float lr = 3e-4f;
+  float beta1 = 0.9f;
+  float beta2 = 0.95f;
+  float eps = 1e-8f;
+  float weight_decay = 0.1f;
+  float clip_grad_norm = 1.0f; // <= 0: no clipping
+};
+
+class Executor {
+public:
+  explicit Executor(planfile::Plan plan);
+  ~Executor();
+  Executor(const Executor &) = delete;
+  Executor &operator=(const Executor &) = delete;
+
+  const planfile::Plan &plan() const { return plan_; }
+
+  // The first tensor of the named buffer of a category, or -1.
+  int find_tensor(const std::string &name, planfile::Category category) const;
+  float *f32(int tensor);
+  int32_t *i32(int tensor);
+  int64_t num_elements(int tensor) const;
+
+  // Runs every kernel once; `before` (if set) sees each kernel first, e.g.
+  // to read gradients before AdamW consumes them. Throws std::runtime_error
+  // naming the kernel on an unknown kernel or malformed operands.
+  using KernelHook = std::function<void(const planfile::Kernel &)>;
+  void run(const OptimizerStep &opt, const KernelHook &before = {});
+
+  // The value of the scalar output buffer `name` ("loss", "grad_norm").
+  float output(const std::string &name) const;
+
+private:
+  void run_kernel(const planfile::Kernel &kernel, const OptimizerStep &opt);
+
+  planfile::Plan plan_;
+  std::unique_ptr<char, void (*)(void *)> arena_;
+};
+
+} // namespace llmc

@@ -1,0 +1,196 @@
+// The training loop: one plan execution per step, fed from a token file.
+#include "runtime/train.h"
+
+#include "runtime/executor.h"
+#include "runtime/io/error.h"
+#include "runtime/io/init.h"
+#include "runtime/io/safetensors.h"
+#include "runtime/plan/plan_file.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+namespace llmc {
+namespace {
+
+std::vector<io::TensorSpec> parameter_specs(const planfile::Plan &plan) {
+  std::vector<io::TensorSpec> specs;
+  for (const planfile::Tensor &t : plan.tensors()) {
+    const planfile::Buffer &b = plan.buffers(t.buffer());
+    if (b.category() == planfile::PARAM)
+      specs.push_back({b.name(), {t.shape().begin(), t.shape().end()}});
+  }
+  return specs;
+}
+
+std::vector<io::TensorView> parameter_views(Executor &exec,
+                                            const std::vector<io::TensorSpec> &specs) {
+  std::vector<io::TensorView> views;
+  for (const io::TensorSpec &spec : specs)
+    views.push_back(
+        {spec.name, spec.shape,
+         exec.f32(exec.find_tensor(spec.name, planfile::PARAM))});
+  return views;
+}
+
+void load_weights(Executor &exec, const std::vector<io::TensorSpec> &specs,
+                  const std::string &path) {
+  io::SafetensorsReader reader(path);
+  reader.check_against(specs);
+  for (const io::TensorSpec &spec : specs)
+    reader.read(spec.name, exec.f32(exec.find_tensor(spec.name, planfile::PARAM)));
+}
+
+void init_from_seed(Executor &exec, const std::vector<io::TensorSpec> &specs,
+                    int64_t n_layer, uint64_t seed) {
+  auto values = io::init_parameters(specs, n_layer, seed);
+  for (const io::TensorSpec &spec : specs) {
+    const std::vector<float> &v = values.at(spec.name);
+    std::copy(v.begin(), v.end(),
+              exec.f32(exec.find_tensor(spec.name, planfile::PARAM)));
+  }
+}
+
+std::string format_duration(double seconds) {
+  int64_t s = int64_t(seconds + 0.5);
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof(text), "%lldh%02lldm", (long long)(s / 3600),
+                  (long long)(s / 60 % 60));
+  else
+    std::snprintf(text, sizeof(text), "%lldm%02llds", (long long)(s / 60),
+                  (long long)(s % 60));
+  return text;
+}
+
+void draw_progress(int64_t step, int64_t steps, float loss, double tokens_per_s,
+                   double eta_s) {
+  const int width = 24;
+  int filled = int(width * (step + 1) / steps);
+  std::string bar(filled, '#');
+  bar += std::string(width - filled, '.');
+  std::fprintf(stderr, "\rstep %lld/%lld [%s] loss %.4f | %.0f tok/s | ETA %s   ",
+               (long long)(step + 1), (long long)steps, bar.c_str(), loss,
+               tokens_per_s, format_duration(eta_s).c_str());
+  if (step + 1 == steps)
+    std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+int required_tensor(const Executor &exec, const char *name,
+                    planfile::Category category, const std::string &plan) {
+  int t = exec.find_tensor(name, category);
+  if (t < 0)
+    throw plan::PlanError(plan + ": the plan has no '" + name +
+                          "' buffer; compile it with --mode train");
+  return t;
+}
+
+} // namespace
+
+void init_weights(const std::string &plan_path, uint64_t seed,
+                  const std::string &out_path) {
+  Executor exec(plan::read_plan_file(plan_path));
+  auto specs = parameter_specs(exec.plan());
+  init_from_seed(exec, specs, exec.plan().model().n_layer(), seed);
+  io::write_safetensors(out_path, parameter_views(exec, specs),
+                        {{"llmc.seed", std::to_string(seed)}});
+}
+
+void train(const TrainOptions &o) {
+  Executor exec(plan::read_plan_file(o.plan_path));
+  const planfile::ModelInfo &model = exec.plan().model();
+  int64_t B = model.micro_batch(), T = model.seq_len();
+  int inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
+  int targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
+  required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);
+
+  io::TokenFile data(o.data_path, model.vocab_size());
+  data.check_sequence_length(T);
+
+  auto specs = parameter_specs(exec.plan());
+  if (o.load_path.empty())
+    init_from_seed(exec, specs, model.n_layer(), o.seed);
+  else
+    load_weights(exec, specs, o.load_path);
+
+  std::ofstream log;
+  if (!o.log_path.empty()) {
+    log.open(o.log_path, std::ios::trunc);
+    log.precision(9);
+    if (!log)
+      throw io::InputError(o.log_path + ": cannot open the log for writing");
+  }
+  bool bar = o.progress && isatty(STDERR_FILENO);
+  auto save = [&](const std::string &path, int64_t step) {
+    io::write_safetensors(path, parameter_views(exec, specs),
+                          {{"llmc.step", std::to_string(step)}});
+  };
+
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t step = 0; step < o.steps; ++step) {
+    auto step_start = std::chrono::steady_clock::now();
+    data.fill_batch(step, B, T, o.order, o.seed, exec.i32(inputs),
+                    exec.i32(targets), 0, B);
+    OptimizerStep opt;
+    opt.step = step;
+    opt.lr = learning_rate(o.schedule, step, o.steps, o.lr, o.min_lr,
+                           o.warmup_steps);
+    opt.beta1 = o.beta1;
+    opt.beta2 = o.beta2;
+    opt.eps = o.eps;
+    opt.weight_decay = o.weight_decay;
+    opt.clip_grad_norm = o.clip_grad_norm;
+
+    std::vector<io::TensorView> grads;
+    std::vector<std::vector<float>> grad_copies;
+    Executor::KernelHook hook;
+    if (step == 0 && !o.dump_grads_path.empty())
+      hook = [&](const planfile::Kernel &k) {
+        if (k.name() != "adamw")
+          return;
+        const planfile::Tensor &param = exec.plan().tensors(k.outs(0));
+        const float *g = exec.f32(k.ins(0));
+        grad_copies.emplace_back(g, g + exec.num_elements(k.ins(0)));
+        grads.push_back({exec.plan().buffers(param.buffer()).name(),
+                         {param.shape().begin(), param.shape().end()},
+                         nullptr});
+      };
+    exec.run(opt, hook);
+    if (!grads.empty()) {
+      for (size_t i = 0; i < grads.size(); ++i)
+        grads[i].data = grad_copies[i].data();
+      io::write_safetensors(o.dump_grads_path, grads);
+    }
+
+    float loss = exec.output("loss");
+    float norm = exec.output("grad_norm");
+    if (!std::isfinite(loss))
+      throw std::runtime_error("loss is " + std::to_string(loss) +
+                               " at step " + std::to_string(step) +
+                               "; stopping (try a lower --lr)");
+    auto now = std::chrono::steady_clock::now();
+    double step_s = std::chrono::duration<double>(now - step_start).count();
+    double elapsed = std::chrono::duration<double>(now - start).count();
+    double tokens_per_s = double(B * T) / step_s;
+    if (log.is_open())
+      log << "{\"step\": " << step << ", \"loss\": " << loss
+          << ", \"lr\": " << opt.lr << ", \"grad_norm\": " << norm
+          << ", \"tokens_per_s\": " << tokens_per_s
+          << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
+    if (bar)
+      draw_progress(step, o.steps, loss, tokens_per_s,
+                    elapsed / double(step + 1) * double(o.steps - step - 1));
+    if (!o.save_path.empty() && o.save_every > 0 &&
+        (step + 1) % o.save_every == 0 && step + 1 < o.steps)
+      save(o.save_path, step + 1);
+  }
+  if (!o.save_path.empty())
+    save(o.save_path, o.steps);
+}
+
+} // namespace llmc

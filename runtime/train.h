@@ -1,0 +1,39 @@
+// `llmc init` and `llmc train`: weights in, steps run, weights out.
+#pragma once
+
+#include "runtime/io/token_file.h"
+#include "runtime/schedule.h"
+
+#include <cstdint>
+#include <string>
+
+namespace llmc {
+
+struct TrainOptions {
+  std::string plan_path;
+  std::string data_path;
+  int64_t steps = 0;
+  uint64_t seed = 1337;
+  io::BatchOrder order = io::BatchOrder::Sequential;
+  std::string load_path;  // initial weights; empty: initialise from seed
+  std::string save_path;  // final (and periodic) checkpoint
+  int64_t save_every = 0; // 0: only at the end
+  std::string log_path;   // JSON lines, one per step
+  std::string dump_grads_path; // step-0 gradients, for parity tests
+  float lr = 3e-4f, min_lr = 3e-5f;
+  int64_t warmup_steps = 0;
+  Schedule schedule = Schedule::Cosine;
+  float weight_decay = 0.1f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
+  float clip_grad_norm = 1.0f;
+  bool progress = true; // a progress bar when stderr is a terminal
+};
+
+// Writes the plan's parameters, initialised from `seed` with GPT-2's scheme.
+void init_weights(const std::string &plan_path, uint64_t seed,
+                  const std::string &out_path);
+
+// Trains; throws io::InputError / plan::PlanError for bad input, and
+// std::runtime_error naming the step when the loss stops being finite.
+void train(const TrainOptions &options);
+
+} // namespace llmc
