@@ -1,6 +1,7 @@
 # lit configuration for llmc: runs the .mlir and .test files under test/
 # against the tools in build/bin.
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,5 +18,6 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["llmc", "llmc-opt"],
                                    [config.llmc_tools_dir])
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(
     ("%examples", os.path.join(config.llmc_src_root, "examples")))

@@ -9,8 +9,8 @@ namespace {
 
 constexpr float kSqrt2OverPi = 0.7978845608028654f; // sqrt(2 / pi)
 constexpr float kGeluCoeff = 0.044715f;
-constexpr float kInvSqrt2 = 0.7071067811865476f;    // 1 / sqrt(2)
-constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
+constexpr float kInvSqrt2 = 0.7071067811865476f;   // 1 / sqrt(2)
+constexpr float kInvSqrt2Pi = 0.3989422804014327f; // 1 / sqrt(2 pi)
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
@@ -81,8 +81,7 @@ void silu_backward(float *dinp, const float *dout, const float *inp,
   }
 }
 
-void swiglu_forward(float *out, const float *gate, const float *up,
-                    int64_t n) {
+void swiglu_forward(float *out, const float *gate, const float *up, int64_t n) {
 #pragma omp parallel for
   for (int64_t i = 0; i < n; i++)
     out[i] = gate[i] * sigmoid(gate[i]) * up[i];

@@ -26,13 +26,11 @@ void gelu_erf_backward(float *dinp, const float *dout, const float *inp,
 // out, inp: (n,)
 void silu_forward(float *out, const float *inp, int64_t n);
 // dinp, dout, inp: (n,)
-void silu_backward(float *dinp, const float *dout, const float *inp,
-                   int64_t n);
+void silu_backward(float *dinp, const float *dout, const float *inp, int64_t n);
 
 // LLaMA MLP gate: out = silu(gate) * up.
 // out, gate, up: (n,)
-void swiglu_forward(float *out, const float *gate, const float *up,
-                    int64_t n);
+void swiglu_forward(float *out, const float *gate, const float *up, int64_t n);
 // dgate = dout * up * silu'(gate); dup = dout * silu(gate).
 // dgate, dup, dout, gate, up: (n,)
 void swiglu_backward(float *dgate, float *dup, const float *dout,

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cblas.h>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -37,8 +36,8 @@ QueryBlock query_block(int64_t qb, int64_t Tq, int64_t Tk, bool causal) {
   QueryBlock blk;
   blk.i0 = qb * kQueryBlock;
   blk.rows = std::min(kQueryBlock, Tq - blk.i0);
-  blk.nk = causal ? std::clamp<int64_t>(blk.i0 + blk.rows + Tk - Tq, 0, Tk)
-                  : Tk;
+  blk.nk =
+      causal ? std::clamp<int64_t>(blk.i0 + blk.rows + Tk - Tq, 0, Tk) : Tk;
   return blk;
 }
 
@@ -109,8 +108,8 @@ void attention_forward(float *out, float *lse, const float *q, const float *k,
       scores(s.data(), Q, K, blk, D, scale);
       softmax_rows(s.data(), L, blk, causal, offset);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(blk.rows),
-                  blasint(Dv), blasint(blk.nk), 1.0f, s.data(),
-                  blasint(blk.nk), V, blasint(Dv), 0.0f, O, blasint(Dv));
+                  blasint(Dv), blasint(blk.nk), 1.0f, s.data(), blasint(blk.nk),
+                  V, blasint(Dv), 0.0f, O, blasint(Dv));
     }
   }
 }
@@ -205,9 +204,9 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
         for (int64_t qb = 0; qb < nqb; qb++) {
           const QueryBlock blk = query_block(qb, Tq, Tk, causal);
           const int64_t row0 = bh * Tq + blk.i0;
-          backward_block(dq + row0 * D, dK, dV, dout + row0 * Dv,
-                         q + row0 * D, K, V, out + row0 * Dv, lse + row0, blk,
-                         D, Dv, scale, causal, offset, scratch);
+          backward_block(dq + row0 * D, dK, dV, dout + row0 * Dv, q + row0 * D,
+                         K, V, out + row0 * Dv, lse + row0, blk, D, Dv, scale,
+                         causal, offset, scratch);
         }
       }
     }

@@ -39,9 +39,8 @@ void matmul_forward(float *out, const float *a, const float *b,
   }
   for (int64_t i = 0; i < batch; i++) {
     const float *bi = b_batched ? b + i * K * N : b;
-    cblas_sgemm(CblasRowMajor, ta, tb, blasint(M), blasint(N), blasint(K),
-                1.0f, a + i * M * K, lda, bi, ldb, beta, out + i * M * N,
-                blasint(N));
+    cblas_sgemm(CblasRowMajor, ta, tb, blasint(M), blasint(N), blasint(K), 1.0f,
+                a + i * M * K, lda, bi, ldb, beta, out + i * M * N, blasint(N));
   }
 }
 

@@ -16,8 +16,7 @@ std::vector<float> rope_table(int64_t T, int64_t D, float theta,
   const int64_t half = D / 2;
   std::vector<float> inv_freq(static_cast<size_t>(half));
   for (int64_t i = 0; i < half; i++)
-    inv_freq[size_t(i)] =
-        1.0f / std::pow(theta, float(2 * i) / float(D));
+    inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(D));
   std::vector<float> table(size_t(T * half * 2));
   for (int64_t t = 0; t < T; t++) {
     const float p = float(t + position_offset);
@@ -54,14 +53,13 @@ void rope_apply(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
 
 } // namespace
 
-void rope_forward(float *out, const float *inp, int64_t B, int64_t H,
-                  int64_t T, int64_t D, float theta, int64_t position_offset) {
+void rope_forward(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
+                  int64_t D, float theta, int64_t position_offset) {
   rope_apply(out, inp, B, H, T, D, theta, position_offset, 1.0f);
 }
 
 void rope_backward(float *dinp, const float *dout, int64_t B, int64_t H,
-                   int64_t T, int64_t D, float theta,
-                   int64_t position_offset) {
+                   int64_t T, int64_t D, float theta, int64_t position_offset) {
   rope_apply(dinp, dout, B, H, T, D, theta, position_offset, -1.0f);
 }
 

@@ -15,8 +15,8 @@ namespace llmc::cpu {
 // angle = float(p) * inv_freq in float, then cosf / sinf of that float.
 // D must be even. out may alias inp.
 // out, inp: (B, H, T, D)
-void rope_forward(float *out, const float *inp, int64_t B, int64_t H,
-                  int64_t T, int64_t D, float theta, int64_t position_offset);
+void rope_forward(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
+                  int64_t D, float theta, int64_t position_offset);
 
 // The transpose of the rotation (rotation by the negative angle).
 // dinp, dout: (B, H, T, D)

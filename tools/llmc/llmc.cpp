@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Compile.h"
+#include "runtime/explain.h"
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/train.h"
@@ -16,6 +17,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+
+#include <iostream>
 
 namespace cl = llvm::cl;
 
@@ -136,6 +139,12 @@ cl::opt<float> clipGradNorm("clip-grad-norm",
                             cl::init(1.0f), cl::sub(trainCmd),
                             cl::cat(llmcCategory));
 
+cl::SubCommand explainCmd("explain", "Show a plan's kernels, buffers and "
+                                     "memory by category");
+cl::opt<std::string> explainPlan(cl::Positional, cl::Required,
+                                 cl::desc("<model.plan>"), cl::sub(explainCmd),
+                                 cl::cat(llmcCategory));
+
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "llmc") << message << "\n";
   return kExitBadInput;
@@ -226,6 +235,10 @@ int main(int argc, char **argv) {
     return runGuarded([] { llmc::init_weights(initPlan, initSeed, initOut); });
   if (trainCmd)
     return runTrain();
+  if (explainCmd)
+    return runGuarded([] {
+      llmc::explain_plan(llmc::plan::read_plan_file(explainPlan), std::cout);
+    });
   cl::PrintHelpMessage(/*Hidden=*/false, /*Categorized=*/true);
   return kExitBadInput;
 }
