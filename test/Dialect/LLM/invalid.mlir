@@ -490,7 +490,7 @@ func.func @split_other_dimension(%x: tensor<2x8xf32>) {
 // Tests that the result sizes along the split axis must add up to the
 // input's; the message names the axis after normalizing -1.
 func.func @split_sizes(%x: tensor<2x8xf32>) {
-  // expected-error@+1 {{'llm.split' op result sizes along axis 1 add up to 7, but the input has 8}}
+  // expected-error@+1 {{'llm.split' op result sizes along axis -1 add up to 7, but the input has 8}}
   %0:2 = llm.split %x axis = -1 : tensor<2x8xf32> -> tensor<2x4xf32>, tensor<2x3xf32>
   return
 }
