@@ -14,6 +14,10 @@ packages=(
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
   # Config parsing and unit tests.
   nlohmann-json3-dev libgtest-dev
+  # The PyTorch reference of the parity tests (run with /usr/bin/python3).
+  python3-torch python3-numpy
+  # The demo corpus and its tokenizer.
+  bible-kjv sentencepiece libsentencepiece-dev
 )
 
 missing=()
