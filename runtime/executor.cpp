@@ -15,6 +15,7 @@
 #include "runtime/cpu/softmax.h"
 #include "runtime/plan/plan_file.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -122,7 +123,14 @@ void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
   for (const planfile::Kernel &kernel : plan_.kernels()) {
     if (before)
       before(kernel);
+    if (!profiling_) {
+      run_kernel(kernel, opt);
+      continue;
+    }
+    auto start = std::chrono::steady_clock::now();
     run_kernel(kernel, opt);
+    kernel_seconds_[kernel.name()] += std::chrono::duration<double>(
+        std::chrono::steady_clock::now() - start).count();
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,11 +49,19 @@ public:
   // The value of the scalar output buffer `name` ("loss", "grad_norm").
   float output(const std::string &name) const;
 
+  // With profiling on, run() adds each kernel's wall time to its name.
+  void set_profiling(bool on) { profiling_ = on; }
+  const std::map<std::string, double> &kernel_seconds() const {
+    return kernel_seconds_;
+  }
+
 private:
   void run_kernel(const planfile::Kernel &kernel, const OptimizerStep &opt);
 
   planfile::Plan plan_;
   std::unique_ptr<char, void (*)(void *)> arena_;
+  bool profiling_ = false;
+  std::map<std::string, double> kernel_seconds_;
 };
 
 } // namespace llmc

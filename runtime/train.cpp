@@ -7,6 +7,7 @@
 #include "runtime/io/safetensors.h"
 #include "runtime/plan/plan_file.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -47,12 +48,9 @@ void load_weights(Executor &exec, const std::vector<io::TensorSpec> &specs,
 
 void init_from_seed(Executor &exec, const std::vector<io::TensorSpec> &specs,
                     int64_t n_layer, uint64_t seed) {
-  auto values = io::init_parameters(specs, n_layer, seed);
-  for (const io::TensorSpec &spec : specs) {
-    const std::vector<float> &v = values.at(spec.name);
-    std::copy(v.begin(), v.end(),
-              exec.f32(exec.find_tensor(spec.name, planfile::PARAM)));
-  }
+  for (const io::TensorSpec &spec : specs)
+    io::init_parameter(spec, n_layer, seed,
+                       exec.f32(exec.find_tensor(spec.name, planfile::PARAM)));
 }
 
 std::string format_duration(double seconds) {
@@ -88,6 +86,21 @@ int required_tensor(const Executor &exec, const char *name,
     throw plan::PlanError(plan + ": the plan has no '" + name +
                           "' buffer; compile it with --mode train");
   return t;
+}
+
+void print_profile(const std::map<std::string, double> &seconds,
+                   int64_t steps) {
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0.0;
+  for (const auto &[name, s] : seconds) {
+    rows.push_back({s, name});
+    total += s;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::fprintf(stderr, "%-24s %12s %7s\n", "kernel", "ms/step", "share");
+  for (const auto &[s, name] : rows)
+    std::fprintf(stderr, "%-24s %12.2f %6.1f%%\n", name.c_str(),
+                 1e3 * s / double(steps), 100.0 * s / total);
 }
 
 } // namespace
@@ -131,6 +144,7 @@ void train(const TrainOptions &o) {
                           {{"llmc.step", std::to_string(step)}});
   };
 
+  exec.set_profiling(o.profile);
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = 0; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
@@ -191,6 +205,8 @@ void train(const TrainOptions &o) {
   }
   if (!o.save_path.empty())
     save(o.save_path, o.steps);
+  if (o.profile)
+    print_profile(exec.kernel_seconds(), o.steps);
 }
 
 } // namespace llmc

@@ -26,6 +26,7 @@ struct TrainOptions {
   float weight_decay = 0.1f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
   float clip_grad_norm = 1.0f;
   bool progress = true; // a progress bar when stderr is a terminal
+  bool profile = false;  // print time per kernel kind at the end
 };
 
 // Writes the plan's parameters, initialised from `seed` with GPT-2's scheme.

@@ -5,6 +5,7 @@
 #include "runtime/io/error.h"
 #include "runtime/io/random.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace llmc::io;
@@ -60,29 +61,34 @@ void llmc::io::fill_normal(const std::string &name, uint64_t seed, double std,
   }
 }
 
+void llmc::io::init_parameter(const TensorSpec &spec, int64_t n_layer,
+                              uint64_t seed, float *dst) {
+  int64_t n = checked_numel(spec.shape, "init: tensor '" + spec.name + "'");
+  InitRule rule = init_rule(spec, n_layer);
+  switch (rule.kind) {
+  case InitKind::Zeros:
+    std::fill(dst, dst + n, 0.0f);
+    break;
+  case InitKind::Ones:
+    std::fill(dst, dst + n, 1.0f);
+    break;
+  case InitKind::Normal:
+    fill_normal(spec.name, seed, rule.std, dst, n);
+    break;
+  }
+}
+
 std::map<std::string, std::vector<float>>
 llmc::io::init_parameters(const std::vector<TensorSpec> &specs, int64_t n_layer,
                           uint64_t seed) {
   std::map<std::string, std::vector<float>> params;
   for (const TensorSpec &spec : specs) {
     int64_t n = checked_numel(spec.shape, "init: tensor '" + spec.name + "'");
-    InitRule rule = init_rule(spec, n_layer);
     auto [it, inserted] = params.try_emplace(spec.name);
     if (!inserted)
       throw InputError("init: tensor '" + spec.name + "' is listed twice");
-    std::vector<float> &values = it->second;
-    switch (rule.kind) {
-    case InitKind::Zeros:
-      values.assign(static_cast<size_t>(n), 0.0f);
-      break;
-    case InitKind::Ones:
-      values.assign(static_cast<size_t>(n), 1.0f);
-      break;
-    case InitKind::Normal:
-      values.resize(static_cast<size_t>(n));
-      fill_normal(spec.name, seed, rule.std, values.data(), n);
-      break;
-    }
+    it->second.resize(static_cast<size_t>(n));
+    init_parameter(spec, n_layer, seed, it->second.data());
   }
   return params;
 }

@@ -52,6 +52,11 @@ void fill_normal(const std::string &name, uint64_t seed, double std, float *dst,
 
 /// Every parameter initialised by its rule; throws InputError on a bad
 /// shape, a duplicate name or a tensor no rule covers.
+// Initialises one tensor in place (the rule of init_rule, the values of
+// fill_normal), so a runtime fills its arena without a second copy.
+void init_parameter(const TensorSpec &spec, int64_t n_layer, uint64_t seed,
+                    float *dst);
+
 std::map<std::string, std::vector<float>>
 init_parameters(const std::vector<TensorSpec> &specs, int64_t n_layer,
                 uint64_t seed);

@@ -108,6 +108,9 @@ cl::opt<std::string> logPath("log", cl::desc("JSON-lines log, one per step"),
 cl::opt<std::string> dumpGrads("dump-grads",
                                cl::desc("Write step-0 gradients (safetensors)"),
                                cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<bool> profile("profile",
+                      cl::desc("Print the time spent per kernel kind"),
+                      cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<float> lr("lr", cl::desc("Peak learning rate"), cl::init(3e-4f),
                   cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<float> minLr("min-lr", cl::desc("Final learning rate of cosine"),
@@ -216,6 +219,7 @@ int runTrain() {
     o.beta2 = beta2;
     o.eps = adamEps;
     o.clip_grad_norm = clipGradNorm;
+    o.profile = profile;
     llmc::train(o);
   });
 }

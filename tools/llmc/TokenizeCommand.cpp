@@ -1,0 +1,84 @@
+//===- TokenizeCommand.cpp - `llmc tokenize` ------------------------------===//
+//
+// llmc tokenize CORPUS.txt --vocab-size N --model-prefix DIR/tok
+//     --train-out DIR/train.bin --val-out DIR/val.bin [--val-fraction F]
+// trains a sentencepiece BPE on the corpus and writes nanoGPT token files
+// (see runtime/data/tokenizer.h), then prints one summary line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llmc/TokenizeCommand.h"
+
+#include "runtime/data/tokenizer.h"
+#include "runtime/io/error.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+namespace {
+constexpr int kExitBadInput = 2;
+
+cl::OptionCategory tokenizeCategory("llmc tokenize options");
+
+cl::SubCommand tokenizeCmd("tokenize",
+                           "Train a sentencepiece BPE on a text corpus and "
+                           "write nanoGPT token files (uint16)");
+cl::opt<std::string> corpusPath(cl::Positional, cl::Required,
+                                cl::desc("<corpus.txt>"), cl::sub(tokenizeCmd),
+                                cl::cat(tokenizeCategory));
+cl::opt<int64_t> vocabSize("vocab-size", cl::Required,
+                           cl::desc("Pieces in the model (at most 65536)"),
+                           cl::sub(tokenizeCmd), cl::cat(tokenizeCategory));
+cl::opt<std::string> modelPrefix("model-prefix", cl::Required,
+                                 cl::desc("Writes PREFIX.model, PREFIX.vocab"),
+                                 cl::value_desc("prefix"), cl::sub(tokenizeCmd),
+                                 cl::cat(tokenizeCategory));
+cl::opt<std::string> trainOut("train-out", cl::Required,
+                              cl::desc("Token file of the first part"),
+                              cl::value_desc("file"), cl::sub(tokenizeCmd),
+                              cl::cat(tokenizeCategory));
+cl::opt<std::string> valOut("val-out", cl::Required,
+                            cl::desc("Token file of the rest"),
+                            cl::value_desc("file"), cl::sub(tokenizeCmd),
+                            cl::cat(tokenizeCategory));
+cl::opt<double> valFraction("val-fraction",
+                            cl::desc("Share of tokens, rounded to a line, "
+                                     "that goes to --val-out (default 0.05)"),
+                            cl::init(0.05), cl::sub(tokenizeCmd),
+                            cl::cat(tokenizeCategory));
+} // namespace
+
+bool llmc::isTokenizeCommand() { return static_cast<bool>(tokenizeCmd); }
+
+int llmc::runTokenizeCommand() {
+  llmc::data::TokenizeOptions options;
+  options.corpus_path = corpusPath;
+  options.vocab_size = vocabSize;
+  options.model_prefix = modelPrefix;
+  options.train_out = trainOut;
+  options.val_out = valOut;
+  options.val_fraction = valFraction;
+  try {
+    llmc::data::TokenizeResult r = llmc::data::tokenize_corpus(options);
+    llvm::outs() << "tokenize: " << options.corpus_path << ": vocab "
+                 << r.vocab_size << ", " << options.train_out << " "
+                 << r.train_tokens << " tokens (" << r.train_lines
+                 << " lines), " << options.val_out << " " << r.val_tokens
+                 << " tokens (" << r.val_lines << " lines), "
+                 << llvm::format("%.2f s (training %.2f s)",
+                                 r.train_seconds + r.encode_seconds,
+                                 r.train_seconds)
+                 << "\n";
+    return 0;
+  } catch (const llmc::io::InputError &e) {
+    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception &e) {
+    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
+    return 1;
+  }
+}
