@@ -14,6 +14,8 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm) {
   pm.addPass(llm::createAppendAdamW());
   // One kernel call per op, one buffer per tensor, reshapes as views.
   pm.addPass(llm::createLowerToPlan());
+  // Residual add + norm and GEMM + bias + GELU as single kernels.
+  pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Static arena offsets by liveness, so the runtime allocates once.
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
 }

@@ -51,6 +51,12 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
         names.push_back(name);
       }
     ValueRange grads = ret.getOperands().drop_front();
+    if (params.empty()) {
+      grad.emitError("llmc-append-adamw: @")
+          << gradName << " has no llm.param arguments to update";
+      step.erase();
+      return signalPassFailure();
+    }
     if (grads.size() != params.size()) {
       grad.emitError("llmc-append-adamw: @")
           << gradName << " returns " << grads.size() << " gradients for "

@@ -101,6 +101,8 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
       if (llvm::none_of(op->getResults(),
                         [&](Value r) { return grads.count(r); }))
         continue; // not on a path to the loss
+      if (op->getNumOperands() == 0)
+        continue; // a constant: nothing to propagate to
       auto differentiable = dyn_cast<AutodiffOpInterface>(op);
       if (!differentiable)
         return op->emitOpError("has no gradient rule (AutodiffOpInterface)");

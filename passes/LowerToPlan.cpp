@@ -28,7 +28,8 @@ public:
   PlanLowering(OpBuilder &b) : b(b) {}
 
   LogicalResult lower(func::FuncOp func) {
-    declareArguments(func);
+    if (failed(declareArguments(func)))
+      return failure();
     for (Operation &op : func.getBody().front()) {
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         nameOutputs(func, ret);
@@ -73,9 +74,13 @@ private:
                      BufferCategory::activation);
   }
 
-  void declareArguments(func::FuncOp func) {
+  LogicalResult declareArguments(func::FuncOp func) {
     for (BlockArgument arg : func.getArguments()) {
       unsigned i = arg.getArgNumber();
+      if (!isa<RankedTensorType>(arg.getType()))
+        return func.emitError("llmc-lower-to-plan: argument ")
+               << i << " has type " << arg.getType()
+               << "; plans take ranked tensors only";
       auto named = [&](StringRef attr) {
         return func.getArgAttrOfType<StringAttr>(i, attr);
       };
@@ -95,6 +100,7 @@ private:
         buffer = newBuffer(arg.getType(), "", BufferCategory::input);
       buffers[arg] = buffer;
     }
+    return success();
   }
 
   /// Names the buffers the function returns: outputs keep their name, and

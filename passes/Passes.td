@@ -137,6 +137,32 @@ def LowerToPlan : Pass<"llmc-lower-to-plan", "ModuleOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
+  let summary = "Fuses adjacent plan kernels into single kernel calls";
+  let description = [{
+    Replaces pairs of adjacent kernels of the same layer and role where the
+    second consumes the first's output by one fused kernel with the same
+    results:
+    - `add` then `layernorm_forward` / `rmsnorm_forward` of the sum becomes
+      `add_layernorm_forward` / `add_rmsnorm_forward` (the residual add and
+      the next norm in one pass over each row);
+    - `matmul` with a bias then `gelu_forward` becomes `matmul_bias_gelu`
+      (GELU applied block by block while the GEMM output is in cache).
+    The masked softmax of attention is already inside the `attention_*`
+    kernels, and AdamW is one kernel per tensor from the start.
+
+    ```mlir
+    plan.kernel "add" ins(%x, %y) outs(%s) : ...
+    plan.kernel "layernorm_forward" ins(%s, %w, %b) outs(%o, %m, %r) ...
+    ```
+    becomes
+    ```mlir
+    plan.kernel "add_layernorm_forward" ins(%x, %y, %w, %b) outs(%s, %o, %m, %r) ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def PlanMemory : Pass<"llmc-plan-memory", "func::FuncOp"> {
   let summary = "Assigns arena offsets to plan buffers by liveness";
   let description = [{

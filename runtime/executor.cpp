@@ -7,6 +7,7 @@
 #include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/elementwise.h"
 #include "runtime/cpu/embedding.h"
+#include "runtime/cpu/fused.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/layout.h"
 #include "runtime/cpu/matmul.h"
@@ -160,6 +161,24 @@ void Executor::run_kernel(const planfile::Kernel &k, const OptimizerStep &opt) {
     const float *bias = k.ins_size() > 2 ? in(2) : nullptr;
     cpu::matmul_forward(out(0), in(0), in(1), bias, batch, res[r - 2],
                         res[r - 1], K, ta, tb, rhs.size() > 2);
+  } else if (name == "matmul_bias_gelu") {
+    auto lhs = in_shape(0), rhs = in_shape(1), res = out_shape(0);
+    bool ta = param(k, "transpose_lhs").b(), tb = param(k, "transpose_rhs").b();
+    size_t r = res.size();
+    int64_t K = ta ? lhs[lhs.size() - 2] : lhs.back();
+    cpu::matmul_bias_gelu_forward(
+        out(0), out(1), in(0), in(1), in(2), product(res, 0, r - 2),
+        res[r - 2], res[r - 1], K, ta, tb, rhs.size() > 2,
+        param(k, "approximate").s() == "tanh");
+  } else if (name == "add_layernorm_forward") {
+    int64_t C = in_shape(0).back();
+    cpu::add_layernorm_forward(out(0), out(1), out(2), out(3), in(0), in(1),
+                               in(2), in(3), n_in(0) / C, C,
+                               float(param(k, "epsilon").f()));
+  } else if (name == "add_rmsnorm_forward") {
+    int64_t C = in_shape(0).back();
+    cpu::add_rmsnorm_forward(out(0), out(1), out(2), in(0), in(1), in(2),
+                             n_in(0) / C, C, float(param(k, "epsilon").f()));
   } else if (name == "add") {
     cpu::add_forward(out(0), in(0), in(1), n_in(0), n_in(1));
   } else if (name == "mul") {
@@ -262,13 +281,11 @@ void Executor::run_kernel(const planfile::Kernel &k, const OptimizerStep &opt) {
     *out(0) = float(std::sqrt(sum));
   } else if (name == "adamw") {
     float norm = *in(1);
-    // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
-    if (opt.clip_grad_norm > 0.0f) {
-      float coef = opt.clip_grad_norm / (norm + 1e-6f);
-      if (coef < 1.0f)
-        cpu::scale_inplace(in(0), n_in(0), coef);
-    }
     AdamWHyper hyper;
+    // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
+    if (opt.clip_grad_norm > 0.0f)
+      hyper.grad_scale =
+          std::min(1.0f, opt.clip_grad_norm / (norm + 1e-6f));
     hyper.lr = opt.lr;
     hyper.beta1 = opt.beta1;
     hyper.beta2 = opt.beta2;

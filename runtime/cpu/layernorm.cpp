@@ -1,6 +1,7 @@
 // LayerNorm forward / backward (the llm.c formulation: backward recomputes
 // the normalised input from the saved mean and rstd).
 #include "runtime/cpu/layernorm.h"
+#include "runtime/cpu/norm_rows.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,28 +12,9 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int64_t N,
                        int64_t C, float eps) {
 #pragma omp parallel for
-  for (int64_t n = 0; n < N; n++) {
-    const float *x = inp + n * C;
-    float *o = out + n * C;
-    // Two passes (mean, then centred squares) rather than E[x^2] - E[x]^2,
-    // which cancels badly when |mean| >> std.
-    float sum = 0.0f;
-    for (int64_t c = 0; c < C; c++)
-      sum += x[c];
-    const float m = sum / float(C);
-    float sq = 0.0f;
-    for (int64_t c = 0; c < C; c++) {
-      float d = x[c] - m;
-      sq += d * d;
-    }
-    const float s = 1.0f / std::sqrt(sq / float(C) + eps);
-    for (int64_t c = 0; c < C; c++) {
-      float y = (x[c] - m) * s * weight[c];
-      o[c] = bias ? y + bias[c] : y;
-    }
-    mean[n] = m;
-    rstd[n] = s;
-  }
+  for (int64_t n = 0; n < N; n++)
+    rows::layernorm(out + n * C, mean + n, rstd + n, inp + n * C, weight, bias,
+                    C, eps);
 }
 
 void layernorm_backward(float *dinp, float *dweight, float *dbias,

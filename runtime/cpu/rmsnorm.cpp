@@ -1,5 +1,6 @@
 // RMSNorm forward / backward. With y = x * rstd and dy = dout * weight:
 // dx = rstd * (dy - x * rstd^2 * mean(dy * x)).
+#include "runtime/cpu/norm_rows.h"
 #include "runtime/cpu/rmsnorm.h"
 
 #include <algorithm>
@@ -10,18 +11,8 @@ namespace llmc::cpu {
 void rmsnorm_forward(float *out, float *rstd, const float *inp,
                      const float *weight, int64_t N, int64_t C, float eps) {
 #pragma omp parallel for
-  for (int64_t n = 0; n < N; n++) {
-    const float *x = inp + n * C;
-    float *o = out + n * C;
-    float sq = 0.0f;
-    for (int64_t c = 0; c < C; c++)
-      sq += x[c] * x[c];
-    const float s = 1.0f / std::sqrt(sq / float(C) + eps);
-    // HF rounds x * rstd first, then multiplies by the weight.
-    for (int64_t c = 0; c < C; c++)
-      o[c] = weight[c] * (x[c] * s);
-    rstd[n] = s;
-  }
+  for (int64_t n = 0; n < N; n++)
+    rows::rmsnorm(out + n * C, rstd + n, inp + n * C, weight, C, eps);
 }
 
 void rmsnorm_backward(float *dinp, float *dweight, const float *dout,

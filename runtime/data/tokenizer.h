@@ -5,7 +5,9 @@
 // see runtime/io/token_file.h), the first part to train.bin and the rest to
 // val.bin, split on a line boundary.
 //
-// The model is trained so that decode(encode(text)) == text byte for byte:
+// The model is trained so that decode(encode(text)) == text byte for byte
+// (for valid UTF-8 without U+2581, the character sentencepiece uses for a
+// space):
 //   - normalization "identity", extra whitespace kept, no dummy prefix, so
 //     the text reaches the model unchanged and a line encodes the same alone
 //     as in context;
@@ -14,7 +16,9 @@
 //   - every sentence, in file order, no shuffling: the same corpus and
 //     options give byte-identical outputs.
 // Each line is encoded alone and followed by the newline byte token
-// (<0x0A>) when the corpus has a newline there.
+// (<0x0A>) when the corpus has a newline there. Tokenizer loads a trained
+// model to encode and decode with. (sentencepiece is reached through a
+// dlopened shim: see sentencepiece_backend.h.)
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_DATA_TOKENIZER_H

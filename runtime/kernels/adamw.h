@@ -19,12 +19,16 @@ struct AdamWHyper {
   float weight_decay; // 0 for tensors that are not decayed (rank < 2)
   float beta1_correction; // 1 - beta1^t
   float beta2_correction; // 1 - beta2^t
+  // Multiplies the gradient first: clipping by global norm, applied here so
+  // a gradient buffer is never rescaled in place (it may be shared).
+  float grad_scale = 1.0f;
 };
 
 // Updates param, m and v in place from grad; returns nothing so the caller
 // owns the memory traffic pattern.
 LLMC_HOST_DEVICE inline void adamw_step(float *param, float *m, float *v,
                                         float grad, const AdamWHyper &h) {
+  grad *= h.grad_scale;
   float m_new = h.beta1 * *m + (1.0f - h.beta1) * grad;
   float v_new = h.beta2 * *v + (1.0f - h.beta2) * grad * grad;
   *m = m_new;

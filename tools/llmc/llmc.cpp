@@ -11,6 +11,7 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/train.h"
+#include "tools/llmc/TokenizeCommand.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
@@ -233,6 +234,8 @@ int main(int argc, char **argv) {
                                    "models on many devices\n",
                                    &llvm::errs()))
     return kExitBadInput;
+  if (llmc::isTokenizeCommand())
+    return llmc::runTokenizeCommand();
   if (compileCmd)
     return runCompile();
   if (initCmd)

@@ -43,8 +43,10 @@ LogicalResult BufferOp::verify() {
   MemRefType type = getBuffer().getType();
   if (!isContiguous(type))
     return emitOpError("buffer must have the identity (row-major) layout");
-  if (type.getElementTypeBitWidth() % 8 != 0)
-    return emitOpError("element type must be a whole number of bytes");
+  if (!type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 != 0)
+    return emitOpError("element type must be an integer or float of whole "
+                       "bytes");
   if (std::optional<uint64_t> offset = getOffset();
       offset && int64_t(*offset) < 0)
     return emitOpError("offset must be non-negative");

@@ -66,7 +66,7 @@ def Plan_KernelOp : Plan_Op<"kernel", [AttrSizedOperandSegments]> {
                        DefaultValuedAttr<DictionaryAttr, "{}">:$params);
   let assemblyFormat = [{
     $callee (`ins` `(` $ins^ `)`)? (`outs` `(` $outs^ `)`)? attr-dict `:`
-    `(` type($ins) `)` `->` `(` type($outs) `)`
+    functional-type($ins, $outs)
   }];
   let hasVerifier = 1;
 }

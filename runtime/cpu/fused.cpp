@@ -1,0 +1,60 @@
+// Fused kernels; each reuses the row or element math of its unfused parts.
+#include "runtime/cpu/fused.h"
+
+#include "runtime/cpu/activation.h"
+#include "runtime/cpu/matmul.h"
+#include "runtime/cpu/norm_rows.h"
+
+#include <algorithm>
+
+namespace llmc::cpu {
+
+void add_layernorm_forward(float *sum, float *out, float *mean, float *rstd,
+                           const float *a, const float *b, const float *weight,
+                           const float *bias, int64_t N, int64_t C, float eps) {
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; n++) {
+    float *s = sum + n * C;
+    for (int64_t c = 0; c < C; c++)
+      s[c] = a[n * C + c] + b[n * C + c];
+    rows::layernorm(out + n * C, mean + n, rstd + n, s, weight, bias, C, eps);
+  }
+}
+
+void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
+                         const float *b, const float *weight, int64_t N,
+                         int64_t C, float eps) {
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; n++) {
+    float *s = sum + n * C;
+    for (int64_t c = 0; c < C; c++)
+      s[c] = a[n * C + c] + b[n * C + c];
+    rows::rmsnorm(out + n * C, rstd + n, s, weight, C, eps);
+  }
+}
+
+void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
+                              const float *b, const float *bias, int64_t batch,
+                              int64_t M, int64_t N, int64_t K, bool trans_a,
+                              bool trans_b, bool b_batched, bool tanh) {
+  auto gelu = tanh ? gelu_tanh_forward : gelu_erf_forward;
+  if (trans_a || b_batched) {
+    matmul_forward(pre, a, b, bias, batch, M, N, K, trans_a, trans_b,
+                   b_batched);
+    gelu(out, pre, batch * M * N);
+    return;
+  }
+  // A shared weight: all batch rows form one GEMM, taken in row blocks
+  // (about 8 MiB of output each) so GELU reads each block while it is still
+  // in the last-level cache, and each block stays large enough for sgemm.
+  const int64_t rows_total = batch * M;
+  const int64_t rows = std::max<int64_t>(256, (int64_t(1) << 21) / N);
+  for (int64_t r = 0; r < rows_total; r += rows) {
+    int64_t m = std::min(rows, rows_total - r);
+    matmul_forward(pre + r * N, a + r * K, b, bias, 1, m, N, K, false,
+                   trans_b, false);
+    gelu(out + r * N, pre + r * N, m * N);
+  }
+}
+
+} // namespace llmc::cpu
