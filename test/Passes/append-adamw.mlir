@@ -87,3 +87,13 @@ func.func @loss_grad(%w: tensor<4x4xf32> {llm.param = "w"}, %b: tensor<4xf32> {l
   %l = llm.grad_norm %w : tensor<4x4xf32> -> tensor<f32>
   return %l, %w : tensor<f32>, tensor<4x4xf32>
 }
+
+// -----
+
+// Tests that a gradient function without parameters is an error, not an
+// llm.grad_norm of nothing.
+// expected-error@+1 {{llmc-append-adamw: @loss_grad has no llm.param arguments to update}}
+func.func @loss_grad(%x: tensor<2xf32>) -> (tensor<f32> {llm.output = "loss"}) {
+  %c = arith.constant dense<0.0> : tensor<f32>
+  return %c : tensor<f32>
+}

@@ -366,3 +366,17 @@ func.func @loss(%x: tensor<2x8xf32> {llm.param = "x"}, %t: tensor<2xi32>) -> ten
   %l = llm.cross_entropy %y, %t : (tensor<2x8xf32>, tensor<2xi32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Tests that a constant on the path to the loss (here the scale of a mul)
+// needs no gradient rule: it has no operands to propagate to.
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK:       %[[C:.*]] = arith.constant {llm.role = "forward"} dense<2.000000e+00> : tensor<8xf32>
+// CHECK:       llm.mul %{{.*}}, %[[C]] {llm.role = "backward"}
+func.func @loss(%x: tensor<2x8xf32> {llm.param = "x"}, %t: tensor<2xi32>) -> tensor<f32> {
+  %c = arith.constant dense<2.0> : tensor<8xf32>
+  %y = llm.mul %x, %c : tensor<2x8xf32>, tensor<8xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<2x8xf32>, tensor<2xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -446,3 +446,12 @@ func.func @train_step(%x: tensor<8x4xf32>, %s: tensor<2x4xf32>) {
   %0 = tensor.insert_slice %s into %x[0, 0] [2, 4] [4, 1] : tensor<2x4xf32> into tensor<8x4xf32>
   return
 }
+
+// -----
+
+// Tests that an argument that is not a ranked tensor is refused with a
+// diagnostic rather than lowered.
+// expected-error@+1 {{llmc-lower-to-plan: argument 1 has type 'index'; plans take ranked tensors only}}
+func.func @train_step(%x: tensor<2x8xf32>, %i: index) -> tensor<2x8xf32> {
+  return %x : tensor<2x8xf32>
+}
