@@ -151,6 +151,41 @@ private:
 
   LogicalResult lowerOp(Operation *op);
 
+  SmallVector<Value> resultBuffers(Operation *op) {
+    return llvm::map_to_vector(op->getResults(),
+                               [&](Value r) { return resultBuffer(r); });
+  }
+
+  /// A norm's forward kernel: its result plus `numStats` per-row statistics
+  /// that the backward kernel of the same (input, weight) will read.
+  LogicalResult lowerNorm(Operation *op, Value input, Value weight,
+                          FloatAttr epsilon, StringRef callee,
+                          unsigned numStats) {
+    SmallVector<Value> outs = resultBuffers(op);
+    SmallVector<Value, 2> &stats = savedStats[op->getResult(0)];
+    for (unsigned i = 0; i < numStats; ++i)
+      stats.push_back(statsBuffer({rows(input)}));
+    llvm::append_range(outs, stats);
+    normResults[{input, weight}] = op->getResult(0);
+    kernel(callee, lookup(op->getOperands()), outs,
+           {param("epsilon", epsilon)});
+    return success();
+  }
+
+  /// A norm's backward kernel, reading its forward kernel's statistics.
+  LogicalResult lowerNormGrad(Operation *op, Value input, Value weight,
+                              FloatAttr epsilon, StringRef callee,
+                              StringRef forwardOp) {
+    Value forward = normResults.lookup({input, weight});
+    if (!forward)
+      return op->emitOpError("has no forward ")
+             << forwardOp << " to read its statistics from";
+    SmallVector<Value> ins = lookup(op->getOperands());
+    llvm::append_range(ins, savedStats[forward]);
+    kernel(callee, ins, resultBuffers(op), {param("epsilon", epsilon)});
+    return success();
+  }
+
   OpBuilder &b;
   /// The op being lowered.
   Operation *current = nullptr;
@@ -163,11 +198,7 @@ private:
 
 LogicalResult PlanLowering::lowerOp(Operation *op) {
   auto simple = [&](StringRef callee, ArrayRef<NamedAttribute> params = {}) {
-    SmallVector<Value> outs =
-        llvm::map_to_vector(op->getResults(), [&](Value r) {
-          return resultBuffer(r);
-        });
-    kernel(callee, lookup(op->getOperands()), outs, params);
+    kernel(callee, lookup(op->getOperands()), resultBuffers(op), params);
     return success();
   };
   auto gelu = [&](GeluApproximation a) {
@@ -203,49 +234,23 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
       .Case([&](SwigluOp) { return simple("swiglu_forward"); })
       .Case([&](SwigluGradOp) { return simple("swiglu_backward"); })
       .Case([&](LayerNormOp n) {
-        Value out = resultBuffer(n.getResult());
-        Value mean = statsBuffer({rows(n.getInput())});
-        Value rstd = statsBuffer({rows(n.getInput())});
-        savedStats[n.getResult()] = {mean, rstd};
-        normResults[{n.getInput(), n.getWeight()}] = n.getResult();
-        kernel("layernorm_forward", lookup(n->getOperands()), {out, mean, rstd},
-               {param("epsilon", n.getEpsilonAttr())});
-        return success();
+        // Mean and rstd, saved for layernorm_backward.
+        return lowerNorm(n, n.getInput(), n.getWeight(), n.getEpsilonAttr(),
+                         "layernorm_forward", 2);
       })
-      .Case([&](LayerNormGradOp g) -> LogicalResult {
-        Value forward = normResults.lookup({g.getInput(), g.getWeight()});
-        if (!forward)
-          return g.emitOpError("has no forward llm.layer_norm to read its "
-                               "statistics from");
-        SmallVector<Value> ins = lookup(g->getOperands());
-        llvm::append_range(ins, savedStats[forward]);
-        SmallVector<Value> outs = llvm::map_to_vector(
-            g->getResults(), [&](Value r) { return resultBuffer(r); });
-        kernel("layernorm_backward", ins, outs,
-               {param("epsilon", g.getEpsilonAttr())});
-        return success();
+      .Case([&](LayerNormGradOp g) {
+        return lowerNormGrad(g, g.getInput(), g.getWeight(),
+                             g.getEpsilonAttr(), "layernorm_backward",
+                             LayerNormOp::getOperationName());
       })
       .Case([&](RmsNormOp n) {
-        Value out = resultBuffer(n.getResult());
-        Value rstd = statsBuffer({rows(n.getInput())});
-        savedStats[n.getResult()] = {rstd};
-        normResults[{n.getInput(), n.getWeight()}] = n.getResult();
-        kernel("rmsnorm_forward", lookup(n->getOperands()), {out, rstd},
-               {param("epsilon", n.getEpsilonAttr())});
-        return success();
+        return lowerNorm(n, n.getInput(), n.getWeight(), n.getEpsilonAttr(),
+                         "rmsnorm_forward", 1);
       })
-      .Case([&](RmsNormGradOp g) -> LogicalResult {
-        Value forward = normResults.lookup({g.getInput(), g.getWeight()});
-        if (!forward)
-          return g.emitOpError("has no forward llm.rms_norm to read its "
-                               "statistics from");
-        SmallVector<Value> ins = lookup(g->getOperands());
-        llvm::append_range(ins, savedStats[forward]);
-        SmallVector<Value> outs = llvm::map_to_vector(
-            g->getResults(), [&](Value r) { return resultBuffer(r); });
-        kernel("rmsnorm_backward", ins, outs,
-               {param("epsilon", g.getEpsilonAttr())});
-        return success();
+      .Case([&](RmsNormGradOp g) {
+        return lowerNormGrad(g, g.getInput(), g.getWeight(),
+                             g.getEpsilonAttr(), "rmsnorm_backward",
+                             RmsNormOp::getOperationName());
       })
       .Case([&](SoftmaxOp s) -> LogicalResult {
         if (int64_t(s.getAxis()) != -1 &&
@@ -274,9 +279,7 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
           return g.emitOpError("output must come from an llm.attention");
         SmallVector<Value> ins = lookup(g->getOperands());
         llvm::append_range(ins, savedStats[forward.getResult()]);
-        SmallVector<Value> outs = llvm::map_to_vector(
-            g->getResults(), [&](Value r) { return resultBuffer(r); });
-        kernel("attention_backward", ins, outs,
+        kernel("attention_backward", ins, resultBuffers(g),
                attentionParams(g.getCausal(), g.getScaleOrDefault()));
         return success();
       })

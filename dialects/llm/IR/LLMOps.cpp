@@ -552,32 +552,37 @@ static LogicalResult checkGradType(const InferError &error, Value grad,
   return success();
 }
 
+/// Checks the operands a norm's gradient op shares with its forward op.
+static LogicalResult checkNormGrad(const InferError &error, Value dout,
+                                   Value input, Value weight,
+                                   FloatAttr epsilon) {
+  if (failed(checkNormParam(error, "weight", tensorType(input), weight)) ||
+      failed(checkEpsilon(error, epsilon)) ||
+      failed(checkGradType(error, dout, input, "input")))
+    return failure();
+  return success();
+}
+
 LogicalResult LayerNormGradOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &inferred) {
-  InferError error{loc, getOperationName()};
-  auto input = tensorType(adaptor.getInput());
-  if (failed(checkNormParam(error, "weight", input, adaptor.getWeight())) ||
-      failed(checkEpsilon(error, adaptor.getEpsilonAttr())) ||
-      failed(checkGradType(error, adaptor.getDout(), adaptor.getInput(),
-                           "input")))
+  if (failed(checkNormGrad(InferError{loc, getOperationName()},
+                           adaptor.getDout(), adaptor.getInput(),
+                           adaptor.getWeight(), adaptor.getEpsilonAttr())))
     return failure();
   Type weight = adaptor.getWeight().getType();
-  inferred.append({input, weight, weight});
+  inferred.append({adaptor.getInput().getType(), weight, weight});
   return success();
 }
 
 LogicalResult RmsNormGradOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &inferred) {
-  InferError error{loc, getOperationName()};
-  auto input = tensorType(adaptor.getInput());
-  if (failed(checkNormParam(error, "weight", input, adaptor.getWeight())) ||
-      failed(checkEpsilon(error, adaptor.getEpsilonAttr())) ||
-      failed(checkGradType(error, adaptor.getDout(), adaptor.getInput(),
-                           "input")))
+  if (failed(checkNormGrad(InferError{loc, getOperationName()},
+                           adaptor.getDout(), adaptor.getInput(),
+                           adaptor.getWeight(), adaptor.getEpsilonAttr())))
     return failure();
-  inferred.append({input, adaptor.getWeight().getType()});
+  inferred.append({adaptor.getInput().getType(), adaptor.getWeight().getType()});
   return success();
 }
 
