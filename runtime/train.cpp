@@ -3,6 +3,7 @@
 
 #include "runtime/executor.h"
 #include "runtime/io/error.h"
+#include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/plan/plan_file.h"
@@ -40,10 +41,9 @@ std::vector<io::TensorView> parameter_views(Executor &exec,
 
 void load_weights(Executor &exec, const std::vector<io::TensorSpec> &specs,
                   const std::string &path) {
-  io::SafetensorsReader reader(path);
-  reader.check_against(specs);
-  for (const io::TensorSpec &spec : specs)
-    reader.read(spec.name, exec.f32(exec.find_tensor(spec.name, planfile::PARAM)));
+  io::load_hf_checkpoint(path, specs, [&](const std::string &name) {
+    return exec.f32(exec.find_tensor(name, planfile::PARAM));
+  });
 }
 
 void init_from_seed(Executor &exec, const std::vector<io::TensorSpec> &specs,

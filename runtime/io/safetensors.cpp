@@ -314,7 +314,8 @@ std::vector<float> SafetensorsReader::read(const std::string &name) const {
 }
 
 void SafetensorsReader::check_against(
-    const std::vector<TensorSpec> &expected) const {
+    const std::vector<TensorSpec> &expected,
+    const std::function<bool(const TensorInfo &)> &ignore) const {
   std::vector<std::string> missing, unexpected, wrong_shape;
   std::set<std::string> known;
   for (const TensorSpec &e : expected) {
@@ -327,7 +328,7 @@ void SafetensorsReader::check_against(
                             format_shape(e.shape));
   }
   for (const TensorInfo &t : tensors_)
-    if (!known.count(t.name))
+    if (!known.count(t.name) && !(ignore && ignore(t)))
       unexpected.push_back("unexpected '" + t.name + "' " +
                            format_shape(t.shape));
   size_t count = missing.size() + unexpected.size() + wrong_shape.size();

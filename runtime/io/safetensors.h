@@ -16,6 +16,7 @@
 #include "runtime/io/tensor_spec.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -68,8 +69,11 @@ public:
   /// shape, e.g. "ckpt.safetensors: 3 mismatches with the model: missing
   /// 'lm_head.weight' [8192, 256]; unexpected 'foo' [3]; 'model.norm.weight'
   /// has shape [255], expected [256]". Missing tensors and wrong shapes are
-  /// listed in the order of `expected`, unexpected ones by name.
-  void check_against(const std::vector<TensorSpec> &expected) const;
+  /// listed in the order of `expected`, unexpected ones by name. Tensors of
+  /// the file for which `ignore` holds are not reported as unexpected.
+  void check_against(
+      const std::vector<TensorSpec> &expected,
+      const std::function<bool(const TensorInfo &)> &ignore = {}) const;
 
 private:
   void parse_header(const std::string &header, uint64_t data_size);
