@@ -73,6 +73,18 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
     os << line;
   }
 
+  os << "\nbuffers: " << plan.buffers_size()
+     << " (offset in the arena, size, category, name)\n";
+  for (int i = 0; i < plan.buffers_size(); ++i) {
+    const planfile::Buffer &b = plan.buffers(i);
+    char line[160];
+    std::snprintf(line, sizeof(line), "  %5d  @%-12llu %12s  %-16s %s\n", i,
+                  (unsigned long long)b.offset(),
+                  bytes_text(b.size_bytes()).c_str(),
+                  category_name(b.category()), b.name().c_str());
+    os << line;
+  }
+
   os << "\nkernels: " << plan.kernels_size() << "\n";
   for (int k = 0; k < plan.kernels_size(); ++k) {
     const planfile::Kernel &kernel = plan.kernels(k);

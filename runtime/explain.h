@@ -7,8 +7,8 @@
 
 namespace llmc {
 
-// Prints the model, the arena, memory by category, and every kernel with its
-// layer, role and operand shapes.
+// Prints the model, the arena, memory by category, every buffer with its
+// offset, and every kernel with its layer, role and operand shapes.
 void explain_plan(const planfile::Plan &plan, std::ostream &os);
 
 } // namespace llmc
