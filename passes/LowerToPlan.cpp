@@ -31,11 +31,11 @@ public:
     if (failed(declareArguments(func)))
       return failure();
     for (Operation &op : func.getBody().front()) {
+      current = &op;
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         nameOutputs(func, ret);
         continue;
       }
-      current = &op;
       if (failed(lowerOp(&op)))
         return failure();
     }
@@ -104,20 +104,31 @@ private:
   }
 
   /// Names the buffers the function returns: outputs keep their name, and
-  /// gradients (of a `_grad` function) take their parameter's name.
+  /// gradients (of a `_grad` function) take their parameter's name. Each is
+  /// its own live-out buffer: a value that is a view, an argument, or
+  /// returned twice (two parameters with one gradient) is copied into one.
   void nameOutputs(func::FuncOp func, func::ReturnOp ret) {
+    DenseSet<Operation *> named;
     for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-      auto buffer = buffers[value].getDefiningOp<plan::BufferOp>();
-      if (!buffer)
-        continue;
-      if (auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName)) {
-        buffer.setName(name);
-        buffer.setCategory(BufferCategory::output);
-      } else if (auto name =
-                     func.getResultAttrOfType<StringAttr>(i, kGradOfAttrName)) {
-        buffer.setName(name);
-        buffer.setCategory(BufferCategory::grad);
+      StringAttr name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
+      BufferCategory category = BufferCategory::output;
+      if (!name) {
+        name = func.getResultAttrOfType<StringAttr>(i, kGradOfAttrName);
+        category = BufferCategory::grad;
       }
+      if (!name)
+        continue;
+      auto buffer = buffers[value].getDefiningOp<plan::BufferOp>();
+      bool ownBuffer = buffer && !isa<BlockArgument>(value) &&
+                       named.insert(buffer).second;
+      if (!ownBuffer) {
+        Value copy = newBuffer(value.getType(), name, category);
+        kernel("copy", {buffers[value]}, {copy});
+        buffer = copy.getDefiningOp<plan::BufferOp>();
+      }
+      buffer.setName(name);
+      buffer.setCategory(category);
+      buffer.setLiveOut(true);
     }
   }
 

@@ -166,9 +166,10 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
 def PlanMemory : Pass<"llmc-plan-memory", "func::FuncOp"> {
   let summary = "Assigns arena offsets to plan buffers by liveness";
   let description = [{
-    Inputs, parameters, optimizer state and outputs live for the whole
-    program; every other buffer lives from the first kernel that touches it
-    to the last (through views of it). Buffers are placed greedily, largest
+    Inputs, parameters, optimizer state, outputs and `live_out` buffers (the
+    gradients a `_grad` program returns) live for the whole program; every
+    other buffer lives from the first kernel that touches it to the last
+    (through views of it). Buffers are placed greedily, largest
     first, at the lowest 64-byte aligned offset that no buffer alive at the
     same time occupies. Sets each buffer's `offset` and the function's
     `plan.arena_bytes`.

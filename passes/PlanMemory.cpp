@@ -60,14 +60,14 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
       Interval interval;
       interval.buffer = buffer;
       interval.size = llvm::alignTo(buffer.getSizeInBytes(), kAlignment);
-      interval.wholeProgram = livesWholeProgram(buffer.getCategory());
+      interval.wholeProgram =
+          buffer.getLiveOut() || livesWholeProgram(buffer.getCategory());
       intervals.push_back(interval);
     });
     if (intervals.empty())
       return;
 
     int64_t position = 0;
-    llvm::DenseSet<Operation *> read;
     func.walk([&](KernelOp kernel) {
       for (Value operand : kernel->getOperands()) {
         BufferOp root = rootBuffer(operand);
@@ -75,15 +75,8 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
         interval.first = std::min(interval.first, position);
         interval.last = std::max(interval.last, position);
       }
-      for (Value in : kernel.getIns())
-        read.insert(rootBuffer(in));
       ++position;
     });
-    // Gradients no kernel reads are what the program returns.
-    for (Interval &interval : intervals)
-      if (interval.buffer.getCategory() == BufferCategory::grad &&
-          !read.contains(interval.buffer))
-        interval.wholeProgram = true;
 
     // Largest first, each at the lowest offset free during its lifetime.
     SmallVector<Interval *> order = llvm::map_to_vector(

@@ -297,6 +297,8 @@ void Executor::run_kernel(const planfile::Kernel &k, const OptimizerStep &opt) {
     hyper.beta2_correction =
         float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
     cpu::adamw_update(out(0), out(1), out(2), in(0), n_out(0), hyper);
+  } else if (name == "copy") {
+    std::memcpy(out(0), in(0), n_out(0) * sizeof(float));
   } else if (name == "fill") {
     float value = float(param(k, "value").f());
     std::fill(out(0), out(0) + n_out(0), value);

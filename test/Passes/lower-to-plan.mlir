@@ -20,9 +20,9 @@
 // CHECK-NEXT:      plan.buffer "w.exp_avg" optimizer_state : memref<16x8xf32>
 // CHECK-NEXT:      plan.buffer "w.exp_avg_sq" optimizer_state : memref<16x8xf32>
 // CHECK-NEXT:      %[[X:.*]] = plan.buffer "" input : memref<2x4x8xf32>
-// CHECK-NEXT:      %[[E:.*]] = plan.buffer "hidden" output : memref<2x4x8xf32>
+// CHECK-NEXT:      %[[E:.*]] = plan.buffer "hidden" output live_out : memref<2x4x8xf32>
 // CHECK-NEXT:      plan.kernel "embedding_forward" ins(%[[W]], %[[IDS]]) outs(%[[E]]) : (memref<16x8xf32>, memref<2x4xi32>) -> memref<2x4x8xf32>
-// CHECK-NEXT:      %[[Y:.*]] = plan.buffer "x" grad : memref<2x4x8xf32>
+// CHECK-NEXT:      %[[Y:.*]] = plan.buffer "x" grad live_out : memref<2x4x8xf32>
 // CHECK-NEXT:      plan.kernel "add" ins(%[[E]], %[[X]]) outs(%[[Y]]) {llm.role = "backward"}
 // CHECK-NEXT:      %[[Z:.*]] = plan.buffer "" temporary : memref<2x4x8xf32>
 // CHECK-NEXT:      plan.kernel "mul" ins(%[[E]], %[[X]]) outs(%[[Z]]) {llm.role = "optimizer"}
@@ -284,7 +284,7 @@ func.func @train_step(%dy: tensor<2x4x8xf32>, %x: tensor<2x4x8xf32>, %ids: tenso
 // CHECK-LABEL: func.func @train_step() {
 // CHECK:           %[[X:.*]] = plan.buffer "" input : memref<2x8xf32>
 // CHECK-NEXT:      %[[T:.*]] = plan.buffer "" input : memref<2xi32>
-// CHECK-NEXT:      %[[L:.*]] = plan.buffer "loss" output : memref<f32>
+// CHECK-NEXT:      %[[L:.*]] = plan.buffer "loss" output live_out : memref<f32>
 // CHECK-NEXT:      plan.kernel "cross_entropy_forward" ins(%[[X]], %[[T]]) outs(%[[L]]) : (memref<2x8xf32>, memref<2xi32>) -> memref<f32>
 // CHECK-NEXT:      %[[ONE:.*]] = plan.buffer "" temporary : memref<f32>
 // CHECK-NEXT:      plan.kernel "fill" outs(%[[ONE]]) {llm.role = "backward", params = {value = 1.000000e+00 : f32}} : () -> memref<f32>
@@ -319,7 +319,7 @@ func.func @train_step(%x: tensor<2x8xf32>, %t: tensor<2xi32>) -> (tensor<f32> {l
 // CHECK-NEXT:      plan.kernel "silu_backward" ins(%[[DIN]], %[[W]]) outs(%[[DW]])
 // CHECK-NEXT:      %[[DB:.*]] = plan.buffer "b" grad : memref<4xf32>
 // CHECK-NEXT:      plan.kernel "sum_to" ins(%[[DW]]) outs(%[[DB]])
-// CHECK-NEXT:      %[[N:.*]] = plan.buffer "grad_norm" output : memref<f32>
+// CHECK-NEXT:      %[[N:.*]] = plan.buffer "grad_norm" output live_out : memref<f32>
 // CHECK-NEXT:      plan.kernel "grad_norm" ins(%[[DW]], %[[DB]]) outs(%[[N]]) {llm.role = "optimizer"} : (memref<4x4xf32>, memref<4xf32>) -> memref<f32>
 // CHECK-NEXT:      plan.kernel "adamw" ins(%[[DW]], %[[N]]) outs(%[[W]], %[[MW]], %[[VW]]) {llm.role = "optimizer", params = {decay = true}} : (memref<4x4xf32>, memref<f32>) -> (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>)
 // CHECK-NEXT:      plan.kernel "adamw" ins(%[[DB]], %[[N]]) outs(%[[B]], %[[MB]], %[[VB]]) {llm.role = "optimizer", params = {decay = false}} : (memref<4xf32>, memref<f32>) -> (memref<4xf32>, memref<4xf32>, memref<4xf32>)

@@ -116,22 +116,23 @@ func.func @largest_first() {
 
 // -----
 
-// Tests gradients: one no kernel reads is what the program returns and
-// lives throughout; one a kernel reads (as AdamW reads gradients in a train
-// step) is a temporary whose bytes a later buffer may take.
+// Tests gradients: a live_out one is what the program returns and lives
+// throughout, even though a kernel reads it; one that is not (as AdamW reads
+// gradients in a train step) is a temporary whose bytes a later buffer may
+// take.
 //   lifetimes: dw whole, db [1, 2], t [3, 3]
 //   order: x, dw, db, t, n (64 each)
 //   x -> 0; dw -> 64; db -> 128; t -> 128 (db is dead); n -> 192; arena 256.
 // CHECK-LABEL: func.func @grads()
 // CHECK-SAME:      attributes {plan.arena_bytes = 256 : i64}
 // CHECK-NEXT:      plan.buffer "x" input offset 0 : memref<16xf32>
-// CHECK-NEXT:      plan.buffer "w" grad offset 64 : memref<16xf32>
+// CHECK-NEXT:      plan.buffer "w" grad live_out offset 64 : memref<16xf32>
 // CHECK-NEXT:      plan.buffer "b" grad offset 128 : memref<16xf32>
 // CHECK-NEXT:      plan.buffer "" temporary offset 128 : memref<16xf32>
 // CHECK-NEXT:      plan.buffer "grad_norm" output offset 192 : memref<f32>
 func.func @grads() {
   %x = plan.buffer "x" input : memref<16xf32>
-  %dw = plan.buffer "w" grad : memref<16xf32>
+  %dw = plan.buffer "w" grad live_out : memref<16xf32>
   %db = plan.buffer "b" grad : memref<16xf32>
   %t = plan.buffer "" temporary : memref<16xf32>
   %n = plan.buffer "grad_norm" output : memref<f32>

@@ -12,16 +12,19 @@ def Plan_BufferOp : Plan_Op<"buffer"> {
     A named, typed region of the program's arena. `name` ties inputs,
     parameters, gradients and optimizer state to what the runtime loads and
     saves (Hugging Face names); `offset` (bytes) is set by memory planning.
+    `live_out` marks a result of the program (a returned gradient): memory
+    planning keeps it intact until the program ends.
 
     ```mlir
     %w = plan.buffer "transformer.wte.weight" param offset 0 : memref<512x64xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, Plan_BufferCategoryAttr:$category,
-                       OptionalAttr<I64Attr>:$offset);
+                       OptionalAttr<I64Attr>:$offset, UnitAttr:$live_out);
   let results = (outs AnyStaticShapeMemRef:$buffer);
   let assemblyFormat = [{
-    $name `` $category (`offset` $offset^)? attr-dict `:` type($buffer)
+    $name `` $category (`live_out` $live_out^)? (`offset` $offset^)? attr-dict
+    `:` type($buffer)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

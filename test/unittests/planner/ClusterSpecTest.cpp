@@ -1,0 +1,164 @@
+// Tests that the cluster presets load with their datasheet values and that
+// every malformed spec fails with one line naming the file and the field.
+
+#include "compiler/planner/cluster_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace llmc::planner;
+
+namespace {
+
+const std::string kValid = R"({
+  "name": "toy",
+  "nodes": 2,
+  "devices_per_node": 4,
+  "device_memory": 1e9,
+  "peak_flops": {"fp32": 1e12, "tf32": 2e12, "bf16": 4e12, "fp16": 4e12},
+  "memory_bandwidth": 1e11,
+  "intra_node": {"bandwidth": 1e10, "latency": 1e-6},
+  "inter_node": {"bandwidth": 1e9, "latency": 1e-5}
+})";
+
+// kValid with the first occurrence of `from` replaced by `to`.
+std::string with(const std::string &from, const std::string &to) {
+  std::string text = kValid;
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+// The message of the PlannerError that parsing `text` throws.
+std::string error_of(const std::string &text) {
+  try {
+    parse_cluster_spec(text, "toy.json");
+  } catch (const PlannerError &error) {
+    std::string message = error.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_EQ(message.rfind("toy.json: ", 0), 0u) << message;
+    return message;
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+std::string preset(const std::string &name) {
+  return std::string(LLMC_SOURCE_DIR) + "/examples/clusters/" + name;
+}
+
+} // namespace
+
+// Tests that a valid spec reads every field and defaults gemm_efficiency.
+TEST(ClusterSpec, ParsesValidSpec) {
+  ClusterSpec spec = parse_cluster_spec(kValid, "toy.json");
+  EXPECT_EQ(spec.name, "toy");
+  EXPECT_EQ(spec.devices(), 8);
+  EXPECT_DOUBLE_EQ(spec.device_memory, 1e9);
+  EXPECT_DOUBLE_EQ(spec.peak_flops.of(DType::TF32), 2e12);
+  EXPECT_DOUBLE_EQ(spec.peak_flops.of(DType::BF16), 4e12);
+  EXPECT_DOUBLE_EQ(spec.intra_node.bandwidth, 1e10);
+  EXPECT_DOUBLE_EQ(spec.inter_node.latency, 1e-5);
+  EXPECT_DOUBLE_EQ(spec.gemm_efficiency.max, GemmEfficiency().max);
+  EXPECT_DOUBLE_EQ(spec.gemm_efficiency.k0, GemmEfficiency().k0);
+}
+
+// Tests that the presets carry the datasheet numbers cited in their README.
+TEST(ClusterSpec, LoadsPresets) {
+  ClusterSpec a100 = load_cluster_spec(preset("dgx-a100-80gb-hdr.json"));
+  EXPECT_EQ(a100.devices_per_node, 8);
+  EXPECT_DOUBLE_EQ(a100.peak_flops.bf16, 312e12);
+  EXPECT_DOUBLE_EQ(a100.peak_flops.tf32, 156e12);
+  EXPECT_DOUBLE_EQ(a100.peak_flops.fp32, 19.5e12);
+  EXPECT_DOUBLE_EQ(a100.memory_bandwidth, 2.039e12);
+  EXPECT_DOUBLE_EQ(a100.inter_node.bandwidth, 200e9 / 8); // HDR 200 Gb/s
+
+  ClusterSpec h100 = load_cluster_spec(preset("dgx-h100-ndr.json"));
+  EXPECT_DOUBLE_EQ(h100.peak_flops.bf16, 989e12);
+  EXPECT_DOUBLE_EQ(h100.intra_node.bandwidth, 450e9);
+  EXPECT_DOUBLE_EQ(h100.inter_node.bandwidth, 400e9 / 8); // NDR 400 Gb/s
+
+  ClusterSpec cpu = load_cluster_spec(preset("this-cpu.json"));
+  EXPECT_EQ(cpu.devices(), 1);
+  EXPECT_DOUBLE_EQ(cpu.peak_flops.fp32, 225e9);
+}
+
+// Tests each kind of error and that it names the field.
+TEST(ClusterSpec, RejectsMalformedJson) {
+  EXPECT_NE(error_of("{\"nodes\": 2,").find("malformed JSON"),
+            std::string::npos);
+  EXPECT_NE(error_of("[1, 2]").find("expected a JSON object"),
+            std::string::npos);
+}
+
+TEST(ClusterSpec, RejectsMissingField) {
+  EXPECT_EQ(error_of(with("\"nodes\": 2,", "")),
+            "toy.json: field 'nodes' is missing");
+  // A duplicate key is legal JSON (the last wins): latency is then missing.
+  EXPECT_EQ(error_of(with("\"latency\": 1e-6", "\"bandwidth\": 1e10")),
+            "toy.json: field 'intra_node.latency' is missing");
+}
+
+TEST(ClusterSpec, ChecksNestedFields) {
+  EXPECT_EQ(error_of(with(R"("fp16": 4e12)", R"("fp16x": 4e12)")),
+            "toy.json: field 'peak_flops.fp16x' is unknown (expected one "
+            "of: fp32, tf32, bf16, fp16)");
+  EXPECT_EQ(error_of(with(R"(, "fp16": 4e12)", "")),
+            "toy.json: field 'peak_flops.fp16' is missing");
+}
+
+TEST(ClusterSpec, RejectsWrongType) {
+  EXPECT_EQ(error_of(with("\"nodes\": 2", "\"nodes\": \"2\"")),
+            "toy.json: field 'nodes' must be an integer, got \"2\"");
+  EXPECT_EQ(error_of(with("\"nodes\": 2", "\"nodes\": 2.5")),
+            "toy.json: field 'nodes' must be an integer, got 2.5");
+  EXPECT_EQ(error_of(with("\"device_memory\": 1e9", "\"device_memory\": true")),
+            "toy.json: field 'device_memory' must be a number, got boolean");
+  EXPECT_EQ(error_of(with(R"("intra_node": {"bandwidth": 1e10, "latency": 1e-6})",
+                          R"("intra_node": 5)")),
+            "toy.json: field 'intra_node' must be an object, got number");
+}
+
+TEST(ClusterSpec, RejectsNonPositive) {
+  EXPECT_EQ(error_of(with("\"memory_bandwidth\": 1e11",
+                          "\"memory_bandwidth\": 0")),
+            "toy.json: field 'memory_bandwidth' must be positive, got 0");
+  EXPECT_EQ(error_of(with("\"devices_per_node\": 4",
+                          "\"devices_per_node\": -4")),
+            "toy.json: field 'devices_per_node' must be a positive integer, "
+            "got -4");
+  EXPECT_EQ(error_of(with("\"latency\": 1e-5", "\"latency\": -1e-5")),
+            "toy.json: field 'inter_node.latency' must be positive, got -1e-05");
+}
+
+TEST(ClusterSpec, RejectsUnknownField) {
+  std::string message =
+      error_of(with("\"nodes\": 2,", "\"nodes\": 2, \"_comment\": \"x\","));
+  EXPECT_EQ(message.rfind("toy.json: field '_comment' is unknown", 0), 0u)
+      << message;
+  EXPECT_EQ(error_of(with("\"latency\": 1e-6", "\"latncy\": 1e-6")),
+            "toy.json: field 'intra_node.latncy' is unknown (expected one "
+            "of: bandwidth, latency)");
+}
+
+TEST(ClusterSpec, ReadsAndChecksGemmEfficiency) {
+  std::string text = with("\"nodes\": 2,",
+                          "\"nodes\": 2, \"gemm_efficiency\": {\"m0\": 64},");
+  ClusterSpec spec = parse_cluster_spec(text, "toy.json");
+  EXPECT_DOUBLE_EQ(spec.gemm_efficiency.m0, 64);
+  EXPECT_DOUBLE_EQ(spec.gemm_efficiency.n0, GemmEfficiency().n0);
+  EXPECT_EQ(error_of(with("\"nodes\": 2,",
+                          "\"nodes\": 2, \"gemm_efficiency\": {\"max\": 1.5},")),
+            "toy.json: field 'gemm_efficiency.max' must be at most 1, got 1.5");
+}
+
+TEST(ClusterSpec, LoadNamesMissingFile) {
+  try {
+    load_cluster_spec("/nonexistent/spec.json");
+    FAIL() << "no error";
+  } catch (const PlannerError &error) {
+    EXPECT_STREQ(error.what(),
+                 "/nonexistent/spec.json: cannot open cluster spec");
+  }
+}
