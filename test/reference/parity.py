@@ -23,9 +23,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TORCH_PYTHON = "/usr/bin/python3"
 
 
-def run(cmd, env=None):
+# One thread each: lit runs tests side by side on small machines, and
+# OpenMP teams that spin on shared cores slow each other down many times over.
+ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+           LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp")
+
+
+def run(cmd):
     print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, env=env)
+    subprocess.run(cmd, check=True, env=ENV)
 
 
 def rel_l2(a, b):
@@ -65,13 +71,11 @@ def main():
          "--steps", str(a.steps), "--load", w("init.safetensors"), "--log",
          w("llmc.jsonl"), "--dump-grads", w("llmc-grads.safetensors")] + flags)
 
-    env = dict(os.environ, OMP_NUM_THREADS="2",
-               LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp")
     run([TORCH_PYTHON, os.path.join(HERE, "train_ref.py"), "--config",
          a.config, "--init", w("init.safetensors"), "--data", w("train.bin"),
          "--steps", str(a.steps), "--micro-batch", str(a.micro_batch),
          "--seq", str(a.seq), "--out-losses", w("torch.json"), "--out-grads",
-         w("torch-grads.safetensors")] + flags, env=env)
+         w("torch-grads.safetensors")] + flags)
 
     ours = [json.loads(line)["loss"] for line in open(w("llmc.jsonl"))]
     theirs = json.load(open(w("torch.json")))["losses"]

@@ -1,0 +1,208 @@
+//===- communicator.h - The collectives interface of the runtime ----------===//
+//
+// One group of ranks and the float32 collectives a parallel plan issues on it:
+// the MPI backend (mpi_communicator.h, CPU buffers) and the NCCL backend
+// (nccl_communicator.h, GPU buffers) implement it, and one conformance test
+// (test/unittests/comm) runs its body against every backend.
+//
+// Conventions shared by every method:
+//  - Buffers are contiguous float32 arrays in the backend's memory (host for
+//    MPI, device for NCCL); `n` counts elements, not bytes.
+//  - Every rank of the group calls the same collectives in the same order with
+//    the same `n` (and `root`); the plan verifier proves this before a run.
+//  - Blocking methods return when this rank's result is in its buffer.
+//  - In-place forms (all_gather, reduce_scatter) are used by all ranks of a
+//    call or by none: MPI requires it, and plans are SPMD anyway.
+//  - Sums are fp32 in the backend's own association order, so results may
+//    differ in the last bits across backends, group sizes and buffer sizes.
+//  - Bad arguments (a peer or root outside the group) and backend errors print
+//    file:line and the backend's message, then abort the whole job: one rank
+//    cannot fail alone without hanging the others.
+//
+// Each method names its MPI and NCCL equivalents and its gradient dual in
+// Megatron's vocabulary: the backward of a collective applied in the forward.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LLMC_RUNTIME_COMM_COMMUNICATOR_H
+#define LLMC_RUNTIME_COMM_COMMUNICATOR_H
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace llmc::comm {
+
+//===----------------------------------------------------------------------===//
+// Byte accounting
+//===----------------------------------------------------------------------===//
+
+/// The kinds of operation a communicator counts.
+enum class Collective : int {
+  AllReduce, // blocking and non-blocking alike
+  AllGather,
+  ReduceScatter,
+  Broadcast,
+  Send,
+  Recv,
+  Barrier,
+};
+inline constexpr int kNumCollectives = 7;
+
+/// "all_reduce", "all_gather", ...: the names plans and reports use.
+const char *collective_name(Collective kind);
+
+/// Bytes this rank sends in one operation on a group of `p` ranks, counted by
+/// the standard bandwidth-optimal (ring) algorithms on float32 elements. These
+/// are the formulas the compiler's cost model predicts with; the backends
+/// count with them too, so a plan's prediction and a run's stats() meet.
+/// Integer division rounds down where p does not divide the product.
+namespace ring_bytes {
+inline constexpr uint64_t kElem = sizeof(float);
+/// all_reduce of n elements: reduce-scatter then all-gather, 2(p-1)/p * n.
+constexpr uint64_t all_reduce(uint64_t n, int p) {
+  return p <= 1 ? 0 : 2 * uint64_t(p - 1) * n * kElem / uint64_t(p);
+}
+/// all_gather, n elements from each rank: (p-1) * n.
+constexpr uint64_t all_gather(uint64_t n, int p) {
+  return p <= 1 ? 0 : uint64_t(p - 1) * n * kElem;
+}
+/// reduce_scatter, n elements to each rank (p*n in): (p-1) * n.
+constexpr uint64_t reduce_scatter(uint64_t n, int p) {
+  return p <= 1 ? 0 : uint64_t(p - 1) * n * kElem;
+}
+/// broadcast of n elements, pipelined along the ring root, root+1, ...: every
+/// rank forwards n except the last one, root-1.
+constexpr uint64_t broadcast(uint64_t n, int p, int rank, int root) {
+  return p <= 1 || rank == (root + p - 1) % p ? 0 : n * kElem;
+}
+/// send of n elements: n. (recv sends nothing; stats() counts what it got.)
+constexpr uint64_t send(uint64_t n) { return n * kElem; }
+} // namespace ring_bytes
+
+/// What one communicator has done since construction or reset_stats().
+struct CommStats {
+  /// Bytes sent by this rank per kind (ring_bytes formulas); for Recv, the
+  /// bytes received.
+  std::array<uint64_t, kNumCollectives> bytes{};
+  /// Operations issued per kind.
+  std::array<uint64_t, kNumCollectives> calls{};
+
+  uint64_t bytes_of(Collective kind) const { return bytes[int(kind)]; }
+  uint64_t calls_of(Collective kind) const { return calls[int(kind)]; }
+  /// Every kind but Recv: the bytes this rank put on the wire.
+  uint64_t total_bytes_sent() const;
+};
+
+//===----------------------------------------------------------------------===//
+// Non-blocking handles
+//===----------------------------------------------------------------------===//
+
+/// An operation in flight. The buffer it was given must stay alive and
+/// untouched until wait() returns. Destroying a handle waits for it.
+class Request {
+public:
+  virtual ~Request() = default;
+  /// Blocks until the operation's result is in its buffer. Idempotent.
+  virtual void wait() = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Communicator
+//===----------------------------------------------------------------------===//
+
+class Communicator {
+public:
+  virtual ~Communicator() = default;
+  Communicator(const Communicator &) = delete;
+  Communicator &operator=(const Communicator &) = delete;
+
+  /// This rank's index in the group, in [0, size()).
+  virtual int rank() const = 0;
+  /// The number of ranks in the group.
+  virtual int size() const = 0;
+  /// "mpi", "nccl": for messages and test names.
+  virtual const char *backend() const = 0;
+
+  /// Sum over the group, in place: every rank ends with the same n sums.
+  ///   MPI: MPI_Allreduce(MPI_IN_PLACE, ..., MPI_SUM).  NCCL: ncclAllReduce.
+  ///   Dual: forward all-reduce <-> backward identity (Megatron's `g` after a
+  ///   row-parallel linear), and forward identity <-> backward all-reduce
+  ///   (`f` before a column-parallel linear); DP gradient all-reduce.
+  virtual void all_reduce(float *data, size_t n) = 0;
+
+  /// all_reduce that returns at once; the sums are in `data` after wait().
+  /// For overlapping bucketed DP gradient all-reduce with the backward pass.
+  ///   MPI: MPI_Iallreduce + MPI_Wait.  NCCL: ncclAllReduce on the
+  ///   communicator's stream + an event. Dual: as all_reduce.
+  virtual std::unique_ptr<Request> all_reduce_async(float *data, size_t n) = 0;
+
+  /// Each rank gives n elements; every rank gets all size()*n of them in rank
+  /// order: recv[r*n, (r+1)*n) = rank r's send. In place when
+  /// send == recv + rank()*n; otherwise send and recv must not overlap.
+  ///   MPI: MPI_Allgather.  NCCL: ncclAllGather.
+  ///   Dual: forward all-gather <-> backward reduce-scatter along dim 0
+  ///   (sequence parallelism before a column-parallel linear; ZeRO-3
+  ///   parameter gather).
+  virtual void all_gather(const float *send, float *recv, size_t n) = 0;
+
+  /// Sum over the group of size()*n elements, scattered: rank r gets the sums
+  /// of slice [r*n, (r+1)*n) in recv. In place when recv == send + rank()*n
+  /// (the other slices of send are then unspecified); otherwise send and
+  /// recv must not overlap.
+  ///   MPI: MPI_Reduce_scatter_block.  NCCL: ncclReduceScatter.
+  ///   Dual: forward reduce-scatter <-> backward all-gather along dim 0
+  ///   (sequence parallelism after a row-parallel linear; ZeRO-2 gradients).
+  virtual void reduce_scatter(const float *send, float *recv, size_t n) = 0;
+
+  /// Root's n elements copied to every rank, in place.
+  ///   MPI: MPI_Bcast.  NCCL: ncclBroadcast (in place).
+  ///   Dual: forward broadcast <-> backward reduce to root (sum); used for
+  ///   initial parameters, where there is no backward.
+  virtual void broadcast(float *data, size_t n, int root) = 0;
+
+  /// Point-to-point: n elements to `peer`, matched by the peer's recv with the
+  /// same tag (tag >= 0). Blocking: with large messages the receiver must be
+  /// in recv, so pairs order their calls (lower rank sends first).
+  ///   MPI: MPI_Send.  NCCL: ncclSend (NCCL has no tags: messages between a
+  ///   pair match in issue order, and the tag is only checked to be >= 0).
+  ///   Dual: send activations forward <-> recv their gradients backward
+  ///   (pipeline stage boundary).
+  virtual void send(const float *data, size_t n, int peer, int tag) = 0;
+
+  /// Receives exactly n elements from `peer` with `tag` into data.
+  ///   MPI: MPI_Recv.  NCCL: ncclRecv. Dual: send (see send).
+  virtual void recv(float *data, size_t n, int peer, int tag) = 0;
+
+  /// Returns once every rank of the group has entered it.
+  ///   MPI: MPI_Barrier.  NCCL: none; a one-element ncclAllReduce + stream
+  ///   synchronize. Dual: none (no data).
+  virtual void barrier() = 0;
+
+  /// A sub-group, one per mesh-axis slice: ranks passing the same color form
+  /// one group, ordered by key (then by rank here). Collective over this
+  /// group. A negative color means "in no group" and returns nullptr.
+  /// E.g. on a dp x tp mesh with rank = d*tp + t: split(d, t) gives the
+  /// tensor-parallel group of rank's row, split(t, d) its data-parallel one.
+  ///   MPI: MPI_Comm_split.  NCCL: ncclCommSplit.
+  virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
+
+  /// Bytes and calls counted since construction or the last reset_stats().
+  const CommStats &stats() const { return stats_; }
+  void reset_stats() { stats_ = CommStats{}; }
+
+protected:
+  Communicator() = default;
+  /// Backends call this once per operation they issue.
+  void record(Collective kind, uint64_t bytes) {
+    stats_.bytes[int(kind)] += bytes;
+    stats_.calls[int(kind)] += 1;
+  }
+
+private:
+  CommStats stats_;
+};
+
+} // namespace llmc::comm
+
+#endif // LLMC_RUNTIME_COMM_COMMUNICATOR_H

@@ -1,0 +1,219 @@
+//===- mpi_communicator.cpp - The MPI backend of the collectives ----------===//
+#include "runtime/comm/mpi_communicator.h"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace llmc::comm {
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+void abort_job(int code) {
+  // Unchecked on purpose: we are already failing.
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized)
+    MPI_Abort(MPI_COMM_WORLD, code == 0 ? 1 : code);
+  std::exit(EXIT_FAILURE);
+}
+
+void mpi_fail(int code, const char *file, int line) {
+  char message[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, message, &length) != MPI_SUCCESS)
+    std::snprintf(message, sizeof(message), "MPI error code %d", code);
+  std::fprintf(stderr, "[MPI ERROR] at %s:%d: %s\n", file, line, message);
+  std::fflush(stderr);
+  abort_job(code);
+}
+
+void comm_fail(const char *message, const char *file, int line) {
+  std::fprintf(stderr, "[COMM ERROR] at %s:%d: %s\n", file, line, message);
+  std::fflush(stderr);
+  abort_job(1);
+}
+
+//===----------------------------------------------------------------------===//
+// Argument checks
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+// MPI counts are ints; larger buffers would need a derived datatype.
+int mpi_count(size_t n, const char *op) {
+  if (n > size_t(INT_MAX)) {
+    std::string message = std::string(op) + ": " + std::to_string(n) +
+                          " elements exceed MPI's int count (" +
+                          std::to_string(INT_MAX) + ")";
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+  return int(n);
+}
+
+void require_rank(int r, int size, const char *op, const char *what) {
+  if (r < 0 || r >= size) {
+    std::string message = std::string(op) + ": " + what + " " +
+                          std::to_string(r) + " is outside the group of " +
+                          std::to_string(size) + " ranks";
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+}
+
+void require_tag(int tag, const char *op) {
+  if (tag < 0) {
+    std::string message =
+        std::string(op) + ": tag " + std::to_string(tag) + " must be >= 0";
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+}
+
+// An MPI_Iallreduce in flight; waits in its destructor if nobody did.
+class MpiRequest final : public Request {
+public:
+  explicit MpiRequest(MPI_Request request) : request_(request) {}
+  ~MpiRequest() override { wait(); }
+  void wait() override {
+    if (request_ != MPI_REQUEST_NULL)
+      LLMC_MPI_CHECK(MPI_Wait(&request_, MPI_STATUS_IGNORE));
+  }
+
+private:
+  MPI_Request request_;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Construction
+//===----------------------------------------------------------------------===//
+
+MpiCommunicator::MpiCommunicator(MPI_Comm comm) {
+  LLMC_MPI_CHECK(MPI_Comm_dup(comm, &comm_));
+  init();
+}
+
+MpiCommunicator::MpiCommunicator(MPI_Comm comm, Adopt) : comm_(comm) {
+  init();
+}
+
+void MpiCommunicator::init() {
+  LLMC_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  LLMC_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  LLMC_MPI_CHECK(MPI_Comm_size(comm_, &size_));
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  LLMC_MPI_CHECK(MPI_Finalized(&finalized));
+  // Freeing after MPI_Finalize is an error; the OS reclaims it then.
+  if (comm_ != MPI_COMM_NULL && !finalized)
+    LLMC_MPI_CHECK(MPI_Comm_free(&comm_));
+}
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::world() {
+  return std::make_unique<MpiCommunicator>(MPI_COMM_WORLD);
+}
+
+std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
+  MPI_Comm sub = MPI_COMM_NULL;
+  LLMC_MPI_CHECK(
+      MPI_Comm_split(comm_, color < 0 ? MPI_UNDEFINED : color, key, &sub));
+  if (sub == MPI_COMM_NULL)
+    return nullptr;
+  return std::unique_ptr<Communicator>(new MpiCommunicator(sub, Adopt{}));
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+void MpiCommunicator::all_reduce(float *data, size_t n) {
+  int count = mpi_count(n, "all_reduce");
+  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  LLMC_MPI_CHECK(
+      MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, comm_));
+}
+
+std::unique_ptr<Request> MpiCommunicator::all_reduce_async(float *data,
+                                                           size_t n) {
+  int count = mpi_count(n, "all_reduce_async");
+  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  MPI_Request request = MPI_REQUEST_NULL;
+  LLMC_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM,
+                                comm_, &request));
+  return std::make_unique<MpiRequest>(request);
+}
+
+void MpiCommunicator::all_gather(const float *send, float *recv, size_t n) {
+  int count = mpi_count(n, "all_gather");
+  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  // NCCL's in-place form: this rank's block already sits in recv.
+  const void *source = send == recv + size_t(rank_) * n ? MPI_IN_PLACE : send;
+  LLMC_MPI_CHECK(MPI_Allgather(source, count, MPI_FLOAT, recv, count,
+                               MPI_FLOAT, comm_));
+}
+
+void MpiCommunicator::reduce_scatter(const float *send, float *recv,
+                                     size_t n) {
+  int count = mpi_count(n, "reduce_scatter");
+  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  if (recv != send + size_t(rank_) * n) {
+    LLMC_MPI_CHECK(MPI_Reduce_scatter_block(send, recv, count, MPI_FLOAT,
+                                            MPI_SUM, comm_));
+    return;
+  }
+  // NCCL's in-place form. MPI's in-place form leaves the result at the start
+  // of the buffer instead, so move it to this rank's slice afterwards.
+  float *buffer = const_cast<float *>(send);
+  LLMC_MPI_CHECK(MPI_Reduce_scatter_block(MPI_IN_PLACE, buffer, count,
+                                          MPI_FLOAT, MPI_SUM, comm_));
+  if (rank_ != 0)
+    std::memmove(recv, buffer, n * sizeof(float));
+}
+
+void MpiCommunicator::broadcast(float *data, size_t n, int root) {
+  int count = mpi_count(n, "broadcast");
+  require_rank(root, size_, "broadcast", "root");
+  record(Collective::Broadcast, ring_bytes::broadcast(n, size_, rank_, root));
+  LLMC_MPI_CHECK(MPI_Bcast(data, count, MPI_FLOAT, root, comm_));
+}
+
+void MpiCommunicator::send(const float *data, size_t n, int peer, int tag) {
+  int count = mpi_count(n, "send");
+  require_rank(peer, size_, "send", "peer");
+  require_tag(tag, "send");
+  record(Collective::Send, ring_bytes::send(n));
+  LLMC_MPI_CHECK(MPI_Send(data, count, MPI_FLOAT, peer, tag, comm_));
+}
+
+void MpiCommunicator::recv(float *data, size_t n, int peer, int tag) {
+  int count = mpi_count(n, "recv");
+  require_rank(peer, size_, "recv", "peer");
+  require_tag(tag, "recv");
+  record(Collective::Recv, ring_bytes::send(n));
+  MPI_Status status;
+  // A longer message fails here with MPI_ERR_TRUNCATE; a shorter one below.
+  LLMC_MPI_CHECK(MPI_Recv(data, count, MPI_FLOAT, peer, tag, comm_, &status));
+  int received = 0;
+  LLMC_MPI_CHECK(MPI_Get_count(&status, MPI_FLOAT, &received));
+  if (received != count) {
+    std::string message = "recv: expected " + std::to_string(count) +
+                          " elements from rank " + std::to_string(peer) +
+                          " (tag " + std::to_string(tag) + "), got " +
+                          std::to_string(received);
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+}
+
+void MpiCommunicator::barrier() {
+  record(Collective::Barrier, 0);
+  LLMC_MPI_CHECK(MPI_Barrier(comm_));
+}
+
+} // namespace llmc::comm

@@ -1,0 +1,196 @@
+//===- nccl_communicator.cpp - The NCCL backend of the collectives --------===//
+#include "runtime/comm/nccl_communicator.h"
+
+#include "runtime/comm/mpi_check.h"
+#include "runtime/cuda/cuda_check.h"
+
+#include <cstdio>
+#include <string>
+
+namespace llmc::comm {
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+void nccl_fail(ncclResult_t result, const char *file, int line) {
+  const char *last = ncclGetLastError(nullptr);
+  bool has_last = last != nullptr && last[0] != '\0';
+  std::fprintf(stderr, "[NCCL ERROR] at %s:%d: %s%s%s%s\n", file, line,
+               ncclGetErrorString(result), has_last ? " (" : "",
+               has_last ? last : "", has_last ? ")" : "");
+  std::fflush(stderr);
+  abort_job(int(result));
+}
+
+namespace {
+
+void require_rank(int r, int size, const char *op, const char *what) {
+  if (r < 0 || r >= size) {
+    std::string message = std::string(op) + ": " + what + " " +
+                          std::to_string(r) + " is outside the group of " +
+                          std::to_string(size) + " ranks";
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+}
+
+void require_tag(int tag, const char *op) {
+  if (tag < 0) {
+    std::string message =
+        std::string(op) + ": tag " + std::to_string(tag) + " must be >= 0";
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+}
+
+// An ncclAllReduce in flight: an event recorded on the stream after it.
+class NcclRequest final : public Request {
+public:
+  explicit NcclRequest(cudaEvent_t done) : done_(done) {}
+  ~NcclRequest() override { wait(); }
+  void wait() override {
+    if (done_ == nullptr)
+      return;
+    LLMC_CUDA_CHECK(cudaEventSynchronize(done_));
+    LLMC_CUDA_CHECK(cudaEventDestroy(done_));
+    done_ = nullptr;
+  }
+
+private:
+  cudaEvent_t done_;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Construction
+//===----------------------------------------------------------------------===//
+
+NcclCommunicator::NcclCommunicator(MPI_Comm bootstrap, int device)
+    : device_(device) {
+  LLMC_MPI_CHECK(MPI_Comm_rank(bootstrap, &rank_));
+  LLMC_MPI_CHECK(MPI_Comm_size(bootstrap, &size_));
+  ncclUniqueId id;
+  if (rank_ == 0)
+    LLMC_NCCL_CHECK(ncclGetUniqueId(&id));
+  LLMC_MPI_CHECK(MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, bootstrap));
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  LLMC_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+  init_resources();
+}
+
+NcclCommunicator::NcclCommunicator(ncclComm_t comm, int device, Adopt)
+    : comm_(comm), device_(device) {
+  LLMC_NCCL_CHECK(ncclCommUserRank(comm_, &rank_));
+  LLMC_NCCL_CHECK(ncclCommCount(comm_, &size_));
+  init_resources();
+}
+
+void NcclCommunicator::init_resources() {
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  LLMC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  LLMC_CUDA_CHECK(cudaMalloc(&scratch_, sizeof(float)));
+}
+
+NcclCommunicator::~NcclCommunicator() {
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  // Blocking methods leave nothing in flight; requests must be waited first.
+  LLMC_NCCL_CHECK(ncclCommDestroy(comm_));
+  LLMC_CUDA_CHECK(cudaFree(scratch_));
+  LLMC_CUDA_CHECK(cudaStreamDestroy(stream_));
+}
+
+std::unique_ptr<NcclCommunicator> NcclCommunicator::create(MPI_Comm bootstrap) {
+  MPI_Comm node = MPI_COMM_NULL;
+  LLMC_MPI_CHECK(MPI_Comm_split_type(bootstrap, MPI_COMM_TYPE_SHARED, 0,
+                                     MPI_INFO_NULL, &node));
+  int local_rank = 0;
+  LLMC_MPI_CHECK(MPI_Comm_rank(node, &local_rank));
+  LLMC_MPI_CHECK(MPI_Comm_free(&node));
+  int devices = 0;
+  LLMC_CUDA_CHECK(cudaGetDeviceCount(&devices));
+  return std::make_unique<NcclCommunicator>(bootstrap, local_rank % devices);
+}
+
+std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  ncclComm_t sub = nullptr;
+  LLMC_NCCL_CHECK(ncclCommSplit(comm_, color < 0 ? NCCL_SPLIT_NOCOLOR : color,
+                                key, &sub, nullptr));
+  if (sub == nullptr)
+    return nullptr;
+  return std::unique_ptr<Communicator>(
+      new NcclCommunicator(sub, device_, Adopt{}));
+}
+
+void NcclCommunicator::synchronize() {
+  LLMC_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+void NcclCommunicator::all_reduce(float *data, size_t n) {
+  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  LLMC_NCCL_CHECK(
+      ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
+  synchronize();
+}
+
+std::unique_ptr<Request> NcclCommunicator::all_reduce_async(float *data,
+                                                            size_t n) {
+  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  LLMC_NCCL_CHECK(
+      ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
+  cudaEvent_t done = nullptr;
+  LLMC_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+  LLMC_CUDA_CHECK(cudaEventRecord(done, stream_));
+  return std::make_unique<NcclRequest>(done);
+}
+
+void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
+  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  LLMC_NCCL_CHECK(ncclAllGather(send, recv, n, ncclFloat, comm_, stream_));
+  synchronize();
+}
+
+void NcclCommunicator::reduce_scatter(const float *send, float *recv,
+                                      size_t n) {
+  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  LLMC_NCCL_CHECK(
+      ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
+  synchronize();
+}
+
+void NcclCommunicator::broadcast(float *data, size_t n, int root) {
+  require_rank(root, size_, "broadcast", "root");
+  record(Collective::Broadcast, ring_bytes::broadcast(n, size_, rank_, root));
+  LLMC_NCCL_CHECK(
+      ncclBroadcast(data, data, n, ncclFloat, root, comm_, stream_));
+  synchronize();
+}
+
+void NcclCommunicator::send(const float *data, size_t n, int peer, int tag) {
+  require_rank(peer, size_, "send", "peer");
+  require_tag(tag, "send");
+  record(Collective::Send, ring_bytes::send(n));
+  LLMC_NCCL_CHECK(ncclSend(data, n, ncclFloat, peer, comm_, stream_));
+  synchronize();
+}
+
+void NcclCommunicator::recv(float *data, size_t n, int peer, int tag) {
+  require_rank(peer, size_, "recv", "peer");
+  require_tag(tag, "recv");
+  record(Collective::Recv, ring_bytes::send(n));
+  LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
+  synchronize();
+}
+
+void NcclCommunicator::barrier() {
+  record(Collective::Barrier, 0);
+  LLMC_NCCL_CHECK(
+      ncclAllReduce(scratch_, scratch_, 1, ncclFloat, ncclSum, comm_, stream_));
+  synchronize();
+}
+
+} // namespace llmc::comm

@@ -1,0 +1,70 @@
+//===- nccl_communicator.h - The NCCL backend of the collectives ----------===//
+//
+// Communicator over an NCCL communicator, for device (GPU) buffers, one GPU
+// per rank. Bootstrapped over MPI: rank 0 makes the unique id and broadcasts
+// it. Every operation is issued on the communicator's own stream; blocking
+// methods synchronize that stream before returning, so the conformance test
+// of the MPI backend holds unchanged. The executor will later issue on
+// stream() directly to overlap with its kernels.
+//
+// Compiled and linked in CI when LLMC_ENABLE_CUDA is ON; no GPU runs it here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LLMC_RUNTIME_COMM_NCCL_COMMUNICATOR_H
+#define LLMC_RUNTIME_COMM_NCCL_COMMUNICATOR_H
+
+#include "runtime/comm/communicator.h"
+#include "runtime/comm/nccl_check.h"
+
+#include <cuda_runtime.h>
+#include <mpi.h>
+#include <nccl.h>
+
+namespace llmc::comm {
+
+class NcclCommunicator final : public Communicator {
+public:
+  /// Joins one NCCL communicator over the ranks of `bootstrap` on CUDA device
+  /// `device`. Collective over `bootstrap`.
+  NcclCommunicator(MPI_Comm bootstrap, int device);
+  ~NcclCommunicator() override;
+
+  /// Picks the device from the rank's index on its node (MPI_COMM_TYPE_SHARED)
+  /// modulo the visible device count. Collective over `bootstrap`.
+  static std::unique_ptr<NcclCommunicator> create(MPI_Comm bootstrap);
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const char *backend() const override { return "nccl"; }
+  int device() const { return device_; }
+  cudaStream_t stream() const { return stream_; }
+  ncclComm_t handle() const { return comm_; }
+
+  void all_reduce(float *data, size_t n) override;
+  std::unique_ptr<Request> all_reduce_async(float *data, size_t n) override;
+  void all_gather(const float *send, float *recv, size_t n) override;
+  void reduce_scatter(const float *send, float *recv, size_t n) override;
+  void broadcast(float *data, size_t n, int root) override;
+  void send(const float *data, size_t n, int peer, int tag) override;
+  void recv(float *data, size_t n, int peer, int tag) override;
+  void barrier() override;
+  std::unique_ptr<Communicator> split(int color, int key) override;
+
+private:
+  struct Adopt {};
+  /// Takes ownership of a communicator made by ncclCommSplit.
+  NcclCommunicator(ncclComm_t comm, int device, Adopt);
+  void init_resources();
+  void synchronize();
+
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  float *scratch_ = nullptr; // one float on the device, for barrier()
+  int device_ = 0;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+} // namespace llmc::comm
+
+#endif // LLMC_RUNTIME_COMM_NCCL_COMMUNICATOR_H
