@@ -1,6 +1,5 @@
 // Runs a plan on this process: one arena allocated once, then the plan's
-// kernels in order on CPU. The kernel names and the order of their ins and
-// outs are the contract with passes/LowerToPlan.cpp.
+// kernels in order on CPU (runtime/cpu_dispatch.h maps each to its code).
 #pragma once
 
 #include "runtime/plan/plan.pb.h"
@@ -13,6 +12,8 @@
 #include <vector>
 
 namespace llmc {
+
+class KernelCall;
 
 // Optimizer settings of one step; the plan says only which tensors decay.
 struct OptimizerStep {
@@ -27,6 +28,7 @@ struct OptimizerStep {
 
 class Executor {
 public:
+  // Throws plan::PlanError when the plan calls a kernel this runtime lacks.
   explicit Executor(planfile::Plan plan);
   ~Executor();
   Executor(const Executor &) = delete;
@@ -41,8 +43,7 @@ public:
   int64_t num_elements(int tensor) const;
 
   // Runs every kernel once; `before` (if set) sees each kernel first, e.g.
-  // to read gradients before AdamW consumes them. Throws std::runtime_error
-  // naming the kernel on an unknown kernel or malformed operands.
+  // to read gradients before AdamW consumes them.
   using KernelHook = std::function<void(const planfile::Kernel &)>;
   void run(const OptimizerStep &opt, const KernelHook &before = {});
 
@@ -56,9 +57,9 @@ public:
   }
 
 private:
-  void run_kernel(const planfile::Kernel &kernel, const OptimizerStep &opt);
-
   planfile::Plan plan_;
+  // The CPU function of each kernel, resolved once when the plan is loaded.
+  std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::unique_ptr<char, void (*)(void *)> arena_;
   bool profiling_ = false;
   std::map<std::string, double> kernel_seconds_;

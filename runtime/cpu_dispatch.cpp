@@ -1,0 +1,377 @@
+// The CPU implementation of every plan kernel; see cpu_dispatch.h.
+#include "runtime/cpu_dispatch.h"
+
+#include "runtime/cpu/activation.h"
+#include "runtime/cpu/adamw.h"
+#include "runtime/cpu/attention.h"
+#include "runtime/cpu/cross_entropy.h"
+#include "runtime/cpu/elementwise.h"
+#include "runtime/cpu/embedding.h"
+#include "runtime/cpu/fused.h"
+#include "runtime/cpu/layernorm.h"
+#include "runtime/cpu/layout.h"
+#include "runtime/cpu/matmul.h"
+#include "runtime/cpu/rmsnorm.h"
+#include "runtime/cpu/rope.h"
+#include "runtime/cpu/softmax.h"
+#include "runtime/executor.h"
+#include "runtime/plan/plan_file.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace llmc {
+
+//===----------------------------------------------------------------------===//
+// KernelCall
+//===----------------------------------------------------------------------===//
+
+float *KernelCall::in(int i) const { return exec_.f32(kernel_.ins(i)); }
+float *KernelCall::out(int i) const { return exec_.f32(kernel_.outs(i)); }
+const int32_t *KernelCall::ids(int i) const {
+  return exec_.i32(kernel_.ins(i));
+}
+std::vector<int64_t> KernelCall::in_shape(int i) const {
+  const auto &shape = exec_.plan().tensors(kernel_.ins(i)).shape();
+  return {shape.begin(), shape.end()};
+}
+std::vector<int64_t> KernelCall::out_shape(int i) const {
+  const auto &shape = exec_.plan().tensors(kernel_.outs(i)).shape();
+  return {shape.begin(), shape.end()};
+}
+int64_t KernelCall::n_in(int i) const {
+  return exec_.num_elements(kernel_.ins(i));
+}
+int64_t KernelCall::n_out(int i) const {
+  return exec_.num_elements(kernel_.outs(i));
+}
+const planfile::Param &KernelCall::param(const char *name) const {
+  auto it = kernel_.params().find(name);
+  if (it == kernel_.params().end())
+    throw std::runtime_error("kernel '" + kernel_.name() +
+                             "' has no parameter '" + name + "'");
+  return it->second;
+}
+
+namespace {
+
+int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t i = begin; i < end; ++i)
+    n *= shape[i];
+  return n;
+}
+
+// Copies the box `offsets + shape(small)` between a large and a small
+// row-major tensor: into `small` when `extract`, into `large` otherwise.
+void copy_box(float *large, const std::vector<int64_t> &large_shape,
+              float *small, const std::vector<int64_t> &small_shape,
+              const std::vector<int64_t> &offsets, bool extract) {
+  int rank = int(small_shape.size());
+  int64_t inner = small_shape.back();
+  int64_t rows = product(small_shape, 0, rank - 1);
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    // Decompose the small row index, then locate it in the large tensor.
+    int64_t rem = r, large_index = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      idx[d] = rem % small_shape[d];
+      rem /= small_shape[d];
+    }
+    for (int d = 0; d < rank - 1; ++d)
+      large_index = large_index * large_shape[d] + idx[d] + offsets[d];
+    large_index = large_index * large_shape[rank - 1] + offsets[rank - 1];
+    float *l = large + large_index, *s = small + r * inner;
+    if (extract)
+      std::memcpy(s, l, inner * sizeof(float));
+    else
+      std::memcpy(l, s, inner * sizeof(float));
+  }
+}
+
+// The GEMM sizes of a matmul-like kernel: ins (lhs, rhs, ...), out 0.
+struct Gemm {
+  int64_t batch, M, N, K;
+  bool trans_a, trans_b, b_batched;
+};
+Gemm gemm_of(const KernelCall &c) {
+  auto lhs = c.in_shape(0), rhs = c.in_shape(1), res = c.out_shape(0);
+  size_t r = res.size();
+  bool ta = c.param("transpose_lhs").b(), tb = c.param("transpose_rhs").b();
+  return {product(res, 0, r - 2), res[r - 2], res[r - 1],
+          ta ? lhs[lhs.size() - 2] : lhs.back(), ta, tb, rhs.size() > 2};
+}
+
+bool gelu_tanh(const KernelCall &c) {
+  return c.param("approximate").s() == "tanh";
+}
+
+float epsilon(const KernelCall &c) { return float(c.param("epsilon").f()); }
+
+//===----------------------------------------------------------------------===//
+// Kernels, by family
+//===----------------------------------------------------------------------===//
+
+void embedding_forward(const KernelCall &c) {
+  auto table = c.in_shape(0);
+  cpu::embedding_forward(c.out(0), c.in(0), c.ids(1), c.n_in(1), table[0],
+                         table[1]);
+}
+void embedding_backward(const KernelCall &c) {
+  auto table = c.out_shape(0);
+  cpu::embedding_backward(c.out(0), c.in(0), c.ids(1), c.n_in(1), table[0],
+                          table[1]);
+}
+
+void matmul(const KernelCall &c) {
+  Gemm g = gemm_of(c);
+  cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
+                      c.num_ins() > 2 ? c.in(2) : nullptr, g.batch, g.M, g.N,
+                      g.K, g.trans_a, g.trans_b, g.b_batched);
+}
+void matmul_bias_gelu(const KernelCall &c) {
+  Gemm g = gemm_of(c);
+  cpu::matmul_bias_gelu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+                                g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
+                                g.b_batched, gelu_tanh(c));
+}
+void sum_to(const KernelCall &c) {
+  cpu::sum_rows(c.out(0), c.in(0), c.n_in(0) / c.n_out(0), c.n_out(0));
+}
+
+void add(const KernelCall &c) {
+  cpu::add_forward(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1));
+}
+void mul(const KernelCall &c) {
+  cpu::mul_forward(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1));
+}
+void gelu_forward(const KernelCall &c) {
+  (gelu_tanh(c) ? cpu::gelu_tanh_forward
+                : cpu::gelu_erf_forward)(c.out(0), c.in(0), c.n_out(0));
+}
+void gelu_backward(const KernelCall &c) {
+  (gelu_tanh(c) ? cpu::gelu_tanh_backward : cpu::gelu_erf_backward)(
+      c.out(0), c.in(0), c.in(1), c.n_out(0));
+}
+void silu_forward(const KernelCall &c) {
+  cpu::silu_forward(c.out(0), c.in(0), c.n_out(0));
+}
+void silu_backward(const KernelCall &c) {
+  cpu::silu_backward(c.out(0), c.in(0), c.in(1), c.n_out(0));
+}
+void swiglu_forward(const KernelCall &c) {
+  cpu::swiglu_forward(c.out(0), c.in(0), c.in(1), c.n_out(0));
+}
+void swiglu_backward(const KernelCall &c) {
+  cpu::swiglu_backward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+                       c.n_out(0));
+}
+
+// Norms work on rows of the last dimension of their (first) input.
+int64_t last_dim(const std::vector<int64_t> &shape) { return shape.back(); }
+
+void layernorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cpu::layernorm_forward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                         c.in(2), c.n_in(0) / C, C, epsilon(c));
+}
+void layernorm_backward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(1));
+  cpu::layernorm_backward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                          c.in(2), c.in(3), c.in(4), c.n_in(1) / C, C);
+}
+void add_layernorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cpu::add_layernorm_forward(c.out(0), c.out(1), c.out(2), c.out(3), c.in(0),
+                             c.in(1), c.in(2), c.in(3), c.n_in(0) / C, C,
+                             epsilon(c));
+}
+void rmsnorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cpu::rmsnorm_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.n_in(0) / C, C,
+                       epsilon(c));
+}
+void rmsnorm_backward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(1));
+  cpu::rmsnorm_backward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+                        c.in(3), c.n_in(1) / C, C);
+}
+void add_rmsnorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cpu::add_rmsnorm_forward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                           c.in(2), c.n_in(0) / C, C, epsilon(c));
+}
+void softmax_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cpu::softmax_forward(c.out(0), c.in(0), c.n_in(0) / C, C);
+}
+void softmax_backward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cpu::softmax_backward(c.out(0), c.in(0), c.in(1), c.n_in(0) / C, C);
+}
+
+// Attention operands: q (B, Hq, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv)
+// starting at input `first`.
+struct AttentionSizes {
+  int64_t B, Hq, Hkv, Tq, Tk, D, Dv;
+};
+AttentionSizes attention_sizes(const KernelCall &c, int first) {
+  auto q = c.in_shape(first), k = c.in_shape(first + 1),
+       v = c.in_shape(first + 2);
+  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
+}
+void attention_forward(const KernelCall &c) {
+  AttentionSizes s = attention_sizes(c, 0);
+  cpu::attention_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), s.B,
+                         s.Hq, s.Hkv, s.Tq, s.Tk, s.D, s.Dv,
+                         float(c.param("scale").f()), c.param("causal").b());
+}
+void attention_backward(const KernelCall &c) {
+  AttentionSizes s = attention_sizes(c, 1);
+  cpu::attention_backward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                          c.in(2), c.in(3), c.in(4), c.in(5), s.B, s.Hq,
+                          s.Hkv, s.Tq, s.Tk, s.D, s.Dv,
+                          float(c.param("scale").f()), c.param("causal").b());
+}
+void rope(const KernelCall &c, bool inverse) {
+  auto s = c.in_shape(0);
+  (inverse ? cpu::rope_backward : cpu::rope_forward)(
+      c.out(0), c.in(0), s[0], s[1], s[2], s[3], float(c.param("theta").f()),
+      0);
+}
+void rope_forward(const KernelCall &c) { rope(c, false); }
+void rope_backward(const KernelCall &c) { rope(c, true); }
+
+void permute(const KernelCall &c) {
+  auto s = c.in_shape(0);
+  std::vector<int> perm;
+  for (int64_t p : c.param("permutation").ints().values())
+    perm.push_back(int(p));
+  cpu::permute(c.out(0), c.in(0), s.data(), perm.data(), int(s.size()));
+}
+// split (one in, many outs) and concat (many ins, one out) along an axis.
+void split_or_concat(const KernelCall &c, bool split) {
+  auto whole = split ? c.in_shape(0) : c.out_shape(0);
+  int64_t rank = int64_t(whole.size()), axis = c.param("axis").i();
+  if (axis < 0)
+    axis += rank;
+  std::vector<int64_t> sizes;
+  std::vector<float *> parts;
+  int n = split ? c.num_outs() : c.num_ins();
+  for (int i = 0; i < n; ++i) {
+    sizes.push_back((split ? c.out_shape(i) : c.in_shape(i))[axis]);
+    parts.push_back(split ? c.out(i) : c.in(i));
+  }
+  int64_t outer = product(whole, 0, axis), inner = product(whole, axis + 1, rank);
+  if (split)
+    cpu::split(parts.data(), c.in(0), sizes.data(), n, outer, inner);
+  else
+    cpu::concat(c.out(0), parts.data(), sizes.data(), n, outer, inner);
+}
+void split(const KernelCall &c) { split_or_concat(c, true); }
+void concat(const KernelCall &c) { split_or_concat(c, false); }
+void slice(const KernelCall &c, bool extract) {
+  const auto &values = c.param("offsets").ints().values();
+  std::vector<int64_t> offsets(values.begin(), values.end());
+  if (extract) {
+    copy_box(c.in(0), c.in_shape(0), c.out(0), c.out_shape(0), offsets, true);
+    return;
+  }
+  if (c.out(0) != c.in(1))
+    std::memcpy(c.out(0), c.in(1), c.n_out(0) * sizeof(float));
+  copy_box(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), offsets, false);
+}
+void extract_slice(const KernelCall &c) { slice(c, true); }
+void insert_slice(const KernelCall &c) { slice(c, false); }
+void copy(const KernelCall &c) {
+  std::memcpy(c.out(0), c.in(0), c.n_out(0) * sizeof(float));
+}
+void fill(const KernelCall &c) {
+  std::fill(c.out(0), c.out(0) + c.n_out(0), float(c.param("value").f()));
+}
+
+void cross_entropy_forward(const KernelCall &c) {
+  *c.out(0) = cpu::cross_entropy_forward(nullptr, c.in(0), c.ids(1), c.n_in(1),
+                                         last_dim(c.in_shape(0)));
+}
+void cross_entropy_backward(const KernelCall &c) {
+  cpu::cross_entropy_backward(c.out(0), *c.in(0), c.in(1), c.ids(2), c.n_in(2),
+                              last_dim(c.in_shape(1)));
+}
+
+void grad_norm(const KernelCall &c) {
+  double sum = 0.0;
+  for (int i = 0; i < c.num_ins(); ++i)
+    sum += cpu::sum_squares(c.in(i), c.n_in(i));
+  *c.out(0) = float(std::sqrt(sum));
+}
+// ins (grad, grad_norm), outs (param, m, v) updated in place.
+void adamw(const KernelCall &c) {
+  const OptimizerStep &opt = c.opt();
+  AdamWHyper hyper;
+  // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
+  if (opt.clip_grad_norm > 0.0f)
+    hyper.grad_scale =
+        std::min(1.0f, opt.clip_grad_norm / (*c.in(1) + 1e-6f));
+  hyper.lr = opt.lr;
+  hyper.beta1 = opt.beta1;
+  hyper.beta2 = opt.beta2;
+  hyper.eps = opt.eps;
+  hyper.weight_decay = c.param("decay").b() ? opt.weight_decay : 0.0f;
+  // In double, as torch.optim.AdamW computes them.
+  hyper.beta1_correction =
+      float(1.0 - std::pow(double(opt.beta1), double(opt.step + 1)));
+  hyper.beta2_correction =
+      float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
+  cpu::adamw_update(c.out(0), c.out(1), c.out(2), c.in(0), c.n_out(0), hyper);
+}
+
+} // namespace
+
+KernelFn find_cpu_kernel(const std::string &name) {
+  static const std::unordered_map<std::string, KernelFn> kernels = {
+      {"embedding_forward", embedding_forward},
+      {"embedding_backward", embedding_backward},
+      {"matmul", matmul},
+      {"matmul_bias_gelu", matmul_bias_gelu},
+      {"sum_to", sum_to},
+      {"add", add},
+      {"mul", mul},
+      {"gelu_forward", gelu_forward},
+      {"gelu_backward", gelu_backward},
+      {"silu_forward", silu_forward},
+      {"silu_backward", silu_backward},
+      {"swiglu_forward", swiglu_forward},
+      {"swiglu_backward", swiglu_backward},
+      {"layernorm_forward", layernorm_forward},
+      {"layernorm_backward", layernorm_backward},
+      {"add_layernorm_forward", add_layernorm_forward},
+      {"rmsnorm_forward", rmsnorm_forward},
+      {"rmsnorm_backward", rmsnorm_backward},
+      {"add_rmsnorm_forward", add_rmsnorm_forward},
+      {"softmax_forward", softmax_forward},
+      {"softmax_backward", softmax_backward},
+      {"attention_forward", attention_forward},
+      {"attention_backward", attention_backward},
+      {"rope_forward", rope_forward},
+      {"rope_backward", rope_backward},
+      {"permute", permute},
+      {"split", split},
+      {"concat", concat},
+      {"extract_slice", extract_slice},
+      {"insert_slice", insert_slice},
+      {"copy", copy},
+      {"fill", fill},
+      {"cross_entropy_forward", cross_entropy_forward},
+      {"cross_entropy_backward", cross_entropy_backward},
+      {"grad_norm", grad_norm},
+      {"adamw", adamw},
+  };
+  auto it = kernels.find(name);
+  return it == kernels.end() ? nullptr : it->second;
+}
+
+} // namespace llmc

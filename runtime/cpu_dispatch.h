@@ -1,0 +1,48 @@
+// The CPU implementation of every plan kernel, by name. The names and the
+// order of each kernel's ins and outs are the contract with
+// passes/LowerToPlan.cpp and passes/FuseKernels.cpp.
+#pragma once
+
+#include "runtime/plan/plan.pb.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace llmc {
+
+class Executor;
+struct OptimizerStep;
+
+// One call of a plan kernel: its operands as arena pointers and shapes.
+class KernelCall {
+public:
+  KernelCall(Executor &exec, const planfile::Kernel &kernel,
+             const OptimizerStep &opt)
+      : exec_(exec), kernel_(kernel), opt_(opt) {}
+
+  float *in(int i) const;
+  float *out(int i) const;
+  const int32_t *ids(int i) const; // an i32 input
+  std::vector<int64_t> in_shape(int i) const;
+  std::vector<int64_t> out_shape(int i) const;
+  int64_t n_in(int i) const;
+  int64_t n_out(int i) const;
+  int num_ins() const { return kernel_.ins_size(); }
+  int num_outs() const { return kernel_.outs_size(); }
+  // A parameter the plan must carry; throws naming the kernel otherwise.
+  const planfile::Param &param(const char *name) const;
+  const OptimizerStep &opt() const { return opt_; }
+
+private:
+  Executor &exec_;
+  const planfile::Kernel &kernel_;
+  const OptimizerStep &opt_;
+};
+
+using KernelFn = void (*)(const KernelCall &);
+
+// The CPU function of a kernel name, or nullptr when there is none.
+KernelFn find_cpu_kernel(const std::string &name);
+
+} // namespace llmc
