@@ -115,21 +115,23 @@ TEST(ClusterSpec, RejectsWrongType) {
             "toy.json: field 'nodes' must be an integer, got 2.5");
   EXPECT_EQ(error_of(with("\"device_memory\": 1e9", "\"device_memory\": true")),
             "toy.json: field 'device_memory' must be a number, got boolean");
-  EXPECT_EQ(error_of(with(R"("intra_node": {"bandwidth": 1e10, "latency": 1e-6})",
-                          R"("intra_node": 5)")),
-            "toy.json: field 'intra_node' must be an object, got number");
+  EXPECT_EQ(
+      error_of(with(R"("intra_node": {"bandwidth": 1e10, "latency": 1e-6})",
+                    R"("intra_node": 5)")),
+      "toy.json: field 'intra_node' must be an object, got number");
 }
 
 TEST(ClusterSpec, RejectsNonPositive) {
-  EXPECT_EQ(error_of(with("\"memory_bandwidth\": 1e11",
-                          "\"memory_bandwidth\": 0")),
-            "toy.json: field 'memory_bandwidth' must be positive, got 0");
-  EXPECT_EQ(error_of(with("\"devices_per_node\": 4",
-                          "\"devices_per_node\": -4")),
-            "toy.json: field 'devices_per_node' must be a positive integer, "
-            "got -4");
-  EXPECT_EQ(error_of(with("\"latency\": 1e-5", "\"latency\": -1e-5")),
-            "toy.json: field 'inter_node.latency' must be positive, got -1e-05");
+  EXPECT_EQ(
+      error_of(with("\"memory_bandwidth\": 1e11", "\"memory_bandwidth\": 0")),
+      "toy.json: field 'memory_bandwidth' must be positive, got 0");
+  EXPECT_EQ(
+      error_of(with("\"devices_per_node\": 4", "\"devices_per_node\": -4")),
+      "toy.json: field 'devices_per_node' must be a positive integer, "
+      "got -4");
+  EXPECT_EQ(
+      error_of(with("\"latency\": 1e-5", "\"latency\": -1e-5")),
+      "toy.json: field 'inter_node.latency' must be positive, got -1e-05");
 }
 
 TEST(ClusterSpec, RejectsUnknownField) {
@@ -143,14 +145,15 @@ TEST(ClusterSpec, RejectsUnknownField) {
 }
 
 TEST(ClusterSpec, ReadsAndChecksGemmEfficiency) {
-  std::string text = with("\"nodes\": 2,",
-                          "\"nodes\": 2, \"gemm_efficiency\": {\"m0\": 64},");
+  std::string text =
+      with("\"nodes\": 2,", "\"nodes\": 2, \"gemm_efficiency\": {\"m0\": 64},");
   ClusterSpec spec = parse_cluster_spec(text, "toy.json");
   EXPECT_DOUBLE_EQ(spec.gemm_efficiency.m0, 64);
   EXPECT_DOUBLE_EQ(spec.gemm_efficiency.n0, GemmEfficiency().n0);
-  EXPECT_EQ(error_of(with("\"nodes\": 2,",
-                          "\"nodes\": 2, \"gemm_efficiency\": {\"max\": 1.5},")),
-            "toy.json: field 'gemm_efficiency.max' must be at most 1, got 1.5");
+  EXPECT_EQ(
+      error_of(with("\"nodes\": 2,",
+                    "\"nodes\": 2, \"gemm_efficiency\": {\"max\": 1.5},")),
+      "toy.json: field 'gemm_efficiency.max' must be at most 1, got 1.5");
 }
 
 TEST(ClusterSpec, LoadNamesMissingFile) {

@@ -1,0 +1,60 @@
+// Cluster specs for the planner: what one device computes and stores, and how
+// fast devices talk inside a node and across nodes. Read from strict JSON.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace llmc::planner {
+
+// A bad cluster spec or an impossible layout; what() is one line naming the
+// file (or option), the field and what was expected.
+class PlannerError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DType { FP32, TF32, BF16, FP16 };
+
+// Dense peak FLOP/s of one device per math type.
+struct PeakFlops {
+  double fp32 = 0, tf32 = 0, bf16 = 0, fp16 = 0;
+  double of(DType type) const;
+};
+
+// One α-β link: a message of n bytes costs latency + n / bandwidth.
+struct LinkSpec {
+  double bandwidth = 0; // bytes/s, one direction, per device
+  double latency = 0;   // s
+};
+
+// GEMM efficiency by shape: eff = max · m/(m+m0) · n/(n+n0) · k/(k+k0).
+// Defaults: ~80% of peak for large GEMMs, half of that when a dim is 128
+// (typical cuBLAS behaviour; to be fitted to measurements).
+struct GemmEfficiency {
+  double max = 0.8;
+  double m0 = 128, n0 = 128, k0 = 128;
+};
+
+struct ClusterSpec {
+  std::string name;
+  int nodes = 0;
+  int devices_per_node = 0;
+  double device_memory = 0;    // bytes
+  PeakFlops peak_flops;        // FLOP/s
+  double memory_bandwidth = 0; // bytes/s
+  LinkSpec intra_node;         // per device, e.g. NVLink
+  LinkSpec inter_node;         // per device (its NIC), e.g. InfiniBand
+  GemmEfficiency gemm_efficiency;
+
+  int devices() const { return nodes * devices_per_node; }
+};
+
+// Parses `text`; `file_name` only names the source in errors. Every field but
+// gemm_efficiency is required; unknown fields are errors.
+ClusterSpec parse_cluster_spec(const std::string &text,
+                               const std::string &file_name);
+
+ClusterSpec load_cluster_spec(const std::string &path);
+
+} // namespace llmc::planner

@@ -1,0 +1,25 @@
+// Compute time of one device: GEMMs on a roofline with a shape-dependent
+// efficiency, elementwise ops bound by memory bandwidth.
+#pragma once
+
+#include "compiler/planner/cluster_spec.h"
+
+namespace llmc::planner {
+
+// Bytes of one element of a math type (tf32 is stored as fp32).
+double dtype_bytes(DType type);
+
+// Fraction of peak a GEMM of (m × k) · (k × n) reaches:
+//   eff = max · m/(m+m0) · n/(n+n0) · k/(k+k0).
+double gemm_efficiency(const GemmEfficiency &eff, double m, double n, double k);
+
+// `batch` independent (m × k) · (k × n) GEMMs (batch = 1 for a plain GEMM):
+//   flops = 2·m·n·k·batch, bytes = (m·k + k·n + m·n)·elem·batch,
+//   time  = max(flops / (peak · eff), bytes / memory_bandwidth).
+double gemm_time(const ClusterSpec &cluster, DType type, double m, double n,
+                 double k, double batch = 1);
+
+// An elementwise op moving `bytes` (reads + writes) through memory.
+double elementwise_time(const ClusterSpec &cluster, double bytes);
+
+} // namespace llmc::planner

@@ -1,0 +1,189 @@
+// The step estimate: per-microbatch stage time from GEMM rooflines plus TP
+// and PP communication, stretched by the pipeline bubble, plus the exposed
+// DP gradient sync. Assumes Megatron's rank order (tp fastest, then dp, then
+// pp) and tp groups inside a node.
+
+#include "compiler/planner/estimate.h"
+
+#include "compiler/planner/collectives.h"
+#include "compiler/planner/compute.h"
+
+#include <algorithm>
+#include <string>
+
+namespace llmc::planner {
+
+double layer_forward_flops(const ModelShape &model, double b) {
+  double s = model.seq, h = model.hidden;
+  return 24 * b * s * h * h + 4 * b * s * s * h;
+}
+
+double model_flops_per_step(const ModelShape &model, const Layout &layout) {
+  double tokens =
+      double(layout.dp) * layout.microbatches * layout.micro_batch * model.seq;
+  return (6 * model.params + 12.0 * model.layers * model.hidden * model.seq) *
+         tokens;
+}
+
+double pipeline_bubble_fraction(const Layout &layout) {
+  double v =
+      layout.schedule == Schedule::Interleaved ? layout.virtual_stages : 1;
+  return (layout.pp - 1) / (v * layout.microbatches);
+}
+
+namespace {
+
+DType math_type(Precision precision) {
+  return precision == Precision::BF16Mixed ? DType::BF16 : DType::FP32;
+}
+
+//===----------------------------------------------------------------------===//
+// Compute
+//===----------------------------------------------------------------------===//
+
+// Forward GEMMs of one layer on one tp rank for one microbatch; their FLOPs
+// sum to layer_forward_flops / t. Returns {dense GEMMs, attention core}.
+std::pair<double, double> layer_forward_time(const ModelShape &model,
+                                             const ClusterSpec &cluster,
+                                             const Layout &layout) {
+  DType type = math_type(layout.precision);
+  double tokens = double(layout.micro_batch) * model.seq;
+  double h = model.hidden, t = layout.tp, s = model.seq;
+  double head_dim = h / model.heads;
+  double heads = double(layout.micro_batch) * model.heads / t;
+  double dense = gemm_time(cluster, type, tokens, 3 * h / t, h) + // QKV
+                 gemm_time(cluster, type, tokens, h, h / t) +     // proj
+                 gemm_time(cluster, type, tokens, 4 * h / t, h) + // fc1
+                 gemm_time(cluster, type, tokens, h, 4 * h / t);  // fc2
+  double core = gemm_time(cluster, type, s, s, head_dim, heads) + // QKᵀ
+                gemm_time(cluster, type, s, head_dim, s, heads);  // AV
+  return {dense, core};
+}
+
+// Forward + backward (2× forward) + recomputation of one microbatch through
+// the last stage's layers and the logits.
+double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
+                          const Layout &layout, double *backward) {
+  auto [dense, core] = layer_forward_time(model, cluster, layout);
+  double forward = dense + core;
+  double recompute = layout.recompute == Recompute::Full        ? forward
+                     : layout.recompute == Recompute::Selective ? core
+                                                                : 0;
+  double layers = double(model.layers) / layout.pp;
+  double logits = gemm_time(cluster, math_type(layout.precision),
+                            double(layout.micro_batch) * model.seq,
+                            double(model.vocab) / layout.tp, model.hidden);
+  *backward = layers * (2 * forward + recompute) + 2 * logits;
+  return layers * forward + logits + *backward;
+}
+
+//===----------------------------------------------------------------------===//
+// Communication
+//===----------------------------------------------------------------------===//
+
+// Megatron's TP traffic per layer and microbatch: 2 all-reduces of b·s·h
+// forward and 2 backward (+2 when the forward is recomputed); with SP each
+// becomes an all-gather plus a reduce-scatter of the same bytes.
+double tp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
+                    const Layout &layout) {
+  double bytes = double(layout.micro_batch) * model.seq * model.hidden *
+                 dtype_bytes(math_type(layout.precision));
+  int t = layout.tp;
+  double one =
+      layout.sequence_parallel
+          ? collective_time(Collective::AllGather, t, bytes, cluster, t)
+                    .seconds +
+                collective_time(Collective::ReduceScatter, t, bytes, cluster, t)
+                    .seconds
+          : collective_time(Collective::AllReduce, t, bytes, cluster, t)
+                .seconds;
+  int count = layout.recompute == Recompute::Full ? 6 : 4;
+  return count * one * model.layers / layout.pp;
+}
+
+// One activation forward and one gradient backward per microbatch between
+// neighbouring stages, v times over when interleaved (each model chunk hands
+// on); neighbours share a node only if tp·dp < devices_per_node.
+double pp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
+                    const Layout &layout) {
+  if (layout.pp == 1)
+    return 0;
+  double bytes = double(layout.micro_batch) * model.seq * model.hidden *
+                 dtype_bytes(math_type(layout.precision)) /
+                 (layout.sequence_parallel ? layout.tp : 1);
+  int per_node = layout.tp * layout.dp < cluster.devices_per_node ? 2 : 1;
+  double sends = 2.0 * layout.virtual_stages;
+  return sends *
+         collective_time(Collective::Send, 2, bytes, cluster, per_node).seconds;
+}
+
+// Gradient sync of the stage's tp shard over dp: an all-reduce; ZeRO-1/2
+// reduce-scatter the grads and all-gather the updated params; ZeRO-3 gathers
+// params for forward and again for backward (ZeRO paper §7).
+double dp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
+                    const Layout &layout) {
+  int dp = layout.dp;
+  double bytes = model.params / (double(layout.tp) * layout.pp) *
+                 dtype_bytes(math_type(layout.precision));
+  int per_node = std::clamp(cluster.devices_per_node / layout.tp, 1, dp);
+  auto cost = [&](Collective c) {
+    return collective_time(c, dp, bytes, cluster, per_node).seconds;
+  };
+  if (layout.zero_stage == 0)
+    return cost(Collective::AllReduce);
+  int gathers = layout.zero_stage == 3 ? 2 : 1;
+  return cost(Collective::ReduceScatter) +
+         gathers * cost(Collective::AllGather);
+}
+
+void check_fits_cluster(const ClusterSpec &cluster, const Layout &layout) {
+  long long devices = 1LL * layout.dp * layout.tp * layout.pp;
+  if (devices > cluster.devices())
+    throw PlannerError("layout: dp*tp*pp=" + std::to_string(devices) +
+                       " exceeds the " + std::to_string(cluster.devices()) +
+                       " devices of cluster '" + cluster.name + "'");
+  if (layout.tp > cluster.devices_per_node ||
+      cluster.devices_per_node % layout.tp != 0)
+    throw PlannerError("layout: tp=" + std::to_string(layout.tp) +
+                       " does not divide devices_per_node=" +
+                       std::to_string(cluster.devices_per_node) +
+                       " (tp groups stay inside a node)");
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Estimate
+//===----------------------------------------------------------------------===//
+
+EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
+                        const Layout &layout) {
+  EstimateResult result;
+  result.memory = estimate_memory(model, layout); // validates the layout
+  check_fits_cluster(cluster, layout);
+  result.fits = result.memory.total() <= cluster.device_memory;
+
+  double backward = 0;
+  double compute = stage_compute_time(model, cluster, layout, &backward);
+  double tp = tp_comm_time(model, cluster, layout);
+  double pp = pp_comm_time(model, cluster, layout);
+  double microbatch = compute + tp + pp;
+  double m = layout.microbatches;
+  StepTime &time = result.time;
+  time.compute = m * compute;
+  time.tp_comm = m * tp;
+  time.pp_comm = m * pp;
+  time.bubble = pipeline_bubble_fraction(layout) * m * microbatch;
+  double dp = dp_comm_time(model, cluster, layout);
+  time.dp_comm = dp - std::min(dp, kDpOverlap * backward);
+
+  result.step_time_s = time.total();
+  double devices = double(layout.dp) * layout.tp * layout.pp;
+  result.model_flops = model_flops_per_step(model, layout);
+  double achieved = result.model_flops / (result.step_time_s * devices);
+  result.tflops_per_device = achieved / 1e12;
+  result.mfu = achieved / cluster.peak_flops.of(math_type(layout.precision));
+  return result;
+}
+
+} // namespace llmc::planner

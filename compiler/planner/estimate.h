@@ -1,0 +1,54 @@
+// One training step of a transformer on a cluster: memory per device, step
+// time from GEMM rooflines, TP/PP/DP communication and the pipeline bubble,
+// and the resulting TFLOP/s and MFU.
+#pragma once
+
+#include "compiler/planner/cluster_spec.h"
+#include "compiler/planner/memory.h"
+
+namespace llmc::planner {
+
+// Where a step's time goes, in seconds, on the slowest (last) stage.
+struct StepTime {
+  double compute = 0; // GEMMs of all microbatches (incl. recompute)
+  double tp_comm = 0; // TP all-reduces (or all-gathers + reduce-scatters)
+  double pp_comm = 0; // activations and their gradients between stages
+  double bubble = 0;  // pipeline fill and drain
+  double dp_comm = 0; // exposed part of the gradient sync
+  double total() const {
+    return compute + tp_comm + pp_comm + bubble + dp_comm;
+  }
+};
+
+struct EstimateResult {
+  MemoryBreakdown memory;
+  bool fits = false; // memory.total() <= device memory
+  StepTime time;
+  double step_time_s = 0;
+  double model_flops = 0;       // per step, Megatron's count (no recompute)
+  double tflops_per_device = 0; // model FLOPs / (step time · devices)
+  double mfu = 0; // against the peak of the math type: bf16 for bf16_mixed,
+                  // fp32 for fp32 (tf32 is not used yet)
+};
+
+// Fraction of the DP gradient sync that can hide behind the last
+// microbatch's backward: buckets go out as their gradients are ready, but the
+// last bucket (the first layers') only starts when backward ends.
+inline constexpr double kDpOverlap = 0.8;
+
+// Forward FLOPs of one transformer layer for b sequences (Narayanan et al.
+// 2021, §5.1): 24·b·s·h² (QKV, projection, MLP) + 4·b·s²·h (QKᵀ and AV).
+double layer_forward_flops(const ModelShape &model, double b);
+
+// Megatron's model FLOPs per step: (6·Ψ + 12·L·h·s) per token, tokens =
+// dp · microbatches · micro_batch · s. Recomputation is not model work.
+double model_flops_per_step(const ModelShape &model, const Layout &layout);
+
+// (p-1)/m, or (p-1)/(v·m) interleaved (Narayanan et al. 2021, §2.2).
+double pipeline_bubble_fraction(const Layout &layout);
+
+// Throws PlannerError when the layout does not fit the model or the cluster.
+EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
+                        const Layout &layout);
+
+} // namespace llmc::planner

@@ -1,0 +1,72 @@
+// Per-device memory of a training step: model states under ZeRO (Rajbhandari
+// et al. 2020) and activations under tensor/sequence/pipeline parallelism and
+// recomputation (Korthikanti et al. 2022). All results are bytes on the most
+// loaded device, pipeline stage 0.
+#pragma once
+
+#include <cstdint>
+
+namespace llmc::planner {
+
+// The transformer, in the paper's letters: L layers, hidden h, a heads,
+// sequence s, vocabulary v; params is Ψ, the whole model's parameter count.
+struct ModelShape {
+  double params = 0;
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int seq = 0;
+  int vocab = 0;
+};
+
+// fp32: everything fp32. bf16_mixed: bf16 params, grads and activations,
+// fp32 master weights and Adam moments (the ZeRO paper's setting).
+enum class Precision { FP32, BF16Mixed };
+enum class Recompute { None, Selective, Full };
+enum class Schedule { GPipe, OneFOneB, Interleaved };
+
+// How a step is laid out on dp × tp × pp devices (Megatron's names).
+struct Layout {
+  int dp = 1, tp = 1, pp = 1;
+  int virtual_stages = 1; // model chunks per pipeline rank (interleaved)
+  bool sequence_parallel = false;
+  int zero_stage = 0; // 0-3, sharding over the dp group
+  Precision precision = Precision::BF16Mixed;
+  Recompute recompute = Recompute::None;
+  Schedule schedule = Schedule::OneFOneB;
+  int micro_batch = 1;  // b
+  int microbatches = 1; // m, per step and dp replica
+};
+
+struct MemoryBreakdown {
+  double params = 0, grads = 0, optimizer = 0;
+  double activations = 0, temporaries = 0;
+  double total() const {
+    return params + grads + optimizer + activations + temporaries;
+  }
+};
+
+// Throws PlannerError naming the option and the constraint it breaks
+// ("tp=3 does not divide heads=8").
+void validate_layout(const ModelShape &model, const Layout &layout);
+
+// Model states per device for Ψ = `params` parameters on that device's
+// pipeline stage and tensor shard, sharded over nd = dp ranks by ZeRO:
+//   bytes/param (params, grads, optimizer): bf16_mixed 2, 2, K = 12;
+//   fp32 4, 4, 8 (Adam m and v). Stage 1 divides optimizer by nd, stage 2
+//   also grads, stage 3 also params (ZeRO paper, Figure 1).
+MemoryBreakdown model_state_bytes(double params, int nd, int zero_stage,
+                                  Precision precision);
+
+// Activation bytes of one transformer layer for one microbatch, 2-byte
+// activations (Korthikanti et al. 2022, Table 2), ×2 for fp32.
+double layer_activation_bytes(const ModelShape &model, const Layout &layout);
+
+// Microbatches whose activations stage 0 holds at its peak, as a multiple of
+// one microbatch of all its layers: GPipe m; 1F1B min(p, m); interleaved
+// p + (p-1)/v (Korthikanti §4.2.3, from Narayanan et al. 2021's schedule).
+double microbatches_in_flight(const Layout &layout);
+
+MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout);
+
+} // namespace llmc::planner

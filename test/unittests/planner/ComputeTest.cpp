@@ -1,0 +1,53 @@
+// Tests GEMM roofline times and the efficiency curve by hand.
+
+#include "compiler/planner/compute.h"
+
+#include "TestClusters.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace llmc::planner;
+
+// Tests eff = max · m/(m+m0) · n/(n+n0) · k/(k+k0): at m = n = k = m0 each
+// factor is 1/2.
+TEST(Compute, GemmEfficiencyCurve) {
+  GemmEfficiency eff; // 0.8, 128, 128, 128
+  EXPECT_DOUBLE_EQ(gemm_efficiency(eff, 128, 128, 128), 0.1);
+  EXPECT_NEAR(gemm_efficiency(eff, 1e9, 1e9, 1e9), 0.8, 1e-6);
+}
+
+// Tests a large bf16 GEMM, compute-bound: 2·4096³ FLOPs at
+// 100 TF · 0.8 · (4096/4224)³ = 1.3744e11 / 7.2945e13 s.
+TEST(Compute, GemmAtComputeRoof) {
+  ClusterSpec cluster = llmc::planner::testing::two_node_cluster();
+  double eff = 0.8 * std::pow(4096.0 / 4224.0, 3);
+  double expected = 2 * std::pow(4096.0, 3) / (100e12 * eff);
+  EXPECT_DOUBLE_EQ(gemm_time(cluster, DType::BF16, 4096, 4096, 4096), expected);
+  EXPECT_NEAR(expected, 1.8842e-3, 1e-7);
+  // A batch of 4 takes 4 times as long.
+  EXPECT_DOUBLE_EQ(gemm_time(cluster, DType::BF16, 4096, 4096, 4096, 4),
+                   4 * expected);
+}
+
+// Tests a GEMV-shaped GEMM at the memory roof: m = 1, n = k = 8192 in bf16
+// moves (8192 + 8192² + 8192)·2 bytes at 2 TB/s; with an ideal efficiency
+// its compute time is 2·8192²/1e14 = 1.3 µs, far below.
+TEST(Compute, GemmAtMemoryRoof) {
+  ClusterSpec cluster = llmc::planner::testing::two_node_cluster();
+  cluster.gemm_efficiency = {1.0, 1e-30, 1e-30, 1e-30};
+  double bytes = (8192.0 + 8192.0 * 8192.0 + 8192.0) * 2;
+  EXPECT_DOUBLE_EQ(gemm_time(cluster, DType::BF16, 1, 8192, 8192),
+                   bytes / 2e12);
+  // fp32 moves twice the bytes.
+  EXPECT_DOUBLE_EQ(gemm_time(cluster, DType::FP32, 1, 8192, 8192),
+                   2 * bytes / 2e12);
+}
+
+TEST(Compute, ElementwiseIsBandwidthBound) {
+  ClusterSpec cluster = llmc::planner::testing::two_node_cluster();
+  EXPECT_DOUBLE_EQ(elementwise_time(cluster, 1e9), 5e-4);
+  EXPECT_EQ(dtype_bytes(DType::TF32), 4);
+  EXPECT_EQ(dtype_bytes(DType::BF16), 2);
+}

@@ -1,0 +1,158 @@
+// Tests the step estimate by hand on an ideal cluster (every GEMM at peak),
+// where time is FLOPs / peak plus α-β communication.
+
+#include "compiler/planner/estimate.h"
+
+#include "TestClusters.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace llmc::planner;
+using llmc::planner::testing::ideal_cluster;
+
+namespace {
+
+// h = s = 1024, a = 16, L = 4, v = 1000 and Ψ = 12·L·h² + v·h exactly, so
+// that Megatron's model FLOPs equal the GEMM FLOPs the estimate times.
+ModelShape toy() {
+  return {12.0 * 4 * 1024 * 1024 + 1000.0 * 1024, 4, 1024, 16, 1024, 1000};
+}
+// 24·b·s·h² + 4·b·s²·h = 28·2³⁰ per layer; logits 2·b·s·v·h.
+constexpr double kLayerFlops = 28.0 * 1024 * 1024 * 1024;
+constexpr double kLogitFlops = 2.0 * 1024 * 1000 * 1024;
+constexpr double kPeak = 100e12;
+
+} // namespace
+
+TEST(Estimate, LayerAndModelFlops) {
+  EXPECT_DOUBLE_EQ(layer_forward_flops(toy(), 1), kLayerFlops);
+  Layout layout;
+  layout.dp = 2;
+  layout.microbatches = 3;
+  // (6Ψ + 12·L·h·s) per token, tokens = dp·m·b·s.
+  EXPECT_DOUBLE_EQ(model_flops_per_step(toy(), layout),
+                   (6 * toy().params + 12.0 * 4 * 1024 * 1024) * 2 * 3 * 1024);
+}
+
+// Tests the bubble: (p-1)/m, and (p-1)/(v·m) interleaved.
+TEST(Estimate, PipelineBubble) {
+  Layout layout;
+  EXPECT_EQ(pipeline_bubble_fraction(layout), 0);
+  layout.pp = 8;
+  layout.microbatches = 32;
+  EXPECT_DOUBLE_EQ(pipeline_bubble_fraction(layout), 7.0 / 32);
+  layout.schedule = Schedule::Interleaved;
+  layout.virtual_stages = 2;
+  EXPECT_DOUBLE_EQ(pipeline_bubble_fraction(layout), 7.0 / 64);
+}
+
+// Tests one device: step = 3·(L·F + logits) / peak, and since Ψ matches the
+// shape, MFU is exactly 1 (100 TFLOP/s per device).
+TEST(Estimate, SingleDeviceAtPeak) {
+  EstimateResult r = estimate(toy(), ideal_cluster(), Layout());
+  double expected = 3 * (4 * kLayerFlops + kLogitFlops) / kPeak;
+  EXPECT_NEAR(r.step_time_s, expected, 1e-12);
+  EXPECT_NEAR(r.time.compute, expected, 1e-12);
+  EXPECT_EQ(r.time.tp_comm + r.time.pp_comm + r.time.bubble + r.time.dp_comm,
+            0);
+  EXPECT_NEAR(r.mfu, 1.0, 1e-9);
+  EXPECT_NEAR(r.tflops_per_device, 100.0, 1e-6);
+  EXPECT_TRUE(r.fits);
+}
+
+// Tests full recompute: one more forward of every layer; model FLOPs (and so
+// MFU's numerator) do not count it.
+TEST(Estimate, FullRecomputeCostsAForward) {
+  Layout layout;
+  layout.recompute = Recompute::Full;
+  EstimateResult r = estimate(toy(), ideal_cluster(), layout);
+  double hardware = 4 * 4 * kLayerFlops + 3 * kLogitFlops;
+  EXPECT_NEAR(r.step_time_s, hardware / kPeak, 1e-12);
+  EXPECT_NEAR(r.mfu, 3 * (4 * kLayerFlops + kLogitFlops) / hardware, 1e-9);
+}
+
+// Tests tp = 2: half the GEMM time, plus 4 all-reduces per layer of
+// n = b·s·h·2 = 2,097,152 bytes on NVLink (100 GB/s, 1 µs), ring:
+// 2·1 µs + 2·(1/2)·n/1e11 = 22.97152 µs; ×4 ×4 layers.
+TEST(Estimate, TensorParallelAllReduces) {
+  Layout layout;
+  layout.tp = 2;
+  EstimateResult r = estimate(toy(), ideal_cluster(), layout);
+  double compute = 3 * (4 * kLayerFlops + kLogitFlops) / kPeak / 2;
+  EXPECT_NEAR(r.time.compute, compute, 1e-12);
+  EXPECT_NEAR(r.time.tp_comm, 16 * 22.97152e-6, 1e-12);
+  // With SP: an all-gather + a reduce-scatter, each 1 µs + n/2/1e11, the
+  // same bytes as the all-reduce.
+  layout.sequence_parallel = true;
+  EXPECT_NEAR(estimate(toy(), ideal_cluster(), layout).time.tp_comm,
+              16 * 22.97152e-6, 1e-12);
+}
+
+// Tests pp = 2 with m = 4: each stage runs 2 layers (the last also the
+// logits) per microbatch, plus a send forward and one backward of
+// b·s·h·2 bytes on NVLink (1 µs + n/1e11 each); the bubble adds
+// (p-1)/m · m = 1 microbatch time.
+TEST(Estimate, PipelineBubbleTime) {
+  Layout layout;
+  layout.pp = 2;
+  layout.microbatches = 4;
+  EstimateResult r = estimate(toy(), ideal_cluster(), layout);
+  double microbatch = 3 * (2 * kLayerFlops + kLogitFlops) / kPeak +
+                      2 * (1e-6 + 2097152.0 / 1e11);
+  EXPECT_NEAR(r.time.bubble, microbatch, 1e-12);
+  EXPECT_NEAR(r.step_time_s, 5 * microbatch, 1e-12);
+}
+
+// Tests the DP all-reduce across two 1-device nodes: 2Ψ bytes over the NIC
+// (10 GB/s, 10 µs), ring: 2·10 µs + Ψ·2/1e10, of which 80% of the backward
+// (2·(L·F + logits) / peak) is hidden.
+TEST(Estimate, DataParallelOverlap) {
+  ClusterSpec cluster = ideal_cluster();
+  cluster.devices_per_node = 1;
+  Layout layout;
+  layout.dp = 2;
+  EstimateResult r = estimate(toy(), cluster, layout);
+  double sync = 2e-5 + toy().params * 2 / 1e10;
+  double backward = 2 * (4 * kLayerFlops + kLogitFlops) / kPeak;
+  EXPECT_NEAR(r.time.dp_comm, sync - kDpOverlap * backward, 1e-12);
+  // Inside one node (100 GB/s) the sync hides entirely.
+  EXPECT_EQ(estimate(toy(), ideal_cluster(), layout).time.dp_comm, 0);
+}
+
+// Tests that layouts the cluster cannot hold name the constraint.
+TEST(Estimate, RejectsLayoutsBeyondCluster) {
+  Layout layout;
+  layout.dp = 4;
+  layout.pp = 4;
+  layout.microbatches = 4;
+  ClusterSpec cluster = ideal_cluster(); // 16 devices
+  layout.tp = 2;
+  try {
+    estimate(toy(), cluster, layout);
+    FAIL() << "no error";
+  } catch (const PlannerError &error) {
+    EXPECT_STREQ(error.what(), "layout: dp*tp*pp=32 exceeds the 16 devices "
+                               "of cluster 'two-node'");
+  }
+}
+
+// Tests a realistic case for sanity: GPT-3 175B on 8 × 8 A100s-like devices
+// with t = 8, p = 8, SP and selective recompute fits in 80 GB and lands at a
+// plausible MFU.
+TEST(Estimate, Gpt3Sanity) {
+  ClusterSpec cluster = llmc::planner::testing::two_node_cluster();
+  cluster.nodes = 8;
+  Layout layout;
+  layout.tp = 8;
+  layout.pp = 8;
+  layout.microbatches = 64;
+  layout.sequence_parallel = true;
+  layout.recompute = Recompute::Selective;
+  EstimateResult r =
+      estimate(ModelShape{175e9, 96, 12288, 96, 2048, 51200}, cluster, layout);
+  EXPECT_TRUE(r.fits) << r.memory.total();
+  EXPECT_GT(r.mfu, 0.3);
+  EXPECT_LT(r.mfu, 0.8);
+}

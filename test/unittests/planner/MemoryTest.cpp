@@ -1,0 +1,207 @@
+// Tests the memory estimator against the ZeRO paper's Figure 1 and the
+// activation formulas of Korthikanti et al. 2022 ("Reducing Activation
+// Recomputation in Large Transformer Models", Table 2 and §4).
+
+#include "compiler/planner/memory.h"
+
+#include "compiler/planner/cluster_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace llmc::planner;
+
+namespace {
+
+// GPT-3 175B as in Korthikanti et al. Table 3: a = 96, h = 12288, L = 96,
+// s = 2048, t = 8, p = 8, b = 1. Then sbh = 25,165,824 and 5as/h = 80.
+ModelShape gpt3() { return {175e9, 96, 12288, 96, 2048, 51200}; }
+constexpr double kSbh = 2048.0 * 12288.0;
+
+Layout gpt3_layout(Recompute recompute, bool sp) {
+  Layout layout;
+  layout.tp = 8;
+  layout.pp = 8;
+  layout.microbatches = 64;
+  layout.recompute = recompute;
+  layout.sequence_parallel = sp;
+  return layout;
+}
+
+double gb(double bytes) { return std::round(bytes / 1e8) / 10; }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Model states
+//===----------------------------------------------------------------------===//
+
+// Tests the ZeRO paper's worked example (Figure 1): Ψ = 7.5B, Nd = 64,
+// K = 12: 120 GB, 31.4 GB, 16.6 GB and 1.9 GB per device.
+TEST(Memory, ZeroPaperFigure1) {
+  double psi = 7.5e9;
+  auto total = [&](int stage) {
+    return model_state_bytes(psi, 64, stage, Precision::BF16Mixed).total();
+  };
+  EXPECT_DOUBLE_EQ(total(0), 16 * psi);                // (2+2+K)Ψ
+  EXPECT_DOUBLE_EQ(total(1), 4 * psi + 12 * psi / 64); // 2Ψ+2Ψ+KΨ/Nd
+  EXPECT_DOUBLE_EQ(total(2), 2 * psi + 14 * psi / 64); // 2Ψ+(2+K)Ψ/Nd
+  EXPECT_DOUBLE_EQ(total(3), 16 * psi / 64);           // (2+2+K)Ψ/Nd
+  EXPECT_EQ(gb(total(0)), 120.0);
+  EXPECT_EQ(gb(total(1)), 31.4);
+  EXPECT_EQ(gb(total(2)), 16.6);
+  EXPECT_EQ(gb(total(3)), 1.9);
+}
+
+// Tests the split into params, grads and optimizer under stage 2.
+TEST(Memory, ZeroStage2Breakdown) {
+  MemoryBreakdown m = model_state_bytes(1e9, 8, 2, Precision::BF16Mixed);
+  EXPECT_DOUBLE_EQ(m.params, 2e9);
+  EXPECT_DOUBLE_EQ(m.grads, 2e9 / 8);
+  EXPECT_DOUBLE_EQ(m.optimizer, 12e9 / 8);
+}
+
+// Tests fp32 training: 4Ψ params + 4Ψ grads + 8Ψ Adam moments.
+TEST(Memory, Fp32ModelStates) {
+  MemoryBreakdown m = model_state_bytes(1e9, 4, 0, Precision::FP32);
+  EXPECT_DOUBLE_EQ(m.params, 4e9);
+  EXPECT_DOUBLE_EQ(m.grads, 4e9);
+  EXPECT_DOUBLE_EQ(m.optimizer, 8e9);
+  EXPECT_DOUBLE_EQ(model_state_bytes(1e9, 4, 3, Precision::FP32).total(),
+                   16e9 / 4);
+}
+
+//===----------------------------------------------------------------------===//
+// Activations per layer
+//===----------------------------------------------------------------------===//
+
+// Tests Eq. 1 (t = 1, no recompute): sbh·(34 + 5as/h) = 114·sbh for GPT-3.
+TEST(Memory, ActivationsEquation1) {
+  Layout layout;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(gpt3(), layout), 114 * kSbh);
+}
+
+// Tests each row of Table 2 with t = 8:
+//   no SP, no recompute: sbh(10 + 24/8 + 80/8)  = 23·sbh
+//   SP:                  sbh(34/8 + 80/8)       = 14.25·sbh
+//   no SP, selective:    sbh(10 + 24/8)         = 13·sbh
+//   SP, selective:       sbh·34/8               = 4.25·sbh
+//   full:                2·sbh (2·sbh/8 with SP, kept sequence-sharded)
+TEST(Memory, ActivationsTable2) {
+  auto per_layer = [](Recompute recompute, bool sp) {
+    return layer_activation_bytes(gpt3(), gpt3_layout(recompute, sp));
+  };
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::None, false), 23 * kSbh);
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::None, true), 14.25 * kSbh);
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::Selective, false), 13 * kSbh);
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::Selective, true), 4.25 * kSbh);
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::Full, false), 2 * kSbh);
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::Full, true), 2 * kSbh / 8);
+  // 23·sbh = 578,813,952 bytes, i.e. ~0.58 GB per layer and microbatch.
+  EXPECT_DOUBLE_EQ(per_layer(Recompute::None, false), 578813952.0);
+}
+
+// Tests the fp32 convention: every activation byte count doubles.
+TEST(Memory, ActivationsFp32Double) {
+  Layout layout = gpt3_layout(Recompute::Selective, true);
+  layout.precision = Precision::FP32;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(gpt3(), layout), 8.5 * kSbh);
+}
+
+//===----------------------------------------------------------------------===//
+// Pipeline schedules
+//===----------------------------------------------------------------------===//
+
+// Tests stage 0's microbatches in flight: GPipe m; 1F1B min(p, m);
+// interleaved p·(1 + (p-1)/(p·v)) (Korthikanti §4.2.3), 8·(1 + 7/16) = 11.5.
+TEST(Memory, MicrobatchesInFlight) {
+  Layout layout = gpt3_layout(Recompute::None, false);
+  EXPECT_EQ(microbatches_in_flight(layout), 8);
+  layout.microbatches = 4;
+  EXPECT_EQ(microbatches_in_flight(layout), 4);
+  layout.schedule = Schedule::GPipe;
+  layout.microbatches = 64;
+  EXPECT_EQ(microbatches_in_flight(layout), 64);
+  layout.schedule = Schedule::Interleaved;
+  layout.virtual_stages = 2;
+  EXPECT_DOUBLE_EQ(microbatches_in_flight(layout), 11.5);
+}
+
+// Tests GPT-3 on t = 8, p = 8 with SP and selective recompute, 1F1B: stage 0
+// holds 12 layers × 8 microbatches × 4.25·sbh, plus the embedding dropout
+// mask sbh·p/t (§4.3) = 409·sbh; the attention core of one layer,
+// 5as²b/t = 10·sbh, is a temporary. Model states: Ψ/64 = 2.734375e9 params
+// at 16 bytes.
+TEST(Memory, Gpt3StageZero) {
+  MemoryBreakdown m =
+      estimate_memory(gpt3(), gpt3_layout(Recompute::Selective, true));
+  EXPECT_DOUBLE_EQ(m.activations, 409 * kSbh);
+  EXPECT_DOUBLE_EQ(m.temporaries, 10 * kSbh);
+  EXPECT_DOUBLE_EQ(m.params + m.grads + m.optimizer, 16 * 175e9 / 64);
+}
+
+// Tests a single-stage toy model by hand, where stage 0 also holds the output
+// layer: s = 4, b = 2, h = 8, a = 2, v = 16, L = 2, t = 1, so sbh = 64 and
+// 5as/h = 5.
+//   layers: 2 × sbh(34 + 5) = 4992; embedding mask: sbh = 64;
+//   output (§4.3): 4·sbh + 4·sbv = 256 + 512.
+TEST(Memory, ToyModelWithOutputLayer) {
+  ModelShape model{1000, 2, 8, 2, 4, 16};
+  Layout layout;
+  layout.micro_batch = 2;
+  MemoryBreakdown m = estimate_memory(model, layout);
+  EXPECT_DOUBLE_EQ(m.activations, 4992 + 64 + 768);
+  EXPECT_DOUBLE_EQ(m.temporaries, 0);
+  // Full recompute: 2 × 2·sbh kept + the same outer terms; one layer's
+  // 39·sbh recomputed as a temporary.
+  layout.recompute = Recompute::Full;
+  m = estimate_memory(model, layout);
+  EXPECT_DOUBLE_EQ(m.activations, 256 + 64 + 768);
+  EXPECT_DOUBLE_EQ(m.temporaries, 39 * 64);
+  // ZeRO-3 adds one layer's gathered bf16 params: 1000 / 2 × 2 bytes.
+  layout.zero_stage = 3;
+  EXPECT_DOUBLE_EQ(estimate_memory(model, layout).temporaries, 39 * 64 + 1000);
+}
+
+//===----------------------------------------------------------------------===//
+// Validation
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string layout_error(Layout layout) {
+  try {
+    validate_layout(ModelShape{1e9, 24, 1024, 8, 1024, 50000}, layout);
+  } catch (const PlannerError &error) {
+    return error.what();
+  }
+  return "";
+}
+} // namespace
+
+// Tests that bad layouts name the option and the constraint.
+TEST(Memory, RejectsBadLayouts) {
+  Layout layout;
+  EXPECT_EQ(layout_error(layout), "");
+  layout.tp = 3;
+  EXPECT_EQ(layout_error(layout), "layout: tp=3 does not divide heads=8");
+  layout = Layout();
+  layout.pp = 5;
+  EXPECT_EQ(layout_error(layout),
+            "layout: pp*virtual_stages=5 does not divide layers=24");
+  layout = Layout();
+  layout.zero_stage = 4;
+  EXPECT_EQ(layout_error(layout), "layout: zero_stage=4 must be 0, 1, 2 or 3");
+  layout = Layout();
+  layout.pp = 4;
+  layout.virtual_stages = 2;
+  EXPECT_EQ(layout_error(layout),
+            "layout: virtual_stages=2 needs the interleaved schedule");
+  layout.schedule = Schedule::Interleaved;
+  layout.microbatches = 6;
+  EXPECT_EQ(layout_error(layout),
+            "layout: interleaved: pp=4 does not divide microbatches=6");
+  layout = Layout();
+  layout.dp = 0;
+  EXPECT_EQ(layout_error(layout), "layout: dp=0 must be at least 1");
+}
