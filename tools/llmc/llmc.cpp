@@ -11,6 +11,7 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/train.h"
+#include "tools/llmc/PlanCommands.h"
 #include "tools/llmc/TokenizeCommand.h"
 
 #include "mlir/Support/FileUtilities.h"
@@ -236,6 +237,8 @@ int main(int argc, char **argv) {
     return kExitBadInput;
   if (llmc::isTokenizeCommand())
     return llmc::runTokenizeCommand();
+  if (llmc::isPlanCommand())
+    return llmc::runPlanCommand();
   if (compileCmd)
     return runCompile();
   if (initCmd)

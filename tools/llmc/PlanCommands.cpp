@@ -1,0 +1,298 @@
+//===- PlanCommands.cpp - `llmc estimate` and `llmc plan` -----------------===//
+
+#include "tools/llmc/PlanCommands.h"
+
+#include "compiler/planner/search.h"
+#include "frontends/hf/ModelBuilder.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace cl = llvm::cl;
+using namespace llmc::planner;
+
+namespace {
+constexpr int kExitBadInput = 2;
+
+cl::OptionCategory planCategory("llmc estimate / plan options");
+cl::SubCommand estimateCmd("estimate",
+                           "Memory per device, step time and MFU of one "
+                           "parallel layout");
+cl::SubCommand planCmd("plan", "Search the parallel layouts of a model on a "
+                               "cluster and print the fastest that fit");
+
+// Options both commands take.
+cl::opt<std::string> config(cl::Positional, cl::Required,
+                            cl::desc("<config.json>"), cl::sub(estimateCmd),
+                            cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<std::string> clusterPath("cluster", cl::Required,
+                                 cl::desc("Cluster spec (JSON)"),
+                                 cl::sub(estimateCmd), cl::sub(planCmd),
+                                 cl::cat(planCategory));
+cl::opt<int> globalBatch("global-batch", cl::Required,
+                         cl::desc("Sequences per optimizer step"),
+                         cl::sub(estimateCmd), cl::sub(planCmd),
+                         cl::cat(planCategory));
+cl::opt<int> seq("seq", cl::desc("Sequence length (default: full context)"),
+                 cl::init(0), cl::sub(estimateCmd), cl::sub(planCmd),
+                 cl::cat(planCategory));
+cl::opt<Precision> precision(
+    "precision", cl::desc("Training precision"),
+    cl::init(Precision::BF16Mixed),
+    cl::values(clEnumValN(Precision::FP32, "fp32", "fp32 everything"),
+               clEnumValN(Precision::BF16Mixed, "bf16-mixed",
+                          "bf16 math, fp32 master weights and moments")),
+    cl::sub(estimateCmd), cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<bool> json("json", cl::desc("Print one JSON object"),
+                   cl::sub(estimateCmd), cl::sub(planCmd),
+                   cl::cat(planCategory));
+
+// estimate
+cl::opt<std::string> mesh("mesh", cl::desc("dp=D,tp=T,pp=P (default 1 each)"),
+                          cl::init(""), cl::sub(estimateCmd),
+                          cl::cat(planCategory));
+cl::opt<int> microBatch("micro-batch", cl::desc("Sequences per microbatch"),
+                        cl::init(1), cl::sub(estimateCmd),
+                        cl::cat(planCategory));
+cl::opt<Recompute> recompute(
+    "recompute", cl::desc("Activation recomputation"),
+    cl::init(Recompute::None),
+    cl::values(clEnumValN(Recompute::None, "none", ""),
+               clEnumValN(Recompute::Selective, "selective", ""),
+               clEnumValN(Recompute::Full, "full", "")),
+    cl::sub(estimateCmd), cl::cat(planCategory));
+cl::opt<int> zero("zero", cl::desc("ZeRO stage 0-3"), cl::init(0),
+                  cl::sub(estimateCmd), cl::cat(planCategory));
+cl::opt<Schedule> schedule(
+    "schedule", cl::desc("Pipeline schedule"), cl::init(Schedule::OneFOneB),
+    cl::values(clEnumValN(Schedule::GPipe, "gpipe", ""),
+               clEnumValN(Schedule::OneFOneB, "1f1b", ""),
+               clEnumValN(Schedule::Interleaved, "interleaved", "")),
+    cl::sub(estimateCmd), cl::cat(planCategory));
+cl::opt<int> virtualStages("virtual-stages",
+                           cl::desc("Model chunks per pipeline rank"),
+                           cl::init(1), cl::sub(estimateCmd),
+                           cl::cat(planCategory));
+cl::opt<bool> sequenceParallel("sequence-parallel",
+                               cl::desc("Megatron sequence parallelism"),
+                               cl::sub(estimateCmd), cl::cat(planCategory));
+
+// plan
+cl::opt<int> devices("devices", cl::Required, cl::desc("Devices to use"),
+                     cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<int> top("top", cl::desc("Candidates to print"), cl::init(10),
+                 cl::sub(planCmd), cl::cat(planCategory));
+
+struct BadInput {
+  std::string message;
+};
+
+ModelShape modelShape() {
+  llvm::Expected<llmc::ModelConfig> c = llmc::loadModelConfig(config);
+  if (!c)
+    throw BadInput{llvm::toString(c.takeError())};
+  ModelShape m;
+  for (const llmc::ParamSpec &p : llmc::listParameters(*c))
+    m.params += double(p.numElements());
+  m.layers = int(c->numLayers);
+  m.hidden = int(c->hiddenSize);
+  m.heads = int(c->numHeads);
+  m.seq = int(seq ? seq : c->maxPositions);
+  m.vocab = int(c->vocabSize);
+  if (m.seq <= 0 || m.seq > c->maxPositions)
+    throw BadInput{llvm::formatv("--seq {0} is outside the model's context of "
+                                 "1..{1}",
+                                 m.seq, c->maxPositions)
+                       .str()};
+  return m;
+}
+
+/// Parses "dp=2,tp=4,pp=8" into the layout.
+void parseMesh(const std::string &text, Layout &layout) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(text).split(parts, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef part : parts) {
+    auto [axis, size] = part.split('=');
+    int value = 0;
+    if (size.getAsInteger(10, value) || value <= 0)
+      throw BadInput{"--mesh: '" + part.str() +
+                     "': expected AXIS=N with a positive N"};
+    if (axis == "dp")
+      layout.dp = value;
+    else if (axis == "tp")
+      layout.tp = value;
+    else if (axis == "pp")
+      layout.pp = value;
+    else
+      throw BadInput{"--mesh: unknown axis '" + axis.str() +
+                     "'; expected dp, tp or pp"};
+  }
+}
+
+const char *name(Recompute r) {
+  return r == Recompute::None ? "none"
+         : r == Recompute::Selective ? "selective" : "full";
+}
+const char *name(Schedule s) {
+  return s == Schedule::GPipe ? "gpipe"
+         : s == Schedule::OneFOneB ? "1f1b" : "interleaved";
+}
+
+llvm::json::Object toJson(const Candidate &c) {
+  const Layout &l = c.layout;
+  const EstimateResult &r = c.result;
+  return llvm::json::Object{
+      {"layout",
+       llvm::json::Object{{"dp", l.dp},
+                          {"tp", l.tp},
+                          {"pp", l.pp},
+                          {"sequence_parallel", l.sequence_parallel},
+                          {"virtual_stages", l.virtual_stages},
+                          {"micro_batch", l.micro_batch},
+                          {"microbatches", l.microbatches},
+                          {"recompute", name(l.recompute)},
+                          {"zero", l.zero_stage},
+                          {"schedule", name(l.schedule)}}},
+      {"memory_bytes",
+       llvm::json::Object{{"params", r.memory.params},
+                          {"grads", r.memory.grads},
+                          {"optimizer_states", r.memory.optimizer},
+                          {"activations", r.memory.activations},
+                          {"temporaries", r.memory.temporaries},
+                          {"total", r.memory.total()}}},
+      {"fits", r.fits},
+      {"step_time_s", r.step_time_s},
+      {"time_s", llvm::json::Object{{"compute", r.time.compute},
+                                    {"tp_comm", r.time.tp_comm},
+                                    {"pp_comm", r.time.pp_comm},
+                                    {"bubble", r.time.bubble},
+                                    {"dp_comm", r.time.dp_comm}}},
+      {"tflops_per_device", r.tflops_per_device},
+      {"mfu", r.mfu},
+  };
+}
+
+void printRow(const Candidate &c) {
+  const Layout &l = c.layout;
+  llvm::outs() << llvm::formatv(
+      "{0,4} {1,3} {2,3} {3,3} {4,2} {5,3} {6,5} {7,-9} {8,4} {9,10:F1} "
+      "{10,10:F3} {11,7:F3}\n",
+      l.dp, l.tp, l.pp, l.sequence_parallel ? "sp" : "-", l.virtual_stages,
+      l.micro_batch, l.microbatches, name(l.recompute), l.zero_stage,
+      c.result.memory.total() / double(1 << 30), c.result.step_time_s,
+      c.result.mfu);
+}
+
+void printHeader() {
+  llvm::outs() << "  dp  tp  pp  sp  v   b     m recompute zero   mem(GiB)"
+                  "   step(s)     mfu\n";
+}
+
+int runEstimate(const ModelShape &model, const ClusterSpec &cluster) {
+  Layout l;
+  parseMesh(mesh, l);
+  l.micro_batch = microBatch;
+  if (globalBatch % (l.dp * l.micro_batch) != 0)
+    throw BadInput{llvm::formatv("--global-batch {0} is not divisible by "
+                                 "dp={1} x --micro-batch {2}",
+                                 int(globalBatch), l.dp, l.micro_batch)
+                       .str()};
+  l.microbatches = globalBatch / (l.dp * l.micro_batch);
+  l.recompute = recompute;
+  l.zero_stage = zero;
+  l.schedule = schedule;
+  l.virtual_stages = virtualStages;
+  l.sequence_parallel = sequenceParallel;
+  l.precision = precision;
+  Candidate c{l, estimate(model, cluster, l)};
+  if (json) {
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(toJson(c)))
+                 << "\n";
+  } else {
+    printHeader();
+    printRow(c);
+  }
+  return 0;
+}
+
+std::string gib(double bytes) {
+  return llvm::formatv("{0:F1} GiB", bytes / double(1 << 30)).str();
+}
+
+int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
+  if (devices <= 0 || devices > cluster.devices())
+    throw BadInput{llvm::formatv("--devices {0}: the cluster '{1}' has 1..{2} "
+                                 "devices",
+                                 int(devices), cluster.name, cluster.devices())
+                       .str()};
+  SearchOptions o{devices, globalBatch, precision, top};
+  auto start = std::chrono::steady_clock::now();
+  SearchResult result = search(model, cluster, o);
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  if (result.evaluated == 0)
+    throw BadInput{llvm::formatv("no layout splits {0} devices for this model "
+                                 "and a global batch of {1} (tp must divide "
+                                 "the heads and fit a node, pp the layers, "
+                                 "dp x micro-batch the global batch)",
+                                 int(devices), int(globalBatch))
+                       .str()};
+  if (result.best.empty()) {
+    const MemoryBreakdown &m = result.smallest.result.memory;
+    throw BadInput{llvm::formatv("no layout of {0} devices fits {1} per "
+                                 "device; the smallest needs {2}, mostly {3} "
+                                 "({4})",
+                                 int(devices), gib(cluster.device_memory),
+                                 gib(m.total()), dominant_term(m),
+                                 gib(std::max({m.params, m.grads, m.optimizer,
+                                               m.activations,
+                                               m.temporaries})))
+                       .str()};
+  }
+  if (json) {
+    llvm::json::Array candidates;
+    for (const Candidate &c : result.best)
+      candidates.push_back(toJson(c));
+    llvm::outs() << llvm::formatv(
+                        "{0:2}",
+                        llvm::json::Value(llvm::json::Object{
+                            {"candidates", std::move(candidates)},
+                            {"evaluated", result.evaluated},
+                            {"search_seconds", seconds}}))
+                 << "\n";
+    return 0;
+  }
+  printHeader();
+  for (const Candidate &c : result.best)
+    printRow(c);
+  llvm::outs() << llvm::formatv("{0} layouts estimated in {1:F2} s\n",
+                                result.evaluated, seconds);
+  return 0;
+}
+
+} // namespace
+
+bool llmc::isPlanCommand() { return estimateCmd || planCmd; }
+
+int llmc::runPlanCommand() {
+  try {
+    ModelShape model = modelShape();
+    ClusterSpec cluster = load_cluster_spec(clusterPath);
+    if (globalBatch <= 0)
+      throw BadInput{"--global-batch must be positive"};
+    return estimateCmd ? runEstimate(model, cluster)
+                       : runSearch(model, cluster);
+  } catch (const BadInput &e) {
+    llvm::WithColor::error(llvm::errs(), "llmc") << e.message << "\n";
+  } catch (const PlannerError &e) {
+    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
+  }
+  return kExitBadInput;
+}
