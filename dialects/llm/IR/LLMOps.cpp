@@ -58,6 +58,11 @@ static int64_t numElements(Value value) {
   return tensorType(value).getNumElements();
 }
 
+/// Memory-bound work: a nominal `perElement` flops for each element of `v`.
+static FlopCount vectorFlops(int64_t perElement, Value v) {
+  return {0, 0, perElement * numElements(v)};
+}
+
 /// Maps a possibly negative axis into [0, rank), or returns failure.
 static FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
@@ -194,25 +199,25 @@ LogicalResult MulOp::inferReturnTypes(MLIRContext *,
 
 // Nominal vector flops per output element, by op. They weight memory-bound
 // work in the cost model; the model flops of MFU never include them.
-FlopCount AddOp::getFlopCount() { return {0, 0, numElements(getResult())}; }
-FlopCount MulOp::getFlopCount() { return {0, 0, numElements(getResult())}; }
-FlopCount GeluOp::getFlopCount() { return {0, 0, 8 * numElements(getResult())}; }
-FlopCount SiluOp::getFlopCount() { return {0, 0, 4 * numElements(getResult())}; }
+FlopCount AddOp::getFlopCount() { return vectorFlops(1, getResult()); }
+FlopCount MulOp::getFlopCount() { return vectorFlops(1, getResult()); }
+FlopCount GeluOp::getFlopCount() { return vectorFlops(8, getResult()); }
+FlopCount SiluOp::getFlopCount() { return vectorFlops(4, getResult()); }
 FlopCount SwigluOp::getFlopCount() {
-  return {0, 0, 5 * numElements(getResult())};
+  return vectorFlops(5, getResult());
 }
 FlopCount LayerNormOp::getFlopCount() {
-  return {0, 0, 8 * numElements(getResult())};
+  return vectorFlops(8, getResult());
 }
 FlopCount RmsNormOp::getFlopCount() {
-  return {0, 0, 5 * numElements(getResult())};
+  return vectorFlops(5, getResult());
 }
 FlopCount SoftmaxOp::getFlopCount() {
-  return {0, 0, 5 * numElements(getResult())};
+  return vectorFlops(5, getResult());
 }
-FlopCount RopeOp::getFlopCount() { return {0, 0, 3 * numElements(getResult())}; }
+FlopCount RopeOp::getFlopCount() { return vectorFlops(3, getResult()); }
 FlopCount CrossEntropyOp::getFlopCount() {
-  return {0, 0, 5 * numElements(getLogits())};
+  return vectorFlops(5, getLogits());
 }
 
 //===----------------------------------------------------------------------===//
@@ -625,29 +630,29 @@ LogicalResult CrossEntropyGradOp::inferReturnTypes(
 }
 
 FlopCount EmbeddingGradOp::getFlopCount() {
-  return {0, 0, numElements(getDout())};
+  return vectorFlops(1, getDout());
 }
-FlopCount SumToOp::getFlopCount() { return {0, 0, numElements(getInput())}; }
+FlopCount SumToOp::getFlopCount() { return vectorFlops(1, getInput()); }
 FlopCount GeluGradOp::getFlopCount() {
-  return {0, 0, 12 * numElements(getResult())};
+  return vectorFlops(12, getResult());
 }
 FlopCount SiluGradOp::getFlopCount() {
-  return {0, 0, 6 * numElements(getResult())};
+  return vectorFlops(6, getResult());
 }
 FlopCount SwigluGradOp::getFlopCount() {
-  return {0, 0, 8 * numElements(getDgate())};
+  return vectorFlops(8, getDgate());
 }
 FlopCount LayerNormGradOp::getFlopCount() {
-  return {0, 0, 12 * numElements(getDinput())};
+  return vectorFlops(12, getDinput());
 }
 FlopCount RmsNormGradOp::getFlopCount() {
-  return {0, 0, 8 * numElements(getDinput())};
+  return vectorFlops(8, getDinput());
 }
 FlopCount SoftmaxGradOp::getFlopCount() {
-  return {0, 0, 4 * numElements(getResult())};
+  return vectorFlops(4, getResult());
 }
 FlopCount CrossEntropyGradOp::getFlopCount() {
-  return {0, 0, 5 * numElements(getLogits())};
+  return vectorFlops(5, getLogits());
 }
 FlopCount AttentionGradOp::getFlopCount() {
   // Recomputed QKᵀ, then dP = dO·Vᵀ, dV = Pᵀ·dO, dQ = dS·K and dK = dSᵀ·Q.
@@ -679,7 +684,7 @@ FlopCount GradNormOp::getFlopCount() {
 }
 
 FlopCount AdamWOp::getFlopCount() {
-  return {0, 0, 16 * numElements(getParam())};
+  return vectorFlops(16, getParam());
 }
 
 #define GET_OP_CLASSES
