@@ -2,6 +2,7 @@
 
 #include "tools/llmc/PlanCommands.h"
 
+#include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
 #include "frontends/hf/ModelBuilder.h"
 
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace cl = llvm::cl;
 using namespace llmc::planner;
@@ -28,7 +30,7 @@ cl::SubCommand planCmd("plan", "Search the parallel layouts of a model on a "
                                "cluster and print the fastest that fit");
 
 // Options both commands take.
-cl::opt<std::string> config(cl::Positional, cl::Required,
+cl::opt<std::string> config(cl::Positional, cl::Optional,
                             cl::desc("<config.json>"), cl::sub(estimateCmd),
                             cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<std::string> clusterPath("cluster", cl::Required,
@@ -88,12 +90,25 @@ cl::opt<int> devices("devices", cl::Required, cl::desc("Devices to use"),
                      cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<int> top("top", cl::desc("Candidates to print"), cl::init(10),
                  cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<double> budgetDeviceHours(
+    "budget-device-hours",
+    cl::desc("Instead of a config: suggest the compute-optimal model and "
+             "token count for this budget (Hoffmann et al. 2022), then plan it"),
+    cl::init(0), cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<double> assumedMfu("assumed-mfu",
+                           cl::desc("MFU that turns device-hours into FLOPs "
+                                    "for --budget-device-hours (default 0.4)"),
+                           cl::init(0.4), cl::sub(planCmd),
+                           cl::cat(planCategory));
 
 struct BadInput {
   std::string message;
 };
 
 ModelShape modelShape() {
+  if (config.empty())
+    throw BadInput{"a model config.json is required (or, for llmc plan, "
+                   "--budget-device-hours)"};
   llvm::Expected<llmc::ModelConfig> c = llmc::loadModelConfig(config);
   if (!c)
     throw BadInput{llvm::toString(c.takeError())};
@@ -225,6 +240,9 @@ std::string gib(double bytes) {
   return llvm::formatv("{0:F1} GiB", bytes / double(1 << 30)).str();
 }
 
+/// With --budget-device-hours: the advice, printed with the candidates.
+std::optional<llvm::json::Object> budgetAdvice;
+
 int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   if (devices <= 0 || devices > cluster.devices())
     throw BadInput{llvm::formatv("--devices {0}: the cluster '{1}' has 1..{2} "
@@ -260,12 +278,12 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
     llvm::json::Array candidates;
     for (const Candidate &c : result.best)
       candidates.push_back(toJson(c));
-    llvm::outs() << llvm::formatv(
-                        "{0:2}",
-                        llvm::json::Value(llvm::json::Object{
-                            {"candidates", std::move(candidates)},
-                            {"evaluated", result.evaluated},
-                            {"search_seconds", seconds}}))
+    llvm::json::Object out{{"candidates", std::move(candidates)},
+                           {"evaluated", result.evaluated},
+                           {"search_seconds", seconds}};
+    if (budgetAdvice)
+      out["budget"] = std::move(*budgetAdvice);
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(out)))
                  << "\n";
     return 0;
   }
@@ -277,14 +295,44 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   return 0;
 }
 
+/// The compute-optimal model for the budget, printed before it is planned.
+ModelShape budgetModel(const ClusterSpec &cluster) {
+  BudgetAdvice a = advise_budget(budgetDeviceHours, cluster, assumedMfu);
+  const ModelShape &m = a.model;
+  llvm::json::Object advice{
+      {"compute_flops", a.compute_flops},
+      {"params", a.params},
+      {"tokens", a.tokens},
+      {"tokens_per_param", a.tokens_per_param},
+      {"predicted_loss", a.loss},
+      {"model", llvm::json::Object{{"params", m.params},
+                                   {"layers", m.layers},
+                                   {"hidden", m.hidden},
+                                   {"heads", m.heads},
+                                   {"seq", m.seq},
+                                   {"vocab", m.vocab}}}};
+  if (json)
+    budgetAdvice = std::move(advice);
+  else
+    llvm::outs() << llvm::formatv(
+        "budget {0} device-hours at MFU {1} = {2:E2} FLOPs: train {3:F2}B "
+        "parameters ({4} layers, hidden {5}) on {6:F0}B tokens, predicted "
+        "loss {7:F3}\n",
+        double(budgetDeviceHours), double(assumedMfu), a.compute_flops,
+        a.params / 1e9, m.layers, m.hidden, a.tokens / 1e9, a.loss);
+  return m;
+}
+
 } // namespace
 
 bool llmc::isPlanCommand() { return estimateCmd || planCmd; }
 
 int llmc::runPlanCommand() {
   try {
-    ModelShape model = modelShape();
     ClusterSpec cluster = load_cluster_spec(clusterPath);
+    ModelShape model = planCmd && budgetDeviceHours > 0
+                           ? budgetModel(cluster)
+                           : modelShape();
     if (globalBatch <= 0)
       throw BadInput{"--global-batch must be positive"};
     return estimateCmd ? runEstimate(model, cluster)
