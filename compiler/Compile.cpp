@@ -21,7 +21,7 @@ using namespace mlir;
 /// Exports `@train_step` with the model's description and writes the file.
 static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
                              const llmc::BuildOptions &build,
-                             const std::string &path) {
+                             int64_t dataParallel, const std::string &path) {
   auto program = module.lookupSymbol<func::FuncOp>("train_step");
   if (!program)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -34,6 +34,7 @@ static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
   model.set_micro_batch(build.microBatch);
   model.set_seq_len(build.seqLen ? build.seqLen : config.maxPositions);
   model.set_max_positions(config.maxPositions);
+  model.set_dp(dataParallel);
   llvm::Expected<llmc::planfile::Plan> plan = llmc::exportPlan(program, model);
   if (!plan)
     return plan.takeError();
@@ -78,7 +79,7 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
 
   if (options.mode == CompileMode::Train) {
     PassManager pm(&context);
-    buildTrainPipeline(pm);
+    buildTrainPipeline(pm, options.dataParallel);
     if (failed(pm.run(**module)))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "internal error: the train pipeline "
@@ -89,6 +90,7 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
     (*module)->print(os);
     return llvm::Error::success();
   }
-  return writePlan(**module, *config, build, options.outputPath);
+  return writePlan(**module, *config, build, options.dataParallel,
+                   options.outputPath);
 }
 

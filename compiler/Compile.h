@@ -24,6 +24,7 @@ struct CompileOptions {
   EmitKind emit = EmitKind::MLIR;
   int64_t microBatch = 1;
   int64_t seqLen = 0;       // 0: the model's full context
+  int64_t dataParallel = 1; // ranks of --mesh dp=N; micro-batch is per rank
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

@@ -6,7 +6,7 @@
 
 #include "mlir/Pass/PassManager.h"
 
-void llmc::buildTrainPipeline(mlir::OpPassManager &pm) {
+void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel) {
   using namespace mlir;
   // Differentiate the loss: forward then backward ops in one function.
   pm.addPass(llm::createAutodiff());
@@ -14,6 +14,9 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm) {
   pm.addPass(llm::createAppendAdamW());
   // One kernel call per op, one buffer per tensor, reshapes as views.
   pm.addPass(llm::createLowerToPlan());
+  // Data parallelism: average every gradient over the ranks before AdamW.
+  pm.addNestedPass<func::FuncOp>(
+      llm::createInsertGradAllReduce({/*dp=*/dataParallel}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Static arena offsets by liveness, so the runtime allocates once.

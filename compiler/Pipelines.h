@@ -7,14 +7,17 @@
 #ifndef LLMC_COMPILER_PIPELINES_H
 #define LLMC_COMPILER_PIPELINES_H
 
+#include <cstdint>
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
 
 namespace llmc {
 
-/// From the one-device `@loss` to a memory-planned `@train_step` program.
-void buildTrainPipeline(mlir::OpPassManager &pm);
+/// From the one-device `@loss` to a memory-planned `@train_step` program,
+/// run by each of `dataParallel` ranks.
+void buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel = 1);
 
 } // namespace llmc
 

@@ -137,6 +137,26 @@ def LowerToPlan : Pass<"llmc-lower-to-plan", "ModuleOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def InsertGradAllReduce : Pass<"llmc-insert-grad-allreduce", "func::FuncOp"> {
+  let summary = "Averages gradients over the data-parallel ranks";
+  let description = [{
+    Data parallelism on a plan: every rank runs the same program on its own
+    rows of the global batch, so before the global gradient norm (and so
+    before AdamW) each gradient is all-reduced over the `dp` axis and divided
+    by its size. The mean of the ranks' mean losses is the loss of the whole
+    batch, so the update equals the one-device update on all rows.
+
+    ```mlir
+    plan.kernel "all_reduce_mean" outs(%dw) {params = {axis = "dp"}} : () -> memref<64x64xf32>
+    plan.kernel "grad_norm" ins(%dw, ...) outs(%norm) ...
+    ```
+  }];
+  let options = [
+    Option<"dp", "dp", "int64_t", /*default=*/"1", "Data-parallel ranks">
+  ];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let summary = "Fuses adjacent plan kernels into single kernel calls";
   let description = [{

@@ -14,6 +14,7 @@
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
+#include "runtime/comm/communicator.h"
 #include "runtime/executor.h"
 #include "runtime/plan/plan_file.h"
 
@@ -329,6 +330,16 @@ void adamw(const KernelCall &c) {
   cpu::adamw_update(c.out(0), c.out(1), c.out(2), c.in(0), c.n_out(0), hyper);
 }
 
+// outs (grad) averaged in place over the data-parallel ranks.
+void all_reduce_mean(const KernelCall &c) {
+  comm::Communicator *dp = c.executor().data_parallel();
+  if (!dp)
+    throw std::runtime_error("the plan averages gradients over data-parallel "
+                             "ranks, but no communicator was set up");
+  dp->all_reduce(c.out(0), size_t(c.n_out(0)));
+  cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(dp->size()));
+}
+
 } // namespace
 
 KernelFn find_cpu_kernel(const std::string &name) {
@@ -369,6 +380,7 @@ KernelFn find_cpu_kernel(const std::string &name) {
       {"cross_entropy_backward", cross_entropy_backward},
       {"grad_norm", grad_norm},
       {"adamw", adamw},
+      {"all_reduce_mean", all_reduce_mean},
   };
   auto it = kernels.find(name);
   return it == kernels.end() ? nullptr : it->second;

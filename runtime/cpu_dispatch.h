@@ -33,6 +33,7 @@ public:
   // A parameter the plan must carry; throws naming the kernel otherwise.
   const planfile::Param &param(const char *name) const;
   const OptimizerStep &opt() const { return opt_; }
+  Executor &executor() const { return exec_; }
 
 private:
   Executor &exec_;

@@ -14,6 +14,9 @@
 namespace llmc {
 
 class KernelCall;
+namespace comm {
+class Communicator;
+} // namespace comm
 
 // Optimizer settings of one step; the plan says only which tensors decay.
 struct OptimizerStep {
@@ -50,6 +53,10 @@ public:
   // The value of the scalar output buffer `name` ("loss", "grad_norm").
   float output(const std::string &name) const;
 
+  // The data-parallel communicator, for plans compiled with --mesh dp=N.
+  void set_data_parallel(comm::Communicator *dp) { dp_ = dp; }
+  comm::Communicator *data_parallel() const { return dp_; }
+
   // With profiling on, run() adds each kernel's wall time to its name.
   void set_profiling(bool on) { profiling_ = on; }
   const std::map<std::string, double> &kernel_seconds() const {
@@ -61,6 +68,7 @@ private:
   // The CPU function of each kernel, resolved once when the plan is loaded.
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::unique_ptr<char, void (*)(void *)> arena_;
+  comm::Communicator *dp_ = nullptr;
   bool profiling_ = false;
   std::map<std::string, double> kernel_seconds_;
 };

@@ -1,6 +1,7 @@
 // The training loop: one plan execution per step, fed from a token file.
 #include "runtime/train.h"
 
+#include "runtime/comm/mpi_communicator.h"
 #include "runtime/executor.h"
 #include "runtime/io/error.h"
 #include "runtime/io/hf_checkpoint.h"
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <unistd.h>
@@ -103,6 +105,56 @@ void print_profile(const std::map<std::string, double> &seconds,
                  1e3 * s / double(steps), 100.0 * s / total);
 }
 
+// This process's place in a data-parallel run: MPI is started only for plans
+// compiled with --mesh dp=N, and a launch of the wrong size is refused on
+// every rank before any collective, so nothing hangs.
+class DataParallelGroup {
+public:
+  DataParallelGroup(int64_t dp, const std::string &plan_path) {
+    if (dp <= 1) {
+      const char *launched = std::getenv("OMPI_COMM_WORLD_SIZE");
+      if (launched && std::atoi(launched) > 1)
+        throw io::InputError(plan_path + ": compiled for one device, but " +
+                             launched + " ranks were launched; compile with "
+                             "--mesh dp=" + launched);
+      return;
+    }
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+      MPI_Init(nullptr, nullptr);
+      owns_mpi_ = true;
+    }
+    comm_ = comm::MpiCommunicator::world();
+    if (comm_->size() != dp)
+      throw io::InputError(plan_path + ": compiled for dp=" +
+                           std::to_string(dp) + " ranks, but " +
+                           std::to_string(comm_->size()) +
+                           " were launched; run it with mpirun -np " +
+                           std::to_string(dp));
+  }
+  ~DataParallelGroup() {
+    comm_.reset();
+    if (owns_mpi_)
+      MPI_Finalize();
+  }
+
+  comm::Communicator *comm() const { return comm_.get(); }
+  int rank() const { return comm_ ? comm_->rank() : 0; }
+  int size() const { return comm_ ? comm_->size() : 1; }
+  bool leader() const { return rank() == 0; }
+  // The mean over the ranks of a per-rank scalar (the loss).
+  float mean(float value) const {
+    if (comm_)
+      comm_->all_reduce(&value, 1);
+    return value / float(size());
+  }
+
+private:
+  std::unique_ptr<comm::MpiCommunicator> comm_;
+  bool owns_mpi_ = false;
+};
+
 } // namespace
 
 void init_weights(const std::string &plan_path, uint64_t seed,
@@ -117,7 +169,12 @@ void init_weights(const std::string &plan_path, uint64_t seed,
 void train(const TrainOptions &o) {
   Executor exec(plan::read_plan_file(o.plan_path));
   const planfile::ModelInfo &model = exec.plan().model();
+  DataParallelGroup group(model.dp(), o.plan_path);
+  exec.set_data_parallel(group.comm());
+  // --micro-batch is per data-parallel rank: rank r reads rows
+  // r·B .. (r+1)·B-1 of the global batch one device would read.
   int64_t B = model.micro_batch(), T = model.seq_len();
+  int64_t global_rows = B * group.size();
   int inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
   int targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
   required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);
@@ -132,14 +189,16 @@ void train(const TrainOptions &o) {
     load_weights(exec, specs, o.load_path);
 
   std::ofstream log;
-  if (!o.log_path.empty()) {
+  if (!o.log_path.empty() && group.leader()) {
     log.open(o.log_path, std::ios::trunc);
     log.precision(9);
     if (!log)
       throw io::InputError(o.log_path + ": cannot open the log for writing");
   }
-  bool bar = o.progress && isatty(STDERR_FILENO);
+  bool bar = o.progress && group.leader() && isatty(STDERR_FILENO);
   auto save = [&](const std::string &path, int64_t step) {
+    if (!group.leader())
+      return;
     io::write_safetensors(path, parameter_views(exec, specs),
                           {{"llmc.step", std::to_string(step)}});
   };
@@ -148,8 +207,8 @@ void train(const TrainOptions &o) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = 0; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
-    data.fill_batch(step, B, T, o.order, o.seed, exec.i32(inputs),
-                    exec.i32(targets), 0, B);
+    data.fill_batch(step, global_rows, T, o.order, o.seed, exec.i32(inputs),
+                    exec.i32(targets), group.rank() * B, B);
     OptimizerStep opt;
     opt.step = step;
     opt.lr = learning_rate(o.schedule, step, o.steps, o.lr, o.min_lr,
@@ -163,7 +222,7 @@ void train(const TrainOptions &o) {
     std::vector<io::TensorView> grads;
     std::vector<std::vector<float>> grad_copies;
     Executor::KernelHook hook;
-    if (step == 0 && !o.dump_grads_path.empty())
+    if (step == 0 && !o.dump_grads_path.empty() && group.leader())
       hook = [&](const planfile::Kernel &k) {
         if (k.name() != "adamw")
           return;
@@ -181,7 +240,7 @@ void train(const TrainOptions &o) {
       io::write_safetensors(o.dump_grads_path, grads);
     }
 
-    float loss = exec.output("loss");
+    float loss = group.mean(exec.output("loss"));
     float norm = exec.output("grad_norm");
     if (!std::isfinite(loss))
       throw std::runtime_error("loss is " + std::to_string(loss) +
@@ -190,7 +249,7 @@ void train(const TrainOptions &o) {
     auto now = std::chrono::steady_clock::now();
     double step_s = std::chrono::duration<double>(now - step_start).count();
     double elapsed = std::chrono::duration<double>(now - start).count();
-    double tokens_per_s = double(B * T) / step_s;
+    double tokens_per_s = double(global_rows * T) / step_s;
     if (log.is_open())
       log << "{\"step\": " << step << ", \"loss\": " << loss
           << ", \"lr\": " << opt.lr << ", \"grad_norm\": " << norm
@@ -205,7 +264,7 @@ void train(const TrainOptions &o) {
   }
   if (!o.save_path.empty())
     save(o.save_path, o.steps);
-  if (o.profile)
+  if (o.profile && group.leader())
     print_profile(exec.kernel_seconds(), o.steps);
 }
 

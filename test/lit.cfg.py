@@ -19,5 +19,15 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["llmc", "llmc-opt"],
                                    [config.llmc_tools_dir])
 config.substitutions.append(("%python", sys.executable))
+# Multi-rank runs: OpenMPI as root, more ranks than cores, shared memory only,
+# one thread per rank.
+for name, value in [("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+                    ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                    ("OMPI_MCA_btl", "self,vader"),
+                    ("OMPI_MCA_rmaps_base_oversubscribe", "1")]:
+    config.environment[name] = value
+config.substitutions.append(
+    ("%mpirun", "env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "
+                "mpirun --oversubscribe -np"))
 config.substitutions.append(
     ("%examples", os.path.join(config.llmc_src_root, "examples")))

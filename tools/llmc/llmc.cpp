@@ -21,6 +21,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <iostream>
+#include <optional>
 
 namespace cl = llvm::cl;
 
@@ -60,6 +61,11 @@ cl::opt<int64_t> seqLen("seq",
                         cl::desc("Sequence length (default: the full context)"),
                         cl::init(0), cl::sub(compileCmd),
                         cl::cat(llmcCategory));
+cl::opt<std::string> compileMesh(
+    "mesh",
+    cl::desc("Device mesh of the train step, e.g. dp=4 (data parallel; "
+             "--micro-batch is per rank). Run with mpirun -np 4."),
+    cl::init(""), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<std::string> outputPath("o", cl::desc("Output file (default stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(compileCmd), cl::cat(llmcCategory));
@@ -155,13 +161,42 @@ int fail(const llvm::Twine &message) {
   return kExitBadInput;
 }
 
+/// The data-parallel size of --mesh; tensor and pipeline axes come with the
+/// parallelism issues.
+std::optional<int64_t> parseCompileMesh(std::string &error) {
+  int64_t dp = 1;
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(compileMesh).split(parts, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef part : parts) {
+    auto [axis, size] = part.split('=');
+    int64_t value = 0;
+    if (size.getAsInteger(10, value) || value <= 0) {
+      error = "--mesh: '" + part.str() + "': expected AXIS=N with a positive N";
+      return std::nullopt;
+    }
+    if (axis != "dp") {
+      error = "--mesh: axis '" + axis.str() +
+              "' is not supported yet; this llmc plans dp=N only";
+      return std::nullopt;
+    }
+    dp = value;
+  }
+  return dp;
+}
+
 int runCompile() {
+  std::string meshError;
+  std::optional<int64_t> dp = parseCompileMesh(meshError);
+  if (!dp)
+    return fail(meshError);
+  if (*dp > 1 && compileMode != llmc::CompileMode::Train)
+    return fail("--mesh dp=" + llvm::Twine(*dp) + " needs --mode train");
   llmc::EmitKind emit = emitKind;
   if (!emitKind.getNumOccurrences())
     emit = compileMode == llmc::CompileMode::Train ? llmc::EmitKind::Plan
                                                    : llmc::EmitKind::MLIR;
   llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
-                               seqLen, ""};
+                               seqLen, *dp, ""};
   if (emit == llmc::EmitKind::Plan) {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");
