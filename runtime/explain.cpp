@@ -1,6 +1,10 @@
 // `llmc explain`: a plan file as text.
 #include "runtime/explain.h"
 
+#include "runtime/comm/communicator.h"
+#include "runtime/plan/plan_file.h"
+
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -72,6 +76,20 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
                   bytes_text(entry.first).c_str(), entry.second);
     os << line;
   }
+
+  // Collectives of one step, as each rank issues them; `llmc train --log`
+  // reports the bytes the runtime measured, which tests compare with this.
+  int dp = int(std::max<int64_t>(1, m.dp()));
+  int64_t reduces = 0, elements = 0;
+  for (const planfile::Kernel &k : plan.kernels())
+    if (k.name() == "all_reduce_mean") {
+      ++reduces;
+      elements += plan::num_elements(plan.tensors(k.outs(0)));
+    }
+  os << "\ncollectives per step (each of " << dp << " data-parallel ranks):\n";
+  os << "  dp all_reduce: " << reduces << " calls, " << elements
+     << " elements, " << comm::ring_bytes::all_reduce(uint64_t(elements), dp)
+     << " bytes sent per rank (ring)\n";
 
   os << "\nbuffers: " << plan.buffers_size()
      << " (offset in the arena, size, category, name)\n";

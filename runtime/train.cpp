@@ -143,6 +143,10 @@ public:
   int rank() const { return comm_ ? comm_->rank() : 0; }
   int size() const { return comm_ ? comm_->size() : 1; }
   bool leader() const { return rank() == 0; }
+  // Bytes this rank has sent in collectives so far.
+  uint64_t bytes_sent() const {
+    return comm_ ? comm_->stats().total_bytes_sent() : 0;
+  }
   // The mean over the ranks of a per-rank scalar (the loss).
   float mean(float value) const {
     if (comm_)
@@ -233,7 +237,9 @@ void train(const TrainOptions &o) {
                          {param.shape().begin(), param.shape().end()},
                          nullptr});
       };
+    uint64_t sent_before = group.bytes_sent();
     exec.run(opt, hook);
+    uint64_t comm_bytes = group.bytes_sent() - sent_before;
     if (!grads.empty()) {
       for (size_t i = 0; i < grads.size(); ++i)
         grads[i].data = grad_copies[i].data();
@@ -254,6 +260,7 @@ void train(const TrainOptions &o) {
       log << "{\"step\": " << step << ", \"loss\": " << loss
           << ", \"lr\": " << opt.lr << ", \"grad_norm\": " << norm
           << ", \"tokens_per_s\": " << tokens_per_s
+          << ", \"comm_bytes_sent\": " << comm_bytes
           << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
     if (bar)
       draw_progress(step, o.steps, loss, tokens_per_s,
