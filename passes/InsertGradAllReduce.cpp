@@ -1,9 +1,9 @@
 //===- InsertGradAllReduce.cpp - Data-parallel gradient averaging ---------===//
 //
-// Inserts one in-place all-reduce (mean) per gradient right before the
-// gradient norm, where every gradient of the step is complete. Bucketing
-// and overlap with the backward pass come with the parallelism issue's
-// scheduling work; this is the correct, simple form.
+// Buckets the gradients in the order the backward pass completes them and
+// starts each bucket's non-blocking all-reduce as soon as the last kernel
+// touching its gradients has run; all buckets are waited for before the
+// gradient norm.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +20,14 @@ using namespace mlir;
 using namespace mlir::plan;
 
 namespace {
+
+/// The buffer a value's bytes belong to, looking through views.
+Value rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewOp>())
+    value = view.getSource();
+  return value;
+}
+
 struct InsertGradAllReducePass
     : mlir::llm::impl::InsertGradAllReduceBase<InsertGradAllReducePass> {
   using Base::Base;
@@ -27,27 +35,65 @@ struct InsertGradAllReducePass
   void runOnOperation() override {
     if (dp <= 1)
       return;
-    KernelOp norm;
-    bool isPlan = false;
-    getOperation().walk([&](KernelOp k) {
-      isPlan = true;
-      if (k.getCallee() == "grad_norm")
-        norm = k;
-    });
-    if (!isPlan)
+    SmallVector<KernelOp> kernels;
+    getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
+    if (kernels.empty())
       return; // a tensor-level function next to the plan program
-    if (!norm) {
+    auto norm = llvm::find_if(kernels, [](KernelOp k) {
+      return k.getCallee() == "grad_norm";
+    });
+    if (norm == kernels.end()) {
       getOperation().emitError("llmc-insert-grad-allreduce: the program has "
                                "no grad_norm kernel (run it on a train step)");
       return signalPassFailure();
     }
-    OpBuilder b(norm);
-    for (Value grad : norm.getIns()) {
-      auto reduce = KernelOp::create(
-          b, norm.getLoc(), "all_reduce_mean", ValueRange{}, ValueRange{grad},
-          b.getDictionaryAttr(b.getNamedAttr("axis", b.getStringAttr("dp"))));
-      reduce->setDiscardableAttrs(norm->getDiscardableAttrDictionary());
+
+    // Where each gradient is final: the last kernel before the norm that
+    // touches its bytes (no kernel may read a buffer mid-reduction either).
+    DenseMap<Value, size_t> lastUse;
+    for (size_t i = 0; kernels.begin() + i != norm; ++i)
+      for (Value operand : kernels[i]->getOperands())
+        lastUse[rootOf(operand)] = i;
+    SmallVector<std::pair<size_t, Value>> ready;
+    DenseSet<Value> seen; // a buffer shared by two gradients is reduced once
+    for (Value grad : norm->getIns())
+      if (seen.insert(rootOf(grad)).second)
+        ready.push_back({lastUse.lookup(rootOf(grad)), grad});
+    llvm::stable_sort(ready, [](auto &a, auto &b) { return a.first < b.first; });
+
+    OpBuilder b(&getContext());
+    DictionaryAttr tags = (*norm)->getDiscardableAttrDictionary();
+    auto params = [&](int64_t bucket) {
+      return b.getDictionaryAttr(
+          {b.getNamedAttr("axis", b.getStringAttr("dp")),
+           b.getNamedAttr("bucket", b.getI64IntegerAttr(bucket))});
+    };
+    SmallVector<SmallVector<Value>> buckets(1);
+    int64_t bytes = 0;
+    for (auto [i, entry] : llvm::enumerate(ready)) {
+      Value grad = entry.second;
+      buckets.back().push_back(grad);
+      bytes += cast<MemRefType>(grad.getType()).getNumElements() * 4;
+      bool last = i + 1 == ready.size();
+      if (bytes < bucketBytes && !last)
+        continue;
+      // Start the bucket right after the kernel completing its last gradient.
+      b.setInsertionPointAfter(kernels[entry.first]);
+      auto start = KernelOp::create(b, grad.getLoc(), "all_reduce_mean_start",
+                                    ValueRange{}, buckets.back(),
+                                    params(buckets.size() - 1));
+      start->setDiscardableAttrs(tags);
+      if (!last)
+        buckets.emplace_back();
+      bytes = 0;
+    }
+    b.setInsertionPoint(*norm);
+    for (auto [i, bucket] : llvm::enumerate(buckets)) {
+      auto wait = KernelOp::create(b, norm->getLoc(), "all_reduce_mean_wait",
+                                   ValueRange{}, bucket, params(i));
+      wait->setDiscardableAttrs(tags);
     }
   }
 };
+
 } // namespace

@@ -138,21 +138,34 @@ def LowerToPlan : Pass<"llmc-lower-to-plan", "ModuleOp"> {
 }
 
 def InsertGradAllReduce : Pass<"llmc-insert-grad-allreduce", "func::FuncOp"> {
-  let summary = "Averages gradients over the data-parallel ranks";
+  let summary = "Averages gradients over the data-parallel ranks, in buckets";
   let description = [{
     Data parallelism on a plan: every rank runs the same program on its own
-    rows of the global batch, so before the global gradient norm (and so
-    before AdamW) each gradient is all-reduced over the `dp` axis and divided
-    by its size. The mean of the ranks' mean losses is the loss of the whole
-    batch, so the update equals the one-device update on all rows.
+    rows of the global batch, so each gradient is all-reduced over the `dp`
+    axis and divided by its size before the global gradient norm (and so
+    before AdamW). The mean of the ranks' mean losses is the loss of the
+    whole batch, so the update equals the one-device update on all rows.
+
+    Gradients are grouped in buckets of about `bucket-bytes`, in the order
+    the backward pass finishes them (the last layers' first). Each bucket's
+    non-blocking all-reduce starts (`all_reduce_mean_start`) right after the
+    kernel that completes its last gradient, so communication overlaps the
+    rest of the backward pass, as PyTorch DDP and Megatron do; the wait
+    (`all_reduce_mean_wait`) comes just before the gradient norm.
 
     ```mlir
-    plan.kernel "all_reduce_mean" outs(%dw) {params = {axis = "dp"}} : () -> memref<64x64xf32>
-    plan.kernel "grad_norm" ins(%dw, ...) outs(%norm) ...
+    plan.kernel "matmul" ... outs(%dw) ...          // dw is complete
+    plan.kernel "all_reduce_mean_start" outs(%dw, %db) {params = {axis = "dp", bucket = 0 : i64}}
+    ...                                             // more backward
+    plan.kernel "all_reduce_mean_wait" outs(%dw, %db) {params = {axis = "dp", bucket = 0 : i64}}
+    plan.kernel "grad_norm" ins(%dw, %db, ...) ...
     ```
   }];
   let options = [
-    Option<"dp", "dp", "int64_t", /*default=*/"1", "Data-parallel ranks">
+    Option<"dp", "dp", "int64_t", /*default=*/"1", "Data-parallel ranks">,
+    Option<"bucketBytes", "bucket-bytes", "int64_t",
+           /*default=*/"25 * 1024 * 1024",
+           "Gradient bytes per all-reduce bucket (PyTorch DDP's default)">
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -330,14 +330,31 @@ void adamw(const KernelCall &c) {
   cpu::adamw_update(c.out(0), c.out(1), c.out(2), c.in(0), c.n_out(0), hyper);
 }
 
-// outs (grad) averaged in place over the data-parallel ranks.
-void all_reduce_mean(const KernelCall &c) {
+comm::Communicator &data_parallel(const KernelCall &c) {
   comm::Communicator *dp = c.executor().data_parallel();
   if (!dp)
     throw std::runtime_error("the plan averages gradients over data-parallel "
                              "ranks, but no communicator was set up");
-  dp->all_reduce(c.out(0), size_t(c.n_out(0)));
-  cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(dp->size()));
+  return *dp;
+}
+
+// outs (a bucket of gradients): start their non-blocking all-reduces.
+void all_reduce_mean_start(const KernelCall &c) {
+  comm::Communicator &dp = data_parallel(c);
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (int i = 0; i < c.num_outs(); ++i)
+    requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+}
+
+// outs (the same bucket): wait for the sums, then divide by the ranks.
+void all_reduce_mean_wait(const KernelCall &c) {
+  comm::Communicator &dp = data_parallel(c);
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (auto &request : requests)
+    request->wait();
+  requests.clear();
+  for (int i = 0; i < c.num_outs(); ++i)
+    cpu::scale_inplace(c.out(i), c.n_out(i), 1.0f / float(dp.size()));
 }
 
 } // namespace
@@ -380,7 +397,8 @@ KernelFn find_cpu_kernel(const std::string &name) {
       {"cross_entropy_backward", cross_entropy_backward},
       {"grad_norm", grad_norm},
       {"adamw", adamw},
-      {"all_reduce_mean", all_reduce_mean},
+      {"all_reduce_mean_start", all_reduce_mean_start},
+      {"all_reduce_mean_wait", all_reduce_mean_wait},
   };
   auto it = kernels.find(name);
   return it == kernels.end() ? nullptr : it->second;

@@ -1,6 +1,7 @@
 // The CPU executor: one arena, then each plan kernel's CPU function in order.
 #include "runtime/executor.h"
 
+#include "runtime/comm/communicator.h"
 #include "runtime/cpu_dispatch.h"
 #include "runtime/plan/plan_file.h"
 
@@ -39,6 +40,10 @@ Executor::Executor(planfile::Plan plan)
 }
 
 Executor::~Executor() = default;
+
+std::vector<std::unique_ptr<comm::Request>> &Executor::bucket(int64_t id) {
+  return buckets_[id];
+}
 
 int Executor::find_tensor(const std::string &name,
                           planfile::Category category) const {

@@ -16,6 +16,7 @@ namespace llmc {
 class KernelCall;
 namespace comm {
 class Communicator;
+class Request;
 } // namespace comm
 
 // Optimizer settings of one step; the plan says only which tensors decay.
@@ -56,6 +57,8 @@ public:
   // The data-parallel communicator, for plans compiled with --mesh dp=N.
   void set_data_parallel(comm::Communicator *dp) { dp_ = dp; }
   comm::Communicator *data_parallel() const { return dp_; }
+  // The in-flight requests of a gradient bucket, between its start and wait.
+  std::vector<std::unique_ptr<comm::Request>> &bucket(int64_t id);
 
   // With profiling on, run() adds each kernel's wall time to its name.
   void set_profiling(bool on) { profiling_ = on; }
@@ -69,6 +72,7 @@ private:
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::unique_ptr<char, void (*)(void *)> arena_;
   comm::Communicator *dp_ = nullptr;
+  std::map<int64_t, std::vector<std::unique_ptr<comm::Request>>> buckets_;
   bool profiling_ = false;
   std::map<std::string, double> kernel_seconds_;
 };

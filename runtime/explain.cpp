@@ -82,10 +82,11 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
   int dp = int(std::max<int64_t>(1, m.dp()));
   int64_t reduces = 0, elements = 0;
   for (const planfile::Kernel &k : plan.kernels())
-    if (k.name() == "all_reduce_mean") {
-      ++reduces;
-      elements += plan::num_elements(plan.tensors(k.outs(0)));
-    }
+    if (k.name() == "all_reduce_mean_start")
+      for (uint32_t t : k.outs()) {
+        ++reduces;
+        elements += plan::num_elements(plan.tensors(t));
+      }
   os << "\ncollectives per step (each of " << dp << " data-parallel ranks):\n";
   os << "  dp all_reduce: " << reduces << " calls, " << elements
      << " elements, " << comm::ring_bytes::all_reduce(uint64_t(elements), dp)
