@@ -105,6 +105,50 @@ void print_profile(const std::map<std::string, double> &seconds,
                  1e3 * s / double(steps), 100.0 * s / total);
 }
 
+OptimizerStep optimizer_step(const TrainOptions &o, int64_t step) {
+  OptimizerStep opt;
+  opt.step = step;
+  opt.lr = learning_rate(o.schedule, step, o.steps, o.lr, o.min_lr,
+                         o.warmup_steps);
+  opt.beta1 = o.beta1;
+  opt.beta2 = o.beta2;
+  opt.eps = o.eps;
+  opt.weight_decay = o.weight_decay;
+  opt.clip_grad_norm = o.clip_grad_norm;
+  return opt;
+}
+
+// Copies each gradient as AdamW is about to consume it (after any
+// data-parallel averaging, before clipping), for parity tests.
+class GradientDump {
+public:
+  explicit GradientDump(Executor &exec) : exec_(exec) {}
+
+  Executor::KernelHook hook() {
+    return [this](const planfile::Kernel &k) {
+      if (k.name() != "adamw")
+        return;
+      const planfile::Tensor &param = exec_.plan().tensors(k.outs(0));
+      const float *g = exec_.f32(k.ins(0));
+      values_.emplace_back(g, g + exec_.num_elements(k.ins(0)));
+      views_.push_back({exec_.plan().buffers(param.buffer()).name(),
+                        {param.shape().begin(), param.shape().end()},
+                        nullptr});
+    };
+  }
+
+  void write(const std::string &path) {
+    for (size_t i = 0; i < views_.size(); ++i)
+      views_[i].data = values_[i].data();
+    io::write_safetensors(path, views_);
+  }
+
+private:
+  Executor &exec_;
+  std::vector<io::TensorView> views_;
+  std::vector<std::vector<float>> values_;
+};
+
 // This process's place in a data-parallel run: MPI is started only for plans
 // compiled with --mesh dp=N, and a launch of the wrong size is refused on
 // every rank before any collective, so nothing hangs.
@@ -213,38 +257,14 @@ void train(const TrainOptions &o) {
     auto step_start = std::chrono::steady_clock::now();
     data.fill_batch(step, global_rows, T, o.order, o.seed, exec.i32(inputs),
                     exec.i32(targets), group.rank() * B, B);
-    OptimizerStep opt;
-    opt.step = step;
-    opt.lr = learning_rate(o.schedule, step, o.steps, o.lr, o.min_lr,
-                           o.warmup_steps);
-    opt.beta1 = o.beta1;
-    opt.beta2 = o.beta2;
-    opt.eps = o.eps;
-    opt.weight_decay = o.weight_decay;
-    opt.clip_grad_norm = o.clip_grad_norm;
-
-    std::vector<io::TensorView> grads;
-    std::vector<std::vector<float>> grad_copies;
-    Executor::KernelHook hook;
-    if (step == 0 && !o.dump_grads_path.empty() && group.leader())
-      hook = [&](const planfile::Kernel &k) {
-        if (k.name() != "adamw")
-          return;
-        const planfile::Tensor &param = exec.plan().tensors(k.outs(0));
-        const float *g = exec.f32(k.ins(0));
-        grad_copies.emplace_back(g, g + exec.num_elements(k.ins(0)));
-        grads.push_back({exec.plan().buffers(param.buffer()).name(),
-                         {param.shape().begin(), param.shape().end()},
-                         nullptr});
-      };
+    OptimizerStep opt = optimizer_step(o, step);
+    GradientDump dump(exec);
+    bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
     uint64_t sent_before = group.bytes_sent();
-    exec.run(opt, hook);
+    exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
     uint64_t comm_bytes = group.bytes_sent() - sent_before;
-    if (!grads.empty()) {
-      for (size_t i = 0; i < grads.size(); ++i)
-        grads[i].data = grad_copies[i].data();
-      io::write_safetensors(o.dump_grads_path, grads);
-    }
+    if (dumping)
+      dump.write(o.dump_grads_path);
 
     float loss = group.mean(exec.output("loss"));
     float norm = exec.output("grad_norm");
