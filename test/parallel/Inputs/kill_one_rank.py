@@ -1,0 +1,52 @@
+"""Kills one rank of a data-parallel run mid-training and checks the rest.
+
+usage: kill_one_rank.py PLAN -- MPIRUN-COMMAND...
+Starts the command, waits until training is under way, SIGKILLs the newest
+`llmc train PLAN` process, and requires the whole job to exit non-zero
+within 60 s with a message naming the lost rank.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+plan = sys.argv[1]
+cmd = sys.argv[sys.argv.index("--") + 1:]
+start = time.time()
+job = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+
+
+def ranks():
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        # The ranks themselves, not mpirun or env launching them.
+        if args[0].endswith(b"llmc") and b"train" in args and \
+                plan.encode() in args:
+            pids.append(int(pid))
+    return sorted(pids)
+
+
+time.sleep(2)
+victims = ranks()
+if len(victims) < 2:
+    sys.exit("expected 2 running ranks, found %s" % victims)
+os.kill(victims[-1], signal.SIGKILL)
+try:
+    out, _ = job.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    job.kill()
+    sys.exit("the surviving ranks did not exit within 60 s: a hang")
+elapsed = time.time() - start
+print(out)
+print("exit code %d after %.1f s" % (job.returncode, elapsed))
+if job.returncode == 0:
+    sys.exit("the job exited 0 after losing a rank")
