@@ -21,24 +21,72 @@
 namespace llmc {
 namespace {
 
-std::vector<io::TensorSpec> parameter_specs(const planfile::Plan &plan) {
+/// The named tensors of one buffer category (parameters, optimizer state).
+std::vector<io::TensorSpec> tensor_specs(const planfile::Plan &plan,
+                                         planfile::Category category) {
   std::vector<io::TensorSpec> specs;
   for (const planfile::Tensor &t : plan.tensors()) {
     const planfile::Buffer &b = plan.buffers(t.buffer());
-    if (b.category() == planfile::PARAM)
+    if (b.category() == category)
       specs.push_back({b.name(), {t.shape().begin(), t.shape().end()}});
   }
   return specs;
 }
 
-std::vector<io::TensorView> parameter_views(Executor &exec,
-                                            const std::vector<io::TensorSpec> &specs) {
+std::vector<io::TensorSpec> parameter_specs(const planfile::Plan &plan) {
+  return tensor_specs(plan, planfile::PARAM);
+}
+
+std::vector<io::TensorView> tensor_views(Executor &exec,
+                                         const std::vector<io::TensorSpec> &specs,
+                                         planfile::Category category) {
   std::vector<io::TensorView> views;
   for (const io::TensorSpec &spec : specs)
     views.push_back(
-        {spec.name, spec.shape,
-         exec.f32(exec.find_tensor(spec.name, planfile::PARAM))});
+        {spec.name, spec.shape, exec.f32(exec.find_tensor(spec.name, category))});
   return views;
+}
+
+std::vector<io::TensorView> parameter_views(Executor &exec,
+                                            const std::vector<io::TensorSpec> &specs) {
+  return tensor_views(exec, specs, planfile::PARAM);
+}
+
+/// AdamW's moments and step count live next to a checkpoint in
+/// "<checkpoint>.optimizer", so a run resumes exactly where it stopped; the
+/// checkpoint itself stays a plain Hugging Face weights file.
+std::string optimizer_path(const std::string &checkpoint) {
+  return checkpoint + ".optimizer";
+}
+
+void save_optimizer(Executor &exec, const std::string &checkpoint,
+                    int64_t step) {
+  auto specs = tensor_specs(exec.plan(), planfile::OPTIMIZER_STATE);
+  io::write_safetensors(optimizer_path(checkpoint),
+                        tensor_views(exec, specs, planfile::OPTIMIZER_STATE),
+                        {{"llmc.step", std::to_string(step)}});
+}
+
+/// Loads the moments saved with `checkpoint`, if any; returns the step to
+/// resume at (0 without them).
+int64_t load_optimizer(Executor &exec, const std::string &checkpoint) {
+  std::string path = optimizer_path(checkpoint);
+  if (access(path.c_str(), F_OK) != 0)
+    return 0;
+  auto specs = tensor_specs(exec.plan(), planfile::OPTIMIZER_STATE);
+  io::SafetensorsReader reader(path);
+  reader.check_against(specs);
+  for (const io::TensorSpec &spec : specs)
+    reader.read(spec.name,
+                exec.f32(exec.find_tensor(spec.name, planfile::OPTIMIZER_STATE)));
+  auto step = reader.metadata().find("llmc.step");
+  char *end = nullptr;
+  long long value =
+      step == reader.metadata().end() ? -1 : std::strtoll(step->second.c_str(), &end, 10);
+  if (value < 0 || !end || *end != '\0')
+    throw io::InputError(path + ": metadata 'llmc.step' is missing or not a "
+                         "step number");
+  return value;
 }
 
 void load_weights(Executor &exec, const std::vector<io::TensorSpec> &specs,
@@ -231,10 +279,17 @@ void train(const TrainOptions &o) {
   data.check_sequence_length(T);
 
   auto specs = parameter_specs(exec.plan());
-  if (o.load_path.empty())
+  int64_t first_step = 0;
+  if (o.load_path.empty()) {
     init_from_seed(exec, specs, model.n_layer(), o.seed);
-  else
+  } else {
     load_weights(exec, specs, o.load_path);
+    first_step = load_optimizer(exec, o.load_path);
+    if (first_step >= o.steps)
+      throw io::InputError(o.load_path + ": already trained " +
+                           std::to_string(first_step) + " steps; --steps " +
+                           std::to_string(o.steps) + " asks for no more");
+  }
 
   std::ofstream log;
   if (!o.log_path.empty() && group.leader()) {
@@ -249,11 +304,12 @@ void train(const TrainOptions &o) {
       return;
     io::write_safetensors(path, parameter_views(exec, specs),
                           {{"llmc.step", std::to_string(step)}});
+    save_optimizer(exec, path, step);
   };
 
   exec.set_profiling(o.profile);
   auto start = std::chrono::steady_clock::now();
-  for (int64_t step = 0; step < o.steps; ++step) {
+  for (int64_t step = first_step; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
     data.fill_batch(step, global_rows, T, o.order, o.seed, exec.i32(inputs),
                     exec.i32(targets), group.rank() * B, B);
@@ -284,7 +340,8 @@ void train(const TrainOptions &o) {
           << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
     if (bar)
       draw_progress(step, o.steps, loss, tokens_per_s,
-                    elapsed / double(step + 1) * double(o.steps - step - 1));
+                    elapsed / double(step + 1 - first_step) *
+                        double(o.steps - step - 1));
     if (!o.save_path.empty() && o.save_every > 0 &&
         (step + 1) % o.save_every == 0 && step + 1 < o.steps)
       save(o.save_path, step + 1);

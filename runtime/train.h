@@ -12,11 +12,12 @@ namespace llmc {
 struct TrainOptions {
   std::string plan_path;
   std::string data_path;
-  int64_t steps = 0;
+  int64_t steps = 0;      // in all: a resumed run continues up to it
   uint64_t seed = 1337;
   io::BatchOrder order = io::BatchOrder::Sequential;
-  std::string load_path;  // initial weights; empty: initialise from seed
-  std::string save_path;  // final (and periodic) checkpoint
+  std::string load_path;  // initial weights; empty: initialise from seed.
+                          // With "<load_path>.optimizer", resume at its step.
+  std::string save_path;  // final (and periodic) checkpoint, + ".optimizer"
   int64_t save_every = 0; // 0: only at the end
   std::string log_path;   // JSON lines, one per step
   std::string dump_grads_path; // step-0 gradients, for parity tests

@@ -92,7 +92,9 @@ cl::opt<std::string> trainPlan(cl::Positional, cl::Required,
 cl::opt<std::string> dataPath("data", cl::Required,
                               cl::desc("Token file (flat little-endian uint16)"),
                               cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<int64_t> steps("steps", cl::Required, cl::desc("Optimizer steps"),
+cl::opt<int64_t> steps("steps", cl::Required,
+                       cl::desc("Optimizer steps in all (a resumed run "
+                                "continues up to this step)"),
                        cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<uint64_t> trainSeed("seed",
                             cl::desc("Seed of the initial weights and of "
@@ -103,9 +105,15 @@ cl::opt<std::string> dataOrder("data-order",
                                cl::desc("sequential or shuffled"),
                                cl::init("sequential"), cl::sub(trainCmd),
                                cl::cat(llmcCategory));
-cl::opt<std::string> loadPath("load", cl::desc("Initial weights (safetensors)"),
+cl::opt<std::string> loadPath("load",
+                              cl::desc("Initial weights (safetensors); with "
+                                       "the F.optimizer file --save writes "
+                                       "beside it, training resumes at its "
+                                       "step"),
                               cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<std::string> savePath("save", cl::desc("Checkpoint to write"),
+cl::opt<std::string> savePath("save",
+                              cl::desc("Checkpoint to write (HF safetensors, "
+                                       "plus F.optimizer with AdamW's state)"),
                               cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> saveEvery("save-every",
                            cl::desc("Also checkpoint every K steps"),
