@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
@@ -338,12 +339,22 @@ comm::Communicator &data_parallel(const KernelCall &c) {
   return *dp;
 }
 
-// outs (a bucket of gradients): start their non-blocking all-reduces.
+// outs (a bucket of gradients): start their non-blocking all-reduces. With
+// LLMC_DP_BLOCKING=1 they complete here instead, which bench/dp_overlap uses
+// as the baseline of how long the communication takes when nothing hides it.
 void all_reduce_mean_start(const KernelCall &c) {
   comm::Communicator &dp = data_parallel(c);
+  static const bool blocking = [] {
+    const char *env = std::getenv("LLMC_DP_BLOCKING");
+    return env && std::string(env) == "1";
+  }();
   auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (int i = 0; i < c.num_outs(); ++i)
-    requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+  for (int i = 0; i < c.num_outs(); ++i) {
+    if (blocking)
+      dp.all_reduce(c.out(i), size_t(c.n_out(i)));
+    else
+      requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+  }
 }
 
 // outs (the same bucket): wait for the sums, then divide by the ranks.
