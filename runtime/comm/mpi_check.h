@@ -25,6 +25,11 @@ inline void mpi_check(int code, const char *file, int line) {
 /// Prints "[COMM ERROR] at file:line: <message>" and aborts the job.
 [[noreturn]] void comm_fail(const char *message, const char *file, int line);
 
+/// Argument checks both backends share: a peer or root inside the group, a
+/// non-negative tag; comm_fail otherwise, naming the operation.
+void require_rank(int r, int size, const char *op, const char *what);
+void require_tag(int tag, const char *op);
+
 /// MPI_Abort on MPI_COMM_WORLD (or exit before MPI_Init / after Finalize).
 [[noreturn]] void abort_job(int code);
 

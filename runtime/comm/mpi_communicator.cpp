@@ -39,23 +39,6 @@ void comm_fail(const char *message, const char *file, int line) {
   abort_job(1);
 }
 
-//===----------------------------------------------------------------------===//
-// Argument checks
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-// MPI counts are ints; larger buffers would need a derived datatype.
-int mpi_count(size_t n, const char *op) {
-  if (n > size_t(INT_MAX)) {
-    std::string message = std::string(op) + ": " + std::to_string(n) +
-                          " elements exceed MPI's int count (" +
-                          std::to_string(INT_MAX) + ")";
-    comm_fail(message.c_str(), __FILE__, __LINE__);
-  }
-  return int(n);
-}
-
 void require_rank(int r, int size, const char *op, const char *what) {
   if (r < 0 || r >= size) {
     std::string message = std::string(op) + ": " + what + " " +
@@ -71,6 +54,23 @@ void require_tag(int tag, const char *op) {
         std::string(op) + ": tag " + std::to_string(tag) + " must be >= 0";
     comm_fail(message.c_str(), __FILE__, __LINE__);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Argument checks
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+// MPI counts are ints; larger buffers would need a derived datatype.
+int mpi_count(size_t n, const char *op) {
+  if (n > size_t(INT_MAX)) {
+    std::string message = std::string(op) + ": " + std::to_string(n) +
+                          " elements exceed MPI's int count (" +
+                          std::to_string(INT_MAX) + ")";
+    comm_fail(message.c_str(), __FILE__, __LINE__);
+  }
+  return int(n);
 }
 
 // An MPI_Iallreduce in flight; waits in its destructor if nobody did.

@@ -25,23 +25,6 @@ void nccl_fail(ncclResult_t result, const char *file, int line) {
 
 namespace {
 
-void require_rank(int r, int size, const char *op, const char *what) {
-  if (r < 0 || r >= size) {
-    std::string message = std::string(op) + ": " + what + " " +
-                          std::to_string(r) + " is outside the group of " +
-                          std::to_string(size) + " ranks";
-    comm_fail(message.c_str(), __FILE__, __LINE__);
-  }
-}
-
-void require_tag(int tag, const char *op) {
-  if (tag < 0) {
-    std::string message =
-        std::string(op) + ": tag " + std::to_string(tag) + " must be >= 0";
-    comm_fail(message.c_str(), __FILE__, __LINE__);
-  }
-}
-
 // An ncclAllReduce in flight: an event recorded on the stream after it.
 class NcclRequest final : public Request {
 public:
