@@ -35,16 +35,22 @@ def ranks():
     return sorted(pids)
 
 
-time.sleep(2)
-victims = ranks()
-if len(victims) < 2:
-    sys.exit("expected 2 running ranks, found %s" % victims)
-os.kill(victims[-1], signal.SIGKILL)
 try:
-    out, _ = job.communicate(timeout=60)
-except subprocess.TimeoutExpired:
-    job.kill()
-    sys.exit("the surviving ranks did not exit within 60 s: a hang")
+    time.sleep(2)
+    victims = ranks()
+    if len(victims) < 2:
+        sys.exit("expected 2 running ranks, found %s" % victims)
+    os.kill(victims[-1], signal.SIGKILL)
+    try:
+        out, _ = job.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        sys.exit("the surviving ranks did not exit within 60 s: a hang")
+finally:
+    # Never leave a run behind, whatever failed above.
+    if job.poll() is None:
+        job.kill()
+        for pid in ranks():
+            os.kill(pid, signal.SIGKILL)
 elapsed = time.time() - start
 print(out)
 print("exit code %d after %.1f s" % (job.returncode, elapsed))
