@@ -36,10 +36,14 @@ def ranks():
 
 
 try:
-    time.sleep(2)
-    victims = ranks()
+    # Both ranks up (slow on a loaded machine), then a moment of training.
+    victims = []
+    while len(victims) < 2 and time.time() - start < 30:
+        time.sleep(0.5)
+        victims = ranks()
     if len(victims) < 2:
-        sys.exit("expected 2 running ranks, found %s" % victims)
+        sys.exit("expected 2 running ranks within 30 s, found %s" % victims)
+    time.sleep(1)
     os.kill(victims[-1], signal.SIGKILL)
     try:
         out, _ = job.communicate(timeout=60)
