@@ -35,6 +35,8 @@ static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
   model.set_seq_len(build.seqLen ? build.seqLen : config.maxPositions);
   model.set_max_positions(config.maxPositions);
   model.set_dp(dataParallel);
+  model.set_tp(build.tensorParallel);
+  model.set_sequence_parallel(build.sequenceParallel);
   llvm::Expected<llmc::planfile::Plan> plan = llmc::exportPlan(program, model);
   if (!plan)
     return plan.takeError();
@@ -54,7 +56,8 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext context(registry);
-  BuildOptions build{options.microBatch, options.seqLen};
+  BuildOptions build{options.microBatch, options.seqLen,
+                     options.tensorParallel, options.sequenceParallel};
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "--emit=plan needs -o FILE");

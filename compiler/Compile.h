@@ -25,6 +25,8 @@ struct CompileOptions {
   int64_t microBatch = 1;
   int64_t seqLen = 0;       // 0: the model's full context
   int64_t dataParallel = 1; // ranks of --mesh dp=N; micro-batch is per rank
+  int64_t tensorParallel = 1;   // ranks of --mesh tp=N
+  bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

@@ -4,6 +4,7 @@
 
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/plan/IR/PlanDialect.h"
+#include "passes/Passes.h"
 
 using namespace mlir;
 namespace planfile = llmc::planfile;
@@ -95,6 +96,21 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
       b->set_category(*c);
       b->set_offset(*buffer.getOffset());
       b->set_size_bytes(buffer.getSizeInBytes());
+      if (auto shard = buffer->getAttrOfType<DictionaryAttr>(
+              mlir::llm::kPlanShardAttrName)) {
+        auto axis = shard.getAs<StringAttr>("axis");
+        auto dim = shard.getAs<IntegerAttr>("dim");
+        auto parts = shard.getAs<IntegerAttr>("parts");
+        auto blocks = shard.getAs<IntegerAttr>("blocks");
+        if (!axis || !dim || !parts || !blocks)
+          return error("buffer '" + buffer.getName() +
+                       "' has a plan.shard without axis, dim, parts, blocks");
+        planfile::Shard *out = b->mutable_shard();
+        out->set_axis(axis.str());
+        out->set_dim(dim.getInt());
+        out->set_parts(parts.getInt());
+        out->set_blocks(blocks.getInt());
+      }
       if (llvm::Error e = addTensor(buffer, out.buffers_size() - 1))
         return std::move(e);
     } else if (auto view = dyn_cast<plan::ViewOp>(op)) {

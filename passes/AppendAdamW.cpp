@@ -64,16 +64,18 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
       return signalPassFailure();
     }
 
-    // Moments: one m and one v argument per parameter, after the others.
+    // Moments: one m and one v argument per parameter, after the others,
+    // split over the mesh like their parameter.
     SmallVector<Value> ms, vs;
     for (auto [attrName, moments] :
          {std::pair{kAdamMAttrName, &ms}, std::pair{kAdamVAttrName, &vs}})
       for (auto [param, name] : llvm::zip(params, names)) {
         unsigned index = step.getNumArguments();
+        SmallVector<NamedAttribute> attrs = {b.getNamedAttr(attrName, name)};
+        if (Attribute shard = step.getArgAttr(param.getArgNumber(), LLMDialect::kShardAttrName))
+          attrs.push_back(b.getNamedAttr(LLMDialect::kShardAttrName, shard));
         if (failed(step.insertArgument(index, param.getType(),
-                                       b.getDictionaryAttr(b.getNamedAttr(
-                                           attrName, name)),
-                                       loc)))
+                                       b.getDictionaryAttr(attrs), loc)))
           return signalPassFailure();
         moments->push_back(step.getArgument(index));
       }
@@ -86,7 +88,21 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
     };
     auto scalar = RankedTensorType::get(
         {}, cast<RankedTensorType>(ret.getOperand(0).getType()).getElementType());
-    Value norm = tag(GradNormOp::create(b, loc, scalar, grads))->getResult(0);
+    // Split parameters' shards are summed over their axis for the norm.
+    StringAttr axis;
+    SmallVector<bool> sharded;
+    for (BlockArgument param : params) {
+      auto shard =
+          step.getArgAttrOfType<DictionaryAttr>(param.getArgNumber(), LLMDialect::kShardAttrName);
+      sharded.push_back(bool(shard));
+      if (shard)
+        axis = shard.getAs<StringAttr>("axis");
+    }
+    Value norm =
+        tag(GradNormOp::create(b, loc, scalar, grads, axis,
+                               axis ? b.getDenseBoolArrayAttr(sharded)
+                                    : DenseBoolArrayAttr()))
+            ->getResult(0);
     SmallVector<Value> newParams, newMs, newVs;
     for (auto [i, param] : llvm::enumerate(params)) {
       bool decay = cast<RankedTensorType>(param.getType()).getRank() >= 2;

@@ -25,7 +25,7 @@ namespace {
 
 class PlanLowering {
 public:
-  PlanLowering(OpBuilder &b) : b(b) {}
+  PlanLowering(OpBuilder &b, DictionaryAttr mesh) : b(b), mesh(mesh) {}
 
   LogicalResult lower(func::FuncOp func) {
     if (failed(declareArguments(func)))
@@ -98,6 +98,10 @@ private:
                            BufferCategory::optimizer_state);
       else
         buffer = newBuffer(arg.getType(), "", BufferCategory::input);
+      // A split parameter (or moment) keeps how it is split, so the runtime
+      // can load and save the full Hugging Face tensor.
+      if (Attribute shard = func.getArgAttr(i, LLMDialect::kShardAttrName))
+        buffer.getDefiningOp()->setAttr(kPlanShardAttrName, shard);
       buffers[arg] = buffer;
     }
     return success();
@@ -197,7 +201,53 @@ private:
     return success();
   }
 
+  /// The ranks of a mesh axis, from the module's `llm.mesh`.
+  FailureOr<int64_t> axisSize(StringAttr axis) {
+    if (auto size = mesh ? mesh.getAs<IntegerAttr>(axis) : IntegerAttr())
+      return size.getInt();
+    return current->emitOpError("uses mesh axis '")
+           << axis.getValue() << "', which the module's llm.mesh does not size";
+  }
+
+  /// `callee` with the vocab-parallel axis of `op`, if it has one.
+  SmallVector<NamedAttribute> vocabParallel(StringAttr axis) {
+    if (!axis)
+      return {};
+    return {param("vocab_parallel_axis", axis)};
+  }
+
+  /// Megatron's vocab-parallel cross-entropy without gathering logits: each
+  /// rank reduces its vocabulary block to (max, sum of exp, target logit) per
+  /// token, one all-gather shares those 3 numbers, and every rank combines
+  /// them into the loss and the log-sum-exp its backward reads.
+  LogicalResult lowerVocabParallelCrossEntropy(CrossEntropyOp c,
+                                               StringAttr axis) {
+    FailureOr<int64_t> ranks = axisSize(axis);
+    if (failed(ranks))
+      return failure();
+    int64_t tokens = rows(c.getLogits());
+    auto f32 = [&](ArrayRef<int64_t> shape) {
+      return RankedTensorType::get(shape, b.getF32Type());
+    };
+    Value partial = newBuffer(f32({tokens, 3}), "", BufferCategory::temporary);
+    Value gathered =
+        newBuffer(f32({*ranks * tokens, 3}), "", BufferCategory::temporary);
+    kernel("cross_entropy_vp_partial", lookup(c->getOperands()), {partial},
+           vocabParallel(axis));
+    kernel("all_gather", {partial}, {gathered},
+           {param("axis", axis), param("dim", b.getI64IntegerAttr(0))});
+    Value loss = resultBuffer(c.getResult());
+    Value lse = statsBuffer({tokens});
+    savedStats[c.getResult()] = {lse};
+    crossEntropyResults[{c.getLogits(), c.getTargets()}] = c.getResult();
+    kernel("cross_entropy_vp_finish", {gathered}, {loss, lse});
+    return success();
+  }
+
   OpBuilder &b;
+  DictionaryAttr mesh;
+  /// Forward cross-entropies by (logits, targets), for their gradient ops.
+  DenseMap<std::pair<Value, Value>, Value> crossEntropyResults;
   /// The op being lowered.
   Operation *current = nullptr;
   DenseMap<Value, Value> buffers;
@@ -223,8 +273,31 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
   };
 
   return TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](EmbeddingOp) { return simple("embedding_forward"); })
-      .Case([&](EmbeddingGradOp) { return simple("embedding_backward"); })
+      .Case([&](EmbeddingOp e) {
+        return simple("embedding_forward",
+                      vocabParallel(e.getVocabParallelAxisAttr()));
+      })
+      .Case([&](EmbeddingGradOp e) {
+        return simple("embedding_backward",
+                      vocabParallel(e.getVocabParallelAxisAttr()));
+      })
+      .Case([&](AllReduceOp c) {
+        return simple("all_reduce_sum", {param("axis", c.getAxisAttr())});
+      })
+      .Case([&](CopyToParallelOp c) {
+        // The identity: its backward dual is where the communication is.
+        auto tensor = c.getType();
+        buffers[c.getResult()] = plan::ViewOp::create(
+            b, c.getLoc(),
+            MemRefType::get(tensor.getShape(), tensor.getElementType()),
+            buffers[c.getInput()]);
+        return success();
+      })
+      .Case<AllGatherOp, ReduceScatterOp, ScatterToParallelOp>([&](auto c) {
+        return simple(c->getName().stripDialect(),
+                      {param("axis", c.getAxisAttr()),
+                       param("dim", c.getDimAttr())});
+      })
       .Case([&](MatmulOp m) {
         return simple("matmul",
                       {param("transpose_lhs", b.getBoolAttr(m.getTransposeLhs())),
@@ -316,11 +389,33 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
       .Case([&](ConcatOp c) {
         return simple("concat", {param("axis", c.getAxisAttr())});
       })
-      .Case([&](CrossEntropyOp) { return simple("cross_entropy_forward"); })
-      .Case([&](CrossEntropyGradOp) {
-        return simple("cross_entropy_backward");
+      .Case([&](CrossEntropyOp c) -> LogicalResult {
+        StringAttr axis = c.getVocabParallelAxisAttr();
+        if (!axis)
+          return simple("cross_entropy_forward");
+        return lowerVocabParallelCrossEntropy(c, axis);
       })
-      .Case([&](GradNormOp) { return simple("grad_norm"); })
+      .Case([&](CrossEntropyGradOp g) -> LogicalResult {
+        StringAttr axis = g.getVocabParallelAxisAttr();
+        if (!axis)
+          return simple("cross_entropy_backward");
+        Value forward = crossEntropyResults.lookup({g.getLogits(), g.getTargets()});
+        if (!forward)
+          return g.emitOpError("has no forward llm.cross_entropy to read its "
+                               "log-sum-exp from");
+        SmallVector<Value> ins = lookup(g->getOperands());
+        llvm::append_range(ins, savedStats[forward]);
+        kernel("cross_entropy_vp_backward", ins, resultBuffers(g),
+               vocabParallel(axis));
+        return success();
+      })
+      .Case([&](GradNormOp n) {
+        if (!n.getAxis())
+          return simple("grad_norm");
+        SmallVector<int64_t> sharded(n.getShardedAttr().asArrayRef());
+        return simple("grad_norm", {param("axis", n.getAxisAttr()),
+                                    param("sharded", b.getDenseI64ArrayAttr(sharded))});
+      })
       .Case([&](AdamWOp a) {
         // In place: the new parameter and moments reuse the old buffers.
         Value param = buffers[a.getParam()], m = buffers[a.getM()],
@@ -375,7 +470,8 @@ struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
     auto program = func::FuncOp::create(b, func.getLoc(), funcName,
                                         b.getFunctionType({}, {}));
     b.setInsertionPointToStart(program.addEntryBlock());
-    PlanLowering lowering(b);
+    PlanLowering lowering(b, module->getAttrOfType<DictionaryAttr>(
+                                 LLMDialect::kMeshAttrName));
     if (failed(lowering.lower(func)))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());

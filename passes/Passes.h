@@ -27,6 +27,9 @@ inline constexpr llvm::StringLiteral kFlopsAttrName = "llm.flops";
 /// Result attributes of llmc-autodiff's gradient function.
 inline constexpr llvm::StringLiteral kGradOfAttrName = "llm.grad_of";
 inline constexpr llvm::StringLiteral kOutputAttrName = "llm.output";
+/// plan.buffer attribute of a split parameter or moment: the llm.shard
+/// dictionary of its argument.
+inline constexpr llvm::StringLiteral kPlanShardAttrName = "plan.shard";
 /// Argument and result attributes of llmc-append-adamw's `@train_step`.
 inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
 inline constexpr llvm::StringLiteral kAdamMAttrName = "llm.adam_m";

@@ -58,6 +58,10 @@ const planfile::Param &KernelCall::param(const char *name) const {
   return it->second;
 }
 
+bool KernelCall::has_param(const char *name) const {
+  return kernel_.params().count(name) != 0;
+}
+
 namespace {
 
 int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end) {
@@ -117,15 +121,27 @@ float epsilon(const KernelCall &c) { return float(c.param("epsilon").f()); }
 // Kernels, by family
 //===----------------------------------------------------------------------===//
 
+comm::Communicator &axis_comm(const KernelCall &c, const char *param = "axis") {
+  return c.executor().communicator(c.param(param).s());
+}
+
+// The first vocabulary id of this rank's block of `rows` ids: 0 unless the
+// kernel is vocab-parallel.
+int64_t vocab_first(const KernelCall &c, int64_t rows) {
+  if (!c.has_param("vocab_parallel_axis"))
+    return 0;
+  return axis_comm(c, "vocab_parallel_axis").rank() * rows;
+}
+
 void embedding_forward(const KernelCall &c) {
   auto table = c.in_shape(0);
   cpu::embedding_forward(c.out(0), c.in(0), c.ids(1), c.n_in(1), table[0],
-                         table[1]);
+                         table[1], vocab_first(c, table[0]));
 }
 void embedding_backward(const KernelCall &c) {
   auto table = c.out_shape(0);
   cpu::embedding_backward(c.out(0), c.in(0), c.ids(1), c.n_in(1), table[0],
-                          table[1]);
+                          table[1], vocab_first(c, table[0]));
 }
 
 void matmul(const KernelCall &c) {
@@ -304,12 +320,121 @@ void cross_entropy_backward(const KernelCall &c) {
                               last_dim(c.in_shape(1)));
 }
 
-void grad_norm(const KernelCall &c) {
-  double sum = 0.0;
-  for (int i = 0; i < c.num_ins(); ++i)
-    sum += cpu::sum_squares(c.in(i), c.n_in(i));
-  *c.out(0) = float(std::sqrt(sum));
+// ins (logits, targets), outs (stats): see cpu/cross_entropy.h.
+void cross_entropy_vp_partial(const KernelCall &c) {
+  int64_t V = last_dim(c.in_shape(0));
+  cpu::cross_entropy_vp_partial(c.out(0), c.in(0), c.ids(1), c.n_in(1), V,
+                                vocab_first(c, V));
 }
+// ins (gathered stats), outs (loss, lse).
+void cross_entropy_vp_finish(const KernelCall &c) {
+  int64_t N = c.n_out(1);
+  *c.out(0) = cpu::cross_entropy_vp_finish(c.out(1), c.in(0), N,
+                                           c.n_in(0) / (3 * N));
+}
+// ins (dloss, logits, targets, lse), outs (dlogits).
+void cross_entropy_vp_backward(const KernelCall &c) {
+  int64_t V = last_dim(c.in_shape(1));
+  cpu::cross_entropy_vp_backward(c.out(0), *c.in(0), c.in(1), c.ids(2),
+                                 c.in(3), c.n_in(2), V, vocab_first(c, V));
+}
+
+// With `axis`, the squares of the gradients flagged `sharded` are summed over
+// the axis's ranks (each holds a shard); the others are on every rank alike.
+void grad_norm(const KernelCall &c) {
+  double replicated = 0.0, sharded = 0.0;
+  bool split = c.has_param("axis");
+  for (int i = 0; i < c.num_ins(); ++i) {
+    double ss = cpu::sum_squares(c.in(i), c.n_in(i));
+    if (split && c.param("sharded").ints().values(i))
+      sharded += ss;
+    else
+      replicated += ss;
+  }
+  if (split) {
+    float total = float(sharded);
+    axis_comm(c).all_reduce(&total, 1);
+    sharded = total;
+  }
+  *c.out(0) = float(std::sqrt(replicated + sharded));
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives over one mesh axis, along dimension `dim`: a tensor's block
+// for rank r is slice r of `dim`. Blocks are contiguous only when every
+// dimension before `dim` is 1, so otherwise they go through a staging copy.
+//===----------------------------------------------------------------------===//
+
+// The sizes of a block-wise layout: `outer` rows of `ranks` blocks of
+// `chunk` contiguous elements each.
+struct Blocks {
+  int64_t outer, ranks, chunk;
+};
+Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
+                 int64_t ranks) {
+  return {product(block_shape, 0, dim), ranks,
+          product(block_shape, dim, block_shape.size())};
+}
+
+// [outer][ranks][chunk] <-> [ranks][outer][chunk].
+void to_rank_major(float *dst, const float *src, const Blocks &b) {
+  for (int64_t o = 0; o < b.outer; ++o)
+    for (int64_t r = 0; r < b.ranks; ++r)
+      std::memcpy(dst + (r * b.outer + o) * b.chunk,
+                  src + (o * b.ranks + r) * b.chunk, b.chunk * sizeof(float));
+}
+void from_rank_major(float *dst, const float *src, const Blocks &b) {
+  for (int64_t o = 0; o < b.outer; ++o)
+    for (int64_t r = 0; r < b.ranks; ++r)
+      std::memcpy(dst + (o * b.ranks + r) * b.chunk,
+                  src + (r * b.outer + o) * b.chunk, b.chunk * sizeof(float));
+}
+
+std::vector<float> &staging(size_t n) {
+  static thread_local std::vector<float> buffer;
+  if (buffer.size() < n)
+    buffer.resize(n);
+  return buffer;
+}
+
+void all_reduce_sum(const KernelCall &c) {
+  if (c.out(0) != c.in(0))
+    std::memcpy(c.out(0), c.in(0), c.n_out(0) * sizeof(float));
+  axis_comm(c).all_reduce(c.out(0), size_t(c.n_out(0)));
+}
+
+void all_gather(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), comm.size());
+  size_t n = size_t(c.n_in(0));
+  if (b.outer == 1)
+    return comm.all_gather(c.in(0), c.out(0), n);
+  float *stage = staging(size_t(c.n_out(0))).data();
+  comm.all_gather(c.in(0), stage, n);
+  from_rank_major(c.out(0), stage, b);
+}
+
+void reduce_scatter(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  Blocks b = blocks_of(c.out_shape(0), c.param("dim").i(), comm.size());
+  size_t n = size_t(c.n_out(0));
+  if (b.outer == 1)
+    return comm.reduce_scatter(c.in(0), c.out(0), n);
+  float *stage = staging(size_t(c.n_in(0))).data();
+  to_rank_major(stage, c.in(0), b);
+  comm.reduce_scatter(stage, c.out(0), n);
+}
+
+// This rank's block of a tensor every rank holds whole: a copy.
+void scatter_to_parallel(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  Blocks b = blocks_of(c.out_shape(0), c.param("dim").i(), comm.size());
+  for (int64_t o = 0; o < b.outer; ++o)
+    std::memcpy(c.out(0) + o * b.chunk,
+                c.in(0) + (o * b.ranks + comm.rank()) * b.chunk,
+                b.chunk * sizeof(float));
+}
+
 // ins (grad, grad_norm), outs (param, m, v) updated in place.
 void adamw(const KernelCall &c) {
   const OptimizerStep &opt = c.opt();
@@ -331,19 +456,11 @@ void adamw(const KernelCall &c) {
   cpu::adamw_update(c.out(0), c.out(1), c.out(2), c.in(0), c.n_out(0), hyper);
 }
 
-comm::Communicator &data_parallel(const KernelCall &c) {
-  comm::Communicator *dp = c.executor().data_parallel();
-  if (!dp)
-    throw std::runtime_error("the plan averages gradients over data-parallel "
-                             "ranks, but no communicator was set up");
-  return *dp;
-}
-
 // outs (a bucket of gradients): start their non-blocking all-reduces. With
 // LLMC_DP_BLOCKING=1 they complete here instead, which bench/dp_overlap uses
 // as the baseline of how long the communication takes when nothing hides it.
 void all_reduce_mean_start(const KernelCall &c) {
-  comm::Communicator &dp = data_parallel(c);
+  comm::Communicator &dp = axis_comm(c);
   static const bool blocking = [] {
     const char *env = std::getenv("LLMC_DP_BLOCKING");
     return env && std::string(env) == "1";
@@ -359,7 +476,7 @@ void all_reduce_mean_start(const KernelCall &c) {
 
 // outs (the same bucket): wait for the sums, then divide by the ranks.
 void all_reduce_mean_wait(const KernelCall &c) {
-  comm::Communicator &dp = data_parallel(c);
+  comm::Communicator &dp = axis_comm(c);
   auto &requests = c.executor().bucket(c.param("bucket").i());
   for (auto &request : requests)
     request->wait();
@@ -408,6 +525,13 @@ KernelFn find_cpu_kernel(const std::string &name) {
       {"cross_entropy_backward", cross_entropy_backward},
       {"grad_norm", grad_norm},
       {"adamw", adamw},
+      {"cross_entropy_vp_partial", cross_entropy_vp_partial},
+      {"cross_entropy_vp_finish", cross_entropy_vp_finish},
+      {"cross_entropy_vp_backward", cross_entropy_vp_backward},
+      {"all_reduce_sum", all_reduce_sum},
+      {"all_gather", all_gather},
+      {"reduce_scatter", reduce_scatter},
+      {"scatter_to_parallel", scatter_to_parallel},
       {"all_reduce_mean_start", all_reduce_mean_start},
       {"all_reduce_mean_wait", all_reduce_mean_wait},
   };

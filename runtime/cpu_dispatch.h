@@ -32,6 +32,7 @@ public:
   int num_outs() const { return kernel_.outs_size(); }
   // A parameter the plan must carry; throws naming the kernel otherwise.
   const planfile::Param &param(const char *name) const;
+  bool has_param(const char *name) const;
   const OptimizerStep &opt() const { return opt_; }
   Executor &executor() const { return exec_; }
 

@@ -41,6 +41,14 @@ Executor::Executor(planfile::Plan plan)
 
 Executor::~Executor() = default;
 
+comm::Communicator &Executor::communicator(const std::string &axis) const {
+  auto it = comms_.find(axis);
+  if (it == comms_.end() || !it->second)
+    throw std::runtime_error("the plan communicates over mesh axis '" + axis +
+                             "', but no communicator was set up for it");
+  return *it->second;
+}
+
 std::vector<std::unique_ptr<comm::Request>> &Executor::bucket(int64_t id) {
   return buckets_[id];
 }

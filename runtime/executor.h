@@ -54,9 +54,13 @@ public:
   // The value of the scalar output buffer `name` ("loss", "grad_norm").
   float output(const std::string &name) const;
 
-  // The data-parallel communicator, for plans compiled with --mesh dp=N.
-  void set_data_parallel(comm::Communicator *dp) { dp_ = dp; }
-  comm::Communicator *data_parallel() const { return dp_; }
+  // The communicator of a mesh axis ("dp", "tp") that kernels name; the
+  // caller owns it.
+  void set_communicator(const std::string &axis, comm::Communicator *c) {
+    comms_[axis] = c;
+  }
+  // Throws when the plan names an axis no communicator was set up for.
+  comm::Communicator &communicator(const std::string &axis) const;
   // The in-flight requests of a gradient bucket, between its start and wait.
   std::vector<std::unique_ptr<comm::Request>> &bucket(int64_t id);
 
@@ -71,7 +75,7 @@ private:
   // The CPU function of each kernel, resolved once when the plan is loaded.
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::unique_ptr<char, void (*)(void *)> arena_;
-  comm::Communicator *dp_ = nullptr;
+  std::map<std::string, comm::Communicator *> comms_;
   std::map<int64_t, std::vector<std::unique_ptr<comm::Request>>> buckets_;
   bool profiling_ = false;
   std::map<std::string, double> kernel_seconds_;

@@ -8,6 +8,7 @@
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/plan/plan_file.h"
+#include "runtime/shard.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,41 +16,103 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <unistd.h>
 
 namespace llmc {
 namespace {
 
-/// The named tensors of one buffer category (parameters, optimizer state).
-std::vector<io::TensorSpec> tensor_specs(const planfile::Plan &plan,
-                                         planfile::Category category) {
-  std::vector<io::TensorSpec> specs;
-  for (const planfile::Tensor &t : plan.tensors()) {
-    const planfile::Buffer &b = plan.buffers(t.buffer());
-    if (b.category() == category)
-      specs.push_back({b.name(), {t.shape().begin(), t.shape().end()}});
+/// A named tensor of the plan (a parameter or a moment): this rank's piece
+/// and, when it is split over a mesh axis, how; checkpoints always hold the
+/// full Hugging Face tensor.
+struct PlanTensor {
+  std::string name;
+  std::vector<int64_t> shape; // this rank's
+  float *data;
+  bool split = false;
+  ShardLayout layout;
+
+  std::vector<int64_t> full() const {
+    return split ? full_shape(shape, layout) : shape;
   }
+  int64_t local_elements() const { return io::checked_numel(shape, name); }
+};
+
+std::vector<PlanTensor> plan_tensors(Executor &exec,
+                                     planfile::Category category) {
+  std::vector<PlanTensor> tensors;
+  const planfile::Plan &plan = exec.plan();
+  for (int t = 0; t < plan.tensors_size(); ++t) {
+    const planfile::Buffer &b = plan.buffers(plan.tensors(t).buffer());
+    if (b.category() != category)
+      continue;
+    const auto &shape = plan.tensors(t).shape();
+    PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t), false, {}};
+    if (b.has_shard()) {
+      tensor.split = true;
+      tensor.layout = {b.shard().dim(), b.shard().parts(), b.shard().blocks()};
+    }
+    tensors.push_back(std::move(tensor));
+  }
+  return tensors;
+}
+
+std::vector<io::TensorSpec> full_specs(const std::vector<PlanTensor> &tensors) {
+  std::vector<io::TensorSpec> specs;
+  for (const PlanTensor &t : tensors)
+    specs.push_back({t.name, t.full()});
   return specs;
 }
 
-std::vector<io::TensorSpec> parameter_specs(const planfile::Plan &plan) {
-  return tensor_specs(plan, planfile::PARAM);
+/// Fills every tensor from full tensors that `produce` writes, one at a time:
+/// split tensors keep this rank's piece.
+void fill_from_full(
+    std::vector<PlanTensor> &tensors, int64_t tp_rank,
+    const std::function<void(const io::TensorSpec &, float *)> &produce) {
+  std::vector<float> full;
+  for (PlanTensor &t : tensors) {
+    if (!t.split) {
+      produce({t.name, t.shape}, t.data);
+      continue;
+    }
+    io::TensorSpec spec{t.name, t.full()};
+    full.assign(size_t(io::checked_numel(spec.shape, t.name)), 0.0f);
+    produce(spec, full.data());
+    copy_shard(full.data(), t.data, t.shape, t.layout, tp_rank, true);
+  }
 }
 
-std::vector<io::TensorView> tensor_views(Executor &exec,
-                                         const std::vector<io::TensorSpec> &specs,
-                                         planfile::Category category) {
+/// The full tensors on this rank, gathering split ones over `tp` (collective:
+/// every rank of the group calls it).
+std::vector<std::vector<float>>
+gather_full(const std::vector<PlanTensor> &tensors, comm::Communicator *tp) {
+  std::vector<std::vector<float>> out;
+  for (const PlanTensor &t : tensors) {
+    int64_t n = t.local_elements();
+    if (!t.split) {
+      out.emplace_back(t.data, t.data + n);
+      continue;
+    }
+    std::vector<float> pieces(size_t(n * t.layout.parts));
+    tp->all_gather(t.data, pieces.data(), size_t(n));
+    std::vector<float> full(pieces.size());
+    for (int64_t r = 0; r < t.layout.parts; ++r)
+      copy_shard(full.data(), pieces.data() + r * n, t.shape, t.layout, r,
+                 false);
+    out.push_back(std::move(full));
+  }
+  return out;
+}
+
+/// Writes full tensors as safetensors (atomically).
+void write_full(const std::string &path, const std::vector<PlanTensor> &tensors,
+                const std::vector<std::vector<float>> &values,
+                const std::map<std::string, std::string> &metadata) {
   std::vector<io::TensorView> views;
-  for (const io::TensorSpec &spec : specs)
-    views.push_back(
-        {spec.name, spec.shape, exec.f32(exec.find_tensor(spec.name, category))});
-  return views;
-}
-
-std::vector<io::TensorView> parameter_views(Executor &exec,
-                                            const std::vector<io::TensorSpec> &specs) {
-  return tensor_views(exec, specs, planfile::PARAM);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    views.push_back({tensors[i].name, tensors[i].full(), values[i].data()});
+  io::write_safetensors(path, views, metadata);
 }
 
 /// AdamW's moments and step count live next to a checkpoint in
@@ -59,26 +122,20 @@ std::string optimizer_path(const std::string &checkpoint) {
   return checkpoint + ".optimizer";
 }
 
-void save_optimizer(Executor &exec, const std::string &checkpoint,
-                    int64_t step) {
-  auto specs = tensor_specs(exec.plan(), planfile::OPTIMIZER_STATE);
-  io::write_safetensors(optimizer_path(checkpoint),
-                        tensor_views(exec, specs, planfile::OPTIMIZER_STATE),
-                        {{"llmc.step", std::to_string(step)}});
-}
-
 /// Loads the moments saved with `checkpoint`, if any; returns the step to
 /// resume at (0 without them).
-int64_t load_optimizer(Executor &exec, const std::string &checkpoint) {
+int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
+                       int64_t tp_rank) {
   std::string path = optimizer_path(checkpoint);
   if (access(path.c_str(), F_OK) != 0)
     return 0;
-  auto specs = tensor_specs(exec.plan(), planfile::OPTIMIZER_STATE);
+  auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
   io::SafetensorsReader reader(path);
-  reader.check_against(specs);
-  for (const io::TensorSpec &spec : specs)
-    reader.read(spec.name,
-                exec.f32(exec.find_tensor(spec.name, planfile::OPTIMIZER_STATE)));
+  reader.check_against(full_specs(moments));
+  fill_from_full(moments, tp_rank,
+                 [&](const io::TensorSpec &spec, float *dst) {
+                   reader.read(spec.name, dst);
+                 });
   auto step = reader.metadata().find("llmc.step");
   char *end = nullptr;
   long long value =
@@ -89,18 +146,30 @@ int64_t load_optimizer(Executor &exec, const std::string &checkpoint) {
   return value;
 }
 
-void load_weights(Executor &exec, const std::vector<io::TensorSpec> &specs,
-                  const std::string &path) {
-  io::load_hf_checkpoint(path, specs, [&](const std::string &name) {
-    return exec.f32(exec.find_tensor(name, planfile::PARAM));
+/// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it) and
+/// keeps this rank's pieces: resharding on load.
+void load_weights(std::vector<PlanTensor> &params, const std::string &path,
+                  int64_t tp_rank) {
+  std::map<std::string, std::vector<float>> full;
+  for (const PlanTensor &t : params)
+    full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
+  io::load_hf_checkpoint(path, full_specs(params),
+                         [&](const std::string &name) {
+                           return full[name].data();
+                         });
+  fill_from_full(params, tp_rank, [&](const io::TensorSpec &spec, float *dst) {
+    const std::vector<float> &values = full[spec.name];
+    std::copy(values.begin(), values.end(), dst);
   });
 }
 
-void init_from_seed(Executor &exec, const std::vector<io::TensorSpec> &specs,
-                    int64_t n_layer, uint64_t seed) {
-  for (const io::TensorSpec &spec : specs)
-    io::init_parameter(spec, n_layer, seed,
-                       exec.f32(exec.find_tensor(spec.name, planfile::PARAM)));
+/// GPT-2's initialisation of the full tensors, so every mesh starts from the
+/// same weights as one device.
+void init_from_seed(std::vector<PlanTensor> &params, int64_t n_layer,
+                    uint64_t seed, int64_t tp_rank) {
+  fill_from_full(params, tp_rank, [&](const io::TensorSpec &spec, float *dst) {
+    io::init_parameter(spec, n_layer, seed, dst);
+  });
 }
 
 std::string format_duration(double seconds) {
@@ -197,13 +266,15 @@ private:
   std::vector<std::vector<float>> values_;
 };
 
-// This process's place in a data-parallel run: MPI is started only for plans
-// compiled with --mesh dp=N, and a launch of the wrong size is refused on
-// every rank before any collective, so nothing hangs.
-class DataParallelGroup {
+// This process's place on the mesh: MPI is started only for plans compiled
+// for more than one rank, and a launch of the wrong size is refused on every
+// rank before any collective, so nothing hangs. Ranks are numbered dp-major,
+// rank = d·tp + t, so tensor-parallel ranks are neighbours (as in Megatron).
+class MeshGroup {
 public:
-  DataParallelGroup(int64_t dp, const std::string &plan_path) {
-    if (dp <= 1) {
+  MeshGroup(int64_t dp, int64_t tp, const std::string &plan_path) {
+    int64_t ranks = dp * tp;
+    if (ranks <= 1) {
       const char *launched = std::getenv("OMPI_COMM_WORLD_SIZE");
       if (launched && std::atoi(launched) > 1)
         throw io::InputError(plan_path + ": compiled for one device, but " +
@@ -217,37 +288,54 @@ public:
       MPI_Init(nullptr, nullptr);
       owns_mpi_ = true;
     }
-    comm_ = comm::MpiCommunicator::world();
-    if (comm_->size() != dp)
-      throw io::InputError(plan_path + ": compiled for dp=" +
-                           std::to_string(dp) + " ranks, but " +
-                           std::to_string(comm_->size()) +
+    world_ = comm::MpiCommunicator::world();
+    if (world_->size() != ranks) {
+      std::string mesh = tp == 1 ? "dp=" + std::to_string(dp) + " ranks"
+                                 : "dp=" + std::to_string(dp) + ", tp=" +
+                                       std::to_string(tp) + " (" +
+                                       std::to_string(ranks) + " ranks)";
+      throw io::InputError(plan_path + ": compiled for " + mesh + ", but " +
+                           std::to_string(world_->size()) +
                            " were launched; run it with mpirun -np " +
-                           std::to_string(dp));
+                           std::to_string(ranks));
+    }
+    int rank = world_->rank();
+    tp_ = world_->split(rank / int(tp), rank % int(tp));
+    dp_ = world_->split(rank % int(tp), rank / int(tp));
   }
-  ~DataParallelGroup() {
-    comm_.reset();
+  ~MeshGroup() {
+    tp_.reset();
+    dp_.reset();
+    world_.reset();
     if (owns_mpi_)
       MPI_Finalize();
   }
 
-  comm::Communicator *comm() const { return comm_.get(); }
-  int rank() const { return comm_ ? comm_->rank() : 0; }
-  int size() const { return comm_ ? comm_->size() : 1; }
-  bool leader() const { return rank() == 0; }
-  // Bytes this rank has sent in collectives so far.
+  comm::Communicator *dp() const { return dp_.get(); }
+  comm::Communicator *tp() const { return tp_.get(); }
+  int dp_rank() const { return dp_ ? dp_->rank() : 0; }
+  int dp_size() const { return dp_ ? dp_->size() : 1; }
+  int tp_rank() const { return tp_ ? tp_->rank() : 0; }
+  bool leader() const { return !world_ || world_->rank() == 0; }
+  // Bytes this rank has sent in collectives so far, on every axis.
   uint64_t bytes_sent() const {
-    return comm_ ? comm_->stats().total_bytes_sent() : 0;
+    uint64_t bytes = 0;
+    for (comm::Communicator *c : {dp(), tp()})
+      if (c)
+        bytes += c->stats().total_bytes_sent();
+    return bytes;
   }
-  // The mean over the ranks of a per-rank scalar (the loss).
+  // The mean over the data-parallel ranks of a per-rank scalar (the loss;
+  // tensor-parallel ranks already agree on it).
   float mean(float value) const {
-    if (comm_)
-      comm_->all_reduce(&value, 1);
-    return value / float(size());
+    if (dp_)
+      dp_->all_reduce(&value, 1);
+    return value / float(dp_size());
   }
 
 private:
-  std::unique_ptr<comm::MpiCommunicator> comm_;
+  std::unique_ptr<comm::MpiCommunicator> world_;
+  std::unique_ptr<comm::Communicator> dp_, tp_;
   bool owns_mpi_ = false;
 };
 
@@ -255,22 +343,34 @@ private:
 
 void init_weights(const std::string &plan_path, uint64_t seed,
                   const std::string &out_path) {
+  // The full tensors, whatever the plan's mesh: a checkpoint is always the
+  // whole model in Hugging Face layout.
   Executor exec(plan::read_plan_file(plan_path));
-  auto specs = parameter_specs(exec.plan());
-  init_from_seed(exec, specs, exec.plan().model().n_layer(), seed);
-  io::write_safetensors(out_path, parameter_views(exec, specs),
-                        {{"llmc.seed", std::to_string(seed)}});
+  auto params = plan_tensors(exec, planfile::PARAM);
+  std::vector<std::vector<float>> values;
+  for (const io::TensorSpec &spec : full_specs(params)) {
+    values.emplace_back(size_t(io::checked_numel(spec.shape, spec.name)));
+    io::init_parameter(spec, exec.plan().model().n_layer(), seed,
+                       values.back().data());
+  }
+  write_full(out_path, params, values, {{"llmc.seed", std::to_string(seed)}});
 }
 
 void train(const TrainOptions &o) {
   Executor exec(plan::read_plan_file(o.plan_path));
   const planfile::ModelInfo &model = exec.plan().model();
-  DataParallelGroup group(model.dp(), o.plan_path);
-  exec.set_data_parallel(group.comm());
+  int64_t tp = std::max<int64_t>(model.tp(), 1);
+  MeshGroup group(model.dp(), tp, o.plan_path);
+  exec.set_communicator("dp", group.dp());
+  exec.set_communicator("tp", group.tp());
   // --micro-batch is per data-parallel rank: rank r reads rows
-  // r·B .. (r+1)·B-1 of the global batch one device would read.
+  // r·B .. (r+1)·B-1 of the global batch one device would read; the
+  // tensor-parallel ranks of one data-parallel rank read the same rows.
   int64_t B = model.micro_batch(), T = model.seq_len();
-  int64_t global_rows = B * group.size();
+  int64_t global_rows = B * group.dp_size();
+  if (!o.dump_grads_path.empty() && tp > 1)
+    throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
+                         "over tp ranks; dump them from a plan without tp");
   int inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
   int targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
   required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);
@@ -278,13 +378,14 @@ void train(const TrainOptions &o) {
   io::TokenFile data(o.data_path, model.vocab_size());
   data.check_sequence_length(T);
 
-  auto specs = parameter_specs(exec.plan());
+  auto params = plan_tensors(exec, planfile::PARAM);
+  auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
   int64_t first_step = 0;
   if (o.load_path.empty()) {
-    init_from_seed(exec, specs, model.n_layer(), o.seed);
+    init_from_seed(params, model.n_layer(), o.seed, group.tp_rank());
   } else {
-    load_weights(exec, specs, o.load_path);
-    first_step = load_optimizer(exec, o.load_path);
+    load_weights(params, o.load_path, group.tp_rank());
+    first_step = load_optimizer(exec, o.load_path, group.tp_rank());
     if (first_step >= o.steps)
       throw io::InputError(o.load_path + ": already trained " +
                            std::to_string(first_step) + " steps; --steps " +
@@ -299,12 +400,16 @@ void train(const TrainOptions &o) {
       throw io::InputError(o.log_path + ": cannot open the log for writing");
   }
   bool bar = o.progress && group.leader() && isatty(STDERR_FILENO);
+  // Every rank takes part in gathering split tensors; the leader writes.
   auto save = [&](const std::string &path, int64_t step) {
+    std::map<std::string, std::string> metadata = {
+        {"llmc.step", std::to_string(step)}};
+    auto weights = gather_full(params, group.tp());
+    auto state = gather_full(moments, group.tp());
     if (!group.leader())
       return;
-    io::write_safetensors(path, parameter_views(exec, specs),
-                          {{"llmc.step", std::to_string(step)}});
-    save_optimizer(exec, path, step);
+    write_full(path, params, weights, metadata);
+    write_full(optimizer_path(path), moments, state, metadata);
   };
 
   exec.set_profiling(o.profile);
@@ -312,7 +417,7 @@ void train(const TrainOptions &o) {
   for (int64_t step = first_step; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
     data.fill_batch(step, global_rows, T, o.order, o.seed, exec.i32(inputs),
-                    exec.i32(targets), group.rank() * B, B);
+                    exec.i32(targets), group.dp_rank() * B, B);
     OptimizerStep opt = optimizer_step(o, step);
     GradientDump dump(exec);
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();

@@ -87,6 +87,33 @@ std::vector<ParamSpec> llmc::listParameters(const ModelConfig &config) {
                                             : listLlamaParameters(config);
 }
 
+TensorParallelSplit llmc::tensorParallelSplit(const ModelConfig &config,
+                                              StringRef name) {
+  // Column-parallel weights split their output features, row-parallel ones
+  // their input features; the embedding and LM head split the vocabulary.
+  // HF's GPT-2 Conv1D stores in x out, nn.Linear (LLaMA) out x in.
+  auto ends = [&](StringRef suffix) { return name.ends_with(suffix); };
+  if (config.family == ModelFamily::GPT2) {
+    if (ends("wte.weight") || ends("mlp.c_fc.bias") ||
+        ends("attn.c_proj.weight") || ends("mlp.c_proj.weight"))
+      return {0, 1};
+    if (ends("mlp.c_fc.weight"))
+      return {1, 1};
+    if (ends("attn.c_attn.weight"))
+      return {1, 3};
+    if (ends("attn.c_attn.bias"))
+      return {0, 3};
+    return {};
+  }
+  if (ends("embed_tokens.weight") || ends("lm_head.weight") ||
+      ends("q_proj.weight") || ends("k_proj.weight") || ends("v_proj.weight") ||
+      ends("gate_proj.weight") || ends("up_proj.weight"))
+    return {0, 1};
+  if (ends("o_proj.weight") || ends("down_proj.weight"))
+    return {1, 1};
+  return {};
+}
+
 //===----------------------------------------------------------------------===//
 // Function bodies
 //===----------------------------------------------------------------------===//
@@ -96,14 +123,18 @@ namespace {
 class BodyBuilder {
 public:
   BodyBuilder(OpBuilder &b, const ModelConfig &config, int64_t batch,
-              int64_t seq, const llvm::StringMap<Value> &params)
+              int64_t seq, const BuildOptions &options,
+              const llvm::StringMap<Value> &params)
       : b(b), loc(b.getUnknownLoc()), c(config), B(batch), T(seq),
-        params(params) {}
+        tp(options.tensorParallel), sp(options.sequenceParallel && tp > 1),
+        axis(b.getStringAttr(kTensorParallelAxis)), params(params) {}
 
-  /// Token ids [B, T] to logits [B, T, V].
+  /// Token ids [B, T] to logits [B, T, V] (this rank's V/tp of them).
   Value logits(Value ids) {
     return c.family == ModelFamily::GPT2 ? gpt2(ids) : llama(ids);
   }
+
+  StringAttr vocabParallelAxis() { return tp > 1 ? axis : StringAttr(); }
 
 private:
   template <typename OpT, typename... Args> Value create(Args &&...args) {
@@ -114,6 +145,66 @@ private:
   }
 
   Value param(const std::string &name) { return params.lookup(name); }
+
+  /// A replicated parameter. In a sequence-parallel region each rank sees
+  /// only its tokens, so the gradients of the ranks are summed (f).
+  Value replicated(const std::string &name) {
+    Value p = param(name);
+    return sp ? create<llm::CopyToParallelOp>(p, axis) : p;
+  }
+
+  /// The residual stream [B, T, C] (or this rank's [B, T/tp, C] under
+  /// sequence parallelism) into a column-parallel linear: all-gathered along
+  /// the sequence, or entered through f.
+  Value enterColumnParallel(Value x) {
+    if (tp == 1)
+      return x;
+    if (sp)
+      return create<llm::AllGatherOp>(f32({B, T, c.hiddenSize}), x, axis,
+                                      b.getI64IntegerAttr(1));
+    return create<llm::CopyToParallelOp>(x, axis);
+  }
+
+  /// The partial sums of a row-parallel linear back into the residual stream:
+  /// reduce-scattered along the sequence, or all-reduced (g).
+  Value exitRowParallel(Value y) {
+    if (tp == 1)
+      return y;
+    if (sp)
+      return create<llm::ReduceScatterOp>(f32({B, T / tp, c.hiddenSize}), y,
+                                          axis, b.getI64IntegerAttr(1));
+    return create<llm::AllReduceOp>(y, axis);
+  }
+
+  /// A row-parallel linear: with tensor parallelism the bias is added once,
+  /// after the partial sums are reduced.
+  Value rowParallelLinear(Value x, const std::string &weight,
+                          const std::string &bias = "",
+                          bool transposeWeight = false) {
+    if (tp == 1)
+      return linear(x, weight, bias.empty() ? Value() : param(bias),
+                    transposeWeight);
+    Value y = exitRowParallel(linear(x, weight, {}, transposeWeight));
+    return bias.empty() ? y : create<llm::AddOp>(y, replicated(bias));
+  }
+
+  /// The embedding lookup, summed over the vocabulary-parallel ranks:
+  /// all-reduced, or reduce-scattered along the sequence straight into the
+  /// sequence-parallel region when `scatter`.
+  Value embed(const std::string &table, Value ids, bool scatter) {
+    Value x = create<llm::EmbeddingOp>(param(table), ids, vocabParallelAxis());
+    if (tp == 1)
+      return x;
+    return scatter ? exitRowParallel(x) : create<llm::AllReduceOp>(x, axis);
+  }
+
+  /// This rank's slice of the sequence, entering the sequence-parallel region.
+  Value enterSequenceParallel(Value x) {
+    if (!sp)
+      return x;
+    return create<llm::ScatterToParallelOp>(f32({B, T / tp, c.hiddenSize}), x,
+                                            axis, b.getI64IntegerAttr(1));
+  }
 
   RankedTensorType f32(ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, b.getF32Type());
@@ -128,7 +219,8 @@ private:
   /// [B, H, T, D] -> [B, T, H·D]
   Value mergeHeads(Value x) {
     Value y = create<llm::TransposeOp>(x, ArrayRef<int64_t>{0, 2, 1, 3});
-    return create<llm::ReshapeOp>(f32({B, T, c.numHeads * c.headDim()}), y);
+    return create<llm::ReshapeOp>(f32({B, T, c.numHeads / tp * c.headDim()}),
+                                  y);
   }
 
   Value linear(Value x, const std::string &weight, Value bias = {},
@@ -138,13 +230,13 @@ private:
   }
 
   Value layerNorm(Value x, const std::string &prefix) {
-    return create<llm::LayerNormOp>(x, param(prefix + ".weight"),
-                                    param(prefix + ".bias"),
+    return create<llm::LayerNormOp>(x, replicated(prefix + ".weight"),
+                                    replicated(prefix + ".bias"),
                                     b.getF64FloatAttr(c.normEpsilon));
   }
 
   Value rmsNorm(Value x, const std::string &weight) {
-    return create<llm::RmsNormOp>(x, param(weight),
+    return create<llm::RmsNormOp>(x, replicated(weight),
                                   b.getF64FloatAttr(c.normEpsilon));
   }
 
@@ -154,67 +246,73 @@ private:
   }
 
   Value gpt2(Value ids) {
-    int64_t C = c.hiddenSize;
-    Value x = create<llm::EmbeddingOp>(param("transformer.wte.weight"), ids);
+    int64_t C = c.hiddenSize, H = c.numHeads / tp;
+    // Positions are added to whole sequences, so the lookup is all-reduced
+    // and each rank then keeps its slice of the sequence.
+    Value x = embed("transformer.wte.weight", ids, /*scatter=*/false);
     // Positions 0..T-1 are the first T rows of wpe, added to every batch row.
     Value pos = tensor::ExtractSliceOp::create(
         b, loc, param("transformer.wpe.weight"),
         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(T), b.getIndexAttr(C)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    x = create<llm::AddOp>(x, pos);
+    x = enterSequenceParallel(create<llm::AddOp>(x, pos));
     auto gelu = c.geluTanh ? llm::GeluApproximation::tanh
                            : llm::GeluApproximation::none;
     for (layer = 0; layer < c.numLayers; ++layer) {
       std::string h = llvm::formatv("transformer.h.{0}.", layer).str();
-      Value a = layerNorm(x, h + "ln_1");
+      Value a = enterColumnParallel(layerNorm(x, h + "ln_1"));
       a = linear(a, h + "attn.c_attn.weight", param(h + "attn.c_attn.bias"));
+      int64_t Cl = C / tp; // this rank's heads of each of Q, K and V
       auto qkv = llm::SplitOp::create(
-          b, loc, TypeRange{f32({B, T, C}), f32({B, T, C}), f32({B, T, C})},
+          b, loc, TypeRange{f32({B, T, Cl}), f32({B, T, Cl}), f32({B, T, Cl})},
           a, b.getI64IntegerAttr(2));
       qkv->setAttr(llm::LLMDialect::kLayerAttrName,
                    b.getI64IntegerAttr(layer));
-      a = causalAttention(splitHeads(qkv.getResult(0), c.numHeads),
-                          splitHeads(qkv.getResult(1), c.numHeads),
-                          splitHeads(qkv.getResult(2), c.numHeads));
-      a = linear(mergeHeads(a), h + "attn.c_proj.weight",
-                 param(h + "attn.c_proj.bias"));
+      a = causalAttention(splitHeads(qkv.getResult(0), H),
+                          splitHeads(qkv.getResult(1), H),
+                          splitHeads(qkv.getResult(2), H));
+      a = rowParallelLinear(mergeHeads(a), h + "attn.c_proj.weight",
+                            h + "attn.c_proj.bias");
       x = create<llm::AddOp>(x, a);
-      Value m = layerNorm(x, h + "ln_2");
+      Value m = enterColumnParallel(layerNorm(x, h + "ln_2"));
       m = linear(m, h + "mlp.c_fc.weight", param(h + "mlp.c_fc.bias"));
       m = create<llm::GeluOp>(m, gelu);
-      m = linear(m, h + "mlp.c_proj.weight", param(h + "mlp.c_proj.bias"));
+      m = rowParallelLinear(m, h + "mlp.c_proj.weight", h + "mlp.c_proj.bias");
       x = create<llm::AddOp>(x, m);
     }
     layer = -1;
-    x = layerNorm(x, "transformer.ln_f");
+    x = enterColumnParallel(layerNorm(x, "transformer.ln_f"));
     // GPT-2's LM head is the token embedding, transposed.
     return linear(x, "transformer.wte.weight", {}, /*transposeWeight=*/true);
   }
 
   Value llama(Value ids) {
-    Value x = create<llm::EmbeddingOp>(param("model.embed_tokens.weight"), ids);
+    Value x = embed("model.embed_tokens.weight", ids, /*scatter=*/sp);
+    int64_t H = c.numHeads / tp, KV = c.numKVHeads / tp;
     for (layer = 0; layer < c.numLayers; ++layer) {
       std::string h = llvm::formatv("model.layers.{0}.", layer).str();
-      Value a = rmsNorm(x, h + "input_layernorm.weight");
+      Value a = enterColumnParallel(rmsNorm(x, h + "input_layernorm.weight"));
       Value q = linear(a, h + "self_attn.q_proj.weight", {}, true);
       Value k = linear(a, h + "self_attn.k_proj.weight", {}, true);
       Value v = linear(a, h + "self_attn.v_proj.weight", {}, true);
       FloatAttr theta = b.getF64FloatAttr(c.ropeTheta);
-      q = create<llm::RopeOp>(splitHeads(q, c.numHeads), theta);
-      k = create<llm::RopeOp>(splitHeads(k, c.numKVHeads), theta);
-      a = causalAttention(q, k, splitHeads(v, c.numKVHeads));
-      a = linear(mergeHeads(a), h + "self_attn.o_proj.weight", {}, true);
+      q = create<llm::RopeOp>(splitHeads(q, H), theta);
+      k = create<llm::RopeOp>(splitHeads(k, KV), theta);
+      a = causalAttention(q, k, splitHeads(v, KV));
+      a = rowParallelLinear(mergeHeads(a), h + "self_attn.o_proj.weight", "",
+                            true);
       x = create<llm::AddOp>(x, a);
-      Value m = rmsNorm(x, h + "post_attention_layernorm.weight");
+      Value m = enterColumnParallel(
+          rmsNorm(x, h + "post_attention_layernorm.weight"));
       Value gate = linear(m, h + "mlp.gate_proj.weight", {}, true);
       Value up = linear(m, h + "mlp.up_proj.weight", {}, true);
       m = create<llm::SwigluOp>(gate, up);
-      m = linear(m, h + "mlp.down_proj.weight", {}, true);
+      m = rowParallelLinear(m, h + "mlp.down_proj.weight", "", true);
       x = create<llm::AddOp>(x, m);
     }
     layer = -1;
-    x = rmsNorm(x, "model.norm.weight");
+    x = enterColumnParallel(rmsNorm(x, "model.norm.weight"));
     return linear(x,
                   c.tieWordEmbeddings ? "model.embed_tokens.weight"
                                       : "lm_head.weight",
@@ -225,15 +323,22 @@ private:
   Location loc;
   const ModelConfig &c;
   int64_t B, T;
+  int64_t tp; // ranks of the tensor-parallel axis
+  bool sp;    // sequence parallelism over the same ranks
+  StringAttr axis;
   const llvm::StringMap<Value> &params;
   int64_t layer = -1;
 };
 } // namespace
 
-/// Builds `@forward` or, with `withLoss`, `@loss` into `module`.
+/// Builds `@forward` or, with `withLoss`, `@loss` into `module`, with this
+/// rank's shapes: split parameters are declared as one rank's shard and
+/// carry `llm.shard`.
 static void buildFunction(OpBuilder &b, ModuleOp module,
                           const ModelConfig &config, int64_t batch,
-                          int64_t seq, bool withLoss) {
+                          int64_t seq, const BuildOptions &options,
+                          bool withLoss) {
+  int64_t tp = options.tensorParallel;
   std::vector<ParamSpec> specs = listParameters(config);
   auto ids = RankedTensorType::get({batch, seq}, b.getI32Type());
   SmallVector<Type> argTypes = {ids};
@@ -242,11 +347,25 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     argTypes.push_back(ids);
     inputNames.push_back("targets");
   }
-  for (const ParamSpec &spec : specs)
-    argTypes.push_back(RankedTensorType::get(spec.shape, b.getF32Type()));
+  SmallVector<DictionaryAttr> shards;
+  for (const ParamSpec &spec : specs) {
+    std::vector<int64_t> shape = spec.shape;
+    TensorParallelSplit split = tensorParallelSplit(config, spec.name);
+    DictionaryAttr shard;
+    if (tp > 1 && split.isSplit()) {
+      shape[split.dim] /= tp;
+      shard = b.getDictionaryAttr(
+          {b.getNamedAttr("axis", b.getStringAttr(kTensorParallelAxis)),
+           b.getNamedAttr("dim", b.getI64IntegerAttr(split.dim)),
+           b.getNamedAttr("parts", b.getI64IntegerAttr(tp)),
+           b.getNamedAttr("blocks", b.getI64IntegerAttr(split.blocks))});
+    }
+    shards.push_back(shard);
+    argTypes.push_back(RankedTensorType::get(shape, b.getF32Type()));
+  }
   Type resultType =
       withLoss ? RankedTensorType::get({}, b.getF32Type())
-               : RankedTensorType::get({batch, seq, config.vocabSize},
+               : RankedTensorType::get({batch, seq, config.vocabSize / tp},
                                        b.getF32Type());
 
   b.setInsertionPointToEnd(module.getBody());
@@ -261,16 +380,53 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     unsigned arg = inputNames.size() + i;
     func.setArgAttr(arg, llm::LLMDialect::kParamAttrName,
                     b.getStringAttr(spec.name));
+    if (shards[i])
+      func.setArgAttr(arg, llm::LLMDialect::kShardAttrName, shards[i]);
     params[spec.name] = entry->getArgument(arg);
   }
 
   b.setInsertionPointToStart(entry);
-  BodyBuilder body(b, config, batch, seq, params);
+  BodyBuilder body(b, config, batch, seq, options, params);
   Value result = body.logits(entry->getArgument(0));
   if (withLoss)
     result = llm::CrossEntropyOp::create(b, b.getUnknownLoc(), result,
-                                         entry->getArgument(1));
+                                         entry->getArgument(1),
+                                         body.vocabParallelAxis());
   func::ReturnOp::create(b, b.getUnknownLoc(), result);
+}
+
+/// The first size of the model that `tp` ranks cannot split evenly, as an
+/// error naming the constraint; success when every split is even.
+static llvm::Error checkTensorParallel(const ModelConfig &c, int64_t tp,
+                                       bool sequenceParallel, int64_t seq) {
+  if (tp <= 0)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--mesh tp=%lld must be positive",
+                                   (long long)tp);
+  bool gpt2 = c.family == ModelFamily::GPT2;
+  struct Constraint {
+    const char *field;
+    int64_t value;
+    const char *what;
+  } constraints[] = {
+      {gpt2 ? "n_head" : "num_attention_heads", c.numHeads,
+       "attention heads are split across tensor-parallel ranks"},
+      {"num_key_value_heads", gpt2 ? tp : c.numKVHeads,
+       "key/value heads are split across tensor-parallel ranks"},
+      {gpt2 ? "n_inner (4*n_embd)" : "intermediate_size", c.intermediateSize,
+       "the MLP's hidden features are split across tensor-parallel ranks"},
+      {"vocab_size", c.vocabSize,
+       "the embedding, LM head and cross-entropy are vocab-parallel"},
+      {"--seq", sequenceParallel ? seq : tp,
+       "--sequence-parallel splits the sequence across tensor-parallel ranks"},
+  };
+  for (const Constraint &k : constraints)
+    if (k.value % tp != 0)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "--mesh tp=%lld does not divide %s = %lld (%s)", (long long)tp,
+          k.field, (long long)k.value, k.what);
+  return llvm::Error::success();
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>
@@ -288,12 +444,22 @@ llmc::buildModel(MLIRContext &context, const ModelConfig &config,
         (long long)seq, (long long)config.maxPositions,
         config.family == ModelFamily::GPT2 ? "n_positions"
                                            : "max_position_embeddings");
+  if (llvm::Error error = checkTensorParallel(
+          config, options.tensorParallel, options.sequenceParallel, seq))
+    return std::move(error);
 
   context.loadDialect<llm::LLMDialect, func::FuncDialect,
                       tensor::TensorDialect>();
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
-  buildFunction(b, *module, config, options.microBatch, seq, /*withLoss=*/false);
-  buildFunction(b, *module, config, options.microBatch, seq, /*withLoss=*/true);
+  if (options.tensorParallel > 1)
+    (*module)->setAttr(llm::LLMDialect::kMeshAttrName,
+                       b.getDictionaryAttr(b.getNamedAttr(
+                           kTensorParallelAxis,
+                           b.getI64IntegerAttr(options.tensorParallel))));
+  buildFunction(b, *module, config, options.microBatch, seq, options,
+                /*withLoss=*/false);
+  buildFunction(b, *module, config, options.microBatch, seq, options,
+                /*withLoss=*/true);
   return module;
 }

@@ -31,14 +31,34 @@ struct ParamSpec {
 /// is not listed: it is the token embedding.
 std::vector<ParamSpec> listParameters(const ModelConfig &config);
 
+/// How Megatron-style tensor parallelism splits a parameter in HF layout:
+/// along `dim`, in `blocks` equal blocks each split over the ranks (the fused
+/// GPT-2 c_attn holds Q, K and V: 3 blocks, so rank r takes its heads of
+/// each). `dim` < 0: replicated on every rank.
+struct TensorParallelSplit {
+  int64_t dim = -1;
+  int64_t blocks = 1;
+  bool isSplit() const { return dim >= 0; }
+};
+TensorParallelSplit tensorParallelSplit(const ModelConfig &config,
+                                        llvm::StringRef paramName);
+
 struct BuildOptions {
   int64_t microBatch = 1;
   int64_t seqLen = 0; // 0: the model's full context
+  /// Ranks of the mesh's "tp" axis: column-parallel QKV, fc1, gate/up;
+  /// row-parallel attention output, fc2, down; vocab-parallel embedding, LM
+  /// head and cross-entropy. 1: no tensor parallelism.
+  int64_t tensorParallel = 1;
+  /// Shards norms and residuals along the sequence over the "tp" axis.
+  bool sequenceParallel = false;
 };
 
 /// Function and argument-attribute names of the built module.
 inline constexpr llvm::StringLiteral kForwardFuncName = "forward";
 inline constexpr llvm::StringLiteral kLossFuncName = "loss";
+/// The mesh axis of tensor (and sequence) parallelism.
+inline constexpr llvm::StringLiteral kTensorParallelAxis = "tp";
 
 /// Builds the module, or explains which option does not fit the model.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

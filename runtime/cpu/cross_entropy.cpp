@@ -69,4 +69,62 @@ void cross_entropy_backward(float *dlogits, float dloss, const float *logits,
   }
 }
 
+void cross_entropy_vp_partial(float *stats, const float *logits,
+                              const int32_t *targets, int64_t N, int64_t V,
+                              int64_t first) {
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; n++) {
+    const float *x = logits + n * V;
+    const float maxv = vec::max(x, V);
+    float tmp[kChunk];
+    double sum = 0.0;
+    for (int64_t v0 = 0; v0 < V; v0 += kChunk) {
+      const int64_t len = std::min(kChunk, V - v0);
+      vec::exp_shifted(tmp, x + v0, maxv, len);
+      sum += double(vec::sum(tmp, len));
+    }
+    int64_t t = int64_t(targets[n]) - first;
+    stats[3 * n] = maxv;
+    stats[3 * n + 1] = float(sum);
+    stats[3 * n + 2] = t >= 0 && t < V ? x[t] : 0.0f;
+  }
+}
+
+float cross_entropy_vp_finish(float *lse, const float *gathered, int64_t N,
+                              int64_t P) {
+  double total = 0.0;
+  for (int64_t n = 0; n < N; n++) {
+    float maxv = gathered[3 * n];
+    for (int64_t p = 1; p < P; p++)
+      maxv = std::max(maxv, gathered[(p * N + n) * 3]);
+    double sum = 0.0, target = 0.0;
+    for (int64_t p = 0; p < P; p++) {
+      const float *s = gathered + (p * N + n) * 3;
+      sum += double(s[1]) * std::exp(double(s[0]) - double(maxv));
+      target += double(s[2]);
+    }
+    double row_lse = double(maxv) + std::log(sum);
+    lse[n] = float(row_lse);
+    total += row_lse - target;
+  }
+  return N > 0 ? float(total / double(N)) : 0.0f;
+}
+
+void cross_entropy_vp_backward(float *dlogits, float dloss,
+                               const float *logits, const int32_t *targets,
+                               const float *lse, int64_t N, int64_t V,
+                               int64_t first) {
+  const float scale = dloss / float(N);
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; n++) {
+    float *dx = dlogits + n * V;
+    vec::exp_shifted(dx, logits + n * V, lse[n], V);
+    for (int64_t v = 0; v < V; v++)
+      dx[v] *= scale;
+    int64_t t = int64_t(targets[n]) - first;
+    if (t >= 0 && t < V)
+      dx[t] -= scale;
+  }
+}
+
 } // namespace llmc::cpu

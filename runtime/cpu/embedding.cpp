@@ -7,15 +7,19 @@
 namespace llmc::cpu {
 
 void embedding_forward(float *out, const float *table, const int32_t *ids,
-                       int64_t N, int64_t V, int64_t C) {
-  (void)V;
+                       int64_t N, int64_t V, int64_t C, int64_t first) {
 #pragma omp parallel for
-  for (int64_t n = 0; n < N; n++)
-    std::memcpy(out + n * C, table + int64_t(ids[n]) * C, C * sizeof(float));
+  for (int64_t n = 0; n < N; n++) {
+    int64_t row = int64_t(ids[n]) - first;
+    if (row >= 0 && row < V)
+      std::memcpy(out + n * C, table + row * C, C * sizeof(float));
+    else
+      std::fill(out + n * C, out + (n + 1) * C, 0.0f);
+  }
 }
 
 void embedding_backward(float *dtable, const float *dout, const int32_t *ids,
-                        int64_t N, int64_t V, int64_t C) {
+                        int64_t N, int64_t V, int64_t C, int64_t first) {
   // Threads own disjoint column blocks of dtable and each walks the tokens in
   // order: no atomics, and the sum order never depends on the thread count.
   const int64_t block = 256;
@@ -26,7 +30,10 @@ void embedding_backward(float *dtable, const float *dout, const int32_t *ids,
     for (int64_t v = 0; v < V; v++)
       std::fill(dtable + v * C + c0, dtable + v * C + c1, 0.0f);
     for (int64_t n = 0; n < N; n++) {
-      float *row = dtable + int64_t(ids[n]) * C;
+      int64_t v = int64_t(ids[n]) - first;
+      if (v < 0 || v >= V)
+        continue;
+      float *row = dtable + v * C;
       const float *g = dout + n * C;
       for (int64_t c = c0; c < c1; c++)
         row[c] += g[c];

@@ -63,9 +63,15 @@ cl::opt<int64_t> seqLen("seq",
                         cl::cat(llmcCategory));
 cl::opt<std::string> compileMesh(
     "mesh",
-    cl::desc("Device mesh of the train step, e.g. dp=4 (data parallel; "
-             "--micro-batch is per rank). Run with mpirun -np 4."),
+    cl::desc("Device mesh, e.g. dp=2,tp=2: data parallel (--micro-batch is "
+             "per dp rank) x Megatron tensor parallel. Run with mpirun -np "
+             "dp*tp; ranks are numbered dp-major (tp ranks are neighbours)."),
     cl::init(""), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<bool> sequenceParallel(
+    "sequence-parallel",
+    cl::desc("Shard norms and residuals along the sequence over the tp ranks "
+             "(all-gather / reduce-scatter instead of all-reduce)"),
+    cl::init(false), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<std::string> outputPath("o", cl::desc("Output file (default stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(compileCmd), cl::cat(llmcCategory));
@@ -169,10 +175,13 @@ int fail(const llvm::Twine &message) {
   return kExitBadInput;
 }
 
-/// The data-parallel size of --mesh; tensor and pipeline axes come with the
-/// parallelism issues.
-std::optional<int64_t> parseCompileMesh(std::string &error) {
-  int64_t dp = 1;
+/// The axes of --mesh: dp and tp (pipeline axes come with the pipeline issue).
+struct CompileMesh {
+  int64_t dp = 1, tp = 1;
+};
+
+std::optional<CompileMesh> parseCompileMesh(std::string &error) {
+  CompileMesh mesh;
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(compileMesh).split(parts, ',', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef part : parts) {
@@ -182,29 +191,35 @@ std::optional<int64_t> parseCompileMesh(std::string &error) {
       error = "--mesh: '" + part.str() + "': expected AXIS=N with a positive N";
       return std::nullopt;
     }
-    if (axis != "dp") {
+    if (axis == "dp")
+      mesh.dp = value;
+    else if (axis == "tp")
+      mesh.tp = value;
+    else {
       error = "--mesh: axis '" + axis.str() +
-              "' is not supported yet; this llmc plans dp=N only";
+              "' is not supported yet; this llmc plans dp=N,tp=M";
       return std::nullopt;
     }
-    dp = value;
   }
-  return dp;
+  return mesh;
 }
 
 int runCompile() {
   std::string meshError;
-  std::optional<int64_t> dp = parseCompileMesh(meshError);
-  if (!dp)
+  std::optional<CompileMesh> mesh = parseCompileMesh(meshError);
+  if (!mesh)
     return fail(meshError);
-  if (*dp > 1 && compileMode != llmc::CompileMode::Train)
-    return fail("--mesh dp=" + llvm::Twine(*dp) + " needs --mode train");
+  if (mesh->dp > 1 && compileMode != llmc::CompileMode::Train)
+    return fail("--mesh dp=" + llvm::Twine(mesh->dp) + " needs --mode train");
+  if (sequenceParallel && mesh->tp == 1)
+    return fail("--sequence-parallel needs --mesh tp=N with N > 1");
   llmc::EmitKind emit = emitKind;
   if (!emitKind.getNumOccurrences())
     emit = compileMode == llmc::CompileMode::Train ? llmc::EmitKind::Plan
                                                    : llmc::EmitKind::MLIR;
   llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
-                               seqLen, *dp, ""};
+                               seqLen,     mesh->dp,    mesh->tp,
+                               sequenceParallel, ""};
   if (emit == llmc::EmitKind::Plan) {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");

@@ -221,7 +221,8 @@ LogicalResult EmbeddingOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   operandGrads.append({EmbeddingGradOp::create(b, getLoc(),
                                                getTable().getType(),
-                                               resultGrads[0], getIds()),
+                                               resultGrads[0], getIds(),
+                                               getVocabParallelAxisAttr()),
                        Value()});
   return success();
 }
@@ -229,7 +230,49 @@ LogicalResult EmbeddingOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                        SmallVectorImpl<Value> &operandGrads) {
   operandGrads.append({CrossEntropyGradOp::create(b, getLoc(), resultGrads[0],
-                                                  getLogits(), getTargets()),
+                                                  getLogits(), getTargets(),
+                                                  getVocabParallelAxisAttr()),
                        Value()});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives: each forward collective's backward is its Megatron dual.
+//===----------------------------------------------------------------------===//
+
+LogicalResult AllReduceOp::buildVJP(OpBuilder &, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(resultGrads[0]);
+  return success();
+}
+
+LogicalResult CopyToParallelOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      AllReduceOp::create(b, getLoc(), resultGrads[0], getAxisAttr()));
+  return success();
+}
+
+LogicalResult AllGatherOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(ReduceScatterOp::create(
+      b, getLoc(), getInput().getType(), resultGrads[0], getAxisAttr(),
+      getDimAttr()));
+  return success();
+}
+
+LogicalResult ReduceScatterOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(AllGatherOp::create(b, getLoc(), getInput().getType(),
+                                             resultGrads[0], getAxisAttr(),
+                                             getDimAttr()));
+  return success();
+}
+
+LogicalResult ScatterToParallelOp::buildVJP(
+    OpBuilder &b, ValueRange resultGrads, SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(AllGatherOp::create(b, getLoc(), getInput().getType(),
+                                             resultGrads[0], getAxisAttr(),
+                                             getDimAttr()));
   return success();
 }

@@ -36,6 +36,13 @@ def LLM_Dialect : Dialect {
     static constexpr llvm::StringLiteral kLayerAttrName = "llm.layer";
     /// Op attribute giving its role: "forward", "backward" or "optimizer".
     static constexpr llvm::StringLiteral kRoleAttrName = "llm.role";
+    /// Argument attribute of a parameter (or its optimizer state) split over
+    /// a mesh axis: {axis, dim, parts, blocks}. The argument is one rank's
+    /// shard; the full tensor, in HF layout, is `blocks` equal blocks along
+    /// `dim`, each split into `parts` consecutive pieces, one per rank.
+    static constexpr llvm::StringLiteral kShardAttrName = "llm.shard";
+    /// Module attribute sizing the mesh axes collectives name: {tp = 2, ...}.
+    static constexpr llvm::StringLiteral kMeshAttrName = "llm.mesh";
   }];
 }
 

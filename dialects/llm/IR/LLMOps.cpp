@@ -670,9 +670,52 @@ FlopCount AttentionGradOp::getFlopCount() {
 // Optimizer ops
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+/// All dimensions of `whole` and `block` agree but `dim`, where `whole` is a
+/// whole multiple of `block`: the shapes of a tensor and one rank's block.
+static LogicalResult verifyBlockShapes(Operation *op, Value whole, Value block,
+                                       int64_t dim, StringRef wholeName) {
+  auto w = tensorType(whole), p = tensorType(block);
+  if (dim < 0 || dim >= w.getRank() || w.getRank() != p.getRank())
+    return op->emitOpError("dim ")
+           << dim << " must name a dimension of both "
+           << shapeString(w.getShape()) << " and " << shapeString(p.getShape());
+  for (int64_t d = 0; d < w.getRank(); ++d) {
+    bool ok = d == dim ? w.getDimSize(d) % p.getDimSize(d) == 0
+                       : w.getDimSize(d) == p.getDimSize(d);
+    if (!ok)
+      return op->emitOpError("the ")
+             << wholeName << " " << shapeString(w.getShape())
+             << " must be the block " << shapeString(p.getShape())
+             << " repeated along dim " << dim;
+  }
+  if (w.getElementType() != p.getElementType())
+    return op->emitOpError("input and result must have one element type");
+  return success();
+}
+
+LogicalResult AllGatherOp::verify() {
+  return verifyBlockShapes(*this, getResult(), getInput(), getDim(), "result");
+}
+LogicalResult ReduceScatterOp::verify() {
+  return verifyBlockShapes(*this, getInput(), getResult(), getDim(), "input");
+}
+LogicalResult ScatterToParallelOp::verify() {
+  return verifyBlockShapes(*this, getInput(), getResult(), getDim(), "input");
+}
+
 LogicalResult GradNormOp::verify() {
   if (getGrads().empty())
     return emitOpError("needs at least one gradient");
+  if (getSharded().has_value() != getAxis().has_value())
+    return emitOpError("takes `axis` and `sharded` together");
+  if (getSharded() && getSharded()->size() != getGrads().size())
+    return emitOpError("has ")
+           << getSharded()->size() << " `sharded` flags for "
+           << getGrads().size() << " gradients";
   return success();
 }
 

@@ -34,12 +34,18 @@ def LLM_EmbeddingOp : LLM_MovementOp<"embedding", [InferTypeOpAdaptor, LLM_Diffe
     result has the shape of `ids` followed by `C`. Ids out of `[0, V)` are a
     runtime error.
 
+    With `vocab_parallel_axis`, `table` is this rank's block of rows of a
+    table split evenly over that mesh axis (Megatron's VocabParallelEmbedding):
+    ids outside the block give zero rows, and a sum over the axis (an
+    `llm.all_reduce` or `llm.reduce_scatter`) completes the lookup.
+
     ```mlir
     %x = llm.embedding %wte[%ids]
         : (tensor<50257x768xf32>, tensor<4x1024xi32>) -> tensor<4x1024x768xf32>
     ```
   }];
-  let arguments = (ins LLM_FloatTensor:$table, LLM_IdTensor:$ids);
+  let arguments = (ins LLM_FloatTensor:$table, LLM_IdTensor:$ids,
+                       OptionalAttr<StrAttr>:$vocab_parallel_axis);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $table `[` $ids `]` attr-dict `:` functional-type(operands, results)
@@ -356,16 +362,119 @@ def LLM_CrossEntropyOp : LLM_ComputeOp<"cross_entropy", [InferTypeOpAdaptor, LLM
     `logits` is `[..., V]` and `targets` has the leading shape of `logits`.
     The result is a scalar of the logits' element type.
 
+    With `vocab_parallel_axis`, `logits` is this rank's block of the vocabulary
+    (the output of a vocab-parallel LM head): the loss is computed without
+    ever gathering the full logits (Megatron's vocab_parallel_cross_entropy),
+    and every rank of the axis gets the same value.
+
     ```mlir
     %loss = llm.cross_entropy %logits, %targets
         : (tensor<4x16x512xf32>, tensor<4x16xi32>) -> tensor<f32>
     ```
   }];
-  let arguments = (ins LLM_FloatTensor:$logits, LLM_IdTensor:$targets);
+  let arguments = (ins LLM_FloatTensor:$logits, LLM_IdTensor:$targets,
+                       OptionalAttr<StrAttr>:$vocab_parallel_axis);
   let results = (outs LLM_ScalarFloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $targets attr-dict `:` functional-type(operands, results)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Parallelism: collectives over one named mesh axis. The IR is SPMD: every
+// rank runs the same function on its own shards (local shapes), and each op
+// says how the backward pass communicates (Megatron-LM's f, g and the
+// sequence-parallel pair), so llmc-autodiff needs no special cases.
+//===----------------------------------------------------------------------===//
+
+class LLM_CollectiveOp<string mnemonic, list<Trait> traits = []>
+    : LLM_MovementOp<mnemonic, !listconcat(traits, [LLM_Differentiable])> {
+  let assemblyFormat = [{
+    $input attr-dict `:` functional-type($input, $result)
+  }];
+}
+
+def LLM_AllReduceOp : LLM_CollectiveOp<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "Sum over a mesh axis (Megatron's g)";
+  let description = [{
+    Every rank of `axis` gets the sum of the ranks' inputs: the partial sums
+    after a row-parallel linear or a vocab-parallel embedding. The gradient
+    of the (replicated) result is the gradient of each partial input, so the
+    backward is the identity.
+
+    ```mlir
+    %y = llm.all_reduce %x {axis = "tp"} : (tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$axis);
+  let results = (outs LLM_FloatTensor:$result);
+}
+
+def LLM_CopyToParallelOp : LLM_CollectiveOp<"copy_to_parallel", [SameOperandsAndResultType]> {
+  let summary = "Identity into a parallel region (Megatron's f)";
+  let description = [{
+    The identity in the forward pass; in the backward pass, the gradients of
+    the ranks of `axis` (each a partial sum, e.g. from a column-parallel
+    linear) are summed. Placed before column-parallel linears and on
+    replicated parameters used in a sequence-parallel region.
+
+    ```mlir
+    %y = llm.copy_to_parallel %x {axis = "tp"} : (tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$axis);
+  let results = (outs LLM_FloatTensor:$result);
+}
+
+def LLM_AllGatherOp : LLM_CollectiveOp<"all_gather"> {
+  let summary = "Concatenates the ranks' tensors along one dimension";
+  let description = [{
+    Every rank of `axis` gets the concatenation, in rank order along `dim`,
+    of the ranks' inputs (sequence parallelism before a column-parallel
+    linear). Its backward is `llm.reduce_scatter` along the same dimension.
+
+    ```mlir
+    %y = llm.all_gather %x {axis = "tp", dim = 1 : i64}
+        : (tensor<2x4x64xf32>) -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$axis, I64Attr:$dim);
+  let results = (outs LLM_FloatTensor:$result);
+  let hasVerifier = 1;
+}
+
+def LLM_ReduceScatterOp : LLM_CollectiveOp<"reduce_scatter"> {
+  let summary = "Sums over a mesh axis and keeps this rank's block";
+  let description = [{
+    Sums the ranks' inputs and gives rank r block r along `dim` (sequence
+    parallelism after a row-parallel linear). Its backward is
+    `llm.all_gather` along the same dimension.
+
+    ```mlir
+    %y = llm.reduce_scatter %x {axis = "tp", dim = 1 : i64}
+        : (tensor<2x8x64xf32>) -> tensor<2x4x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$axis, I64Attr:$dim);
+  let results = (outs LLM_FloatTensor:$result);
+  let hasVerifier = 1;
+}
+
+def LLM_ScatterToParallelOp : LLM_CollectiveOp<"scatter_to_parallel"> {
+  let summary = "Keeps this rank's block of a replicated tensor";
+  let description = [{
+    Rank r of `axis` keeps block r along `dim` of a tensor every rank holds
+    whole: no communication. Its backward is `llm.all_gather`. Enters the
+    sequence-parallel region after the embeddings.
+
+    ```mlir
+    %y = llm.scatter_to_parallel %x {axis = "tp", dim = 1 : i64}
+        : (tensor<2x8x64xf32>) -> tensor<2x4x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$axis, I64Attr:$dim);
+  let results = (outs LLM_FloatTensor:$result);
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -378,14 +487,17 @@ def LLM_EmbeddingGradOp : LLM_ComputeOp<"embedding_grad"> {
   let summary = "Gradient of an embedding table: scatter-add of rows";
   let description = [{
     Row `v` of the result is the sum of the `dout` rows of every token with
-    id `v`; rows of ids that do not occur are zero.
+    id `v`; rows of ids that do not occur are zero. With
+    `vocab_parallel_axis`, the result is this rank's block of rows (see
+    `llm.embedding`).
 
     ```mlir
     %dwte = llm.embedding_grad %dx, %ids
         : (tensor<4x16x64xf32>, tensor<4x16xi32>) -> tensor<512x64xf32>
     ```
   }];
-  let arguments = (ins LLM_FloatTensor:$dout, LLM_IdTensor:$ids);
+  let arguments = (ins LLM_FloatTensor:$dout, LLM_IdTensor:$ids,
+                       OptionalAttr<StrAttr>:$vocab_parallel_axis);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $dout `,` $ids attr-dict `:` functional-type(operands, results)
@@ -547,7 +659,8 @@ def LLM_CrossEntropyGradOp : LLM_ComputeOp<"cross_entropy_grad",
     [InferTypeOpAdaptor]> {
   let summary = "Gradient of the mean cross-entropy for the logits";
   let description = [{
-    `dloss · (softmax(logits) - onehot(targets)) / tokens`.
+    `dloss · (softmax(logits) - onehot(targets)) / tokens`; with
+    `vocab_parallel_axis`, for this rank's block of the vocabulary.
 
     ```mlir
     %dlogits = llm.cross_entropy_grad %dloss, %logits, %targets
@@ -556,7 +669,8 @@ def LLM_CrossEntropyGradOp : LLM_ComputeOp<"cross_entropy_grad",
     ```
   }];
   let arguments = (ins LLM_ScalarFloatTensor:$dloss, LLM_FloatTensor:$logits,
-                       LLM_IdTensor:$targets);
+                       LLM_IdTensor:$targets,
+                       OptionalAttr<StrAttr>:$vocab_parallel_axis);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $dloss `,` $logits `,` $targets attr-dict `:`
@@ -574,11 +688,17 @@ def LLM_GradNormOp : LLM_ComputeOp<"grad_norm"> {
     `sqrt(sum over all tensors of sum(g²))`, for clipping by global norm
     (Pascanu et al. 2013, `torch.nn.utils.clip_grad_norm_`).
 
+    With `axis`, the gradients flagged in `sharded` are this rank's shards of
+    tensors split over that mesh axis: their squares are summed over the
+    axis, and the others (replicated on every rank) are counted once.
+
     ```mlir
     %norm = llm.grad_norm %dw, %db : tensor<64x64xf32>, tensor<64xf32> -> tensor<f32>
     ```
   }];
-  let arguments = (ins Variadic<LLM_FloatTensor>:$grads);
+  let arguments = (ins Variadic<LLM_FloatTensor>:$grads,
+                       OptionalAttr<StrAttr>:$axis,
+                       OptionalAttr<DenseBoolArrayAttr>:$sharded);
   let results = (outs LLM_ScalarFloatTensor:$result);
   let assemblyFormat = "$grads attr-dict `:` type($grads) `->` type($result)";
   let hasVerifier = 1;
