@@ -80,17 +80,62 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
   // Collectives of one step, as each rank issues them; `llmc train --log`
   // reports the bytes the runtime measured, which tests compare with this.
   int dp = int(std::max<int64_t>(1, m.dp()));
-  int64_t reduces = 0, elements = 0;
-  for (const planfile::Kernel &k : plan.kernels())
-    if (k.name() == "all_reduce_mean_start")
-      for (uint32_t t : k.outs()) {
-        ++reduces;
-        elements += plan::num_elements(plan.tensors(t));
-      }
-  os << "\ncollectives per step (each of " << dp << " data-parallel ranks):\n";
-  os << "  dp all_reduce: " << reduces << " calls, " << elements
-     << " elements, " << comm::ring_bytes::all_reduce(uint64_t(elements), dp)
-     << " bytes sent per rank (ring)\n";
+  int tp = int(std::max<int64_t>(1, m.tp()));
+  struct Tally {
+    int64_t calls = 0, elements = 0;
+    uint64_t bytes = 0;
+  };
+  // By (axis, collective), in a fixed order: dp first, then tp.
+  std::map<std::pair<std::string, std::string>, Tally> tallies;
+  auto count = [&](const std::string &axis, const std::string &kind,
+                   int64_t n) {
+    int p = axis == "dp" ? dp : tp;
+    Tally &t = tallies[{axis, kind}];
+    t.calls += 1;
+    t.elements += n;
+    if (kind == "all_reduce")
+      t.bytes += comm::ring_bytes::all_reduce(uint64_t(n), p);
+    else if (kind == "all_gather")
+      t.bytes += comm::ring_bytes::all_gather(uint64_t(n), p);
+    else
+      t.bytes += comm::ring_bytes::reduce_scatter(uint64_t(n), p);
+  };
+  auto axis_of = [](const planfile::Kernel &k) {
+    auto it = k.params().find("axis");
+    return it == k.params().end() ? std::string() : it->second.s();
+  };
+  auto elements_of = [&](uint32_t tensor) {
+    return plan::num_elements(plan.tensors(tensor));
+  };
+  for (const planfile::Kernel &k : plan.kernels()) {
+    const std::string &name = k.name();
+    if (name == "all_reduce_mean_start")
+      for (uint32_t t : k.outs())
+        count(axis_of(k), "all_reduce", elements_of(t));
+    else if (name == "all_reduce_sum")
+      count(axis_of(k), "all_reduce", elements_of(k.outs(0)));
+    else if (name == "all_gather")
+      count(axis_of(k), "all_gather", elements_of(k.ins(0)));
+    else if (name == "reduce_scatter")
+      count(axis_of(k), "reduce_scatter", elements_of(k.outs(0)));
+    else if (name == "grad_norm" && !axis_of(k).empty())
+      count(axis_of(k), "all_reduce", 1); // the sharded sum of squares
+  }
+  os << "\ncollectives per step (per rank; mesh dp=" << dp << " x tp=" << tp
+     << ", " << dp * tp << " ranks):\n";
+  if (dp == 1 && tp == 1)
+    os << "  none\n";
+  uint64_t total = 0;
+  for (const char *axis : {"dp", "tp"})
+    for (auto &[key, t] : tallies) {
+      if (key.first != axis)
+        continue;
+      os << "  " << key.first << " " << key.second << ": " << t.calls
+         << " calls, " << t.elements << " elements, " << t.bytes
+         << " bytes sent per rank (ring)\n";
+      total += t.bytes;
+    }
+  os << "  total: " << total << " bytes sent per rank per step\n";
 
   os << "\nbuffers: " << plan.buffers_size()
      << " (offset in the arena, size, category, name)\n";

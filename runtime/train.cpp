@@ -43,10 +43,14 @@ std::vector<PlanTensor> plan_tensors(Executor &exec,
                                      planfile::Category category) {
   std::vector<PlanTensor> tensors;
   const planfile::Plan &plan = exec.plan();
+  std::vector<bool> seen(size_t(plan.buffers_size()), false);
   for (int t = 0; t < plan.tensors_size(); ++t) {
-    const planfile::Buffer &b = plan.buffers(plan.tensors(t).buffer());
-    if (b.category() != category)
+    uint32_t buffer = plan.tensors(t).buffer();
+    const planfile::Buffer &b = plan.buffers(buffer);
+    // A buffer's first tensor has its own shape; later ones are views.
+    if (b.category() != category || seen[buffer])
       continue;
+    seen[buffer] = true;
     const auto &shape = plan.tensors(t).shape();
     PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t), false, {}};
     if (b.has_shard()) {
@@ -360,6 +364,9 @@ void train(const TrainOptions &o) {
   Executor exec(plan::read_plan_file(o.plan_path));
   const planfile::ModelInfo &model = exec.plan().model();
   int64_t tp = std::max<int64_t>(model.tp(), 1);
+  if (!o.dump_grads_path.empty() && tp > 1)
+    throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
+                         "over tp ranks; dump them from a plan without tp");
   MeshGroup group(model.dp(), tp, o.plan_path);
   exec.set_communicator("dp", group.dp());
   exec.set_communicator("tp", group.tp());
@@ -368,9 +375,7 @@ void train(const TrainOptions &o) {
   // tensor-parallel ranks of one data-parallel rank read the same rows.
   int64_t B = model.micro_batch(), T = model.seq_len();
   int64_t global_rows = B * group.dp_size();
-  if (!o.dump_grads_path.empty() && tp > 1)
-    throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
-                         "over tp ranks; dump them from a plan without tp");
+
   int inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
   int targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
   required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);

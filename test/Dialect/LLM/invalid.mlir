@@ -574,3 +574,43 @@ func.func @cross_entropy_targets_shape(%logits: tensor<2x8x64xf32>, %targets: te
   %0 = llm.cross_entropy %logits, %targets : (tensor<2x8x64xf32>, tensor<2x4xi32>) -> tensor<f32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+// Tests that an all-gather's result must be its input repeated along dim.
+func.func @all_gather_shape(%x: tensor<2x4x16xf32>) {
+  // expected-error@+1 {{'llm.all_gather' op the result 2x6x16 must be the block 2x4x16 repeated along dim 1}}
+  %0 = llm.all_gather %x {axis = "tp", dim = 1 : i64} : (tensor<2x4x16xf32>) -> tensor<2x6x16xf32>
+  return
+}
+
+// -----
+
+// Tests that a reduce-scatter may split only along dim.
+func.func @reduce_scatter_shape(%x: tensor<2x8x16xf32>) {
+  // expected-error@+1 {{'llm.reduce_scatter' op the input 2x8x16 must be the block 2x4x8 repeated along dim 1}}
+  %0 = llm.reduce_scatter %x {axis = "tp", dim = 1 : i64} : (tensor<2x8x16xf32>) -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that dim must name a dimension.
+func.func @scatter_dim(%x: tensor<2x8xf32>) {
+  // expected-error@+1 {{'llm.scatter_to_parallel' op dim 2 must name a dimension of both 2x8 and 2x4}}
+  %0 = llm.scatter_to_parallel %x {axis = "tp", dim = 2 : i64} : (tensor<2x8xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a sharded gradient norm flags every gradient.
+func.func @grad_norm_flags(%a: tensor<4xf32>, %b: tensor<4xf32>) {
+  // expected-error@+1 {{'llm.grad_norm' op has 1 `sharded` flags for 2 gradients}}
+  %0 = llm.grad_norm %a, %b {axis = "tp", sharded = array<i1: true>} : tensor<4xf32>, tensor<4xf32> -> tensor<f32>
+  return
+}
