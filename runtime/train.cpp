@@ -404,7 +404,9 @@ void train(const TrainOptions &o) {
     if (!log)
       throw io::InputError(o.log_path + ": cannot open the log for writing");
   }
-  bool bar = o.progress && group.leader() && isatty(STDERR_FILENO);
+  bool bar = group.leader() &&
+             (o.progress == Progress::Always ||
+              (o.progress == Progress::Auto && isatty(STDERR_FILENO)));
   // Every rank takes part in gathering split tensors; the leader writes.
   auto save = [&](const std::string &path, int64_t step) {
     std::map<std::string, std::string> metadata = {

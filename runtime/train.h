@@ -9,6 +9,8 @@
 
 namespace llmc {
 
+enum class Progress { Auto, Always, Never };
+
 struct TrainOptions {
   std::string plan_path;
   std::string data_path;
@@ -26,7 +28,7 @@ struct TrainOptions {
   Schedule schedule = Schedule::Cosine;
   float weight_decay = 0.1f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
   float clip_grad_norm = 1.0f;
-  bool progress = true; // a progress bar when stderr is a terminal
+  Progress progress = Progress::Auto; // Auto: when stderr is a terminal
   bool profile = false;  // print time per kernel kind at the end
 };
 

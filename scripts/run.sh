@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, then trains the small GPT-2
 # (examples/configs/gpt2-tiny.json) on the King James Bible (Debian's
-# bible-kjv), tokenised with a sentencepiece BPE of 8192, with a progress
-# bar, and saves a checkpoint. Work files go to run/ (or $LLMC_RUN_DIR).
-# STEPS, MICRO_BATCH and SEQ override the defaults.
+# bible-kjv), tokenised with a sentencepiece BPE of 8192, across 4 ranks
+# (dp2 x tp2 with sequence parallelism, under mpirun), with a progress bar,
+# and saves a checkpoint (full Hugging Face layout, loadable on any mesh).
+# Work files go to run/ (or $LLMC_RUN_DIR). STEPS, MICRO_BATCH (per
+# data-parallel rank), SEQ, DP, TP and SP (1: sequence parallel) override the
+# defaults; DP=1 TP=1 trains on one process without MPI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LLMC_BUILD_DIR:-$root/build}
 work=${LLMC_RUN_DIR:-$root/run}
 steps=${STEPS:-300}
-micro_batch=${MICRO_BATCH:-8}
+micro_batch=${MICRO_BATCH:-4}
 seq=${SEQ:-128}
+dp=${DP:-2}
+tp=${TP:-2}
+sp=${SP:-1}
 
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
@@ -24,20 +30,38 @@ if [ ! -s "$work/train.bin" ]; then
     --val-out "$work/val.bin"
 fi
 
+mesh=(--mesh "dp=$dp,tp=$tp")
+if [ "$sp" = 1 ] && [ "$tp" -gt 1 ]; then mesh+=(--sequence-parallel); fi
 "$llmc" compile "$root/examples/configs/gpt2-tiny.json" --mode train \
-  --micro-batch "$micro_batch" --seq "$seq" -o "$work/gpt2-tiny.plan"
-"$llmc" train "$work/gpt2-tiny.plan" --data "$work/train.bin" \
+  --micro-batch "$micro_batch" --seq "$seq" "${mesh[@]}" \
+  -o "$work/gpt2-tiny.plan"
+"$llmc" explain "$work/gpt2-tiny.plan" | sed -n '/^collectives/,/total:/p'
+
+launch=()
+ranks=$((dp * tp))
+if [ "$ranks" -gt 1 ]; then
+  # One OpenMP/BLAS thread per rank: the ranks share this machine's cores.
+  if [ "$(id -u)" = 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  fi
+  launch=(mpirun --oversubscribe -np "$ranks" -x OMP_NUM_THREADS=1
+          -x OPENBLAS_NUM_THREADS=1)
+fi
+progress=never
+if [ -t 2 ]; then progress=always; fi
+"${launch[@]}" "$llmc" train "$work/gpt2-tiny.plan" --data "$work/train.bin" \
   --steps "$steps" --lr 1e-3 --min-lr 1e-4 --warmup-steps 30 \
-  --data-order shuffled --log "$work/train.jsonl" \
+  --data-order shuffled --log "$work/train.jsonl" --progress "$progress" \
   --save "$work/gpt2-tiny.safetensors" --save-every 100
 
-/usr/bin/python3 - "$work/train.jsonl" "$work/gpt2-tiny.safetensors" <<'PY'
+/usr/bin/python3 - "$work/train.jsonl" "$work/gpt2-tiny.safetensors" \
+  "$ranks (dp=$dp, tp=$tp, sp=$sp)" <<'PY'
 import json, sys
 steps = [json.loads(line) for line in open(sys.argv[1])]
 first = sum(s["loss"] for s in steps[:10]) / min(10, len(steps))
 last = sum(s["loss"] for s in steps[-10:]) / min(10, len(steps))
 tps = sorted(s["tokens_per_s"] for s in steps)[len(steps) // 2]
-print("trained %d steps: mean loss of the first 10 steps %.3f, of the last 10 "
+print("trained %d steps on %s ranks: mean loss of the first 10 steps %.3f, of the last 10 "
       "%.3f; median %.0f tokens/s; checkpoint %s"
-      % (len(steps), first, last, tps, sys.argv[2]))
+      % (len(steps), sys.argv[3], first, last, tps, sys.argv[2]))
 PY

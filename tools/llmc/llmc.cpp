@@ -130,6 +130,14 @@ cl::opt<std::string> logPath("log", cl::desc("JSON-lines log, one per step"),
 cl::opt<std::string> dumpGrads("dump-grads",
                                cl::desc("Write step-0 gradients (safetensors)"),
                                cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<llmc::Progress> progress(
+    "progress", cl::desc("Progress bar on the first rank's stderr"),
+    cl::values(clEnumValN(llmc::Progress::Auto, "auto",
+                          "when stderr is a terminal (default)"),
+               clEnumValN(llmc::Progress::Always, "always",
+                          "also under mpirun, which pipes stderr"),
+               clEnumValN(llmc::Progress::Never, "never", "no bar")),
+    cl::init(llmc::Progress::Auto), cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<bool> profile("profile",
                       cl::desc("Print the time spent per kernel kind"),
                       cl::sub(trainCmd), cl::cat(llmcCategory));
@@ -280,6 +288,7 @@ int runTrain() {
     o.eps = adamEps;
     o.clip_grad_norm = clipGradNorm;
     o.profile = profile;
+    o.progress = progress;
     llmc::train(o);
   });
 }
