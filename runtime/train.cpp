@@ -8,7 +8,7 @@
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/plan/plan_file.h"
-#include "runtime/shard.h"
+#include "runtime/io/shard.h"
 
 #include <algorithm>
 #include <chrono>
@@ -31,10 +31,10 @@ struct PlanTensor {
   std::vector<int64_t> shape; // this rank's
   float *data;
   bool split = false;
-  ShardLayout layout;
+  io::ShardLayout layout;
 
   std::vector<int64_t> full() const {
-    return split ? full_shape(shape, layout) : shape;
+    return split ? io::full_shape(shape, layout) : shape;
   }
   int64_t local_elements() const { return io::checked_numel(shape, name); }
 };
@@ -83,7 +83,7 @@ void fill_from_full(
     io::TensorSpec spec{t.name, t.full()};
     full.assign(size_t(io::checked_numel(spec.shape, t.name)), 0.0f);
     produce(spec, full.data());
-    copy_shard(full.data(), t.data, t.shape, t.layout, tp_rank, true);
+    io::copy_shard(full.data(), t.data, t.shape, t.layout, tp_rank, true);
   }
 }
 
@@ -102,7 +102,7 @@ gather_full(const std::vector<PlanTensor> &tensors, comm::Communicator *tp) {
     tp->all_gather(t.data, pieces.data(), size_t(n));
     std::vector<float> full(pieces.size());
     for (int64_t r = 0; r < t.layout.parts; ++r)
-      copy_shard(full.data(), pieces.data() + r * n, t.shape, t.layout, r,
+      io::copy_shard(full.data(), pieces.data() + r * n, t.shape, t.layout, r,
                  false);
     out.push_back(std::move(full));
   }

@@ -77,4 +77,50 @@ TEST(CrossEntropyTest, BackwardInPlaceOverLogits) {
   EXPECT_EQ(logits, dlogits);
 }
 
+// Splits the vocabulary of V = 12 over P ranks as Megatron does: rank r holds
+// ids r*V/P .. (r+1)*V/P - 1. The partial statistics of every rank, gathered
+// in rank order, give the one-device losses, and each rank's block of the
+// gradient is the one-device gradient's block.
+TEST(CrossEntropyTest, VocabParallelMatchesOneDevice) {
+  constexpr int64_t Vfull = 12;
+  std::vector<float> logits = random_vector(N * Vfull, 67, -4.0f, 4.0f);
+  for (int64_t v = 0; v < Vfull; v++)
+    logits[size_t(3 * Vfull + v)] += 500.0f; // shifted rows stay finite
+  const std::vector<int32_t> targets = random_ids(N, 68, Vfull);
+  std::vector<float> losses(N), dlogits(N * Vfull);
+  const float mean = cross_entropy_forward(losses.data(), logits.data(),
+                                           targets.data(), N, Vfull);
+  cross_entropy_backward(dlogits.data(), 1.3f, logits.data(), targets.data(),
+                         N, Vfull);
+  for (int64_t P : {1, 2, 3, 4}) {
+    const int64_t Vl = Vfull / P;
+    std::vector<std::vector<float>> blocks(P);
+    std::vector<float> gathered;
+    for (int64_t r = 0; r < P; r++) {
+      for (int64_t n = 0; n < N; n++)
+        blocks[r].insert(blocks[r].end(), logits.begin() + n * Vfull + r * Vl,
+                         logits.begin() + n * Vfull + (r + 1) * Vl);
+      std::vector<float> stats(N * 3);
+      cross_entropy_vp_partial(stats.data(), blocks[r].data(), targets.data(),
+                               N, Vl, r * Vl);
+      gathered.insert(gathered.end(), stats.begin(), stats.end());
+    }
+    std::vector<float> lse(N);
+    const float vp_mean =
+        cross_entropy_vp_finish(lse.data(), gathered.data(), N, P);
+    EXPECT_NEAR(vp_mean, mean, 1e-6 * std::abs(mean)) << "P = " << P;
+    for (int64_t r = 0; r < P; r++) {
+      std::vector<float> dblock(N * Vl), expected;
+      cross_entropy_vp_backward(dblock.data(), 1.3f, blocks[r].data(),
+                                targets.data(), lse.data(), N, Vl, r * Vl);
+      for (int64_t n = 0; n < N; n++)
+        expected.insert(expected.end(), dlogits.begin() + n * Vfull + r * Vl,
+                        dlogits.begin() + n * Vfull + (r + 1) * Vl);
+      std::vector<double> ref(expected.begin(), expected.end());
+      EXPECT_TRUE(all_near("dlogits block", dblock, ref, 1e-6))
+          << "P = " << P << ", rank " << r;
+    }
+  }
+}
+
 } // namespace

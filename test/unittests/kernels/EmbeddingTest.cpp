@@ -54,4 +54,29 @@ TEST(EmbeddingTest, BackwardIndependentOfThreadCount) {
   EXPECT_EQ(d1, d3);
 }
 
+// A vocab-parallel table holds rows first..first+V-1: the ranks' lookups sum
+// to the one-device lookup, and their gradient blocks stack to its gradient.
+TEST(EmbeddingTest, VocabParallelBlocksSumToOneDevice) {
+  constexpr int64_t Vfull = 8, P = 2, Vl = Vfull / P;
+  const std::vector<float> table = random_vector(Vfull * C, 74);
+  const std::vector<int32_t> ids = {0, 7, 3, 4, 1, 0, 2, 5, 6, 4};
+  const std::vector<float> dout = random_vector(N * C, 75);
+  std::vector<float> full(N * C), dfull(Vfull * C);
+  embedding_forward(full.data(), table.data(), ids.data(), N, Vfull, C);
+  embedding_backward(dfull.data(), dout.data(), ids.data(), N, Vfull, C);
+  std::vector<float> sum(N * C, 0.0f);
+  for (int64_t r = 0; r < P; r++) {
+    std::vector<float> out(N * C, 99.0f), dblock(Vl * C, 99.0f);
+    embedding_forward(out.data(), table.data() + r * Vl * C, ids.data(), N, Vl,
+                      C, r * Vl);
+    for (size_t i = 0; i < out.size(); i++)
+      sum[i] += out[i];
+    embedding_backward(dblock.data(), dout.data(), ids.data(), N, Vl, C,
+                       r * Vl);
+    for (int64_t i = 0; i < Vl * C; i++)
+      ASSERT_EQ(dblock[size_t(i)], dfull[size_t(r * Vl * C + i)]) << i;
+  }
+  EXPECT_EQ(sum, full);
+}
+
 } // namespace

@@ -1,11 +1,11 @@
 // The full tensor viewed as [outer, blocks, parts, piece]: `piece` runs over
 // the rank's rows of `dim` and every dimension after it, so each (outer,
 // block) pair is one contiguous copy.
-#include "runtime/shard.h"
+#include "runtime/io/shard.h"
 
 #include <cstring>
 
-namespace llmc {
+namespace llmc::io {
 
 std::vector<int64_t> full_shape(const std::vector<int64_t> &local_shape,
                                 const ShardLayout &layout) {
@@ -32,4 +32,4 @@ void copy_shard(float *full, float *local,
     }
 }
 
-} // namespace llmc
+} // namespace llmc::io

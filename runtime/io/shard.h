@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace llmc {
+namespace llmc::io {
 
 struct ShardLayout {
   int64_t dim = 0;
@@ -25,4 +25,4 @@ void copy_shard(float *full, float *local,
                 const std::vector<int64_t> &local_shape,
                 const ShardLayout &layout, int64_t rank, bool to_local);
 
-} // namespace llmc
+} // namespace llmc::io
