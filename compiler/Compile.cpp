@@ -21,7 +21,8 @@ using namespace mlir;
 /// Exports `@train_step` with the model's description and writes the file.
 static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
                              const llmc::BuildOptions &build,
-                             int64_t dataParallel, const std::string &path) {
+                             int64_t dataParallel, int64_t zeroStage,
+                             const std::string &path) {
   auto program = module.lookupSymbol<func::FuncOp>("train_step");
   if (!program)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -37,6 +38,7 @@ static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
   model.set_dp(dataParallel);
   model.set_tp(build.tensorParallel);
   model.set_sequence_parallel(build.sequenceParallel);
+  model.set_zero(zeroStage);
   llvm::Expected<llmc::planfile::Plan> plan = llmc::exportPlan(program, model);
   if (!plan)
     return plan.takeError();
@@ -61,6 +63,18 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "--emit=plan needs -o FILE");
+  // ZeRO slices every parameter evenly over the dp ranks.
+  if (options.zeroStage > 0)
+    for (const ParamSpec &param : listParameters(*config))
+      if (param.numElements() % options.dataParallel != 0)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "--zero %lld with --mesh dp=%lld: parameter '%s' has %lld "
+            "elements, not a multiple of %lld (ZeRO slices every parameter "
+            "evenly over the data-parallel ranks)",
+            (long long)options.zeroStage, (long long)options.dataParallel,
+            param.name.c_str(), (long long)param.numElements(),
+            (long long)options.dataParallel);
   auto module = buildModel(context, *config, build);
   if (!module)
     return module.takeError();
@@ -82,7 +96,7 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
 
   if (options.mode == CompileMode::Train) {
     PassManager pm(&context);
-    buildTrainPipeline(pm, options.dataParallel);
+    buildTrainPipeline(pm, options.dataParallel, options.zeroStage);
     if (failed(pm.run(**module)))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "internal error: the train pipeline "
@@ -94,6 +108,6 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
     return llvm::Error::success();
   }
   return writePlan(**module, *config, build, options.dataParallel,
-                   options.outputPath);
+                   options.zeroStage, options.outputPath);
 }
 

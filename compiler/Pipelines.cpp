@@ -6,7 +6,8 @@
 
 #include "mlir/Pass/PassManager.h"
 
-void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel) {
+void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel,
+                              int64_t zeroStage) {
   using namespace mlir;
   // Differentiate the loss: forward then backward ops in one function.
   pm.addPass(llm::createAutodiff());
@@ -14,9 +15,14 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel) {
   pm.addPass(llm::createAppendAdamW());
   // One kernel call per op, one buffer per tensor, reshapes as views.
   pm.addPass(llm::createLowerToPlan());
-  // Data parallelism: average every gradient over the ranks before AdamW.
+  // Data parallelism: average every gradient over the ranks before AdamW
+  // (from ZeRO stage 2 on, each is reduce-scattered instead).
+  if (zeroStage < 2)
+    pm.addNestedPass<func::FuncOp>(
+        llm::createInsertGradAllReduce({/*dp=*/dataParallel}));
+  // ZeRO: slices of optimizer state, gradients and parameters per rank.
   pm.addNestedPass<func::FuncOp>(
-      llm::createInsertGradAllReduce({/*dp=*/dataParallel}));
+      llm::createShardOptimizer({/*dp=*/dataParallel, /*stage=*/zeroStage}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Static arena offsets by liveness, so the runtime allocates once.

@@ -17,7 +17,8 @@ namespace llmc {
 
 /// From the one-device `@loss` to a memory-planned `@train_step` program,
 /// run by each of `dataParallel` ranks.
-void buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel = 1);
+void buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel = 1,
+                        int64_t zeroStage = 0);
 
 } // namespace llmc
 

@@ -110,6 +110,9 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
         out->set_dim(dim.getInt());
         out->set_parts(parts.getInt());
         out->set_blocks(blocks.getInt());
+        if (auto full = shard.getAs<DenseI64ArrayAttr>("full_shape"))
+          for (int64_t d : full.asArrayRef())
+            out->add_full_shape(d);
       }
       if (llvm::Error e = addTensor(buffer, out.buffers_size() - 1))
         return std::move(e);

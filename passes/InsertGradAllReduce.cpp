@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/GradientReadiness.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -20,13 +21,6 @@ using namespace mlir;
 using namespace mlir::plan;
 
 namespace {
-
-/// The buffer a value's bytes belong to, looking through views.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewOp>())
-    value = view.getSource();
-  return value;
-}
 
 struct InsertGradAllReducePass
     : mlir::llm::impl::InsertGradAllReduceBase<InsertGradAllReducePass> {
@@ -48,18 +42,8 @@ struct InsertGradAllReducePass
       return signalPassFailure();
     }
 
-    // Where each gradient is final: the last kernel before the norm that
-    // touches its bytes (no kernel may read a buffer mid-reduction either).
-    DenseMap<Value, size_t> lastUse;
-    for (size_t i = 0; kernels.begin() + i != norm; ++i)
-      for (Value operand : kernels[i]->getOperands())
-        lastUse[rootOf(operand)] = i;
-    SmallVector<std::pair<size_t, Value>> ready;
-    DenseSet<Value> seen; // a buffer shared by two gradients is reduced once
-    for (Value grad : norm->getIns())
-      if (seen.insert(rootOf(grad)).second)
-        ready.push_back({lastUse.lookup(rootOf(grad)), grad});
-    llvm::stable_sort(ready, [](auto &a, auto &b) { return a.first < b.first; });
+    SmallVector<std::pair<size_t, Value>> ready =
+        mlir::llm::gradientsByReadiness(kernels, norm - kernels.begin());
 
     OpBuilder b(&getContext());
     DictionaryAttr tags = (*norm)->getDiscardableAttrDictionary();

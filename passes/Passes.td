@@ -170,6 +170,38 @@ def InsertGradAllReduce : Pass<"llmc-insert-grad-allreduce", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def ShardOptimizer : Pass<"llmc-shard-optimizer", "func::FuncOp"> {
+  let summary = "ZeRO stages 1-3: slices optimizer state, gradients, parameters";
+  let description = [{
+    ZeRO (Rajbhandari et al. 2020) on a data-parallel plan. Every rank keeps
+    a 1/dp slice of each tensor, flattened in row-major order (a parameter's
+    size must be a multiple of dp); slice buffers carry `plan.shard` with
+    the full shape, so checkpoints still hold whole Hugging Face tensors.
+
+    - stage 1: AdamW's moments are slices; `adamw` (with `zero_axis`)
+      updates this rank's slice of the parameter, and `all_gather_inplace`
+      restores the whole parameter on every rank. Gradients are all-reduced
+      as before (llmc-insert-grad-allreduce).
+    - stage 2: also gradients: each is reduce-scattered (mean) into its slice
+      right after the kernel that finishes it, instead of all-reduced; the
+      gradient norm sums the slices' squares over the ranks.
+    - stage 3: also parameters: each run of kernels with the same layer and
+      role that reads a parameter first all-gathers it into a temporary,
+      which memory planning frees after the run's last kernel.
+
+    ```mlir
+    plan.kernel "reduce_scatter" ins(%dw_flat) outs(%dw_slice) {params = {axis = "dp", dim = 0 : i64, mean = true}}
+    plan.kernel "adamw" ins(%dw_slice, %norm) outs(%w, %m_slice, %v_slice) {params = {decay = true, zero_axis = "dp"}}
+    plan.kernel "all_gather_inplace" outs(%w_flat) {params = {axis = "dp"}}
+    ```
+  }];
+  let options = [
+    Option<"dp", "dp", "int64_t", /*default=*/"1", "Data-parallel ranks">,
+    Option<"stage", "stage", "int64_t", /*default=*/"0", "ZeRO stage, 0-3">
+  ];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let summary = "Fuses adjacent plan kernels into single kernel calls";
   let description = [{

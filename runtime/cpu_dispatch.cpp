@@ -414,15 +414,28 @@ void all_gather(const KernelCall &c) {
   from_rank_major(c.out(0), stage, b);
 }
 
+// With `mean`, the sums are divided by the ranks (ZeRO's gradient slices).
 void reduce_scatter(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);
   Blocks b = blocks_of(c.out_shape(0), c.param("dim").i(), comm.size());
   size_t n = size_t(c.n_out(0));
-  if (b.outer == 1)
-    return comm.reduce_scatter(c.in(0), c.out(0), n);
-  float *stage = staging(size_t(c.n_in(0))).data();
-  to_rank_major(stage, c.in(0), b);
-  comm.reduce_scatter(stage, c.out(0), n);
+  if (b.outer == 1) {
+    comm.reduce_scatter(c.in(0), c.out(0), n);
+  } else {
+    float *stage = staging(size_t(c.n_in(0))).data();
+    to_rank_major(stage, c.in(0), b);
+    comm.reduce_scatter(stage, c.out(0), n);
+  }
+  if (c.has_param("mean") && c.param("mean").b())
+    cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
+}
+
+// outs (a flat tensor): every rank's slice r is gathered into place (ZeRO's
+// parameters after the sliced update).
+void all_gather_inplace(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  size_t slice = size_t(c.n_out(0) / comm.size());
+  comm.all_gather(c.out(0) + comm.rank() * slice, c.out(0), slice);
 }
 
 // This rank's block of a tensor every rank holds whole: a copy.
@@ -453,7 +466,18 @@ void adamw(const KernelCall &c) {
       float(1.0 - std::pow(double(opt.beta1), double(opt.step + 1)));
   hyper.beta2_correction =
       float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
-  cpu::adamw_update(c.out(0), c.out(1), c.out(2), c.in(0), c.n_out(0), hyper);
+  // Under ZeRO (zero_axis), the moments are this rank's slice, and so is the
+  // parameter or gradient wherever it is whole.
+  float *param = c.out(0), *grad = c.in(0);
+  int64_t n = c.n_out(1);
+  if (c.has_param("zero_axis")) {
+    int64_t first = axis_comm(c, "zero_axis").rank() * n;
+    if (c.n_out(0) != n)
+      param += first;
+    if (c.n_in(0) != n)
+      grad += first;
+  }
+  cpu::adamw_update(param, c.out(1), c.out(2), grad, n, hyper);
 }
 
 // outs (a bucket of gradients): start their non-blocking all-reduces. With
@@ -532,6 +556,7 @@ KernelFn find_cpu_kernel(const std::string &name) {
       {"all_gather", all_gather},
       {"reduce_scatter", reduce_scatter},
       {"scatter_to_parallel", scatter_to_parallel},
+      {"all_gather_inplace", all_gather_inplace},
       {"all_reduce_mean_start", all_reduce_mean_start},
       {"all_reduce_mean_wait", all_reduce_mean_wait},
   };

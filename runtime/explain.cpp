@@ -116,6 +116,9 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
       count(axis_of(k), "all_reduce", elements_of(k.outs(0)));
     else if (name == "all_gather")
       count(axis_of(k), "all_gather", elements_of(k.ins(0)));
+    else if (name == "all_gather_inplace") // ZeRO: one slice per rank
+      count(axis_of(k), "all_gather",
+            elements_of(k.outs(0)) / (axis_of(k) == "dp" ? dp : tp));
     else if (name == "reduce_scatter")
       count(axis_of(k), "reduce_scatter", elements_of(k.outs(0)));
     else if (name == "grad_norm" && !axis_of(k).empty())

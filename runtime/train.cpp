@@ -32,8 +32,12 @@ struct PlanTensor {
   float *data;
   bool split = false;
   io::ShardLayout layout;
+  std::string axis;                // the mesh axis it is split over
+  std::vector<int64_t> full_shape; // HF shape of a flat ZeRO slice
 
   std::vector<int64_t> full() const {
+    if (!full_shape.empty())
+      return full_shape;
     return split ? io::full_shape(shape, layout) : shape;
   }
   int64_t local_elements() const { return io::checked_numel(shape, name); }
@@ -52,10 +56,14 @@ std::vector<PlanTensor> plan_tensors(Executor &exec,
       continue;
     seen[buffer] = true;
     const auto &shape = plan.tensors(t).shape();
-    PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t), false, {}};
+    PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t),
+                      false, {}, "", {}};
     if (b.has_shard()) {
+      const planfile::Shard &shard = b.shard();
       tensor.split = true;
-      tensor.layout = {b.shard().dim(), b.shard().parts(), b.shard().blocks()};
+      tensor.layout = {shard.dim(), shard.parts(), shard.blocks()};
+      tensor.axis = shard.axis();
+      tensor.full_shape = {shard.full_shape().begin(), shard.full_shape().end()};
     }
     tensors.push_back(std::move(tensor));
   }
@@ -72,7 +80,7 @@ std::vector<io::TensorSpec> full_specs(const std::vector<PlanTensor> &tensors) {
 /// Fills every tensor from full tensors that `produce` writes, one at a time:
 /// split tensors keep this rank's piece.
 void fill_from_full(
-    std::vector<PlanTensor> &tensors, int64_t tp_rank,
+    std::vector<PlanTensor> &tensors, const Executor &exec,
     const std::function<void(const io::TensorSpec &, float *)> &produce) {
   std::vector<float> full;
   for (PlanTensor &t : tensors) {
@@ -83,14 +91,15 @@ void fill_from_full(
     io::TensorSpec spec{t.name, t.full()};
     full.assign(size_t(io::checked_numel(spec.shape, t.name)), 0.0f);
     produce(spec, full.data());
-    io::copy_shard(full.data(), t.data, t.shape, t.layout, tp_rank, true);
+    io::copy_shard(full.data(), t.data, t.shape, t.layout,
+                   exec.communicator(t.axis).rank(), true);
   }
 }
 
-/// The full tensors on this rank, gathering split ones over `tp` (collective:
-/// every rank of the group calls it).
+/// The full tensors on this rank, gathering split ones over their mesh axis
+/// (collective: every rank of the plan calls it).
 std::vector<std::vector<float>>
-gather_full(const std::vector<PlanTensor> &tensors, comm::Communicator *tp) {
+gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec) {
   std::vector<std::vector<float>> out;
   for (const PlanTensor &t : tensors) {
     int64_t n = t.local_elements();
@@ -99,7 +108,7 @@ gather_full(const std::vector<PlanTensor> &tensors, comm::Communicator *tp) {
       continue;
     }
     std::vector<float> pieces(size_t(n * t.layout.parts));
-    tp->all_gather(t.data, pieces.data(), size_t(n));
+    exec.communicator(t.axis).all_gather(t.data, pieces.data(), size_t(n));
     std::vector<float> full(pieces.size());
     for (int64_t r = 0; r < t.layout.parts; ++r)
       io::copy_shard(full.data(), pieces.data() + r * n, t.shape, t.layout, r,
@@ -129,14 +138,14 @@ std::string optimizer_path(const std::string &checkpoint) {
 /// Loads the moments saved with `checkpoint`, if any; returns the step to
 /// resume at (0 without them).
 int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
-                       int64_t tp_rank) {
+                       const Executor &mesh) {
   std::string path = optimizer_path(checkpoint);
   if (access(path.c_str(), F_OK) != 0)
     return 0;
   auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
   io::SafetensorsReader reader(path);
   reader.check_against(full_specs(moments));
-  fill_from_full(moments, tp_rank,
+  fill_from_full(moments, mesh,
                  [&](const io::TensorSpec &spec, float *dst) {
                    reader.read(spec.name, dst);
                  });
@@ -153,7 +162,7 @@ int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
 /// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it) and
 /// keeps this rank's pieces: resharding on load.
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,
-                  int64_t tp_rank) {
+                  const Executor &exec) {
   std::map<std::string, std::vector<float>> full;
   for (const PlanTensor &t : params)
     full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
@@ -161,7 +170,7 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                          [&](const std::string &name) {
                            return full[name].data();
                          });
-  fill_from_full(params, tp_rank, [&](const io::TensorSpec &spec, float *dst) {
+  fill_from_full(params, exec, [&](const io::TensorSpec &spec, float *dst) {
     const std::vector<float> &values = full[spec.name];
     std::copy(values.begin(), values.end(), dst);
   });
@@ -170,8 +179,8 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
 /// GPT-2's initialisation of the full tensors, so every mesh starts from the
 /// same weights as one device.
 void init_from_seed(std::vector<PlanTensor> &params, int64_t n_layer,
-                    uint64_t seed, int64_t tp_rank) {
-  fill_from_full(params, tp_rank, [&](const io::TensorSpec &spec, float *dst) {
+                    uint64_t seed, const Executor &exec) {
+  fill_from_full(params, exec, [&](const io::TensorSpec &spec, float *dst) {
     io::init_parameter(spec, n_layer, seed, dst);
   });
 }
@@ -319,7 +328,6 @@ public:
   comm::Communicator *tp() const { return tp_.get(); }
   int dp_rank() const { return dp_ ? dp_->rank() : 0; }
   int dp_size() const { return dp_ ? dp_->size() : 1; }
-  int tp_rank() const { return tp_ ? tp_->rank() : 0; }
   bool leader() const { return !world_ || world_->rank() == 0; }
   // Bytes this rank has sent in collectives so far, on every axis.
   uint64_t bytes_sent() const {
@@ -364,9 +372,10 @@ void train(const TrainOptions &o) {
   Executor exec(plan::read_plan_file(o.plan_path));
   const planfile::ModelInfo &model = exec.plan().model();
   int64_t tp = std::max<int64_t>(model.tp(), 1);
-  if (!o.dump_grads_path.empty() && tp > 1)
+  if (!o.dump_grads_path.empty() && (tp > 1 || model.zero() >= 2))
     throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
-                         "over tp ranks; dump them from a plan without tp");
+                         "over ranks (tp, or ZeRO stage 2 or 3); dump them "
+                         "from a plan without either");
   MeshGroup group(model.dp(), tp, o.plan_path);
   exec.set_communicator("dp", group.dp());
   exec.set_communicator("tp", group.tp());
@@ -387,10 +396,10 @@ void train(const TrainOptions &o) {
   auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
   int64_t first_step = 0;
   if (o.load_path.empty()) {
-    init_from_seed(params, model.n_layer(), o.seed, group.tp_rank());
+    init_from_seed(params, model.n_layer(), o.seed, exec);
   } else {
-    load_weights(params, o.load_path, group.tp_rank());
-    first_step = load_optimizer(exec, o.load_path, group.tp_rank());
+    load_weights(params, o.load_path, exec);
+    first_step = load_optimizer(exec, o.load_path, exec);
     if (first_step >= o.steps)
       throw io::InputError(o.load_path + ": already trained " +
                            std::to_string(first_step) + " steps; --steps " +
@@ -411,8 +420,8 @@ void train(const TrainOptions &o) {
   auto save = [&](const std::string &path, int64_t step) {
     std::map<std::string, std::string> metadata = {
         {"llmc.step", std::to_string(step)}};
-    auto weights = gather_full(params, group.tp());
-    auto state = gather_full(moments, group.tp());
+    auto weights = gather_full(params, exec);
+    auto state = gather_full(moments, exec);
     if (!group.leader())
       return;
     write_full(path, params, weights, metadata);

@@ -67,6 +67,11 @@ cl::opt<std::string> compileMesh(
              "per dp rank) x Megatron tensor parallel. Run with mpirun -np "
              "dp*tp; ranks are numbered dp-major (tp ranks are neighbours)."),
     cl::init(""), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> zeroStage(
+    "zero",
+    cl::desc("ZeRO stage over the dp ranks: 1 slices optimizer state, 2 also "
+             "gradients, 3 also parameters (default 0)"),
+    cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<bool> sequenceParallel(
     "sequence-parallel",
     cl::desc("Shard norms and residuals along the sequence over the tp ranks "
@@ -221,13 +226,22 @@ int runCompile() {
     return fail("--mesh dp=" + llvm::Twine(mesh->dp) + " needs --mode train");
   if (sequenceParallel && mesh->tp == 1)
     return fail("--sequence-parallel needs --mesh tp=N with N > 1");
+  if (zeroStage < 0 || zeroStage > 3)
+    return fail("--zero " + llvm::Twine(zeroStage) + ": expected 0, 1, 2 or 3");
+  if (zeroStage > 0 && mesh->dp == 1)
+    return fail("--zero " + llvm::Twine(zeroStage) +
+                " needs --mesh dp=N with N > 1 (ZeRO slices state over the "
+                "data-parallel ranks)");
+  if (zeroStage > 0 && mesh->tp > 1)
+    return fail("--zero with --mesh tp=N is not supported yet; use ZeRO "
+                "with dp only");
   llmc::EmitKind emit = emitKind;
   if (!emitKind.getNumOccurrences())
     emit = compileMode == llmc::CompileMode::Train ? llmc::EmitKind::Plan
                                                    : llmc::EmitKind::MLIR;
   llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
                                seqLen,     mesh->dp,    mesh->tp,
-                               sequenceParallel, ""};
+                               sequenceParallel, zeroStage, ""};
   if (emit == llmc::EmitKind::Plan) {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");

@@ -1,0 +1,244 @@
+//===- ShardOptimizer.cpp - ZeRO stages 1-3 on a data-parallel plan -------===//
+//
+// Rajbhandari et al. 2020 on a plan whose ranks each hold a 1/dp slice of
+// every tensor, flattened in row-major (Hugging Face) order:
+//  - stage 1: AdamW's moments are slices; each rank updates its slice of
+//    every parameter, then the slices are all-gathered in place;
+//  - stage 2: gradients too: each is reduce-scattered (mean) as soon as the
+//    backward pass finishes it, instead of all-reduced;
+//  - stage 3: parameters too: each (layer, role) group of kernels gathers
+//    the parameters it reads into a temporary just before its first kernel;
+//    the temporary dies after the group's last kernel.
+// The gradient norm sums the slices' squares over the dp ranks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/GradientReadiness.h"
+#include "passes/Passes.h"
+
+#include "dialects/llm/IR/LLMDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_SHARDOPTIMIZER
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::plan;
+
+namespace {
+
+constexpr llvm::StringLiteral kAxis = "dp";
+
+struct ShardOptimizerPass
+    : mlir::llm::impl::ShardOptimizerBase<ShardOptimizerPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (stage == 0 || dp <= 1)
+      return;
+    SmallVector<KernelOp> kernels;
+    getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
+    if (kernels.empty())
+      return; // a tensor-level function next to the plan program
+    auto norm = llvm::find_if(
+        kernels, [](KernelOp k) { return k.getCallee() == "grad_norm"; });
+    if (norm == kernels.end()) {
+      getOperation().emitError("llmc-shard-optimizer: the program has no "
+                               "grad_norm kernel (run it on a train step)");
+      return signalPassFailure();
+    }
+    OpBuilder builder(&getContext());
+    b = &builder;
+    SmallVector<KernelOp> updates;
+    for (KernelOp k : kernels)
+      if (k.getCallee() == "adamw")
+        updates.push_back(k);
+    for (KernelOp update : updates)
+      if (failed(checkDivisible(update)))
+        return signalPassFailure();
+
+    if (stage >= 2)
+      shardGradients(kernels, norm - kernels.begin());
+    for (KernelOp update : updates)
+      shardUpdate(update);
+    if (stage >= 3)
+      for (KernelOp update : updates)
+        shardParameter(update, kernels);
+  }
+
+private:
+  static int64_t elements(Value v) {
+    return cast<MemRefType>(v.getType()).getNumElements();
+  }
+  static BufferOp bufferOf(Value v) {
+    return mlir::llm::rootBuffer(v).getDefiningOp<BufferOp>();
+  }
+
+  NamedAttribute named(StringRef name, Attribute value) {
+    return b->getNamedAttr(name, value);
+  }
+  DictionaryAttr axisParams(ArrayRef<NamedAttribute> more = {}) {
+    SmallVector<NamedAttribute> attrs = {named("axis", b->getStringAttr(kAxis))};
+    llvm::append_range(attrs, more);
+    return b->getDictionaryAttr(attrs);
+  }
+
+  LogicalResult checkDivisible(KernelOp update) {
+    Value param = update.getOuts()[0];
+    if (elements(param) % dp == 0)
+      return success();
+    return update.emitError("llmc-shard-optimizer: ZeRO splits every "
+                            "parameter into dp=")
+           << dp << " equal slices, but '" << bufferOf(param).getName()
+           << "' has " << elements(param) << " elements";
+  }
+
+  /// A flat buffer of this rank's 1/dp of `full`, named and categorised like
+  /// it, that records the full shape for checkpoints.
+  Value sliceBuffer(BufferOp full, BufferCategory category, StringRef name) {
+    b->setInsertionPoint(full);
+    auto type = MemRefType::get({full.getType().getNumElements() / dp},
+                                full.getType().getElementType());
+    auto slice = BufferOp::create(*b, full.getLoc(), type, name, category,
+                                  IntegerAttr());
+    slice->setAttr(mlir::llm::kPlanShardAttrName,
+                   b->getDictionaryAttr(
+                       {named("axis", b->getStringAttr(kAxis)),
+                        named("dim", b->getI64IntegerAttr(0)),
+                        named("parts", b->getI64IntegerAttr(dp)),
+                        named("blocks", b->getI64IntegerAttr(1)),
+                        named("full_shape", b->getDenseI64ArrayAttr(
+                                                full.getType().getShape()))}));
+    return slice;
+  }
+
+  /// `value` as a rank-1 memref (a view, unless it already is one).
+  Value flat(Value value, Operation *before) {
+    auto type = cast<MemRefType>(value.getType());
+    if (type.getRank() == 1)
+      return value;
+    b->setInsertionPoint(before);
+    return ViewOp::create(*b, before->getLoc(),
+                          MemRefType::get({type.getNumElements()},
+                                          type.getElementType()),
+                          value);
+  }
+
+  /// Stage 2: each gradient is reduce-scattered (mean over dp) into its
+  /// slice right after the kernel that finishes it; the norm and AdamW read
+  /// the slices.
+  void shardGradients(ArrayRef<KernelOp> kernels, size_t norm) {
+    DenseMap<Value, Value> slices; // gradient root -> slice
+    for (auto [last, grad] : mlir::llm::gradientsByReadiness(kernels, norm)) {
+      BufferOp root = bufferOf(grad);
+      Value slice = sliceBuffer(root, BufferCategory::grad, "");
+      Operation *after = kernels[last]->getNextNode();
+      Value whole = flat(root, after);
+      b->setInsertionPoint(after);
+      KernelOp::create(*b, grad.getLoc(), "reduce_scatter", ValueRange{whole},
+                       ValueRange{slice},
+                       axisParams({named("dim", b->getI64IntegerAttr(0)),
+                                   named("mean", b->getBoolAttr(true))}))
+          ->setDiscardableAttrs(kernels[last]->getDiscardableAttrDictionary());
+      slices[root] = slice;
+    }
+    auto sliceOf = [&](Value grad) {
+      return slices.lookup(mlir::llm::rootBuffer(grad));
+    };
+    KernelOp normKernel = kernels[norm];
+    SmallVector<bool> sharded;
+    for (OpOperand &in : normKernel.getInsMutable()) {
+      in.set(sliceOf(in.get()));
+      sharded.push_back(true);
+    }
+    SmallVector<NamedAttribute> params(normKernel.getParams().getValue());
+    params.push_back(named("axis", b->getStringAttr(kAxis)));
+    params.push_back(named(
+        "sharded", b->getDenseI64ArrayAttr(SmallVector<int64_t>(
+                       sharded.size(), 1))));
+    normKernel.setParamsAttr(b->getDictionaryAttr(params));
+    for (KernelOp k : kernels)
+      if (k.getCallee() == "adamw")
+        k.getInsMutable()[0].set(sliceOf(k.getIns()[0]));
+  }
+
+  /// Stages 1-3: the moments are slices, AdamW updates this rank's slice of
+  /// the parameter, and (unless the parameter is a slice itself) the slices
+  /// are all-gathered in place after the update.
+  void shardUpdate(KernelOp update) {
+    for (unsigned i : {1u, 2u}) {
+      BufferOp moment = bufferOf(update.getOuts()[i]);
+      Value slice = sliceBuffer(moment, moment.getCategory(), moment.getName());
+      moment.getBuffer().replaceAllUsesWith(slice);
+      moment.erase();
+    }
+    SmallVector<NamedAttribute> params(update.getParams().getValue());
+    params.push_back(named("zero_axis", b->getStringAttr(kAxis)));
+    update.setParamsAttr(b->getDictionaryAttr(params));
+    if (stage >= 3)
+      return;
+    Operation *after = update->getNextNode();
+    Value param = flat(bufferOf(update.getOuts()[0]), after);
+    b->setInsertionPoint(after);
+    KernelOp::create(*b, update.getLoc(), "all_gather_inplace", ValueRange{},
+                     ValueRange{param}, axisParams())
+        ->setDiscardableAttrs(update->getDiscardableAttrDictionary());
+  }
+
+  /// Stage 3: the parameter itself is a slice. Every run of kernels of one
+  /// (layer, role) that reads it first all-gathers it into a temporary.
+  void shardParameter(KernelOp update, ArrayRef<KernelOp> kernels) {
+    BufferOp full = bufferOf(update.getOuts()[0]);
+    Value slice =
+        sliceBuffer(full, BufferCategory::param, full.getName());
+    update.getOutsMutable()[0].set(slice);
+
+    auto keyOf = [](KernelOp k) {
+      return std::make_pair(k->getAttr(mlir::llm::LLMDialect::kLayerAttrName),
+                            k->getAttr(mlir::llm::LLMDialect::kRoleAttrName));
+    };
+    Value gathered;
+    std::pair<Attribute, Attribute> gatheredFor;
+    for (KernelOp k : kernels) {
+      if (k == update)
+        continue;
+      for (OpOperand &operand : k->getOpOperands()) {
+        if (bufferOf(operand.get()) != full)
+          continue;
+        if (!gathered || gatheredFor != keyOf(k)) {
+          b->setInsertionPoint(k);
+          auto flatType = MemRefType::get({full.getType().getNumElements()},
+                                          full.getType().getElementType());
+          Value whole = BufferOp::create(*b, k.getLoc(), flatType, "",
+                                         BufferCategory::temporary,
+                                         IntegerAttr());
+          KernelOp::create(*b, k.getLoc(), "all_gather", ValueRange{slice},
+                           ValueRange{whole},
+                           axisParams({named("dim", b->getI64IntegerAttr(0))}))
+              ->setDiscardableAttrs(k->getDiscardableAttrDictionary());
+          gathered = whole;
+          gatheredFor = keyOf(k);
+        }
+        // The kernel's view of the parameter, now of the gathered copy.
+        b->setInsertionPoint(k);
+        operand.set(ViewOp::create(*b, k.getLoc(), operand.get().getType(),
+                                   gathered));
+      }
+    }
+    // The full buffer and its views are no longer read.
+    SmallVector<Operation *> dead;
+    for (Operation *user : full->getUsers())
+      dead.push_back(user);
+    for (Operation *view : dead)
+      if (view->use_empty())
+        view->erase();
+    if (full->use_empty())
+      full.erase();
+  }
+
+  OpBuilder *b = nullptr; // the builder of the current runOnOperation
+};
+
+} // namespace
