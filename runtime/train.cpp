@@ -11,6 +11,7 @@
 #include "runtime/io/shard.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -329,12 +330,15 @@ public:
   int dp_rank() const { return dp_ ? dp_->rank() : 0; }
   int dp_size() const { return dp_ ? dp_->size() : 1; }
   bool leader() const { return !world_ || world_->rank() == 0; }
-  // Bytes this rank has sent in collectives so far, on every axis.
-  uint64_t bytes_sent() const {
-    uint64_t bytes = 0;
+  // Bytes this rank has sent in collectives so far, per kind, summed over
+  // the mesh axes.
+  std::array<uint64_t, comm::kNumCollectives> bytes_sent() const {
+    std::array<uint64_t, comm::kNumCollectives> bytes{};
     for (comm::Communicator *c : {dp(), tp()})
       if (c)
-        bytes += c->stats().total_bytes_sent();
+        for (int k = 0; k < comm::kNumCollectives; ++k)
+          if (comm::Collective(k) != comm::Collective::Recv)
+            bytes[k] += c->stats().bytes[k];
     return bytes;
   }
   // The mean over the data-parallel ranks of a per-rank scalar (the loss;
@@ -437,9 +441,20 @@ void train(const TrainOptions &o) {
     OptimizerStep opt = optimizer_step(o, step);
     GradientDump dump(exec);
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
-    uint64_t sent_before = group.bytes_sent();
+    auto sent_before = group.bytes_sent();
     exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
-    uint64_t comm_bytes = group.bytes_sent() - sent_before;
+    // What this step sent: in all, and per kind of collective.
+    auto sent = group.bytes_sent();
+    uint64_t comm_bytes = 0;
+    std::string by_kind;
+    for (int k = 0; k < comm::kNumCollectives; ++k) {
+      uint64_t bytes = sent[k] - sent_before[k];
+      comm_bytes += bytes;
+      if (bytes)
+        by_kind += std::string(by_kind.empty() ? "" : ", ") + "\"" +
+                   comm::collective_name(comm::Collective(k)) +
+                   "\": " + std::to_string(bytes);
+    }
     if (dumping)
       dump.write(o.dump_grads_path);
 
@@ -458,6 +473,7 @@ void train(const TrainOptions &o) {
           << ", \"lr\": " << opt.lr << ", \"grad_norm\": " << norm
           << ", \"tokens_per_s\": " << tokens_per_s
           << ", \"comm_bytes_sent\": " << comm_bytes
+          << ", \"comm_bytes_by_kind\": {" << by_kind << "}"
           << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
     if (bar)
       draw_progress(step, o.steps, loss, tokens_per_s,
