@@ -189,4 +189,30 @@ ClusterSpec load_cluster_spec(const std::string &path) {
   return parse_cluster_spec(text.str(), path);
 }
 
+std::string format_cluster_spec(const ClusterSpec &spec) {
+  auto link = [](const LinkSpec &l) {
+    return nlohmann::ordered_json{{"bandwidth", l.bandwidth},
+                                  {"latency", l.latency}};
+  };
+  nlohmann::ordered_json json = {
+      {"name", spec.name},
+      {"nodes", spec.nodes},
+      {"devices_per_node", spec.devices_per_node},
+      {"device_memory", spec.device_memory},
+      {"peak_flops",
+       {{"fp32", spec.peak_flops.fp32},
+        {"tf32", spec.peak_flops.tf32},
+        {"bf16", spec.peak_flops.bf16},
+        {"fp16", spec.peak_flops.fp16}}},
+      {"memory_bandwidth", spec.memory_bandwidth},
+      {"intra_node", link(spec.intra_node)},
+      {"inter_node", link(spec.inter_node)},
+      {"gemm_efficiency",
+       {{"max", spec.gemm_efficiency.max},
+        {"m0", spec.gemm_efficiency.m0},
+        {"n0", spec.gemm_efficiency.n0},
+        {"k0", spec.gemm_efficiency.k0}}}};
+  return json.dump(2) + "\n";
+}
+
 } // namespace llmc::planner

@@ -57,4 +57,7 @@ ClusterSpec parse_cluster_spec(const std::string &text,
 
 ClusterSpec load_cluster_spec(const std::string &path);
 
+// The spec as JSON that parse_cluster_spec reads back (llmc calibrate).
+std::string format_cluster_spec(const ClusterSpec &spec);
+
 } // namespace llmc::planner

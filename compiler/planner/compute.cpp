@@ -3,6 +3,7 @@
 #include "compiler/planner/compute.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace llmc::planner {
 
@@ -26,6 +27,43 @@ double gemm_time(const ClusterSpec &cluster, DType type, double m, double n,
 
 double elementwise_time(const ClusterSpec &cluster, double bytes) {
   return bytes / cluster.memory_bandwidth;
+}
+
+GemmFit fit_gemm_efficiency(const std::vector<GemmMeasurement> &measurements) {
+  GemmFit best;
+  double best_loss = INFINITY;
+  std::vector<double> grid;
+  for (double x = 1; x <= 4096; x *= std::sqrt(2.0))
+    grid.push_back(x);
+  for (double m0 : grid)
+    for (double n0 : grid)
+      for (double k0 : grid) {
+        GemmEfficiency eff{1.0, m0, n0, k0};
+        // log rate = log peak + log eff: the peak is the mean of the rest.
+        double log_peak = 0;
+        for (const GemmMeasurement &g : measurements)
+          log_peak += std::log(g.flops_per_s) -
+                      std::log(gemm_efficiency(eff, g.m, g.n, g.k));
+        log_peak /= double(measurements.size());
+        double loss = 0;
+        for (const GemmMeasurement &g : measurements) {
+          double r = std::log(g.flops_per_s) - log_peak -
+                     std::log(gemm_efficiency(eff, g.m, g.n, g.k));
+          loss += r * r;
+        }
+        if (loss < best_loss) {
+          best_loss = loss;
+          best.peak = std::exp(log_peak);
+          best.efficiency = eff;
+        }
+      }
+  for (const GemmMeasurement &g : measurements) {
+    double predicted =
+        best.peak * gemm_efficiency(best.efficiency, g.m, g.n, g.k);
+    best.worst_error =
+        std::max(best.worst_error, std::abs(predicted / g.flops_per_s - 1));
+  }
+  return best;
 }
 
 } // namespace llmc::planner

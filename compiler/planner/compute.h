@@ -4,6 +4,8 @@
 
 #include "compiler/planner/cluster_spec.h"
 
+#include <vector>
+
 namespace llmc::planner {
 
 // Bytes of one element of a math type (tf32 is stored as fp32).
@@ -18,6 +20,21 @@ double gemm_efficiency(const GemmEfficiency &eff, double m, double n, double k);
 //   time  = max(flops / (peak · eff), bytes / memory_bandwidth).
 double gemm_time(const ClusterSpec &cluster, DType type, double m, double n,
                  double k, double batch = 1);
+
+// A GEMM of (m × k) · (k × n) that ran at `flops_per_s`.
+struct GemmMeasurement {
+  double m, n, k, flops_per_s;
+};
+
+// The peak and efficiency curve that best explain `measurements` (least
+// squares of the log rates; eff.max = 1 so the peak is the asymptote):
+// m0, n0 and k0 by a log-spaced grid search, the peak in closed form.
+struct GemmFit {
+  double peak = 0;
+  GemmEfficiency efficiency;
+  double worst_error = 0; // largest |predicted / measured - 1|
+};
+GemmFit fit_gemm_efficiency(const std::vector<GemmMeasurement> &measurements);
 
 // An elementwise op moving `bytes` (reads + writes) through memory.
 double elementwise_time(const ClusterSpec &cluster, double bytes);

@@ -344,3 +344,21 @@ int llmc::runPlanCommand() {
   }
   return kExitBadInput;
 }
+
+void llmc::printPlanCost(const planner::PlanCost &cost,
+                         const std::string &cluster, std::ostream &os) {
+  os << llvm::formatv("\npredicted step time on {0}: {1:F2} ms (GEMMs and "
+                      "attention {2:F2} ms at {3:F1} GFLOP/s, elementwise "
+                      "{4:F2} ms, collectives {5:F2} ms)\n",
+                      cluster, 1e3 * cost.total(), 1e3 * cost.gemm_s,
+                      cost.gemm_s > 0 ? cost.flops / cost.gemm_s / 1e9 : 0.0,
+                      1e3 * cost.elementwise_s, 1e3 * cost.comm_s)
+            .str();
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto &[name, seconds] : cost.seconds_by_kernel)
+    rows.push_back({seconds, name});
+  std::sort(rows.rbegin(), rows.rend());
+  for (const auto &[seconds, name] : rows)
+    os << llvm::formatv("  {0,-26} {1,10:F3} ms\n", name, 1e3 * seconds).str();
+}
+

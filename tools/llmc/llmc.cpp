@@ -11,6 +11,7 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/train.h"
+#include "tools/llmc/CalibrateCommand.h"
 #include "tools/llmc/PlanCommands.h"
 #include "tools/llmc/TokenizeCommand.h"
 
@@ -182,6 +183,11 @@ cl::SubCommand explainCmd("explain", "Show a plan's kernels, buffers and "
 cl::opt<std::string> explainPlan(cl::Positional, cl::Required,
                                  cl::desc("<model.plan>"), cl::sub(explainCmd),
                                  cl::cat(llmcCategory));
+cl::opt<std::string> explainCluster(
+    "cluster",
+    cl::desc("Also predict the step time on a device of this cluster spec "
+             "(e.g. one written by llmc calibrate)"),
+    cl::value_desc("spec.json"), cl::sub(explainCmd), cl::cat(llmcCategory));
 
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "llmc") << message << "\n";
@@ -269,6 +275,8 @@ template <typename Fn> int runGuarded(Fn fn) {
     return fail(e.what());
   } catch (const llmc::plan::PlanError &e) {
     return fail(e.what());
+  } catch (const llmc::planner::PlannerError &e) {
+    return fail(e.what());
   } catch (const std::exception &e) {
     llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
     return 1;
@@ -320,6 +328,8 @@ int main(int argc, char **argv) {
     return llmc::runTokenizeCommand();
   if (llmc::isPlanCommand())
     return llmc::runPlanCommand();
+  if (llmc::isCalibrateCommand())
+    return llmc::runCalibrateCommand(argv[0]);
   if (compileCmd)
     return runCompile();
   if (initCmd)
@@ -328,7 +338,15 @@ int main(int argc, char **argv) {
     return runTrain();
   if (explainCmd)
     return runGuarded([] {
-      llmc::explain_plan(llmc::plan::read_plan_file(explainPlan), std::cout);
+      llmc::planfile::Plan plan = llmc::plan::read_plan_file(explainPlan);
+      // Read the spec first, so a bad one fails before any output.
+      std::optional<llmc::planner::ClusterSpec> cluster;
+      if (!explainCluster.empty())
+        cluster = llmc::planner::load_cluster_spec(explainCluster);
+      llmc::explain_plan(plan, std::cout);
+      if (cluster)
+        llmc::printPlanCost(llmc::planner::cost_plan(plan, *cluster),
+                            cluster->name, std::cout);
     });
   cl::PrintHelpMessage(/*Hidden=*/false, /*Categorized=*/true);
   return kExitBadInput;

@@ -1,0 +1,29 @@
+// The predicted time of one step of a compiled plan on one device of a
+// cluster: every kernel of the (sharded, fused) plan on the roofline by its
+// own shapes, and every collective by α-β over the links its mesh axis uses.
+// This is the cost model driven by the compiled graph: per-op FLOPs and bytes
+// come from the plan, not from a closed formula of the model.
+#pragma once
+
+#include "compiler/planner/cluster_spec.h"
+#include "runtime/plan/plan.pb.h"
+
+#include <map>
+#include <string>
+
+namespace llmc::planner {
+
+struct PlanCost {
+  double gemm_s = 0;        // GEMMs and attention, by GEMM efficiency
+  double elementwise_s = 0; // everything else, by memory bandwidth
+  double comm_s = 0;        // collectives, unhidden
+  double flops = 0;         // of the GEMMs and attention
+  std::map<std::string, double> seconds_by_kernel; // summed per kernel name
+  double total() const { return gemm_s + elementwise_s + comm_s; }
+};
+
+// fp32 math, as the CPU runtime runs it. The dp and tp groups are placed on
+// one node when they fit in it (tp innermost), as the runtime numbers ranks.
+PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster);
+
+} // namespace llmc::planner
