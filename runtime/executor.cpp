@@ -96,8 +96,12 @@ void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
     }
     auto start = std::chrono::steady_clock::now();
     kernel_fns_[k](call);
-    kernel_seconds_[kernel.name()] += std::chrono::duration<double>(
-        std::chrono::steady_clock::now() - start).count();
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    kernel_seconds_[kernel.name()] += seconds;
+    seconds_per_kernel_.resize(size_t(plan_.kernels_size()), 0.0);
+    seconds_per_kernel_[size_t(k)] += seconds;
   }
 }
 

@@ -69,6 +69,10 @@ public:
   const std::map<std::string, double> &kernel_seconds() const {
     return kernel_seconds_;
   }
+  // The same, per kernel of the plan (by index), summed over runs.
+  const std::vector<double> &seconds_per_kernel() const {
+    return seconds_per_kernel_;
+  }
 
 private:
   planfile::Plan plan_;
@@ -79,6 +83,7 @@ private:
   std::map<int64_t, std::vector<std::unique_ptr<comm::Request>>> buckets_;
   bool profiling_ = false;
   std::map<std::string, double> kernel_seconds_;
+  std::vector<double> seconds_per_kernel_;
 };
 
 } // namespace llmc

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <sstream>
 
 namespace llmc::planner {
@@ -106,6 +107,14 @@ public:
 
   bool has(const std::string &field) const { return object_.contains(field); }
 
+  // Every field, as a positive number (a map of names to rates).
+  std::map<std::string, double> positive_numbers() const {
+    std::map<std::string, double> values;
+    for (auto it = object_.begin(); it != object_.end(); ++it)
+      values[it.key()] = positive_number(it.key());
+    return values;
+  }
+
 private:
   const json &object_;
   std::string file_;
@@ -164,7 +173,8 @@ ClusterSpec parse_cluster_spec(const std::string &text,
   ObjectReader reader(root, file_name, "");
   reader.reject_unknown({"name", "nodes", "devices_per_node", "device_memory",
                          "peak_flops", "memory_bandwidth", "intra_node",
-                         "inter_node", "gemm_efficiency"});
+                         "inter_node", "gemm_efficiency", "kernel_bandwidth",
+                         "kernel_flops"});
   ClusterSpec spec;
   spec.name = reader.string("name");
   spec.nodes = reader.positive_int("nodes");
@@ -177,6 +187,11 @@ ClusterSpec parse_cluster_spec(const std::string &text,
   if (reader.has("gemm_efficiency"))
     spec.gemm_efficiency =
         read_gemm_efficiency(reader.object("gemm_efficiency"));
+  if (reader.has("kernel_bandwidth"))
+    spec.kernel_bandwidth =
+        reader.object("kernel_bandwidth").positive_numbers();
+  if (reader.has("kernel_flops"))
+    spec.kernel_flops = reader.object("kernel_flops").positive_numbers();
   return spec;
 }
 
@@ -212,6 +227,10 @@ std::string format_cluster_spec(const ClusterSpec &spec) {
         {"m0", spec.gemm_efficiency.m0},
         {"n0", spec.gemm_efficiency.n0},
         {"k0", spec.gemm_efficiency.k0}}}};
+  if (!spec.kernel_bandwidth.empty())
+    json["kernel_bandwidth"] = spec.kernel_bandwidth;
+  if (!spec.kernel_flops.empty())
+    json["kernel_flops"] = spec.kernel_flops;
   return json.dump(2) + "\n";
 }
 

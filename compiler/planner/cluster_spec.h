@@ -2,6 +2,7 @@
 // fast devices talk inside a node and across nodes. Read from strict JSON.
 #pragma once
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,12 @@ struct ClusterSpec {
   LinkSpec intra_node;         // per device, e.g. NVLink
   LinkSpec inter_node;         // per device (its NIC), e.g. InfiniBand
   GemmEfficiency gemm_efficiency;
+  // Bytes/s that kernels other than GEMMs reach, by plan kernel name, where
+  // measured (llmc calibrate); the others move at memory_bandwidth.
+  std::map<std::string, double> kernel_bandwidth;
+  // FLOP/s that compute-bound kernels other than sgemm reach (attention), by
+  // kernel name, where measured; the others use the GEMM roofline.
+  std::map<std::string, double> kernel_flops;
 
   int devices() const { return nodes * devices_per_node; }
 };

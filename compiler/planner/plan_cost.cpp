@@ -40,42 +40,71 @@ std::string axis_of(const planfile::Kernel &k, const char *name = "axis") {
   return it == k.params().end() ? "" : it->second.s();
 }
 
-// The GEMM a matmul kernel runs (runtime/cpu_dispatch.cpp's gemm_of): a
-// weight shared by the batch makes one GEMM of all rows.
 double matmul_time(const planfile::Plan &plan, const planfile::Kernel &k,
                    const ClusterSpec &cluster, double &flops) {
-  auto lhs = shape_of(plan, k.ins(0)), rhs = shape_of(plan, k.ins(1)),
-       out = shape_of(plan, k.outs(0));
-  size_t r = out.size();
-  double batch = product(out, 0, r - 2), m = out[r - 2], n = out[r - 1];
-  double kk = flag(k, "transpose_lhs") ? lhs[lhs.size() - 2] : lhs.back();
-  if (rhs.size() == 2) {
-    m *= batch;
-    batch = 1;
-  }
-  flops += 2 * m * n * kk * batch;
-  return gemm_time(cluster, DType::FP32, m, n, kk, batch);
+  GemmShape g = matmul_shape(plan, k);
+  flops += 2 * g.m * g.n * g.k * g.batch;
+  return gemm_time(cluster, DType::FP32, g.m, g.n, g.k, g.batch);
 }
 
-// Attention as its GEMMs: forward QKᵀ and PV; backward recomputes P, then
-// dV, dP, dQ and dK: 5 GEMMs. Causal masks skip half of each.
-double attention_time(const planfile::Plan &plan, const planfile::Kernel &k,
-                      const ClusterSpec &cluster, bool backward,
-                      double &flops) {
+// An attention kernel as `scale` times its two batched GEMMs, QKᵀ and PV:
+// the backward recomputes P, then runs dV, dP, dQ and dK (2.5 times the
+// forward), and a causal mask skips half of each.
+struct AttentionGemms {
+  double heads, tq, tk, d, dv, scale;
+};
+AttentionGemms attention_gemms(const planfile::Plan &plan,
+                               const planfile::Kernel &k) {
+  bool backward = k.name() == "attention_backward";
   auto q = shape_of(plan, k.ins(backward ? 1 : 0));
+  auto key = shape_of(plan, k.ins(backward ? 2 : 1));
   auto v = shape_of(plan, k.ins(backward ? 3 : 2));
-  auto kshape = shape_of(plan, k.ins(backward ? 2 : 1));
-  double heads = q[0] * q[1], tq = q[2], tk = kshape[2], d = q[3], dv = v[3];
-  double share = flag(k, "causal") ? 0.5 : 1.0;
-  double gemms = backward ? 2.5 : 1.0;
-  double t = gemms * share *
-             (gemm_time(cluster, DType::FP32, tq, tk, d, heads) +
-              gemm_time(cluster, DType::FP32, tq, dv, tk, heads));
-  flops += gemms * share * 2 * heads * tq * tk * (d + dv);
-  return t;
+  return {q[0] * q[1], q[2], key[2], q[3], v[3],
+          (backward ? 2.5 : 1.0) * (flag(k, "causal") ? 0.5 : 1.0)};
+}
+
+// Attention on the GEMM roofline, unless the cluster measured its rate.
+double attention_time(const planfile::Plan &plan, const planfile::Kernel &k,
+                      const ClusterSpec &cluster, double &flops) {
+  double f = attention_flops(plan, k);
+  flops += f;
+  auto measured = cluster.kernel_flops.find(k.name());
+  if (measured != cluster.kernel_flops.end())
+    return f / measured->second;
+  AttentionGemms a = attention_gemms(plan, k);
+  return a.scale * (gemm_time(cluster, DType::FP32, a.tq, a.tk, a.d, a.heads) +
+                    gemm_time(cluster, DType::FP32, a.tq, a.dv, a.tk, a.heads));
 }
 
 } // namespace
+
+GemmShape matmul_shape(const planfile::Plan &plan, const planfile::Kernel &k) {
+  auto lhs = shape_of(plan, k.ins(0)), rhs = shape_of(plan, k.ins(1)),
+       out = shape_of(plan, k.outs(0));
+  size_t r = out.size();
+  GemmShape g{out[r - 2], out[r - 1],
+              flag(k, "transpose_lhs") ? lhs[lhs.size() - 2] : lhs.back(),
+              product(out, 0, r - 2)};
+  if (rhs.size() == 2) {
+    g.m *= g.batch;
+    g.batch = 1;
+  }
+  return g;
+}
+
+double attention_flops(const planfile::Plan &plan, const planfile::Kernel &k) {
+  AttentionGemms a = attention_gemms(plan, k);
+  return a.scale * 2 * a.heads * a.tq * a.tk * (a.d + a.dv);
+}
+
+double kernel_bytes(const planfile::Plan &plan, const planfile::Kernel &k) {
+  double bytes = 0;
+  for (uint32_t in : k.ins())
+    bytes += 4 * elements(plan, in);
+  for (uint32_t out : k.outs())
+    bytes += 4 * elements(plan, out);
+  return bytes;
+}
 
 PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
   PlanCost cost;
@@ -92,19 +121,13 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
   for (const planfile::Kernel &k : plan.kernels()) {
     const std::string &name = k.name();
     double t = 0;
-    double bytes = 0;
-    for (uint32_t in : k.ins())
-      bytes += 4 * elements(plan, in);
-    for (uint32_t out : k.outs())
-      bytes += 4 * elements(plan, out);
     if (name == "matmul" || name == "matmul_bias_gelu") {
       t = matmul_time(plan, k, cluster, cost.flops);
       if (name == "matmul_bias_gelu") // the epilogue reads and writes C
         t += elementwise_time(cluster, 3 * 4 * elements(plan, k.outs(0)));
       cost.gemm_s += t;
     } else if (name == "attention_forward" || name == "attention_backward") {
-      t = attention_time(plan, k, cluster, name == "attention_backward",
-                         cost.flops);
+      t = attention_time(plan, k, cluster, cost.flops);
       cost.gemm_s += t;
     } else if (name == "all_reduce_sum" || name == "all_reduce_mean_start" ||
                name == "all_gather" || name == "reduce_scatter" ||
@@ -130,7 +153,10 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
     } else if (name == "all_reduce_mean_wait") {
       continue; // its time is counted at the start
     } else {
-      t = elementwise_time(cluster, bytes);
+      auto measured = cluster.kernel_bandwidth.find(name);
+      t = kernel_bytes(plan, k) / (measured != cluster.kernel_bandwidth.end()
+                                       ? measured->second
+                                       : cluster.memory_bandwidth);
       if (name == "grad_norm" && !axis_of(k).empty()) {
         double sync = ring_time(Collective::AllReduce, ranks_of(axis_of(k)), 4,
                                 link_of(axis_of(k)));

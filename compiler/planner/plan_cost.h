@@ -22,6 +22,20 @@ struct PlanCost {
   double total() const { return gemm_s + elementwise_s + comm_s; }
 };
 
+// The GEMM a matmul kernel runs (as runtime/cpu_dispatch.cpp's gemm_of): a
+// weight shared by the batch makes one GEMM of all rows.
+struct GemmShape {
+  double m, n, k, batch;
+};
+GemmShape matmul_shape(const planfile::Plan &plan, const planfile::Kernel &k);
+
+// FLOPs of an attention kernel: its GEMMs (forward QKᵀ and PV; backward
+// recomputes P, then dV, dP, dQ and dK), halved under a causal mask.
+double attention_flops(const planfile::Plan &plan, const planfile::Kernel &k);
+
+// Bytes a kernel reads and writes: all of its ins and outs, once.
+double kernel_bytes(const planfile::Plan &plan, const planfile::Kernel &k);
+
 // fp32 math, as the CPU runtime runs it. The dp and tp groups are placed on
 // one node when they fit in it (tp innermost), as the runtime numbers ranks.
 PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster);

@@ -2,7 +2,9 @@
 //
 // llmc calibrate -o spec.json [--name NAME] [--no-link]
 // measures this machine as one device (sgemm rates by shape, fitted to the
-// planner's efficiency curve; elementwise memory bandwidth; physical memory)
+// planner's efficiency curve; memory bandwidth; physical memory; and the
+// rate of every other runtime kernel in the train steps of two small probe
+// models)
 // and the MPI link between two processes on it (latency and bandwidth of a
 // ping-pong, run as `mpirun -np 2 llmc calibrate --link-only`), and writes a
 // cluster spec of one node with one device for `llmc estimate`, `llmc plan`
@@ -12,8 +14,12 @@
 
 #include "tools/llmc/CalibrateCommand.h"
 
+#include "compiler/Compile.h"
 #include "compiler/planner/compute.h"
+#include "compiler/planner/plan_cost.h"
 #include "runtime/calibrate.h"
+#include "runtime/executor.h"
+#include "runtime/plan/plan_file.h"
 #include "runtime/comm/mpi_communicator.h"
 #include "runtime/io/posix_file.h"
 
@@ -116,6 +122,77 @@ llvm::Expected<llmc::LinkCalibration> measureLink(const char *argv0) {
   return link;
 }
 
+// Small models whose train steps run every kind of kernel the runtime has.
+constexpr const char *kProbeConfigs[] = {
+    R"({"model_type": "gpt2", "vocab_size": 8192, "n_embd": 256, "n_layer": 2,
+        "n_head": 4, "n_positions": 128, "layer_norm_epsilon": 1e-5,
+        "activation_function": "gelu_new"})",
+    R"({"model_type": "llama", "vocab_size": 8192, "hidden_size": 256,
+        "num_hidden_layers": 2, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "intermediate_size": 688,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6,
+        "rope_theta": 10000.0, "tie_word_embeddings": false})",
+};
+
+/// Per kernel name, what the probe plans' kernels achieved: GEMMs join the
+/// sgemm fit, attention gives FLOP/s, every other kernel bytes/s (its ins
+/// and outs over its time).
+llvm::Error probeKernels(std::vector<llmc::planner::GemmMeasurement> &gemms,
+                         llmc::planner::ClusterSpec &spec) {
+  std::map<std::string, std::pair<double, double>> bytes, flops; // (n, s)
+  for (const char *config : kProbeConfigs) {
+    llvm::SmallString<128> configPath, planPath;
+    llvm::sys::fs::createTemporaryFile("llmc-probe", "json", configPath);
+    llvm::sys::fs::createTemporaryFile("llmc-probe", "plan", planPath);
+    { std::ofstream(std::string(configPath)) << config; }
+    llmc::CompileOptions options;
+    options.configPath = std::string(configPath);
+    options.mode = llmc::CompileMode::Train;
+    options.emit = llmc::EmitKind::Plan;
+    options.microBatch = 4;
+    options.seqLen = 128;
+    options.outputPath = std::string(planPath);
+    llvm::Error error = llmc::compile(options, llvm::nulls());
+    llvm::sys::fs::remove(configPath);
+    if (error)
+      return error;
+    llmc::Executor exec(llmc::plan::read_plan_file(std::string(planPath)));
+    llvm::sys::fs::remove(planPath);
+    llmc::OptimizerStep opt;
+    exec.run(opt); // warm up
+    exec.set_profiling(true);
+    const int runs = 3;
+    for (int i = 0; i < runs; ++i)
+      exec.run(opt);
+    const llmc::planfile::Plan &plan = exec.plan();
+    for (int k = 0; k < plan.kernels_size(); ++k) {
+      const llmc::planfile::Kernel &kernel = plan.kernels(k);
+      double seconds = exec.seconds_per_kernel()[size_t(k)] / runs;
+      const std::string &name = kernel.name();
+      if (seconds <= 0 || name.find("all_") == 0)
+        continue;
+      if (name == "matmul") {
+        llmc::planner::GemmShape g = llmc::planner::matmul_shape(plan, kernel);
+        if (g.batch == 1)
+          gemms.push_back({g.m, g.n, g.k, 2 * g.m * g.n * g.k / seconds});
+      } else if (name == "attention_forward" || name == "attention_backward") {
+        auto &[f, s] = flops[name];
+        f += llmc::planner::attention_flops(plan, kernel);
+        s += seconds;
+      } else if (name != "matmul_bias_gelu") {
+        auto &[n, s] = bytes[name];
+        n += llmc::planner::kernel_bytes(plan, kernel);
+        s += seconds;
+      }
+    }
+  }
+  for (const auto &[name, ns] : bytes)
+    spec.kernel_bandwidth[name] = ns.first / ns.second;
+  for (const auto &[name, fs] : flops)
+    spec.kernel_flops[name] = fs.first / fs.second;
+  return llvm::Error::success();
+}
+
 } // namespace
 
 bool llmc::isCalibrateCommand() { return bool(calibrateCmd); }
@@ -144,6 +221,9 @@ int llmc::runCalibrateCommand(const char *argv0) {
   std::vector<planner::GemmMeasurement> gemms;
   for (const GemmSample &g : device.gemms)
     gemms.push_back({double(g.m), double(g.n), double(g.k), g.flops_per_s});
+  if (llvm::Error error = probeKernels(gemms, spec))
+    return fail("calibrate: the probe model: " +
+                llvm::toString(std::move(error)));
   planner::GemmFit fit = planner::fit_gemm_efficiency(gemms);
   // The CPU runtime computes in fp32 whatever the requested math type.
   spec.peak_flops = {fit.peak, fit.peak, fit.peak, fit.peak};
@@ -156,11 +236,12 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return fail(specOut + ": cannot write the cluster spec");
   llvm::outs() << llvm::formatv(
       "{0}: sgemm peak {1:F1} GFLOP/s (fit to {2} shapes, worst error "
-      "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), memory {7:F1} GB/s, link "
-      "{8:F1} GB/s and {9:F1} us\n",
+      "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), memory {7:F1} GB/s, "
+      "{8} other kernels timed, link {9:F1} GB/s and {10:F1} us\n",
       specOut, fit.peak / 1e9, gemms.size(), fit.worst_error,
       fit.efficiency.m0, fit.efficiency.n0, fit.efficiency.k0,
-      spec.memory_bandwidth / 1e9, spec.intra_node.bandwidth / 1e9,
-      spec.intra_node.latency * 1e6);
+      spec.memory_bandwidth / 1e9,
+      spec.kernel_bandwidth.size() + spec.kernel_flops.size(),
+      spec.intra_node.bandwidth / 1e9, spec.intra_node.latency * 1e6);
   return 0;
 }

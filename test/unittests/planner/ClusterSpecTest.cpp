@@ -3,6 +3,8 @@
 
 #include "compiler/planner/cluster_spec.h"
 
+#include "TestClusters.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -164,4 +166,38 @@ TEST(ClusterSpec, LoadNamesMissingFile) {
     EXPECT_STREQ(error.what(),
                  "/nonexistent/spec.json: cannot open cluster spec");
   }
+}
+
+// Tests that a spec written by llmc calibrate (with measured kernel rates)
+// reads back as written.
+TEST(ClusterSpec, FormatRoundTrips) {
+  ClusterSpec spec = parse_cluster_spec(
+      format_cluster_spec(llmc::planner::testing::two_node_cluster()), "a");
+  spec.gemm_efficiency = {1.0, 11, 16, 8};
+  spec.kernel_bandwidth = {{"adamw", 6.5e9}, {"layernorm_forward", 12e9}};
+  spec.kernel_flops = {{"attention_forward", 40e9}};
+  ClusterSpec back = parse_cluster_spec(format_cluster_spec(spec), "b");
+  EXPECT_EQ(back.name, spec.name);
+  EXPECT_EQ(back.devices(), 16);
+  EXPECT_DOUBLE_EQ(back.peak_flops.bf16, 100e12);
+  EXPECT_DOUBLE_EQ(back.inter_node.latency, 1e-5);
+  EXPECT_DOUBLE_EQ(back.gemm_efficiency.n0, 16);
+  EXPECT_EQ(back.kernel_bandwidth, spec.kernel_bandwidth);
+  EXPECT_EQ(back.kernel_flops, spec.kernel_flops);
+}
+
+TEST(ClusterSpec, RejectsNonPositiveKernelRate) {
+  std::string text = format_cluster_spec(llmc::planner::testing::two_node_cluster());
+  text.insert(text.rfind('}'), R"(, "kernel_bandwidth": {"adamw": 0})");
+  EXPECT_THROW(
+      {
+        try {
+          parse_cluster_spec(text, "spec.json");
+        } catch (const PlannerError &e) {
+          EXPECT_STREQ(e.what(), "spec.json: field 'kernel_bandwidth.adamw' "
+                                 "must be positive, got 0");
+          throw;
+        }
+      },
+      PlannerError);
 }

@@ -51,3 +51,21 @@ TEST(Compute, ElementwiseIsBandwidthBound) {
   EXPECT_EQ(dtype_bytes(DType::TF32), 4);
   EXPECT_EQ(dtype_bytes(DType::BF16), 2);
 }
+
+// Tests that the fit recovers a curve from rates it generated: peak 150
+// GFLOP/s, m0 = 16, n0 = 32, k0 = 64 (all on the fit's grid, powers of √2).
+TEST(Compute, FitRecoversEfficiencyCurve) {
+  GemmEfficiency truth{1.0, 16, 32, 64};
+  std::vector<GemmMeasurement> samples;
+  for (double m : {32.0, 128.0, 512.0, 2048.0})
+    for (double n : {16.0, 256.0, 4096.0})
+      for (double k : {8.0, 64.0, 1024.0})
+        samples.push_back(
+            {m, n, k, 150e9 * gemm_efficiency(truth, m, n, k)});
+  GemmFit fit = fit_gemm_efficiency(samples);
+  EXPECT_NEAR(fit.peak, 150e9, 1e3);
+  EXPECT_NEAR(fit.efficiency.m0, 16, 1e-9);
+  EXPECT_NEAR(fit.efficiency.n0, 32, 1e-9);
+  EXPECT_NEAR(fit.efficiency.k0, 64, 1e-9);
+  EXPECT_LT(fit.worst_error, 1e-9);
+}
