@@ -2,6 +2,7 @@
 
 #include "tools/llmc/PlanCommands.h"
 
+#include "compiler/Compile.h"
 #include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
 #include "frontends/hf/ModelBuilder.h"
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <optional>
 
 namespace cl = llvm::cl;
@@ -100,6 +102,13 @@ cl::opt<double> assumedMfu("assumed-mfu",
                                     "for --budget-device-hours (default 0.4)"),
                            cl::init(0.4), cl::sub(planCmd),
                            cl::cat(planCategory));
+
+cl::opt<std::string> planOut(
+    "o",
+    cl::desc("Also compile the fastest layout this llmc can run (one pipeline "
+             "stage, no recomputation, no gradient accumulation, fp32) into "
+             "this plan file"),
+    cl::value_desc("model.plan"), cl::sub(planCmd), cl::cat(planCategory));
 
 struct BadInput {
   std::string message;
@@ -243,13 +252,55 @@ std::string gib(double bytes) {
 /// With --budget-device-hours: the advice, printed with the candidates.
 std::optional<llvm::json::Object> budgetAdvice;
 
+/// Whether llmc compiles and runs this layout today: pipelines,
+/// recomputation, gradient accumulation and ZeRO over tensor-parallel ranks
+/// come later.
+bool runnable(const Layout &l) {
+  return l.pp == 1 && l.virtual_stages == 1 && l.microbatches == 1 &&
+         l.recompute == Recompute::None &&
+         (l.zero_stage == 0 || l.tp == 1);
+}
+
+/// Compiles the fastest runnable candidate into --o and returns it.
+const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
+  auto it = std::find_if(best.begin(), best.end(),
+                         [](const Candidate &c) { return runnable(c.layout); });
+  if (it == best.end())
+    throw BadInput{"-o: none of the layouts that fit can run on this llmc "
+                   "yet (each needs a pipeline, recomputation or gradient "
+                   "accumulation)"};
+  const Layout &l = it->layout;
+  llmc::CompileOptions options;
+  options.configPath = config;
+  options.mode = llmc::CompileMode::Train;
+  options.emit = llmc::EmitKind::Plan;
+  options.microBatch = l.micro_batch;
+  options.seqLen = seq;
+  options.dataParallel = l.dp;
+  options.tensorParallel = l.tp;
+  options.sequenceParallel = l.sequence_parallel && l.tp > 1;
+  options.zeroStage = l.dp > 1 ? l.zero_stage : 0;
+  options.outputPath = planOut;
+  if (llvm::Error error = llmc::compile(options, llvm::nulls()))
+    throw BadInput{"-o " + planOut + ": " + llvm::toString(std::move(error))};
+  return &*it;
+}
+
 int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   if (devices <= 0 || devices > cluster.devices())
     throw BadInput{llvm::formatv("--devices {0}: the cluster '{1}' has 1..{2} "
                                  "devices",
                                  int(devices), cluster.name, cluster.devices())
                        .str()};
-  SearchOptions o{devices, globalBatch, precision, top};
+  if (!planOut.empty() && config.empty())
+    throw BadInput{"-o compiles the chosen layout of a model config.json; "
+                   "--budget-device-hours has none"};
+  if (!planOut.empty() && precision != Precision::FP32)
+    throw BadInput{"-o writes fp32 plans (the runtime computes in fp32); "
+                   "pass --precision fp32"};
+  // With -o, every layout is kept, so the best one llmc runs can be found.
+  SearchOptions o{devices, globalBatch, precision,
+                  planOut.empty() ? int(top) : std::numeric_limits<int>::max()};
   auto start = std::chrono::steady_clock::now();
   SearchResult result = search(model, cluster, o);
   double seconds = std::chrono::duration<double>(
@@ -274,6 +325,11 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
                                                m.temporaries})))
                        .str()};
   }
+  const Candidate *chosen = nullptr;
+  if (!planOut.empty()) {
+    chosen = writeRunnablePlan(result.best);
+    result.best.resize(std::min<size_t>(result.best.size(), size_t(top)));
+  }
   if (json) {
     llvm::json::Array candidates;
     for (const Candidate &c : result.best)
@@ -283,6 +339,11 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
                            {"search_seconds", seconds}};
     if (budgetAdvice)
       out["budget"] = std::move(*budgetAdvice);
+    if (chosen) {
+      llvm::json::Object written = toJson(*chosen);
+      written["plan_file"] = std::string(planOut);
+      out["written"] = std::move(written);
+    }
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(out)))
                  << "\n";
     return 0;
@@ -292,6 +353,11 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
     printRow(c);
   llvm::outs() << llvm::formatv("{0} layouts estimated in {1:F2} s\n",
                                 result.evaluated, seconds);
+  if (chosen) {
+    llvm::outs() << "wrote " << planOut << ", the fastest layout llmc runs:\n";
+    printHeader();
+    printRow(*chosen);
+  }
   return 0;
 }
 
