@@ -31,11 +31,11 @@ double pipeline_bubble_fraction(const Layout &layout) {
   return (layout.pp - 1) / (v * layout.microbatches);
 }
 
-namespace {
-
 DType math_type(Precision precision) {
   return precision == Precision::BF16Mixed ? DType::BF16 : DType::FP32;
 }
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Compute
@@ -63,13 +63,24 @@ std::pair<double, double> layer_forward_time(const ModelShape &model,
 // Forward + backward (2× forward) + recomputation of one microbatch through
 // the last stage's layers and the logits.
 double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
-                          const Layout &layout, double *backward) {
+                          const Layout &layout, double *backward,
+                          const CompiledComputeFn &compiled) {
+  double layers = double(model.layers) / layout.pp;
+  if (std::optional<CompiledCompute> c =
+          compiled ? compiled(layout) : std::nullopt) {
+    double recompute = layout.recompute == Recompute::Full
+                           ? c->layer_forward
+                       : layout.recompute == Recompute::Selective
+                           ? c->layer_attention_forward
+                           : 0;
+    *backward = layers * (c->layer_backward + recompute) + c->outside_backward;
+    return layers * c->layer_forward + c->outside_forward + *backward;
+  }
   auto [dense, core] = layer_forward_time(model, cluster, layout);
   double forward = dense + core;
   double recompute = layout.recompute == Recompute::Full        ? forward
                      : layout.recompute == Recompute::Selective ? core
                                                                 : 0;
-  double layers = double(model.layers) / layout.pp;
   double logits = gemm_time(cluster, math_type(layout.precision),
                             double(layout.micro_batch) * model.seq,
                             double(model.vocab) / layout.tp, model.hidden);
@@ -157,14 +168,16 @@ void check_fits_cluster(const ClusterSpec &cluster, const Layout &layout) {
 //===----------------------------------------------------------------------===//
 
 EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
-                        const Layout &layout) {
+                        const Layout &layout,
+                        const CompiledComputeFn &compiled) {
   EstimateResult result;
   result.memory = estimate_memory(model, layout); // validates the layout
   check_fits_cluster(cluster, layout);
   result.fits = result.memory.total() <= cluster.device_memory;
 
   double backward = 0;
-  double compute = stage_compute_time(model, cluster, layout, &backward);
+  double compute =
+      stage_compute_time(model, cluster, layout, &backward, compiled);
   double tp = tp_comm_time(model, cluster, layout);
   double pp = pp_comm_time(model, cluster, layout);
   double microbatch = compute + tp + pp;

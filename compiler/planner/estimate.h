@@ -6,6 +6,9 @@
 #include "compiler/planner/cluster_spec.h"
 #include "compiler/planner/memory.h"
 
+#include <functional>
+#include <optional>
+
 namespace llmc::planner {
 
 // Where a step's time goes, in seconds, on the slowest (last) stage.
@@ -47,8 +50,27 @@ double model_flops_per_step(const ModelShape &model, const Layout &layout);
 // (p-1)/m, or (p-1)/(v·m) interleaved (Narayanan et al. 2021, §2.2).
 double pipeline_bubble_fraction(const Layout &layout);
 
+// What one microbatch costs on one tensor-parallel rank as llmc compiles
+// it: the time of the plan's own kernels (plan_cost.h) in one transformer
+// layer and outside the layers (embedding, final norm, LM head and loss),
+// forward and backward, without collectives or the optimizer.
+struct CompiledCompute {
+  double layer_forward = 0, layer_backward = 0;
+  double layer_attention_forward = 0; // the core, for selective recompute
+  double outside_forward = 0, outside_backward = 0;
+};
+// The compiled costs of a layout's microbatch, or nullopt where the layout
+// cannot be compiled (the estimate then uses its closed forms).
+using CompiledComputeFn =
+    std::function<std::optional<CompiledCompute>(const Layout &)>;
+
+// The math type of a precision: bf16 GEMMs under bf16_mixed.
+DType math_type(Precision precision);
+
 // Throws PlannerError when the layout does not fit the model or the cluster.
+// With `compiled`, the compute time comes from the compiled graph.
 EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
-                        const Layout &layout);
+                        const Layout &layout,
+                        const CompiledComputeFn &compiled = {});
 
 } // namespace llmc::planner

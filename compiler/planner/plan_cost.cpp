@@ -41,10 +41,10 @@ std::string axis_of(const planfile::Kernel &k, const char *name = "axis") {
 }
 
 double matmul_time(const planfile::Plan &plan, const planfile::Kernel &k,
-                   const ClusterSpec &cluster, double &flops) {
+                   const ClusterSpec &cluster, DType type, double &flops) {
   GemmShape g = matmul_shape(plan, k);
   flops += 2 * g.m * g.n * g.k * g.batch;
-  return gemm_time(cluster, DType::FP32, g.m, g.n, g.k, g.batch);
+  return gemm_time(cluster, type, g.m, g.n, g.k, g.batch);
 }
 
 // An attention kernel as `scale` times its two batched GEMMs, QKᵀ and PV:
@@ -65,15 +65,15 @@ AttentionGemms attention_gemms(const planfile::Plan &plan,
 
 // Attention on the GEMM roofline, unless the cluster measured its rate.
 double attention_time(const planfile::Plan &plan, const planfile::Kernel &k,
-                      const ClusterSpec &cluster, double &flops) {
+                      const ClusterSpec &cluster, DType type, double &flops) {
   double f = attention_flops(plan, k);
   flops += f;
   auto measured = cluster.kernel_flops.find(k.name());
   if (measured != cluster.kernel_flops.end())
     return f / measured->second;
   AttentionGemms a = attention_gemms(plan, k);
-  return a.scale * (gemm_time(cluster, DType::FP32, a.tq, a.tk, a.d, a.heads) +
-                    gemm_time(cluster, DType::FP32, a.tq, a.dv, a.tk, a.heads));
+  return a.scale * (gemm_time(cluster, type, a.tq, a.tk, a.d, a.heads) +
+                    gemm_time(cluster, type, a.tq, a.dv, a.tk, a.heads));
 }
 
 } // namespace
@@ -106,8 +106,11 @@ double kernel_bytes(const planfile::Plan &plan, const planfile::Kernel &k) {
   return bytes;
 }
 
-PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
+PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
+                   DType type) {
   PlanCost cost;
+  // Plans hold fp32 tensors; other math types move their own element size.
+  double bytes_scale = dtype_bytes(type) / 4.0;
   int dp = int(std::max<int64_t>(1, plan.model().dp()));
   int tp = int(std::max<int64_t>(1, plan.model().tp()));
   int per_node = std::max(1, cluster.devices_per_node);
@@ -122,12 +125,13 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
     const std::string &name = k.name();
     double t = 0;
     if (name == "matmul" || name == "matmul_bias_gelu") {
-      t = matmul_time(plan, k, cluster, cost.flops);
+      t = matmul_time(plan, k, cluster, type, cost.flops);
       if (name == "matmul_bias_gelu") // the epilogue reads and writes C
-        t += elementwise_time(cluster, 3 * 4 * elements(plan, k.outs(0)));
+        t += elementwise_time(cluster,
+                              3 * 4 * bytes_scale * elements(plan, k.outs(0)));
       cost.gemm_s += t;
     } else if (name == "attention_forward" || name == "attention_backward") {
-      t = attention_time(plan, k, cluster, cost.flops);
+      t = attention_time(plan, k, cluster, type, cost.flops);
       cost.gemm_s += t;
     } else if (name == "all_reduce_sum" || name == "all_reduce_mean_start" ||
                name == "all_gather" || name == "reduce_scatter" ||
@@ -148,13 +152,14 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
       else
         for (uint32_t out : k.outs())
           full += 4 * elements(plan, out);
-      t = ring_time(kind, p, full, link_of(axis));
+      t = ring_time(kind, p, full * bytes_scale, link_of(axis));
       cost.comm_s += t;
     } else if (name == "all_reduce_mean_wait") {
-      continue; // its time is counted at the start
+      // Its time is counted at the start.
     } else {
       auto measured = cluster.kernel_bandwidth.find(name);
-      t = kernel_bytes(plan, k) / (measured != cluster.kernel_bandwidth.end()
+      t = bytes_scale * kernel_bytes(plan, k) /
+          (measured != cluster.kernel_bandwidth.end()
                                        ? measured->second
                                        : cluster.memory_bandwidth);
       if (name == "grad_norm" && !axis_of(k).empty()) {
@@ -168,6 +173,7 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster) {
       }
     }
     cost.seconds_by_kernel[name] += t;
+    cost.seconds.push_back(t);
   }
   return cost;
 }

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace llmc::planner {
 
@@ -19,6 +20,7 @@ struct PlanCost {
   double comm_s = 0;        // collectives, unhidden
   double flops = 0;         // of the GEMMs and attention
   std::map<std::string, double> seconds_by_kernel; // summed per kernel name
+  std::vector<double> seconds;                     // per kernel of the plan
   double total() const { return gemm_s + elementwise_s + comm_s; }
 };
 
@@ -36,8 +38,10 @@ double attention_flops(const planfile::Plan &plan, const planfile::Kernel &k);
 // Bytes a kernel reads and writes: all of its ins and outs, once.
 double kernel_bytes(const planfile::Plan &plan, const planfile::Kernel &k);
 
-// fp32 math, as the CPU runtime runs it. The dp and tp groups are placed on
+// In math type `type` (fp32, as the CPU runtime runs plans, by default;
+// tensors then move that type's bytes). The dp and tp groups are placed on
 // one node when they fit in it (tp innermost), as the runtime numbers ranks.
-PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster);
+PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
+                   DType type = DType::FP32);
 
 } // namespace llmc::planner

@@ -71,7 +71,7 @@ SearchResult search(const ModelShape &model, const ClusterSpec &cluster,
           l.recompute = r;
           Candidate c{l, {}};
           try {
-            c.result = estimate(model, cluster, l);
+            c.result = estimate(model, cluster, l, o.compiled);
           } catch (const PlannerError &) {
             return; // a split the model does not allow (e.g. seq % tp)
           }

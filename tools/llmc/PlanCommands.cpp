@@ -3,6 +3,7 @@
 #include "tools/llmc/PlanCommands.h"
 
 #include "compiler/Compile.h"
+#include "compiler/CompiledCosts.h"
 #include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
 #include "frontends/hf/ModelBuilder.h"
@@ -110,17 +111,36 @@ cl::opt<std::string> planOut(
              "this plan file"),
     cl::value_desc("model.plan"), cl::sub(planCmd), cl::cat(planCategory));
 
+cl::opt<bool> closedForm(
+    "closed-form",
+    cl::desc("Cost compute with the closed-form layer model instead of "
+             "compiling one layer of the model for each layout"),
+    cl::sub(estimateCmd), cl::sub(planCmd), cl::cat(planCategory));
+
 struct BadInput {
   std::string message;
 };
 
-ModelShape modelShape() {
+/// The compute costs of compiled layers of the model on the cluster, unless
+/// --closed-form (or --budget-device-hours, which has no config) says not to.
+std::unique_ptr<llmc::CompiledCosts> compiledCosts;
+
+CompiledComputeFn computeCosts() {
+  if (!compiledCosts)
+    return {};
+  return [](const Layout &l) { return (*compiledCosts)(l); };
+}
+
+ModelShape modelShape(const ClusterSpec &cluster) {
   if (config.empty())
     throw BadInput{"a model config.json is required (or, for llmc plan, "
                    "--budget-device-hours)"};
   llvm::Expected<llmc::ModelConfig> c = llmc::loadModelConfig(config);
   if (!c)
     throw BadInput{llvm::toString(c.takeError())};
+  if (!closedForm)
+    compiledCosts = std::make_unique<llmc::CompiledCosts>(
+        *c, seq ? int64_t(seq) : c->maxPositions, cluster);
   ModelShape m;
   for (const llmc::ParamSpec &p : llmc::listParameters(*c))
     m.params += double(p.numElements());
@@ -234,7 +254,7 @@ int runEstimate(const ModelShape &model, const ClusterSpec &cluster) {
   l.virtual_stages = virtualStages;
   l.sequence_parallel = sequenceParallel;
   l.precision = precision;
-  Candidate c{l, estimate(model, cluster, l)};
+  Candidate c{l, estimate(model, cluster, l, computeCosts())};
   if (json) {
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(toJson(c)))
                  << "\n";
@@ -251,6 +271,15 @@ std::string gib(double bytes) {
 
 /// With --budget-device-hours: the advice, printed with the candidates.
 std::optional<llvm::json::Object> budgetAdvice;
+
+/// Where the compute costs came from, for the output.
+std::string costSource() {
+  if (!compiledCosts)
+    return "compute from closed forms";
+  return llvm::formatv("compute from {0} compiled one-layer programs",
+                       compiledCosts->compiled())
+      .str();
+}
 
 /// Whether llmc compiles and runs this layout today: pipelines,
 /// recomputation, gradient accumulation and ZeRO over tensor-parallel ranks
@@ -300,7 +329,8 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
                    "pass --precision fp32"};
   // With -o, every layout is kept, so the best one llmc runs can be found.
   SearchOptions o{devices, globalBatch, precision,
-                  planOut.empty() ? int(top) : std::numeric_limits<int>::max()};
+                  planOut.empty() ? int(top) : std::numeric_limits<int>::max(),
+                  computeCosts()};
   auto start = std::chrono::steady_clock::now();
   SearchResult result = search(model, cluster, o);
   double seconds = std::chrono::duration<double>(
@@ -336,7 +366,8 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
       candidates.push_back(toJson(c));
     llvm::json::Object out{{"candidates", std::move(candidates)},
                            {"evaluated", result.evaluated},
-                           {"search_seconds", seconds}};
+                           {"search_seconds", seconds},
+                           {"compute_costs", costSource()}};
     if (budgetAdvice)
       out["budget"] = std::move(*budgetAdvice);
     if (chosen) {
@@ -351,8 +382,8 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   printHeader();
   for (const Candidate &c : result.best)
     printRow(c);
-  llvm::outs() << llvm::formatv("{0} layouts estimated in {1:F2} s\n",
-                                result.evaluated, seconds);
+  llvm::outs() << llvm::formatv("{0} layouts estimated in {1:F2} s ({2})\n",
+                                result.evaluated, seconds, costSource());
   if (chosen) {
     llvm::outs() << "wrote " << planOut << ", the fastest layout llmc runs:\n";
     printHeader();
@@ -398,7 +429,7 @@ int llmc::runPlanCommand() {
     ClusterSpec cluster = load_cluster_spec(clusterPath);
     ModelShape model = planCmd && budgetDeviceHours > 0
                            ? budgetModel(cluster)
-                           : modelShape();
+                           : modelShape(cluster);
     if (globalBatch <= 0)
       throw BadInput{"--global-batch must be positive"};
     return estimateCmd ? runEstimate(model, cluster)

@@ -1,0 +1,80 @@
+//===- CompiledCosts.cpp - Planner costs from compiled programs -----------===//
+
+#include "compiler/CompiledCosts.h"
+
+#include "compiler/PlanExport.h"
+#include "compiler/Pipelines.h"
+#include "compiler/Registration.h"
+#include "compiler/planner/plan_cost.h"
+#include "frontends/hf/ModelBuilder.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace llmc;
+
+CompiledCosts::CompiledCosts(const ModelConfig &config, int64_t seqLen,
+                             const planner::ClusterSpec &cluster)
+    : oneLayer(config), seqLen(seqLen), cluster(cluster) {
+  oneLayer.numLayers = 1; // layer costs repeat; one layer is enough
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  context = std::make_unique<mlir::MLIRContext>(registry);
+  context->disableMultithreading();
+}
+
+CompiledCosts::~CompiledCosts() = default;
+
+std::optional<planner::CompiledCompute>
+CompiledCosts::operator()(const planner::Layout &layout) {
+  bool sp = layout.sequence_parallel && layout.tp > 1;
+  auto key = std::make_tuple(layout.micro_batch, layout.tp, sp,
+                             int(layout.precision));
+  auto cached = cache.find(key);
+  if (cached != cache.end())
+    return cached->second;
+  std::optional<planner::CompiledCompute> &entry = cache[key];
+
+  BuildOptions build{layout.micro_batch, seqLen, layout.tp, sp};
+  auto module = buildModel(*context, oneLayer, build);
+  if (!module) {
+    llvm::consumeError(module.takeError());
+    return entry; // the layout does not divide the model
+  }
+  mlir::PassManager pm(context.get());
+  buildTrainPipeline(pm);
+  if (mlir::failed(pm.run(**module)))
+    return entry;
+  auto program = (*module)->lookupSymbol<mlir::func::FuncOp>("train_step");
+  planfile::ModelInfo info;
+  info.set_tp(layout.tp);
+  llvm::Expected<planfile::Plan> plan = exportPlan(program, info);
+  if (!plan) {
+    llvm::consumeError(plan.takeError());
+    return entry;
+  }
+  planner::PlanCost cost = planner::cost_plan(
+      *plan, cluster, planner::math_type(layout.precision));
+
+  // Collectives are costed by the estimate's own terms, and the optimizer
+  // is outside its compute, so both are left out here.
+  planner::CompiledCompute c;
+  for (int k = 0; k < plan->kernels_size(); ++k) {
+    const planfile::Kernel &kernel = plan->kernels(k);
+    const std::string &name = kernel.name();
+    if (kernel.role() == "optimizer" || name.find("all_") == 0 ||
+        name == "reduce_scatter")
+      continue;
+    double t = cost.seconds[size_t(k)];
+    bool backward = kernel.role() == "backward";
+    bool inLayer = kernel.layer() >= 0;
+    (inLayer ? (backward ? c.layer_backward : c.layer_forward)
+             : (backward ? c.outside_backward : c.outside_forward)) += t;
+    if (inLayer && name == "attention_forward")
+      c.layer_attention_forward += t;
+  }
+  entry = c;
+  return entry;
+}
