@@ -5,6 +5,7 @@
 #include "compiler/PlanExport.h"
 #include "compiler/Pipelines.h"
 #include "compiler/Registration.h"
+#include "compiler/planner/compute.h"
 #include "compiler/planner/plan_cost.h"
 #include "frontends/hf/ModelBuilder.h"
 
@@ -75,6 +76,29 @@ CompiledCosts::operator()(const planner::Layout &layout) {
     if (inLayer && name == "attention_forward")
       c.layer_attention_forward += t;
   }
+  // Activations kept for the backward pass: forward results that a
+  // backward kernel reads, each in the layer of the kernel that wrote it.
+  double elementScale =
+      planner::dtype_bytes(planner::math_type(layout.precision)) / 4.0;
+  std::vector<int> writer(size_t(plan->buffers_size()), -2); // its layer
+  std::vector<bool> kept(size_t(plan->buffers_size()), false);
+  for (const planfile::Kernel &kernel : plan->kernels()) {
+    bool backward = kernel.role() == "backward";
+    for (uint32_t in : kernel.ins())
+      if (backward)
+        kept[plan->tensors(in).buffer()] = true;
+    for (uint32_t out : kernel.outs()) {
+      uint32_t buffer = plan->tensors(out).buffer();
+      if (!backward && writer[buffer] == -2 &&
+          plan->buffers(buffer).category() == planfile::ACTIVATION)
+        writer[buffer] = kernel.layer();
+    }
+  }
+  for (int buffer = 0; buffer < plan->buffers_size(); ++buffer)
+    if (kept[size_t(buffer)] && writer[size_t(buffer)] != -2)
+      (writer[size_t(buffer)] >= 0 ? c.layer_activation_bytes
+                                   : c.outside_activation_bytes) +=
+          elementScale * double(plan->buffers(buffer).size_bytes());
   entry = c;
   return entry;
 }

@@ -67,7 +67,7 @@ double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
                           const CompiledComputeFn &compiled) {
   double layers = double(model.layers) / layout.pp;
   if (std::optional<CompiledCompute> c =
-          compiled ? compiled(layout) : std::nullopt) {
+          compiled ? compiled(layout) : std::nullopt) { // cached
     double recompute = layout.recompute == Recompute::Full
                            ? c->layer_forward
                        : layout.recompute == Recompute::Selective
@@ -171,7 +171,10 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
                         const Layout &layout,
                         const CompiledComputeFn &compiled) {
   EstimateResult result;
-  result.memory = estimate_memory(model, layout); // validates the layout
+  std::optional<CompiledCompute> c =
+      compiled ? compiled(layout) : std::nullopt;
+  // Validates the layout.
+  result.memory = estimate_memory(model, layout, c ? &*c : nullptr);
   check_fits_cluster(cluster, layout);
   result.fits = result.memory.total() <= cluster.device_memory;
 

@@ -50,15 +50,6 @@ double model_flops_per_step(const ModelShape &model, const Layout &layout);
 // (p-1)/m, or (p-1)/(v·m) interleaved (Narayanan et al. 2021, §2.2).
 double pipeline_bubble_fraction(const Layout &layout);
 
-// What one microbatch costs on one tensor-parallel rank as llmc compiles
-// it: the time of the plan's own kernels (plan_cost.h) in one transformer
-// layer and outside the layers (embedding, final norm, LM head and loss),
-// forward and backward, without collectives or the optimizer.
-struct CompiledCompute {
-  double layer_forward = 0, layer_backward = 0;
-  double layer_attention_forward = 0; // the core, for selective recompute
-  double outside_forward = 0, outside_backward = 0;
-};
 // The compiled costs of a layout's microbatch, or nullopt where the layout
 // cannot be compiled (the estimate then uses its closed forms).
 using CompiledComputeFn =

@@ -178,7 +178,8 @@ double temporary_bytes(const ModelShape &model, const Layout &layout) {
 
 } // namespace
 
-MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout) {
+MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
+                                const CompiledCompute *compiled) {
   validate_layout(model, layout);
   // Ψ on one device: the stage's share of the model, split over tp. The
   // embedding's extra share on the first and last stage is ignored.
@@ -189,6 +190,16 @@ MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout) {
   m.activations = layer_activation_bytes(model, layout) * stage_layers *
                       microbatches_in_flight(layout) +
                   embedding_and_output_bytes(model, layout);
+  if (compiled) {
+    double layer = compiled->layer_activation_bytes;
+    if (layout.recompute == Recompute::Full) // the layer input alone
+      layer = double(layout.micro_batch) * model.seq * model.hidden /
+              (layout.sequence_parallel ? layout.tp : 1) *
+              precision_scale(layout.precision) * 2;
+    m.activations = layer * stage_layers * microbatches_in_flight(layout) +
+                    (layout.pp == 1 ? compiled->outside_activation_bytes
+                                    : embedding_and_output_bytes(model, layout));
+  }
   m.temporaries = temporary_bytes(model, layout);
   return m;
 }

@@ -4,6 +4,8 @@
 // loaded device, pipeline stage 0.
 #pragma once
 
+#include "compiler/planner/compiled.h"
+
 #include <cstdint>
 
 namespace llmc::planner {
@@ -67,6 +69,11 @@ double layer_activation_bytes(const ModelShape &model, const Layout &layout);
 // p + (p-1)/v (Korthikanti §4.2.3, from Narayanan et al. 2021's schedule).
 double microbatches_in_flight(const Layout &layout);
 
-MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout);
+// With `compiled`, the activations a layer keeps come from the compiled
+// graph: all of them without recomputation, the layer input under full
+// recomputation, and all but the attention core under selective (whose core,
+// fused as in FlashAttention, keeps only its output and softmax statistics).
+MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
+                                const CompiledCompute *compiled = nullptr);
 
 } // namespace llmc::planner
