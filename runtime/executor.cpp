@@ -90,15 +90,21 @@ void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
     if (before)
       before(kernel);
     KernelCall call(*this, kernel, opt);
-    if (!profiling_) {
+    if (!profiling_ && !trace_) {
       kernel_fns_[k](call);
       continue;
     }
     auto start = std::chrono::steady_clock::now();
     kernel_fns_[k](call);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    auto end = std::chrono::steady_clock::now();
+    double seconds = std::chrono::duration<double>(end - start).count();
+    if (trace_)
+      trace_->push_back(
+          {k, trace_step_,
+           std::chrono::duration<double>(start.time_since_epoch()).count(),
+           std::chrono::duration<double>(end.time_since_epoch()).count()});
+    if (!profiling_)
+      continue;
     kernel_seconds_[kernel.name()] += seconds;
     seconds_per_kernel_.resize(size_t(plan_.kernels_size()), 0.0);
     seconds_per_kernel_[size_t(k)] += seconds;

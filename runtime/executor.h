@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/plan/plan.pb.h"
+#include "runtime/trace.h"
 
 #include <cstdint>
 #include <functional>
@@ -66,6 +67,12 @@ public:
 
   // With profiling on, run() adds each kernel's wall time to its name.
   void set_profiling(bool on) { profiling_ = on; }
+  // While set, run() also appends each kernel's start and end to `events`,
+  // tagged with `step`.
+  void set_trace(std::vector<TraceEvent> *events, int64_t step) {
+    trace_ = events;
+    trace_step_ = step;
+  }
   const std::map<std::string, double> &kernel_seconds() const {
     return kernel_seconds_;
   }
@@ -82,6 +89,8 @@ private:
   std::map<std::string, comm::Communicator *> comms_;
   std::map<int64_t, std::vector<std::unique_ptr<comm::Request>>> buckets_;
   bool profiling_ = false;
+  std::vector<TraceEvent> *trace_ = nullptr;
+  int64_t trace_step_ = 0;
   std::map<std::string, double> kernel_seconds_;
   std::vector<double> seconds_per_kernel_;
 };

@@ -330,6 +330,8 @@ public:
   int dp_rank() const { return dp_ ? dp_->rank() : 0; }
   int dp_size() const { return dp_ ? dp_->size() : 1; }
   bool leader() const { return !world_ || world_->rank() == 0; }
+  int rank() const { return world_ ? world_->rank() : 0; }
+  int ranks() const { return world_ ? world_->size() : 1; }
   // Bytes this rank has sent in collectives so far, per kind, summed over
   // the mesh axes.
   std::array<uint64_t, comm::kNumCollectives> bytes_sent() const {
@@ -433,6 +435,7 @@ void train(const TrainOptions &o) {
   };
 
   exec.set_profiling(o.profile);
+  std::vector<TraceEvent> trace;
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = first_step; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
@@ -442,6 +445,8 @@ void train(const TrainOptions &o) {
     GradientDump dump(exec);
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
     auto sent_before = group.bytes_sent();
+    bool tracing = !o.trace_path.empty() && step - first_step < o.trace_steps;
+    exec.set_trace(tracing ? &trace : nullptr, step);
     exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
     // What this step sent: in all, and per kind of collective.
     auto sent = group.bytes_sent();
@@ -485,6 +490,10 @@ void train(const TrainOptions &o) {
   }
   if (!o.save_path.empty())
     save(o.save_path, o.steps);
+  if (!o.trace_path.empty())
+    write_chrome_trace(
+        trace_path_of_rank(o.trace_path, group.rank(), group.ranks()),
+        exec.plan(), trace, group.rank());
   if (o.profile && group.leader())
     print_profile(exec.kernel_seconds(), o.steps);
 }

@@ -30,6 +30,8 @@ struct TrainOptions {
   float clip_grad_norm = 1.0f;
   Progress progress = Progress::Auto; // Auto: when stderr is a terminal
   bool profile = false;  // print time per kernel kind at the end
+  std::string trace_path; // Chrome trace of the first trace_steps steps
+  int64_t trace_steps = 3;
 };
 
 // Writes the plan's parameters, initialised from `seed` with GPT-2's scheme.

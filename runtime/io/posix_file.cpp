@@ -93,3 +93,18 @@ void PosixFile::close() {
   if (fd >= 0 && ::close(fd) != 0)
     throw_errno(path_, "close failed");
 }
+
+void llmc::io::write_file_atomically(const std::string &path,
+                                     const std::string &bytes) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    PosixFile out(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    out.write_all(bytes.data(), bytes.size());
+    out.close();
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      throw_errno(path, "cannot rename " + tmp + " over it");
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}

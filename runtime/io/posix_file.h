@@ -45,6 +45,10 @@ private:
 /// "<path>: <what>: <strerror(errno)>", for the errno of the failed call.
 [[noreturn]] void throw_errno(const std::string &path, const std::string &what);
 
+/// Writes `bytes` to "<path>.tmp.<pid>" and renames it over `path`, so
+/// readers see the old file or the whole new one, never a part.
+void write_file_atomically(const std::string &path, const std::string &bytes);
+
 } // namespace llmc::io
 
 #endif // LLMC_RUNTIME_IO_POSIX_FILE_H

@@ -144,6 +144,15 @@ cl::opt<llmc::Progress> progress(
                           "also under mpirun, which pipes stderr"),
                clEnumValN(llmc::Progress::Never, "never", "no bar")),
     cl::init(llmc::Progress::Auto), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string> tracePath(
+    "trace",
+    cl::desc("Write a Chrome trace (chrome://tracing, Perfetto) of every "
+             "kernel and collective of the first --trace-steps steps; one "
+             "file per rank (F.rankN.json) under mpirun"),
+    cl::value_desc("trace.json"), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> traceSteps("trace-steps", cl::desc("Steps to trace (3)"),
+                            cl::init(3), cl::sub(trainCmd),
+                            cl::cat(llmcCategory));
 cl::opt<bool> profile("profile",
                       cl::desc("Print the time spent per kernel kind"),
                       cl::sub(trainCmd), cl::cat(llmcCategory));
@@ -311,6 +320,8 @@ int runTrain() {
     o.clip_grad_norm = clipGradNorm;
     o.profile = profile;
     o.progress = progress;
+    o.trace_path = tracePath;
+    o.trace_steps = traceSteps;
     llmc::train(o);
   });
 }

@@ -1,0 +1,44 @@
+// Chrome trace JSON; see trace.h.
+#include "runtime/trace.h"
+
+#include "runtime/io/posix_file.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace llmc {
+
+void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
+                        const std::vector<TraceEvent> &events, int rank) {
+  std::ostringstream json;
+  json << "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
+  json << "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": " << rank
+       << ", \"args\": {\"name\": \"rank " << rank << "\"}}";
+  char line[512];
+  for (const TraceEvent &e : events) {
+    const planfile::Kernel &k = plan.kernels(e.kernel);
+    std::snprintf(line, sizeof(line),
+                  ",\n{\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"X\", "
+                  "\"pid\": %d, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "
+                  "\"args\": {\"step\": %lld, \"layer\": %d, \"kernel\": %d}}",
+                  k.name().c_str(), k.role().empty() ? "forward" : k.role().c_str(),
+                  rank, 1e6 * e.start, 1e6 * (e.end - e.start),
+                  (long long)e.step, k.layer(), e.kernel);
+    json << line;
+  }
+  json << "\n]}\n";
+  io::write_file_atomically(path, json.str());
+}
+
+std::string trace_path_of_rank(const std::string &path, int rank, int ranks) {
+  if (ranks <= 1)
+    return path;
+  std::string suffix = ".rank" + std::to_string(rank);
+  size_t dot = path.rfind('.');
+  size_t slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    return path + suffix;
+  return path.substr(0, dot) + suffix + path.substr(dot);
+}
+
+} // namespace llmc

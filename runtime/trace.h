@@ -1,0 +1,32 @@
+// Chrome trace events (the JSON that chrome://tracing and Perfetto open) of
+// the kernels a rank ran: `llmc train --trace`. Collectives are kernels of
+// the plan, so they appear with their start and end like the compute.
+#pragma once
+
+#include "runtime/plan/plan.pb.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace llmc {
+
+// One kernel run: which kernel of the plan, in which step, and when
+// (seconds on the steady clock).
+struct TraceEvent {
+  int kernel;
+  int64_t step;
+  double start, end;
+};
+
+// Writes `events` as complete ("X") events of process `rank` (atomically,
+// so a crash never leaves half a file). Kernel names, roles and layers come
+// from the plan. Times are the steady clock's, which the ranks of one
+// machine share, so their files merge by concatenating traceEvents.
+void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
+                        const std::vector<TraceEvent> &events, int rank);
+
+// "trace.json" for rank 0 of one; "trace.rank3.json" for rank 3 of several.
+std::string trace_path_of_rank(const std::string &path, int rank, int ranks);
+
+} // namespace llmc
