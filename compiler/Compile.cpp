@@ -96,7 +96,8 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
 
   if (options.mode == CompileMode::Train) {
     PassManager pm(&context);
-    buildTrainPipeline(pm, options.dataParallel, options.zeroStage);
+    buildTrainPipeline(pm, options.dataParallel, options.zeroStage,
+                       options.recompute);
     if (failed(pm.run(**module)))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "internal error: the train pipeline "

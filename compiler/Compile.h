@@ -28,6 +28,7 @@ struct CompileOptions {
   int64_t tensorParallel = 1;   // ranks of --mesh tp=N
   bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
   int64_t zeroStage = 0;         // --zero, over the dp ranks
+  std::string recompute = "none"; // --recompute none|selective|full
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

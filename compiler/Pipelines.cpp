@@ -7,10 +7,13 @@
 #include "mlir/Pass/PassManager.h"
 
 void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel,
-                              int64_t zeroStage) {
+                              int64_t zeroStage, llvm::StringRef recompute) {
   using namespace mlir;
   // Differentiate the loss: forward then backward ops in one function.
   pm.addPass(llm::createAutodiff());
+  // Activation recomputation: the backward pass reruns forward ops.
+  if (recompute != "none")
+    pm.addPass(llm::createRecompute({/*mode=*/recompute.str()}));
   // Clip by global norm and update every parameter with AdamW.
   pm.addPass(llm::createAppendAdamW());
   // One kernel call per op, one buffer per tensor, reshapes as views.

@@ -7,6 +7,8 @@
 #ifndef LLMC_COMPILER_PIPELINES_H
 #define LLMC_COMPILER_PIPELINES_H
 
+#include "llvm/ADT/StringRef.h"
+
 #include <cstdint>
 
 namespace mlir {
@@ -18,7 +20,8 @@ namespace llmc {
 /// From the one-device `@loss` to a memory-planned `@train_step` program,
 /// run by each of `dataParallel` ranks.
 void buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel = 1,
-                        int64_t zeroStage = 0);
+                        int64_t zeroStage = 0,
+                        llvm::StringRef recompute = "none");
 
 } // namespace llmc
 

@@ -82,6 +82,29 @@ def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def Recompute : Pass<"llmc-recompute", "ModuleOp"> {
+  let summary = "Recomputes forward values in the backward pass";
+  let description = [{
+    Activation recomputation (Korthikanti et al. 2022) on `@<func-name>_grad`:
+    before the first backward op of each layer (`llm.layer`), the forward ops
+    whose results that backward pass reads run again (tagged `llm.role =
+    "recompute"`), and the backward ops read the copies, so the originals
+    die during the forward pass.
+
+    - `full`: every forward op of the layer the backward pass needs; only
+      the layer's inputs are kept.
+    - `selective`: the attention core (`llm.attention`) only; it then keeps
+      no output or softmax statistics between the passes.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"full\"",
+           "none, selective or full">,
+    Option<"funcName", "func-name", "std::string", /*default=*/"\"loss\"",
+           "The differentiated function is @<func-name>_grad">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 def AppendAdamW : Pass<"llmc-append-adamw", "ModuleOp"> {
   let summary = "Appends clipping and AdamW to a gradient function";
   let description = [{

@@ -107,8 +107,7 @@ cl::opt<double> assumedMfu("assumed-mfu",
 cl::opt<std::string> planOut(
     "o",
     cl::desc("Also compile the fastest layout this llmc can run (one pipeline "
-             "stage, no recomputation, no gradient accumulation, fp32) into "
-             "this plan file"),
+             "stage, no gradient accumulation, fp32) into this plan file"),
     cl::value_desc("model.plan"), cl::sub(planCmd), cl::cat(planCategory));
 
 cl::opt<bool> closedForm(
@@ -281,12 +280,10 @@ std::string costSource() {
       .str();
 }
 
-/// Whether llmc compiles and runs this layout today: pipelines,
-/// recomputation, gradient accumulation and ZeRO over tensor-parallel ranks
-/// come later.
+/// Whether llmc compiles and runs this layout today: pipelines, gradient
+/// accumulation and ZeRO over tensor-parallel ranks come later.
 bool runnable(const Layout &l) {
   return l.pp == 1 && l.virtual_stages == 1 && l.microbatches == 1 &&
-         l.recompute == Recompute::None &&
          (l.zero_stage == 0 || l.tp == 1);
 }
 
@@ -296,8 +293,7 @@ const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
                          [](const Candidate &c) { return runnable(c.layout); });
   if (it == best.end())
     throw BadInput{"-o: none of the layouts that fit can run on this llmc "
-                   "yet (each needs a pipeline, recomputation or gradient "
-                   "accumulation)"};
+                   "yet (each needs a pipeline or gradient accumulation)"};
   const Layout &l = it->layout;
   llmc::CompileOptions options;
   options.configPath = config;
@@ -309,6 +305,7 @@ const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
   options.tensorParallel = l.tp;
   options.sequenceParallel = l.sequence_parallel && l.tp > 1;
   options.zeroStage = l.dp > 1 ? l.zero_stage : 0;
+  options.recompute = name(l.recompute);
   options.outputPath = planOut;
   if (llvm::Error error = llmc::compile(options, llvm::nulls()))
     throw BadInput{"-o " + planOut + ": " + llvm::toString(std::move(error))};

@@ -73,6 +73,11 @@ cl::opt<int64_t> zeroStage(
     cl::desc("ZeRO stage over the dp ranks: 1 slices optimizer state, 2 also "
              "gradients, 3 also parameters (default 0)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<std::string> recomputeMode(
+    "recompute",
+    cl::desc("Activation recomputation: none, selective (the attention core) "
+             "or full (each layer from its input)"),
+    cl::init("none"), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<bool> sequenceParallel(
     "sequence-parallel",
     cl::desc("Shard norms and residuals along the sequence over the tp ranks "
@@ -241,6 +246,10 @@ int runCompile() {
     return fail("--mesh dp=" + llvm::Twine(mesh->dp) + " needs --mode train");
   if (sequenceParallel && mesh->tp == 1)
     return fail("--sequence-parallel needs --mesh tp=N with N > 1");
+  if (recomputeMode != "none" && recomputeMode != "selective" &&
+      recomputeMode != "full")
+    return fail("--recompute " + recomputeMode +
+                ": expected none, selective or full");
   if (zeroStage < 0 || zeroStage > 3)
     return fail("--zero " + llvm::Twine(zeroStage) + ": expected 0, 1, 2 or 3");
   if (zeroStage > 0 && mesh->dp == 1)
@@ -256,7 +265,7 @@ int runCompile() {
                                                    : llmc::EmitKind::MLIR;
   llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
                                seqLen,     mesh->dp,    mesh->tp,
-                               sequenceParallel, zeroStage, ""};
+                               sequenceParallel, zeroStage, recomputeMode, ""};
   if (emit == llmc::EmitKind::Plan) {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");

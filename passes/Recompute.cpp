@@ -1,0 +1,124 @@
+//===- Recompute.cpp - Activation recomputation in the backward pass ------===//
+//
+// Korthikanti et al. 2022 on a differentiated function: instead of keeping a
+// layer's forward values until its backward pass reads them, the forward ops
+// that produce them run again just before the layer's first backward op, and
+// the backward pass reads the copies. The originals then die in the forward
+// pass; only the layer's inputs (the residual stream, parameters) are kept.
+//  - full: every forward op of the layer that the backward pass needs;
+//  - selective: only the attention core (llm.attention), whose output and
+//    softmax statistics are then not kept. The fused kernel never stores the
+//    s x s scores, which is most of what Megatron's selective mode saves.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/llm/IR/LLMOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <map>
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_RECOMPUTE
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (mode == "none")
+      return;
+    if (mode != "selective" && mode != "full") {
+      getOperation().emitError("llmc-recompute: mode must be none, selective "
+                               "or full, got '")
+          << mode << "'";
+      return signalPassFailure();
+    }
+    std::string name = funcName + "_grad";
+    auto grad = getOperation().lookupSymbol<func::FuncOp>(name);
+    if (!grad) {
+      getOperation().emitError("llmc-recompute: no function @")
+          << name << " (run llmc-autodiff first)";
+      return signalPassFailure();
+    }
+    Block &body = grad.getBody().front();
+
+    // Forward ops by layer, and each layer's first backward op.
+    std::map<int64_t, SmallVector<Operation *>> forward;
+    std::map<int64_t, Operation *> firstBackward;
+    for (Operation &op : body.without_terminator()) {
+      auto layer = op.getAttrOfType<IntegerAttr>(LLMDialect::kLayerAttrName);
+      auto role = op.getAttrOfType<StringAttr>(LLMDialect::kRoleAttrName);
+      if (!layer || !role)
+        continue;
+      if (role.getValue() == "forward")
+        forward[layer.getInt()].push_back(&op);
+      else if (role.getValue() == "backward")
+        firstBackward.try_emplace(layer.getInt(), &op);
+    }
+    for (auto &[layer, ops] : forward) {
+      auto at = firstBackward.find(layer);
+      if (at != firstBackward.end())
+        recomputeLayer(ops, at->second);
+    }
+  }
+
+  /// Clones the ops of `ops` whose results a use at or after `at` needs (and
+  /// the layer's ops those need), before `at`, and points those uses at the
+  /// clones.
+  void recomputeLayer(ArrayRef<Operation *> ops, Operation *at) {
+    DenseSet<Operation *> inLayer(ops.begin(), ops.end());
+    auto usedLater = [&](Operation *op) {
+      for (Value result : op->getResults())
+        for (Operation *user : result.getUsers())
+          if (user == at || at->isBeforeInBlock(user))
+            return true;
+      return false;
+    };
+    auto wanted = [&](Operation *op) {
+      return mode == "full" || isa<AttentionOp>(op);
+    };
+    // The ops to run again: the wanted ones read later, then, walking
+    // backwards, the layer's ops that feed them (full mode only: selective
+    // recomputes the attention core from its saved q, k, v).
+    DenseSet<Operation *> clone;
+    for (Operation *op : llvm::reverse(ops)) {
+      bool feeds = llvm::any_of(op->getUsers(), [&](Operation *user) {
+        return clone.contains(user);
+      });
+      if (wanted(op) && (usedLater(op) || (mode == "full" && feeds)))
+        clone.insert(op);
+    }
+    if (clone.empty())
+      return;
+    OpBuilder b(at);
+    IRMapping copies;
+    StringAttr role = b.getStringAttr("recompute");
+    for (Operation *op : ops) {
+      if (!clone.contains(op))
+        continue;
+      Operation *copy = b.clone(*op, copies);
+      copy->setAttr(LLMDialect::kRoleAttrName, role);
+    }
+    for (Operation *op : ops) {
+      if (!clone.contains(op))
+        continue;
+      for (Value result : op->getResults())
+        result.replaceUsesWithIf(copies.lookup(result), [&](OpOperand &use) {
+          Operation *user = use.getOwner();
+          return !inLayer.contains(user) && !clone.contains(user) &&
+                 (user == at || at->isBeforeInBlock(user));
+        });
+    }
+  }
+};
+
+} // namespace
