@@ -41,6 +41,12 @@ Executor::Executor(planfile::Plan plan)
 
 Executor::~Executor() = default;
 
+void Executor::progress_collectives() {
+  for (auto &[id, requests] : buckets_)
+    for (auto &request : requests)
+      request->test();
+}
+
 comm::Communicator &Executor::communicator(const std::string &axis) const {
   auto it = comms_.find(axis);
   if (it == comms_.end() || !it->second)
@@ -90,6 +96,7 @@ void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
     if (before)
       before(kernel);
     KernelCall call(*this, kernel, opt);
+    progress_collectives();
     if (!profiling_ && !trace_) {
       kernel_fns_[k](call);
       continue;

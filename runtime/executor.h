@@ -82,6 +82,9 @@ public:
   }
 
 private:
+  // Lets in-flight non-blocking collectives advance between kernels.
+  void progress_collectives();
+
   planfile::Plan plan_;
   // The CPU function of each kernel, resolved once when the plan is loaded.
   std::vector<void (*)(const KernelCall &)> kernel_fns_;

@@ -105,6 +105,11 @@ public:
   virtual ~Request() = default;
   /// Blocks until the operation's result is in its buffer. Idempotent.
   virtual void wait() = 0;
+  /// Lets the operation progress without blocking (MPI advances messages
+  /// only inside MPI calls, so the executor calls this between kernels);
+  /// true once it is complete.
+  ///   MPI: MPI_Test.  NCCL: cudaEventQuery.
+  virtual bool test() = 0;
 };
 
 //===----------------------------------------------------------------------===//

@@ -82,6 +82,12 @@ public:
     if (request_ != MPI_REQUEST_NULL)
       LLMC_MPI_CHECK(MPI_Wait(&request_, MPI_STATUS_IGNORE));
   }
+  bool test() override {
+    int done = 1;
+    if (request_ != MPI_REQUEST_NULL)
+      LLMC_MPI_CHECK(MPI_Test(&request_, &done, MPI_STATUS_IGNORE));
+    return done != 0;
+  }
 
 private:
   MPI_Request request_;

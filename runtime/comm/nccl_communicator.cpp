@@ -37,6 +37,16 @@ public:
     LLMC_CUDA_CHECK(cudaEventDestroy(done_));
     done_ = nullptr;
   }
+  bool test() override {
+    if (done_ == nullptr)
+      return true;
+    cudaError_t status = cudaEventQuery(done_);
+    if (status == cudaErrorNotReady)
+      return false;
+    LLMC_CUDA_CHECK(status);
+    wait();
+    return true;
+  }
 
 private:
   cudaEvent_t done_;

@@ -181,8 +181,9 @@ TEST_P(CommConformance, AllReduceLargeBuffer) {
     ASSERT_EQ(got[i], float(p * (i % 97) + p * (p - 1) / 2)) << "at " << i;
 }
 
-// Tests two overlapping non-blocking all-reduces (DP buckets), waited out of
-// order, and a third completed by its handle's destructor.
+// Tests two overlapping non-blocking all-reduces (DP buckets), one driven to
+// completion by test() and both waited out of order, and a third completed
+// by its handle's destructor.
 TEST_P(CommConformance, AllReduceAsyncOverlapsBuckets) {
   std::vector<float> a(300), b(77), c(5);
   for (size_t i = 0; i < a.size(); ++i)
@@ -194,9 +195,14 @@ TEST_P(CommConformance, AllReduceAsyncOverlapsBuckets) {
   Buffer da = buffer(a), db = buffer(b), dc = buffer(c);
   std::unique_ptr<Request> ra = comm->all_reduce_async(da.data(), a.size());
   std::unique_ptr<Request> rb = comm->all_reduce_async(db.data(), b.size());
+  // test() lets b progress until it completes, and stays true after.
+  while (!rb->test()) {
+  }
+  EXPECT_TRUE(rb->test());
   rb->wait();
   ra->wait();
   ra->wait(); // idempotent
+  EXPECT_TRUE(ra->test());
   comm->all_reduce_async(dc.data(), c.size()).reset();
 
   std::vector<float> ga = da.host(), gb = db.host(), gc = dc.host();
