@@ -32,7 +32,7 @@ std::optional<planner::CompiledCompute>
 CompiledCosts::operator()(const planner::Layout &layout) {
   bool sp = layout.sequence_parallel && layout.tp > 1;
   auto key = std::make_tuple(layout.micro_batch, layout.tp, sp,
-                             int(layout.precision));
+                             int(layout.precision), int(layout.recompute));
   auto cached = cache.find(key);
   if (cached != cache.end())
     return cached->second;
@@ -45,7 +45,11 @@ CompiledCosts::operator()(const planner::Layout &layout) {
     return entry; // the layout does not divide the model
   }
   mlir::PassManager pm(context.get());
-  buildTrainPipeline(pm);
+  const char *recompute = layout.recompute == planner::Recompute::Full ? "full"
+                          : layout.recompute == planner::Recompute::Selective
+                              ? "selective"
+                              : "none";
+  buildTrainPipeline(pm, /*dataParallel=*/1, /*zeroStage=*/0, recompute);
   if (mlir::failed(pm.run(**module)))
     return entry;
   auto program = (*module)->lookupSymbol<mlir::func::FuncOp>("train_step");
@@ -69,21 +73,23 @@ CompiledCosts::operator()(const planner::Layout &layout) {
         name == "reduce_scatter")
       continue;
     double t = cost.seconds[size_t(k)];
-    bool backward = kernel.role() == "backward";
+    // Recomputed forward ops run in the backward pass.
+    bool backward =
+        kernel.role() == "backward" || kernel.role() == "recompute";
     bool inLayer = kernel.layer() >= 0;
     (inLayer ? (backward ? c.layer_backward : c.layer_forward)
              : (backward ? c.outside_backward : c.outside_forward)) += t;
-    if (inLayer && name == "attention_forward")
-      c.layer_attention_forward += t;
   }
   // Activations kept for the backward pass: forward results that a
-  // backward kernel reads, each in the layer of the kernel that wrote it.
+  // backward (or recompute) kernel reads, each in the layer of the kernel
+  // that wrote it; recomputation leaves only the layers' inputs.
   double elementScale =
       planner::dtype_bytes(planner::math_type(layout.precision)) / 4.0;
   std::vector<int> writer(size_t(plan->buffers_size()), -2); // its layer
   std::vector<bool> kept(size_t(plan->buffers_size()), false);
   for (const planfile::Kernel &kernel : plan->kernels()) {
-    bool backward = kernel.role() == "backward";
+    bool backward =
+        kernel.role() == "backward" || kernel.role() == "recompute";
     for (uint32_t in : kernel.ins())
       if (backward)
         kept[plan->tensors(in).buffer()] = true;

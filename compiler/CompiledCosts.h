@@ -3,8 +3,9 @@
 // The planner's compute costs, taken from the graph llmc actually compiles:
 // one transformer layer of the model, built for a layout's micro-batch,
 // tensor-parallel size and sequence parallelism, differentiated and lowered
-// to a plan, then costed kernel by kernel (planner/plan_cost.h). Cached per
-// (micro-batch, tp, sp, precision), so a search compiles each once.
+// to a plan (with the layout's recomputation), then costed kernel by kernel
+// (planner/plan_cost.h). Cached per (micro-batch, tp, sp, precision,
+// recompute), so a search compiles each once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,7 +45,7 @@ private:
   int64_t seqLen;
   planner::ClusterSpec cluster;
   std::unique_ptr<mlir::MLIRContext> context;
-  std::map<std::tuple<int, int, bool, int>,
+  std::map<std::tuple<int, int, bool, int, int>,
            std::optional<planner::CompiledCompute>>
       cache;
 };

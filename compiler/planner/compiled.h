@@ -5,14 +5,14 @@
 
 namespace llmc::planner {
 
-// One microbatch on one tensor-parallel rank: the time of the plan's own
-// kernels (plan_cost.h) in one transformer layer and outside the layers
-// (embedding, final norm, LM head and loss), forward and backward, without
-// collectives or the optimizer; and the activation bytes the backward pass
-// keeps, per layer and outside, in the math type's element size.
+// One microbatch on one tensor-parallel rank, compiled with the layout's
+// recomputation: the time of the plan's own kernels (plan_cost.h) in one
+// transformer layer and outside the layers (embedding, final norm, LM head
+// and loss), forward and backward (recomputed ops count as backward),
+// without collectives or the optimizer; and the activation bytes the
+// backward pass keeps, per layer and outside, in the math type's size.
 struct CompiledCompute {
   double layer_forward = 0, layer_backward = 0;
-  double layer_attention_forward = 0; // the core, for selective recompute
   double outside_forward = 0, outside_backward = 0;
   double layer_activation_bytes = 0, outside_activation_bytes = 0;
 };

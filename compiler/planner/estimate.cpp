@@ -68,12 +68,8 @@ double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
   double layers = double(model.layers) / layout.pp;
   if (std::optional<CompiledCompute> c =
           compiled ? compiled(layout) : std::nullopt) { // cached
-    double recompute = layout.recompute == Recompute::Full
-                           ? c->layer_forward
-                       : layout.recompute == Recompute::Selective
-                           ? c->layer_attention_forward
-                           : 0;
-    *backward = layers * (c->layer_backward + recompute) + c->outside_backward;
+    // The compiled backward pass already reruns what the layout recomputes.
+    *backward = layers * c->layer_backward + c->outside_backward;
     return layers * c->layer_forward + c->outside_forward + *backward;
   }
   auto [dense, core] = layer_forward_time(model, cluster, layout);

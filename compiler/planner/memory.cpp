@@ -192,10 +192,6 @@ MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
                   embedding_and_output_bytes(model, layout);
   if (compiled) {
     double layer = compiled->layer_activation_bytes;
-    if (layout.recompute == Recompute::Full) // the layer input alone
-      layer = double(layout.micro_batch) * model.seq * model.hidden /
-              (layout.sequence_parallel ? layout.tp : 1) *
-              precision_scale(layout.precision) * 2;
     m.activations = layer * stage_layers * microbatches_in_flight(layout) +
                     (layout.pp == 1 ? compiled->outside_activation_bytes
                                     : embedding_and_output_bytes(model, layout));

@@ -70,9 +70,8 @@ double layer_activation_bytes(const ModelShape &model, const Layout &layout);
 double microbatches_in_flight(const Layout &layout);
 
 // With `compiled`, the activations a layer keeps come from the compiled
-// graph: all of them without recomputation, the layer input under full
-// recomputation, and all but the attention core under selective (whose core,
-// fused as in FlashAttention, keeps only its output and softmax statistics).
+// graph, built with the layout's recomputation: what its backward pass reads
+// of the forward pass (under full recomputation, only the layer's inputs).
 MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
                                 const CompiledCompute *compiled = nullptr);
 
