@@ -32,6 +32,7 @@ void llmc::registerDialects(mlir::DialectRegistry &registry) {
   mlir::func::registerShardingInterfaceExternalModels(registry);
   mlir::tensor::registerShardingInterfaceExternalModels(registry);
   mlir::llm::registerTensorAutodiffModels(registry);
+  mlir::llm::registerShardingModels(registry);
 }
 
 void llmc::registerPasses() {

@@ -40,6 +40,10 @@ namespace llm {
 /// Gradients for the upstream tensor ops the frontend emits
 /// (tensor.extract_slice of the position embedding).
 void registerTensorAutodiffModels(DialectRegistry &registry);
+
+/// Upstream `shard` ShardingInterface models of the llm ops with an affine
+/// iteration space (matmul, broadcast add/mul, activations).
+void registerShardingModels(DialectRegistry &registry);
 } // namespace llm
 } // namespace mlir
 

@@ -1,0 +1,159 @@
+//===- LLMSharding.cpp - ShardingInterface models of llm ops --------------===//
+//
+// The upstream `shard` dialect's sharding-propagation and shard-partition
+// work on any op that describes its iteration space: loops (parallel or
+// reduction) and, per operand and result, the affine map from the loops to
+// its dimensions. These models describe the llm ops whose iteration space is
+// affine: GEMMs (a K loop that is a sum reduction, so a split K leaves
+// partial sums that partition completes with one all-reduce), elementwise
+// ops with trailing broadcast, and activations. Attention heads, the vocab-
+// parallel embedding and cross-entropy are not affine in this sense; the
+// frontend splits those itself (frontends/hf/ModelBuilder.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/llm/IR/LLMInterfaces.h"
+#include "dialects/llm/IR/LLMOps.h"
+
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+using mlir::utils::IteratorType;
+
+namespace {
+
+int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+
+/// The map from `loops` loops to an operand of rank `rank` that covers the
+/// trailing loops (numpy broadcast: leading loops are dropped).
+AffineMap trailing(MLIRContext *ctx, unsigned loops, int64_t rank) {
+  SmallVector<AffineExpr> dims;
+  for (int64_t i = loops - rank; i < int64_t(loops); ++i)
+    dims.push_back(getAffineDimExpr(unsigned(i), ctx));
+  return AffineMap::get(loops, 0, dims, ctx);
+}
+
+/// llm.add and llm.mul: one parallel loop per result dimension; an operand
+/// of lower rank broadcasts over the leading ones.
+template <typename Op>
+struct BroadcastBinaryModel
+    : shard::ShardingInterface::ExternalModel<BroadcastBinaryModel<Op>, Op> {
+  SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
+    return SmallVector<IteratorType>(rankOf(op->getResult(0)),
+                                     IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    unsigned loops = rankOf(op->getResult(0));
+    MLIRContext *ctx = op->getContext();
+    SmallVector<AffineMap> maps;
+    for (Value operand : op->getOperands())
+      maps.push_back(trailing(ctx, loops, rankOf(operand)));
+    maps.push_back(AffineMap::getMultiDimIdentityMap(loops, ctx));
+    return maps;
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
+                          ArrayRef<shard::Sharding> operandShardings,
+                          ArrayRef<shard::Sharding> resultShardings,
+                          IRMapping &partitionMap,
+                          SymbolTableCollection &symbolTable,
+                          OpBuilder &builder) const {
+    shard::partitionTriviallyShardableOperation(
+        *op, partitionedOperands, operandShardings, resultShardings,
+        partitionMap, symbolTable, builder);
+    return success();
+  }
+};
+
+/// llm.matmul: loops (batch..., m, n, k); k is a sum. The weight may be
+/// shared by the batch, either operand transposed, and the bias indexed by n.
+struct MatmulModel
+    : shard::ShardingInterface::ExternalModel<MatmulModel, MatmulOp> {
+  SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
+    SmallVector<IteratorType> types(rankOf(op->getResult(0)),
+                                    IteratorType::parallel);
+    types.push_back(IteratorType::reduction);
+    return types;
+  }
+  SmallVector<shard::ReductionKind>
+  getReductionLoopIteratorKinds(Operation *) const {
+    return {shard::ReductionKind::Sum};
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    auto matmul = cast<MatmulOp>(op);
+    MLIRContext *ctx = op->getContext();
+    int64_t rank = rankOf(matmul.getResult());
+    unsigned loops = unsigned(rank + 1);
+    AffineExpr m = getAffineDimExpr(rank - 2, ctx),
+               n = getAffineDimExpr(rank - 1, ctx),
+               k = getAffineDimExpr(rank, ctx);
+    // An operand's batch dimensions are the result's leading ones.
+    auto operand = [&](Value v, AffineExpr rows, AffineExpr cols,
+                       bool transposed) {
+      SmallVector<AffineExpr> dims;
+      int64_t batch = rankOf(v) - 2;
+      for (int64_t i = rank - 2 - batch; i < rank - 2; ++i)
+        dims.push_back(getAffineDimExpr(unsigned(i), ctx));
+      dims.push_back(transposed ? cols : rows);
+      dims.push_back(transposed ? rows : cols);
+      return AffineMap::get(loops, 0, dims, ctx);
+    };
+    SmallVector<AffineMap> maps = {
+        operand(matmul.getLhs(), m, k, matmul.getTransposeLhs()),
+        operand(matmul.getRhs(), k, n, matmul.getTransposeRhs())};
+    if (matmul.getBias())
+      maps.push_back(AffineMap::get(loops, 0, {n}, ctx));
+    SmallVector<AffineExpr> result;
+    for (int64_t i = 0; i < rank; ++i)
+      result.push_back(getAffineDimExpr(unsigned(i), ctx));
+    maps.push_back(AffineMap::get(loops, 0, result, ctx));
+    return maps;
+  }
+  /// The local matmul; with a split k its results are partial sums, which
+  /// one all-reduce over k's grid axes completes.
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
+                          ArrayRef<shard::Sharding> operandShardings,
+                          ArrayRef<shard::Sharding> resultShardings,
+                          IRMapping &partitionMap,
+                          SymbolTableCollection &symbolTable,
+                          OpBuilder &builder) const {
+    SmallVector<IteratorType> loops = getLoopIteratorTypes(op);
+    shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
+        operandShardings, resultShardings, loops, getIndexingMaps(op));
+    bool splitK = shard::isAtLeastOneReductionIteratorSharded(loops, axes);
+    // A bias added on every rank would be counted once per rank.
+    if (splitK && cast<MatmulOp>(op).getBias())
+      return op->emitOpError("with a bias cannot split its reduction (k) "
+                             "dimension; add the bias after the reduction");
+    shard::partitionTriviallyShardableOperation(
+        *op, partitionedOperands, operandShardings, resultShardings,
+        partitionMap, symbolTable, builder);
+    if (!splitK)
+      return success();
+    ImplicitLocOpBuilder b(op->getLoc(), builder);
+    Value partial = partitionMap.lookup(op->getResult(0));
+    Value sum = shard::AllReduceOp::create(
+        b, partial, resultShardings[0].getGrid(),
+        shard::getReductionGridAxes(loops, axes), shard::ReductionKind::Sum);
+    partitionMap.map(op->getResult(0), sum);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::llm::registerShardingModels(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, LLMDialect *) {
+    MatmulOp::attachInterface<MatmulModel>(*ctx);
+    AddOp::attachInterface<BroadcastBinaryModel<AddOp>>(*ctx);
+    MulOp::attachInterface<BroadcastBinaryModel<MulOp>>(*ctx);
+    GeluOp::attachInterface<shard::ElementwiseShardingInterface<GeluOp>>(*ctx);
+    SiluOp::attachInterface<shard::ElementwiseShardingInterface<SiluOp>>(*ctx);
+    SwigluOp::attachInterface<shard::ElementwiseShardingInterface<SwigluOp>>(
+        *ctx);
+  });
+}
