@@ -51,6 +51,73 @@ const char *category_name(planfile::Category c) {
   }
 }
 
+// The bytes live at the step's peak, by category, by the liveness rule of
+// llmc-plan-memory: inputs, parameters, optimizer state and outputs live
+// through the whole program, every other buffer from the first to the last
+// kernel that touches it.
+void print_peak(const planfile::Plan &plan, std::ostream &os) {
+  int n = plan.buffers_size(), kernels = plan.kernels_size();
+  std::vector<int> first(size_t(n), kernels), last(size_t(n), -1);
+  for (int k = 0; k < kernels; ++k) {
+    const planfile::Kernel &kernel = plan.kernels(k);
+    for (const auto *list : {&kernel.ins(), &kernel.outs()})
+      for (uint32_t t : *list) {
+        uint32_t b = plan.tensors(t).buffer();
+        first[b] = std::min(first[b], k);
+        last[b] = std::max(last[b], k);
+      }
+  }
+  auto whole = [](planfile::Category c) {
+    return c == planfile::INPUT || c == planfile::PARAM ||
+           c == planfile::OPTIMIZER_STATE || c == planfile::OUTPUT;
+  };
+  // Sweep the kernel positions with +size at first use, -size after last.
+  std::vector<std::vector<int>> starts(size_t(kernels) + 1),
+      ends(size_t(kernels) + 1);
+  std::map<int, uint64_t> always;
+  for (int b = 0; b < n; ++b) {
+    const planfile::Buffer &buffer = plan.buffers(b);
+    if (whole(buffer.category()))
+      always[buffer.category()] += buffer.size_bytes();
+    else if (last[b] >= 0) {
+      starts[size_t(first[b])].push_back(b);
+      ends[size_t(last[b]) + 1].push_back(b);
+    }
+  }
+  std::map<int, uint64_t> live = always, peak = always;
+  uint64_t live_total = 0, peak_total = 0;
+  for (auto &[c, bytes] : always)
+    live_total += bytes;
+  peak_total = live_total;
+  int peak_at = 0;
+  for (int k = 0; k < kernels; ++k) {
+    for (int b : ends[size_t(k)]) {
+      live[plan.buffers(b).category()] -= plan.buffers(b).size_bytes();
+      live_total -= plan.buffers(b).size_bytes();
+    }
+    for (int b : starts[size_t(k)]) {
+      live[plan.buffers(b).category()] += plan.buffers(b).size_bytes();
+      live_total += plan.buffers(b).size_bytes();
+    }
+    if (live_total > peak_total) {
+      peak_total = live_total;
+      peak = live;
+      peak_at = k;
+    }
+  }
+  os << "peak live memory per rank: " << bytes_text(peak_total)
+     << " (at kernel " << peak_at << ", "
+     << (kernels ? plan.kernels(peak_at).name() : std::string("-")) << ")\n";
+  for (auto &[category, bytes] : peak)
+    if (bytes) {
+      char line[96];
+      std::snprintf(line, sizeof(line), "  %-16s %14s\n",
+                    category_name(planfile::Category(category)),
+                    bytes_text(bytes).c_str());
+      os << line;
+    }
+}
+
 } // namespace
 
 void explain_plan(const planfile::Plan &plan, std::ostream &os) {
@@ -68,7 +135,7 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
     entry.first += b.size_bytes();
     entry.second += 1;
   }
-  os << "memory by category (before sharing):\n";
+  os << "memory by category (every buffer, before sharing):\n";
   for (auto &[category, entry] : by_category) {
     char line[96];
     std::snprintf(line, sizeof(line), "  %-16s %14s  %6d buffers\n",
@@ -76,6 +143,8 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
                   bytes_text(entry.first).c_str(), entry.second);
     os << line;
   }
+
+  print_peak(plan, os);
 
   // Collectives of one step, as each rank issues them; `llmc train --log`
   // reports the bytes the runtime measured, which tests compare with this.
