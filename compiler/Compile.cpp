@@ -63,6 +63,15 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "--emit=plan needs -o FILE");
+  if (options.zeroStage > 0 && options.tensorParallel > 1)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--zero with --mesh tp=N is not supported "
+                                   "yet; use ZeRO with dp only");
+  if (options.mode == CompileMode::Forward && options.tensorParallel > 1)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "--mesh tp=N needs --mode train (a forward program would return each "
+        "rank's block of the logits)");
   // ZeRO slices every parameter evenly over the dp ranks.
   if (options.zeroStage > 0)
     for (const ParamSpec &param : listParameters(*config))

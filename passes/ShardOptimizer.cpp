@@ -51,6 +51,12 @@ struct ShardOptimizerPass
     }
     OpBuilder builder(&getContext());
     b = &builder;
+    if (norm->getParams().get("axis")) {
+      getOperation().emitError("llmc-shard-optimizer: ZeRO over parameters "
+                               "already split over a mesh axis (tp) is not "
+                               "supported yet");
+      return signalPassFailure();
+    }
     SmallVector<KernelOp> updates;
     for (KernelOp k : kernels)
       if (k.getCallee() == "adamw")
@@ -201,13 +207,19 @@ private:
     };
     Value gathered;
     std::pair<Attribute, Attribute> gatheredFor;
+    // A run ends when a kernel of another (layer, role) comes in between, so
+    // a tied embedding is gathered again for the LM head rather than kept
+    // through every layer.
+    bool runEnded = true;
     for (KernelOp k : kernels) {
       if (k == update)
         continue;
+      if (keyOf(k) != gatheredFor)
+        runEnded = true;
       for (OpOperand &operand : k->getOpOperands()) {
         if (bufferOf(operand.get()) != full)
           continue;
-        if (!gathered || gatheredFor != keyOf(k)) {
+        if (!gathered || runEnded) {
           b->setInsertionPoint(k);
           auto flatType = MemRefType::get({full.getType().getNumElements()},
                                           full.getType().getElementType());
@@ -220,6 +232,7 @@ private:
               ->setDiscardableAttrs(k->getDiscardableAttrDictionary());
           gathered = whole;
           gatheredFor = keyOf(k);
+          runEnded = false;
         }
         // The kernel's view of the parameter, now of the gathered copy.
         b->setInsertionPoint(k);

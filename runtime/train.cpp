@@ -97,23 +97,27 @@ void fill_from_full(
   }
 }
 
-/// The full tensors on this rank, gathering split ones over their mesh axis
-/// (collective: every rank of the plan calls it).
+/// The full tensors, on the leader only, gathering split ones over their
+/// mesh axis one at a time (collective: every rank of the plan calls it;
+/// the others keep nothing).
 std::vector<std::vector<float>>
-gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec) {
+gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
+            bool leader) {
   std::vector<std::vector<float>> out;
   for (const PlanTensor &t : tensors) {
     int64_t n = t.local_elements();
     if (!t.split) {
-      out.emplace_back(t.data, t.data + n);
+      out.emplace_back();
+      if (leader)
+        out.back().assign(t.data, t.data + n);
       continue;
     }
     std::vector<float> pieces(size_t(n * t.layout.parts));
     exec.communicator(t.axis).all_gather(t.data, pieces.data(), size_t(n));
-    std::vector<float> full(pieces.size());
-    for (int64_t r = 0; r < t.layout.parts; ++r)
+    std::vector<float> full(leader ? pieces.size() : 0);
+    for (int64_t r = 0; leader && r < t.layout.parts; ++r)
       io::copy_shard(full.data(), pieces.data() + r * n, t.shape, t.layout, r,
-                 false);
+                     false);
     out.push_back(std::move(full));
   }
   return out;
@@ -164,17 +168,26 @@ int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
 /// keeps this rank's pieces: resharding on load.
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                   const Executor &exec) {
+  // Whole tensors go straight into the arena; split ones through a full
+  // copy, sliced once the file is read.
   std::map<std::string, std::vector<float>> full;
-  for (const PlanTensor &t : params)
-    full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
+  std::map<std::string, float *> direct;
+  for (const PlanTensor &t : params) {
+    if (t.split)
+      full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
+    else
+      direct[t.name] = t.data;
+  }
   io::load_hf_checkpoint(path, full_specs(params),
                          [&](const std::string &name) {
-                           return full[name].data();
+                           auto it = direct.find(name);
+                           return it != direct.end() ? it->second
+                                                     : full[name].data();
                          });
-  fill_from_full(params, exec, [&](const io::TensorSpec &spec, float *dst) {
-    const std::vector<float> &values = full[spec.name];
-    std::copy(values.begin(), values.end(), dst);
-  });
+  for (PlanTensor &t : params)
+    if (t.split)
+      io::copy_shard(full[t.name].data(), t.data, t.shape, t.layout,
+                     exec.communicator(t.axis).rank(), true);
 }
 
 /// GPT-2's initialisation of the full tensors, so every mesh starts from the
@@ -343,6 +356,20 @@ public:
             bytes[k] += c->stats().bytes[k];
     return bytes;
   }
+  // Throws on every rank when the leader reports `error` (empty: none):
+  // io::InputError with it on the leader, `others` elsewhere. Only the
+  // leader writes files, so this keeps a failed write from hanging the rest.
+  void agree(const std::string &error, const std::string &others) const {
+    float failed = error.empty() ? 0.0f : 1.0f;
+    if (world_)
+      world_->broadcast(&failed, 1, 0);
+    if (failed == 0.0f)
+      return;
+    if (leader())
+      throw io::InputError(error);
+    throw io::InputError("rank 0 " + others + "; stopping");
+  }
+
   // The mean over the data-parallel ranks of a per-rank scalar (the loss;
   // tensor-parallel ranks already agree on it).
   float mean(float value) const {
@@ -413,25 +440,36 @@ void train(const TrainOptions &o) {
   }
 
   std::ofstream log;
+  std::string log_error;
   if (!o.log_path.empty() && group.leader()) {
     log.open(o.log_path, std::ios::trunc);
     log.precision(9);
     if (!log)
-      throw io::InputError(o.log_path + ": cannot open the log for writing");
+      log_error = o.log_path + ": cannot open the log for writing";
   }
+  group.agree(log_error, "could not open the log " + o.log_path);
   bool bar = group.leader() &&
              (o.progress == Progress::Always ||
               (o.progress == Progress::Auto && isatty(STDERR_FILENO)));
   // Every rank takes part in gathering split tensors; the leader writes.
+  // Every rank takes part in gathering split tensors; the leader writes,
+  // and every rank learns whether it could, so a failed write stops the
+  // whole job instead of leaving the others waiting in the next step.
   auto save = [&](const std::string &path, int64_t step) {
     std::map<std::string, std::string> metadata = {
         {"llmc.step", std::to_string(step)}};
-    auto weights = gather_full(params, exec);
-    auto state = gather_full(moments, exec);
-    if (!group.leader())
-      return;
-    write_full(path, params, weights, metadata);
-    write_full(optimizer_path(path), moments, state, metadata);
+    auto weights = gather_full(params, exec, group.leader());
+    auto state = gather_full(moments, exec, group.leader());
+    std::string error;
+    if (group.leader()) {
+      try {
+        write_full(path, params, weights, metadata);
+        write_full(optimizer_path(path), moments, state, metadata);
+      } catch (const std::exception &e) {
+        error = e.what();
+      }
+    }
+    group.agree(error, "could not write the checkpoint " + path);
   };
 
   exec.set_profiling(o.profile);

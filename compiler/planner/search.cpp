@@ -69,6 +69,10 @@ SearchResult search(const ModelShape &model, const ClusterSpec &cluster,
         for (Recompute r :
              {Recompute::None, Recompute::Selective, Recompute::Full}) {
           l.recompute = r;
+          // With costs from the compiled graph, a layout llmc cannot compile
+          // (e.g. tp not dividing the vocabulary) is not a candidate.
+          if (o.compiled && !o.compiled(l))
+            return;
           Candidate c{l, {}};
           try {
             c.result = estimate(model, cluster, l, o.compiled);

@@ -19,7 +19,9 @@ struct SearchOptions {
   int global_batch = 0; // sequences per step
   Precision precision = Precision::BF16Mixed;
   int top = 10;         // how many candidates to keep
-  CompiledComputeFn compiled; // compute costs from the compiled graph
+  // Compute costs from the compiled graph; layouts it cannot compile are
+  // skipped.
+  CompiledComputeFn compiled;
 };
 
 struct SearchResult {

@@ -1,6 +1,7 @@
 // Plan file framing and validation; see plan_file.h.
 #include "runtime/plan/plan_file.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +48,13 @@ template <typename T> T get(const std::string &in, size_t at) {
   throw PlanError(path + ": " + what);
 }
 
+template <typename List> bool any_negative(const List &dims) {
+  for (int64_t d : dims)
+    if (d < 0)
+      return true;
+  return false;
+}
+
 void check_consistency(const planfile::Plan &plan, const std::string &path) {
   for (int i = 0; i < plan.buffers_size(); ++i) {
     const planfile::Buffer &b = plan.buffers(i);
@@ -66,6 +74,36 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
         fail(path, "tensor " + std::to_string(i) + " has a negative dimension");
     if (uint64_t(size_in_bytes(t)) > plan.buffers(t.buffer()).size_bytes())
       fail(path, "tensor " + std::to_string(i) + " is larger than its buffer");
+  }
+  // A split tensor's layout must describe its own shape on the mesh, since
+  // checkpoints are sliced and reassembled by it.
+  for (int i = 0; i < plan.tensors_size(); ++i) {
+    const planfile::Tensor &t = plan.tensors(i);
+    const planfile::Buffer &b = plan.buffers(t.buffer());
+    if (!b.has_shard() || uint64_t(size_in_bytes(t)) != b.size_bytes())
+      continue; // views share their buffer's layout
+    const planfile::Shard &s = b.shard();
+    std::string what = "buffer '" + b.name() + "' has a shard ";
+    int64_t ranks = s.axis() == "tp"   ? std::max<int64_t>(1, plan.model().tp())
+                    : s.axis() == "dp" ? std::max<int64_t>(1, plan.model().dp())
+                                       : 0;
+    if (ranks == 0)
+      fail(path, what + "over axis '" + s.axis() + "'; expected dp or tp");
+    if (s.parts() != ranks)
+      fail(path, what + "of " + std::to_string(s.parts()) + " parts on " +
+                     s.axis() + "=" + std::to_string(ranks));
+    if (s.dim() < 0 || s.dim() >= t.shape_size() || s.blocks() < 1 ||
+        t.shape(int(s.dim())) % s.blocks() != 0)
+      fail(path, what + "dim " + std::to_string(s.dim()) + " / blocks " +
+                     std::to_string(s.blocks()) + " that do not fit its shape");
+    if (s.full_shape_size() > 0) {
+      int64_t full = 1;
+      for (int64_t d : s.full_shape())
+        full *= d;
+      if (any_negative(s.full_shape()) || full != num_elements(t) * s.parts())
+        fail(path, what + "whose full_shape is not its shape times " +
+                       std::to_string(s.parts()));
+    }
   }
   for (int k = 0; k < plan.kernels_size(); ++k) {
     const planfile::Kernel &kernel = plan.kernels(k);

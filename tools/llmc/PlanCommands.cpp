@@ -287,29 +287,36 @@ bool runnable(const Layout &l) {
          (l.zero_stage == 0 || l.tp == 1);
 }
 
-/// Compiles the fastest runnable candidate into --o and returns it.
+/// Compiles the fastest candidate llmc runs into -o and returns it; a
+/// candidate the compiler refuses (say, ZeRO slices that do not divide a
+/// parameter) gives way to the next.
 const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
-  auto it = std::find_if(best.begin(), best.end(),
-                         [](const Candidate &c) { return runnable(c.layout); });
-  if (it == best.end())
-    throw BadInput{"-o: none of the layouts that fit can run on this llmc "
-                   "yet (each needs a pipeline or gradient accumulation)"};
-  const Layout &l = it->layout;
-  llmc::CompileOptions options;
-  options.configPath = config;
-  options.mode = llmc::CompileMode::Train;
-  options.emit = llmc::EmitKind::Plan;
-  options.microBatch = l.micro_batch;
-  options.seqLen = seq;
-  options.dataParallel = l.dp;
-  options.tensorParallel = l.tp;
-  options.sequenceParallel = l.sequence_parallel && l.tp > 1;
-  options.zeroStage = l.dp > 1 ? l.zero_stage : 0;
-  options.recompute = name(l.recompute);
-  options.outputPath = planOut;
-  if (llvm::Error error = llmc::compile(options, llvm::nulls()))
-    throw BadInput{"-o " + planOut + ": " + llvm::toString(std::move(error))};
-  return &*it;
+  std::string refused;
+  for (const Candidate &c : best) {
+    const Layout &l = c.layout;
+    if (!runnable(l))
+      continue;
+    llmc::CompileOptions options;
+    options.configPath = config;
+    options.mode = llmc::CompileMode::Train;
+    options.emit = llmc::EmitKind::Plan;
+    options.microBatch = l.micro_batch;
+    options.seqLen = seq;
+    options.dataParallel = l.dp;
+    options.tensorParallel = l.tp;
+    options.sequenceParallel = l.sequence_parallel && l.tp > 1;
+    options.zeroStage = l.dp > 1 ? l.zero_stage : 0;
+    options.recompute = name(l.recompute);
+    options.outputPath = planOut;
+    llvm::Error error = llmc::compile(options, llvm::nulls());
+    if (!error)
+      return &c;
+    refused = llvm::toString(std::move(error));
+  }
+  throw BadInput{"-o: none of the layouts that fit can run on this llmc yet " +
+                 (refused.empty() ? std::string("(each needs a pipeline or "
+                                                "gradient accumulation)")
+                                  : "(the last one tried: " + refused + ")")};
 }
 
 int runSearch(const ModelShape &model, const ClusterSpec &cluster) {

@@ -256,9 +256,6 @@ int runCompile() {
     return fail("--zero " + llvm::Twine(zeroStage) +
                 " needs --mesh dp=N with N > 1 (ZeRO slices state over the "
                 "data-parallel ranks)");
-  if (zeroStage > 0 && mesh->tp > 1)
-    return fail("--zero with --mesh tp=N is not supported yet; use ZeRO "
-                "with dp only");
   llmc::EmitKind emit = emitKind;
   if (!emitKind.getNumOccurrences())
     emit = compileMode == llmc::CompileMode::Train ? llmc::EmitKind::Plan
