@@ -63,10 +63,6 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "--emit=plan needs -o FILE");
-  if (options.zeroStage > 0 && options.tensorParallel > 1)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--zero with --mesh tp=N is not supported "
-                                   "yet; use ZeRO with dp only");
   if (options.mode == CompileMode::Forward && options.tensorParallel > 1)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),

@@ -54,6 +54,26 @@ llvm::Expected<planfile::Param> exportParam(Attribute attr) {
   return param;
 }
 
+/// A buffer's plan.shard or plan.zero_slice dictionary as a Shard message.
+llvm::Error exportShard(DictionaryAttr shard, StringRef buffer,
+                        planfile::Shard &out) {
+  auto axis = shard.getAs<StringAttr>("axis");
+  auto dim = shard.getAs<IntegerAttr>("dim");
+  auto parts = shard.getAs<IntegerAttr>("parts");
+  auto blocks = shard.getAs<IntegerAttr>("blocks");
+  if (!axis || !dim || !parts || !blocks)
+    return error("buffer '" + buffer +
+                 "' has a shard without axis, dim, parts, blocks");
+  out.set_axis(axis.str());
+  out.set_dim(dim.getInt());
+  out.set_parts(parts.getInt());
+  out.set_blocks(blocks.getInt());
+  if (auto full = shard.getAs<DenseI64ArrayAttr>("full_shape"))
+    for (int64_t d : full.asArrayRef())
+      out.add_full_shape(d);
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Expected<llmc::planfile::Plan>
@@ -97,23 +117,15 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
       b->set_offset(*buffer.getOffset());
       b->set_size_bytes(buffer.getSizeInBytes());
       if (auto shard = buffer->getAttrOfType<DictionaryAttr>(
-              mlir::llm::kPlanShardAttrName)) {
-        auto axis = shard.getAs<StringAttr>("axis");
-        auto dim = shard.getAs<IntegerAttr>("dim");
-        auto parts = shard.getAs<IntegerAttr>("parts");
-        auto blocks = shard.getAs<IntegerAttr>("blocks");
-        if (!axis || !dim || !parts || !blocks)
-          return error("buffer '" + buffer.getName() +
-                       "' has a plan.shard without axis, dim, parts, blocks");
-        planfile::Shard *out = b->mutable_shard();
-        out->set_axis(axis.str());
-        out->set_dim(dim.getInt());
-        out->set_parts(parts.getInt());
-        out->set_blocks(blocks.getInt());
-        if (auto full = shard.getAs<DenseI64ArrayAttr>("full_shape"))
-          for (int64_t d : full.asArrayRef())
-            out->add_full_shape(d);
-      }
+              mlir::llm::kPlanShardAttrName))
+        if (llvm::Error e =
+                exportShard(shard, buffer.getName(), *b->mutable_shard()))
+          return std::move(e);
+      if (auto slice = buffer->getAttrOfType<DictionaryAttr>(
+              mlir::llm::kPlanSliceAttrName))
+        if (llvm::Error e =
+                exportShard(slice, buffer.getName(), *b->mutable_slice()))
+          return std::move(e);
       if (llvm::Error e = addTensor(buffer, out.buffers_size() - 1))
         return std::move(e);
     } else if (auto view = dyn_cast<plan::ViewOp>(op)) {

@@ -30,6 +30,9 @@ inline constexpr llvm::StringLiteral kOutputAttrName = "llm.output";
 /// plan.buffer attribute of a split parameter or moment: the llm.shard
 /// dictionary of its argument.
 inline constexpr llvm::StringLiteral kPlanShardAttrName = "plan.shard";
+/// plan.buffer attribute of a ZeRO slice: {axis, dim = 0, parts, blocks = 1,
+/// full_shape}, a flat 1/parts of the (possibly tp-split) buffer it slices.
+inline constexpr llvm::StringLiteral kPlanSliceAttrName = "plan.zero_slice";
 /// Argument and result attributes of llmc-append-adamw's `@train_step`.
 inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
 inline constexpr llvm::StringLiteral kAdamMAttrName = "llm.adam_m";

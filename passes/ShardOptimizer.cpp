@@ -9,7 +9,9 @@
 //  - stage 3: parameters too: each (layer, role) group of kernels gathers
 //    the parameters it reads into a temporary just before its first kernel;
 //    the temporary dies after the group's last kernel.
-// The gradient norm sums the slices' squares over the dp ranks.
+// The gradient norm sums the slices' squares over the dp ranks. Under tensor
+// parallelism, the slices are of each rank's tp shard, and checkpoints
+// gather both levels back into the full Hugging Face tensors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,12 +53,6 @@ struct ShardOptimizerPass
     }
     OpBuilder builder(&getContext());
     b = &builder;
-    if (norm->getParams().get("axis")) {
-      getOperation().emitError("llmc-shard-optimizer: ZeRO over parameters "
-                               "already split over a mesh axis (tp) is not "
-                               "supported yet");
-      return signalPassFailure();
-    }
     SmallVector<KernelOp> updates;
     for (KernelOp k : kernels)
       if (k.getCallee() == "adamw")
@@ -109,7 +105,10 @@ private:
                                 full.getType().getElementType());
     auto slice = BufferOp::create(*b, full.getLoc(), type, name, category,
                                   IntegerAttr());
-    slice->setAttr(mlir::llm::kPlanShardAttrName,
+    // The tp layout of what is sliced stays; the slice adds its own level.
+    if (Attribute shard = full->getAttr(mlir::llm::kPlanShardAttrName))
+      slice->setAttr(mlir::llm::kPlanShardAttrName, shard);
+    slice->setAttr(mlir::llm::kPlanSliceAttrName,
                    b->getDictionaryAttr(
                        {named("axis", b->getStringAttr(kAxis)),
                         named("dim", b->getI64IntegerAttr(0)),
@@ -153,17 +152,13 @@ private:
     auto sliceOf = [&](Value grad) {
       return slices.lookup(mlir::llm::rootBuffer(grad));
     };
+    // The norm reads the slices and sums its squares over the dp ranks too
+    // (after any tp sum of split gradients).
     KernelOp normKernel = kernels[norm];
-    SmallVector<bool> sharded;
-    for (OpOperand &in : normKernel.getInsMutable()) {
+    for (OpOperand &in : normKernel.getInsMutable())
       in.set(sliceOf(in.get()));
-      sharded.push_back(true);
-    }
     SmallVector<NamedAttribute> params(normKernel.getParams().getValue());
-    params.push_back(named("axis", b->getStringAttr(kAxis)));
-    params.push_back(named(
-        "sharded", b->getDenseI64ArrayAttr(SmallVector<int64_t>(
-                       sharded.size(), 1))));
+    params.push_back(named("zero_axis", b->getStringAttr(kAxis)));
     normKernel.setParamsAttr(b->getDictionaryAttr(params));
     for (KernelOp k : kernels)
       if (k.getCallee() == "adamw")

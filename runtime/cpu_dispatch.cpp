@@ -341,6 +341,8 @@ void cross_entropy_vp_backward(const KernelCall &c) {
 
 // With `axis`, the squares of the gradients flagged `sharded` are summed over
 // the axis's ranks (each holds a shard); the others are on every rank alike.
+// With `zero_axis`, every gradient is a ZeRO slice, and the total is summed
+// over that axis too.
 void grad_norm(const KernelCall &c) {
   double replicated = 0.0, sharded = 0.0;
   bool split = c.has_param("axis");
@@ -356,7 +358,10 @@ void grad_norm(const KernelCall &c) {
     axis_comm(c).all_reduce(&total, 1);
     sharded = total;
   }
-  *c.out(0) = float(std::sqrt(replicated + sharded));
+  float total = float(replicated + sharded);
+  if (c.has_param("zero_axis"))
+    axis_comm(c, "zero_axis").all_reduce(&total, 1);
+  *c.out(0) = std::sqrt(total);
 }
 
 //===----------------------------------------------------------------------===//

@@ -190,8 +190,13 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
             elements_of(k.outs(0)) / (axis_of(k) == "dp" ? dp : tp));
     else if (name == "reduce_scatter")
       count(axis_of(k), "reduce_scatter", elements_of(k.outs(0)));
-    else if (name == "grad_norm" && !axis_of(k).empty())
-      count(axis_of(k), "all_reduce", 1); // the sharded sum of squares
+    else if (name == "grad_norm") { // the sums of squares of split gradients
+      if (!axis_of(k).empty())
+        count(axis_of(k), "all_reduce", 1);
+      auto zero = k.params().find("zero_axis");
+      if (zero != k.params().end())
+        count(zero->second.s(), "all_reduce", 1);
+    }
   }
   os << "\ncollectives per step (per rank; mesh dp=" << dp << " x tp=" << tp
      << ", " << dp * tp << " ranks):\n";

@@ -24,25 +24,44 @@
 namespace llmc {
 namespace {
 
+/// One way a tensor is split over a mesh axis: `layout` cuts the shape
+/// `whole` into one piece per rank of `axis`.
+struct ShardLevel {
+  std::string axis;
+  io::ShardLayout layout;
+  std::vector<int64_t> whole;
+};
+
 /// A named tensor of the plan (a parameter or a moment): this rank's piece
-/// and, when it is split over a mesh axis, how; checkpoints always hold the
-/// full Hugging Face tensor.
+/// and how it was cut from the full Hugging Face tensor, which checkpoints
+/// always hold. Levels go innermost first: a ZeRO slice (over dp) of a
+/// tensor-parallel shard (over tp) of the full tensor.
 struct PlanTensor {
   std::string name;
   std::vector<int64_t> shape; // this rank's
   float *data;
-  bool split = false;
-  io::ShardLayout layout;
-  std::string axis;                // the mesh axis it is split over
-  std::vector<int64_t> full_shape; // HF shape of a flat ZeRO slice
+  std::vector<ShardLevel> levels;
 
+  bool split() const { return !levels.empty(); }
   std::vector<int64_t> full() const {
-    if (!full_shape.empty())
-      return full_shape;
-    return split ? io::full_shape(shape, layout) : shape;
+    return levels.empty() ? shape : levels.back().whole;
   }
-  int64_t local_elements() const { return io::checked_numel(shape, name); }
+  /// The shape of one piece at `level`: this rank's, then each whole.
+  const std::vector<int64_t> &piece(size_t level) const {
+    return level == 0 ? shape : levels[level - 1].whole;
+  }
 };
+
+/// A level of `piece` shape from the plan file's description of it.
+ShardLevel shard_level(const planfile::Shard &s,
+                       const std::vector<int64_t> &piece) {
+  ShardLevel level{s.axis(), {s.dim(), s.parts(), s.blocks()}, {}};
+  level.whole = s.full_shape_size() > 0
+                    ? std::vector<int64_t>(s.full_shape().begin(),
+                                           s.full_shape().end())
+                    : io::full_shape(piece, level.layout);
+  return level;
+}
 
 std::vector<PlanTensor> plan_tensors(Executor &exec,
                                      planfile::Category category) {
@@ -57,15 +76,11 @@ std::vector<PlanTensor> plan_tensors(Executor &exec,
       continue;
     seen[buffer] = true;
     const auto &shape = plan.tensors(t).shape();
-    PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t),
-                      false, {}, "", {}};
-    if (b.has_shard()) {
-      const planfile::Shard &shard = b.shard();
-      tensor.split = true;
-      tensor.layout = {shard.dim(), shard.parts(), shard.blocks()};
-      tensor.axis = shard.axis();
-      tensor.full_shape = {shard.full_shape().begin(), shard.full_shape().end()};
-    }
+    PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t), {}};
+    if (b.has_slice())
+      tensor.levels.push_back(shard_level(b.slice(), tensor.shape));
+    if (b.has_shard())
+      tensor.levels.push_back(shard_level(b.shard(), tensor.full()));
     tensors.push_back(std::move(tensor));
   }
   return tensors;
@@ -78,47 +93,59 @@ std::vector<io::TensorSpec> full_specs(const std::vector<PlanTensor> &tensors) {
   return specs;
 }
 
+/// Cuts this rank's piece of `full` (the whole tensor) into the arena, level
+/// by level from the outermost.
+void slice_into(const PlanTensor &t, std::vector<float> full,
+                const Executor &exec) {
+  for (size_t i = t.levels.size(); i-- > 0;) {
+    const ShardLevel &level = t.levels[i];
+    std::vector<float> piece(size_t(io::checked_numel(t.piece(i), t.name)));
+    io::copy_shard(full.data(), piece.data(), t.piece(i), level.layout,
+                   exec.communicator(level.axis).rank(), true);
+    full = std::move(piece);
+  }
+  std::copy(full.begin(), full.end(), t.data);
+}
+
 /// Fills every tensor from full tensors that `produce` writes, one at a time:
 /// split tensors keep this rank's piece.
 void fill_from_full(
     std::vector<PlanTensor> &tensors, const Executor &exec,
     const std::function<void(const io::TensorSpec &, float *)> &produce) {
-  std::vector<float> full;
   for (PlanTensor &t : tensors) {
-    if (!t.split) {
+    if (!t.split()) {
       produce({t.name, t.shape}, t.data);
       continue;
     }
     io::TensorSpec spec{t.name, t.full()};
-    full.assign(size_t(io::checked_numel(spec.shape, t.name)), 0.0f);
+    std::vector<float> full(size_t(io::checked_numel(spec.shape, t.name)));
     produce(spec, full.data());
-    io::copy_shard(full.data(), t.data, t.shape, t.layout,
-                   exec.communicator(t.axis).rank(), true);
+    slice_into(t, std::move(full), exec);
   }
 }
 
-/// The full tensors, on the leader only, gathering split ones over their
-/// mesh axis one at a time (collective: every rank of the plan calls it;
-/// the others keep nothing).
+/// The full tensors, on the leader only, gathering split ones level by level
+/// over their mesh axes, one tensor at a time (collective: every rank of the
+/// plan calls it; the others keep nothing).
 std::vector<std::vector<float>>
 gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
             bool leader) {
   std::vector<std::vector<float>> out;
   for (const PlanTensor &t : tensors) {
-    int64_t n = t.local_elements();
-    if (!t.split) {
-      out.emplace_back();
-      if (leader)
-        out.back().assign(t.data, t.data + n);
-      continue;
+    std::vector<float> cur(t.data,
+                           t.data + io::checked_numel(t.shape, t.name));
+    for (size_t i = 0; i < t.levels.size(); ++i) {
+      const ShardLevel &level = t.levels[i];
+      size_t n = cur.size();
+      std::vector<float> pieces(n * size_t(level.layout.parts));
+      exec.communicator(level.axis).all_gather(cur.data(), pieces.data(), n);
+      std::vector<float> whole(pieces.size());
+      for (int64_t r = 0; r < level.layout.parts; ++r)
+        io::copy_shard(whole.data(), pieces.data() + r * n, t.piece(i),
+                       level.layout, r, false);
+      cur = std::move(whole);
     }
-    std::vector<float> pieces(size_t(n * t.layout.parts));
-    exec.communicator(t.axis).all_gather(t.data, pieces.data(), size_t(n));
-    std::vector<float> full(leader ? pieces.size() : 0);
-    for (int64_t r = 0; leader && r < t.layout.parts; ++r)
-      io::copy_shard(full.data(), pieces.data() + r * n, t.shape, t.layout, r,
-                     false);
-    out.push_back(std::move(full));
+    out.push_back(leader ? std::move(cur) : std::vector<float>());
   }
   return out;
 }
@@ -169,11 +196,11 @@ int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                   const Executor &exec) {
   // Whole tensors go straight into the arena; split ones through a full
-  // copy, sliced once the file is read.
+  // copy, cut once the file is read.
   std::map<std::string, std::vector<float>> full;
   std::map<std::string, float *> direct;
   for (const PlanTensor &t : params) {
-    if (t.split)
+    if (t.split())
       full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
     else
       direct[t.name] = t.data;
@@ -185,9 +212,8 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                                                      : full[name].data();
                          });
   for (PlanTensor &t : params)
-    if (t.split)
-      io::copy_shard(full[t.name].data(), t.data, t.shape, t.layout,
-                     exec.communicator(t.axis).rank(), true);
+    if (t.split())
+      slice_into(t, std::move(full[t.name]), exec);
 }
 
 /// GPT-2's initialisation of the full tensors, so every mesh starts from the

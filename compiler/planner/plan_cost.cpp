@@ -162,14 +162,16 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
           (measured != cluster.kernel_bandwidth.end()
                                        ? measured->second
                                        : cluster.memory_bandwidth);
-      if (name == "grad_norm" && !axis_of(k).empty()) {
-        double sync = ring_time(Collective::AllReduce, ranks_of(axis_of(k)), 4,
-                                link_of(axis_of(k)));
+      cost.elementwise_s += t;
+      // The norm's one-float sums over the axes its gradients are split on.
+      for (const char *param : {"axis", "zero_axis"}) {
+        std::string axis = name == "grad_norm" ? axis_of(k, param) : "";
+        if (axis.empty())
+          continue;
+        double sync =
+            ring_time(Collective::AllReduce, ranks_of(axis), 4, link_of(axis));
         cost.comm_s += sync;
         t += sync;
-        cost.elementwise_s += t - sync;
-      } else {
-        cost.elementwise_s += t;
       }
     }
     cost.seconds_by_kernel[name] += t;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 #include <unistd.h>
 
 namespace llmc::plan {
@@ -48,11 +49,34 @@ template <typename T> T get(const std::string &in, size_t at) {
   throw PlanError(path + ": " + what);
 }
 
-template <typename List> bool any_negative(const List &dims) {
-  for (int64_t d : dims)
-    if (d < 0)
-      return true;
-  return false;
+/// One level of a buffer's split: its axis has `parts` ranks, and it cuts
+/// `shape` (or, for a flat slice, its full_shape) evenly.
+void check_shard(const planfile::Plan &plan, const planfile::Shard &s,
+                 const std::vector<int64_t> &shape, const std::string &path,
+                 const std::string &buffer) {
+  std::string what = "buffer '" + buffer + "' has a shard ";
+  int64_t ranks = s.axis() == "tp"   ? std::max<int64_t>(1, plan.model().tp())
+                  : s.axis() == "dp" ? std::max<int64_t>(1, plan.model().dp())
+                                     : 0;
+  if (ranks == 0)
+    fail(path, what + "over axis '" + s.axis() + "'; expected dp or tp");
+  if (s.parts() != ranks)
+    fail(path, what + "of " + std::to_string(s.parts()) + " parts on " +
+                   s.axis() + "=" + std::to_string(ranks));
+  if (s.dim() < 0 || s.dim() >= int64_t(shape.size()) || s.blocks() < 1 ||
+      shape[size_t(s.dim())] % s.blocks() != 0)
+    fail(path, what + "dim " + std::to_string(s.dim()) + " / blocks " +
+                   std::to_string(s.blocks()) + " that do not fit its shape");
+  if (s.full_shape_size() > 0) {
+    int64_t full = 1, local = 1;
+    for (int64_t d : s.full_shape())
+      full *= d < 0 ? -1 : d;
+    for (int64_t d : shape)
+      local *= d;
+    if (full != local * s.parts())
+      fail(path, what + "whose full_shape is not its shape times " +
+                     std::to_string(s.parts()));
+  }
 }
 
 void check_consistency(const planfile::Plan &plan, const std::string &path) {
@@ -75,34 +99,28 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
     if (uint64_t(size_in_bytes(t)) > plan.buffers(t.buffer()).size_bytes())
       fail(path, "tensor " + std::to_string(i) + " is larger than its buffer");
   }
-  // A split tensor's layout must describe its own shape on the mesh, since
-  // checkpoints are sliced and reassembled by it.
+  // A split tensor's layouts must describe its own shape on the mesh, since
+  // checkpoints are cut and reassembled by them: a ZeRO slice (over dp) of
+  // the local shape, then a tp shard of what was sliced.
+  std::vector<bool> seen(size_t(plan.buffers_size()), false);
   for (int i = 0; i < plan.tensors_size(); ++i) {
     const planfile::Tensor &t = plan.tensors(i);
     const planfile::Buffer &b = plan.buffers(t.buffer());
-    if (!b.has_shard() || uint64_t(size_in_bytes(t)) != b.size_bytes())
-      continue; // views share their buffer's layout
-    const planfile::Shard &s = b.shard();
-    std::string what = "buffer '" + b.name() + "' has a shard ";
-    int64_t ranks = s.axis() == "tp"   ? std::max<int64_t>(1, plan.model().tp())
-                    : s.axis() == "dp" ? std::max<int64_t>(1, plan.model().dp())
-                                       : 0;
-    if (ranks == 0)
-      fail(path, what + "over axis '" + s.axis() + "'; expected dp or tp");
-    if (s.parts() != ranks)
-      fail(path, what + "of " + std::to_string(s.parts()) + " parts on " +
-                     s.axis() + "=" + std::to_string(ranks));
-    if (s.dim() < 0 || s.dim() >= t.shape_size() || s.blocks() < 1 ||
-        t.shape(int(s.dim())) % s.blocks() != 0)
-      fail(path, what + "dim " + std::to_string(s.dim()) + " / blocks " +
-                     std::to_string(s.blocks()) + " that do not fit its shape");
-    if (s.full_shape_size() > 0) {
-      int64_t full = 1;
-      for (int64_t d : s.full_shape())
-        full *= d;
-      if (any_negative(s.full_shape()) || full != num_elements(t) * s.parts())
-        fail(path, what + "whose full_shape is not its shape times " +
-                       std::to_string(s.parts()));
+    // A buffer's first tensor has its own shape; later ones are views.
+    if (seen[t.buffer()])
+      continue;
+    seen[t.buffer()] = true;
+    std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
+    for (const planfile::Shard *s :
+         {b.has_slice() ? &b.slice() : nullptr,
+          b.has_shard() ? &b.shard() : nullptr}) {
+      if (!s)
+        continue;
+      check_shard(plan, *s, shape, path, b.name());
+      if (s->full_shape_size() > 0)
+        shape.assign(s->full_shape().begin(), s->full_shape().end());
+      else
+        shape[size_t(s->dim())] *= s->parts();
     }
   }
   for (int k = 0; k < plan.kernels_size(); ++k) {

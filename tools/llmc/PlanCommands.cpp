@@ -280,11 +280,10 @@ std::string costSource() {
       .str();
 }
 
-/// Whether llmc compiles and runs this layout today: pipelines, gradient
-/// accumulation and ZeRO over tensor-parallel ranks come later.
+/// Whether llmc compiles and runs this layout today: pipelines and gradient
+/// accumulation come later.
 bool runnable(const Layout &l) {
-  return l.pp == 1 && l.virtual_stages == 1 && l.microbatches == 1 &&
-         (l.zero_stage == 0 || l.tp == 1);
+  return l.pp == 1 && l.virtual_stages == 1 && l.microbatches == 1;
 }
 
 /// Compiles the fastest candidate llmc runs into -o and returns it; a
