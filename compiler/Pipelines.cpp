@@ -19,8 +19,8 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel,
   // One kernel call per op, one buffer per tensor, reshapes as views.
   pm.addPass(llm::createLowerToPlan());
   // Data parallelism: average every gradient over the ranks before AdamW
-  // (from ZeRO stage 2 on, each is reduce-scattered instead).
-  if (zeroStage < 2)
+  // (under ZeRO, each is reduce-scattered instead).
+  if (zeroStage == 0)
     pm.addNestedPass<func::FuncOp>(
         llm::createInsertGradAllReduce({/*dp=*/dataParallel}));
   // ZeRO: slices of optimizer state, gradients and parameters per rank.

@@ -201,13 +201,14 @@ def ShardOptimizer : Pass<"llmc-shard-optimizer", "func::FuncOp"> {
     size must be a multiple of dp); slice buffers carry `plan.shard` with
     the full shape, so checkpoints still hold whole Hugging Face tensors.
 
-    - stage 1: AdamW's moments are slices; `adamw` (with `zero_axis`)
-      updates this rank's slice of the parameter, and `all_gather_inplace`
-      restores the whole parameter on every rank. Gradients are all-reduced
-      as before (llmc-insert-grad-allreduce).
-    - stage 2: also gradients: each is reduce-scattered (mean) into its slice
-      right after the kernel that finishes it, instead of all-reduced; the
-      gradient norm sums the slices' squares over the ranks.
+    - stages 1 and 2: AdamW's moments are slices; each gradient is
+      reduce-scattered (mean) into its slice right after the kernel that
+      finishes it (instead of llmc-insert-grad-allreduce's all-reduce), the
+      gradient norm sums the slices' squares over the ranks, `adamw` (with
+      `zero_axis`) updates this rank's slice of the parameter, and
+      `all_gather_inplace` restores the whole parameter on every rank. A full
+      gradient then lives only until its reduce-scatter, so stage 1 already
+      has stage 2's memory, and both move 2Ψ per step like plain DP.
     - stage 3: also parameters: each run of kernels with the same layer and
       role that reads a parameter first all-gathers it into a temporary,
       which memory planning frees after the run's last kernel.

@@ -2,13 +2,15 @@
 //
 // Rajbhandari et al. 2020 on a plan whose ranks each hold a 1/dp slice of
 // every tensor, flattened in row-major (Hugging Face) order:
-//  - stage 1: AdamW's moments are slices; each rank updates its slice of
-//    every parameter, then the slices are all-gathered in place;
-//  - stage 2: gradients too: each is reduce-scattered (mean) as soon as the
-//    backward pass finishes it, instead of all-reduced;
+//  - stages 1 and 2: AdamW's moments are slices, and each gradient is
+//    reduce-scattered (mean) into its slice as soon as the backward pass
+//    finishes it (2Ψ per step, as plain data parallelism); each rank updates
+//    its slice of every parameter, then the slices are all-gathered in
+//    place. A full gradient lives only from its last backward kernel to its
+//    reduce-scatter, so llmc's stage 1 already has stage 2's memory;
 //  - stage 3: parameters too: each (layer, role) group of kernels gathers
 //    the parameters it reads into a temporary just before its first kernel;
-//    the temporary dies after the group's last kernel.
+//    the temporary dies after the group's last kernel (3Ψ per step).
 // The gradient norm sums the slices' squares over the dp ranks. Under tensor
 // parallelism, the slices are of each rank's tp shard, and checkpoints
 // gather both levels back into the full Hugging Face tensors.
@@ -61,8 +63,7 @@ struct ShardOptimizerPass
       if (failed(checkDivisible(update)))
         return signalPassFailure();
 
-    if (stage >= 2)
-      shardGradients(kernels, norm - kernels.begin());
+    shardGradients(kernels, norm - kernels.begin());
     for (KernelOp update : updates)
       shardUpdate(update);
     if (stage >= 3)
@@ -131,9 +132,8 @@ private:
                           value);
   }
 
-  /// Stage 2: each gradient is reduce-scattered (mean over dp) into its
-  /// slice right after the kernel that finishes it; the norm and AdamW read
-  /// the slices.
+  /// Each gradient is reduce-scattered (mean over dp) into its slice right
+  /// after the kernel that finishes it; the norm and AdamW read the slices.
   void shardGradients(ArrayRef<KernelOp> kernels, size_t norm) {
     DenseMap<Value, Value> slices; // gradient root -> slice
     for (auto [last, grad] : mlir::llm::gradientsByReadiness(kernels, norm)) {
