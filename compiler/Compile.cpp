@@ -11,6 +11,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "runtime/plan/plan_file.h"
@@ -83,6 +84,13 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   auto module = buildModel(context, *config, build);
   if (!module)
     return module.takeError();
+  // The data-parallel axis joins the mesh the frontend declared (tp).
+  if (options.dataParallel > 1) {
+    OpBuilder b(&context);
+    b.setInsertionPointToStart((*module)->getBody());
+    shard::GridOp::create(b, b.getUnknownLoc(), b.getStringAttr("dp"),
+                          b.getDenseI64ArrayAttr({options.dataParallel}));
+  }
   // The frontend builds valid IR by construction; a failure here is a bug in
   // llmc, reported as an error rather than printed as broken IR.
   if (failed(verify(**module)))

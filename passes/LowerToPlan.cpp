@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/llm/IR/LLMOps.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -25,7 +26,7 @@ namespace {
 
 class PlanLowering {
 public:
-  PlanLowering(OpBuilder &b, DictionaryAttr mesh) : b(b), mesh(mesh) {}
+  PlanLowering(OpBuilder &b, ModuleOp module) : b(b), module(module) {}
 
   LogicalResult lower(func::FuncOp func) {
     if (failed(declareArguments(func)))
@@ -201,12 +202,14 @@ private:
     return success();
   }
 
-  /// The ranks of a mesh axis, from the module's `llm.mesh`.
+  /// The ranks of a mesh axis: the one-dimensional shard.grid of its name.
   FailureOr<int64_t> axisSize(StringAttr axis) {
-    if (auto size = mesh ? mesh.getAs<IntegerAttr>(axis) : IntegerAttr())
-      return size.getInt();
+    auto grid = module.lookupSymbol<shard::GridOp>(axis);
+    if (grid && grid.getRank() == 1 && grid.getShape()[0] > 0)
+      return grid.getShape()[0];
     return current->emitOpError("uses mesh axis '")
-           << axis.getValue() << "', which the module's llm.mesh does not size";
+           << axis.getValue() << "', which no one-dimensional shard.grid @"
+           << axis.getValue() << " sizes";
   }
 
   /// `callee` with the vocab-parallel axis of `op`, if it has one.
@@ -245,7 +248,7 @@ private:
   }
 
   OpBuilder &b;
-  DictionaryAttr mesh;
+  ModuleOp module;
   /// Forward cross-entropies by (logits, targets), for their gradient ops.
   DenseMap<std::pair<Value, Value>, Value> crossEntropyResults;
   /// The op being lowered.
@@ -470,8 +473,7 @@ struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
     auto program = func::FuncOp::create(b, func.getLoc(), funcName,
                                         b.getFunctionType({}, {}));
     b.setInsertionPointToStart(program.addEntryBlock());
-    PlanLowering lowering(b, module->getAttrOfType<DictionaryAttr>(
-                                 LLMDialect::kMeshAttrName));
+    PlanLowering lowering(b, module);
     if (failed(lowering.lower(func)))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());

@@ -11,6 +11,8 @@
 #include "dialects/llm/IR/LLMOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
@@ -449,14 +451,16 @@ llmc::buildModel(MLIRContext &context, const ModelConfig &config,
     return std::move(error);
 
   context.loadDialect<llm::LLMDialect, func::FuncDialect,
-                      tensor::TensorDialect>();
+                      tensor::TensorDialect, shard::ShardDialect>();
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
-  if (options.tensorParallel > 1)
-    (*module)->setAttr(llm::LLMDialect::kMeshAttrName,
-                       b.getDictionaryAttr(b.getNamedAttr(
-                           kTensorParallelAxis,
-                           b.getI64IntegerAttr(options.tensorParallel))));
+  // The tensor-parallel axis, a grid the upstream shard dialect knows too.
+  if (options.tensorParallel > 1) {
+    b.setInsertionPointToEnd(module->getBody());
+    shard::GridOp::create(b, b.getUnknownLoc(),
+                          b.getStringAttr(kTensorParallelAxis),
+                          b.getDenseI64ArrayAttr({options.tensorParallel}));
+  }
   buildFunction(b, *module, config, options.microBatch, seq, options,
                 /*withLoss=*/false);
   buildFunction(b, *module, config, options.microBatch, seq, options,

@@ -24,6 +24,10 @@ def LLM_Dialect : Dialect {
     Ops may carry the discardable attribute `llm.layer` (the index of the
     transformer layer they belong to), which later passes use to cut pipeline
     stages, pick recomputation and attribute costs.
+
+    Collectives name a mesh axis (`axis = "tp"`); the module sizes each axis
+    with an upstream `shard.grid` of that name, e.g.
+    `shard.grid @tp(shape = 2)`.
   }];
   let cppNamespace = "::mlir::llm";
   let useDefaultAttributePrinterParser = 1;
@@ -41,8 +45,6 @@ def LLM_Dialect : Dialect {
     /// shard; the full tensor, in HF layout, is `blocks` equal blocks along
     /// `dim`, each split into `parts` consecutive pieces, one per rank.
     static constexpr llvm::StringLiteral kShardAttrName = "llm.shard";
-    /// Module attribute sizing the mesh axes collectives name: {tp = 2, ...}.
-    static constexpr llvm::StringLiteral kMeshAttrName = "llm.mesh";
   }];
 }
 
