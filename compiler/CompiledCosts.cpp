@@ -70,7 +70,7 @@ CompiledCosts::operator()(const planner::Layout &layout) {
     const planfile::Kernel &kernel = plan->kernels(k);
     const std::string &name = kernel.name();
     if (kernel.role() == "optimizer" || name.find("all_") == 0 ||
-        name == "reduce_scatter")
+        name.rfind("reduce_scatter", 0) == 0)
       continue;
     double t = cost.seconds[size_t(k)];
     // Recomputed forward ops run in the backward pass.

@@ -3,8 +3,9 @@
 // Rajbhandari et al. 2020 on a plan whose ranks each hold a 1/dp slice of
 // every tensor, flattened in row-major (Hugging Face) order:
 //  - stages 1 and 2: AdamW's moments are slices, and each gradient is
-//    reduce-scattered (mean) into its slice as soon as the backward pass
-//    finishes it (2Ψ per step, as plain data parallelism); each rank updates
+//    reduce-scattered (mean) into its slice, non-blocking from the moment
+//    the backward pass finishes it until the next one is finished (2Ψ per
+//    step, as plain data parallelism); each rank updates
 //    its slice of every parameter, then the slices are all-gathered in
 //    place. A full gradient lives only from its last backward kernel to its
 //    reduce-scatter, so llmc's stage 1 already has stage 2's memory;
@@ -22,6 +23,8 @@
 
 #include "dialects/llm/IR/LLMDialect.h"
 #include "mlir/IR/Builders.h"
+
+#include <optional>
 
 namespace mlir::llm {
 #define GEN_PASS_DEF_SHARDOPTIMIZER
@@ -132,22 +135,46 @@ private:
                           value);
   }
 
-  /// Each gradient is reduce-scattered (mean over dp) into its slice right
-  /// after the kernel that finishes it; the norm and AdamW read the slices.
+  /// Each gradient is reduce-scattered (mean over dp) into its slice: the
+  /// non-blocking reduce-scatter starts right after the kernel that finishes
+  /// the gradient and is waited for when the next one starts, so it overlaps
+  /// the backward compute in between while at most two whole gradients are
+  /// alive (ZeRO-2's memory). The norm and AdamW read the slices.
   void shardGradients(ArrayRef<KernelOp> kernels, size_t norm) {
     DenseMap<Value, Value> slices; // gradient root -> slice
+    // The wait also reads the whole gradient, which keeps its bytes alive
+    // (memory planning) until the reduce-scatter has read them.
+    auto wait = [&](Value whole, Value slice, int64_t id, Operation *at) {
+      KernelOp::create(*b, at->getLoc(), "reduce_scatter_wait",
+                       ValueRange{whole}, ValueRange{slice},
+                       axisParams({named("bucket", b->getI64IntegerAttr(id)),
+                                   named("mean", b->getBoolAttr(true))}))
+          ->setDiscardableAttrs(at->getDiscardableAttrDictionary());
+    };
+    std::optional<std::tuple<Value, Value, int64_t>> inFlight;
+    int64_t id = 0;
     for (auto [last, grad] : mlir::llm::gradientsByReadiness(kernels, norm)) {
       BufferOp root = bufferOf(grad);
       Value slice = sliceBuffer(root, BufferCategory::grad, "");
       Operation *after = kernels[last]->getNextNode();
       Value whole = flat(root, after);
       b->setInsertionPoint(after);
-      KernelOp::create(*b, grad.getLoc(), "reduce_scatter", ValueRange{whole},
-                       ValueRange{slice},
-                       axisParams({named("dim", b->getI64IntegerAttr(0)),
-                                   named("mean", b->getBoolAttr(true))}))
-          ->setDiscardableAttrs(kernels[last]->getDiscardableAttrDictionary());
+      auto start = KernelOp::create(
+          *b, grad.getLoc(), "reduce_scatter_start", ValueRange{whole},
+          ValueRange{slice},
+          axisParams({named("bucket", b->getI64IntegerAttr(id))}));
+      start->setDiscardableAttrs(kernels[last]->getDiscardableAttrDictionary());
+      if (inFlight) {
+        auto [prevWhole, prevSlice, prevId] = *inFlight;
+        wait(prevWhole, prevSlice, prevId, start);
+      }
+      inFlight = {whole, slice, id++};
       slices[root] = slice;
+    }
+    if (inFlight) {
+      b->setInsertionPoint(kernels[norm]);
+      auto [lastWhole, lastSlice, lastId] = *inFlight;
+      wait(lastWhole, lastSlice, lastId, kernels[norm]);
     }
     auto sliceOf = [&](Value grad) {
       return slices.lookup(mlir::llm::rootBuffer(grad));

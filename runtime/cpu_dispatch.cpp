@@ -435,6 +435,26 @@ void reduce_scatter(const KernelCall &c) {
     cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
 }
 
+// ins (a whole flat gradient), outs (this rank's slice): starts its
+// non-blocking reduce-scatter (ZeRO); the matching wait completes it.
+void reduce_scatter_start(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  c.executor().bucket(c.param("bucket").i()).push_back(
+      comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
+}
+
+// ins (the whole gradient, kept alive until here), outs (its slice): waits,
+// then divides by the ranks with `mean`.
+void reduce_scatter_wait(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (auto &request : requests)
+    request->wait();
+  requests.clear();
+  if (c.has_param("mean") && c.param("mean").b())
+    cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
+}
+
 // outs (a flat tensor): every rank's slice r is gathered into place (ZeRO's
 // parameters after the sliced update).
 void all_gather_inplace(const KernelCall &c) {
@@ -562,6 +582,8 @@ KernelFn find_cpu_kernel(const std::string &name) {
       {"reduce_scatter", reduce_scatter},
       {"scatter_to_parallel", scatter_to_parallel},
       {"all_gather_inplace", all_gather_inplace},
+      {"reduce_scatter_start", reduce_scatter_start},
+      {"reduce_scatter_wait", reduce_scatter_wait},
       {"all_reduce_mean_start", all_reduce_mean_start},
       {"all_reduce_mean_wait", all_reduce_mean_wait},
   };

@@ -188,7 +188,7 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
     else if (name == "all_gather_inplace") // ZeRO: one slice per rank
       count(axis_of(k), "all_gather",
             elements_of(k.outs(0)) / (axis_of(k) == "dp" ? dp : tp));
-    else if (name == "reduce_scatter")
+    else if (name == "reduce_scatter" || name == "reduce_scatter_start")
       count(axis_of(k), "reduce_scatter", elements_of(k.outs(0)));
     else if (name == "grad_norm") { // the sums of squares of split gradients
       if (!axis_of(k).empty())

@@ -135,26 +135,29 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
       cost.gemm_s += t;
     } else if (name == "all_reduce_sum" || name == "all_reduce_mean_start" ||
                name == "all_gather" || name == "reduce_scatter" ||
+               name == "reduce_scatter_start" ||
                name == "all_gather_inplace") {
       std::string axis = axis_of(k);
       int p = ranks_of(axis);
       Collective kind = name == "all_gather" || name == "all_gather_inplace"
                             ? Collective::AllGather
-                        : name == "reduce_scatter" ? Collective::ReduceScatter
+                        : name.rfind("reduce_scatter", 0) == 0
+                            ? Collective::ReduceScatter
                                                    : Collective::AllReduce;
       // The full buffer: the all-gather's output, the reduce-scatter's
       // input, the all-reduced tensors.
       double full = 0;
       if (name == "all_gather")
         full = 4 * elements(plan, k.outs(0));
-      else if (name == "reduce_scatter")
+      else if (name.rfind("reduce_scatter", 0) == 0)
         full = 4 * elements(plan, k.ins(0));
       else
         for (uint32_t out : k.outs())
           full += 4 * elements(plan, out);
       t = ring_time(kind, p, full * bytes_scale, link_of(axis));
       cost.comm_s += t;
-    } else if (name == "all_reduce_mean_wait") {
+    } else if (name == "all_reduce_mean_wait" ||
+               name == "reduce_scatter_wait") {
       // Its time is counted at the start.
     } else {
       auto measured = cluster.kernel_bandwidth.find(name);

@@ -160,6 +160,15 @@ public:
   ///   (sequence parallelism after a row-parallel linear; ZeRO-2 gradients).
   virtual void reduce_scatter(const float *send, float *recv, size_t n) = 0;
 
+  /// reduce_scatter that returns at once; send must stay untouched and recv
+  /// holds the sums after wait(). send and recv must not overlap. For ZeRO's
+  /// gradient slices, started as the backward pass finishes each gradient.
+  ///   MPI: MPI_Ireduce_scatter_block + MPI_Wait.  NCCL: ncclReduceScatter
+  ///   on the communicator's stream + an event. Dual: as reduce_scatter.
+  virtual std::unique_ptr<Request> reduce_scatter_async(const float *send,
+                                                        float *recv,
+                                                        size_t n) = 0;
+
   /// Root's n elements copied to every rank, in place.
   ///   MPI: MPI_Bcast.  NCCL: ncclBroadcast (in place).
   ///   Dual: forward broadcast <-> backward reduce to root (sum); used for

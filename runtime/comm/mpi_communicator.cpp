@@ -156,6 +156,17 @@ std::unique_ptr<Request> MpiCommunicator::all_reduce_async(float *data,
   return std::make_unique<MpiRequest>(request);
 }
 
+std::unique_ptr<Request>
+MpiCommunicator::reduce_scatter_async(const float *send, float *recv,
+                                      size_t n) {
+  int count = mpi_count(n, "reduce_scatter_async");
+  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  MPI_Request request = MPI_REQUEST_NULL;
+  LLMC_MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, count, MPI_FLOAT,
+                                           MPI_SUM, comm_, &request));
+  return std::make_unique<MpiRequest>(request);
+}
+
 void MpiCommunicator::all_gather(const float *send, float *recv, size_t n) {
   int count = mpi_count(n, "all_gather");
   record(Collective::AllGather, ring_bytes::all_gather(n, size_));

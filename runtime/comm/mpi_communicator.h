@@ -36,6 +36,8 @@ public:
   std::unique_ptr<Request> all_reduce_async(float *data, size_t n) override;
   void all_gather(const float *send, float *recv, size_t n) override;
   void reduce_scatter(const float *send, float *recv, size_t n) override;
+  std::unique_ptr<Request> reduce_scatter_async(const float *send, float *recv,
+                                                size_t n) override;
   void broadcast(float *data, size_t n, int root) override;
   void send(const float *data, size_t n, int peer, int tag) override;
   void recv(float *data, size_t n, int peer, int tag) override;

@@ -155,6 +155,18 @@ void NcclCommunicator::reduce_scatter(const float *send, float *recv,
   synchronize();
 }
 
+std::unique_ptr<Request>
+NcclCommunicator::reduce_scatter_async(const float *send, float *recv,
+                                       size_t n) {
+  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  LLMC_NCCL_CHECK(
+      ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
+  cudaEvent_t done = nullptr;
+  LLMC_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+  LLMC_CUDA_CHECK(cudaEventRecord(done, stream_));
+  return std::make_unique<NcclRequest>(done);
+}
+
 void NcclCommunicator::broadcast(float *data, size_t n, int root) {
   require_rank(root, size_, "broadcast", "root");
   record(Collective::Broadcast, ring_bytes::broadcast(n, size_, rank_, root));

@@ -262,6 +262,31 @@ TEST_P(CommConformance, ReduceScatterSumsEachSlice) {
     EXPECT_EQ(got[i], float(p * (r * n + i) + 10 * p * (p - 1) / 2));
 }
 
+// Tests two non-blocking reduce-scatters in flight at once (ZeRO's gradient
+// slices), waited out of order, giving what the blocking form gives.
+TEST_P(CommConformance, ReduceScatterAsyncMatchesBlocking) {
+  const size_t na = 9, nb = 3;
+  std::vector<float> a(p * na), b(p * nb);
+  for (size_t j = 0; j < a.size(); ++j)
+    a[j] = float(j + 3 * r);
+  for (size_t j = 0; j < b.size(); ++j)
+    b[j] = float(2 * j * (r + 1));
+  Buffer da = buffer(a), db = buffer(b);
+  Buffer sa = zeros(na), sb = zeros(nb), want_a = zeros(na), want_b = zeros(nb);
+  std::unique_ptr<Request> ra =
+      comm->reduce_scatter_async(da.data(), sa.data(), na);
+  std::unique_ptr<Request> rb =
+      comm->reduce_scatter_async(db.data(), sb.data(), nb);
+  rb->wait();
+  while (!ra->test()) {
+  }
+  ra->wait();
+  comm->reduce_scatter(da.data(), want_a.data(), na);
+  comm->reduce_scatter(db.data(), want_b.data(), nb);
+  EXPECT_EQ(sa.host(), want_a.host());
+  EXPECT_EQ(sb.host(), want_b.host());
+}
+
 // Tests the in-place form: the result lands in send + rank*n.
 TEST_P(CommConformance, ReduceScatterInPlace) {
   const size_t n = 4;
@@ -449,6 +474,7 @@ TEST_P(CommConformance, ByteCountersFollowRingFormulas) {
   comm->all_reduce_async(b.data(), 24)->wait();
   comm->all_gather(shard.data(), gathered.data(), 10);
   comm->reduce_scatter(full.data(), shard.data(), 10);
+  comm->reduce_scatter_async(full.data(), shard.data(), 10)->wait();
   comm->broadcast(bcast.data(), 100, 0);
   comm->barrier();
   const int peer = r ^ 1;
@@ -468,7 +494,8 @@ TEST_P(CommConformance, ByteCountersFollowRingFormulas) {
   EXPECT_EQ(s.calls_of(Collective::AllReduce), 2u);
   // all_gather and reduce_scatter: (p-1) * n * 4.
   EXPECT_EQ(s.bytes_of(Collective::AllGather), (P - 1) * 10 * F);
-  EXPECT_EQ(s.bytes_of(Collective::ReduceScatter), (P - 1) * 10 * F);
+  EXPECT_EQ(s.bytes_of(Collective::ReduceScatter), 2 * (P - 1) * 10 * F);
+  EXPECT_EQ(s.calls_of(Collective::ReduceScatter), 2u);
   // broadcast from 0 along the ring: everyone forwards n*4 but rank p-1.
   const uint64_t bcast_bytes = (p == 1 || r == p - 1) ? 0 : 100 * F;
   EXPECT_EQ(s.bytes_of(Collective::Broadcast), bcast_bytes);
@@ -479,7 +506,7 @@ TEST_P(CommConformance, ByteCountersFollowRingFormulas) {
   EXPECT_EQ(s.bytes_of(Collective::Send), sent);
   EXPECT_EQ(s.bytes_of(Collective::Recv), received);
   EXPECT_EQ(s.total_bytes_sent(),
-            all_reduce + 2 * (P - 1) * 10 * F + bcast_bytes + sent);
+            all_reduce + 3 * (P - 1) * 10 * F + bcast_bytes + sent);
   EXPECT_STREQ(llmc::comm::collective_name(Collective::ReduceScatter),
                "reduce_scatter");
 }
