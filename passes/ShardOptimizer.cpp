@@ -123,13 +123,13 @@ private:
     return slice;
   }
 
-  /// `value` as a rank-1 memref (a view, unless it already is one).
-  Value flat(Value value, Operation *before) {
+  /// `value` as a rank-1 memref (a view, unless it already is one), at the
+  /// builder's insertion point.
+  Value flat(Value value) {
     auto type = cast<MemRefType>(value.getType());
     if (type.getRank() == 1)
       return value;
-    b->setInsertionPoint(before);
-    return ViewOp::create(*b, before->getLoc(),
+    return ViewOp::create(*b, value.getLoc(),
                           MemRefType::get({type.getNumElements()},
                                           type.getElementType()),
                           value);
@@ -144,29 +144,37 @@ private:
     DenseMap<Value, Value> slices; // gradient root -> slice
     // The wait also reads the whole gradient, which keeps its bytes alive
     // (memory planning) until the reduce-scatter has read them.
-    auto wait = [&](Value whole, Value slice, int64_t id, Operation *at) {
-      KernelOp::create(*b, at->getLoc(), "reduce_scatter_wait",
-                       ValueRange{whole}, ValueRange{slice},
-                       axisParams({named("bucket", b->getI64IntegerAttr(id)),
-                                   named("mean", b->getBoolAttr(true))}))
-          ->setDiscardableAttrs(at->getDiscardableAttrDictionary());
+    auto wait = [&](Value whole, Value slice, int64_t id,
+                    Operation *at) -> Operation * {
+      auto op = KernelOp::create(
+          *b, at->getLoc(), "reduce_scatter_wait", ValueRange{whole},
+          ValueRange{slice},
+          axisParams({named("bucket", b->getI64IntegerAttr(id)),
+                      named("mean", b->getBoolAttr(true))}));
+      op->setDiscardableAttrs(at->getDiscardableAttrDictionary());
+      return op;
     };
     std::optional<std::tuple<Value, Value, int64_t>> inFlight;
     int64_t id = 0;
+    // Gradients finished by one kernel (a norm's weight and bias) go after
+    // it in readiness order: each after what the previous one inserted.
+    DenseMap<Operation *, Operation *> insertedAfter;
     for (auto [last, grad] : mlir::llm::gradientsByReadiness(kernels, norm)) {
       BufferOp root = bufferOf(grad);
       Value slice = sliceBuffer(root, BufferCategory::grad, "");
-      Operation *after = kernels[last]->getNextNode();
-      Value whole = flat(root, after);
-      b->setInsertionPoint(after);
+      Operation *finisher = kernels[last];
+      Operation *&anchor = insertedAfter[finisher];
+      b->setInsertionPointAfter(anchor ? anchor : finisher);
+      Value whole = flat(root);
       auto start = KernelOp::create(
           *b, grad.getLoc(), "reduce_scatter_start", ValueRange{whole},
           ValueRange{slice},
           axisParams({named("bucket", b->getI64IntegerAttr(id))}));
       start->setDiscardableAttrs(kernels[last]->getDiscardableAttrDictionary());
+      anchor = start;
       if (inFlight) {
         auto [prevWhole, prevSlice, prevId] = *inFlight;
-        wait(prevWhole, prevSlice, prevId, start);
+        anchor = wait(prevWhole, prevSlice, prevId, start);
       }
       inFlight = {whole, slice, id++};
       slices[root] = slice;
@@ -207,9 +215,8 @@ private:
     update.setParamsAttr(b->getDictionaryAttr(params));
     if (stage >= 3)
       return;
-    Operation *after = update->getNextNode();
-    Value param = flat(bufferOf(update.getOuts()[0]), after);
-    b->setInsertionPoint(after);
+    b->setInsertionPointAfter(update);
+    Value param = flat(bufferOf(update.getOuts()[0]));
     KernelOp::create(*b, update.getLoc(), "all_gather_inplace", ValueRange{},
                      ValueRange{param}, axisParams())
         ->setDiscardableAttrs(update->getDiscardableAttrDictionary());

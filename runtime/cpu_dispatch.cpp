@@ -435,10 +435,22 @@ void reduce_scatter(const KernelCall &c) {
     cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
 }
 
+// LLMC_DP_BLOCKING=1 completes the gradients' non-blocking collectives where
+// they start, the baseline bench/dp_overlap compares overlap with.
+bool dp_blocking() {
+  static const bool blocking = [] {
+    const char *env = std::getenv("LLMC_DP_BLOCKING");
+    return env && std::string(env) == "1";
+  }();
+  return blocking;
+}
+
 // ins (a whole flat gradient), outs (this rank's slice): starts its
 // non-blocking reduce-scatter (ZeRO); the matching wait completes it.
 void reduce_scatter_start(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);
+  if (dp_blocking())
+    return comm.reduce_scatter(c.in(0), c.out(0), size_t(c.n_out(0)));
   c.executor().bucket(c.param("bucket").i()).push_back(
       comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
 }
@@ -510,10 +522,7 @@ void adamw(const KernelCall &c) {
 // as the baseline of how long the communication takes when nothing hides it.
 void all_reduce_mean_start(const KernelCall &c) {
   comm::Communicator &dp = axis_comm(c);
-  static const bool blocking = [] {
-    const char *env = std::getenv("LLMC_DP_BLOCKING");
-    return env && std::string(env) == "1";
-  }();
+  bool blocking = dp_blocking();
   auto &requests = c.executor().bucket(c.param("bucket").i());
   for (int i = 0; i < c.num_outs(); ++i) {
     if (blocking)
