@@ -449,6 +449,11 @@ bool dp_blocking() {
 // non-blocking reduce-scatter (ZeRO); the matching wait completes it.
 void reduce_scatter_start(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);
+  if (c.n_in(0) != c.n_out(0) * comm.size())
+    throw plan::PlanError("reduce_scatter_start: input of " +
+                          std::to_string(c.n_in(0)) + " elements is not " +
+                          std::to_string(comm.size()) + " slices of " +
+                          std::to_string(c.n_out(0)));
   if (dp_blocking())
     return comm.reduce_scatter(c.in(0), c.out(0), size_t(c.n_out(0)));
   c.executor().bucket(c.param("bucket").i()).push_back(

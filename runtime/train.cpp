@@ -139,6 +139,11 @@ gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
       size_t n = cur.size();
       std::vector<float> pieces(n * size_t(level.layout.parts));
       exec.communicator(level.axis).all_gather(cur.data(), pieces.data(), n);
+      bool last = i + 1 == t.levels.size();
+      if (last && !leader) { // only the leader needs the whole tensor
+        cur.clear();
+        break;
+      }
       std::vector<float> whole(pieces.size());
       for (int64_t r = 0; r < level.layout.parts; ++r)
         io::copy_shard(whole.data(), pieces.data() + r * n, t.piece(i),
@@ -428,14 +433,17 @@ void init_weights(const std::string &plan_path, uint64_t seed,
 }
 
 void train(const TrainOptions &o) {
-  Executor exec(plan::read_plan_file(o.plan_path));
-  const planfile::ModelInfo &model = exec.plan().model();
-  int64_t tp = std::max<int64_t>(model.tp(), 1);
-  if (!o.dump_grads_path.empty() && (tp > 1 || model.zero() >= 2))
+  planfile::Plan plan = plan::read_plan_file(o.plan_path);
+  int64_t tp = std::max<int64_t>(plan.model().tp(), 1);
+  if (!o.dump_grads_path.empty() && (tp > 1 || plan.model().zero() >= 1))
     throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
-                         "over ranks (tp, or ZeRO stage 2 or 3); dump them "
-                         "from a plan without either");
-  MeshGroup group(model.dp(), tp, o.plan_path);
+                         "over ranks (tp or ZeRO); dump them from a plan "
+                         "without either");
+  // The group outlives the executor, whose in-flight collectives (if a
+  // kernel threw between a start and its wait) complete before MPI ends.
+  MeshGroup group(plan.model().dp(), tp, o.plan_path);
+  Executor exec(std::move(plan));
+  const planfile::ModelInfo &model = exec.plan().model();
   exec.set_communicator("dp", group.dp());
   exec.set_communicator("tp", group.tp());
   // --micro-batch is per data-parallel rank: rank r reads rows
@@ -524,8 +532,17 @@ void train(const TrainOptions &o) {
                    comm::collective_name(comm::Collective(k)) +
                    "\": " + std::to_string(bytes);
     }
-    if (dumping)
-      dump.write(o.dump_grads_path);
+    if (!o.dump_grads_path.empty() && step == 0) {
+      std::string error;
+      if (dumping) {
+        try {
+          dump.write(o.dump_grads_path);
+        } catch (const std::exception &e) {
+          error = e.what();
+        }
+      }
+      group.agree(error, "could not write " + o.dump_grads_path);
+    }
 
     float loss = group.mean(exec.output("loss"));
     float norm = exec.output("grad_norm");

@@ -68,12 +68,17 @@ void check_shard(const planfile::Plan &plan, const planfile::Shard &s,
     fail(path, what + "dim " + std::to_string(s.dim()) + " / blocks " +
                    std::to_string(s.blocks()) + " that do not fit its shape");
   if (s.full_shape_size() > 0) {
-    int64_t full = 1, local = 1;
-    for (int64_t d : s.full_shape())
-      full *= d < 0 ? -1 : d;
-    for (int64_t d : shape)
-      local *= d;
-    if (full != local * s.parts())
+    // A ZeRO slice: a flat dp piece, as AdamW and the collectives assume.
+    if (s.axis() != "dp" || s.dim() != 0 || s.blocks() != 1 ||
+        shape.size() != 1)
+      fail(path, what + "with a full_shape that is not a flat slice over dp");
+    int64_t full = 1;
+    for (int64_t d : s.full_shape()) {
+      if (d <= 0 || full > (int64_t(1) << 40) / d)
+        fail(path, what + "with a full_shape that is not a positive size");
+      full *= d;
+    }
+    if (full != shape[0] * s.parts())
       fail(path, what + "whose full_shape is not its shape times " +
                      std::to_string(s.parts()));
   }
