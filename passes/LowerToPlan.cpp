@@ -212,7 +212,7 @@ private:
            << axis.getValue() << " sizes";
   }
 
-  /// `callee` with the vocab-parallel axis of `op`, if it has one.
+  /// The kernel parameter naming a vocab-parallel axis, if there is one.
   SmallVector<NamedAttribute> vocabParallel(StringAttr axis) {
     if (!axis)
       return {};

@@ -218,7 +218,7 @@ private:
     return create<llm::TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
   }
 
-  /// [B, H, T, D] -> [B, T, H·D]
+  /// [B, H, T, D] -> [B, T, H·D], H being this rank's heads under tp
   Value mergeHeads(Value x) {
     Value y = create<llm::TransposeOp>(x, ArrayRef<int64_t>{0, 2, 1, 3});
     return create<llm::ReshapeOp>(f32({B, T, c.numHeads / tp * c.headDim()}),
