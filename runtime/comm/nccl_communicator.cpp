@@ -130,15 +130,19 @@ void NcclCommunicator::all_reduce(float *data, size_t n) {
   synchronize();
 }
 
+std::unique_ptr<Request> NcclCommunicator::stream_request() {
+  cudaEvent_t done = nullptr;
+  LLMC_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+  LLMC_CUDA_CHECK(cudaEventRecord(done, stream_));
+  return std::make_unique<NcclRequest>(done);
+}
+
 std::unique_ptr<Request> NcclCommunicator::all_reduce_async(float *data,
                                                             size_t n) {
   record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
   LLMC_NCCL_CHECK(
       ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
-  cudaEvent_t done = nullptr;
-  LLMC_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-  LLMC_CUDA_CHECK(cudaEventRecord(done, stream_));
-  return std::make_unique<NcclRequest>(done);
+  return stream_request();
 }
 
 void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
@@ -161,10 +165,7 @@ NcclCommunicator::reduce_scatter_async(const float *send, float *recv,
   record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
   LLMC_NCCL_CHECK(
       ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
-  cudaEvent_t done = nullptr;
-  LLMC_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-  LLMC_CUDA_CHECK(cudaEventRecord(done, stream_));
-  return std::make_unique<NcclRequest>(done);
+  return stream_request();
 }
 
 void NcclCommunicator::broadcast(float *data, size_t n, int root) {

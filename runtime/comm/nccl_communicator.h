@@ -58,6 +58,8 @@ private:
   NcclCommunicator(ncclComm_t comm, int device, Adopt);
   void init_resources();
   void synchronize();
+  /// A request that completes with the work enqueued on the stream so far.
+  std::unique_ptr<Request> stream_request();
 
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;

@@ -22,17 +22,22 @@ double chunked_sum(const float *y, int64_t V) {
   return sum;
 }
 
-// log(sum_v exp(x[v])) of one row.
-double logsumexp(const float *x, int64_t V) {
-  const float maxv = vec::max(x, V);
+// sum over v of exp(x[v] - shift), by chunks added in double.
+double sum_exp_shifted(const float *x, float shift, int64_t V) {
   float tmp[kChunk];
   double sum = 0.0;
   for (int64_t v0 = 0; v0 < V; v0 += kChunk) {
     const int64_t len = std::min(kChunk, V - v0);
-    vec::exp_shifted(tmp, x + v0, maxv, len);
+    vec::exp_shifted(tmp, x + v0, shift, len);
     sum += double(vec::sum(tmp, len));
   }
-  return double(maxv) + std::log(sum);
+  return sum;
+}
+
+// log(sum_v exp(x[v])) of one row.
+double logsumexp(const float *x, int64_t V) {
+  const float maxv = vec::max(x, V);
+  return double(maxv) + std::log(sum_exp_shifted(x, maxv, V));
 }
 
 } // namespace
@@ -76,16 +81,9 @@ void cross_entropy_vp_partial(float *stats, const float *logits,
   for (int64_t n = 0; n < N; n++) {
     const float *x = logits + n * V;
     const float maxv = vec::max(x, V);
-    float tmp[kChunk];
-    double sum = 0.0;
-    for (int64_t v0 = 0; v0 < V; v0 += kChunk) {
-      const int64_t len = std::min(kChunk, V - v0);
-      vec::exp_shifted(tmp, x + v0, maxv, len);
-      sum += double(vec::sum(tmp, len));
-    }
     int64_t t = int64_t(targets[n]) - first;
     stats[3 * n] = maxv;
-    stats[3 * n + 1] = float(sum);
+    stats[3 * n + 1] = float(sum_exp_shifted(x, maxv, V));
     stats[3 * n + 2] = t >= 0 && t < V ? x[t] : 0.0f;
   }
 }
