@@ -7,15 +7,10 @@
 # compared with the median step time `llmc train` measures (steps 2-6).
 # Goal: within 20%.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=${LLMC:-$root/build/bin/llmc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/../common.sh"
 
 "$llmc" calibrate -o "$work/spec.json" --name this-machine
-/usr/bin/python3 "$root/test/reference/make_tokens.py" --out "$work/train.bin" \
-  --count 400000 --vocab 8192 --seed 1 >/dev/null
+make_tokens 400000
 models=(
   "$root/examples/configs/gpt2-tiny.json 8 128"
   "$here/../train_cpu/config.json 4 256"

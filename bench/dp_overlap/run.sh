@@ -10,17 +10,11 @@
 # Also prints the bytes each rank sends per step against the analytical
 # minimum of a ring all-reduce of every gradient, 2(p-1)/p · 4 · params.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=${LLMC:-$root/build/bin/llmc}
+source "$(dirname "$0")/../common.sh"
 steps=${STEPS:-4}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl=self,vader OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+use_mpi_ranks
 
-/usr/bin/python3 "$root/test/reference/make_tokens.py" --out "$work/train.bin" \
-  --count 200000 --vocab 8192 --seed 1 >/dev/null
+make_tokens 200000
 "$llmc" compile "$root/bench/train_cpu/config.json" --mode train \
   --micro-batch 2 --seq 256 --mesh dp=2 -o "$work/dp2.plan"
 "$llmc" explain "$work/dp2.plan" | grep "dp all_reduce" > "$work/predicted.txt"

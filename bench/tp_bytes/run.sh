@@ -11,17 +11,11 @@
 # Runs the bench/train_cpu model (d 512, 8 layers) with micro-batch 2, seq
 # 256, on tp=2 and tp=2 + SP, 2 steps each.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=${LLMC:-$root/build/bin/llmc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl=self,vader OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+source "$(dirname "$0")/../common.sh"
+use_mpi_ranks
 b=2 s=256 tp=2
 
-/usr/bin/python3 "$root/test/reference/make_tokens.py" --out "$work/train.bin" \
-  --count 200000 --vocab 8192 --seed 1 >/dev/null
+make_tokens 200000
 for variant in tp sp; do
   flags=(--mesh "tp=$tp")
   if [ "$variant" = sp ]; then flags+=(--sequence-parallel); fi

@@ -5,18 +5,13 @@
 # Prints tokens/s and peak RSS of each, their ratios, and the GFLOP/s llmc
 # reaches as a fraction of this machine's measured sgemm rate.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=${LLMC:-$root/build/bin/llmc}
+source "$(dirname "$0")/../common.sh"
 steps=${STEPS:-6}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
 B=8 T=256
 
-/usr/bin/python3 "$root/test/reference/make_tokens.py" --out "$work/train.bin" \
-  --count 200000 --vocab 8192 --seed 1 >/dev/null
+make_tokens 200000
 "$llmc" compile "$here/config.json" --mode train --micro-batch $B --seq $T \
   -o "$work/model.plan"
 

@@ -7,16 +7,10 @@
 # Runs the bench/train_cpu model (d 512, 8 layers) with dp=2, micro-batch 2,
 # seq 256, at stages 0-3, 2 steps each.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=${LLMC:-$root/build/bin/llmc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl=self,vader OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+source "$(dirname "$0")/../common.sh"
+use_mpi_ranks
 
-/usr/bin/python3 "$root/test/reference/make_tokens.py" --out "$work/train.bin" \
-  --count 200000 --vocab 8192 --seed 1 >/dev/null
+make_tokens 200000
 for z in 0 1 2 3; do
   "$llmc" compile "$here/../train_cpu/config.json" --mode train \
     --micro-batch 2 --seq 256 --mesh dp=2 --zero "$z" -o "$work/z$z.plan"
