@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/llmc/CalibrateCommand.h"
+#include "tools/llmc/Errors.h"
 
 #include "compiler/Compile.h"
 #include "compiler/planner/compute.h"
@@ -26,7 +27,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
@@ -37,7 +37,6 @@
 namespace cl = llvm::cl;
 
 namespace {
-constexpr int kExitBadInput = 2;
 
 cl::OptionCategory calibrateCategory("llmc calibrate options");
 cl::SubCommand calibrateCmd("calibrate",
@@ -57,10 +56,7 @@ cl::opt<bool> linkOnly("link-only",
                        cl::Hidden, cl::sub(calibrateCmd),
                        cl::cat(calibrateCategory));
 
-int fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "llmc") << message << "\n";
-  return kExitBadInput;
-}
+int fail(const llvm::Twine &message) { return llmc::failBadInput(message); }
 
 /// The ping-pong, on the ranks of this mpirun.
 int runLinkOnly() {

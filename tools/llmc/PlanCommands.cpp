@@ -3,6 +3,7 @@
 #include "tools/llmc/PlanCommands.h"
 
 #include "compiler/Compile.h"
+#include "tools/llmc/Errors.h"
 #include "compiler/CompiledCosts.h"
 #include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
@@ -11,7 +12,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -23,7 +23,6 @@ namespace cl = llvm::cl;
 using namespace llmc::planner;
 
 namespace {
-constexpr int kExitBadInput = 2;
 
 cl::OptionCategory planCategory("llmc estimate / plan options");
 cl::SubCommand estimateCmd("estimate",
@@ -438,11 +437,11 @@ int llmc::runPlanCommand() {
     return estimateCmd ? runEstimate(model, cluster)
                        : runSearch(model, cluster);
   } catch (const BadInput &e) {
-    llvm::WithColor::error(llvm::errs(), "llmc") << e.message << "\n";
+    llmc::reportError(e.message);
   } catch (const PlannerError &e) {
-    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
+    llmc::reportError(e.what());
   }
-  return kExitBadInput;
+  return llmc::kExitBadInput;
 }
 
 void llmc::printPlanCost(const planner::PlanCost &cost,

@@ -10,17 +10,16 @@
 #include "tools/llmc/TokenizeCommand.h"
 
 #include "runtime/data/tokenizer.h"
+#include "tools/llmc/Errors.h"
 #include "runtime/io/error.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
 
 namespace {
-constexpr int kExitBadInput = 2;
 
 cl::OptionCategory tokenizeCategory("llmc tokenize options");
 
@@ -75,10 +74,9 @@ int llmc::runTokenizeCommand() {
                  << "\n";
     return 0;
   } catch (const llmc::io::InputError &e) {
-    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
-    return kExitBadInput;
+    return llmc::failBadInput(e.what());
   } catch (const std::exception &e) {
-    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
-    return 1;
+    llmc::reportError(e.what());
+    return llmc::kExitFailure;
   }
 }

@@ -12,6 +12,7 @@
 #include "runtime/plan/plan_file.h"
 #include "runtime/train.h"
 #include "tools/llmc/CalibrateCommand.h"
+#include "tools/llmc/Errors.h"
 #include "tools/llmc/PlanCommands.h"
 #include "tools/llmc/TokenizeCommand.h"
 
@@ -19,15 +20,15 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include "llvm/Support/WithColor.h"
 
 #include <iostream>
 #include <optional>
 
 namespace cl = llvm::cl;
 
+using llmc::kExitBadInput;
+
 namespace {
-constexpr int kExitBadInput = 2;
 
 cl::OptionCategory llmcCategory("llmc options");
 
@@ -203,10 +204,7 @@ cl::opt<std::string> explainCluster(
              "(e.g. one written by llmc calibrate)"),
     cl::value_desc("spec.json"), cl::sub(explainCmd), cl::cat(llmcCategory));
 
-int fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "llmc") << message << "\n";
-  return kExitBadInput;
-}
+int fail(const llvm::Twine &message) { return llmc::failBadInput(message); }
 
 /// The axes of --mesh: dp and tp (pipeline axes come with the pipeline issue).
 struct CompileMesh {
@@ -293,8 +291,8 @@ template <typename Fn> int runGuarded(Fn fn) {
   } catch (const llmc::planner::PlannerError &e) {
     return fail(e.what());
   } catch (const std::exception &e) {
-    llvm::WithColor::error(llvm::errs(), "llmc") << e.what() << "\n";
-    return 1;
+    llmc::reportError(e.what());
+    return llmc::kExitFailure;
   }
 }
 
