@@ -7,6 +7,7 @@
 #include "compiler/Registration.h"
 #include "compiler/Summary.h"
 #include "frontends/hf/ModelBuilder.h"
+#include "frontends/hf/PipelineSplit.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -15,20 +16,23 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "runtime/plan/plan_file.h"
+#include "runtime/plan/schedule.h"
 #include "mlir/Support/LLVM.h"
 
 using namespace mlir;
+using namespace llmc;
 
-/// Exports `@train_step` with the model's description and writes the file.
-static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
-                             const llmc::BuildOptions &build,
-                             int64_t dataParallel, int64_t zeroStage,
-                             const std::string &path) {
-  auto program = module.lookupSymbol<func::FuncOp>("train_step");
-  if (!program)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--emit=plan needs --mode train");
-  llmc::planfile::ModelInfo model;
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// What every rank's plan says about the model and the mesh.
+planfile::ModelInfo modelInfo(const ModelConfig &config,
+                              const BuildOptions &build,
+                              const CompileOptions &options) {
+  planfile::ModelInfo model;
   model.set_model_type(config.modelType().str());
   model.set_n_layer(config.numLayers);
   model.set_vocab_size(config.vocabSize);
@@ -36,20 +40,145 @@ static llvm::Error writePlan(ModuleOp module, const llmc::ModelConfig &config,
   model.set_micro_batch(build.microBatch);
   model.set_seq_len(build.seqLen ? build.seqLen : config.maxPositions);
   model.set_max_positions(config.maxPositions);
-  model.set_dp(dataParallel);
+  model.set_dp(options.dataParallel);
   model.set_tp(build.tensorParallel);
   model.set_sequence_parallel(build.sequenceParallel);
-  model.set_zero(zeroStage);
-  llvm::Expected<llmc::planfile::Plan> plan = llmc::exportPlan(program, model);
-  if (!plan)
-    return plan.takeError();
+  model.set_zero(options.zeroStage);
+  model.set_pp(options.pipelineStages);
+  model.set_microbatches(options.microbatches);
+  if (options.pipelineStages > 1 || options.microbatches > 1)
+    model.set_schedule(options.schedule);
+  return model;
+}
+
+/// The built model (one stage's, when `build.stage` is set) with the
+/// data-parallel axis, checked.
+llvm::Expected<OwningOpRef<ModuleOp>>
+buildChecked(MLIRContext &context, const ModelConfig &config,
+             const BuildOptions &build, int64_t dataParallel) {
+  auto module = buildModel(context, config, build);
+  if (!module)
+    return module.takeError();
+  // The data-parallel axis joins the mesh the frontend declared (tp).
+  if (dataParallel > 1) {
+    OpBuilder b(&context);
+    b.setInsertionPointToStart((*module)->getBody());
+    shard::GridOp::create(b, b.getUnknownLoc(), b.getStringAttr("dp"),
+                          b.getDenseI64ArrayAttr({dataParallel}));
+  }
+  // The frontend builds valid IR by construction; a failure here is a bug in
+  // llmc, reported as an error rather than printed as broken IR.
+  if (failed(verify(**module)))
+    return fail("internal error: built IR does not verify");
+  return module;
+}
+
+llvm::Error runTrainPipeline(ModuleOp module, MLIRContext &context,
+                             const TrainPipelineOptions &pipeline,
+                             const std::string &configPath) {
+  PassManager pm(&context);
+  buildTrainPipeline(pm, pipeline);
+  if (failed(pm.run(module)))
+    return fail("internal error: the train pipeline failed on " + configPath);
+  return llvm::Error::success();
+}
+
+llvm::Expected<planfile::Plan> exportTrainStep(ModuleOp module,
+                                               const planfile::ModelInfo &model) {
+  auto program = module.lookupSymbol<func::FuncOp>("train_step");
+  if (!program)
+    return fail("--emit=plan needs --mode train");
+  return exportPlan(program, model);
+}
+
+llvm::Error writePlan(const planfile::Plan &plan, const std::string &path) {
   try {
-    llmc::plan::write_plan_file(*plan, path);
-  } catch (const llmc::plan::PlanError &e) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), e.what());
+    plan::write_plan_file(plan, path);
+  } catch (const plan::PlanError &e) {
+    return fail(e.what());
   }
   return llvm::Error::success();
 }
+
+/// What a mesh with pipeline stages or microbatches cannot take.
+llvm::Error checkPipeline(const CompileOptions &options) {
+  if (options.pipelineStages < 1)
+    return fail("--mesh pp=" + llvm::Twine(options.pipelineStages) +
+                " must be positive");
+  if (options.microbatches < 1)
+    return fail("--microbatches " + llvm::Twine(options.microbatches) +
+                " must be positive");
+  if (!plan::is_schedule(options.schedule))
+    return fail("--schedule " + options.schedule +
+                ": expected gpipe or 1f1b");
+  bool pipelined = options.pipelineStages > 1 || options.microbatches > 1;
+  if (pipelined && options.mode != CompileMode::Train)
+    return fail("--mesh pp and --microbatches need --mode train");
+  if (!options.pipelineSplit.empty() && options.pipelineStages <= 1)
+    return fail("--pipeline-split needs --mesh pp=N with N > 1");
+  if (pipelined && options.zeroStage > 0)
+    return fail("--zero " + llvm::Twine(options.zeroStage) +
+                " with --mesh pp or --microbatches is not supported yet "
+                "(gradients summed over microbatches are not sliced)");
+  return llvm::Error::success();
+}
+
+/// One plan per pipeline stage, each with its forward, backward and
+/// optimizer programs and its schedule, in one plan file.
+llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
+                             const BuildOptions &build,
+                             const CompileOptions &options,
+                             llvm::raw_ostream &os) {
+  int64_t seq = build.seqLen ? build.seqLen : config.maxPositions;
+  auto split = splitPipeline(config, options.pipelineStages, seq,
+                             options.pipelineSplit);
+  if (!split)
+    return split.takeError();
+  planfile::Plan whole;
+  *whole.mutable_model() = modelInfo(config, build, options);
+  for (auto [s, stage] : llvm::enumerate(*split)) {
+    BuildOptions stageBuild = build;
+    stageBuild.stage = stage;
+    auto module = buildChecked(context, config, stageBuild,
+                               options.dataParallel);
+    if (!module)
+      return module.takeError();
+    TrainPipelineOptions pipeline;
+    pipeline.dataParallel = options.dataParallel;
+    pipeline.zeroStage = options.zeroStage;
+    pipeline.recompute = options.recompute;
+    pipeline.microbatches = options.microbatches;
+    pipeline.stages = options.pipelineStages;
+    pipeline.stage = int64_t(s);
+    pipeline.tied = tiedEmbedding(config);
+    if (llvm::Error e = runTrainPipeline(**module, context, pipeline,
+                                         options.configPath))
+      return e;
+    if (options.emit == EmitKind::MLIR) {
+      os << "// pipeline stage " << s << ": layers " << stage.firstLayer
+         << ".." << stage.endLayer << "\n";
+      (*module)->print(os);
+      continue;
+    }
+    planfile::ModelInfo model = whole.model();
+    model.set_stage(int64_t(s));
+    model.set_first_layer(stage.firstLayer);
+    model.set_end_layer(stage.endLayer);
+    auto stagePlan = exportTrainStep(**module, model);
+    if (!stagePlan)
+      return stagePlan.takeError();
+    for (const planfile::Instruction &i : plan::pipeline_schedule(
+             options.schedule, options.pipelineStages, int64_t(s),
+             options.microbatches))
+      *stagePlan->add_schedule() = i;
+    *whole.add_stages() = std::move(*stagePlan);
+  }
+  if (options.emit == EmitKind::MLIR)
+    return llvm::Error::success();
+  return writePlan(whole, options.outputPath);
+}
+
+} // namespace
 
 llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) {
   llvm::Expected<ModelConfig> config = loadModelConfig(options.configPath);
@@ -60,15 +189,14 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   registerDialects(registry);
   MLIRContext context(registry);
   BuildOptions build{options.microBatch, options.seqLen,
-                     options.tensorParallel, options.sequenceParallel};
+                     options.tensorParallel, options.sequenceParallel, {}};
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--emit=plan needs -o FILE");
+    return fail("--emit=plan needs -o FILE");
   if (options.mode == CompileMode::Forward && options.tensorParallel > 1)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "--mesh tp=N needs --mode train (a forward program would return each "
-        "rank's block of the logits)");
+    return fail("--mesh tp=N needs --mode train (a forward program would "
+                "return each rank's block of the logits)");
+  if (llvm::Error e = checkPipeline(options))
+    return e;
   // ZeRO slices every parameter evenly over the dp ranks.
   if (options.zeroStage > 0)
     for (const ParamSpec &param : listParameters(*config))
@@ -81,22 +209,14 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
             (long long)options.zeroStage, (long long)options.dataParallel,
             param.name.c_str(), (long long)param.numElements(),
             (long long)options.dataParallel);
-  auto module = buildModel(context, *config, build);
+
+  if (options.emit != EmitKind::Summary &&
+      (options.pipelineStages > 1 || options.microbatches > 1))
+    return compilePipelined(context, *config, build, options, os);
+
+  auto module = buildChecked(context, *config, build, options.dataParallel);
   if (!module)
     return module.takeError();
-  // The data-parallel axis joins the mesh the frontend declared (tp).
-  if (options.dataParallel > 1) {
-    OpBuilder b(&context);
-    b.setInsertionPointToStart((*module)->getBody());
-    shard::GridOp::create(b, b.getUnknownLoc(), b.getStringAttr("dp"),
-                          b.getDenseI64ArrayAttr({options.dataParallel}));
-  }
-  // The frontend builds valid IR by construction; a failure here is a bug in
-  // llmc, reported as an error rather than printed as broken IR.
-  if (failed(verify(**module)))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "internal error: built IR does not verify");
-
   if (options.emit == EmitKind::Summary) {
     llvm::Expected<llvm::json::Object> summary =
         summarizeModel(**module, *config);
@@ -108,20 +228,20 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   }
 
   if (options.mode == CompileMode::Train) {
-    PassManager pm(&context);
-    buildTrainPipeline(pm, options.dataParallel, options.zeroStage,
-                       options.recompute);
-    if (failed(pm.run(**module)))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "internal error: the train pipeline "
-                                     "failed on %s",
-                                     options.configPath.c_str());
+    TrainPipelineOptions pipeline;
+    pipeline.dataParallel = options.dataParallel;
+    pipeline.zeroStage = options.zeroStage;
+    pipeline.recompute = options.recompute;
+    if (llvm::Error e = runTrainPipeline(**module, context, pipeline,
+                                         options.configPath))
+      return e;
   }
   if (options.emit == EmitKind::MLIR) {
     (*module)->print(os);
     return llvm::Error::success();
   }
-  return writePlan(**module, *config, build, options.dataParallel,
-                   options.zeroStage, options.outputPath);
+  auto plan = exportTrainStep(**module, modelInfo(*config, build, options));
+  if (!plan)
+    return plan.takeError();
+  return writePlan(*plan, options.outputPath);
 }
-

@@ -12,6 +12,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <vector>
 
 namespace llmc {
 
@@ -29,6 +30,10 @@ struct CompileOptions {
   bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
   int64_t zeroStage = 0;         // --zero, over the dp ranks
   std::string recompute = "none"; // --recompute none|selective|full
+  int64_t pipelineStages = 1;     // ranks of --mesh pp=N
+  int64_t microbatches = 1;       // --microbatches, per step and dp rank
+  std::string schedule = "1f1b";  // --schedule gpipe|1f1b
+  std::vector<int64_t> pipelineSplit; // --pipeline-split: layers per stage
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

@@ -49,7 +49,9 @@ CompiledCosts::operator()(const planner::Layout &layout) {
                           : layout.recompute == planner::Recompute::Selective
                               ? "selective"
                               : "none";
-  buildTrainPipeline(pm, /*dataParallel=*/1, /*zeroStage=*/0, recompute);
+  TrainPipelineOptions pipeline;
+  pipeline.recompute = recompute;
+  buildTrainPipeline(pm, pipeline);
   if (mlir::failed(pm.run(**module)))
     return entry;
   auto program = (*module)->lookupSymbol<mlir::func::FuncOp>("train_step");

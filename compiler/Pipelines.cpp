@@ -6,28 +6,38 @@
 
 #include "mlir/Pass/PassManager.h"
 
-void llmc::buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel,
-                              int64_t zeroStage, llvm::StringRef recompute) {
+void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
+                              const TrainPipelineOptions &o) {
   using namespace mlir;
-  // Differentiate the loss: forward then backward ops in one function.
-  pm.addPass(llm::createAutodiff());
+  // Differentiate the loss: forward then backward ops in one function. Over
+  // M microbatches each seeds 1/M, so the summed gradients are the mean.
+  pm.addPass(llm::createAutodiff(
+      {/*funcName=*/"loss", /*lossScale=*/1.0 / double(o.microbatches)}));
   // Activation recomputation: the backward pass reruns forward ops.
-  if (recompute != "none")
-    pm.addPass(llm::createRecompute({/*mode=*/recompute.str()}));
-  // Clip by global norm and update every parameter with AdamW.
-  pm.addPass(llm::createAppendAdamW());
+  if (o.recompute != "none")
+    pm.addPass(llm::createRecompute({/*mode=*/o.recompute}));
+  // Clip by global norm and update every parameter with AdamW (after
+  // summing each gradient over the microbatches).
+  pm.addPass(llm::createAppendAdamW({/*funcName=*/"loss",
+                                     /*accumulate=*/o.pipelined()}));
   // One kernel call per op, one buffer per tensor, reshapes as views.
   pm.addPass(llm::createLowerToPlan());
   // Data parallelism: average every gradient over the ranks before AdamW
-  // (under ZeRO, each is reduce-scattered instead).
-  if (zeroStage == 0)
-    pm.addNestedPass<func::FuncOp>(
-        llm::createInsertGradAllReduce({/*dp=*/dataParallel}));
+  // (under ZeRO, each is reduce-scattered instead). Summed gradients are
+  // complete only after the last microbatch, so they cannot overlap it.
+  if (o.zeroStage == 0)
+    pm.addNestedPass<func::FuncOp>(llm::createInsertGradAllReduce(
+        {/*dp=*/o.dataParallel, /*bucketBytes=*/25 * 1024 * 1024,
+         /*overlap=*/!o.pipelined()}));
   // ZeRO: slices of optimizer state, gradients and parameters per rank.
   pm.addNestedPass<func::FuncOp>(
-      llm::createShardOptimizer({/*dp=*/dataParallel, /*stage=*/zeroStage}));
+      llm::createShardOptimizer({/*dp=*/o.dataParallel, /*stage=*/o.zeroStage}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
+  // Forward, backward and optimizer programs; what microbatches stash.
+  if (o.pipelined())
+    pm.addNestedPass<func::FuncOp>(llm::createPipelineStage(
+        {/*stages=*/o.stages, /*stage=*/o.stage, /*tied=*/o.tied}));
   // Static arena offsets by liveness, so the runtime allocates once.
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
 }

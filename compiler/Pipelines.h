@@ -10,6 +10,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -17,11 +18,26 @@ class OpPassManager;
 
 namespace llmc {
 
-/// From the one-device `@loss` to a memory-planned `@train_step` program,
-/// run by each of `dataParallel` ranks.
-void buildTrainPipeline(mlir::OpPassManager &pm, int64_t dataParallel = 1,
-                        int64_t zeroStage = 0,
-                        llvm::StringRef recompute = "none");
+/// How the training step is split: over data-parallel ranks, ZeRO, and
+/// pipeline stages with gradient accumulation over microbatches.
+struct TrainPipelineOptions {
+  int64_t dataParallel = 1;
+  int64_t zeroStage = 0;
+  std::string recompute = "none";
+  /// Microbatches per step (> 1: gradients are summed over them).
+  int64_t microbatches = 1;
+  /// Pipeline stages, and which one this program is.
+  int64_t stages = 1;
+  int64_t stage = 0;
+  /// The parameter the first and last stage share (a tied embedding).
+  std::string tied;
+  bool pipelined() const { return microbatches > 1 || stages > 1; }
+};
+
+/// From the one-device `@loss` (or one pipeline stage's) to a
+/// memory-planned `@train_step` program, run by each of `dataParallel` ranks.
+void buildTrainPipeline(mlir::OpPassManager &pm,
+                        const TrainPipelineOptions &options = {});
 
 } // namespace llmc
 

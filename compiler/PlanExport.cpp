@@ -2,6 +2,8 @@
 
 #include "compiler/PlanExport.h"
 
+#include <array>
+
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/plan/IR/PlanDialect.h"
 #include "passes/Passes.h"
@@ -86,6 +88,9 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
   if (!arena)
     return error("program has no arena size (run llmc-plan-memory)");
   out.set_arena_bytes(arena.getInt());
+  if (auto stash = program->getAttrOfType<IntegerAttr>(
+          plan::PlanDialect::kStashBytesAttrName))
+    out.set_stash_bytes(stash.getInt());
 
   DenseMap<Value, uint32_t> tensors;
   auto addTensor = [&](Value value, uint32_t buffer) -> llvm::Error {
@@ -116,6 +121,7 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
       b->set_category(*c);
       b->set_offset(*buffer.getOffset());
       b->set_size_bytes(buffer.getSizeInBytes());
+      b->set_stashed(buffer.getStashed());
       if (auto shard = buffer->getAttrOfType<DictionaryAttr>(
               mlir::llm::kPlanShardAttrName))
         if (llvm::Error e =
@@ -152,6 +158,21 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
     } else if (!isa<func::ReturnOp>(op)) {
       return error("unexpected op in a plan program: " +
                    op.getName().getStringRef());
+    }
+  }
+  // A pipelined program's three parts.
+  if (auto ends = program->getAttrOfType<DenseI64ArrayAttr>(
+          plan::PlanDialect::kProgramEndsAttrName)) {
+    uint32_t begin = 0;
+    int64_t bounds[3] = {ends[0], ends[1], out.kernels_size()};
+    for (auto [name, end] : llvm::zip(
+             std::array<const char *, 3>{"forward", "backward", "optimizer"},
+             bounds)) {
+      planfile::Program *p = out.add_programs();
+      p->set_name(name);
+      p->set_begin(begin);
+      p->set_end(uint32_t(end));
+      begin = uint32_t(end);
     }
   }
   return out;

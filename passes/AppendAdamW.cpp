@@ -40,8 +40,8 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     Location loc = ret.getLoc();
 
-    // Parameters in argument order; their gradients are results 1.. of the
-    // gradient function, in the same order.
+    // Parameters in argument order; their gradients are the results named
+    // by llm.grad_of, in the same order. The other results are outputs.
     SmallVector<BlockArgument> params;
     SmallVector<StringAttr> names;
     for (BlockArgument arg : step.getArguments())
@@ -50,7 +50,16 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
         params.push_back(arg);
         names.push_back(name);
       }
-    ValueRange grads = ret.getOperands().drop_front();
+    SmallVector<Value> grads, outputs;
+    SmallVector<Attribute> outputAttrs;
+    for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+      if (step.getResultAttr(i, kGradOfAttrName)) {
+        grads.push_back(value);
+        continue;
+      }
+      outputs.push_back(value);
+      outputAttrs.push_back(step.getResultAttrDict(i));
+    }
     if (params.empty()) {
       grad.emitError("llmc-append-adamw: @")
           << gradName << " has no llm.param arguments to update";
@@ -80,6 +89,19 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
         moments->push_back(step.getArgument(index));
       }
 
+    // Gradient accumulation: each gradient is added into its running sum as
+    // soon as it is complete, so the microbatch's copy dies at once.
+    if (accumulate)
+      for (Value &g : grads) {
+        b.setInsertionPointAfterValue(g);
+        Operation *sum = AccumulateGradOp::create(b, g.getLoc(), g);
+        sum->setAttr(LLMDialect::kRoleAttrName, b.getStringAttr("backward"));
+        if (Operation *def = g.getDefiningOp())
+          if (Attribute layer = def->getAttr(LLMDialect::kLayerAttrName))
+            sum->setAttr(LLMDialect::kLayerAttrName, layer);
+        g = sum->getResult(0);
+      }
+
     b.setInsertionPoint(ret);
     StringAttr role = b.getStringAttr("optimizer");
     auto tag = [&](Operation *op) {
@@ -87,7 +109,7 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
       return op;
     };
     auto scalar = RankedTensorType::get(
-        {}, cast<RankedTensorType>(ret.getOperand(0).getType()).getElementType());
+        {}, cast<RankedTensorType>(grads[0].getType()).getElementType());
     // Split parameters' shards are summed over their axis for the norm.
     StringAttr axis;
     SmallVector<bool> sharded;
@@ -115,12 +137,11 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
       newVs.push_back(update.getNewV());
     }
 
-    SmallVector<Value> results = {ret.getOperand(0), norm};
-    SmallVector<Attribute> attrs = {
-        b.getDictionaryAttr(b.getNamedAttr(kOutputAttrName,
-                                           b.getStringAttr("loss"))),
-        b.getDictionaryAttr(b.getNamedAttr(kOutputAttrName,
-                                           b.getStringAttr("grad_norm")))};
+    SmallVector<Value> results = outputs;
+    SmallVector<Attribute> attrs = outputAttrs;
+    results.push_back(norm);
+    attrs.push_back(b.getDictionaryAttr(
+        b.getNamedAttr(kOutputAttrName, b.getStringAttr("grad_norm"))));
     for (auto [attrName, values] : {std::pair{kUpdateOfAttrName, &newParams},
                                     std::pair{kAdamMOfAttrName, &newMs},
                                     std::pair{kAdamVOfAttrName, &newVs}})

@@ -54,12 +54,16 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
       module.emitError("llmc-autodiff: no function @") << funcName;
       return signalPassFailure();
     }
-    auto scalar = loss.getNumResults() == 1
+    auto result = loss.getNumResults() == 1
                       ? dyn_cast<RankedTensorType>(loss.getResultTypes()[0])
                       : RankedTensorType();
-    if (!scalar || scalar.getRank() != 0 || !loss.getBody().hasOneBlock()) {
+    bool scalar = result && result.getRank() == 0;
+    bool named = result && loss.getResultAttr(0, kOutputAttrName);
+    if (!result || !(scalar || named) || !loss.getBody().hasOneBlock()) {
       loss.emitError("llmc-autodiff: @")
-          << funcName << " must have one block and return one scalar tensor";
+          << funcName
+          << " must have one block and return one scalar tensor (or one "
+             "tensor named by llm.output)";
       return signalPassFailure();
     }
     if (failed(buildGradFunction(loss)))
@@ -86,17 +90,37 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
 
     DenseMap<Value, Value> grads;
     Value lossValue = ret.getOperand(0);
-    grads[lossValue] = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(cast<RankedTensorType>(lossValue.getType()),
-                               b.getFloatAttr(getElementTypeOrSelf(
-                                                  lossValue.getType()),
-                                              1.0)));
+    auto lossType = cast<RankedTensorType>(lossValue.getType());
+    StringAttr outputName =
+        loss.getResultAttrOfType<StringAttr>(0, kOutputAttrName);
+    if (!outputName)
+      outputName = b.getStringAttr("loss");
+    Operation *seed = nullptr;
+    if (lossType.getRank() == 0) {
+      // d(scale·loss): gradient accumulation over microbatches averages.
+      seed = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              lossType, b.getFloatAttr(lossType.getElementType(), lossScale)));
+      grads[lossValue] = seed->getResult(0);
+    } else {
+      // A pipeline stage's output: its gradient arrives from the next stage
+      // as the input "grad_<output>".
+      unsigned index = grad.getNumArguments();
+      if (failed(grad.insertArgument(
+              index, lossType,
+              b.getDictionaryAttr(b.getNamedAttr(
+                  LLMDialect::kInputAttrName,
+                  b.getStringAttr("grad_" + outputName.getValue()))),
+              loc)))
+        return failure();
+      grads[lossValue] = grad.getArgument(index);
+    }
 
     SmallVector<Operation *> forwardOps = llvm::map_to_vector(
         body.without_terminator(), [](Operation &op) { return &op; });
     for (Operation *op : llvm::reverse(forwardOps)) {
-      if (op == grads[lossValue].getDefiningOp())
+      if (op == seed)
         continue;
       if (llvm::none_of(op->getResults(),
                         [&](Value r) { return grads.count(r); }))
@@ -127,11 +151,22 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
       }
     }
 
-    // Return the loss, then a gradient for every parameter, in order.
+    // Return the loss (or output), the gradient of every float input (a
+    // pipeline stage's, for the previous stage), then a gradient for every
+    // parameter, in order.
     tagger.layer = nullptr;
     SmallVector<Value> results = {lossValue};
-    SmallVector<Attribute> resultAttrs = {b.getDictionaryAttr(
-        b.getNamedAttr(kOutputAttrName, b.getStringAttr("loss")))};
+    SmallVector<Attribute> resultAttrs = {
+        b.getDictionaryAttr(b.getNamedAttr(kOutputAttrName, outputName))};
+    for (BlockArgument arg : grad.getArguments()) {
+      auto input = grad.getArgAttrOfType<StringAttr>(
+          arg.getArgNumber(), LLMDialect::kInputAttrName);
+      if (!input || !grads.count(arg))
+        continue;
+      results.push_back(grads.lookup(arg));
+      resultAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+          kOutputAttrName, b.getStringAttr("grad_" + input.getValue()))));
+    }
     for (BlockArgument arg : grad.getArguments()) {
       auto name = grad.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                     LLMDialect::kParamAttrName);

@@ -62,7 +62,10 @@ struct InsertGradAllReducePass
       if (bytes < bucketBytes && !last)
         continue;
       // Start the bucket right after the kernel completing its last gradient.
-      b.setInsertionPointAfter(kernels[entry.first]);
+      if (overlap)
+        b.setInsertionPointAfter(kernels[entry.first]);
+      else
+        b.setInsertionPoint(*norm);
       auto start = KernelOp::create(b, grad.getLoc(), "all_reduce_mean_start",
                                     ValueRange{}, buckets.back(),
                                     params(buckets.size() - 1));

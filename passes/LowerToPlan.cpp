@@ -419,6 +419,12 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         return simple("grad_norm", {param("axis", n.getAxisAttr()),
                                     param("sharded", b.getDenseI64ArrayAttr(sharded))});
       })
+      .Case([&](AccumulateGradOp a) {
+        // The running sum lives across the microbatches of a step.
+        kernel("accumulate_grad", lookup({a.getGrad()}), resultBuffers(a));
+        buffers[a.getSum()].getDefiningOp<plan::BufferOp>().setLiveOut(true);
+        return success();
+      })
       .Case([&](AdamWOp a) {
         // In place: the new parameter and moments reuse the old buffers.
         Value param = buffers[a.getParam()], m = buffers[a.getM()],

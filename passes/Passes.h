@@ -26,7 +26,8 @@ namespace mlir::llm {
 inline constexpr llvm::StringLiteral kFlopsAttrName = "llm.flops";
 /// Result attributes of llmc-autodiff's gradient function.
 inline constexpr llvm::StringLiteral kGradOfAttrName = "llm.grad_of";
-inline constexpr llvm::StringLiteral kOutputAttrName = "llm.output";
+inline constexpr llvm::StringLiteral kOutputAttrName =
+    LLMDialect::kOutputAttrName;
 /// plan.buffer attribute of a split parameter or moment: the llm.shard
 /// dictionary of its argument.
 inline constexpr llvm::StringLiteral kPlanShardAttrName = "plan.shard";

@@ -49,7 +49,13 @@ def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
     a value used several times are summed with `llm.add`. The new function
     returns the loss and then one gradient per `llm.param` argument, in
     argument order; each gradient result carries `llm.grad_of` naming its
-    parameter. Forward ops are tagged `llm.role = "forward"`, backward ops
+    parameter.
+
+    A pipeline stage returns a tensor named by `llm.output` instead of a
+    loss: its gradient becomes a new last argument (`llm.input =
+    "grad_<output>"`), and the gradient of each float `llm.input` argument
+    (the stage's input) is returned after the output as
+    `llm.output = "grad_<input>"`. Forward ops are tagged `llm.role = "forward"`, backward ops
     `llm.role = "backward"` with the `llm.layer` of the op they differentiate.
 
     Before:
@@ -75,7 +81,10 @@ def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
   }];
   let options = [
     Option<"funcName", "func-name", "std::string", /*default=*/"\"loss\"",
-           "The scalar loss function to differentiate">
+           "The scalar loss function to differentiate">,
+    Option<"lossScale", "loss-scale", "double", /*default=*/"1.0",
+           "The gradient seed of a scalar loss: 1/M averages the gradients "
+           "accumulated over M microbatches">
   ];
   let dependentDialects = ["::mlir::llm::LLMDialect",
                            "::mlir::arith::ArithDialect",
@@ -113,7 +122,10 @@ def AppendAdamW : Pass<"llmc-append-adamw", "ModuleOp"> {
     (`llm.adam_m` / `llm.adam_v` naming the parameter), the global gradient
     norm is computed once (`llm.grad_norm`), and each parameter gets one
     `llm.adamw`, with weight decay only for tensors of rank >= 2 as nanoGPT
-    and Megatron do. It returns the loss, the gradient norm, then the new
+    and Megatron do. With `accumulate`, each gradient first goes through
+    `llm.accumulate_grad`, right after the op that completes it. It returns
+    the outputs of the gradient function (the loss, or a pipeline stage's
+    output and input gradient), the gradient norm, then the new
     parameters, first moments and second moments, each result named by
     `llm.output`, `llm.update_of`, `llm.adam_m_of` or `llm.adam_v_of`.
     Ops it adds carry `llm.role = "optimizer"`.
@@ -126,7 +138,10 @@ def AppendAdamW : Pass<"llmc-append-adamw", "ModuleOp"> {
   }];
   let options = [
     Option<"funcName", "func-name", "std::string", /*default=*/"\"loss\"",
-           "The loss whose `_grad` function to extend">
+           "The loss whose `_grad` function to extend">,
+    Option<"accumulate", "accumulate", "bool", /*default=*/"false",
+           "Sum each gradient over microbatches (llm.accumulate_grad) before "
+           "clipping and the update">
   ];
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
@@ -188,7 +203,11 @@ def InsertGradAllReduce : Pass<"llmc-insert-grad-allreduce", "func::FuncOp"> {
     Option<"dp", "dp", "int64_t", /*default=*/"1", "Data-parallel ranks">,
     Option<"bucketBytes", "bucket-bytes", "int64_t",
            /*default=*/"25 * 1024 * 1024",
-           "Gradient bytes per all-reduce bucket (PyTorch DDP's default)">
+           "Gradient bytes per all-reduce bucket (PyTorch DDP's default)">,
+    Option<"overlap", "overlap", "bool", /*default=*/"true",
+           "Start each bucket during the backward pass; false: all of them "
+           "just before the norm (gradients summed over microbatches are "
+           "complete only after the last one)">
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
@@ -249,6 +268,40 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
     plan.kernel "add_layernorm_forward" ins(%x, %y, %w, %b) outs(%s, %o, %m, %r) ...
     ```
   }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
+def PipelineStage : Pass<"llmc-pipeline-stage", "func::FuncOp"> {
+  let summary = "Readies a plan program to run as one pipeline stage";
+  let description = [{
+    A pipeline stage (or any plan that accumulates gradients over
+    microbatches) runs in three programs: its forward kernels once per
+    microbatch, its backward kernels once per microbatch, and the optimizer
+    once per step. The pass checks the kernels come in that order (by
+    `llm.role`) and marks `stashed` every buffer that a forward and a
+    backward kernel both touch and that does not persist anyway (parameters,
+    optimizer state, gradient sums, outputs): the activations, the stage's
+    input and targets, which each microbatch in flight keeps a copy of.
+
+    With `stages` > 1 it also joins the stages: the gradient norm is summed
+    over them (`pipeline_axis = "pp"`), and a tied embedding (`tied`), held
+    by the first and the last stage, has its gradient summed over the two
+    (`all_reduce_sum` over the "embedding" axis) before the norm, which
+    counts it on the first stage only (Megatron's embedding group).
+
+    ```mlir
+    plan.kernel "all_reduce_sum" ins(%dwte) outs(%dwte) {params = {axis = "embedding"}}
+    plan.kernel "grad_norm" ins(%dwte, ...) outs(%norm) {params = {pipeline_axis = "pp"}}
+    ```
+  }];
+  let options = [
+    Option<"stages", "stages", "int64_t", /*default=*/"1",
+           "Pipeline stages of the model">,
+    Option<"stage", "stage", "int64_t", /*default=*/"0",
+           "The stage this program is, 0-based">,
+    Option<"tied", "tied", "std::string", /*default=*/"\"\"",
+           "The parameter the first and last stage share, if any">
+  ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 

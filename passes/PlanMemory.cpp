@@ -3,6 +3,9 @@
 // Liveness is measured in kernel positions: a buffer is live from the first
 // kernel that touches it (directly or through a view) to the last. Buffers
 // alive at the same time never overlap; all others may share bytes.
+// Stashed buffers (a pipeline stage's, kept from a microbatch's forward to
+// its backward) go one after another into a region of their own, which the
+// runtime repeats once per microbatch in flight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,7 +58,14 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
     func::FuncOp func = getOperation();
     SmallVector<Interval> intervals;
     DenseMap<Operation *, size_t> index;
+    int64_t stash = 0;
+    Builder b(func.getContext());
     func.walk([&](BufferOp buffer) {
+      if (buffer.getStashed()) {
+        buffer.setOffsetAttr(b.getI64IntegerAttr(stash));
+        stash += llvm::alignTo(buffer.getSizeInBytes(), kAlignment);
+        return;
+      }
       index[buffer] = intervals.size();
       Interval interval;
       interval.buffer = buffer;
@@ -64,6 +74,9 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
           buffer.getLiveOut() || livesWholeProgram(buffer.getCategory());
       intervals.push_back(interval);
     });
+    if (stash > 0)
+      func->setAttr(PlanDialect::kStashBytesAttrName,
+                    b.getI64IntegerAttr(stash));
     if (intervals.empty())
       return;
 
@@ -71,6 +84,8 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
     func.walk([&](KernelOp kernel) {
       for (Value operand : kernel->getOperands()) {
         BufferOp root = rootBuffer(operand);
+        if (root.getStashed())
+          continue;
         Interval &interval = intervals[index[root]];
         interval.first = std::min(interval.first, position);
         interval.last = std::max(interval.last, position);
@@ -105,7 +120,6 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
       placed.push_back(interval);
     }
 
-    Builder b(func.getContext());
     for (Interval &interval : intervals)
       interval.buffer.setOffsetAttr(b.getI64IntegerAttr(interval.offset));
     func->setAttr(PlanDialect::kArenaBytesAttrName, b.getI64IntegerAttr(arena));

@@ -163,6 +163,10 @@ void sum_to(const KernelCall &c) {
 void add(const KernelCall &c) {
   cpu::add_forward(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1));
 }
+// ins (this microbatch's gradient), outs (the running sum, += in place).
+void accumulate_grad(const KernelCall &c) {
+  cpu::add_forward(c.out(0), c.out(0), c.in(0), c.n_out(0), c.n_in(0));
+}
 void mul(const KernelCall &c) {
   cpu::mul_forward(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1));
 }
@@ -361,6 +365,9 @@ void grad_norm(const KernelCall &c) {
   float total = float(replicated + sharded);
   if (c.has_param("zero_axis"))
     axis_comm(c, "zero_axis").all_reduce(&total, 1);
+  // Each pipeline stage holds different parameters: their squares add up.
+  if (c.has_param("pipeline_axis"))
+    axis_comm(c, "pipeline_axis").all_reduce(&total, 1);
   *c.out(0) = std::sqrt(total);
 }
 
@@ -559,6 +566,7 @@ KernelFn find_cpu_kernel(const std::string &name) {
       {"sum_to", sum_to},
       {"add", add},
       {"mul", mul},
+      {"accumulate_grad", accumulate_grad},
       {"gelu_forward", gelu_forward},
       {"gelu_backward", gelu_backward},
       {"silu_forward", silu_forward},

@@ -5,6 +5,7 @@
 #include "runtime/cpu_dispatch.h"
 #include "runtime/plan/plan_file.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -16,12 +17,19 @@ namespace {
 
 constexpr size_t kArenaAlignment = 64;
 
+size_t aligned(uint64_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
 } // namespace
 
-Executor::Executor(planfile::Plan plan)
-    : plan_(std::move(plan)), arena_(nullptr, std::free) {
-  size_t bytes = (plan_.arena_bytes() + kArenaAlignment - 1) /
-                 kArenaAlignment * kArenaAlignment;
+Executor::Executor(planfile::Plan plan, int64_t stash_slots)
+    : plan_(std::move(plan)), arena_(nullptr, std::free),
+      stash_slots_(std::max<int64_t>(stash_slots, 1)) {
+  main_bytes_ = aligned(plan_.arena_bytes());
+  slot_bytes_ = aligned(plan_.stash_bytes());
+  size_t bytes = main_bytes_ + size_t(stash_slots_) * slot_bytes_;
+  arena_bytes_ = bytes;
   void *memory = std::aligned_alloc(kArenaAlignment, bytes ? bytes : 64);
   if (!memory)
     throw std::runtime_error("cannot allocate the arena of " +
@@ -70,9 +78,23 @@ int Executor::find_tensor(const std::string &name,
 }
 
 float *Executor::f32(int tensor) {
-  const planfile::Tensor &t = plan_.tensors(tensor);
-  return reinterpret_cast<float *>(arena_.get() +
-                                   plan_.buffers(t.buffer()).offset());
+  const planfile::Buffer &b = plan_.buffers(plan_.tensors(tensor).buffer());
+  size_t base = b.stashed() ? main_bytes_ + size_t(slot_) * slot_bytes_ : 0;
+  return reinterpret_cast<float *>(arena_.get() + base + b.offset());
+}
+
+void Executor::set_stash_slot(int64_t slot) {
+  if (slot < 0 || slot >= stash_slots_)
+    throw std::runtime_error("stash slot " + std::to_string(slot) +
+                             " outside the " + std::to_string(stash_slots_) +
+                             " allocated");
+  slot_ = slot;
+}
+
+void Executor::zero(planfile::Category category) {
+  for (const planfile::Buffer &b : plan_.buffers())
+    if (b.category() == category && !b.stashed())
+      std::memset(arena_.get() + b.offset(), 0, b.size_bytes());
 }
 
 int32_t *Executor::i32(int tensor) {
@@ -91,7 +113,19 @@ float Executor::output(const std::string &name) const {
 }
 
 void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
-  for (int k = 0; k < plan_.kernels_size(); ++k) {
+  run_range(0, plan_.kernels_size(), opt, before);
+}
+
+void Executor::run_program(const std::string &name, const OptimizerStep &opt) {
+  for (const planfile::Program &p : plan_.programs())
+    if (p.name() == name)
+      return run_range(int(p.begin()), int(p.end()), opt, {});
+  throw std::runtime_error("the plan has no '" + name + "' program");
+}
+
+void Executor::run_range(int begin, int end, const OptimizerStep &opt,
+                         const KernelHook &before) {
+  for (int k = begin; k < end; ++k) {
     const planfile::Kernel &kernel = plan_.kernels(k);
     if (before)
       before(kernel);

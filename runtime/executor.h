@@ -1,5 +1,8 @@
 // Runs a plan on this process: one arena allocated once, then the plan's
 // kernels in order on CPU (runtime/cpu_dispatch.h maps each to its code).
+// A pipeline stage's plan runs as three programs (forward and backward per
+// microbatch, optimizer per step), and its arena ends in one stash slot per
+// microbatch in flight: the stashed buffers resolve into the current slot.
 #pragma once
 
 #include "runtime/plan/plan.pb.h"
@@ -34,7 +37,7 @@ struct OptimizerStep {
 class Executor {
 public:
   // Throws plan::PlanError when the plan calls a kernel this runtime lacks.
-  explicit Executor(planfile::Plan plan);
+  explicit Executor(planfile::Plan plan, int64_t stash_slots = 1);
   ~Executor();
   Executor(const Executor &) = delete;
   Executor &operator=(const Executor &) = delete;
@@ -51,6 +54,15 @@ public:
   // to read gradients before AdamW consumes them.
   using KernelHook = std::function<void(const planfile::Kernel &)>;
   void run(const OptimizerStep &opt, const KernelHook &before = {});
+  // Runs one program of a pipelined plan: "forward", "backward" or
+  // "optimizer".
+  void run_program(const std::string &name, const OptimizerStep &opt);
+  // The stash slot the stashed buffers resolve into, in [0, stash_slots).
+  void set_stash_slot(int64_t slot);
+  // Zeroes every buffer of a category (the gradient sums, as a step starts).
+  void zero(planfile::Category category);
+  // Bytes of the arena, stash slots included.
+  size_t arena_bytes() const { return arena_bytes_; }
 
   // The value of the scalar output buffer `name` ("loss", "grad_norm").
   float output(const std::string &name) const;
@@ -84,11 +96,18 @@ public:
 private:
   // Lets in-flight non-blocking collectives advance between kernels.
   void progress_collectives();
+  void run_range(int begin, int end, const OptimizerStep &opt,
+                 const KernelHook &before);
 
   planfile::Plan plan_;
   // The CPU function of each kernel, resolved once when the plan is loaded.
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::unique_ptr<char, void (*)(void *)> arena_;
+  size_t arena_bytes_ = 0;
+  size_t main_bytes_ = 0;  // the arena before the stash slots
+  size_t slot_bytes_ = 0;  // one stash slot
+  int64_t stash_slots_ = 1;
+  int64_t slot_ = 0;
   std::map<std::string, comm::Communicator *> comms_;
   std::map<int64_t, std::vector<std::unique_ptr<comm::Request>>> buckets_;
   bool profiling_ = false;

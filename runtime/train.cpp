@@ -3,6 +3,8 @@
 
 #include "runtime/comm/mpi_communicator.h"
 #include "runtime/executor.h"
+#include "runtime/pipeline.h"
+#include "runtime/plan/schedule.h"
 #include "runtime/io/error.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <unistd.h>
 
 namespace llmc {
@@ -63,10 +66,12 @@ ShardLevel shard_level(const planfile::Shard &s,
   return level;
 }
 
-std::vector<PlanTensor> plan_tensors(Executor &exec,
-                                     planfile::Category category) {
+/// The named tensors of a category in `plan`, with their data in `exec`'s
+/// arena (nullptr without one: another stage's tensors, layouts only).
+std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
+                                     planfile::Category category,
+                                     Executor *exec) {
   std::vector<PlanTensor> tensors;
-  const planfile::Plan &plan = exec.plan();
   std::vector<bool> seen(size_t(plan.buffers_size()), false);
   for (int t = 0; t < plan.tensors_size(); ++t) {
     uint32_t buffer = plan.tensors(t).buffer();
@@ -76,7 +81,10 @@ std::vector<PlanTensor> plan_tensors(Executor &exec,
       continue;
     seen[buffer] = true;
     const auto &shape = plan.tensors(t).shape();
-    PlanTensor tensor{b.name(), {shape.begin(), shape.end()}, exec.f32(t), {}};
+    PlanTensor tensor{b.name(),
+                      {shape.begin(), shape.end()},
+                      exec ? exec->f32(t) : nullptr,
+                      {}};
     if (b.has_slice())
       tensor.levels.push_back(shard_level(b.slice(), tensor.shape));
     if (b.has_shard())
@@ -86,11 +94,31 @@ std::vector<PlanTensor> plan_tensors(Executor &exec,
   return tensors;
 }
 
+std::vector<PlanTensor> plan_tensors(Executor &exec,
+                                     planfile::Category category) {
+  return plan_tensors(exec.plan(), category, &exec);
+}
+
 std::vector<io::TensorSpec> full_specs(const std::vector<PlanTensor> &tensors) {
   std::vector<io::TensorSpec> specs;
   for (const PlanTensor &t : tensors)
     specs.push_back({t.name, t.full()});
   return specs;
+}
+
+/// The whole model's tensors of a category, as checkpoints hold them: a
+/// pipelined plan's stages each hold some (a tied embedding two of them).
+std::vector<PlanTensor> model_tensors(const planfile::Plan &file,
+                                      planfile::Category category) {
+  if (file.stages_size() == 0)
+    return plan_tensors(file, category, nullptr);
+  std::vector<PlanTensor> all;
+  std::set<std::string> seen;
+  for (const planfile::Plan &stage : file.stages())
+    for (PlanTensor &t : plan_tensors(stage, category, nullptr))
+      if (seen.insert(t.name).second)
+        all.push_back(std::move(t));
+  return all;
 }
 
 /// Cuts this rank's piece of `full` (the whole tensor) into the arena, level
@@ -175,13 +203,14 @@ std::string optimizer_path(const std::string &checkpoint) {
 /// Loads the moments saved with `checkpoint`, if any; returns the step to
 /// resume at (0 without them).
 int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
-                       const Executor &mesh) {
+                       const std::vector<io::TensorSpec> &model_moments) {
   std::string path = optimizer_path(checkpoint);
   if (access(path.c_str(), F_OK) != 0)
     return 0;
   auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
   io::SafetensorsReader reader(path);
-  reader.check_against(full_specs(moments));
+  reader.check_against(model_moments);
+  const Executor &mesh = exec;
   fill_from_full(moments, mesh,
                  [&](const io::TensorSpec &spec, float *dst) {
                    reader.read(spec.name, dst);
@@ -197,9 +226,11 @@ int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
 }
 
 /// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it) and
-/// keeps this rank's pieces: resharding on load.
+/// keeps this rank's pieces: resharding on load. The file must hold exactly
+/// `model_params` (all stages'); this rank reads only its own.
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,
-                  const Executor &exec) {
+                  const Executor &exec,
+                  const std::vector<io::TensorSpec> &model_params) {
   // Whole tensors go straight into the arena; split ones through a full
   // copy, cut once the file is read.
   std::map<std::string, std::vector<float>> full;
@@ -210,11 +241,13 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
     else
       direct[t.name] = t.data;
   }
-  io::load_hf_checkpoint(path, full_specs(params),
-                         [&](const std::string &name) {
-                           auto it = direct.find(name);
-                           return it != direct.end() ? it->second
-                                                     : full[name].data();
+  io::load_hf_checkpoint(path, model_params,
+                         [&](const std::string &name) -> float * {
+                           if (auto it = direct.find(name); it != direct.end())
+                             return it->second;
+                           auto it = full.find(name);
+                           return it != full.end() ? it->second.data()
+                                                   : nullptr;
                          });
   for (PlanTensor &t : params)
     if (t.split())
@@ -326,12 +359,15 @@ private:
 
 // This process's place on the mesh: MPI is started only for plans compiled
 // for more than one rank, and a launch of the wrong size is refused on every
-// rank before any collective, so nothing hangs. Ranks are numbered dp-major,
-// rank = d·tp + t, so tensor-parallel ranks are neighbours (as in Megatron).
+// rank before any collective, so nothing hangs. Ranks are numbered
+// rank = (s·dp + d)·tp + t for pipeline stage s, data-parallel rank d and
+// tensor-parallel rank t, so tensor-parallel ranks are neighbours and
+// stages are farthest apart (as in Megatron).
 class MeshGroup {
 public:
-  MeshGroup(int64_t dp, int64_t tp, const std::string &plan_path) {
-    int64_t ranks = dp * tp;
+  MeshGroup(int64_t dp, int64_t tp, int64_t pp, const std::string &plan_path)
+      : pp_size_(int(pp)) {
+    int64_t ranks = pp * dp * tp;
     if (ranks <= 1) {
       const char *launched = std::getenv("OMPI_COMM_WORLD_SIZE");
       if (launched && std::atoi(launched) > 1)
@@ -348,20 +384,33 @@ public:
     }
     world_ = comm::MpiCommunicator::world();
     if (world_->size() != ranks) {
-      std::string mesh = tp == 1 ? "dp=" + std::to_string(dp) + " ranks"
-                                 : "dp=" + std::to_string(dp) + ", tp=" +
-                                       std::to_string(tp) + " (" +
-                                       std::to_string(ranks) + " ranks)";
-      throw io::InputError(plan_path + ": compiled for " + mesh + ", but " +
+      std::string mesh;
+      for (auto [axis, n] : {std::pair{"pp", pp}, {"dp", dp}, {"tp", tp}})
+        if (n > 1 || std::string(axis) == "dp")
+          mesh += (mesh.empty() ? "" : ", ") + std::string(axis) + "=" +
+                  std::to_string(n);
+      throw io::InputError(plan_path + ": compiled for " + mesh + " (" +
+                           std::to_string(ranks) + " ranks), but " +
                            std::to_string(world_->size()) +
                            " were launched; run it with mpirun -np " +
                            std::to_string(ranks));
     }
-    int rank = world_->rank();
-    tp_ = world_->split(rank / int(tp), rank % int(tp));
-    dp_ = world_->split(rank % int(tp), rank / int(tp));
+    int rank = world_->rank(), T = int(tp), D = int(dp);
+    int t = rank % T, d = rank / T % D, s = rank / (T * D);
+    stage_ = s;
+    tp_ = world_->split(rank / T, t);
+    dp_ = world_->split(s * T + t, d);
+    if (pp > 1) {
+      pp_ = world_->split(d * T + t, s);
+      // Megatron's embedding group: the first and last stage, which both
+      // hold a tied embedding.
+      bool ends = s == 0 || s == int(pp) - 1;
+      embedding_ = world_->split(ends ? d * T + t : -1, s);
+    }
   }
   ~MeshGroup() {
+    embedding_.reset();
+    pp_.reset();
     tp_.reset();
     dp_.reset();
     world_.reset();
@@ -371,16 +420,24 @@ public:
 
   comm::Communicator *dp() const { return dp_.get(); }
   comm::Communicator *tp() const { return tp_.get(); }
+  comm::Communicator *pp() const { return pp_.get(); }
+  comm::Communicator *embedding() const { return embedding_.get(); }
   int dp_rank() const { return dp_ ? dp_->rank() : 0; }
   int dp_size() const { return dp_ ? dp_->size() : 1; }
+  int stage() const { return stage_; }
+  int stages() const { return pp_size_; }
   bool leader() const { return !world_ || world_->rank() == 0; }
+  // The rank that holds (or gathers) its stage's full tensors.
+  bool stage_leader() const {
+    return dp_rank() == 0 && (!tp_ || tp_->rank() == 0);
+  }
   int rank() const { return world_ ? world_->rank() : 0; }
   int ranks() const { return world_ ? world_->size() : 1; }
   // Bytes this rank has sent in collectives so far, per kind, summed over
   // the mesh axes.
   std::array<uint64_t, comm::kNumCollectives> bytes_sent() const {
     std::array<uint64_t, comm::kNumCollectives> bytes{};
-    for (comm::Communicator *c : {dp(), tp()})
+    for (comm::Communicator *c : {dp(), tp(), pp(), embedding()})
       if (c)
         for (int k = 0; k < comm::kNumCollectives; ++k)
           if (comm::Collective(k) != comm::Collective::Recv)
@@ -411,7 +468,8 @@ public:
 
 private:
   std::unique_ptr<comm::MpiCommunicator> world_;
-  std::unique_ptr<comm::Communicator> dp_, tp_;
+  std::unique_ptr<comm::Communicator> dp_, tp_, pp_, embedding_;
+  int stage_ = 0, pp_size_ = 1;
   bool owns_mpi_ = false;
 };
 
@@ -421,40 +479,102 @@ void init_weights(const std::string &plan_path, uint64_t seed,
                   const std::string &out_path) {
   // The full tensors, whatever the plan's mesh: a checkpoint is always the
   // whole model in Hugging Face layout.
-  Executor exec(plan::read_plan_file(plan_path));
-  auto params = plan_tensors(exec, planfile::PARAM);
+  planfile::Plan plan = plan::read_plan_file(plan_path);
+  auto params = model_tensors(plan, planfile::PARAM);
   std::vector<std::vector<float>> values;
   for (const io::TensorSpec &spec : full_specs(params)) {
     values.emplace_back(size_t(io::checked_numel(spec.shape, spec.name)));
-    io::init_parameter(spec, exec.plan().model().n_layer(), seed,
+    io::init_parameter(spec, plan.model().n_layer(), seed,
                        values.back().data());
   }
   write_full(out_path, params, values, {{"llmc.seed", std::to_string(seed)}});
 }
 
+/// The full tensors of every stage on the leader (collective over the whole
+/// mesh): each stage's leader gathers its stage's over tp and dp, then sends
+/// them to the leader over the pipeline axis. A tied embedding is kept once.
+struct FullTensors {
+  std::vector<PlanTensor> tensors;
+  std::vector<std::vector<float>> values;
+};
+FullTensors gather_model(const std::vector<PlanTensor> &mine,
+                         const planfile::Plan &file,
+                         planfile::Category category, const Executor &exec,
+                         const MeshGroup &group) {
+  FullTensors out{mine, gather_full(mine, exec, group.stage_leader())};
+  if (group.stages() <= 1)
+    return out;
+  if (group.stage() > 0) {
+    if (group.stage_leader())
+      for (size_t i = 0; i < out.values.size(); ++i)
+        group.pp()->send(out.values[i].data(), out.values[i].size(), 0,
+                         int(i));
+    return {};
+  }
+  if (!group.leader())
+    return {};
+  std::set<std::string> seen;
+  for (const PlanTensor &t : mine)
+    seen.insert(t.name);
+  for (int s = 1; s < group.stages(); ++s) {
+    auto theirs = plan_tensors(file.stages(s), category, nullptr);
+    for (size_t i = 0; i < theirs.size(); ++i) {
+      std::vector<float> value(
+          size_t(io::checked_numel(theirs[i].full(), theirs[i].name)));
+      group.pp()->recv(value.data(), value.size(), s, int(i));
+      if (!seen.insert(theirs[i].name).second)
+        continue; // the tied embedding, already held by stage 0
+      out.tensors.push_back(theirs[i]);
+      out.values.push_back(std::move(value));
+    }
+  }
+  return out;
+}
+
 void train(const TrainOptions &o) {
-  planfile::Plan plan = plan::read_plan_file(o.plan_path);
-  int64_t tp = std::max<int64_t>(plan.model().tp(), 1);
-  if (!o.dump_grads_path.empty() && (tp > 1 || plan.model().zero() >= 1))
+  planfile::Plan file = plan::read_plan_file(o.plan_path);
+  const planfile::ModelInfo &info = file.model();
+  bool pipelined = file.stages_size() > 0;
+  int64_t tp = std::max<int64_t>(info.tp(), 1);
+  int64_t pp = std::max<int64_t>(info.pp(), 1);
+  int64_t M = std::max<int64_t>(info.microbatches(), 1);
+  if (!o.dump_grads_path.empty() &&
+      (tp > 1 || info.zero() >= 1 || pipelined))
     throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
-                         "over ranks (tp or ZeRO); dump them from a plan "
-                         "without either");
+                         "over ranks or microbatches (tp, ZeRO, pp or "
+                         "--microbatches); dump them from a plan without "
+                         "any of them");
   // The group outlives the executor, whose in-flight collectives (if a
   // kernel threw between a start and its wait) complete before MPI ends.
-  MeshGroup group(plan.model().dp(), tp, o.plan_path);
-  Executor exec(std::move(plan));
+  MeshGroup group(info.dp(), tp, pp, o.plan_path);
+  // This rank's program: the plan, or its pipeline stage's, with a stash
+  // slot per microbatch its schedule keeps in flight.
+  planfile::Plan mine = pipelined ? file.stages(group.stage()) : file;
+  int64_t slots = pipelined ? plan::max_in_flight({mine.schedule().begin(),
+                                                   mine.schedule().end()})
+                            : 1;
+  Executor exec(std::move(mine), slots);
   const planfile::ModelInfo &model = exec.plan().model();
   exec.set_communicator("dp", group.dp());
   exec.set_communicator("tp", group.tp());
-  // --micro-batch is per data-parallel rank: rank r reads rows
-  // r·B .. (r+1)·B-1 of the global batch one device would read; the
-  // tensor-parallel ranks of one data-parallel rank read the same rows.
+  exec.set_communicator("pp", group.pp());
+  exec.set_communicator("embedding", group.embedding());
+  std::unique_ptr<PipelineStage> stage;
+  if (pipelined)
+    stage = std::make_unique<PipelineStage>(exec, group.pp(), o.plan_path);
+  // --micro-batch is per data-parallel rank and microbatch: rank r reads
+  // rows r·M·B .. (r+1)·M·B-1 of the global batch one device would read,
+  // microbatch m the m-th B of them; the tensor-parallel ranks of one
+  // data-parallel rank read the same rows.
   int64_t B = model.micro_batch(), T = model.seq_len();
-  int64_t global_rows = B * group.dp_size();
+  int64_t global_rows = B * M * group.dp_size();
 
-  int inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
-  int targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
-  required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);
+  int inputs = -1, targets = -1;
+  if (!pipelined) {
+    inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
+    targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
+    required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);
+  }
 
   io::TokenFile data(o.data_path, model.vocab_size());
   data.check_sequence_length(T);
@@ -465,8 +585,11 @@ void train(const TrainOptions &o) {
   if (o.load_path.empty()) {
     init_from_seed(params, model.n_layer(), o.seed, exec);
   } else {
-    load_weights(params, o.load_path, exec);
-    first_step = load_optimizer(exec, o.load_path, exec);
+    load_weights(params, o.load_path, exec,
+                 full_specs(model_tensors(file, planfile::PARAM)));
+    first_step = load_optimizer(
+        exec, o.load_path,
+        full_specs(model_tensors(file, planfile::OPTIMIZER_STATE)));
     if (first_step >= o.steps)
       throw io::InputError(o.load_path + ": already trained " +
                            std::to_string(first_step) + " steps; --steps " +
@@ -492,13 +615,15 @@ void train(const TrainOptions &o) {
   auto save = [&](const std::string &path, int64_t step) {
     std::map<std::string, std::string> metadata = {
         {"llmc.step", std::to_string(step)}};
-    auto weights = gather_full(params, exec, group.leader());
-    auto state = gather_full(moments, exec, group.leader());
+    auto weights = gather_model(params, file, planfile::PARAM, exec, group);
+    auto state =
+        gather_model(moments, file, planfile::OPTIMIZER_STATE, exec, group);
     std::string error;
     if (group.leader()) {
       try {
-        write_full(path, params, weights, metadata);
-        write_full(optimizer_path(path), moments, state, metadata);
+        write_full(path, weights.tensors, weights.values, metadata);
+        write_full(optimizer_path(path), state.tensors, state.values,
+                   metadata);
       } catch (const std::exception &e) {
         error = e.what();
       }
@@ -511,15 +636,25 @@ void train(const TrainOptions &o) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = first_step; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
-    data.fill_batch(step, global_rows, T, o.order, o.seed, exec.i32(inputs),
-                    exec.i32(targets), group.dp_rank() * B, B);
     OptimizerStep opt = optimizer_step(o, step);
     GradientDump dump(exec);
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
     auto sent_before = group.bytes_sent();
     bool tracing = !o.trace_path.empty() && step - first_step < o.trace_steps;
     exec.set_trace(tracing ? &trace : nullptr, step);
-    exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
+    float loss = 0.0f;
+    if (pipelined) {
+      loss = stage->run_step(opt, [&](int64_t m, int32_t *ids, int32_t *tgt) {
+        data.fill_batch(step, global_rows, T, o.order, o.seed, ids, tgt,
+                        (group.dp_rank() * M + m) * B, B);
+      });
+    } else {
+      data.fill_batch(step, global_rows, T, o.order, o.seed,
+                      exec.i32(inputs), exec.i32(targets),
+                      group.dp_rank() * B, B);
+      exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
+      loss = exec.output("loss");
+    }
     // What this step sent: in all, and per kind of collective.
     auto sent = group.bytes_sent();
     uint64_t comm_bytes = 0;
@@ -544,7 +679,10 @@ void train(const TrainOptions &o) {
       group.agree(error, "could not write " + o.dump_grads_path);
     }
 
-    float loss = group.mean(exec.output("loss"));
+    // The last stage computed the loss; every rank logs the same value.
+    loss = group.mean(loss);
+    if (group.pp())
+      group.pp()->broadcast(&loss, 1, int(pp - 1));
     float norm = exec.output("grad_norm");
     if (!std::isfinite(loss))
       throw std::runtime_error("loss is " + std::to_string(loss) +

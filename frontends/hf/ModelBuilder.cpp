@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -89,6 +90,13 @@ std::vector<ParamSpec> llmc::listParameters(const ModelConfig &config) {
                                             : listLlamaParameters(config);
 }
 
+std::string llmc::tiedEmbedding(const ModelConfig &config) {
+  if (!config.tieWordEmbeddings)
+    return "";
+  return config.family == ModelFamily::GPT2 ? "transformer.wte.weight"
+                                            : "model.embed_tokens.weight";
+}
+
 TensorParallelSplit llmc::tensorParallelSplit(const ModelConfig &config,
                                               StringRef name) {
   // Column-parallel weights split their output features, row-parallel ones
@@ -133,7 +141,26 @@ public:
 
   /// Token ids [B, T] to logits [B, T, V] (this rank's V/tp of them).
   Value logits(Value ids) {
-    return c.family == ModelFamily::GPT2 ? gpt2(ids) : llama(ids);
+    return stage(ids, PipelineStage{0, c.numLayers, true, true});
+  }
+
+  /// One pipeline stage: token ids (first stage) or the residual stream in,
+  /// the residual stream or (last stage) the logits out.
+  Value stage(Value input, const PipelineStage &s) {
+    bool gpt2 = c.family == ModelFamily::GPT2;
+    Value x = s.first ? (gpt2 ? gpt2Embed(input) : llamaEmbed(input)) : input;
+    for (layer = s.firstLayer; layer < s.endLayer; ++layer)
+      x = gpt2 ? gpt2Block(x) : llamaBlock(x);
+    layer = -1;
+    if (!s.last)
+      return x;
+    return gpt2 ? gpt2Head(x) : llamaHead(x);
+  }
+
+  /// The residual stream's type: [B, T, C], or this rank's [B, T/tp, C]
+  /// under sequence parallelism.
+  RankedTensorType hiddenType() {
+    return f32({B, sp ? T / tp : T, c.hiddenSize});
   }
 
   StringAttr vocabParallelAxis() { return tp > 1 ? axis : StringAttr(); }
@@ -247,8 +274,8 @@ private:
                                     /*scale=*/FloatAttr());
   }
 
-  Value gpt2(Value ids) {
-    int64_t C = c.hiddenSize, H = c.numHeads / tp;
+  Value gpt2Embed(Value ids) {
+    int64_t C = c.hiddenSize;
     // Positions are added to whole sequences, so the lookup is all-reduced
     // and each rank then keeps its slice of the sequence.
     Value x = embed("transformer.wte.weight", ids, /*scatter=*/false);
@@ -258,67 +285,72 @@ private:
         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(T), b.getIndexAttr(C)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    x = enterSequenceParallel(create<llm::AddOp>(x, pos));
+    return enterSequenceParallel(create<llm::AddOp>(x, pos));
+  }
+
+  Value gpt2Block(Value x) {
+    int64_t C = c.hiddenSize, H = c.numHeads / tp;
     auto gelu = c.geluTanh ? llm::GeluApproximation::tanh
                            : llm::GeluApproximation::none;
-    for (layer = 0; layer < c.numLayers; ++layer) {
-      std::string h = llvm::formatv("transformer.h.{0}.", layer).str();
-      Value a = enterColumnParallel(layerNorm(x, h + "ln_1"));
-      a = linear(a, h + "attn.c_attn.weight", param(h + "attn.c_attn.bias"));
-      int64_t Cl = C / tp; // this rank's heads of each of Q, K and V
-      auto qkv = llm::SplitOp::create(
-          b, loc, TypeRange{f32({B, T, Cl}), f32({B, T, Cl}), f32({B, T, Cl})},
-          a, b.getI64IntegerAttr(2));
-      qkv->setAttr(llm::LLMDialect::kLayerAttrName,
-                   b.getI64IntegerAttr(layer));
-      a = causalAttention(splitHeads(qkv.getResult(0), H),
-                          splitHeads(qkv.getResult(1), H),
-                          splitHeads(qkv.getResult(2), H));
-      a = rowParallelLinear(mergeHeads(a), h + "attn.c_proj.weight",
-                            h + "attn.c_proj.bias");
-      x = create<llm::AddOp>(x, a);
-      Value m = enterColumnParallel(layerNorm(x, h + "ln_2"));
-      m = linear(m, h + "mlp.c_fc.weight", param(h + "mlp.c_fc.bias"));
-      m = create<llm::GeluOp>(m, gelu);
-      m = rowParallelLinear(m, h + "mlp.c_proj.weight", h + "mlp.c_proj.bias");
-      x = create<llm::AddOp>(x, m);
-    }
-    layer = -1;
+    std::string h = llvm::formatv("transformer.h.{0}.", layer).str();
+    Value a = enterColumnParallel(layerNorm(x, h + "ln_1"));
+    a = linear(a, h + "attn.c_attn.weight", param(h + "attn.c_attn.bias"));
+    int64_t Cl = C / tp; // this rank's heads of each of Q, K and V
+    auto qkv = llm::SplitOp::create(
+        b, loc, TypeRange{f32({B, T, Cl}), f32({B, T, Cl}), f32({B, T, Cl})},
+        a, b.getI64IntegerAttr(2));
+    qkv->setAttr(llm::LLMDialect::kLayerAttrName, b.getI64IntegerAttr(layer));
+    a = causalAttention(splitHeads(qkv.getResult(0), H),
+                        splitHeads(qkv.getResult(1), H),
+                        splitHeads(qkv.getResult(2), H));
+    a = rowParallelLinear(mergeHeads(a), h + "attn.c_proj.weight",
+                          h + "attn.c_proj.bias");
+    x = create<llm::AddOp>(x, a);
+    Value m = enterColumnParallel(layerNorm(x, h + "ln_2"));
+    m = linear(m, h + "mlp.c_fc.weight", param(h + "mlp.c_fc.bias"));
+    m = create<llm::GeluOp>(m, gelu);
+    m = rowParallelLinear(m, h + "mlp.c_proj.weight", h + "mlp.c_proj.bias");
+    return create<llm::AddOp>(x, m);
+  }
+
+  Value gpt2Head(Value x) {
     x = enterColumnParallel(layerNorm(x, "transformer.ln_f"));
     // GPT-2's LM head is the token embedding, transposed.
     return linear(x, "transformer.wte.weight", {}, /*transposeWeight=*/true);
   }
 
-  Value llama(Value ids) {
-    Value x = embed("model.embed_tokens.weight", ids, /*scatter=*/sp);
+  Value llamaEmbed(Value ids) {
+    return embed("model.embed_tokens.weight", ids, /*scatter=*/sp);
+  }
+
+  Value llamaBlock(Value x) {
     int64_t H = c.numHeads / tp, KV = c.numKVHeads / tp;
-    for (layer = 0; layer < c.numLayers; ++layer) {
-      std::string h = llvm::formatv("model.layers.{0}.", layer).str();
-      Value a = enterColumnParallel(rmsNorm(x, h + "input_layernorm.weight"));
-      Value q = linear(a, h + "self_attn.q_proj.weight", {}, true);
-      Value k = linear(a, h + "self_attn.k_proj.weight", {}, true);
-      Value v = linear(a, h + "self_attn.v_proj.weight", {}, true);
-      FloatAttr theta = b.getF64FloatAttr(c.ropeTheta);
-      q = create<llm::RopeOp>(splitHeads(q, H), theta);
-      k = create<llm::RopeOp>(splitHeads(k, KV), theta);
-      a = causalAttention(q, k, splitHeads(v, KV));
-      a = rowParallelLinear(mergeHeads(a), h + "self_attn.o_proj.weight", "",
-                            true);
-      x = create<llm::AddOp>(x, a);
-      Value m = enterColumnParallel(
-          rmsNorm(x, h + "post_attention_layernorm.weight"));
-      Value gate = linear(m, h + "mlp.gate_proj.weight", {}, true);
-      Value up = linear(m, h + "mlp.up_proj.weight", {}, true);
-      m = create<llm::SwigluOp>(gate, up);
-      m = rowParallelLinear(m, h + "mlp.down_proj.weight", "", true);
-      x = create<llm::AddOp>(x, m);
-    }
-    layer = -1;
+    std::string h = llvm::formatv("model.layers.{0}.", layer).str();
+    Value a = enterColumnParallel(rmsNorm(x, h + "input_layernorm.weight"));
+    Value q = linear(a, h + "self_attn.q_proj.weight", {}, true);
+    Value k = linear(a, h + "self_attn.k_proj.weight", {}, true);
+    Value v = linear(a, h + "self_attn.v_proj.weight", {}, true);
+    FloatAttr theta = b.getF64FloatAttr(c.ropeTheta);
+    q = create<llm::RopeOp>(splitHeads(q, H), theta);
+    k = create<llm::RopeOp>(splitHeads(k, KV), theta);
+    a = causalAttention(q, k, splitHeads(v, KV));
+    a = rowParallelLinear(mergeHeads(a), h + "self_attn.o_proj.weight", "",
+                          true);
+    x = create<llm::AddOp>(x, a);
+    Value m =
+        enterColumnParallel(rmsNorm(x, h + "post_attention_layernorm.weight"));
+    Value gate = linear(m, h + "mlp.gate_proj.weight", {}, true);
+    Value up = linear(m, h + "mlp.up_proj.weight", {}, true);
+    m = create<llm::SwigluOp>(gate, up);
+    m = rowParallelLinear(m, h + "mlp.down_proj.weight", "", true);
+    return create<llm::AddOp>(x, m);
+  }
+
+  Value llamaHead(Value x) {
     x = enterColumnParallel(rmsNorm(x, "model.norm.weight"));
-    return linear(x,
-                  c.tieWordEmbeddings ? "model.embed_tokens.weight"
-                                      : "lm_head.weight",
-                  {}, /*transposeWeight=*/true);
+    std::string tied = tiedEmbedding(c);
+    return linear(x, tied.empty() ? "lm_head.weight" : tied, {},
+                  /*transposeWeight=*/true);
   }
 
   OpBuilder &b;
@@ -335,20 +367,28 @@ private:
 
 /// Builds `@forward` or, with `withLoss`, `@loss` into `module`, with this
 /// rank's shapes: split parameters are declared as one rank's shard and
-/// carry `llm.shard`.
+/// carry `llm.shard`. For a pipeline stage (`options.stage`), `@loss` takes
+/// the stage's input and returns its output, with only the parameters the
+/// stage uses.
 static void buildFunction(OpBuilder &b, ModuleOp module,
                           const ModelConfig &config, int64_t batch,
                           int64_t seq, const BuildOptions &options,
                           bool withLoss) {
   int64_t tp = options.tensorParallel;
-  std::vector<ParamSpec> specs = listParameters(config);
+  PipelineStage stage = options.stage.value_or(
+      PipelineStage{0, config.numLayers, true, true});
+  bool sp = options.sequenceParallel && tp > 1;
   auto ids = RankedTensorType::get({batch, seq}, b.getI32Type());
-  SmallVector<Type> argTypes = {ids};
-  SmallVector<StringRef> inputNames = {"input_ids"};
-  if (withLoss) {
+  auto hidden = RankedTensorType::get(
+      {batch, sp ? seq / tp : seq, config.hiddenSize}, b.getF32Type());
+  SmallVector<Type> argTypes = {stage.first ? Type(ids) : Type(hidden)};
+  SmallVector<StringRef> inputNames = {stage.first ? "input_ids"
+                                                   : kHiddenInName};
+  if (withLoss && stage.last) {
     argTypes.push_back(ids);
     inputNames.push_back("targets");
   }
+  std::vector<ParamSpec> specs = listParameters(config);
   SmallVector<DictionaryAttr> shards;
   for (const ParamSpec &spec : specs) {
     std::vector<int64_t> shape = spec.shape;
@@ -366,9 +406,10 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     argTypes.push_back(RankedTensorType::get(shape, b.getF32Type()));
   }
   Type resultType =
-      withLoss ? RankedTensorType::get({}, b.getF32Type())
-               : RankedTensorType::get({batch, seq, config.vocabSize / tp},
-                                       b.getF32Type());
+      !stage.last ? Type(hidden)
+      : withLoss  ? Type(RankedTensorType::get({}, b.getF32Type()))
+                  : Type(RankedTensorType::get(
+                        {batch, seq, config.vocabSize / tp}, b.getF32Type()));
 
   b.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(
@@ -389,12 +430,22 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
 
   b.setInsertionPointToStart(entry);
   BodyBuilder body(b, config, batch, seq, options, params);
-  Value result = body.logits(entry->getArgument(0));
-  if (withLoss)
+  Value result = body.stage(entry->getArgument(0), stage);
+  if (withLoss && stage.last)
     result = llm::CrossEntropyOp::create(b, b.getUnknownLoc(), result,
                                          entry->getArgument(1),
                                          body.vocabParallelAxis());
   func::ReturnOp::create(b, b.getUnknownLoc(), result);
+  if (!stage.last)
+    func.setResultAttr(0, llm::LLMDialect::kOutputAttrName,
+                       b.getStringAttr(kHiddenOutName));
+
+  // A stage keeps only the parameters its layers use.
+  llvm::BitVector unused(func.getNumArguments());
+  for (BlockArgument arg : func.getArguments())
+    if (arg.use_empty() && arg.getArgNumber() >= inputNames.size())
+      unused.set(arg.getArgNumber());
+  (void)func.eraseArguments(unused);
 }
 
 /// The first size of the model that `tp` ranks cannot split evenly, as an
@@ -461,8 +512,10 @@ llmc::buildModel(MLIRContext &context, const ModelConfig &config,
                           b.getStringAttr(kTensorParallelAxis),
                           b.getDenseI64ArrayAttr({options.tensorParallel}));
   }
-  buildFunction(b, *module, config, options.microBatch, seq, options,
-                /*withLoss=*/false);
+  // A pipeline stage only trains: its forward alone returns no logits.
+  if (!options.stage)
+    buildFunction(b, *module, config, options.microBatch, seq, options,
+                  /*withLoss=*/false);
   buildFunction(b, *module, config, options.microBatch, seq, options,
                 /*withLoss=*/true);
   return module;

@@ -15,6 +15,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ std::vector<ParamSpec> listParameters(const ModelConfig &config);
 /// along `dim`, in `blocks` equal blocks each split over the ranks (the fused
 /// GPT-2 c_attn holds Q, K and V: 3 blocks, so rank r takes its heads of
 /// each). `dim` < 0: replicated on every rank.
+/// The parameter both the embedding and the LM head use ("" when untied).
+std::string tiedEmbedding(const ModelConfig &config);
+
 struct TensorParallelSplit {
   int64_t dim = -1;
   int64_t blocks = 1;
@@ -42,6 +46,21 @@ struct TensorParallelSplit {
 };
 TensorParallelSplit tensorParallelSplit(const ModelConfig &config,
                                         llvm::StringRef paramName);
+
+/// The layers one pipeline stage holds, [firstLayer, endLayer). The first
+/// stage also embeds the tokens; the last also applies the final norm, the
+/// LM head and the loss. Between stages flows the residual stream, named
+/// "hidden_in" / "hidden_out" ([B, T, C], or [B, T/tp, C] under sequence
+/// parallelism, as Megatron sends it).
+struct PipelineStage {
+  int64_t firstLayer = 0;
+  int64_t endLayer = 0;
+  bool first = true;
+  bool last = true;
+};
+
+inline constexpr llvm::StringLiteral kHiddenInName = "hidden_in";
+inline constexpr llvm::StringLiteral kHiddenOutName = "hidden_out";
 
 struct BuildOptions {
   int64_t microBatch = 1;
@@ -52,6 +71,9 @@ struct BuildOptions {
   int64_t tensorParallel = 1;
   /// Shards norms and residuals along the sequence over the "tp" axis.
   bool sequenceParallel = false;
+  /// Set: build only `@loss`, for this pipeline stage, with only the
+  /// parameters it uses.
+  std::optional<PipelineStage> stage;
 };
 
 /// Function and argument-attribute names of the built module.

@@ -184,6 +184,14 @@ public:
   ///   (pipeline stage boundary).
   virtual void send(const float *data, size_t n, int peer, int tag) = 0;
 
+  /// send that returns at once: `data` must stay untouched until wait().
+  /// Pipeline stages send activations and gradients with it, so a stage
+  /// never blocks on its neighbour's progress to hand a microbatch on.
+  ///   MPI: MPI_Isend + MPI_Wait.  NCCL: ncclSend on the communicator's
+  ///   stream + an event. Dual: as send.
+  virtual std::unique_ptr<Request> isend(const float *data, size_t n, int peer,
+                                         int tag) = 0;
+
   /// Receives exactly n elements from `peer` with `tag` into data.
   ///   MPI: MPI_Recv.  NCCL: ncclRecv. Dual: send (see send).
   virtual void recv(float *data, size_t n, int peer, int tag) = 0;

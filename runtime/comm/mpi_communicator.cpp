@@ -209,6 +209,18 @@ void MpiCommunicator::send(const float *data, size_t n, int peer, int tag) {
   LLMC_MPI_CHECK(MPI_Send(data, count, MPI_FLOAT, peer, tag, comm_));
 }
 
+std::unique_ptr<Request> MpiCommunicator::isend(const float *data, size_t n,
+                                                int peer, int tag) {
+  int count = mpi_count(n, "isend");
+  require_rank(peer, size_, "isend", "peer");
+  require_tag(tag, "isend");
+  record(Collective::Send, ring_bytes::send(n));
+  MPI_Request request;
+  LLMC_MPI_CHECK(
+      MPI_Isend(data, count, MPI_FLOAT, peer, tag, comm_, &request));
+  return std::make_unique<MpiRequest>(request);
+}
+
 void MpiCommunicator::recv(float *data, size_t n, int peer, int tag) {
   int count = mpi_count(n, "recv");
   require_rank(peer, size_, "recv", "peer");

@@ -184,6 +184,15 @@ void NcclCommunicator::send(const float *data, size_t n, int peer, int tag) {
   synchronize();
 }
 
+std::unique_ptr<Request> NcclCommunicator::isend(const float *data, size_t n,
+                                                 int peer, int tag) {
+  require_rank(peer, size_, "isend", "peer");
+  require_tag(tag, "isend");
+  record(Collective::Send, ring_bytes::send(n));
+  LLMC_NCCL_CHECK(ncclSend(data, n, ncclFloat, peer, comm_, stream_));
+  return stream_request();
+}
+
 void NcclCommunicator::recv(float *data, size_t n, int peer, int tag) {
   require_rank(peer, size_, "recv", "peer");
   require_tag(tag, "recv");

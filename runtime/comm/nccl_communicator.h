@@ -48,6 +48,8 @@ public:
                                                 size_t n) override;
   void broadcast(float *data, size_t n, int root) override;
   void send(const float *data, size_t n, int peer, int tag) override;
+  std::unique_ptr<Request> isend(const float *data, size_t n, int peer,
+                                 int tag) override;
   void recv(float *data, size_t n, int peer, int tag) override;
   void barrier() override;
   std::unique_ptr<Communicator> split(int color, int key) override;

@@ -46,7 +46,8 @@ void load_hf_checkpoint(const std::string &path,
     return is_buffer(t.name) || tied_head;
   });
   for (size_t i = 0; i < specs.size(); ++i)
-    reader.read(in_file[i].name, dst(specs[i].name));
+    if (float *out = dst(specs[i].name))
+      reader.read(in_file[i].name, out);
 }
 
 } // namespace llmc::io

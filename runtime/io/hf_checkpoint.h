@@ -20,7 +20,8 @@
 namespace llmc::io {
 
 // Reads every tensor of `specs` (model names, HF layout) from the safetensors
-// file at `path` into dst(name); F16 and BF16 files are converted to F32.
+// file at `path` into dst(name), skipping those for which dst returns nullptr
+// (another pipeline stage's); F16 and BF16 files are converted to F32.
 void load_hf_checkpoint(const std::string &path,
                         const std::vector<TensorSpec> &specs,
                         const std::function<float *(const std::string &)> &dst);

@@ -84,13 +84,58 @@ void check_shard(const planfile::Plan &plan, const planfile::Shard &s,
   }
 }
 
+/// A pipeline stage's programs and schedule.
+void check_pipeline(const planfile::Plan &plan, const std::string &path) {
+  const char *names[] = {"forward", "backward", "optimizer"};
+  if (plan.programs_size() != 3)
+    fail(path, "a pipeline stage needs 3 programs (forward, backward, "
+               "optimizer), got " + std::to_string(plan.programs_size()));
+  uint32_t next = 0;
+  for (int p = 0; p < 3; ++p) {
+    const planfile::Program &program = plan.programs(p);
+    if (program.name() != names[p] || program.begin() != next ||
+        program.end() < program.begin())
+      fail(path, "program " + std::to_string(p) + " ('" + program.name() +
+                     "') is not the " + names[p] +
+                     " program starting at kernel " + std::to_string(next));
+    next = program.end();
+  }
+  if (next != uint32_t(plan.kernels_size()))
+    fail(path, "the programs end at kernel " + std::to_string(next) +
+                   " of " + std::to_string(plan.kernels_size()));
+  int64_t microbatches = std::max<int64_t>(plan.model().microbatches(), 1);
+  for (const planfile::Instruction &i : plan.schedule())
+    if (i.microbatch() < 0 || i.microbatch() >= microbatches)
+      fail(path, "the schedule names microbatch " +
+                     std::to_string(i.microbatch()) + " of " +
+                     std::to_string(microbatches));
+}
+
 void check_consistency(const planfile::Plan &plan, const std::string &path) {
+  if (plan.stages_size() > 0) {
+    int64_t pp = std::max<int64_t>(plan.model().pp(), 1);
+    if (plan.stages_size() != pp)
+      fail(path, "the plan has " + std::to_string(plan.stages_size()) +
+                     " pipeline stages, its model says pp=" +
+                     std::to_string(pp));
+    for (int s = 0; s < plan.stages_size(); ++s) {
+      std::string where = path + " (stage " + std::to_string(s) + ")";
+      if (plan.stages(s).model().stage() != s)
+        fail(where, "is marked as stage " +
+                        std::to_string(plan.stages(s).model().stage()));
+      check_consistency(plan.stages(s), where);
+      check_pipeline(plan.stages(s), where);
+    }
+    return;
+  }
   for (int i = 0; i < plan.buffers_size(); ++i) {
     const planfile::Buffer &b = plan.buffers(i);
-    if (b.offset() + b.size_bytes() > plan.arena_bytes())
+    uint64_t region = b.stashed() ? plan.stash_bytes() : plan.arena_bytes();
+    if (b.offset() + b.size_bytes() > region)
       fail(path, "buffer " + std::to_string(i) + " ('" + b.name() +
-                     "') ends past the arena of " +
-                     std::to_string(plan.arena_bytes()) + " bytes");
+                     "') ends past the " +
+                     (b.stashed() ? "stash slot" : "arena") + " of " +
+                     std::to_string(region) + " bytes");
   }
   for (int i = 0; i < plan.tensors_size(); ++i) {
     const planfile::Tensor &t = plan.tensors(i);

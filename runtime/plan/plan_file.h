@@ -12,7 +12,7 @@
 namespace llmc::plan {
 
 // Bumped whenever the meaning of a plan changes; older files are refused.
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 
 // A plan file that cannot be used; what() is one line naming the file.
 class PlanError : public std::runtime_error {

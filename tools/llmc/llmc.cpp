@@ -65,10 +65,26 @@ cl::opt<int64_t> seqLen("seq",
                         cl::cat(llmcCategory));
 cl::opt<std::string> compileMesh(
     "mesh",
-    cl::desc("Device mesh, e.g. dp=2,tp=2: data parallel (--micro-batch is "
-             "per dp rank) x Megatron tensor parallel. Run with mpirun -np "
-             "dp*tp; ranks are numbered dp-major (tp ranks are neighbours)."),
+    cl::desc("Device mesh, e.g. pp=2,dp=2,tp=2: pipeline stages x data "
+             "parallel (--micro-batch is per dp rank and microbatch) x "
+             "Megatron tensor parallel. Run with mpirun -np pp*dp*tp; rank = "
+             "(stage*dp + d)*tp + t, so tp ranks are neighbours."),
     cl::init(""), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> microbatches(
+    "microbatches",
+    cl::desc("Microbatches per step and dp rank, their gradients summed "
+             "(default 1)"),
+    cl::init(1), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<std::string> pipelineSchedule(
+    "schedule",
+    cl::desc("Pipeline schedule: 1f1b (default; at most pp microbatches in "
+             "flight) or gpipe (all forwards, then all backwards)"),
+    cl::init("1f1b"), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::list<int64_t> pipelineSplit(
+    "pipeline-split",
+    cl::desc("Layers per pipeline stage, e.g. 4,2 (default: balanced by "
+             "cost)"),
+    cl::CommaSeparated, cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> zeroStage(
     "zero",
     cl::desc("ZeRO stage over the dp ranks: 1 slices optimizer state, 2 also "
@@ -206,9 +222,9 @@ cl::opt<std::string> explainCluster(
 
 int fail(const llvm::Twine &message) { return llmc::failBadInput(message); }
 
-/// The axes of --mesh: dp and tp (pipeline axes come with the pipeline issue).
+/// The axes of --mesh.
 struct CompileMesh {
-  int64_t dp = 1, tp = 1;
+  int64_t dp = 1, tp = 1, pp = 1;
 };
 
 std::optional<CompileMesh> parseCompileMesh(std::string &error) {
@@ -226,9 +242,10 @@ std::optional<CompileMesh> parseCompileMesh(std::string &error) {
       mesh.dp = value;
     else if (axis == "tp")
       mesh.tp = value;
+    else if (axis == "pp")
+      mesh.pp = value;
     else {
-      error = "--mesh: axis '" + axis.str() +
-              "' is not supported yet; this llmc plans dp=N,tp=M";
+      error = "--mesh: axis '" + axis.str() + "': expected dp, tp or pp";
       return std::nullopt;
     }
   }
@@ -260,7 +277,11 @@ int runCompile() {
                                                    : llmc::EmitKind::MLIR;
   llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
                                seqLen,     mesh->dp,    mesh->tp,
-                               sequenceParallel, zeroStage, recomputeMode, ""};
+                               sequenceParallel, zeroStage, recomputeMode};
+  options.pipelineStages = mesh->pp;
+  options.microbatches = microbatches;
+  options.schedule = pipelineSchedule;
+  options.pipelineSplit.assign(pipelineSplit.begin(), pipelineSplit.end());
   if (emit == llmc::EmitKind::Plan) {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");

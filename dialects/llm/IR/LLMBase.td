@@ -36,6 +36,8 @@ def LLM_Dialect : Dialect {
     static constexpr llvm::StringLiteral kParamAttrName = "llm.param";
     /// Argument attribute naming a data input ("input_ids", "targets").
     static constexpr llvm::StringLiteral kInputAttrName = "llm.input";
+    /// Result attribute naming a function output ("loss", "hidden_out").
+    static constexpr llvm::StringLiteral kOutputAttrName = "llm.output";
     /// Op attribute giving the transformer layer an op belongs to.
     static constexpr llvm::StringLiteral kLayerAttrName = "llm.layer";
     /// Op attribute giving its role: "forward", "backward" or "optimizer".

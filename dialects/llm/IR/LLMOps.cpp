@@ -719,6 +719,10 @@ LogicalResult GradNormOp::verify() {
   return success();
 }
 
+FlopCount AccumulateGradOp::getFlopCount() {
+  return vectorFlops(1, getResult());
+}
+
 FlopCount GradNormOp::getFlopCount() {
   int64_t n = 0;
   for (Value g : getGrads())

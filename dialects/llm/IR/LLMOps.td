@@ -704,6 +704,26 @@ def LLM_GradNormOp : LLM_ComputeOp<"grad_norm"> {
   let hasVerifier = 1;
 }
 
+def LLM_AccumulateGradOp : LLM_Op<"accumulate_grad", [
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<LLM_FlopCountOpInterface, ["getFlopCount"]>]> {
+  let summary = "Sums a parameter's gradient over the microbatches of a step";
+  let description = [{
+    Gradient accumulation: each microbatch adds `grad` into one buffer that
+    lives across the microbatches of a step (the runtime zeroes it when the
+    step starts), and the result is that running sum, which clipping and the
+    optimizer read once every microbatch has run. Not pure: the sum is state
+    kept between runs of the backward program.
+
+    ```mlir
+    %sum = llm.accumulate_grad %dw : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$grad);
+  let results = (outs LLM_FloatTensor:$sum);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+}
+
 def LLM_AdamWOp : LLM_ComputeOp<"adamw", [AllTypesMatch<["param", "grad",
     "m", "v", "new_param", "new_m", "new_v"]>]> {
   let summary = "One AdamW step of one parameter tensor";

@@ -28,6 +28,14 @@ def Plan_Dialect : Dialect {
     /// Function attribute: the arena size in bytes, set by memory planning.
     static constexpr llvm::StringLiteral kArenaBytesAttrName =
         "plan.arena_bytes";
+    /// Function attribute: the bytes of one stash slot (the buffers marked
+    /// `stashed`), set by memory planning when there are any.
+    static constexpr llvm::StringLiteral kStashBytesAttrName =
+        "plan.stash_bytes";
+    /// Function attribute of a pipelined program: the kernel indices where
+    /// its forward and its backward program end (the optimizer's runs on).
+    static constexpr llvm::StringLiteral kProgramEndsAttrName =
+        "plan.program_ends";
   }];
 }
 

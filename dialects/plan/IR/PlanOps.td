@@ -13,17 +13,23 @@ def Plan_BufferOp : Plan_Op<"buffer"> {
     parameters, gradients and optimizer state to what the runtime loads and
     saves (Hugging Face names); `offset` (bytes) is set by memory planning.
     `live_out` marks a result of the program (a returned gradient): memory
-    planning keeps it intact until the program ends.
+    planning keeps it intact until the program ends. `stashed` marks a
+    buffer a pipeline stage's forward program writes and its backward
+    program reads: each microbatch in flight needs its own copy, so memory
+    planning puts it in the stash region (its `offset` counts from there),
+    of which the runtime keeps one slot per microbatch in flight.
 
     ```mlir
     %w = plan.buffer "transformer.wte.weight" param offset 0 : memref<512x64xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, Plan_BufferCategoryAttr:$category,
-                       OptionalAttr<I64Attr>:$offset, UnitAttr:$live_out);
+                       OptionalAttr<I64Attr>:$offset, UnitAttr:$live_out,
+                       UnitAttr:$stashed);
   let results = (outs AnyStaticShapeMemRef:$buffer);
   let assemblyFormat = [{
-    $name `` $category (`live_out` $live_out^)? (`offset` $offset^)? attr-dict
+    $name `` $category (`live_out` $live_out^)? (`stashed` $stashed^)?
+    (`offset` $offset^)? attr-dict
     `:` type($buffer)
   }];
   let hasVerifier = 1;
