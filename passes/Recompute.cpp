@@ -76,10 +76,16 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
   /// clones.
   void recomputeLayer(ArrayRef<Operation *> ops, Operation *at) {
     DenseSet<Operation *> inLayer(ops.begin(), ops.end());
+    // A backward use: at or after `at`, other than the return, whose values
+    // (a pipeline stage's output) the forward pass computes and sends on.
+    auto backwardUse = [&](Operation *user) {
+      return !user->hasTrait<OpTrait::IsTerminator>() &&
+             (user == at || at->isBeforeInBlock(user));
+    };
     auto usedLater = [&](Operation *op) {
       for (Value result : op->getResults())
         for (Operation *user : result.getUsers())
-          if (user == at || at->isBeforeInBlock(user))
+          if (backwardUse(user))
             return true;
       return false;
     };
@@ -115,7 +121,7 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
         result.replaceUsesWithIf(copies.lookup(result), [&](OpOperand &use) {
           Operation *user = use.getOwner();
           return !inLayer.contains(user) && !clone.contains(user) &&
-                 (user == at || at->isBeforeInBlock(user));
+                 backwardUse(user);
         });
     }
   }
