@@ -17,6 +17,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
+#include "runtime/plan/verify.h"
 #include "mlir/Support/LLVM.h"
 
 using namespace mlir;
@@ -91,7 +92,19 @@ llvm::Expected<planfile::Plan> exportTrainStep(ModuleOp module,
   return exportPlan(program, model);
 }
 
-llvm::Error writePlan(const planfile::Plan &plan, const std::string &path) {
+/// Every plan is verified before it is written: a problem in the schedules
+/// or collectives is a bug in llmc; one in memory, the user's layout.
+llvm::Error writePlan(const planfile::Plan &plan, const std::string &path,
+                      uint64_t deviceMemory) {
+  plan::VerifyReport report = plan::verify_plan(plan, deviceMemory);
+  if (!report.problems.empty()) {
+    bool memory = report.problems[0].find("--device-memory") !=
+                  std::string::npos;
+    return fail((memory ? "the plan does not fit: "
+                        : "internal error: the compiled plan fails "
+                          "verification: ") +
+                report.problems[0]);
+  }
   try {
     plan::write_plan_file(plan, path);
   } catch (const plan::PlanError &e) {
@@ -175,7 +188,7 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
   }
   if (options.emit == EmitKind::MLIR)
     return llvm::Error::success();
-  return writePlan(whole, options.outputPath);
+  return writePlan(whole, options.outputPath, options.deviceMemory);
 }
 
 } // namespace
@@ -243,5 +256,5 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   auto plan = exportTrainStep(**module, modelInfo(*config, build, options));
   if (!plan)
     return plan.takeError();
-  return writePlan(*plan, options.outputPath);
+  return writePlan(*plan, options.outputPath, options.deviceMemory);
 }

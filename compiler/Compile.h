@@ -34,6 +34,7 @@ struct CompileOptions {
   int64_t microbatches = 1;       // --microbatches, per step and dp rank
   std::string schedule = "1f1b";  // --schedule gpipe|1f1b
   std::vector<int64_t> pipelineSplit; // --pipeline-split: layers per stage
+  uint64_t deviceMemory = 0;      // --device-memory in bytes; 0: unchecked
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

@@ -2,7 +2,9 @@
 #include "runtime/explain.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/plan/collectives.h"
 #include "runtime/plan/plan_file.h"
+#include "runtime/plan/schedule.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,16 +14,7 @@
 namespace llmc {
 namespace {
 
-std::string bytes_text(uint64_t bytes) {
-  char text[32];
-  if (bytes >= (1ull << 20))
-    std::snprintf(text, sizeof(text), "%.2f MiB", double(bytes) / (1 << 20));
-  else if (bytes >= 1024)
-    std::snprintf(text, sizeof(text), "%.2f KiB", double(bytes) / 1024);
-  else
-    std::snprintf(text, sizeof(text), "%llu B", (unsigned long long)bytes);
-  return text;
-}
+std::string bytes_text(uint64_t bytes) { return plan::format_bytes(bytes); }
 
 std::string shape_text(const planfile::Tensor &t) {
   std::string s = "[";
@@ -77,6 +70,8 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
   std::map<int, uint64_t> always;
   for (int b = 0; b < n; ++b) {
     const planfile::Buffer &buffer = plan.buffers(b);
+    if (buffer.stashed())
+      continue; // in the stash slots, not the arena: reported apart
     if (whole(buffer.category()))
       always[buffer.category()] += buffer.size_bytes();
     else if (last[b] >= 0) {
@@ -118,16 +113,29 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
     }
 }
 
-} // namespace
-
-void explain_plan(const planfile::Plan &plan, std::ostream &os) {
+/// One program: a whole plan's, or one pipeline stage's.
+void explain_program(const planfile::Plan &plan, std::ostream &os) {
   const planfile::ModelInfo &m = plan.model();
   os << "program @" << plan.program() << ": " << m.model_type() << ", "
      << m.n_layer() << " layers, hidden " << m.hidden_size() << ", vocab "
      << m.vocab_size() << ", micro-batch " << m.micro_batch() << " x seq "
      << m.seq_len() << "\n";
   os << "arena: " << bytes_text(plan.arena_bytes())
-     << " (one allocation; buffers with disjoint lifetimes share bytes)\n\n";
+     << " (one allocation; buffers with disjoint lifetimes share bytes)\n";
+  if (plan.stash_bytes() > 0) {
+    int64_t slots = plan::max_in_flight(
+        {plan.schedule().begin(), plan.schedule().end()});
+    os << "stash: " << slots << " microbatches in flight x "
+       << bytes_text(plan.stash_bytes()) << " = "
+       << bytes_text(uint64_t(slots) * plan.stash_bytes())
+       << " (activations kept from a microbatch's forward to its "
+          "backward)\n";
+  }
+  for (const planfile::Program &p : plan.programs())
+    os << "program '" << p.name() << "': kernels " << p.begin() << ".."
+       << p.end() << (p.name() == "optimizer" ? ", once per step\n"
+                                              : ", once per microbatch\n");
+  os << "\n";
 
   std::map<int, std::pair<uint64_t, int>> by_category;
   for (const planfile::Buffer &b : plan.buffers()) {
@@ -148,68 +156,64 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
 
   // Collectives of one step, as each rank issues them; `llmc train --log`
   // reports the bytes the runtime measured, which tests compare with this.
-  int dp = int(std::max<int64_t>(1, m.dp()));
-  int tp = int(std::max<int64_t>(1, m.tp()));
+  // A pipeline stage runs its forward and backward once per microbatch.
   struct Tally {
     int64_t calls = 0, elements = 0;
     uint64_t bytes = 0;
   };
-  // By (axis, collective), in a fixed order: dp first, then tp.
   std::map<std::pair<std::string, std::string>, Tally> tallies;
-  auto count = [&](const std::string &axis, const std::string &kind,
-                   int64_t n) {
-    int p = axis == "dp" ? dp : tp;
-    Tally &t = tallies[{axis, kind}];
-    t.calls += 1;
-    t.elements += n;
-    if (kind == "all_reduce")
-      t.bytes += comm::ring_bytes::all_reduce(uint64_t(n), p);
-    else if (kind == "all_gather")
-      t.bytes += comm::ring_bytes::all_gather(uint64_t(n), p);
-    else
-      t.bytes += comm::ring_bytes::reduce_scatter(uint64_t(n), p);
-  };
-  auto axis_of = [](const planfile::Kernel &k) {
-    auto it = k.params().find("axis");
-    return it == k.params().end() ? std::string() : it->second.s();
-  };
-  auto elements_of = [&](uint32_t tensor) {
-    return plan::num_elements(plan.tensors(tensor));
-  };
-  for (const planfile::Kernel &k : plan.kernels()) {
-    const std::string &name = k.name();
-    if (name == "all_reduce_mean_start")
-      for (uint32_t t : k.outs())
-        count(axis_of(k), "all_reduce", elements_of(t));
-    else if (name == "all_reduce_sum")
-      count(axis_of(k), "all_reduce", elements_of(k.outs(0)));
-    else if (name == "all_gather")
-      count(axis_of(k), "all_gather", elements_of(k.ins(0)));
-    else if (name == "all_gather_inplace") // ZeRO: one slice per rank
-      count(axis_of(k), "all_gather",
-            elements_of(k.outs(0)) / (axis_of(k) == "dp" ? dp : tp));
-    else if (name == "reduce_scatter" || name == "reduce_scatter_start")
-      count(axis_of(k), "reduce_scatter", elements_of(k.outs(0)));
-    else if (name == "grad_norm") { // the sums of squares of split gradients
-      if (!axis_of(k).empty())
-        count(axis_of(k), "all_reduce", 1);
-      auto zero = k.params().find("zero_axis");
-      if (zero != k.params().end())
-        count(zero->second.s(), "all_reduce", 1);
+  int64_t microbatches = std::max<int64_t>(1, m.microbatches());
+  for (int k = 0; k < plan.kernels_size(); ++k) {
+    int64_t repeats = 1;
+    for (const planfile::Program &p : plan.programs())
+      if (uint32_t(k) >= p.begin() && uint32_t(k) < p.end() &&
+          p.name() != "optimizer")
+        repeats = microbatches;
+    for (const plan::CollectiveCall &call :
+         plan::kernel_collectives(plan, plan.kernels(k))) {
+      Tally &t = tallies[{call.axis, plan::collective_kind_name(call.kind)}];
+      t.calls += repeats;
+      t.elements += repeats * call.elements;
+      t.bytes += uint64_t(repeats) *
+                 plan::ring_bytes_sent(call, plan::axis_size(m, call.axis));
     }
   }
-  os << "\ncollectives per step (per rank; mesh dp=" << dp << " x tp=" << tp
-     << ", " << dp * tp << " ranks):\n";
-  if (dp == 1 && tp == 1)
+  // Point-to-point: the activations and gradients a stage sends on.
+  for (const planfile::Instruction &i : plan.schedule()) {
+    const char *name = i.op() == planfile::Instruction::SEND_ACTIVATION
+                           ? "hidden_out"
+                       : i.op() == planfile::Instruction::SEND_GRAD
+                           ? "grad_hidden_in"
+                           : nullptr;
+    if (!name)
+      continue;
+    for (int t = 0; t < plan.tensors_size(); ++t)
+      if (plan.buffers(plan.tensors(t).buffer()).name() == name) {
+        Tally &tally = tallies[{"pp", "send"}];
+        int64_t n = plan::num_elements(plan.tensors(t));
+        tally.calls += 1;
+        tally.elements += n;
+        tally.bytes += comm::ring_bytes::send(uint64_t(n));
+        break;
+      }
+  }
+  int dp = plan::axis_size(m, "dp"), tp = plan::axis_size(m, "tp"),
+      pp = plan::axis_size(m, "pp");
+  os << "\ncollectives per step (per rank; mesh ";
+  if (pp > 1)
+    os << "pp=" << pp << " x ";
+  os << "dp=" << dp << " x tp=" << tp << ", " << pp * dp * tp << " ranks):\n";
+  if (tallies.empty())
     os << "  none\n";
   uint64_t total = 0;
-  for (const char *axis : {"dp", "tp"})
+  for (const char *axis : {"dp", "tp", "pp", "embedding"})
     for (auto &[key, t] : tallies) {
       if (key.first != axis)
         continue;
       os << "  " << key.first << " " << key.second << ": " << t.calls
          << " calls, " << t.elements << " elements, " << t.bytes
-         << " bytes sent per rank (ring)\n";
+         << " bytes sent per rank" << (key.second == "send" ? "" : " (ring)")
+         << "\n";
       total += t.bytes;
     }
   os << "  total: " << total << " bytes sent per rank per step\n";
@@ -242,6 +246,47 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
     for (uint32_t t : kernel.outs())
       os << " " << shape_text(plan.tensors(t));
     os << "\n";
+  }
+}
+
+} // namespace
+
+uint64_t stage_memory_bytes(const planfile::Plan &stage) {
+  int64_t slots =
+      plan::max_in_flight({stage.schedule().begin(), stage.schedule().end()});
+  return stage.arena_bytes() +
+         uint64_t(std::max<int64_t>(slots, 1)) * stage.stash_bytes();
+}
+
+void explain_plan(const planfile::Plan &plan, std::ostream &os) {
+  if (plan.stages_size() == 0)
+    return explain_program(plan, os);
+  const planfile::ModelInfo &m = plan.model();
+  int64_t pp = plan.stages_size(), M = std::max<int64_t>(m.microbatches(), 1);
+  int64_t ranks_per_stage =
+      std::max<int64_t>(m.dp(), 1) * std::max<int64_t>(m.tp(), 1);
+  os << "pipeline: " << pp << " stages, " << m.schedule() << " schedule, "
+     << M << " microbatches of " << m.micro_batch()
+     << " sequences per step and data-parallel rank\n";
+  for (const planfile::Plan &stage : plan.stages()) {
+    int64_t s = stage.model().stage();
+    os << "  stage " << s << ": layers " << stage.model().first_layer() << ".."
+       << stage.model().end_layer() - 1 << ", ranks " << s * ranks_per_stage
+       << "-" << (s + 1) * ranks_per_stage - 1 << ", "
+       << plan::max_in_flight(
+              {stage.schedule().begin(), stage.schedule().end()})
+       << " microbatches in flight, memory per rank "
+       << bytes_text(stage_memory_bytes(stage)) << "\n";
+  }
+  char bubble[128];
+  std::snprintf(bubble, sizeof(bubble),
+                "bubble: (p-1)/m = %lld/%lld = %.3f of the ideal step time "
+                "(Narayanan et al. 2021)\n",
+                (long long)(pp - 1), (long long)M, double(pp - 1) / double(M));
+  os << bubble;
+  for (const planfile::Plan &stage : plan.stages()) {
+    os << "\n=== stage " << stage.model().stage() << " ===\n";
+    explain_program(stage, os);
   }
 }
 

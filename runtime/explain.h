@@ -9,6 +9,12 @@ namespace llmc {
 
 // Prints the model, the arena, memory by category, every buffer with its
 // offset, and every kernel with its layer, role and operand shapes.
+// A pipelined plan: the stages (layers, ranks, memory), the bubble, then
+// each stage's program.
 void explain_plan(const planfile::Plan &plan, std::ostream &os);
+
+// The bytes one rank of a pipeline stage allocates: its arena and a stash
+// slot per microbatch its schedule keeps in flight.
+uint64_t stage_memory_bytes(const planfile::Plan &stage);
 
 } // namespace llmc

@@ -5,6 +5,7 @@
 #include "runtime/executor.h"
 #include "runtime/pipeline.h"
 #include "runtime/plan/schedule.h"
+#include "runtime/plan/verify.h"
 #include "runtime/io/error.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
@@ -533,6 +534,12 @@ FullTensors gather_model(const std::vector<PlanTensor> &mine,
 
 void train(const TrainOptions &o) {
   planfile::Plan file = plan::read_plan_file(o.plan_path);
+  // Every plan is proved safe before any rank runs it: a mismatched send or
+  // collective would otherwise hang the job.
+  plan::VerifyReport report = plan::verify_plan(file, 0);
+  if (!report.problems.empty())
+    throw plan::PlanError(o.plan_path + ": " + report.problems[0] +
+                          " (see llmc verify)");
   const planfile::ModelInfo &info = file.model();
   bool pipelined = file.stages_size() > 0;
   int64_t tp = std::max<int64_t>(info.tp(), 1);

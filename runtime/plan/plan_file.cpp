@@ -186,6 +186,19 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
 
 } // namespace
 
+std::string format_bytes(uint64_t bytes) {
+  char text[32];
+  if (bytes >= (1ull << 30))
+    std::snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / (1 << 30));
+  else if (bytes >= (1ull << 20))
+    std::snprintf(text, sizeof(text), "%.2f MiB", double(bytes) / (1 << 20));
+  else if (bytes >= 1024)
+    std::snprintf(text, sizeof(text), "%.2f KiB", double(bytes) / 1024);
+  else
+    std::snprintf(text, sizeof(text), "%llu B", (unsigned long long)bytes);
+  return text;
+}
+
 int64_t num_elements(const planfile::Tensor &tensor) {
   int64_t n = 1;
   for (int64_t d : tensor.shape())

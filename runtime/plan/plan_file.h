@@ -28,6 +28,9 @@ void write_plan_file(const planfile::Plan &plan, const std::string &path);
 // arena).
 planfile::Plan read_plan_file(const std::string &path);
 
+// "1.50 MiB", "12.00 KiB", "64 B": sizes in messages and reports.
+std::string format_bytes(uint64_t bytes);
+
 // Elements and bytes of a tensor.
 int64_t num_elements(const planfile::Tensor &tensor);
 int64_t size_in_bytes(const planfile::Tensor &tensor);

@@ -2,6 +2,9 @@
 #include "runtime/plan/schedule.h"
 
 #include <algorithm>
+#include <deque>
+#include <map>
+#include <tuple>
 
 namespace llmc::plan {
 namespace {
@@ -80,6 +83,54 @@ int64_t max_in_flight(const std::vector<planfile::Instruction> &schedule) {
       --now;
   }
   return most;
+}
+
+Simulation
+simulate_pipeline(const std::vector<std::vector<planfile::Instruction>> &schedules,
+                  const std::vector<double> &forward_s,
+                  const std::vector<double> &backward_s) {
+  using I = planfile::Instruction;
+  int64_t stages = int64_t(schedules.size());
+  // Messages in flight per link (from, to, is-gradient): their send times.
+  std::map<std::tuple<int64_t, int64_t, bool>, std::deque<double>> links;
+  std::vector<size_t> next(size_t(stages), 0);
+  std::vector<double> clock(size_t(stages), 0.0);
+  Simulation sim;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (int64_t s = 0; s < stages; ++s) {
+      const auto &schedule = schedules[size_t(s)];
+      double &t = clock[size_t(s)];
+      for (size_t &i = next[size_t(s)]; i < schedule.size(); ++i) {
+        const I &in = schedule[i];
+        bool gradient = in.op() == I::SEND_GRAD || in.op() == I::RECV_GRAD;
+        int64_t peer =
+            in.op() == I::SEND_ACTIVATION || in.op() == I::RECV_GRAD ? s + 1
+                                                                     : s - 1;
+        if (in.op() == I::FORWARD || in.op() == I::BACKWARD) {
+          double cost = in.op() == I::FORWARD ? forward_s[size_t(s)]
+                                              : backward_s[size_t(s)];
+          sim.timeline.push_back({s, i, in, t, t + cost});
+          t += cost;
+        } else if (in.op() == I::SEND_ACTIVATION || in.op() == I::SEND_GRAD) {
+          links[{s, peer, gradient}].push_back(t);
+        } else {
+          auto &queue = links[{peer, s, gradient}];
+          if (queue.empty())
+            break; // waits for the peer
+          t = std::max(t, queue.front());
+          queue.pop_front();
+        }
+        progress = true;
+      }
+    }
+  }
+  for (int64_t s = 0; s < stages; ++s) {
+    if (next[size_t(s)] < schedules[size_t(s)].size())
+      sim.blocked.push_back({s, next[size_t(s)]});
+    sim.makespan = std::max(sim.makespan, clock[size_t(s)]);
+  }
+  return sim;
 }
 
 std::string instruction_name(const planfile::Instruction &i) {

@@ -27,6 +27,30 @@ std::vector<planfile::Instruction> pipeline_schedule(const std::string &kind,
 // point of `schedule`: the stash slots a stage needs.
 int64_t max_in_flight(const std::vector<planfile::Instruction> &schedule);
 
+// One compute instruction of a simulated step: when it starts and ends.
+struct TimedInstruction {
+  int64_t stage;
+  size_t index; // in the stage's schedule
+  planfile::Instruction instruction;
+  double start, end;
+};
+
+// The stages' schedules run against each other: stage s's forward takes
+// forward_s[s] and its backward backward_s[s]; sends never block (the
+// runtime sends without waiting); a receive waits for the neighbour's next
+// message on that link. `blocked` is empty when every stage finishes;
+// otherwise it holds, for each stage that could not, the index of the
+// receive it waits at: a deadlock.
+struct Simulation {
+  std::vector<TimedInstruction> timeline;
+  double makespan = 0;
+  std::vector<std::pair<int64_t, size_t>> blocked;
+};
+Simulation
+simulate_pipeline(const std::vector<std::vector<planfile::Instruction>> &schedules,
+                  const std::vector<double> &forward_s,
+                  const std::vector<double> &backward_s);
+
 // A readable name of an instruction, e.g. "F3", "send-act 3".
 std::string instruction_name(const planfile::Instruction &instruction);
 

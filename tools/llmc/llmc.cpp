@@ -10,11 +10,13 @@
 #include "runtime/explain.h"
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
+#include "runtime/plan/verify.h"
 #include "runtime/train.h"
 #include "tools/llmc/CalibrateCommand.h"
 #include "tools/llmc/Errors.h"
 #include "tools/llmc/PlanCommands.h"
 #include "tools/llmc/TokenizeCommand.h"
+#include "tools/llmc/VerifyCommand.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
@@ -100,6 +102,11 @@ cl::opt<bool> sequenceParallel(
     cl::desc("Shard norms and residuals along the sequence over the tp ranks "
              "(all-gather / reduce-scatter instead of all-reduce)"),
     cl::init(false), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<std::string> compileDeviceMemory(
+    "device-memory",
+    cl::desc("Refuse a plan whose ranks need more than this, e.g. 80GiB "
+             "(every plan is verified; default: memory not checked)"),
+    cl::value_desc("size"), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<std::string> outputPath("o", cl::desc("Output file (default stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(compileCmd), cl::cat(llmcCategory));
@@ -282,6 +289,10 @@ int runCompile() {
   options.microbatches = microbatches;
   options.schedule = pipelineSchedule;
   options.pipelineSplit.assign(pipelineSplit.begin(), pipelineSplit.end());
+  if (!compileDeviceMemory.empty() &&
+      !llmc::plan::parse_byte_size(compileDeviceMemory, options.deviceMemory))
+    return fail("--device-memory " + compileDeviceMemory +
+                ": expected a size such as 80GiB or 512MiB");
   if (emit == llmc::EmitKind::Plan) {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");
@@ -362,6 +373,8 @@ int main(int argc, char **argv) {
     return kExitBadInput;
   if (llmc::isTokenizeCommand())
     return llmc::runTokenizeCommand();
+  if (llmc::isVerifyCommand())
+    return llmc::runVerifyCommand();
   if (llmc::isPlanCommand())
     return llmc::runPlanCommand();
   if (llmc::isCalibrateCommand())

@@ -8,12 +8,12 @@ usage: check_zero_memory.py Z0.txt Z1.txt Z2.txt Z3.txt
 import re
 import sys
 
-UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2}
+UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}
 
 
 def size(text, label):
     """Bytes of a `label SIZE UNIT` line (explain rounds to 0.01 of UNIT)."""
-    m = re.search(r"^\s*%s\s+([0-9.]+) (B|KiB|MiB)" % label, text, re.M)
+    m = re.search(r"^\s*%s\s+([0-9.]+) (B|KiB|MiB|GiB)" % label, text, re.M)
     return float(m.group(1)) * UNITS[m.group(2)], m.group(1) + " " + m.group(2)
 
 

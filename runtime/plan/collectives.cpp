@@ -1,0 +1,91 @@
+// Which collectives a plan kernel issues (see collectives.h).
+#include "runtime/plan/collectives.h"
+
+#include "runtime/comm/communicator.h"
+#include "runtime/plan/plan_file.h"
+
+#include <algorithm>
+
+namespace llmc::plan {
+namespace {
+
+std::string param_string(const planfile::Kernel &k, const char *name) {
+  auto it = k.params().find(name);
+  return it == k.params().end() ? std::string() : it->second.s();
+}
+
+int64_t elements(const planfile::Plan &plan, uint32_t tensor) {
+  return num_elements(plan.tensors(int(tensor)));
+}
+
+} // namespace
+
+const char *collective_kind_name(CollectiveKind kind) {
+  switch (kind) {
+  case CollectiveKind::AllReduce:
+    return "all_reduce";
+  case CollectiveKind::AllGather:
+    return "all_gather";
+  case CollectiveKind::ReduceScatter:
+    return "reduce_scatter";
+  }
+  return "?";
+}
+
+bool is_communication_kernel(const std::string &name) {
+  static const char *names[] = {
+      "all_reduce_sum",       "all_reduce_mean_start", "all_reduce_mean_wait",
+      "all_gather",           "all_gather_inplace",    "reduce_scatter",
+      "reduce_scatter_start", "reduce_scatter_wait"};
+  return std::find(std::begin(names), std::end(names), name) !=
+         std::end(names);
+}
+
+std::vector<CollectiveCall> kernel_collectives(const planfile::Plan &plan,
+                                               const planfile::Kernel &k) {
+  const std::string &name = k.name();
+  std::string axis = param_string(k, "axis");
+  std::vector<CollectiveCall> calls;
+  if (name == "all_reduce_mean_start")
+    for (uint32_t t : k.outs())
+      calls.push_back({axis, CollectiveKind::AllReduce, elements(plan, t)});
+  else if (name == "all_reduce_sum")
+    calls.push_back(
+        {axis, CollectiveKind::AllReduce, elements(plan, k.outs(0))});
+  else if (name == "all_gather" || name == "all_gather_inplace")
+    calls.push_back(
+        {axis, CollectiveKind::AllGather, elements(plan, k.outs(0))});
+  else if (name == "reduce_scatter" || name == "reduce_scatter_start")
+    calls.push_back(
+        {axis, CollectiveKind::ReduceScatter, elements(plan, k.ins(0))});
+  else if (name == "grad_norm") // the sums of squares over the split axes
+    for (const char *param : {"axis", "zero_axis", "pipeline_axis"})
+      if (std::string a = param_string(k, param); !a.empty())
+        calls.push_back({a, CollectiveKind::AllReduce, 1});
+  return calls;
+}
+
+uint64_t ring_bytes_sent(const CollectiveCall &call, int ranks) {
+  uint64_t n = uint64_t(call.elements);
+  uint64_t part = n / uint64_t(std::max(ranks, 1));
+  switch (call.kind) {
+  case CollectiveKind::AllReduce:
+    return comm::ring_bytes::all_reduce(n, ranks);
+  case CollectiveKind::AllGather:
+    return comm::ring_bytes::all_gather(part, ranks);
+  case CollectiveKind::ReduceScatter:
+    return comm::ring_bytes::reduce_scatter(part, ranks);
+  }
+  return 0;
+}
+
+int axis_size(const planfile::ModelInfo &model, const std::string &axis) {
+  int64_t n = axis == "dp"          ? model.dp()
+              : axis == "tp"        ? model.tp()
+              : axis == "pp"        ? model.pp()
+              : axis == "embedding" ? std::min<int64_t>(model.pp(), 2)
+                                    : 1;
+  return int(std::max<int64_t>(n, 1));
+}
+
+} // namespace llmc::plan

@@ -1,0 +1,42 @@
+// Which collectives a plan kernel issues, on which mesh axis and how large:
+// one table that `llmc explain`, the cost model and the plan verifier share.
+#pragma once
+
+#include "runtime/plan/plan.pb.h"
+
+#include <string>
+#include <vector>
+
+namespace llmc::plan {
+
+enum class CollectiveKind { AllReduce, AllGather, ReduceScatter };
+
+struct CollectiveCall {
+  std::string axis;
+  CollectiveKind kind;
+  // The whole buffer: the all-reduced tensor, the all-gather's output, the
+  // reduce-scatter's input (each rank's part is elements / axis size).
+  int64_t elements;
+};
+
+// "all_reduce", "all_gather", "reduce_scatter".
+const char *collective_kind_name(CollectiveKind kind);
+
+// True for kernels that only communicate (the collectives and the waits of
+// non-blocking ones); the cost model counts no compute for them.
+bool is_communication_kernel(const std::string &name);
+
+// The collectives kernel `k` of `plan` issues, in order (the wait of a
+// non-blocking one issues none: its start does).
+std::vector<CollectiveCall> kernel_collectives(const planfile::Plan &plan,
+                                               const planfile::Kernel &k);
+
+// Bytes one rank sends in the call on `ranks` ranks, by the ring formulas
+// the runtime's communicators count with (runtime/comm/communicator.h).
+uint64_t ring_bytes_sent(const CollectiveCall &call, int ranks);
+
+// Ranks of a mesh axis in `model`: dp, tp, pp, and "embedding" (the first
+// and last pipeline stage).
+int axis_size(const planfile::ModelInfo &model, const std::string &axis);
+
+} // namespace llmc::plan
