@@ -2,6 +2,7 @@
 
 #include "compiler/Pipelines.h"
 
+#include "frontends/hf/ModelBuilder.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -11,8 +12,11 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   using namespace mlir;
   // Differentiate the loss: forward then backward ops in one function. Over
   // M microbatches each seeds 1/M, so the summed gradients are the mean.
-  pm.addPass(llm::createAutodiff(
-      {/*funcName=*/"loss", /*lossScale=*/1.0 / double(o.microbatches)}));
+  llm::AutodiffOptions autodiff;
+  autodiff.lossScale = 1.0 / double(o.microbatches);
+  if (o.stage > 0) // the previous stage needs its output's gradient
+    autodiff.inputGrads.push_back(kHiddenInName.str());
+  pm.addPass(llm::createAutodiff(autodiff));
   // Activation recomputation: the backward pass reruns forward ops.
   if (o.recompute != "none")
     pm.addPass(llm::createRecompute({/*mode=*/o.recompute}));

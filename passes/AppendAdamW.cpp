@@ -108,8 +108,10 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
       op->setAttr(LLMDialect::kRoleAttrName, role);
       return op;
     };
+    // The norm has the loss's (or stage output's) element type.
     auto scalar = RankedTensorType::get(
-        {}, cast<RankedTensorType>(grads[0].getType()).getElementType());
+        {}, cast<RankedTensorType>(ret.getOperand(0).getType())
+                .getElementType());
     // Split parameters' shards are summed over their axis for the norm.
     StringAttr axis;
     SmallVector<bool> sharded;

@@ -151,7 +151,7 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
       }
     }
 
-    // Return the loss (or output), the gradient of every float input (a
+    // Return the loss (or output), the gradients of the inputs asked for (a
     // pipeline stage's, for the previous stage), then a gradient for every
     // parameter, in order.
     tagger.layer = nullptr;
@@ -161,8 +161,11 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
     for (BlockArgument arg : grad.getArguments()) {
       auto input = grad.getArgAttrOfType<StringAttr>(
           arg.getArgNumber(), LLMDialect::kInputAttrName);
-      if (!input || !grads.count(arg))
+      if (!input || !llvm::is_contained(inputGrads, input.getValue()))
         continue;
+      if (!grads.count(arg))
+        return grad.emitError("llmc-autodiff: input '")
+               << input.getValue() << "' does not reach the output";
       results.push_back(grads.lookup(arg));
       resultAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
           kOutputAttrName, b.getStringAttr("grad_" + input.getValue()))));

@@ -49,14 +49,14 @@ def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
     a value used several times are summed with `llm.add`. The new function
     returns the loss and then one gradient per `llm.param` argument, in
     argument order; each gradient result carries `llm.grad_of` naming its
-    parameter.
+    parameter. Forward ops are tagged `llm.role = "forward"`, backward ops
+    `llm.role = "backward"` with the `llm.layer` of the op they differentiate.
 
     A pipeline stage returns a tensor named by `llm.output` instead of a
     loss: its gradient becomes a new last argument (`llm.input =
-    "grad_<output>"`), and the gradient of each float `llm.input` argument
-    (the stage's input) is returned after the output as
-    `llm.output = "grad_<input>"`. Forward ops are tagged `llm.role = "forward"`, backward ops
-    `llm.role = "backward"` with the `llm.layer` of the op they differentiate.
+    "grad_<output>"`). The gradients of the `llm.input` arguments named in
+    `input-grads` (a stage's input, for the previous stage) are returned
+    after the output as `llm.output = "grad_<input>"`.
 
     Before:
     ```mlir
@@ -84,7 +84,10 @@ def Autodiff : Pass<"llmc-autodiff", "ModuleOp"> {
            "The scalar loss function to differentiate">,
     Option<"lossScale", "loss-scale", "double", /*default=*/"1.0",
            "The gradient seed of a scalar loss: 1/M averages the gradients "
-           "accumulated over M microbatches">
+           "accumulated over M microbatches">,
+    ListOption<"inputGrads", "input-grads", "std::string",
+               "llm.input arguments whose gradients to return (a pipeline "
+               "stage's input, for the previous stage)">
   ];
   let dependentDialects = ["::mlir::llm::LLMDialect",
                            "::mlir::arith::ArithDialect",

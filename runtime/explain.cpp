@@ -171,19 +171,23 @@ void explain_program(const planfile::Plan &plan, std::ostream &os) {
         repeats = microbatches;
     for (const plan::CollectiveCall &call :
          plan::kernel_collectives(plan, plan.kernels(k))) {
+      // Elements: the all-reduced tensor, or each rank's part of a gather
+      // or scatter.
+      int ranks = plan::axis_size(m, call.axis);
       Tally &t = tallies[{call.axis, plan::collective_kind_name(call.kind)}];
       t.calls += repeats;
-      t.elements += repeats * call.elements;
-      t.bytes += uint64_t(repeats) *
-                 plan::ring_bytes_sent(call, plan::axis_size(m, call.axis));
+      t.elements += repeats * (call.kind == plan::CollectiveKind::AllReduce
+                                   ? call.elements
+                                   : call.elements / ranks);
+      t.bytes += uint64_t(repeats) * plan::ring_bytes_sent(call, ranks);
     }
   }
   // Point-to-point: the activations and gradients a stage sends on.
   for (const planfile::Instruction &i : plan.schedule()) {
     const char *name = i.op() == planfile::Instruction::SEND_ACTIVATION
-                           ? "hidden_out"
+                           ? plan::kHiddenOut
                        : i.op() == planfile::Instruction::SEND_GRAD
-                           ? "grad_hidden_in"
+                           ? plan::kGradHiddenIn
                            : nullptr;
     if (!name)
       continue;

@@ -36,15 +36,15 @@ PipelineStage::PipelineStage(Executor &exec, comm::Communicator *pp,
   if (first())
     ids_ = need("input_ids", planfile::INPUT);
   else {
-    hidden_in_ = need("hidden_in", planfile::INPUT);
-    grad_in_ = need("grad_hidden_in", planfile::OUTPUT);
+    hidden_in_ = need(plan::kHiddenIn, planfile::INPUT);
+    grad_in_ = need(plan::kGradHiddenIn, planfile::OUTPUT);
   }
   if (last()) {
     targets_ = need("targets", planfile::INPUT);
     loss_ = need("loss", planfile::OUTPUT);
   } else {
-    hidden_out_ = need("hidden_out", planfile::OUTPUT);
-    grad_out_ = need("grad_hidden_out", planfile::INPUT);
+    hidden_out_ = need(plan::kHiddenOut, planfile::OUTPUT);
+    grad_out_ = need(plan::kGradHiddenOut, planfile::INPUT);
   }
   int64_t tokens = model.micro_batch() * model.seq_len();
   scratch_ids_.resize(size_t(tokens));

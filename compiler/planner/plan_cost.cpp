@@ -3,6 +3,7 @@
 #include "compiler/planner/plan_cost.h"
 
 #include "compiler/planner/collectives.h"
+#include "runtime/plan/collectives.h"
 #include "compiler/planner/compute.h"
 
 #include <algorithm>
@@ -111,15 +112,17 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
   PlanCost cost;
   // Plans hold fp32 tensors; other math types move their own element size.
   double bytes_scale = dtype_bytes(type) / 4.0;
-  int dp = int(std::max<int64_t>(1, plan.model().dp()));
-  int tp = int(std::max<int64_t>(1, plan.model().tp()));
+  const planfile::ModelInfo &model = plan.model();
+  int dp = plan::axis_size(model, "dp"), tp = plan::axis_size(model, "tp"),
+      pp = plan::axis_size(model, "pp");
   int per_node = std::max(1, cluster.devices_per_node);
+  // Ranks are numbered (stage·dp + d)·tp + t: an axis spans this many.
   auto link_of = [&](const std::string &axis) {
-    int span = axis == "tp" ? tp : dp * tp; // ranks are dp-major
+    int span = axis == "tp" ? tp : axis == "dp" ? dp * tp : pp * dp * tp;
     return span <= per_node ? cluster.intra_node : cluster.inter_node;
   };
   auto ranks_of = [&](const std::string &axis) {
-    return axis == "tp" ? tp : dp;
+    return plan::axis_size(model, axis);
   };
   for (const planfile::Kernel &k : plan.kernels()) {
     const std::string &name = k.name();
@@ -133,49 +136,27 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
     } else if (name == "attention_forward" || name == "attention_backward") {
       t = attention_time(plan, k, cluster, type, cost.flops);
       cost.gemm_s += t;
-    } else if (name == "all_reduce_sum" || name == "all_reduce_mean_start" ||
-               name == "all_gather" || name == "reduce_scatter" ||
-               name == "reduce_scatter_start" ||
-               name == "all_gather_inplace") {
-      std::string axis = axis_of(k);
-      int p = ranks_of(axis);
-      Collective kind = name == "all_gather" || name == "all_gather_inplace"
-                            ? Collective::AllGather
-                        : name.rfind("reduce_scatter", 0) == 0
-                            ? Collective::ReduceScatter
-                                                   : Collective::AllReduce;
-      // The full buffer: the all-gather's output, the reduce-scatter's
-      // input, the all-reduced tensors.
-      double full = 0;
-      if (name == "all_gather")
-        full = 4 * elements(plan, k.outs(0));
-      else if (name.rfind("reduce_scatter", 0) == 0)
-        full = 4 * elements(plan, k.ins(0));
-      else
-        for (uint32_t out : k.outs())
-          full += 4 * elements(plan, out);
-      t = ring_time(kind, p, full * bytes_scale, link_of(axis));
-      cost.comm_s += t;
-    } else if (name == "all_reduce_mean_wait" ||
-               name == "reduce_scatter_wait") {
-      // Its time is counted at the start.
-    } else {
+    } else if (!plan::is_communication_kernel(name)) {
       auto measured = cluster.kernel_bandwidth.find(name);
       t = bytes_scale * kernel_bytes(plan, k) /
           (measured != cluster.kernel_bandwidth.end()
                                        ? measured->second
                                        : cluster.memory_bandwidth);
       cost.elementwise_s += t;
-      // The norm's one-float sums over the axes its gradients are split on.
-      for (const char *param : {"axis", "zero_axis"}) {
-        std::string axis = name == "grad_norm" ? axis_of(k, param) : "";
-        if (axis.empty())
-          continue;
-        double sync =
-            ring_time(Collective::AllReduce, ranks_of(axis), 4, link_of(axis));
-        cost.comm_s += sync;
-        t += sync;
-      }
+    }
+    // What the kernel communicates (a non-blocking one at its start; the
+    // norm its one-float sums), by the ring model on the axis's link.
+    for (const plan::CollectiveCall &call : plan::kernel_collectives(plan, k)) {
+      Collective kind = call.kind == plan::CollectiveKind::AllGather
+                            ? Collective::AllGather
+                        : call.kind == plan::CollectiveKind::ReduceScatter
+                            ? Collective::ReduceScatter
+                            : Collective::AllReduce;
+      double comm = ring_time(kind, ranks_of(call.axis),
+                              4 * double(call.elements) * bytes_scale,
+                              link_of(call.axis));
+      cost.comm_s += comm;
+      t += comm;
     }
     cost.seconds_by_kernel[name] += t;
     cost.seconds.push_back(t);

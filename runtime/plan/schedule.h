@@ -14,6 +14,14 @@
 
 namespace llmc::plan {
 
+// The buffers a stage moves over the pipeline axis (named by the frontend,
+// frontends/hf/ModelBuilder.h, and autodiff): its input and output
+// activations and their gradients.
+inline constexpr const char *kHiddenIn = "hidden_in";
+inline constexpr const char *kHiddenOut = "hidden_out";
+inline constexpr const char *kGradHiddenIn = "grad_hidden_in";
+inline constexpr const char *kGradHiddenOut = "grad_hidden_out";
+
 // True for the schedules pipeline_schedule knows.
 bool is_schedule(const std::string &kind);
 

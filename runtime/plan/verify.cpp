@@ -42,10 +42,10 @@ std::string at(const std::vector<planfile::Instruction> &schedule,
 
 /// The tensor a send or receive moves: the stage's boundary buffer.
 const planfile::Tensor *moved_tensor(const planfile::Plan &stage, I::Op op) {
-  const char *name = op == I::SEND_ACTIVATION   ? "hidden_out"
-                     : op == I::RECV_ACTIVATION ? "hidden_in"
-                     : op == I::SEND_GRAD       ? "grad_hidden_in"
-                                                : "grad_hidden_out";
+  const char *name = op == I::SEND_ACTIVATION   ? kHiddenOut
+                     : op == I::RECV_ACTIVATION ? kHiddenIn
+                     : op == I::SEND_GRAD       ? kGradHiddenIn
+                                                : kGradHiddenOut;
   for (const planfile::Tensor &t : stage.tensors())
     if (stage.buffers(int(t.buffer())).name() == name)
       return &t;
