@@ -262,6 +262,53 @@ uint64_t stage_memory_bytes(const planfile::Plan &stage) {
          uint64_t(std::max<int64_t>(slots, 1)) * stage.stash_bytes();
 }
 
+void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
+  std::vector<std::vector<planfile::Instruction>> schedules;
+  for (const planfile::Plan &stage : plan.stages())
+    schedules.emplace_back(stage.schedule().begin(), stage.schedule().end());
+  if (schedules.empty()) {
+    os << "no pipeline: one program runs each step\n";
+    return;
+  }
+  size_t P = schedules.size();
+  plan::Simulation sim = plan::simulate_pipeline(
+      schedules, std::vector<double>(P, 1.0), std::vector<double>(P, 2.0));
+  int64_t M = std::max<int64_t>(plan.model().microbatches(), 1);
+  int64_t units = int64_t(sim.makespan + 0.5);
+  size_t width = std::to_string(M - 1).size() + 2; // "F12" plus a space
+  std::vector<std::string> rows(P, std::string(size_t(units) * width, ' '));
+  std::vector<double> busy(P, 0.0);
+  for (const plan::TimedInstruction &t : sim.timeline) {
+    bool forward = t.instruction.op() == planfile::Instruction::FORWARD;
+    std::string label = (forward ? "F" : "B") +
+                        std::to_string(t.instruction.microbatch());
+    size_t begin = size_t(t.start + 0.5) * width,
+           end = size_t(t.end + 0.5) * width;
+    std::string cell = label + std::string(end - begin - label.size(), '-');
+    cell.back() = ' ';
+    rows[size_t(t.stage)].replace(begin, end - begin, cell);
+    busy[size_t(t.stage)] += t.end - t.start;
+  }
+  os << "schedule " << plan.model().schedule() << ": " << P << " stages, "
+     << M << " microbatches (forward 1 unit, backward 2; '.' idle)\n";
+  double idle = 0;
+  for (size_t s = 0; s < P; ++s) {
+    for (size_t c = 0; c + 1 < rows[s].size(); c += width)
+      if (rows[s][c] == ' ')
+        rows[s][c] = '.';
+    os << "  stage " << s << " | " << rows[s] << "\n";
+    idle += double(units) - busy[s];
+  }
+  char line[160];
+  double ideal = 3.0 * double(M);
+  std::snprintf(line, sizeof(line),
+                "bubble: %.1f idle units per stage over %.0f of work = %.3f "
+                "(the formula (p-1)/m = %.3f)\n",
+                idle / double(P), ideal, idle / double(P) / ideal,
+                double(P - 1) / double(M));
+  os << line;
+}
+
 void explain_plan(const planfile::Plan &plan, std::ostream &os) {
   if (plan.stages_size() == 0)
     return explain_program(plan, os);

@@ -13,6 +13,11 @@ namespace llmc {
 // each stage's program.
 void explain_plan(const planfile::Plan &plan, std::ostream &os);
 
+// The pipeline schedule drawn as text, one row per stage and one column per
+// time unit (a forward takes 1, a backward 2, as in Megatron's analysis),
+// with the bubble it leaves; a plan without stages runs one microbatch.
+void explain_schedule(const planfile::Plan &plan, std::ostream &os);
+
 // The bytes one rank of a pipeline stage allocates: its arena and a stash
 // slot per microbatch its schedule keeps in flight.
 uint64_t stage_memory_bytes(const planfile::Plan &stage);

@@ -5,6 +5,7 @@
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace llmc {
@@ -63,6 +64,8 @@ int64_t PipelineStage::slot_of(int64_t m, bool acquire) {
                                "slots");
     slot = free_slots_.back();
     free_slots_.pop_back();
+    peak_in_flight_ = std::max(peak_in_flight_,
+                               slots_ - int64_t(free_slots_.size()));
   }
   if (slot < 0)
     throw std::runtime_error("pipeline stage " + std::to_string(stage_) +
@@ -88,9 +91,10 @@ void PipelineStage::wait_sends() {
 float PipelineStage::run_step(const OptimizerStep &opt, const Feed &feed) {
   const auto &schedule = exec_.plan().schedule();
   free_slots_.clear();
-  for (int64_t s = plan::max_in_flight({schedule.begin(), schedule.end()});
-       s-- > 0;)
+  slots_ = plan::max_in_flight({schedule.begin(), schedule.end()});
+  for (int64_t s = slots_; s-- > 0;)
     free_slots_.push_back(s);
+  peak_in_flight_ = 0;
   slot_.assign(size_t(microbatches_), -1);
   // The gradient sums start from zero each step.
   exec_.zero(planfile::GRAD);

@@ -34,6 +34,11 @@ public:
   // stage (0 on the others).
   float run_step(const OptimizerStep &opt, const Feed &feed);
 
+  // The most microbatches the last step held activations of at once (its
+  // stash slots in use), as the schedule actually ran.
+  int64_t peak_in_flight() const { return peak_in_flight_; }
+  uint64_t stash_bytes() const { return exec_.plan().stash_bytes(); }
+
   bool first() const { return stage_ == 0; }
   bool last() const { return stage_ + 1 == stages_; }
 
@@ -52,6 +57,7 @@ private:
   // The stash slot of each microbatch in flight (-1: none), and free slots.
   std::vector<int64_t> slot_;
   std::vector<int64_t> free_slots_;
+  int64_t slots_ = 0, peak_in_flight_ = 0;
   // Sends in flight, each with its own copy of the data.
   std::vector<std::pair<std::vector<float>, std::unique_ptr<comm::Request>>>
       sends_;

@@ -686,6 +686,14 @@ void train(const TrainOptions &o) {
       group.agree(error, "could not write " + o.dump_grads_path);
     }
 
+    // What this rank's stash held at most: measured as the schedule ran.
+    std::string in_flight;
+    if (stage)
+      in_flight = ", \"microbatches_in_flight\": " +
+                  std::to_string(stage->peak_in_flight()) +
+                  ", \"stash_bytes\": " +
+                  std::to_string(uint64_t(stage->peak_in_flight()) *
+                                 stage->stash_bytes());
     // The last stage computed the loss; every rank logs the same value.
     loss = group.mean(loss);
     if (group.pp())
@@ -705,6 +713,7 @@ void train(const TrainOptions &o) {
           << ", \"tokens_per_s\": " << tokens_per_s
           << ", \"comm_bytes_sent\": " << comm_bytes
           << ", \"comm_bytes_by_kind\": {" << by_kind << "}"
+          << in_flight
           << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
     if (bar)
       draw_progress(step, o.steps, loss, tokens_per_s,

@@ -221,6 +221,11 @@ cl::SubCommand explainCmd("explain", "Show a plan's kernels, buffers and "
 cl::opt<std::string> explainPlan(cl::Positional, cl::Required,
                                  cl::desc("<model.plan>"), cl::sub(explainCmd),
                                  cl::cat(llmcCategory));
+cl::opt<bool> explainScheduleOnly(
+    "schedule",
+    cl::desc("Draw the pipeline schedule (stages x time) and its bubble "
+             "instead"),
+    cl::init(false), cl::sub(explainCmd), cl::cat(llmcCategory));
 cl::opt<std::string> explainCluster(
     "cluster",
     cl::desc("Also predict the step time on a device of this cluster spec "
@@ -392,6 +397,8 @@ int main(int argc, char **argv) {
       std::optional<llmc::planner::ClusterSpec> cluster;
       if (!explainCluster.empty())
         cluster = llmc::planner::load_cluster_spec(explainCluster);
+      if (explainScheduleOnly)
+        return llmc::explain_schedule(plan, std::cout);
       llmc::explain_plan(plan, std::cout);
       if (cluster)
         llmc::printPlanCost(llmc::planner::cost_plan(plan, *cluster),
