@@ -129,10 +129,6 @@ llvm::Error checkPipeline(const CompileOptions &options) {
     return fail("--mesh pp and --microbatches need --mode train");
   if (!options.pipelineSplit.empty() && options.pipelineStages <= 1)
     return fail("--pipeline-split needs --mesh pp=N with N > 1");
-  if (pipelined && options.zeroStage > 0)
-    return fail("--zero " + llvm::Twine(options.zeroStage) +
-                " with --mesh pp or --microbatches is not supported yet "
-                "(gradients summed over microbatches are not sliced)");
   return llvm::Error::success();
 }
 

@@ -34,8 +34,9 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
         {/*dp=*/o.dataParallel, /*bucketBytes=*/25 * 1024 * 1024,
          /*overlap=*/!o.pipelined()}));
   // ZeRO: slices of optimizer state, gradients and parameters per rank.
-  pm.addNestedPass<func::FuncOp>(
-      llm::createShardOptimizer({/*dp=*/o.dataParallel, /*stage=*/o.zeroStage}));
+  pm.addNestedPass<func::FuncOp>(llm::createShardOptimizer(
+      {/*dp=*/o.dataParallel, /*stage=*/o.zeroStage,
+       /*overlap=*/!o.pipelined()}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Forward, backward and optimizer programs; what microbatches stash.

@@ -243,7 +243,10 @@ def ShardOptimizer : Pass<"llmc-shard-optimizer", "func::FuncOp"> {
   }];
   let options = [
     Option<"dp", "dp", "int64_t", /*default=*/"1", "Data-parallel ranks">,
-    Option<"stage", "stage", "int64_t", /*default=*/"0", "ZeRO stage, 0-3">
+    Option<"stage", "stage", "int64_t", /*default=*/"0", "ZeRO stage, 0-3">,
+    Option<"overlap", "overlap", "bool", /*default=*/"true",
+           "Reduce-scatter each gradient during the backward pass; false: "
+           "just before the norm (gradients summed over microbatches)">
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -101,9 +101,17 @@ struct PipelineStagePass
     normParams.set("pipeline_axis", b.getStringAttr("pp"));
 
     if (!tied.empty() && (stage == 0 || stage == stages - 1)) {
+      // The gradient AdamW applies to the tied parameter (under ZeRO, this
+      // rank's slice of it).
+      Value tiedGrad;
+      for (KernelOp k : kernels)
+        if (k.getCallee() == "adamw")
+          if (auto param = llm::rootBuffer(k.getOuts()[0])
+                               .getDefiningOp<BufferOp>();
+              param && param.getName() == tied)
+            tiedGrad = llm::rootBuffer(k.getIns()[0]);
       for (auto [i, grad] : llvm::enumerate(normOp.getIns())) {
-        auto buffer = llm::rootBuffer(grad).getDefiningOp<BufferOp>();
-        if (!buffer || buffer.getName() != tied)
+        if (!tiedGrad || llm::rootBuffer(grad) != tiedGrad)
           continue;
         auto sum = KernelOp::create(
             b, normOp.getLoc(), "all_reduce_sum", ValueRange{grad},

@@ -162,15 +162,20 @@ private:
     for (auto [last, grad] : mlir::llm::gradientsByReadiness(kernels, norm)) {
       BufferOp root = bufferOf(grad);
       Value slice = sliceBuffer(root, BufferCategory::grad, "");
-      Operation *finisher = kernels[last];
+      // Gradients summed over microbatches are final only after the last
+      // one: their reduce-scatters all go just before the norm.
+      Operation *finisher = overlap ? kernels[last] : kernels[norm];
       Operation *&anchor = insertedAfter[finisher];
-      b->setInsertionPointAfter(anchor ? anchor : finisher);
+      if (overlap)
+        b->setInsertionPointAfter(anchor ? anchor : finisher);
+      else
+        b->setInsertionPoint(kernels[norm]);
       Value whole = flat(root);
       auto start = KernelOp::create(
           *b, grad.getLoc(), "reduce_scatter_start", ValueRange{whole},
           ValueRange{slice},
           axisParams({named("bucket", b->getI64IntegerAttr(id))}));
-      start->setDiscardableAttrs(kernels[last]->getDiscardableAttrDictionary());
+      start->setDiscardableAttrs(finisher->getDiscardableAttrDictionary());
       anchor = start;
       if (inFlight) {
         auto [prevWhole, prevSlice, prevId] = *inFlight;
