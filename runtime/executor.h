@@ -85,6 +85,11 @@ public:
     trace_ = events;
     trace_step_ = step;
   }
+  // While tracing, appends an event that is not a kernel (kernel -1).
+  void trace_event(std::string name, double start, double end) {
+    if (trace_)
+      trace_->push_back({-1, trace_step_, start, end, std::move(name)});
+  }
   const std::map<std::string, double> &kernel_seconds() const {
     return kernel_seconds_;
   }

@@ -4,6 +4,7 @@
 #include "runtime/comm/communicator.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
+#include "runtime/trace.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -101,6 +102,7 @@ float PipelineStage::run_step(const OptimizerStep &opt, const Feed &feed) {
   double loss = 0.0;
   for (const planfile::Instruction &i : schedule) {
     int64_t m = i.microbatch();
+    double start = trace_clock();
     switch (i.op()) {
     case planfile::Instruction::RECV_ACTIVATION:
       slot_of(m, true);
@@ -136,6 +138,7 @@ float PipelineStage::run_step(const OptimizerStep &opt, const Feed &feed) {
       throw std::runtime_error("unknown pipeline instruction " +
                                plan::instruction_name(i));
     }
+    exec_.trace_event(plan::instruction_name(i), start, trace_clock());
   }
   wait_sends();
   exec_.run_program("optimizer", opt);

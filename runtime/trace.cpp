@@ -3,6 +3,7 @@
 
 #include "runtime/io/posix_file.h"
 
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -16,6 +17,18 @@ void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
        << ", \"args\": {\"name\": \"rank " << rank << "\"}}";
   char line[512];
   for (const TraceEvent &e : events) {
+    if (e.kernel < 0) { // a pipeline stage's p2p or microbatch program
+      bool program = e.name[0] == 'F' || e.name[0] == 'B';
+      std::snprintf(line, sizeof(line),
+                    ",\n{\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"X\", "
+                    "\"pid\": %d, \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f, "
+                    "\"args\": {\"step\": %lld}}",
+                    e.name.c_str(), program ? "microbatch" : "p2p", rank,
+                    program ? 1 : 0, 1e6 * e.start, 1e6 * (e.end - e.start),
+                    (long long)e.step);
+      json << line;
+      continue;
+    }
     const planfile::Kernel &k = plan.kernels(e.kernel);
     std::snprintf(line, sizeof(line),
                   ",\n{\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"X\", "
@@ -28,6 +41,12 @@ void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
   }
   json << "\n]}\n";
   io::write_file_atomically(path, json.str());
+}
+
+double trace_clock() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string trace_path_of_rank(const std::string &path, int rank, int ranks) {

@@ -12,12 +12,19 @@
 namespace llmc {
 
 // One kernel run: which kernel of the plan, in which step, and when
-// (seconds on the steady clock).
+// (seconds on the steady clock). A pipeline stage also records its sends and
+// receives ("send-act 3", on the kernels' track) and each microbatch's
+// forward and backward program ("F3", "B3", on a track of their own):
+// those have kernel -1 and a name.
 struct TraceEvent {
   int kernel;
   int64_t step;
   double start, end;
+  std::string name = {};
 };
+
+// Seconds on the steady clock, as trace events count them.
+double trace_clock();
 
 // Writes `events` as complete ("X") events of process `rank` (atomically,
 // so a crash never leaves half a file). Kernel names, roles and layers come

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench/pipeline_bubble: the pipeline bubble measured from llmc's Chrome
+# traces against the schedule formula (p-1)/m (Narayanan et al. 2021): the
+# bench/train_cpu model (d 512, 8 layers) on pp=2 stages, one rank per core,
+# 1F1B and GPipe with m = 2, 4 and 8 microbatches of 1 sequence of 256.
+# Per step, the bubble of a rank is the time inside the step's window (the
+# first forward to the last backward, over all ranks) that the rank spends
+# outside its forward and backward programs, over the time inside them;
+# steps 1-3 of each run are averaged (step 0 warms up).
+# The stages are balanced by llmc's cost model, not exactly: the measured
+# bubble also holds that imbalance, and the p2p copies.
+set -euo pipefail
+source "$(dirname "$0")/../common.sh"
+use_mpi_ranks
+p=2
+
+make_tokens 400000
+for schedule in 1f1b gpipe; do
+  for m in 2 4 8; do
+    name=$schedule.m$m
+    "$llmc" compile "$here/../train_cpu/config.json" --mode train \
+      --micro-batch 1 --microbatches "$m" --seq 256 --mesh "pp=$p" \
+      --schedule "$schedule" -o "$work/$name.plan"
+    mpirun --oversubscribe -np "$p" "$llmc" train "$work/$name.plan" \
+      --data "$work/train.bin" --steps 4 --trace "$work/$name.json" \
+      --trace-steps 4 --progress never
+  done
+done
+
+/usr/bin/python3 - "$work" "$p" <<'PY'
+import collections, glob, json, sys
+work, p = sys.argv[1], int(sys.argv[2])
+print("%-6s %3s %10s %10s %8s" % ("", "m", "measured", "(p-1)/m", "ratio"))
+for schedule in ("1f1b", "gpipe"):
+    for m in (2, 4, 8):
+        spans = collections.defaultdict(list)  # step -> (rank, start, end)
+        for path in glob.glob("%s/%s.m%d.rank*.json" % (work, schedule, m)):
+            for e in json.load(open(path))["traceEvents"]:
+                if e.get("cat") == "microbatch":
+                    spans[e["args"]["step"]].append(
+                        (e["pid"], e["ts"], e["ts"] + e["dur"]))
+        bubbles = []
+        for step in sorted(spans)[1:]:
+            window = (max(s[2] for s in spans[step]) -
+                      min(s[1] for s in spans[step]))
+            for rank in range(p):
+                busy = sum(e - s for r, s, e in spans[step] if r == rank)
+                bubbles.append((window - busy) / busy)
+        measured = sum(bubbles) / len(bubbles)
+        formula = (p - 1) / m
+        print("%-6s %3d %10.3f %10.3f %8.2f" % (schedule, m, measured, formula,
+                                             measured / formula))
+PY
