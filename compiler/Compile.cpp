@@ -49,6 +49,7 @@ planfile::ModelInfo modelInfo(const ModelConfig &config,
   model.set_microbatches(options.microbatches);
   if (options.pipelineStages > 1 || options.microbatches > 1)
     model.set_schedule(options.schedule);
+  model.set_virtual_stages(options.virtualStages);
   return model;
 }
 
@@ -123,7 +124,19 @@ llvm::Error checkPipeline(const CompileOptions &options) {
                 " must be positive");
   if (!plan::is_schedule(options.schedule))
     return fail("--schedule " + options.schedule +
-                ": expected gpipe or 1f1b");
+                ": expected gpipe, 1f1b or interleaved");
+  bool interleaved = options.schedule == "interleaved";
+  if (interleaved && (options.pipelineStages < 2 || options.virtualStages < 2))
+    return fail("--schedule interleaved needs --mesh pp=P with P > 1 and "
+                "--virtual-stages V with V > 1 (model chunks per rank)");
+  if (!interleaved && options.virtualStages != 1)
+    return fail("--virtual-stages " + llvm::Twine(options.virtualStages) +
+                " needs --schedule interleaved");
+  if (interleaved && options.microbatches % options.pipelineStages != 0)
+    return fail("--schedule interleaved runs microbatches in groups of "
+                "--mesh pp=" + llvm::Twine(options.pipelineStages) +
+                ": --microbatches " + llvm::Twine(options.microbatches) +
+                " must be a multiple of it");
   bool pipelined = options.pipelineStages > 1 || options.microbatches > 1;
   if (pipelined && options.mode != CompileMode::Train)
     return fail("--mesh pp and --microbatches need --mode train");
@@ -132,15 +145,24 @@ llvm::Error checkPipeline(const CompileOptions &options) {
   return llvm::Error::success();
 }
 
-/// One plan per pipeline stage, each with its forward, backward and
-/// optimizer programs and its schedule, in one plan file.
+/// One plan per model chunk (a pipeline stage; with interleaving, several
+/// per rank), each with its programs, and each rank's schedule in the plan
+/// of its first chunk, in one plan file.
 llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
                              const BuildOptions &build,
                              const CompileOptions &options,
                              llvm::raw_ostream &os) {
   int64_t seq = build.seqLen ? build.seqLen : config.maxPositions;
-  auto split = splitPipeline(config, options.pipelineStages, seq,
-                             options.pipelineSplit);
+  int64_t P = options.pipelineStages, V = options.virtualStages;
+  if (V > 1 && P * V > config.numLayers)
+    return fail("--mesh pp=" + llvm::Twine(P) + " with --virtual-stages " +
+                llvm::Twine(V) + " makes " + llvm::Twine(P * V) +
+                " model chunks, more than the model's " +
+                (config.family == ModelFamily::GPT2 ? "n_layer"
+                                                    : "num_hidden_layers") +
+                " = " + llvm::Twine(config.numLayers) +
+                " (each chunk holds at least one layer)");
+  auto split = splitPipeline(config, P * V, seq, options.pipelineSplit);
   if (!split)
     return split.takeError();
   planfile::Plan whole;
@@ -157,7 +179,7 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
     pipeline.zeroStage = options.zeroStage;
     pipeline.recompute = options.recompute;
     pipeline.microbatches = options.microbatches;
-    pipeline.stages = options.pipelineStages;
+    pipeline.stages = P * V;
     pipeline.stage = int64_t(s);
     pipeline.tied = tiedEmbedding(config);
     if (llvm::Error e = runTrainPipeline(**module, context, pipeline,
@@ -176,10 +198,10 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
     auto stagePlan = exportTrainStep(**module, model);
     if (!stagePlan)
       return stagePlan.takeError();
-    for (const planfile::Instruction &i : plan::pipeline_schedule(
-             options.schedule, options.pipelineStages, int64_t(s),
-             options.microbatches))
-      *stagePlan->add_schedule() = i;
+    if (int64_t(s) < P) // the rank's first chunk holds its schedule
+      for (const planfile::Instruction &i : plan::pipeline_schedule(
+               options.schedule, P, int64_t(s), options.microbatches, V))
+        *stagePlan->add_schedule() = i;
     *whole.add_stages() = std::move(*stagePlan);
   }
   if (options.emit == EmitKind::MLIR)

@@ -32,7 +32,8 @@ struct CompileOptions {
   std::string recompute = "none"; // --recompute none|selective|full
   int64_t pipelineStages = 1;     // ranks of --mesh pp=N
   int64_t microbatches = 1;       // --microbatches, per step and dp rank
-  std::string schedule = "1f1b";  // --schedule gpipe|1f1b
+  std::string schedule = "1f1b";  // --schedule gpipe|1f1b|interleaved
+  int64_t virtualStages = 1;      // --virtual-stages: model chunks per rank
   std::vector<int64_t> pipelineSplit; // --pipeline-split: layers per stage
   uint64_t deviceMemory = 0;      // --device-memory in bytes; 0: unchecked
   std::string outputPath;   // the plan file, for EmitKind::Plan

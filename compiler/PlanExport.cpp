@@ -164,9 +164,10 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
   if (auto ends = program->getAttrOfType<DenseI64ArrayAttr>(
           plan::PlanDialect::kProgramEndsAttrName)) {
     uint32_t begin = 0;
-    int64_t bounds[3] = {ends[0], ends[1], out.kernels_size()};
+    int64_t bounds[4] = {ends[0], ends[1], ends[2], out.kernels_size()};
     for (auto [name, end] : llvm::zip(
-             std::array<const char *, 3>{"forward", "backward", "optimizer"},
+             std::array<const char *, 4>{"forward", "backward", "gradients",
+                                         "update"},
              bounds)) {
       planfile::Program *p = out.add_programs();
       p->set_name(name);

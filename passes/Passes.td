@@ -289,15 +289,18 @@ def PipelineStage : Pass<"llmc-pipeline-stage", "func::FuncOp"> {
     optimizer state, gradient sums, outputs): the activations, the stage's
     input and targets, which each microbatch in flight keeps a copy of.
 
-    With `stages` > 1 it also joins the stages: the gradient norm is summed
-    over them (`pipeline_axis = "pp"`), and a tied embedding (`tied`), held
-    by the first and the last stage, has its gradient summed over the two
-    (`all_reduce_sum` over the "embedding" axis) before the norm, which
+    The optimizer's kernels split at the gradient norm into a "gradients"
+    program (reductions and the norm) and an "update" program; with
+    `stages` > 1 the norm is `partial`: this stage's sum of squares, which
+    the runtime adds up over the stages (and a rank's model chunks) before
+    taking the root and running the updates. A tied embedding (`tied`),
+    held by the first and the last stage, has its gradient summed over the
+    two (`all_reduce_sum` over the "embedding" axis) before the norm, which
     counts it on the first stage only (Megatron's embedding group).
 
     ```mlir
     plan.kernel "all_reduce_sum" ins(%dwte) outs(%dwte) {params = {axis = "embedding"}}
-    plan.kernel "grad_norm" ins(%dwte, ...) outs(%norm) {params = {pipeline_axis = "pp"}}
+    plan.kernel "grad_norm" ins(%dwte, ...) outs(%norm) {params = {partial = true}}
     ```
   }];
   let options = [

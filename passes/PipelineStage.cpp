@@ -3,11 +3,11 @@
 // A pipeline stage runs its forward program once per microbatch, its
 // backward program once per microbatch (in the schedule's order, with other
 // microbatches' forwards in between), then the optimizer once per step. This
-// pass checks the plan falls into those three programs, marks the buffers
-// that must survive from a microbatch's forward to its backward (the stash:
-// one copy per microbatch in flight), and adds what the stages share: the
-// tied embedding's gradient summed between the first and last stage, and
-// the gradient norm summed over the stages.
+// pass checks the plan falls into those programs, marks the buffers that
+// must survive from a microbatch's forward to its backward (the stash: one
+// copy per microbatch in flight), and adds what the stages share: the tied
+// embedding's gradient summed between the first and last stage, and the
+// gradient norm's squares left for the runtime to sum over the stages.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,18 +52,21 @@ struct PipelineStagePass
     getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
     if (kernels.empty())
       return;
-    if (failed(checkPhases(kernels)))
-      return signalPassFailure();
     if (stages > 1 && failed(joinStages(kernels)))
+      return signalPassFailure();
+    if (failed(checkPhases()))
       return signalPassFailure();
     markStash();
   }
 
   /// Forward kernels, then backward ones, then the optimizer's; records
-  /// where each program ends.
-  LogicalResult checkPhases(ArrayRef<KernelOp> kernels) {
+  /// where the forward, backward and gradients programs end (the last at
+  /// the norm: the update runs once the norm is whole).
+  LogicalResult checkPhases() {
+    SmallVector<KernelOp> kernels;
+    getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
     Phase last = Phase::Forward;
-    int64_t ends[2] = {0, 0}; // forward, backward
+    int64_t ends[3] = {0, 0, 0}; // forward, backward, gradients
     for (auto [i, kernel] : llvm::enumerate(kernels)) {
       KernelOp k = kernel;
       Phase p = phaseOf(k);
@@ -78,8 +81,13 @@ struct PipelineStagePass
       for (Phase q : {Phase::Forward, Phase::Backward})
         if (p <= q)
           ends[unsigned(q)] = int64_t(i) + 1;
+      if (k.getCallee() == "grad_norm")
+        ends[2] = int64_t(i) + 1;
     }
     ends[1] = std::max(ends[1], ends[0]);
+    if (ends[2] < ends[1])
+      return getOperation().emitError(
+          "llmc-pipeline-stage: no grad_norm kernel after the backward pass");
     Builder b(&getContext());
     getOperation()->setAttr(PlanDialect::kProgramEndsAttrName,
                             b.getDenseI64ArrayAttr(ends));
@@ -87,7 +95,8 @@ struct PipelineStagePass
   }
 
   /// The tied embedding's gradient summed over the first and last stage
-  /// (counted once in the norm), and the norm summed over the stages.
+  /// (counted once in the norm), and the norm left as this stage's sum of
+  /// squares, which the runtime adds up over the stages.
   LogicalResult joinStages(ArrayRef<KernelOp> kernels) {
     auto norm = llvm::find_if(
         kernels, [](KernelOp k) { return k.getCallee() == "grad_norm"; });
@@ -98,7 +107,7 @@ struct PipelineStagePass
     OpBuilder b(normOp);
     DictionaryAttr params = normOp.getParams();
     NamedAttrList normParams(params);
-    normParams.set("pipeline_axis", b.getStringAttr("pp"));
+    normParams.set("partial", b.getBoolAttr(true));
 
     if (!tied.empty() && (stage == 0 || stage == stages - 1)) {
       // The gradient AdamW applies to the tied parameter (under ZeRO, this

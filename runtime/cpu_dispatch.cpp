@@ -365,9 +365,11 @@ void grad_norm(const KernelCall &c) {
   float total = float(replicated + sharded);
   if (c.has_param("zero_axis"))
     axis_comm(c, "zero_axis").all_reduce(&total, 1);
-  // Each pipeline stage holds different parameters: their squares add up.
-  if (c.has_param("pipeline_axis"))
-    axis_comm(c, "pipeline_axis").all_reduce(&total, 1);
+  // A pipeline stage's squares: the runtime adds the stages' up.
+  if (c.has_param("partial") && c.param("partial").b()) {
+    *c.out(0) = total;
+    return;
+  }
   *c.out(0) = std::sqrt(total);
 }
 

@@ -143,7 +143,9 @@ void Executor::run_range(int begin, int end, const OptimizerStep &opt,
       trace_->push_back(
           {k, trace_step_,
            std::chrono::duration<double>(start.time_since_epoch()).count(),
-           std::chrono::duration<double>(end.time_since_epoch()).count()});
+           std::chrono::duration<double>(end.time_since_epoch()).count(),
+           {},
+           trace_plan_});
     if (!profiling_)
       continue;
     kernel_seconds_[kernel.name()] += seconds;

@@ -81,14 +81,18 @@ public:
   void set_profiling(bool on) { profiling_ = on; }
   // While set, run() also appends each kernel's start and end to `events`,
   // tagged with `step`.
-  void set_trace(std::vector<TraceEvent> *events, int64_t step) {
+  // `plan` tags the events: which of the rank's plans this executor runs.
+  void set_trace(std::vector<TraceEvent> *events, int64_t step,
+                 int plan = 0) {
     trace_ = events;
     trace_step_ = step;
+    trace_plan_ = plan;
   }
   // While tracing, appends an event that is not a kernel (kernel -1).
   void trace_event(std::string name, double start, double end) {
     if (trace_)
-      trace_->push_back({-1, trace_step_, start, end, std::move(name)});
+      trace_->push_back(
+          {-1, trace_step_, start, end, std::move(name), trace_plan_});
   }
   const std::map<std::string, double> &kernel_seconds() const {
     return kernel_seconds_;
@@ -118,6 +122,7 @@ private:
   bool profiling_ = false;
   std::vector<TraceEvent> *trace_ = nullptr;
   int64_t trace_step_ = 0;
+  int trace_plan_ = 0;
   std::map<std::string, double> kernel_seconds_;
   std::vector<double> seconds_per_kernel_;
 };

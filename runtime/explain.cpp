@@ -5,6 +5,7 @@
 #include "runtime/plan/collectives.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
+#include "runtime/plan/verify.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -114,7 +115,10 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
 }
 
 /// One program: a whole plan's, or one pipeline stage's.
-void explain_program(const planfile::Plan &plan, std::ostream &os) {
+/// `in_flight`: the stash slots its rank's schedule needs; `norm_over_pp`:
+/// its rank sums the gradient norm over the pipeline ranks (once per rank).
+void explain_program(const planfile::Plan &plan, std::ostream &os,
+                     int64_t in_flight = 0, bool norm_over_pp = false) {
   const planfile::ModelInfo &m = plan.model();
   os << "program @" << plan.program() << ": " << m.model_type() << ", "
      << m.n_layer() << " layers, hidden " << m.hidden_size() << ", vocab "
@@ -123,8 +127,7 @@ void explain_program(const planfile::Plan &plan, std::ostream &os) {
   os << "arena: " << bytes_text(plan.arena_bytes())
      << " (one allocation; buffers with disjoint lifetimes share bytes)\n";
   if (plan.stash_bytes() > 0) {
-    int64_t slots = plan::max_in_flight(
-        {plan.schedule().begin(), plan.schedule().end()});
+    int64_t slots = std::max<int64_t>(in_flight, 1);
     os << "stash: " << slots << " microbatches in flight x "
        << bytes_text(plan.stash_bytes()) << " = "
        << bytes_text(uint64_t(slots) * plan.stash_bytes())
@@ -133,8 +136,10 @@ void explain_program(const planfile::Plan &plan, std::ostream &os) {
   }
   for (const planfile::Program &p : plan.programs())
     os << "program '" << p.name() << "': kernels " << p.begin() << ".."
-       << p.end() << (p.name() == "optimizer" ? ", once per step\n"
-                                              : ", once per microbatch\n");
+       << p.end()
+       << (p.name() == "forward" || p.name() == "backward"
+               ? ", once per microbatch\n"
+               : ", once per step\n");
   os << "\n";
 
   std::map<int, std::pair<uint64_t, int>> by_category;
@@ -167,7 +172,7 @@ void explain_program(const planfile::Plan &plan, std::ostream &os) {
     int64_t repeats = 1;
     for (const planfile::Program &p : plan.programs())
       if (uint32_t(k) >= p.begin() && uint32_t(k) < p.end() &&
-          p.name() != "optimizer")
+          (p.name() == "forward" || p.name() == "backward"))
         repeats = microbatches;
     for (const plan::CollectiveCall &call :
          plan::kernel_collectives(plan, plan.kernels(k))) {
@@ -182,25 +187,29 @@ void explain_program(const planfile::Plan &plan, std::ostream &os) {
       t.bytes += uint64_t(repeats) * plan::ring_bytes_sent(call, ranks);
     }
   }
-  // Point-to-point: the activations and gradients a stage sends on.
-  for (const planfile::Instruction &i : plan.schedule()) {
-    const char *name = i.op() == planfile::Instruction::SEND_ACTIVATION
-                           ? plan::kHiddenOut
-                       : i.op() == planfile::Instruction::SEND_GRAD
-                           ? plan::kGradHiddenIn
-                           : nullptr;
-    if (!name)
-      continue;
-    for (int t = 0; t < plan.tensors_size(); ++t)
-      if (plan.buffers(plan.tensors(t).buffer()).name() == name) {
-        Tally &tally = tallies[{"pp", "send"}];
-        int64_t n = plan::num_elements(plan.tensors(t));
-        tally.calls += 1;
-        tally.elements += n;
-        tally.bytes += comm::ring_bytes::send(uint64_t(n));
-        break;
-      }
+  if (norm_over_pp) {
+    plan::CollectiveCall sum{"pp", plan::CollectiveKind::AllReduce, 1};
+    Tally &t = tallies[{"pp", "all_reduce"}];
+    t.calls += 1;
+    t.elements += 1;
+    t.bytes += plan::ring_bytes_sent(sum, plan::axis_size(m, "pp"));
   }
+  // Point-to-point: the activations and gradients the rank sends on, each
+  // the residual stream of one microbatch (the shape of any boundary
+  // buffer of the chunk).
+  int64_t stream = 0;
+  for (int t = 0; t < plan.tensors_size() && !stream; ++t)
+    for (const char *name : {plan::kHiddenOut, plan::kHiddenIn})
+      if (plan.buffers(plan.tensors(t).buffer()).name() == name)
+        stream = plan::num_elements(plan.tensors(t));
+  for (const planfile::Instruction &i : plan.schedule())
+    if (i.op() == planfile::Instruction::SEND_ACTIVATION ||
+        i.op() == planfile::Instruction::SEND_GRAD) {
+      Tally &tally = tallies[{"pp", "send"}];
+      tally.calls += 1;
+      tally.elements += stream;
+      tally.bytes += comm::ring_bytes::send(uint64_t(stream));
+    }
   int dp = plan::axis_size(m, "dp"), tp = plan::axis_size(m, "tp"),
       pp = plan::axis_size(m, "pp");
   os << "\ncollectives per step (per rank; mesh ";
@@ -255,33 +264,41 @@ void explain_program(const planfile::Plan &plan, std::ostream &os) {
 
 } // namespace
 
-uint64_t stage_memory_bytes(const planfile::Plan &stage) {
-  int64_t slots =
-      plan::max_in_flight({stage.schedule().begin(), stage.schedule().end()});
-  return stage.arena_bytes() +
-         uint64_t(std::max<int64_t>(slots, 1)) * stage.stash_bytes();
+/// Each pipeline rank's schedule (a plan without stages has none).
+static std::vector<std::vector<planfile::Instruction>>
+rank_schedules(const planfile::Plan &plan) {
+  std::vector<std::vector<planfile::Instruction>> schedules;
+  int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
+  for (int64_t r = 0; r < ranks && r < plan.stages_size(); ++r)
+    schedules.emplace_back(plan.stages(int(r)).schedule().begin(),
+                           plan.stages(int(r)).schedule().end());
+  return schedules;
 }
 
 void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
-  std::vector<std::vector<planfile::Instruction>> schedules;
-  for (const planfile::Plan &stage : plan.stages())
-    schedules.emplace_back(stage.schedule().begin(), stage.schedule().end());
+  std::vector<std::vector<planfile::Instruction>> schedules =
+      rank_schedules(plan);
   if (schedules.empty()) {
     os << "no pipeline: one program runs each step\n";
     return;
   }
-  size_t P = schedules.size();
+  size_t P = schedules.size(), chunks = size_t(plan.stages_size());
+  int64_t V = int64_t(chunks / P);
   plan::Simulation sim = plan::simulate_pipeline(
-      schedules, std::vector<double>(P, 1.0), std::vector<double>(P, 2.0));
+      schedules, std::vector<double>(chunks, 1.0),
+      std::vector<double>(chunks, 2.0));
   int64_t M = std::max<int64_t>(plan.model().microbatches(), 1);
   int64_t units = int64_t(sim.makespan + 0.5);
-  size_t width = std::to_string(M - 1).size() + 2; // "F12" plus a space
+  // "F12" (".1": the rank's second chunk, when interleaved) and a space.
+  size_t width = std::to_string(M - 1).size() + 2 + (V > 1 ? 2 : 0);
   std::vector<std::string> rows(P, std::string(size_t(units) * width, ' '));
   std::vector<double> busy(P, 0.0);
   for (const plan::TimedInstruction &t : sim.timeline) {
     bool forward = t.instruction.op() == planfile::Instruction::FORWARD;
     std::string label = (forward ? "F" : "B") +
                         std::to_string(t.instruction.microbatch());
+    if (V > 1)
+      label += "." + std::to_string(t.instruction.chunk() / int64_t(P));
     size_t begin = size_t(t.start + 0.5) * width,
            end = size_t(t.end + 0.5) * width;
     std::string cell = label + std::string(end - begin - label.size(), '-');
@@ -290,7 +307,11 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
     busy[size_t(t.stage)] += t.end - t.start;
   }
   os << "schedule " << plan.model().schedule() << ": " << P << " stages, "
-     << M << " microbatches (forward 1 unit, backward 2; '.' idle)\n";
+     << M << " microbatches";
+  if (V > 1)
+    os << ", " << V << " model chunks per stage (F3.1: microbatch 3 on the "
+       << "stage's chunk 1)";
+  os << " (forward 1 unit, backward 2; '.' idle)\n";
   double idle = 0;
   for (size_t s = 0; s < P; ++s) {
     for (size_t c = 0; c + 1 < rows[s].size(); c += width)
@@ -299,13 +320,14 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
     os << "  stage " << s << " | " << rows[s] << "\n";
     idle += double(units) - busy[s];
   }
-  char line[160];
-  double ideal = 3.0 * double(M);
+  char line[192];
+  double ideal = 3.0 * double(M * V);
   std::snprintf(line, sizeof(line),
                 "bubble: %.1f idle units per stage over %.0f of work = %.3f "
-                "(the formula (p-1)/m = %.3f)\n",
+                "(the formula (p-1)/%s = %.3f)\n",
                 idle / double(P), ideal, idle / double(P) / ideal,
-                double(P - 1) / double(M));
+                V > 1 ? "(v*m)" : "m",
+                double(P - 1) / double(M * V));
   os << line;
 }
 
@@ -313,31 +335,44 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
   if (plan.stages_size() == 0)
     return explain_program(plan, os);
   const planfile::ModelInfo &m = plan.model();
-  int64_t pp = plan.stages_size(), M = std::max<int64_t>(m.microbatches(), 1);
+  int64_t pp = std::max<int64_t>(m.pp(), 1),
+          M = std::max<int64_t>(m.microbatches(), 1);
+  int64_t V = plan.stages_size() / pp;
   int64_t ranks_per_stage =
       std::max<int64_t>(m.dp(), 1) * std::max<int64_t>(m.tp(), 1);
+  std::vector<std::vector<planfile::Instruction>> schedules =
+      rank_schedules(plan);
   os << "pipeline: " << pp << " stages, " << m.schedule() << " schedule, "
      << M << " microbatches of " << m.micro_batch()
-     << " sequences per step and data-parallel rank\n";
-  for (const planfile::Plan &stage : plan.stages()) {
-    int64_t s = stage.model().stage();
-    os << "  stage " << s << ": layers " << stage.model().first_layer() << ".."
-       << stage.model().end_layer() - 1 << ", ranks " << s * ranks_per_stage
-       << "-" << (s + 1) * ranks_per_stage - 1 << ", "
-       << plan::max_in_flight(
-              {stage.schedule().begin(), stage.schedule().end()})
+     << " sequences per step and data-parallel rank";
+  if (V > 1)
+    os << ", " << V << " model chunks per stage";
+  os << "\n";
+  auto in_flight = [&](int64_t c) {
+    return plan::max_in_flight(schedules[size_t(c % pp)], c);
+  };
+  for (const planfile::Plan &chunk : plan.stages()) {
+    int64_t c = chunk.model().stage(), s = c % pp;
+    os << "  " << (V > 1 ? "chunk " : "stage ") << c;
+    if (V > 1)
+      os << " (stage " << s << ")";
+    os << ": layers " << chunk.model().first_layer() << ".."
+       << chunk.model().end_layer() - 1 << ", ranks " << s * ranks_per_stage
+       << "-" << (s + 1) * ranks_per_stage - 1 << ", " << in_flight(c)
        << " microbatches in flight, memory per rank "
-       << bytes_text(stage_memory_bytes(stage)) << "\n";
+       << bytes_text(plan::rank_memory_bytes(plan, s)) << "\n";
   }
-  char bubble[128];
+  char bubble[160];
   std::snprintf(bubble, sizeof(bubble),
-                "bubble: (p-1)/m = %lld/%lld = %.3f of the ideal step time "
+                "bubble: (p-1)/%s = %lld/%lld = %.3f of the ideal step time "
                 "(Narayanan et al. 2021)\n",
-                (long long)(pp - 1), (long long)M, double(pp - 1) / double(M));
+                V > 1 ? "(v*m)" : "m", (long long)(pp - 1),
+                (long long)(M * V), double(pp - 1) / double(M * V));
   os << bubble;
-  for (const planfile::Plan &stage : plan.stages()) {
-    os << "\n=== stage " << stage.model().stage() << " ===\n";
-    explain_program(stage, os);
+  for (const planfile::Plan &chunk : plan.stages()) {
+    int64_t c = chunk.model().stage();
+    os << "\n=== " << (V > 1 ? "chunk " : "stage ") << c << " ===\n";
+    explain_program(chunk, os, in_flight(c), pp > 1 && c < pp);
   }
 }
 

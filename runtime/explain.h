@@ -18,8 +18,5 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os);
 // with the bubble it leaves; a plan without stages runs one microbatch.
 void explain_schedule(const planfile::Plan &plan, std::ostream &os);
 
-// The bytes one rank of a pipeline stage allocates: its arena and a stash
-// slot per microbatch its schedule keeps in flight.
-uint64_t stage_memory_bytes(const planfile::Plan &stage);
 
 } // namespace llmc

@@ -1,4 +1,4 @@
-// One training step of a pipeline stage (see pipeline.h).
+// One training step of a pipeline rank (see pipeline.h).
 #include "runtime/pipeline.h"
 
 #include "runtime/comm/communicator.h"
@@ -7,142 +7,216 @@
 #include "runtime/trace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace llmc {
 namespace {
 
-// Tags on the pipeline axis: a microbatch's activation and its gradient.
-int activation_tag(int64_t m) { return int(2 * m); }
-int gradient_tag(int64_t m) { return int(2 * m + 1); }
+// Tags on the pipeline axis, one per message of a step: the activation or
+// gradient of microbatch m leaving model chunk c.
+int tag(int64_t chunk, int64_t m, int64_t microbatches, bool gradient) {
+  return int((chunk * microbatches + m) * 2 + (gradient ? 1 : 0));
+}
 
 } // namespace
 
-PipelineStage::PipelineStage(Executor &exec, comm::Communicator *pp,
-                             const std::string &plan_path)
-    : exec_(exec), pp_(pp) {
-  const planfile::ModelInfo &model = exec.plan().model();
-  stage_ = model.stage();
-  stages_ = std::max<int64_t>(model.pp(), 1);
-  microbatches_ = std::max<int64_t>(model.microbatches(), 1);
-  if (stages_ > 1 && !pp)
-    throw std::runtime_error("a pipeline stage needs the pp communicator");
-  auto need = [&](const char *name, planfile::Category category) {
-    int t = exec.find_tensor(name, category);
-    if (t < 0)
-      throw plan::PlanError(plan_path + ": pipeline stage " +
-                            std::to_string(stage_) + " has no '" + name +
-                            "' buffer");
-    return t;
-  };
-  if (first())
-    ids_ = need("input_ids", planfile::INPUT);
-  else {
-    hidden_in_ = need(plan::kHiddenIn, planfile::INPUT);
-    grad_in_ = need(plan::kGradHiddenIn, planfile::OUTPUT);
+/// One model chunk: its executor, boundary buffers and stash slots.
+struct PipelineRank::Chunk {
+  Executor *exec;
+  int64_t index;
+  int ids = -1, targets = -1, hidden_in = -1, hidden_out = -1,
+      grad_out = -1, grad_in = -1, loss = -1, norm = -1;
+  // The stash slot of each microbatch in flight (-1: none), and free slots.
+  std::vector<int64_t> slot;
+  std::vector<int64_t> free_slots;
+  int64_t slots = 0;
+
+  // Points the executor's stash at microbatch m's slot (taking a free one
+  // for a microbatch that starts its forward).
+  void use_slot(int64_t m, bool start) {
+    int64_t &s = slot[size_t(m)];
+    if (s < 0 && start) {
+      if (free_slots.empty())
+        throw std::runtime_error(
+            "model chunk " + std::to_string(index) +
+            ": more microbatches in flight than stash slots");
+      s = free_slots.back();
+      free_slots.pop_back();
+    }
+    if (s < 0)
+      throw std::runtime_error("model chunk " + std::to_string(index) +
+                               ": microbatch " + std::to_string(m) +
+                               " runs backward before forward");
+    exec->set_stash_slot(s);
   }
-  if (last()) {
-    targets_ = need("targets", planfile::INPUT);
-    loss_ = need("loss", planfile::OUTPUT);
-  } else {
-    hidden_out_ = need(plan::kHiddenOut, planfile::OUTPUT);
-    grad_out_ = need(plan::kGradHiddenOut, planfile::INPUT);
+  int64_t in_flight() const { return slots - int64_t(free_slots.size()); }
+};
+
+PipelineRank::PipelineRank(std::vector<Executor *> chunks,
+                           comm::Communicator *pp,
+                           const std::string &plan_path)
+    : pp_(pp) {
+  const planfile::ModelInfo &model = chunks.at(0)->plan().model();
+  ranks_ = std::max<int64_t>(model.pp(), 1);
+  microbatches_ = std::max<int64_t>(model.microbatches(), 1);
+  model_chunks_ = ranks_ * std::max<int64_t>(model.virtual_stages(), 1);
+  rank_ = plan::rank_of_chunk(model.stage(), ranks_);
+  if (ranks_ > 1 && !pp)
+    throw std::runtime_error("a pipeline rank needs the pp communicator");
+  const auto &schedule = chunks[0]->plan().schedule();
+  schedule_.assign(schedule.begin(), schedule.end());
+  for (Executor *exec : chunks) {
+    auto chunk = std::make_unique<Chunk>();
+    chunk->exec = exec;
+    chunk->index = exec->plan().model().stage();
+    auto need = [&](const char *name, planfile::Category category) {
+      int t = exec->find_tensor(name, category);
+      if (t < 0)
+        throw plan::PlanError(plan_path + ": model chunk " +
+                              std::to_string(chunk->index) + " has no '" +
+                              name + "' buffer");
+      return t;
+    };
+    if (chunk->index == 0)
+      chunk->ids = need("input_ids", planfile::INPUT);
+    else {
+      chunk->hidden_in = need(plan::kHiddenIn, planfile::INPUT);
+      chunk->grad_in = need(plan::kGradHiddenIn, planfile::OUTPUT);
+    }
+    if (chunk->index + 1 == model_chunks_) {
+      chunk->targets = need("targets", planfile::INPUT);
+      chunk->loss = need("loss", planfile::OUTPUT);
+    } else {
+      chunk->hidden_out = need(plan::kHiddenOut, planfile::OUTPUT);
+      chunk->grad_out = need(plan::kGradHiddenOut, planfile::INPUT);
+    }
+    chunk->norm = need("grad_norm", planfile::OUTPUT);
+    chunk->slots = plan::max_in_flight(schedule_, chunk->index);
+    chunks_.push_back(std::move(chunk));
   }
   int64_t tokens = model.micro_batch() * model.seq_len();
   scratch_ids_.resize(size_t(tokens));
   scratch_targets_.resize(size_t(tokens));
-  slot_.assign(size_t(microbatches_), -1);
 }
 
-PipelineStage::~PipelineStage() = default;
+PipelineRank::~PipelineRank() = default;
 
-int64_t PipelineStage::slot_of(int64_t m, bool acquire) {
-  int64_t &slot = slot_[size_t(m)];
-  if (slot < 0 && acquire) {
-    if (free_slots_.empty())
-      throw std::runtime_error("pipeline stage " + std::to_string(stage_) +
-                               ": more microbatches in flight than stash "
-                               "slots");
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-    peak_in_flight_ = std::max(peak_in_flight_,
-                               slots_ - int64_t(free_slots_.size()));
-  }
-  if (slot < 0)
-    throw std::runtime_error("pipeline stage " + std::to_string(stage_) +
-                             ": microbatch " + std::to_string(m) +
-                             " runs backward before forward");
-  exec_.set_stash_slot(slot);
-  return slot;
+PipelineRank::Chunk &PipelineRank::chunk_of(int64_t index) {
+  for (auto &chunk : chunks_)
+    if (chunk->index == index)
+      return *chunk;
+  throw std::runtime_error("pipeline rank " + std::to_string(rank_) +
+                           " does not hold model chunk " +
+                           std::to_string(index));
 }
 
-void PipelineStage::send(int tensor, int peer, int tag) {
-  const float *data = exec_.f32(tensor);
-  std::vector<float> copy(data, data + exec_.num_elements(tensor));
+void PipelineRank::send(Chunk &chunk, int tensor, int peer, int tag) {
+  const float *data = chunk.exec->f32(tensor);
+  std::vector<float> copy(data, data + chunk.exec->num_elements(tensor));
   auto request = pp_->isend(copy.data(), copy.size(), peer, tag);
   sends_.emplace_back(std::move(copy), std::move(request));
 }
 
-void PipelineStage::wait_sends() {
+void PipelineRank::wait_sends() {
   for (auto &[data, request] : sends_)
     request->wait();
   sends_.clear();
 }
 
-float PipelineStage::run_step(const OptimizerStep &opt, const Feed &feed) {
-  const auto &schedule = exec_.plan().schedule();
-  free_slots_.clear();
-  slots_ = plan::max_in_flight({schedule.begin(), schedule.end()});
-  for (int64_t s = slots_; s-- > 0;)
-    free_slots_.push_back(s);
+float PipelineRank::grad_norm() const {
+  return chunks_[0]->exec->output("grad_norm");
+}
+
+// Each chunk's norm kernel left its sum of squares (with more than one
+// model chunk in all): the sum over the rank's chunks and then over the
+// ranks is the square of the whole model's norm.
+void PipelineRank::join_grad_norms() {
+  if (model_chunks_ == 1)
+    return;
+  float total = 0.0f;
+  for (auto &chunk : chunks_)
+    total += *chunk->exec->f32(chunk->norm);
+  if (pp_)
+    pp_->all_reduce(&total, 1);
+  for (auto &chunk : chunks_)
+    *chunk->exec->f32(chunk->norm) = std::sqrt(total);
+}
+
+float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
+  for (auto &chunk : chunks_) {
+    chunk->free_slots.clear();
+    for (int64_t s = chunk->slots; s-- > 0;)
+      chunk->free_slots.push_back(s);
+    chunk->slot.assign(size_t(microbatches_), -1);
+    // The gradient sums start from zero each step.
+    chunk->exec->zero(planfile::GRAD);
+  }
   peak_in_flight_ = 0;
-  slot_.assign(size_t(microbatches_), -1);
-  // The gradient sums start from zero each step.
-  exec_.zero(planfile::GRAD);
+  peak_stash_bytes_ = 0;
+  int prev = int(plan::rank_of_chunk(rank_ + ranks_ - 1, ranks_));
+  int next = int(plan::rank_of_chunk(rank_ + 1, ranks_));
   double loss = 0.0;
-  for (const planfile::Instruction &i : schedule) {
+  for (const planfile::Instruction &i : schedule_) {
     int64_t m = i.microbatch();
+    Chunk &c = chunk_of(i.chunk());
+    Executor &exec = *c.exec;
     double start = trace_clock();
     switch (i.op()) {
     case planfile::Instruction::RECV_ACTIVATION:
-      slot_of(m, true);
-      pp_->recv(exec_.f32(hidden_in_), size_t(exec_.num_elements(hidden_in_)),
-                int(stage_ - 1), activation_tag(m));
+      c.use_slot(m, true);
+      pp_->recv(exec.f32(c.hidden_in), size_t(exec.num_elements(c.hidden_in)),
+                prev, tag(c.index - 1, m, microbatches_, false));
       break;
-    case planfile::Instruction::FORWARD:
-      slot_of(m, true);
-      feed(m, ids_ >= 0 ? exec_.i32(ids_) : scratch_ids_.data(),
-           targets_ >= 0 ? exec_.i32(targets_) : scratch_targets_.data());
-      exec_.run_program("forward", opt);
-      if (loss_ >= 0)
-        loss += exec_.output("loss");
+    case planfile::Instruction::FORWARD: {
+      c.use_slot(m, true);
+      feed(m, c.ids >= 0 ? exec.i32(c.ids) : scratch_ids_.data(),
+           c.targets >= 0 ? exec.i32(c.targets) : scratch_targets_.data());
+      exec.run_program("forward", opt);
+      if (c.loss >= 0)
+        loss += exec.output("loss");
+      int64_t in_flight = 0;
+      uint64_t bytes = 0;
+      for (auto &chunk : chunks_) {
+        in_flight += chunk->in_flight();
+        bytes += uint64_t(chunk->in_flight()) *
+                 chunk->exec->plan().stash_bytes();
+      }
+      peak_in_flight_ = std::max(peak_in_flight_, in_flight);
+      peak_stash_bytes_ = std::max(peak_stash_bytes_, bytes);
       break;
+    }
     case planfile::Instruction::SEND_ACTIVATION:
-      send(hidden_out_, int(stage_ + 1), activation_tag(m));
+      send(c, c.hidden_out, next, tag(c.index, m, microbatches_, false));
       break;
     case planfile::Instruction::RECV_GRAD:
-      slot_of(m, false);
-      pp_->recv(exec_.f32(grad_out_), size_t(exec_.num_elements(grad_out_)),
-                int(stage_ + 1), gradient_tag(m));
+      c.use_slot(m, false);
+      pp_->recv(exec.f32(c.grad_out), size_t(exec.num_elements(c.grad_out)),
+                next, tag(c.index + 1, m, microbatches_, true));
       break;
     case planfile::Instruction::BACKWARD:
-      slot_of(m, false);
-      exec_.run_program("backward", opt);
-      free_slots_.push_back(slot_[size_t(m)]);
-      slot_[size_t(m)] = -1;
+      c.use_slot(m, false);
+      exec.run_program("backward", opt);
+      c.free_slots.push_back(c.slot[size_t(m)]);
+      c.slot[size_t(m)] = -1;
       break;
     case planfile::Instruction::SEND_GRAD:
-      send(grad_in_, int(stage_ - 1), gradient_tag(m));
+      send(c, c.grad_in, prev, tag(c.index, m, microbatches_, true));
       break;
     default:
       throw std::runtime_error("unknown pipeline instruction " +
                                plan::instruction_name(i));
     }
-    exec_.trace_event(plan::instruction_name(i), start, trace_clock());
+    exec.trace_event(plan::instruction_name(i), start, trace_clock());
   }
   wait_sends();
-  exec_.run_program("optimizer", opt);
-  return last() ? float(loss / double(microbatches_)) : 0.0f;
+  for (auto &chunk : chunks_)
+    chunk->exec->run_program("gradients", opt);
+  join_grad_norms();
+  for (auto &chunk : chunks_)
+    chunk->exec->run_program("update", opt);
+  bool last = chunks_.back()->index + 1 == model_chunks_;
+  return last ? float(loss / double(microbatches_)) : 0.0f;
 }
 
 } // namespace llmc

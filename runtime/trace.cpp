@@ -9,7 +9,8 @@
 
 namespace llmc {
 
-void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
+void write_chrome_trace(const std::string &path,
+                        const std::vector<const planfile::Plan *> &plans,
                         const std::vector<TraceEvent> &events, int rank) {
   std::ostringstream json;
   json << "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
@@ -29,7 +30,7 @@ void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
       json << line;
       continue;
     }
-    const planfile::Kernel &k = plan.kernels(e.kernel);
+    const planfile::Kernel &k = plans[size_t(e.plan)]->kernels(e.kernel);
     std::snprintf(line, sizeof(line),
                   ",\n{\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"X\", "
                   "\"pid\": %d, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "

@@ -21,6 +21,7 @@ struct TraceEvent {
   int64_t step;
   double start, end;
   std::string name = {};
+  int plan = 0; // which of the rank's plans (model chunks) the kernel is of
 };
 
 // Seconds on the steady clock, as trace events count them.
@@ -30,7 +31,8 @@ double trace_clock();
 // so a crash never leaves half a file). Kernel names, roles and layers come
 // from the plan. Times are the steady clock's, which the ranks of one
 // machine share, so their files merge by concatenating traceEvents.
-void write_chrome_trace(const std::string &path, const planfile::Plan &plan,
+void write_chrome_trace(const std::string &path,
+                        const std::vector<const planfile::Plan *> &plans,
                         const std::vector<TraceEvent> &events, int rank);
 
 // "trace.json" for rank 0 of one; "trace.rank3.json" for rank 3 of several.

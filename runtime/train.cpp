@@ -491,6 +491,18 @@ void init_weights(const std::string &plan_path, uint64_t seed,
   write_full(out_path, params, values, {{"llmc.seed", std::to_string(seed)}});
 }
 
+/// The model chunks pipeline rank `rank` runs, in order: {-1} for a plan
+/// without stages (its one program).
+std::vector<int64_t> rank_chunks(const planfile::Plan &file, int64_t rank) {
+  if (file.stages_size() == 0)
+    return {-1};
+  int64_t ranks = std::max<int64_t>(file.model().pp(), 1);
+  std::vector<int64_t> chunks;
+  for (int64_t c = rank; c < file.stages_size(); c += ranks)
+    chunks.push_back(c);
+  return chunks;
+}
+
 /// The full tensors of every stage on the leader (collective over the whole
 /// mesh): each stage's leader gathers its stage's over tp and dp, then sends
 /// them to the leader over the pipeline axis. A tied embedding is kept once.
@@ -518,7 +530,10 @@ FullTensors gather_model(const std::vector<PlanTensor> &mine,
   for (const PlanTensor &t : mine)
     seen.insert(t.name);
   for (int s = 1; s < group.stages(); ++s) {
-    auto theirs = plan_tensors(file.stages(s), category, nullptr);
+    std::vector<PlanTensor> theirs;
+    for (int64_t c : rank_chunks(file, s))
+      for (PlanTensor &t : plan_tensors(file.stages(int(c)), category, nullptr))
+        theirs.push_back(std::move(t));
     for (size_t i = 0; i < theirs.size(); ++i) {
       std::vector<float> value(
           size_t(io::checked_numel(theirs[i].full(), theirs[i].name)));
@@ -554,21 +569,38 @@ void train(const TrainOptions &o) {
   // The group outlives the executor, whose in-flight collectives (if a
   // kernel threw between a start and its wait) complete before MPI ends.
   MeshGroup group(info.dp(), tp, pp, o.plan_path);
-  // This rank's program: the plan, or its pipeline stage's, with a stash
-  // slot per microbatch its schedule keeps in flight.
-  planfile::Plan mine = pipelined ? file.stages(group.stage()) : file;
-  int64_t slots = pipelined ? plan::max_in_flight({mine.schedule().begin(),
-                                                   mine.schedule().end()})
-                            : 1;
-  Executor exec(std::move(mine), slots);
+  // This rank's programs: the plan, or its pipeline rank's model chunks,
+  // each with a stash slot per microbatch the rank's schedule keeps in
+  // flight on it.
+  std::vector<std::unique_ptr<Executor>> executors;
+  std::vector<const planfile::Plan *> plans; // by executor, for traces
+  for (int64_t c : rank_chunks(file, group.stage())) {
+    if (c < 0) {
+      executors.push_back(std::make_unique<Executor>(file));
+    } else {
+      const auto &schedule = file.stages(int(group.stage())).schedule();
+      int64_t slots = std::max<int64_t>(
+          1, plan::max_in_flight({schedule.begin(), schedule.end()}, c));
+      executors.push_back(
+          std::make_unique<Executor>(file.stages(int(c)), slots));
+    }
+    plans.push_back(&executors.back()->plan());
+  }
+  Executor &exec = *executors[0];
   const planfile::ModelInfo &model = exec.plan().model();
-  exec.set_communicator("dp", group.dp());
-  exec.set_communicator("tp", group.tp());
-  exec.set_communicator("pp", group.pp());
-  exec.set_communicator("embedding", group.embedding());
-  std::unique_ptr<PipelineStage> stage;
-  if (pipelined)
-    stage = std::make_unique<PipelineStage>(exec, group.pp(), o.plan_path);
+  for (auto &e : executors) {
+    e->set_communicator("dp", group.dp());
+    e->set_communicator("tp", group.tp());
+    e->set_communicator("pp", group.pp());
+    e->set_communicator("embedding", group.embedding());
+  }
+  std::unique_ptr<PipelineRank> stage;
+  if (pipelined) {
+    std::vector<Executor *> chunks;
+    for (auto &e : executors)
+      chunks.push_back(e.get());
+    stage = std::make_unique<PipelineRank>(chunks, group.pp(), o.plan_path);
+  }
   // --micro-batch is per data-parallel rank and microbatch: rank r reads
   // rows r·M·B .. (r+1)·M·B-1 of the global batch one device would read,
   // microbatch m the m-th B of them; the tensor-parallel ranks of one
@@ -586,17 +618,23 @@ void train(const TrainOptions &o) {
   io::TokenFile data(o.data_path, model.vocab_size());
   data.check_sequence_length(T);
 
-  auto params = plan_tensors(exec, planfile::PARAM);
-  auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
+  std::vector<PlanTensor> params, moments;
+  for (auto &e : executors) {
+    for (PlanTensor &t : plan_tensors(*e, planfile::PARAM))
+      params.push_back(std::move(t));
+    for (PlanTensor &t : plan_tensors(*e, planfile::OPTIMIZER_STATE))
+      moments.push_back(std::move(t));
+  }
   int64_t first_step = 0;
   if (o.load_path.empty()) {
     init_from_seed(params, model.n_layer(), o.seed, exec);
   } else {
     load_weights(params, o.load_path, exec,
                  full_specs(model_tensors(file, planfile::PARAM)));
-    first_step = load_optimizer(
-        exec, o.load_path,
-        full_specs(model_tensors(file, planfile::OPTIMIZER_STATE)));
+    auto model_moments =
+        full_specs(model_tensors(file, planfile::OPTIMIZER_STATE));
+    for (auto &e : executors)
+      first_step = load_optimizer(*e, o.load_path, model_moments);
     if (first_step >= o.steps)
       throw io::InputError(o.load_path + ": already trained " +
                            std::to_string(first_step) + " steps; --steps " +
@@ -638,7 +676,8 @@ void train(const TrainOptions &o) {
     group.agree(error, "could not write the checkpoint " + path);
   };
 
-  exec.set_profiling(o.profile);
+  for (auto &e : executors)
+    e->set_profiling(o.profile);
   std::vector<TraceEvent> trace;
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = first_step; step < o.steps; ++step) {
@@ -648,7 +687,8 @@ void train(const TrainOptions &o) {
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
     auto sent_before = group.bytes_sent();
     bool tracing = !o.trace_path.empty() && step - first_step < o.trace_steps;
-    exec.set_trace(tracing ? &trace : nullptr, step);
+    for (size_t i = 0; i < executors.size(); ++i)
+      executors[i]->set_trace(tracing ? &trace : nullptr, step, int(i));
     float loss = 0.0f;
     if (pipelined) {
       loss = stage->run_step(opt, [&](int64_t m, int32_t *ids, int32_t *tgt) {
@@ -692,13 +732,12 @@ void train(const TrainOptions &o) {
       in_flight = ", \"microbatches_in_flight\": " +
                   std::to_string(stage->peak_in_flight()) +
                   ", \"stash_bytes\": " +
-                  std::to_string(uint64_t(stage->peak_in_flight()) *
-                                 stage->stash_bytes());
+                  std::to_string(stage->peak_stash_bytes());
     // The last stage computed the loss; every rank logs the same value.
     loss = group.mean(loss);
     if (group.pp())
       group.pp()->broadcast(&loss, 1, int(pp - 1));
-    float norm = exec.output("grad_norm");
+    float norm = stage ? stage->grad_norm() : exec.output("grad_norm");
     if (!std::isfinite(loss))
       throw std::runtime_error("loss is " + std::to_string(loss) +
                                " at step " + std::to_string(step) +
@@ -728,9 +767,14 @@ void train(const TrainOptions &o) {
   if (!o.trace_path.empty())
     write_chrome_trace(
         trace_path_of_rank(o.trace_path, group.rank(), group.ranks()),
-        exec.plan(), trace, group.rank());
-  if (o.profile && group.leader())
-    print_profile(exec.kernel_seconds(), o.steps);
+        plans, trace, group.rank());
+  if (o.profile && group.leader()) {
+    std::map<std::string, double> seconds;
+    for (auto &e : executors)
+      for (auto &[name, s] : e->kernel_seconds())
+        seconds[name] += s;
+    print_profile(seconds, o.steps);
+  }
 }
 
 } // namespace llmc

@@ -2,7 +2,8 @@
 # bench/pipeline_bubble: the pipeline bubble measured from llmc's Chrome
 # traces against the schedule formula (p-1)/m (Narayanan et al. 2021): the
 # bench/train_cpu model (d 512, 8 layers) on pp=2 stages, one rank per core,
-# 1F1B and GPipe with m = 2, 4 and 8 microbatches of 1 sequence of 256.
+# 1F1B and GPipe with m = 2, 4 and 8 microbatches of 1 sequence of 256, and
+# interleaved 1F1B with v = 2 model chunks per rank against (p-1)/(v·m).
 # Per step, the bubble of a rank is the time inside the step's window (the
 # first forward to the last backward, over all ranks) that the rank spends
 # outside its forward and backward programs, over the time inside them;
@@ -15,12 +16,14 @@ use_mpi_ranks
 p=2
 
 make_tokens 400000
-for schedule in 1f1b gpipe; do
+for schedule in 1f1b gpipe interleaved; do
   for m in 2 4 8; do
     name=$schedule.m$m
+    flags=(--schedule "$schedule")
+    if [ "$schedule" = interleaved ]; then flags+=(--virtual-stages 2); fi
     "$llmc" compile "$here/../train_cpu/config.json" --mode train \
       --micro-batch 1 --microbatches "$m" --seq 256 --mesh "pp=$p" \
-      --schedule "$schedule" -o "$work/$name.plan"
+      "${flags[@]}" -o "$work/$name.plan"
     mpirun --oversubscribe -np "$p" "$llmc" train "$work/$name.plan" \
       --data "$work/train.bin" --steps 4 --trace "$work/$name.json" \
       --trace-steps 4 --progress never
@@ -30,8 +33,9 @@ done
 /usr/bin/python3 - "$work" "$p" <<'PY'
 import collections, glob, json, sys
 work, p = sys.argv[1], int(sys.argv[2])
-print("%-6s %3s %10s %10s %8s" % ("", "m", "measured", "(p-1)/m", "ratio"))
-for schedule in ("1f1b", "gpipe"):
+print("%-11s %3s %10s %12s %8s" % ("", "m", "measured", "(p-1)/(v*m)",
+                                   "ratio"))
+for schedule in ("1f1b", "gpipe", "interleaved"):
     for m in (2, 4, 8):
         spans = collections.defaultdict(list)  # step -> (rank, start, end)
         for path in glob.glob("%s/%s.m%d.rank*.json" % (work, schedule, m)):
@@ -47,7 +51,8 @@ for schedule in ("1f1b", "gpipe"):
                 busy = sum(e - s for r, s, e in spans[step] if r == rank)
                 bubbles.append((window - busy) / busy)
         measured = sum(bubbles) / len(bubbles)
-        formula = (p - 1) / m
-        print("%-6s %3d %10.3f %10.3f %8.2f" % (schedule, m, measured, formula,
-                                             measured / formula))
+        v = 2 if schedule == "interleaved" else 1
+        formula = (p - 1) / (v * m)
+        print("%-11s %3d %10.3f %12.3f %8.2f" % (schedule, m, measured,
+                                               formula, measured / formula))
 PY

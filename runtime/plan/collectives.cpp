@@ -59,7 +59,7 @@ std::vector<CollectiveCall> kernel_collectives(const planfile::Plan &plan,
     calls.push_back(
         {axis, CollectiveKind::ReduceScatter, elements(plan, k.ins(0))});
   else if (name == "grad_norm") // the sums of squares over the split axes
-    for (const char *param : {"axis", "zero_axis", "pipeline_axis"})
+    for (const char *param : {"axis", "zero_axis"})
       if (std::string a = param_string(k, param); !a.empty())
         calls.push_back({a, CollectiveKind::AllReduce, 1});
   return calls;

@@ -86,12 +86,13 @@ void check_shard(const planfile::Plan &plan, const planfile::Shard &s,
 
 /// A pipeline stage's programs and schedule.
 void check_pipeline(const planfile::Plan &plan, const std::string &path) {
-  const char *names[] = {"forward", "backward", "optimizer"};
-  if (plan.programs_size() != 3)
-    fail(path, "a pipeline stage needs 3 programs (forward, backward, "
-               "optimizer), got " + std::to_string(plan.programs_size()));
+  const char *names[] = {"forward", "backward", "gradients", "update"};
+  if (plan.programs_size() != 4)
+    fail(path, "a pipeline stage needs 4 programs (forward, backward, "
+               "gradients, update), got " +
+                   std::to_string(plan.programs_size()));
   uint32_t next = 0;
-  for (int p = 0; p < 3; ++p) {
+  for (int p = 0; p < 4; ++p) {
     const planfile::Program &program = plan.programs(p);
     if (program.name() != names[p] || program.begin() != next ||
         program.end() < program.begin())
@@ -114,10 +115,12 @@ void check_pipeline(const planfile::Plan &plan, const std::string &path) {
 void check_consistency(const planfile::Plan &plan, const std::string &path) {
   if (plan.stages_size() > 0) {
     int64_t pp = std::max<int64_t>(plan.model().pp(), 1);
-    if (plan.stages_size() != pp)
+    int64_t chunks = pp * std::max<int64_t>(plan.model().virtual_stages(), 1);
+    if (plan.stages_size() != chunks)
       fail(path, "the plan has " + std::to_string(plan.stages_size()) +
                      " pipeline stages, its model says pp=" +
-                     std::to_string(pp));
+                     std::to_string(pp) + " x " +
+                     std::to_string(chunks / pp) + " chunks per rank");
     for (int s = 0; s < plan.stages_size(); ++s) {
       std::string where = path + " (stage " + std::to_string(s) + ")";
       if (plan.stages(s).model().stage() != s)

@@ -5,6 +5,10 @@
 //  - 1f1b: stage s runs min(P-1-s, M) warmup forwards, then alternates one
 //    forward and one backward (steady state), then the remaining backwards
 //    (cooldown): at most P-s microbatches in flight.
+//  - interleaved: each rank holds V model chunks (chunk c on rank c mod P)
+//    and runs 1F1B over M·V chunk-microbatches, in groups of P
+//    microbatches per chunk (M must be a multiple of P): the bubble
+//    shrinks to (P-1)/(V·M).
 #pragma once
 
 #include "runtime/plan/plan.pb.h"
@@ -25,28 +29,37 @@ inline constexpr const char *kGradHiddenOut = "grad_hidden_out";
 // True for the schedules pipeline_schedule knows.
 bool is_schedule(const std::string &kind);
 
-// The instructions of `stage` (0-based) of `stages`, for `microbatches`.
-std::vector<planfile::Instruction> pipeline_schedule(const std::string &kind,
-                                                     int64_t stages,
-                                                     int64_t stage,
-                                                     int64_t microbatches);
+// The instructions of pipeline rank `rank` of `ranks`, for `microbatches`
+// and `chunks` model chunks per rank (1 unless interleaved).
+std::vector<planfile::Instruction>
+pipeline_schedule(const std::string &kind, int64_t ranks, int64_t rank,
+                  int64_t microbatches, int64_t chunks = 1);
 
-// The most microbatches whose forward has run and backward has not, at any
-// point of `schedule`: the stash slots a stage needs.
-int64_t max_in_flight(const std::vector<planfile::Instruction> &schedule);
+// The most microbatches of model chunk `chunk` whose forward has run and
+// backward has not, at any point of `schedule` (-1: of any chunk): the
+// stash slots the chunk needs.
+int64_t max_in_flight(const std::vector<planfile::Instruction> &schedule,
+                      int64_t chunk = -1);
+
+// The pipeline rank that runs model chunk `chunk` of a plan's `stages`
+// chunks over `ranks` ranks.
+inline int64_t rank_of_chunk(int64_t chunk, int64_t ranks) {
+  return chunk % ranks;
+}
 
 // One compute instruction of a simulated step: when it starts and ends.
 struct TimedInstruction {
-  int64_t stage;
+  int64_t stage; // the pipeline rank
   size_t index; // in the stage's schedule
   planfile::Instruction instruction;
   double start, end;
 };
 
-// The stages' schedules run against each other: stage s's forward takes
-// forward_s[s] and its backward backward_s[s]; sends never block (the
-// runtime sends without waiting); a receive waits for the neighbour's next
-// message on that link. `blocked` is empty when every stage finishes;
+// The pipeline ranks' schedules run against each other: a forward of model
+// chunk c takes forward_s[c] and its backward backward_s[c]; sends never
+// block (the runtime sends without waiting); a receive waits for the next
+// message on its link (sender rank, receiver rank, activation or gradient),
+// first in, first out. `blocked` is empty when every stage finishes;
 // otherwise it holds, for each stage that could not, the index of the
 // receive it waits at: a deadlock.
 struct Simulation {

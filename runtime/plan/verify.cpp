@@ -14,23 +14,38 @@ namespace {
 
 using I = planfile::Instruction;
 
-/// The programs one rank runs: the plan's, or one per pipeline stage.
-std::vector<const planfile::Plan *> stages_of(const planfile::Plan &plan) {
-  std::vector<const planfile::Plan *> stages;
-  for (const planfile::Plan &s : plan.stages())
-    stages.push_back(&s);
-  if (stages.empty())
-    stages.push_back(&plan);
-  return stages;
-}
+/// The pipeline of a plan: its ranks, each one's model chunks and
+/// schedule (a plan without stages: one rank running the plan once).
+struct Pipeline {
+  const planfile::Plan &plan;
+  int64_t ranks = 1;
+  int64_t ranks_per_stage = 1; // dp x tp ranks run each pipeline rank's part
 
-/// How diagnostics name a stage: by its first rank (every dp/tp rank of a
-/// stage runs the same program, so what holds for one holds for all).
-struct Mesh {
-  int64_t ranks_per_stage;
-  std::string rank(int64_t stage) const {
-    return "rank " + std::to_string(stage * ranks_per_stage) + " (stage " +
-           std::to_string(stage) + ")";
+  explicit Pipeline(const planfile::Plan &p) : plan(p) {
+    if (p.stages_size() > 0)
+      ranks = std::max<int64_t>(p.model().pp(), 1);
+    ranks_per_stage =
+        int64_t(axis_size(p.model(), "dp")) * axis_size(p.model(), "tp");
+  }
+  const planfile::Plan &chunk(int64_t c) const {
+    return plan.stages_size() ? plan.stages(int(c)) : plan;
+  }
+  std::vector<int64_t> chunks_of(int64_t rank) const {
+    std::vector<int64_t> out;
+    for (int64_t c = rank; c < std::max(plan.stages_size(), 1); c += ranks)
+      out.push_back(c);
+    return out;
+  }
+  std::vector<planfile::Instruction> schedule(int64_t rank) const {
+    const auto &s = chunk(rank).schedule();
+    return {s.begin(), s.end()};
+  }
+  /// How diagnostics name a pipeline rank: by its first rank (every dp/tp
+  /// rank of a stage runs the same programs, so what holds for one holds
+  /// for all).
+  std::string name(int64_t rank) const {
+    return "rank " + std::to_string(rank * ranks_per_stage) + " (stage " +
+           std::to_string(rank) + ")";
   }
 };
 
@@ -40,14 +55,14 @@ std::string at(const std::vector<planfile::Instruction> &schedule,
          instruction_name(schedule[index]) + ")";
 }
 
-/// The tensor a send or receive moves: the stage's boundary buffer.
-const planfile::Tensor *moved_tensor(const planfile::Plan &stage, I::Op op) {
+/// The tensor a send or receive moves: the chunk's boundary buffer.
+const planfile::Tensor *moved_tensor(const planfile::Plan &chunk, I::Op op) {
   const char *name = op == I::SEND_ACTIVATION   ? kHiddenOut
                      : op == I::RECV_ACTIVATION ? kHiddenIn
                      : op == I::SEND_GRAD       ? kGradHiddenIn
                                                 : kGradHiddenOut;
-  for (const planfile::Tensor &t : stage.tensors())
-    if (stage.buffers(int(t.buffer())).name() == name)
+  for (const planfile::Tensor &t : chunk.tensors())
+    if (chunk.buffers(int(t.buffer())).name() == name)
       return &t;
   return nullptr;
 }
@@ -59,42 +74,39 @@ std::string tensor_text(const planfile::Tensor *t) {
          (t->dtype() == planfile::I32 ? " i32" : " f32") + " elements";
 }
 
-/// Sends of `from` against receives of `to` on one link, in order.
-void check_link(const std::vector<const planfile::Plan *> &stages,
-                const Mesh &mesh, int64_t from, int64_t to, I::Op send,
+/// The sends of rank `from` against the receives of rank `to` of one kind,
+/// in order (NCCL matches a pair's messages in issue order).
+void check_link(const Pipeline &pipe, int64_t from, int64_t to, I::Op send,
                 I::Op recv, VerifyReport &report, int64_t &messages) {
-  const auto &out = stages[size_t(from)]->schedule();
-  const auto &in = stages[size_t(to)]->schedule();
-  std::vector<planfile::Instruction> out_v(out.begin(), out.end()),
-      in_v(in.begin(), in.end());
+  std::vector<planfile::Instruction> out = pipe.schedule(from),
+                                     in = pipe.schedule(to);
   std::vector<size_t> sends, recvs;
-  for (size_t i = 0; i < out_v.size(); ++i)
-    if (out_v[i].op() == send)
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i].op() == send)
       sends.push_back(i);
-  for (size_t i = 0; i < in_v.size(); ++i)
-    if (in_v[i].op() == recv)
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i].op() == recv)
       recvs.push_back(i);
-  const planfile::Tensor *sent = moved_tensor(*stages[size_t(from)], send);
-  const planfile::Tensor *expected = moved_tensor(*stages[size_t(to)], recv);
+  int64_t step = send == I::SEND_ACTIVATION ? 1 : -1; // next chunk or previous
   for (size_t k = 0; k < std::max(sends.size(), recvs.size()); ++k) {
     if (k >= sends.size()) {
       report.problems.push_back(
-          mesh.rank(to) + " " + at(in_v, recvs[k]) +
-          " has no matching send: " + mesh.rank(from) + " sends only " +
+          pipe.name(to) + " " + at(in, recvs[k]) +
+          " has no matching send: " + pipe.name(from) + " sends only " +
           std::to_string(sends.size()) + " on this link");
       return;
     }
     if (k >= recvs.size()) {
       report.problems.push_back(
-          mesh.rank(from) + " " + at(out_v, sends[k]) + " is never received: " +
-          mesh.rank(to) + " receives only " + std::to_string(recvs.size()) +
+          pipe.name(from) + " " + at(out, sends[k]) + " is never received: " +
+          pipe.name(to) + " receives only " + std::to_string(recvs.size()) +
           " on this link");
       return;
     }
-    const I &s = out_v[sends[k]], &r = in_v[recvs[k]];
+    const I &s = out[sends[k]], &r = in[recvs[k]];
     std::string pair = "message " + std::to_string(k) + " from " +
-                       mesh.rank(from) + " " + at(out_v, sends[k]) + " to " +
-                       mesh.rank(to) + " " + at(in_v, recvs[k]);
+                       pipe.name(from) + " " + at(out, sends[k]) + " to " +
+                       pipe.name(to) + " " + at(in, recvs[k]);
     if (s.microbatch() != r.microbatch()) {
       report.problems.push_back(pair + ": microbatch " +
                                 std::to_string(s.microbatch()) +
@@ -103,6 +115,17 @@ void check_link(const std::vector<const planfile::Plan *> &stages,
                                 " is expected");
       return;
     }
+    if (s.chunk() + step != r.chunk()) {
+      report.problems.push_back(pair + ": model chunk " +
+                                std::to_string(s.chunk()) + " sends to " +
+                                std::to_string(s.chunk() + step) +
+                                ", the receive is for chunk " +
+                                std::to_string(r.chunk()));
+      return;
+    }
+    const planfile::Tensor *sent = moved_tensor(pipe.chunk(s.chunk()), send);
+    const planfile::Tensor *expected =
+        moved_tensor(pipe.chunk(r.chunk()), recv);
     if (!sent || !expected || num_elements(*sent) != num_elements(*expected) ||
         sent->dtype() != expected->dtype()) {
       report.problems.push_back(pair + ": sends " + tensor_text(sent) +
@@ -117,49 +140,53 @@ void check_link(const std::vector<const planfile::Plan *> &stages,
 /// One collective call of a rank's step, and where it comes from.
 struct Issued {
   CollectiveCall call;
+  int64_t chunk;
   int kernel;
   std::string program;
 };
 
-/// The collectives a stage issues on `axis` in one step, in order: its
-/// forward and backward programs per microbatch as its schedule runs them,
-/// then the optimizer (or a whole plan's kernels once).
-std::vector<Issued> issued_on(const planfile::Plan &stage,
+/// The collectives pipeline rank `rank` issues on `axis` in one step, in
+/// order: its chunks' forward and backward programs per microbatch as its
+/// schedule runs them, then each chunk's gradients and update programs (or
+/// a whole plan's kernels once).
+std::vector<Issued> issued_on(const Pipeline &pipe, int64_t rank,
                               const std::string &axis) {
   std::vector<Issued> out;
-  auto run = [&](uint32_t begin, uint32_t end, const std::string &program) {
+  auto run = [&](int64_t c, const std::string &name, const std::string &why) {
+    const planfile::Plan &chunk = pipe.chunk(c);
+    uint32_t begin = 0, end = uint32_t(chunk.kernels_size());
+    for (const planfile::Program &p : chunk.programs())
+      if (p.name() == name) {
+        begin = p.begin();
+        end = p.end();
+      }
     for (uint32_t k = begin; k < end; ++k)
-      for (const CollectiveCall &c :
-           kernel_collectives(stage, stage.kernels(int(k))))
-        if (c.axis == axis)
-          out.push_back({c, int(k), program});
+      for (const CollectiveCall &call :
+           kernel_collectives(chunk, chunk.kernels(int(k))))
+        if (call.axis == axis)
+          out.push_back({call, c, int(k), why});
   };
-  if (stage.programs_size() == 0) {
-    run(0, uint32_t(stage.kernels_size()), "train_step");
+  if (pipe.plan.stages_size() == 0) {
+    run(0, "", "train_step");
     return out;
   }
-  auto program = [&](const std::string &name) -> const planfile::Program & {
-    for (const planfile::Program &p : stage.programs())
-      if (p.name() == name)
-        return p;
-    return stage.programs(0);
-  };
-  for (const planfile::Instruction &i : stage.schedule())
+  for (const planfile::Instruction &i : pipe.schedule(rank))
     if (i.op() == I::FORWARD || i.op() == I::BACKWARD) {
-      const planfile::Program &p =
-          program(i.op() == I::FORWARD ? "forward" : "backward");
-      run(p.begin(), p.end(), p.name() + " of microbatch " +
-                                  std::to_string(i.microbatch()));
+      std::string name = i.op() == I::FORWARD ? "forward" : "backward";
+      run(i.chunk(), name,
+          name + " of microbatch " + std::to_string(i.microbatch()));
     }
-  const planfile::Program &opt = program("optimizer");
-  run(opt.begin(), opt.end(), "optimizer");
+  for (const char *name : {"gradients", "update"})
+    for (int64_t c : pipe.chunks_of(rank))
+      run(c, name, name);
   return out;
 }
 
 std::string issued_text(const Issued &i) {
   return std::string(collective_kind_name(i.call.kind)) + " of " +
          std::to_string(i.call.elements) + " elements (kernel " +
-         std::to_string(i.kernel) + ", " + i.program + ")";
+         std::to_string(i.kernel) + " of chunk " + std::to_string(i.chunk) +
+         ", " + i.program + ")";
 }
 
 } // namespace
@@ -188,42 +215,52 @@ bool parse_byte_size(const std::string &text, uint64_t &bytes) {
   return false;
 }
 
+uint64_t rank_memory_bytes(const planfile::Plan &plan, int64_t rank) {
+  Pipeline pipe(plan);
+  std::vector<planfile::Instruction> schedule = pipe.schedule(rank);
+  uint64_t bytes = 0;
+  for (int64_t c : pipe.chunks_of(rank)) {
+    const planfile::Plan &chunk = pipe.chunk(c);
+    int64_t slots = std::max<int64_t>(1, max_in_flight(schedule, c));
+    bytes += chunk.arena_bytes() + uint64_t(slots) * chunk.stash_bytes();
+  }
+  return bytes;
+}
+
 VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
   VerifyReport report;
-  std::vector<const planfile::Plan *> stages = stages_of(plan);
-  const planfile::ModelInfo &model = plan.model();
-  int64_t P = int64_t(stages.size());
-  Mesh mesh{int64_t(axis_size(model, "dp")) * axis_size(model, "tp")};
+  Pipeline pipe(plan);
+  int64_t P = pipe.ranks;
 
   // Point to point, then the schedules against each other.
-  if (P > 1) {
+  if (plan.stages_size() > 0 && P > 1) {
     int64_t messages = 0;
-    size_t before = report.problems.size();
-    for (int64_t s = 0; s + 1 < P; ++s) {
-      check_link(stages, mesh, s, s + 1, I::SEND_ACTIVATION,
-                 I::RECV_ACTIVATION, report, messages);
-      check_link(stages, mesh, s + 1, s, I::SEND_GRAD, I::RECV_GRAD, report,
+    for (int64_t r = 0; r < P; ++r) {
+      check_link(pipe, r, (r + 1) % P, I::SEND_ACTIVATION, I::RECV_ACTIVATION,
+                 report, messages);
+      check_link(pipe, r, (r + P - 1) % P, I::SEND_GRAD, I::RECV_GRAD, report,
                  messages);
     }
-    if (report.problems.size() == before) {
+    if (report.problems.empty()) {
       std::vector<std::vector<planfile::Instruction>> schedules;
-      for (const planfile::Plan *s : stages)
-        schedules.emplace_back(s->schedule().begin(), s->schedule().end());
-      Simulation sim = simulate_pipeline(
-          schedules, std::vector<double>(size_t(P), 1.0),
-          std::vector<double>(size_t(P), 2.0));
+      for (int64_t r = 0; r < P; ++r)
+        schedules.push_back(pipe.schedule(r));
+      size_t chunks = size_t(plan.stages_size());
+      Simulation sim = simulate_pipeline(schedules,
+                                         std::vector<double>(chunks, 1.0),
+                                         std::vector<double>(chunks, 2.0));
       if (!sim.blocked.empty()) {
         std::string waits;
-        for (auto [s, index] : sim.blocked)
-          waits += (waits.empty() ? "" : "; ") + mesh.rank(s) + " waits at " +
-                   at(schedules[size_t(s)], index);
+        for (auto [r, index] : sim.blocked)
+          waits += (waits.empty() ? "" : "; ") + pipe.name(r) + " waits at " +
+                   at(schedules[size_t(r)], index);
         report.problems.push_back("deadlock: " + waits);
       } else {
         report.proved.push_back(
-            "p2p: " + std::to_string(messages) + " messages per step on " +
-            std::to_string(2 * (P - 1)) +
-            " stage links match in order, size and dtype; the schedules run "
-            "to the end without deadlock");
+            "p2p: " + std::to_string(messages) +
+            " messages per step between " + std::to_string(P) +
+            " pipeline ranks match in order, size and dtype; the schedules "
+            "run to the end without deadlock");
       }
     }
   }
@@ -231,20 +268,19 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
   // Collectives: groups whose members run different programs.
   std::map<std::string, std::vector<int64_t>> groups;
   if (P > 1) {
-    for (int64_t s = 0; s < P; ++s)
-      groups["pp"].push_back(s);
+    for (int64_t r = 0; r < P; ++r)
+      groups["pp"].push_back(r);
     groups["embedding"] = {0, P - 1};
   }
   std::string same;
   for (auto &[axis, members] : groups) {
-    std::vector<Issued> first = issued_on(*stages[size_t(members[0])], axis);
+    std::vector<Issued> first = issued_on(pipe, members[0], axis);
     bool ok = true;
     for (size_t k = 1; k < members.size() && ok; ++k) {
-      std::vector<Issued> other =
-          issued_on(*stages[size_t(members[k])], axis);
+      std::vector<Issued> other = issued_on(pipe, members[k], axis);
       for (size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
-        auto text = [&](const std::vector<Issued> &v, int64_t s) {
-          return mesh.rank(s) + " issues " +
+        auto text = [&](const std::vector<Issued> &v, int64_t r) {
+          return pipe.name(r) + " issues " +
                  (i < v.size() ? issued_text(v[i])
                                : "none (it issues " +
                                      std::to_string(v.size()) + ")");
@@ -262,7 +298,7 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
     }
     if (ok)
       same += (same.empty() ? "" : ", ") + axis + " (" +
-              std::to_string(members.size()) + " stages, " +
+              std::to_string(members.size()) + " ranks, " +
               std::to_string(first.size()) + " calls per step)";
   }
   report.proved.push_back(
@@ -271,28 +307,33 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
                                                               "sizes; ") +
       "dp and tp groups run one program per stage");
 
-  // Memory per rank.
+  // Memory per rank: each of its chunks' arena and stash slots.
   uint64_t most = 0;
   int64_t worst = 0;
-  for (int64_t s = 0; s < P; ++s) {
-    const planfile::Plan &stage = *stages[size_t(s)];
-    int64_t slots = std::max<int64_t>(
-        1, max_in_flight({stage.schedule().begin(), stage.schedule().end()}));
-    uint64_t bytes = stage.arena_bytes() + uint64_t(slots) * stage.stash_bytes();
+  for (int64_t r = 0; r < P; ++r) {
+    uint64_t bytes = rank_memory_bytes(plan, r);
+    std::string parts;
+    std::vector<planfile::Instruction> schedule = pipe.schedule(r);
+    for (int64_t c : pipe.chunks_of(r)) {
+      const planfile::Plan &chunk = pipe.chunk(c);
+      int64_t slots = std::max<int64_t>(1, max_in_flight(schedule, c));
+      parts += (parts.empty() ? "" : " + ") + std::string("arena ") +
+               format_bytes(chunk.arena_bytes()) + " + " +
+               std::to_string(slots) + " stash slots of " +
+               format_bytes(chunk.stash_bytes());
+    }
     if (bytes > most) {
       most = bytes;
-      worst = s;
+      worst = r;
     }
     if (device_memory && bytes > device_memory)
-      report.problems.push_back(
-          mesh.rank(s) + " needs " + format_bytes(bytes) + " (arena " +
-          format_bytes(stage.arena_bytes()) + " + " + std::to_string(slots) +
-          " stash slots of " + format_bytes(stage.stash_bytes()) +
-          "), more than --device-memory " + format_bytes(device_memory));
+      report.problems.push_back(pipe.name(r) + " needs " + format_bytes(bytes) +
+                                " (" + parts + "), more than --device-memory " +
+                                format_bytes(device_memory));
   }
   report.proved.push_back(
       "memory: at most " + format_bytes(most) + " per rank" +
-      (P > 1 ? ", on " + mesh.rank(worst) : std::string()) +
+      (P > 1 ? ", on " + pipe.name(worst) : std::string()) +
       (device_memory ? ", within --device-memory " + format_bytes(device_memory)
                      : std::string(" (no --device-memory to check)")));
   return report;

@@ -27,6 +27,11 @@ struct VerifyReport {
 // "i" and "B" optional); false when `text` is none.
 bool parse_byte_size(const std::string &text, uint64_t &bytes);
 
+// The bytes pipeline rank `rank` allocates: for each of its model chunks,
+// the arena and a stash slot per microbatch its schedule keeps in flight
+// (a plan without stages: its arena).
+uint64_t rank_memory_bytes(const planfile::Plan &plan, int64_t rank);
+
 // `device_memory` in bytes; 0 skips the memory check.
 VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory);
 

@@ -80,8 +80,14 @@ cl::opt<int64_t> microbatches(
 cl::opt<std::string> pipelineSchedule(
     "schedule",
     cl::desc("Pipeline schedule: 1f1b (default; at most pp microbatches in "
-             "flight) or gpipe (all forwards, then all backwards)"),
+             "flight), gpipe (all forwards, then all backwards) or "
+             "interleaved (1F1B over --virtual-stages chunks per rank)"),
     cl::init("1f1b"), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> virtualStages(
+    "virtual-stages",
+    cl::desc("Model chunks per pipeline rank, for --schedule interleaved "
+             "(default 1)"),
+    cl::init(1), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::list<int64_t> pipelineSplit(
     "pipeline-split",
     cl::desc("Layers per pipeline stage, e.g. 4,2 (default: balanced by "
@@ -293,6 +299,7 @@ int runCompile() {
   options.pipelineStages = mesh->pp;
   options.microbatches = microbatches;
   options.schedule = pipelineSchedule;
+  options.virtualStages = virtualStages;
   options.pipelineSplit.assign(pipelineSplit.begin(), pipelineSplit.end());
   if (!compileDeviceMemory.empty() &&
       !llmc::plan::parse_byte_size(compileDeviceMemory, options.deviceMemory))

@@ -33,7 +33,8 @@ def Plan_Dialect : Dialect {
     static constexpr llvm::StringLiteral kStashBytesAttrName =
         "plan.stash_bytes";
     /// Function attribute of a pipelined program: the kernel indices where
-    /// its forward and its backward program end (the optimizer's runs on).
+    /// its forward, backward and gradients programs end (the update runs on
+    /// to the last kernel).
     static constexpr llvm::StringLiteral kProgramEndsAttrName =
         "plan.program_ends";
   }];
