@@ -290,7 +290,8 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
   int64_t M = std::max<int64_t>(plan.model().microbatches(), 1);
   int64_t units = int64_t(sim.makespan + 0.5);
   // "F12" (".1": the rank's second chunk, when interleaved) and a space.
-  size_t width = std::to_string(M - 1).size() + 2 + (V > 1 ? 2 : 0);
+  size_t width = std::to_string(M - 1).size() + 2 +
+                 (V > 1 ? 1 + std::to_string(V - 1).size() : 0);
   std::vector<std::string> rows(P, std::string(size_t(units) * width, ' '));
   std::vector<double> busy(P, 0.0);
   for (const plan::TimedInstruction &t : sim.timeline) {
@@ -340,17 +341,13 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
   int64_t V = plan.stages_size() / pp;
   int64_t ranks_per_stage =
       std::max<int64_t>(m.dp(), 1) * std::max<int64_t>(m.tp(), 1);
-  std::vector<std::vector<planfile::Instruction>> schedules =
-      rank_schedules(plan);
   os << "pipeline: " << pp << " stages, " << m.schedule() << " schedule, "
      << M << " microbatches of " << m.micro_batch()
      << " sequences per step and data-parallel rank";
   if (V > 1)
     os << ", " << V << " model chunks per stage";
   os << "\n";
-  auto in_flight = [&](int64_t c) {
-    return plan::max_in_flight(schedules[size_t(c % pp)], c);
-  };
+  auto in_flight = [&](int64_t c) { return plan::stash_slots(plan, c); };
   for (const planfile::Plan &chunk : plan.stages()) {
     int64_t c = chunk.model().stage(), s = c % pp;
     os << "  " << (V > 1 ? "chunk " : "stage ") << c;

@@ -2,21 +2,26 @@
 #include "runtime/pipeline.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/comm/mpi_check.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 #include "runtime/trace.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace llmc {
 namespace {
 
-// Tags on the pipeline axis, one per message of a step: the activation or
-// gradient of microbatch m leaving model chunk c.
-int tag(int64_t chunk, int64_t m, int64_t microbatches, bool gradient) {
-  return int((chunk * microbatches + m) * 2 + (gradient ? 1 : 0));
+// Tags on the pipeline axis: the activations or gradients leaving model
+// chunk c. MPI delivers the messages of one source and tag in the order they
+// were sent, and the verifier proves each link's sends and receives come in
+// the same microbatch order, so the tag need not name the microbatch (which
+// would overflow MPI's tag bound, at least 32767, on long schedules).
+int tag(int64_t chunk, bool gradient) {
+  return int(chunk * 2 + (gradient ? 1 : 0));
 }
 
 } // namespace
@@ -92,7 +97,9 @@ PipelineRank::PipelineRank(std::vector<Executor *> chunks,
       chunk->grad_out = need(plan::kGradHiddenOut, planfile::INPUT);
     }
     chunk->norm = need("grad_norm", planfile::OUTPUT);
-    chunk->slots = plan::max_in_flight(schedule_, chunk->index);
+    // As many as train.cpp allocated (plan::stash_slots).
+    chunk->slots =
+        std::max<int64_t>(1, plan::max_in_flight(schedule_, chunk->index));
     chunks_.push_back(std::move(chunk));
   }
   int64_t tokens = model.micro_batch() * model.seq_len();
@@ -118,10 +125,56 @@ void PipelineRank::send(Chunk &chunk, int tensor, int peer, int tag) {
   sends_.emplace_back(std::move(copy), std::move(request));
 }
 
+// Posts the receive of the first instruction at or after `from` that
+// receives an activation (or a gradient), so its message moves while the
+// rank computes until then.
+void PipelineRank::post_receive(size_t from, bool gradient) {
+  Posted &p = posted_[gradient];
+  p.index = SIZE_MAX;
+  auto op = gradient ? planfile::Instruction::RECV_GRAD
+                     : planfile::Instruction::RECV_ACTIVATION;
+  for (size_t i = from; i < schedule_.size(); ++i) {
+    if (schedule_[i].op() != op)
+      continue;
+    Chunk &c = chunk_of(schedule_[i].chunk());
+    int tensor = gradient ? c.grad_out : c.hidden_in;
+    p.index = i;
+    p.data.resize(size_t(c.exec->num_elements(tensor)));
+    int64_t from_chunk = c.index + (gradient ? 1 : -1);
+    int peer = int(plan::rank_of_chunk(from_chunk, ranks_));
+    p.request =
+        pp_->irecv(p.data.data(), p.data.size(), peer, tag(from_chunk, gradient));
+    return;
+  }
+}
+
+// Completes the receive posted for schedule instruction `index` into the
+// chunk's buffer (in the microbatch's stash slot), and posts the next.
+void PipelineRank::receive(size_t index, Chunk &chunk, int tensor,
+                           bool gradient) {
+  Posted &p = posted_[gradient];
+  if (p.index != index)
+    throw std::runtime_error("pipeline rank " + std::to_string(rank_) +
+                             ": instruction " + std::to_string(index) +
+                             " receives what was not posted");
+  p.request->wait();
+  std::copy(p.data.begin(), p.data.end(), chunk.exec->f32(tensor));
+  post_receive(index + 1, gradient);
+}
+
 void PipelineRank::wait_sends() {
   for (auto &[data, request] : sends_)
     request->wait();
   sends_.clear();
+}
+
+// Frees the copies of the sends that have completed, so they do not pile up
+// over a step (a send completes once its receiver has posted the receive,
+// which the neighbour does one message ahead).
+void PipelineRank::reap_sends() {
+  sends_.erase(std::remove_if(sends_.begin(), sends_.end(),
+                              [](auto &send) { return send.second->test(); }),
+               sends_.end());
 }
 
 float PipelineRank::grad_norm() const {
@@ -144,6 +197,20 @@ void PipelineRank::join_grad_norms() {
 }
 
 float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
+  // A rank that fails mid-step would leave its neighbours waiting for its
+  // messages (and itself for theirs, as pending requests complete): the
+  // whole job stops, with this rank's reason.
+  try {
+    return run_schedule(opt, feed);
+  } catch (const std::exception &e) {
+    std::string line = "llmc: error: pipeline rank " + std::to_string(rank_) +
+                       ": " + e.what() + "; stopping the job\n";
+    std::fputs(line.c_str(), stderr);
+    comm::abort_job(2);
+  }
+}
+
+float PipelineRank::run_schedule(const OptimizerStep &opt, const Feed &feed) {
   for (auto &chunk : chunks_) {
     chunk->free_slots.clear();
     for (int64_t s = chunk->slots; s-- > 0;)
@@ -156,8 +223,11 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
   peak_stash_bytes_ = 0;
   int prev = int(plan::rank_of_chunk(rank_ + ranks_ - 1, ranks_));
   int next = int(plan::rank_of_chunk(rank_ + 1, ranks_));
+  post_receive(0, false);
+  post_receive(0, true);
   double loss = 0.0;
-  for (const planfile::Instruction &i : schedule_) {
+  for (size_t index = 0; index < schedule_.size(); ++index) {
+    const planfile::Instruction &i = schedule_[index];
     int64_t m = i.microbatch();
     Chunk &c = chunk_of(i.chunk());
     Executor &exec = *c.exec;
@@ -165,8 +235,7 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
     switch (i.op()) {
     case planfile::Instruction::RECV_ACTIVATION:
       c.use_slot(m, true);
-      pp_->recv(exec.f32(c.hidden_in), size_t(exec.num_elements(c.hidden_in)),
-                prev, tag(c.index - 1, m, microbatches_, false));
+      receive(index, c, c.hidden_in, false);
       break;
     case planfile::Instruction::FORWARD: {
       c.use_slot(m, true);
@@ -187,12 +256,11 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
       break;
     }
     case planfile::Instruction::SEND_ACTIVATION:
-      send(c, c.hidden_out, next, tag(c.index, m, microbatches_, false));
+      send(c, c.hidden_out, next, tag(c.index, false));
       break;
     case planfile::Instruction::RECV_GRAD:
       c.use_slot(m, false);
-      pp_->recv(exec.f32(c.grad_out), size_t(exec.num_elements(c.grad_out)),
-                next, tag(c.index + 1, m, microbatches_, true));
+      receive(index, c, c.grad_out, true);
       break;
     case planfile::Instruction::BACKWARD:
       c.use_slot(m, false);
@@ -201,13 +269,14 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
       c.slot[size_t(m)] = -1;
       break;
     case planfile::Instruction::SEND_GRAD:
-      send(c, c.grad_in, prev, tag(c.index, m, microbatches_, true));
+      send(c, c.grad_in, prev, tag(c.index, true));
       break;
     default:
       throw std::runtime_error("unknown pipeline instruction " +
                                plan::instruction_name(i));
     }
     exec.trace_event(plan::instruction_name(i), start, trace_clock());
+    reap_sends();
   }
   wait_sends();
   for (auto &chunk : chunks_)

@@ -7,6 +7,7 @@
 
 #include "runtime/executor.h"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,8 +48,12 @@ public:
 private:
   struct Chunk;
   Chunk &chunk_of(int64_t index);
+  float run_schedule(const OptimizerStep &opt, const Feed &feed);
   void send(Chunk &chunk, int tensor, int peer, int tag);
   void wait_sends();
+  void reap_sends();
+  void post_receive(size_t from, bool gradient);
+  void receive(size_t index, Chunk &chunk, int tensor, bool gradient);
   void join_grad_norms();
 
   std::vector<std::unique_ptr<Chunk>> chunks_;
@@ -61,6 +66,14 @@ private:
   // Sends in flight, each with its own copy of the data.
   std::vector<std::pair<std::vector<float>, std::unique_ptr<comm::Request>>>
       sends_;
+  // The next receive of each kind (activation, gradient), posted ahead into
+  // a buffer of its own: the schedule index it serves, or none.
+  struct Posted {
+    size_t index = SIZE_MAX;
+    std::vector<float> data;
+    std::unique_ptr<comm::Request> request;
+  };
+  Posted posted_[2];
 };
 
 } // namespace llmc

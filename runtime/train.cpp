@@ -491,18 +491,6 @@ void init_weights(const std::string &plan_path, uint64_t seed,
   write_full(out_path, params, values, {{"llmc.seed", std::to_string(seed)}});
 }
 
-/// The model chunks pipeline rank `rank` runs, in order: {-1} for a plan
-/// without stages (its one program).
-std::vector<int64_t> rank_chunks(const planfile::Plan &file, int64_t rank) {
-  if (file.stages_size() == 0)
-    return {-1};
-  int64_t ranks = std::max<int64_t>(file.model().pp(), 1);
-  std::vector<int64_t> chunks;
-  for (int64_t c = rank; c < file.stages_size(); c += ranks)
-    chunks.push_back(c);
-  return chunks;
-}
-
 /// The full tensors of every stage on the leader (collective over the whole
 /// mesh): each stage's leader gathers its stage's over tp and dp, then sends
 /// them to the leader over the pipeline axis. A tied embedding is kept once.
@@ -531,7 +519,7 @@ FullTensors gather_model(const std::vector<PlanTensor> &mine,
     seen.insert(t.name);
   for (int s = 1; s < group.stages(); ++s) {
     std::vector<PlanTensor> theirs;
-    for (int64_t c : rank_chunks(file, s))
+    for (int64_t c : plan::rank_chunks(file, s))
       for (PlanTensor &t : plan_tensors(file.stages(int(c)), category, nullptr))
         theirs.push_back(std::move(t));
     for (size_t i = 0; i < theirs.size(); ++i) {
@@ -574,16 +562,12 @@ void train(const TrainOptions &o) {
   // flight on it.
   std::vector<std::unique_ptr<Executor>> executors;
   std::vector<const planfile::Plan *> plans; // by executor, for traces
-  for (int64_t c : rank_chunks(file, group.stage())) {
-    if (c < 0) {
+  for (int64_t c : plan::rank_chunks(file, group.stage())) {
+    if (c < 0)
       executors.push_back(std::make_unique<Executor>(file));
-    } else {
-      const auto &schedule = file.stages(int(group.stage())).schedule();
-      int64_t slots = std::max<int64_t>(
-          1, plan::max_in_flight({schedule.begin(), schedule.end()}, c));
-      executors.push_back(
-          std::make_unique<Executor>(file.stages(int(c)), slots));
-    }
+    else
+      executors.push_back(std::make_unique<Executor>(
+          file.stages(int(c)), plan::stash_slots(file, c)));
     plans.push_back(&executors.back()->plan());
   }
   Executor &exec = *executors[0];
@@ -653,7 +637,6 @@ void train(const TrainOptions &o) {
   bool bar = group.leader() &&
              (o.progress == Progress::Always ||
               (o.progress == Progress::Auto && isatty(STDERR_FILENO)));
-  // Every rank takes part in gathering split tensors; the leader writes.
   // Every rank takes part in gathering split tensors; the leader writes,
   // and every rank learns whether it could, so a failed write stops the
   // whole job instead of leaving the others waiting in the next step.

@@ -5,8 +5,10 @@
 # (dp2 x tp2 with sequence parallelism, under mpirun), with a progress bar,
 # and saves a checkpoint (full Hugging Face layout, loadable on any mesh).
 # Work files go to run/ (or $LLMC_RUN_DIR). STEPS, MICRO_BATCH (per
-# data-parallel rank), SEQ, DP, TP and SP (1: sequence parallel) override the
-# defaults; DP=1 TP=1 trains on one process without MPI.
+# data-parallel rank and microbatch), SEQ, DP, TP, SP (1: sequence parallel),
+# PP (pipeline stages, 1F1B) and MICROBATCHES override the defaults; DP=1
+# TP=1 trains on one process without MPI, and e.g. PP=2 DP=2 TP=1
+# MICRO_BATCH=2 MICROBATCHES=2 on a pipeline of 2 stages.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LLMC_BUILD_DIR:-$root/build}
@@ -17,6 +19,8 @@ seq=${SEQ:-128}
 dp=${DP:-2}
 tp=${TP:-2}
 sp=${SP:-1}
+pp=${PP:-1}
+microbatches=${MICROBATCHES:-1}
 
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
@@ -30,7 +34,7 @@ if [ ! -s "$work/train.bin" ]; then
     --val-out "$work/val.bin"
 fi
 
-mesh=(--mesh "dp=$dp,tp=$tp")
+mesh=(--mesh "pp=$pp,dp=$dp,tp=$tp" --microbatches "$microbatches")
 if [ "$sp" = 1 ] && [ "$tp" -gt 1 ]; then mesh+=(--sequence-parallel); fi
 "$llmc" compile "$root/examples/configs/gpt2-tiny.json" --mode train \
   --micro-batch "$micro_batch" --seq "$seq" "${mesh[@]}" \
@@ -38,7 +42,7 @@ if [ "$sp" = 1 ] && [ "$tp" -gt 1 ]; then mesh+=(--sequence-parallel); fi
 "$llmc" explain "$work/gpt2-tiny.plan" | sed -n '/^collectives/,/total:/p'
 
 launch=()
-ranks=$((dp * tp))
+ranks=$((pp * dp * tp))
 if [ "$ranks" -gt 1 ]; then
   # One OpenMP/BLAS thread per rank: the ranks share this machine's cores.
   if [ "$(id -u)" = 0 ]; then
@@ -55,7 +59,7 @@ if [ -t 2 ]; then progress=always; fi
   --save "$work/gpt2-tiny.safetensors" --save-every 100
 
 /usr/bin/python3 - "$work/train.jsonl" "$work/gpt2-tiny.safetensors" \
-  "$ranks (dp=$dp, tp=$tp, sp=$sp)" <<'PY'
+  "$ranks (pp=$pp, dp=$dp, tp=$tp, sp=$sp)" <<'PY'
 import json, sys
 steps = [json.loads(line) for line in open(sys.argv[1])]
 first = sum(s["loss"] for s in steps[:10]) / min(10, len(steps))

@@ -196,6 +196,18 @@ public:
   ///   MPI: MPI_Recv.  NCCL: ncclRecv. Dual: send (see send).
   virtual void recv(float *data, size_t n, int peer, int tag) = 0;
 
+  /// recv that returns at once: the n elements from `peer` with `tag` are
+  /// in data after wait(), and data must stay untouched until then.
+  /// Pipeline stages post the receive of their next activation or gradient
+  /// ahead, so the message moves while they compute.
+  ///   MPI: MPI_Irecv + MPI_Wait.  NCCL: ncclRecv on the communicator's
+  ///   stream + an event; a receive posted ahead of a send on the same
+  ///   stream blocks that send, so NCCL pipelines must group each step's
+  ///   p2p calls (not done yet: the pipeline runtime runs on MPI).
+  ///   Dual: as recv.
+  virtual std::unique_ptr<Request> irecv(float *data, size_t n, int peer,
+                                         int tag) = 0;
+
   /// Returns once every rank of the group has entered it.
   ///   MPI: MPI_Barrier.  NCCL: none; a one-element ncclAllReduce + stream
   ///   synchronize. Dual: none (no data).

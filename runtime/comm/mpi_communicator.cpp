@@ -221,6 +221,18 @@ std::unique_ptr<Request> MpiCommunicator::isend(const float *data, size_t n,
   return std::make_unique<MpiRequest>(request);
 }
 
+std::unique_ptr<Request> MpiCommunicator::irecv(float *data, size_t n,
+                                                int peer, int tag) {
+  int count = mpi_count(n, "irecv");
+  require_rank(peer, size_, "irecv", "peer");
+  require_tag(tag, "irecv");
+  record(Collective::Recv, ring_bytes::send(n));
+  MPI_Request request;
+  LLMC_MPI_CHECK(
+      MPI_Irecv(data, count, MPI_FLOAT, peer, tag, comm_, &request));
+  return std::make_unique<MpiRequest>(request);
+}
+
 void MpiCommunicator::recv(float *data, size_t n, int peer, int tag) {
   int count = mpi_count(n, "recv");
   require_rank(peer, size_, "recv", "peer");

@@ -42,6 +42,8 @@ public:
   void send(const float *data, size_t n, int peer, int tag) override;
   std::unique_ptr<Request> isend(const float *data, size_t n, int peer,
                                  int tag) override;
+  std::unique_ptr<Request> irecv(float *data, size_t n, int peer,
+                                 int tag) override;
   void recv(float *data, size_t n, int peer, int tag) override;
   void barrier() override;
   std::unique_ptr<Communicator> split(int color, int key) override;

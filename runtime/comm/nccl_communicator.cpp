@@ -193,6 +193,15 @@ std::unique_ptr<Request> NcclCommunicator::isend(const float *data, size_t n,
   return stream_request();
 }
 
+std::unique_ptr<Request> NcclCommunicator::irecv(float *data, size_t n,
+                                                 int peer, int tag) {
+  require_rank(peer, size_, "irecv", "peer");
+  require_tag(tag, "irecv");
+  record(Collective::Recv, ring_bytes::send(n));
+  LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
+  return stream_request();
+}
+
 void NcclCommunicator::recv(float *data, size_t n, int peer, int tag) {
   require_rank(peer, size_, "recv", "peer");
   require_tag(tag, "recv");

@@ -84,8 +84,10 @@ void check_shard(const planfile::Plan &plan, const planfile::Shard &s,
   }
 }
 
-/// A pipeline stage's programs and schedule.
-void check_pipeline(const planfile::Plan &plan, const std::string &path) {
+/// A pipeline stage's (model chunk's) programs and schedule: only the first
+/// chunk of each of the `ranks` pipeline ranks holds one, of its own chunks.
+void check_pipeline(const planfile::Plan &plan, const std::string &path,
+                    int64_t chunks, int64_t ranks) {
   const char *names[] = {"forward", "backward", "gradients", "update"};
   if (plan.programs_size() != 4)
     fail(path, "a pipeline stage needs 4 programs (forward, backward, "
@@ -105,11 +107,24 @@ void check_pipeline(const planfile::Plan &plan, const std::string &path) {
     fail(path, "the programs end at kernel " + std::to_string(next) +
                    " of " + std::to_string(plan.kernels_size()));
   int64_t microbatches = std::max<int64_t>(plan.model().microbatches(), 1);
-  for (const planfile::Instruction &i : plan.schedule())
+  int64_t rank = plan.model().stage();
+  if (rank >= ranks && plan.schedule_size() > 0)
+    fail(path, "holds a schedule, but only the first model chunk of a "
+               "pipeline rank does");
+  for (int k = 0; k < plan.schedule_size(); ++k) {
+    const planfile::Instruction &i = plan.schedule(k);
+    std::string what = "schedule instruction " + std::to_string(k);
+    if (!planfile::Instruction::Op_IsValid(i.op()))
+      fail(path, what + " has an unknown op " + std::to_string(int(i.op())));
     if (i.microbatch() < 0 || i.microbatch() >= microbatches)
-      fail(path, "the schedule names microbatch " +
+      fail(path, what + " names microbatch " +
                      std::to_string(i.microbatch()) + " of " +
                      std::to_string(microbatches));
+    if (i.chunk() < 0 || i.chunk() >= chunks || i.chunk() % ranks != rank)
+      fail(path, what + " runs model chunk " + std::to_string(i.chunk()) +
+                     ", which pipeline rank " + std::to_string(rank) +
+                     " does not hold");
+  }
 }
 
 void check_consistency(const planfile::Plan &plan, const std::string &path) {
@@ -127,7 +142,7 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
         fail(where, "is marked as stage " +
                         std::to_string(plan.stages(s).model().stage()));
       check_consistency(plan.stages(s), where);
-      check_pipeline(plan.stages(s), where);
+      check_pipeline(plan.stages(s), where, chunks, pp);
     }
     return;
   }

@@ -87,6 +87,24 @@ pipeline_schedule(const std::string &kind, int64_t ranks, int64_t rank,
   return s.take();
 }
 
+std::vector<int64_t> rank_chunks(const planfile::Plan &plan, int64_t rank) {
+  if (plan.stages_size() == 0)
+    return {-1};
+  int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
+  std::vector<int64_t> chunks;
+  for (int64_t c = rank; c < plan.stages_size(); c += ranks)
+    chunks.push_back(c);
+  return chunks;
+}
+
+int64_t stash_slots(const planfile::Plan &plan, int64_t chunk) {
+  int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
+  const auto &schedule =
+      plan.stages(int(rank_of_chunk(chunk, ranks))).schedule();
+  return std::max<int64_t>(
+      1, max_in_flight({schedule.begin(), schedule.end()}, chunk));
+}
+
 int64_t max_in_flight(const std::vector<planfile::Instruction> &schedule,
                       int64_t chunk) {
   int64_t now = 0, most = 0;

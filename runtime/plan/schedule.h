@@ -47,6 +47,14 @@ inline int64_t rank_of_chunk(int64_t chunk, int64_t ranks) {
   return chunk % ranks;
 }
 
+// The model chunks (stage plans) pipeline rank `rank` of a pipelined plan
+// runs, in order; {-1} for a plan without stages (its one program).
+std::vector<int64_t> rank_chunks(const planfile::Plan &plan, int64_t rank);
+
+// The stash slots model chunk `chunk` of a pipelined plan needs: the most
+// microbatches its rank's schedule keeps in flight on it (at least 1).
+int64_t stash_slots(const planfile::Plan &plan, int64_t chunk);
+
 // One compute instruction of a simulated step: when it starts and ends.
 struct TimedInstruction {
   int64_t stage; // the pipeline rank

@@ -31,10 +31,10 @@ struct Pipeline {
     return plan.stages_size() ? plan.stages(int(c)) : plan;
   }
   std::vector<int64_t> chunks_of(int64_t rank) const {
-    std::vector<int64_t> out;
-    for (int64_t c = rank; c < std::max(plan.stages_size(), 1); c += ranks)
-      out.push_back(c);
-    return out;
+    std::vector<int64_t> chunks = rank_chunks(plan, rank);
+    if (chunks == std::vector<int64_t>{-1})
+      chunks = {0}; // pipe.chunk(0) is the plan itself
+    return chunks;
   }
   std::vector<planfile::Instruction> schedule(int64_t rank) const {
     const auto &s = chunk(rank).schedule();
@@ -75,7 +75,8 @@ std::string tensor_text(const planfile::Tensor *t) {
 }
 
 /// The sends of rank `from` against the receives of rank `to` of one kind,
-/// in order (NCCL matches a pair's messages in issue order).
+/// in order: the runtime's tags name the sending chunk, not the microbatch,
+/// so MPI matches them in the order they were sent.
 void check_link(const Pipeline &pipe, int64_t from, int64_t to, I::Op send,
                 I::Op recv, VerifyReport &report, int64_t &messages) {
   std::vector<planfile::Instruction> out = pipe.schedule(from),
@@ -135,6 +136,59 @@ void check_link(const Pipeline &pipe, int64_t from, int64_t to, I::Op send,
     }
     ++messages;
   }
+}
+
+/// Each microbatch runs one forward and then one backward on each of the
+/// rank's chunks, with its receive right before and its send right after
+/// (none at the model's ends); otherwise gradients would go missing.
+void check_schedule(const Pipeline &pipe, int64_t rank, VerifyReport &report) {
+  std::vector<planfile::Instruction> s = pipe.schedule(rank);
+  int64_t chunks = pipe.plan.stages_size();
+  int64_t M = std::max<int64_t>(pipe.plan.model().microbatches(), 1);
+  std::map<std::pair<int64_t, int64_t>, std::pair<int, int>> runs;
+  auto has = [&](size_t at, I::Op op, const I &of) {
+    return at < s.size() && s[at].op() == op &&
+           s[at].microbatch() == of.microbatch() && s[at].chunk() == of.chunk();
+  };
+  for (size_t k = 0; k < s.size(); ++k) {
+    const I &i = s[k];
+    bool forward = i.op() == I::FORWARD;
+    if (!forward && i.op() != I::BACKWARD)
+      continue;
+    auto &[fwd, bwd] = runs[{i.chunk(), i.microbatch()}];
+    if (!forward && fwd == 0) {
+      report.problems.push_back(pipe.name(rank) + " " + at(s, k) +
+                                " runs before its forward");
+      return;
+    }
+    (forward ? fwd : bwd) += 1;
+    bool from_before = forward ? i.chunk() > 0 : i.chunk() + 1 < chunks;
+    bool to_after = forward ? i.chunk() + 1 < chunks : i.chunk() > 0;
+    I::Op recv = forward ? I::RECV_ACTIVATION : I::RECV_GRAD;
+    I::Op send = forward ? I::SEND_ACTIVATION : I::SEND_GRAD;
+    if (from_before && (k == 0 || !has(k - 1, recv, i))) {
+      report.problems.push_back(pipe.name(rank) + " " + at(s, k) +
+                                " is not right after its receive");
+      return;
+    }
+    if (to_after && !has(k + 1, send, i)) {
+      report.problems.push_back(pipe.name(rank) + " " + at(s, k) +
+                                " is not right before its send");
+      return;
+    }
+  }
+  for (int64_t c : pipe.chunks_of(rank))
+    for (int64_t m = 0; m < M; ++m) {
+      auto [fwd, bwd] = runs[{c, m}];
+      if (fwd != 1 || bwd != 1) {
+        report.problems.push_back(
+            pipe.name(rank) + " runs microbatch " + std::to_string(m) +
+            " of model chunk " + std::to_string(c) + " forward " +
+            std::to_string(fwd) + " and backward " + std::to_string(bwd) +
+            " times; each must run once");
+        return;
+      }
+    }
 }
 
 /// One collective call of a rank's step, and where it comes from.
@@ -216,13 +270,13 @@ bool parse_byte_size(const std::string &text, uint64_t &bytes) {
 }
 
 uint64_t rank_memory_bytes(const planfile::Plan &plan, int64_t rank) {
-  Pipeline pipe(plan);
-  std::vector<planfile::Instruction> schedule = pipe.schedule(rank);
+  if (plan.stages_size() == 0)
+    return plan.arena_bytes();
   uint64_t bytes = 0;
-  for (int64_t c : pipe.chunks_of(rank)) {
-    const planfile::Plan &chunk = pipe.chunk(c);
-    int64_t slots = std::max<int64_t>(1, max_in_flight(schedule, c));
-    bytes += chunk.arena_bytes() + uint64_t(slots) * chunk.stash_bytes();
+  for (int64_t c : rank_chunks(plan, rank)) {
+    const planfile::Plan &chunk = plan.stages(int(c));
+    bytes += chunk.arena_bytes() +
+             uint64_t(stash_slots(plan, c)) * chunk.stash_bytes();
   }
   return bytes;
 }
@@ -232,8 +286,12 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
   Pipeline pipe(plan);
   int64_t P = pipe.ranks;
 
-  // Point to point, then the schedules against each other.
-  if (plan.stages_size() > 0 && P > 1) {
+  // Each rank's schedule, the point-to-point links, then the schedules
+  // against each other.
+  if (plan.stages_size() > 0)
+    for (int64_t r = 0; r < P; ++r)
+      check_schedule(pipe, r, report);
+  if (plan.stages_size() > 0 && P > 1 && report.problems.empty()) {
     int64_t messages = 0;
     for (int64_t r = 0; r < P; ++r) {
       check_link(pipe, r, (r + 1) % P, I::SEND_ACTIVATION, I::RECV_ACTIVATION,
@@ -313,10 +371,9 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
   for (int64_t r = 0; r < P; ++r) {
     uint64_t bytes = rank_memory_bytes(plan, r);
     std::string parts;
-    std::vector<planfile::Instruction> schedule = pipe.schedule(r);
     for (int64_t c : pipe.chunks_of(r)) {
       const planfile::Plan &chunk = pipe.chunk(c);
-      int64_t slots = std::max<int64_t>(1, max_in_flight(schedule, c));
+      int64_t slots = plan.stages_size() ? stash_slots(plan, c) : 1;
       parts += (parts.empty() ? "" : " + ") + std::string("arena ") +
                format_bytes(chunk.arena_bytes()) + " + " +
                std::to_string(slots) + " stash slots of " +

@@ -369,10 +369,11 @@ TEST_P(CommConformance, SendRecvPairsExchange) {
   EXPECT_EQ(in2.host(), std::vector<float>(3, float(peer)));
 }
 
-// Tests that isend returns before its receiver posts a recv: both ranks of a
-// pair send a large message first, then receive (blocking sends past the
-// eager limit would deadlock), and the data arrives once waited for.
-TEST_P(CommConformance, IsendDoesNotWaitForTheReceiver) {
+// Tests that isend and irecv return at once: both ranks of a pair post a
+// large receive and a large send before waiting for either (blocking calls
+// past the eager limit would deadlock), and the data arrives once waited
+// for.
+TEST_P(CommConformance, IsendAndIrecvDoNotBlock) {
   if (p < 2)
     GTEST_SKIP() << "needs 2 ranks";
   const int peer = r ^ 1;
@@ -383,13 +384,16 @@ TEST_P(CommConformance, IsendDoesNotWaitForTheReceiver) {
   for (size_t i = 0; i < n; ++i)
     mine[i] = float(r * 1000 + i % 1000);
   Buffer out = buffer(mine), in = zeros(n);
+  // The receive is posted first and waited for last: neither blocks.
+  auto received = comm->irecv(in.data(), n, peer, 5);
   auto request = comm->isend(out.data(), n, peer, 5);
-  comm->recv(in.data(), n, peer, 5);
+  received->wait();
   request->wait();
   std::vector<float> got = in.host();
   for (size_t i = 0; i < n; ++i)
     ASSERT_EQ(got[i], float(peer * 1000 + i % 1000)) << "at " << i;
   EXPECT_EQ(comm->stats().calls_of(Collective::Send), 1u);
+  EXPECT_EQ(comm->stats().calls_of(Collective::Recv), 1u);
 }
 
 // Tests a pipeline chain 0 -> 1 -> ... -> p-1: each stage adds its rank.
