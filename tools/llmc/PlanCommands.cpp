@@ -105,8 +105,7 @@ cl::opt<double> assumedMfu("assumed-mfu",
 
 cl::opt<std::string> planOut(
     "o",
-    cl::desc("Also compile the fastest layout this llmc can run (one pipeline "
-             "stage, no gradient accumulation, fp32) into this plan file"),
+    cl::desc("Also compile the fastest layout (fp32) into this plan file"),
     cl::value_desc("model.plan"), cl::sub(planCmd), cl::cat(planCategory));
 
 cl::opt<bool> closedForm(
@@ -279,21 +278,13 @@ std::string costSource() {
       .str();
 }
 
-/// Whether llmc compiles and runs this layout today: pipelines and gradient
-/// accumulation come later.
-bool runnable(const Layout &l) {
-  return l.pp == 1 && l.virtual_stages == 1 && l.microbatches == 1;
-}
-
-/// Compiles the fastest candidate llmc runs into -o and returns it; a
-/// candidate the compiler refuses (say, ZeRO slices that do not divide a
-/// parameter) gives way to the next.
+/// Compiles the fastest candidate into -o and returns it; a candidate the
+/// compiler refuses (say, ZeRO slices that do not divide a parameter) gives
+/// way to the next.
 const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
   std::string refused;
   for (const Candidate &c : best) {
     const Layout &l = c.layout;
-    if (!runnable(l))
-      continue;
     llmc::CompileOptions options;
     options.configPath = config;
     options.mode = llmc::CompileMode::Train;
@@ -305,16 +296,18 @@ const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
     options.sequenceParallel = l.sequence_parallel && l.tp > 1;
     options.zeroStage = l.dp > 1 ? l.zero_stage : 0;
     options.recompute = name(l.recompute);
+    options.pipelineStages = l.pp;
+    options.microbatches = l.microbatches;
+    options.schedule = name(l.schedule);
+    options.virtualStages = l.virtual_stages;
     options.outputPath = planOut;
     llvm::Error error = llmc::compile(options, llvm::nulls());
     if (!error)
       return &c;
     refused = llvm::toString(std::move(error));
   }
-  throw BadInput{"-o: none of the layouts that fit can run on this llmc yet " +
-                 (refused.empty() ? std::string("(each needs a pipeline or "
-                                                "gradient accumulation)")
-                                  : "(the last one tried: " + refused + ")")};
+  throw BadInput{"-o: llmc cannot compile any of the layouts that fit (the "
+                 "last one tried: " + refused + ")"};
 }
 
 int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
