@@ -4,6 +4,7 @@
 
 #include "compiler/planner/collectives.h"
 #include "runtime/plan/collectives.h"
+#include "runtime/plan/schedule.h"
 #include "compiler/planner/compute.h"
 
 #include <algorithm>
@@ -162,6 +163,53 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
     cost.seconds.push_back(t);
   }
   return cost;
+}
+
+PipelineCost cost_pipeline(const planfile::Plan &plan,
+                           const ClusterSpec &cluster, DType type) {
+  PipelineCost out;
+  int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
+  int per_node = std::max(1, cluster.devices_per_node);
+  int64_t span = ranks * std::max<int64_t>(plan.model().dp(), 1) *
+                 std::max<int64_t>(plan.model().tp(), 1);
+  const LinkSpec &link =
+      span <= per_node ? cluster.intra_node : cluster.inter_node;
+  std::vector<double> tail(size_t(ranks), 0.0);
+  for (const planfile::Plan &chunk : plan.stages()) {
+    PlanCost cost = cost_plan(chunk, cluster, type);
+    auto program = [&](const std::string &name) {
+      double s = 0;
+      for (const planfile::Program &p : chunk.programs())
+        if (p.name() == name)
+          for (uint32_t k = p.begin(); k < p.end(); ++k)
+            s += cost.seconds[k];
+      return s;
+    };
+    // One residual stream of the microbatch leaves each program.
+    double stream_bytes = 0;
+    for (const planfile::Buffer &b : chunk.buffers())
+      if (b.name() == plan::kHiddenIn || b.name() == plan::kHiddenOut)
+        stream_bytes = double(b.size_bytes()) * dtype_bytes(type) / 4.0;
+    double send = stream_bytes > 0 ? link.latency + stream_bytes / link.bandwidth
+                                   : 0.0;
+    out.forward_s.push_back(program("forward") + send);
+    out.backward_s.push_back(program("backward") + send);
+    tail[size_t(chunk.model().stage() % ranks)] +=
+        program("gradients") + program("update");
+  }
+  std::vector<std::vector<planfile::Instruction>> schedules;
+  for (int64_t r = 0; r < ranks; ++r)
+    schedules.emplace_back(plan.stages(int(r)).schedule().begin(),
+                           plan.stages(int(r)).schedule().end());
+  plan::Simulation sim =
+      plan::simulate_pipeline(schedules, out.forward_s, out.backward_s);
+  out.schedule_s = sim.makespan;
+  std::vector<double> busy(size_t(ranks), 0.0);
+  for (const plan::TimedInstruction &t : sim.timeline)
+    busy[size_t(t.stage)] += t.end - t.start;
+  out.busy_s = *std::max_element(busy.begin(), busy.end());
+  out.update_s = *std::max_element(tail.begin(), tail.end());
+  return out;
 }
 
 } // namespace llmc::planner

@@ -44,4 +44,19 @@ double kernel_bytes(const planfile::Plan &plan, const planfile::Kernel &k);
 PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
                    DType type = DType::FP32);
 
+// A pipelined plan's step: each model chunk's forward and backward program
+// per microbatch (costed as above, plus sending its output over the pp
+// link), the ranks' schedules simulated against each other, then the
+// slowest rank's gradients and update programs.
+struct PipelineCost {
+  double schedule_s = 0; // the schedule's makespan
+  double busy_s = 0;     // of which the busiest rank computes
+  double update_s = 0;   // the slowest rank's gradients + update programs
+  std::vector<double> forward_s, backward_s; // per model chunk
+  double total() const { return schedule_s + update_s; }
+};
+PipelineCost cost_pipeline(const planfile::Plan &plan,
+                           const ClusterSpec &cluster,
+                           DType type = DType::FP32);
+
 } // namespace llmc::planner

@@ -17,6 +17,8 @@ namespace llmc {
 
 /// `llmc explain --cluster`: a plan's predicted step time on one device of
 /// `cluster`, by kind of cost and by kernel.
+void printPipelineCost(const planner::PipelineCost &cost,
+                       const std::string &cluster, std::ostream &os);
 void printPlanCost(const planner::PlanCost &cost, const std::string &cluster,
                    std::ostream &os);
 

@@ -407,7 +407,10 @@ int main(int argc, char **argv) {
       if (explainScheduleOnly)
         return llmc::explain_schedule(plan, std::cout);
       llmc::explain_plan(plan, std::cout);
-      if (cluster)
+      if (cluster && plan.stages_size() > 0)
+        llmc::printPipelineCost(llmc::planner::cost_pipeline(plan, *cluster),
+                                cluster->name, std::cout);
+      else if (cluster)
         llmc::printPlanCost(llmc::planner::cost_plan(plan, *cluster),
                             cluster->name, std::cout);
     });
