@@ -124,6 +124,21 @@ double pp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
          collective_time(Collective::Send, 2, bytes, cluster, per_node).seconds;
 }
 
+// Megatron's embedding group: with tied embeddings, the first and last stage
+// all-reduce the embedding's gradient (this tp shard of v·h) once per step,
+// after the last backward; they share a node only if the whole pipeline does.
+double tied_embedding_time(const ModelShape &model, const ClusterSpec &cluster,
+                           const Layout &layout) {
+  if (layout.pp == 1 || !model.tied_embeddings)
+    return 0;
+  double bytes = double(model.vocab) * model.hidden / layout.tp *
+                 dtype_bytes(math_type(layout.precision));
+  long long span = 1LL * layout.pp * layout.dp * layout.tp;
+  int per_node = span <= cluster.devices_per_node ? 2 : 1;
+  return collective_time(Collective::AllReduce, 2, bytes, cluster, per_node)
+      .seconds;
+}
+
 // Gradient sync of the stage's tp shard over dp: an all-reduce; ZeRO-1/2
 // reduce-scatter the grads and all-gather the updated params; ZeRO-3 gathers
 // params for forward and again for backward (ZeRO paper §7).
@@ -184,7 +199,7 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
   StepTime &time = result.time;
   time.compute = m * compute;
   time.tp_comm = m * tp;
-  time.pp_comm = m * pp;
+  time.pp_comm = m * pp + tied_embedding_time(model, cluster, layout);
   time.bubble = pipeline_bubble_fraction(layout) * m * microbatch;
   double dp = dp_comm_time(model, cluster, layout);
   time.dp_comm = dp - std::min(dp, kDpOverlap * backward);

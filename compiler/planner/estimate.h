@@ -15,7 +15,8 @@ namespace llmc::planner {
 struct StepTime {
   double compute = 0; // GEMMs of all microbatches (incl. recompute)
   double tp_comm = 0; // TP all-reduces (or all-gathers + reduce-scatters)
-  double pp_comm = 0; // activations and their gradients between stages
+  double pp_comm = 0; // activations and their gradients between stages,
+                      // and a tied embedding's gradient (first + last)
   double bubble = 0;  // pipeline fill and drain
   double dp_comm = 0; // exposed part of the gradient sync
   double total() const {

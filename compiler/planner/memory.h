@@ -19,6 +19,9 @@ struct ModelShape {
   int heads = 0;
   int seq = 0;
   int vocab = 0;
+  // The embedding and the LM head share one weight (GPT-2): under pipeline
+  // parallelism the first and last stage sum its gradient every step.
+  bool tied_embeddings = false;
 };
 
 // fp32: everything fp32. bf16_mixed: bf16 params, grads and activations,

@@ -146,6 +146,7 @@ ModelShape modelShape(const ClusterSpec &cluster) {
   m.heads = int(c->numHeads);
   m.seq = int(seq ? seq : c->maxPositions);
   m.vocab = int(c->vocabSize);
+  m.tied_embeddings = c->tieWordEmbeddings;
   if (m.seq <= 0 || m.seq > c->maxPositions)
     throw BadInput{llvm::formatv("--seq {0} is outside the model's context of "
                                  "1..{1}",

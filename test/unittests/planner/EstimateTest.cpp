@@ -105,6 +105,22 @@ TEST(Estimate, PipelineBubbleTime) {
   EXPECT_NEAR(r.step_time_s, 5 * microbatch, 1e-12);
 }
 
+// Tests that tied embeddings under pp = 2 add one all-reduce of the
+// embedding's gradient between the first and last stage per step (not per
+// microbatch): v·h·2 bytes on NVLink, ring on 2 ranks: 2 · 1 µs + n/1e11.
+TEST(Estimate, PipelineTiedEmbeddingAllReduce) {
+  Layout layout;
+  layout.pp = 2;
+  layout.microbatches = 4;
+  ModelShape tied = toy();
+  tied.tied_embeddings = true;
+  double extra = estimate(tied, ideal_cluster(), layout).time.pp_comm -
+                 estimate(toy(), ideal_cluster(), layout).time.pp_comm;
+  EXPECT_NEAR(extra, 2e-6 + 1000.0 * 1024 * 2 / 1e11, 1e-12);
+  layout.pp = 1; // one stage holds both uses
+  EXPECT_EQ(estimate(tied, ideal_cluster(), layout).time.pp_comm, 0);
+}
+
 // Tests the DP all-reduce across two 1-device nodes: 2Ψ bytes over the NIC
 // (10 GB/s, 10 µs), ring: 2·10 µs + Ψ·2/1e10, of which 80% of the backward
 // (2·(L·F + logits) / peak) is hidden.
