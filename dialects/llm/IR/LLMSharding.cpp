@@ -6,7 +6,9 @@
 // its dimensions. These models describe the llm ops whose iteration space is
 // affine: GEMMs (a K loop that is a sum reduction, so a split K leaves
 // partial sums that partition completes with one all-reduce), elementwise
-// ops with trailing broadcast, and activations. Attention heads, the vocab-
+// ops with trailing broadcast, activations and their gradients, and the
+// bias gradient's sum over leading dimensions: the ops of an MLP's forward
+// and backward pass, so the differentiated step partitions too (GSPMD). Attention heads, the vocab-
 // parallel embedding and cross-entropy are not affine in this sense; the
 // frontend splits those itself (frontends/hf/ModelBuilder.cpp).
 //
@@ -69,6 +71,68 @@ struct BroadcastBinaryModel
   }
 };
 
+/// Partitions an op whose reduction loops are sums: the local op, then, if a
+/// reduction loop is split, one all-reduce of its (only) result over those
+/// loops' grid axes.
+LogicalResult partitionSumReduction(Operation *op,
+                                    ArrayRef<IteratorType> loops,
+                                    ArrayRef<AffineMap> maps,
+                                    ArrayRef<Value> partitionedOperands,
+                                    ArrayRef<shard::Sharding> operandShardings,
+                                    ArrayRef<shard::Sharding> resultShardings,
+                                    IRMapping &partitionMap,
+                                    SymbolTableCollection &symbolTable,
+                                    OpBuilder &builder) {
+  shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
+      operandShardings, resultShardings, loops, maps);
+  shard::partitionTriviallyShardableOperation(
+      *op, partitionedOperands, operandShardings, resultShardings,
+      partitionMap, symbolTable, builder);
+  if (!shard::isAtLeastOneReductionIteratorSharded(loops, axes))
+    return success();
+  ImplicitLocOpBuilder b(op->getLoc(), builder);
+  Value partial = partitionMap.lookup(op->getResult(0));
+  Value sum = shard::AllReduceOp::create(
+      b, partial, resultShardings[0].getGrid(),
+      shard::getReductionGridAxes(loops, axes), shard::ReductionKind::Sum);
+  partitionMap.map(op->getResult(0), sum);
+  return success();
+}
+
+/// llm.sum_to (a bias gradient): one loop per input dimension; the leading
+/// ones, which the result drops, are sums.
+struct SumToModel
+    : shard::ShardingInterface::ExternalModel<SumToModel, SumToOp> {
+  SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
+    int64_t in = rankOf(op->getOperand(0)), out = rankOf(op->getResult(0));
+    SmallVector<IteratorType> types(in - out, IteratorType::reduction);
+    types.append(out, IteratorType::parallel);
+    return types;
+  }
+  SmallVector<shard::ReductionKind>
+  getReductionLoopIteratorKinds(Operation *op) const {
+    int64_t in = rankOf(op->getOperand(0)), out = rankOf(op->getResult(0));
+    return SmallVector<shard::ReductionKind>(in - out,
+                                             shard::ReductionKind::Sum);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    unsigned loops = rankOf(op->getOperand(0));
+    MLIRContext *ctx = op->getContext();
+    return {AffineMap::getMultiDimIdentityMap(loops, ctx),
+            trailing(ctx, loops, rankOf(op->getResult(0)))};
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
+                          ArrayRef<shard::Sharding> operandShardings,
+                          ArrayRef<shard::Sharding> resultShardings,
+                          IRMapping &partitionMap,
+                          SymbolTableCollection &symbolTable,
+                          OpBuilder &builder) const {
+    return partitionSumReduction(
+        op, getLoopIteratorTypes(op), getIndexingMaps(op), partitionedOperands,
+        operandShardings, resultShardings, partitionMap, symbolTable, builder);
+  }
+};
+
 /// llm.matmul: loops (batch..., m, n, k); k is a sum. The weight may be
 /// shared by the batch, either operand transposed, and the bias indexed by n.
 struct MatmulModel
@@ -122,25 +186,17 @@ struct MatmulModel
                           SymbolTableCollection &symbolTable,
                           OpBuilder &builder) const {
     SmallVector<IteratorType> loops = getLoopIteratorTypes(op);
+    SmallVector<AffineMap> maps = getIndexingMaps(op);
     shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
-        operandShardings, resultShardings, loops, getIndexingMaps(op));
+        operandShardings, resultShardings, loops, maps);
     bool splitK = shard::isAtLeastOneReductionIteratorSharded(loops, axes);
     // A bias added on every rank would be counted once per rank.
     if (splitK && cast<MatmulOp>(op).getBias())
       return op->emitOpError("with a bias cannot split its reduction (k) "
                              "dimension; add the bias after the reduction");
-    shard::partitionTriviallyShardableOperation(
-        *op, partitionedOperands, operandShardings, resultShardings,
-        partitionMap, symbolTable, builder);
-    if (!splitK)
-      return success();
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
-    Value partial = partitionMap.lookup(op->getResult(0));
-    Value sum = shard::AllReduceOp::create(
-        b, partial, resultShardings[0].getGrid(),
-        shard::getReductionGridAxes(loops, axes), shard::ReductionKind::Sum);
-    partitionMap.map(op->getResult(0), sum);
-    return success();
+    return partitionSumReduction(op, loops, maps, partitionedOperands,
+                                 operandShardings, resultShardings,
+                                 partitionMap, symbolTable, builder);
   }
 };
 
@@ -155,5 +211,10 @@ void mlir::llm::registerShardingModels(DialectRegistry &registry) {
     SiluOp::attachInterface<shard::ElementwiseShardingInterface<SiluOp>>(*ctx);
     SwigluOp::attachInterface<shard::ElementwiseShardingInterface<SwigluOp>>(
         *ctx);
+    GeluGradOp::attachInterface<
+        shard::ElementwiseShardingInterface<GeluGradOp>>(*ctx);
+    SiluGradOp::attachInterface<
+        shard::ElementwiseShardingInterface<SiluGradOp>>(*ctx);
+    SumToOp::attachInterface<SumToModel>(*ctx);
   });
 }
