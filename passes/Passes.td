@@ -277,6 +277,49 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def AnnotateShardings : Pass<"llmc-annotate-shardings", "func::FuncOp"> {
+  let summary = "Marks a differentiated function for upstream sharding";
+  let description = [{
+    The input of GSPMD-style partitioning (upstream `sharding-propagation`
+    and `shard-partition`) on a one-device, differentiated function:
+    every ranked argument is annotated once, as shard-partition requires: a
+    parameter with `llm.split = {axis, dim}` split along `dim` over the grid
+    named `axis`, every other argument replicated over `grid`. Each returned
+    gradient (`llm.grad_of`) gets its parameter's sharding, so the greedy
+    propagation keeps weight gradients local shards instead of gathering
+    them.
+
+    ```mlir
+    func.func @loss_grad(%x: tensor<4x8xf32>,
+        %w: tensor<8x32xf32> {llm.param = "w", llm.split = {axis = "tp", dim = 1 : i64}}, ...)
+    ```
+    gets
+    ```mlir
+    %s = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+    %ws = shard.shard %w to %s : tensor<8x32xf32>
+    ```
+  }];
+  let options = [
+    Option<"grid", "grid", "std::string", /*default=*/"\"tp\"",
+           "The grid replicated arguments are annotated on">
+  ];
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
+def LowerShardCollectives : Pass<"llmc-lower-shard-collectives",
+                                 "func::FuncOp"> {
+  let summary = "Turns shard collectives on a 1-D grid into llm collectives";
+  let description = [{
+    After `shard-partition`, the collectives it inserted become the llm ops
+    that plan lowering and the runtime know, the grid's name becoming the
+    mesh axis: `shard.all_reduce` (sums) → `llm.all_reduce`,
+    `shard.all_gather` → `llm.all_gather`, `shard.reduce_scatter` →
+    `llm.reduce_scatter`, `shard.all_slice` → `llm.scatter_to_parallel`.
+    Collectives over more than one grid axis are refused.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 def PipelineStage : Pass<"llmc-pipeline-stage", "func::FuncOp"> {
   let summary = "Readies a plan program to run as one pipeline stage";
   let description = [{

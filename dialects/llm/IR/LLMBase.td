@@ -47,6 +47,10 @@ def LLM_Dialect : Dialect {
     /// shard; the full tensor, in HF layout, is `blocks` equal blocks along
     /// `dim`, each split into `parts` consecutive pieces, one per rank.
     static constexpr llvm::StringLiteral kShardAttrName = "llm.shard";
+    /// Argument attribute of a parameter in one-device shapes that
+    /// GSPMD-style partitioning splits: {axis, dim}, the grid and the
+    /// dimension (llmc-annotate-shardings).
+    static constexpr llvm::StringLiteral kSplitAttrName = "llm.split";
   }];
 }
 

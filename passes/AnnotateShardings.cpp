@@ -1,0 +1,93 @@
+//===- AnnotateShardings.cpp - Shardings for upstream propagation ---------===//
+//
+// The input GSPMD-style partitioning needs on a differentiated, one-device
+// function: upstream shard-partition requires every ranked argument to be
+// annotated exactly once, and sharding-propagation, being greedy, gathers a
+// gradient it has no annotation for. So each argument gets one shard.shard
+// (a parameter marked `llm.split = {axis, dim}` split along that dimension
+// over the grid named `axis`, every other argument replicated over `grid`),
+// and each returned gradient (`llm.grad_of`) its parameter's sharding.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_ANNOTATESHARDINGS
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+struct AnnotateShardingsPass
+    : mlir::llm::impl::AnnotateShardingsBase<AnnotateShardingsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    MLIRContext *ctx = &getContext();
+    OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+    Location loc = func.getLoc();
+    // The sharding of a tensor of `rank` split along `dim` (-1: none).
+    auto sharding = [&](StringRef axis, int64_t rank, int64_t dim) {
+      SmallVector<shard::GridAxesAttr> split(
+          size_t(std::max<int64_t>(rank, 1)),
+          shard::GridAxesAttr::get(ctx, ArrayRef<int16_t>{}));
+      if (dim >= 0)
+        split[size_t(dim)] = shard::GridAxesAttr::get(ctx, {int16_t(0)});
+      return shard::ShardingOp::create(
+                 b, loc, FlatSymbolRefAttr::get(ctx, axis), split)
+          .getResult();
+    };
+
+    llvm::StringMap<Value> paramSharding;
+    for (BlockArgument arg : func.getArguments()) {
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || type.getRank() == 0)
+        continue;
+      unsigned i = arg.getArgNumber();
+      Value s;
+      if (auto split = func.getArgAttrOfType<DictionaryAttr>(
+              i, LLMDialect::kSplitAttrName)) {
+        auto axis = split.getAs<StringAttr>("axis");
+        auto dim = split.getAs<IntegerAttr>("dim");
+        if (!axis || !dim || dim.getInt() < 0 ||
+            dim.getInt() >= type.getRank()) {
+          func.emitError("llmc-annotate-shardings: argument ")
+              << i << " has a malformed llm.split " << split;
+          return signalPassFailure();
+        }
+        s = sharding(axis.getValue(), type.getRank(), dim.getInt());
+      } else {
+        s = sharding(grid, type.getRank(), -1);
+      }
+      auto annotated = shard::ShardOp::create(b, loc, arg, s, UnitAttr());
+      arg.replaceAllUsesExcept(annotated, annotated);
+      if (auto name = func.getArgAttrOfType<StringAttr>(
+              i, LLMDialect::kParamAttrName))
+        paramSharding[name] = s;
+    }
+
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    b.setInsertionPoint(ret);
+    for (OpOperand &result : ret->getOpOperands()) {
+      auto name = func.getResultAttrOfType<StringAttr>(
+          result.getOperandNumber(), kGradOfAttrName);
+      Value s = name ? paramSharding.lookup(name) : Value();
+      if (!s)
+        continue;
+      result.set(
+          shard::ShardOp::create(b, loc, result.get(), s, UnitAttr()));
+    }
+  }
+};
+
+} // namespace
