@@ -145,6 +145,16 @@ llvm::Error checkPipeline(const CompileOptions &options) {
   return llvm::Error::success();
 }
 
+/// How the step of `options` is split, before any pipeline stage.
+TrainPipelineOptions trainPipelineOptions(const CompileOptions &options) {
+  TrainPipelineOptions pipeline;
+  pipeline.dataParallel = options.dataParallel;
+  pipeline.zeroStage = options.zeroStage;
+  pipeline.recompute = options.recompute;
+  pipeline.microbatches = options.microbatches;
+  return pipeline;
+}
+
 /// One plan per model chunk (a pipeline stage; with interleaving, several
 /// per rank), each with its programs, and each rank's schedule in the plan
 /// of its first chunk, in one plan file.
@@ -174,11 +184,7 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
                                options.dataParallel);
     if (!module)
       return module.takeError();
-    TrainPipelineOptions pipeline;
-    pipeline.dataParallel = options.dataParallel;
-    pipeline.zeroStage = options.zeroStage;
-    pipeline.recompute = options.recompute;
-    pipeline.microbatches = options.microbatches;
+    TrainPipelineOptions pipeline = trainPipelineOptions(options);
     pipeline.stages = P * V;
     pipeline.stage = int64_t(s);
     pipeline.tied = tiedEmbedding(config);
@@ -259,12 +265,9 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
   }
 
   if (options.mode == CompileMode::Train) {
-    TrainPipelineOptions pipeline;
-    pipeline.dataParallel = options.dataParallel;
-    pipeline.zeroStage = options.zeroStage;
-    pipeline.recompute = options.recompute;
-    if (llvm::Error e = runTrainPipeline(**module, context, pipeline,
-                                         options.configPath))
+    if (llvm::Error e = runTrainPipeline(
+            **module, context, trainPipelineOptions(options),
+            options.configPath))
       return e;
   }
   if (options.emit == EmitKind::MLIR) {

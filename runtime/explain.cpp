@@ -264,20 +264,9 @@ void explain_program(const planfile::Plan &plan, std::ostream &os,
 
 } // namespace
 
-/// Each pipeline rank's schedule (a plan without stages has none).
-static std::vector<std::vector<planfile::Instruction>>
-rank_schedules(const planfile::Plan &plan) {
-  std::vector<std::vector<planfile::Instruction>> schedules;
-  int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
-  for (int64_t r = 0; r < ranks && r < plan.stages_size(); ++r)
-    schedules.emplace_back(plan.stages(int(r)).schedule().begin(),
-                           plan.stages(int(r)).schedule().end());
-  return schedules;
-}
-
 void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
   std::vector<std::vector<planfile::Instruction>> schedules =
-      rank_schedules(plan);
+      plan::rank_schedules(plan);
   if (schedules.empty()) {
     os << "no pipeline: one program runs each step\n";
     return;

@@ -37,11 +37,6 @@ bool flag(const planfile::Kernel &k, const char *name) {
   return it != k.params().end() && it->second.b();
 }
 
-std::string axis_of(const planfile::Kernel &k, const char *name = "axis") {
-  auto it = k.params().find(name);
-  return it == k.params().end() ? "" : it->second.s();
-}
-
 double matmul_time(const planfile::Plan &plan, const planfile::Kernel &k,
                    const ClusterSpec &cluster, DType type, double &flops) {
   GemmShape g = matmul_shape(plan, k);
@@ -197,12 +192,8 @@ PipelineCost cost_pipeline(const planfile::Plan &plan,
     tail[size_t(chunk.model().stage() % ranks)] +=
         program("gradients") + program("update");
   }
-  std::vector<std::vector<planfile::Instruction>> schedules;
-  for (int64_t r = 0; r < ranks; ++r)
-    schedules.emplace_back(plan.stages(int(r)).schedule().begin(),
-                           plan.stages(int(r)).schedule().end());
-  plan::Simulation sim =
-      plan::simulate_pipeline(schedules, out.forward_s, out.backward_s);
+  plan::Simulation sim = plan::simulate_pipeline(
+      plan::rank_schedules(plan), out.forward_s, out.backward_s);
   out.schedule_s = sim.makespan;
   std::vector<double> busy(size_t(ranks), 0.0);
   for (const plan::TimedInstruction &t : sim.timeline)

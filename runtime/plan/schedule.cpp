@@ -97,6 +97,16 @@ std::vector<int64_t> rank_chunks(const planfile::Plan &plan, int64_t rank) {
   return chunks;
 }
 
+std::vector<std::vector<planfile::Instruction>>
+rank_schedules(const planfile::Plan &plan) {
+  std::vector<std::vector<planfile::Instruction>> schedules;
+  int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
+  for (int64_t r = 0; r < ranks && r < plan.stages_size(); ++r)
+    schedules.emplace_back(plan.stages(int(r)).schedule().begin(),
+                           plan.stages(int(r)).schedule().end());
+  return schedules;
+}
+
 int64_t stash_slots(const planfile::Plan &plan, int64_t chunk) {
   int64_t ranks = std::max<int64_t>(plan.model().pp(), 1);
   const auto &schedule =

@@ -51,6 +51,11 @@ inline int64_t rank_of_chunk(int64_t chunk, int64_t ranks) {
 // runs, in order; {-1} for a plan without stages (its one program).
 std::vector<int64_t> rank_chunks(const planfile::Plan &plan, int64_t rank);
 
+// Each pipeline rank's schedule (the one its first model chunk holds); none
+// for a plan without stages.
+std::vector<std::vector<planfile::Instruction>>
+rank_schedules(const planfile::Plan &plan);
+
 // The stash slots model chunk `chunk` of a pipelined plan needs: the most
 // microbatches its rank's schedule keeps in flight on it (at least 1).
 int64_t stash_slots(const planfile::Plan &plan, int64_t chunk);

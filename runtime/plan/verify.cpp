@@ -300,9 +300,8 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
                  messages);
     }
     if (report.problems.empty()) {
-      std::vector<std::vector<planfile::Instruction>> schedules;
-      for (int64_t r = 0; r < P; ++r)
-        schedules.push_back(pipe.schedule(r));
+      std::vector<std::vector<planfile::Instruction>> schedules =
+          rank_schedules(plan);
       size_t chunks = size_t(plan.stages_size());
       Simulation sim = simulate_pipeline(schedules,
                                          std::vector<double>(chunks, 1.0),
