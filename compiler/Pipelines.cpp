@@ -17,6 +17,9 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   if (o.stage > 0) // the previous stage needs its output's gradient
     autodiff.inputGrads.push_back(kHiddenInName.str());
   pm.addPass(llm::createAutodiff(autodiff));
+  // Tensor parallelism the frontend left to the compiler (llm.split marks):
+  // the differentiated step split over the tp ranks, GSPMD-style.
+  pm.addPass(llm::createPartitionTensorParallel());
   // Activation recomputation: the backward pass reruns forward ops.
   if (o.recompute != "none")
     pm.addPass(llm::createRecompute({/*mode=*/o.recompute}));

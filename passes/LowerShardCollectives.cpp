@@ -83,6 +83,18 @@ struct LowerShardCollectivesPass
           b, loc, type, a.getInput(), *axis,
           b.getI64IntegerAttr(a.getSliceAxis().getSExtValue()));
     }
+    // The collective belongs to the op whose result it completes (or, for
+    // a reshard, to the op that needs it): same pass and layer.
+    Operation *owner = op->getOperand(0).getDefiningOp();
+    if (!owner || !owner->hasAttr(LLMDialect::kRoleAttrName))
+      owner = op->getResult(0).use_empty()
+                  ? nullptr
+                  : *op->getResult(0).getUsers().begin();
+    if (owner)
+      for (StringRef name :
+           {LLMDialect::kRoleAttrName, LLMDialect::kLayerAttrName})
+        if (Attribute attr = owner->getAttr(name))
+          result.getDefiningOp()->setAttr(name, attr);
     op->getResult(0).replaceAllUsesWith(result);
     op->erase();
     return success();

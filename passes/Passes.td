@@ -320,6 +320,30 @@ def LowerShardCollectives : Pass<"llmc-lower-shard-collectives",
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def PartitionTensorParallel : Pass<"llmc-partition-tensor-parallel",
+                                    "ModuleOp"> {
+  let summary = "Splits a differentiated step over the tp ranks, GSPMD-style";
+  let description = [{
+    Runs on `@<func-name>` (llmc-autodiff's output) when its parameters carry
+    `llm.split = {axis, dim}` marks: llmc-annotate-shardings, upstream
+    `sharding-propagation` and `shard-partition` (through the llm ops'
+    ShardingInterface models), then llmc-lower-shard-collectives. The
+    function then holds one rank's shards and Megatron's collectives, and
+    each split parameter its `llm.shard = {axis, dim, parts, blocks}`
+    layout, as if the frontend had built the rank's model. A `blocked`
+    split (GPT-2's fused c_attn as [C, 3, C]) is stored merged, as in the
+    checkpoint: [C, 3·C/tp] with `blocks = 3`, reshaped on entry and its
+    gradient on return.
+  }];
+  let options = [
+    Option<"funcName", "func-name", "std::string", /*default=*/"\"loss_grad\"",
+           "The differentiated function to partition">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect",
+                           "::mlir::shard::ShardDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def PipelineStage : Pass<"llmc-pipeline-stage", "func::FuncOp"> {
   let summary = "Readies a plan program to run as one pipeline stage";
   let description = [{

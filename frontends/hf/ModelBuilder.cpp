@@ -136,7 +136,9 @@ public:
               int64_t seq, const BuildOptions &options,
               const llvm::StringMap<Value> &params)
       : b(b), loc(b.getUnknownLoc()), c(config), B(batch), T(seq),
-        tp(options.tensorParallel), sp(options.sequenceParallel && tp > 1),
+        tp(options.partitionedByCompiler() ? 1 : options.tensorParallel),
+        sp(options.sequenceParallel && tp > 1),
+        blockedQKV(options.partitionedByCompiler()),
         axis(b.getStringAttr(kTensorParallelAxis)), params(params) {}
 
   /// Token ids [B, T] to logits [B, T, V] (this rank's V/tp of them).
@@ -289,20 +291,16 @@ private:
   }
 
   Value gpt2Block(Value x) {
-    int64_t C = c.hiddenSize, H = c.numHeads / tp;
+    int64_t H = c.numHeads / tp;
     auto gelu = c.geluTanh ? llm::GeluApproximation::tanh
                            : llm::GeluApproximation::none;
     std::string h = llvm::formatv("transformer.h.{0}.", layer).str();
     Value a = enterColumnParallel(layerNorm(x, h + "ln_1"));
-    a = linear(a, h + "attn.c_attn.weight", param(h + "attn.c_attn.bias"));
-    int64_t Cl = C / tp; // this rank's heads of each of Q, K and V
-    auto qkv = llm::SplitOp::create(
-        b, loc, TypeRange{f32({B, T, Cl}), f32({B, T, Cl}), f32({B, T, Cl})},
-        a, b.getI64IntegerAttr(2));
-    qkv->setAttr(llm::LLMDialect::kLayerAttrName, b.getI64IntegerAttr(layer));
-    a = causalAttention(splitHeads(qkv.getResult(0), H),
-                        splitHeads(qkv.getResult(1), H),
-                        splitHeads(qkv.getResult(2), H));
+    SmallVector<Value, 3> qkv =
+        blockedQKV ? blockedQKVLinear(a, h + "attn.c_attn")
+                   : fusedQKVLinear(a, h + "attn.c_attn");
+    a = causalAttention(splitHeads(qkv[0], H), splitHeads(qkv[1], H),
+                        splitHeads(qkv[2], H));
     a = rowParallelLinear(mergeHeads(a), h + "attn.c_proj.weight",
                           h + "attn.c_proj.bias");
     x = create<llm::AddOp>(x, a);
@@ -311,6 +309,42 @@ private:
     m = create<llm::GeluOp>(m, gelu);
     m = rowParallelLinear(m, h + "mlp.c_proj.weight", h + "mlp.c_proj.bias");
     return create<llm::AddOp>(x, m);
+  }
+
+  /// GPT-2's c_attn as one GEMM: [B, T, C] to this rank's Q, K and V.
+  SmallVector<Value, 3> fusedQKVLinear(Value x, const std::string &prefix) {
+    int64_t Cl = c.hiddenSize / tp; // this rank's heads of each of Q, K, V
+    Value y = linear(x, prefix + ".weight", param(prefix + ".bias"));
+    auto split = llm::SplitOp::create(
+        b, loc, TypeRange{f32({B, T, Cl}), f32({B, T, Cl}), f32({B, T, Cl})},
+        y, b.getI64IntegerAttr(2));
+    split->setAttr(llm::LLMDialect::kLayerAttrName,
+                   b.getI64IntegerAttr(layer));
+    return SmallVector<Value, 3>(split.getResults().begin(), split.getResults().end());
+  }
+
+  /// GPT-2's c_attn as three GEMMs on its Q, K and V blocks, for the
+  /// compiler to split by heads: the weight arrives as [C, 3, C] and the
+  /// bias as [3, C] (see buildFunction), each block split along its last
+  /// dimension.
+  SmallVector<Value, 3> blockedQKVLinear(Value x, const std::string &prefix) {
+    int64_t C = c.hiddenSize;
+    auto blocks = [&](const std::string &name, ArrayRef<int64_t> block) {
+      auto split = llm::SplitOp::create(
+          b, loc, SmallVector<Type>(3, f32(block)), param(name),
+          b.getI64IntegerAttr(block.size() == 3 ? 1 : 0));
+      split->setAttr(llm::LLMDialect::kLayerAttrName,
+                     b.getI64IntegerAttr(layer));
+      return SmallVector<Value, 3>(split.getResults().begin(), split.getResults().end());
+    };
+    SmallVector<Value, 3> weights = blocks(prefix + ".weight", {C, 1, C});
+    SmallVector<Value, 3> biases = blocks(prefix + ".bias", {1, C});
+    SmallVector<Value, 3> qkv;
+    for (int i = 0; i < 3; ++i)
+      qkv.push_back(create<llm::MatmulOp>(
+          x, create<llm::ReshapeOp>(f32({C, C}), weights[i]),
+          create<llm::ReshapeOp>(f32({C}), biases[i]), false, false));
+    return qkv;
   }
 
   Value gpt2Head(Value x) {
@@ -359,6 +393,7 @@ private:
   int64_t B, T;
   int64_t tp; // ranks of the tensor-parallel axis
   bool sp;    // sequence parallelism over the same ranks
+  bool blockedQKV; // c_attn as Q, K and V blocks (blockedQKVLinear)
   StringAttr axis;
   const llvm::StringMap<Value> &params;
   int64_t layer = -1;
@@ -367,7 +402,8 @@ private:
 
 /// Builds `@forward` or, with `withLoss`, `@loss` into `module`, with this
 /// rank's shapes: split parameters are declared as one rank's shard and
-/// carry `llm.shard`. For a pipeline stage (`options.stage`), `@loss` takes
+/// carry `llm.shard` (or, when the compiler partitions, the whole tensor
+/// marked `llm.split`). For a pipeline stage (`options.stage`), `@loss` takes
 /// the stage's input and returns its output, with only the parameters the
 /// stage uses.
 static void buildFunction(OpBuilder &b, ModuleOp module,
@@ -389,27 +425,48 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     inputNames.push_back("targets");
   }
   std::vector<ParamSpec> specs = listParameters(config);
-  SmallVector<DictionaryAttr> shards;
+  // Per parameter: the attribute naming its split (llm.shard for one
+  // rank's shard, llm.split for the compiler to partition) and its type.
+  SmallVector<NamedAttribute> splits;
   for (const ParamSpec &spec : specs) {
     std::vector<int64_t> shape = spec.shape;
     TensorParallelSplit split = tensorParallelSplit(config, spec.name);
-    DictionaryAttr shard;
-    if (tp > 1 && split.isSplit()) {
-      shape[split.dim] /= tp;
-      shard = b.getDictionaryAttr(
-          {b.getNamedAttr("axis", b.getStringAttr(kTensorParallelAxis)),
-           b.getNamedAttr("dim", b.getI64IntegerAttr(split.dim)),
-           b.getNamedAttr("parts", b.getI64IntegerAttr(tp)),
-           b.getNamedAttr("blocks", b.getI64IntegerAttr(split.blocks))});
+    NamedAttribute attr(b.getStringAttr(""), b.getUnitAttr());
+    auto axis = b.getNamedAttr("axis", b.getStringAttr(kTensorParallelAxis));
+    if (tp > 1 && split.isSplit() && options.partitionedByCompiler()) {
+      // Blocks become their own dimension, split along the block's.
+      int64_t dim = split.dim;
+      if (split.blocks > 1) {
+        shape[size_t(dim)] /= split.blocks;
+        shape.insert(shape.begin() + dim, split.blocks);
+        ++dim;
+      }
+      SmallVector<NamedAttribute> fields = {
+          axis, b.getNamedAttr("dim", b.getI64IntegerAttr(dim))};
+      if (split.blocks > 1)
+        fields.push_back(b.getNamedAttr("blocked", b.getUnitAttr()));
+      attr = b.getNamedAttr(llm::LLMDialect::kSplitAttrName,
+                            b.getDictionaryAttr(fields));
+    } else if (tp > 1 && split.isSplit()) {
+      shape[size_t(split.dim)] /= tp;
+      attr = b.getNamedAttr(
+          llm::LLMDialect::kShardAttrName,
+          b.getDictionaryAttr(
+              {axis, b.getNamedAttr("dim", b.getI64IntegerAttr(split.dim)),
+               b.getNamedAttr("parts", b.getI64IntegerAttr(tp)),
+               b.getNamedAttr("blocks", b.getI64IntegerAttr(split.blocks))}));
     }
-    shards.push_back(shard);
+    splits.push_back(attr);
     argTypes.push_back(RankedTensorType::get(shape, b.getF32Type()));
   }
   Type resultType =
       !stage.last ? Type(hidden)
       : withLoss  ? Type(RankedTensorType::get({}, b.getF32Type()))
                   : Type(RankedTensorType::get(
-                        {batch, seq, config.vocabSize / tp}, b.getF32Type()));
+                        {batch, seq,
+                         config.vocabSize /
+                             (options.partitionedByCompiler() ? 1 : tp)},
+                        b.getF32Type()));
 
   b.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(
@@ -423,8 +480,8 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     unsigned arg = inputNames.size() + i;
     func.setArgAttr(arg, llm::LLMDialect::kParamAttrName,
                     b.getStringAttr(spec.name));
-    if (shards[i])
-      func.setArgAttr(arg, llm::LLMDialect::kShardAttrName, shards[i]);
+    if (!splits[i].getName().empty())
+      func.setArgAttr(arg, splits[i].getName(), splits[i].getValue());
     params[spec.name] = entry->getArgument(arg);
   }
 

@@ -71,6 +71,15 @@ struct BuildOptions {
   int64_t tensorParallel = 1;
   /// Shards norms and residuals along the sequence over the "tp" axis.
   bool sequenceParallel = false;
+  /// Without sequence parallelism, tensor parallelism is left to the
+  /// compiler (GSPMD): the frontend builds the one-device model and marks
+  /// split parameters `llm.split = {axis, dim}`; llmc-partition-tensor-
+  /// parallel splits the differentiated step with upstream
+  /// sharding-propagation and shard-partition. With it, the frontend builds
+  /// one rank's Megatron layers itself (shapes, collectives, `llm.shard`).
+  bool partitionedByCompiler() const {
+    return tensorParallel > 1 && !sequenceParallel;
+  }
   /// Set: build only `@loss`, for this pipeline stage, with only the
   /// parameters it uses.
   std::optional<PipelineStage> stage;

@@ -41,9 +41,15 @@ namespace llm {
 /// (tensor.extract_slice of the position embedding).
 void registerTensorAutodiffModels(DialectRegistry &registry);
 
-/// Upstream `shard` ShardingInterface models of the llm ops with an affine
-/// iteration space (matmul, broadcast add/mul, activations).
+/// Upstream `shard` ShardingInterface models of every llm op of a training
+/// step (and the tensor slices the frontend emits), so upstream
+/// sharding-propagation and shard-partition can split the whole step.
 void registerShardingModels(DialectRegistry &registry);
+
+/// The models of ops that are not plain affine loop nests (norms,
+/// attention, reshapes, the vocab-parallel embedding and cross-entropy);
+/// registerShardingModels includes them.
+void registerLayerShardingModels(DialectRegistry &registry);
 } // namespace llm
 } // namespace mlir
 

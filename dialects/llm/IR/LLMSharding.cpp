@@ -8,9 +8,9 @@
 // partial sums that partition completes with one all-reduce), elementwise
 // ops with trailing broadcast, activations and their gradients, and the
 // bias gradient's sum over leading dimensions: the ops of an MLP's forward
-// and backward pass, so the differentiated step partitions too (GSPMD). Attention heads, the vocab-
-// parallel embedding and cross-entropy are not affine in this sense; the
-// frontend splits those itself (frontends/hf/ModelBuilder.cpp).
+// and backward pass, so the differentiated step partitions too (GSPMD).
+// Attention heads, reshapes, norms and the vocab-parallel embedding and
+// cross-entropy are not affine in this sense: LLMShardingLayers.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -190,10 +190,24 @@ struct MatmulModel
     shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
         operandShardings, resultShardings, loops, maps);
     bool splitK = shard::isAtLeastOneReductionIteratorSharded(loops, axes);
-    // A bias added on every rank would be counted once per rank.
-    if (splitK && cast<MatmulOp>(op).getBias())
-      return op->emitOpError("with a bias cannot split its reduction (k) "
-                             "dimension; add the bias after the reduction");
+    // A bias added on every rank would be counted once per rank: a
+    // row-parallel GEMM adds it once, after the sum (as Megatron's
+    // RowParallelLinear does).
+    auto matmul = cast<MatmulOp>(op);
+    if (splitK && matmul.getBias()) {
+      ImplicitLocOpBuilder b(op->getLoc(), builder);
+      auto local = MatmulOp::create(
+          b, partitionedOperands[0], partitionedOperands[1], Value(),
+          matmul.getTransposeLhs(), matmul.getTransposeRhs());
+      Value sum = shard::AllReduceOp::create(
+          b, local, resultShardings[0].getGrid(),
+          shard::getReductionGridAxes(loops, axes), shard::ReductionKind::Sum);
+      auto biased = AddOp::create(b, sum, partitionedOperands[2]);
+      local->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+      biased->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+      partitionMap.map(op->getResult(0), biased.getResult());
+      return success();
+    }
     return partitionSumReduction(op, loops, maps, partitionedOperands,
                                  operandShardings, resultShardings,
                                  partitionMap, symbolTable, builder);
@@ -217,4 +231,5 @@ void mlir::llm::registerShardingModels(DialectRegistry &registry) {
         shard::ElementwiseShardingInterface<SiluGradOp>>(*ctx);
     SumToOp::attachInterface<SumToModel>(*ctx);
   });
+  registerLayerShardingModels(registry);
 }

@@ -1,0 +1,214 @@
+//===- PartitionTensorParallel.cpp - GSPMD tensor parallelism -------------===//
+//
+// Tensor parallelism derived by the compiler, as GSPMD does it: the frontend
+// builds the one-device model and marks how each parameter splits; after
+// autodiff, upstream sharding-propagation carries those splits through the
+// whole differentiated step (forward and backward) by the llm ops' sharding
+// models, and shard-partition rewrites it to one rank's shards with the
+// collectives the splits need. What comes out is what Megatron writes by
+// hand: column- and row-parallel GEMMs with one all-reduce each way, heads
+// split in attention, a vocab-parallel embedding, LM head and loss.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/llm/IR/LLMOps.h"
+
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Shard/Transforms/Passes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_PARTITIONTENSORPARALLEL
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+struct PartitionTensorParallelPass
+    : mlir::llm::impl::PartitionTensorParallelBase<
+          PartitionTensorParallelPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>(funcName);
+    if (!func || func.isExternal() || !hasSplitArgument(func))
+      return;
+    if (failed(anchorAttentionHeads(module, func)))
+      return signalPassFailure();
+    OpPassManager pm(func::FuncOp::getOperationName());
+    pm.addPass(createAnnotateShardings());
+    // Forward ops first: they meet the parameters' splits before the
+    // backward ops, whose GEMMs then see both of their operands' splits.
+    shard::ShardingPropagationOptions propagation;
+    propagation.traversal = shard::TraversalOrder::ForwardBackward;
+    pm.addPass(shard::createShardingPropagation(propagation));
+    pm.addPass(createCSEPass());
+    pm.addPass(shard::createPartition());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createLowerShardCollectives());
+    if (failed(runPipeline(pm, func)))
+      return signalPassFailure();
+    sinkAllReducesThroughAdds(func);
+    if (failed(recordShards(module, func)))
+      return signalPassFailure();
+  }
+
+  static bool hasSplitArgument(func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (func.getArgAttr(i, LLMDialect::kSplitAttrName))
+        return true;
+    return false;
+  }
+
+  /// Megatron's head-wise attention split, our own step: every attention
+  /// (and its gradient) gets its heads split over the grid the parameters
+  /// are split on. Upstream propagation is greedy and one-pass, so without
+  /// these anchors the order of the backward ops could leave attention
+  /// replicated behind gathers; with them, the splits meet at the QKV and
+  /// output projections, which the GEMM model splits by columns and rows.
+  static LogicalResult anchorAttentionHeads(ModuleOp module,
+                                            func::FuncOp func) {
+    StringAttr axis;
+    for (unsigned i = 0; i < func.getNumArguments() && !axis; ++i)
+      if (auto split = func.getArgAttrOfType<DictionaryAttr>(
+              i, LLMDialect::kSplitAttrName))
+        axis = split.getAs<StringAttr>("axis");
+    auto grid = axis ? module.lookupSymbol<shard::GridOp>(axis) : nullptr;
+    if (!grid || grid.getShape().size() != 1)
+      return func.emitError("llmc-partition-tensor-parallel: no 1-D grid @")
+             << (axis ? axis.getValue() : "") << " for its llm.split marks";
+    int64_t parts = grid.getShape()[0];
+    MLIRContext *ctx = func.getContext();
+    SmallVector<shard::GridAxesAttr> split = {
+        shard::GridAxesAttr::get(ctx, ArrayRef<int16_t>{}),
+        shard::GridAxesAttr::get(ctx, {int16_t(0)})};
+    auto heads = shard::Sharding::get(FlatSymbolRefAttr::get(axis), split);
+    OpBuilder b(ctx);
+    WalkResult walk = func.walk([&](Operation *op) {
+      if (!isa<AttentionOp, AttentionGradOp>(op))
+        return WalkResult::advance();
+      for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
+        if (cast<RankedTensorType>(v.getType()).getDimSize(1) % parts != 0) {
+          op->emitOpError("has heads that --mesh ")
+              << axis.getValue() << "=" << parts << " does not divide";
+          return WalkResult::interrupt();
+        }
+      for (OpResult r : op->getResults())
+        shard::maybeInsertTargetShardingAnnotation(heads, r, b);
+      for (OpOperand &operand : op->getOpOperands())
+        shard::maybeInsertSourceShardingAnnotation(heads, operand, b);
+      return WalkResult::advance();
+    });
+    return failure(walk.wasInterrupted());
+  }
+
+  /// Sums of all-reduced partial sums, all_reduce(a) + all_reduce(b),
+  /// become all_reduce(a + b): the gradient of an input that feeds several
+  /// column-parallel GEMMs (Q, K and V; gate and up) is then reduced once,
+  /// as Megatron does, not once per GEMM.
+  static void sinkAllReducesThroughAdds(func::FuncOp func) {
+    auto reduced = [](Value v) {
+      auto r = v.getDefiningOp<AllReduceOp>();
+      return r && r->hasOneUse() ? r : AllReduceOp();
+    };
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      func.walk([&](AddOp add) {
+        AllReduceOp lhs = reduced(add.getLhs()), rhs = reduced(add.getRhs());
+        if (!lhs || !rhs || lhs.getAxis() != rhs.getAxis() ||
+            lhs.getType() != rhs.getType())
+          return WalkResult::advance();
+        OpBuilder b(add);
+        auto sum = AddOp::create(b, add.getLoc(), lhs.getInput(),
+                                 rhs.getInput());
+        sum->setDiscardableAttrs(add->getDiscardableAttrDictionary());
+        auto all = AllReduceOp::create(b, add.getLoc(), sum.getResult(),
+                                       lhs.getAxisAttr());
+        all->setDiscardableAttrs(add->getDiscardableAttrDictionary());
+        add.replaceAllUsesWith(all.getResult());
+        add.erase();
+        lhs.erase();
+        rhs.erase();
+        changed = true;
+        return WalkResult::interrupt();
+      });
+    }
+  }
+
+  /// Each split parameter's `llm.split` becomes the `llm.shard` layout the
+  /// runtime loads and saves checkpoints by; a blocked one is merged back
+  /// into its stored shape.
+  static LogicalResult recordShards(ModuleOp module, func::FuncOp func) {
+    OpBuilder b(func.getContext());
+    Block &entry = func.getBody().front();
+    auto ret = cast<func::ReturnOp>(entry.getTerminator());
+    for (BlockArgument arg : func.getArguments()) {
+      unsigned i = arg.getArgNumber();
+      auto split =
+          func.getArgAttrOfType<DictionaryAttr>(i, LLMDialect::kSplitAttrName);
+      if (!split)
+        continue;
+      auto axis = split.getAs<StringAttr>("axis");
+      int64_t dim = split.getAs<IntegerAttr>("dim").getInt();
+      auto grid = module.lookupSymbol<shard::GridOp>(axis);
+      if (!grid || grid.getShape().size() != 1)
+        return func.emitError("llmc-partition-tensor-parallel: no 1-D grid @")
+               << axis.getValue() << " for argument " << i;
+      int64_t parts = grid.getShape()[0], blocks = 1;
+      auto local = cast<RankedTensorType>(arg.getType());
+      if (split.get("blocked")) {
+        // [.., blocks, n/parts, ..] is stored as [.., blocks·n/parts, ..].
+        blocks = local.getDimSize(dim - 1);
+        SmallVector<int64_t> shape(local.getShape());
+        shape[size_t(dim - 1)] *= shape[size_t(dim)];
+        shape.erase(shape.begin() + dim);
+        auto stored = RankedTensorType::get(shape, local.getElementType());
+        mergeBlocks(func, arg, ret, stored);
+        --dim;
+      }
+      func.removeArgAttr(i, LLMDialect::kSplitAttrName);
+      func.setArgAttr(
+          i, LLMDialect::kShardAttrName,
+          b.getDictionaryAttr(
+              {b.getNamedAttr("axis", axis),
+               b.getNamedAttr("dim", b.getI64IntegerAttr(dim)),
+               b.getNamedAttr("parts", b.getI64IntegerAttr(parts)),
+               b.getNamedAttr("blocks", b.getI64IntegerAttr(blocks))}));
+    }
+    return success();
+  }
+
+  /// Gives `arg` the `stored` type, reshaped back for its users, and the
+  /// gradient returned for it the same type.
+  static void mergeBlocks(func::FuncOp func, BlockArgument arg,
+                          func::ReturnOp ret, RankedTensorType stored) {
+    OpBuilder b = OpBuilder::atBlockBegin(arg.getOwner());
+    Location loc = func.getLoc();
+    Type blockedType = arg.getType();
+    arg.setType(stored);
+    auto view = ReshapeOp::create(b, loc, blockedType, arg);
+    arg.replaceAllUsesExcept(view, view);
+    auto param = func.getArgAttrOfType<StringAttr>(
+        arg.getArgNumber(), LLMDialect::kParamAttrName);
+    b.setInsertionPoint(ret);
+    for (OpOperand &result : ret->getOpOperands())
+      if (param && func.getResultAttr(result.getOperandNumber(),
+                                      kGradOfAttrName) == param)
+        result.set(ReshapeOp::create(b, loc, stored, result.get()));
+    func.setType(FunctionType::get(func.getContext(),
+                                   arg.getOwner()->getArgumentTypes(),
+                                   ret->getOperandTypes()));
+  }
+};
+
+} // namespace
