@@ -200,11 +200,14 @@ struct PartitionTensorParallelPass
     arg.replaceAllUsesExcept(view, view);
     auto param = func.getArgAttrOfType<StringAttr>(
         arg.getArgNumber(), LLMDialect::kParamAttrName);
-    b.setInsertionPoint(ret);
     for (OpOperand &result : ret->getOpOperands())
       if (param && func.getResultAttr(result.getOperandNumber(),
-                                      kGradOfAttrName) == param)
+                                      kGradOfAttrName) == param) {
+        // Right where the gradient is complete, so that the passes that
+        // act on finished gradients (DP buckets, ZeRO) find it there.
+        b.setInsertionPointAfterValue(result.get());
         result.set(ReshapeOp::create(b, loc, stored, result.get()));
+      }
     func.setType(FunctionType::get(func.getContext(),
                                    arg.getOwner()->getArgumentTypes(),
                                    ret->getOperandTypes()));

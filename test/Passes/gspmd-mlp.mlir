@@ -14,9 +14,9 @@
 // CHECK-SAME: tensor<4x8xf32> {llm.input = "x"}, %{{.*}}: tensor<8x16xf32> {llm.param = "w1", llm.split = {axis = "tp", dim = 1 : i64}}, %{{.*}}: tensor<16xf32> {llm.param = "b1", llm.split = {axis = "tp", dim = 0 : i64}}, %{{.*}}: tensor<16x8xf32> {llm.param = "w2", llm.split = {axis = "tp", dim = 0 : i64}}, %{{.*}}: tensor<8xf32> {llm.param = "b2"}, %{{.*}}: tensor<4x8xf32> {llm.input = "grad_y"})
 // CHECK-SAME: -> (tensor<4x8xf32> {llm.output = "y"}, tensor<4x8xf32> {llm.output = "grad_x"}, tensor<8x16xf32> {llm.grad_of = "w1"}, tensor<16xf32> {llm.grad_of = "b1"}, tensor<16x8xf32> {llm.grad_of = "w2"}, tensor<8xf32> {llm.grad_of = "b2"})
 // CHECK: %[[P:.*]] = llm.matmul %{{.*}}, %{{.*}} {llm.role = "forward"} : (tensor<4x16xf32>, tensor<16x8xf32>) -> tensor<4x8xf32>
-// CHECK: llm.all_reduce %[[P]] {axis = "tp"} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK: llm.all_reduce %[[P]] {axis = "tp", llm.role = "forward"} : (tensor<4x8xf32>) -> tensor<4x8xf32>
 // CHECK: %[[DXP:.*]] = llm.matmul %{{.*}}, %{{.*}} transpose_rhs {llm.role = "backward"} : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
-// CHECK: llm.all_reduce %[[DXP]] {axis = "tp"}
+// CHECK: llm.all_reduce %[[DXP]] {axis = "tp", llm.role = "backward"}
 // CHECK-NOT: llm.all_reduce
 // CHECK-NOT: shard.
 // CHECK: return
