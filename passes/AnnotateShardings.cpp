@@ -5,8 +5,10 @@
 // annotated exactly once, and sharding-propagation, being greedy, gathers a
 // gradient it has no annotation for. So each argument gets one shard.shard
 // (a parameter marked `llm.split = {axis, dim}` split along that dimension
-// over the grid named `axis`, every other argument replicated over `grid`),
-// and each returned gradient (`llm.grad_of`) its parameter's sharding.
+// over the grid named `axis`, the seed `grad_X` of an output X the body
+// annotates as X, every other argument replicated over `grid`, unless the
+// body annotates it already), and each returned gradient (`llm.grad_of`)
+// its parameter's sharding.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,12 +50,28 @@ struct AnnotateShardingsPass
           .getResult();
     };
 
+    // The sharding the body gives each named output (a value returned
+    // through a shard.shard), for the input that seeds its gradient.
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    llvm::StringMap<Value> outputSharding;
+    for (OpOperand &result : ret->getOpOperands())
+      if (auto name = func.getResultAttrOfType<StringAttr>(
+              result.getOperandNumber(), LLMDialect::kOutputAttrName))
+        if (auto annotated = result.get().getDefiningOp<shard::ShardOp>())
+          outputSharding[name] = annotated.getSharding();
+
     llvm::StringMap<Value> paramSharding;
     for (BlockArgument arg : func.getArguments()) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       if (!type || type.getRank() == 0)
         continue;
+      // Already annotated in the body (the residual stream entering a
+      // sequence-parallel pipeline stage).
+      if (arg.hasOneUse() && isa<shard::ShardOp>(*arg.getUsers().begin()))
+        continue;
       unsigned i = arg.getArgNumber();
+      auto input = func.getArgAttrOfType<StringAttr>(
+          i, LLMDialect::kInputAttrName);
       Value s;
       if (auto split = func.getArgAttrOfType<DictionaryAttr>(
               i, LLMDialect::kSplitAttrName)) {
@@ -66,6 +84,12 @@ struct AnnotateShardingsPass
           return signalPassFailure();
         }
         s = sharding(axis.getValue(), type.getRank(), dim.getInt());
+      } else if (input && input.getValue().starts_with("grad_") &&
+                 outputSharding.count(input.getValue().drop_front(5))) {
+        // The seed of an output's gradient is sharded as the output.
+        s = b.clone(*outputSharding.lookup(input.getValue().drop_front(5))
+                         .getDefiningOp())
+                ->getResult(0);
       } else {
         s = sharding(grid, type.getRank(), -1);
       }
@@ -76,7 +100,6 @@ struct AnnotateShardingsPass
         paramSharding[name] = s;
     }
 
-    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     b.setInsertionPoint(ret);
     for (OpOperand &result : ret->getOpOperands()) {
       auto name = func.getResultAttrOfType<StringAttr>(

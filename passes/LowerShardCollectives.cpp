@@ -48,7 +48,23 @@ struct LowerShardCollectivesPass
         return signalPassFailure();
   }
 
+  /// The first op in the block that uses `op`'s result.
+  static Operation *firstUser(Operation *op) {
+    Operation *first = nullptr;
+    for (Operation *user : op->getResult(0).getUsers())
+      if (user->getBlock() == op->getBlock() &&
+          (!first || user->isBeforeInBlock(first)))
+        first = user;
+    return first;
+  }
+
   LogicalResult lower(Operation *op) {
+    // shard-partition reshards a function argument at the entry; it runs
+    // where it is first needed (a backward pass's gradient seed is gathered
+    // in the backward pass).
+    Operation *consumer = firstUser(op);
+    if (isa<BlockArgument>(op->getOperand(0)) && consumer)
+      op->moveBefore(consumer);
     OpBuilder b(op);
     Location loc = op->getLoc();
     Type type = op->getResult(0).getType();
@@ -83,13 +99,13 @@ struct LowerShardCollectivesPass
           b, loc, type, a.getInput(), *axis,
           b.getI64IntegerAttr(a.getSliceAxis().getSExtValue()));
     }
-    // The collective belongs to the op whose result it completes (or, for
-    // a reshard, to the op that needs it): same pass and layer.
-    Operation *owner = op->getOperand(0).getDefiningOp();
+    // The collective runs in the pass (forward, backward) and layer of the
+    // op that consumes it: a reshard of a forward value for the backward
+    // pass belongs to the backward pass. A returned value's collective
+    // belongs to the op it completes.
+    Operation *owner = consumer;
     if (!owner || !owner->hasAttr(LLMDialect::kRoleAttrName))
-      owner = op->getResult(0).use_empty()
-                  ? nullptr
-                  : *op->getResult(0).getUsers().begin();
+      owner = op->getOperand(0).getDefiningOp();
     if (owner)
       for (StringRef name :
            {LLMDialect::kRoleAttrName, LLMDialect::kLayerAttrName})

@@ -7,7 +7,9 @@
 // models, and shard-partition rewrites it to one rank's shards with the
 // collectives the splits need. What comes out is what Megatron writes by
 // hand: column- and row-parallel GEMMs with one all-reduce each way, heads
-// split in attention, a vocab-parallel embedding, LM head and loss.
+// split in attention, a vocab-parallel embedding, LM head and loss, and,
+// when the body marks the residual stream split along the sequence,
+// sequence parallelism's all-gathers and reduce-scatters instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,9 +57,11 @@ struct PartitionTensorParallelPass
     pm.addPass(shard::createPartition());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createLowerShardCollectives());
+    pm.addPass(createCSEPass()); // one gather of a value for all its users
     if (failed(runPipeline(pm, func)))
       return signalPassFailure();
     sinkAllReducesThroughAdds(func);
+    fuseReduceScatters(func);
     if (failed(recordShards(module, func)))
       return signalPassFailure();
   }
@@ -142,6 +146,45 @@ struct PartitionTensorParallelPass
         changed = true;
         return WalkResult::interrupt();
       });
+    }
+  }
+
+  /// An all-reduce whose result only this rank's slice is kept of,
+  /// scatter(all_reduce(p)), is a reduce-scatter of p: half the bytes. A
+  /// bias added between them (a row-parallel GEMM's, broadcast along the
+  /// sliced dimension) is added to the slice instead. This is how a
+  /// row-parallel GEMM enters Megatron's sequence-parallel region.
+  static void fuseReduceScatters(func::FuncOp func) {
+    SmallVector<ScatterToParallelOp> scatters;
+    func.walk([&](ScatterToParallelOp s) { scatters.push_back(s); });
+    for (ScatterToParallelOp scatter : scatters) {
+      int64_t dim = scatter.getDim();
+      Value source = scatter.getInput();
+      auto bias = source.getDefiningOp<AddOp>();
+      int64_t rank = cast<RankedTensorType>(source.getType()).getRank();
+      if (bias && (!bias->hasOneUse() ||
+                   cast<RankedTensorType>(bias.getRhs().getType()).getRank() >=
+                       rank - dim))
+        continue;
+      auto sum = (bias ? bias.getLhs() : source).getDefiningOp<AllReduceOp>();
+      if (!sum || !sum->hasOneUse() || sum.getAxis() != scatter.getAxis())
+        continue;
+      OpBuilder b(scatter);
+      auto reduced = ReduceScatterOp::create(
+          b, scatter.getLoc(), scatter.getType(), sum.getInput(),
+          scatter.getAxisAttr(), scatter.getDimAttr());
+      reduced->setDiscardableAttrs(sum->getDiscardableAttrDictionary());
+      Value result = reduced;
+      if (bias) {
+        auto add = AddOp::create(b, scatter.getLoc(), result, bias.getRhs());
+        add->setDiscardableAttrs(bias->getDiscardableAttrDictionary());
+        result = add;
+      }
+      scatter.replaceAllUsesWith(result);
+      scatter.erase();
+      if (bias)
+        bias.erase();
+      sum.erase();
     }
   }
 

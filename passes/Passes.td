@@ -327,8 +327,11 @@ def PartitionTensorParallel : Pass<"llmc-partition-tensor-parallel",
     Runs on `@<func-name>` (llmc-autodiff's output) when its parameters carry
     `llm.split = {axis, dim}` marks: llmc-annotate-shardings, upstream
     `sharding-propagation` and `shard-partition` (through the llm ops'
-    ShardingInterface models), then llmc-lower-shard-collectives. The
-    function then holds one rank's shards and Megatron's collectives, and
+    ShardingInterface models), then llmc-lower-shard-collectives. Under
+    sequence parallelism (the body marks the residual stream split along
+    the sequence with shard.shard) an all-reduce whose slice alone is kept
+    becomes a reduce-scatter. The function then holds one rank's shards and
+    Megatron's collectives, and
     each split parameter its `llm.shard = {axis, dim, parts, blocks}`
     layout, as if the frontend had built the rank's model. A `blocked`
     split (GPT-2's fused c_attn as [C, 3, C]) is stored merged, as in the

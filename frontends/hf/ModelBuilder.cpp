@@ -130,27 +130,33 @@ TensorParallelSplit llmc::tensorParallelSplit(const ModelConfig &config,
 
 namespace {
 /// Emits the ops of one function, tagging each with the layer it belongs to.
+/// The model is the one-device model; tensor parallelism is the compiler's
+/// (llmc-partition-tensor-parallel), which needs from here only the
+/// parameters' splits (buildFunction) and, under sequence parallelism, the
+/// residual stream marked as split along the sequence.
 class BodyBuilder {
 public:
   BodyBuilder(OpBuilder &b, const ModelConfig &config, int64_t batch,
               int64_t seq, const BuildOptions &options,
               const llvm::StringMap<Value> &params)
       : b(b), loc(b.getUnknownLoc()), c(config), B(batch), T(seq),
-        tp(options.partitionedByCompiler() ? 1 : options.tensorParallel),
-        sp(options.sequenceParallel && tp > 1),
-        blockedQKV(options.partitionedByCompiler()),
-        axis(b.getStringAttr(kTensorParallelAxis)), params(params) {}
-
-  /// Token ids [B, T] to logits [B, T, V] (this rank's V/tp of them).
-  Value logits(Value ids) {
-    return stage(ids, PipelineStage{0, c.numLayers, true, true});
+        blockedQKV(options.tensorParallel > 1), params(params) {
+    if (options.tensorParallel > 1 && options.sequenceParallel) {
+      MLIRContext *ctx = b.getContext();
+      SmallVector<shard::GridAxesAttr> split = {
+          shard::GridAxesAttr::get(ctx, ArrayRef<int16_t>{}),
+          shard::GridAxesAttr::get(ctx, {int16_t(0)})};
+      sequenceSplit = shard::ShardingOp::create(
+          b, loc, FlatSymbolRefAttr::get(ctx, kTensorParallelAxis), split);
+    }
   }
 
   /// One pipeline stage: token ids (first stage) or the residual stream in,
   /// the residual stream or (last stage) the logits out.
   Value stage(Value input, const PipelineStage &s) {
     bool gpt2 = c.family == ModelFamily::GPT2;
-    Value x = s.first ? (gpt2 ? gpt2Embed(input) : llamaEmbed(input)) : input;
+    Value x = s.first ? (gpt2 ? gpt2Embed(input) : llamaEmbed(input))
+                      : residual(input);
     for (layer = s.firstLayer; layer < s.endLayer; ++layer)
       x = gpt2 ? gpt2Block(x) : llamaBlock(x);
     layer = -1;
@@ -158,14 +164,6 @@ public:
       return x;
     return gpt2 ? gpt2Head(x) : llamaHead(x);
   }
-
-  /// The residual stream's type: [B, T, C], or this rank's [B, T/tp, C]
-  /// under sequence parallelism.
-  RankedTensorType hiddenType() {
-    return f32({B, sp ? T / tp : T, c.hiddenSize});
-  }
-
-  StringAttr vocabParallelAxis() { return tp > 1 ? axis : StringAttr(); }
 
 private:
   template <typename OpT, typename... Args> Value create(Args &&...args) {
@@ -177,64 +175,15 @@ private:
 
   Value param(const std::string &name) { return params.lookup(name); }
 
-  /// A replicated parameter. In a sequence-parallel region each rank sees
-  /// only its tokens, so the gradients of the ranks are summed (f).
-  Value replicated(const std::string &name) {
-    Value p = param(name);
-    return sp ? create<llm::CopyToParallelOp>(p, axis) : p;
-  }
-
-  /// The residual stream [B, T, C] (or this rank's [B, T/tp, C] under
-  /// sequence parallelism) into a column-parallel linear: all-gathered along
-  /// the sequence, or entered through f.
-  Value enterColumnParallel(Value x) {
-    if (tp == 1)
+  /// A value of the residual stream [B, T, C]. Under sequence parallelism it
+  /// is marked split along the sequence over the tp ranks (Megatron's
+  /// sequence-parallel region: norms, residual adds, the stream between
+  /// pipeline stages); the compiler gathers it before each column-parallel
+  /// GEMM and reduce-scatters each row-parallel GEMM into it.
+  Value residual(Value x) {
+    if (!sequenceSplit)
       return x;
-    if (sp)
-      return create<llm::AllGatherOp>(f32({B, T, c.hiddenSize}), x, axis,
-                                      b.getI64IntegerAttr(1));
-    return create<llm::CopyToParallelOp>(x, axis);
-  }
-
-  /// The partial sums of a row-parallel linear back into the residual stream:
-  /// reduce-scattered along the sequence, or all-reduced (g).
-  Value exitRowParallel(Value y) {
-    if (tp == 1)
-      return y;
-    if (sp)
-      return create<llm::ReduceScatterOp>(f32({B, T / tp, c.hiddenSize}), y,
-                                          axis, b.getI64IntegerAttr(1));
-    return create<llm::AllReduceOp>(y, axis);
-  }
-
-  /// A row-parallel linear: with tensor parallelism the bias is added once,
-  /// after the partial sums are reduced.
-  Value rowParallelLinear(Value x, const std::string &weight,
-                          const std::string &bias = "",
-                          bool transposeWeight = false) {
-    if (tp == 1)
-      return linear(x, weight, bias.empty() ? Value() : param(bias),
-                    transposeWeight);
-    Value y = exitRowParallel(linear(x, weight, {}, transposeWeight));
-    return bias.empty() ? y : create<llm::AddOp>(y, replicated(bias));
-  }
-
-  /// The embedding lookup, summed over the vocabulary-parallel ranks:
-  /// all-reduced, or reduce-scattered along the sequence straight into the
-  /// sequence-parallel region when `scatter`.
-  Value embed(const std::string &table, Value ids, bool scatter) {
-    Value x = create<llm::EmbeddingOp>(param(table), ids, vocabParallelAxis());
-    if (tp == 1)
-      return x;
-    return scatter ? exitRowParallel(x) : create<llm::AllReduceOp>(x, axis);
-  }
-
-  /// This rank's slice of the sequence, entering the sequence-parallel region.
-  Value enterSequenceParallel(Value x) {
-    if (!sp)
-      return x;
-    return create<llm::ScatterToParallelOp>(f32({B, T / tp, c.hiddenSize}), x,
-                                            axis, b.getI64IntegerAttr(1));
+    return create<shard::ShardOp>(x, sequenceSplit, UnitAttr());
   }
 
   RankedTensorType f32(ArrayRef<int64_t> shape) {
@@ -247,11 +196,10 @@ private:
     return create<llm::TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
   }
 
-  /// [B, H, T, D] -> [B, T, H·D], H being this rank's heads under tp
+  /// [B, H, T, D] -> [B, T, H·D]
   Value mergeHeads(Value x) {
     Value y = create<llm::TransposeOp>(x, ArrayRef<int64_t>{0, 2, 1, 3});
-    return create<llm::ReshapeOp>(f32({B, T, c.numHeads / tp * c.headDim()}),
-                                  y);
+    return create<llm::ReshapeOp>(f32({B, T, c.numHeads * c.headDim()}), y);
   }
 
   Value linear(Value x, const std::string &weight, Value bias = {},
@@ -261,13 +209,13 @@ private:
   }
 
   Value layerNorm(Value x, const std::string &prefix) {
-    return create<llm::LayerNormOp>(x, replicated(prefix + ".weight"),
-                                    replicated(prefix + ".bias"),
+    return create<llm::LayerNormOp>(x, param(prefix + ".weight"),
+                                    param(prefix + ".bias"),
                                     b.getF64FloatAttr(c.normEpsilon));
   }
 
   Value rmsNorm(Value x, const std::string &weight) {
-    return create<llm::RmsNormOp>(x, replicated(weight),
+    return create<llm::RmsNormOp>(x, param(weight),
                                   b.getF64FloatAttr(c.normEpsilon));
   }
 
@@ -278,49 +226,49 @@ private:
 
   Value gpt2Embed(Value ids) {
     int64_t C = c.hiddenSize;
-    // Positions are added to whole sequences, so the lookup is all-reduced
-    // and each rank then keeps its slice of the sequence.
-    Value x = embed("transformer.wte.weight", ids, /*scatter=*/false);
+    Value x = create<llm::EmbeddingOp>(param("transformer.wte.weight"), ids,
+                                       StringAttr());
     // Positions 0..T-1 are the first T rows of wpe, added to every batch row.
     Value pos = tensor::ExtractSliceOp::create(
         b, loc, param("transformer.wpe.weight"),
         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(T), b.getIndexAttr(C)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    return enterSequenceParallel(create<llm::AddOp>(x, pos));
+    return residual(create<llm::AddOp>(x, pos));
   }
 
   Value gpt2Block(Value x) {
-    int64_t H = c.numHeads / tp;
+    int64_t H = c.numHeads;
     auto gelu = c.geluTanh ? llm::GeluApproximation::tanh
                            : llm::GeluApproximation::none;
     std::string h = llvm::formatv("transformer.h.{0}.", layer).str();
-    Value a = enterColumnParallel(layerNorm(x, h + "ln_1"));
-    SmallVector<Value, 3> qkv =
-        blockedQKV ? blockedQKVLinear(a, h + "attn.c_attn")
-                   : fusedQKVLinear(a, h + "attn.c_attn");
+    Value a = layerNorm(x, h + "ln_1");
+    SmallVector<Value, 3> qkv = blockedQKV
+                                    ? blockedQKVLinear(a, h + "attn.c_attn")
+                                    : fusedQKVLinear(a, h + "attn.c_attn");
     a = causalAttention(splitHeads(qkv[0], H), splitHeads(qkv[1], H),
                         splitHeads(qkv[2], H));
-    a = rowParallelLinear(mergeHeads(a), h + "attn.c_proj.weight",
-                          h + "attn.c_proj.bias");
-    x = create<llm::AddOp>(x, a);
-    Value m = enterColumnParallel(layerNorm(x, h + "ln_2"));
+    a = linear(mergeHeads(a), h + "attn.c_proj.weight",
+               param(h + "attn.c_proj.bias"));
+    x = residual(create<llm::AddOp>(x, a));
+    Value m = layerNorm(x, h + "ln_2");
     m = linear(m, h + "mlp.c_fc.weight", param(h + "mlp.c_fc.bias"));
     m = create<llm::GeluOp>(m, gelu);
-    m = rowParallelLinear(m, h + "mlp.c_proj.weight", h + "mlp.c_proj.bias");
-    return create<llm::AddOp>(x, m);
+    m = linear(m, h + "mlp.c_proj.weight", param(h + "mlp.c_proj.bias"));
+    return residual(create<llm::AddOp>(x, m));
   }
 
-  /// GPT-2's c_attn as one GEMM: [B, T, C] to this rank's Q, K and V.
+  /// GPT-2's c_attn as one GEMM: [B, T, C] to Q, K and V.
   SmallVector<Value, 3> fusedQKVLinear(Value x, const std::string &prefix) {
-    int64_t Cl = c.hiddenSize / tp; // this rank's heads of each of Q, K, V
+    int64_t C = c.hiddenSize;
     Value y = linear(x, prefix + ".weight", param(prefix + ".bias"));
     auto split = llm::SplitOp::create(
-        b, loc, TypeRange{f32({B, T, Cl}), f32({B, T, Cl}), f32({B, T, Cl})},
-        y, b.getI64IntegerAttr(2));
+        b, loc, TypeRange{f32({B, T, C}), f32({B, T, C}), f32({B, T, C})}, y,
+        b.getI64IntegerAttr(2));
     split->setAttr(llm::LLMDialect::kLayerAttrName,
                    b.getI64IntegerAttr(layer));
-    return SmallVector<Value, 3>(split.getResults().begin(), split.getResults().end());
+    return SmallVector<Value, 3>(split.getResults().begin(),
+                                 split.getResults().end());
   }
 
   /// GPT-2's c_attn as three GEMMs on its Q, K and V blocks, for the
@@ -335,7 +283,8 @@ private:
           b.getI64IntegerAttr(block.size() == 3 ? 1 : 0));
       split->setAttr(llm::LLMDialect::kLayerAttrName,
                      b.getI64IntegerAttr(layer));
-      return SmallVector<Value, 3>(split.getResults().begin(), split.getResults().end());
+      return SmallVector<Value, 3>(split.getResults().begin(),
+                                   split.getResults().end());
     };
     SmallVector<Value, 3> weights = blocks(prefix + ".weight", {C, 1, C});
     SmallVector<Value, 3> biases = blocks(prefix + ".bias", {1, C});
@@ -348,19 +297,20 @@ private:
   }
 
   Value gpt2Head(Value x) {
-    x = enterColumnParallel(layerNorm(x, "transformer.ln_f"));
+    x = layerNorm(x, "transformer.ln_f");
     // GPT-2's LM head is the token embedding, transposed.
     return linear(x, "transformer.wte.weight", {}, /*transposeWeight=*/true);
   }
 
   Value llamaEmbed(Value ids) {
-    return embed("model.embed_tokens.weight", ids, /*scatter=*/sp);
+    return residual(create<llm::EmbeddingOp>(
+        param("model.embed_tokens.weight"), ids, StringAttr()));
   }
 
   Value llamaBlock(Value x) {
-    int64_t H = c.numHeads / tp, KV = c.numKVHeads / tp;
+    int64_t H = c.numHeads, KV = c.numKVHeads;
     std::string h = llvm::formatv("model.layers.{0}.", layer).str();
-    Value a = enterColumnParallel(rmsNorm(x, h + "input_layernorm.weight"));
+    Value a = rmsNorm(x, h + "input_layernorm.weight");
     Value q = linear(a, h + "self_attn.q_proj.weight", {}, true);
     Value k = linear(a, h + "self_attn.k_proj.weight", {}, true);
     Value v = linear(a, h + "self_attn.v_proj.weight", {}, true);
@@ -368,20 +318,18 @@ private:
     q = create<llm::RopeOp>(splitHeads(q, H), theta);
     k = create<llm::RopeOp>(splitHeads(k, KV), theta);
     a = causalAttention(q, k, splitHeads(v, KV));
-    a = rowParallelLinear(mergeHeads(a), h + "self_attn.o_proj.weight", "",
-                          true);
-    x = create<llm::AddOp>(x, a);
-    Value m =
-        enterColumnParallel(rmsNorm(x, h + "post_attention_layernorm.weight"));
+    a = linear(mergeHeads(a), h + "self_attn.o_proj.weight", {}, true);
+    x = residual(create<llm::AddOp>(x, a));
+    Value m = rmsNorm(x, h + "post_attention_layernorm.weight");
     Value gate = linear(m, h + "mlp.gate_proj.weight", {}, true);
     Value up = linear(m, h + "mlp.up_proj.weight", {}, true);
     m = create<llm::SwigluOp>(gate, up);
-    m = rowParallelLinear(m, h + "mlp.down_proj.weight", "", true);
-    return create<llm::AddOp>(x, m);
+    m = linear(m, h + "mlp.down_proj.weight", {}, true);
+    return residual(create<llm::AddOp>(x, m));
   }
 
   Value llamaHead(Value x) {
-    x = enterColumnParallel(rmsNorm(x, "model.norm.weight"));
+    x = rmsNorm(x, "model.norm.weight");
     std::string tied = tiedEmbedding(c);
     return linear(x, tied.empty() ? "lm_head.weight" : tied, {},
                   /*transposeWeight=*/true);
@@ -391,32 +339,27 @@ private:
   Location loc;
   const ModelConfig &c;
   int64_t B, T;
-  int64_t tp; // ranks of the tensor-parallel axis
-  bool sp;    // sequence parallelism over the same ranks
-  bool blockedQKV; // c_attn as Q, K and V blocks (blockedQKVLinear)
-  StringAttr axis;
+  bool blockedQKV;     // c_attn as Q, K and V blocks (blockedQKVLinear)
+  Value sequenceSplit; // set under sequence parallelism (residual)
   const llvm::StringMap<Value> &params;
   int64_t layer = -1;
 };
 } // namespace
 
-/// Builds `@forward` or, with `withLoss`, `@loss` into `module`, with this
-/// rank's shapes: split parameters are declared as one rank's shard and
-/// carry `llm.shard` (or, when the compiler partitions, the whole tensor
-/// marked `llm.split`). For a pipeline stage (`options.stage`), `@loss` takes
-/// the stage's input and returns its output, with only the parameters the
-/// stage uses.
+/// Builds `@forward` or, with `withLoss`, `@loss` into `module`: the
+/// one-device model, its split parameters marked `llm.split` for the
+/// compiler. For a pipeline stage (`options.stage`), `@loss` takes the
+/// stage's input and returns its output, with only the parameters the stage
+/// uses.
 static void buildFunction(OpBuilder &b, ModuleOp module,
                           const ModelConfig &config, int64_t batch,
                           int64_t seq, const BuildOptions &options,
                           bool withLoss) {
-  int64_t tp = options.tensorParallel;
   PipelineStage stage = options.stage.value_or(
       PipelineStage{0, config.numLayers, true, true});
-  bool sp = options.sequenceParallel && tp > 1;
   auto ids = RankedTensorType::get({batch, seq}, b.getI32Type());
-  auto hidden = RankedTensorType::get(
-      {batch, sp ? seq / tp : seq, config.hiddenSize}, b.getF32Type());
+  auto hidden =
+      RankedTensorType::get({batch, seq, config.hiddenSize}, b.getF32Type());
   SmallVector<Type> argTypes = {stage.first ? Type(ids) : Type(hidden)};
   SmallVector<StringRef> inputNames = {stage.first ? "input_ids"
                                                    : kHiddenInName};
@@ -425,16 +368,15 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     inputNames.push_back("targets");
   }
   std::vector<ParamSpec> specs = listParameters(config);
-  // Per parameter: the attribute naming its split (llm.shard for one
-  // rank's shard, llm.split for the compiler to partition) and its type.
-  SmallVector<NamedAttribute> splits;
+  // Per parameter: its type and, when tensor parallelism splits it, its
+  // llm.split mark (a fused parameter's blocks become their own dimension,
+  // split along the block's: GPT-2's c_attn [C, 3C] as [C, 3, C]).
+  SmallVector<DictionaryAttr> splits;
   for (const ParamSpec &spec : specs) {
     std::vector<int64_t> shape = spec.shape;
     TensorParallelSplit split = tensorParallelSplit(config, spec.name);
-    NamedAttribute attr(b.getStringAttr(""), b.getUnitAttr());
-    auto axis = b.getNamedAttr("axis", b.getStringAttr(kTensorParallelAxis));
-    if (tp > 1 && split.isSplit() && options.partitionedByCompiler()) {
-      // Blocks become their own dimension, split along the block's.
+    DictionaryAttr mark;
+    if (options.tensorParallel > 1 && split.isSplit()) {
       int64_t dim = split.dim;
       if (split.blocks > 1) {
         shape[size_t(dim)] /= split.blocks;
@@ -442,31 +384,20 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
         ++dim;
       }
       SmallVector<NamedAttribute> fields = {
-          axis, b.getNamedAttr("dim", b.getI64IntegerAttr(dim))};
+          b.getNamedAttr("axis", b.getStringAttr(kTensorParallelAxis)),
+          b.getNamedAttr("dim", b.getI64IntegerAttr(dim))};
       if (split.blocks > 1)
         fields.push_back(b.getNamedAttr("blocked", b.getUnitAttr()));
-      attr = b.getNamedAttr(llm::LLMDialect::kSplitAttrName,
-                            b.getDictionaryAttr(fields));
-    } else if (tp > 1 && split.isSplit()) {
-      shape[size_t(split.dim)] /= tp;
-      attr = b.getNamedAttr(
-          llm::LLMDialect::kShardAttrName,
-          b.getDictionaryAttr(
-              {axis, b.getNamedAttr("dim", b.getI64IntegerAttr(split.dim)),
-               b.getNamedAttr("parts", b.getI64IntegerAttr(tp)),
-               b.getNamedAttr("blocks", b.getI64IntegerAttr(split.blocks))}));
+      mark = b.getDictionaryAttr(fields);
     }
-    splits.push_back(attr);
+    splits.push_back(mark);
     argTypes.push_back(RankedTensorType::get(shape, b.getF32Type()));
   }
   Type resultType =
       !stage.last ? Type(hidden)
       : withLoss  ? Type(RankedTensorType::get({}, b.getF32Type()))
-                  : Type(RankedTensorType::get(
-                        {batch, seq,
-                         config.vocabSize /
-                             (options.partitionedByCompiler() ? 1 : tp)},
-                        b.getF32Type()));
+                  : Type(RankedTensorType::get({batch, seq, config.vocabSize},
+                                               b.getF32Type()));
 
   b.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(
@@ -480,8 +411,8 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
     unsigned arg = inputNames.size() + i;
     func.setArgAttr(arg, llm::LLMDialect::kParamAttrName,
                     b.getStringAttr(spec.name));
-    if (!splits[i].getName().empty())
-      func.setArgAttr(arg, splits[i].getName(), splits[i].getValue());
+    if (splits[i])
+      func.setArgAttr(arg, llm::LLMDialect::kSplitAttrName, splits[i]);
     params[spec.name] = entry->getArgument(arg);
   }
 
@@ -490,8 +421,7 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
   Value result = body.stage(entry->getArgument(0), stage);
   if (withLoss && stage.last)
     result = llm::CrossEntropyOp::create(b, b.getUnknownLoc(), result,
-                                         entry->getArgument(1),
-                                         body.vocabParallelAxis());
+                                         entry->getArgument(1), StringAttr());
   func::ReturnOp::create(b, b.getUnknownLoc(), result);
   if (!stage.last)
     func.setResultAttr(0, llm::LLMDialect::kOutputAttrName,

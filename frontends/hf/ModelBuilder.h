@@ -67,19 +67,15 @@ struct BuildOptions {
   int64_t seqLen = 0; // 0: the model's full context
   /// Ranks of the mesh's "tp" axis: column-parallel QKV, fc1, gate/up;
   /// row-parallel attention output, fc2, down; vocab-parallel embedding, LM
-  /// head and cross-entropy. 1: no tensor parallelism.
+  /// head and cross-entropy. 1: no tensor parallelism. The frontend builds
+  /// the one-device model and marks each split parameter
+  /// `llm.split = {axis, dim}`; llmc-partition-tensor-parallel derives each
+  /// rank's step (GSPMD, through upstream sharding-propagation and
+  /// shard-partition).
   int64_t tensorParallel = 1;
-  /// Shards norms and residuals along the sequence over the "tp" axis.
+  /// Marks the residual stream split along the sequence over the "tp" axis
+  /// (Megatron's sequence parallelism), for the compiler to follow.
   bool sequenceParallel = false;
-  /// Without sequence parallelism, tensor parallelism is left to the
-  /// compiler (GSPMD): the frontend builds the one-device model and marks
-  /// split parameters `llm.split = {axis, dim}`; llmc-partition-tensor-
-  /// parallel splits the differentiated step with upstream
-  /// sharding-propagation and shard-partition. With it, the frontend builds
-  /// one rank's Megatron layers itself (shapes, collectives, `llm.shard`).
-  bool partitionedByCompiler() const {
-    return tensorParallel > 1 && !sequenceParallel;
-  }
   /// Set: build only `@loss`, for this pipeline stage, with only the
   /// parameters it uses.
   std::optional<PipelineStage> stage;

@@ -177,6 +177,37 @@ struct MatmulModel
     maps.push_back(AffineMap::get(loops, 0, result, ctx));
     return maps;
   }
+  /// The upstream choice from the neighbours' shardings. When the operands'
+  /// splits conflict on one grid axis, one operand is gathered, as in
+  /// Megatron's sequence parallelism: the one whose split would make k
+  /// (the sum) split, else the activation (lhs). So a sequence-split input
+  /// is gathered into a column-parallel GEMM or the LM head (the weight
+  /// stays split), and a weight gradient keeps its output split rather than
+  /// summing partial weight gradients over the sequence.
+  FailureOr<shard::ShardingOption>
+  getShardingOption(Operation *op, ArrayRef<shard::Sharding> operandShardings,
+                    ArrayRef<shard::Sharding> resultShardings) const {
+    FailureOr<shard::ShardingOption> option =
+        shard::detail::defaultGetShardingOption(op, operandShardings,
+                                                resultShardings);
+    if (succeeded(option) || operandShardings.size() < 2 ||
+        !operandShardings[0] || !operandShardings[1])
+      return option;
+    SmallVector<AffineMap> maps = getIndexingMaps(op);
+    unsigned k = unsigned(rankOf(op->getResult(0)));
+    auto splitsK = [&](unsigned operand) {
+      for (auto [expr, axes] : llvm::zip(maps[operand].getResults(),
+                                         operandShardings[operand]
+                                             .getSplitAxes()))
+        if (!axes.empty() && cast<AffineDimExpr>(expr).getPosition() == k)
+          return true;
+      return false;
+    };
+    std::vector<shard::Sharding> kept(operandShardings.begin(),
+                                      operandShardings.end());
+    kept[splitsK(1) ? 1 : 0] = shard::Sharding();
+    return shard::detail::defaultGetShardingOption(op, kept, resultShardings);
+  }
   /// The local matmul; with a split k its results are partial sums, which
   /// one all-reduce over k's grid axes completes.
   LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
