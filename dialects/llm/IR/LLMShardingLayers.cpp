@@ -106,10 +106,10 @@ struct LoopSpaceModel : shard::ShardingInterface::ExternalModel<Model, Op> {
         option.grid = sharding.getGridAttr();
       if (sharding.getGridAttr() != option.grid)
         return;
-      known |= isResult || llvm::any_of(sharding.getSplitAxes(),
-                                        [](shard::GridAxesAttr axes) {
-                                          return !axes.empty();
-                                        });
+      // A result's sharding decides the op; an operand's only through a
+      // split the op can take (a sequence split of embedding_grad's tokens
+      // says nothing about its vocabulary, which its result will).
+      known |= isResult;
       ArrayRef<shard::GridAxesAttr> split = sharding.getSplitAxes();
       for (size_t dim = 0; dim < split.size() && dim < dims.size(); ++dim) {
         ArrayRef<shard::GridAxis> axes = split[dim].asArrayRef();
@@ -121,8 +121,10 @@ struct LoopSpaceModel : shard::ShardingInterface::ExternalModel<Model, Op> {
             return llvm::is_contained(taken, a);
           });
         });
-        if (slot.empty() && !used)
+        if (slot.empty() && !used) {
           slot.assign(axes.begin(), axes.end());
+          known = true;
+        }
       }
     };
     unsigned operands = op->getNumOperands();
