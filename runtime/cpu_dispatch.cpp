@@ -446,12 +446,22 @@ void reduce_scatter(const KernelCall &c) {
 
 // LLMC_DP_BLOCKING=1 completes the gradients' non-blocking collectives where
 // they start, the baseline bench/dp_overlap compares overlap with.
+bool env_flag(const char *name) {
+  const char *env = std::getenv(name);
+  return env && std::string(env) == "1";
+}
+
 bool dp_blocking() {
-  static const bool blocking = [] {
-    const char *env = std::getenv("LLMC_DP_BLOCKING");
-    return env && std::string(env) == "1";
-  }();
+  static const bool blocking = env_flag("LLMC_DP_BLOCKING");
   return blocking;
+}
+
+// LLMC_DP_SKIP=1 leaves the data-parallel gradient all-reduces out (each rank
+// keeps its own gradients): the same compute without the communication,
+// which bench/dp_overlap times as its baseline. Never for training.
+bool dp_skipped() {
+  static const bool skipped = env_flag("LLMC_DP_SKIP");
+  return skipped;
 }
 
 // ins (a whole flat gradient), outs (this rank's slice): starts its
@@ -536,6 +546,8 @@ void adamw(const KernelCall &c) {
 // as the baseline of how long the communication takes when nothing hides it.
 void all_reduce_mean_start(const KernelCall &c) {
   comm::Communicator &dp = axis_comm(c);
+  if (dp_skipped())
+    return;
   bool blocking = dp_blocking();
   auto &requests = c.executor().bucket(c.param("bucket").i());
   for (int i = 0; i < c.num_outs(); ++i) {
