@@ -66,6 +66,17 @@ struct PartitionTensorParallelPass
       return signalPassFailure();
   }
 
+  /// The number of ranks of the 1-D grid named `axis`, or an error on
+  /// `func` when there is none.
+  static FailureOr<int64_t> gridSize(ModuleOp module, func::FuncOp func,
+                                     StringAttr axis) {
+    auto grid = axis ? module.lookupSymbol<shard::GridOp>(axis) : nullptr;
+    if (!grid || grid.getShape().size() != 1)
+      return func.emitError("llmc-partition-tensor-parallel: no 1-D grid @")
+             << (axis ? axis.getValue() : "") << " for its llm.split marks";
+    return grid.getShape()[0];
+  }
+
   static bool hasSplitArgument(func::FuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       if (func.getArgAttr(i, LLMDialect::kSplitAttrName))
@@ -86,11 +97,9 @@ struct PartitionTensorParallelPass
       if (auto split = func.getArgAttrOfType<DictionaryAttr>(
               i, LLMDialect::kSplitAttrName))
         axis = split.getAs<StringAttr>("axis");
-    auto grid = axis ? module.lookupSymbol<shard::GridOp>(axis) : nullptr;
-    if (!grid || grid.getShape().size() != 1)
-      return func.emitError("llmc-partition-tensor-parallel: no 1-D grid @")
-             << (axis ? axis.getValue() : "") << " for its llm.split marks";
-    int64_t parts = grid.getShape()[0];
+    FailureOr<int64_t> parts = gridSize(module, func, axis);
+    if (failed(parts))
+      return failure();
     MLIRContext *ctx = func.getContext();
     SmallVector<shard::GridAxesAttr> split = {
         shard::GridAxesAttr::get(ctx, ArrayRef<int16_t>{}),
@@ -101,9 +110,9 @@ struct PartitionTensorParallelPass
       if (!isa<AttentionOp, AttentionGradOp>(op))
         return WalkResult::advance();
       for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
-        if (cast<RankedTensorType>(v.getType()).getDimSize(1) % parts != 0) {
+        if (cast<RankedTensorType>(v.getType()).getDimSize(1) % *parts != 0) {
           op->emitOpError("has heads that --mesh ")
-              << axis.getValue() << "=" << parts << " does not divide";
+              << axis.getValue() << "=" << *parts << " does not divide";
           return WalkResult::interrupt();
         }
       for (OpResult r : op->getResults())
@@ -124,28 +133,26 @@ struct PartitionTensorParallelPass
       auto r = v.getDefiningOp<AllReduceOp>();
       return r && r->hasOneUse() ? r : AllReduceOp();
     };
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      func.walk([&](AddOp add) {
-        AllReduceOp lhs = reduced(add.getLhs()), rhs = reduced(add.getRhs());
-        if (!lhs || !rhs || lhs.getAxis() != rhs.getAxis() ||
-            lhs.getType() != rhs.getType())
-          return WalkResult::advance();
-        OpBuilder b(add);
-        auto sum = AddOp::create(b, add.getLoc(), lhs.getInput(),
-                                 rhs.getInput());
-        sum->setDiscardableAttrs(add->getDiscardableAttrDictionary());
-        auto all = AllReduceOp::create(b, add.getLoc(), sum.getResult(),
-                                       lhs.getAxisAttr());
-        all->setDiscardableAttrs(add->getDiscardableAttrDictionary());
-        add.replaceAllUsesWith(all.getResult());
-        add.erase();
-        lhs.erase();
-        rhs.erase();
-        changed = true;
-        return WalkResult::interrupt();
-      });
+    // In program order, so a chain a + b + c folds as it goes: each new
+    // all-reduce is the operand a later add sees.
+    SmallVector<AddOp> adds;
+    func.walk([&](AddOp add) { adds.push_back(add); });
+    for (AddOp add : adds) {
+      AllReduceOp lhs = reduced(add.getLhs()), rhs = reduced(add.getRhs());
+      if (!lhs || !rhs || lhs.getAxis() != rhs.getAxis() ||
+          lhs.getType() != rhs.getType())
+        continue;
+      OpBuilder b(add);
+      auto sum =
+          AddOp::create(b, add.getLoc(), lhs.getInput(), rhs.getInput());
+      sum->setDiscardableAttrs(add->getDiscardableAttrDictionary());
+      auto all = AllReduceOp::create(b, add.getLoc(), sum.getResult(),
+                                     lhs.getAxisAttr());
+      all->setDiscardableAttrs(add->getDiscardableAttrDictionary());
+      add.replaceAllUsesWith(all.getResult());
+      add.erase();
+      lhs.erase();
+      rhs.erase();
     }
   }
 
@@ -203,11 +210,10 @@ struct PartitionTensorParallelPass
         continue;
       auto axis = split.getAs<StringAttr>("axis");
       int64_t dim = split.getAs<IntegerAttr>("dim").getInt();
-      auto grid = module.lookupSymbol<shard::GridOp>(axis);
-      if (!grid || grid.getShape().size() != 1)
-        return func.emitError("llmc-partition-tensor-parallel: no 1-D grid @")
-               << axis.getValue() << " for argument " << i;
-      int64_t parts = grid.getShape()[0], blocks = 1;
+      FailureOr<int64_t> parts = gridSize(module, func, axis);
+      if (failed(parts))
+        return failure();
+      int64_t blocks = 1;
       auto local = cast<RankedTensorType>(arg.getType());
       if (split.get("blocked")) {
         // [.., blocks, n/parts, ..] is stored as [.., blocks·n/parts, ..].
@@ -225,7 +231,7 @@ struct PartitionTensorParallelPass
           b.getDictionaryAttr(
               {b.getNamedAttr("axis", axis),
                b.getNamedAttr("dim", b.getI64IntegerAttr(dim)),
-               b.getNamedAttr("parts", b.getI64IntegerAttr(parts)),
+               b.getNamedAttr("parts", b.getI64IntegerAttr(*parts)),
                b.getNamedAttr("blocks", b.getI64IntegerAttr(blocks))}));
     }
     return success();

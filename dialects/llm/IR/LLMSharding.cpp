@@ -16,6 +16,7 @@
 
 #include "dialects/llm/IR/LLMInterfaces.h"
 #include "dialects/llm/IR/LLMOps.h"
+#include "dialects/llm/IR/LLMShardingUtils.h"
 
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
@@ -28,8 +29,6 @@ using namespace mlir::llm;
 using mlir::utils::IteratorType;
 
 namespace {
-
-int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
 
 /// The map from `loops` loops to an operand of rank `rank` that covers the
 /// trailing loops (numpy broadcast: leading loops are dropped).
@@ -88,14 +87,10 @@ LogicalResult partitionSumReduction(Operation *op,
   shard::partitionTriviallyShardableOperation(
       *op, partitionedOperands, operandShardings, resultShardings,
       partitionMap, symbolTable, builder);
-  if (!shard::isAtLeastOneReductionIteratorSharded(loops, axes))
-    return success();
-  ImplicitLocOpBuilder b(op->getLoc(), builder);
-  Value partial = partitionMap.lookup(op->getResult(0));
-  Value sum = shard::AllReduceOp::create(
-      b, partial, resultShardings[0].getGrid(),
-      shard::getReductionGridAxes(loops, axes), shard::ReductionKind::Sum);
-  partitionMap.map(op->getResult(0), sum);
+  if (shard::isAtLeastOneReductionIteratorSharded(loops, axes))
+    sumPartialResult(builder, op->getLoc(), op->getResult(0),
+                     resultShardings[0].getGrid(),
+                     shard::getReductionGridAxes(loops, axes), partitionMap);
   return success();
 }
 

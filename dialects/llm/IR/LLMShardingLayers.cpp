@@ -16,6 +16,7 @@
 
 #include "dialects/llm/IR/LLMInterfaces.h"
 #include "dialects/llm/IR/LLMOps.h"
+#include "dialects/llm/IR/LLMShardingUtils.h"
 
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
@@ -30,11 +31,6 @@ using namespace mlir::llm;
 using mlir::utils::IteratorType;
 
 namespace {
-
-int64_t rankOf(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type ? type.getRank() : 0;
-}
 
 /// An op's loops and, for each operand then result, the loop each
 /// dimension runs over. A loop that is not `splittable` stays whole.
@@ -183,15 +179,6 @@ protected:
         llvm::append_range(axes, split[loop]);
     return axes;
   }
-  /// Replaces `result`'s local value by its sum over `axes`.
-  static void sumOver(OpBuilder &builder, Location loc, Value result,
-                      FlatSymbolRefAttr grid, ArrayRef<shard::GridAxis> axes,
-                      IRMapping &partitionMap) {
-    ImplicitLocOpBuilder b(loc, builder);
-    Value sum = shard::AllReduceOp::create(b, partitionMap.lookup(result), grid.getValue(),
-                                           axes, shard::ReductionKind::Sum);
-    partitionMap.map(result, sum);
-  }
 };
 
 /// An identity over the leading `split` dimensions of each tensor of rank
@@ -260,26 +247,14 @@ struct ReshapeModel : LoopSpaceModel<ReshapeModel, ReshapeOp> {
   }
 };
 
-/// llm.split / llm.concat: the joined dimension stays whole.
-struct SplitModel : LoopSpaceModel<SplitModel, SplitOp> {
-  static LoopSpace space(SplitOp op) {
+/// llm.split and llm.concat: one loop per dimension of the joined tensor
+/// (every tensor has its rank); the joined dimension stays whole.
+template <typename Op> struct JoinModel : LoopSpaceModel<JoinModel<Op>, Op> {
+  static LoopSpace space(Op op) {
     LoopSpace s;
-    int64_t rank = rankOf(op.getInput());
     SmallVector<unsigned> loops;
-    for (int64_t d = 0; d < rank; ++d)
-      loops.push_back(s.loop(d != op.getAxis()));
-    for (size_t i = 0; i < op->getNumOperands() + op->getNumResults(); ++i)
-      s.tensor(loops);
-    return s;
-  }
-};
-struct ConcatModel : LoopSpaceModel<ConcatModel, ConcatOp> {
-  static LoopSpace space(ConcatOp op) {
-    LoopSpace s;
-    int64_t rank = rankOf(op.getResult());
-    SmallVector<unsigned> loops;
-    for (int64_t d = 0; d < rank; ++d)
-      loops.push_back(s.loop(d != op.getAxis()));
+    for (int64_t d = 0; d < rankOf(op->getResult(0)); ++d)
+      loops.push_back(s.loop(d != int64_t(op.getAxis())));
     for (size_t i = 0; i < op->getNumOperands() + op->getNumResults(); ++i)
       s.tensor(loops);
     return s;
@@ -367,9 +342,9 @@ struct NormGradModel : LoopSpaceModel<NormGradModel<Op>, Op> {
     SmallVector<shard::GridAxis> axes = Base::axesOf(split, tokens);
     if (!axes.empty())
       for (OpResult r : op->getResults().drop_front())
-        Base::sumOver(builder, op->getLoc(), r,
-                      resultShardings[r.getResultNumber()].getGridAttr(), axes,
-                      partitionMap);
+        sumPartialResult(builder, op->getLoc(), r,
+                         resultShardings[r.getResultNumber()].getGrid(), axes,
+                         partitionMap);
     return success();
   }
 };
@@ -420,8 +395,8 @@ struct EmbeddingModel : LoopSpaceModel<EmbeddingModel, EmbeddingOp> {
       return failure();
     SmallVector<shard::GridAxis> axes = axesOf(split, {v});
     if (!axes.empty())
-      sumOver(builder, op->getLoc(), op->getResult(0), grid, axes,
-              partitionMap);
+      sumPartialResult(builder, op->getLoc(), op->getResult(0),
+                       grid.getValue(), axes, partitionMap);
     return success();
   }
 };
@@ -517,8 +492,8 @@ void mlir::llm::registerLayerShardingModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, LLMDialect *) {
     TransposeOp::attachInterface<TransposeModel>(*ctx);
     ReshapeOp::attachInterface<ReshapeModel>(*ctx);
-    SplitOp::attachInterface<SplitModel>(*ctx);
-    ConcatOp::attachInterface<ConcatModel>(*ctx);
+    SplitOp::attachInterface<JoinModel<SplitOp>>(*ctx);
+    ConcatOp::attachInterface<JoinModel<ConcatOp>>(*ctx);
     RopeOp::attachInterface<RopeModel>(*ctx);
     AttentionOp::attachInterface<AttentionModel>(*ctx);
     AttentionGradOp::attachInterface<AttentionGradModel>(*ctx);
