@@ -49,8 +49,9 @@ llvm::Expected<planfile::Param> exportParam(Attribute attr) {
   else if (auto s = dyn_cast<StringAttr>(attr))
     param.set_s(s.str());
   else if (auto ints = dyn_cast<DenseI64ArrayAttr>(attr))
-    for (int64_t v : ints.asArrayRef())
-      param.mutable_ints()->add_values(v);
+    // mutable_ints() first, so that an empty list is still a list.
+    param.mutable_ints()->mutable_values()->Add(ints.asArrayRef().begin(),
+                                                ints.asArrayRef().end());
   else
     return error("kernel parameter of unsupported kind");
   return param;

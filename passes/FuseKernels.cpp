@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -16,6 +17,8 @@ namespace mlir::llm {
 } // namespace mlir::llm
 
 using namespace mlir;
+using llmc::kernels::kernel_name;
+using llmc::kernels::KernelId;
 using namespace mlir::plan;
 
 namespace {
@@ -41,10 +44,13 @@ std::optional<Fusion> match(KernelOp first, KernelOp second) {
     return std::nullopt;
   StringRef a = first.getCallee(), b = second.getCallee();
   Fusion f;
-  if (a == "add" && (b == "layernorm_forward" || b == "rmsnorm_forward") &&
+  if (a == kernel_name(KernelId::add) &&
+      (b == kernel_name(KernelId::layernorm_forward) ||
+       b == kernel_name(KernelId::rmsnorm_forward)) &&
       numElements(first.getIns()[0]) == numElements(first.getIns()[1])) {
-    f.callee = b == "layernorm_forward" ? "add_layernorm_forward"
-                                        : "add_rmsnorm_forward";
+    f.callee = b == kernel_name(KernelId::layernorm_forward)
+                   ? kernel_name(KernelId::add_layernorm_forward)
+                   : kernel_name(KernelId::add_rmsnorm_forward);
     llvm::append_range(f.ins, first.getIns());
     llvm::append_range(f.ins, second.getIns().drop_front());
     llvm::append_range(f.outs, first.getOuts());
@@ -52,8 +58,9 @@ std::optional<Fusion> match(KernelOp first, KernelOp second) {
     llvm::append_range(f.params, second.getParams());
     return f;
   }
-  if (a == "matmul" && first.getIns().size() == 3 && b == "gelu_forward") {
-    f.callee = "matmul_bias_gelu";
+  if (a == kernel_name(KernelId::matmul) && first.getIns().size() == 3 &&
+      b == kernel_name(KernelId::gelu_forward)) {
+    f.callee = kernel_name(KernelId::matmul_bias_gelu);
     llvm::append_range(f.ins, first.getIns());
     llvm::append_range(f.outs, first.getOuts());
     llvm::append_range(f.outs, second.getOuts());

@@ -9,6 +9,7 @@
 
 #include "passes/GradientReadiness.h"
 #include "passes/Passes.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -18,6 +19,8 @@ namespace mlir::llm {
 } // namespace mlir::llm
 
 using namespace mlir;
+using llmc::kernels::kernel_name;
+using llmc::kernels::KernelId;
 using namespace mlir::plan;
 
 namespace {
@@ -34,7 +37,7 @@ struct InsertGradAllReducePass
     if (kernels.empty())
       return; // a tensor-level function next to the plan program
     auto norm = llvm::find_if(kernels, [](KernelOp k) {
-      return k.getCallee() == "grad_norm";
+      return k.getCallee() == kernel_name(KernelId::grad_norm);
     });
     if (norm == kernels.end()) {
       getOperation().emitError("llmc-insert-grad-allreduce: the program has "
@@ -66,9 +69,9 @@ struct InsertGradAllReducePass
         b.setInsertionPointAfter(kernels[entry.first]);
       else
         b.setInsertionPoint(*norm);
-      auto start = KernelOp::create(b, grad.getLoc(), "all_reduce_mean_start",
-                                    ValueRange{}, buckets.back(),
-                                    params(buckets.size() - 1));
+      auto start = KernelOp::create(
+          b, grad.getLoc(), kernel_name(KernelId::all_reduce_mean_start),
+          ValueRange{}, buckets.back(), params(buckets.size() - 1));
       start->setDiscardableAttrs(tags);
       if (!last)
         buckets.emplace_back();
@@ -76,7 +79,8 @@ struct InsertGradAllReducePass
     }
     b.setInsertionPoint(*norm);
     for (auto [i, bucket] : llvm::enumerate(buckets)) {
-      auto wait = KernelOp::create(b, norm->getLoc(), "all_reduce_mean_wait",
+      auto wait = KernelOp::create(b, norm->getLoc(),
+                                   kernel_name(KernelId::all_reduce_mean_wait),
                                    ValueRange{}, bucket, params(i));
       wait->setDiscardableAttrs(tags);
     }

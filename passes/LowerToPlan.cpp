@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include "dialects/llm/IR/LLMOps.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
@@ -19,6 +20,8 @@ namespace mlir::llm {
 } // namespace mlir::llm
 
 using namespace mlir;
+using llmc::kernels::kernel_name;
+using llmc::kernels::KernelId;
 using namespace mlir::llm;
 using plan::BufferCategory;
 
@@ -128,7 +131,7 @@ private:
                        named.insert(buffer).second;
       if (!ownBuffer) {
         Value copy = newBuffer(value.getType(), name, category);
-        kernel("copy", {buffers[value]}, {copy});
+        kernel(kernel_name(KernelId::copy), {buffers[value]}, {copy});
         buffer = copy.getDefiningOp<plan::BufferOp>();
       }
       buffer.setName(name);
@@ -235,15 +238,16 @@ private:
     Value partial = newBuffer(f32({tokens, 3}), "", BufferCategory::temporary);
     Value gathered =
         newBuffer(f32({*ranks * tokens, 3}), "", BufferCategory::temporary);
-    kernel("cross_entropy_vp_partial", lookup(c->getOperands()), {partial},
-           vocabParallel(axis));
-    kernel("all_gather", {partial}, {gathered},
+    kernel(kernel_name(KernelId::cross_entropy_vp_partial),
+           lookup(c->getOperands()), {partial}, vocabParallel(axis));
+    kernel(kernel_name(KernelId::all_gather), {partial}, {gathered},
            {param("axis", axis), param("dim", b.getI64IntegerAttr(0))});
     Value loss = resultBuffer(c.getResult());
     Value lse = statsBuffer({tokens});
     savedStats[c.getResult()] = {lse};
     crossEntropyResults[{c.getLogits(), c.getTargets()}] = c.getResult();
-    kernel("cross_entropy_vp_finish", {gathered}, {loss, lse});
+    kernel(kernel_name(KernelId::cross_entropy_vp_finish), {gathered},
+           {loss, lse});
     return success();
   }
 
@@ -277,15 +281,16 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
 
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](EmbeddingOp e) {
-        return simple("embedding_forward",
+        return simple(kernel_name(KernelId::embedding_forward),
                       vocabParallel(e.getVocabParallelAxisAttr()));
       })
       .Case([&](EmbeddingGradOp e) {
-        return simple("embedding_backward",
+        return simple(kernel_name(KernelId::embedding_backward),
                       vocabParallel(e.getVocabParallelAxisAttr()));
       })
       .Case([&](AllReduceOp c) {
-        return simple("all_reduce_sum", {param("axis", c.getAxisAttr())});
+        return simple(kernel_name(KernelId::all_reduce_sum),
+                      {param("axis", c.getAxisAttr())});
       })
       .Case([&](CopyToParallelOp c) {
         // The identity: its backward dual is where the communication is.
@@ -302,61 +307,70 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
                        param("dim", c.getDimAttr())});
       })
       .Case([&](MatmulOp m) {
-        return simple("matmul",
-                      {param("transpose_lhs", b.getBoolAttr(m.getTransposeLhs())),
-                       param("transpose_rhs",
-                             b.getBoolAttr(m.getTransposeRhs()))});
+        return simple(
+            kernel_name(KernelId::matmul),
+            {param("transpose_lhs", b.getBoolAttr(m.getTransposeLhs())),
+             param("transpose_rhs", b.getBoolAttr(m.getTransposeRhs()))});
       })
-      .Case([&](AddOp) { return simple("add"); })
-      .Case([&](MulOp) { return simple("mul"); })
-      .Case([&](SumToOp) { return simple("sum_to"); })
+      .Case([&](AddOp) { return simple(kernel_name(KernelId::add)); })
+      .Case([&](MulOp) { return simple(kernel_name(KernelId::mul)); })
+      .Case([&](SumToOp) { return simple(kernel_name(KernelId::sum_to)); })
       .Case([&](GeluOp g) {
-        return simple("gelu_forward", {gelu(g.getApproximate())});
+        return simple(kernel_name(KernelId::gelu_forward),
+                      {gelu(g.getApproximate())});
       })
       .Case([&](GeluGradOp g) {
-        return simple("gelu_backward", {gelu(g.getApproximate())});
+        return simple(kernel_name(KernelId::gelu_backward),
+                      {gelu(g.getApproximate())});
       })
-      .Case([&](SiluOp) { return simple("silu_forward"); })
-      .Case([&](SiluGradOp) { return simple("silu_backward"); })
-      .Case([&](SwigluOp) { return simple("swiglu_forward"); })
-      .Case([&](SwigluGradOp) { return simple("swiglu_backward"); })
+      .Case([&](SiluOp) { return simple(kernel_name(KernelId::silu_forward)); })
+      .Case([&](SiluGradOp) {
+        return simple(kernel_name(KernelId::silu_backward));
+      })
+      .Case([&](SwigluOp) {
+        return simple(kernel_name(KernelId::swiglu_forward));
+      })
+      .Case([&](SwigluGradOp) {
+        return simple(kernel_name(KernelId::swiglu_backward));
+      })
       .Case([&](LayerNormOp n) {
         // Mean and rstd, saved for layernorm_backward.
         return lowerNorm(n, n.getInput(), n.getWeight(), n.getEpsilonAttr(),
-                         "layernorm_forward", 2);
+                         kernel_name(KernelId::layernorm_forward), 2);
       })
       .Case([&](LayerNormGradOp g) {
-        return lowerNormGrad(g, g.getInput(), g.getWeight(),
-                             g.getEpsilonAttr(), "layernorm_backward",
+        return lowerNormGrad(g, g.getInput(), g.getWeight(), g.getEpsilonAttr(),
+                             kernel_name(KernelId::layernorm_backward),
                              LayerNormOp::getOperationName());
       })
       .Case([&](RmsNormOp n) {
         return lowerNorm(n, n.getInput(), n.getWeight(), n.getEpsilonAttr(),
-                         "rmsnorm_forward", 1);
+                         kernel_name(KernelId::rmsnorm_forward), 1);
       })
       .Case([&](RmsNormGradOp g) {
-        return lowerNormGrad(g, g.getInput(), g.getWeight(),
-                             g.getEpsilonAttr(), "rmsnorm_backward",
+        return lowerNormGrad(g, g.getInput(), g.getWeight(), g.getEpsilonAttr(),
+                             kernel_name(KernelId::rmsnorm_backward),
                              RmsNormOp::getOperationName());
       })
       .Case([&](SoftmaxOp s) -> LogicalResult {
         if (int64_t(s.getAxis()) != -1 &&
             int64_t(s.getAxis()) != s.getType().getRank() - 1)
           return s.emitOpError("lowers only along the last axis");
-        return simple("softmax_forward");
+        return simple(kernel_name(KernelId::softmax_forward));
       })
       .Case([&](SoftmaxGradOp s) -> LogicalResult {
         if (int64_t(s.getAxis()) != -1 &&
             int64_t(s.getAxis()) != s.getType().getRank() - 1)
           return s.emitOpError("lowers only along the last axis");
-        return simple("softmax_backward");
+        return simple(kernel_name(KernelId::softmax_backward));
       })
       .Case([&](AttentionOp a) {
         auto q = a.getQuery().getType();
         Value out = resultBuffer(a.getResult());
         Value lse = statsBuffer(q.getShape().drop_back());
         savedStats[a.getResult()] = {lse};
-        kernel("attention_forward", lookup(a->getOperands()), {out, lse},
+        kernel(kernel_name(KernelId::attention_forward),
+               lookup(a->getOperands()), {out, lse},
                attentionParams(a.getCausal(), a.getScaleOrDefault()));
         return success();
       })
@@ -366,12 +380,13 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
           return g.emitOpError("output must come from an llm.attention");
         SmallVector<Value> ins = lookup(g->getOperands());
         llvm::append_range(ins, savedStats[forward.getResult()]);
-        kernel("attention_backward", ins, resultBuffers(g),
+        kernel(kernel_name(KernelId::attention_backward), ins, resultBuffers(g),
                attentionParams(g.getCausal(), g.getScaleOrDefault()));
         return success();
       })
       .Case([&](RopeOp r) {
-        return simple(r.getInverse() ? "rope_backward" : "rope_forward",
+        return simple(r.getInverse() ? kernel_name(KernelId::rope_backward)
+                                     : kernel_name(KernelId::rope_forward),
                       {param("theta", r.getThetaAttr())});
       })
       .Case([&](ReshapeOp r) {
@@ -383,45 +398,49 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         return success();
       })
       .Case([&](TransposeOp t) {
-        return simple("permute",
+        return simple(kernel_name(KernelId::permute),
                       {param("permutation", t.getPermutationAttr())});
       })
       .Case([&](SplitOp s) {
-        return simple("split", {param("axis", s.getAxisAttr())});
+        return simple(kernel_name(KernelId::split),
+                      {param("axis", s.getAxisAttr())});
       })
       .Case([&](ConcatOp c) {
-        return simple("concat", {param("axis", c.getAxisAttr())});
+        return simple(kernel_name(KernelId::concat),
+                      {param("axis", c.getAxisAttr())});
       })
       .Case([&](CrossEntropyOp c) -> LogicalResult {
         StringAttr axis = c.getVocabParallelAxisAttr();
         if (!axis)
-          return simple("cross_entropy_forward");
+          return simple(kernel_name(KernelId::cross_entropy_forward));
         return lowerVocabParallelCrossEntropy(c, axis);
       })
       .Case([&](CrossEntropyGradOp g) -> LogicalResult {
         StringAttr axis = g.getVocabParallelAxisAttr();
         if (!axis)
-          return simple("cross_entropy_backward");
+          return simple(kernel_name(KernelId::cross_entropy_backward));
         Value forward = crossEntropyResults.lookup({g.getLogits(), g.getTargets()});
         if (!forward)
           return g.emitOpError("has no forward llm.cross_entropy to read its "
                                "log-sum-exp from");
         SmallVector<Value> ins = lookup(g->getOperands());
         llvm::append_range(ins, savedStats[forward]);
-        kernel("cross_entropy_vp_backward", ins, resultBuffers(g),
-               vocabParallel(axis));
+        kernel(kernel_name(KernelId::cross_entropy_vp_backward), ins,
+               resultBuffers(g), vocabParallel(axis));
         return success();
       })
       .Case([&](GradNormOp n) {
         if (!n.getAxis())
-          return simple("grad_norm");
+          return simple(kernel_name(KernelId::grad_norm));
         SmallVector<int64_t> sharded(n.getShardedAttr().asArrayRef());
-        return simple("grad_norm", {param("axis", n.getAxisAttr()),
-                                    param("sharded", b.getDenseI64ArrayAttr(sharded))});
+        return simple(kernel_name(KernelId::grad_norm),
+                      {param("axis", n.getAxisAttr()),
+                       param("sharded", b.getDenseI64ArrayAttr(sharded))});
       })
       .Case([&](AccumulateGradOp a) {
         // The running sum lives across the microbatches of a step.
-        kernel("accumulate_grad", lookup({a.getGrad()}), resultBuffers(a));
+        kernel(kernel_name(KernelId::accumulate_grad), lookup({a.getGrad()}),
+               resultBuffers(a));
         buffers[a.getSum()].getDefiningOp<plan::BufferOp>().setLiveOut(true);
         return success();
       })
@@ -436,7 +455,8 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
           grad.setCategory(BufferCategory::grad);
           grad.setName(param.getDefiningOp<plan::BufferOp>().getName());
         }
-        kernel("adamw", lookup({a.getGrad(), a.getGradNorm()}), {param, m, v},
+        kernel(kernel_name(KernelId::adamw),
+               lookup({a.getGrad(), a.getGradNorm()}), {param, m, v},
                {this->param("decay", b.getBoolAttr(a.getDecay()))});
         return success();
       })
@@ -444,19 +464,19 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         auto dense = dyn_cast<SplatElementsAttr>(c.getValue());
         if (!dense || !isa<FloatType>(dense.getElementType()))
           return c.emitOpError("only float splat constants lower to plans");
-        return simple("fill",
+        return simple(kernel_name(KernelId::fill),
                       {param("value", dense.getSplatValue<FloatAttr>())});
       })
       .Case([&](tensor::ExtractSliceOp s) -> LogicalResult {
         if (!s.hasUnitStride() || !s.getOffsets().empty())
           return s.emitOpError("only static unit-stride slices lower to plans");
-        return simple("extract_slice",
+        return simple(kernel_name(KernelId::extract_slice),
                       {param("offsets", s.getStaticOffsetsAttr())});
       })
       .Case([&](tensor::InsertSliceOp s) -> LogicalResult {
         if (!s.hasUnitStride() || !s.getOffsets().empty())
           return s.emitOpError("only static unit-stride slices lower to plans");
-        return simple("insert_slice",
+        return simple(kernel_name(KernelId::insert_slice),
                       {param("offsets", s.getStaticOffsetsAttr())});
       })
       .Default([](Operation *op) {

@@ -13,6 +13,7 @@
 
 #include "passes/GradientReadiness.h"
 #include "passes/Passes.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -22,6 +23,8 @@ namespace mlir::llm {
 } // namespace mlir::llm
 
 using namespace mlir;
+using llmc::kernels::kernel_name;
+using llmc::kernels::KernelId;
 using namespace mlir::plan;
 
 namespace {
@@ -81,7 +84,7 @@ struct PipelineStagePass
       for (Phase q : {Phase::Forward, Phase::Backward})
         if (p <= q)
           ends[unsigned(q)] = int64_t(i) + 1;
-      if (k.getCallee() == "grad_norm")
+      if (k.getCallee() == kernel_name(KernelId::grad_norm))
         ends[2] = int64_t(i) + 1;
     }
     ends[1] = std::max(ends[1], ends[0]);
@@ -98,8 +101,9 @@ struct PipelineStagePass
   /// (counted once in the norm), and the norm left as this stage's sum of
   /// squares, which the runtime adds up over the stages.
   LogicalResult joinStages(ArrayRef<KernelOp> kernels) {
-    auto norm = llvm::find_if(
-        kernels, [](KernelOp k) { return k.getCallee() == "grad_norm"; });
+    auto norm = llvm::find_if(kernels, [](KernelOp k) {
+      return k.getCallee() == kernel_name(KernelId::grad_norm);
+    });
     if (norm == kernels.end())
       return getOperation().emitError(
           "llmc-pipeline-stage: the program has no grad_norm kernel");
@@ -114,7 +118,7 @@ struct PipelineStagePass
       // rank's slice of it).
       Value tiedGrad;
       for (KernelOp k : kernels)
-        if (k.getCallee() == "adamw")
+        if (k.getCallee() == kernel_name(KernelId::adamw))
           if (auto param = llm::rootBuffer(k.getOuts()[0])
                                .getDefiningOp<BufferOp>();
               param && param.getName() == tied)
@@ -123,8 +127,8 @@ struct PipelineStagePass
         if (!tiedGrad || llm::rootBuffer(grad) != tiedGrad)
           continue;
         auto sum = KernelOp::create(
-            b, normOp.getLoc(), "all_reduce_sum", ValueRange{grad},
-            ValueRange{grad},
+            b, normOp.getLoc(), kernel_name(KernelId::all_reduce_sum),
+            ValueRange{grad}, ValueRange{grad},
             b.getDictionaryAttr(
                 {b.getNamedAttr("axis", b.getStringAttr("embedding"))}));
         sum->setDiscardableAttrs(normOp->getDiscardableAttrDictionary());

@@ -20,6 +20,7 @@
 
 #include "passes/GradientReadiness.h"
 #include "passes/Passes.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include "dialects/llm/IR/LLMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -32,6 +33,8 @@ namespace mlir::llm {
 } // namespace mlir::llm
 
 using namespace mlir;
+using llmc::kernels::kernel_name;
+using llmc::kernels::KernelId;
 using namespace mlir::plan;
 
 namespace {
@@ -49,8 +52,9 @@ struct ShardOptimizerPass
     getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
     if (kernels.empty())
       return; // a tensor-level function next to the plan program
-    auto norm = llvm::find_if(
-        kernels, [](KernelOp k) { return k.getCallee() == "grad_norm"; });
+    auto norm = llvm::find_if(kernels, [](KernelOp k) {
+      return k.getCallee() == kernel_name(KernelId::grad_norm);
+    });
     if (norm == kernels.end()) {
       getOperation().emitError("llmc-shard-optimizer: the program has no "
                                "grad_norm kernel (run it on a train step)");
@@ -60,7 +64,7 @@ struct ShardOptimizerPass
     b = &builder;
     SmallVector<KernelOp> updates;
     for (KernelOp k : kernels)
-      if (k.getCallee() == "adamw")
+      if (k.getCallee() == kernel_name(KernelId::adamw))
         updates.push_back(k);
     for (KernelOp update : updates)
       if (failed(checkDivisible(update)))
@@ -147,8 +151,8 @@ private:
     auto wait = [&](Value whole, Value slice, int64_t id,
                     Operation *at) -> Operation * {
       auto op = KernelOp::create(
-          *b, at->getLoc(), "reduce_scatter_wait", ValueRange{whole},
-          ValueRange{slice},
+          *b, at->getLoc(), kernel_name(KernelId::reduce_scatter_wait),
+          ValueRange{whole}, ValueRange{slice},
           axisParams({named("bucket", b->getI64IntegerAttr(id)),
                       named("mean", b->getBoolAttr(true))}));
       op->setDiscardableAttrs(at->getDiscardableAttrDictionary());
@@ -172,8 +176,8 @@ private:
         b->setInsertionPoint(kernels[norm]);
       Value whole = flat(root);
       auto start = KernelOp::create(
-          *b, grad.getLoc(), "reduce_scatter_start", ValueRange{whole},
-          ValueRange{slice},
+          *b, grad.getLoc(), kernel_name(KernelId::reduce_scatter_start),
+          ValueRange{whole}, ValueRange{slice},
           axisParams({named("bucket", b->getI64IntegerAttr(id))}));
       start->setDiscardableAttrs(finisher->getDiscardableAttrDictionary());
       anchor = start;
@@ -201,7 +205,7 @@ private:
     params.push_back(named("zero_axis", b->getStringAttr(kAxis)));
     normKernel.setParamsAttr(b->getDictionaryAttr(params));
     for (KernelOp k : kernels)
-      if (k.getCallee() == "adamw")
+      if (k.getCallee() == kernel_name(KernelId::adamw))
         k.getInsMutable()[0].set(sliceOf(k.getIns()[0]));
   }
 
@@ -222,7 +226,8 @@ private:
       return;
     b->setInsertionPointAfter(update);
     Value param = flat(bufferOf(update.getOuts()[0]));
-    KernelOp::create(*b, update.getLoc(), "all_gather_inplace", ValueRange{},
+    KernelOp::create(*b, update.getLoc(),
+                     kernel_name(KernelId::all_gather_inplace), ValueRange{},
                      ValueRange{param}, axisParams())
         ->setDiscardableAttrs(update->getDiscardableAttrDictionary());
   }
@@ -260,8 +265,8 @@ private:
           Value whole = BufferOp::create(*b, k.getLoc(), flatType, "",
                                          BufferCategory::temporary,
                                          IntegerAttr());
-          KernelOp::create(*b, k.getLoc(), "all_gather", ValueRange{slice},
-                           ValueRange{whole},
+          KernelOp::create(*b, k.getLoc(), kernel_name(KernelId::all_gather),
+                           ValueRange{slice}, ValueRange{whole},
                            axisParams({named("dim", b->getI64IntegerAttr(0))}))
               ->setDiscardableAttrs(k->getDiscardableAttrDictionary());
           gathered = whole;

@@ -1,6 +1,7 @@
 // The CPU implementation of every plan kernel; see cpu_dispatch.h.
 #include "runtime/cpu_dispatch.h"
 
+#include "runtime/comm/communicator.h"
 #include "runtime/cpu/activation.h"
 #include "runtime/cpu/adamw.h"
 #include "runtime/cpu/attention.h"
@@ -14,8 +15,8 @@
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
-#include "runtime/comm/communicator.h"
 #include "runtime/executor.h"
+#include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/plan_file.h"
 
 #include <algorithm>
@@ -23,7 +24,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace llmc {
 
@@ -572,59 +572,14 @@ void all_reduce_mean_wait(const KernelCall &c) {
 } // namespace
 
 KernelFn find_cpu_kernel(const std::string &name) {
-  static const std::unordered_map<std::string, KernelFn> kernels = {
-      {"embedding_forward", embedding_forward},
-      {"embedding_backward", embedding_backward},
-      {"matmul", matmul},
-      {"matmul_bias_gelu", matmul_bias_gelu},
-      {"sum_to", sum_to},
-      {"add", add},
-      {"mul", mul},
-      {"accumulate_grad", accumulate_grad},
-      {"gelu_forward", gelu_forward},
-      {"gelu_backward", gelu_backward},
-      {"silu_forward", silu_forward},
-      {"silu_backward", silu_backward},
-      {"swiglu_forward", swiglu_forward},
-      {"swiglu_backward", swiglu_backward},
-      {"layernorm_forward", layernorm_forward},
-      {"layernorm_backward", layernorm_backward},
-      {"add_layernorm_forward", add_layernorm_forward},
-      {"rmsnorm_forward", rmsnorm_forward},
-      {"rmsnorm_backward", rmsnorm_backward},
-      {"add_rmsnorm_forward", add_rmsnorm_forward},
-      {"softmax_forward", softmax_forward},
-      {"softmax_backward", softmax_backward},
-      {"attention_forward", attention_forward},
-      {"attention_backward", attention_backward},
-      {"rope_forward", rope_forward},
-      {"rope_backward", rope_backward},
-      {"permute", permute},
-      {"split", split},
-      {"concat", concat},
-      {"extract_slice", extract_slice},
-      {"insert_slice", insert_slice},
-      {"copy", copy},
-      {"fill", fill},
-      {"cross_entropy_forward", cross_entropy_forward},
-      {"cross_entropy_backward", cross_entropy_backward},
-      {"grad_norm", grad_norm},
-      {"adamw", adamw},
-      {"cross_entropy_vp_partial", cross_entropy_vp_partial},
-      {"cross_entropy_vp_finish", cross_entropy_vp_finish},
-      {"cross_entropy_vp_backward", cross_entropy_vp_backward},
-      {"all_reduce_sum", all_reduce_sum},
-      {"all_gather", all_gather},
-      {"reduce_scatter", reduce_scatter},
-      {"scatter_to_parallel", scatter_to_parallel},
-      {"all_gather_inplace", all_gather_inplace},
-      {"reduce_scatter_start", reduce_scatter_start},
-      {"reduce_scatter_wait", reduce_scatter_wait},
-      {"all_reduce_mean_start", all_reduce_mean_start},
-      {"all_reduce_mean_wait", all_reduce_mean_wait},
+  // One function per table kernel, in table order: a kernel declared in
+  // kernel_table.def without a CPU function here does not compile.
+  static const KernelFn by_id[] = {
+#define LLMC_KERNEL(ID, ...) ID,
+#include "runtime/kernels/kernel_table.def"
   };
-  auto it = kernels.find(name);
-  return it == kernels.end() ? nullptr : it->second;
+  const kernels::KernelSpec *spec = kernels::find(name);
+  return spec ? by_id[size_t(spec->id)] : nullptr;
 }
 
 } // namespace llmc

@@ -1,6 +1,7 @@
-// The CPU implementation of every plan kernel, by name. The names and the
-// order of each kernel's ins and outs are the contract with
-// passes/LowerToPlan.cpp and passes/FuseKernels.cpp.
+// The CPU implementation of every plan kernel, by name. Kernel names, the
+// order of their ins and outs and their parameters are declared in
+// runtime/kernels/kernel_table.def, and every call is checked against it
+// when a plan is loaded, so these functions read their operands unchecked.
 #pragma once
 
 #include "runtime/plan/plan.pb.h"

@@ -26,9 +26,16 @@ size_t aligned(uint64_t bytes) {
 Executor::Executor(planfile::Plan plan, int64_t stash_slots)
     : plan_(std::move(plan)), arena_(nullptr, std::free),
       stash_slots_(std::max<int64_t>(stash_slots, 1)) {
+  // read_plan_file bounds both sizes far below overflow; the slots come from
+  // the schedule, so their product is checked here.
   main_bytes_ = aligned(plan_.arena_bytes());
   slot_bytes_ = aligned(plan_.stash_bytes());
-  size_t bytes = main_bytes_ + size_t(stash_slots_) * slot_bytes_;
+  size_t stash = 0, bytes = 0;
+  if (__builtin_mul_overflow(size_t(stash_slots_), slot_bytes_, &stash) ||
+      __builtin_add_overflow(main_bytes_, stash, &bytes))
+    throw plan::PlanError("the arena plus " + std::to_string(stash_slots_) +
+                          " stash slots of " + std::to_string(slot_bytes_) +
+                          " bytes overflows");
   arena_bytes_ = bytes;
   void *memory = std::aligned_alloc(kArenaAlignment, bytes ? bytes : 64);
   if (!memory)
@@ -107,8 +114,8 @@ int64_t Executor::num_elements(int tensor) const {
 
 float Executor::output(const std::string &name) const {
   int t = find_tensor(name, planfile::OUTPUT);
-  if (t < 0)
-    throw std::runtime_error("the plan has no output '" + name + "'");
+  if (t < 0 || num_elements(t) < 1)
+    throw plan::PlanError("the plan has no output '" + name + "'");
   return *const_cast<Executor *>(this)->f32(t);
 }
 

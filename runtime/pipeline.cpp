@@ -2,7 +2,6 @@
 #include "runtime/pipeline.h"
 
 #include "runtime/comm/communicator.h"
-#include "runtime/comm/mpi_check.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 #include "runtime/trace.h"
@@ -83,14 +82,25 @@ PipelineRank::PipelineRank(std::vector<Executor *> chunks,
                               name + "' buffer");
       return t;
     };
+    // The batch written into a chunk's token buffers must fit them.
+    auto need_tokens = [&](const char *name) {
+      int t = need(name, planfile::INPUT);
+      const planfile::ModelInfo &model = exec->plan().model();
+      if (exec->num_elements(t) != model.micro_batch() * model.seq_len())
+        throw plan::PlanError(plan_path + ": model chunk " +
+                              std::to_string(chunk->index) + "'s '" + name +
+                              "' buffer does not hold micro_batch x seq_len "
+                              "token ids");
+      return t;
+    };
     if (chunk->index == 0)
-      chunk->ids = need("input_ids", planfile::INPUT);
+      chunk->ids = need_tokens("input_ids");
     else {
       chunk->hidden_in = need(plan::kHiddenIn, planfile::INPUT);
       chunk->grad_in = need(plan::kGradHiddenIn, planfile::OUTPUT);
     }
     if (chunk->index + 1 == model_chunks_) {
-      chunk->targets = need("targets", planfile::INPUT);
+      chunk->targets = need_tokens("targets");
       chunk->loss = need("loss", planfile::OUTPUT);
     } else {
       chunk->hidden_out = need(plan::kHiddenOut, planfile::OUTPUT);
@@ -196,21 +206,10 @@ void PipelineRank::join_grad_norms() {
     *chunk->exec->f32(chunk->norm) = std::sqrt(total);
 }
 
+// A rank that fails mid-step throws; the command's handler reports it and
+// aborts the whole job (runtime/comm/job.h), so no neighbour waits for its
+// messages.
 float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
-  // A rank that fails mid-step would leave its neighbours waiting for its
-  // messages (and itself for theirs, as pending requests complete): the
-  // whole job stops, with this rank's reason.
-  try {
-    return run_schedule(opt, feed);
-  } catch (const std::exception &e) {
-    std::string line = "llmc: error: pipeline rank " + std::to_string(rank_) +
-                       ": " + e.what() + "; stopping the job\n";
-    std::fputs(line.c_str(), stderr);
-    comm::abort_job(2);
-  }
-}
-
-float PipelineRank::run_schedule(const OptimizerStep &opt, const Feed &feed) {
   for (auto &chunk : chunks_) {
     chunk->free_slots.clear();
     for (int64_t s = chunk->slots; s-- > 0;)

@@ -48,7 +48,6 @@ public:
 private:
   struct Chunk;
   Chunk &chunk_of(int64_t index);
-  float run_schedule(const OptimizerStep &opt, const Feed &feed);
   void send(Chunk &chunk, int tensor, int peer, int tag);
   void wait_sends();
   void reap_sends();

@@ -1,17 +1,19 @@
 // The training loop: one plan execution per step, fed from a token file.
 #include "runtime/train.h"
 
+#include "runtime/comm/job.h"
 #include "runtime/comm/mpi_communicator.h"
 #include "runtime/executor.h"
-#include "runtime/pipeline.h"
-#include "runtime/plan/schedule.h"
-#include "runtime/plan/verify.h"
 #include "runtime/io/error.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
-#include "runtime/plan/plan_file.h"
 #include "runtime/io/shard.h"
+#include "runtime/kernels/kernel_table.h"
+#include "runtime/pipeline.h"
+#include "runtime/plan/plan_file.h"
+#include "runtime/plan/schedule.h"
+#include "runtime/plan/verify.h"
 
 #include <algorithm>
 #include <array>
@@ -290,12 +292,20 @@ void draw_progress(int64_t step, int64_t steps, float loss, double tokens_per_s,
   std::fflush(stderr);
 }
 
+// The tensor of a buffer the loop reads or writes, holding `elements`
+// values (the batch's token ids, the loss).
 int required_tensor(const Executor &exec, const char *name,
-                    planfile::Category category, const std::string &plan) {
+                    planfile::Category category, const std::string &plan,
+                    int64_t elements) {
   int t = exec.find_tensor(name, category);
   if (t < 0)
     throw plan::PlanError(plan + ": the plan has no '" + name +
                           "' buffer; compile it with --mode train");
+  if (exec.num_elements(t) != elements)
+    throw plan::PlanError(plan + ": buffer '" + name + "' holds " +
+                          std::to_string(exec.num_elements(t)) +
+                          " values; the plan's model needs " +
+                          std::to_string(elements));
   return t;
 }
 
@@ -335,7 +345,7 @@ public:
 
   Executor::KernelHook hook() {
     return [this](const planfile::Kernel &k) {
-      if (k.name() != "adamw")
+      if (!kernels::is(k.name(), kernels::KernelId::adamw))
         return;
       const planfile::Tensor &param = exec_.plan().tensors(k.outs(0));
       const float *g = exec_.f32(k.ins(0));
@@ -410,6 +420,14 @@ public:
     }
   }
   ~MeshGroup() {
+    // An error on this rank is on its way to the top, which reports it and
+    // aborts the job; finalizing now would wait for the peers first.
+    if (comm::unwinding()) {
+      for (auto *c : {&embedding_, &pp_, &tp_, &dp_})
+        c->release();
+      world_.release();
+      return;
+    }
     embedding_.reset();
     pp_.reset();
     tp_.reset();
@@ -535,7 +553,37 @@ FullTensors gather_model(const std::vector<PlanTensor> &mine,
   return out;
 }
 
+/// `llmc train --inject-fault`: where this process fails, for the tests
+/// that check one failing rank ends the whole job.
+class FaultInjection {
+public:
+  explicit FaultInjection(const std::string &spec) : spec_(spec) {
+    if (spec.rfind("step:", 0) == 0) {
+      phase_ = "step";
+      char *end = nullptr;
+      step_ = std::strtoll(spec.c_str() + 5, &end, 10);
+      if (*end == '\0' && end != spec.c_str() + 5 && step_ >= 0)
+        return;
+    } else if (spec.empty() || spec == "startup" || spec == "load" ||
+               spec == "save") {
+      phase_ = spec;
+      return;
+    }
+    throw io::InputError("--inject-fault " + spec +
+                         ": expected startup, load, step:N or save");
+  }
+  void at(const char *phase, int64_t step = 0) const {
+    if (phase_ == phase && step == step_)
+      throw std::runtime_error("injected fault (--inject-fault " + spec_ + ")");
+  }
+
+private:
+  std::string spec_, phase_;
+  int64_t step_ = 0;
+};
+
 void train(const TrainOptions &o) {
+  FaultInjection fault(o.inject_fault);
   planfile::Plan file = plan::read_plan_file(o.plan_path);
   // Every plan is proved safe before any rank runs it: a mismatched send or
   // collective would otherwise hang the job.
@@ -557,6 +605,7 @@ void train(const TrainOptions &o) {
   // The group outlives the executor, whose in-flight collectives (if a
   // kernel threw between a start and its wait) complete before MPI ends.
   MeshGroup group(info.dp(), tp, pp, o.plan_path);
+  fault.at("startup");
   // This rank's programs: the plan, or its pipeline rank's model chunks,
   // each with a stash slot per microbatch the rank's schedule keeps in
   // flight on it.
@@ -594,9 +643,12 @@ void train(const TrainOptions &o) {
 
   int inputs = -1, targets = -1;
   if (!pipelined) {
-    inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path);
-    targets = required_tensor(exec, "targets", planfile::INPUT, o.plan_path);
-    required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path);
+    int64_t tokens = model.micro_batch() * model.seq_len();
+    inputs = required_tensor(exec, "input_ids", planfile::INPUT, o.plan_path,
+                             tokens);
+    targets =
+        required_tensor(exec, "targets", planfile::INPUT, o.plan_path, tokens);
+    required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path, 1);
   }
 
   io::TokenFile data(o.data_path, model.vocab_size());
@@ -613,6 +665,7 @@ void train(const TrainOptions &o) {
   if (o.load_path.empty()) {
     init_from_seed(params, model.n_layer(), o.seed, exec);
   } else {
+    fault.at("load");
     load_weights(params, o.load_path, exec,
                  full_specs(model_tensors(file, planfile::PARAM)));
     auto model_moments =
@@ -643,6 +696,7 @@ void train(const TrainOptions &o) {
   auto save = [&](const std::string &path, int64_t step) {
     std::map<std::string, std::string> metadata = {
         {"llmc.step", std::to_string(step)}};
+    fault.at("save");
     auto weights = gather_model(params, file, planfile::PARAM, exec, group);
     auto state =
         gather_model(moments, file, planfile::OPTIMIZER_STATE, exec, group);
@@ -673,6 +727,7 @@ void train(const TrainOptions &o) {
     for (size_t i = 0; i < executors.size(); ++i)
       executors[i]->set_trace(tracing ? &trace : nullptr, step, int(i));
     float loss = 0.0f;
+    fault.at("step", step);
     if (pipelined) {
       loss = stage->run_step(opt, [&](int64_t m, int32_t *ids, int32_t *tgt) {
         data.fill_batch(step, global_rows, T, o.order, o.seed, ids, tgt,

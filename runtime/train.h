@@ -23,6 +23,9 @@ struct TrainOptions {
   int64_t save_every = 0; // 0: only at the end
   std::string log_path;   // JSON lines, one per step
   std::string dump_grads_path; // step-0 gradients, for parity tests
+  // Tests only: "startup", "load", "step:N" or "save" makes this process
+  // throw there, as a failed read, allocation or write would.
+  std::string inject_fault;
   float lr = 3e-4f, min_lr = 3e-5f;
   int64_t warmup_steps = 0;
   Schedule schedule = Schedule::Cosine;

@@ -19,6 +19,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["llmc", "llmc-opt"],
                                    [config.llmc_tools_dir])
 config.substitutions.append(("%python", sys.executable))
+# For scripts that start llmc themselves (test/parallel/Inputs).
+config.environment["LLMC_TOOLS_DIR"] = config.llmc_tools_dir
 # Multi-rank runs: OpenMPI as root, more ranks than cores, shared memory only,
 # one thread per rank.
 for name, value in [("OMPI_ALLOW_RUN_AS_ROOT", "1"),

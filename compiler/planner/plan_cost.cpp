@@ -3,15 +3,18 @@
 #include "compiler/planner/plan_cost.h"
 
 #include "compiler/planner/collectives.h"
+#include "compiler/planner/compute.h"
+#include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/collectives.h"
 #include "runtime/plan/schedule.h"
-#include "compiler/planner/compute.h"
 
 #include <algorithm>
 #include <vector>
 
 namespace llmc::planner {
 namespace {
+
+using kernels::KernelId;
 
 std::vector<double> shape_of(const planfile::Plan &plan, uint32_t tensor) {
   const auto &s = plan.tensors(tensor).shape();
@@ -52,7 +55,7 @@ struct AttentionGemms {
 };
 AttentionGemms attention_gemms(const planfile::Plan &plan,
                                const planfile::Kernel &k) {
-  bool backward = k.name() == "attention_backward";
+  bool backward = kernels::is(k.name(), KernelId::attention_backward);
   auto q = shape_of(plan, k.ins(backward ? 1 : 0));
   auto key = shape_of(plan, k.ins(backward ? 2 : 1));
   auto v = shape_of(plan, k.ins(backward ? 3 : 2));
@@ -123,13 +126,16 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
   for (const planfile::Kernel &k : plan.kernels()) {
     const std::string &name = k.name();
     double t = 0;
-    if (name == "matmul" || name == "matmul_bias_gelu") {
+    if (kernels::is(name, KernelId::matmul) ||
+        kernels::is(name, KernelId::matmul_bias_gelu)) {
       t = matmul_time(plan, k, cluster, type, cost.flops);
-      if (name == "matmul_bias_gelu") // the epilogue reads and writes C
+      // The epilogue reads and writes C.
+      if (kernels::is(name, KernelId::matmul_bias_gelu))
         t += elementwise_time(cluster,
                               3 * 4 * bytes_scale * elements(plan, k.outs(0)));
       cost.gemm_s += t;
-    } else if (name == "attention_forward" || name == "attention_backward") {
+    } else if (kernels::is(name, KernelId::attention_forward) ||
+               kernels::is(name, KernelId::attention_backward)) {
       t = attention_time(plan, k, cluster, type, cost.flops);
       cost.gemm_s += t;
     } else if (!plan::is_communication_kernel(name)) {

@@ -1,6 +1,8 @@
 //===- mpi_communicator.cpp - The MPI backend of the collectives ----------===//
 #include "runtime/comm/mpi_communicator.h"
 
+#include "runtime/comm/job.h"
+
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -73,11 +75,15 @@ int mpi_count(size_t n, const char *op) {
   return int(n);
 }
 
-// An MPI_Iallreduce in flight; waits in its destructor if nobody did.
+// An MPI_Iallreduce in flight; waits in its destructor if nobody did,
+// unless an error is unwinding the stack (the peers may never complete it).
 class MpiRequest final : public Request {
 public:
   explicit MpiRequest(MPI_Request request) : request_(request) {}
-  ~MpiRequest() override { wait(); }
+  ~MpiRequest() override {
+    if (!unwinding())
+      wait();
+  }
   void wait() override {
     if (request_ != MPI_REQUEST_NULL)
       LLMC_MPI_CHECK(MPI_Wait(&request_, MPI_STATUS_IGNORE));
@@ -117,8 +123,9 @@ void MpiCommunicator::init() {
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   LLMC_MPI_CHECK(MPI_Finalized(&finalized));
-  // Freeing after MPI_Finalize is an error; the OS reclaims it then.
-  if (comm_ != MPI_COMM_NULL && !finalized)
+  // Freeing after MPI_Finalize is an error, and while an error unwinds the
+  // job is about to be aborted: the OS reclaims it then.
+  if (comm_ != MPI_COMM_NULL && !finalized && !unwinding())
     LLMC_MPI_CHECK(MPI_Comm_free(&comm_));
 }
 

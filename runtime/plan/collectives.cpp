@@ -2,6 +2,7 @@
 #include "runtime/plan/collectives.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/plan_file.h"
 
 #include <algorithm>
@@ -33,35 +34,45 @@ const char *collective_kind_name(CollectiveKind kind) {
 }
 
 bool is_communication_kernel(const std::string &name) {
-  static const char *names[] = {
-      "all_reduce_sum",       "all_reduce_mean_start", "all_reduce_mean_wait",
-      "all_gather",           "all_gather_inplace",    "reduce_scatter",
-      "reduce_scatter_start", "reduce_scatter_wait"};
-  return std::find(std::begin(names), std::end(names), name) !=
-         std::end(names);
+  const kernels::KernelSpec *spec = kernels::find(name);
+  return spec && spec->kind != kernels::KernelKind::Compute;
 }
 
 std::vector<CollectiveCall> kernel_collectives(const planfile::Plan &plan,
                                                const planfile::Kernel &k) {
-  const std::string &name = k.name();
+  using kernels::KernelId;
+  const kernels::KernelSpec *spec = kernels::find(k.name());
   std::string axis = param_string(k, "axis");
   std::vector<CollectiveCall> calls;
-  if (name == "all_reduce_mean_start")
+  if (!spec)
+    return calls;
+  switch (spec->id) {
+  case KernelId::all_reduce_mean_start:
     for (uint32_t t : k.outs())
       calls.push_back({axis, CollectiveKind::AllReduce, elements(plan, t)});
-  else if (name == "all_reduce_sum")
+    break;
+  case KernelId::all_reduce_sum:
     calls.push_back(
         {axis, CollectiveKind::AllReduce, elements(plan, k.outs(0))});
-  else if (name == "all_gather" || name == "all_gather_inplace")
+    break;
+  case KernelId::all_gather:
+  case KernelId::all_gather_inplace:
     calls.push_back(
         {axis, CollectiveKind::AllGather, elements(plan, k.outs(0))});
-  else if (name == "reduce_scatter" || name == "reduce_scatter_start")
+    break;
+  case KernelId::reduce_scatter:
+  case KernelId::reduce_scatter_start:
     calls.push_back(
         {axis, CollectiveKind::ReduceScatter, elements(plan, k.ins(0))});
-  else if (name == "grad_norm") // the sums of squares over the split axes
+    break;
+  case KernelId::grad_norm: // the sums of squares over the split axes
     for (const char *param : {"axis", "zero_axis"})
       if (std::string a = param_string(k, param); !a.empty())
         calls.push_back({a, CollectiveKind::AllReduce, 1});
+    break;
+  default:
+    break;
+  }
   return calls;
 }
 

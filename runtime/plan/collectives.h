@@ -22,8 +22,8 @@ struct CollectiveCall {
 // "all_reduce", "all_gather", "reduce_scatter".
 const char *collective_kind_name(CollectiveKind kind);
 
-// True for kernels that only communicate (the collectives and the waits of
-// non-blocking ones); the cost model counts no compute for them.
+// True for kernels that only communicate (the table's collectives and the
+// waits of non-blocking ones); the cost model counts no compute for them.
 bool is_communication_kernel(const std::string &name);
 
 // The collectives kernel `k` of `plan` issues, in order (the wait of a

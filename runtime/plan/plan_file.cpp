@@ -1,6 +1,9 @@
 // Plan file framing and validation; see plan_file.h.
 #include "runtime/plan/plan_file.h"
 
+#include "runtime/kernels/kernel_table.h"
+#include "runtime/plan/collectives.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -15,6 +18,8 @@ namespace {
 
 constexpr char kMagic[8] = {'L', 'L', 'M', 'C', 'P', 'L', 'A', 'N'};
 constexpr size_t kHeaderBytes = 8 + 4 + 8;
+// No device has more: larger arenas are crafted or corrupt plans.
+constexpr uint64_t kMaxArenaBytes = uint64_t(1) << 48;
 
 uint32_t crc32(const std::string &data) {
   static const std::array<uint32_t, 256> table = [] {
@@ -127,6 +132,57 @@ void check_pipeline(const planfile::Plan &plan, const std::string &path,
   }
 }
 
+/// A kernel of the plan file as the kernel table sees it.
+kernels::CallDesc describe_call(const planfile::Plan &plan,
+                                const planfile::Kernel &kernel) {
+  kernels::CallDesc call;
+  call.name = kernel.name();
+  for (auto [list, out] : {std::pair{&kernel.ins(), &call.ins},
+                           std::pair{&kernel.outs(), &call.outs}})
+    for (uint32_t index : *list) {
+      const planfile::Tensor &t = plan.tensors(int(index));
+      out->push_back({t.dtype() == planfile::I32 ? kernels::DType::I32
+                                                 : kernels::DType::F32,
+                      {t.shape().begin(), t.shape().end()}});
+    }
+  for (const auto &[name, param] : kernel.params()) {
+    kernels::ParamValue v;
+    switch (param.value_case()) {
+    case planfile::Param::kI:
+      v.type = kernels::ParamType::Int;
+      v.i = param.i();
+      break;
+    case planfile::Param::kF:
+      v.type = kernels::ParamType::Float;
+      v.f = param.f();
+      break;
+    case planfile::Param::kB:
+      v.type = kernels::ParamType::Bool;
+      v.b = param.b();
+      break;
+    case planfile::Param::kS:
+      v.type = kernels::ParamType::String;
+      v.s = param.s();
+      break;
+    case planfile::Param::kInts:
+    case planfile::Param::VALUE_NOT_SET: // older writers left empty lists so
+      v.type = kernels::ParamType::Ints;
+      v.ints.assign(param.ints().values().begin(), param.ints().values().end());
+      break;
+    }
+    call.params[name] = v;
+  }
+  return call;
+}
+
+/// The ranks of a mesh axis a kernel may name, or 0 for any other name.
+int64_t known_axis_size(const planfile::Plan &plan, const std::string &axis) {
+  for (const char *known : {"dp", "tp", "pp", "embedding"})
+    if (axis == known)
+      return axis_size(plan.model(), axis);
+  return 0;
+}
+
 void check_consistency(const planfile::Plan &plan, const std::string &path) {
   if (plan.stages_size() > 0) {
     int64_t pp = std::max<int64_t>(plan.model().pp(), 1);
@@ -146,10 +202,17 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
     }
     return;
   }
+  for (auto [what, bytes] : {std::pair{"arena", plan.arena_bytes()},
+                             std::pair{"stash slot", plan.stash_bytes()}})
+    if (bytes > kMaxArenaBytes)
+      fail(path, std::string("the ") + what + " of " + std::to_string(bytes) +
+                     " bytes is larger than any device (" +
+                     format_bytes(kMaxArenaBytes) + ")");
   for (int i = 0; i < plan.buffers_size(); ++i) {
     const planfile::Buffer &b = plan.buffers(i);
     uint64_t region = b.stashed() ? plan.stash_bytes() : plan.arena_bytes();
-    if (b.offset() + b.size_bytes() > region)
+    // Written so that nothing overflows: offset + size may not fit 64 bits.
+    if (b.size_bytes() > region || b.offset() > region - b.size_bytes())
       fail(path, "buffer " + std::to_string(i) + " ('" + b.name() +
                      "') ends past the " +
                      (b.stashed() ? "stash slot" : "arena") + " of " +
@@ -157,15 +220,23 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
   }
   for (int i = 0; i < plan.tensors_size(); ++i) {
     const planfile::Tensor &t = plan.tensors(i);
+    std::string what = "tensor " + std::to_string(i);
     if (t.buffer() >= uint32_t(plan.buffers_size()))
-      fail(path, "tensor " + std::to_string(i) + " names buffer " +
-                     std::to_string(t.buffer()) + " of " +
+      fail(path, what + " names buffer " + std::to_string(t.buffer()) + " of " +
                      std::to_string(plan.buffers_size()));
-    for (int64_t d : t.shape())
+    if (!planfile::DType_IsValid(t.dtype()))
+      fail(path,
+           what + " has an unknown dtype " + std::to_string(int(t.dtype())));
+    int64_t elements = 1;
+    for (int64_t d : t.shape()) {
       if (d < 0)
-        fail(path, "tensor " + std::to_string(i) + " has a negative dimension");
+        fail(path, what + " has a negative dimension");
+      if (d > 0 && elements > kernels::kMaxElements / d)
+        fail(path, what + " has more than 2^40 elements");
+      elements *= d;
+    }
     if (uint64_t(size_in_bytes(t)) > plan.buffers(t.buffer()).size_bytes())
-      fail(path, "tensor " + std::to_string(i) + " is larger than its buffer");
+      fail(path, what + " is larger than its buffer");
   }
   // A split tensor's layouts must describe its own shape on the mesh, since
   // checkpoints are cut and reassembled by them: a ZeRO slice (over dp) of
@@ -199,6 +270,12 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
           fail(path, "kernel " + std::to_string(k) + " ('" + kernel.name() +
                          "') names tensor " + std::to_string(t) + " of " +
                          std::to_string(plan.tensors_size()));
+    std::string error = kernels::check_call(
+        describe_call(plan, kernel),
+        [&](const std::string &axis) { return known_axis_size(plan, axis); },
+        plan.model().vocab_size());
+    if (!error.empty())
+      fail(path, "kernel " + std::to_string(k) + ": " + error);
   }
 }
 

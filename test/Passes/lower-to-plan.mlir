@@ -142,24 +142,24 @@ func.func @train_step(%x: tensor<2x4x8xf32>) {
 // -----
 
 // Tests that layernorm_forward also writes the mean and rstd of every row
-// (f32 even for a bf16 model) and that layernorm_backward reads them after
+// (f32 even for a f32 model) and that layernorm_backward reads them after
 // dout, input and weight, writing dinput, dweight and dbias.
 // CHECK-LABEL: func.func @train_step() {
-// CHECK:           %[[X:.*]] = plan.buffer "" input : memref<2x4x8xbf16>
-// CHECK-NEXT:      %[[W:.*]] = plan.buffer "w" param : memref<8xbf16>
-// CHECK-NEXT:      %[[B:.*]] = plan.buffer "b" param : memref<8xbf16>
-// CHECK-NEXT:      %[[DY:.*]] = plan.buffer "" input : memref<2x4x8xbf16>
-// CHECK-NEXT:      %[[Y:.*]] = plan.buffer "" activation : memref<2x4x8xbf16>
+// CHECK:           %[[X:.*]] = plan.buffer "" input : memref<2x4x8xf32>
+// CHECK-NEXT:      %[[W:.*]] = plan.buffer "w" param : memref<8xf32>
+// CHECK-NEXT:      %[[B:.*]] = plan.buffer "b" param : memref<8xf32>
+// CHECK-NEXT:      %[[DY:.*]] = plan.buffer "" input : memref<2x4x8xf32>
+// CHECK-NEXT:      %[[Y:.*]] = plan.buffer "" activation : memref<2x4x8xf32>
 // CHECK-NEXT:      %[[MEAN:.*]] = plan.buffer "" activation : memref<8xf32>
 // CHECK-NEXT:      %[[RSTD:.*]] = plan.buffer "" activation : memref<8xf32>
 // CHECK-NEXT:      plan.kernel "layernorm_forward" ins(%[[X]], %[[W]], %[[B]]) outs(%[[Y]], %[[MEAN]], %[[RSTD]]) {llm.role = "forward", params = {epsilon = 1.000000e-05 : f64}}
-// CHECK-NEXT:      %[[DX:.*]] = plan.buffer "" temporary : memref<2x4x8xbf16>
-// CHECK-NEXT:      %[[DW:.*]] = plan.buffer "" temporary : memref<8xbf16>
-// CHECK-NEXT:      %[[DB:.*]] = plan.buffer "" temporary : memref<8xbf16>
-// CHECK-NEXT:      plan.kernel "layernorm_backward" ins(%[[DY]], %[[X]], %[[W]], %[[MEAN]], %[[RSTD]]) outs(%[[DX]], %[[DW]], %[[DB]]) {llm.role = "backward", params = {epsilon = 1.000000e-05 : f64}} : (memref<2x4x8xbf16>, memref<2x4x8xbf16>, memref<8xbf16>, memref<8xf32>, memref<8xf32>) -> (memref<2x4x8xbf16>, memref<8xbf16>, memref<8xbf16>)
-func.func @train_step(%x: tensor<2x4x8xbf16>, %w: tensor<8xbf16> {llm.param = "w"}, %b: tensor<8xbf16> {llm.param = "b"}, %dy: tensor<2x4x8xbf16>) {
-  %y = llm.layer_norm %x, %w, %b {epsilon = 1.0e-05 : f64, llm.role = "forward"} : (tensor<2x4x8xbf16>, tensor<8xbf16>, tensor<8xbf16>) -> tensor<2x4x8xbf16>
-  %dx, %dw, %db = llm.layer_norm_grad %dy, %x, %w {epsilon = 1.0e-05 : f64, llm.role = "backward"} : (tensor<2x4x8xbf16>, tensor<2x4x8xbf16>, tensor<8xbf16>) -> (tensor<2x4x8xbf16>, tensor<8xbf16>, tensor<8xbf16>)
+// CHECK-NEXT:      %[[DX:.*]] = plan.buffer "" temporary : memref<2x4x8xf32>
+// CHECK-NEXT:      %[[DW:.*]] = plan.buffer "" temporary : memref<8xf32>
+// CHECK-NEXT:      %[[DB:.*]] = plan.buffer "" temporary : memref<8xf32>
+// CHECK-NEXT:      plan.kernel "layernorm_backward" ins(%[[DY]], %[[X]], %[[W]], %[[MEAN]], %[[RSTD]]) outs(%[[DX]], %[[DW]], %[[DB]]) {llm.role = "backward", params = {epsilon = 1.000000e-05 : f64}} : (memref<2x4x8xf32>, memref<2x4x8xf32>, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> (memref<2x4x8xf32>, memref<8xf32>, memref<8xf32>)
+func.func @train_step(%x: tensor<2x4x8xf32>, %w: tensor<8xf32> {llm.param = "w"}, %b: tensor<8xf32> {llm.param = "b"}, %dy: tensor<2x4x8xf32>) {
+  %y = llm.layer_norm %x, %w, %b {epsilon = 1.0e-05 : f64, llm.role = "forward"} : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x4x8xf32>
+  %dx, %dw, %db = llm.layer_norm_grad %dy, %x, %w {epsilon = 1.0e-05 : f64, llm.role = "backward"} : (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8xf32>) -> (tensor<2x4x8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
 
@@ -288,12 +288,12 @@ func.func @train_step(%dy: tensor<2x4x8xf32>, %x: tensor<2x4x8xf32>, %ids: tenso
 // CHECK-NEXT:      plan.kernel "cross_entropy_forward" ins(%[[X]], %[[T]]) outs(%[[L]]) : (memref<2x8xf32>, memref<2xi32>) -> memref<f32>
 // CHECK-NEXT:      %[[ONE:.*]] = plan.buffer "" temporary : memref<f32>
 // CHECK-NEXT:      plan.kernel "fill" outs(%[[ONE]]) {llm.role = "backward", params = {value = 1.000000e+00 : f32}} : () -> memref<f32>
-// CHECK-NEXT:      %[[Z:.*]] = plan.buffer "" temporary : memref<3x3xbf16>
-// CHECK-NEXT:      plan.kernel "fill" outs(%[[Z]]) {llm.role = "backward", params = {value = 0.000000e+00 : bf16}} : () -> memref<3x3xbf16>
+// CHECK-NEXT:      %[[Z:.*]] = plan.buffer "" temporary : memref<3x3xf32>
+// CHECK-NEXT:      plan.kernel "fill" outs(%[[Z]]) {llm.role = "backward", params = {value = 0.000000e+00 : f32}} : () -> memref<3x3xf32>
 func.func @train_step(%x: tensor<2x8xf32>, %t: tensor<2xi32>) -> (tensor<f32> {llm.output = "loss"}) {
   %l = llm.cross_entropy %x, %t : (tensor<2x8xf32>, tensor<2xi32>) -> tensor<f32>
   %one = arith.constant {llm.role = "backward"} dense<1.0> : tensor<f32>
-  %z = arith.constant {llm.role = "backward"} dense<0.0> : tensor<3x3xbf16>
+  %z = arith.constant {llm.role = "backward"} dense<0.0> : tensor<3x3xf32>
   return %l : tensor<f32>
 }
 

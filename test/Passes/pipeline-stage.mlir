@@ -37,12 +37,16 @@ func.func @last_stage() {
   %dwte = plan.buffer "wte" grad live_out : memref<4xf32>
   %dw = plan.buffer "w" grad live_out : memref<4xf32>
   %norm = plan.buffer "grad_norm" output live_out : memref<f32>
-  plan.kernel "matmul" ins(%x, %w) outs(%a) {llm.role = "forward"} : (memref<4xf32>, memref<4xf32>) -> memref<4xf32>
-  plan.kernel "matmul" ins(%a, %x) outs(%t) {llm.role = "backward"} : (memref<4xf32>, memref<4xf32>) -> memref<4xf32>
+  %mwte = plan.buffer "wte.exp_avg" optimizer_state : memref<4xf32>
+  %vwte = plan.buffer "wte.exp_avg_sq" optimizer_state : memref<4xf32>
+  %mw = plan.buffer "w.exp_avg" optimizer_state : memref<4xf32>
+  %vw = plan.buffer "w.exp_avg_sq" optimizer_state : memref<4xf32>
+  plan.kernel "mul" ins(%x, %w) outs(%a) {llm.role = "forward"} : (memref<4xf32>, memref<4xf32>) -> memref<4xf32>
+  plan.kernel "mul" ins(%a, %x) outs(%t) {llm.role = "backward"} : (memref<4xf32>, memref<4xf32>) -> memref<4xf32>
   plan.kernel "accumulate_grad" ins(%t) outs(%dw) {llm.role = "backward"} : (memref<4xf32>) -> memref<4xf32>
   plan.kernel "grad_norm" ins(%dwte, %dw) outs(%norm) {llm.role = "optimizer"} : (memref<4xf32>, memref<4xf32>) -> memref<f32>
-  plan.kernel "adamw" ins(%dwte, %norm) outs(%wte) {llm.role = "optimizer"} : (memref<4xf32>, memref<f32>) -> memref<4xf32>
-  plan.kernel "adamw" ins(%dw, %norm) outs(%w) {llm.role = "optimizer"} : (memref<4xf32>, memref<f32>) -> memref<4xf32>
+  plan.kernel "adamw" ins(%dwte, %norm) outs(%wte, %mwte, %vwte) {llm.role = "optimizer", params = {decay = false}} : (memref<4xf32>, memref<f32>) -> (memref<4xf32>, memref<4xf32>, memref<4xf32>)
+  plan.kernel "adamw" ins(%dw, %norm) outs(%w, %mw, %vw) {llm.role = "optimizer", params = {decay = false}} : (memref<4xf32>, memref<f32>) -> (memref<4xf32>, memref<4xf32>, memref<4xf32>)
   return
 }
 

@@ -30,8 +30,8 @@ func.func @persistent() {
   %m = plan.buffer "w.exp_avg" optimizer_state : memref<20xf32>
   %y = plan.buffer "y" output : memref<f32>
   %t = plan.buffer "" temporary : memref<16xf32>
-  plan.kernel "k0" ins(%x, %w) outs(%y) : (memref<3xf32>, memref<20xf32>) -> memref<f32>
-  plan.kernel "k1" ins(%y) outs(%t) : (memref<f32>) -> memref<16xf32>
+  plan.kernel "grad_norm" ins(%x, %w) outs(%y) : (memref<3xf32>, memref<20xf32>) -> memref<f32>
+  plan.kernel "add" ins(%t, %y) outs(%t) : (memref<16xf32>, memref<f32>) -> memref<16xf32>
   return
 }
 
@@ -57,10 +57,10 @@ func.func @disjoint_lifetimes() {
   %b = plan.buffer "" activation : memref<32xf32>
   %c = plan.buffer "" temporary : memref<32xf32>
   %y = plan.buffer "y" output : memref<16xf32>
-  plan.kernel "k0" ins(%x) outs(%a) : (memref<16xf32>) -> memref<32xf32>
-  plan.kernel "k1" ins(%a) outs(%b) : (memref<32xf32>) -> memref<32xf32>
-  plan.kernel "k2" ins(%b) outs(%c) : (memref<32xf32>) -> memref<32xf32>
-  plan.kernel "k3" ins(%c) outs(%y) : (memref<32xf32>) -> memref<16xf32>
+  plan.kernel "concat" ins(%x, %x) outs(%a) {params = {axis = 0 : i64}} : (memref<16xf32>, memref<16xf32>) -> memref<32xf32>
+  plan.kernel "copy" ins(%a) outs(%b) : (memref<32xf32>) -> memref<32xf32>
+  plan.kernel "copy" ins(%b) outs(%c) : (memref<32xf32>) -> memref<32xf32>
+  plan.kernel "sum_to" ins(%c) outs(%y) : (memref<32xf32>) -> memref<16xf32>
   return
 }
 
@@ -88,29 +88,29 @@ func.func @view_lifetime() {
   %c = plan.buffer "" temporary : memref<16xf32>
   %y = plan.buffer "y" output : memref<16xf32>
   %v = plan.view %a : memref<4x4xf32> to memref<16xf32>
-  plan.kernel "k0" ins(%x) outs(%a) : (memref<16xf32>) -> memref<4x4xf32>
-  plan.kernel "k1" ins(%x) outs(%b) : (memref<16xf32>) -> memref<16xf32>
-  plan.kernel "k2" ins(%v) outs(%y) : (memref<16xf32>) -> memref<16xf32>
-  plan.kernel "k3" ins(%x) outs(%c) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%x) outs(%a) : (memref<16xf32>) -> memref<4x4xf32>
+  plan.kernel "copy" ins(%x) outs(%b) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%v) outs(%y) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%x) outs(%c) : (memref<16xf32>) -> memref<16xf32>
   return
 }
 
 // -----
 
-// Tests that larger buffers are placed first and that element sizes count:
-// 50 f32 (200 B) round to 256, 3 f32 (12 B) and 3x3 bf16 (18 B) to 64.
+// Tests that larger buffers are placed first: 50 f32 (200 B) round to 256,
+// 3 f32 (12 B) and 9 f32 (36 B) to 64.
 //   all alive at k0; order: l (256), s, h (64 each)
 //   l -> 0; s -> 256; h -> 320; arena 384.
 // CHECK-LABEL: func.func @largest_first()
 // CHECK-SAME:      attributes {plan.arena_bytes = 384 : i64}
 // CHECK-NEXT:      plan.buffer "" temporary offset 256 : memref<3xf32>
 // CHECK-NEXT:      plan.buffer "" temporary offset 0 : memref<50xf32>
-// CHECK-NEXT:      plan.buffer "" temporary offset 320 : memref<3x3xbf16>
+// CHECK-NEXT:      plan.buffer "" temporary offset 320 : memref<9xf32>
 func.func @largest_first() {
   %s = plan.buffer "" temporary : memref<3xf32>
   %l = plan.buffer "" temporary : memref<50xf32>
-  %h = plan.buffer "" temporary : memref<3x3xbf16>
-  plan.kernel "k0" ins(%s) outs(%l, %h) : (memref<3xf32>) -> (memref<50xf32>, memref<3x3xbf16>)
+  %h = plan.buffer "" temporary : memref<9xf32>
+  plan.kernel "grad_norm" ins(%s, %h) outs(%l) : (memref<3xf32>, memref<9xf32>) -> memref<50xf32>
   return
 }
 
@@ -136,10 +136,10 @@ func.func @grads() {
   %db = plan.buffer "b" grad : memref<16xf32>
   %t = plan.buffer "" temporary : memref<16xf32>
   %n = plan.buffer "grad_norm" output : memref<f32>
-  plan.kernel "k0" ins(%x) outs(%dw) : (memref<16xf32>) -> memref<16xf32>
-  plan.kernel "k1" ins(%x) outs(%db) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%x) outs(%dw) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%x) outs(%db) : (memref<16xf32>) -> memref<16xf32>
   plan.kernel "grad_norm" ins(%db) outs(%n) : (memref<16xf32>) -> memref<f32>
-  plan.kernel "k3" ins(%x) outs(%t) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%x) outs(%t) : (memref<16xf32>) -> memref<16xf32>
   return
 }
 
@@ -161,9 +161,9 @@ func.func @grad_read_through_view() {
   %t = plan.buffer "" temporary : memref<16xf32>
   %n = plan.buffer "grad_norm" output : memref<f32>
   %v = plan.view %g : memref<4x4xf32> to memref<16xf32>
-  plan.kernel "k0" ins(%x) outs(%g) : (memref<16xf32>) -> memref<4x4xf32>
+  plan.kernel "copy" ins(%x) outs(%g) : (memref<16xf32>) -> memref<4x4xf32>
   plan.kernel "grad_norm" ins(%v) outs(%n) : (memref<16xf32>) -> memref<f32>
-  plan.kernel "k2" ins(%x) outs(%t) : (memref<16xf32>) -> memref<16xf32>
+  plan.kernel "copy" ins(%x) outs(%t) : (memref<16xf32>) -> memref<16xf32>
   return
 }
 

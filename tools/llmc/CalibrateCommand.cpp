@@ -19,10 +19,12 @@
 #include "compiler/planner/compute.h"
 #include "compiler/planner/plan_cost.h"
 #include "runtime/calibrate.h"
-#include "runtime/executor.h"
-#include "runtime/plan/plan_file.h"
 #include "runtime/comm/mpi_communicator.h"
+#include "runtime/executor.h"
 #include "runtime/io/posix_file.h"
+#include "runtime/kernels/kernel_table.h"
+#include "runtime/plan/collectives.h"
+#include "runtime/plan/plan_file.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -35,6 +37,7 @@
 #include <unistd.h>
 
 namespace cl = llvm::cl;
+using llmc::kernels::KernelId;
 
 namespace {
 
@@ -165,17 +168,18 @@ llvm::Error probeKernels(std::vector<llmc::planner::GemmMeasurement> &gemms,
       const llmc::planfile::Kernel &kernel = plan.kernels(k);
       double seconds = exec.seconds_per_kernel()[size_t(k)] / runs;
       const std::string &name = kernel.name();
-      if (seconds <= 0 || name.find("all_") == 0)
+      if (seconds <= 0 || llmc::plan::is_communication_kernel(name))
         continue;
-      if (name == "matmul") {
+      if (llmc::kernels::is(name, KernelId::matmul)) {
         llmc::planner::GemmShape g = llmc::planner::matmul_shape(plan, kernel);
         if (g.batch == 1)
           gemms.push_back({g.m, g.n, g.k, 2 * g.m * g.n * g.k / seconds});
-      } else if (name == "attention_forward" || name == "attention_backward") {
+      } else if (llmc::kernels::is(name, KernelId::attention_forward) ||
+                 llmc::kernels::is(name, KernelId::attention_backward)) {
         auto &[f, s] = flops[name];
         f += llmc::planner::attention_flops(plan, kernel);
         s += seconds;
-      } else if (name != "matmul_bias_gelu") {
+      } else if (!llmc::kernels::is(name, KernelId::matmul_bias_gelu)) {
         auto &[n, s] = bytes[name];
         n += llmc::planner::kernel_bytes(plan, kernel);
         s += seconds;

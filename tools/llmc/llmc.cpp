@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Compile.h"
+#include "runtime/comm/job.h"
 #include "runtime/explain.h"
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
@@ -171,6 +172,12 @@ cl::opt<std::string> logPath("log", cl::desc("JSON-lines log, one per step"),
 cl::opt<std::string> dumpGrads("dump-grads",
                                cl::desc("Write step-0 gradients (safetensors)"),
                                cl::sub(trainCmd), cl::cat(llmcCategory));
+// For tests of failure handling only: launched through mpirun's MPMD form on
+// one rank, it fails that rank at a chosen moment.
+cl::opt<std::string> injectFault(
+    "inject-fault",
+    cl::desc("Fail this process at startup, load, step:N or save (tests)"),
+    cl::Hidden, cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<llmc::Progress> progress(
     "progress", cl::desc("Progress bar on the first rank's stderr"),
     cl::values(clEnumValN(llmc::Progress::Auto, "auto",
@@ -324,20 +331,29 @@ int runCompile() {
   return 0;
 }
 /// Runs a runtime command, turning bad input into one line and exit code 2.
+/// In a job of several ranks the line names this rank, and the failure ends
+/// the whole job (MPI_Abort): the other ranks may be waiting in a collective
+/// this one will never join.
 template <typename Fn> int runGuarded(Fn fn) {
+  int code = 0;
+  std::string message;
   try {
     fn();
     return 0;
   } catch (const llmc::io::InputError &e) {
-    return fail(e.what());
+    code = kExitBadInput, message = e.what();
   } catch (const llmc::plan::PlanError &e) {
-    return fail(e.what());
+    code = kExitBadInput, message = e.what();
   } catch (const llmc::planner::PlannerError &e) {
-    return fail(e.what());
+    code = kExitBadInput, message = e.what();
   } catch (const std::exception &e) {
-    llmc::reportError(e.what());
-    return llmc::kExitFailure;
+    code = llmc::kExitFailure, message = e.what();
   }
+  int rank = llmc::comm::parallel_rank();
+  llmc::reportError((rank >= 0 ? "rank " + std::to_string(rank) + ": " : "") +
+                    message);
+  llmc::comm::end_job_after_failure(code);
+  return code;
 }
 
 int runTrain() {
@@ -357,6 +373,7 @@ int runTrain() {
     o.save_every = saveEvery;
     o.log_path = logPath;
     o.dump_grads_path = dumpGrads;
+    o.inject_fault = injectFault;
     o.lr = lr;
     o.min_lr = minLr;
     o.warmup_steps = warmupSteps;

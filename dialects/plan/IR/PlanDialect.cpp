@@ -6,6 +6,8 @@
 
 #include "dialects/plan/IR/PlanDialect.h"
 
+#include "runtime/kernels/kernel_table.h"
+
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -66,11 +68,71 @@ LogicalResult ViewOp::verify() {
   return success();
 }
 
+/// A kernel operand as the kernel table sees it.
+static FailureOr<llmc::kernels::TensorDesc> describe(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  llmc::kernels::TensorDesc t;
+  if (type.getElementType().isF32())
+    t.dtype = llmc::kernels::DType::F32;
+  else if (type.getElementType().isInteger(32))
+    t.dtype = llmc::kernels::DType::I32;
+  else
+    return failure();
+  t.shape.assign(type.getShape().begin(), type.getShape().end());
+  return t;
+}
+
+/// A kernel parameter as the kernel table sees it (the kinds the plan file
+/// can hold).
+static FailureOr<llmc::kernels::ParamValue> describe(Attribute attr) {
+  using llmc::kernels::ParamType;
+  llmc::kernels::ParamValue v;
+  if (auto b = dyn_cast<BoolAttr>(attr)) {
+    v.type = ParamType::Bool;
+    v.b = b.getValue();
+  } else if (auto i = dyn_cast<IntegerAttr>(attr)) {
+    v.type = ParamType::Int;
+    v.i = i.getInt();
+  } else if (auto f = dyn_cast<FloatAttr>(attr)) {
+    v.type = ParamType::Float;
+    v.f = f.getValueAsDouble();
+  } else if (auto s = dyn_cast<StringAttr>(attr)) {
+    v.type = ParamType::String;
+    v.s = s.str();
+  } else if (auto ints = dyn_cast<DenseI64ArrayAttr>(attr)) {
+    v.type = ParamType::Ints;
+    v.ints.assign(ints.asArrayRef().begin(), ints.asArrayRef().end());
+  } else {
+    return failure();
+  }
+  return v;
+}
+
+// Every call is checked against the kernel table (runtime/kernels), the same
+// check the runtime makes when it loads a plan file.
 LogicalResult KernelOp::verify() {
-  if (getCallee().empty())
-    return emitOpError("callee must not be empty");
-  if (getOuts().empty())
-    return emitOpError("kernel '") << getCallee() << "' writes no buffer";
+  llmc::kernels::CallDesc call;
+  call.name = getCallee().str();
+  for (auto [values, list] :
+       {std::pair{getIns(), &call.ins}, std::pair{getOuts(), &call.outs}})
+    for (Value v : values) {
+      FailureOr<llmc::kernels::TensorDesc> t = describe(v);
+      if (failed(t))
+        return emitOpError("kernel '")
+               << getCallee() << "' has an operand of type " << v.getType()
+               << "; kernels take f32 and i32 buffers";
+      list->push_back(*t);
+    }
+  for (NamedAttribute param : getParams()) {
+    FailureOr<llmc::kernels::ParamValue> v = describe(param.getValue());
+    if (failed(v))
+      return emitOpError("kernel '")
+             << getCallee() << "' parameter '" << param.getName().getValue()
+             << "' is not a bool, integer, float, string or i64 array";
+    call.params[param.getName().str()] = *v;
+  }
+  if (std::string error = llmc::kernels::check_call(call); !error.empty())
+    return emitOpError(error);
   return success();
 }
 

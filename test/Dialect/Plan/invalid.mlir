@@ -110,22 +110,121 @@ func.func @view_element_count() {
 
 // -----
 
-// Tests that a kernel must name its callee.
+// Tests that a kernel must be one the kernel table declares.
 func.func @kernel_empty_callee() {
   %0 = plan.buffer "" activation : memref<4xf32>
-  // expected-error@+1 {{'plan.kernel' op callee must not be empty}}
+  // expected-error@+1 {{'plan.kernel' op '' is not a kernel of the kernel table (runtime/kernels/kernel_table.def)}}
   plan.kernel "" ins(%0) outs(%0) : (memref<4xf32>) -> memref<4xf32>
   return
 }
 
 // -----
 
-// Tests that a kernel must write a buffer (a kernel without effects would be
-// dead); the custom syntax cannot express no outs, so this is written in
-// generic form.
+// Tests that a misspelt kernel name is refused where it is emitted.
+func.func @kernel_unknown() {
+  %0 = plan.buffer "" activation : memref<4xf32>
+  // expected-error@+1 {{'plan.kernel' op 'layer_norm_forward' is not a kernel of the kernel table}}
+  plan.kernel "layer_norm_forward" ins(%0) outs(%0) : (memref<4xf32>) -> memref<4xf32>
+  return
+}
+
+// -----
+
+// Tests that a kernel must write what its table entry says (a kernel without
+// effects would be dead); the custom syntax cannot express no outs, so this
+// is written in generic form.
 func.func @kernel_no_outs() {
   %0 = plan.buffer "" activation : memref<4xf32>
-  // expected-error@+1 {{'plan.kernel' op kernel 'grad_norm' writes no buffer}}
+  // expected-error@+1 {{'plan.kernel' op grad_norm: takes outs (norm), got 0}}
   "plan.kernel"(%0) <{callee = "grad_norm", operandSegmentSizes = array<i32: 1, 0>}> : (memref<4xf32>) -> ()
+  return
+}
+
+// -----
+
+// Tests that a kernel gets exactly its table's inputs (an optional bias may
+// be left out, nothing more).
+func.func @kernel_arity() {
+  %a = plan.buffer "" activation : memref<4x4xf32>
+  // expected-error@+1 {{'plan.kernel' op matmul: takes ins (lhs, rhs, bias?), got 1}}
+  plan.kernel "matmul" ins(%a) outs(%a) {params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x4xf32>) -> memref<4x4xf32>
+  return
+}
+
+// -----
+
+// Tests that token ids must be i32.
+func.func @kernel_dtype() {
+  %t = plan.buffer "" param : memref<8x4xf32>
+  %ids = plan.buffer "" input : memref<2xf32>
+  %o = plan.buffer "" activation : memref<2x4xf32>
+  // expected-error@+1 {{'plan.kernel' op embedding_forward: ins 1 (ids) is f32; expected i32}}
+  plan.kernel "embedding_forward" ins(%t, %ids) outs(%o) : (memref<8x4xf32>, memref<2xf32>) -> memref<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that kernels take only element types a backend runs.
+func.func @kernel_element_type() {
+  %0 = plan.buffer "" activation : memref<4xf16>
+  // expected-error@+1 {{'plan.kernel' op kernel 'copy' has an operand of type 'memref<4xf16>'; kernels take f32 and i32 buffers}}
+  plan.kernel "copy" ins(%0) outs(%0) : (memref<4xf16>) -> memref<4xf16>
+  return
+}
+
+// -----
+
+// Tests that a required parameter must be there.
+func.func @kernel_missing_param() {
+  %0 = plan.buffer "" activation : memref<2x8xf32>
+  %w = plan.buffer "" param : memref<8xf32>
+  %s = plan.buffer "" activation : memref<2xf32>
+  // expected-error@+1 {{'plan.kernel' op layernorm_forward: needs parameter 'epsilon' (float)}}
+  plan.kernel "layernorm_forward" ins(%0, %w, %w) outs(%0, %s, %s) : (memref<2x8xf32>, memref<8xf32>, memref<8xf32>) -> (memref<2x8xf32>, memref<2xf32>, memref<2xf32>)
+  return
+}
+
+// -----
+
+// Tests that a parameter must have its table type.
+func.func @kernel_param_type() {
+  %0 = plan.buffer "" activation : memref<4xf32>
+  // expected-error@+1 {{'plan.kernel' op fill: parameter 'value' is int; expected float}}
+  plan.kernel "fill" outs(%0) {params = {value = 1 : i64}} : () -> memref<4xf32>
+  return
+}
+
+// -----
+
+// Tests that a parameter the table does not declare is refused (a typo would
+// otherwise be ignored and the default used).
+func.func @kernel_unknown_param() {
+  %0 = plan.buffer "" activation : memref<4xf32>
+  // expected-error@+1 {{'plan.kernel' op copy: has no parameter 'epsilon'}}
+  plan.kernel "copy" ins(%0) outs(%0) {params = {epsilon = 1.0 : f64}} : (memref<4xf32>) -> memref<4xf32>
+  return
+}
+
+// -----
+
+// Tests that a parameter must be of a kind the plan file holds.
+func.func @kernel_param_kind() {
+  %0 = plan.buffer "" activation : memref<4xf32>
+  // expected-error@+1 {{'plan.kernel' op kernel 'fill' parameter 'value' is not a bool, integer, float, string or i64 array}}
+  plan.kernel "fill" outs(%0) {params = {value = [1.0]}} : () -> memref<4xf32>
+  return
+}
+
+// -----
+
+// Tests that shapes are checked by the kernel's rule: a GEMM whose operands
+// do not share K.
+func.func @kernel_shape_rule() {
+  %a = plan.buffer "" activation : memref<2x3xf32>
+  %b = plan.buffer "" param : memref<4x5xf32>
+  %c = plan.buffer "" activation : memref<2x5xf32>
+  // expected-error@+1 {{'plan.kernel' op matmul: lhs (2, 3) and rhs (4, 5) do not multiply into out (2, 5)}}
+  plan.kernel "matmul" ins(%a, %b) outs(%c) {params = {transpose_lhs = false, transpose_rhs = false}} : (memref<2x3xf32>, memref<4x5xf32>) -> memref<2x5xf32>
   return
 }
