@@ -215,6 +215,81 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
   return writePlan(whole, options.outputPath, options.deviceMemory);
 }
 
+/// The family's name of the context-length field, for messages.
+const char *contextField(const ModelConfig &config) {
+  return config.family == ModelFamily::GPT2 ? "n_positions"
+                                            : "max_position_embeddings";
+}
+
+/// An inference plan: the one-device forward built for a prefill of
+/// --max-seq tokens and for one token per sequence, both rewritten into
+/// steps over one paged KV cache and lowered into one plan.
+llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
+                         const CompileOptions &options,
+                         llvm::raw_ostream &os) {
+  if (options.tensorParallel > 1 || options.dataParallel > 1 ||
+      options.pipelineStages > 1)
+    return fail("--mode infer runs on one device for now; --mesh is not "
+                "supported with it yet");
+  if (options.emit == EmitKind::Summary)
+    return fail("--emit=summary describes the model; leave out --mode infer");
+  int64_t seq = options.maxSeq ? options.maxSeq : config.maxPositions;
+  if (options.maxBatch <= 0)
+    return fail("--max-batch " + llvm::Twine(options.maxBatch) +
+                " must be positive");
+  if (seq <= 0 || seq > config.maxPositions)
+    return fail("--max-seq " + llvm::Twine(seq) +
+                " is outside the model's context of 1.." +
+                llvm::Twine(config.maxPositions) + " (" +
+                contextField(config) + ")");
+  if (options.kvBlockTokens <= 0)
+    return fail("--kv-block-tokens " + llvm::Twine(options.kvBlockTokens) +
+                " must be positive");
+  int64_t tableWidth = (seq + options.kvBlockTokens - 1) / options.kvBlockTokens;
+  int64_t blocks =
+      options.kvBlocks ? options.kvBlocks : tableWidth * options.maxBatch;
+  if (blocks < tableWidth)
+    return fail("--kv-blocks " + llvm::Twine(blocks) +
+                " cannot hold one sequence of --max-seq " + llvm::Twine(seq) +
+                " (needs " + llvm::Twine(tableWidth) + " blocks of " +
+                llvm::Twine(options.kvBlockTokens) + " tokens)");
+  // The two steps, each the frontend's forward at its token count.
+  OwningOpRef<ModuleOp> module;
+  for (auto [name, tokens] : {std::pair{"prefill", seq}, std::pair{"decode",
+                                                                   int64_t(1)}}) {
+    BuildOptions build{options.maxBatch, tokens, 1, false, {}};
+    auto built = buildChecked(context, config, build, 1);
+    if (!built)
+      return built.takeError();
+    (*built)->lookupSymbol<func::FuncOp>("loss").erase();
+    auto forward = (*built)->lookupSymbol<func::FuncOp>("forward");
+    forward.setSymName(name);
+    if (!module) {
+      module = std::move(*built);
+      continue;
+    }
+    forward->remove();
+    module->push_back(forward);
+  }
+  PassManager pm(&context);
+  buildInferPipeline(pm, {options.kvBlockTokens, blocks, tableWidth});
+  if (failed(pm.run(*module)))
+    return fail("internal error: the inference pipeline failed on " +
+                options.configPath);
+  if (options.emit == EmitKind::MLIR) {
+    module->print(os);
+    return llvm::Error::success();
+  }
+  BuildOptions build{options.maxBatch, seq, 1, false, {}};
+  planfile::ModelInfo model = modelInfo(config, build, options);
+  model.set_kv_block_tokens(options.kvBlockTokens);
+  model.set_kv_blocks(blocks);
+  auto plan = exportPlan(module->lookupSymbol<func::FuncOp>("infer"), model);
+  if (!plan)
+    return plan.takeError();
+  return writePlan(*plan, options.outputPath, options.deviceMemory);
+}
+
 } // namespace
 
 llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) {
@@ -229,6 +304,8 @@ llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) 
                      options.tensorParallel, options.sequenceParallel, {}};
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return fail("--emit=plan needs -o FILE");
+  if (options.mode == CompileMode::Infer)
+    return compileInfer(context, *config, options, os);
   if (options.mode == CompileMode::Forward && options.tensorParallel > 1)
     return fail("--mesh tp=N needs --mode train (a forward program would "
                 "return each rank's block of the logits)");

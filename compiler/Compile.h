@@ -16,7 +16,7 @@
 
 namespace llmc {
 
-enum class CompileMode { Forward, Train };
+enum class CompileMode { Forward, Train, Infer };
 enum class EmitKind { MLIR, Summary, Plan };
 
 struct CompileOptions {
@@ -36,6 +36,11 @@ struct CompileOptions {
   int64_t virtualStages = 1;      // --virtual-stages: model chunks per rank
   std::vector<int64_t> pipelineSplit; // --pipeline-split: layers per stage
   uint64_t deviceMemory = 0;      // --device-memory in bytes; 0: unchecked
+  // --mode infer: the batch and longest sequence of a step, the KV cache.
+  int64_t maxBatch = 8;
+  int64_t maxSeq = 0;             // 0: the model's full context
+  int64_t kvBlockTokens = 16;
+  int64_t kvBlocks = 0;           // 0: every sequence at maxSeq
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

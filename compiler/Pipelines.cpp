@@ -49,3 +49,24 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   // Static arena offsets by liveness, so the runtime allocates once.
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
 }
+
+void llmc::buildInferPipeline(mlir::OpPassManager &pm,
+                              const InferPipelineOptions &o) {
+  using namespace mlir;
+  // Each forward becomes a step over the paged KV cache: the prefill's
+  // tokens and the decode step's one token per sequence.
+  for (const char *step : {"prefill", "decode"})
+    pm.addPass(llm::createPagedKVCache(
+        {/*funcName=*/step, /*blockTokens=*/o.blockTokens,
+         /*blocks=*/o.blocks, /*maxBlocks=*/o.maxBlocks}));
+  // One plan, a program per step; weights and caches shared by name.
+  llm::LowerToPlanOptions lower;
+  lower.funcName = "infer";
+  lower.programs = {"prefill", "decode"};
+  pm.addPass(llm::createLowerToPlan(lower));
+  // Residual add + norm and GEMM + bias + GELU as single kernels.
+  pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
+  // Static offsets: the two programs' activations share bytes, since only
+  // one runs at a time.
+  pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
+}

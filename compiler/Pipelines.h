@@ -39,6 +39,19 @@ struct TrainPipelineOptions {
 void buildTrainPipeline(mlir::OpPassManager &pm,
                         const TrainPipelineOptions &options = {});
 
+/// How an inference plan pages its KV cache.
+struct InferPipelineOptions {
+  int64_t blockTokens = 16;
+  int64_t blocks = 0;
+  int64_t maxBlocks = 0; // block-table entries per sequence
+};
+
+/// From `@prefill` and `@decode` (the one-device forward built at the
+/// prefill's and at one token) to a memory-planned `@infer` plan with a
+/// program of each name over one KV cache.
+void buildInferPipeline(mlir::OpPassManager &pm,
+                        const InferPipelineOptions &options);
+
 } // namespace llmc
 
 #endif // LLMC_COMPILER_PIPELINES_H

@@ -34,6 +34,8 @@ llvm::Expected<planfile::Category> category(plan::BufferCategory c) {
     return planfile::TEMPORARY;
   case plan::BufferCategory::output:
     return planfile::OUTPUT;
+  case plan::BufferCategory::kv_cache:
+    return planfile::KV_CACHE;
   }
   return error("unknown buffer category");
 }
@@ -160,6 +162,21 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
       return error("unexpected op in a plan program: " +
                    op.getName().getStringRef());
     }
+  }
+  // Programs tagged kernel by kernel (an inference plan's prefill and
+  // decode): one per run of kernels of one tag.
+  for (auto [k, op] :
+       llvm::enumerate(program.getBody().front().getOps<plan::KernelOp>())) {
+    auto tag = op->getAttrOfType<StringAttr>(plan::PlanDialect::kProgramAttrName);
+    if (!tag)
+      break;
+    int n = out.programs_size();
+    if (n == 0 || out.programs(n - 1).name() != tag.getValue()) {
+      planfile::Program *p = out.add_programs();
+      p->set_name(tag.str());
+      p->set_begin(uint32_t(k));
+    }
+    out.mutable_programs(out.programs_size() - 1)->set_end(uint32_t(k + 1));
   }
   // A pipelined program's three parts.
   if (auto ends = program->getAttrOfType<DenseI64ArrayAttr>(

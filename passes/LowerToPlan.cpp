@@ -31,7 +31,12 @@ class PlanLowering {
 public:
   PlanLowering(OpBuilder &b, ModuleOp module) : b(b), module(module) {}
 
-  LogicalResult lower(func::FuncOp func) {
+  /// Lowers `func` after what is lowered already. With `prefix` (several
+  /// functions into one plan, each its own program), the function's inputs
+  /// and outputs are named "<prefix>.<name>"; parameters and KV caches of
+  /// the same name share one buffer.
+  LogicalResult lower(func::FuncOp func, StringRef prefix = "") {
+    this->prefix = prefix.str();
     if (failed(declareArguments(func)))
       return failure();
     for (Operation &op : func.getBody().front()) {
@@ -78,6 +83,18 @@ private:
                      BufferCategory::activation);
   }
 
+  std::string prefixed(StringAttr name) const {
+    return prefix.empty() ? name.str() : prefix + "." + name.str();
+  }
+
+  /// The buffer of a parameter or cache that several programs share.
+  Value sharedBuffer(Type type, StringAttr name, BufferCategory category) {
+    Value &buffer = shared[name.getValue()];
+    if (!buffer)
+      buffer = newBuffer(type, name, category);
+    return buffer;
+  }
+
   LogicalResult declareArguments(func::FuncOp func) {
     for (BlockArgument arg : func.getArguments()) {
       unsigned i = arg.getArgNumber();
@@ -90,9 +107,11 @@ private:
       };
       Value buffer;
       if (StringAttr name = named(LLMDialect::kInputAttrName))
-        buffer = newBuffer(arg.getType(), name, BufferCategory::input);
+        buffer = newBuffer(arg.getType(), prefixed(name), BufferCategory::input);
       else if (StringAttr name = named(LLMDialect::kParamAttrName))
-        buffer = newBuffer(arg.getType(), name, BufferCategory::param);
+        buffer = sharedBuffer(arg.getType(), name, BufferCategory::param);
+      else if (StringAttr name = named(kKVCacheAttrName))
+        buffer = sharedBuffer(arg.getType(), name, BufferCategory::kv_cache);
       else if (StringAttr name = named(kAdamMAttrName))
         buffer = newBuffer(arg.getType(), (name.getValue() + ".exp_avg").str(),
                            BufferCategory::optimizer_state);
@@ -119,6 +138,8 @@ private:
     DenseSet<Operation *> named;
     for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
       StringAttr name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
+      if (name && !prefix.empty())
+        name = b.getStringAttr(prefixed(name));
       BufferCategory category = BufferCategory::output;
       if (!name) {
         name = func.getResultAttrOfType<StringAttr>(i, kGradOfAttrName);
@@ -253,6 +274,9 @@ private:
 
   OpBuilder &b;
   ModuleOp module;
+  std::string prefix;
+  /// Parameter and KV-cache buffers by name, shared by every program.
+  llvm::StringMap<Value> shared;
   /// Forward cross-entropies by (logits, targets), for their gradient ops.
   DenseMap<std::pair<Value, Value>, Value> crossEntropyResults;
   /// The op being lowered.
@@ -384,6 +408,26 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
                attentionParams(g.getCausal(), g.getScaleOrDefault()));
         return success();
       })
+      .Case([&](KVCacheWriteOp w) {
+        // In place: the written cache is the cache's own buffer.
+        Value cache = buffers[w.getCache()];
+        buffers[w.getResult()] = cache;
+        kernel(kernel_name(KernelId::kv_cache_write),
+               lookup({w.getInput(), w.getBlockTable(), w.getPositions()}),
+               {cache});
+        return success();
+      })
+      .Case([&](PagedAttentionOp a) {
+        return simple(kernel_name(KernelId::paged_attention),
+                      {param("scale", b.getF64FloatAttr(a.getScaleOrDefault()))});
+      })
+      .Case([&](RopeAtOp r) {
+        return simple(kernel_name(KernelId::rope_at),
+                      {param("theta", r.getThetaAttr())});
+      })
+      .Case([&](LastTokenOp) {
+        return simple(kernel_name(KernelId::last_token));
+      })
       .Case([&](RopeOp r) {
         return simple(r.getInverse() ? kernel_name(KernelId::rope_backward)
                                      : kernel_name(KernelId::rope_forward),
@@ -488,6 +532,8 @@ struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    if (!programs.empty())
+      return lowerPrograms();
     ModuleOp module = getOperation();
     auto func = module.lookupSymbol<func::FuncOp>(funcName);
     if (!func || !func.getBody().hasOneBlock()) {
@@ -504,6 +550,40 @@ struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());
     func.erase();
+  }
+
+  /// `programs`: each function in turn into the one plan `@<func-name>`,
+  /// every kernel tagged with its program (plan.program), which fusion
+  /// never crosses and the plan file's programs are cut by.
+  void lowerPrograms() {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> funcs;
+    for (const std::string &name : programs) {
+      auto func = module.lookupSymbol<func::FuncOp>(name);
+      if (!func || !func.getBody().hasOneBlock()) {
+        module.emitError("llmc-lower-to-plan: no single-block function @")
+            << name;
+        return signalPassFailure();
+      }
+      funcs.push_back(func);
+    }
+    OpBuilder b(funcs.front());
+    auto program = func::FuncOp::create(b, funcs.front().getLoc(), funcName,
+                                        b.getFunctionType({}, {}));
+    Block *body = program.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    PlanLowering lowering(b, module);
+    for (func::FuncOp func : funcs) {
+      if (failed(lowering.lower(func, func.getSymName())))
+        return signalPassFailure();
+      for (plan::KernelOp k : body->getOps<plan::KernelOp>())
+        if (!k->hasAttr(plan::PlanDialect::kProgramAttrName))
+          k->setAttr(plan::PlanDialect::kProgramAttrName,
+                     b.getStringAttr(func.getSymName()));
+    }
+    func::ReturnOp::create(b, funcs.front().getLoc());
+    for (func::FuncOp func : funcs)
+      func.erase();
   }
 };
 

@@ -42,6 +42,9 @@ inline constexpr llvm::StringLiteral kAdamVAttrName = "llm.adam_v";
 inline constexpr llvm::StringLiteral kUpdateOfAttrName = "llm.update_of";
 inline constexpr llvm::StringLiteral kAdamMOfAttrName = "llm.adam_m_of";
 inline constexpr llvm::StringLiteral kAdamVOfAttrName = "llm.adam_v_of";
+/// Argument attribute of an inference function's paged key or value cache
+/// of one layer (llmc-paged-kv-cache): its name, e.g. "layers.0.key".
+inline constexpr llvm::StringLiteral kKVCacheAttrName = "llm.kv_cache";
 
 } // namespace mlir::llm
 

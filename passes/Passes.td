@@ -149,6 +149,47 @@ def AppendAdamW : Pass<"llmc-append-adamw", "ModuleOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def PagedKVCache : Pass<"llmc-paged-kv-cache", "ModuleOp"> {
+  let summary = "Rewrites a forward into an inference step over a paged KV cache";
+  let description = [{
+    Turns `@<func>` (token ids `[B, T]` to logits `[B, T, V]`, as the
+    frontend builds it) into one step of generation (PagedAttention, Kwon et
+    al. 2023): it takes each token's position (`positions`, `[B, T]`, -1 for
+    padding) and each sequence's block table (`block_tables`, `[B, M]`) as
+    inputs, and every layer's key and value cache (`[blocks, Hkv,
+    block-tokens, D]`, marked `llm.kv_cache = "layers.<l>.key"`) as
+    arguments. Each `llm.attention` becomes two `llm.kv_cache_write` and one
+    `llm.paged_attention`; `llm.rope` takes its angles from the positions
+    (`llm.rope_at`); a learned position table's slice becomes a lookup of
+    the positions; and the LM head runs on each sequence's last token only
+    (`llm.last_token`), returning `logits` `[B, V]`. The same rewrite of a
+    forward with `T` tokens is a prefill (or prefill chunk), with one token
+    a decode step.
+
+    ```mlir
+    %y = llm.attention %q, %k, %v causal : ...
+    ```
+    becomes
+    ```mlir
+    %kc2 = llm.kv_cache_write %k into %kc, %table, %pos : ...
+    %vc2 = llm.kv_cache_write %v into %vc, %table, %pos : ...
+    %y = llm.paged_attention %q, %kc2, %vc2, %table, %pos : ...
+    ```
+  }];
+  let options = [
+    Option<"funcName", "func-name", "std::string", /*default=*/"\"forward\"",
+           "The forward to rewrite">,
+    Option<"blockTokens", "block-tokens", "int64_t", /*default=*/"16",
+           "Tokens per KV-cache block">,
+    Option<"blocks", "blocks", "int64_t", /*default=*/"64",
+           "Blocks in each layer's pool">,
+    Option<"maxBlocks", "max-blocks", "int64_t", /*default=*/"0",
+           "Block-table entries per sequence (0: enough for the step's own "
+           "tokens)">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 def LowerToPlan : Pass<"llmc-lower-to-plan", "ModuleOp"> {
   let summary = "Lowers an llm function to a plan program of kernel calls";
   let description = [{
@@ -173,7 +214,12 @@ def LowerToPlan : Pass<"llmc-lower-to-plan", "ModuleOp"> {
   }];
   let options = [
     Option<"funcName", "func-name", "std::string",
-           /*default=*/"\"train_step\"", "The function to lower">
+           /*default=*/"\"train_step\"", "The function to lower">,
+    ListOption<"programs", "programs", "std::string",
+               "Functions lowered in turn into the one plan @<func-name>, "
+               "each a program of its name (an inference plan's prefill and "
+               "decode); parameters and KV caches of one name share a "
+               "buffer, inputs and outputs are named <program>.<name>">
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -50,7 +50,8 @@ bool livesWholeProgram(BufferCategory category) {
   return category == BufferCategory::input ||
          category == BufferCategory::param ||
          category == BufferCategory::optimizer_state ||
-         category == BufferCategory::output;
+         category == BufferCategory::output ||
+         category == BufferCategory::kv_cache;
 }
 
 struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {

@@ -12,6 +12,7 @@
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/layout.h"
 #include "runtime/cpu/matmul.h"
+#include "runtime/cpu/paged_attention.h"
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
@@ -266,6 +267,42 @@ void rope(const KernelCall &c, bool inverse) {
 }
 void rope_forward(const KernelCall &c) { rope(c, false); }
 void rope_backward(const KernelCall &c) { rope(c, true); }
+
+// Paged KV cache. Block tables and positions are data the engine fills in
+// at run time, so they are checked here, before any kernel indexes with
+// them.
+cpu::PagedSizes paged_sizes(const KernelCall &c, int x, int key_cache,
+                            int value_cache, int table, int positions) {
+  auto q = c.in_shape(x), t = c.in_shape(table);
+  auto k = key_cache < 0 ? c.out_shape(0) : c.in_shape(key_cache);
+  int64_t dv = value_cache < 0 ? k[3] : c.in_shape(value_cache)[3];
+  cpu::PagedSizes s{q[0], q[2], q[1], k[1], q[3], dv, k[0], k[2], t[1]};
+  std::string error =
+      cpu::check_paged_positions(c.ids(table), c.ids(positions), s);
+  if (!error.empty())
+    throw std::runtime_error("paged KV cache: " + error);
+  return s;
+}
+// ins (x, block_table, positions), outs (cache) updated in place.
+void kv_cache_write(const KernelCall &c) {
+  cpu::PagedSizes s = paged_sizes(c, 0, -1, -1, 1, 2);
+  auto x = c.in_shape(0);
+  cpu::kv_cache_write(c.out(0), c.in(0), c.ids(1), c.ids(2), x[1], x[3], s);
+}
+void paged_attention(const KernelCall &c) {
+  cpu::PagedSizes s = paged_sizes(c, 0, 1, 2, 3, 4);
+  cpu::paged_attention(c.out(0), c.in(0), c.in(1), c.in(2), c.ids(3),
+                       c.ids(4), float(c.param("scale").f()), s);
+}
+void rope_at(const KernelCall &c) {
+  auto s = c.in_shape(0);
+  cpu::rope_at_forward(c.out(0), c.in(0), c.ids(1), s[0], s[1], s[2], s[3],
+                       float(c.param("theta").f()));
+}
+void last_token(const KernelCall &c) {
+  auto s = c.in_shape(0);
+  cpu::last_token(c.out(0), c.in(0), c.ids(1), s[0], s[1], s[2]);
+}
 
 void permute(const KernelCall &c) {
   auto s = c.in_shape(0);

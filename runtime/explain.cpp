@@ -40,6 +40,8 @@ const char *category_name(planfile::Category c) {
     return "temporaries";
   case planfile::OUTPUT:
     return "outputs";
+  case planfile::KV_CACHE:
+    return "kv cache";
   default:
     return "other";
   }
@@ -63,7 +65,8 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
   }
   auto whole = [](planfile::Category c) {
     return c == planfile::INPUT || c == planfile::PARAM ||
-           c == planfile::OPTIMIZER_STATE || c == planfile::OUTPUT;
+           c == planfile::OPTIMIZER_STATE || c == planfile::OUTPUT ||
+           c == planfile::KV_CACHE;
   };
   // Sweep the kernel positions with +size at first use, -size after last.
   std::vector<std::vector<int>> starts(size_t(kernels) + 1),

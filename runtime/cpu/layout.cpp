@@ -2,6 +2,7 @@
 // gathers from the input with the permuted strides.
 #include "runtime/cpu/layout.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace llmc::cpu {
@@ -90,6 +91,22 @@ void split(float *const *outputs, const float *inp, const int64_t *axis_sizes,
       std::memcpy(outputs[k] + o * len, src, size_t(len) * sizeof(float));
       src += len;
     }
+  }
+}
+
+void last_token(float *out, const float *inp, const int32_t *positions,
+                int64_t B, int64_t T, int64_t C) {
+  for (int64_t b = 0; b < B; b++) {
+    int64_t last = -1;
+    for (int64_t t = 0; t < T; t++)
+      if (positions[b * T + t] >= 0 &&
+          (last < 0 || positions[b * T + t] > positions[b * T + last]))
+        last = t;
+    if (last < 0)
+      std::fill(out + b * C, out + (b + 1) * C, 0.0f);
+    else
+      std::copy(inp + (b * T + last) * C, inp + (b * T + last + 1) * C,
+                out + b * C);
   }
 }
 

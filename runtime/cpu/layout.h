@@ -33,4 +33,10 @@ void concat(float *out, const float *const *inputs, const int64_t *axis_sizes,
 void split(float *const *outputs, const float *inp, const int64_t *axis_sizes,
            int n_outputs, int64_t outer, int64_t inner);
 
+// out[b] = inp[b, t] for the token t of sequence b with the largest
+// position (zeros when every position is -1, i.e. padding).
+// out: (B, C)  inp: (B, T, C)  positions: (B, T)
+void last_token(float *out, const float *inp, const int32_t *positions,
+                int64_t B, int64_t T, int64_t C);
+
 } // namespace llmc::cpu

@@ -18,6 +18,12 @@ namespace llmc::cpu {
 void rope_forward(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
                   int64_t D, float theta, int64_t position_offset);
 
+// rope_forward with the angle of token t of sequence b taken from its
+// position p = positions[b, t] instead of t; padding (p < 0) is copied.
+// out, inp: (B, H, T, D)  positions: (B, T)
+void rope_at_forward(float *out, const float *inp, const int32_t *positions,
+                     int64_t B, int64_t H, int64_t T, int64_t D, float theta);
+
 // The transpose of the rotation (rotation by the negative angle).
 // dinp, dout: (B, H, T, D)
 void rope_backward(float *dinp, const float *dout, int64_t B, int64_t H,

@@ -270,6 +270,47 @@ std::string rope(const Call &c) {
   return same_size(c);
 }
 
+// A (B, H, T, D) tensor and its sequences' block table (B, M) and
+// positions (B, T).
+std::string paging(const Call &c, size_t x, size_t table, size_t positions) {
+  const auto &s = c.in(x), &t = c.in(table), &p = c.in(positions);
+  EXPECT(s.size() == 4, c.in_name(x), " ", shape_text(s),
+         " must be (B, H, T, D)");
+  EXPECT(t.size() == 2 && t[0] == s[0], "block_table ", shape_text(t),
+         " must be (B, blocks) for B = ", s[0]);
+  EXPECT(p.size() == 2 && p[0] == s[0] && p[1] == s[2], "positions ",
+         shape_text(p), " must be (B, T) = (", s[0], ", ", s[2], ")");
+  return {};
+}
+
+// A cache (blocks, H, block_tokens, D) holding heads of `heads` x `dim`.
+std::string cache(const std::vector<int64_t> &cache, int64_t heads,
+                  int64_t dim, const char *what) {
+  EXPECT(cache.size() == 4 && cache[1] == heads && cache[3] == dim &&
+             cache[2] > 0,
+         what, " ", shape_text(cache), " must be (blocks, ", heads,
+         ", block_tokens, ", dim, ")");
+  return {};
+}
+
+std::string paged_attention(const Call &c) {
+  if (std::string e = paging(c, 0, 3, 4); !e.empty())
+    return e;
+  const auto &q = c.in(0), &k = c.in(1), &v = c.in(2);
+  EXPECT(k.size() == 4 && v.size() == 4 && k[1] > 0 && q[1] % k[1] == 0,
+         "key_cache ", shape_text(k), " must be (blocks, Hkv, bt, D) with Hkv "
+         "dividing q's ", q[1], " heads");
+  if (std::string e = cache(k, k[1], q[3], "key_cache"); !e.empty())
+    return e;
+  if (std::string e = cache(v, k[1], v[3], "value_cache"); !e.empty())
+    return e;
+  EXPECT(v[0] == k[0] && v[2] == k[2], "value_cache ", shape_text(v),
+         " and key_cache ", shape_text(k), " differ in blocks or tokens");
+  EXPECT(c.n_out(0) == q[0] * q[1] * q[2] * v[3], "out ",
+         shape_text(c.out(0)), " must be (B, Hq, T, Dv)");
+  return {};
+}
+
 std::string permute(const Call &c) {
   const auto &perm = c.param("permutation").ints;
   const auto &in = c.in(0), &out = c.out(0);
@@ -421,6 +462,30 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
   case KernelId::rope_forward:
   case KernelId::rope_backward:
     return rope(c);
+  case KernelId::kv_cache_write: {
+    if (std::string e = paging(c, 0, 1, 2); !e.empty())
+      return e;
+    return cache(c.out(0), c.in(0)[1], c.in(0)[3], "cache");
+  }
+  case KernelId::paged_attention:
+    return paged_attention(c);
+  case KernelId::rope_at: {
+    const auto &x = c.in(0), &p = c.in(1);
+    EXPECT(x.size() == 4 && x[3] % 2 == 0 && p.size() == 2 && p[0] == x[0] &&
+               p[1] == x[2],
+           "x ", shape_text(x), " and positions ", shape_text(p),
+           " must be (B, H, T, D) with D even and (B, T)");
+    return same_size(c);
+  }
+  case KernelId::last_token: {
+    const auto &x = c.in(0), &p = c.in(1);
+    EXPECT(x.size() == 3 && p.size() == 2 && p[0] == x[0] && p[1] == x[1],
+           "x ", shape_text(x), " and positions ", shape_text(p),
+           " must be (B, T, C) and (B, T)");
+    EXPECT(c.n_out(0) == x[0] * x[2], "out ", shape_text(c.out(0)),
+           " must be (B, C)");
+    return {};
+  }
   case KernelId::permute:
     return permute(c);
   case KernelId::split:

@@ -15,6 +15,7 @@
 #include "runtime/train.h"
 #include "tools/llmc/CalibrateCommand.h"
 #include "tools/llmc/Errors.h"
+#include "tools/llmc/GenerateCommand.h"
 #include "tools/llmc/PlanCommands.h"
 #include "tools/llmc/TokenizeCommand.h"
 #include "tools/llmc/VerifyCommand.h"
@@ -46,7 +47,10 @@ cl::opt<llmc::CompileMode> compileMode(
     cl::values(clEnumValN(llmc::CompileMode::Forward, "forward",
                           "the model's forward and loss functions"),
                clEnumValN(llmc::CompileMode::Train, "train",
-                          "one training step: forward, backward, AdamW")),
+                          "one training step: forward, backward, AdamW"),
+               clEnumValN(llmc::CompileMode::Infer, "infer",
+                          "prefill and decode programs over a paged KV "
+                          "cache")),
     cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<llmc::EmitKind> emitKind(
     "emit",
@@ -66,6 +70,26 @@ cl::opt<int64_t> seqLen("seq",
                         cl::desc("Sequence length (default: the full context)"),
                         cl::init(0), cl::sub(compileCmd),
                         cl::cat(llmcCategory));
+cl::opt<int64_t> maxBatch("max-batch",
+                          cl::desc("--mode infer: sequences per step (8)"),
+                          cl::init(8), cl::sub(compileCmd),
+                          cl::cat(llmcCategory));
+cl::opt<int64_t> maxSeq("max-seq",
+                        cl::desc("--mode infer: the longest sequence, prompt "
+                                 "and output (default: the full context)"),
+                        cl::init(0), cl::sub(compileCmd),
+                        cl::cat(llmcCategory));
+cl::opt<int64_t> kvBlockTokens("kv-block-tokens",
+                               cl::desc("--mode infer: tokens per KV-cache "
+                                        "block (16)"),
+                               cl::init(16), cl::sub(compileCmd),
+                               cl::cat(llmcCategory));
+cl::opt<int64_t> kvBlocks("kv-blocks",
+                          cl::desc("--mode infer: blocks in each layer's "
+                                   "pool (default: every sequence at "
+                                   "--max-seq)"),
+                          cl::init(0), cl::sub(compileCmd),
+                          cl::cat(llmcCategory));
 cl::opt<std::string> compileMesh(
     "mesh",
     cl::desc("Device mesh, e.g. pp=2,dp=2,tp=2: pipeline stages x data "
@@ -298,12 +322,16 @@ int runCompile() {
                 "data-parallel ranks)");
   llmc::EmitKind emit = emitKind;
   if (!emitKind.getNumOccurrences())
-    emit = compileMode == llmc::CompileMode::Train ? llmc::EmitKind::Plan
-                                                   : llmc::EmitKind::MLIR;
+    emit = compileMode == llmc::CompileMode::Forward ? llmc::EmitKind::MLIR
+                                                     : llmc::EmitKind::Plan;
   llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
                                seqLen,     mesh->dp,    mesh->tp,
                                sequenceParallel, zeroStage, recomputeMode};
   options.pipelineStages = mesh->pp;
+  options.maxBatch = maxBatch;
+  options.maxSeq = maxSeq;
+  options.kvBlockTokens = kvBlockTokens;
+  options.kvBlocks = kvBlocks;
   options.microbatches = microbatches;
   options.schedule = pipelineSchedule;
   options.virtualStages = virtualStages;
@@ -404,6 +432,8 @@ int main(int argc, char **argv) {
     return llmc::runTokenizeCommand();
   if (llmc::isVerifyCommand())
     return llmc::runVerifyCommand();
+  if (llmc::isGenerateCommand())
+    return llmc::runGenerateCommand();
   if (llmc::isPlanCommand())
     return llmc::runPlanCommand();
   if (llmc::isCalibrateCommand())

@@ -734,5 +734,127 @@ FlopCount AdamWOp::getFlopCount() {
   return vectorFlops(16, getParam());
 }
 
+//===----------------------------------------------------------------------===//
+// Inference over a paged KV cache
+//===----------------------------------------------------------------------===//
+
+/// Checks `block_table` [B, M] and `positions` [B, T] against the batch B
+/// and tokens T of a [B, H, T, D] tensor.
+static LogicalResult checkPaging(const InferError &error,
+                                 ArrayRef<int64_t> tokens, Value blockTable,
+                                 Value positions) {
+  auto table = tensorType(blockTable), pos = tensorType(positions);
+  if (table.getRank() != 2 || table.getShape()[0] != tokens[0])
+    return error("block_table must be [batch, blocks per sequence] with "
+                 "batch " +
+                 Twine(tokens[0]) + ", got " + shapeString(table.getShape()));
+  if (pos.getRank() != 2 || pos.getShape()[0] != tokens[0] ||
+      pos.getShape()[1] != tokens[2])
+    return error("positions must be [batch, tokens] = [" + Twine(tokens[0]) +
+                 ", " + Twine(tokens[2]) + "], got " +
+                 shapeString(pos.getShape()));
+  return success();
+}
+
+LogicalResult KVCacheWriteOp::verify() {
+  InferError error{getLoc(), getOperationName()};
+  auto x = tensorType(getInput()), cache = tensorType(getCache());
+  if (x.getRank() != 4 || cache.getRank() != 4)
+    return error("input must be [batch, heads, tokens, head_dim] and cache "
+                 "[blocks, heads, block_tokens, head_dim], got " +
+                 shapeString(x.getShape()) + " and " +
+                 shapeString(cache.getShape()));
+  if (x.getShape()[1] != cache.getShape()[1] ||
+      x.getShape()[3] != cache.getShape()[3])
+    return error("input " + shapeString(x.getShape()) + " and cache " +
+                 shapeString(cache.getShape()) +
+                 " differ in heads or head_dim");
+  return checkPaging(error, x.getShape(), getBlockTable(), getPositions());
+}
+
+LogicalResult PagedAttentionOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto q = tensorType(adaptor.getQuery());
+  auto k = tensorType(adaptor.getKeyCache());
+  auto v = tensorType(adaptor.getValueCache());
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return error("query, key_cache and value_cache must have rank 4");
+  ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
+  if (ks[0] != vs[0] || ks[1] != vs[1] || ks[2] != vs[2])
+    return error("key_cache " + shapeString(ks) + " and value_cache " +
+                 shapeString(vs) + " must agree in blocks, heads and tokens");
+  if (qs[3] != ks[3])
+    return error("query head_dim " + Twine(qs[3]) +
+                 " differs from key head_dim " + Twine(ks[3]));
+  if (ks[1] == 0 || qs[1] % ks[1] != 0)
+    return error("kv heads (" + Twine(ks[1]) + ") must divide query heads (" +
+                 Twine(qs[1]) + ")");
+  if (auto scale = adaptor.getScaleAttr();
+      scale && !(scale.getValueAsDouble() > 0.0))
+    return error("scale must be positive");
+  if (failed(checkPaging(error, qs, adaptor.getBlockTable(),
+                         adaptor.getPositions())))
+    return failure();
+  inferred.push_back(RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]},
+                                           q.getElementType()));
+  return success();
+}
+
+double PagedAttentionOp::getScaleOrDefault() {
+  return attentionScale(getScaleAttr(), getQuery());
+}
+
+// The attention a step computes: each token against the whole context it
+// sees, at most the blocks of the table (the kernel skips what is past).
+FlopCount PagedAttentionOp::getFlopCount() {
+  ArrayRef<int64_t> q = tensorType(getQuery()).getShape();
+  ArrayRef<int64_t> k = tensorType(getKeyCache()).getShape();
+  int64_t context = tensorType(getBlockTable()).getShape()[1] * k[2];
+  int64_t dv = tensorType(getValueCache()).getShape()[3];
+  int64_t scores = q[0] * q[1] * q[2] * context;
+  FlopCount flops;
+  flops.attention = 2 * scores * q[3] + 2 * scores * dv;
+  flops.vector = 5 * scores;
+  return flops;
+}
+
+LogicalResult RopeAtOp::verify() {
+  auto type = tensorType(getInput());
+  if (type.getRank() != 4 || type.getShape()[3] % 2 != 0)
+    return emitOpError("input must be (batch, heads, tokens, head_dim) with "
+                       "head_dim even, got ")
+           << shapeString(type.getShape());
+  if (!(getTheta().convertToDouble() > 0.0))
+    return emitOpError("theta must be positive");
+  auto pos = tensorType(getPositions());
+  if (pos.getRank() != 2 || pos.getShape()[0] != type.getShape()[0] ||
+      pos.getShape()[1] != type.getShape()[2])
+    return emitOpError("positions must be [batch, tokens], got ")
+           << shapeString(pos.getShape());
+  return success();
+}
+
+FlopCount RopeAtOp::getFlopCount() { return vectorFlops(3, getResult()); }
+
+LogicalResult LastTokenOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto x = tensorType(adaptor.getInput());
+  auto pos = tensorType(adaptor.getPositions());
+  if (x.getRank() != 3)
+    return error("input must be [batch, tokens, hidden], got " +
+                 shapeString(x.getShape()));
+  if (pos.getShape() != x.getShape().drop_back())
+    return error("positions " + shapeString(pos.getShape()) +
+                 " must be input's [batch, tokens]");
+  inferred.push_back(RankedTensorType::get(
+      {x.getShape()[0], x.getShape()[2]}, x.getElementType()));
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/llm/IR/LLMOps.cpp.inc"

@@ -381,6 +381,120 @@ def LLM_CrossEntropyOp : LLM_ComputeOp<"cross_entropy", [InferTypeOpAdaptor, LLM
 }
 
 //===----------------------------------------------------------------------===//
+// Inference over a paged KV cache (PagedAttention, Kwon et al. 2023). Each
+// layer's keys and values live in a pool of `N` blocks of `BT` tokens; a
+// sequence's block table lists the blocks holding its positions in order.
+// Every query token carries its absolute position in its sequence
+// (`positions`, -1 for padding), so the same ops serve a prefill, a prefill
+// chunk and a decode step. llmc-paged-kv-cache rewrites a forward into them.
+//===----------------------------------------------------------------------===//
+
+def LLM_KVCacheWriteOp : LLM_MovementOp<"kv_cache_write",
+    [AllTypesMatch<["cache", "result"]>]> {
+  let summary = "Writes new keys or values into a paged KV cache";
+  let description = [{
+    The result is `cache` with `input[b, h, t]` (`[B, H, T, D]`) stored at
+    block `block_table[b, p / BT]`, slot `p % BT`, for every token whose
+    position `p = positions[b, t]` is not -1. `cache` is `[N, H, BT, D]`,
+    `block_table` `[B, M]` and `positions` `[B, T]`. Lowered in place: the
+    result is the cache's own buffer.
+
+    ```mlir
+    %kc2 = llm.kv_cache_write %k into %kc, %table, %pos
+        : tensor<2x2x8x16xf32> into tensor<32x2x4x16xf32>,
+          tensor<2x4xi32>, tensor<2x8xi32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, LLM_FloatTensor:$cache,
+                       LLM_IdTensor:$block_table, LLM_IdTensor:$positions);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `into` $cache `,` $block_table `,` $positions attr-dict `:`
+    type($input) `into` type($cache) `,` type($block_table) `,`
+    type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_PagedAttentionOp : LLM_ComputeOp<"paged_attention",
+    [InferTypeOpAdaptor]> {
+  let summary = "Causal attention over a paged KV cache";
+  let description = [{
+    For each query token at position `p >= 0`, attention over positions
+    `[0, p]` of its own sequence, read from `key_cache` `[N, Hkv, BT, D]`
+    and `value_cache` `[N, Hkv, BT, Dv]` through `block_table` `[B, M]`;
+    padding tokens (`p = -1`) give zeros. `query` is `[B, Hq, T, D]`;
+    query head `h` reads kv head `h / (Hq / Hkv)`. `scale` defaults to
+    `1/sqrt(D)`. The token's own key and value must be written first
+    (`llm.kv_cache_write`).
+
+    ```mlir
+    %y = llm.paged_attention %q, %kc, %vc, %table, %pos
+        : (tensor<2x4x8x16xf32>, tensor<32x2x4x16xf32>,
+           tensor<32x2x4x16xf32>, tensor<2x4xi32>, tensor<2x8xi32>)
+        -> tensor<2x4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$query, LLM_FloatTensor:$key_cache,
+                       LLM_FloatTensor:$value_cache,
+                       LLM_IdTensor:$block_table, LLM_IdTensor:$positions,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key_cache `,` $value_cache `,` $block_table `,` $positions
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The softmax scale: the `scale` attribute, or 1/sqrt(head_dim).
+    double getScaleOrDefault();
+  }];
+}
+
+def LLM_RopeAtOp : LLM_ComputeOp<"rope_at",
+    [AllTypesMatch<["input", "result"]>]> {
+  let summary = "Rotary position embedding at given positions";
+  let description = [{
+    `llm.rope` with each token's angle taken from its position
+    `positions[b, t]` (`[B, T]`) instead of its index `t`; padding tokens
+    (-1) are copied unchanged.
+
+    ```mlir
+    %q2 = llm.rope_at %q, %pos theta = 10000.0
+        : tensor<2x4x8x16xf32>, tensor<2x8xi32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, LLM_IdTensor:$positions,
+                       F64Attr:$theta);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions `theta` `=` $theta attr-dict `:` type($input) `,`
+    type($positions)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_LastTokenOp : LLM_MovementOp<"last_token", [InferTypeOpAdaptor]> {
+  let summary = "Each sequence's row at its last real token";
+  let description = [{
+    For `input` `[B, T, C]` and `positions` `[B, T]`, row `b` of the
+    `[B, C]` result is `input[b, t]` for the token `t` with the largest
+    position (the last one a prefill or decode step fed), or zeros when the
+    sequence has only padding. The LM head then runs on one token per
+    sequence.
+
+    ```mlir
+    %h = llm.last_token %x, %pos
+        : (tensor<2x8x64xf32>, tensor<2x8xi32>) -> tensor<2x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, LLM_IdTensor:$positions);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Parallelism: collectives over one named mesh axis. The IR is SPMD: every
 // rank runs the same function on its own shards (local shapes), and each op
 // says how the backward pass communicates (Megatron-LM's f, g and the

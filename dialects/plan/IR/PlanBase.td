@@ -37,6 +37,9 @@ def Plan_Dialect : Dialect {
     /// to the last kernel).
     static constexpr llvm::StringLiteral kProgramEndsAttrName =
         "plan.program_ends";
+    /// Kernel attribute: the program a kernel belongs to in a plan of
+    /// several (an inference plan's prefill and decode).
+    static constexpr llvm::StringLiteral kProgramAttrName = "plan.program";
   }];
 }
 
@@ -53,9 +56,12 @@ def Plan_OptimizerState : I32EnumAttrCase<"optimizer_state", 3>;
 def Plan_Activation : I32EnumAttrCase<"activation", 4>;
 def Plan_Temporary : I32EnumAttrCase<"temporary", 5>;
 def Plan_Output : I32EnumAttrCase<"output", 6>;
+// An inference plan's paged key/value cache: lives as long as the plan.
+def Plan_KVCache : I32EnumAttrCase<"kv_cache", 7>;
 def Plan_BufferCategory : I32EnumAttr<"BufferCategory",
     "what a buffer holds", [Plan_Input, Plan_Param, Plan_Grad,
-    Plan_OptimizerState, Plan_Activation, Plan_Temporary, Plan_Output]> {
+    Plan_OptimizerState, Plan_Activation, Plan_Temporary, Plan_Output,
+    Plan_KVCache]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::plan";
 }

@@ -1,0 +1,192 @@
+// A plan's named tensors and their full-tensor I/O; see model_tensors.h.
+#include "runtime/model_tensors.h"
+
+#include "runtime/comm/communicator.h"
+#include "runtime/io/hf_checkpoint.h"
+#include "runtime/io/init.h"
+#include "runtime/io/safetensors.h"
+
+#include <set>
+
+namespace llmc {
+namespace {
+
+/// A level of `piece` shape from the plan file's description of it.
+ShardLevel shard_level(const planfile::Shard &s,
+                       const std::vector<int64_t> &piece) {
+  ShardLevel level{s.axis(), {s.dim(), s.parts(), s.blocks()}, {}};
+  level.whole = s.full_shape_size() > 0
+                    ? std::vector<int64_t>(s.full_shape().begin(),
+                                           s.full_shape().end())
+                    : io::full_shape(piece, level.layout);
+  return level;
+}
+
+/// Cuts this rank's piece of `full` (the whole tensor) into the arena, level
+/// by level from the outermost.
+void slice_into(const PlanTensor &t, std::vector<float> full,
+                const Executor &exec) {
+  for (size_t i = t.levels.size(); i-- > 0;) {
+    const ShardLevel &level = t.levels[i];
+    std::vector<float> piece(size_t(io::checked_numel(t.piece(i), t.name)));
+    io::copy_shard(full.data(), piece.data(), t.piece(i), level.layout,
+                   exec.communicator(level.axis).rank(), true);
+    full = std::move(piece);
+  }
+  std::copy(full.begin(), full.end(), t.data);
+}
+
+} // namespace
+
+/// The named tensors of a category in `plan`, with their data in `exec`'s
+/// arena (nullptr without one: another stage's tensors, layouts only).
+std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
+                                     planfile::Category category,
+                                     Executor *exec) {
+  std::vector<PlanTensor> tensors;
+  std::vector<bool> seen(size_t(plan.buffers_size()), false);
+  for (int t = 0; t < plan.tensors_size(); ++t) {
+    uint32_t buffer = plan.tensors(t).buffer();
+    const planfile::Buffer &b = plan.buffers(buffer);
+    // A buffer's first tensor has its own shape; later ones are views.
+    if (b.category() != category || seen[buffer])
+      continue;
+    seen[buffer] = true;
+    const auto &shape = plan.tensors(t).shape();
+    PlanTensor tensor{b.name(),
+                      {shape.begin(), shape.end()},
+                      exec ? exec->f32(t) : nullptr,
+                      {}};
+    if (b.has_slice())
+      tensor.levels.push_back(shard_level(b.slice(), tensor.shape));
+    if (b.has_shard())
+      tensor.levels.push_back(shard_level(b.shard(), tensor.full()));
+    tensors.push_back(std::move(tensor));
+  }
+  return tensors;
+}
+
+std::vector<PlanTensor> plan_tensors(Executor &exec,
+                                     planfile::Category category) {
+  return plan_tensors(exec.plan(), category, &exec);
+}
+
+std::vector<io::TensorSpec> full_specs(const std::vector<PlanTensor> &tensors) {
+  std::vector<io::TensorSpec> specs;
+  for (const PlanTensor &t : tensors)
+    specs.push_back({t.name, t.full()});
+  return specs;
+}
+
+/// The whole model's tensors of a category, as checkpoints hold them: a
+/// pipelined plan's stages each hold some (a tied embedding two of them).
+std::vector<PlanTensor> model_tensors(const planfile::Plan &file,
+                                      planfile::Category category) {
+  if (file.stages_size() == 0)
+    return plan_tensors(file, category, nullptr);
+  std::vector<PlanTensor> all;
+  std::set<std::string> seen;
+  for (const planfile::Plan &stage : file.stages())
+    for (PlanTensor &t : plan_tensors(stage, category, nullptr))
+      if (seen.insert(t.name).second)
+        all.push_back(std::move(t));
+  return all;
+}
+
+/// Fills every tensor from full tensors that `produce` writes, one at a time:
+/// split tensors keep this rank's piece.
+void fill_from_full(
+    std::vector<PlanTensor> &tensors, const Executor &exec,
+    const std::function<void(const io::TensorSpec &, float *)> &produce) {
+  for (PlanTensor &t : tensors) {
+    if (!t.split()) {
+      produce({t.name, t.shape}, t.data);
+      continue;
+    }
+    io::TensorSpec spec{t.name, t.full()};
+    std::vector<float> full(size_t(io::checked_numel(spec.shape, t.name)));
+    produce(spec, full.data());
+    slice_into(t, std::move(full), exec);
+  }
+}
+
+/// The full tensors, on the leader only, gathering split ones level by level
+/// over their mesh axes, one tensor at a time (collective: every rank of the
+/// plan calls it; the others keep nothing).
+std::vector<std::vector<float>>
+gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
+            bool leader) {
+  std::vector<std::vector<float>> out;
+  for (const PlanTensor &t : tensors) {
+    std::vector<float> cur(t.data,
+                           t.data + io::checked_numel(t.shape, t.name));
+    for (size_t i = 0; i < t.levels.size(); ++i) {
+      const ShardLevel &level = t.levels[i];
+      size_t n = cur.size();
+      std::vector<float> pieces(n * size_t(level.layout.parts));
+      exec.communicator(level.axis).all_gather(cur.data(), pieces.data(), n);
+      bool last = i + 1 == t.levels.size();
+      if (last && !leader) { // only the leader needs the whole tensor
+        cur.clear();
+        break;
+      }
+      std::vector<float> whole(pieces.size());
+      for (int64_t r = 0; r < level.layout.parts; ++r)
+        io::copy_shard(whole.data(), pieces.data() + r * n, t.piece(i),
+                       level.layout, r, false);
+      cur = std::move(whole);
+    }
+    out.push_back(leader ? std::move(cur) : std::vector<float>());
+  }
+  return out;
+}
+
+/// Writes full tensors as safetensors (atomically).
+void write_full(const std::string &path, const std::vector<PlanTensor> &tensors,
+                const std::vector<std::vector<float>> &values,
+                const std::map<std::string, std::string> &metadata) {
+  std::vector<io::TensorView> views;
+  for (size_t i = 0; i < tensors.size(); ++i)
+    views.push_back({tensors[i].name, tensors[i].full(), values[i].data()});
+  io::write_safetensors(path, views, metadata);
+}
+
+/// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it) and
+/// keeps this rank's pieces: resharding on load. The file must hold exactly
+/// `model_params` (all stages'); this rank reads only its own.
+void load_weights(std::vector<PlanTensor> &params, const std::string &path,
+                  const Executor &exec,
+                  const std::vector<io::TensorSpec> &model_params) {
+  // Whole tensors go straight into the arena; split ones through a full
+  // copy, cut once the file is read.
+  std::map<std::string, std::vector<float>> full;
+  std::map<std::string, float *> direct;
+  for (const PlanTensor &t : params) {
+    if (t.split())
+      full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
+    else
+      direct[t.name] = t.data;
+  }
+  io::load_hf_checkpoint(path, model_params,
+                         [&](const std::string &name) -> float * {
+                           if (auto it = direct.find(name); it != direct.end())
+                             return it->second;
+                           auto it = full.find(name);
+                           return it != full.end() ? it->second.data()
+                                                   : nullptr;
+                         });
+  for (PlanTensor &t : params)
+    if (t.split())
+      slice_into(t, std::move(full[t.name]), exec);
+}
+
+/// GPT-2's initialisation of the full tensors, so every mesh starts from the
+/// same weights as one device.
+void init_from_seed(std::vector<PlanTensor> &params, int64_t n_layer,
+                    uint64_t seed, const Executor &exec) {
+  fill_from_full(params, exec, [&](const io::TensorSpec &spec, float *dst) {
+    io::init_parameter(spec, n_layer, seed, dst);
+  });
+}
+
+} // namespace llmc

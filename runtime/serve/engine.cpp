@@ -1,0 +1,99 @@
+// The generation engine; see engine.h.
+#include "runtime/serve/engine.h"
+
+#include "runtime/io/error.h"
+
+#include <algorithm>
+
+namespace llmc::serve {
+
+Engine::Engine(ModelRunner &runner, uint64_t default_seed)
+    : runner_(runner), default_seed_(default_seed),
+      blocks_(runner.kv_blocks(), runner.kv_block_tokens(),
+              runner.table_width()),
+      scheduler_(blocks_, runner.max_batch()) {}
+
+int64_t Engine::add_request(std::vector<int32_t> prompt,
+                            SamplingParams params) {
+  int64_t id = int64_t(sequences_.size());
+  std::string where = "request " + std::to_string(id) + ": ";
+  if (prompt.empty())
+    throw io::InputError(where + "the prompt is empty");
+  if (int64_t(prompt.size()) > runner_.prefill_tokens())
+    throw io::InputError(where + "a prompt of " +
+                         std::to_string(prompt.size()) +
+                         " tokens is longer than the plan's --max-seq " +
+                         std::to_string(runner_.prefill_tokens()));
+  for (size_t i = 0; i < prompt.size(); ++i)
+    if (prompt[i] < 0 || prompt[i] >= runner_.vocab())
+      throw io::InputError(where + "prompt token " + std::to_string(i) +
+                           " is " + std::to_string(prompt[i]) +
+                           ", outside the vocabulary of " +
+                           std::to_string(runner_.vocab()));
+  if (std::string error = params.validate(runner_.vocab()); !error.empty())
+    throw io::InputError(where + error);
+  // Each request its own stream: the default seed mixed with its id.
+  uint64_t mix = default_seed_ ^ (uint64_t(id) * 0x9E3779B97F4A7C15ull);
+  auto seq = std::make_unique<Sequence>(id, std::move(prompt),
+                                        Sampler(params, mix));
+  scheduler_.add(seq.get());
+  sequences_[id] = std::move(seq);
+  return id;
+}
+
+void Engine::append(Sequence &seq, const float *logits,
+                    std::vector<TokenEvent> &events) {
+  Sample s = seq.sampler.sample(logits, runner_.vocab());
+  bool stop = seq.sampler.is_stop(s.token);
+  if (!stop) {
+    seq.output.push_back(s.token);
+    seq.logprobs.push_back(s.logprob);
+  }
+  bool full = int64_t(seq.output.size()) >= seq.sampler.params().max_tokens ||
+              seq.length() >= runner_.prefill_tokens();
+  TokenEvent event{seq.id, stop ? -1 : s.token, s.logprob, stop || full, ""};
+  if (event.finished) {
+    event.finish_reason = stop ? "stop" : "length";
+    seq.finish_reason = event.finish_reason;
+    scheduler_.finish(&seq);
+  }
+  events.push_back(std::move(event));
+}
+
+void Engine::run(bool prefill, const std::vector<Sequence *> &seqs,
+                 std::vector<TokenEvent> &events) {
+  if (seqs.empty())
+    return;
+  std::vector<StepRow> rows;
+  for (Sequence *seq : seqs) {
+    // A prefill feeds every token not yet cached (the prompt, or after a
+    // preemption all tokens so far); a decode the one last sampled.
+    StepRow row;
+    row.start = seq->cached;
+    for (int64_t i = seq->cached; i < seq->length(); ++i)
+      row.tokens.push_back(seq->token(i));
+    row.block_table = blocks_.padded_table(seq->id);
+    seq->cached = seq->length();
+    rows.push_back(std::move(row));
+  }
+  const float *logits = runner_.step(prefill, rows);
+  ++(prefill ? stats_.prefill_runs : stats_.decode_runs);
+  for (size_t b = 0; b < seqs.size(); ++b)
+    append(*seqs[b], logits + int64_t(b) * runner_.vocab(), events);
+}
+
+std::vector<TokenEvent> Engine::step() {
+  ScheduledStep step = scheduler_.schedule();
+  stats_.max_running = std::max(
+      stats_.max_running, int64_t(step.decodes.size() + step.prefills.size()));
+  std::vector<TokenEvent> events;
+  run(false, step.decodes, events);
+  run(true, step.prefills, events);
+  ++stats_.steps;
+  stats_.preemptions = 0;
+  for (auto &[id, seq] : sequences_)
+    stats_.preemptions += seq->preemptions;
+  return events;
+}
+
+} // namespace llmc::serve

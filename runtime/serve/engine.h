@@ -1,0 +1,68 @@
+// The generation engine (vLLM's EngineCore): it owns the requests, and each
+// step() asks the scheduler which sequences run, runs the model's prefill
+// and decode programs on them, samples one token per sequence and reports
+// the tokens. `llmc generate` drives it, and `llmc serve` will.
+#pragma once
+
+#include "runtime/serve/block_manager.h"
+#include "runtime/serve/model_runner.h"
+#include "runtime/serve/scheduler.h"
+#include "runtime/serve/sequence.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llmc::serve {
+
+// One token of one request, as it is generated.
+struct TokenEvent {
+  int64_t request;
+  int32_t token;   // -1 when the request finished on a stop token
+  double logprob;
+  bool finished;
+  std::string finish_reason; // "stop" or "length" once finished
+};
+
+// What the engine did so far: for metrics and tests.
+struct EngineStats {
+  int64_t steps = 0, prefill_runs = 0, decode_runs = 0;
+  int64_t preemptions = 0, max_running = 0;
+};
+
+class Engine {
+public:
+  // `default_seed` seeds requests that give none: request i gets a seed
+  // derived from it and i, so runs repeat.
+  explicit Engine(ModelRunner &runner, uint64_t default_seed = 0);
+
+  // Queues a request; throws io::InputError with one line for a prompt the
+  // model cannot take (empty, too long, token ids outside the vocabulary)
+  // or bad sampling parameters. Returns its id (0, 1, ... in arrival order).
+  int64_t add_request(std::vector<int32_t> prompt, SamplingParams params);
+
+  // One engine step: the tokens generated in it.
+  std::vector<TokenEvent> step();
+  bool idle() const { return scheduler_.idle(); }
+
+  const Sequence &sequence(int64_t id) const { return *sequences_.at(id); }
+  const EngineStats &stats() const { return stats_; }
+  int64_t kv_blocks_used() const { return blocks_.used_blocks(); }
+
+private:
+  // Runs prefill or decode on `seqs` and samples a token for each.
+  void run(bool prefill, const std::vector<Sequence *> &seqs,
+           std::vector<TokenEvent> &events);
+  void append(Sequence &seq, const float *logits,
+              std::vector<TokenEvent> &events);
+
+  ModelRunner &runner_;
+  uint64_t default_seed_;
+  BlockManager blocks_;
+  Scheduler scheduler_;
+  std::map<int64_t, std::unique_ptr<Sequence>> sequences_;
+  EngineStats stats_;
+};
+
+} // namespace llmc::serve

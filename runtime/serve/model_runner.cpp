@@ -1,0 +1,92 @@
+// One step of an inference plan; see model_runner.h.
+#include "runtime/serve/model_runner.h"
+
+#include "runtime/io/error.h"
+#include "runtime/model_tensors.h"
+#include "runtime/plan/plan_file.h"
+
+#include <algorithm>
+
+namespace llmc::serve {
+
+ModelRunner::ModelRunner(planfile::Plan plan, const std::string &plan_path) {
+  if (plan.program() != "infer")
+    throw plan::PlanError(plan_path + ": a '" + plan.program() +
+                          "' plan; generation needs one compiled with "
+                          "--mode infer");
+  exec_ = std::make_unique<Executor>(std::move(plan));
+  const planfile::ModelInfo &model = exec_->plan().model();
+  max_batch_ = model.micro_batch();
+  vocab_ = model.vocab_size();
+  kv_blocks_ = model.kv_blocks();
+  kv_block_tokens_ = model.kv_block_tokens();
+  prefill_ = bind("prefill", plan_path);
+  decode_ = bind("decode", plan_path);
+  prefill_tokens_ = prefill_.tokens;
+  table_width_ = exec_->num_elements(prefill_.tables) / max_batch_;
+  if (kv_blocks_ <= 0 || kv_block_tokens_ <= 0 || decode_.tokens != 1 ||
+      table_width_ * kv_block_tokens_ < prefill_tokens_)
+    throw plan::PlanError(plan_path + ": the inference plan's KV cache (" +
+                          std::to_string(kv_blocks_) + " blocks of " +
+                          std::to_string(kv_block_tokens_) +
+                          " tokens) does not fit its programs");
+}
+
+ModelRunner::Program ModelRunner::bind(const std::string &name,
+                                       const std::string &plan_path) {
+  Program p{name};
+  auto need = [&](const char *what, planfile::Category category,
+                  int64_t per_row) {
+    int t = exec_->find_tensor(name + "." + what, category);
+    if (t < 0 || (per_row > 0 && exec_->num_elements(t) != max_batch_ * per_row) ||
+        exec_->num_elements(t) % max_batch_ != 0)
+      throw plan::PlanError(plan_path + ": the inference plan has no '" +
+                            name + "." + what + "' buffer of " +
+                            std::to_string(max_batch_) + " rows");
+    return t;
+  };
+  p.ids = need("input_ids", planfile::INPUT, 0);
+  p.tokens = exec_->num_elements(p.ids) / max_batch_;
+  p.positions = need("positions", planfile::INPUT, p.tokens);
+  p.tables = need("block_tables", planfile::INPUT, 0);
+  p.logits = need("logits", planfile::OUTPUT, vocab_);
+  return p;
+}
+
+void ModelRunner::load_weights(const std::string &path) {
+  auto params = plan_tensors(*exec_, planfile::PARAM);
+  llmc::load_weights(params, path, *exec_, full_specs(params));
+}
+
+const float *ModelRunner::step(bool prefill, const std::vector<StepRow> &rows) {
+  const Program &p = prefill ? prefill_ : decode_;
+  if (int64_t(rows.size()) > max_batch_)
+    throw std::runtime_error("a step of " + std::to_string(rows.size()) +
+                             " sequences; the plan takes " +
+                             std::to_string(max_batch_));
+  int32_t *ids = exec_->i32(p.ids), *pos = exec_->i32(p.positions);
+  int32_t *tables = exec_->i32(p.tables);
+  // Rows without a sequence, and tokens past a row's end, are padding.
+  std::fill(ids, ids + max_batch_ * p.tokens, 0);
+  std::fill(pos, pos + max_batch_ * p.tokens, -1);
+  std::fill(tables, tables + max_batch_ * table_width_, 0);
+  for (size_t b = 0; b < rows.size(); ++b) {
+    const StepRow &row = rows[b];
+    if (int64_t(row.tokens.size()) > p.tokens ||
+        int64_t(row.block_table.size()) != table_width_)
+      throw std::runtime_error("a step row of " +
+                               std::to_string(row.tokens.size()) +
+                               " tokens does not fit the " + p.name +
+                               " program");
+    for (size_t t = 0; t < row.tokens.size(); ++t) {
+      ids[b * p.tokens + t] = row.tokens[t];
+      pos[b * p.tokens + t] = int32_t(row.start + int64_t(t));
+    }
+    std::copy(row.block_table.begin(), row.block_table.end(),
+              tables + b * table_width_);
+  }
+  exec_->run_program(p.name, {});
+  return exec_->f32(p.logits);
+}
+
+} // namespace llmc::serve

@@ -1,0 +1,63 @@
+// Runs one step of an inference plan (`llmc compile --mode infer`): its
+// prefill program (up to seq_len tokens per sequence) or its decode
+// program (one token per sequence), on one arena that holds the weights and
+// the paged KV cache. It fills the step's token ids, positions and block
+// tables and returns each sequence's last-token logits; which sequences
+// run, and where their blocks are, is the scheduler's business.
+#pragma once
+
+#include "runtime/executor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llmc::serve {
+
+// One sequence's part of a step: `tokens` at positions start, start + 1, …,
+// with the sequence's block table (padded to the plan's width).
+struct StepRow {
+  std::vector<int32_t> tokens;
+  int64_t start = 0;
+  std::vector<int32_t> block_table;
+};
+
+class ModelRunner {
+public:
+  // Throws plan::PlanError naming `plan_path` unless the plan is an
+  // inference plan with its two programs and their buffers.
+  ModelRunner(planfile::Plan plan, const std::string &plan_path);
+
+  // Loads weights (safetensors with Hugging Face names) into the arena;
+  // throws io::InputError for a file of another model.
+  void load_weights(const std::string &path);
+
+  // Runs prefill (each row up to prefill_tokens() tokens) or decode (one
+  // token per row); at most max_batch() rows. Returns the logits of each
+  // row's last token, (rows, vocab), valid until the next step.
+  const float *step(bool prefill, const std::vector<StepRow> &rows);
+
+  int64_t max_batch() const { return max_batch_; }
+  int64_t prefill_tokens() const { return prefill_tokens_; }
+  int64_t vocab() const { return vocab_; }
+  int64_t kv_blocks() const { return kv_blocks_; }
+  int64_t kv_block_tokens() const { return kv_block_tokens_; }
+  int64_t table_width() const { return table_width_; }
+  const planfile::ModelInfo &model() const { return exec_->plan().model(); }
+
+private:
+  // The input and output tensors of one program.
+  struct Program {
+    std::string name;
+    int ids = -1, positions = -1, tables = -1, logits = -1;
+    int64_t tokens = 0; // per row
+  };
+  Program bind(const std::string &name, const std::string &plan_path);
+
+  std::unique_ptr<Executor> exec_;
+  Program prefill_, decode_;
+  int64_t max_batch_ = 0, prefill_tokens_ = 0, vocab_ = 0;
+  int64_t kv_blocks_ = 0, kv_block_tokens_ = 0, table_width_ = 0;
+};
+
+} // namespace llmc::serve

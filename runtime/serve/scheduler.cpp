@@ -1,0 +1,52 @@
+// Continuous batching over the paged KV cache; see scheduler.h.
+#include "runtime/serve/scheduler.h"
+
+#include <algorithm>
+
+namespace llmc::serve {
+
+void Scheduler::preempt(Sequence *seq) {
+  blocks_.release(seq->id);
+  seq->cached = 0;
+  seq->state = SequenceState::Waiting;
+  ++seq->preemptions;
+  running_.erase(std::find(running_.begin(), running_.end(), seq));
+  // First in line again: it was admitted before anything still waiting.
+  waiting_.push_front(seq);
+}
+
+ScheduledStep Scheduler::schedule() {
+  ScheduledStep step;
+  // Decodes first: each running sequence needs a slot for one more token.
+  for (size_t i = 0; i < running_.size();) {
+    Sequence *seq = running_[i];
+    if (blocks_.reserve(seq->id, seq->length())) {
+      ++i;
+      continue;
+    }
+    // The youngest gives way (it may be this one).
+    preempt(running_.back());
+  }
+  step.decodes = running_;
+  // Then prefills, oldest first, while slots and blocks last (all of a
+  // sequence's tokens so far: its prompt, and its output after preemption).
+  while (!waiting_.empty() &&
+         int64_t(running_.size()) < max_batch_) {
+    Sequence *seq = waiting_.front();
+    if (!blocks_.reserve(seq->id, seq->length()))
+      break;
+    waiting_.pop_front();
+    seq->state = SequenceState::Running;
+    running_.push_back(seq);
+    step.prefills.push_back(seq);
+  }
+  return step;
+}
+
+void Scheduler::finish(Sequence *seq) {
+  blocks_.release(seq->id);
+  seq->state = SequenceState::Finished;
+  running_.erase(std::find(running_.begin(), running_.end(), seq));
+}
+
+} // namespace llmc::serve

@@ -1,0 +1,45 @@
+// Which sequences run in the next step (continuous batching, as Orca and
+// vLLM do it): every running sequence decodes one token, then waiting ones
+// are prefilled, oldest first, while batch slots and cache blocks last.
+// When the pool cannot hold a running sequence's next token, the youngest
+// running sequence is preempted: its blocks are freed and it waits again,
+// to be recomputed (prefilled with its tokens so far) when room returns.
+#pragma once
+
+#include "runtime/serve/block_manager.h"
+#include "runtime/serve/sequence.h"
+
+#include <deque>
+#include <vector>
+
+namespace llmc::serve {
+
+struct ScheduledStep {
+  std::vector<Sequence *> prefills, decodes;
+};
+
+class Scheduler {
+public:
+  Scheduler(BlockManager &blocks, int64_t max_batch)
+      : blocks_(blocks), max_batch_(max_batch) {}
+
+  void add(Sequence *seq) { waiting_.push_back(seq); }
+  // The sequences of the next step, their blocks reserved; finished
+  // sequences have been dropped (and their blocks freed) by finish().
+  ScheduledStep schedule();
+  void finish(Sequence *seq);
+
+  bool idle() const { return waiting_.empty() && running_.empty(); }
+  int64_t waiting() const { return int64_t(waiting_.size()); }
+  int64_t running() const { return int64_t(running_.size()); }
+
+private:
+  void preempt(Sequence *seq);
+
+  BlockManager &blocks_;
+  int64_t max_batch_;
+  std::deque<Sequence *> waiting_; // oldest first
+  std::vector<Sequence *> running_; // in order of admission
+};
+
+} // namespace llmc::serve

@@ -1,0 +1,252 @@
+//===- GenerateCommand.cpp - `llmc generate` ------------------------------===//
+//
+// Reads the prompts, queues them all on one engine (continuous batching),
+// steps it until every request is done, and prints each request's text or
+// token ids (or, with --json, one object per prompt in input order).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llmc/GenerateCommand.h"
+
+#include "runtime/data/tokenizer.h"
+#include "runtime/io/error.h"
+#include "runtime/plan/plan_file.h"
+#include "runtime/serve/engine.h"
+#include "tools/llmc/Errors.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <optional>
+#include <unistd.h>
+
+namespace cl = llvm::cl;
+using namespace llmc;
+
+namespace {
+
+cl::OptionCategory generateCategory("llmc generate options");
+cl::SubCommand generateCmd("generate",
+                           "Generate text from an inference plan "
+                           "(llmc compile --mode infer)");
+cl::opt<std::string> planPath(cl::Positional, cl::Required,
+                              cl::desc("<model.plan>"), cl::sub(generateCmd),
+                              cl::cat(generateCategory));
+cl::opt<std::string> weightsPath(
+    "weights", cl::Required,
+    cl::desc("Weights: safetensors with Hugging Face names (llmc train "
+             "--save writes them)"),
+    cl::sub(generateCmd), cl::cat(generateCategory));
+cl::list<int> promptIds("prompt-ids", cl::CommaSeparated,
+                        cl::desc("One prompt as token ids, e.g. 1,2,3"),
+                        cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<std::string> promptText("prompt",
+                                cl::desc("One prompt as text (needs "
+                                         "--tokenizer)"),
+                                cl::sub(generateCmd),
+                                cl::cat(generateCategory));
+cl::opt<std::string> tokenizerPath(
+    "tokenizer", cl::desc("A sentencepiece model (llmc tokenize writes one)"),
+    cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<std::string> promptsPath(
+    "prompts",
+    cl::desc("JSON lines: {\"prompt_ids\": [...]} or {\"prompt\": \"...\"}, "
+             "each optionally with max_new_tokens, temperature, top_k, "
+             "top_p, seed"),
+    cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<int64_t> maxNewTokens("max-new-tokens",
+                              cl::desc("Tokens to generate per prompt (16)"),
+                              cl::init(16), cl::sub(generateCmd),
+                              cl::cat(generateCategory));
+cl::opt<double> temperature("temperature",
+                            cl::desc("Sampling temperature; 0 (the default) "
+                                     "is greedy, as Hugging Face's generate"),
+                            cl::init(0.0), cl::sub(generateCmd),
+                            cl::cat(generateCategory));
+cl::opt<int64_t> topK("top-k", cl::desc("Keep the k likeliest tokens (0: all)"),
+                      cl::init(0), cl::sub(generateCmd),
+                      cl::cat(generateCategory));
+cl::opt<double> topP("top-p", cl::desc("Nucleus mass kept (1: all)"),
+                     cl::init(1.0), cl::sub(generateCmd),
+                     cl::cat(generateCategory));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of the sampling (0)"),
+                       cl::init(0), cl::sub(generateCmd),
+                       cl::cat(generateCategory));
+cl::list<int> stopIds("stop-ids", cl::CommaSeparated,
+                      cl::desc("Token ids that end a sequence"),
+                      cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<bool> jsonOutput("json",
+                         cl::desc("One JSON object per prompt: prompt_ids, "
+                                  "output_ids, text, logprobs, "
+                                  "finish_reason, ttft_ms, tokens_per_s"),
+                         cl::sub(generateCmd), cl::cat(generateCategory));
+
+struct Prompt {
+  std::vector<int32_t> ids;
+  serve::SamplingParams params;
+};
+
+serve::SamplingParams defaultParams() {
+  serve::SamplingParams p;
+  p.temperature = temperature;
+  p.top_k = topK;
+  p.top_p = topP;
+  p.seed = seed;
+  p.max_tokens = maxNewTokens;
+  p.stop_token_ids.assign(stopIds.begin(), stopIds.end());
+  p.logprobs = true;
+  return p;
+}
+
+std::vector<int32_t> encode(const std::optional<data::Tokenizer> &tokenizer,
+                            const std::string &text, const std::string &where) {
+  if (!tokenizer)
+    throw io::InputError(where + ": a text prompt needs --tokenizer");
+  std::vector<int> ids = tokenizer->encode(text);
+  return {ids.begin(), ids.end()};
+}
+
+/// One line of --prompts: its ids and its own sampling parameters.
+Prompt parsePromptLine(const llvm::json::Object &o,
+                       const std::optional<data::Tokenizer> &tokenizer,
+                       const std::string &where) {
+  Prompt p{{}, defaultParams()};
+  if (const llvm::json::Array *ids = o.getArray("prompt_ids")) {
+    for (const llvm::json::Value &v : *ids) {
+      std::optional<int64_t> id = v.getAsInteger();
+      if (!id || *id < INT32_MIN || *id > INT32_MAX)
+        throw io::InputError(where + ": prompt_ids must be integers");
+      p.ids.push_back(int32_t(*id));
+    }
+  } else if (std::optional<llvm::StringRef> text = o.getString("prompt")) {
+    p.ids = encode(tokenizer, text->str(), where);
+  } else {
+    throw io::InputError(where + ": expected \"prompt_ids\" or \"prompt\"");
+  }
+  if (auto n = o.getInteger("max_new_tokens"))
+    p.params.max_tokens = *n;
+  if (auto t = o.getNumber("temperature"))
+    p.params.temperature = *t;
+  if (auto k = o.getInteger("top_k"))
+    p.params.top_k = *k;
+  if (auto q = o.getNumber("top_p"))
+    p.params.top_p = *q;
+  if (auto s = o.getInteger("seed"))
+    p.params.seed = uint64_t(*s);
+  return p;
+}
+
+std::vector<Prompt> readPrompts(const std::optional<data::Tokenizer> &tokenizer) {
+  int sources = !promptIds.empty() + !promptText.empty() + !promptsPath.empty();
+  if (sources != 1)
+    throw io::InputError("give exactly one of --prompt-ids, --prompt and "
+                         "--prompts");
+  if (!promptIds.empty())
+    return {{{promptIds.begin(), promptIds.end()}, defaultParams()}};
+  if (!promptText.empty())
+    return {{encode(tokenizer, promptText, "--prompt"), defaultParams()}};
+  auto file = llvm::MemoryBuffer::getFile(promptsPath);
+  if (!file)
+    throw io::InputError(promptsPath + ": cannot read: " +
+                         file.getError().message());
+  std::vector<Prompt> prompts;
+  llvm::SmallVector<llvm::StringRef> lines;
+  (*file)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
+  for (auto [i, line] : llvm::enumerate(lines)) {
+    std::string where = promptsPath + ":" + std::to_string(i + 1);
+    llvm::Expected<llvm::json::Value> value = llvm::json::parse(line);
+    if (!value)
+      throw io::InputError(where + ": " + llvm::toString(value.takeError()));
+    const llvm::json::Object *o = value->getAsObject();
+    if (!o)
+      throw io::InputError(where + ": expected a JSON object");
+    prompts.push_back(parsePromptLine(*o, tokenizer, where));
+  }
+  if (prompts.empty())
+    throw io::InputError(promptsPath + ": no prompts");
+  return prompts;
+}
+
+/// When each request's first and last token came.
+struct Timing {
+  double first = -1, last = -1;
+};
+
+void printResults(const serve::Engine &engine, const std::vector<Prompt> &prompts,
+                  const std::vector<Timing> &timing,
+                  const std::optional<data::Tokenizer> &tokenizer) {
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const serve::Sequence &seq = engine.sequence(int64_t(i));
+    std::string text;
+    if (tokenizer)
+      text = tokenizer->decode({seq.output.begin(), seq.output.end()});
+    if (!jsonOutput) {
+      if (tokenizer) {
+        llvm::outs() << text << "\n";
+        continue;
+      }
+      llvm::interleave(seq.output, llvm::outs(), " ");
+      llvm::outs() << "\n";
+      continue;
+    }
+    double span = timing[i].last - timing[i].first;
+    llvm::json::Object o{
+        {"prompt_ids", llvm::json::Array(seq.prompt)},
+        {"output_ids", llvm::json::Array(seq.output)},
+        {"logprobs", llvm::json::Array(seq.logprobs)},
+        {"finish_reason", seq.finish_reason},
+        {"ttft_ms", timing[i].first * 1000.0},
+        {"tokens_per_s",
+         span > 0 ? double(seq.output.size() - 1) / span : 0.0}};
+    if (tokenizer)
+      o["text"] = text;
+    llvm::outs() << llvm::json::Value(std::move(o)) << "\n";
+  }
+}
+
+} // namespace
+
+bool llmc::isGenerateCommand() { return static_cast<bool>(generateCmd); }
+
+int llmc::runGenerateCommand() {
+  try {
+    std::optional<data::Tokenizer> tokenizer;
+    if (!tokenizerPath.empty())
+      tokenizer.emplace(tokenizerPath);
+    serve::ModelRunner runner(plan::read_plan_file(planPath), planPath);
+    if (tokenizer && tokenizer->vocab_size() > runner.vocab())
+      throw io::InputError(tokenizerPath + ": a vocabulary of " +
+                           std::to_string(tokenizer->vocab_size()) +
+                           " tokens; the model has " +
+                           std::to_string(runner.vocab()));
+    std::vector<Prompt> prompts = readPrompts(tokenizer);
+    runner.load_weights(weightsPath);
+    serve::Engine engine(runner, seed);
+    for (Prompt &p : prompts)
+      engine.add_request(std::move(p.ids), p.params);
+    auto start = std::chrono::steady_clock::now();
+    std::vector<Timing> timing(prompts.size());
+    while (!engine.idle())
+      for (const serve::TokenEvent &e : engine.step()) {
+        double now = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+        Timing &t = timing[size_t(e.request)];
+        if (t.first < 0)
+          t.first = now;
+        t.last = now;
+      }
+    printResults(engine, prompts, timing, tokenizer);
+    return 0;
+  } catch (const io::InputError &e) {
+    return failBadInput(e.what());
+  } catch (const plan::PlanError &e) {
+    return failBadInput(e.what());
+  } catch (const std::exception &e) {
+    reportError(e.what());
+    return kExitFailure;
+  }
+}
