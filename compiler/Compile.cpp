@@ -225,8 +225,7 @@ const char *contextField(const ModelConfig &config) {
 /// --max-seq tokens and for one token per sequence, both rewritten into
 /// steps over one paged KV cache and lowered into one plan.
 llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
-                         const CompileOptions &options,
-                         llvm::raw_ostream &os) {
+                         const CompileOptions &options, llvm::raw_ostream &os) {
   if (options.tensorParallel > 1 || options.dataParallel > 1 ||
       options.pipelineStages > 1)
     return fail("--mode infer runs on one device for now; --mesh is not "
@@ -240,12 +239,13 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   if (seq <= 0 || seq > config.maxPositions)
     return fail("--max-seq " + llvm::Twine(seq) +
                 " is outside the model's context of 1.." +
-                llvm::Twine(config.maxPositions) + " (" +
-                contextField(config) + ")");
+                llvm::Twine(config.maxPositions) + " (" + contextField(config) +
+                ")");
   if (options.kvBlockTokens <= 0)
     return fail("--kv-block-tokens " + llvm::Twine(options.kvBlockTokens) +
                 " must be positive");
-  int64_t tableWidth = (seq + options.kvBlockTokens - 1) / options.kvBlockTokens;
+  int64_t tableWidth =
+      (seq + options.kvBlockTokens - 1) / options.kvBlockTokens;
   int64_t blocks =
       options.kvBlocks ? options.kvBlocks : tableWidth * options.maxBatch;
   if (blocks < tableWidth)
@@ -255,8 +255,8 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                 llvm::Twine(options.kvBlockTokens) + " tokens)");
   // The two steps, each the frontend's forward at its token count.
   OwningOpRef<ModuleOp> module;
-  for (auto [name, tokens] : {std::pair{"prefill", seq}, std::pair{"decode",
-                                                                   int64_t(1)}}) {
+  for (auto [name, tokens] :
+       {std::pair{"prefill", seq}, std::pair{"decode", int64_t(1)}}) {
     BuildOptions build{options.maxBatch, tokens, 1, false, {}};
     auto built = buildChecked(context, config, build, 1);
     if (!built)

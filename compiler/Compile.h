@@ -38,9 +38,9 @@ struct CompileOptions {
   uint64_t deviceMemory = 0;      // --device-memory in bytes; 0: unchecked
   // --mode infer: the batch and longest sequence of a step, the KV cache.
   int64_t maxBatch = 8;
-  int64_t maxSeq = 0;             // 0: the model's full context
+  int64_t maxSeq = 0; // 0: the model's full context
   int64_t kvBlockTokens = 16;
-  int64_t kvBlocks = 0;           // 0: every sequence at maxSeq
+  int64_t kvBlocks = 0;     // 0: every sequence at maxSeq
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

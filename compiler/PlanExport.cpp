@@ -167,7 +167,8 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
   // decode): one per run of kernels of one tag.
   for (auto [k, op] :
        llvm::enumerate(program.getBody().front().getOps<plan::KernelOp>())) {
-    auto tag = op->getAttrOfType<StringAttr>(plan::PlanDialect::kProgramAttrName);
+    auto tag =
+        op->getAttrOfType<StringAttr>(plan::PlanDialect::kProgramAttrName);
     if (!tag)
       break;
     int n = out.programs_size();

@@ -107,7 +107,8 @@ private:
       };
       Value buffer;
       if (StringAttr name = named(LLMDialect::kInputAttrName))
-        buffer = newBuffer(arg.getType(), prefixed(name), BufferCategory::input);
+        buffer =
+            newBuffer(arg.getType(), prefixed(name), BufferCategory::input);
       else if (StringAttr name = named(LLMDialect::kParamAttrName))
         buffer = sharedBuffer(arg.getType(), name, BufferCategory::param);
       else if (StringAttr name = named(kKVCacheAttrName))
@@ -418,8 +419,9 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         return success();
       })
       .Case([&](PagedAttentionOp a) {
-        return simple(kernel_name(KernelId::paged_attention),
-                      {param("scale", b.getF64FloatAttr(a.getScaleOrDefault()))});
+        return simple(
+            kernel_name(KernelId::paged_attention),
+            {param("scale", b.getF64FloatAttr(a.getScaleOrDefault()))});
       })
       .Case([&](RopeAtOp r) {
         return simple(kernel_name(KernelId::rope_at),

@@ -56,10 +56,10 @@ public:
 private:
   Value addArgument(Type type, StringRef attr, StringRef name) {
     unsigned index = func.getNumArguments();
-    if (failed(func.insertArgument(index, type,
-                                   b.getDictionaryAttr({b.getNamedAttr(
-                                       attr, b.getStringAttr(name))}),
-                                   func.getLoc())))
+    if (failed(func.insertArgument(
+            index, type,
+            b.getDictionaryAttr({b.getNamedAttr(attr, b.getStringAttr(name))}),
+            func.getLoc())))
       return {};
     return func.getArgument(index);
   }
@@ -107,12 +107,12 @@ private:
     Value keys = cacheOf(a.getKey(), "key");
     Value values = cacheOf(a.getValue(), "value");
     ++layer;
-    Value k = create<KVCacheWriteOp>(a, keys.getType(), a.getKey(), keys,
-                                     table, positions);
+    Value k = create<KVCacheWriteOp>(a, keys.getType(), a.getKey(), keys, table,
+                                     positions);
     Value v = create<KVCacheWriteOp>(a, values.getType(), a.getValue(), values,
                                      table, positions);
-    a.replaceAllUsesWith(create<PagedAttentionOp>(
-        a, a.getQuery(), k, v, table, positions, a.getScaleAttr()));
+    a.replaceAllUsesWith(create<PagedAttentionOp>(a, a.getQuery(), k, v, table,
+                                                  positions, a.getScaleAttr()));
     a.erase();
     return success();
   }
@@ -121,13 +121,13 @@ private:
   /// rows of each token's position.
   LogicalResult rewritePositionTable(tensor::ExtractSliceOp s) {
     auto arg = dyn_cast<BlockArgument>(s.getSource());
-    if (!arg || !func.getArgAttr(arg.getArgNumber(), LLMDialect::kParamAttrName))
+    if (!arg ||
+        !func.getArgAttr(arg.getArgNumber(), LLMDialect::kParamAttrName))
       return success();
     if (!llvm::all_of(s.getStaticOffsets(), [](int64_t o) { return o == 0; }))
       return s.emitOpError("llmc-paged-kv-cache: a slice of a parameter that "
                            "is not a position table");
-    s.replaceAllUsesWith(
-        create<EmbeddingOp>(s, arg, positions, StringAttr()));
+    s.replaceAllUsesWith(create<EmbeddingOp>(s, arg, positions, StringAttr()));
     s.erase();
     return success();
   }
@@ -138,7 +138,8 @@ private:
     auto ret = cast<func::ReturnOp>(func.front().getTerminator());
     Value logits = ret.getOperand(0);
     auto head = logits.getDefiningOp<MatmulOp>();
-    if (head && cast<RankedTensorType>(head.getLhs().getType()).getRank() == 3) {
+    if (head &&
+        cast<RankedTensorType>(head.getLhs().getType()).getRank() == 3) {
       Value last = create<LastTokenOp>(head, head.getLhs(), positions);
       logits = create<MatmulOp>(head, last, head.getRhs(), head.getBias(),
                                 head.getTransposeLhs(), head.getTransposeRhs());
@@ -162,8 +163,7 @@ private:
   int64_t layer = 0;
 };
 
-struct PagedKVCachePass
-    : mlir::llm::impl::PagedKVCacheBase<PagedKVCachePass> {
+struct PagedKVCachePass : mlir::llm::impl::PagedKVCacheBase<PagedKVCachePass> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -291,8 +291,8 @@ void kv_cache_write(const KernelCall &c) {
 }
 void paged_attention(const KernelCall &c) {
   cpu::PagedSizes s = paged_sizes(c, 0, 1, 2, 3, 4);
-  cpu::paged_attention(c.out(0), c.in(0), c.in(1), c.in(2), c.ids(3),
-                       c.ids(4), float(c.param("scale").f()), s);
+  cpu::paged_attention(c.out(0), c.in(0), c.in(1), c.in(2), c.ids(3), c.ids(4),
+                       float(c.param("scale").f()), s);
 }
 void rope_at(const KernelCall &c) {
   auto s = c.in_shape(0);

@@ -15,10 +15,10 @@ namespace {
 ShardLevel shard_level(const planfile::Shard &s,
                        const std::vector<int64_t> &piece) {
   ShardLevel level{s.axis(), {s.dim(), s.parts(), s.blocks()}, {}};
-  level.whole = s.full_shape_size() > 0
-                    ? std::vector<int64_t>(s.full_shape().begin(),
-                                           s.full_shape().end())
-                    : io::full_shape(piece, level.layout);
+  level.whole =
+      s.full_shape_size() > 0
+          ? std::vector<int64_t>(s.full_shape().begin(), s.full_shape().end())
+          : io::full_shape(piece, level.layout);
   return level;
 }
 
@@ -118,8 +118,7 @@ gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
             bool leader) {
   std::vector<std::vector<float>> out;
   for (const PlanTensor &t : tensors) {
-    std::vector<float> cur(t.data,
-                           t.data + io::checked_numel(t.shape, t.name));
+    std::vector<float> cur(t.data, t.data + io::checked_numel(t.shape, t.name));
     for (size_t i = 0; i < t.levels.size(); ++i) {
       const ShardLevel &level = t.levels[i];
       size_t n = cur.size();
@@ -167,14 +166,13 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
     else
       direct[t.name] = t.data;
   }
-  io::load_hf_checkpoint(path, model_params,
-                         [&](const std::string &name) -> float * {
-                           if (auto it = direct.find(name); it != direct.end())
-                             return it->second;
-                           auto it = full.find(name);
-                           return it != full.end() ? it->second.data()
-                                                   : nullptr;
-                         });
+  io::load_hf_checkpoint(
+      path, model_params, [&](const std::string &name) -> float * {
+        if (auto it = direct.find(name); it != direct.end())
+          return it->second;
+        auto it = full.find(name);
+        return it != full.end() ? it->second.data() : nullptr;
+      });
   for (PlanTensor &t : params)
     if (t.split())
       slice_into(t, std::move(full[t.name]), exec);

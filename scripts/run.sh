@@ -3,7 +3,8 @@
 # (examples/configs/gpt2-tiny.json) on the King James Bible (Debian's
 # bible-kjv), tokenised with a sentencepiece BPE of 8192, across 4 ranks
 # (dp2 x tp2 with sequence parallelism, under mpirun), with a progress bar,
-# and saves a checkpoint (full Hugging Face layout, loadable on any mesh).
+# saves a checkpoint (full Hugging Face layout, loadable on any mesh), and
+# generates a few lines from it with an inference plan.
 # Work files go to run/ (or $LLMC_RUN_DIR). STEPS, MICRO_BATCH (per
 # data-parallel rank and microbatch), SEQ, DP, TP, SP (1: sequence parallel),
 # PP (pipeline stages, 1F1B) and MICROBATCHES override the defaults; DP=1
@@ -69,3 +70,19 @@ print("trained %d steps on %s ranks: mean loss of the first 10 steps %.3f, of th
       "%.3f; median %.0f tokens/s; checkpoint %s"
       % (len(steps), sys.argv[3], first, last, tps, sys.argv[2]))
 PY
+
+# Generation from the model just trained: an inference plan (prefill and
+# decode over a paged KV cache), then a few lines from prompts of the
+# corpus, sampled.
+"$llmc" compile "$root/examples/configs/gpt2-tiny.json" --mode infer \
+  --max-batch 4 --max-seq 128 -o "$work/gpt2-tiny.infer.plan"
+printf '%s\n' '{"prompt": "In the beginning"}' \
+  '{"prompt": "And the LORD said unto Moses,"}' \
+  '{"prompt": "Blessed are the"}' > "$work/prompts.jsonl"
+echo "generating from $work/gpt2-tiny.safetensors:"
+"$llmc" generate "$work/gpt2-tiny.infer.plan" \
+  --weights "$work/gpt2-tiny.safetensors" --tokenizer "$work/tok.model" \
+  --prompts "$work/prompts.jsonl" --max-new-tokens 40 --temperature 0.8 \
+  --top-p 0.95 --seed 1 | while IFS= read -r line; do echo "  $line"; done
+echo "again, by hand: $llmc generate $work/gpt2-tiny.infer.plan --weights" \
+  "$work/gpt2-tiny.safetensors --tokenizer $work/tok.model --prompt 'TEXT'"

@@ -14,11 +14,11 @@ namespace llmc::cpu {
 
 // The sizes of a paged-attention call.
 struct PagedSizes {
-  int64_t B;          // sequences
-  int64_t T;          // query tokens per sequence (padded)
-  int64_t Hq, Hkv;    // query heads, key/value heads (Hq % Hkv == 0)
-  int64_t D, Dv;      // head sizes of keys and values
-  int64_t blocks;     // blocks in the pool
+  int64_t B;       // sequences
+  int64_t T;       // query tokens per sequence (padded)
+  int64_t Hq, Hkv; // query heads, key/value heads (Hq % Hkv == 0)
+  int64_t D, Dv;   // head sizes of keys and values
+  int64_t blocks;  // blocks in the pool
   int64_t block_tokens;
   int64_t max_blocks; // block-table entries per sequence
 };

@@ -284,8 +284,8 @@ std::string paging(const Call &c, size_t x, size_t table, size_t positions) {
 }
 
 // A cache (blocks, H, block_tokens, D) holding heads of `heads` x `dim`.
-std::string cache(const std::vector<int64_t> &cache, int64_t heads,
-                  int64_t dim, const char *what) {
+std::string cache(const std::vector<int64_t> &cache, int64_t heads, int64_t dim,
+                  const char *what) {
   EXPECT(cache.size() == 4 && cache[1] == heads && cache[3] == dim &&
              cache[2] > 0,
          what, " ", shape_text(cache), " must be (blocks, ", heads,
@@ -298,16 +298,18 @@ std::string paged_attention(const Call &c) {
     return e;
   const auto &q = c.in(0), &k = c.in(1), &v = c.in(2);
   EXPECT(k.size() == 4 && v.size() == 4 && k[1] > 0 && q[1] % k[1] == 0,
-         "key_cache ", shape_text(k), " must be (blocks, Hkv, bt, D) with Hkv "
-         "dividing q's ", q[1], " heads");
+         "key_cache ", shape_text(k),
+         " must be (blocks, Hkv, bt, D) with Hkv "
+         "dividing q's ",
+         q[1], " heads");
   if (std::string e = cache(k, k[1], q[3], "key_cache"); !e.empty())
     return e;
   if (std::string e = cache(v, k[1], v[3], "value_cache"); !e.empty())
     return e;
   EXPECT(v[0] == k[0] && v[2] == k[2], "value_cache ", shape_text(v),
          " and key_cache ", shape_text(k), " differ in blocks or tokens");
-  EXPECT(c.n_out(0) == q[0] * q[1] * q[2] * v[3], "out ",
-         shape_text(c.out(0)), " must be (B, Hq, T, Dv)");
+  EXPECT(c.n_out(0) == q[0] * q[1] * q[2] * v[3], "out ", shape_text(c.out(0)),
+         " must be (B, Hq, T, Dv)");
   return {};
 }
 
@@ -475,12 +477,14 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
                p[1] == x[2],
            "x ", shape_text(x), " and positions ", shape_text(p),
            " must be (B, H, T, D) with D even and (B, T)");
-    return same_size(c);
+    EXPECT(c.n_out(0) == c.n_in(0), "out ", shape_text(c.out(0)), " and x ",
+           shape_text(x), " differ in size");
+    return {};
   }
   case KernelId::last_token: {
     const auto &x = c.in(0), &p = c.in(1);
-    EXPECT(x.size() == 3 && p.size() == 2 && p[0] == x[0] && p[1] == x[1],
-           "x ", shape_text(x), " and positions ", shape_text(p),
+    EXPECT(x.size() == 3 && p.size() == 2 && p[0] == x[0] && p[1] == x[1], "x ",
+           shape_text(x), " and positions ", shape_text(p),
            " must be (B, T, C) and (B, T)");
     EXPECT(c.n_out(0) == x[0] * x[2], "out ", shape_text(c.out(0)),
            " must be (B, C)");

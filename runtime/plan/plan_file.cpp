@@ -202,6 +202,23 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
     }
     return;
   }
+  // Programs (a stage's four, an inference plan's prefill and decode) are
+  // runs of the plan's kernels, one after another.
+  uint32_t next = 0;
+  for (const planfile::Program &p : plan.programs()) {
+    if (p.begin() != next || p.end() < p.begin() ||
+        p.end() > uint32_t(plan.kernels_size()))
+      fail(path, "program '" + p.name() + "' (kernels " +
+                     std::to_string(p.begin()) + ".." +
+                     std::to_string(p.end()) +
+                     ") is not the run of kernels "
+                     "after the previous program's");
+    next = p.end();
+  }
+  if (plan.program() == "infer" &&
+      (plan.programs_size() != 2 || plan.programs(0).name() != "prefill" ||
+       plan.programs(1).name() != "decode"))
+    fail(path, "an inference plan needs a prefill and a decode program");
   for (auto [what, bytes] : {std::pair{"arena", plan.arena_bytes()},
                              std::pair{"stash slot", plan.stash_bytes()}})
     if (bytes > kMaxArenaBytes)

@@ -7,11 +7,11 @@
 
 namespace llmc::serve {
 
-Engine::Engine(ModelRunner &runner, uint64_t default_seed)
+Engine::Engine(ModelRunner &runner, uint64_t default_seed, Batching batching)
     : runner_(runner), default_seed_(default_seed),
       blocks_(runner.kv_blocks(), runner.kv_block_tokens(),
               runner.table_width()),
-      scheduler_(blocks_, runner.max_batch()) {}
+      scheduler_(blocks_, runner.max_batch(), batching) {}
 
 int64_t Engine::add_request(std::vector<int32_t> prompt,
                             SamplingParams params) {
@@ -34,8 +34,8 @@ int64_t Engine::add_request(std::vector<int32_t> prompt,
     throw io::InputError(where + error);
   // Each request its own stream: the default seed mixed with its id.
   uint64_t mix = default_seed_ ^ (uint64_t(id) * 0x9E3779B97F4A7C15ull);
-  auto seq = std::make_unique<Sequence>(id, std::move(prompt),
-                                        Sampler(params, mix));
+  auto seq =
+      std::make_unique<Sequence>(id, std::move(prompt), Sampler(params, mix));
   scheduler_.add(seq.get());
   sequences_[id] = std::move(seq);
   return id;
@@ -43,6 +43,8 @@ int64_t Engine::add_request(std::vector<int32_t> prompt,
 
 void Engine::append(Sequence &seq, const float *logits,
                     std::vector<TokenEvent> &events) {
+  if (observer_)
+    observer_(seq.id, logits, runner_.vocab());
   Sample s = seq.sampler.sample(logits, runner_.vocab());
   bool stop = seq.sampler.is_stop(s.token);
   if (!stop) {

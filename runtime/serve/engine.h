@@ -9,6 +9,7 @@
 #include "runtime/serve/scheduler.h"
 #include "runtime/serve/sequence.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,7 +20,7 @@ namespace llmc::serve {
 // One token of one request, as it is generated.
 struct TokenEvent {
   int64_t request;
-  int32_t token;   // -1 when the request finished on a stop token
+  int32_t token; // -1 when the request finished on a stop token
   double logprob;
   bool finished;
   std::string finish_reason; // "stop" or "length" once finished
@@ -35,7 +36,8 @@ class Engine {
 public:
   // `default_seed` seeds requests that give none: request i gets a seed
   // derived from it and i, so runs repeat.
-  explicit Engine(ModelRunner &runner, uint64_t default_seed = 0);
+  explicit Engine(ModelRunner &runner, uint64_t default_seed = 0,
+                  Batching batching = Batching::Continuous);
 
   // Queues a request; throws io::InputError with one line for a prompt the
   // model cannot take (empty, too long, token ids outside the vocabulary)
@@ -47,6 +49,13 @@ public:
   bool idle() const { return scheduler_.idle(); }
 
   const Sequence &sequence(int64_t id) const { return *sequences_.at(id); }
+  // Sees every row of logits a request's token is sampled from, in order
+  // (for tests against a reference).
+  using LogitsObserver =
+      std::function<void(int64_t request, const float *logits, int64_t vocab)>;
+  void observe_logits(LogitsObserver observer) {
+    observer_ = std::move(observer);
+  }
   const EngineStats &stats() const { return stats_; }
   int64_t kv_blocks_used() const { return blocks_.used_blocks(); }
 
@@ -63,6 +72,7 @@ private:
   Scheduler scheduler_;
   std::map<int64_t, std::unique_ptr<Sequence>> sequences_;
   EngineStats stats_;
+  LogitsObserver observer_;
 };
 
 } // namespace llmc::serve

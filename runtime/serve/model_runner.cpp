@@ -38,10 +38,11 @@ ModelRunner::Program ModelRunner::bind(const std::string &name,
   auto need = [&](const char *what, planfile::Category category,
                   int64_t per_row) {
     int t = exec_->find_tensor(name + "." + what, category);
-    if (t < 0 || (per_row > 0 && exec_->num_elements(t) != max_batch_ * per_row) ||
+    if (t < 0 ||
+        (per_row > 0 && exec_->num_elements(t) != max_batch_ * per_row) ||
         exec_->num_elements(t) % max_batch_ != 0)
-      throw plan::PlanError(plan_path + ": the inference plan has no '" +
-                            name + "." + what + "' buffer of " +
+      throw plan::PlanError(plan_path + ": the inference plan has no '" + name +
+                            "." + what + "' buffer of " +
                             std::to_string(max_batch_) + " rows");
     return t;
   };
@@ -74,10 +75,9 @@ const float *ModelRunner::step(bool prefill, const std::vector<StepRow> &rows) {
     const StepRow &row = rows[b];
     if (int64_t(row.tokens.size()) > p.tokens ||
         int64_t(row.block_table.size()) != table_width_)
-      throw std::runtime_error("a step row of " +
-                               std::to_string(row.tokens.size()) +
-                               " tokens does not fit the " + p.name +
-                               " program");
+      throw std::runtime_error(
+          "a step row of " + std::to_string(row.tokens.size()) +
+          " tokens does not fit the " + p.name + " program");
     for (size_t t = 0; t < row.tokens.size(); ++t) {
       ids[b * p.tokens + t] = row.tokens[t];
       pos[b * p.tokens + t] = int32_t(row.start + int64_t(t));

@@ -28,10 +28,19 @@ ScheduledStep Scheduler::schedule() {
     preempt(running_.back());
   }
   step.decodes = running_;
+  // A static batch admits no one until all of it has finished; a bucketed
+  // one first orders what waits by its bucket.
+  if (batching_ != Batching::Continuous && !running_.empty())
+    return step;
+  if (batching_ == Batching::Bucket)
+    std::stable_sort(waiting_.begin(), waiting_.end(),
+                     [](const Sequence *a, const Sequence *b) {
+                       return std::pair(a->length(), a->max_tokens()) <
+                              std::pair(b->length(), b->max_tokens());
+                     });
   // Then prefills, oldest first, while slots and blocks last (all of a
   // sequence's tokens so far: its prompt, and its output after preemption).
-  while (!waiting_.empty() &&
-         int64_t(running_.size()) < max_batch_) {
+  while (!waiting_.empty() && int64_t(running_.size()) < max_batch_) {
     Sequence *seq = waiting_.front();
     if (!blocks_.reserve(seq->id, seq->length()))
       break;

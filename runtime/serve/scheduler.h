@@ -14,14 +14,28 @@
 
 namespace llmc::serve {
 
+// How requests are grouped into batches (--batching).
+enum class Batching {
+  // New sequences join the running batch whenever a slot and blocks are
+  // free; finished ones leave at once (Orca, vLLM).
+  Continuous,
+  // Batches in arrival order: a batch runs until all of it has finished.
+  Static,
+  // Static batches of requests sorted by prompt length, then by requested
+  // output length (Colossal-AI's OPT service), so a batch's sequences end
+  // about together.
+  Bucket,
+};
+
 struct ScheduledStep {
   std::vector<Sequence *> prefills, decodes;
 };
 
 class Scheduler {
 public:
-  Scheduler(BlockManager &blocks, int64_t max_batch)
-      : blocks_(blocks), max_batch_(max_batch) {}
+  Scheduler(BlockManager &blocks, int64_t max_batch,
+            Batching batching = Batching::Continuous)
+      : blocks_(blocks), max_batch_(max_batch), batching_(batching) {}
 
   void add(Sequence *seq) { waiting_.push_back(seq); }
   // The sequences of the next step, their blocks reserved; finished
@@ -38,7 +52,8 @@ private:
 
   BlockManager &blocks_;
   int64_t max_batch_;
-  std::deque<Sequence *> waiting_; // oldest first
+  Batching batching_;
+  std::deque<Sequence *> waiting_;  // oldest first
   std::vector<Sequence *> running_; // in order of admission
 };
 

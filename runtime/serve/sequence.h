@@ -27,6 +27,7 @@ struct Sequence {
   int64_t preemptions = 0;
 
   int64_t length() const { return int64_t(prompt.size() + output.size()); }
+  int64_t max_tokens() const { return sampler.params().max_tokens; }
   int32_t token(int64_t i) const {
     return i < int64_t(prompt.size()) ? prompt[size_t(i)]
                                       : output[size_t(i) - prompt.size()];

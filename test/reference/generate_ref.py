@@ -31,7 +31,8 @@ fed outputs[p][i-1] (HF generate's N scores); values are float32 written with
 run's. --no-logits leaves "logits" out; --logits-out writes them to their own
 file instead (.npy: float32 array [prompts, N, V]; .json: the nested lists).
 stderr gets one summary line (mode, max relative difference in mode both, and
-the smallest top-1/top-2 logit gap, i.e. how robust the argmax choices are).
+the smallest top-1/top-2 logit gap, absolute and relative to max|row|, i.e.
+how far the argmax choices are from a tie).
 Exit codes: 0 ok, 1 cache/recompute mismatch or non-finite logits, 2 bad input
 (one line on stderr).
 """
@@ -214,18 +215,20 @@ def compare(k, cached, recomputed):
 
 
 def top2_gap(rows):
-    """Smallest (top-1 - top-2) logit over the rows: how close argmax came to a tie."""
-    gap = float("inf")
+    """Smallest (top-1 - top-2) logit gap over the rows, absolute and relative to
+    max|row|: how close argmax came to a tie, to set against REL_TOL."""
+    gap, rel = float("inf"), float("inf")
     for r in rows:
         if len(r) > 1:
             top = torch.topk(r, 2).values
-            gap = min(gap, (top[0] - top[1]).item())
-    return gap
+            d = (top[0] - top[1]).item()
+            gap, rel = min(gap, d), min(rel, d / max(r.abs().max().item(), 1e-30))
+    return gap, rel
 
 
 def run(c, params, prompts, n, mode):
     """Returns (outputs, logits rows per prompt, summary line)."""
-    outputs, logits, worst, gap = [], [], 0.0, float("inf")
+    outputs, logits, worst, gap, rel_gap = [], [], 0.0, float("inf"), float("inf")
     with torch.no_grad():
         for k, prompt in enumerate(prompts):
             cached = generate_cached(c, params, prompt, n) if mode != "recompute" else None
@@ -235,11 +238,12 @@ def run(c, params, prompts, n, mode):
             ids, rows = recomputed or cached
             outputs.append(ids)
             logits.append(rows)
-            gap = min(gap, top2_gap(rows))
+            g, r = top2_gap(rows)
+            gap, rel_gap = min(gap, g), min(rel_gap, r)
     summary = "generate_ref: %s %s, %d prompts x %d tokens" % (c["family"], mode, len(prompts), n)
     if mode == "both":
         summary += ", cache vs recompute max rel logit diff %.3g (tol %g)" % (worst, REL_TOL)
-    summary += ", min top-2 logit gap %.4g" % gap
+    summary += ", min top-2 logit gap %.4g (%.3g relative)" % (gap, rel_gap)
     return outputs, logits, summary
 
 
@@ -271,21 +275,27 @@ def check_positions(c, prompts, n):
                        % (longest, n, longest + n - 1, c["n_positions"]))
 
 
+def read_input(path, fn, *args):
+    """fn(*args), turning a missing, truncated or malformed file into BadInput."""
+    try:
+        return fn(*args)
+    except BadInput:
+        raise
+    # What json, safetensors_io and train_ref raise on a bad file.
+    except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error) as e:
+        msg = str(e) or type(e).__name__
+        raise BadInput(msg if path in msg else "%s: %s" % (path, msg))
+
+
 def load_inputs(a):
-    """Config, parameters and prompts; any problem becomes BadInput."""
+    """Config, parameters and prompts, checked; any problem becomes BadInput."""
     if a.max_new_tokens < 0:
         raise BadInput("--max-new-tokens must be >= 0")
     if a.logits_out and not a.logits_out.endswith((".npy", ".json")):
         raise BadInput("--logits-out must end in .npy or .json")
-    try:
-        c = train_ref.load_config(a.config)
-        params = train_ref.load_params(a.weights, c)
-        prompts = load_prompts(a.prompts, c["vocab_size"])
-    except BadInput:
-        raise
-    # safetensors_io and json report a truncated or malformed file in these.
-    except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error) as e:
-        raise BadInput(str(e) or type(e).__name__)
+    c = read_input(a.config, train_ref.load_config, a.config)
+    params = read_input(a.weights, train_ref.load_params, a.weights, c)
+    prompts = read_input(a.prompts, load_prompts, a.prompts, c["vocab_size"])
     check_positions(c, prompts, a.max_new_tokens)
     return c, params, prompts
 

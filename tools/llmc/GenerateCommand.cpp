@@ -29,9 +29,8 @@ using namespace llmc;
 namespace {
 
 cl::OptionCategory generateCategory("llmc generate options");
-cl::SubCommand generateCmd("generate",
-                           "Generate text from an inference plan "
-                           "(llmc compile --mode infer)");
+cl::SubCommand generateCmd("generate", "Generate text from an inference plan "
+                                       "(llmc compile --mode infer)");
 cl::opt<std::string> planPath(cl::Positional, cl::Required,
                               cl::desc("<model.plan>"), cl::sub(generateCmd),
                               cl::cat(generateCategory));
@@ -48,9 +47,10 @@ cl::opt<std::string> promptText("prompt",
                                          "--tokenizer)"),
                                 cl::sub(generateCmd),
                                 cl::cat(generateCategory));
-cl::opt<std::string> tokenizerPath(
-    "tokenizer", cl::desc("A sentencepiece model (llmc tokenize writes one)"),
-    cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<std::string>
+    tokenizerPath("tokenizer",
+                  cl::desc("A sentencepiece model (llmc tokenize writes one)"),
+                  cl::sub(generateCmd), cl::cat(generateCategory));
 cl::opt<std::string> promptsPath(
     "prompts",
     cl::desc("JSON lines: {\"prompt_ids\": [...]} or {\"prompt\": \"...\"}, "
@@ -78,6 +78,23 @@ cl::opt<uint64_t> seed("seed", cl::desc("Seed of the sampling (0)"),
 cl::list<int> stopIds("stop-ids", cl::CommaSeparated,
                       cl::desc("Token ids that end a sequence"),
                       cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<std::string> dumpLogits(
+    "dump-logits",
+    cl::desc("Write every row of logits sampled from, float32, per request "
+             "in order (tests)"),
+    cl::Hidden, cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<serve::Batching> batching(
+    "batching", cl::desc("How prompts are batched"),
+    cl::values(clEnumValN(serve::Batching::Continuous, "continuous",
+                          "join and leave the running batch at any step "
+                          "(default)"),
+               clEnumValN(serve::Batching::Static, "static",
+                          "batches in arrival order, each run to its end"),
+               clEnumValN(serve::Batching::Bucket, "bucket",
+                          "static batches of prompts sorted by length, "
+                          "then by output length")),
+    cl::init(serve::Batching::Continuous), cl::sub(generateCmd),
+    cl::cat(generateCategory));
 cl::opt<bool> jsonOutput("json",
                          cl::desc("One JSON object per prompt: prompt_ids, "
                                   "output_ids, text, logprobs, "
@@ -139,7 +156,8 @@ Prompt parsePromptLine(const llvm::json::Object &o,
   return p;
 }
 
-std::vector<Prompt> readPrompts(const std::optional<data::Tokenizer> &tokenizer) {
+std::vector<Prompt>
+readPrompts(const std::optional<data::Tokenizer> &tokenizer) {
   int sources = !promptIds.empty() + !promptText.empty() + !promptsPath.empty();
   if (sources != 1)
     throw io::InputError("give exactly one of --prompt-ids, --prompt and "
@@ -150,8 +168,8 @@ std::vector<Prompt> readPrompts(const std::optional<data::Tokenizer> &tokenizer)
     return {{encode(tokenizer, promptText, "--prompt"), defaultParams()}};
   auto file = llvm::MemoryBuffer::getFile(promptsPath);
   if (!file)
-    throw io::InputError(promptsPath + ": cannot read: " +
-                         file.getError().message());
+    throw io::InputError(promptsPath +
+                         ": cannot read: " + file.getError().message());
   std::vector<Prompt> prompts;
   llvm::SmallVector<llvm::StringRef> lines;
   (*file)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
@@ -175,7 +193,8 @@ struct Timing {
   double first = -1, last = -1;
 };
 
-void printResults(const serve::Engine &engine, const std::vector<Prompt> &prompts,
+void printResults(const serve::Engine &engine,
+                  const std::vector<Prompt> &prompts,
                   const std::vector<Timing> &timing,
                   const std::optional<data::Tokenizer> &tokenizer) {
   for (size_t i = 0; i < prompts.size(); ++i) {
@@ -184,8 +203,12 @@ void printResults(const serve::Engine &engine, const std::vector<Prompt> &prompt
     if (tokenizer)
       text = tokenizer->decode({seq.output.begin(), seq.output.end()});
     if (!jsonOutput) {
+      // The prompt then what followed it, one blank line between requests.
       if (tokenizer) {
-        llvm::outs() << text << "\n";
+        llvm::outs() << (i ? "\n" : "")
+                     << tokenizer->decode(
+                            {seq.prompt.begin(), seq.prompt.end()})
+                     << text << "\n";
         continue;
       }
       llvm::interleave(seq.output, llvm::outs(), " ");
@@ -198,6 +221,7 @@ void printResults(const serve::Engine &engine, const std::vector<Prompt> &prompt
         {"output_ids", llvm::json::Array(seq.output)},
         {"logprobs", llvm::json::Array(seq.logprobs)},
         {"finish_reason", seq.finish_reason},
+        {"preemptions", seq.preemptions},
         {"ttft_ms", timing[i].first * 1000.0},
         {"tokens_per_s",
          span > 0 ? double(seq.output.size() - 1) / span : 0.0}};
@@ -207,11 +231,33 @@ void printResults(const serve::Engine &engine, const std::vector<Prompt> &prompt
   }
 }
 
+/// Prints what `seq` has generated since `shown` (the text or ids printed
+/// so far): a token's text can depend on the next ones, so the whole output
+/// is decoded again and only the new end printed.
+void showProgress(const serve::Sequence &seq,
+                  const std::optional<data::Tokenizer> &tokenizer,
+                  std::string &shown) {
+  std::string now;
+  if (tokenizer) {
+    now = tokenizer->decode({seq.output.begin(), seq.output.end()});
+  } else {
+    for (int32_t t : seq.output)
+      now += (now.empty() ? "" : " ") + std::to_string(t);
+  }
+  if (now.compare(0, shown.size(), shown) == 0)
+    llvm::outs() << now.substr(shown.size());
+  shown = now;
+  llvm::outs().flush();
+}
+
 } // namespace
 
 bool llmc::isGenerateCommand() { return static_cast<bool>(generateCmd); }
 
 int llmc::runGenerateCommand() {
+  if (maxNewTokens <= 0)
+    return failBadInput("--max-new-tokens " + llvm::Twine(maxNewTokens) +
+                        " must be positive");
   try {
     std::optional<data::Tokenizer> tokenizer;
     if (!tokenizerPath.empty())
@@ -224,13 +270,26 @@ int llmc::runGenerateCommand() {
                            std::to_string(runner.vocab()));
     std::vector<Prompt> prompts = readPrompts(tokenizer);
     runner.load_weights(weightsPath);
-    serve::Engine engine(runner, seed);
+    serve::Engine engine(runner, seed, batching);
+    // Rows by request, written in request order at the end.
+    std::vector<std::vector<float>> logits(prompts.size());
+    if (!dumpLogits.empty())
+      engine.observe_logits(
+          [&](int64_t request, const float *row, int64_t vocab) {
+            logits[size_t(request)].insert(logits[size_t(request)].end(), row,
+                                           row + vocab);
+          });
     for (Prompt &p : prompts)
       engine.add_request(std::move(p.ids), p.params);
     auto start = std::chrono::steady_clock::now();
     std::vector<Timing> timing(prompts.size());
+    // One prompt to a terminal: its text appears as it is generated.
+    bool stream = prompts.size() == 1 && !jsonOutput && isatty(STDOUT_FILENO);
+    std::string shown;
     while (!engine.idle())
       for (const serve::TokenEvent &e : engine.step()) {
+        if (stream)
+          showProgress(engine.sequence(e.request), tokenizer, shown);
         double now = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
@@ -239,7 +298,19 @@ int llmc::runGenerateCommand() {
           t.first = now;
         t.last = now;
       }
-    printResults(engine, prompts, timing, tokenizer);
+    if (stream)
+      llvm::outs() << "\n";
+    else
+      printResults(engine, prompts, timing, tokenizer);
+    if (!dumpLogits.empty()) {
+      std::error_code ec;
+      llvm::raw_fd_ostream out(dumpLogits, ec);
+      if (ec)
+        throw io::InputError(dumpLogits + ": " + ec.message());
+      for (const std::vector<float> &rows : logits)
+        out.write(reinterpret_cast<const char *>(rows.data()),
+                  rows.size() * sizeof(float));
+    }
     return 0;
   } catch (const io::InputError &e) {
     return failBadInput(e.what());

@@ -772,9 +772,10 @@ LogicalResult KVCacheWriteOp::verify() {
   return checkPaging(error, x.getShape(), getBlockTable(), getPositions());
 }
 
-LogicalResult PagedAttentionOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+PagedAttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                   Adaptor adaptor,
+                                   SmallVectorImpl<Type> &inferred) {
   InferError error{loc, getOperationName()};
   auto q = tensorType(adaptor.getQuery());
   auto k = tensorType(adaptor.getKeyCache());
@@ -797,8 +798,8 @@ LogicalResult PagedAttentionOp::inferReturnTypes(
   if (failed(checkPaging(error, qs, adaptor.getBlockTable(),
                          adaptor.getPositions())))
     return failure();
-  inferred.push_back(RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]},
-                                           q.getElementType()));
+  inferred.push_back(
+      RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]}, q.getElementType()));
   return success();
 }
 
@@ -851,8 +852,8 @@ LogicalResult LastTokenOp::inferReturnTypes(MLIRContext *,
   if (pos.getShape() != x.getShape().drop_back())
     return error("positions " + shapeString(pos.getShape()) +
                  " must be input's [batch, tokens]");
-  inferred.push_back(RankedTensorType::get(
-      {x.getShape()[0], x.getShape()[2]}, x.getElementType()));
+  inferred.push_back(RankedTensorType::get({x.getShape()[0], x.getShape()[2]},
+                                           x.getElementType()));
   return success();
 }
 

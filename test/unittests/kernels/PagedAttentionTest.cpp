@@ -71,24 +71,23 @@ std::vector<float> step(const std::vector<Sequence> &seqs, Cache &cache,
   std::vector<int32_t> positions(size_t(B * T), -1);
   for (int64_t b = 0; b < B; b++) {
     const Sequence &sq = seqs[size_t(b)];
-    for (auto [src, dst, H] : {std::tuple{&sq.q, &q, kHq},
-                               std::tuple{&sq.k, &k, kHkv},
-                               std::tuple{&sq.v, &v, kHkv}}) {
-      auto rows = Sequence::rows(*src, H, sq.L, t0[size_t(b)], count[size_t(b)]);
+    for (auto [src, dst, H] :
+         {std::tuple{&sq.q, &q, kHq}, std::tuple{&sq.k, &k, kHkv},
+          std::tuple{&sq.v, &v, kHkv}}) {
+      auto rows =
+          Sequence::rows(*src, H, sq.L, t0[size_t(b)], count[size_t(b)]);
       for (int64_t h = 0; h < H; h++)
         std::copy_n(rows.begin() + h * count[size_t(b)] * kD,
-                    count[size_t(b)] * kD,
-                    dst->begin() + (b * H + h) * T * kD);
+                    count[size_t(b)] * kD, dst->begin() + (b * H + h) * T * kD);
     }
     for (int64_t t = 0; t < count[size_t(b)]; t++)
       positions[size_t(b * T + t)] = int32_t(t0[size_t(b)] + t);
   }
-  EXPECT_EQ(check_paged_positions(cache.table.data(), positions.data(), s),
-            "");
-  kv_cache_write(cache.k.data(), k.data(), cache.table.data(),
-                 positions.data(), kHkv, kD, s);
-  kv_cache_write(cache.v.data(), v.data(), cache.table.data(),
-                 positions.data(), kHkv, kD, s);
+  EXPECT_EQ(check_paged_positions(cache.table.data(), positions.data(), s), "");
+  kv_cache_write(cache.k.data(), k.data(), cache.table.data(), positions.data(),
+                 kHkv, kD, s);
+  kv_cache_write(cache.v.data(), v.data(), cache.table.data(), positions.data(),
+                 kHkv, kD, s);
   std::vector<float> out(q.size(), 1.0f);
   paged_attention(out.data(), q.data(), cache.k.data(), cache.v.data(),
                   cache.table.data(), positions.data(),
@@ -99,9 +98,9 @@ std::vector<float> step(const std::vector<Sequence> &seqs, Cache &cache,
 // Causal attention of each whole sequence: (Hq, L, D).
 std::vector<float> reference(const Sequence &s) {
   std::vector<float> out(s.q.size()), lse(size_t(kHq * s.L));
-  attention_forward(out.data(), lse.data(), s.q.data(), s.k.data(),
-                    s.v.data(), 1, kHq, kHkv, s.L, s.L, kD, kD,
-                    1.0f / std::sqrt(float(kD)), true);
+  attention_forward(out.data(), lse.data(), s.q.data(), s.k.data(), s.v.data(),
+                    1, kHq, kHkv, s.L, s.L, kD, kD, 1.0f / std::sqrt(float(kD)),
+                    true);
   return out;
 }
 
@@ -146,8 +145,9 @@ TEST(PagedAttention, ChunkedPrefillEqualsWholePrefill) {
   // Chunks of at most 6 tokens: rows [0, 6), [6, 12), [12, 13).
   for (int64_t t0 = 0; t0 < 13; t0 += 6) {
     std::vector<int64_t> start = {t0, std::min<int64_t>(t0, 7)};
-    std::vector<int64_t> count = {std::min<int64_t>(6, 13 - t0),
-                                  std::max<int64_t>(0, std::min<int64_t>(6, 7 - t0))};
+    std::vector<int64_t> count = {
+        std::min<int64_t>(6, 13 - t0),
+        std::max<int64_t>(0, std::min<int64_t>(6, 7 - t0))};
     auto out = step(seqs, cache, start, count, 6);
     for (int64_t b = 0; b < 2; b++)
       if (count[size_t(b)] > 0)

@@ -159,6 +159,15 @@ TEST(PlanLoader, RefusesOverflowingSizes) {
     EXPECT_EQ(load_error(t.plan).substr(0, 24), "the arena of 18446744073");
   }
   {
+    TinyPlan t; // a program past the kernels
+    planfile::Program *p = t.plan.add_programs();
+    p->set_name("prefill");
+    p->set_end(9);
+    EXPECT_EQ(load_error(t.plan), "program 'prefill' (kernels 0..9) is not "
+                                  "the run of kernels after the previous "
+                                  "program's");
+  }
+  {
     TinyPlan t; // a dtype the format does not have
     t.plan.mutable_tensors(int(t.x))->set_dtype(planfile::DType(7));
     EXPECT_EQ(load_error(t.plan), "tensor 3 has an unknown dtype 7");

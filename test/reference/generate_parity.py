@@ -1,0 +1,142 @@
+"""Generates with llmc and with the PyTorch reference, then compares.
+
+Both read the same weights (make_init.py with a large --std, so that logits
+are peaked and greedy choices are far from ties) and the same prompts of
+different lengths. llmc runs them through one inference plan with
+continuous batching (and, with --kv-blocks, a pool small enough to force
+preemption); the reference decodes each prompt alone with a KV cache
+(generate_ref.py). Checks: the greedy ids are equal, and every row of
+logits a token was chosen from agrees within --rtol (max |a - b| / max |b|).
+With --unbatched, llmc also runs each prompt alone (a plan of --max-batch 1)
+and must give the same ids and logits as batched.
+
+usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
+           [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
+           [--kv-blocks N] [--std 0.3] [--unbatched]
+           [--batching continuous|static|bucket]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TORCH_PYTHON = "/usr/bin/python3"
+ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+           LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp")
+
+
+def run(cmd, out=None):
+    print("+", " ".join(cmd), flush=True)
+    with open(out, "w") if out else open(os.devnull, "w") as f:
+        subprocess.run(cmd, check=True, env=ENV, stdout=f if out else None)
+
+
+def llmc_generate(a, w, plan, prompts, tag):
+    """llmc's outputs (one dict per prompt) and logits [prompts, N, V]."""
+    run([a.llmc, "generate", plan, "--weights", w("weights.safetensors"),
+         "--prompts", prompts, "--max-new-tokens", str(a.max_new_tokens),
+         "--batching", a.batching, "--json", "--dump-logits",
+         w(tag + ".logits")], out=w(tag + ".jsonl"))
+    results = [json.loads(line) for line in open(w(tag + ".jsonl"))]
+    logits = np.fromfile(w(tag + ".logits"), dtype=np.float32)
+    return results, logits
+
+
+def rel(a, b):
+    """max |a - b| / max |b| per row, the worst row."""
+    a = a.reshape(-1, b.shape[-1])
+    b = b.reshape(-1, b.shape[-1])
+    return float((np.abs(a - b).max(axis=1) / np.abs(b).max(axis=1)).max())
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--llmc", required=True)
+    p.add_argument("--config", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--lengths", default="1,5,17,33")
+    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--max-batch", type=int, default=4)
+    p.add_argument("--kv-blocks", type=int, default=0)
+    p.add_argument("--kv-block-tokens", type=int, default=16)
+    p.add_argument("--std", type=float, default=0.3)
+    p.add_argument("--rtol", type=float, default=1e-4)
+    p.add_argument("--unbatched", action="store_true")
+    p.add_argument("--batching", default="continuous")
+    a = p.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
+
+    vocab = json.load(open(a.config))["vocab_size"]
+    lengths = [int(n) for n in a.lengths.split(",")]
+    rng = np.random.default_rng(7)
+    prompts = [[int(t) for t in rng.integers(0, vocab, n)] for n in lengths]
+    with open(w("prompts.json"), "w") as f:
+        json.dump(prompts, f)
+    with open(w("prompts.jsonl"), "w") as f:
+        for ids in prompts:
+            f.write(json.dumps({"prompt_ids": ids}) + "\n")
+    run([TORCH_PYTHON, os.path.join(HERE, "make_init.py"), "--config",
+         a.config, "--out", w("weights.safetensors"), "--seed", "3", "--std",
+         str(a.std)])
+    run([TORCH_PYTHON, os.path.join(HERE, "generate_ref.py"), "--config",
+         a.config, "--weights", w("weights.safetensors"), "--prompts",
+         w("prompts.json"), "--max-new-tokens", str(a.max_new_tokens),
+         "--mode", "cache", "--out", w("ref.json"), "--logits-out",
+         w("ref.npy"), "--no-logits"])
+    ref = json.load(open(w("ref.json")))
+    ref_logits = np.load(w("ref.npy"))
+
+    max_seq = max(lengths) + a.max_new_tokens
+    compile_cmd = [a.llmc, "compile", a.config, "--mode", "infer",
+                   "--max-seq", str(max_seq), "--kv-block-tokens",
+                   str(a.kv_block_tokens)]
+    if a.kv_blocks:
+        compile_cmd += ["--kv-blocks", str(a.kv_blocks)]
+    run(compile_cmd + ["--max-batch", str(a.max_batch), "-o",
+                       w("batched.plan")])
+    results, logits = llmc_generate(a, w, w("batched.plan"),
+                                    w("prompts.jsonl"), "batched")
+
+    failed = False
+    for i, (mine, theirs) in enumerate(zip(results, ref["outputs"])):
+        if mine["output_ids"] != theirs:
+            first = next(k for k, (x, y) in enumerate(
+                zip(mine["output_ids"], theirs)) if x != y)
+            print("prompt %d: ids differ from token %d: llmc %s, reference %s"
+                  % (i, first, mine["output_ids"][first:first + 4],
+                     theirs[first:first + 4]))
+            failed = True
+    worst = rel(logits, ref_logits)
+    preemptions = sum(r["preemptions"] for r in results)
+    print("batched (%s): %d prompts x %d tokens, max relative logit "
+          "difference %.2e, %d preemptions"
+          % (a.batching, len(prompts), a.max_new_tokens, worst, preemptions))
+    failed |= worst > a.rtol
+
+    if a.unbatched:
+        run(compile_cmd + ["--max-batch", "1", "-o", w("alone.plan")])
+        alone_ids, alone_logits = [], []
+        for i, ids in enumerate(prompts):
+            with open(w("alone%d.prompts.jsonl" % i), "w") as f:
+                f.write(json.dumps({"prompt_ids": ids}) + "\n")
+            r, l = llmc_generate(a, w, w("alone.plan"),
+                                 w("alone%d.prompts.jsonl" % i), "alone%d" % i)
+            alone_ids.append(r[0]["output_ids"])
+            alone_logits.append(l)
+        same = alone_ids == [r["output_ids"] for r in results]
+        diff = rel(logits, np.concatenate(alone_logits).reshape(logits.shape))
+        print("unbatched: ids %s, max relative logit difference to batched "
+              "%.2e" % ("equal" if same else "DIFFER", diff))
+        failed |= not same or diff > a.rtol
+    if failed:
+        sys.exit("generate parity FAILED")
+    print("generate parity OK")
+
+
+if __name__ == "__main__":
+    main()
