@@ -222,8 +222,9 @@ const char *contextField(const ModelConfig &config) {
 }
 
 /// An inference plan: the one-device forward built for a prefill of
-/// --max-seq tokens and for one token per sequence, both rewritten into
-/// steps over one paged KV cache and lowered into one plan.
+/// --prefill-tokens tokens per sequence (a prompt's chunk) and for one token
+/// per sequence, both rewritten into steps over one paged KV cache of
+/// sequences up to --max-seq, and lowered into one plan.
 llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                          const CompileOptions &options, llvm::raw_ostream &os) {
   if (options.tensorParallel > 1 || options.dataParallel > 1 ||
@@ -244,6 +245,11 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   if (options.kvBlockTokens <= 0)
     return fail("--kv-block-tokens " + llvm::Twine(options.kvBlockTokens) +
                 " must be positive");
+  int64_t prefill = options.prefillTokens ? options.prefillTokens
+                                          : std::min<int64_t>(seq, 256);
+  if (prefill <= 0 || prefill > seq)
+    return fail("--prefill-tokens " + llvm::Twine(prefill) +
+                " must be in 1..--max-seq " + llvm::Twine(seq));
   int64_t tableWidth =
       (seq + options.kvBlockTokens - 1) / options.kvBlockTokens;
   int64_t blocks =
@@ -256,7 +262,7 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   // The two steps, each the frontend's forward at its token count.
   OwningOpRef<ModuleOp> module;
   for (auto [name, tokens] :
-       {std::pair{"prefill", seq}, std::pair{"decode", int64_t(1)}}) {
+       {std::pair{"prefill", prefill}, std::pair{"decode", int64_t(1)}}) {
     BuildOptions build{options.maxBatch, tokens, 1, false, {}};
     auto built = buildChecked(context, config, build, 1);
     if (!built)

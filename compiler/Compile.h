@@ -41,6 +41,8 @@ struct CompileOptions {
   int64_t maxSeq = 0; // 0: the model's full context
   int64_t kvBlockTokens = 16;
   int64_t kvBlocks = 0;     // 0: every sequence at maxSeq
+  int64_t prefillTokens = 0; // tokens per sequence a prefill step takes;
+                             // 0: min(maxSeq, 256)
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

@@ -19,11 +19,11 @@ int64_t Engine::add_request(std::vector<int32_t> prompt,
   std::string where = "request " + std::to_string(id) + ": ";
   if (prompt.empty())
     throw io::InputError(where + "the prompt is empty");
-  if (int64_t(prompt.size()) > runner_.prefill_tokens())
+  if (int64_t(prompt.size()) > runner_.max_seq())
     throw io::InputError(where + "a prompt of " +
                          std::to_string(prompt.size()) +
                          " tokens is longer than the plan's --max-seq " +
-                         std::to_string(runner_.prefill_tokens()));
+                         std::to_string(runner_.max_seq()));
   for (size_t i = 0; i < prompt.size(); ++i)
     if (prompt[i] < 0 || prompt[i] >= runner_.vocab())
       throw io::InputError(where + "prompt token " + std::to_string(i) +
@@ -52,7 +52,7 @@ void Engine::append(Sequence &seq, const float *logits,
     seq.logprobs.push_back(s.logprob);
   }
   bool full = int64_t(seq.output.size()) >= seq.sampler.params().max_tokens ||
-              seq.length() >= runner_.prefill_tokens();
+              seq.length() >= runner_.max_seq();
   TokenEvent event{seq.id, stop ? -1 : s.token, s.logprob, stop || full, ""};
   if (event.finished) {
     event.finish_reason = stop ? "stop" : "length";
@@ -68,20 +68,26 @@ void Engine::run(bool prefill, const std::vector<Sequence *> &seqs,
     return;
   std::vector<StepRow> rows;
   for (Sequence *seq : seqs) {
-    // A prefill feeds every token not yet cached (the prompt, or after a
-    // preemption all tokens so far); a decode the one last sampled.
+    // A prefill feeds the tokens not yet cached (the prompt, or after a
+    // preemption all tokens so far), at most a chunk of prefill_tokens();
+    // a decode the one last sampled.
     StepRow row;
     row.start = seq->cached;
-    for (int64_t i = seq->cached; i < seq->length(); ++i)
+    int64_t end =
+        std::min(seq->length(), seq->cached + runner_.prefill_tokens());
+    for (int64_t i = seq->cached; i < end; ++i)
       row.tokens.push_back(seq->token(i));
     row.block_table = blocks_.padded_table(seq->id);
-    seq->cached = seq->length();
+    seq->cached = end;
     rows.push_back(std::move(row));
   }
   const float *logits = runner_.step(prefill, rows);
   ++(prefill ? stats_.prefill_runs : stats_.decode_runs);
+  // A sequence samples once all its tokens are cached: after a decode, or
+  // after the last chunk of its prefill.
   for (size_t b = 0; b < seqs.size(); ++b)
-    append(*seqs[b], logits + int64_t(b) * runner_.vocab(), events);
+    if (seqs[b]->cached == seqs[b]->length())
+      append(*seqs[b], logits + int64_t(b) * runner_.vocab(), events);
 }
 
 std::vector<TokenEvent> Engine::step() {

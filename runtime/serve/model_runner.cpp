@@ -23,9 +23,10 @@ ModelRunner::ModelRunner(planfile::Plan plan, const std::string &plan_path) {
   prefill_ = bind("prefill", plan_path);
   decode_ = bind("decode", plan_path);
   prefill_tokens_ = prefill_.tokens;
+  max_seq_ = model.seq_len();
   table_width_ = exec_->num_elements(prefill_.tables) / max_batch_;
   if (kv_blocks_ <= 0 || kv_block_tokens_ <= 0 || decode_.tokens != 1 ||
-      table_width_ * kv_block_tokens_ < prefill_tokens_)
+      max_seq_ < prefill_tokens_ || table_width_ * kv_block_tokens_ < max_seq_)
     throw plan::PlanError(plan_path + ": the inference plan's KV cache (" +
                           std::to_string(kv_blocks_) + " blocks of " +
                           std::to_string(kv_block_tokens_) +

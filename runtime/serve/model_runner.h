@@ -39,6 +39,8 @@ public:
 
   int64_t max_batch() const { return max_batch_; }
   int64_t prefill_tokens() const { return prefill_tokens_; }
+  // The longest sequence, prompt and output (--max-seq).
+  int64_t max_seq() const { return max_seq_; }
   int64_t vocab() const { return vocab_; }
   int64_t kv_blocks() const { return kv_blocks_; }
   int64_t kv_block_tokens() const { return kv_block_tokens_; }
@@ -56,7 +58,7 @@ private:
 
   std::unique_ptr<Executor> exec_;
   Program prefill_, decode_;
-  int64_t max_batch_ = 0, prefill_tokens_ = 0, vocab_ = 0;
+  int64_t max_batch_ = 0, prefill_tokens_ = 0, max_seq_ = 0, vocab_ = 0;
   int64_t kv_blocks_ = 0, kv_block_tokens_ = 0, table_width_ = 0;
 };
 

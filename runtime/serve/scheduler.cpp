@@ -27,7 +27,10 @@ ScheduledStep Scheduler::schedule() {
     // The youngest gives way (it may be this one).
     preempt(running_.back());
   }
-  step.decodes = running_;
+  // A sequence whose prompt is prefilled in chunks runs its next chunk.
+  for (Sequence *seq : running_)
+    (seq->length() - seq->cached > 1 ? step.prefills : step.decodes)
+        .push_back(seq);
   // A static batch admits no one until all of it has finished; a bucketed
   // one first orders what waits by its bucket.
   if (batching_ != Batching::Continuous && !running_.empty())

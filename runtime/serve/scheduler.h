@@ -1,6 +1,7 @@
 // Which sequences run in the next step (continuous batching, as Orca and
-// vLLM do it): every running sequence decodes one token, then waiting ones
-// are prefilled, oldest first, while batch slots and cache blocks last.
+// vLLM do it): every running sequence decodes one token (or prefills the
+// next chunk of a long prompt), then waiting ones are prefilled, oldest
+// first, while batch slots and cache blocks last.
 // When the pool cannot hold a running sequence's next token, the youngest
 // running sequence is preempted: its blocks are freed and it waits again,
 // to be recomputed (prefilled with its tokens so far) when room returns.

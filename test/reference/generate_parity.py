@@ -13,7 +13,7 @@ and must give the same ids and logits as batched.
 usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
            [--kv-blocks N] [--std 0.3] [--unbatched]
-           [--batching continuous|static|bucket]
+           [--batching continuous|static|bucket] [--prefill-tokens P]
 """
 import argparse
 import json
@@ -67,6 +67,7 @@ def main():
     p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--unbatched", action="store_true")
     p.add_argument("--batching", default="continuous")
+    p.add_argument("--prefill-tokens", type=int, default=0)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -97,6 +98,8 @@ def main():
                    str(a.kv_block_tokens)]
     if a.kv_blocks:
         compile_cmd += ["--kv-blocks", str(a.kv_blocks)]
+    if a.prefill_tokens:
+        compile_cmd += ["--prefill-tokens", str(a.prefill_tokens)]
     run(compile_cmd + ["--max-batch", str(a.max_batch), "-o",
                        w("batched.plan")])
     results, logits = llmc_generate(a, w, w("batched.plan"),

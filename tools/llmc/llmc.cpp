@@ -90,6 +90,12 @@ cl::opt<int64_t> kvBlocks("kv-blocks",
                                    "--max-seq)"),
                           cl::init(0), cl::sub(compileCmd),
                           cl::cat(llmcCategory));
+cl::opt<int64_t> prefillTokens(
+    "prefill-tokens",
+    cl::desc("--mode infer: prompt tokens per sequence one prefill step "
+             "takes; longer prompts are prefilled in chunks between decode "
+             "steps (default: --max-seq, at most 256)"),
+    cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<std::string> compileMesh(
     "mesh",
     cl::desc("Device mesh, e.g. pp=2,dp=2,tp=2: pipeline stages x data "
@@ -332,6 +338,7 @@ int runCompile() {
   options.maxSeq = maxSeq;
   options.kvBlockTokens = kvBlockTokens;
   options.kvBlocks = kvBlocks;
+  options.prefillTokens = prefillTokens;
   options.microbatches = microbatches;
   options.schedule = pipelineSchedule;
   options.virtualStages = virtualStages;

@@ -66,6 +66,10 @@ TEST(Scheduler, StaticBatchesRunToTheirEnd) {
     scheduler.add(s);
   EXPECT_EQ(scheduler.schedule().prefills,
             (std::vector<Sequence *>{a.get(), b.get()}));
+  for (Sequence *s : {a.get(), b.get()}) {
+    s->cached = s->length();
+    s->output.push_back(2);
+  }
   // a finishes, but c waits for the whole batch.
   scheduler.finish(a.get());
   ScheduledStep s2 = scheduler.schedule();
@@ -83,6 +87,18 @@ TEST(Scheduler, BucketsBatchPromptsOfSimilarLength) {
     scheduler.add(s);
   EXPECT_EQ(scheduler.schedule().prefills,
             (std::vector<Sequence *>{b.get(), c.get()}));
+}
+
+TEST(Scheduler, LongPromptsArePrefilledChunkByChunk) {
+  BlockManager blocks(16, 4, 8);
+  Scheduler scheduler(blocks, 2);
+  auto a = sequence(0, 20);
+  scheduler.add(a.get());
+  EXPECT_EQ(scheduler.schedule().prefills, (std::vector<Sequence *>{a.get()}));
+  a->cached = 8; // one chunk of 8 of its 20 tokens
+  ScheduledStep s2 = scheduler.schedule();
+  EXPECT_EQ(s2.prefills, (std::vector<Sequence *>{a.get()}));
+  EXPECT_TRUE(s2.decodes.empty());
 }
 
 TEST(Scheduler, PreemptsTheYoungestWhenThePoolIsFull) {
