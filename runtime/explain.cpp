@@ -117,6 +117,21 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
     }
 }
 
+/// An inference plan's KV cache: its bytes and the tokens it holds.
+void print_kv_cache(const planfile::Plan &plan, std::ostream &os) {
+  const planfile::ModelInfo &m = plan.model();
+  uint64_t bytes = 0;
+  for (const planfile::Buffer &b : plan.buffers())
+    if (b.category() == planfile::KV_CACHE)
+      bytes += b.size_bytes();
+  int64_t tokens = m.kv_blocks() * m.kv_block_tokens();
+  os << "kv cache: " << bytes_text(bytes) << ", " << m.kv_blocks()
+     << " blocks of " << m.kv_block_tokens() << " tokens = " << tokens
+     << " tokens (" << tokens / std::max<int64_t>(m.seq_len(), 1)
+     << " sequences of --max-seq " << m.seq_len() << " at once; "
+     << m.micro_batch() << " per step)\n";
+}
+
 /// One program: a whole plan's, or one pipeline stage's.
 /// `in_flight`: the stash slots its rank's schedule needs; `norm_over_pp`:
 /// its rank sums the gradient norm over the pipeline ranks (once per rank).
@@ -137,12 +152,16 @@ void explain_program(const planfile::Plan &plan, std::ostream &os,
        << " (activations kept from a microbatch's forward to its "
           "backward)\n";
   }
+  bool infer = plan.program() == "infer";
   for (const planfile::Program &p : plan.programs())
     os << "program '" << p.name() << "': kernels " << p.begin() << ".."
        << p.end()
-       << (p.name() == "forward" || p.name() == "backward"
+       << (infer ? "\n"
+           : p.name() == "forward" || p.name() == "backward"
                ? ", once per microbatch\n"
                : ", once per step\n");
+  if (infer)
+    print_kv_cache(plan, os);
   os << "\n";
 
   std::map<int, std::pair<uint64_t, int>> by_category;

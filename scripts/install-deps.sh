@@ -14,8 +14,9 @@ packages=(
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
   # Config parsing and unit tests.
   nlohmann-json3-dev libgtest-dev
-  # The PyTorch reference of the parity tests (run with /usr/bin/python3).
-  python3-torch python3-numpy
+  # The PyTorch reference of the parity tests (run with /usr/bin/python3),
+  # and psutil, which lit's per-test timeout needs.
+  python3-torch python3-numpy python3-psutil
   # The demo corpus and its tokenizer.
   bible-kjv sentencepiece libsentencepiece-dev
 )
