@@ -45,6 +45,8 @@ planfile::ModelInfo modelInfo(const ModelConfig &config,
   model.set_tp(build.tensorParallel);
   model.set_sequence_parallel(build.sequenceParallel);
   model.set_zero(options.zeroStage);
+  if (options.dpComm != "overlap")
+    model.set_dp_comm(options.dpComm);
   model.set_pp(options.pipelineStages);
   model.set_microbatches(options.microbatches);
   if (options.pipelineStages > 1 || options.microbatches > 1)
@@ -150,6 +152,7 @@ TrainPipelineOptions trainPipelineOptions(const CompileOptions &options) {
   TrainPipelineOptions pipeline;
   pipeline.dataParallel = options.dataParallel;
   pipeline.zeroStage = options.zeroStage;
+  pipeline.dpComm = options.dpComm;
   pipeline.recompute = options.recompute;
   pipeline.microbatches = options.microbatches;
   return pipeline;

@@ -32,14 +32,14 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   // Data parallelism: average every gradient over the ranks before AdamW
   // (under ZeRO, each is reduce-scattered instead). Summed gradients are
   // complete only after the last microbatch, so they cannot overlap it.
-  if (o.zeroStage == 0)
+  bool overlap = !o.pipelined() && o.dpComm == "overlap";
+  if (o.zeroStage == 0 && o.dpComm != "none")
     pm.addNestedPass<func::FuncOp>(llm::createInsertGradAllReduce(
         {/*dp=*/o.dataParallel, /*bucketBytes=*/25 * 1024 * 1024,
-         /*overlap=*/!o.pipelined()}));
+         /*overlap=*/overlap}));
   // ZeRO: slices of optimizer state, gradients and parameters per rank.
   pm.addNestedPass<func::FuncOp>(llm::createShardOptimizer(
-      {/*dp=*/o.dataParallel, /*stage=*/o.zeroStage,
-       /*overlap=*/!o.pipelined()}));
+      {/*dp=*/o.dataParallel, /*stage=*/o.zeroStage, /*overlap=*/overlap}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Forward, backward and optimizer programs; what microbatches stash.

@@ -23,6 +23,11 @@ namespace llmc {
 struct TrainPipelineOptions {
   int64_t dataParallel = 1;
   int64_t zeroStage = 0;
+  /// How data-parallel gradients travel: "overlap" (each bucket starts as
+  /// the backward pass completes it), "blocking" (all after the backward
+  /// pass, nothing hidden), or "none" (not at all: a benchmark baseline
+  /// whose replicas diverge; bench/dp_overlap).
+  std::string dpComm = "overlap";
   std::string recompute = "none";
   /// Microbatches per step (> 1: gradients are summed over them).
   int64_t microbatches = 1;

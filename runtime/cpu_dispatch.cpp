@@ -22,7 +22,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -481,26 +480,6 @@ void reduce_scatter(const KernelCall &c) {
     cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
 }
 
-// LLMC_DP_BLOCKING=1 completes the gradients' non-blocking collectives where
-// they start, the baseline bench/dp_overlap compares overlap with.
-bool env_flag(const char *name) {
-  const char *env = std::getenv(name);
-  return env && std::string(env) == "1";
-}
-
-bool dp_blocking() {
-  static const bool blocking = env_flag("LLMC_DP_BLOCKING");
-  return blocking;
-}
-
-// LLMC_DP_SKIP=1 leaves the data-parallel gradient all-reduces out (each rank
-// keeps its own gradients): the same compute without the communication,
-// which bench/dp_overlap times as its baseline. Never for training.
-bool dp_skipped() {
-  static const bool skipped = env_flag("LLMC_DP_SKIP");
-  return skipped;
-}
-
 // ins (a whole flat gradient), outs (this rank's slice): starts its
 // non-blocking reduce-scatter (ZeRO); the matching wait completes it.
 void reduce_scatter_start(const KernelCall &c) {
@@ -510,8 +489,6 @@ void reduce_scatter_start(const KernelCall &c) {
                           std::to_string(c.n_in(0)) + " elements is not " +
                           std::to_string(comm.size()) + " slices of " +
                           std::to_string(c.n_out(0)));
-  if (dp_blocking())
-    return comm.reduce_scatter(c.in(0), c.out(0), size_t(c.n_out(0)));
   c.executor().bucket(c.param("bucket").i()).push_back(
       comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
 }
@@ -578,21 +555,12 @@ void adamw(const KernelCall &c) {
   cpu::adamw_update(param, c.out(1), c.out(2), grad, n, hyper);
 }
 
-// outs (a bucket of gradients): start their non-blocking all-reduces. With
-// LLMC_DP_BLOCKING=1 they complete here instead, which bench/dp_overlap uses
-// as the baseline of how long the communication takes when nothing hides it.
+// outs (a bucket of gradients): start their non-blocking all-reduces.
 void all_reduce_mean_start(const KernelCall &c) {
   comm::Communicator &dp = axis_comm(c);
-  if (dp_skipped())
-    return;
-  bool blocking = dp_blocking();
   auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (int i = 0; i < c.num_outs(); ++i) {
-    if (blocking)
-      dp.all_reduce(c.out(i), size_t(c.n_out(i)));
-    else
-      requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
-  }
+  for (int i = 0; i < c.num_outs(); ++i)
+    requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
 }
 
 // outs (the same bucket): wait for the sums, then divide by the ranks.

@@ -142,6 +142,12 @@ void explain_program(const planfile::Plan &plan, std::ostream &os,
      << m.n_layer() << " layers, hidden " << m.hidden_size() << ", vocab "
      << m.vocab_size() << ", micro-batch " << m.micro_batch() << " x seq "
      << m.seq_len() << "\n";
+  if (!m.dp_comm().empty())
+    os << "data-parallel gradients: " << m.dp_comm()
+       << (m.dp_comm() == "none"
+               ? " (a benchmark plan: gradients are not averaged over the dp "
+                 "ranks, whose replicas diverge)\n"
+               : " (after the backward pass, not overlapped)\n");
   os << "arena: " << bytes_text(plan.arena_bytes())
      << " (one allocation; buffers with disjoint lifetimes share bytes)\n";
   if (plan.stash_bytes() > 0) {

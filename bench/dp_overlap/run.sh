@@ -7,9 +7,9 @@
 #  - overlap: as planned, each gradient bucket's non-blocking all-reduce
 #    starts when the backward pass completes it, and is waited for before
 #    the norm (the executor advances in-flight buckets between kernels);
-#  - blocking (LLMC_DP_BLOCKING=1): the same all-reduces, blocking, where
-#    they start;
-#  - none (LLMC_DP_SKIP=1): the same compute without the all-reduces.
+#  - blocking (a plan compiled with --dp-comm blocking): the same
+#    all-reduces, all after the backward pass, so nothing hides them;
+#  - none (--dp-comm none): the same compute without the all-reduces.
 # Per mode, the step time is the median over steps 2..STEPS and rounds.
 # Communication cost = blocking - none; exposed = overlap - none;
 # hidden fraction = 1 - exposed / cost. Step times include the ranks
@@ -25,19 +25,22 @@ rounds=${ROUNDS:-3}
 use_mpi_ranks
 
 make_tokens 400000
-"$llmc" compile "$root/bench/train_cpu/config.json" --mode train \
-  --micro-batch "$mb" --seq "$seq" --mesh dp=2 -o "$work/dp2.plan"
-"$llmc" explain "$work/dp2.plan" | grep "dp all_reduce" > "$work/predicted.txt"
+for mode in overlap blocking none; do
+  "$llmc" compile "$root/bench/train_cpu/config.json" --mode train \
+    --micro-batch "$mb" --seq "$seq" --mesh dp=2 --dp-comm "$mode" \
+    -o "$work/$mode.plan"
+done
+"$llmc" explain "$work/overlap.plan" | grep "dp all_reduce" > "$work/predicted.txt"
 
-run() { # mode env round
-  env $2 mpirun --oversubscribe -np 2 "$llmc" train "$work/dp2.plan" \
-    --data "$work/train.bin" --steps "$steps" --log "$work/$1.$3.jsonl" \
+run() { # mode round
+  mpirun --oversubscribe -np 2 "$llmc" train "$work/$1.plan" \
+    --data "$work/train.bin" --steps "$steps" --log "$work/$1.$2.jsonl" \
     --progress never
 }
 for r in $(seq "$rounds"); do
-  run overlap "" "$r"
-  run blocking "LLMC_DP_BLOCKING=1" "$r"
-  run none "LLMC_DP_SKIP=1" "$r"
+  run overlap "$r"
+  run blocking "$r"
+  run none "$r"
 done
 
 /usr/bin/python3 - "$work" "$rounds" "$mb" "$seq" <<'PY'

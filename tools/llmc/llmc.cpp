@@ -96,6 +96,13 @@ cl::opt<int64_t> prefillTokens(
              "takes; longer prompts are prefilled in chunks between decode "
              "steps (default: --max-seq, at most 256)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<std::string> dpComm(
+    "dp-comm",
+    cl::desc("Data-parallel gradients: overlap (default), blocking (after "
+             "the backward pass), none (not averaged: a benchmark "
+             "baseline, replicas diverge)"),
+    cl::init("overlap"), cl::Hidden, cl::sub(compileCmd),
+    cl::cat(llmcCategory));
 cl::opt<std::string> compileMesh(
     "mesh",
     cl::desc("Device mesh, e.g. pp=2,dp=2,tp=2: pipeline stages x data "
@@ -339,6 +346,12 @@ int runCompile() {
   options.kvBlockTokens = kvBlockTokens;
   options.kvBlocks = kvBlocks;
   options.prefillTokens = prefillTokens;
+  if (dpComm != "overlap" && dpComm != "blocking" && dpComm != "none")
+    return fail("--dp-comm " + dpComm + ": expected overlap, blocking or none");
+  if (dpComm != "overlap" && (mesh->dp == 1 || zeroStage > 0))
+    return fail("--dp-comm " + dpComm +
+                " needs --mesh dp=N with N > 1 and no --zero");
+  options.dpComm = dpComm;
   options.microbatches = microbatches;
   options.schedule = pipelineSchedule;
   options.virtualStages = virtualStages;
