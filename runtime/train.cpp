@@ -7,6 +7,7 @@
 #include "runtime/io/error.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
+#include "runtime/io/posix_file.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/io/shard.h"
 #include "runtime/kernels/kernel_table.h"
@@ -484,6 +485,11 @@ void train(const TrainOptions &o) {
       log_error = o.log_path + ": cannot open the log for writing";
   }
   group.agree(log_error, "could not open the log " + o.log_path);
+  // A checkpoint that cannot be written fails now, not after the last step.
+  std::string save_error;
+  if (!o.save_path.empty() && group.leader())
+    save_error = io::unwritable_reason(o.save_path);
+  group.agree(save_error, "cannot save to " + o.save_path);
   bool bar = group.leader() &&
              (o.progress == Progress::Always ||
               (o.progress == Progress::Auto && isatty(STDERR_FILENO)));

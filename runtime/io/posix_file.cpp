@@ -108,3 +108,16 @@ void llmc::io::write_file_atomically(const std::string &path,
     throw;
   }
 }
+
+std::string llmc::io::unwritable_reason(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return path + ": exists and is not a regular file";
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (dir.empty())
+    dir = "/";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return path + ": cannot write into " + dir + ": " + std::strerror(errno);
+  return "";
+}

@@ -1,8 +1,9 @@
 //===- posix_file.h - Thin checked wrappers over POSIX file calls ---------===//
 //
-// Internal to runtime/io. Every failure becomes an InputError that names the
-// path and carries strerror(errno); short reads and EINTR are handled here so
-// the format code never sees them.
+// Used by runtime/io, and by the train loop to check a --save target early.
+// Every failure becomes an InputError that names the path and carries
+// strerror(errno); short reads and EINTR are handled here so the format code
+// never sees them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_IO_POSIX_FILE_H
@@ -44,6 +45,12 @@ private:
 
 /// "<path>: <what>: <strerror(errno)>", for the errno of the failed call.
 [[noreturn]] void throw_errno(const std::string &path, const std::string &what);
+
+/// Why `path` cannot take a file written by write_file_atomically (one line
+/// naming it), or "" when it can: its folder must exist and be writable,
+/// and `path` itself must be absent or a regular file (not a folder, FIFO
+/// or device).
+std::string unwritable_reason(const std::string &path);
 
 /// Writes `bytes` to "<path>.tmp.<pid>" and renames it over `path`, so
 /// readers see the old file or the whole new one, never a part.

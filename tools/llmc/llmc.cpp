@@ -25,6 +25,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cmath>
 #include <iostream>
 #include <optional>
 
@@ -404,11 +405,40 @@ template <typename Fn> int runGuarded(Fn fn) {
   return code;
 }
 
+/// The first training option outside what AdamW and the schedule take, as
+/// one line; empty when all are fine. Written as !(ok) so NaN fails too.
+std::string checkTrainOptions() {
+  auto number = [](const char *name, float value, const char *expected) {
+    return std::string("--") + name + " " + std::to_string(value) +
+           ": expected " + expected;
+  };
+  if (!(lr >= 0.0f && std::isfinite(lr)))
+    return number("lr", lr, "a finite rate >= 0");
+  if (!(minLr >= 0.0f && minLr <= lr))
+    return number("min-lr", minLr, "a rate in [0, --lr]");
+  if (!(weightDecay >= 0.0f && std::isfinite(weightDecay)))
+    return number("weight-decay", weightDecay, "a finite value >= 0");
+  if (!(beta1 >= 0.0f && beta1 < 1.0f))
+    return number("beta1", beta1, "a value in [0, 1)");
+  if (!(beta2 >= 0.0f && beta2 < 1.0f))
+    return number("beta2", beta2, "a value in [0, 1)");
+  if (!(adamEps > 0.0f && std::isfinite(adamEps)))
+    return number("eps", adamEps, "a finite value > 0");
+  if (!(std::isfinite(clipGradNorm)))
+    return number("clip-grad-norm", clipGradNorm,
+                  "a finite norm (<= 0: no clipping)");
+  if (warmupSteps < 0)
+    return "--warmup-steps " + std::to_string(warmupSteps) + ": expected >= 0";
+  return "";
+}
+
 int runTrain() {
   if (steps <= 0)
     return fail("--steps must be positive, got " + llvm::Twine(steps));
   if (saveEvery < 0)
     return fail("--save-every must be >= 0");
+  if (std::string error = checkTrainOptions(); !error.empty())
+    return fail(error);
   return runGuarded([] {
     llmc::TrainOptions o;
     o.plan_path = trainPlan;
