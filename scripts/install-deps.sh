@@ -17,6 +17,8 @@ packages=(
   # The PyTorch reference of the parity tests (run with /usr/bin/python3),
   # and psutil, which lit's per-test timeout needs.
   python3-torch python3-numpy python3-psutil
+  # llmc serve's HTTP server (a header and a shared library).
+  libcpp-httplib-dev
   # The demo corpus and its tokenizer.
   bible-kjv sentencepiece libsentencepiece-dev
 )
@@ -34,4 +36,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The official OpenAI client for Node, which test/serve runs against
+# `llmc serve` (from the npm registry, pinned in test/serve/package.json).
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$root/test/serve/node_modules/openai" ]; then
+  echo "llmc: installing the npm packages of test/serve"
+  (cd "$root/test/serve" && npm install --no-audit --no-fund --silent)
 fi

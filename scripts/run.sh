@@ -86,3 +86,6 @@ echo "generating from $work/gpt2-tiny.safetensors:"
   --top-p 0.95 --seed 1 | while IFS= read -r line; do echo "  $line"; done
 echo "again, by hand: $llmc generate $work/gpt2-tiny.infer.plan --weights" \
   "$work/gpt2-tiny.safetensors --tokenizer $work/tok.model --prompt 'TEXT'"
+echo "or serve it (OpenAI's API on http://127.0.0.1:8000/v1): $llmc serve" \
+  "$work/gpt2-tiny.infer.plan --weights $work/gpt2-tiny.safetensors" \
+  "--tokenizer $work/tok.model"

@@ -15,7 +15,7 @@ Engine::Engine(ModelRunner &runner, uint64_t default_seed, Batching batching)
 
 int64_t Engine::add_request(std::vector<int32_t> prompt,
                             SamplingParams params) {
-  int64_t id = int64_t(sequences_.size());
+  int64_t id = next_id_;
   std::string where = "request " + std::to_string(id) + ": ";
   if (prompt.empty())
     throw io::InputError(where + "the prompt is empty");
@@ -38,6 +38,7 @@ int64_t Engine::add_request(std::vector<int32_t> prompt,
       std::make_unique<Sequence>(id, std::move(prompt), Sampler(params, mix));
   scheduler_.add(seq.get());
   sequences_[id] = std::move(seq);
+  ++next_id_;
   return id;
 }
 
@@ -90,6 +91,20 @@ void Engine::run(bool prefill, const std::vector<Sequence *> &seqs,
       append(*seqs[b], logits + int64_t(b) * runner_.vocab(), events);
 }
 
+void Engine::abort(int64_t id) {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end() || it->second->state == SequenceState::Finished)
+    return;
+  scheduler_.abort(it->second.get());
+  it->second->finish_reason = "abort";
+}
+
+void Engine::release(int64_t id) {
+  auto it = sequences_.find(id);
+  if (it != sequences_.end() && it->second->state == SequenceState::Finished)
+    sequences_.erase(it);
+}
+
 std::vector<TokenEvent> Engine::step() {
   ScheduledStep step = scheduler_.schedule();
   stats_.max_running = std::max(
@@ -98,9 +113,7 @@ std::vector<TokenEvent> Engine::step() {
   run(false, step.decodes, events);
   run(true, step.prefills, events);
   ++stats_.steps;
-  stats_.preemptions = 0;
-  for (auto &[id, seq] : sequences_)
-    stats_.preemptions += seq->preemptions;
+  stats_.preemptions = scheduler_.preemptions();
   return events;
 }
 

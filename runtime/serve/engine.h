@@ -46,6 +46,12 @@ public:
 
   // One engine step: the tokens generated in it.
   std::vector<TokenEvent> step();
+  // Stops request `id` (its client went away): its blocks return to the
+  // pool at once; finish_reason "abort". Nothing for a finished request.
+  void abort(int64_t id);
+  // Forgets a finished request, so a long-running server's memory stays
+  // bounded; sequence(id) is invalid afterwards.
+  void release(int64_t id);
   bool idle() const { return scheduler_.idle(); }
 
   const Sequence &sequence(int64_t id) const { return *sequences_.at(id); }
@@ -58,6 +64,8 @@ public:
   }
   const EngineStats &stats() const { return stats_; }
   int64_t kv_blocks_used() const { return blocks_.used_blocks(); }
+  int64_t waiting() const { return scheduler_.waiting(); }
+  int64_t running() const { return scheduler_.running(); }
 
 private:
   // Runs prefill or decode on `seqs` and samples a token for each.
@@ -71,6 +79,7 @@ private:
   BlockManager blocks_;
   Scheduler scheduler_;
   std::map<int64_t, std::unique_ptr<Sequence>> sequences_;
+  int64_t next_id_ = 0;
   EngineStats stats_;
   LogitsObserver observer_;
 };

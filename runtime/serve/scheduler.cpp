@@ -10,6 +10,7 @@ void Scheduler::preempt(Sequence *seq) {
   seq->cached = 0;
   seq->state = SequenceState::Waiting;
   ++seq->preemptions;
+  ++preemptions_;
   running_.erase(std::find(running_.begin(), running_.end(), seq));
   // First in line again: it was admitted before anything still waiting.
   waiting_.push_front(seq);
@@ -53,6 +54,18 @@ ScheduledStep Scheduler::schedule() {
     step.prefills.push_back(seq);
   }
   return step;
+}
+
+void Scheduler::abort(Sequence *seq) {
+  if (auto it = std::find(waiting_.begin(), waiting_.end(), seq);
+      it != waiting_.end()) {
+    waiting_.erase(it);
+    blocks_.release(seq->id);
+    seq->state = SequenceState::Finished;
+    return;
+  }
+  if (seq->state == SequenceState::Running)
+    finish(seq);
 }
 
 void Scheduler::finish(Sequence *seq) {

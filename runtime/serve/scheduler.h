@@ -43,10 +43,14 @@ public:
   // sequences have been dropped (and their blocks freed) by finish().
   ScheduledStep schedule();
   void finish(Sequence *seq);
+  // Drops a sequence wherever it is (a client went away), freeing its
+  // blocks at once.
+  void abort(Sequence *seq);
 
   bool idle() const { return waiting_.empty() && running_.empty(); }
   int64_t waiting() const { return int64_t(waiting_.size()); }
   int64_t running() const { return int64_t(running_.size()); }
+  int64_t preemptions() const { return preemptions_; }
 
 private:
   void preempt(Sequence *seq);
@@ -56,6 +60,7 @@ private:
   Batching batching_;
   std::deque<Sequence *> waiting_;  // oldest first
   std::vector<Sequence *> running_; // in order of admission
+  int64_t preemptions_ = 0;
 };
 
 } // namespace llmc::serve

@@ -12,6 +12,7 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/serve/engine.h"
+#include "runtime/serve/openai_api.h"
 #include "tools/llmc/Errors.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -236,7 +237,7 @@ void printResults(const serve::Engine &engine,
 /// is decoded again and only the new end printed.
 void showProgress(const serve::Sequence &seq,
                   const std::optional<data::Tokenizer> &tokenizer,
-                  std::string &shown) {
+                  std::string &shown, bool last = false) {
   std::string now;
   if (tokenizer) {
     now = tokenizer->decode({seq.output.begin(), seq.output.end()});
@@ -244,9 +245,12 @@ void showProgress(const serve::Sequence &seq,
     for (int32_t t : seq.output)
       now += (now.empty() ? "" : " ") + std::to_string(t);
   }
-  if (now.compare(0, shown.size(), shown) == 0)
+  if (!last)
+    now = serve::settled_text(now);
+  if (now.size() > shown.size() && now.compare(0, shown.size(), shown) == 0) {
     llvm::outs() << now.substr(shown.size());
-  shown = now;
+    shown = now;
+  }
   llvm::outs().flush();
 }
 
@@ -298,9 +302,10 @@ int llmc::runGenerateCommand() {
           t.first = now;
         t.last = now;
       }
-    if (stream)
+    if (stream) {
+      showProgress(engine.sequence(0), tokenizer, shown, /*last=*/true);
       llvm::outs() << "\n";
-    else
+    } else
       printResults(engine, prompts, timing, tokenizer);
     if (!dumpLogits.empty()) {
       std::error_code ec;

@@ -17,6 +17,7 @@
 #include "tools/llmc/Errors.h"
 #include "tools/llmc/GenerateCommand.h"
 #include "tools/llmc/PlanCommands.h"
+#include "tools/llmc/ServeCommand.h"
 #include "tools/llmc/TokenizeCommand.h"
 #include "tools/llmc/VerifyCommand.h"
 
@@ -484,6 +485,8 @@ int main(int argc, char **argv) {
     return llmc::runVerifyCommand();
   if (llmc::isGenerateCommand())
     return llmc::runGenerateCommand();
+  if (llmc::isServeCommand())
+    return llmc::runServeCommand();
   if (llmc::isPlanCommand())
     return llmc::runPlanCommand();
   if (llmc::isCalibrateCommand())

@@ -1,0 +1,104 @@
+//===- ServeCommand.cpp - `llmc serve` ------------------------------------===//
+//
+// Loads an inference plan, its weights and tokenizer, and serves OpenAI's
+// API over the continuous-batching engine (runtime/serve/http_server.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llmc/ServeCommand.h"
+
+#include "runtime/data/tokenizer.h"
+#include "runtime/io/error.h"
+#include "runtime/plan/plan_file.h"
+#include "runtime/serve/http_server.h"
+#include "tools/llmc/Errors.h"
+
+#include "llvm/Support/CommandLine.h"
+
+#include <optional>
+
+namespace cl = llvm::cl;
+using namespace llmc;
+
+namespace {
+
+cl::OptionCategory serveCategory("llmc serve options");
+cl::SubCommand serveCmd("serve", "Serve an inference plan over HTTP with "
+                                 "OpenAI's completions and chat API");
+cl::opt<std::string> planPath(cl::Positional, cl::Required,
+                              cl::desc("<model.plan>"), cl::sub(serveCmd),
+                              cl::cat(serveCategory));
+cl::opt<std::string> weightsPath("weights", cl::Required,
+                                 cl::desc("Weights (safetensors, HF names)"),
+                                 cl::sub(serveCmd), cl::cat(serveCategory));
+cl::opt<std::string> tokenizerPath(
+    "tokenizer",
+    cl::desc("A sentencepiece model; without one, prompts are token ids"),
+    cl::sub(serveCmd), cl::cat(serveCategory));
+cl::opt<std::string> host("host", cl::desc("Address to bind (127.0.0.1)"),
+                          cl::init("127.0.0.1"), cl::sub(serveCmd),
+                          cl::cat(serveCategory));
+cl::opt<int> port("port", cl::desc("Port (8000; 0: any free one)"),
+                  cl::init(8000), cl::sub(serveCmd), cl::cat(serveCategory));
+cl::opt<std::string> modelName("model-name",
+                               cl::desc("The model's name in the API (llmc)"),
+                               cl::init("llmc"), cl::sub(serveCmd),
+                               cl::cat(serveCategory));
+cl::opt<std::string> apiKey("api-key",
+                            cl::desc("Require Authorization: Bearer KEY"),
+                            cl::sub(serveCmd), cl::cat(serveCategory));
+cl::opt<int64_t> maxQueue("max-queue",
+                          cl::desc("Waiting requests before 429 (256)"),
+                          cl::init(256), cl::sub(serveCmd),
+                          cl::cat(serveCategory));
+cl::opt<int64_t> maxBodyBytes("max-body-bytes",
+                              cl::desc("Largest request body (1 MiB)"),
+                              cl::init(1 << 20), cl::sub(serveCmd),
+                              cl::cat(serveCategory));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of requests that give none"),
+                       cl::init(0), cl::sub(serveCmd), cl::cat(serveCategory));
+
+} // namespace
+
+bool llmc::isServeCommand() { return static_cast<bool>(serveCmd); }
+
+int llmc::runServeCommand() {
+  if (port < 0 || port > 65535)
+    return failBadInput("--port " + llvm::Twine(port) + ": expected 0..65535");
+  if (maxQueue < 0 || maxBodyBytes <= 0)
+    return failBadInput("--max-queue must be >= 0 and --max-body-bytes > 0");
+  try {
+    std::optional<data::Tokenizer> tokenizer;
+    if (!tokenizerPath.empty())
+      tokenizer.emplace(tokenizerPath);
+    serve::ModelRunner runner(plan::read_plan_file(planPath), planPath);
+    if (tokenizer && tokenizer->vocab_size() > runner.vocab())
+      throw io::InputError(tokenizerPath + ": a vocabulary of " +
+                           std::to_string(tokenizer->vocab_size()) +
+                           " tokens; the model has " +
+                           std::to_string(runner.vocab()));
+    runner.load_weights(weightsPath);
+    serve::TextCodec codec;
+    if (tokenizer) {
+      codec.encode = [&](const std::string &text) {
+        std::vector<int> ids = tokenizer->encode(text);
+        return std::vector<int32_t>(ids.begin(), ids.end());
+      };
+      codec.decode = [&](const std::vector<int32_t> &ids) {
+        return tokenizer->decode({ids.begin(), ids.end()});
+      };
+    }
+    serve::Engine engine(runner, seed);
+    serve::AsyncEngine async(engine, runner.kv_blocks(), maxQueue);
+    serve::ServerOptions options{host,   port,     modelName,
+                                 apiKey, maxQueue, size_t(maxBodyBytes)};
+    return serve::serve(async, codec, runner.vocab(), options);
+  } catch (const io::InputError &e) {
+    return failBadInput(e.what());
+  } catch (const plan::PlanError &e) {
+    return failBadInput(e.what());
+  } catch (const std::exception &e) {
+    reportError(e.what());
+    return kExitFailure;
+  }
+}
