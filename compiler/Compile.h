@@ -28,10 +28,9 @@ struct CompileOptions {
   int64_t dataParallel = 1; // ranks of --mesh dp=N; micro-batch is per rank
   int64_t tensorParallel = 1;   // ranks of --mesh tp=N
   bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
-  int64_t zeroStage = 0;
-  std::string dpComm = "overlap"; // --dp-comm overlap|blocking|none         //
-                                  // --zero, over the dp ranks
+  int64_t zeroStage = 0;         // --zero, over the dp ranks
   std::string recompute = "none"; // --recompute none|selective|full
+  std::string dpComm = "overlap"; // --dp-comm overlap|blocking|none
   int64_t pipelineStages = 1;     // ranks of --mesh pp=N
   int64_t microbatches = 1;       // --microbatches, per step and dp rank
   std::string schedule = "1f1b";  // --schedule gpipe|1f1b|interleaved

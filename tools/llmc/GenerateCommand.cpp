@@ -12,7 +12,7 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/serve/engine.h"
-#include "runtime/serve/openai_api.h"
+#include "runtime/serve/loaded_model.h"
 #include "tools/llmc/Errors.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -263,18 +263,11 @@ int llmc::runGenerateCommand() {
     return failBadInput("--max-new-tokens " + llvm::Twine(maxNewTokens) +
                         " must be positive");
   try {
-    std::optional<data::Tokenizer> tokenizer;
-    if (!tokenizerPath.empty())
-      tokenizer.emplace(tokenizerPath);
-    serve::ModelRunner runner(plan::read_plan_file(planPath), planPath);
-    if (tokenizer && tokenizer->vocab_size() > runner.vocab())
-      throw io::InputError(tokenizerPath + ": a vocabulary of " +
-                           std::to_string(tokenizer->vocab_size()) +
-                           " tokens; the model has " +
-                           std::to_string(runner.vocab()));
+    serve::LoadedModel model =
+        serve::load_model(planPath, weightsPath, tokenizerPath);
+    const std::optional<data::Tokenizer> &tokenizer = model.tokenizer;
     std::vector<Prompt> prompts = readPrompts(tokenizer);
-    runner.load_weights(weightsPath);
-    serve::Engine engine(runner, seed, batching);
+    serve::Engine engine(*model.runner, seed, batching);
     // Rows by request, written in request order at the end.
     std::vector<std::vector<float>> logits(prompts.size());
     if (!dumpLogits.empty())

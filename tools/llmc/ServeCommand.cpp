@@ -7,15 +7,13 @@
 
 #include "tools/llmc/ServeCommand.h"
 
-#include "runtime/data/tokenizer.h"
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/serve/http_server.h"
+#include "runtime/serve/loaded_model.h"
 #include "tools/llmc/Errors.h"
 
 #include "llvm/Support/CommandLine.h"
-
-#include <optional>
 
 namespace cl = llvm::cl;
 using namespace llmc;
@@ -68,26 +66,10 @@ int llmc::runServeCommand() {
   if (maxQueue < 0 || maxBodyBytes <= 0)
     return failBadInput("--max-queue must be >= 0 and --max-body-bytes > 0");
   try {
-    std::optional<data::Tokenizer> tokenizer;
-    if (!tokenizerPath.empty())
-      tokenizer.emplace(tokenizerPath);
-    serve::ModelRunner runner(plan::read_plan_file(planPath), planPath);
-    if (tokenizer && tokenizer->vocab_size() > runner.vocab())
-      throw io::InputError(tokenizerPath + ": a vocabulary of " +
-                           std::to_string(tokenizer->vocab_size()) +
-                           " tokens; the model has " +
-                           std::to_string(runner.vocab()));
-    runner.load_weights(weightsPath);
-    serve::TextCodec codec;
-    if (tokenizer) {
-      codec.encode = [&](const std::string &text) {
-        std::vector<int> ids = tokenizer->encode(text);
-        return std::vector<int32_t>(ids.begin(), ids.end());
-      };
-      codec.decode = [&](const std::vector<int32_t> &ids) {
-        return tokenizer->decode({ids.begin(), ids.end()});
-      };
-    }
+    serve::LoadedModel model =
+        serve::load_model(planPath, weightsPath, tokenizerPath);
+    serve::ModelRunner &runner = *model.runner;
+    serve::TextCodec codec = model.codec();
     serve::Engine engine(runner, seed);
     serve::AsyncEngine async(engine, runner.kv_blocks(), maxQueue);
     serve::ServerOptions options{host,   port,     modelName,

@@ -339,9 +339,18 @@ int runCompile() {
   if (!emitKind.getNumOccurrences())
     emit = compileMode == llmc::CompileMode::Forward ? llmc::EmitKind::MLIR
                                                      : llmc::EmitKind::Plan;
-  llmc::CompileOptions options{configPath, compileMode, emit, microBatch,
-                               seqLen,     mesh->dp,    mesh->tp,
-                               sequenceParallel, zeroStage, recomputeMode};
+  // By name: a field added to CompileOptions cannot shift the others.
+  llmc::CompileOptions options;
+  options.configPath = configPath;
+  options.mode = compileMode;
+  options.emit = emit;
+  options.microBatch = microBatch;
+  options.seqLen = seqLen;
+  options.dataParallel = mesh->dp;
+  options.tensorParallel = mesh->tp;
+  options.sequenceParallel = sequenceParallel;
+  options.zeroStage = zeroStage;
+  options.recompute = recomputeMode;
   options.pipelineStages = mesh->pp;
   options.maxBatch = maxBatch;
   options.maxSeq = maxSeq;

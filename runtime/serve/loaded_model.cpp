@@ -1,0 +1,41 @@
+// Loading a model to generate with; see loaded_model.h.
+#include "runtime/serve/loaded_model.h"
+
+#include "runtime/io/error.h"
+#include "runtime/plan/plan_file.h"
+
+namespace llmc::serve {
+
+TextCodec LoadedModel::codec() const {
+  TextCodec codec;
+  if (!tokenizer)
+    return codec;
+  const data::Tokenizer *t = &*tokenizer;
+  codec.encode = [t](const std::string &text) {
+    std::vector<int> ids = t->encode(text);
+    return std::vector<int32_t>(ids.begin(), ids.end());
+  };
+  codec.decode = [t](const std::vector<int32_t> &ids) {
+    return t->decode({ids.begin(), ids.end()});
+  };
+  return codec;
+}
+
+LoadedModel load_model(const std::string &plan_path,
+                       const std::string &weights_path,
+                       const std::string &tokenizer_path) {
+  LoadedModel model;
+  if (!tokenizer_path.empty())
+    model.tokenizer.emplace(tokenizer_path);
+  model.runner =
+      std::make_unique<ModelRunner>(plan::read_plan_file(plan_path), plan_path);
+  int64_t vocab = model.runner->vocab();
+  if (model.tokenizer && model.tokenizer->vocab_size() > vocab)
+    throw io::InputError(tokenizer_path + ": a vocabulary of " +
+                         std::to_string(model.tokenizer->vocab_size()) +
+                         " tokens; the model has " + std::to_string(vocab));
+  model.runner->load_weights(weights_path);
+  return model;
+}
+
+} // namespace llmc::serve
