@@ -189,7 +189,34 @@ void readLlama(FieldReader &read, ModelConfig &config) {
 }
 
 /// Checks the constraints between fields that a model needs.
+/// The largest sizes llmc compiles: every tensor of the model then has at
+/// most 2^40 elements (vocab x hidden), so no count in the compiler, the
+/// planner or the runtime overflows, and nothing allocates without end.
+struct SizeLimit {
+  const char *gpt2, *llama;
+  int64_t ModelConfig::*size;
+  int64_t limit;
+};
+constexpr SizeLimit kSizeLimits[] = {
+    {"vocab_size", "vocab_size", &ModelConfig::vocabSize, int64_t(1) << 22},
+    {"n_embd", "hidden_size", &ModelConfig::hiddenSize, int64_t(1) << 18},
+    {"n_layer", "num_hidden_layers", &ModelConfig::numLayers, int64_t(1) << 14},
+    {"n_head", "num_attention_heads", &ModelConfig::numHeads, int64_t(1) << 14},
+    {"n_positions", "max_position_embeddings", &ModelConfig::maxPositions,
+     int64_t(1) << 22},
+    {"n_inner", "intermediate_size", &ModelConfig::intermediateSize,
+     int64_t(1) << 20},
+};
+
 void checkShapes(FieldReader &read, const ModelConfig &config, bool isGPT2) {
+  for (const SizeLimit &s : kSizeLimits)
+    if (config.*s.size > s.limit) {
+      read.setError(llvm::formatv("{0}={1} is larger than llmc compiles "
+                                  "(at most {2})",
+                                  isGPT2 ? s.gpt2 : s.llama, config.*s.size,
+                                  s.limit));
+      return;
+    }
   llvm::StringRef hidden = isGPT2 ? "n_embd" : "hidden_size";
   llvm::StringRef heads = isGPT2 ? "n_head" : "num_attention_heads";
   if (config.hiddenSize % config.numHeads != 0) {
@@ -212,8 +239,35 @@ void checkShapes(FieldReader &read, const ModelConfig &config, bool isGPT2) {
 
 } // namespace
 
+/// How deep arrays and objects nest in `text` (outside strings): the JSON
+/// parser recurses once per level, so depth is bounded before it runs.
+static int64_t nestingDepth(llvm::StringRef text) {
+  int64_t depth = 0, deepest = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      escaped = !escaped && c == '\\';
+      inString = escaped || c != '"';
+      continue;
+    }
+    if (c == '"')
+      inString = true;
+    else if (c == '[' || c == '{')
+      deepest = std::max(deepest, ++depth);
+    else if (c == ']' || c == '}')
+      --depth;
+  }
+  return deepest;
+}
+
 llvm::Expected<ModelConfig> llmc::parseModelConfig(llvm::StringRef text,
                                                    llvm::StringRef fileName) {
+  constexpr int64_t kMaxDepth = 64;
+  if (nestingDepth(text) > kMaxDepth)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "%s: malformed JSON: nested deeper than %lld levels",
+        fileName.str().c_str(), (long long)kMaxDepth);
   llvm::Expected<json::Value> parsed = json::parse(text);
   if (!parsed)
     return llvm::createStringError(
