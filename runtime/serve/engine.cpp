@@ -52,7 +52,7 @@ void Engine::append(Sequence &seq, const float *logits,
     seq.output.push_back(s.token);
     seq.logprobs.push_back(s.logprob);
   }
-  bool full = int64_t(seq.output.size()) >= seq.sampler.params().max_tokens ||
+  bool full = int64_t(seq.output.size()) >= seq.max_tokens() ||
               seq.length() >= runner_.max_seq();
   TokenEvent event{seq.id, stop ? -1 : s.token, s.logprob, stop || full, ""};
   if (event.finished) {

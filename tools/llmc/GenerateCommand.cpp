@@ -8,7 +8,6 @@
 
 #include "tools/llmc/GenerateCommand.h"
 
-#include "runtime/data/tokenizer.h"
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/serve/engine.h"
@@ -119,17 +118,16 @@ serve::SamplingParams defaultParams() {
   return p;
 }
 
-std::vector<int32_t> encode(const std::optional<data::Tokenizer> &tokenizer,
+std::vector<int32_t> encode(const serve::TextCodec &codec,
                             const std::string &text, const std::string &where) {
-  if (!tokenizer)
+  if (!codec.encode)
     throw io::InputError(where + ": a text prompt needs --tokenizer");
-  std::vector<int> ids = tokenizer->encode(text);
-  return {ids.begin(), ids.end()};
+  return codec.encode(text);
 }
 
 /// One line of --prompts: its ids and its own sampling parameters.
 Prompt parsePromptLine(const llvm::json::Object &o,
-                       const std::optional<data::Tokenizer> &tokenizer,
+                       const serve::TextCodec &codec,
                        const std::string &where) {
   Prompt p{{}, defaultParams()};
   if (const llvm::json::Array *ids = o.getArray("prompt_ids")) {
@@ -140,7 +138,7 @@ Prompt parsePromptLine(const llvm::json::Object &o,
       p.ids.push_back(int32_t(*id));
     }
   } else if (std::optional<llvm::StringRef> text = o.getString("prompt")) {
-    p.ids = encode(tokenizer, text->str(), where);
+    p.ids = encode(codec, text->str(), where);
   } else {
     throw io::InputError(where + ": expected \"prompt_ids\" or \"prompt\"");
   }
@@ -157,8 +155,7 @@ Prompt parsePromptLine(const llvm::json::Object &o,
   return p;
 }
 
-std::vector<Prompt>
-readPrompts(const std::optional<data::Tokenizer> &tokenizer) {
+std::vector<Prompt> readPrompts(const serve::TextCodec &codec) {
   int sources = !promptIds.empty() + !promptText.empty() + !promptsPath.empty();
   if (sources != 1)
     throw io::InputError("give exactly one of --prompt-ids, --prompt and "
@@ -166,7 +163,7 @@ readPrompts(const std::optional<data::Tokenizer> &tokenizer) {
   if (!promptIds.empty())
     return {{{promptIds.begin(), promptIds.end()}, defaultParams()}};
   if (!promptText.empty())
-    return {{encode(tokenizer, promptText, "--prompt"), defaultParams()}};
+    return {{encode(codec, promptText, "--prompt"), defaultParams()}};
   auto file = llvm::MemoryBuffer::getFile(promptsPath);
   if (!file)
     throw io::InputError(promptsPath +
@@ -182,7 +179,7 @@ readPrompts(const std::optional<data::Tokenizer> &tokenizer) {
     const llvm::json::Object *o = value->getAsObject();
     if (!o)
       throw io::InputError(where + ": expected a JSON object");
-    prompts.push_back(parsePromptLine(*o, tokenizer, where));
+    prompts.push_back(parsePromptLine(*o, codec, where));
   }
   if (prompts.empty())
     throw io::InputError(promptsPath + ": no prompts");
@@ -197,19 +194,17 @@ struct Timing {
 void printResults(const serve::Engine &engine,
                   const std::vector<Prompt> &prompts,
                   const std::vector<Timing> &timing,
-                  const std::optional<data::Tokenizer> &tokenizer) {
+                  const serve::TextCodec &codec) {
   for (size_t i = 0; i < prompts.size(); ++i) {
     const serve::Sequence &seq = engine.sequence(int64_t(i));
     std::string text;
-    if (tokenizer)
-      text = tokenizer->decode({seq.output.begin(), seq.output.end()});
+    if (codec.decode)
+      text = codec.decode(seq.output);
     if (!jsonOutput) {
       // The prompt then what followed it, one blank line between requests.
-      if (tokenizer) {
-        llvm::outs() << (i ? "\n" : "")
-                     << tokenizer->decode(
-                            {seq.prompt.begin(), seq.prompt.end()})
-                     << text << "\n";
+      if (codec.decode) {
+        llvm::outs() << (i ? "\n" : "") << codec.decode(seq.prompt) << text
+                     << "\n";
         continue;
       }
       llvm::interleave(seq.output, llvm::outs(), " ");
@@ -226,7 +221,7 @@ void printResults(const serve::Engine &engine,
         {"ttft_ms", timing[i].first * 1000.0},
         {"tokens_per_s",
          span > 0 ? double(seq.output.size() - 1) / span : 0.0}};
-    if (tokenizer)
+    if (codec.decode)
       o["text"] = text;
     llvm::outs() << llvm::json::Value(std::move(o)) << "\n";
   }
@@ -235,12 +230,11 @@ void printResults(const serve::Engine &engine,
 /// Prints what `seq` has generated since `shown` (the text or ids printed
 /// so far): a token's text can depend on the next ones, so the whole output
 /// is decoded again and only the new end printed.
-void showProgress(const serve::Sequence &seq,
-                  const std::optional<data::Tokenizer> &tokenizer,
+void showProgress(const serve::Sequence &seq, const serve::TextCodec &codec,
                   std::string &shown, bool last = false) {
   std::string now;
-  if (tokenizer) {
-    now = tokenizer->decode({seq.output.begin(), seq.output.end()});
+  if (codec.decode) {
+    now = codec.decode(seq.output);
   } else {
     for (int32_t t : seq.output)
       now += (now.empty() ? "" : " ") + std::to_string(t);
@@ -265,8 +259,8 @@ int llmc::runGenerateCommand() {
   try {
     serve::LoadedModel model =
         serve::load_model(planPath, weightsPath, tokenizerPath);
-    const std::optional<data::Tokenizer> &tokenizer = model.tokenizer;
-    std::vector<Prompt> prompts = readPrompts(tokenizer);
+    serve::TextCodec codec = model.codec();
+    std::vector<Prompt> prompts = readPrompts(codec);
     serve::Engine engine(*model.runner, seed, batching);
     // Rows by request, written in request order at the end.
     std::vector<std::vector<float>> logits(prompts.size());
@@ -286,7 +280,7 @@ int llmc::runGenerateCommand() {
     while (!engine.idle())
       for (const serve::TokenEvent &e : engine.step()) {
         if (stream)
-          showProgress(engine.sequence(e.request), tokenizer, shown);
+          showProgress(engine.sequence(e.request), codec, shown);
         double now = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
@@ -296,10 +290,10 @@ int llmc::runGenerateCommand() {
         t.last = now;
       }
     if (stream) {
-      showProgress(engine.sequence(0), tokenizer, shown, /*last=*/true);
+      showProgress(engine.sequence(0), codec, shown, /*last=*/true);
       llvm::outs() << "\n";
     } else
-      printResults(engine, prompts, timing, tokenizer);
+      printResults(engine, prompts, timing, codec);
     if (!dumpLogits.empty()) {
       std::error_code ec;
       llvm::raw_fd_ostream out(dumpLogits, ec);
