@@ -4,6 +4,7 @@
 #include "runtime/comm/job.h"
 #include "runtime/comm/mpi_communicator.h"
 #include "runtime/executor.h"
+#include "runtime/io/checkpoint_dir.h"
 #include "runtime/io/error.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
@@ -21,6 +22,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -32,36 +34,63 @@
 namespace llmc {
 namespace {
 
-/// AdamW's moments and step count live next to a checkpoint in
-/// "<checkpoint>.optimizer", so a run resumes exactly where it stopped; the
-/// checkpoint itself stays a plain Hugging Face weights file.
-std::string optimizer_path(const std::string &checkpoint) {
-  return checkpoint + ".optimizer";
-}
-
-/// Loads the moments saved with `checkpoint`, if any; returns the step to
-/// resume at (0 without them).
-int64_t load_optimizer(Executor &exec, const std::string &checkpoint,
-                       const std::vector<io::TensorSpec> &model_moments) {
-  std::string path = optimizer_path(checkpoint);
-  if (access(path.c_str(), F_OK) != 0)
-    return 0;
-  auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
-  io::SafetensorsReader reader(path);
-  reader.check_against(model_moments);
-  const Executor &mesh = exec;
-  fill_from_full(moments, mesh,
-                 [&](const io::TensorSpec &spec, float *dst) {
-                   reader.read(spec.name, dst);
-                 });
+/// The `llmc.step` a checkpoint file records in its metadata.
+int64_t recorded_step(const io::SafetensorsReader &reader,
+                      const std::string &path) {
   auto step = reader.metadata().find("llmc.step");
   char *end = nullptr;
-  long long value =
-      step == reader.metadata().end() ? -1 : std::strtoll(step->second.c_str(), &end, 10);
+  long long value = step == reader.metadata().end()
+                        ? -1
+                        : std::strtoll(step->second.c_str(), &end, 10);
   if (value < 0 || !end || *end != '\0')
     throw io::InputError(path + ": metadata 'llmc.step' is missing or not a "
                          "step number");
   return value;
+}
+
+/// Loads AdamW's moments of a checkpoint into `exec`'s arena; returns the
+/// step they were saved at.
+int64_t load_optimizer(Executor &exec, const std::string &path,
+                       const std::vector<io::TensorSpec> &model_moments) {
+  auto moments = plan_tensors(exec, planfile::OPTIMIZER_STATE);
+  io::SafetensorsReader reader(path);
+  reader.check_against(model_moments);
+  fill_from_full(moments, exec, [&](const io::TensorSpec &spec, float *dst) {
+    reader.read(spec.name, dst);
+  });
+  return recorded_step(reader, path);
+}
+
+/// Refuses to resume on data that would not continue the checkpoint's
+/// batches: the next batch depends on the token file, the global batch, the
+/// order and its seed. Returns the order and seed to continue with.
+std::pair<io::BatchOrder, uint64_t>
+resumed_data_order(const TrainOptions &o, const io::CheckpointRef &ref,
+                   const io::TokenFile &data, int64_t tokens_per_step) {
+  const io::CheckpointManifest &m = *ref.manifest;
+  std::string fresh = "; pass --weights-only to start a new run from its "
+                      "weights";
+  if (m.data_tokens != data.num_tokens())
+    throw io::InputError(o.data_path + ": holds " +
+                         std::to_string(data.num_tokens()) + " tokens; " +
+                         ref.folder + " was trained on a file of " +
+                         std::to_string(m.data_tokens) + fresh);
+  if (m.tokens_per_step != tokens_per_step)
+    throw io::InputError(o.plan_path + ": a step takes " +
+                         std::to_string(tokens_per_step) + " tokens; " +
+                         ref.folder + " took " +
+                         std::to_string(m.tokens_per_step) + fresh);
+  io::BatchOrder order =
+      io::parse_batch_order(m.data_order, ref.folder + "/manifest.json");
+  if (o.order_given && o.order != order)
+    throw io::InputError(std::string("--data-order ") +
+                         io::batch_order_name(o.order) + ": " + ref.folder +
+                         " was trained with " + m.data_order + fresh);
+  if (o.seed_given && o.seed != m.seed)
+    throw io::InputError("--seed " + std::to_string(o.seed) + ": " +
+                         ref.folder + " was trained with seed " +
+                         std::to_string(m.seed) + fresh);
+  return {order, m.seed};
 }
 
 std::string format_duration(double seconds) {
@@ -133,6 +162,16 @@ OptimizerStep optimizer_step(const TrainOptions &o, int64_t step) {
   opt.weight_decay = o.weight_decay;
   opt.clip_grad_norm = o.clip_grad_norm;
   return opt;
+}
+
+// The schedule a checkpoint records beside its step, so a reader can tell
+// what the rates were.
+std::map<std::string, std::string> schedule_record(const TrainOptions &o) {
+  return {{"name", o.schedule == Schedule::Cosine ? "cosine" : "constant"},
+          {"lr", std::to_string(o.lr)},
+          {"min_lr", std::to_string(o.min_lr)},
+          {"warmup_steps", std::to_string(o.warmup_steps)},
+          {"steps", std::to_string(o.steps)}};
 }
 
 // Copies each gradient as AdamW is about to consume it (after any
@@ -362,13 +401,26 @@ public:
       step_ = std::strtoll(spec.c_str() + 5, &end, 10);
       if (*end == '\0' && end != spec.c_str() + 5 && step_ >= 0)
         return;
+    } else if (spec.rfind("kill-in-save:", 0) == 0) {
+      phase_ = "kill-in-save";
+      char *end = nullptr;
+      step_ = std::strtoll(spec.c_str() + 13, &end, 10);
+      if (*end == '\0' && end != spec.c_str() + 13 && step_ >= 0)
+        return;
     } else if (spec.empty() || spec == "startup" || spec == "load" ||
                spec == "save") {
       phase_ = spec;
       return;
     }
     throw io::InputError("--inject-fault " + spec +
-                         ": expected startup, load, step:N or save");
+                         ": expected startup, load, step:N, save or "
+                         "kill-in-save:N");
+  }
+  // kill -9 of this process halfway through writing the checkpoint of
+  // `step`, as a node lost mid-save would leave it.
+  void kill_in_save(int64_t step) const {
+    if (phase_ == "kill-in-save" && step == step_)
+      ::raise(SIGKILL);
   }
   void at(const char *phase, int64_t step = 0) const {
     if (phase_ == phase && step == step_)
@@ -459,17 +511,63 @@ void train(const TrainOptions &o) {
     for (PlanTensor &t : plan_tensors(*e, planfile::OPTIMIZER_STATE))
       moments.push_back(std::move(t));
   }
+  // Where the run starts: from the seed, from weights, or where a
+  // checkpoint left off. The same folder given to --load and --save starts
+  // from the seed until it holds a checkpoint, and resumes after.
   int64_t first_step = 0;
-  if (o.load_path.empty()) {
+  io::BatchOrder order = o.order;
+  uint64_t seed = o.seed;
+  int64_t tokens_per_step = global_rows * T;
+  auto folder = [](std::string path) {
+    while (path.size() > 1 && path.back() == '/')
+      path.pop_back();
+    return path;
+  };
+  bool resuming_own_folder =
+      !o.load_path.empty() && folder(o.load_path) == folder(o.save_path);
+  bool fresh = o.load_path.empty() ||
+               (resuming_own_folder && !io::has_checkpoint(o.load_path));
+  if (fresh) {
     init_from_seed(params, model.n_layer(), o.seed, exec);
   } else {
     fault.at("load");
-    load_weights(params, o.load_path, exec,
+    // The leader proves the files whole (their checksums); the others
+    // check sizes only, so the files are read once more, not once per rank.
+    io::CheckpointRef ref =
+        io::open_checkpoint(o.load_path, o.weights_only, group.leader());
+    load_weights(params, ref.weights, exec,
                  full_specs(model_tensors(file, planfile::PARAM)));
-    auto model_moments =
-        full_specs(model_tensors(file, planfile::OPTIMIZER_STATE));
-    for (auto &e : executors)
-      first_step = load_optimizer(*e, o.load_path, model_moments);
+    if (ref.manifest && !o.weights_only) {
+      std::tie(order, seed) = resumed_data_order(o, ref, data, tokens_per_step);
+      int64_t step = ref.manifest->step;
+      auto check_step = [&](const std::string &path, int64_t recorded) {
+        if (recorded != step)
+          throw io::InputError(
+              path + ": saved at step " + std::to_string(recorded) +
+              "; the manifest "
+              "says step " +
+              std::to_string(step) + " (the checkpoint's parts disagree)");
+      };
+      check_step(ref.weights, recorded_step(io::SafetensorsReader(ref.weights),
+                                            ref.weights));
+      auto model_moments =
+          full_specs(model_tensors(file, planfile::OPTIMIZER_STATE));
+      for (auto &e : executors)
+        check_step(ref.optimizer(),
+                   load_optimizer(*e, ref.optimizer(), model_moments));
+      first_step = step;
+    }
+    // A run relaunched on its own folder after it finished (a requeued
+    // job) has nothing left to do; elsewhere, --steps asks for no steps.
+    if (first_step >= o.steps && resuming_own_folder) {
+      if (group.leader())
+        std::fprintf(stderr,
+                     "llmc: %s already holds step %lld of %lld; "
+                     "nothing to do\n",
+                     o.load_path.c_str(), (long long)first_step,
+                     (long long)o.steps);
+      return;
+    }
     if (first_step >= o.steps)
       throw io::InputError(o.load_path + ": already trained " +
                            std::to_string(first_step) + " steps; --steps " +
@@ -485,10 +583,14 @@ void train(const TrainOptions &o) {
       log_error = o.log_path + ": cannot open the log for writing";
   }
   group.agree(log_error, "could not open the log " + o.log_path);
-  // A checkpoint that cannot be written fails now, not after the last step.
+  // A checkpoint that cannot be written fails now, not after the last step;
+  // temporary folders of a killed run go.
   std::string save_error;
-  if (!o.save_path.empty() && group.leader())
-    save_error = io::unwritable_reason(o.save_path);
+  if (!o.save_path.empty() && group.leader()) {
+    save_error = io::unwritable_run_dir_reason(o.save_path);
+    if (save_error.empty())
+      io::remove_stale_checkpoints(o.save_path);
+  }
   group.agree(save_error, "cannot save to " + o.save_path);
   bool bar = group.leader() &&
              (o.progress == Progress::Always ||
@@ -496,7 +598,7 @@ void train(const TrainOptions &o) {
   // Every rank takes part in gathering split tensors; the leader writes,
   // and every rank learns whether it could, so a failed write stops the
   // whole job instead of leaving the others waiting in the next step.
-  auto save = [&](const std::string &path, int64_t step) {
+  auto save = [&](int64_t step) {
     std::map<std::string, std::string> metadata = {
         {"llmc.step", std::to_string(step)}};
     fault.at("save");
@@ -506,14 +608,27 @@ void train(const TrainOptions &o) {
     std::string error;
     if (group.leader()) {
       try {
-        write_full(path, weights.tensors, weights.values, metadata);
-        write_full(optimizer_path(path), state.tensors, state.values,
+        io::CheckpointManifest manifest;
+        manifest.step = step;
+        manifest.data_tokens = data.num_tokens();
+        manifest.tokens_per_step = tokens_per_step;
+        manifest.data_order = io::batch_order_name(order);
+        manifest.seed = seed;
+        manifest.schedule = schedule_record(o);
+        std::string tmp = io::begin_checkpoint(o.save_path, step);
+        write_full(tmp + "/" + io::kWeightsFile, weights.tensors,
+                   weights.values, metadata);
+        fault.kill_in_save(step);
+        write_full(tmp + "/" + io::kOptimizerFile, state.tensors, state.values,
                    metadata);
+        io::publish_checkpoint(o.save_path, tmp, manifest,
+                               {io::kWeightsFile, io::kOptimizerFile},
+                               o.keep_last);
       } catch (const std::exception &e) {
         error = e.what();
       }
     }
-    group.agree(error, "could not write the checkpoint " + path);
+    group.agree(error, "could not write the checkpoint in " + o.save_path);
   };
 
   for (auto &e : executors)
@@ -533,13 +648,12 @@ void train(const TrainOptions &o) {
     fault.at("step", step);
     if (pipelined) {
       loss = stage->run_step(opt, [&](int64_t m, int32_t *ids, int32_t *tgt) {
-        data.fill_batch(step, global_rows, T, o.order, o.seed, ids, tgt,
+        data.fill_batch(step, global_rows, T, order, seed, ids, tgt,
                         (group.dp_rank() * M + m) * B, B);
       });
     } else {
-      data.fill_batch(step, global_rows, T, o.order, o.seed,
-                      exec.i32(inputs), exec.i32(targets),
-                      group.dp_rank() * B, B);
+      data.fill_batch(step, global_rows, T, order, seed, exec.i32(inputs),
+                      exec.i32(targets), group.dp_rank() * B, B);
       exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
       loss = exec.output("loss");
     }
@@ -601,10 +715,10 @@ void train(const TrainOptions &o) {
                         double(o.steps - step - 1));
     if (!o.save_path.empty() && o.save_every > 0 &&
         (step + 1) % o.save_every == 0 && step + 1 < o.steps)
-      save(o.save_path, step + 1);
+      save(step + 1);
   }
   if (!o.save_path.empty())
-    save(o.save_path, o.steps);
+    save(o.steps);
   if (!o.trace_path.empty())
     write_chrome_trace(
         trace_path_of_rank(o.trace_path, group.rank(), group.ranks()),

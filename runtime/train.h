@@ -17,10 +17,17 @@ struct TrainOptions {
   int64_t steps = 0;      // in all: a resumed run continues up to it
   uint64_t seed = 1337;
   io::BatchOrder order = io::BatchOrder::Sequential;
-  std::string load_path;  // initial weights; empty: initialise from seed.
-                          // With "<load_path>.optimizer", resume at its step.
-  std::string save_path;  // final (and periodic) checkpoint, + ".optimizer"
+  // Where to start: a run folder (its `latest`), a step folder, or a bare
+  // safetensors file of weights; empty: initialise from `seed`. A run or
+  // step folder resumes at its step unless `weights_only`.
+  std::string load_path;
+  bool weights_only = false;
+  // Whether --seed and --data-order were given: a resumed run takes them
+  // from its checkpoint unless given, and refuses ones that differ.
+  bool seed_given = false, order_given = false;
+  std::string save_path;  // run folder: save_path/step-NNNNNN/, latest
   int64_t save_every = 0; // 0: only at the end
+  int64_t keep_last = 0;  // step folders kept; 0: all
   std::string log_path;   // JSON lines, one per step
   std::string dump_grads_path; // step-0 gradients, for parity tests
   // Tests only: "startup", "load", "step:N" or "save" makes this process

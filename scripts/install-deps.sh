@@ -12,8 +12,8 @@ packages=(
   libprotobuf-dev protobuf-compiler
   # Runtime: BLAS (OpenMP build) and MPI collectives.
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
-  # Config parsing and unit tests.
-  nlohmann-json3-dev libgtest-dev
+  # Config parsing and unit tests; zlib for checkpoint checksums.
+  nlohmann-json3-dev libgtest-dev zlib1g-dev
   # The PyTorch reference of the parity tests (run with /usr/bin/python3),
   # and psutil, which lit's per-test timeout needs.
   python3-torch python3-numpy python3-psutil

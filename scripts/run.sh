@@ -57,9 +57,9 @@ if [ -t 2 ]; then progress=always; fi
 "${launch[@]}" "$llmc" train "$work/gpt2-tiny.plan" --data "$work/train.bin" \
   --steps "$steps" --lr 1e-3 --min-lr 1e-4 --warmup-steps 30 \
   --data-order shuffled --log "$work/train.jsonl" --progress "$progress" \
-  --save "$work/gpt2-tiny.safetensors" --save-every 100
+  --save "$work/gpt2-tiny" --save-every 100 --keep-last 2
 
-/usr/bin/python3 - "$work/train.jsonl" "$work/gpt2-tiny.safetensors" \
+/usr/bin/python3 - "$work/train.jsonl" "$work/gpt2-tiny" \
   "$ranks (pp=$pp, dp=$dp, tp=$tp, sp=$sp)" <<'PY'
 import json, sys
 steps = [json.loads(line) for line in open(sys.argv[1])]
@@ -79,13 +79,13 @@ PY
 printf '%s\n' '{"prompt": "In the beginning"}' \
   '{"prompt": "And the LORD said unto Moses,"}' \
   '{"prompt": "Blessed are the"}' > "$work/prompts.jsonl"
-echo "generating from $work/gpt2-tiny.safetensors:"
+echo "generating from $work/gpt2-tiny (its latest step):"
 "$llmc" generate "$work/gpt2-tiny.infer.plan" \
-  --weights "$work/gpt2-tiny.safetensors" --tokenizer "$work/tok.model" \
+  --weights "$work/gpt2-tiny" --tokenizer "$work/tok.model" \
   --prompts "$work/prompts.jsonl" --max-new-tokens 40 --temperature 0.8 \
   --top-p 0.95 --seed 1 | while IFS= read -r line; do echo "  $line"; done
 echo "again, by hand: $llmc generate $work/gpt2-tiny.infer.plan --weights" \
-  "$work/gpt2-tiny.safetensors --tokenizer $work/tok.model --prompt 'TEXT'"
+  "$work/gpt2-tiny --tokenizer $work/tok.model --prompt 'TEXT'"
 echo "or serve it (OpenAI's API on http://127.0.0.1:8000/v1): $llmc serve" \
-  "$work/gpt2-tiny.infer.plan --weights $work/gpt2-tiny.safetensors" \
+  "$work/gpt2-tiny.infer.plan --weights $work/gpt2-tiny" \
   "--tokenizer $work/tok.model"

@@ -100,6 +100,7 @@ void llmc::io::write_file_atomically(const std::string &path,
   try {
     PosixFile out(tmp, O_WRONLY | O_CREAT | O_TRUNC);
     out.write_all(bytes.data(), bytes.size());
+    out.sync();
     out.close();
     if (::rename(tmp.c_str(), path.c_str()) != 0)
       throw_errno(path, "cannot rename " + tmp + " over it");
@@ -107,6 +108,20 @@ void llmc::io::write_file_atomically(const std::string &path,
     ::unlink(tmp.c_str());
     throw;
   }
+  sync_directory(directory_of(path));
+}
+
+std::string llmc::io::directory_of(const std::string &path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+void llmc::io::sync_directory(const std::string &dir) {
+  PosixFile d(dir, O_RDONLY | O_DIRECTORY);
+  if (::fsync(d.fd()) != 0 && errno != EINVAL)
+    throw_errno(dir, "fsync of the directory failed");
 }
 
 std::string llmc::io::unwritable_reason(const std::string &path) {

@@ -52,8 +52,16 @@ private:
 /// or device).
 std::string unwritable_reason(const std::string &path);
 
-/// Writes `bytes` to "<path>.tmp.<pid>" and renames it over `path`, so
-/// readers see the old file or the whole new one, never a part.
+/// The folder that holds `path`: "." for a bare name, "/" for "/name".
+std::string directory_of(const std::string &path);
+
+/// fsync(2) of a folder, which makes the renames and creations in it
+/// durable. Filesystems that cannot sync a folder (EINVAL) are let be.
+void sync_directory(const std::string &dir);
+
+/// Writes `bytes` to "<path>.tmp.<pid>", fsyncs it and renames it over
+/// `path` (and syncs the folder), so readers see the old file or the whole
+/// new one, never a part, even after a power cut.
 void write_file_atomically(const std::string &path, const std::string &bytes);
 
 } // namespace llmc::io

@@ -392,13 +392,6 @@ static void check_views(const std::string &path,
   }
 }
 
-static std::string directory_of(const std::string &path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 static void write_file(PosixFile &out, const std::string &header,
                        const std::vector<TensorView> &tensors,
                        const std::vector<size_t> &order) {
@@ -440,10 +433,6 @@ void llmc::io::write_safetensors(const std::string &path,
     ::unlink(tmp.c_str());
     throw;
   }
-  // Make the rename itself durable. Some filesystems cannot fsync a
-  // directory (EINVAL); the data is already safe there.
-  std::string dir = directory_of(path);
-  PosixFile d(dir, O_RDONLY | O_DIRECTORY);
-  if (::fsync(d.fd()) != 0 && errno != EINVAL)
-    throw_errno(dir, "fsync of the directory failed");
+  // Make the rename itself durable.
+  sync_directory(directory_of(path));
 }

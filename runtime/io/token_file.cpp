@@ -16,6 +16,10 @@ using namespace llmc::io;
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "token files are little-endian uint16 and are mapped as is");
 
+const char *llmc::io::batch_order_name(BatchOrder order) {
+  return order == BatchOrder::Shuffled ? "shuffled" : "sequential";
+}
+
 BatchOrder llmc::io::parse_batch_order(const std::string &text,
                                        const std::string &where) {
   if (text == "sequential")

@@ -26,6 +26,8 @@ enum class BatchOrder { Sequential, Shuffled };
 
 /// "sequential" or "shuffled"; anything else throws InputError naming `where`.
 BatchOrder parse_batch_order(const std::string &text, const std::string &where);
+/// "sequential" or "shuffled", as parse_batch_order reads it.
+const char *batch_order_name(BatchOrder order);
 
 class TokenFile {
 public:

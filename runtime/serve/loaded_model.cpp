@@ -1,6 +1,7 @@
 // Loading a model to generate with; see loaded_model.h.
 #include "runtime/serve/loaded_model.h"
 
+#include "runtime/io/checkpoint_dir.h"
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 
@@ -34,7 +35,12 @@ LoadedModel load_model(const std::string &plan_path,
     throw io::InputError(tokenizer_path + ": a vocabulary of " +
                          std::to_string(model.tokenizer->vocab_size()) +
                          " tokens; the model has " + std::to_string(vocab));
-  model.runner->load_weights(weights_path);
+  // A run or step folder of `llmc train --save` gives its weights, checked
+  // against the manifest's checksum; a safetensors file is read as is.
+  model.runner->load_weights(io::open_checkpoint(weights_path,
+                                                 /*weights_only=*/true,
+                                                 /*verify_checksums=*/true)
+                                 .weights);
   return model;
 }
 

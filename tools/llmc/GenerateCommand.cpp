@@ -36,8 +36,8 @@ cl::opt<std::string> planPath(cl::Positional, cl::Required,
                               cl::cat(generateCategory));
 cl::opt<std::string> weightsPath(
     "weights", cl::Required,
-    cl::desc("Weights: safetensors with Hugging Face names (llmc train "
-             "--save writes them)"),
+    cl::desc("Weights: a checkpoint folder of llmc train --save (its "
+             "latest step) or a safetensors file with Hugging Face names"),
     cl::sub(generateCmd), cl::cat(generateCategory));
 cl::list<int> promptIds("prompt-ids", cl::CommaSeparated,
                         cl::desc("One prompt as token ids, e.g. 1,2,3"),

@@ -26,9 +26,11 @@ cl::SubCommand serveCmd("serve", "Serve an inference plan over HTTP with "
 cl::opt<std::string> planPath(cl::Positional, cl::Required,
                               cl::desc("<model.plan>"), cl::sub(serveCmd),
                               cl::cat(serveCategory));
-cl::opt<std::string> weightsPath("weights", cl::Required,
-                                 cl::desc("Weights (safetensors, HF names)"),
-                                 cl::sub(serveCmd), cl::cat(serveCategory));
+cl::opt<std::string>
+    weightsPath("weights", cl::Required,
+                cl::desc("Weights: a checkpoint folder of llmc "
+                         "train --save or a safetensors file"),
+                cl::sub(serveCmd), cl::cat(serveCategory));
 cl::opt<std::string> tokenizerPath(
     "tokenizer",
     cl::desc("A sentencepiece model; without one, prompts are token ids"),

@@ -192,20 +192,31 @@ cl::opt<std::string> dataOrder("data-order",
                                cl::desc("sequential or shuffled"),
                                cl::init("sequential"), cl::sub(trainCmd),
                                cl::cat(llmcCategory));
-cl::opt<std::string> loadPath("load",
-                              cl::desc("Initial weights (safetensors); with "
-                                       "the F.optimizer file --save writes "
-                                       "beside it, training resumes at its "
-                                       "step"),
-                              cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<std::string> savePath("save",
-                              cl::desc("Checkpoint to write (HF safetensors, "
-                                       "plus F.optimizer with AdamW's state)"),
-                              cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string>
+    loadPath("load",
+             cl::desc("Start from a checkpoint: a run folder (resumes at its "
+                      "'latest'), a step folder (resumes at that step) or a "
+                      "safetensors file (initial weights only)"),
+             cl::value_desc("path"), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<bool> weightsOnly(
+    "weights-only",
+    cl::desc("With --load: take the checkpoint's weights only and start a "
+             "new run at step 0 (fresh AdamW state, schedule and data order)"),
+    cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string> savePath(
+    "save",
+    cl::desc("Run folder to checkpoint into: DIR/step-NNNNNN/ (HF "
+             "model.safetensors, optimizer state, manifest) and DIR/latest"),
+    cl::value_desc("folder"), cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> saveEvery("save-every",
                            cl::desc("Also checkpoint every K steps"),
                            cl::init(0), cl::sub(trainCmd),
                            cl::cat(llmcCategory));
+cl::opt<int64_t> keepLast("keep-last",
+                          cl::desc("Keep the K newest step folders in --save "
+                                   "(default 0: keep all)"),
+                          cl::init(0), cl::sub(trainCmd),
+                          cl::cat(llmcCategory));
 cl::opt<std::string> logPath("log", cl::desc("JSON-lines log, one per step"),
                              cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<std::string> dumpGrads("dump-grads",
@@ -447,6 +458,10 @@ int runTrain() {
     return fail("--steps must be positive, got " + llvm::Twine(steps));
   if (saveEvery < 0)
     return fail("--save-every must be >= 0");
+  if (keepLast < 0)
+    return fail("--keep-last must be >= 0");
+  if (weightsOnly && loadPath.empty())
+    return fail("--weights-only: expected --load with it");
   if (std::string error = checkTrainOptions(); !error.empty())
     return fail(error);
   return runGuarded([] {
@@ -455,10 +470,14 @@ int runTrain() {
     o.data_path = dataPath;
     o.steps = steps;
     o.seed = trainSeed;
+    o.seed_given = trainSeed.getNumOccurrences() > 0;
     o.order = llmc::io::parse_batch_order(dataOrder, "--data-order");
+    o.order_given = dataOrder.getNumOccurrences() > 0;
     o.load_path = loadPath;
+    o.weights_only = weightsOnly;
     o.save_path = savePath;
     o.save_every = saveEvery;
+    o.keep_last = keepLast;
     o.log_path = logPath;
     o.dump_grads_path = dumpGrads;
     o.inject_fault = injectFault;
