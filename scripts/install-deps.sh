@@ -17,8 +17,9 @@ packages=(
   # The PyTorch reference of the parity tests (run with /usr/bin/python3),
   # and psutil, which lit's per-test timeout needs.
   python3-torch python3-numpy python3-psutil
-  # llmc serve's HTTP server (a header and a shared library).
-  libcpp-httplib-dev
+  # llmc serve's HTTP server (a header and a shared library), and the
+  # headless browser that tests its web page.
+  libcpp-httplib-dev chromium chromium-driver python3-selenium
   # The demo corpus and its tokenizer.
   bible-kjv sentencepiece libsentencepiece-dev
 )

@@ -3,8 +3,9 @@
 # (examples/configs/gpt2-tiny.json) on the King James Bible (Debian's
 # bible-kjv), tokenised with a sentencepiece BPE of 8192, across 4 ranks
 # (dp2 x tp2 with sequence parallelism, under mpirun), with a progress bar,
-# saves a checkpoint (full Hugging Face layout, loadable on any mesh), and
-# generates a few lines from it with an inference plan.
+# saves checkpoint folders (full Hugging Face layout, loadable on any mesh),
+# and generates a few lines from it with an inference plan; SERVE=1 then
+# serves it (a web page and OpenAI's API on http://127.0.0.1:8000).
 # Work files go to run/ (or $LLMC_RUN_DIR). STEPS, MICRO_BATCH (per
 # data-parallel rank and microbatch), SEQ, DP, TP, SP (1: sequence parallel),
 # PP (pipeline stages, 1F1B) and MICROBATCHES override the defaults; DP=1
@@ -67,7 +68,7 @@ first = sum(s["loss"] for s in steps[:10]) / min(10, len(steps))
 last = sum(s["loss"] for s in steps[-10:]) / min(10, len(steps))
 tps = sorted(s["tokens_per_s"] for s in steps)[len(steps) // 2]
 print("trained %d steps on %s ranks: mean loss of the first 10 steps %.3f, of the last 10 "
-      "%.3f; median %.0f tokens/s; checkpoint %s"
+      "%.3f; median %.0f tokens/s; checkpoints in %s"
       % (len(steps), sys.argv[3], first, last, tps, sys.argv[2]))
 PY
 
@@ -86,6 +87,12 @@ echo "generating from $work/gpt2-tiny (its latest step):"
   --top-p 0.95 --seed 1 | while IFS= read -r line; do echo "  $line"; done
 echo "again, by hand: $llmc generate $work/gpt2-tiny.infer.plan --weights" \
   "$work/gpt2-tiny --tokenizer $work/tok.model --prompt 'TEXT'"
-echo "or serve it (OpenAI's API on http://127.0.0.1:8000/v1): $llmc serve" \
-  "$work/gpt2-tiny.infer.plan --weights $work/gpt2-tiny" \
-  "--tokenizer $work/tok.model"
+serve=("$llmc" serve "$work/gpt2-tiny.infer.plan" --weights "$work/gpt2-tiny"
+       --tokenizer "$work/tok.model")
+if [ "${SERVE:-0}" = 1 ]; then
+  echo "serving: open http://127.0.0.1:8000/ (a page with scenarios), or use" \
+    "OpenAI's API at http://127.0.0.1:8000/v1; Ctrl-C stops it"
+  exec "${serve[@]}"
+fi
+echo "or serve it (a web page on http://127.0.0.1:8000/, OpenAI's API under" \
+  "/v1): ${serve[*]}   (SERVE=1 scripts/run.sh does this)"

@@ -2,6 +2,7 @@
 #include "runtime/serve/http_server.h"
 
 #include "runtime/io/error.h"
+#include "runtime/serve/web_assets.h"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -109,6 +110,17 @@ public:
         [this](const httplib::Request &req, httplib::Response &res) {
           return authorize(req, res);
         });
+    // The web page, from memory: no path built from a request reaches the
+    // filesystem, and the page loads nothing from elsewhere.
+    for (const WebAsset &asset : web_assets())
+      http_.Get(asset.path, [&asset](const httplib::Request &,
+                                     httplib::Response &res) {
+        res.set_header("Cache-Control", "no-cache");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Content-Security-Policy", "default-src 'self'");
+        res.set_content(asset.body.data(), asset.body.size(),
+                        asset.content_type);
+      });
     http_.Get("/health", [](const httplib::Request &, httplib::Response &res) {
       res.set_content("{\"status\":\"ok\"}", "application/json");
     });
@@ -140,7 +152,9 @@ public:
 private:
   httplib::Server::HandlerResponse authorize(const httplib::Request &req,
                                              httplib::Response &res) {
+    // The page itself holds no data; it asks for the key and sends it.
     if (options_.api_key.empty() || req.path == "/health" ||
+        (req.method == "GET" && find_web_asset(req.path)) ||
         req.get_header_value("Authorization") == "Bearer " + options_.api_key)
       return httplib::Server::HandlerResponse::Unhandled;
     send_error(res, ApiError(401, "invalid_request_error", "",
@@ -212,6 +226,8 @@ private:
     if (done)
       out += stream_chunk(gen.request, gen.result, "", false,
                           gen.result.finish_reason) +
+             (gen.request.include_usage ? usage_chunk(gen.request, gen.result)
+                                        : "") +
              "data: [DONE]\n\n";
     if (!out.empty() && !sink.write(out.data(), out.size()))
       return false;

@@ -116,6 +116,12 @@ CompletionRequest parse_request(const std::string &text, bool chat,
   CompletionRequest r;
   r.chat = chat;
   r.stream = field<bool>(body, "stream", false);
+  if (auto it = body.find("stream_options");
+      it != body.end() && !it->is_null()) {
+    if (!it->is_object())
+      bad("stream_options", "stream_options: expected an object");
+    r.include_usage = field<bool>(*it, "include_usage", false);
+  }
   if (chat)
     r.prompt = encode_text(codec, render_chat(body.value("messages", json())),
                            "messages");
@@ -242,6 +248,16 @@ std::string stream_chunk(const CompletionRequest &q, const CompletionResult &r,
               {"created", r.created},
               {"model", r.model},
               {"choices", json::array({choice})}};
+  return "data: " + dump(out) + "\n\n";
+}
+
+std::string usage_chunk(const CompletionRequest &q, const CompletionResult &r) {
+  json out = {{"id", r.id},
+              {"object", q.chat ? "chat.completion.chunk" : "text_completion"},
+              {"created", r.created},
+              {"model", r.model},
+              {"choices", json::array()},
+              {"usage", usage(r)}};
   return "data: " + dump(out) + "\n\n";
 }
 

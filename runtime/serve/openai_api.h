@@ -37,6 +37,7 @@ struct TextCodec {
 struct CompletionRequest {
   bool chat = false;
   bool stream = false;
+  bool include_usage = false; // stream_options.include_usage
   std::vector<int32_t> prompt;
   SamplingParams params;
   std::vector<std::string> stop; // stop strings, matched in the text
@@ -77,5 +78,9 @@ std::string stream_chunk(const CompletionRequest &request,
                          const CompletionResult &result,
                          const std::string &delta, bool first,
                          const std::string &finish_reason);
+// OpenAI's last chunk of a stream with stream_options.include_usage: no
+// choices, the token counts.
+std::string usage_chunk(const CompletionRequest &request,
+                        const CompletionResult &result);
 
 } // namespace llmc::serve
