@@ -224,16 +224,19 @@ const char *contextField(const ModelConfig &config) {
                                             : "max_position_embeddings";
 }
 
-/// An inference plan: the one-device forward built for a prefill of
-/// --prefill-tokens tokens per sequence (a prompt's chunk) and for one token
-/// per sequence, both rewritten into steps over one paged KV cache of
-/// sequences up to --max-seq, and lowered into one plan.
+/// An inference plan: the forward built for a prefill of --prefill-tokens
+/// tokens per sequence (a prompt's chunk) and for one token per sequence,
+/// each split over the tp ranks when --mesh tp=T asks, then rewritten into
+/// steps over one paged KV cache of sequences up to --max-seq (each rank's
+/// cache holds its heads), and lowered into one plan.
 llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                          const CompileOptions &options, llvm::raw_ostream &os) {
-  if (options.tensorParallel > 1 || options.dataParallel > 1 ||
-      options.pipelineStages > 1)
-    return fail("--mode infer runs on one device for now; --mesh is not "
-                "supported with it yet");
+  if (options.dataParallel > 1 || options.pipelineStages > 1)
+    return fail("--mode infer splits a model over --mesh tp=T only; dp and "
+                "pp are for training");
+  if (options.sequenceParallel)
+    return fail("--sequence-parallel needs --mode train (a decode step has "
+                "one token per sequence to split)");
   if (options.emit == EmitKind::Summary)
     return fail("--emit=summary describes the model; leave out --mode infer");
   int64_t seq = options.maxSeq ? options.maxSeq : config.maxPositions;
@@ -266,7 +269,8 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   OwningOpRef<ModuleOp> module;
   for (auto [name, tokens] :
        {std::pair{"prefill", prefill}, std::pair{"decode", int64_t(1)}}) {
-    BuildOptions build{options.maxBatch, tokens, 1, false, {}};
+    BuildOptions build{
+        options.maxBatch, tokens, options.tensorParallel, false, {}};
     auto built = buildChecked(context, config, build, 1);
     if (!built)
       return built.takeError();
@@ -281,7 +285,8 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
     module->push_back(forward);
   }
   PassManager pm(&context);
-  buildInferPipeline(pm, {options.kvBlockTokens, blocks, tableWidth});
+  buildInferPipeline(
+      pm, {options.kvBlockTokens, blocks, tableWidth, options.tensorParallel});
   if (failed(pm.run(*module)))
     return fail("internal error: the inference pipeline failed on " +
                 options.configPath);
@@ -289,7 +294,7 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
     module->print(os);
     return llvm::Error::success();
   }
-  BuildOptions build{options.maxBatch, seq, 1, false, {}};
+  BuildOptions build{options.maxBatch, seq, options.tensorParallel, false, {}};
   planfile::ModelInfo model = modelInfo(config, build, options);
   model.set_kv_block_tokens(options.kvBlockTokens);
   model.set_kv_blocks(blocks);

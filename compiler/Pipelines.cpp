@@ -53,6 +53,13 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
 void llmc::buildInferPipeline(mlir::OpPassManager &pm,
                               const InferPipelineOptions &o) {
   using namespace mlir;
+  // Tensor parallelism, as for training: each forward split over the tp
+  // ranks (heads, column- and row-parallel GEMMs, the vocab-parallel
+  // embedding and LM head), its logits gathered whole.
+  if (o.tensorParallel > 1)
+    for (const char *step : {"prefill", "decode"})
+      pm.addPass(llm::createPartitionTensorParallel(
+          {/*funcName=*/step, /*gatherResults=*/true}));
   // Each forward becomes a step over the paged KV cache: the prefill's
   // tokens and the decode step's one token per sequence.
   for (const char *step : {"prefill", "decode"})

@@ -137,6 +137,14 @@ private:
   LogicalResult lastTokenLogits() {
     auto ret = cast<func::ReturnOp>(func.front().getTerminator());
     Value logits = ret.getOperand(0);
+    // Vocab-parallel logits gathered whole (tensor parallelism): the last
+    // token is taken of each rank's slice, and only that row gathered.
+    auto gather = logits.getDefiningOp<AllGatherOp>();
+    int64_t rank = cast<RankedTensorType>(logits.getType()).getRank();
+    if (gather && gather.getDim() == rank - 1 && gather->hasOneUse())
+      logits = gather.getInput();
+    else
+      gather = {};
     auto head = logits.getDefiningOp<MatmulOp>();
     if (head &&
         cast<RankedTensorType>(head.getLhs().getType()).getRank() == 3) {
@@ -146,7 +154,17 @@ private:
     } else {
       logits = create<LastTokenOp>(ret, logits, positions);
     }
+    if (gather) {
+      auto slice = cast<RankedTensorType>(logits.getType());
+      SmallVector<int64_t> shape(slice.getShape());
+      shape.back() = cast<RankedTensorType>(gather.getType()).getShape().back();
+      logits = create<AllGatherOp>(
+          ret, RankedTensorType::get(shape, slice.getElementType()), logits,
+          gather.getAxisAttr(), b.getI64IntegerAttr(slice.getRank() - 1));
+    }
     ret->setOperand(0, logits);
+    if (gather)
+      gather.erase();
     func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
                                    {logits.getType()}));
     func.setResultAttr(0, LLMDialect::kOutputAttrName,

@@ -44,6 +44,7 @@ struct PartitionTensorParallelPass
     auto func = module.lookupSymbol<func::FuncOp>(funcName);
     if (!func || func.isExternal() || !hasSplitArgument(func))
       return;
+    SmallVector<Type> wholeResults(func.getResultTypes());
     if (failed(anchorAttentionHeads(module, func)))
       return signalPassFailure();
     OpPassManager pm(func::FuncOp::getOperationName());
@@ -62,6 +63,8 @@ struct PartitionTensorParallelPass
       return signalPassFailure();
     sinkAllReducesThroughAdds(func);
     fuseReduceScatters(func);
+    if (gatherResults && failed(gatherSplitResults(func, wholeResults)))
+      return signalPassFailure();
     if (failed(recordShards(module, func)))
       return signalPassFailure();
   }
@@ -75,6 +78,15 @@ struct PartitionTensorParallelPass
       return func.emitError("llmc-partition-tensor-parallel: no 1-D grid @")
              << (axis ? axis.getValue() : "") << " for its llm.split marks";
     return grid.getShape()[0];
+  }
+
+  /// The grid axis the parameters' llm.split marks name.
+  static StringAttr splitAxis(func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (auto split = func.getArgAttrOfType<DictionaryAttr>(
+              i, LLMDialect::kSplitAttrName))
+        return split.getAs<StringAttr>("axis");
+    return {};
   }
 
   static bool hasSplitArgument(func::FuncOp func) {
@@ -92,11 +104,7 @@ struct PartitionTensorParallelPass
   /// output projections, which the GEMM model splits by columns and rows.
   static LogicalResult anchorAttentionHeads(ModuleOp module,
                                             func::FuncOp func) {
-    StringAttr axis;
-    for (unsigned i = 0; i < func.getNumArguments() && !axis; ++i)
-      if (auto split = func.getArgAttrOfType<DictionaryAttr>(
-              i, LLMDialect::kSplitAttrName))
-        axis = split.getAs<StringAttr>("axis");
+    StringAttr axis = splitAxis(func);
     FailureOr<int64_t> parts = gridSize(module, func, axis);
     if (failed(parts))
       return failure();
@@ -122,6 +130,35 @@ struct PartitionTensorParallelPass
       return WalkResult::advance();
     });
     return failure(walk.wasInterrupted());
+  }
+
+  /// Results that came out split along one dimension (the vocab-parallel
+  /// LM head's logits) are all-gathered back to `whole`, their type before
+  /// partitioning: a forward's caller gets what the model computes.
+  static LogicalResult gatherSplitResults(func::FuncOp func,
+                                          ArrayRef<Type> whole) {
+    auto ret = cast<func::ReturnOp>(func.front().getTerminator());
+    OpBuilder b(ret);
+    for (OpOperand &result : ret->getOpOperands()) {
+      auto want = cast<RankedTensorType>(whole[result.getOperandNumber()]);
+      auto have = cast<RankedTensorType>(result.get().getType());
+      if (want == have)
+        continue;
+      std::optional<int64_t> dim;
+      for (int64_t d = 0; d < have.getRank(); ++d)
+        if (have.getDimSize(d) != want.getDimSize(d))
+          dim = dim ? -1 : d;
+      if (!dim || *dim < 0)
+        return func.emitError("llmc-partition-tensor-parallel: result ")
+               << result.getOperandNumber() << " came out as " << have
+               << ", not split along one dimension of " << want;
+      result.set(AllGatherOp::create(b, ret.getLoc(), want, result.get(),
+                                     splitAxis(func),
+                                     b.getI64IntegerAttr(*dim)));
+    }
+    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                                   ret->getOperandTypes()));
+    return success();
   }
 
   /// Sums of all-reduced partial sums, all_reduce(a) + all_reduce(b),

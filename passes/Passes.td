@@ -386,7 +386,10 @@ def PartitionTensorParallel : Pass<"llmc-partition-tensor-parallel",
   }];
   let options = [
     Option<"funcName", "func-name", "std::string", /*default=*/"\"loss_grad\"",
-           "The differentiated function to partition">
+           "The differentiated function to partition">,
+    Option<"gatherResults", "gather-results", "bool", /*default=*/"false",
+           "All-gather each result that comes out split (a forward's "
+           "vocab-parallel logits), so every rank returns it whole">
   ];
   let dependentDialects = ["::mlir::llm::LLMDialect",
                            "::mlir::shard::ShardDialect",

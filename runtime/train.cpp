@@ -12,6 +12,7 @@
 #include "runtime/io/safetensors.h"
 #include "runtime/io/shard.h"
 #include "runtime/kernels/kernel_table.h"
+#include "runtime/mesh_group.h"
 #include "runtime/model_tensors.h"
 #include "runtime/pipeline.h"
 #include "runtime/plan/plan_file.h"
@@ -203,130 +204,6 @@ private:
   Executor &exec_;
   std::vector<io::TensorView> views_;
   std::vector<std::vector<float>> values_;
-};
-
-// This process's place on the mesh: MPI is started only for plans compiled
-// for more than one rank, and a launch of the wrong size is refused on every
-// rank before any collective, so nothing hangs. Ranks are numbered
-// rank = (s·dp + d)·tp + t for pipeline stage s, data-parallel rank d and
-// tensor-parallel rank t, so tensor-parallel ranks are neighbours and
-// stages are farthest apart (as in Megatron).
-class MeshGroup {
-public:
-  MeshGroup(int64_t dp, int64_t tp, int64_t pp, const std::string &plan_path)
-      : pp_size_(int(pp)) {
-    int64_t ranks = pp * dp * tp;
-    if (ranks <= 1) {
-      const char *launched = std::getenv("OMPI_COMM_WORLD_SIZE");
-      if (launched && std::atoi(launched) > 1)
-        throw io::InputError(plan_path + ": compiled for one device, but " +
-                             launched + " ranks were launched; compile with "
-                             "--mesh dp=" + launched);
-      return;
-    }
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) {
-      MPI_Init(nullptr, nullptr);
-      owns_mpi_ = true;
-    }
-    world_ = comm::MpiCommunicator::world();
-    if (world_->size() != ranks) {
-      std::string mesh;
-      for (auto [axis, n] : {std::pair{"pp", pp}, {"dp", dp}, {"tp", tp}})
-        if (n > 1 || std::string(axis) == "dp")
-          mesh += (mesh.empty() ? "" : ", ") + std::string(axis) + "=" +
-                  std::to_string(n);
-      throw io::InputError(plan_path + ": compiled for " + mesh + " (" +
-                           std::to_string(ranks) + " ranks), but " +
-                           std::to_string(world_->size()) +
-                           " were launched; run it with mpirun -np " +
-                           std::to_string(ranks));
-    }
-    int rank = world_->rank(), T = int(tp), D = int(dp);
-    int t = rank % T, d = rank / T % D, s = rank / (T * D);
-    stage_ = s;
-    tp_ = world_->split(rank / T, t);
-    dp_ = world_->split(s * T + t, d);
-    if (pp > 1) {
-      pp_ = world_->split(d * T + t, s);
-      // Megatron's embedding group: the first and last stage, which both
-      // hold a tied embedding.
-      bool ends = s == 0 || s == int(pp) - 1;
-      embedding_ = world_->split(ends ? d * T + t : -1, s);
-    }
-  }
-  ~MeshGroup() {
-    // An error on this rank is on its way to the top, which reports it and
-    // aborts the job; finalizing now would wait for the peers first.
-    if (comm::unwinding()) {
-      for (auto *c : {&embedding_, &pp_, &tp_, &dp_})
-        c->release();
-      world_.release();
-      return;
-    }
-    embedding_.reset();
-    pp_.reset();
-    tp_.reset();
-    dp_.reset();
-    world_.reset();
-    if (owns_mpi_)
-      MPI_Finalize();
-  }
-
-  comm::Communicator *dp() const { return dp_.get(); }
-  comm::Communicator *tp() const { return tp_.get(); }
-  comm::Communicator *pp() const { return pp_.get(); }
-  comm::Communicator *embedding() const { return embedding_.get(); }
-  int dp_rank() const { return dp_ ? dp_->rank() : 0; }
-  int dp_size() const { return dp_ ? dp_->size() : 1; }
-  int stage() const { return stage_; }
-  int stages() const { return pp_size_; }
-  bool leader() const { return !world_ || world_->rank() == 0; }
-  // The rank that holds (or gathers) its stage's full tensors.
-  bool stage_leader() const {
-    return dp_rank() == 0 && (!tp_ || tp_->rank() == 0);
-  }
-  int rank() const { return world_ ? world_->rank() : 0; }
-  int ranks() const { return world_ ? world_->size() : 1; }
-  // Bytes this rank has sent in collectives so far, per kind, summed over
-  // the mesh axes.
-  std::array<uint64_t, comm::kNumCollectives> bytes_sent() const {
-    std::array<uint64_t, comm::kNumCollectives> bytes{};
-    for (comm::Communicator *c : {dp(), tp(), pp(), embedding()})
-      if (c)
-        for (int k = 0; k < comm::kNumCollectives; ++k)
-          if (comm::Collective(k) != comm::Collective::Recv)
-            bytes[k] += c->stats().bytes[k];
-    return bytes;
-  }
-  // Throws on every rank when the leader reports `error` (empty: none):
-  // io::InputError with it on the leader, `others` elsewhere. Only the
-  // leader writes files, so this keeps a failed write from hanging the rest.
-  void agree(const std::string &error, const std::string &others) const {
-    float failed = error.empty() ? 0.0f : 1.0f;
-    if (world_)
-      world_->broadcast(&failed, 1, 0);
-    if (failed == 0.0f)
-      return;
-    if (leader())
-      throw io::InputError(error);
-    throw io::InputError("rank 0 " + others + "; stopping");
-  }
-
-  // The mean over the data-parallel ranks of a per-rank scalar (the loss;
-  // tensor-parallel ranks already agree on it).
-  float mean(float value) const {
-    if (dp_)
-      dp_->all_reduce(&value, 1);
-    return value / float(dp_size());
-  }
-
-private:
-  std::unique_ptr<comm::MpiCommunicator> world_;
-  std::unique_ptr<comm::Communicator> dp_, tp_, pp_, embedding_;
-  int stage_ = 0, pp_size_ = 1;
-  bool owns_mpi_ = false;
 };
 
 } // namespace

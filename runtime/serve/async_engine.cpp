@@ -28,8 +28,9 @@ void Histogram::observe(double seconds) {
   ++count;
 }
 
-AsyncEngine::AsyncEngine(Engine &engine, int64_t kv_blocks, int64_t max_queue)
-    : engine_(engine), max_queue_(max_queue) {
+AsyncEngine::AsyncEngine(Engine &engine, int64_t kv_blocks, int64_t max_queue,
+                         EngineSync *sync)
+    : engine_(engine), max_queue_(max_queue), sync_(sync) {
   metrics_.kv_blocks = kv_blocks;
   thread_ = std::thread([this] { loop(); });
 }
@@ -45,7 +46,10 @@ std::shared_ptr<RequestStream> AsyncEngine::submit(std::vector<int32_t> prompt,
     throw QueueFull("the queue is full (" + std::to_string(max_queue_) +
                     " requests waiting)");
   int64_t prompt_tokens = int64_t(prompt.size());
+  std::vector<int32_t> copy = sync_ ? prompt : std::vector<int32_t>();
   int64_t id = engine_.add_request(std::move(prompt), params);
+  if (sync_) // only what the engine took: the followers take it too
+    ops_.adds.push_back({std::move(copy), params});
   auto stream = std::make_shared<RequestStream>(id);
   streams_[id] = stream;
   timing_[id] = {std::chrono::steady_clock::now(), {}, 0};
@@ -118,10 +122,21 @@ void AsyncEngine::loop() {
       if (streams_.count(id)) {
         engine_.abort(id);
         deliver({id, -1, 0.0, true, "abort"});
+        if (sync_)
+          ops_.aborts.push_back(id);
       }
     cancelled_.clear();
+    bool stop = engine_.idle() && stopping_;
+    if (sync_) {
+      // The step runs on every rank: each applies these first.
+      ops_.step = !engine_.idle();
+      ops_.stop = stop;
+      if (!ops_.empty())
+        sync_->publish(ops_);
+      ops_ = EngineOps();
+    }
     if (engine_.idle()) {
-      if (stopping_)
+      if (stop)
         return;
       continue;
     }

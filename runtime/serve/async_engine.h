@@ -5,6 +5,7 @@
 #pragma once
 
 #include "runtime/serve/engine.h"
+#include "runtime/serve/engine_sync.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -66,7 +67,10 @@ class AsyncEngine {
 public:
   // `max_queue`: requests waiting for a batch slot beyond which submit()
   // refuses (0: no bound).
-  AsyncEngine(Engine &engine, int64_t kv_blocks, int64_t max_queue);
+  // With `sync` (a tensor-parallel plan), each step is first published to
+  // the other ranks' engines.
+  AsyncEngine(Engine &engine, int64_t kv_blocks, int64_t max_queue,
+              EngineSync *sync = nullptr);
   ~AsyncEngine();
 
   // Queues a request; throws io::InputError for a prompt or parameters the
@@ -90,6 +94,8 @@ private:
 
   Engine &engine_;
   int64_t max_queue_;
+  EngineSync *sync_;
+  EngineOps ops_; // what the followers have not seen yet
   std::mutex mu_; // the engine, the streams and the metrics
   std::condition_variable work_;
   std::map<int64_t, std::shared_ptr<RequestStream>> streams_;

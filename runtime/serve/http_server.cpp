@@ -246,19 +246,19 @@ private:
 
 } // namespace
 
-int serve(AsyncEngine &engine, const TextCodec &codec, int64_t vocab,
-          const ServerOptions &options) {
+void serve(AsyncEngine &engine, const TextCodec &codec, int64_t vocab,
+           const ServerOptions &options) {
   Server server(engine, codec, vocab, options);
   int port = options.port;
   if (port == 0)
     port = server.http().bind_to_any_port(options.host);
   else if (!server.http().bind_to_port(options.host, port))
     port = -1;
-  if (port <= 0) {
-    std::fprintf(stderr, "llmc: error: cannot listen on %s:%d\n",
-                 options.host.c_str(), options.port);
-    return 2;
-  }
+  if (port <= 0)
+    throw io::InputError("--host " + options.host + " --port " +
+                         std::to_string(options.port) +
+                         ": cannot listen there (in use, or not this "
+                         "machine's address)");
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
   std::thread listener([&] { server.http().listen_after_bind(); });
@@ -272,7 +272,9 @@ int serve(AsyncEngine &engine, const TextCodec &codec, int64_t vocab,
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   server.http().stop();
   listener.join();
-  return 0;
+  std::printf("llmc: stopped after %lld requests\n",
+              (long long)engine.metrics().requests);
+  std::fflush(stdout);
 }
 
 } // namespace llmc::serve

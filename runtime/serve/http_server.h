@@ -22,9 +22,9 @@ struct ServerOptions {
 };
 
 // Serves until SIGTERM or SIGINT, then stops accepting, lets running
-// requests finish and returns 0; returns 2 when it cannot listen. Prints
-// "llmc: serving MODEL on http://HOST:PORT" once it listens.
-int serve(AsyncEngine &engine, const TextCodec &codec, int64_t vocab,
-          const ServerOptions &options);
+// requests finish and returns; throws io::InputError when it cannot
+// listen. Prints "llmc: serving MODEL on http://HOST:PORT" once it listens.
+void serve(AsyncEngine &engine, const TextCodec &codec, int64_t vocab,
+           const ServerOptions &options);
 
 } // namespace llmc::serve

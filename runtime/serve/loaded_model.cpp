@@ -5,6 +5,8 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 
+#include <algorithm>
+
 namespace llmc::serve {
 
 TextCodec LoadedModel::codec() const {
@@ -28,8 +30,12 @@ LoadedModel load_model(const std::string &plan_path,
   LoadedModel model;
   if (!tokenizer_path.empty())
     model.tokenizer.emplace(tokenizer_path);
-  model.runner =
-      std::make_unique<ModelRunner>(plan::read_plan_file(plan_path), plan_path);
+  planfile::Plan plan = plan::read_plan_file(plan_path);
+  int64_t tp = std::max<int64_t>(plan.model().tp(), 1);
+  // Every launch gets a group, so a plan for one device refuses mpirun -np 2.
+  model.mesh = std::make_unique<MeshGroup>(1, tp, 1, plan_path);
+  model.runner = std::make_unique<ModelRunner>(std::move(plan), plan_path);
+  model.runner->set_tensor_parallel(model.mesh->tp());
   int64_t vocab = model.runner->vocab();
   if (model.tokenizer && model.tokenizer->vocab_size() > vocab)
     throw io::InputError(tokenizer_path + ": a vocabulary of " +

@@ -28,9 +28,16 @@ public:
   // inference plan with its two programs and their buffers.
   ModelRunner(planfile::Plan plan, const std::string &plan_path);
 
-  // Loads weights (safetensors with Hugging Face names) into the arena;
-  // throws io::InputError for a file of another model.
+  // Loads weights (safetensors with Hugging Face names) into the arena,
+  // this rank's shards of a tensor-parallel plan; throws io::InputError for
+  // a file of another model.
   void load_weights(const std::string &path);
+
+  // The tensor-parallel group of a plan compiled with --mesh tp=T: every
+  // rank of it runs the same steps, and each gets the whole logits.
+  void set_tensor_parallel(comm::Communicator *tp) {
+    exec_->set_communicator("tp", tp);
+  }
 
   // Runs prefill (each row up to prefill_tokens() tokens) or decode (one
   // token per row); at most max_batch() rows. Returns the logits of each

@@ -8,12 +8,14 @@ preemption); the reference decodes each prompt alone with a KV cache
 (generate_ref.py). Checks: the greedy ids are equal, and every row of
 logits a token was chosen from agrees within --rtol (max |a - b| / max |b|).
 With --unbatched, llmc also runs each prompt alone (a plan of --max-batch 1)
-and must give the same ids and logits as batched.
+and must give the same ids and logits as batched. With --tp T, the plans are
+compiled with --mesh tp=T and generate runs under mpirun -np T.
 
 usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
            [--kv-blocks N] [--std 0.3] [--unbatched]
            [--batching continuous|static|bucket] [--prefill-tokens P]
+           [--tp T]
 """
 import argparse
 import json
@@ -37,7 +39,10 @@ def run(cmd, out=None):
 
 def llmc_generate(a, w, plan, prompts, tag):
     """llmc's outputs (one dict per prompt) and logits [prompts, N, V]."""
-    run([a.llmc, "generate", plan, "--weights", w("weights.safetensors"),
+    launch = [] if a.tp == 1 else ["mpirun", "--oversubscribe", "-np",
+                                   str(a.tp)]
+    run(launch + [a.llmc, "generate", plan, "--weights",
+                  w("weights.safetensors"),
          "--prompts", prompts, "--max-new-tokens", str(a.max_new_tokens),
          "--batching", a.batching, "--json", "--dump-logits",
          w(tag + ".logits")], out=w(tag + ".jsonl"))
@@ -68,6 +73,7 @@ def main():
     p.add_argument("--unbatched", action="store_true")
     p.add_argument("--batching", default="continuous")
     p.add_argument("--prefill-tokens", type=int, default=0)
+    p.add_argument("--tp", type=int, default=1)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -100,6 +106,8 @@ def main():
         compile_cmd += ["--kv-blocks", str(a.kv_blocks)]
     if a.prefill_tokens:
         compile_cmd += ["--prefill-tokens", str(a.prefill_tokens)]
+    if a.tp > 1:
+        compile_cmd += ["--mesh", "tp=%d" % a.tp]
     run(compile_cmd + ["--max-batch", str(a.max_batch), "-o",
                        w("batched.plan")])
     results, logits = llmc_generate(a, w, w("batched.plan"),
@@ -116,9 +124,10 @@ def main():
             failed = True
     worst = rel(logits, ref_logits)
     preemptions = sum(r["preemptions"] for r in results)
-    print("batched (%s): %d prompts x %d tokens, max relative logit "
+    print("batched (%s%s): %d prompts x %d tokens, max relative logit "
           "difference %.2e, %d preemptions"
-          % (a.batching, len(prompts), a.max_new_tokens, worst, preemptions))
+          % (a.batching, ", tp=%d" % a.tp if a.tp > 1 else "", len(prompts),
+             a.max_new_tokens, worst, preemptions))
     failed |= worst > a.rtol
 
     if a.unbatched:

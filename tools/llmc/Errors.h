@@ -9,8 +9,15 @@
 #ifndef LLMC_TOOLS_LLMC_ERRORS_H
 #define LLMC_TOOLS_LLMC_ERRORS_H
 
+#include "compiler/planner/cluster_spec.h"
+#include "runtime/comm/job.h"
+#include "runtime/io/error.h"
+#include "runtime/plan/plan_file.h"
+
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <string>
 
 namespace llmc {
 
@@ -26,6 +33,32 @@ inline void reportError(const llvm::Twine &message) {
 inline int failBadInput(const llvm::Twine &message) {
   reportError(message);
   return kExitBadInput;
+}
+
+/// Runs a runtime command, turning bad input (files, plans, cluster specs)
+/// into one line and exit code 2. In a job of several ranks the line names
+/// this rank, and the failure ends the whole job (MPI_Abort): the other
+/// ranks may be waiting in a collective this one will never join.
+template <typename Fn> int runGuarded(Fn fn) {
+  int code = 0;
+  std::string message;
+  try {
+    fn();
+    return 0;
+  } catch (const io::InputError &e) {
+    code = kExitBadInput, message = e.what();
+  } catch (const plan::PlanError &e) {
+    code = kExitBadInput, message = e.what();
+  } catch (const planner::PlannerError &e) {
+    code = kExitBadInput, message = e.what();
+  } catch (const std::exception &e) {
+    code = kExitFailure, message = e.what();
+  }
+  int rank = comm::parallel_rank();
+  reportError((rank >= 0 ? "rank " + std::to_string(rank) + ": " : "") +
+              message);
+  comm::end_job_after_failure(code);
+  return code;
 }
 
 } // namespace llmc

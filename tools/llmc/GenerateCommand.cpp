@@ -256,7 +256,10 @@ int llmc::runGenerateCommand() {
   if (maxNewTokens <= 0)
     return failBadInput("--max-new-tokens " + llvm::Twine(maxNewTokens) +
                         " must be positive");
-  try {
+  // Under mpirun (a tensor-parallel plan) every rank runs the same engine
+  // in lockstep: the same prompts, seeds and logits give the same steps, so
+  // their collectives match; rank 0 prints.
+  return runGuarded([&] {
     serve::LoadedModel model =
         serve::load_model(planPath, weightsPath, tokenizerPath);
     serve::TextCodec codec = model.codec();
@@ -275,7 +278,8 @@ int llmc::runGenerateCommand() {
     auto start = std::chrono::steady_clock::now();
     std::vector<Timing> timing(prompts.size());
     // One prompt to a terminal: its text appears as it is generated.
-    bool stream = prompts.size() == 1 && !jsonOutput && isatty(STDOUT_FILENO);
+    bool stream = prompts.size() == 1 && !jsonOutput && model.leader() &&
+                  isatty(STDOUT_FILENO);
     std::string shown;
     while (!engine.idle())
       for (const serve::TokenEvent &e : engine.step()) {
@@ -289,6 +293,8 @@ int llmc::runGenerateCommand() {
           t.first = now;
         t.last = now;
       }
+    if (!model.leader())
+      return;
     if (stream) {
       showProgress(engine.sequence(0), codec, shown, /*last=*/true);
       llvm::outs() << "\n";
@@ -303,13 +309,5 @@ int llmc::runGenerateCommand() {
         out.write(reinterpret_cast<const char *>(rows.data()),
                   rows.size() * sizeof(float));
     }
-    return 0;
-  } catch (const io::InputError &e) {
-    return failBadInput(e.what());
-  } catch (const plan::PlanError &e) {
-    return failBadInput(e.what());
-  } catch (const std::exception &e) {
-    reportError(e.what());
-    return kExitFailure;
-  }
+  });
 }

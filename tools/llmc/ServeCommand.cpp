@@ -9,9 +9,13 @@
 
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
+#include "runtime/serve/engine_sync.h"
 #include "runtime/serve/http_server.h"
 #include "runtime/serve/loaded_model.h"
 #include "tools/llmc/Errors.h"
+
+#include <csignal>
+#include <optional>
 
 #include "llvm/Support/CommandLine.h"
 
@@ -67,22 +71,28 @@ int llmc::runServeCommand() {
     return failBadInput("--port " + llvm::Twine(port) + ": expected 0..65535");
   if (maxQueue < 0 || maxBodyBytes <= 0)
     return failBadInput("--max-queue must be >= 0 and --max-body-bytes > 0");
-  try {
+  return runGuarded([] {
     serve::LoadedModel model =
         serve::load_model(planPath, weightsPath, tokenizerPath);
     serve::ModelRunner &runner = *model.runner;
-    serve::TextCodec codec = model.codec();
     serve::Engine engine(runner, seed);
-    serve::AsyncEngine async(engine, runner.kv_blocks(), maxQueue);
+    // A tensor-parallel plan (mpirun -np T): rank 0 serves and schedules,
+    // the others replay its engine's inputs and run the same steps.
+    std::optional<serve::EngineSync> sync;
+    if (model.mesh->world())
+      sync.emplace(model.mesh->world()->handle());
+    if (!model.leader()) {
+      // mpirun passes SIGTERM to every rank; rank 0 drains, then stops us.
+      std::signal(SIGTERM, SIG_IGN);
+      std::signal(SIGINT, SIG_IGN);
+      serve::follow(engine, *sync);
+      return;
+    }
+    serve::TextCodec codec = model.codec();
+    serve::AsyncEngine async(engine, runner.kv_blocks(), maxQueue,
+                             sync ? &*sync : nullptr);
     serve::ServerOptions options{host,   port,     modelName,
                                  apiKey, maxQueue, size_t(maxBodyBytes)};
-    return serve::serve(async, codec, runner.vocab(), options);
-  } catch (const io::InputError &e) {
-    return failBadInput(e.what());
-  } catch (const plan::PlanError &e) {
-    return failBadInput(e.what());
-  } catch (const std::exception &e) {
-    reportError(e.what());
-    return kExitFailure;
-  }
+    serve::serve(async, codec, runner.vocab(), options);
+  });
 }

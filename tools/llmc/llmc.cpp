@@ -400,32 +400,6 @@ int runCompile() {
   output->keep();
   return 0;
 }
-/// Runs a runtime command, turning bad input into one line and exit code 2.
-/// In a job of several ranks the line names this rank, and the failure ends
-/// the whole job (MPI_Abort): the other ranks may be waiting in a collective
-/// this one will never join.
-template <typename Fn> int runGuarded(Fn fn) {
-  int code = 0;
-  std::string message;
-  try {
-    fn();
-    return 0;
-  } catch (const llmc::io::InputError &e) {
-    code = kExitBadInput, message = e.what();
-  } catch (const llmc::plan::PlanError &e) {
-    code = kExitBadInput, message = e.what();
-  } catch (const llmc::planner::PlannerError &e) {
-    code = kExitBadInput, message = e.what();
-  } catch (const std::exception &e) {
-    code = llmc::kExitFailure, message = e.what();
-  }
-  int rank = llmc::comm::parallel_rank();
-  llmc::reportError((rank >= 0 ? "rank " + std::to_string(rank) + ": " : "") +
-                    message);
-  llmc::comm::end_job_after_failure(code);
-  return code;
-}
-
 /// The first training option outside what AdamW and the schedule take, as
 /// one line; empty when all are fine. Written as !(ok) so NaN fails too.
 std::string checkTrainOptions() {
@@ -464,7 +438,7 @@ int runTrain() {
     return fail("--weights-only: expected --load with it");
   if (std::string error = checkTrainOptions(); !error.empty())
     return fail(error);
-  return runGuarded([] {
+  return llmc::runGuarded([] {
     llmc::TrainOptions o;
     o.plan_path = trainPlan;
     o.data_path = dataPath;
@@ -522,11 +496,12 @@ int main(int argc, char **argv) {
   if (compileCmd)
     return runCompile();
   if (initCmd)
-    return runGuarded([] { llmc::init_weights(initPlan, initSeed, initOut); });
+    return llmc::runGuarded(
+        [] { llmc::init_weights(initPlan, initSeed, initOut); });
   if (trainCmd)
     return runTrain();
   if (explainCmd)
-    return runGuarded([] {
+    return llmc::runGuarded([] {
       llmc::planfile::Plan plan = llmc::plan::read_plan_file(explainPlan);
       // Read the spec first, so a bad one fails before any output.
       std::optional<llmc::planner::ClusterSpec> cluster;
