@@ -19,6 +19,7 @@
 #include "runtime/plan/schedule.h"
 #include "runtime/plan/verify.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 using namespace mlir;
 using namespace llmc;
@@ -35,6 +36,9 @@ planfile::ModelInfo modelInfo(const ModelConfig &config,
                               const CompileOptions &options) {
   planfile::ModelInfo model;
   model.set_model_type(config.modelType().str());
+  // The config as given (already read and bounded by loadModelConfig).
+  if (auto text = llvm::MemoryBuffer::getFile(options.configPath))
+    model.set_hf_config((*text)->getBuffer().str());
   model.set_n_layer(config.numLayers);
   model.set_vocab_size(config.vocabSize);
   model.set_hidden_size(config.hiddenSize);

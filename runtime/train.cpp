@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -152,11 +153,11 @@ void print_profile(const std::map<std::string, double> &seconds,
                  1e3 * s / double(steps), 100.0 * s / total);
 }
 
-OptimizerStep optimizer_step(const TrainOptions &o, int64_t step) {
+OptimizerStep optimizer_step(const TrainOptions &o, const LrSchedule &schedule,
+                             int64_t step) {
   OptimizerStep opt;
   opt.step = step;
-  opt.lr = learning_rate(o.schedule, step, o.steps, o.lr, o.min_lr,
-                         o.warmup_steps);
+  opt.lr = schedule.at(step);
   opt.beta1 = o.beta1;
   opt.beta2 = o.beta2;
   opt.eps = o.eps;
@@ -165,14 +166,47 @@ OptimizerStep optimizer_step(const TrainOptions &o, int64_t step) {
   return opt;
 }
 
-// The schedule a checkpoint records beside its step, so a reader can tell
-// what the rates were.
-std::map<std::string, std::string> schedule_record(const TrainOptions &o) {
-  return {{"name", o.schedule == Schedule::Cosine ? "cosine" : "constant"},
-          {"lr", std::to_string(o.lr)},
-          {"min_lr", std::to_string(o.min_lr)},
-          {"warmup_steps", std::to_string(o.warmup_steps)},
-          {"steps", std::to_string(o.steps)}};
+/// The schedule a resumed run continues: its checkpoint's, with what the
+/// command line sets. A change of rate (a field given that differs, or
+/// another total for a cosine) is refused unless --new-schedule asks for
+/// this command's schedule: resuming must not make the rate jump unasked.
+LrSchedule resumed_schedule(const TrainOptions &o, const io::CheckpointRef &ref,
+                            int64_t step) {
+  LrSchedule saved;
+  if (!LrSchedule::from_record(ref.manifest->schedule, saved))
+    throw io::InputError(ref.folder + "/manifest.json: field 'schedule' is "
+                         "missing or malformed");
+  const LrSchedule &asked = o.lr_schedule;
+  if (o.new_schedule) {
+    if (saved.at(step) != asked.at(step))
+      std::fprintf(stderr,
+                   "llmc: --new-schedule: the learning rate at step %lld "
+                   "becomes %g (it was %g)\n",
+                   (long long)step, double(asked.at(step)),
+                   double(saved.at(step)));
+    return asked;
+  }
+  const TrainOptions::Given &given = o.schedule_given;
+  LrSchedule wanted = saved;
+  wanted.kind = given.kind ? asked.kind : saved.kind;
+  wanted.lr = given.lr ? asked.lr : saved.lr;
+  wanted.min_lr = given.min_lr ? asked.min_lr : saved.min_lr;
+  wanted.warmup_steps = given.warmup ? asked.warmup_steps : saved.warmup_steps;
+  wanted.steps = asked.steps;
+  bool same = wanted.kind == saved.kind && wanted.lr == saved.lr &&
+              (wanted.kind == Schedule::Constant ||
+               (wanted.min_lr == saved.min_lr &&
+                wanted.warmup_steps == saved.warmup_steps &&
+                wanted.steps == saved.steps));
+  if (!same)
+    throw io::InputError(
+        ref.folder + " was trained with " + saved.describe() +
+        "; a resume continues it, and this command asks for " +
+        wanted.describe() + "; pass --new-schedule to switch (the rate at "
+        "step " + std::to_string(step) + " would go from " +
+        LrSchedule::format(saved.at(step)) + " to " +
+        LrSchedule::format(wanted.at(step)) + ")");
+  return wanted;
 }
 
 // Copies each gradient as AdamW is about to consume it (after any
@@ -392,6 +426,7 @@ void train(const TrainOptions &o) {
   // checkpoint left off. The same folder given to --load and --save starts
   // from the seed until it holds a checkpoint, and resumes after.
   int64_t first_step = 0;
+  LrSchedule schedule = o.lr_schedule;
   io::BatchOrder order = o.order;
   uint64_t seed = o.seed;
   int64_t tokens_per_step = global_rows * T;
@@ -433,6 +468,7 @@ void train(const TrainOptions &o) {
         check_step(ref.optimizer(),
                    load_optimizer(*e, ref.optimizer(), model_moments));
       first_step = step;
+      schedule = resumed_schedule(o, ref, step);
     }
     // A run relaunched on its own folder after it finished (a requeued
     // job) has nothing left to do; elsewhere, --steps asks for no steps.
@@ -469,6 +505,8 @@ void train(const TrainOptions &o) {
       io::remove_stale_checkpoints(o.save_path);
   }
   group.agree(save_error, "cannot save to " + o.save_path);
+  if (!o.tokenizer_path.empty()) // copied at each save: readable now
+    io::PosixFile(o.tokenizer_path, O_RDONLY).size();
   bool bar = group.leader() &&
              (o.progress == Progress::Always ||
               (o.progress == Progress::Auto && isatty(STDERR_FILENO)));
@@ -491,15 +529,27 @@ void train(const TrainOptions &o) {
         manifest.tokens_per_step = tokens_per_step;
         manifest.data_order = io::batch_order_name(order);
         manifest.seed = seed;
-        manifest.schedule = schedule_record(o);
+        manifest.schedule = schedule.record();
         std::string tmp = io::begin_checkpoint(o.save_path, step);
+        std::vector<std::string> files = {io::kWeightsFile,
+                                          io::kOptimizerFile};
         write_full(tmp + "/" + io::kWeightsFile, weights.tensors,
                    weights.values, metadata);
         fault.kill_in_save(step);
         write_full(tmp + "/" + io::kOptimizerFile, state.tensors, state.values,
                    metadata);
-        io::publish_checkpoint(o.save_path, tmp, manifest,
-                               {io::kWeightsFile, io::kOptimizerFile},
+        // With the config and the tokenizer the folder is a model folder:
+        // Hugging Face, llmc generate and llmc serve load it alone.
+        if (!file.model().hf_config().empty()) {
+          io::write_file_atomically(tmp + "/" + io::kConfigFile,
+                                    file.model().hf_config());
+          files.push_back(io::kConfigFile);
+        }
+        if (!o.tokenizer_path.empty()) {
+          io::copy_file(o.tokenizer_path, tmp + "/" + io::kTokenizerFile);
+          files.push_back(io::kTokenizerFile);
+        }
+        io::publish_checkpoint(o.save_path, tmp, manifest, files,
                                o.keep_last);
       } catch (const std::exception &e) {
         error = e.what();
@@ -512,9 +562,10 @@ void train(const TrainOptions &o) {
     e->set_profiling(o.profile);
   std::vector<TraceEvent> trace;
   auto start = std::chrono::steady_clock::now();
+  float last_loss = 0.0f;
   for (int64_t step = first_step; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
-    OptimizerStep opt = optimizer_step(o, step);
+    OptimizerStep opt = optimizer_step(o, schedule, step);
     GradientDump dump(exec);
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
     auto sent_before = group.bytes_sent();
@@ -574,6 +625,7 @@ void train(const TrainOptions &o) {
       throw std::runtime_error("loss is " + std::to_string(loss) +
                                " at step " + std::to_string(step) +
                                "; stopping (try a lower --lr)");
+    last_loss = loss;
     auto now = std::chrono::steady_clock::now();
     double step_s = std::chrono::duration<double>(now - step_start).count();
     double elapsed = std::chrono::duration<double>(now - start).count();
@@ -600,6 +652,24 @@ void train(const TrainOptions &o) {
     write_chrome_trace(
         trace_path_of_rank(o.trace_path, group.rank(), group.ranks()),
         plans, trace, group.rank());
+  // One line in every mode (with or without a terminal): what ran, how
+  // fast, and where it went.
+  if (group.leader()) {
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    std::string saved =
+        o.save_path.empty()
+            ? "not saved (no --save)"
+            : "saved " + o.save_path + "/" + io::step_folder_name(o.steps);
+    std::fprintf(stderr,
+                 "llmc: trained steps %lld..%lld of %lld in %s (%.0f "
+                 "tokens/s): final loss %.4f; %s\n",
+                 (long long)first_step, (long long)(o.steps - 1),
+                 (long long)o.steps, format_duration(seconds).c_str(),
+                 double(global_rows * T * (o.steps - first_step)) / seconds,
+                 double(last_loss), saved.c_str());
+  }
   if (o.profile && group.leader()) {
     std::map<std::string, double> seconds;
     for (auto &e : executors)

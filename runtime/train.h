@@ -2,7 +2,7 @@
 #pragma once
 
 #include "runtime/io/token_file.h"
-#include "runtime/schedule.h"
+#include "runtime/lr_schedule.h"
 
 #include <cstdint>
 #include <string>
@@ -26,6 +26,7 @@ struct TrainOptions {
   // from its checkpoint unless given, and refuses ones that differ.
   bool seed_given = false, order_given = false;
   std::string save_path;  // run folder: save_path/step-NNNNNN/, latest
+  std::string tokenizer_path; // copied into each checkpoint, when given
   int64_t save_every = 0; // 0: only at the end
   int64_t keep_last = 0;  // step folders kept; 0: all
   std::string log_path;   // JSON lines, one per step
@@ -33,9 +34,14 @@ struct TrainOptions {
   // Tests only: "startup", "load", "step:N" or "save" makes this process
   // throw there, as a failed read, allocation or write would.
   std::string inject_fault;
-  float lr = 3e-4f, min_lr = 3e-5f;
-  int64_t warmup_steps = 0;
-  Schedule schedule = Schedule::Cosine;
+  // The learning rate over the steps (its `steps`: what cosine decays
+  // over, --steps). A resumed run continues its checkpoint's schedule:
+  // options given that differ from it are refused, unless new_schedule.
+  LrSchedule lr_schedule;
+  struct Given {
+    bool kind = false, lr = false, min_lr = false, warmup = false;
+  } schedule_given; // which of lr_schedule's fields the command line set
+  bool new_schedule = false;
   float weight_decay = 0.1f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
   float clip_grad_norm = 1.0f;
   Progress progress = Progress::Auto; // Auto: when stderr is a terminal

@@ -58,7 +58,8 @@ if [ -t 2 ]; then progress=always; fi
 "${launch[@]}" "$llmc" train "$work/gpt2-tiny.plan" --data "$work/train.bin" \
   --steps "$steps" --lr 1e-3 --min-lr 1e-4 --warmup-steps 30 \
   --data-order shuffled --log "$work/train.jsonl" --progress "$progress" \
-  --save "$work/gpt2-tiny" --save-every 100 --keep-last 2
+  --save "$work/gpt2-tiny" --save-every 100 --keep-last 2 \
+  --tokenizer "$work/tok.model"
 
 /usr/bin/python3 - "$work/train.jsonl" "$work/gpt2-tiny" \
   "$ranks (pp=$pp, dp=$dp, tp=$tp, sp=$sp)" <<'PY'
@@ -82,13 +83,12 @@ printf '%s\n' '{"prompt": "In the beginning"}' \
   '{"prompt": "Blessed are the"}' > "$work/prompts.jsonl"
 echo "generating from $work/gpt2-tiny (its latest step):"
 "$llmc" generate "$work/gpt2-tiny.infer.plan" \
-  --weights "$work/gpt2-tiny" --tokenizer "$work/tok.model" \
+  --weights "$work/gpt2-tiny" \
   --prompts "$work/prompts.jsonl" --max-new-tokens 40 --temperature 0.8 \
   --top-p 0.95 --seed 1 | while IFS= read -r line; do echo "  $line"; done
 echo "again, by hand: $llmc generate $work/gpt2-tiny.infer.plan --weights" \
-  "$work/gpt2-tiny --tokenizer $work/tok.model --prompt 'TEXT'"
-serve=("$llmc" serve "$work/gpt2-tiny.infer.plan" --weights "$work/gpt2-tiny"
-       --tokenizer "$work/tok.model")
+  "$work/gpt2-tiny --prompt 'TEXT'"
+serve=("$llmc" serve "$work/gpt2-tiny.infer.plan" --weights "$work/gpt2-tiny")
 if [ "${SERVE:-0}" = 1 ]; then
   echo "serving: open http://127.0.0.1:8000/ (a page with scenarios), or use" \
     "OpenAI's API at http://127.0.0.1:8000/v1; Ctrl-C stops it"

@@ -5,6 +5,8 @@
 //   run/step-000500/model.safetensors      Hugging Face weights
 //   run/step-000500/optimizer.safetensors  AdamW's moments
 //   run/step-000500/manifest.json          step, data position, checksums
+//   run/step-000500/config.json            the model's HF config
+//   run/step-000500/tokenizer.model        when training was given one
 //   run/latest                             "step-000500"
 //
 // A step folder is written under a temporary name, fsynced, and renamed in
@@ -33,6 +35,9 @@ inline constexpr const char *kWeightsFile = "model.safetensors";
 inline constexpr const char *kOptimizerFile = "optimizer.safetensors";
 inline constexpr const char *kManifestFile = "manifest.json";
 inline constexpr const char *kLatestFile = "latest";
+// Beside the weights, as in a Hugging Face model folder.
+inline constexpr const char *kConfigFile = "config.json";
+inline constexpr const char *kTokenizerFile = "tokenizer.model";
 
 /// One file of a step folder as the manifest records it.
 struct FileDigest {
@@ -84,6 +89,10 @@ struct CheckpointRef {
   std::string weights; // the Hugging Face weights
   std::optional<CheckpointManifest> manifest; // none for a bare file
   std::string optimizer() const { return folder + "/" + kOptimizerFile; }
+  /// A file of the step folder the manifest lists ("" when it lists none).
+  std::string part(const char *name) const {
+    return manifest && manifest->files.count(name) ? folder + "/" + name : "";
+  }
 };
 
 /// Whether `path` holds a checkpoint: a run folder with `latest`, a step

@@ -4,6 +4,7 @@
 
 #include "runtime/io/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -135,4 +136,19 @@ std::string llmc::io::unwritable_reason(const std::string &path) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     return path + ": cannot write into " + dir + ": " + std::strerror(errno);
   return "";
+}
+
+void llmc::io::copy_file(const std::string &from, const std::string &to) {
+  PosixFile in(from, O_RDONLY);
+  PosixFile out(to, O_WRONLY | O_CREAT | O_TRUNC);
+  std::string chunk(size_t(1) << 20, '\0');
+  uint64_t size = in.size();
+  for (uint64_t at = 0; at < size;) {
+    size_t n = size_t(std::min<uint64_t>(chunk.size(), size - at));
+    in.read_at(chunk.data(), n, at);
+    out.write_all(chunk.data(), n);
+    at += n;
+  }
+  out.sync();
+  out.close();
 }

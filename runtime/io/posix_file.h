@@ -64,6 +64,10 @@ void sync_directory(const std::string &dir);
 /// new one, never a part, even after a power cut.
 void write_file_atomically(const std::string &path, const std::string &bytes);
 
+/// Copies the file `from` to `to` (written and fsynced, not atomically:
+/// into a folder that is renamed in place whole afterwards).
+void copy_file(const std::string &from, const std::string &to);
+
 } // namespace llmc::io
 
 #endif // LLMC_RUNTIME_IO_POSIX_FILE_H

@@ -186,18 +186,32 @@ private:
     gen->result.model = options_.model_name;
     gen->result.created = int64_t(std::time(nullptr));
     if (!gen->request.stream) {
-      while (!gen->absorb(gen->stream->next(std::chrono::milliseconds(100)),
-                          codec_, engine_)) {
+      try {
+        while (!gen->absorb(gen->stream->next(std::chrono::milliseconds(100)),
+                            codec_, engine_)) {
+        }
+        res.set_content(response_json(gen->request, gen->result, codec_),
+                        "application/json");
+      } catch (const std::exception &e) {
+        engine_.cancel(gen->stream->id());
+        send_error(res, ApiError(500, "server_error", "", e.what()));
       }
-      res.set_content(response_json(gen->request, gen->result, codec_),
-                      "application/json");
       return;
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
         [this, gen](size_t, httplib::DataSink &sink) {
-          return send_events(*gen, sink);
+          // An exception must not leave httplib's thread: it would end
+          // the server. The request stops; its stream closes unfinished.
+          try {
+            return send_events(*gen, sink);
+          } catch (const std::exception &e) {
+            std::fprintf(stderr, "llmc: error: request %lld: %s\n",
+                         (long long)gen->stream->id(), e.what());
+            engine_.cancel(gen->stream->id());
+            return false;
+          }
         },
         // The stream ended early (the client went away): stop generating.
         [this, gen](bool) {

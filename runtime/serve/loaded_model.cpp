@@ -18,8 +18,15 @@ TextCodec LoadedModel::codec() const {
     std::vector<int> ids = t->encode(text);
     return std::vector<int32_t>(ids.begin(), ids.end());
   };
+  // A model's vocabulary may be padded past the tokenizer's (to divide
+  // over tp ranks, as Megatron pads it): ids the tokenizer does not have
+  // decode to nothing, as Hugging Face's tokenizers skip unknown ids.
   codec.decode = [t](const std::vector<int32_t> &ids) {
-    return t->decode({ids.begin(), ids.end()});
+    std::vector<int> known;
+    for (int32_t id : ids)
+      if (id >= 0 && id < t->vocab_size())
+        known.push_back(id);
+    return t->decode(known);
   };
   return codec;
 }
@@ -28,8 +35,16 @@ LoadedModel load_model(const std::string &plan_path,
                        const std::string &weights_path,
                        const std::string &tokenizer_path) {
   LoadedModel model;
-  if (!tokenizer_path.empty())
-    model.tokenizer.emplace(tokenizer_path);
+  // A run or step folder of `llmc train --save` gives its weights, checked
+  // against the manifest's checksum, and its tokenizer when it holds one; a
+  // safetensors file is read as is.
+  io::CheckpointRef weights = io::open_checkpoint(
+      weights_path, /*weights_only=*/true, /*verify_checksums=*/true);
+  std::string tokenizer = tokenizer_path.empty()
+                              ? weights.part(io::kTokenizerFile)
+                              : tokenizer_path;
+  if (!tokenizer.empty())
+    model.tokenizer.emplace(tokenizer);
   planfile::Plan plan = plan::read_plan_file(plan_path);
   int64_t tp = std::max<int64_t>(plan.model().tp(), 1);
   // Every launch gets a group, so a plan for one device refuses mpirun -np 2.
@@ -38,15 +53,10 @@ LoadedModel load_model(const std::string &plan_path,
   model.runner->set_tensor_parallel(model.mesh->tp());
   int64_t vocab = model.runner->vocab();
   if (model.tokenizer && model.tokenizer->vocab_size() > vocab)
-    throw io::InputError(tokenizer_path + ": a vocabulary of " +
+    throw io::InputError(tokenizer + ": a vocabulary of " +
                          std::to_string(model.tokenizer->vocab_size()) +
                          " tokens; the model has " + std::to_string(vocab));
-  // A run or step folder of `llmc train --save` gives its weights, checked
-  // against the manifest's checksum; a safetensors file is read as is.
-  model.runner->load_weights(io::open_checkpoint(weights_path,
-                                                 /*weights_only=*/true,
-                                                 /*verify_checksums=*/true)
-                                 .weights);
+  model.runner->load_weights(weights.weights);
   return model;
 }
 

@@ -49,7 +49,8 @@ cl::opt<std::string> promptText("prompt",
                                 cl::cat(generateCategory));
 cl::opt<std::string>
     tokenizerPath("tokenizer",
-                  cl::desc("A sentencepiece model (llmc tokenize writes one)"),
+                  cl::desc("A sentencepiece model (llmc tokenize writes one; "
+                           "default: the checkpoint folder's, if any)"),
                   cl::sub(generateCmd), cl::cat(generateCategory));
 cl::opt<std::string> promptsPath(
     "prompts",

@@ -37,7 +37,8 @@ cl::opt<std::string>
                 cl::sub(serveCmd), cl::cat(serveCategory));
 cl::opt<std::string> tokenizerPath(
     "tokenizer",
-    cl::desc("A sentencepiece model; without one, prompts are token ids"),
+    cl::desc("A sentencepiece model (default: the checkpoint folder's); "
+             "without one, prompts are token ids"),
     cl::sub(serveCmd), cl::cat(serveCategory));
 cl::opt<std::string> host("host", cl::desc("Address to bind (127.0.0.1)"),
                           cl::init("127.0.0.1"), cl::sub(serveCmd),

@@ -10,6 +10,7 @@
 #include "runtime/comm/job.h"
 #include "runtime/explain.h"
 #include "runtime/io/error.h"
+#include "runtime/model_tensors.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/verify.h"
 #include "runtime/train.h"
@@ -23,6 +24,7 @@
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -208,6 +210,11 @@ cl::opt<std::string> savePath(
     cl::desc("Run folder to checkpoint into: DIR/step-NNNNNN/ (HF "
              "model.safetensors, optimizer state, manifest) and DIR/latest"),
     cl::value_desc("folder"), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string> trainTokenizer(
+    "tokenizer",
+    cl::desc("The data's tokenizer (sentencepiece .model), copied into each "
+             "checkpoint folder so that generate and serve find it there"),
+    cl::value_desc("tok.model"), cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> saveEvery("save-every",
                            cl::desc("Also checkpoint every K steps"),
                            cl::init(0), cl::sub(trainCmd),
@@ -248,16 +255,25 @@ cl::opt<int64_t> traceSteps("trace-steps", cl::desc("Steps to trace (3)"),
 cl::opt<bool> profile("profile",
                       cl::desc("Print the time spent per kernel kind"),
                       cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<float> lr("lr", cl::desc("Peak learning rate"), cl::init(3e-4f),
-                  cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<float> minLr("min-lr", cl::desc("Final learning rate of cosine"),
-                     cl::init(3e-5f), cl::sub(trainCmd),
+cl::opt<float> lr("lr", cl::desc("Peak learning rate (default 3e-4)"),
+                  cl::init(3e-4f), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> minLr("min-lr",
+                     cl::desc("Final learning rate of cosine (default: 10% "
+                              "of --lr, as nanoGPT)"),
+                     cl::init(-1.0f), cl::sub(trainCmd),
                      cl::cat(llmcCategory));
-cl::opt<int64_t> warmupSteps("warmup-steps", cl::desc("Linear warmup steps"),
+cl::opt<int64_t> warmupSteps("warmup-steps",
+                             cl::desc("Linear warmup steps (default 0)"),
                              cl::init(0), cl::sub(trainCmd),
                              cl::cat(llmcCategory));
+cl::opt<bool> newSchedule(
+    "new-schedule",
+    cl::desc("On resume, switch to this command's learning-rate schedule "
+             "(--lr, --min-lr, --warmup-steps, --schedule, --steps) instead "
+             "of continuing the checkpoint's"),
+    cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<llmc::Schedule> schedule(
-    "schedule", cl::desc("Learning-rate schedule"),
+    "schedule", cl::desc("Learning-rate schedule (default cosine)"),
     cl::init(llmc::Schedule::Cosine),
     cl::values(clEnumValN(llmc::Schedule::Constant, "constant", "constant"),
                clEnumValN(llmc::Schedule::Cosine, "cosine",
@@ -296,6 +312,34 @@ cl::opt<std::string> explainCluster(
     cl::value_desc("spec.json"), cl::sub(explainCmd), cl::cat(llmcCategory));
 
 int fail(const llvm::Twine &message) { return llmc::failBadInput(message); }
+
+/// One line on what compile wrote: the plan's kind, model, mesh and memory.
+void printCompiled(const std::string &path) {
+  llmc::planfile::Plan plan = llmc::plan::read_plan_file(path);
+  const llmc::planfile::ModelInfo &m = plan.model();
+  int64_t params = 0;
+  for (const llmc::PlanTensor &t :
+       llmc::model_tensors(plan, llmc::planfile::PARAM)) {
+    int64_t n = 1;
+    for (int64_t d : t.full())
+      n *= d;
+    params += n;
+  }
+  uint64_t arena = plan.arena_bytes();
+  for (const llmc::planfile::Plan &stage : plan.stages())
+    arena = std::max<uint64_t>(arena, stage.arena_bytes());
+  auto axis = [](int64_t n) { return std::max<int64_t>(n, 1); };
+  int64_t ranks = axis(m.dp()) * axis(m.tp()) * axis(m.pp());
+  llvm::outs() << llvm::formatv(
+      "llmc: wrote {0}: {1} plan of {2} ({3:N} parameters), {4} rank{5} "
+      "(dp={6}, tp={7}, pp={8}), arena {9:F1} MiB per rank\n",
+      path,
+      plan.program() == "infer"     ? "inference"
+      : plan.program() == "forward" ? "forward"
+                                    : "training",
+      m.model_type(), params, ranks, ranks > 1 ? "s" : "", axis(m.dp()),
+      axis(m.tp()), axis(m.pp()), double(arena) / (1 << 20));
+}
 
 /// The axes of --mesh.
 struct CompileMesh {
@@ -388,6 +432,7 @@ int runCompile() {
     options.outputPath = outputPath;
     if (llvm::Error err = llmc::compile(options, llvm::nulls()))
       return fail(llvm::toString(std::move(err)));
+    printCompiled(outputPath);
     return 0;
   }
   std::string error;
@@ -400,6 +445,11 @@ int runCompile() {
   output->keep();
   return 0;
 }
+/// --min-lr, or 10% of --lr when not given.
+float minLrOrDefault() {
+  return minLr.getNumOccurrences() ? float(minLr) : 0.1f * lr;
+}
+
 /// The first training option outside what AdamW and the schedule take, as
 /// one line; empty when all are fine. Written as !(ok) so NaN fails too.
 std::string checkTrainOptions() {
@@ -409,8 +459,8 @@ std::string checkTrainOptions() {
   };
   if (!(lr >= 0.0f && std::isfinite(lr)))
     return number("lr", lr, "a finite rate >= 0");
-  if (!(minLr >= 0.0f && minLr <= lr))
-    return number("min-lr", minLr, "a rate in [0, --lr]");
+  if (!(minLrOrDefault() >= 0.0f && minLrOrDefault() <= lr))
+    return number("min-lr", minLrOrDefault(), "a rate in [0, --lr]");
   if (!(weightDecay >= 0.0f && std::isfinite(weightDecay)))
     return number("weight-decay", weightDecay, "a finite value >= 0");
   if (!(beta1 >= 0.0f && beta1 < 1.0f))
@@ -452,13 +502,16 @@ int runTrain() {
     o.save_path = savePath;
     o.save_every = saveEvery;
     o.keep_last = keepLast;
+    o.tokenizer_path = trainTokenizer;
     o.log_path = logPath;
     o.dump_grads_path = dumpGrads;
     o.inject_fault = injectFault;
-    o.lr = lr;
-    o.min_lr = minLr;
-    o.warmup_steps = warmupSteps;
-    o.schedule = schedule;
+    o.lr_schedule = {schedule, lr, minLrOrDefault(), warmupSteps, steps};
+    o.schedule_given = {schedule.getNumOccurrences() > 0,
+                        lr.getNumOccurrences() > 0,
+                        minLr.getNumOccurrences() > 0,
+                        warmupSteps.getNumOccurrences() > 0};
+    o.new_schedule = newSchedule;
     o.weight_decay = weightDecay;
     o.beta1 = beta1;
     o.beta2 = beta2;
