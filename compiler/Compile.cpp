@@ -9,16 +9,16 @@
 #include "frontends/hf/ModelBuilder.h"
 #include "frontends/hf/PipelineSplit.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/LLVM.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 #include "runtime/plan/verify.h"
-#include "mlir/Support/LLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 using namespace mlir;

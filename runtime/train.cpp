@@ -24,9 +24,9 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -175,7 +175,7 @@ LrSchedule resumed_schedule(const TrainOptions &o, const io::CheckpointRef &ref,
   LrSchedule saved;
   if (!LrSchedule::from_record(ref.manifest->schedule, saved))
     throw io::InputError(ref.folder + "/manifest.json: field 'schedule' is "
-                         "missing or malformed");
+                                      "missing or malformed");
   const LrSchedule &asked = o.lr_schedule;
   if (o.new_schedule) {
     if (saved.at(step) != asked.at(step))
@@ -199,13 +199,14 @@ LrSchedule resumed_schedule(const TrainOptions &o, const io::CheckpointRef &ref,
                 wanted.warmup_steps == saved.warmup_steps &&
                 wanted.steps == saved.steps));
   if (!same)
-    throw io::InputError(
-        ref.folder + " was trained with " + saved.describe() +
-        "; a resume continues it, and this command asks for " +
-        wanted.describe() + "; pass --new-schedule to switch (the rate at "
-        "step " + std::to_string(step) + " would go from " +
-        LrSchedule::format(saved.at(step)) + " to " +
-        LrSchedule::format(wanted.at(step)) + ")");
+    throw io::InputError(ref.folder + " was trained with " + saved.describe() +
+                         "; a resume continues it, and this command asks for " +
+                         wanted.describe() +
+                         "; pass --new-schedule to switch (the rate at "
+                         "step " +
+                         std::to_string(step) + " would go from " +
+                         LrSchedule::format(saved.at(step)) + " to " +
+                         LrSchedule::format(wanted.at(step)) + ")");
   return wanted;
 }
 
@@ -531,8 +532,7 @@ void train(const TrainOptions &o) {
         manifest.seed = seed;
         manifest.schedule = schedule.record();
         std::string tmp = io::begin_checkpoint(o.save_path, step);
-        std::vector<std::string> files = {io::kWeightsFile,
-                                          io::kOptimizerFile};
+        std::vector<std::string> files = {io::kWeightsFile, io::kOptimizerFile};
         write_full(tmp + "/" + io::kWeightsFile, weights.tensors,
                    weights.values, metadata);
         fault.kill_in_save(step);
@@ -549,8 +549,7 @@ void train(const TrainOptions &o) {
           io::copy_file(o.tokenizer_path, tmp + "/" + io::kTokenizerFile);
           files.push_back(io::kTokenizerFile);
         }
-        io::publish_checkpoint(o.save_path, tmp, manifest, files,
-                               o.keep_last);
+        io::publish_checkpoint(o.save_path, tmp, manifest, files, o.keep_last);
       } catch (const std::exception &e) {
         error = e.what();
       }
@@ -655,13 +654,12 @@ void train(const TrainOptions &o) {
   // One line in every mode (with or without a terminal): what ran, how
   // fast, and where it went.
   if (group.leader()) {
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
-    std::string saved =
-        o.save_path.empty()
-            ? "not saved (no --save)"
-            : "saved " + o.save_path + "/" + io::step_folder_name(o.steps);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    std::string saved = o.save_path.empty() ? "not saved (no --save)"
+                                            : "saved " + o.save_path + "/" +
+                                                  io::step_folder_name(o.steps);
     std::fprintf(stderr,
                  "llmc: trained steps %lld..%lld of %lld in %s (%.0f "
                  "tokens/s): final loss %.4f; %s\n",

@@ -260,8 +260,7 @@ cl::opt<float> lr("lr", cl::desc("Peak learning rate (default 3e-4)"),
 cl::opt<float> minLr("min-lr",
                      cl::desc("Final learning rate of cosine (default: 10% "
                               "of --lr, as nanoGPT)"),
-                     cl::init(-1.0f), cl::sub(trainCmd),
-                     cl::cat(llmcCategory));
+                     cl::init(-1.0f), cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> warmupSteps("warmup-steps",
                              cl::desc("Linear warmup steps (default 0)"),
                              cl::init(0), cl::sub(trainCmd),
@@ -507,10 +506,9 @@ int runTrain() {
     o.dump_grads_path = dumpGrads;
     o.inject_fault = injectFault;
     o.lr_schedule = {schedule, lr, minLrOrDefault(), warmupSteps, steps};
-    o.schedule_given = {schedule.getNumOccurrences() > 0,
-                        lr.getNumOccurrences() > 0,
-                        minLr.getNumOccurrences() > 0,
-                        warmupSteps.getNumOccurrences() > 0};
+    o.schedule_given = {
+        schedule.getNumOccurrences() > 0, lr.getNumOccurrences() > 0,
+        minLr.getNumOccurrences() > 0, warmupSteps.getNumOccurrences() > 0};
     o.new_schedule = newSchedule;
     o.weight_decay = weightDecay;
     o.beta1 = beta1;
