@@ -21,6 +21,8 @@
 #include "runtime/plan/verify.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace llmc;
 
@@ -260,6 +262,11 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   if (prefill <= 0 || prefill > seq)
     return fail("--prefill-tokens " + llvm::Twine(prefill) +
                 " must be in 1..--max-seq " + llvm::Twine(seq));
+  int64_t prefillRows =
+      options.prefillRows ? options.prefillRows : options.maxBatch;
+  if (prefillRows <= 0 || prefillRows > options.maxBatch)
+    return fail("--prefill-rows " + llvm::Twine(prefillRows) +
+                " must be in 1..--max-batch " + llvm::Twine(options.maxBatch));
   int64_t tableWidth =
       (seq + options.kvBlockTokens - 1) / options.kvBlockTokens;
   int64_t blocks =
@@ -271,10 +278,10 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                 llvm::Twine(options.kvBlockTokens) + " tokens)");
   // The two steps, each the frontend's forward at its token count.
   OwningOpRef<ModuleOp> module;
-  for (auto [name, tokens] :
-       {std::pair{"prefill", prefill}, std::pair{"decode", int64_t(1)}}) {
-    BuildOptions build{
-        options.maxBatch, tokens, options.tensorParallel, false, {}};
+  for (auto [name, rows, tokens] :
+       {std::tuple{"prefill", prefillRows, prefill},
+        std::tuple{"decode", options.maxBatch, int64_t(1)}}) {
+    BuildOptions build{rows, tokens, options.tensorParallel, false, {}};
     auto built = buildChecked(context, config, build, 1);
     if (!built)
       return built.takeError();
@@ -302,6 +309,7 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   planfile::ModelInfo model = modelInfo(config, build, options);
   model.set_kv_block_tokens(options.kvBlockTokens);
   model.set_kv_blocks(blocks);
+  model.set_prefill_rows(prefillRows);
   auto plan = exportPlan(module->lookupSymbol<func::FuncOp>("infer"), model);
   if (!plan)
     return plan.takeError();

@@ -44,6 +44,7 @@ struct CompileOptions {
   int64_t kvBlocks = 0;     // 0: every sequence at maxSeq
   int64_t prefillTokens = 0; // tokens per sequence a prefill step takes;
                              // 0: min(maxSeq, 256)
+  int64_t prefillRows = 0;   // sequences one prefill run takes; 0: maxBatch
   std::string outputPath;   // the plan file, for EmitKind::Plan
 };
 

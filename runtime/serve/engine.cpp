@@ -82,13 +82,21 @@ void Engine::run(bool prefill, const std::vector<Sequence *> &seqs,
     seq->cached = end;
     rows.push_back(std::move(row));
   }
-  const float *logits = runner_.step(prefill, rows);
-  ++(prefill ? stats_.prefill_runs : stats_.decode_runs);
-  // A sequence samples once all its tokens are cached: after a decode, or
-  // after the last chunk of its prefill.
-  for (size_t b = 0; b < seqs.size(); ++b)
-    if (seqs[b]->cached == seqs[b]->length())
-      append(*seqs[b], logits + int64_t(b) * runner_.vocab(), events);
+  // The prefill program may take fewer rows than a step has prefills: it
+  // runs once per group of them.
+  size_t group = size_t(prefill ? runner_.prefill_rows() : runner_.max_batch());
+  for (size_t first = 0; first < rows.size(); first += group) {
+    size_t end = std::min(rows.size(), first + group);
+    const float *logits =
+        runner_.step(prefill, {std::make_move_iterator(rows.begin() + first),
+                               std::make_move_iterator(rows.begin() + end)});
+    ++(prefill ? stats_.prefill_runs : stats_.decode_runs);
+    // A sequence samples once all its tokens are cached: after a decode,
+    // or after the last chunk of its prefill.
+    for (size_t b = first; b < end; ++b)
+      if (seqs[b]->cached == seqs[b]->length())
+        append(*seqs[b], logits + int64_t(b - first) * runner_.vocab(), events);
+  }
 }
 
 void Engine::abort(int64_t id) {

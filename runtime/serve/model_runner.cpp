@@ -20,11 +20,17 @@ ModelRunner::ModelRunner(planfile::Plan plan, const std::string &plan_path) {
   vocab_ = model.vocab_size();
   kv_blocks_ = model.kv_blocks();
   kv_block_tokens_ = model.kv_block_tokens();
-  prefill_ = bind("prefill", plan_path);
-  decode_ = bind("decode", plan_path);
+  int64_t prefill_rows =
+      model.prefill_rows() > 0 ? model.prefill_rows() : max_batch_;
+  if (prefill_rows > max_batch_)
+    throw plan::PlanError(plan_path + ": prefill_rows " +
+                          std::to_string(prefill_rows) + " exceeds the " +
+                          std::to_string(max_batch_) + " sequences of a step");
+  prefill_ = bind("prefill", prefill_rows, plan_path);
+  decode_ = bind("decode", max_batch_, plan_path);
   prefill_tokens_ = prefill_.tokens;
   max_seq_ = model.seq_len();
-  table_width_ = exec_->num_elements(prefill_.tables) / max_batch_;
+  table_width_ = exec_->num_elements(prefill_.tables) / prefill_rows;
   if (kv_blocks_ <= 0 || kv_block_tokens_ <= 0 || decode_.tokens != 1 ||
       max_seq_ < prefill_tokens_ || table_width_ * kv_block_tokens_ < max_seq_)
     throw plan::PlanError(plan_path + ": the inference plan's KV cache (" +
@@ -33,22 +39,22 @@ ModelRunner::ModelRunner(planfile::Plan plan, const std::string &plan_path) {
                           " tokens) does not fit its programs");
 }
 
-ModelRunner::Program ModelRunner::bind(const std::string &name,
+ModelRunner::Program ModelRunner::bind(const std::string &name, int64_t rows,
                                        const std::string &plan_path) {
   Program p{name};
+  p.rows = rows;
   auto need = [&](const char *what, planfile::Category category,
                   int64_t per_row) {
     int t = exec_->find_tensor(name + "." + what, category);
-    if (t < 0 ||
-        (per_row > 0 && exec_->num_elements(t) != max_batch_ * per_row) ||
-        exec_->num_elements(t) % max_batch_ != 0)
+    if (t < 0 || (per_row > 0 && exec_->num_elements(t) != rows * per_row) ||
+        exec_->num_elements(t) % rows != 0)
       throw plan::PlanError(plan_path + ": the inference plan has no '" + name +
-                            "." + what + "' buffer of " +
-                            std::to_string(max_batch_) + " rows");
+                            "." + what + "' buffer of " + std::to_string(rows) +
+                            " rows");
     return t;
   };
   p.ids = need("input_ids", planfile::INPUT, 0);
-  p.tokens = exec_->num_elements(p.ids) / max_batch_;
+  p.tokens = exec_->num_elements(p.ids) / rows;
   p.positions = need("positions", planfile::INPUT, p.tokens);
   p.tables = need("block_tables", planfile::INPUT, 0);
   p.logits = need("logits", planfile::OUTPUT, vocab_);
@@ -62,16 +68,16 @@ void ModelRunner::load_weights(const std::string &path) {
 
 const float *ModelRunner::step(bool prefill, const std::vector<StepRow> &rows) {
   const Program &p = prefill ? prefill_ : decode_;
-  if (int64_t(rows.size()) > max_batch_)
-    throw std::runtime_error("a step of " + std::to_string(rows.size()) +
-                             " sequences; the plan takes " +
-                             std::to_string(max_batch_));
+  if (int64_t(rows.size()) > p.rows)
+    throw std::runtime_error("a run of " + std::to_string(rows.size()) +
+                             " sequences; the " + p.name + " program takes " +
+                             std::to_string(p.rows));
   int32_t *ids = exec_->i32(p.ids), *pos = exec_->i32(p.positions);
   int32_t *tables = exec_->i32(p.tables);
   // Rows without a sequence, and tokens past a row's end, are padding.
-  std::fill(ids, ids + max_batch_ * p.tokens, 0);
-  std::fill(pos, pos + max_batch_ * p.tokens, -1);
-  std::fill(tables, tables + max_batch_ * table_width_, 0);
+  std::fill(ids, ids + p.rows * p.tokens, 0);
+  std::fill(pos, pos + p.rows * p.tokens, -1);
+  std::fill(tables, tables + p.rows * table_width_, 0);
   for (size_t b = 0; b < rows.size(); ++b) {
     const StepRow &row = rows[b];
     if (int64_t(row.tokens.size()) > p.tokens ||

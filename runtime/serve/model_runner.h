@@ -39,13 +39,15 @@ public:
     exec_->set_communicator("tp", tp);
   }
 
-  // Runs prefill (each row up to prefill_tokens() tokens) or decode (one
-  // token per row); at most max_batch() rows. Returns the logits of each
-  // row's last token, (rows, vocab), valid until the next step.
+  // Runs prefill (each row up to prefill_tokens() tokens; at most
+  // prefill_rows() rows) or decode (one token per row; at most max_batch()
+  // rows). Returns the logits of each row's last token, (rows, vocab),
+  // valid until the next run.
   const float *step(bool prefill, const std::vector<StepRow> &rows);
 
   int64_t max_batch() const { return max_batch_; }
   int64_t prefill_tokens() const { return prefill_tokens_; }
+  int64_t prefill_rows() const { return prefill_.rows; }
   // The longest sequence, prompt and output (--max-seq).
   int64_t max_seq() const { return max_seq_; }
   int64_t vocab() const { return vocab_; }
@@ -59,9 +61,10 @@ private:
   struct Program {
     std::string name;
     int ids = -1, positions = -1, tables = -1, logits = -1;
-    int64_t tokens = 0; // per row
+    int64_t rows = 0, tokens = 0; // tokens per row
   };
-  Program bind(const std::string &name, const std::string &plan_path);
+  Program bind(const std::string &name, int64_t rows,
+               const std::string &plan_path);
 
   std::unique_ptr<Executor> exec_;
   Program prefill_, decode_;

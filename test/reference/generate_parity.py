@@ -15,7 +15,7 @@ usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
            [--kv-blocks N] [--std 0.3] [--unbatched]
            [--batching continuous|static|bucket] [--prefill-tokens P]
-           [--tp T]
+           [--tp T] [--prefill-rows R]
 """
 import argparse
 import json
@@ -74,6 +74,7 @@ def main():
     p.add_argument("--batching", default="continuous")
     p.add_argument("--prefill-tokens", type=int, default=0)
     p.add_argument("--tp", type=int, default=1)
+    p.add_argument("--prefill-rows", type=int, default=0)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -108,6 +109,8 @@ def main():
         compile_cmd += ["--prefill-tokens", str(a.prefill_tokens)]
     if a.tp > 1:
         compile_cmd += ["--mesh", "tp=%d" % a.tp]
+    if a.prefill_rows:
+        compile_cmd += ["--prefill-rows", str(a.prefill_rows)]
     run(compile_cmd + ["--max-batch", str(a.max_batch), "-o",
                        w("batched.plan")])
     results, logits = llmc_generate(a, w, w("batched.plan"),

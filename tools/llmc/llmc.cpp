@@ -100,6 +100,12 @@ cl::opt<int64_t> prefillTokens(
              "takes; longer prompts are prefilled in chunks between decode "
              "steps (default: --max-seq, at most 256)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> prefillRows(
+    "prefill-rows",
+    cl::desc("--mode infer: sequences one run of the prefill program takes "
+             "(default: --max-batch); fewer rows pad less when prompts "
+             "arrive one by one, more prefill several in one run"),
+    cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<std::string> dpComm(
     "dp-comm",
     cl::desc("Data-parallel gradients: overlap (default), blocking (after "
@@ -411,6 +417,7 @@ int runCompile() {
   options.kvBlockTokens = kvBlockTokens;
   options.kvBlocks = kvBlocks;
   options.prefillTokens = prefillTokens;
+  options.prefillRows = prefillRows;
   if (dpComm != "overlap" && dpComm != "blocking" && dpComm != "none")
     return fail("--dp-comm " + dpComm + ": expected overlap, blocking or none");
   if (dpComm != "overlap" && (mesh->dp == 1 || zeroStage > 0))
