@@ -20,6 +20,11 @@ void llmc::io::throw_errno(const std::string &path, const std::string &what) {
 
 PosixFile::PosixFile(const std::string &path, int flags, unsigned mode)
     : path_(path) {
+  // Reading a FIFO would block in open(2) until something writes to it:
+  // opened non-blocking, it fails size()'s regular-file check instead. For
+  // regular files O_NONBLOCK changes nothing.
+  if ((flags & O_ACCMODE) == O_RDONLY)
+    flags |= O_NONBLOCK;
   do
     fd_ = ::open(path.c_str(), flags | O_CLOEXEC, static_cast<mode_t>(mode));
   while (fd_ < 0 && errno == EINTR);
@@ -50,7 +55,8 @@ uint64_t PosixFile::size() const {
   if (::fstat(fd_, &st) != 0)
     throw_errno(path_, "cannot stat");
   if (!S_ISREG(st.st_mode))
-    throw InputError(path_ + ": not a regular file");
+    throw InputError(path_ + ": not a regular file (a folder, FIFO or "
+                             "device); expected a file");
   return static_cast<uint64_t>(st.st_size);
 }
 

@@ -10,8 +10,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <vector>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace llmc::plan {
 namespace {
@@ -347,6 +348,11 @@ void write_plan_file(const planfile::Plan &plan, const std::string &path) {
 }
 
 planfile::Plan read_plan_file(const std::string &path) {
+  // A FIFO would block the read until something writes to it.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    fail(path, "not a regular file (a folder, FIFO or device); expected a "
+               "plan file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     fail(path, "cannot open the plan file");

@@ -23,10 +23,14 @@
 #include "tools/llmc/VerifyCommand.h"
 
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include <google/protobuf/stubs/common.h>
+#include <mpi.h>
 
 #include <cmath>
 #include <iostream>
@@ -318,6 +322,17 @@ cl::opt<std::string> explainCluster(
 
 int fail(const llvm::Twine &message) { return llmc::failBadInput(message); }
 
+/// `llmc --version`: llmc's release and commit, and what it was built with.
+void printVersion(llvm::raw_ostream &os) {
+  os << "llmc " << LLMC_VERSION << " (git " << LLMC_GIT_COMMIT << ")\n"
+     << "  built with " << __VERSION__ << ", against LLVM/MLIR "
+     << LLVM_VERSION_STRING << ", protobuf "
+     << GOOGLE_PROTOBUF_VERSION / 1000000 << "."
+     << GOOGLE_PROTOBUF_VERSION / 1000 % 1000 << "."
+     << GOOGLE_PROTOBUF_VERSION % 1000 << ", Open MPI " << OMPI_MAJOR_VERSION
+     << "." << OMPI_MINOR_VERSION << "." << OMPI_RELEASE_VERSION << "\n";
+}
+
 /// One line on what compile wrote: the plan's kind, model, mesh and memory.
 void printCompiled(const std::string &path) {
   llmc::planfile::Plan plan = llmc::plan::read_plan_file(path);
@@ -534,6 +549,7 @@ int runTrain() {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(llmcCategory);
+  cl::SetVersionPrinter(printVersion);
   if (!cl::ParseCommandLineOptions(argc, argv,
                                    "llmc: compile, plan and run transformer "
                                    "models on many devices\n",
