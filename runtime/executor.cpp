@@ -123,6 +123,23 @@ void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
   run_range(0, plan_.kernels_size(), opt, before);
 }
 
+void Executor::run_forward() {
+  int end = 0;
+  auto forward = [&](int k) {
+    const std::string &role = plan_.kernels(k).role();
+    return role.empty() || role == "forward";
+  };
+  while (end < plan_.kernels_size() && forward(end))
+    ++end;
+  for (int k = end; k < plan_.kernels_size(); ++k)
+    if (plan_.kernels(k).role() == "forward")
+      throw plan::PlanError("kernel " + std::to_string(k) + " (" +
+                            plan_.kernels(k).name() +
+                            ") runs forward after the backward pass began; "
+                            "the forward pass cannot run alone");
+  run_range(0, end, OptimizerStep(), {});
+}
+
 void Executor::run_program(const std::string &name, const OptimizerStep &opt) {
   for (const planfile::Program &p : plan_.programs())
     if (p.name() == name)

@@ -54,6 +54,10 @@ public:
   // to read gradients before AdamW consumes them.
   using KernelHook = std::function<void(const planfile::Kernel &)>;
   void run(const OptimizerStep &opt, const KernelHook &before = {});
+  // Runs a training step's forward pass alone (its loss, no gradients, no
+  // update): the kernels before the first backward, recompute or optimizer
+  // one. Throws plan::PlanError when forward kernels also come later.
+  void run_forward();
   // Runs one program of a pipelined plan: "forward", "backward" or
   // "optimizer".
   void run_program(const std::string &name, const OptimizerStep &opt);

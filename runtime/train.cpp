@@ -30,10 +30,15 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unistd.h>
 
 namespace llmc {
+namespace {} // namespace
+
+double Validation::perplexity() const { return std::exp(double(loss)); }
+
 namespace {
 
 /// The `llmc.step` a checkpoint file records in its metadata.
@@ -108,14 +113,18 @@ std::string format_duration(double seconds) {
 }
 
 void draw_progress(int64_t step, int64_t steps, float loss, double tokens_per_s,
-                   double eta_s) {
+                   double eta_s, const std::optional<Validation> &val) {
   const int width = 24;
   int filled = int(width * (step + 1) / steps);
   std::string bar(filled, '#');
   bar += std::string(width - filled, '.');
-  std::fprintf(stderr, "\rstep %lld/%lld [%s] loss %.4f | %.0f tok/s | ETA %s   ",
+  char shown[48] = "";
+  if (val)
+    std::snprintf(shown, sizeof(shown), " val %.4f |", double(val->loss));
+  std::fprintf(stderr,
+               "\rstep %lld/%lld [%s] loss %.4f |%s %.0f tok/s | ETA %s   ",
                (long long)(step + 1), (long long)steps, bar.c_str(), loss,
-               tokens_per_s, format_duration(eta_s).c_str());
+               shown, tokens_per_s, format_duration(eta_s).c_str());
   if (step + 1 == steps)
     std::fprintf(stderr, "\n");
   std::fflush(stderr);
@@ -415,6 +424,28 @@ void train(const TrainOptions &o) {
 
   io::TokenFile data(o.data_path, model.vocab_size());
   data.check_sequence_length(T);
+  // Validation runs the step's forward kernels alone on each batch of
+  // validation rows: the same global rows on every mesh.
+  std::optional<io::TokenFile> val;
+  if (!o.val_data_path.empty()) {
+    if (pipelined)
+      throw io::InputError(o.plan_path +
+                           ": pipelined (pp or --microbatches); validation "
+                           "and llmc eval run plans without them for now");
+    val.emplace(o.val_data_path, model.vocab_size());
+    val->check_sequence_length(T);
+  }
+  auto validate = [&]() {
+    double sum = 0.0;
+    for (int64_t b = 0; b < o.eval_batches; ++b) {
+      val->fill_batch(b, global_rows, T, io::BatchOrder::Sequential, 0,
+                      exec.i32(inputs), exec.i32(targets), group.dp_rank() * B,
+                      B);
+      exec.run_forward();
+      sum += exec.output("loss");
+    }
+    return Validation{group.mean(float(sum / double(o.eval_batches)))};
+  };
 
   std::vector<PlanTensor> params, moments;
   for (auto &e : executors) {
@@ -482,10 +513,20 @@ void train(const TrainOptions &o) {
                      (long long)o.steps);
       return;
     }
-    if (first_step >= o.steps)
+    if (first_step >= o.steps && !o.eval_only)
       throw io::InputError(o.load_path + ": already trained " +
                            std::to_string(first_step) + " steps; --steps " +
                            std::to_string(o.steps) + " asks for no more");
+  }
+  if (o.eval_only) {
+    Validation v = validate();
+    if (group.leader())
+      std::printf("llmc: eval: loss %.6f, perplexity %.4f over %lld "
+                  "batches of %lld rows x %lld tokens of %s\n",
+                  double(v.loss), v.perplexity(), (long long)o.eval_batches,
+                  (long long)global_rows, (long long)T,
+                  o.val_data_path.c_str());
+    return;
   }
 
   std::ofstream log;
@@ -562,6 +603,8 @@ void train(const TrainOptions &o) {
   std::vector<TraceEvent> trace;
   auto start = std::chrono::steady_clock::now();
   float last_loss = 0.0f;
+  std::optional<Validation> last_val;
+  std::optional<std::pair<Validation, int64_t>> best_val; // and its step
   for (int64_t step = first_step; step < o.steps; ++step) {
     auto step_start = std::chrono::steady_clock::now();
     OptimizerStep opt = optimizer_step(o, schedule, step);
@@ -629,18 +672,36 @@ void train(const TrainOptions &o) {
     double step_s = std::chrono::duration<double>(now - step_start).count();
     double elapsed = std::chrono::duration<double>(now - start).count();
     double tokens_per_s = double(global_rows * T) / step_s;
+    // Validation after this step's update: every --eval-every steps and
+    // after the last.
+    std::optional<Validation> validated;
+    if (val && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) ||
+                step + 1 == o.steps)) {
+      validated = validate();
+      last_val = validated;
+      if (!best_val || validated->loss < best_val->first.loss)
+        best_val = {{*validated, step + 1}};
+    }
+    std::string val_fields;
+    if (validated) {
+      char text[96];
+      std::snprintf(text, sizeof(text),
+                    ", \"val_loss\": %.9g, \"val_perplexity\": %.9g",
+                    double(validated->loss), validated->perplexity());
+      val_fields = text;
+    }
     if (log.is_open())
       log << "{\"step\": " << step << ", \"loss\": " << loss
           << ", \"lr\": " << opt.lr << ", \"grad_norm\": " << norm
           << ", \"tokens_per_s\": " << tokens_per_s
           << ", \"comm_bytes_sent\": " << comm_bytes
-          << ", \"comm_bytes_by_kind\": {" << by_kind << "}"
-          << in_flight
-          << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
+          << ", \"comm_bytes_by_kind\": {" << by_kind << "}" << in_flight
+          << val_fields << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
     if (bar)
       draw_progress(step, o.steps, loss, tokens_per_s,
                     elapsed / double(step + 1 - first_step) *
-                        double(o.steps - step - 1));
+                        double(o.steps - step - 1),
+                    last_val);
     if (!o.save_path.empty() && o.save_every > 0 &&
         (step + 1) % o.save_every == 0 && step + 1 < o.steps)
       save(step + 1);
@@ -660,13 +721,22 @@ void train(const TrainOptions &o) {
     std::string saved = o.save_path.empty() ? "not saved (no --save)"
                                             : "saved " + o.save_path + "/" +
                                                   io::step_folder_name(o.steps);
+    std::string validated;
+    if (last_val) {
+      char text[128];
+      std::snprintf(text, sizeof(text),
+                    ", validation loss %.4f (best %.4f after step %lld)",
+                    double(last_val->loss), double(best_val->first.loss),
+                    (long long)best_val->second);
+      validated = text;
+    }
     std::fprintf(stderr,
                  "llmc: trained steps %lld..%lld of %lld in %s (%.0f "
-                 "tokens/s): final loss %.4f; %s\n",
+                 "tokens/s): final loss %.4f%s; %s\n",
                  (long long)first_step, (long long)(o.steps - 1),
                  (long long)o.steps, format_duration(seconds).c_str(),
                  double(global_rows * T * (o.steps - first_step)) / seconds,
-                 double(last_loss), saved.c_str());
+                 double(last_loss), validated.c_str(), saved.c_str());
   }
   if (o.profile && group.leader()) {
     std::map<std::string, double> seconds;

@@ -30,6 +30,13 @@ struct TrainOptions {
   int64_t save_every = 0; // 0: only at the end
   int64_t keep_last = 0;  // step folders kept; 0: all
   std::string log_path;   // JSON lines, one per step
+  // Validation: the mean loss over the first eval_batches global batches
+  // of this token file (sequential rows, so every mesh sees the same),
+  // after every eval_every steps (0: at the end only) and at the end.
+  std::string val_data_path;
+  int64_t eval_every = 0, eval_batches = 20;
+  // `llmc eval`: load the weights, validate once, train nothing.
+  bool eval_only = false;
   std::string dump_grads_path; // step-0 gradients, for parity tests
   // Tests only: "startup", "load", "step:N" or "save" makes this process
   // throw there, as a failed read, allocation or write would.
@@ -53,6 +60,12 @@ struct TrainOptions {
 // Writes the plan's parameters, initialised from `seed` with GPT-2's scheme.
 void init_weights(const std::string &plan_path, uint64_t seed,
                   const std::string &out_path);
+
+/// A validation result: mean loss over the rows, and its perplexity.
+struct Validation {
+  float loss = 0.0f;
+  double perplexity() const;
+};
 
 // Trains; throws io::InputError / plan::PlanError for bad input, and
 // std::runtime_error naming the step when the loss stops being finite.

@@ -236,6 +236,36 @@ cl::opt<int64_t> keepLast("keep-last",
                           cl::cat(llmcCategory));
 cl::opt<std::string> logPath("log", cl::desc("JSON-lines log, one per step"),
                              cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<std::string> valData(
+    "val-data",
+    cl::desc("Validation tokens (llmc tokenize's val.bin): loss and "
+             "perplexity in the log, the progress line and the summary"),
+    cl::value_desc("val.bin"), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> evalEvery("eval-every",
+                           cl::desc("Validate every K steps (default 0: after "
+                                    "the last step only)"),
+                           cl::init(0), cl::sub(trainCmd),
+                           cl::cat(llmcCategory));
+cl::opt<int64_t>
+    evalBatches("eval-batches",
+                cl::desc("Global batches of validation rows (default 20)"),
+                cl::init(20), cl::sub(trainCmd), cl::cat(llmcCategory));
+
+cl::SubCommand evalCmd("eval", "Validation loss and perplexity of weights on "
+                               "a token file, through a training plan");
+cl::opt<std::string> evalPlan(cl::Positional, cl::Required,
+                              cl::desc("<model.plan>"), cl::sub(evalCmd),
+                              cl::cat(llmcCategory));
+cl::opt<std::string> evalWeights(
+    "weights", cl::Required,
+    cl::desc("A checkpoint folder of llmc train --save or a safetensors file"),
+    cl::sub(evalCmd), cl::cat(llmcCategory));
+cl::opt<std::string> evalData("data", cl::Required,
+                              cl::desc("Token file to evaluate on"),
+                              cl::sub(evalCmd), cl::cat(llmcCategory));
+cl::opt<int64_t> evalBatchCount(
+    "batches", cl::desc("Global batches of rows, from the start (default 20)"),
+    cl::init(20), cl::sub(evalCmd), cl::cat(llmcCategory));
 cl::opt<std::string> dumpGrads("dump-grads",
                                cl::desc("Write step-0 gradients (safetensors)"),
                                cl::sub(trainCmd), cl::cat(llmcCategory));
@@ -498,6 +528,24 @@ std::string checkTrainOptions() {
   return "";
 }
 
+int runEval() {
+  if (evalBatchCount <= 0)
+    return fail("--batches " + llvm::Twine(evalBatchCount) +
+                " must be positive");
+  return llmc::runGuarded([] {
+    llmc::TrainOptions o;
+    o.plan_path = evalPlan;
+    o.data_path = evalData;
+    o.val_data_path = evalData;
+    o.eval_batches = evalBatchCount;
+    o.load_path = evalWeights;
+    o.weights_only = true;
+    o.eval_only = true;
+    o.steps = 1;
+    llmc::train(o);
+  });
+}
+
 int runTrain() {
   if (steps <= 0)
     return fail("--steps must be positive, got " + llvm::Twine(steps));
@@ -505,6 +553,8 @@ int runTrain() {
     return fail("--save-every must be >= 0");
   if (keepLast < 0)
     return fail("--keep-last must be >= 0");
+  if (evalEvery < 0 || evalBatches <= 0)
+    return fail("--eval-every must be >= 0 and --eval-batches > 0");
   if (weightsOnly && loadPath.empty())
     return fail("--weights-only: expected --load with it");
   if (std::string error = checkTrainOptions(); !error.empty())
@@ -524,6 +574,9 @@ int runTrain() {
     o.save_every = saveEvery;
     o.keep_last = keepLast;
     o.tokenizer_path = trainTokenizer;
+    o.val_data_path = valData;
+    o.eval_every = evalEvery;
+    o.eval_batches = evalBatches;
     o.log_path = logPath;
     o.dump_grads_path = dumpGrads;
     o.inject_fault = injectFault;
@@ -574,6 +627,8 @@ int main(int argc, char **argv) {
         [] { llmc::init_weights(initPlan, initSeed, initOut); });
   if (trainCmd)
     return runTrain();
+  if (evalCmd)
+    return runEval();
   if (explainCmd)
     return llmc::runGuarded([] {
       llmc::planfile::Plan plan = llmc::plan::read_plan_file(explainPlan);
