@@ -58,6 +58,7 @@ if [ -t 2 ]; then progress=always; fi
 "${launch[@]}" "$llmc" train "$work/gpt2-tiny.plan" --data "$work/train.bin" \
   --steps "$steps" --lr 1e-3 --min-lr 1e-4 --warmup-steps 30 \
   --data-order shuffled --log "$work/train.jsonl" --progress "$progress" \
+  --val-data "$work/val.bin" --eval-every 100 --eval-batches 8 \
   --save "$work/gpt2-tiny" --save-every 100 --keep-last 2 \
   --tokenizer "$work/tok.model"
 
