@@ -17,7 +17,9 @@
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace llmc {
 
@@ -55,6 +57,11 @@ template <typename Fn> int runGuarded(Fn fn) {
     code = kExitFailure, message = e.what();
   }
   int rank = comm::parallel_rank();
+  // Bad input usually fails every rank alike: the other ranks wait a moment
+  // before they speak, and rank 0's abort ends them first, so the reason
+  // is printed once. A rank that fails alone still speaks, a moment later.
+  if (rank > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   reportError((rank >= 0 ? "rank " + std::to_string(rank) + ": " : "") +
               message);
   comm::end_job_after_failure(code);

@@ -208,8 +208,10 @@ TEST(Safetensors, FileErrors) {
   std::string p = dir.file("bad.safetensors");
   EXPECT_EQ(error_of([&] { SafetensorsReader r(p); }),
             p + ": cannot open: No such file or directory");
-  EXPECT_EQ(error_of([&] { SafetensorsReader r(dir.path()); }),
-            dir.path() + ": not a regular file");
+  EXPECT_EQ(
+      error_of([&] { SafetensorsReader r(dir.path()); }),
+      dir.path() +
+          ": not a regular file (a folder, FIFO or device); expected a file");
   write_bytes(p, "12345");
   EXPECT_EQ(error_of([&] { SafetensorsReader r(p); }),
             p + ": file is 5 bytes, too short for the 8-byte safetensors header "
