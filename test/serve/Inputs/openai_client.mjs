@@ -46,12 +46,18 @@ check("chat answers as the assistant", chat.choices[0].message.role === "assista
 const models = await client.models.list();
 check("the model is listed", models.data.some((m) => m.id === "llmc"));
 
-// 16 concurrent streams: each the same as alone.
-const many = await Promise.all(Array.from({ length: 16 }, async () =>
+// 32 concurrent streams of 8 prompts: each the same as its prompt's answer
+// asked alone, one request at a time.
+const prompts = Array.from({ length: 8 }, (_, i) => expected.prompt + " w" + (10 + i));
+const alone = [];
+for (const prompt of prompts)
+  alone.push((await client.completions.create({ ...greedy, prompt })).choices[0].text);
+const many = await Promise.all(Array.from({ length: 32 }, async (_, i) =>
     streamText(await client.completions.create(
-        { ...greedy, prompt: expected.prompt, stream: true }), false)));
-check("16 concurrent streams each equal the sequential answer",
-      many.every((t) => t === expected.text));
+        { ...greedy, prompt: prompts[i % 8], stream: true }), false)));
+check("32 concurrent streams each equal their prompt's sequential answer",
+      many.every((t, i) => t === alone[i % 8]) &&
+      alone.every((t) => t.length > 0));
 
 // A client that goes away mid-stream frees its blocks.
 const controller = new AbortController();
