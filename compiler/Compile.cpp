@@ -269,51 +269,90 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                 " must be in 1..--max-batch " + llvm::Twine(options.maxBatch));
   int64_t tableWidth =
       (seq + options.kvBlockTokens - 1) / options.kvBlockTokens;
-  int64_t blocks =
-      options.kvBlocks ? options.kvBlocks : tableWidth * options.maxBatch;
+  // The two steps, each the frontend's forward at its token count, over a
+  // pool of `blocks` KV-cache blocks: the module, or with `plan` the plan.
+  auto build = [&](int64_t blocks, planfile::Plan *plan) -> llvm::Error {
+    OwningOpRef<ModuleOp> module;
+    for (auto [name, rows, tokens] :
+         {std::tuple{"prefill", prefillRows, prefill},
+          std::tuple{"decode", options.maxBatch, int64_t(1)}}) {
+      BuildOptions step{rows, tokens, options.tensorParallel, false, {}};
+      auto built = buildChecked(context, config, step, 1);
+      if (!built)
+        return built.takeError();
+      (*built)->lookupSymbol<func::FuncOp>("loss").erase();
+      auto forward = (*built)->lookupSymbol<func::FuncOp>("forward");
+      forward.setSymName(name);
+      if (!module) {
+        module = std::move(*built);
+        continue;
+      }
+      forward->remove();
+      module->push_back(forward);
+    }
+    PassManager pm(&context);
+    buildInferPipeline(pm, {options.kvBlockTokens, blocks, tableWidth,
+                            options.tensorParallel});
+    if (failed(pm.run(*module)))
+      return fail("internal error: the inference pipeline failed on " +
+                  options.configPath);
+    if (!plan) {
+      module->print(os);
+      return llvm::Error::success();
+    }
+    BuildOptions whole{
+        options.maxBatch, seq, options.tensorParallel, false, {}};
+    planfile::ModelInfo model = modelInfo(config, whole, options);
+    model.set_kv_block_tokens(options.kvBlockTokens);
+    model.set_kv_blocks(blocks);
+    model.set_prefill_rows(prefillRows);
+    auto exported =
+        exportPlan(module->lookupSymbol<func::FuncOp>("infer"), model);
+    if (!exported)
+      return exported.takeError();
+    *plan = std::move(*exported);
+    return llvm::Error::success();
+  };
+  int64_t blocks = options.kvBlocks;
+  if (!blocks && options.deviceMemory && options.emit != EmitKind::MLIR) {
+    // The pool fills what --device-memory leaves after weights and
+    // activations: measured on a plan with the smallest pool.
+    planfile::Plan probe;
+    if (llvm::Error e = build(tableWidth, &probe))
+      return e;
+    uint64_t cache = 0;
+    for (const planfile::Buffer &b : probe.buffers())
+      if (b.category() == planfile::KV_CACHE)
+        cache += b.size_bytes();
+    uint64_t rest = probe.arena_bytes() - cache;
+    uint64_t perBlock = cache / uint64_t(tableWidth);
+    uint64_t fit = options.deviceMemory > rest
+                       ? (options.deviceMemory - rest) / perBlock
+                       : 0;
+    if (fit < uint64_t(tableWidth))
+      return fail("the plan does not fit: --device-memory leaves room for " +
+                  llvm::Twine(fit) +
+                  " KV-cache blocks after weights and "
+                  "activations (" +
+                  llvm::Twine(rest >> 20) +
+                  " MiB); one "
+                  "sequence of --max-seq " +
+                  llvm::Twine(seq) + " needs " + llvm::Twine(tableWidth));
+    blocks = int64_t(std::min<uint64_t>(fit, uint64_t(1) << 30));
+  }
+  if (!blocks)
+    blocks = tableWidth * options.maxBatch;
   if (blocks < tableWidth)
     return fail("--kv-blocks " + llvm::Twine(blocks) +
                 " cannot hold one sequence of --max-seq " + llvm::Twine(seq) +
                 " (needs " + llvm::Twine(tableWidth) + " blocks of " +
                 llvm::Twine(options.kvBlockTokens) + " tokens)");
-  // The two steps, each the frontend's forward at its token count.
-  OwningOpRef<ModuleOp> module;
-  for (auto [name, rows, tokens] :
-       {std::tuple{"prefill", prefillRows, prefill},
-        std::tuple{"decode", options.maxBatch, int64_t(1)}}) {
-    BuildOptions build{rows, tokens, options.tensorParallel, false, {}};
-    auto built = buildChecked(context, config, build, 1);
-    if (!built)
-      return built.takeError();
-    (*built)->lookupSymbol<func::FuncOp>("loss").erase();
-    auto forward = (*built)->lookupSymbol<func::FuncOp>("forward");
-    forward.setSymName(name);
-    if (!module) {
-      module = std::move(*built);
-      continue;
-    }
-    forward->remove();
-    module->push_back(forward);
-  }
-  PassManager pm(&context);
-  buildInferPipeline(
-      pm, {options.kvBlockTokens, blocks, tableWidth, options.tensorParallel});
-  if (failed(pm.run(*module)))
-    return fail("internal error: the inference pipeline failed on " +
-                options.configPath);
-  if (options.emit == EmitKind::MLIR) {
-    module->print(os);
-    return llvm::Error::success();
-  }
-  BuildOptions build{options.maxBatch, seq, options.tensorParallel, false, {}};
-  planfile::ModelInfo model = modelInfo(config, build, options);
-  model.set_kv_block_tokens(options.kvBlockTokens);
-  model.set_kv_blocks(blocks);
-  model.set_prefill_rows(prefillRows);
-  auto plan = exportPlan(module->lookupSymbol<func::FuncOp>("infer"), model);
-  if (!plan)
-    return plan.takeError();
-  return writePlan(*plan, options.outputPath, options.deviceMemory);
+  if (options.emit == EmitKind::MLIR)
+    return build(blocks, nullptr);
+  planfile::Plan plan;
+  if (llvm::Error e = build(blocks, &plan))
+    return e;
+  return writePlan(plan, options.outputPath, options.deviceMemory);
 }
 
 } // namespace

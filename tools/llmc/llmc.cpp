@@ -94,7 +94,9 @@ cl::opt<int64_t> kvBlockTokens("kv-block-tokens",
                                cl::cat(llmcCategory));
 cl::opt<int64_t> kvBlocks("kv-blocks",
                           cl::desc("--mode infer: blocks in each layer's "
-                                   "pool (default: every sequence at "
+                                   "pool (default: what --device-memory "
+                                   "leaves after weights and activations; "
+                                   "without it, every sequence at "
                                    "--max-seq)"),
                           cl::init(0), cl::sub(compileCmd),
                           cl::cat(llmcCategory));
