@@ -334,15 +334,36 @@ void SafetensorsReader::check_against(
   size_t count = missing.size() + unexpected.size() + wrong_shape.size();
   if (count == 0)
     return;
+  // A few are listed; a long list is summarised (another model's checkpoint
+  // lists every tensor of both).
+  constexpr size_t kListed = 6;
   std::string msg = path() + ": " + std::to_string(count) +
                     (count == 1 ? " mismatch" : " mismatches") +
-                    " with the model: ";
-  const char *sep = "";
+                    " with the model";
+  if (count > kListed)
+    msg += " (" + std::to_string(missing.size()) + " missing, " +
+           std::to_string(unexpected.size()) + " unexpected, " +
+           std::to_string(wrong_shape.size()) + " of another shape)";
+  msg += ": ";
+  // The first of each kind, then the rest in order, up to kListed.
+  std::vector<const std::string *> shown;
   for (const auto *list : {&missing, &unexpected, &wrong_shape})
-    for (const std::string &item : *list) {
-      msg += sep + item;
-      sep = "; ";
-    }
+    if (!list->empty())
+      shown.push_back(&list->front());
+  for (const auto *list : {&missing, &unexpected, &wrong_shape})
+    for (size_t i = 1; i < list->size(); ++i)
+      shown.push_back(&(*list)[i]);
+  shown.resize(std::min(shown.size(), kListed));
+  const char *sep = "";
+  for (const std::string *item : shown) {
+    msg += sep + *item;
+    sep = "; ";
+  }
+  if (count > shown.size())
+    msg += "; and " + std::to_string(count - shown.size()) + " more";
+  if (2 * missing.size() > expected.size() && !unexpected.empty())
+    msg += " (it holds another model's tensors: compile the plan from that "
+           "model's config, or load weights of this one)";
   throw InputError(msg);
 }
 
