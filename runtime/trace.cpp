@@ -3,9 +3,12 @@
 
 #include "runtime/io/posix_file.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace llmc {
 
@@ -59,6 +62,23 @@ std::string trace_path_of_rank(const std::string &path, int rank, int ranks) {
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
     return path + suffix;
   return path.substr(0, dot) + suffix + path.substr(dot);
+}
+
+void print_profile(const std::map<std::string, double> &seconds, int64_t units,
+                   const char *unit) {
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0.0;
+  for (const auto &[name, s] : seconds) {
+    rows.push_back({s, name});
+    total += s;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::string header = std::string("ms/") + unit;
+  std::fprintf(stderr, "%-24s %12s %7s\n", "kernel", header.c_str(), "share");
+  for (const auto &[s, name] : rows)
+    std::fprintf(stderr, "%-24s %12.3f %6.1f%%\n", name.c_str(),
+                 1e3 * s / double(std::max<int64_t>(units, 1)),
+                 100.0 * s / total);
 }
 
 } // namespace llmc

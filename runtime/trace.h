@@ -6,6 +6,7 @@
 #include "runtime/plan/plan.pb.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,10 @@ void write_chrome_trace(const std::string &path,
 
 // "trace.json" for rank 0 of one; "trace.rank3.json" for rank 3 of several.
 std::string trace_path_of_rank(const std::string &path, int rank, int ranks);
+
+/// Prints to stderr the time per kernel kind (Executor::kernel_seconds),
+/// per `unit` ("step", "token") of which there were `units`, and its share.
+void print_profile(const std::map<std::string, double> &seconds, int64_t units,
+                   const char *unit);
 
 } // namespace llmc

@@ -88,21 +88,6 @@ int required_tensor(const Executor &exec, const char *name,
   return t;
 }
 
-void print_profile(const std::map<std::string, double> &seconds,
-                   int64_t steps) {
-  std::vector<std::pair<double, std::string>> rows;
-  double total = 0.0;
-  for (const auto &[name, s] : seconds) {
-    rows.push_back({s, name});
-    total += s;
-  }
-  std::sort(rows.rbegin(), rows.rend());
-  std::fprintf(stderr, "%-24s %12s %7s\n", "kernel", "ms/step", "share");
-  for (const auto &[s, name] : rows)
-    std::fprintf(stderr, "%-24s %12.2f %6.1f%%\n", name.c_str(),
-                 1e3 * s / double(steps), 100.0 * s / total);
-}
-
 OptimizerStep optimizer_step(const TrainOptions &o, const LrSchedule &schedule,
                              int64_t step) {
   OptimizerStep opt;
@@ -640,7 +625,7 @@ void train(const TrainOptions &o) {
     for (auto &e : executors)
       for (auto &[name, s] : e->kernel_seconds())
         seconds[name] += s;
-    print_profile(seconds, o.steps);
+    print_profile(seconds, o.steps, "step");
   }
 }
 

@@ -38,6 +38,11 @@ public:
   void set_tensor_parallel(comm::Communicator *tp) {
     exec_->set_communicator("tp", tp);
   }
+  // Time per kernel kind over the runs, while profiling is on.
+  void set_profiling(bool on) { exec_->set_profiling(on); }
+  const std::map<std::string, double> &kernel_seconds() const {
+    return exec_->kernel_seconds();
+  }
 
   // Runs prefill (each row up to prefill_tokens() tokens; at most
   // prefill_rows() rows) or decode (one token per row; at most max_batch()

@@ -12,6 +12,7 @@
 #include "runtime/plan/plan_file.h"
 #include "runtime/serve/engine.h"
 #include "runtime/serve/loaded_model.h"
+#include "runtime/trace.h"
 #include "tools/llmc/Errors.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -52,6 +53,10 @@ cl::opt<std::string>
                   cl::desc("A sentencepiece model (llmc tokenize writes one; "
                            "default: the checkpoint folder's, if any)"),
                   cl::sub(generateCmd), cl::cat(generateCategory));
+cl::opt<bool>
+    profile("profile",
+            cl::desc("Print the time per kernel kind, per generated token"),
+            cl::sub(generateCmd), cl::cat(generateCategory));
 cl::opt<std::string> promptsPath(
     "prompts",
     cl::desc("JSON lines: {\"prompt_ids\": [...]} or {\"prompt\": \"...\"}, "
@@ -266,6 +271,7 @@ int llmc::runGenerateCommand() {
     serve::TextCodec codec = model.codec();
     std::vector<Prompt> prompts = readPrompts(codec);
     serve::Engine engine(*model.runner, seed, batching);
+    model.runner->set_profiling(profile);
     // Rows by request, written in request order at the end.
     std::vector<std::vector<float>> logits(prompts.size());
     if (!dumpLogits.empty())
@@ -296,6 +302,12 @@ int llmc::runGenerateCommand() {
       }
     if (!model.leader())
       return;
+    if (profile) {
+      int64_t generated = 0;
+      for (size_t i = 0; i < prompts.size(); ++i)
+        generated += int64_t(engine.sequence(int64_t(i)).output.size());
+      print_profile(model.runner->kernel_seconds(), generated, "token");
+    }
     if (stream) {
       showProgress(engine.sequence(0), codec, shown, /*last=*/true);
       llvm::outs() << "\n";
