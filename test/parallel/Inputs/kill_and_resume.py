@@ -8,7 +8,10 @@ Runs `llmc train TRAIN ARGS --load RUN_DIR --save RUN_DIR --save-every 1`
 every process of its session) after a random delay drawn with SEED within
 the time the rest of the run takes (timed on an uninterrupted run that
 saves as often), so kills land in start-up, in steps and in checkpoint
-writes; then once more to the end.
+writes; then once more to the end. The first attempt is killed
+deterministically instead, halfway through writing the middle step's
+checkpoint (rank 0 raises SIGKILL there: --inject-fault kill-in-save), so
+at least one kill and one resume happen however the timing falls.
 STRAIGHT.jsonl is the log of that uninterrupted run, which it runs first.
 """
 import json
@@ -92,7 +95,19 @@ resume = ["--load", run_dir, "--save", run_dir, "--save-every", "1"]
 logs, killed, during_write = [], 0, 0
 for attempt in range(kills + 1):
     logs.append("%s.attempt%d.jsonl" % (run_dir, attempt))
-    job = start(resume + ["--log", logs[-1]])
+    extra = []
+    if attempt == 0:
+        # However the random delays fall on a loaded machine, one kill lands
+        # mid-write, after a checkpoint exists: rank 0 kills itself (SIGKILL)
+        # while saving the middle step.
+        extra = ["--inject-fault", "kill-in-save:%d" % (len(straight) // 2)]
+    job = start(resume + ["--log", logs[-1]] + extra)
+    if attempt == 0:
+        job.wait(timeout=300)
+        kill_session(job.pid)  # what mpirun may leave of the other ranks
+        killed += 1
+        during_write += any(".tmp." in n for n in os.listdir(run_dir))
+        continue
     if attempt < kills and steps_left() > 0:
         try:
             job.wait(timeout=rng.uniform(0.1, 0.9) *
