@@ -203,7 +203,7 @@ cl::opt<uint64_t> trainSeed("seed",
                             cl::init(1337), cl::sub(trainCmd),
                             cl::cat(llmcCategory));
 cl::opt<std::string> dataOrder("data-order",
-                               cl::desc("sequential or shuffled"),
+                               cl::desc("sequential (default) or shuffled"),
                                cl::init("sequential"), cl::sub(trainCmd),
                                cl::cat(llmcCategory));
 cl::opt<std::string>
@@ -227,10 +227,10 @@ cl::opt<std::string> trainTokenizer(
     cl::desc("The data's tokenizer (sentencepiece .model), copied into each "
              "checkpoint folder so that generate and serve find it there"),
     cl::value_desc("tok.model"), cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<int64_t> saveEvery("save-every",
-                           cl::desc("Also checkpoint every K steps"),
-                           cl::init(0), cl::sub(trainCmd),
-                           cl::cat(llmcCategory));
+cl::opt<int64_t> saveEvery(
+    "save-every",
+    cl::desc("Also checkpoint every K steps (default 0: at the end only)"),
+    cl::init(0), cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> keepLast("keep-last",
                           cl::desc("Keep the K newest step folders in --save "
                                    "(default 0: keep all)"),
@@ -294,9 +294,10 @@ cl::opt<std::string> tracePath(
 cl::opt<int64_t> traceSteps("trace-steps", cl::desc("Steps to trace (3)"),
                             cl::init(3), cl::sub(trainCmd),
                             cl::cat(llmcCategory));
-cl::opt<bool> profile("profile",
-                      cl::desc("Print the time spent per kernel kind"),
-                      cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<bool>
+    profile("profile",
+            cl::desc("Print the time spent per kernel kind (per step)"),
+            cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<float> lr("lr", cl::desc("Peak learning rate (default 3e-4)"),
                   cl::init(3e-4f), cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<float> minLr("min-lr",
@@ -320,19 +321,22 @@ cl::opt<llmc::Schedule> schedule(
                clEnumValN(llmc::Schedule::Cosine, "cosine",
                           "linear warmup, then cosine decay to --min-lr")),
     cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<float> weightDecay("weight-decay",
-                           cl::desc("AdamW weight decay (rank >= 2 tensors)"),
-                           cl::init(0.1f), cl::sub(trainCmd),
-                           cl::cat(llmcCategory));
-cl::opt<float> beta1("beta1", cl::init(0.9f), cl::desc("AdamW beta1"),
-                     cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<float> beta2("beta2", cl::init(0.95f), cl::desc("AdamW beta2"),
-                     cl::sub(trainCmd), cl::cat(llmcCategory));
-cl::opt<float> adamEps("eps", cl::init(1e-8f), cl::desc("AdamW epsilon"),
+cl::opt<float> weightDecay(
+    "weight-decay",
+    cl::desc("AdamW weight decay of rank >= 2 tensors (default 0.1)"),
+    cl::init(0.1f), cl::sub(trainCmd), cl::cat(llmcCategory));
+cl::opt<float> beta1("beta1", cl::init(0.9f),
+                     cl::desc("AdamW beta1 (default 0.9)"), cl::sub(trainCmd),
+                     cl::cat(llmcCategory));
+cl::opt<float> beta2("beta2", cl::init(0.95f),
+                     cl::desc("AdamW beta2 (default 0.95)"), cl::sub(trainCmd),
+                     cl::cat(llmcCategory));
+cl::opt<float> adamEps("eps", cl::init(1e-8f),
+                       cl::desc("AdamW epsilon (default 1e-8)"),
                        cl::sub(trainCmd), cl::cat(llmcCategory));
 cl::opt<float> clipGradNorm("clip-grad-norm",
                             cl::desc("Clip gradients to this global norm "
-                                     "(0: off)"),
+                                     "(default 1; 0: off)"),
                             cl::init(1.0f), cl::sub(trainCmd),
                             cl::cat(llmcCategory));
 
