@@ -198,20 +198,20 @@ FullTensors gather_model(const std::vector<PlanTensor> &mine,
 class FaultInjection {
 public:
   explicit FaultInjection(const std::string &spec) : spec_(spec) {
-    if (spec.rfind("step:", 0) == 0) {
-      phase_ = "step";
+    // "PHASE:N": a phase of a given step.
+    for (const char *phase : {"step", "kill-in-save"}) {
+      std::string prefix = std::string(phase) + ":";
+      if (spec.rfind(prefix, 0) != 0)
+        continue;
+      const char *digits = spec.c_str() + prefix.size();
       char *end = nullptr;
-      step_ = std::strtoll(spec.c_str() + 5, &end, 10);
-      if (*end == '\0' && end != spec.c_str() + 5 && step_ >= 0)
+      step_ = std::strtoll(digits, &end, 10);
+      if (*end == '\0' && end != digits && step_ >= 0) {
+        phase_ = phase;
         return;
-    } else if (spec.rfind("kill-in-save:", 0) == 0) {
-      phase_ = "kill-in-save";
-      char *end = nullptr;
-      step_ = std::strtoll(spec.c_str() + 13, &end, 10);
-      if (*end == '\0' && end != spec.c_str() + 13 && step_ >= 0)
-        return;
-    } else if (spec.empty() || spec == "startup" || spec == "load" ||
-               spec == "save") {
+      }
+    }
+    if (spec.empty() || spec == "startup" || spec == "load" || spec == "save") {
       phase_ = spec;
       return;
     }
@@ -617,7 +617,7 @@ void train(const TrainOptions &o) {
                  "tokens/s): final loss %.4f%s; %s\n",
                  (long long)first_step, (long long)(o.steps - 1),
                  (long long)o.steps, format_duration(seconds).c_str(),
-                 double(global_rows * T * (o.steps - first_step)) / seconds,
+                 double(tokens_per_step * (o.steps - first_step)) / seconds,
                  double(last_loss), validated.c_str(), saved.c_str());
   }
   if (o.profile && group.leader()) {

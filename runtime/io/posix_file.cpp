@@ -131,19 +131,6 @@ void llmc::io::sync_directory(const std::string &dir) {
     throw_errno(dir, "fsync of the directory failed");
 }
 
-std::string llmc::io::unwritable_reason(const std::string &path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return path + ": exists and is not a regular file";
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (dir.empty())
-    dir = "/";
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return path + ": cannot write into " + dir + ": " + std::strerror(errno);
-  return "";
-}
-
 void llmc::io::copy_file(const std::string &from, const std::string &to) {
   PosixFile in(from, O_RDONLY);
   PosixFile out(to, O_WRONLY | O_CREAT | O_TRUNC);

@@ -1,6 +1,6 @@
 //===- posix_file.h - Thin checked wrappers over POSIX file calls ---------===//
 //
-// Used by runtime/io, and by the train loop to check a --save target early.
+// Used by runtime/io (safetensors, token files, checkpoint folders).
 // Every failure becomes an InputError that names the path and carries
 // strerror(errno); short reads and EINTR are handled here so the format code
 // never sees them.
@@ -45,12 +45,6 @@ private:
 
 /// "<path>: <what>: <strerror(errno)>", for the errno of the failed call.
 [[noreturn]] void throw_errno(const std::string &path, const std::string &what);
-
-/// Why `path` cannot take a file written by write_file_atomically (one line
-/// naming it), or "" when it can: its folder must exist and be writable,
-/// and `path` itself must be absent or a regular file (not a folder, FIFO
-/// or device).
-std::string unwritable_reason(const std::string &path);
 
 /// The folder that holds `path`: "." for a bare name, "/" for "/name".
 std::string directory_of(const std::string &path);
