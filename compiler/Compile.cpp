@@ -2,12 +2,13 @@
 
 #include "compiler/Compile.h"
 
-#include "compiler/PlanExport.h"
 #include "compiler/Pipelines.h"
+#include "compiler/PlanExport.h"
 #include "compiler/Registration.h"
 #include "compiler/Summary.h"
 #include "frontends/hf/ModelBuilder.h"
 #include "frontends/hf/PipelineSplit.h"
+#include "frontends/onnx/OnnxImport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
@@ -16,6 +17,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
+#include "runtime/io/safetensors.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 #include "runtime/plan/verify.h"
@@ -38,9 +40,9 @@ planfile::ModelInfo modelInfo(const ModelConfig &config,
                               const CompileOptions &options) {
   planfile::ModelInfo model;
   model.set_model_type(config.modelType().str());
-  // The config as given (already read and bounded by loadModelConfig).
-  if (auto text = llvm::MemoryBuffer::getFile(options.configPath))
-    model.set_hf_config((*text)->getBuffer().str());
+  // The config as given (already read and bounded by loadModelConfig), or
+  // the one an ONNX model was recognised as.
+  model.set_hf_config(options.hfConfigText);
   model.set_n_layer(config.numLayers);
   model.set_vocab_size(config.vocabSize);
   model.set_hidden_size(config.hiddenSize);
@@ -357,8 +359,47 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
 
 } // namespace
 
-llvm::Error llmc::compile(const CompileOptions &options, llvm::raw_ostream &os) {
-  llvm::Expected<ModelConfig> config = loadModelConfig(options.configPath);
+/// The model a config.json or an ONNX file describes; an ONNX model's
+/// weights go to --weights-out.
+llvm::Expected<ModelConfig> loadModelSource(CompileOptions &options,
+                                            llvm::raw_ostream &os) {
+  if (!isOnnxModelPath(options.configPath)) {
+    if (!options.weightsOut.empty())
+      return fail("--weights-out: only an ONNX model carries weights (" +
+                  options.configPath + " is a config)");
+    llvm::Expected<ModelConfig> config = loadModelConfig(options.configPath);
+    if (config)
+      if (auto text = llvm::MemoryBuffer::getFile(options.configPath))
+        options.hfConfigText = (*text)->getBuffer().str();
+    return config;
+  }
+  llvm::Expected<ImportedModel> imported = importOnnxModel(options.configPath);
+  if (!imported)
+    return imported.takeError();
+  options.hfConfigText = imported->hfConfigJson;
+  if (!options.weightsOut.empty()) {
+    std::vector<io::TensorView> views;
+    for (const ImportedTensor &t : imported->weights)
+      views.push_back({t.name, t.shape, t.data.data()});
+    try {
+      io::write_safetensors(options.weightsOut, views);
+    } catch (const std::exception &e) {
+      return fail(std::string("--weights-out: ") + e.what());
+    }
+  }
+  if (options.emit == EmitKind::Plan)
+    os << llvm::formatv("imported {0}: opset {1}, {2} nodes, {3} recomposed "
+                        "into llm ops, a {4} model of {5} layers\n",
+                        options.configPath, imported->opset,
+                        imported->graphNodes, imported->nodesRecomposed,
+                        imported->config.modelType(),
+                        imported->config.numLayers);
+  return imported->config;
+}
+
+llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
+  CompileOptions options = given;
+  llvm::Expected<ModelConfig> config = loadModelSource(options, os);
   if (!config)
     return config.takeError();
 

@@ -20,7 +20,7 @@ enum class CompileMode { Forward, Train, Infer };
 enum class EmitKind { MLIR, Summary, Plan };
 
 struct CompileOptions {
-  std::string configPath;
+  std::string configPath; // a config.json, or an ONNX model
   CompileMode mode = CompileMode::Forward;
   EmitKind emit = EmitKind::MLIR;
   int64_t microBatch = 1;
@@ -46,6 +46,10 @@ struct CompileOptions {
                              // 0: min(maxSeq, 256)
   int64_t prefillRows = 0;   // sequences one prefill run takes; 0: maxBatch
   std::string outputPath;   // the plan file, for EmitKind::Plan
+  /// An ONNX model's weights as Hugging Face safetensors (--weights-out).
+  std::string weightsOut;
+  /// Set by compile(): the config.json text plans carry.
+  std::string hfConfigText;
 };
 
 /// Runs `llmc compile`: IR and summaries go to `os`, plan files to

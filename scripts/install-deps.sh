@@ -9,14 +9,15 @@ packages=(
   # Build tools.
   cmake ninja-build lld ccache g++ clang
   # Plan files and the ONNX importer.
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler libonnx-dev
   # Runtime: BLAS (OpenMP build) and MPI collectives.
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
   # Config parsing and unit tests; zlib for checkpoint checksums.
   nlohmann-json3-dev libgtest-dev zlib1g-dev
-  # The PyTorch reference of the parity tests (run with /usr/bin/python3),
+  # The PyTorch reference of the parity tests (run with /usr/bin/python3)
+  # and its ONNX exports (torch.onnx.export needs python3-onnx),
   # and psutil, which lit's per-test timeout needs.
-  python3-torch python3-numpy python3-psutil
+  python3-torch python3-numpy python3-psutil python3-onnx
   # llmc serve's HTTP server (a header and a shared library), and the
   # headless browser that tests its web page.
   libcpp-httplib-dev chromium chromium-driver python3-selenium

@@ -9,13 +9,16 @@ preemption); the reference decodes each prompt alone with a KV cache
 logits a token was chosen from agrees within --rtol (max |a - b| / max |b|).
 With --unbatched, llmc also runs each prompt alone (a plan of --max-batch 1)
 and must give the same ids and logits as batched. With --tp T, the plans are
-compiled with --mesh tp=T and generate runs under mpirun -np T.
+compiled with --mesh tp=T and generate runs under mpirun -np T. With
+--onnx OPSET, llmc compiles the model from its ONNX export
+(export_onnx.py, torch.onnx.export of the reference with these weights) and
+generates from the weights the import writes (--weights-out).
 
 usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
            [--kv-blocks N] [--std 0.3] [--unbatched]
            [--batching continuous|static|bucket] [--prefill-tokens P]
-           [--tp T] [--prefill-rows R]
+           [--tp T] [--prefill-rows R] [--onnx OPSET]
 """
 import argparse
 import json
@@ -41,8 +44,7 @@ def llmc_generate(a, w, plan, prompts, tag):
     """llmc's outputs (one dict per prompt) and logits [prompts, N, V]."""
     launch = [] if a.tp == 1 else ["mpirun", "--oversubscribe", "-np",
                                    str(a.tp)]
-    run(launch + [a.llmc, "generate", plan, "--weights",
-                  w("weights.safetensors"),
+    run(launch + [a.llmc, "generate", plan, "--weights", a.weights,
          "--prompts", prompts, "--max-new-tokens", str(a.max_new_tokens),
          "--batching", a.batching, "--json", "--dump-logits",
          w(tag + ".logits")], out=w(tag + ".jsonl"))
@@ -75,6 +77,7 @@ def main():
     p.add_argument("--prefill-tokens", type=int, default=0)
     p.add_argument("--tp", type=int, default=1)
     p.add_argument("--prefill-rows", type=int, default=0)
+    p.add_argument("--onnx", type=int, default=0)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -100,7 +103,13 @@ def main():
     ref_logits = np.load(w("ref.npy"))
 
     max_seq = max(lengths) + a.max_new_tokens
-    compile_cmd = [a.llmc, "compile", a.config, "--mode", "infer",
+    model, a.weights = a.config, w("weights.safetensors")
+    if a.onnx:
+        run([TORCH_PYTHON, os.path.join(HERE, "export_onnx.py"), "--config",
+             a.config, "--init", a.weights, "--opset", str(a.onnx), "--out",
+             w("model.onnx")])
+        model, a.weights = w("model.onnx"), w("imported.safetensors")
+    compile_cmd = [a.llmc, "compile", model, "--mode", "infer",
                    "--max-seq", str(max_seq), "--kv-block-tokens",
                    str(a.kv_block_tokens)]
     if a.kv_blocks:
@@ -111,6 +120,8 @@ def main():
         compile_cmd += ["--mesh", "tp=%d" % a.tp]
     if a.prefill_rows:
         compile_cmd += ["--prefill-rows", str(a.prefill_rows)]
+    if a.onnx:
+        compile_cmd += ["--weights-out", a.weights]
     run(compile_cmd + ["--max-batch", str(a.max_batch), "-o",
                        w("batched.plan")])
     results, logits = llmc_generate(a, w, w("batched.plan"),

@@ -6,8 +6,12 @@ the same token file in the same order with the same AdamW settings. Checks:
   - every parameter's step-0 gradient agrees within --grad-rtol relative L2.
 Exits non-zero, printing the worst offenders, when either check fails.
 
+With --onnx OPSET, llmc compiles the model from its ONNX export instead
+(export_onnx.py, torch.onnx.export of the reference with the initial
+weights) and trains from the weights the import writes (--weights-out).
+
 usage: parity.py --llmc BIN --config CONFIG --workdir DIR [--steps 20]
-                 [--micro-batch 4] [--seq 64]
+                 [--micro-batch 4] [--seq 64] [--onnx OPSET]
 """
 import argparse
 import json
@@ -50,6 +54,7 @@ def main():
     p.add_argument("--seq", type=int, default=64)
     p.add_argument("--loss-rtol", type=float, default=1e-4)
     p.add_argument("--grad-rtol", type=float, default=1e-4)
+    p.add_argument("--onnx", type=int, default=0)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -67,8 +72,17 @@ def main():
          str(a.micro_batch), "--seq", str(a.seq), "-o", w("model.plan")])
     run([a.llmc, "init", w("model.plan"), "--seed", "5", "-o",
          w("init.safetensors")])
+    start = w("init.safetensors")
+    if a.onnx:
+        run([TORCH_PYTHON, os.path.join(HERE, "export_onnx.py"), "--config",
+             a.config, "--init", start, "--opset", str(a.onnx), "--out",
+             w("model.onnx")])
+        start = w("imported.safetensors")
+        run([a.llmc, "compile", w("model.onnx"), "--mode", "train",
+             "--micro-batch", str(a.micro_batch), "--seq", str(a.seq), "-o",
+             w("model.plan"), "--weights-out", start])
     run([a.llmc, "train", w("model.plan"), "--data", w("train.bin"),
-         "--steps", str(a.steps), "--load", w("init.safetensors"), "--log",
+         "--steps", str(a.steps), "--load", start, "--log",
          w("llmc.jsonl"), "--dump-grads", w("llmc-grads.safetensors")] + flags)
 
     run([TORCH_PYTHON, os.path.join(HERE, "train_ref.py"), "--config",

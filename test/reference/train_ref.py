@@ -201,6 +201,13 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def repeat_kv(x, n):
+    # HF repeat_kv (expand + reshape, as ONNX exports of LLaMA carry it):
+    # grouped-query attention, query head j uses kv head j // n.
+    B, H, T, D = x.shape
+    return x if n == 1 else x[:, :, None].expand(B, H, n, T, D).reshape(B, H * n, T, D)
+
+
 def llama_forward(c, p, idx):
     B, T = idx.shape
     Hq, Hkv, D = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
@@ -215,9 +222,7 @@ def llama_forward(c, p, idx):
         v = F.linear(h, p[pre + "self_attn.v_proj.weight"]).view(B, T, Hkv, D).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        # Grouped-query attention: query head j uses kv head j // (Hq/Hkv).
-        k = k.repeat_interleave(Hq // Hkv, dim=1)
-        v = v.repeat_interleave(Hq // Hkv, dim=1)
+        k, v = repeat_kv(k, Hq // Hkv), repeat_kv(v, Hq // Hkv)
         att = causal_softmax(torch.matmul(q, k.transpose(2, 3)) * D ** -0.5)
         y = torch.matmul(att.to(v.dtype), v).transpose(1, 2).reshape(B, T, Hq * D)
         x = x + F.linear(y, p[pre + "self_attn.o_proj.weight"])

@@ -45,11 +45,17 @@ namespace {
 cl::OptionCategory llmcCategory("llmc options");
 
 cl::SubCommand compileCmd("compile",
-                          "Compile a model (a Hugging Face config.json) into "
-                          "llm IR or a summary");
+                          "Compile a model (a Hugging Face config.json or an "
+                          "ONNX file) into llm IR, a summary or a plan");
 cl::opt<std::string> configPath(cl::Positional, cl::Required,
-                                cl::desc("<config.json>"), cl::sub(compileCmd),
-                                cl::cat(llmcCategory));
+                                cl::desc("<config.json | model.onnx | folder "
+                                         "with model.onnx>"),
+                                cl::sub(compileCmd), cl::cat(llmcCategory));
+cl::opt<std::string> weightsOut(
+    "weights-out",
+    cl::desc("ONNX models: write the graph's weights as Hugging Face "
+             "safetensors, for train --load, generate and serve --weights"),
+    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<llmc::CompileMode> compileMode(
     "mode", cl::desc("What to compile"), cl::init(llmc::CompileMode::Forward),
     cl::values(clEnumValN(llmc::CompileMode::Forward, "forward",
@@ -469,6 +475,7 @@ int runCompile() {
   options.kvBlocks = kvBlocks;
   options.prefillTokens = prefillTokens;
   options.prefillRows = prefillRows;
+  options.weightsOut = weightsOut;
   if (dpComm != "overlap" && dpComm != "blocking" && dpComm != "none")
     return fail("--dp-comm " + dpComm + ": expected overlap, blocking or none");
   if (dpComm != "overlap" && (mesh->dp == 1 || zeroStage > 0))
@@ -487,7 +494,8 @@ int runCompile() {
     if (outputPath == "-")
       return fail("--emit=plan needs -o FILE (a plan file is binary)");
     options.outputPath = outputPath;
-    if (llvm::Error err = llmc::compile(options, llvm::nulls()))
+    // A plan goes to its file; stdout gets what the import found, if any.
+    if (llvm::Error err = llmc::compile(options, llvm::outs()))
       return fail(llvm::toString(std::move(err)));
     printCompiled(outputPath);
     return 0;

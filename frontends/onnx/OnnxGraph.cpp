@@ -1,0 +1,1155 @@
+//===- OnnxGraph.cpp - An ONNX graph at concrete shapes, folded -----------===//
+//
+// One pass over the nodes in their (topological) order: a node whose inputs
+// are all constants is evaluated here; any other node gets its output shapes
+// from the op's shape rule. Opsets 13-17 differ only in where some operands
+// live (Split/Squeeze/Unsqueeze axes as attribute or input, ReduceMean axes
+// as attribute); both forms are read here, so later stages see one form.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/OnnxGraph.h"
+
+#include "onnx/onnx_pb.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <numeric>
+
+using namespace llmc::onnx_import;
+using llvm::formatv;
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t product(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+std::optional<ElementType> elementType(int32_t onnxType) {
+  switch (onnxType) {
+  case onnx::TensorProto::FLOAT:
+  case onnx::TensorProto::FLOAT16:
+  case onnx::TensorProto::DOUBLE:
+  case onnx::TensorProto::BFLOAT16:
+    return ElementType::Float;
+  case onnx::TensorProto::BOOL:
+    return ElementType::Bool;
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::INT32:
+  case onnx::TensorProto::INT64:
+  case onnx::TensorProto::UINT8:
+  case onnx::TensorProto::UINT16:
+  case onnx::TensorProto::UINT32:
+  case onnx::TensorProto::UINT64:
+    return ElementType::Int;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// Numpy broadcasting of two shapes; nullopt when they do not broadcast.
+std::optional<std::vector<int64_t>> broadcast(std::vector<int64_t> a,
+                                              std::vector<int64_t> b) {
+  if (a.size() < b.size())
+    std::swap(a, b);
+  b.insert(b.begin(), a.size() - b.size(), 1);
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i] || b[i] == 1)
+      continue;
+    if (a[i] != 1)
+      return std::nullopt;
+    a[i] = b[i];
+  }
+  return a;
+}
+
+/// Offsets into `in` (shape `inShape`, broadcast to `outShape`) of every
+/// element of the output.
+std::vector<int64_t> broadcastOffsets(const std::vector<int64_t> &inShape,
+                                      const std::vector<int64_t> &outShape) {
+  std::vector<int64_t> padded(outShape.size() - inShape.size(), 1);
+  padded.insert(padded.end(), inShape.begin(), inShape.end());
+  std::vector<int64_t> inStrides = stridesOf(padded);
+  for (size_t i = 0; i < padded.size(); ++i)
+    if (padded[i] == 1)
+      inStrides[i] = 0;
+  std::vector<int64_t> outStrides = stridesOf(outShape);
+  int64_t n = product(outShape);
+  std::vector<int64_t> offsets(n);
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t rest = e, off = 0;
+    for (size_t i = 0; i < outShape.size(); ++i) {
+      off += (rest / outStrides[i]) * inStrides[i];
+      rest %= outStrides[i];
+    }
+    offsets[e] = off;
+  }
+  return offsets;
+}
+
+int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+bool isUnaryMath(llvm::StringRef op) {
+  return llvm::is_contained({"Sqrt", "Neg", "Reciprocal", "Cos", "Sin", "Exp",
+                             "Tanh", "Erf", "Sigmoid", "Relu", "Not", "Abs",
+                             "Floor", "Ceil", "Log"},
+                            op);
+}
+
+bool isBinaryMath(llvm::StringRef op) {
+  return llvm::is_contained({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less",
+                             "Greater", "And", "Or", "Max", "Min"},
+                            op);
+}
+
+double unaryMath(llvm::StringRef op, double x) {
+  if (op == "Sqrt")
+    return std::sqrt(x);
+  if (op == "Neg")
+    return -x;
+  if (op == "Reciprocal")
+    return 1.0 / x;
+  if (op == "Cos")
+    return std::cos(x);
+  if (op == "Sin")
+    return std::sin(x);
+  if (op == "Exp")
+    return std::exp(x);
+  if (op == "Tanh")
+    return std::tanh(x);
+  if (op == "Erf")
+    return std::erf(x);
+  if (op == "Sigmoid")
+    return 1.0 / (1.0 + std::exp(-x));
+  if (op == "Relu")
+    return x > 0 ? x : 0;
+  if (op == "Not")
+    return x == 0;
+  if (op == "Abs")
+    return std::fabs(x);
+  if (op == "Floor")
+    return std::floor(x);
+  if (op == "Ceil")
+    return std::ceil(x);
+  return std::log(x); // Log
+}
+
+double binaryMath(llvm::StringRef op, double a, double b, bool integer) {
+  if (op == "Add")
+    return a + b;
+  if (op == "Sub")
+    return a - b;
+  if (op == "Mul")
+    return a * b;
+  if (op == "Div")
+    return integer ? std::trunc(a / b) : a / b;
+  if (op == "Pow")
+    return std::pow(a, b);
+  if (op == "Equal")
+    return a == b;
+  if (op == "Less")
+    return a < b;
+  if (op == "Greater")
+    return a > b;
+  if (op == "And")
+    return a != 0 && b != 0;
+  if (op == "Or")
+    return a != 0 || b != 0;
+  if (op == "Max")
+    return std::max(a, b);
+  return std::min(a, b); // Min
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Value and Node
+//===----------------------------------------------------------------------===//
+
+int64_t Value::numElements() const { return product(shape); }
+
+std::optional<double> Value::scalar() const {
+  if (!isConstant || data.size() != 1)
+    return std::nullopt;
+  return data[0];
+}
+
+static const onnx::AttributeProto *findAttr(const onnx::NodeProto *proto,
+                                            llvm::StringRef name) {
+  if (!proto)
+    return nullptr;
+  for (const onnx::AttributeProto &a : proto->attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t Node::attrInt(llvm::StringRef attr, int64_t otherwise) const {
+  const onnx::AttributeProto *a = findAttr(proto, attr);
+  return a && a->has_i() ? a->i() : otherwise;
+}
+
+float Node::attrFloat(llvm::StringRef attr, float otherwise) const {
+  const onnx::AttributeProto *a = findAttr(proto, attr);
+  return a && a->has_f() ? a->f() : otherwise;
+}
+
+std::optional<std::vector<int64_t>> Node::attrInts(llvm::StringRef attr) const {
+  const onnx::AttributeProto *a = findAttr(proto, attr);
+  if (!a)
+    return std::nullopt;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::string Node::attrString(llvm::StringRef attr) const {
+  const onnx::AttributeProto *a = findAttr(proto, attr);
+  return a ? a->s() : "";
+}
+
+std::string Node::describe() const {
+  return formatv("node '{0}' ({1})", name, op).str();
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor data
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<std::vector<double>>
+llmc::onnx_import::tensorValues(const onnx::TensorProto &t) {
+  int64_t n = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0 || d > (int64_t(1) << 40) / std::max<int64_t>(n, 1))
+      return fail(
+          formatv("tensor '{0}': dimension {1} out of range", t.name(), d));
+    n *= d;
+  }
+  std::vector<double> out(n);
+  const std::string &raw = t.raw_data();
+  auto fromRaw = [&](auto tag) -> llvm::Error {
+    using T = decltype(tag);
+    if (raw.size() != n * sizeof(T))
+      return fail(formatv("tensor '{0}': {1} bytes of data for {2} elements",
+                          t.name(), raw.size(), n));
+    for (int64_t i = 0; i < n; ++i) {
+      T v;
+      std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+      out[i] = static_cast<double>(v);
+    }
+    return llvm::Error::success();
+  };
+  auto fromField = [&](const auto &field) -> llvm::Error {
+    if (field.size() != n)
+      return fail(formatv("tensor '{0}': {1} values for {2} elements", t.name(),
+                          field.size(), n));
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = static_cast<double>(field.Get(i));
+    return llvm::Error::success();
+  };
+  bool hasRaw = t.has_raw_data();
+  llvm::Error e = llvm::Error::success();
+  switch (t.data_type()) {
+  case onnx::TensorProto::FLOAT:
+    e = hasRaw ? fromRaw(float()) : fromField(t.float_data());
+    break;
+  case onnx::TensorProto::DOUBLE:
+    e = hasRaw ? fromRaw(double()) : fromField(t.double_data());
+    break;
+  case onnx::TensorProto::INT64:
+    e = hasRaw ? fromRaw(int64_t()) : fromField(t.int64_data());
+    break;
+  case onnx::TensorProto::INT32:
+    e = hasRaw ? fromRaw(int32_t()) : fromField(t.int32_data());
+    break;
+  case onnx::TensorProto::BOOL:
+  case onnx::TensorProto::UINT8:
+    e = hasRaw ? fromRaw(uint8_t()) : fromField(t.int32_data());
+    break;
+  case onnx::TensorProto::INT8:
+    e = hasRaw ? fromRaw(int8_t()) : fromField(t.int32_data());
+    break;
+  default:
+    return fail(formatv("tensor '{0}': data type {1} is not supported (float, "
+                        "double, int8/32/64, uint8 or bool expected)",
+                        t.name(), t.data_type()));
+  }
+  if (e)
+    return std::move(e);
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape rules and folding
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// What one node computes: output shapes and types always, output data when
+/// every input is constant. Errors name the node.
+class NodeEvaluator {
+public:
+  explicit NodeEvaluator(Node &node) : n(node) {}
+
+  llvm::Error run();
+
+private:
+  Node &n;
+
+  Value *in(size_t i) { return n.input(i); }
+  Value &out(size_t i = 0) { return *n.outputs[i]; }
+  bool allConstant() const {
+    return llvm::all_of(n.inputs, [](Value *v) { return !v || v->isConstant; });
+  }
+  llvm::Error error(const llvm::Twine &what) {
+    return fail(n.describe() + ": " + what);
+  }
+  /// Integers from a constant input (axes, shapes, starts, ...).
+  llvm::Expected<std::vector<int64_t>> ints(size_t i, llvm::StringRef role) {
+    Value *v = in(i);
+    if (!v)
+      return error(llvm::Twine("missing input ") + role);
+    if (!v->isConstant)
+      return error(llvm::Twine("input '") + v->name + "' (" + role +
+                   ") is computed at run time; the importer needs it constant "
+                   "once the batch and sequence sizes are bound");
+    // Exporters write INT64_MAX for "to the end"; doubles above the int64
+    // range must not convert (undefined behaviour), so they saturate.
+    std::vector<int64_t> r;
+    for (double d : v->data)
+      r.push_back(d >= 0x1p63    ? INT64_MAX
+                  : d <= -0x1p63 ? INT64_MIN
+                                 : static_cast<int64_t>(d));
+    return r;
+  }
+  /// Axes from the input (opset >= 13) or the attribute (earlier forms).
+  llvm::Expected<std::optional<std::vector<int64_t>>> axes(size_t input) {
+    if (in(input)) {
+      auto a = ints(input, "axes");
+      if (!a)
+        return a.takeError();
+      return std::optional<std::vector<int64_t>>(*a);
+    }
+    return n.attrInts("axes");
+  }
+  void setOut(std::vector<int64_t> shape, ElementType type, size_t i = 0) {
+    out(i).shape = std::move(shape);
+    out(i).type = type;
+  }
+  void setData(std::vector<double> data, size_t i = 0) {
+    out(i).isConstant = true;
+    out(i).data = std::move(data);
+  }
+  /// Output = input elements at `sources` (a pure data movement).
+  void gather(const Value &src, const std::vector<int64_t> &sources) {
+    if (!src.isConstant)
+      return;
+    std::vector<double> d(sources.size());
+    for (size_t i = 0; i < sources.size(); ++i)
+      d[i] = src.data[sources[i]];
+    setData(std::move(d));
+  }
+  std::vector<int64_t> identity(int64_t count) {
+    std::vector<int64_t> s(count);
+    std::iota(s.begin(), s.end(), 0);
+    return s;
+  }
+
+  llvm::Error constant();
+  llvm::Error elementwise();
+  llvm::Error shapeOp();
+  llvm::Error cast();
+  llvm::Error gatherOp();
+  llvm::Error slice();
+  llvm::Error unsqueezeOrSqueeze();
+  llvm::Error concat();
+  llvm::Error reshape();
+  llvm::Error transpose();
+  llvm::Error expand();
+  llvm::Error constantOfShape();
+  llvm::Error trilu();
+  llvm::Error range();
+  llvm::Error where();
+  llvm::Error einsum();
+  llvm::Error matmul();
+  llvm::Error gemm();
+  llvm::Error split();
+  llvm::Error reduce();
+};
+
+llvm::Error NodeEvaluator::run() {
+  llvm::StringRef op = n.op;
+  if (op == "Constant")
+    return constant();
+  if (op == "Identity") {
+    Value &src = *in(0);
+    setOut(src.shape, src.type);
+    gather(src, identity(src.numElements()));
+    return llvm::Error::success();
+  }
+  if (isUnaryMath(op) || isBinaryMath(op))
+    return elementwise();
+  if (op == "Shape")
+    return shapeOp();
+  if (op == "Cast")
+    return cast();
+  if (op == "Gather")
+    return gatherOp();
+  if (op == "Slice")
+    return slice();
+  if (op == "Unsqueeze" || op == "Squeeze")
+    return unsqueezeOrSqueeze();
+  if (op == "Concat")
+    return concat();
+  if (op == "Reshape")
+    return reshape();
+  if (op == "Transpose")
+    return transpose();
+  if (op == "Expand")
+    return expand();
+  if (op == "ConstantOfShape")
+    return constantOfShape();
+  if (op == "Trilu")
+    return trilu();
+  if (op == "Range")
+    return range();
+  if (op == "Where")
+    return where();
+  if (op == "Einsum")
+    return einsum();
+  if (op == "MatMul")
+    return matmul();
+  if (op == "Gemm")
+    return gemm();
+  if (op == "Split")
+    return split();
+  if (op == "ReduceMean" || op == "ReduceSum")
+    return reduce();
+  if (op == "Softmax" || op == "LayerNormalization") {
+    if (!in(0))
+      return error("missing input 0");
+    setOut(in(0)->shape, ElementType::Float);
+    if (op == "Softmax")
+      return llvm::Error::success();
+    if (n.outputs.size() > 1)
+      return error("only the normalized output Y is supported, not Mean or "
+                   "InvStdDev");
+    return llvm::Error::success();
+  }
+  return error("not supported by the ONNX importer (see "
+               "docs/onnx-import.md for the supported ops)");
+}
+
+llvm::Error NodeEvaluator::constant() {
+  for (const onnx::AttributeProto &a : n.proto->attribute()) {
+    if (a.name() == "value") {
+      auto type = elementType(a.t().data_type());
+      if (!type)
+        return error("constant of unsupported data type");
+      auto data = tensorValues(a.t());
+      if (!data)
+        return data.takeError();
+      setOut({a.t().dims().begin(), a.t().dims().end()}, *type);
+      setData(std::move(*data));
+      return llvm::Error::success();
+    }
+    if (a.name() == "value_float" || a.name() == "value_int") {
+      setOut({},
+             a.name() == "value_float" ? ElementType::Float : ElementType::Int);
+      setData({a.name() == "value_float" ? double(a.f()) : double(a.i())});
+      return llvm::Error::success();
+    }
+    if (a.name() == "value_floats" || a.name() == "value_ints") {
+      std::vector<double> d;
+      if (a.name() == "value_floats")
+        d.assign(a.floats().begin(), a.floats().end());
+      else
+        d.assign(a.ints().begin(), a.ints().end());
+      setOut({static_cast<int64_t>(d.size())}, a.name() == "value_floats"
+                                                   ? ElementType::Float
+                                                   : ElementType::Int);
+      setData(std::move(d));
+      return llvm::Error::success();
+    }
+  }
+  return error("no value attribute");
+}
+
+llvm::Error NodeEvaluator::elementwise() {
+  llvm::StringRef op = n.op;
+  Value *a = in(0), *b = in(1);
+  if (!a || (isBinaryMath(op) && !b))
+    return error("missing input");
+  std::vector<int64_t> shape = a->shape;
+  if (b) {
+    auto s = broadcast(a->shape, b->shape);
+    if (!s)
+      return error("shapes " + shapeString(a->shape) + " and " +
+                   shapeString(b->shape) + " do not broadcast");
+    shape = *s;
+  }
+  bool logical =
+      llvm::is_contained({"Equal", "Less", "Greater", "And", "Or", "Not"}, op);
+  setOut(shape, logical ? ElementType::Bool : a->type);
+  if (!allConstant())
+    return llvm::Error::success();
+  int64_t count = product(shape);
+  std::vector<double> d(count);
+  if (!b) {
+    for (int64_t i = 0; i < count; ++i)
+      d[i] = unaryMath(op, a->data[i]);
+  } else {
+    std::vector<int64_t> oa = broadcastOffsets(a->shape, shape);
+    std::vector<int64_t> ob = broadcastOffsets(b->shape, shape);
+    bool integer = a->type == ElementType::Int;
+    for (int64_t i = 0; i < count; ++i)
+      d[i] = binaryMath(op, a->data[oa[i]], b->data[ob[i]], integer);
+  }
+  setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::shapeOp() {
+  const std::vector<int64_t> &s = in(0)->shape;
+  int64_t rank = s.size();
+  int64_t start = normalizeAxis(n.attrInt("start", 0), rank);
+  int64_t end = normalizeAxis(n.attrInt("end", rank), rank);
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, start, rank);
+  setOut({end - start}, ElementType::Int);
+  setData(std::vector<double>(s.begin() + start, s.begin() + end));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::cast() {
+  auto type = elementType(n.attrInt("to", 0));
+  if (!type)
+    return error(
+        formatv("cast to data type {0} is not supported", n.attrInt("to", 0)));
+  Value &src = *in(0);
+  setOut(src.shape, *type);
+  if (src.isConstant) {
+    std::vector<double> d = src.data;
+    for (double &x : d)
+      x = *type == ElementType::Bool  ? double(x != 0)
+          : *type == ElementType::Int ? std::trunc(x)
+                                      : double(float(x));
+    setData(std::move(d));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::gatherOp() {
+  Value &data = *in(0), &idx = *in(1);
+  int64_t rank = data.rank();
+  int64_t axis = normalizeAxis(n.attrInt("axis", 0), rank);
+  if (axis < 0 || axis >= rank)
+    return error("axis out of range");
+  std::vector<int64_t> shape(data.shape.begin(), data.shape.begin() + axis);
+  shape.insert(shape.end(), idx.shape.begin(), idx.shape.end());
+  shape.insert(shape.end(), data.shape.begin() + axis + 1, data.shape.end());
+  setOut(shape, data.type);
+  if (!data.isConstant || !idx.isConstant)
+    return llvm::Error::success();
+  int64_t outer = product({data.shape.begin(), data.shape.begin() + axis});
+  int64_t inner = product({data.shape.begin() + axis + 1, data.shape.end()});
+  int64_t dim = data.shape[axis];
+  std::vector<int64_t> sources;
+  for (int64_t o = 0; o < outer; ++o)
+    for (double x : idx.data) {
+      int64_t i = static_cast<int64_t>(x);
+      if (i < 0)
+        i += dim;
+      if (i < 0 || i >= dim)
+        return error(
+            formatv("index {0} out of range for a dimension of {1}", x, dim));
+      for (int64_t e = 0; e < inner; ++e)
+        sources.push_back((o * dim + i) * inner + e);
+    }
+  gather(data, sources);
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::slice() {
+  Value &data = *in(0);
+  auto starts = ints(1, "starts");
+  auto ends = ints(2, "ends");
+  if (!starts)
+    return starts.takeError();
+  if (!ends)
+    return ends.takeError();
+  std::vector<int64_t> axesV = identity(starts->size()),
+                       steps(starts->size(), 1);
+  if (in(3)) {
+    auto a = ints(3, "axes");
+    if (!a)
+      return a.takeError();
+    axesV = *a;
+  }
+  if (in(4)) {
+    auto s = ints(4, "steps");
+    if (!s)
+      return s.takeError();
+    steps = *s;
+  }
+  if (axesV.size() != starts->size() || ends->size() != starts->size() ||
+      steps.size() != starts->size())
+    return error("starts, ends, axes and steps differ in length");
+  int64_t rank = data.rank();
+  std::vector<int64_t> begin(rank, 0), step(rank, 1), shape = data.shape;
+  for (size_t i = 0; i < axesV.size(); ++i) {
+    int64_t axis = normalizeAxis(axesV[i], rank);
+    if (axis < 0 || axis >= rank || steps[i] == 0)
+      return error("axis or step out of range");
+    int64_t dim = data.shape[axis], s = (*starts)[i], e = (*ends)[i];
+    if (s < 0)
+      s += dim;
+    if (e < 0)
+      e += dim;
+    if (steps[i] > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      shape[axis] = std::max<int64_t>(0, (e - s + steps[i] - 1) / steps[i]);
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      shape[axis] = std::max<int64_t>(0, (s - e - steps[i] - 1) / -steps[i]);
+    }
+    begin[axis] = s;
+    step[axis] = steps[i];
+  }
+  setOut(shape, data.type);
+  if (!data.isConstant)
+    return llvm::Error::success();
+  std::vector<int64_t> inStrides = stridesOf(data.shape);
+  std::vector<int64_t> outStrides = stridesOf(shape);
+  int64_t count = product(shape);
+  std::vector<int64_t> sources(count);
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t rest = e, off = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      off += (begin[d] + (rest / outStrides[d]) * step[d]) * inStrides[d];
+      rest %= outStrides[d];
+    }
+    sources[e] = off;
+  }
+  gather(data, sources);
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::unsqueezeOrSqueeze() {
+  Value &data = *in(0);
+  auto a = axes(1);
+  if (!a)
+    return a.takeError();
+  std::vector<int64_t> shape;
+  if (n.op == "Unsqueeze") {
+    if (!*a)
+      return error("no axes");
+    int64_t rank = data.rank() + (*a)->size();
+    std::vector<bool> inserted(rank, false);
+    for (int64_t axis : **a) {
+      axis = normalizeAxis(axis, rank);
+      if (axis < 0 || axis >= rank || inserted[axis])
+        return error("axes out of range or repeated");
+      inserted[axis] = true;
+    }
+    size_t next = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      shape.push_back(inserted[d] ? 1 : data.shape[next++]);
+  } else {
+    std::vector<bool> removed(data.rank(), false);
+    if (*a) {
+      for (int64_t axis : **a) {
+        axis = normalizeAxis(axis, data.rank());
+        if (axis < 0 || axis >= data.rank() || data.shape[axis] != 1)
+          return error("squeezes an axis that is not of size 1");
+        removed[axis] = true;
+      }
+    }
+    for (int64_t d = 0; d < data.rank(); ++d)
+      if (!(*a ? removed[d] : data.shape[d] == 1))
+        shape.push_back(data.shape[d]);
+  }
+  setOut(shape, data.type);
+  gather(data, identity(data.numElements()));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::concat() {
+  Value &first = *in(0);
+  int64_t rank = first.rank();
+  int64_t axis = normalizeAxis(n.attrInt("axis", 0), rank);
+  if (axis < 0 || axis >= rank)
+    return error("axis out of range");
+  std::vector<int64_t> shape = first.shape;
+  shape[axis] = 0;
+  for (Value *v : n.inputs) {
+    for (int64_t d = 0; d < rank; ++d)
+      if (v->rank() != rank || (d != axis && v->shape[d] != first.shape[d]))
+        return error("inputs " + shapeString(first.shape) + " and " +
+                     shapeString(v->shape) + " do not concatenate");
+    shape[axis] += v->shape[axis];
+  }
+  setOut(shape, first.type);
+  if (!allConstant())
+    return llvm::Error::success();
+  int64_t outer = product({shape.begin(), shape.begin() + axis});
+  std::vector<double> d;
+  d.reserve(product(shape));
+  for (int64_t o = 0; o < outer; ++o)
+    for (Value *v : n.inputs) {
+      int64_t chunk = product({v->shape.begin() + axis, v->shape.end()});
+      d.insert(d.end(), v->data.begin() + o * chunk,
+               v->data.begin() + (o + 1) * chunk);
+    }
+  setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::reshape() {
+  Value &data = *in(0);
+  auto target = ints(1, "shape");
+  if (!target)
+    return target.takeError();
+  bool allowZero = n.attrInt("allowzero", 0);
+  std::vector<int64_t> shape = *target;
+  int64_t known = 1, inferred = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0 && !allowZero) {
+      if (i >= data.shape.size())
+        return error("copies a dimension the input does not have");
+      shape[i] = data.shape[i];
+    }
+    if (shape[i] == -1) {
+      if (inferred >= 0)
+        return error("more than one -1 in the target shape");
+      inferred = i;
+    } else if (shape[i] < 0) {
+      return error("negative target dimension");
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (inferred >= 0)
+    shape[inferred] = known ? data.numElements() / known : 0;
+  if (product(shape) != data.numElements())
+    return error("cannot reshape " + shapeString(data.shape) + " to " +
+                 shapeString(*target));
+  setOut(shape, data.type);
+  gather(data, identity(data.numElements()));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::transpose() {
+  Value &data = *in(0);
+  int64_t rank = data.rank();
+  std::vector<int64_t> perm =
+      n.attrInts("perm").value_or(std::vector<int64_t>{});
+  if (perm.empty())
+    for (int64_t d = rank - 1; d >= 0; --d)
+      perm.push_back(d);
+  std::vector<int64_t> sorted = perm;
+  llvm::sort(sorted);
+  if (sorted != identity(rank))
+    return error("perm is not a permutation of the input's axes");
+  std::vector<int64_t> shape(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    shape[d] = data.shape[perm[d]];
+  setOut(shape, data.type);
+  if (!data.isConstant)
+    return llvm::Error::success();
+  std::vector<int64_t> inStrides = stridesOf(data.shape);
+  std::vector<int64_t> outStrides = stridesOf(shape);
+  int64_t count = product(shape);
+  std::vector<int64_t> sources(count);
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t rest = e, off = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      off += (rest / outStrides[d]) * inStrides[perm[d]];
+      rest %= outStrides[d];
+    }
+    sources[e] = off;
+  }
+  gather(data, sources);
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::expand() {
+  Value &data = *in(0);
+  auto target = ints(1, "shape");
+  if (!target)
+    return target.takeError();
+  auto shape = broadcast(data.shape, *target);
+  if (!shape)
+    return error("cannot expand " + shapeString(data.shape) + " to " +
+                 shapeString(*target));
+  setOut(*shape, data.type);
+  gather(data, broadcastOffsets(data.shape, *shape));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::constantOfShape() {
+  auto shape = ints(0, "shape");
+  if (!shape)
+    return shape.takeError();
+  for (int64_t d : *shape)
+    if (d < 0 || d > (int64_t(1) << 32))
+      return error("shape out of range");
+  double fill = 0;
+  ElementType type = ElementType::Float;
+  for (const onnx::AttributeProto &a : n.proto->attribute())
+    if (a.name() == "value") {
+      auto v = tensorValues(a.t());
+      if (!v)
+        return v.takeError();
+      if (v->size() != 1)
+        return error("value must hold one element");
+      fill = (*v)[0];
+      type = elementType(a.t().data_type()).value_or(ElementType::Float);
+    }
+  setOut(*shape, type);
+  setData(std::vector<double>(product(*shape), fill));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::trilu() {
+  Value &data = *in(0);
+  if (data.rank() < 2)
+    return error("needs a matrix");
+  int64_t k = 0;
+  if (in(1)) {
+    auto kv = ints(1, "k");
+    if (!kv)
+      return kv.takeError();
+    k = kv->empty() ? 0 : (*kv)[0];
+  }
+  setOut(data.shape, data.type);
+  if (!allConstant())
+    return llvm::Error::success();
+  bool upper = n.attrInt("upper", 1);
+  int64_t rows = data.shape[data.rank() - 2], cols = data.shape.back();
+  std::vector<double> d = data.data;
+  for (int64_t e = 0; e < static_cast<int64_t>(d.size()); ++e) {
+    int64_t i = (e / cols) % rows, j = e % cols;
+    bool keep = upper ? j - i >= k : j - i <= k;
+    if (!keep)
+      d[e] = 0;
+  }
+  setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::range() {
+  if (!allConstant())
+    return error("start, limit and delta must be constants");
+  double start = in(0)->data.at(0), limit = in(1)->data.at(0),
+         delta = in(2)->data.at(0);
+  if (delta == 0)
+    return error("delta is 0");
+  int64_t count = std::max<int64_t>(
+      0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+  if (count > (int64_t(1) << 32))
+    return error("too many elements");
+  std::vector<double> d(count);
+  for (int64_t i = 0; i < count; ++i)
+    d[i] = start + i * delta;
+  setOut({count}, in(0)->type);
+  setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::where() {
+  Value &c = *in(0), &x = *in(1), &y = *in(2);
+  auto s = broadcast(c.shape, x.shape);
+  if (s)
+    s = broadcast(*s, y.shape);
+  if (!s)
+    return error("condition and values do not broadcast");
+  setOut(*s, x.type);
+  if (!allConstant())
+    return llvm::Error::success();
+  std::vector<int64_t> oc = broadcastOffsets(c.shape, *s),
+                       ox = broadcastOffsets(x.shape, *s),
+                       oy = broadcastOffsets(y.shape, *s);
+  std::vector<double> d(product(*s));
+  for (size_t i = 0; i < d.size(); ++i)
+    d[i] = c.data[oc[i]] != 0 ? x.data[ox[i]] : y.data[oy[i]];
+  setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::einsum() {
+  // The one form exporters write for position tables: an outer product
+  // ("i,j->ij", torch.outer).
+  std::string eq = n.attrString("equation");
+  eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
+  Value *a = in(0), *b = in(1);
+  bool outer = eq.size() == 7 && eq[1] == ',' && eq[3] == '-' && eq[4] == '>' &&
+               eq[5] == eq[0] && eq[6] == eq[2] && eq[0] != eq[2] && a && b &&
+               a->rank() == 1 && b->rank() == 1;
+  if (!outer)
+    return error("equation '" + eq +
+                 "' is not supported (only the outer "
+                 "product 'i,j->ij')");
+  setOut({a->shape[0], b->shape[0]}, a->type);
+  if (!allConstant())
+    return error("only constant operands are supported");
+  std::vector<double> d;
+  for (double x : a->data)
+    for (double y : b->data)
+      d.push_back(x * y);
+  setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::matmul() {
+  Value &a = *in(0), &b = *in(1);
+  if (a.rank() < 2 || b.rank() < 2)
+    return error("vector operands are not supported");
+  int64_t m = a.shape[a.rank() - 2], k = a.shape.back();
+  int64_t k2 = b.shape[b.rank() - 2], nn = b.shape.back();
+  auto batch = broadcast({a.shape.begin(), a.shape.end() - 2},
+                         {b.shape.begin(), b.shape.end() - 2});
+  if (k != k2 || !batch)
+    return error("shapes " + shapeString(a.shape) + " and " +
+                 shapeString(b.shape) + " do not multiply");
+  std::vector<int64_t> shape = *batch;
+  shape.push_back(m);
+  shape.push_back(nn);
+  setOut(shape, a.type);
+  if (allConstant())
+    return error("constant matrix products are not folded");
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::gemm() {
+  Value &a = *in(0), &b = *in(1);
+  if (a.rank() != 2 || b.rank() != 2)
+    return error("operands must be matrices");
+  bool ta = n.attrInt("transA", 0), tb = n.attrInt("transB", 0);
+  int64_t m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
+  int64_t k2 = tb ? b.shape[1] : b.shape[0], nn = tb ? b.shape[0] : b.shape[1];
+  if (k != k2)
+    return error("shapes " + shapeString(a.shape) + " and " +
+                 shapeString(b.shape) + " do not multiply");
+  if (in(2) && !broadcast(in(2)->shape, {m, nn}))
+    return error("bias does not broadcast to the product");
+  setOut({m, nn}, a.type);
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::split() {
+  Value &data = *in(0);
+  int64_t axis = normalizeAxis(n.attrInt("axis", 0), data.rank());
+  if (axis < 0 || axis >= data.rank())
+    return error("axis out of range");
+  std::vector<int64_t> sizes;
+  if (in(1)) {
+    auto s = ints(1, "split");
+    if (!s)
+      return s.takeError();
+    sizes = *s;
+  } else if (auto s = n.attrInts("split")) {
+    sizes = *s;
+  } else {
+    int64_t parts = n.outputs.size();
+    if (data.shape[axis] % parts)
+      return error("the axis does not split evenly");
+    sizes.assign(parts, data.shape[axis] / parts);
+  }
+  if (sizes.size() != n.outputs.size() ||
+      std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) !=
+          data.shape[axis])
+    return error("split sizes do not add up to the axis");
+  int64_t offset = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::vector<int64_t> shape = data.shape;
+    shape[axis] = sizes[i];
+    setOut(shape, data.type, i);
+    if (data.isConstant) {
+      int64_t outer = product({data.shape.begin(), data.shape.begin() + axis});
+      int64_t inner =
+          product({data.shape.begin() + axis + 1, data.shape.end()});
+      std::vector<double> d;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < sizes[i]; ++j)
+          for (int64_t e = 0; e < inner; ++e)
+            d.push_back(
+                data.data[(o * data.shape[axis] + offset + j) * inner + e]);
+      setData(std::move(d), i);
+    }
+    offset += sizes[i];
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::reduce() {
+  Value &data = *in(0);
+  // ReduceMean keeps its axes as an attribute through opset 17; ReduceSum
+  // moved them to an input at 13.
+  auto a = n.op == "ReduceSum" ? axes(1) : n.attrInts("axes");
+  if (!a)
+    return a.takeError();
+  std::vector<bool> reduced(data.rank(), !*a);
+  if (*a)
+    for (int64_t axis : **a) {
+      axis = normalizeAxis(axis, data.rank());
+      if (axis < 0 || axis >= data.rank())
+        return error("axes out of range");
+      reduced[axis] = true;
+    }
+  bool keep = n.attrInt("keepdims", 1);
+  std::vector<int64_t> shape;
+  for (int64_t d = 0; d < data.rank(); ++d)
+    if (!reduced[d])
+      shape.push_back(data.shape[d]);
+    else if (keep)
+      shape.push_back(1);
+  setOut(shape, data.type);
+  if (data.isConstant)
+    return error("constant reductions are not folded");
+  return llvm::Error::success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Graph
+//===----------------------------------------------------------------------===//
+
+Value *Graph::newValue(const std::string &name) {
+  Value &v = values_.emplace_back();
+  v.name = name;
+  if (!name.empty())
+    byName_[name] = &v;
+  return &v;
+}
+
+llvm::Error Graph::addNode(const onnx::NodeProto &proto) {
+  Node &node = nodes_.emplace_back();
+  node.op = proto.op_type();
+  node.name = proto.name().empty() ? proto.output_size() ? proto.output(0) : ""
+                                   : proto.name();
+  node.proto = &proto;
+  if (!proto.domain().empty() && proto.domain() != "ai.onnx")
+    return fail(node.describe() + ": domain '" + proto.domain() +
+                "' is not supported (only the default ONNX domain)");
+  for (const std::string &name : proto.input()) {
+    if (name.empty()) {
+      node.inputs.push_back(nullptr);
+      continue;
+    }
+    auto it = byName_.find(name);
+    if (it == byName_.end())
+      return fail(node.describe() + ": input '" + name +
+                  "' is not produced by any earlier node, input or "
+                  "initializer");
+    node.inputs.push_back(it->second);
+    it->second->users.push_back(&node);
+  }
+  for (const std::string &name : proto.output()) {
+    Value *v = newValue(name);
+    v->producer = &node;
+    node.outputs.push_back(v);
+  }
+  // A weight renamed by Identity stays the weight, under one more name.
+  if (node.op == "Identity" && node.input(0) && node.input(0)->isWeight) {
+    aliases_.emplace(node.input(0), node.outputs[0]->name);
+    byName_[node.outputs[0]->name] = node.input(0);
+    node.outputs[0]->users.clear();
+    return llvm::Error::success();
+  }
+  NodeEvaluator evaluator(node);
+  return evaluator.run();
+}
+
+llvm::Expected<Graph> Graph::build(const onnx::ModelProto &model,
+                                   const DimBinding &dims) {
+  Graph g;
+  const onnx::GraphProto &graph = model.graph();
+  for (const onnx::TensorProto &t : graph.initializer()) {
+    auto type = elementType(t.data_type());
+    if (!type)
+      return fail(formatv("initializer '{0}': data type {1} is not supported",
+                          t.name(), t.data_type()));
+    Value *v = g.newValue(t.name());
+    v->shape.assign(t.dims().begin(), t.dims().end());
+    v->type = *type;
+    auto data = tensorValues(t);
+    if (!data)
+      return data.takeError();
+    if (*type == ElementType::Float && !v->shape.empty()) {
+      if (t.data_type() != onnx::TensorProto::FLOAT)
+        return fail(formatv("initializer '{0}': weights must be float32 "
+                            "(data type {1})",
+                            t.name(), t.data_type()));
+      v->isWeight = true;
+      v->weight.assign(data->begin(), data->end());
+    } else {
+      v->isConstant = true;
+      v->data = std::move(*data);
+    }
+  }
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (g.byName_.count(input.name()))
+      continue; // an initializer listed as an input (IR version < 4)
+    const onnx::TypeProto_Tensor &tensor = input.type().tensor_type();
+    auto type = elementType(tensor.elem_type());
+    if (!input.type().has_tensor_type() || !type)
+      return fail("graph input '" + input.name() +
+                  "': a tensor of float, integer or bool elements expected");
+    Value *v = g.newValue(input.name());
+    v->type = *type;
+    const auto &shape = tensor.shape().dim();
+    for (int i = 0; i < shape.size(); ++i) {
+      if (shape[i].has_dim_value() && shape[i].dim_value() > 0) {
+        v->shape.push_back(shape[i].dim_value());
+        continue;
+      }
+      // Symbolic dimensions of a [batch, seq] input take the chosen sizes.
+      if (i > 1)
+        return fail(formatv("graph input '{0}': dimension {1} is symbolic; "
+                            "only the batch (0) and sequence (1) axes may be",
+                            input.name(), i));
+      v->shape.push_back(i == 0 ? dims.batch : dims.seq);
+    }
+    g.inputs_.push_back(v);
+  }
+  for (const onnx::NodeProto &node : graph.node())
+    if (llvm::Error e = g.addNode(node))
+      return std::move(e);
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    auto it = g.byName_.find(output.name());
+    if (it == g.byName_.end())
+      return fail("graph output '" + output.name() + "' is never produced");
+    g.outputs_.push_back(it->second);
+  }
+  return std::move(g);
+}

@@ -1,0 +1,295 @@
+//===- OnnxImport.cpp - `llmc compile model.onnx` -------------------------===//
+
+#include "frontends/onnx/OnnxImport.h"
+
+#include "frontends/hf/ModelBuilder.h"
+#include "frontends/onnx/ModelRecognizer.h"
+#include "frontends/onnx/OnnxGraph.h"
+
+#include "onnx/checker.h"
+#include "onnx/onnx_pb.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <fstream>
+
+using namespace llmc;
+using namespace llmc::onnx_import;
+using llvm::formatv;
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The first line of an exception message (the checker's run on).
+std::string firstLine(const std::string &text) {
+  return text.substr(0, text.find('\n'));
+}
+
+constexpr int64_t kMinOpset = 13, kMaxOpset = 17;
+
+/// Reads every initializer stored outside the model file into its raw_data.
+/// Locations must be relative paths inside the model's folder.
+llvm::Error loadExternalData(onnx::ModelProto &model,
+                             llvm::StringRef modelFile) {
+  llvm::SmallString<256> folder(llvm::sys::path::parent_path(modelFile));
+  if (folder.empty())
+    folder = ".";
+  llvm::SmallString<256> realFolder;
+  if (llvm::sys::fs::real_path(folder, realFolder))
+    return fail(modelFile + ": cannot resolve its folder");
+  for (onnx::TensorProto &t : *model.mutable_graph()->mutable_initializer()) {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL)
+      continue;
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const onnx::StringStringEntryProto &kv : t.external_data()) {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset" || kv.key() == "length") {
+        int64_t n;
+        if (llvm::StringRef(kv.value()).getAsInteger(10, n) || n < 0)
+          return fail(modelFile + ": initializer '" + t.name() + "': " +
+                      kv.key() + " '" + kv.value() + "' is not a byte count");
+        (kv.key() == "offset" ? offset : length) = n;
+      }
+    }
+    auto where = [&] {
+      return (modelFile + ": initializer '" + t.name() + "': external data '" +
+              location + "'")
+          .str();
+    };
+    if (location.empty() || llvm::sys::path::is_absolute(location))
+      return fail(where() + " must be a path relative to the model's folder");
+    llvm::SmallString<256> path(realFolder), realPath;
+    llvm::sys::path::append(path, location);
+    if (llvm::sys::fs::real_path(path, realPath))
+      return fail(where() + " does not exist");
+    llvm::StringRef inside(realPath);
+    if (!inside.starts_with(realFolder) ||
+        !llvm::sys::path::is_separator(inside[realFolder.size()]))
+      return fail(where() + " lies outside the model's folder");
+    std::ifstream in(std::string(realPath), std::ios::binary);
+    in.seekg(0, std::ios::end);
+    int64_t size = in.tellg();
+    if (!in || offset > size)
+      return fail(where() + ": offset past the end of the file");
+    if (length < 0)
+      length = size - offset;
+    if (offset + length > size)
+      return fail(formatv("{0}: {1} bytes at offset {2} run past the end of "
+                          "the file ({3} bytes)",
+                          where(), length, offset, size));
+    std::string bytes(length, '\0');
+    in.seekg(offset);
+    in.read(bytes.data(), length);
+    if (!in)
+      return fail(where() + ": read failed");
+    t.set_raw_data(std::move(bytes));
+    t.clear_external_data();
+    t.set_data_location(onnx::TensorProto::DEFAULT);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<onnx::ModelProto> loadModel(const std::string &file) {
+  auto buffer = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return fail(file + ": " + buffer.getError().message());
+  onnx::ModelProto model;
+  if ((*buffer)->getBufferSize() > (size_t(1) << 31) ||
+      !model.ParseFromArray((*buffer)->getBufferStart(),
+                            static_cast<int>((*buffer)->getBufferSize())))
+    return fail(file + ": not an ONNX model (the protobuf does not parse)");
+  if (!model.has_graph())
+    return fail(file + ": not an ONNX model (no graph)");
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return fail(formatv("{0}: opset {1} of the default domain is outside the "
+                        "supported {2}-{3} (export with opset_version=17)",
+                        file, opset, kMinOpset, kMaxOpset));
+  if (llvm::Error e = loadExternalData(model, file))
+    return std::move(e);
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &e) {
+    return fail(file +
+                ": the ONNX checker refuses the model: " + firstLine(e.what()));
+  }
+  return std::move(model);
+}
+
+/// Hugging Face's config.json beside the model, as Optimum exports write it.
+llvm::Expected<std::optional<ModelConfig>>
+siblingConfig(llvm::StringRef modelFile) {
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(modelFile));
+  llvm::sys::path::append(path, "config.json");
+  if (!llvm::sys::fs::exists(path))
+    return std::optional<ModelConfig>();
+  auto config = loadModelConfig(path);
+  if (!config)
+    return config.takeError();
+  return std::optional<ModelConfig>(*config);
+}
+
+/// The recognised config must say what the config.json beside it says.
+llvm::Error agree(const ModelConfig &graph, const ModelConfig &file,
+                  llvm::StringRef configPath) {
+  auto differ = [&](const char *field, double inGraph, double inFile) {
+    return fail(formatv("{0}: {1} is {2}, but the ONNX graph computes {3}",
+                        configPath, field, inFile, inGraph));
+  };
+  if (graph.family != file.family)
+    return fail(configPath + ": model_type '" + file.modelType() +
+                "', but the ONNX graph is a " + graph.modelType() + " model");
+  struct Field {
+    const char *name;
+    double a, b;
+  } fields[] = {
+      {"vocab_size", double(graph.vocabSize), double(file.vocabSize)},
+      {"hidden size", double(graph.hiddenSize), double(file.hiddenSize)},
+      {"layer count", double(graph.numLayers), double(file.numLayers)},
+      {"head count", double(graph.numHeads), double(file.numHeads)},
+      {"key/value head count", double(graph.numKVHeads),
+       double(file.numKVHeads)},
+      {"MLP width", double(graph.intermediateSize),
+       double(file.intermediateSize)},
+      {"norm epsilon", graph.normEpsilon, file.normEpsilon},
+      {"rope_theta", graph.ropeTheta, file.ropeTheta},
+      {"tie_word_embeddings", double(graph.tieWordEmbeddings),
+       double(file.tieWordEmbeddings)},
+  };
+  for (const Field &f : fields)
+    if (std::fabs(f.a - f.b) > 1e-6 * std::max(1.0, std::fabs(f.b)))
+      return differ(f.name, f.a, f.b);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+bool llmc::isOnnxModelPath(llvm::StringRef path) {
+  if (path.ends_with(".onnx"))
+    return true;
+  llvm::SmallString<256> inside(path);
+  llvm::sys::path::append(inside, "model.onnx");
+  return llvm::sys::fs::is_directory(path) && llvm::sys::fs::exists(inside);
+}
+
+std::string llmc::hfConfigJson(const ModelConfig &c) {
+  llvm::json::Object o;
+  if (c.family == ModelFamily::GPT2) {
+    o = llvm::json::Object{
+        {"architectures", llvm::json::Array{"GPT2LMHeadModel"}},
+        {"model_type", "gpt2"},
+        {"vocab_size", c.vocabSize},
+        {"n_embd", c.hiddenSize},
+        {"n_layer", c.numLayers},
+        {"n_head", c.numHeads},
+        {"n_inner", c.intermediateSize},
+        {"n_positions", c.maxPositions},
+        {"layer_norm_epsilon", c.normEpsilon},
+        {"activation_function", c.geluTanh ? "gelu_new" : "gelu"},
+    };
+  } else {
+    o = llvm::json::Object{
+        {"architectures", llvm::json::Array{"LlamaForCausalLM"}},
+        {"model_type", "llama"},
+        {"vocab_size", c.vocabSize},
+        {"hidden_size", c.hiddenSize},
+        {"num_hidden_layers", c.numLayers},
+        {"num_attention_heads", c.numHeads},
+        {"num_key_value_heads", c.numKVHeads},
+        {"intermediate_size", c.intermediateSize},
+        {"max_position_embeddings", c.maxPositions},
+        {"rms_norm_eps", c.normEpsilon},
+        {"rope_theta", c.ropeTheta},
+        {"tie_word_embeddings", c.tieWordEmbeddings},
+        {"hidden_act", "silu"},
+    };
+  }
+  return formatv("{0:2}", llvm::json::Value(std::move(o))).str() + "\n";
+}
+
+llvm::Expected<ImportedModel> llmc::importOnnxModel(llvm::StringRef path) {
+  std::string file = path.str();
+  if (llvm::sys::fs::is_directory(path)) {
+    llvm::SmallString<256> inside(path);
+    llvm::sys::path::append(inside, "model.onnx");
+    file = std::string(inside);
+  }
+  auto model = loadModel(file);
+  if (!model)
+    return model.takeError();
+  auto sibling = siblingConfig(file);
+  if (!sibling)
+    return sibling.takeError();
+
+  // Bind the symbolic batch and sequence to small sizes no weight dimension
+  // shares, so the patterns can tell the axes apart.
+  DimBinding dims{2, 7};
+  auto graph = Graph::build(*model, dims);
+  if (!graph)
+    return fail(file + ": " + llvm::toString(graph.takeError()));
+  int64_t maxPositions = *sibling ? (*sibling)->maxPositions : 0;
+  auto recognized = recognizeModel(*graph, maxPositions);
+  if (!recognized)
+    return fail(file + ": " + llvm::toString(recognized.takeError()));
+
+  ImportedModel imported;
+  imported.config = recognized->config;
+  if (*sibling) {
+    llvm::SmallString<256> configPath(llvm::sys::path::parent_path(file));
+    llvm::sys::path::append(configPath, "config.json");
+    if (llvm::Error e = agree(imported.config, **sibling, configPath))
+      return std::move(e);
+  }
+  imported.hfConfigJson = hfConfigJson(imported.config);
+  // The text must read back as the same config (it goes into plans).
+  if (auto reread = parseModelConfig(imported.hfConfigJson, file); !reread)
+    return fail(file + ": the recognised model is not a valid config: " +
+                llvm::toString(reread.takeError()));
+  imported.graphNodes = model->graph().node_size();
+  imported.nodesRecomposed = recognized->nodesRecomposed;
+  for (const onnx::OperatorSetIdProto &o : model->opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      imported.opset = o.version();
+
+  for (const ParamSpec &spec : listParameters(imported.config)) {
+    auto it = recognized->params.find(spec.name);
+    if (it == recognized->params.end() || !it->second.value)
+      return fail(file + ": no weight found for parameter '" + spec.name + "'");
+    const Value &w = *it->second.value;
+    std::vector<int64_t> stored = spec.shape;
+    if (it->second.transpose)
+      std::reverse(stored.begin(), stored.end());
+    if (w.shape != stored)
+      return fail(formatv("{0}: initializer '{1}' has {2} elements in shape "
+                          "[{3}], but parameter '{4}' needs [{5}]",
+                          file, w.name, w.numElements(),
+                          llvm::make_range(w.shape.begin(), w.shape.end()),
+                          spec.name,
+                          llvm::make_range(stored.begin(), stored.end())));
+    ImportedTensor t{spec.name, spec.shape, {}};
+    if (!it->second.transpose) {
+      t.data = w.weight;
+    } else {
+      int64_t rows = stored[0], cols = stored[1];
+      t.data.resize(w.weight.size());
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          t.data[c * rows + r] = w.weight[r * cols + c];
+    }
+    imported.weights.push_back(std::move(t));
+  }
+  return std::move(imported);
+}

@@ -1,0 +1,58 @@
+//===- OnnxImport.h - `llmc compile model.onnx` -----------------*- C++ -*-===//
+//
+// Imports a transformer exported to ONNX (torch.onnx.export, Hugging Face
+// Optimum; opsets 13-17) as the same model the config builder makes: the
+// graph is loaded with its external data (confined to the model's folder),
+// checked by onnx::checker, bound to concrete shapes and folded, recomposed
+// into `llm` ops by pattern, and recognised as a GPT-2 or LLaMA-family
+// model. The result is a ModelConfig, from which every compile mode and
+// mesh works as for a config.json, and the initializers as parameters under
+// Hugging Face names and layouts.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_FRONTENDS_ONNX_ONNXIMPORT_H
+#define LLMC_FRONTENDS_ONNX_ONNXIMPORT_H
+
+#include "frontends/hf/ModelConfig.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace llmc {
+
+struct ImportedTensor {
+  std::string name;           // Hugging Face name
+  std::vector<int64_t> shape; // Hugging Face layout
+  std::vector<float> data;
+};
+
+struct ImportedModel {
+  ModelConfig config;
+  /// A Hugging Face config.json for `config`, as plans and checkpoint
+  /// folders carry it.
+  std::string hfConfigJson;
+  /// The parameters in listParameters(config) order; a tied weight stored
+  /// twice in the graph is one tensor here.
+  std::vector<ImportedTensor> weights;
+  int64_t graphNodes = 0;      // nodes in the ONNX graph
+  int64_t nodesRecomposed = 0; // of those, absorbed into llm ops
+  int64_t opset = 0;
+};
+
+/// An ONNX model: a `.onnx` file, or a folder holding `model.onnx`.
+bool isOnnxModelPath(llvm::StringRef path);
+
+/// Imports the model. Errors are one line naming the file and, where there
+/// is one, the node, tensor or field.
+llvm::Expected<ImportedModel> importOnnxModel(llvm::StringRef path);
+
+/// config.json text for a ModelConfig (the fields parseModelConfig reads).
+std::string hfConfigJson(const ModelConfig &config);
+
+} // namespace llmc
+
+#endif // LLMC_FRONTENDS_ONNX_ONNXIMPORT_H
