@@ -47,3 +47,12 @@ if [ ! -d "$root/test/serve/node_modules/openai" ]; then
   echo "llmc: installing the npm packages of test/serve"
   (cd "$root/test/serve" && npm install --no-audit --no-fund --silent)
 fi
+
+# onnxruntime, the reference for the logits of models imported from ONNX
+# (test/parity/onnx-generate.test). Its post-install would download a CUDA
+# provider; the CPU build is all the tests need.
+if [ ! -d "$root/test/reference/node/node_modules/onnxruntime-node" ]; then
+  echo "llmc: installing the npm packages of test/reference/node"
+  (cd "$root/test/reference/node" &&
+    ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent)
+fi

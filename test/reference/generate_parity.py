@@ -12,7 +12,11 @@ and must give the same ids and logits as batched. With --tp T, the plans are
 compiled with --mesh tp=T and generate runs under mpirun -np T. With
 --onnx OPSET, llmc compiles the model from its ONNX export
 (export_onnx.py, torch.onnx.export of the reference with these weights) and
-generates from the weights the import writes (--weights-out).
+generates from the weights the import writes (--weights-out); onnxruntime
+(npm onnxruntime-node, test/reference/node) then runs the exported file on
+each prompt and llmc's outputs, and every logit row llmc chose a token from
+must agree with onnxruntime's: the prompts' last rows (a forward pass)
+within --ort-rtol, the decoded tokens' rows within --rtol.
 
 usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
@@ -60,6 +64,30 @@ def rel(a, b):
     return float((np.abs(a - b).max(axis=1) / np.abs(b).max(axis=1)).max())
 
 
+def onnxruntime_agrees(a, w, prompts, results, logits):
+    """onnxruntime's logits of each prompt + llmc's tokens vs llmc's rows."""
+    sequences = [ids + r["output_ids"][:-1] for ids, r in zip(prompts, results)]
+    with open(w("ort-sequences.json"), "w") as f:
+        json.dump(sequences, f)
+    run(["node", os.path.join(HERE, "node", "onnx_logits.mjs"),
+         w("onnx/model.onnx"), w("ort-sequences.json"), w("ort.f32")])
+    vocab = logits.size // (len(prompts) * a.max_new_tokens)
+    ort = np.fromfile(w("ort.f32"), dtype=np.float32)
+    rows, offset = [], 0
+    for ids, seq in zip(prompts, sequences):
+        mine = ort[offset:offset + len(seq) * vocab].reshape(len(seq), vocab)
+        rows.append(mine[len(ids) - 1:])
+        offset += len(seq) * vocab
+    theirs = np.stack(rows)
+    mine = logits.reshape(theirs.shape)
+    prefill = rel(mine[:, :1], theirs[:, :1])
+    decode = rel(mine[:, 1:], theirs[:, 1:])
+    print("onnxruntime: %d prompts, max relative logit difference %.2e at "
+          "the prompts' last positions, %.2e over %d decoded tokens"
+          % (len(prompts), prefill, decode, a.max_new_tokens - 1))
+    return prefill <= a.ort_rtol and decode <= a.rtol
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--llmc", required=True)
@@ -78,6 +106,7 @@ def main():
     p.add_argument("--tp", type=int, default=1)
     p.add_argument("--prefill-rows", type=int, default=0)
     p.add_argument("--onnx", type=int, default=0)
+    p.add_argument("--ort-rtol", type=float, default=1e-5)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -105,10 +134,13 @@ def main():
     max_seq = max(lengths) + a.max_new_tokens
     model, a.weights = a.config, w("weights.safetensors")
     if a.onnx:
+        # A folder with model.onnx and its weights as external data, as
+        # exports of large models are laid out.
+        os.makedirs(w("onnx"), exist_ok=True)
         run([TORCH_PYTHON, os.path.join(HERE, "export_onnx.py"), "--config",
              a.config, "--init", a.weights, "--opset", str(a.onnx), "--out",
-             w("model.onnx")])
-        model, a.weights = w("model.onnx"), w("imported.safetensors")
+             w("onnx/model.onnx"), "--external-data"])
+        model, a.weights = w("onnx"), w("imported.safetensors")
     compile_cmd = [a.llmc, "compile", model, "--mode", "infer",
                    "--max-seq", str(max_seq), "--kv-block-tokens",
                    str(a.kv_block_tokens)]
@@ -143,6 +175,8 @@ def main():
           % (a.batching, ", tp=%d" % a.tp if a.tp > 1 else "", len(prompts),
              a.max_new_tokens, worst, preemptions))
     failed |= worst > a.rtol
+    if a.onnx:
+        failed |= not onnxruntime_agrees(a, w, prompts, results, logits)
 
     if a.unbatched:
         run(compile_cmd + ["--max-batch", "1", "-o", w("alone.plan")])
