@@ -462,8 +462,8 @@ llvm::Error NodeEvaluator::run() {
                    "InvStdDev");
     return llvm::Error::success();
   }
-  return error("not supported by the ONNX importer (see "
-               "docs/onnx-import.md for the supported ops)");
+  return error("not supported by the ONNX importer (frontends/onnx/README.md "
+               "lists what is)");
 }
 
 llvm::Error NodeEvaluator::constant() {
