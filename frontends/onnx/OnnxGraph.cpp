@@ -1102,17 +1102,40 @@ llvm::Expected<Graph> Graph::build(const onnx::ModelProto &model,
     Value *v = g.newValue(t.name());
     v->shape.assign(t.dims().begin(), t.dims().end());
     v->type = *type;
-    auto data = tensorValues(t);
-    if (!data)
-      return data.takeError();
+    int64_t count = 1;
+    for (int64_t d : v->shape) {
+      if (d < 0 || d > (int64_t(1) << 40) / std::max<int64_t>(count, 1))
+        return fail(formatv("initializer '{0}': dimension {1} out of range",
+                            t.name(), d));
+      count *= d;
+    }
     if (*type == ElementType::Float && !v->shape.empty()) {
       if (t.data_type() != onnx::TensorProto::FLOAT)
         return fail(formatv("initializer '{0}': weights must be float32 "
                             "(data type {1})",
                             t.name(), t.data_type()));
       v->isWeight = true;
-      v->weight.assign(data->begin(), data->end());
-    } else {
+      // Weights are most of the file: copied as floats, never as doubles.
+      int64_t n = v->numElements();
+      if (t.has_raw_data()) {
+        if (t.raw_data().size() != n * sizeof(float))
+          return fail(formatv("initializer '{0}': {1} bytes of data for {2} "
+                              "elements",
+                              t.name(), t.raw_data().size(), n));
+        v->weight.resize(n);
+        std::memcpy(v->weight.data(), t.raw_data().data(), n * sizeof(float));
+      } else if (t.float_data_size() == n) {
+        v->weight.assign(t.float_data().begin(), t.float_data().end());
+      } else {
+        return fail(formatv("initializer '{0}': {1} values for {2} elements",
+                            t.name(), t.float_data_size(), n));
+      }
+      continue;
+    }
+    auto data = tensorValues(t);
+    if (!data)
+      return data.takeError();
+    {
       v->isConstant = true;
       v->data = std::move(*data);
     }
