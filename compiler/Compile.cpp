@@ -21,7 +21,9 @@
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 #include "runtime/plan/verify.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include <tuple>
 
@@ -363,6 +365,15 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
 /// weights go to --weights-out.
 llvm::Expected<ModelConfig> loadModelSource(CompileOptions &options,
                                             llvm::raw_ostream &os) {
+  if (llvm::sys::fs::is_directory(options.configPath) &&
+      !isOnnxModelPath(options.configPath)) {
+    llvm::SmallString<256> config(options.configPath);
+    llvm::sys::path::append(config, "config.json");
+    if (!llvm::sys::fs::exists(config))
+      return fail(options.configPath + ": a model folder must hold model.onnx "
+                                       "or a Hugging Face config.json");
+    options.configPath = std::string(config);
+  }
   if (!isOnnxModelPath(options.configPath)) {
     if (!options.weightsOut.empty())
       return fail("--weights-out: only an ONNX model carries weights (" +

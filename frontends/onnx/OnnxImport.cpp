@@ -72,9 +72,12 @@ llvm::Error loadExternalData(onnx::ModelProto &model,
     if (llvm::sys::fs::real_path(path, realPath))
       return fail(where() + " does not exist");
     llvm::StringRef inside(realPath);
-    if (!inside.starts_with(realFolder) ||
+    // "." resolves to the folder itself: equal length, so not inside it.
+    if (inside.size() <= realFolder.size() || !inside.starts_with(realFolder) ||
         !llvm::sys::path::is_separator(inside[realFolder.size()]))
       return fail(where() + " lies outside the model's folder");
+    if (!llvm::sys::fs::is_regular_file(realPath))
+      return fail(where() + " is not a regular file");
     std::ifstream in(std::string(realPath), std::ios::binary);
     in.seekg(0, std::ios::end);
     int64_t size = in.tellg();
@@ -82,7 +85,7 @@ llvm::Error loadExternalData(onnx::ModelProto &model,
       return fail(where() + ": offset past the end of the file");
     if (length < 0)
       length = size - offset;
-    if (offset + length > size)
+    if (length > size - offset)
       return fail(formatv("{0}: {1} bytes at offset {2} run past the end of "
                           "the file ({3} bytes)",
                           where(), length, offset, size));
