@@ -246,8 +246,12 @@ static int64_t nestingDepth(llvm::StringRef text) {
   bool inString = false, escaped = false;
   for (char c : text) {
     if (inString) {
-      escaped = !escaped && c == '\\';
-      inString = escaped || c != '"';
+      if (escaped)
+        escaped = false; // the character after a backslash never ends it
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
       continue;
     }
     if (c == '"')

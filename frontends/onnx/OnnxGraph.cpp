@@ -43,6 +43,37 @@ int64_t product(const std::vector<int64_t> &shape) {
   return n;
 }
 
+/// The most elements a value the importer reasons about may have (as every
+/// tensor of a model llmc compiles), and the most it folds into a constant:
+/// folded values are held as doubles, and no real export folds more than a
+/// mask or a position table.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 26;
+
+/// The product of `shape`, or -1 when a dimension is negative or the product
+/// passes kMaxElements (checked before each multiplication, so it never
+/// overflows).
+int64_t checkedProduct(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && n > kMaxElements / d))
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
+/// An integer held as a double: exporters write INT64_MAX for "to the end",
+/// and doubles outside the int64 range must not convert (undefined
+/// behaviour), so they saturate; NaN has no integer.
+std::optional<int64_t> toInt(double d) {
+  if (std::isnan(d))
+    return std::nullopt;
+  return d >= 0x1p63    ? INT64_MAX
+         : d <= -0x1p63 ? INT64_MIN
+                        : static_cast<int64_t>(d);
+}
+
 std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
   std::vector<int64_t> strides(shape.size(), 1);
   for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
@@ -246,11 +277,15 @@ llvm::Expected<std::vector<double>>
 llmc::onnx_import::tensorValues(const onnx::TensorProto &t) {
   int64_t n = 1;
   for (int64_t d : t.dims()) {
-    if (d < 0 || d > (int64_t(1) << 40) / std::max<int64_t>(n, 1))
+    if (d < 0 || d > kMaxElements / std::max<int64_t>(n, 1))
       return fail(
           formatv("tensor '{0}': dimension {1} out of range", t.name(), d));
     n *= d;
   }
+  if (n > kMaxFoldedElements)
+    return fail(formatv("tensor '{0}': {1} elements, more than the importer "
+                        "holds outside float32 weights (2^26)",
+                        t.name(), n));
   std::vector<double> out(n);
   const std::string &raw = t.raw_data();
   auto fromRaw = [&](auto tag) -> llvm::Error {
@@ -339,13 +374,14 @@ private:
       return error(llvm::Twine("input '") + v->name + "' (" + role +
                    ") is computed at run time; the importer needs it constant "
                    "once the batch and sequence sizes are bound");
-    // Exporters write INT64_MAX for "to the end"; doubles above the int64
-    // range must not convert (undefined behaviour), so they saturate.
     std::vector<int64_t> r;
-    for (double d : v->data)
-      r.push_back(d >= 0x1p63    ? INT64_MAX
-                  : d <= -0x1p63 ? INT64_MIN
-                                 : static_cast<int64_t>(d));
+    for (double d : v->data) {
+      std::optional<int64_t> i = toInt(d);
+      if (!i)
+        return error(llvm::Twine("input '") + v->name + "' (" + role +
+                     ") holds NaN");
+      r.push_back(*i);
+    }
     return r;
   }
   /// Axes from the input (opset >= 13) or the attribute (earlier forms).
@@ -358,9 +394,26 @@ private:
     }
     return n.attrInts("axes");
   }
-  void setOut(std::vector<int64_t> shape, ElementType type, size_t i = 0) {
+  /// Every output goes through here, before any of its data is computed:
+  /// a shape past the limits is refused before anything is allocated.
+  [[nodiscard]] llvm::Error setOut(std::vector<int64_t> shape, ElementType type,
+                                   size_t i = 0) {
+    int64_t count = checkedProduct(shape);
+    if (count < 0)
+      return error("output shape " + shapeString(shape) +
+                   " has a negative dimension or more than 2^40 elements");
+    if (allConstant() && count > kMaxFoldedElements)
+      return error(formatv("folds into a constant of {0} elements, more than "
+                           "the importer holds (2^26)",
+                           count));
     out(i).shape = std::move(shape);
     out(i).type = type;
+    return llvm::Error::success();
+  }
+  /// A pure copy of the input's elements, where it is a constant.
+  void copyData(const Value &src) {
+    if (src.isConstant)
+      setData(src.data);
   }
   void setData(std::vector<double> data, size_t i = 0) {
     out(i).isConstant = true;
@@ -409,8 +462,9 @@ llvm::Error NodeEvaluator::run() {
     return constant();
   if (op == "Identity") {
     Value &src = *in(0);
-    setOut(src.shape, src.type);
-    gather(src, identity(src.numElements()));
+    if (llvm::Error e = setOut(src.shape, src.type))
+      return e;
+    copyData(src);
     return llvm::Error::success();
   }
   if (isUnaryMath(op) || isBinaryMath(op))
@@ -454,7 +508,8 @@ llvm::Error NodeEvaluator::run() {
   if (op == "Softmax" || op == "LayerNormalization") {
     if (!in(0))
       return error("missing input 0");
-    setOut(in(0)->shape, ElementType::Float);
+    if (llvm::Error e = setOut(in(0)->shape, ElementType::Float))
+      return e;
     if (op == "Softmax")
       return llvm::Error::success();
     if (n.outputs.size() > 1)
@@ -475,13 +530,17 @@ llvm::Error NodeEvaluator::constant() {
       auto data = tensorValues(a.t());
       if (!data)
         return data.takeError();
-      setOut({a.t().dims().begin(), a.t().dims().end()}, *type);
+      if (llvm::Error e =
+              setOut({a.t().dims().begin(), a.t().dims().end()}, *type))
+        return e;
       setData(std::move(*data));
       return llvm::Error::success();
     }
     if (a.name() == "value_float" || a.name() == "value_int") {
-      setOut({},
-             a.name() == "value_float" ? ElementType::Float : ElementType::Int);
+      if (llvm::Error e =
+              setOut({}, a.name() == "value_float" ? ElementType::Float
+                                                   : ElementType::Int))
+        return e;
       setData({a.name() == "value_float" ? double(a.f()) : double(a.i())});
       return llvm::Error::success();
     }
@@ -491,9 +550,10 @@ llvm::Error NodeEvaluator::constant() {
         d.assign(a.floats().begin(), a.floats().end());
       else
         d.assign(a.ints().begin(), a.ints().end());
-      setOut({static_cast<int64_t>(d.size())}, a.name() == "value_floats"
-                                                   ? ElementType::Float
-                                                   : ElementType::Int);
+      if (llvm::Error e = setOut({static_cast<int64_t>(d.size())},
+                                 a.name() == "value_floats" ? ElementType::Float
+                                                            : ElementType::Int))
+        return e;
       setData(std::move(d));
       return llvm::Error::success();
     }
@@ -516,7 +576,8 @@ llvm::Error NodeEvaluator::elementwise() {
   }
   bool logical =
       llvm::is_contained({"Equal", "Less", "Greater", "And", "Or", "Not"}, op);
-  setOut(shape, logical ? ElementType::Bool : a->type);
+  if (llvm::Error e = setOut(shape, logical ? ElementType::Bool : a->type))
+    return e;
   if (!allConstant())
     return llvm::Error::success();
   int64_t count = product(shape);
@@ -542,7 +603,8 @@ llvm::Error NodeEvaluator::shapeOp() {
   int64_t end = normalizeAxis(n.attrInt("end", rank), rank);
   start = std::clamp<int64_t>(start, 0, rank);
   end = std::clamp<int64_t>(end, start, rank);
-  setOut({end - start}, ElementType::Int);
+  if (llvm::Error e = setOut({end - start}, ElementType::Int))
+    return e;
   setData(std::vector<double>(s.begin() + start, s.begin() + end));
   return llvm::Error::success();
 }
@@ -553,7 +615,8 @@ llvm::Error NodeEvaluator::cast() {
     return error(
         formatv("cast to data type {0} is not supported", n.attrInt("to", 0)));
   Value &src = *in(0);
-  setOut(src.shape, *type);
+  if (llvm::Error e = setOut(src.shape, *type))
+    return e;
   if (src.isConstant) {
     std::vector<double> d = src.data;
     for (double &x : d)
@@ -574,7 +637,8 @@ llvm::Error NodeEvaluator::gatherOp() {
   std::vector<int64_t> shape(data.shape.begin(), data.shape.begin() + axis);
   shape.insert(shape.end(), idx.shape.begin(), idx.shape.end());
   shape.insert(shape.end(), data.shape.begin() + axis + 1, data.shape.end());
-  setOut(shape, data.type);
+  if (llvm::Error e = setOut(shape, data.type))
+    return e;
   if (!data.isConstant || !idx.isConstant)
     return llvm::Error::success();
   int64_t outer = product({data.shape.begin(), data.shape.begin() + axis});
@@ -583,7 +647,7 @@ llvm::Error NodeEvaluator::gatherOp() {
   std::vector<int64_t> sources;
   for (int64_t o = 0; o < outer; ++o)
     for (double x : idx.data) {
-      int64_t i = static_cast<int64_t>(x);
+      int64_t i = toInt(x).value_or(-1 - dim); // NaN: out of range
       if (i < 0)
         i += dim;
       if (i < 0 || i >= dim)
@@ -644,7 +708,8 @@ llvm::Error NodeEvaluator::slice() {
     begin[axis] = s;
     step[axis] = steps[i];
   }
-  setOut(shape, data.type);
+  if (llvm::Error e = setOut(shape, data.type))
+    return e;
   if (!data.isConstant)
     return llvm::Error::success();
   std::vector<int64_t> inStrides = stridesOf(data.shape);
@@ -697,8 +762,9 @@ llvm::Error NodeEvaluator::unsqueezeOrSqueeze() {
       if (!(*a ? removed[d] : data.shape[d] == 1))
         shape.push_back(data.shape[d]);
   }
-  setOut(shape, data.type);
-  gather(data, identity(data.numElements()));
+  if (llvm::Error e = setOut(shape, data.type))
+    return e;
+  copyData(data);
   return llvm::Error::success();
 }
 
@@ -717,7 +783,8 @@ llvm::Error NodeEvaluator::concat() {
                      shapeString(v->shape) + " do not concatenate");
     shape[axis] += v->shape[axis];
   }
-  setOut(shape, first.type);
+  if (llvm::Error e = setOut(shape, first.type))
+    return e;
   if (!allConstant())
     return llvm::Error::success();
   int64_t outer = product({shape.begin(), shape.begin() + axis});
@@ -753,6 +820,8 @@ llvm::Error NodeEvaluator::reshape() {
       inferred = i;
     } else if (shape[i] < 0) {
       return error("negative target dimension");
+    } else if (shape[i] > 0 && known > kMaxElements / shape[i]) {
+      return error("target shape has more than 2^40 elements");
     } else {
       known *= shape[i];
     }
@@ -762,8 +831,9 @@ llvm::Error NodeEvaluator::reshape() {
   if (product(shape) != data.numElements())
     return error("cannot reshape " + shapeString(data.shape) + " to " +
                  shapeString(*target));
-  setOut(shape, data.type);
-  gather(data, identity(data.numElements()));
+  if (llvm::Error e = setOut(shape, data.type))
+    return e;
+  copyData(data);
   return llvm::Error::success();
 }
 
@@ -782,7 +852,8 @@ llvm::Error NodeEvaluator::transpose() {
   std::vector<int64_t> shape(rank);
   for (int64_t d = 0; d < rank; ++d)
     shape[d] = data.shape[perm[d]];
-  setOut(shape, data.type);
+  if (llvm::Error e = setOut(shape, data.type))
+    return e;
   if (!data.isConstant)
     return llvm::Error::success();
   std::vector<int64_t> inStrides = stridesOf(data.shape);
@@ -810,7 +881,8 @@ llvm::Error NodeEvaluator::expand() {
   if (!shape)
     return error("cannot expand " + shapeString(data.shape) + " to " +
                  shapeString(*target));
-  setOut(*shape, data.type);
+  if (llvm::Error e = setOut(*shape, data.type))
+    return e;
   gather(data, broadcastOffsets(data.shape, *shape));
   return llvm::Error::success();
 }
@@ -834,7 +906,8 @@ llvm::Error NodeEvaluator::constantOfShape() {
       fill = (*v)[0];
       type = elementType(a.t().data_type()).value_or(ElementType::Float);
     }
-  setOut(*shape, type);
+  if (llvm::Error e = setOut(*shape, type))
+    return e;
   setData(std::vector<double>(product(*shape), fill));
   return llvm::Error::success();
 }
@@ -850,7 +923,8 @@ llvm::Error NodeEvaluator::trilu() {
       return kv.takeError();
     k = kv->empty() ? 0 : (*kv)[0];
   }
-  setOut(data.shape, data.type);
+  if (llvm::Error e = setOut(data.shape, data.type))
+    return e;
   if (!allConstant())
     return llvm::Error::success();
   bool upper = n.attrInt("upper", 1);
@@ -873,14 +947,15 @@ llvm::Error NodeEvaluator::range() {
          delta = in(2)->data.at(0);
   if (delta == 0)
     return error("delta is 0");
-  int64_t count = std::max<int64_t>(
-      0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
-  if (count > (int64_t(1) << 32))
-    return error("too many elements");
+  std::optional<int64_t> steps = toInt(std::ceil((limit - start) / delta));
+  if (!steps || *steps > kMaxFoldedElements)
+    return error("start, limit and delta give no count the importer holds");
+  int64_t count = std::max<int64_t>(0, *steps);
   std::vector<double> d(count);
   for (int64_t i = 0; i < count; ++i)
     d[i] = start + i * delta;
-  setOut({count}, in(0)->type);
+  if (llvm::Error e = setOut({count}, in(0)->type))
+    return e;
   setData(std::move(d));
   return llvm::Error::success();
 }
@@ -892,7 +967,8 @@ llvm::Error NodeEvaluator::where() {
     s = broadcast(*s, y.shape);
   if (!s)
     return error("condition and values do not broadcast");
-  setOut(*s, x.type);
+  if (llvm::Error e = setOut(*s, x.type))
+    return e;
   if (!allConstant())
     return llvm::Error::success();
   std::vector<int64_t> oc = broadcastOffsets(c.shape, *s),
@@ -918,7 +994,8 @@ llvm::Error NodeEvaluator::einsum() {
     return error("equation '" + eq +
                  "' is not supported (only the outer "
                  "product 'i,j->ij')");
-  setOut({a->shape[0], b->shape[0]}, a->type);
+  if (llvm::Error e = setOut({a->shape[0], b->shape[0]}, a->type))
+    return e;
   if (!allConstant())
     return error("only constant operands are supported");
   std::vector<double> d;
@@ -943,7 +1020,8 @@ llvm::Error NodeEvaluator::matmul() {
   std::vector<int64_t> shape = *batch;
   shape.push_back(m);
   shape.push_back(nn);
-  setOut(shape, a.type);
+  if (llvm::Error e = setOut(shape, a.type))
+    return e;
   if (allConstant())
     return error("constant matrix products are not folded");
   return llvm::Error::success();
@@ -961,7 +1039,8 @@ llvm::Error NodeEvaluator::gemm() {
                  shapeString(b.shape) + " do not multiply");
   if (in(2) && !broadcast(in(2)->shape, {m, nn}))
     return error("bias does not broadcast to the product");
-  setOut({m, nn}, a.type);
+  if (llvm::Error e = setOut({m, nn}, a.type))
+    return e;
   return llvm::Error::success();
 }
 
@@ -992,7 +1071,8 @@ llvm::Error NodeEvaluator::split() {
   for (size_t i = 0; i < sizes.size(); ++i) {
     std::vector<int64_t> shape = data.shape;
     shape[axis] = sizes[i];
-    setOut(shape, data.type, i);
+    if (llvm::Error e = setOut(shape, data.type, i))
+      return e;
     if (data.isConstant) {
       int64_t outer = product({data.shape.begin(), data.shape.begin() + axis});
       int64_t inner =
@@ -1032,7 +1112,8 @@ llvm::Error NodeEvaluator::reduce() {
       shape.push_back(data.shape[d]);
     else if (keep)
       shape.push_back(1);
-  setOut(shape, data.type);
+  if (llvm::Error e = setOut(shape, data.type))
+    return e;
   if (data.isConstant)
     return error("constant reductions are not folded");
   return llvm::Error::success();
@@ -1163,6 +1244,10 @@ llvm::Expected<Graph> Graph::build(const onnx::ModelProto &model,
                             input.name(), i));
       v->shape.push_back(i == 0 ? dims.batch : dims.seq);
     }
+    if (checkedProduct(v->shape) < 0)
+      return fail(formatv("graph input '{0}': shape {1} has more than 2^40 "
+                          "elements",
+                          input.name(), shapeString(v->shape)));
     g.inputs_.push_back(v);
   }
   for (const onnx::NodeProto &node : graph.node())

@@ -323,15 +323,20 @@ int64_t size_in_bytes(const planfile::Tensor &tensor) {
   return num_elements(tensor) * 4; // F32 and I32
 }
 
-void write_plan_file(const planfile::Plan &plan, const std::string &path) {
-  std::string payload;
-  if (!plan.SerializeToString(&payload))
-    throw PlanError(path + ": cannot serialize the plan");
+std::string encode_plan_file(const std::string &payload) {
   std::string bytes(kMagic, sizeof(kMagic));
   put<uint32_t>(bytes, kFormatVersion);
   put<uint64_t>(bytes, payload.size());
   bytes += payload;
   put<uint32_t>(bytes, crc32(payload));
+  return bytes;
+}
+
+void write_plan_file(const planfile::Plan &plan, const std::string &path) {
+  std::string payload;
+  if (!plan.SerializeToString(&payload))
+    throw PlanError(path + ": cannot serialize the plan");
+  std::string bytes = encode_plan_file(payload);
 
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   {
@@ -358,8 +363,13 @@ planfile::Plan read_plan_file(const std::string &path) {
     fail(path, "cannot open the plan file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  std::string bytes = buffer.str();
-  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, 8) != 0)
+  return decode_plan_file(buffer.str(), path);
+}
+
+planfile::Plan decode_plan_file(const std::string &bytes,
+                                const std::string &path) {
+  if (bytes.size() < kHeaderBytes + 4 ||
+      std::memcmp(bytes.data(), kMagic, 8) != 0)
     fail(path, "not an llmc plan file (bad magic)");
   uint32_t version = get<uint32_t>(bytes, 8);
   if (version != kFormatVersion)
@@ -367,7 +377,8 @@ planfile::Plan read_plan_file(const std::string &path) {
                    ", this llmc reads version " +
                    std::to_string(kFormatVersion) + "; recompile the plan");
   uint64_t length = get<uint64_t>(bytes, 12);
-  if (bytes.size() != kHeaderBytes + length + 4)
+  // Compared this way round, a length near 2^64 cannot wrap to a match.
+  if (length != bytes.size() - kHeaderBytes - 4)
     fail(path, "truncated or padded plan: header says " +
                    std::to_string(length) + " payload bytes, file has " +
                    std::to_string(bytes.size()) + " bytes in all");

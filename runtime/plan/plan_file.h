@@ -28,6 +28,13 @@ void write_plan_file(const planfile::Plan &plan, const std::string &path);
 // arena).
 planfile::Plan read_plan_file(const std::string &path);
 
+// The file's bytes around a serialized planfile::Plan (magic, version,
+// length, payload, CRC-32), and the reverse with every check of
+// read_plan_file; `path` names the source in errors.
+std::string encode_plan_file(const std::string &payload);
+planfile::Plan decode_plan_file(const std::string &bytes,
+                                const std::string &path);
+
 // "1.50 MiB", "12.00 KiB", "64 B": sizes in messages and reports.
 std::string format_bytes(uint64_t bytes);
 
