@@ -16,7 +16,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["llmc", "llmc-opt"],
+llvm_config.add_tool_substitutions(["llmc", "llmc-opt", "llmc-run"],
                                    [config.llmc_tools_dir])
 config.substitutions.append(("%python", sys.executable))
 # For scripts that start llmc themselves (test/parallel/Inputs).

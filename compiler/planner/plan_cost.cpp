@@ -9,6 +9,7 @@
 #include "runtime/plan/schedule.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 namespace llmc::planner {
@@ -207,6 +208,46 @@ PipelineCost cost_pipeline(const planfile::Plan &plan,
   out.busy_s = *std::max_element(busy.begin(), busy.end());
   out.update_s = *std::max_element(tail.begin(), tail.end());
   return out;
+}
+
+namespace {
+/// printf into a string: the reports' fixed-width columns.
+template <typename... Args>
+std::string format(const char *pattern, Args... args) {
+  char line[512];
+  std::snprintf(line, sizeof(line), pattern, args...);
+  return line;
+}
+} // namespace
+
+void print_pipeline_cost(const PipelineCost &cost, const std::string &cluster,
+                         std::ostream &os) {
+  double idle = cost.schedule_s - cost.busy_s;
+  os << format("\npredicted step time on %s: %.2f ms (the schedule %.2f ms, "
+               "of which the busiest stage idles %.2f ms; gradients and "
+               "updates %.2f ms)\n",
+               cluster.c_str(), 1e3 * cost.total(), 1e3 * cost.schedule_s,
+               1e3 * idle, 1e3 * cost.update_s);
+  for (size_t c = 0; c < cost.forward_s.size(); ++c)
+    os << format("  chunk %-3zu forward %8.3f ms  backward %8.3f ms per "
+                 "microbatch\n",
+                 c, 1e3 * cost.forward_s[c], 1e3 * cost.backward_s[c]);
+}
+
+void print_plan_cost(const PlanCost &cost, const std::string &cluster,
+                     std::ostream &os) {
+  os << format("\npredicted step time on %s: %.2f ms (GEMMs and attention "
+               "%.2f ms at %.1f GFLOP/s, elementwise %.2f ms, collectives "
+               "%.2f ms)\n",
+               cluster.c_str(), 1e3 * cost.total(), 1e3 * cost.gemm_s,
+               cost.gemm_s > 0 ? cost.flops / cost.gemm_s / 1e9 : 0.0,
+               1e3 * cost.elementwise_s, 1e3 * cost.comm_s);
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto &[name, seconds] : cost.seconds_by_kernel)
+    rows.push_back({seconds, name});
+  std::sort(rows.rbegin(), rows.rend());
+  for (const auto &[seconds, name] : rows)
+    os << format("  %-26s %10.3f ms\n", name.c_str(), 1e3 * seconds);
 }
 
 } // namespace llmc::planner

@@ -9,6 +9,7 @@
 #include "runtime/plan/plan.pb.h"
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -58,5 +59,12 @@ struct PipelineCost {
 PipelineCost cost_pipeline(const planfile::Plan &plan,
                            const ClusterSpec &cluster,
                            DType type = DType::FP32);
+
+// The prediction as `llmc explain --cluster` prints it: the total, its
+// parts, and the time of each kernel (or each pipeline chunk).
+void print_plan_cost(const PlanCost &cost, const std::string &cluster,
+                     std::ostream &os);
+void print_pipeline_cost(const PipelineCost &cost, const std::string &cluster,
+                         std::ostream &os);
 
 } // namespace llmc::planner

@@ -59,7 +59,9 @@ cl::opt<bool> linkOnly("link-only",
                        cl::Hidden, cl::sub(calibrateCmd),
                        cl::cat(calibrateCategory));
 
-int fail(const llvm::Twine &message) { return llmc::failBadInput(message); }
+int fail(const llvm::Twine &message) {
+  return llmc::failBadInput(message.str());
+}
 
 /// The ping-pong, on the ranks of this mpirun.
 int runLinkOnly() {

@@ -14,10 +14,8 @@
 #include "runtime/io/error.h"
 #include "runtime/plan/plan_file.h"
 
-#include "llvm/ADT/Twine.h"
-#include "llvm/Support/raw_ostream.h"
-
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
 
@@ -27,12 +25,14 @@ constexpr int kExitBadInput = 2;
 constexpr int kExitFailure = 1;
 
 /// Prints "llmc: error: <message>" to stderr in one write.
-inline void reportError(const llvm::Twine &message) {
-  llvm::errs() << ("llmc: error: " + message + "\n").str();
+inline void reportError(const std::string &message) {
+  std::string line = "llmc: error: " + message + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
 }
 
 /// Reports bad input and returns its exit code.
-inline int failBadInput(const llvm::Twine &message) {
+inline int failBadInput(const std::string &message) {
   reportError(message);
   return kExitBadInput;
 }

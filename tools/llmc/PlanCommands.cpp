@@ -437,37 +437,3 @@ int llmc::runPlanCommand() {
   }
   return llmc::kExitBadInput;
 }
-
-void llmc::printPipelineCost(const planner::PipelineCost &cost,
-                             const std::string &cluster, std::ostream &os) {
-  double idle = cost.schedule_s - cost.busy_s;
-  os << llvm::formatv("\npredicted step time on {0}: {1:F2} ms (the "
-                      "schedule {2:F2} ms, of which the busiest stage idles "
-                      "{3:F2} ms; gradients and updates {4:F2} ms)\n",
-                      cluster, 1e3 * cost.total(), 1e3 * cost.schedule_s,
-                      1e3 * idle, 1e3 * cost.update_s)
-            .str();
-  for (size_t c = 0; c < cost.forward_s.size(); ++c)
-    os << llvm::formatv("  chunk {0,-3} forward {1,8:F3} ms  backward {2,8:F3} "
-                        "ms per microbatch\n",
-                        c, 1e3 * cost.forward_s[c], 1e3 * cost.backward_s[c])
-              .str();
-}
-
-void llmc::printPlanCost(const planner::PlanCost &cost,
-                         const std::string &cluster, std::ostream &os) {
-  os << llvm::formatv("\npredicted step time on {0}: {1:F2} ms (GEMMs and "
-                      "attention {2:F2} ms at {3:F1} GFLOP/s, elementwise "
-                      "{4:F2} ms, collectives {5:F2} ms)\n",
-                      cluster, 1e3 * cost.total(), 1e3 * cost.gemm_s,
-                      cost.gemm_s > 0 ? cost.flops / cost.gemm_s / 1e9 : 0.0,
-                      1e3 * cost.elementwise_s, 1e3 * cost.comm_s)
-            .str();
-  std::vector<std::pair<double, std::string>> rows;
-  for (const auto &[name, seconds] : cost.seconds_by_kernel)
-    rows.push_back({seconds, name});
-  std::sort(rows.rbegin(), rows.rend());
-  for (const auto &[seconds, name] : rows)
-    os << llvm::formatv("  {0,-26} {1,10:F3} ms\n", name, 1e3 * seconds).str();
-}
-

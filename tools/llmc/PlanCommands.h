@@ -8,19 +8,7 @@
 #ifndef LLMC_TOOLS_LLMC_PLANCOMMANDS_H
 #define LLMC_TOOLS_LLMC_PLANCOMMANDS_H
 
-#include "compiler/planner/plan_cost.h"
-
-#include <ostream>
-#include <string>
-
 namespace llmc {
-
-/// `llmc explain --cluster`: a plan's predicted step time on one device of
-/// `cluster`, by kind of cost and by kernel.
-void printPipelineCost(const planner::PipelineCost &cost,
-                       const std::string &cluster, std::ostream &os);
-void printPlanCost(const planner::PlanCost &cost, const std::string &cluster,
-                   std::ostream &os);
 
 bool isPlanCommand();
 /// Returns the exit code: 0, or 2 with one line on bad input.

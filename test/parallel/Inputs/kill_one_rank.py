@@ -29,7 +29,8 @@ def ranks():
         except OSError:
             continue
         # The ranks themselves, not mpirun or env launching them.
-        if args[0].endswith(b"llmc") and b"train" in args and \
+        # llmc hands train to llmc-run in the same process (execv).
+        if args[0].endswith((b"llmc", b"llmc-run")) and b"train" in args and \
                 plan.encode() in args:
             pids.append(int(pid))
     return sorted(pids)

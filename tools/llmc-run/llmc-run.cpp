@@ -1,0 +1,79 @@
+//===- llmc-run.cpp - The runtime's commands, without MLIR or LLVM --------===//
+//
+// `llmc-run train|eval|init|explain|verify|generate|serve ...` runs plans on
+// a machine that needs no compiler: it links the runtime, the engine, the
+// server and the planner's cost model, and no MLIR or LLVM. `llmc` hands
+// these commands here, so `llmc train ...` and `llmc-run train ...` are one
+// program.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llmc-run/Commands.h"
+#include "tools/llmc/Errors.h"
+
+#include <google/protobuf/stubs/common.h>
+#include <mpi.h>
+
+#include <cstring>
+#include <iostream>
+
+namespace {
+
+struct CommandEntry {
+  const char *name;
+  int (*run)(int, char **);
+  const char *summary;
+};
+
+const CommandEntry kCommands[] = {
+    {"train", llmc::runTrainCommand, "Train a compiled plan on a token file"},
+    {"eval", llmc::runEvalCommand,
+     "Validation loss and perplexity of weights on a token file"},
+    {"init", llmc::runInitCommand,
+     "Write a plan's initial weights as safetensors"},
+    {"explain", llmc::runExplainCommand,
+     "Show a plan's kernels, buffers and memory by category"},
+    {"verify", llmc::runVerifyCommand, "Prove a plan safe to run"},
+    {"generate", llmc::runGenerateCommand,
+     "Generate text from an inference plan"},
+    {"serve", llmc::runServeCommand,
+     "Serve an inference plan over HTTP with OpenAI's API"},
+};
+
+void printVersion() {
+  std::cout << "llmc-run " << LLMC_VERSION << " (git " << LLMC_GIT_COMMIT
+            << ")\n  built with " << __VERSION__ << ", protobuf "
+            << GOOGLE_PROTOBUF_VERSION / 1000000 << "."
+            << GOOGLE_PROTOBUF_VERSION / 1000 % 1000 << "."
+            << GOOGLE_PROTOBUF_VERSION % 1000 << ", Open MPI "
+            << OMPI_MAJOR_VERSION << "." << OMPI_MINOR_VERSION << "."
+            << OMPI_RELEASE_VERSION << "; no MLIR or LLVM\n";
+}
+
+void printHelp() {
+  std::cout << "OVERVIEW: llmc-run: run compiled plans (no compiler needed)\n"
+               "\nUSAGE: llmc-run COMMAND [options]   (COMMAND --help for "
+               "its options)\n\nCOMMANDS:\n";
+  for (const CommandEntry &c : kCommands)
+    std::cout << "  " << c.name << std::string(10 - std::strlen(c.name), ' ')
+              << "- " << c.summary << "\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
+      !std::strcmp(argv[1], "-help") || !std::strcmp(argv[1], "-h")) {
+    printHelp();
+    return argc < 2 ? llmc::kExitBadInput : 0;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-version")) {
+    printVersion();
+    return 0;
+  }
+  for (const CommandEntry &c : kCommands)
+    if (!std::strcmp(argv[1], c.name))
+      return c.run(argc, argv);
+  return llmc::failBadInput(std::string("unknown command '") + argv[1] +
+                            "' (llmc-run --help lists them)");
+}
