@@ -188,7 +188,8 @@ void explain_program(const planfile::Plan &plan, std::ostream &os,
   print_peak(plan, os);
 
   // Collectives of one step, as each rank issues them; `llmc train --log`
-  // reports the bytes the runtime measured, which tests compare with this.
+  // reports the bytes the runtime accounted (each call's ring formula),
+  // which tests compare with this; bench/mpi_bytes measures what MPI sent.
   // A pipeline stage runs its forward and backward once per microbatch.
   struct Tally {
     int64_t calls = 0, elements = 0;

@@ -62,7 +62,7 @@ pred = open(f"{work}/predicted.txt").read().strip()
 n = int(re.search(r"(\d+) elements", pred).group(1))
 minimum = 2 * (2 - 1) / 2 * 4 * n
 print("dp=2, %d gradient elements, micro-batch %d x seq %d per rank" % (n, mb, seq))
-print("bytes sent per rank per step: measured %d, ring minimum %d (ratio %.2f)"
+print("bytes sent per rank per step: accounted %d, ring minimum %d (ratio %.2f)"
       % (sent, minimum, sent / minimum))
 print("median step (%d rounds): overlap %.1f ms, blocking %.1f ms, no communication %.1f ms"
       % (rounds, t["overlap"], t["blocking"], t["none"]))

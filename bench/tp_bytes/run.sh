@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/tp_bytes: the bytes tensor parallelism moves per step, measured by the
-# runtime, against Megatron's analytical minimum (Korthikanti et al. 2022,
+# bench/tp_bytes: the bytes tensor parallelism moves per step, as the runtime
+# accounts them (bench/mpi_bytes measures what MPI sent), against Megatron's analytical minimum (Korthikanti et al. 2022,
 # §4.2.2): per transformer layer per step, 4 all-reduces of b·s·h elements
 # without sequence parallelism (2 forward, 2 backward), and with it the same
 # bytes as 4 all-gathers + 4 reduce-scatters. A ring all-reduce of n elements
@@ -37,10 +37,10 @@ print("tp=%d, b=%d s=%d h=%d, %d layers: Megatron minimum %d bytes per rank "
 for variant, name in (("tp", "TP"), ("sp", "TP+SP")):
     text = open("%s/%s.txt" % (work, variant)).read()
     predicted = int(re.search(r"total: (\d+) bytes", text).group(1))
-    measured = [json.loads(l)["comm_bytes_sent"] for l in open("%s/%s.jsonl" % (work, variant))]
-    assert all(m == predicted for m in measured), (measured, predicted)
-    print("%-6s measured %d bytes/step (= llmc explain), %.3fx the minimum; "
+    accounted = [json.loads(l)["comm_bytes_sent"] for l in open("%s/%s.jsonl" % (work, variant))]
+    assert all(m == predicted for m in accounted), (accounted, predicted)
+    print("%-6s accounted %d bytes/step (= llmc explain), %.3fx the minimum; "
           "outside the layers %d bytes (%.1f%%)"
-          % (name, measured[-1], measured[-1] / minimum, measured[-1] - minimum,
-             100.0 * (measured[-1] - minimum) / measured[-1]))
+          % (name, accounted[-1], accounted[-1] / minimum, accounted[-1] - minimum,
+             100.0 * (accounted[-1] - minimum) / accounted[-1]))
 PY

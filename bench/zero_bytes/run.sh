@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/zero_bytes: the bytes ZeRO moves per step and rank, measured by the
-# runtime, against Rajbhandari et al. 2020 §7: data parallelism and ZeRO-1/2
+# bench/zero_bytes: the bytes ZeRO moves per step and rank, as the runtime
+# accounts them (bench/mpi_bytes measures what MPI sent), against Rajbhandari et al. 2020 §7: data parallelism and ZeRO-1/2
 # move 2Ψ per step (a reduce-scatter and an all-gather of the Ψ parameters'
 # worth of elements), ZeRO-3 3Ψ (parameters gathered again for the backward
 # pass); a ring over p ranks sends (p-1)/p of that, 4 bytes per element.
@@ -29,11 +29,11 @@ for z in range(4):
         # Ψ from the data-parallel all-reduce of every gradient.
         psi = int(re.search(r"dp all_reduce: \d+ calls, (\d+) elements", text).group(1))
     predicted = int(re.search(r"total: (\d+) bytes", text).group(1))
-    measured = [json.loads(l)["comm_bytes_sent"] for l in open("%s/z%d.jsonl" % (work, z))]
-    assert all(m == predicted for m in measured), (z, measured, predicted)
+    accounted = [json.loads(l)["comm_bytes_sent"] for l in open("%s/z%d.jsonl" % (work, z))]
+    assert all(m == predicted for m in accounted), (z, accounted, predicted)
     factor = 3 if z == 3 else 2
     paper = factor * psi * 4 * (p - 1) // p
     peak = re.search(r"peak live memory per rank: (\S+ \S+)", text).group(1)
     print("zero %d: %11d bytes/step (= llmc explain), paper %dPsi = %11d, ratio %.3f; peak memory %s"
-          % (z, measured[-1], factor, paper, measured[-1] / paper, peak))
+          % (z, accounted[-1], factor, paper, accounted[-1] / paper, peak))
 PY
