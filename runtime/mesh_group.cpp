@@ -2,6 +2,8 @@
 
 #include "runtime/mesh_group.h"
 
+#include "runtime/plan/collectives.h"
+
 #include "runtime/comm/job.h"
 #include "runtime/io/error.h"
 
@@ -45,8 +47,9 @@ MeshGroup::MeshGroup(int64_t dp, int64_t tp, int64_t pp,
         " ranks), but " + std::to_string(world_->size()) +
         " were launched; run it with mpirun -np " + std::to_string(ranks));
   }
-  int rank = world_->rank(), T = int(tp), D = int(dp);
-  int t = rank % T, d = rank / T % D, s = rank / (T * D);
+  int rank = world_->rank(), T = int(tp);
+  plan::MeshCoords at = plan::mesh_coords(rank, dp, tp);
+  int t = int(at.tp), d = int(at.dp), s = int(at.stage);
   stage_ = s;
   tp_ = world_->split(rank / T, t);
   dp_ = world_->split(s * T + t, d);

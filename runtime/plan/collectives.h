@@ -39,4 +39,14 @@ uint64_t ring_bytes_sent(const CollectiveCall &call, int ranks);
 // and last pipeline stage).
 int axis_size(const planfile::ModelInfo &model, const std::string &axis);
 
+// Where world rank `rank` sits in a pp x dp x tp mesh: ranks are numbered
+// stage-major, then dp, with tp ranks neighbours. The runtime's groups
+// (runtime/mesh_group.cpp) and the verifier both use this.
+struct MeshCoords {
+  int64_t stage, dp, tp;
+};
+inline MeshCoords mesh_coords(int64_t rank, int64_t dp, int64_t tp) {
+  return {rank / (tp * dp), rank / tp % dp, rank % tp};
+}
+
 } // namespace llmc::plan

@@ -358,11 +358,62 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
               std::to_string(members.size()) + " ranks, " +
               std::to_string(first.size()) + " calls per step)";
   }
-  report.proved.push_back(
-      "collectives: " + (same.empty() ? std::string() : same + " in the same "
-                                                              "order and "
-                                                              "sizes; ") +
-      "dp and tp groups run one program per stage");
+  // dp and tp groups: their members, by the runtime's own rank layout, and
+  // what each member's stage issues on the axis. Members of a group share a
+  // stage by that layout, so a mismatch here means the layout and the
+  // stage plans disagree.
+  const planfile::ModelInfo &model = plan.model();
+  int64_t D = axis_size(model, "dp"), T = axis_size(model, "tp");
+  for (const char *axis : {"dp", "tp"}) {
+    int64_t size = std::string(axis) == "dp" ? D : T;
+    if (size <= 1)
+      continue;
+    std::map<int64_t, std::vector<int64_t>> members; // by group key
+    for (int64_t w = 0; w < P * D * T; ++w) {
+      MeshCoords c = mesh_coords(w, D, T);
+      int64_t key = std::string(axis) == "dp" ? c.stage * T + c.tp
+                                              : c.stage * D + c.dp;
+      members[key].push_back(w);
+    }
+    int64_t fewest = INT64_MAX, most = 0; // calls per step, over groups
+    bool ok = true;
+    for (auto &[key, ranks] : members) {
+      std::vector<Issued> first =
+          issued_on(pipe, mesh_coords(ranks[0], D, T).stage, axis);
+      for (int64_t w : ranks) {
+        std::vector<Issued> other =
+            issued_on(pipe, mesh_coords(w, D, T).stage, axis);
+        bool same_calls =
+            other.size() == first.size() &&
+            std::equal(first.begin(), first.end(), other.begin(),
+                       [](const Issued &a, const Issued &b) {
+                         return a.call.kind == b.call.kind &&
+                                a.call.elements == b.call.elements;
+                       });
+        if (!same_calls && ok) {
+          report.problems.push_back(
+              std::string("collectives on axis '") + axis + "': rank " +
+              std::to_string(ranks[0]) + " issues " +
+              std::to_string(first.size()) + " calls and rank " +
+              std::to_string(w) + " of its group issues " +
+              std::to_string(other.size()) + ", or others");
+          ok = false;
+        }
+      }
+      fewest = std::min(fewest, int64_t(first.size()));
+      most = std::max(most, int64_t(first.size()));
+    }
+    if (ok)
+      same += (same.empty() ? "" : ", ") + std::string(axis) + " (" +
+              std::to_string(members.size()) + " groups of " +
+              std::to_string(size) + " ranks, " + std::to_string(fewest) +
+              (most > fewest ? "-" + std::to_string(most) : "") +
+              " calls per step)";
+  }
+  report.proved.push_back("collectives: " +
+                          (same.empty() ? std::string("no groups")
+                                        : same + " in the same order and "
+                                                 "sizes on every member"));
 
   // Memory per rank: each of its chunks' arena and stash slots.
   uint64_t most = 0;
