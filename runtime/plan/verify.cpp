@@ -371,8 +371,8 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
     std::map<int64_t, std::vector<int64_t>> members; // by group key
     for (int64_t w = 0; w < P * D * T; ++w) {
       MeshCoords c = mesh_coords(w, D, T);
-      int64_t key = std::string(axis) == "dp" ? c.stage * T + c.tp
-                                              : c.stage * D + c.dp;
+      int64_t key =
+          std::string(axis) == "dp" ? c.stage * T + c.tp : c.stage * D + c.dp;
       members[key].push_back(w);
     }
     int64_t fewest = INT64_MAX, most = 0; // calls per step, over groups
