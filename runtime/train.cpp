@@ -1,5 +1,6 @@
 // The training loop: one plan execution per step, fed from a token file.
 #include "runtime/train.h"
+#include "runtime/train_report.h"
 
 #include "runtime/comm/job.h"
 #include "runtime/comm/mpi_communicator.h"
@@ -40,36 +41,6 @@ namespace llmc {
 double Validation::perplexity() const { return std::exp(double(loss)); }
 
 namespace {
-
-std::string format_duration(double seconds) {
-  int64_t s = int64_t(seconds + 0.5);
-  char text[32];
-  if (s >= 3600)
-    std::snprintf(text, sizeof(text), "%lldh%02lldm", (long long)(s / 3600),
-                  (long long)(s / 60 % 60));
-  else
-    std::snprintf(text, sizeof(text), "%lldm%02llds", (long long)(s / 60),
-                  (long long)(s % 60));
-  return text;
-}
-
-void draw_progress(int64_t step, int64_t steps, float loss, double tokens_per_s,
-                   double eta_s, const std::optional<Validation> &val) {
-  const int width = 24;
-  int filled = int(width * (step + 1) / steps);
-  std::string bar(filled, '#');
-  bar += std::string(width - filled, '.');
-  char shown[48] = "";
-  if (val)
-    std::snprintf(shown, sizeof(shown), " val %.4f |", double(val->loss));
-  std::fprintf(stderr,
-               "\rstep %lld/%lld [%s] loss %.4f |%s %.0f tok/s | ETA %s   ",
-               (long long)(step + 1), (long long)steps, bar.c_str(), loss,
-               shown, tokens_per_s, format_duration(eta_s).c_str());
-  if (step + 1 == steps)
-    std::fprintf(stderr, "\n");
-  std::fflush(stderr);
-}
 
 // The tensor of a buffer the loop reads or writes, holding `elements`
 // values (the batch's token ids, the loss).
@@ -411,14 +382,10 @@ void train(const TrainOptions &o) {
     return;
   }
 
-  std::ofstream log;
+  StepLog log;
   std::string log_error;
-  if (!o.log_path.empty() && group.leader()) {
-    log.open(o.log_path, std::ios::trunc);
-    log.precision(9);
-    if (!log)
-      log_error = o.log_path + ": cannot open the log for writing";
-  }
+  if (group.leader())
+    log_error = log.open(o.log_path);
   group.agree(log_error, "could not open the log " + o.log_path);
   // A checkpoint that cannot be written fails now, not after the last step;
   // temporary folders of a killed run go.
@@ -510,16 +477,15 @@ void train(const TrainOptions &o) {
       loss = exec.output("loss");
     }
     // What this step sent: in all, and per kind of collective.
+    StepRecord record;
+    record.step = step;
     auto sent = group.bytes_sent();
-    uint64_t comm_bytes = 0;
-    std::string by_kind;
     for (int k = 0; k < comm::kNumCollectives; ++k) {
       uint64_t bytes = sent[k] - sent_before[k];
-      comm_bytes += bytes;
+      record.comm_bytes_sent += bytes;
       if (bytes)
-        by_kind += std::string(by_kind.empty() ? "" : ", ") + "\"" +
-                   comm::collective_name(comm::Collective(k)) +
-                   "\": " + std::to_string(bytes);
+        record.comm_bytes_by_kind[comm::collective_name(comm::Collective(k))] =
+            bytes;
     }
     if (!o.dump_grads_path.empty() && step == 0) {
       std::string error;
@@ -534,12 +500,10 @@ void train(const TrainOptions &o) {
     }
 
     // What this rank's stash held at most: measured as the schedule ran.
-    std::string in_flight;
-    if (stage)
-      in_flight = ", \"microbatches_in_flight\": " +
-                  std::to_string(stage->peak_in_flight()) +
-                  ", \"stash_bytes\": " +
-                  std::to_string(stage->peak_stash_bytes());
+    if (stage) {
+      record.microbatches_in_flight = stage->peak_in_flight();
+      record.stash_bytes = int64_t(stage->peak_stash_bytes());
+    }
     // The last stage computed the loss; every rank logs the same value.
     loss = group.mean(loss);
     if (group.pp())
@@ -564,21 +528,13 @@ void train(const TrainOptions &o) {
       if (!best_val || validated->loss < best_val->first.loss)
         best_val = {{*validated, step + 1}};
     }
-    std::string val_fields;
-    if (validated) {
-      char text[96];
-      std::snprintf(text, sizeof(text),
-                    ", \"val_loss\": %.9g, \"val_perplexity\": %.9g",
-                    double(validated->loss), validated->perplexity());
-      val_fields = text;
-    }
-    if (log.is_open())
-      log << "{\"step\": " << step << ", \"loss\": " << loss
-          << ", \"lr\": " << opt.lr << ", \"grad_norm\": " << norm
-          << ", \"tokens_per_s\": " << tokens_per_s
-          << ", \"comm_bytes_sent\": " << comm_bytes
-          << ", \"comm_bytes_by_kind\": {" << by_kind << "}" << in_flight
-          << val_fields << ", \"elapsed_s\": " << elapsed << "}" << std::endl;
+    record.loss = loss;
+    record.lr = opt.lr;
+    record.grad_norm = norm;
+    record.tokens_per_s = tokens_per_s;
+    record.validation = validated;
+    record.elapsed_s = elapsed;
+    log.write(record);
     if (bar)
       draw_progress(step, o.steps, loss, tokens_per_s,
                     elapsed / double(step + 1 - first_step) *
