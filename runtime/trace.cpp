@@ -3,10 +3,12 @@
 
 #include "runtime/io/posix_file.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -15,36 +17,43 @@ namespace llmc {
 void write_chrome_trace(const std::string &path,
                         const std::vector<const planfile::Plan *> &plans,
                         const std::vector<TraceEvent> &events, int rank) {
-  std::ostringstream json;
-  json << "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
-  json << "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": " << rank
-       << ", \"args\": {\"name\": \"rank " << rank << "\"}}";
-  char line[512];
+  using nlohmann::ordered_json;
+  // Microseconds, to the nanosecond the clock resolves.
+  auto us = [](double seconds) { return std::round(1e9 * seconds) / 1e3; };
+  ordered_json list = ordered_json::array();
+  list.push_back({{"name", "process_name"},
+                  {"ph", "M"},
+                  {"pid", rank},
+                  {"args", {{"name", "rank " + std::to_string(rank)}}}});
   for (const TraceEvent &e : events) {
+    ordered_json event;
     if (e.kernel < 0) { // a pipeline stage's p2p or microbatch program
       bool program = e.name[0] == 'F' || e.name[0] == 'B';
-      std::snprintf(line, sizeof(line),
-                    ",\n{\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"X\", "
-                    "\"pid\": %d, \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f, "
-                    "\"args\": {\"step\": %lld}}",
-                    e.name.c_str(), program ? "microbatch" : "p2p", rank,
-                    program ? 1 : 0, 1e6 * e.start, 1e6 * (e.end - e.start),
-                    (long long)e.step);
-      json << line;
-      continue;
+      event = {{"name", e.name},
+               {"cat", program ? "microbatch" : "p2p"},
+               {"ph", "X"},
+               {"pid", rank},
+               {"tid", program ? 1 : 0},
+               {"ts", us(e.start)},
+               {"dur", us(e.end - e.start)},
+               {"args", {{"step", e.step}}}};
+    } else {
+      const planfile::Kernel &k = plans[size_t(e.plan)]->kernels(e.kernel);
+      event = {
+          {"name", k.name()},
+          {"cat", k.role().empty() ? "forward" : k.role()},
+          {"ph", "X"},
+          {"pid", rank},
+          {"tid", 0},
+          {"ts", us(e.start)},
+          {"dur", us(e.end - e.start)},
+          {"args",
+           {{"step", e.step}, {"layer", k.layer()}, {"kernel", e.kernel}}}};
     }
-    const planfile::Kernel &k = plans[size_t(e.plan)]->kernels(e.kernel);
-    std::snprintf(line, sizeof(line),
-                  ",\n{\"name\": \"%s\", \"cat\": \"%s\", \"ph\": \"X\", "
-                  "\"pid\": %d, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "
-                  "\"args\": {\"step\": %lld, \"layer\": %d, \"kernel\": %d}}",
-                  k.name().c_str(), k.role().empty() ? "forward" : k.role().c_str(),
-                  rank, 1e6 * e.start, 1e6 * (e.end - e.start),
-                  (long long)e.step, k.layer(), e.kernel);
-    json << line;
+    list.push_back(std::move(event));
   }
-  json << "\n]}\n";
-  io::write_file_atomically(path, json.str());
+  ordered_json trace{{"displayTimeUnit", "ms"}, {"traceEvents", list}};
+  io::write_file_atomically(path, trace.dump(1) + "\n");
 }
 
 double trace_clock() {
