@@ -692,6 +692,10 @@ llvm::Error NodeEvaluator::slice() {
     if (axis < 0 || axis >= rank || steps[i] == 0)
       return error("axis or step out of range");
     int64_t dim = data.shape[axis], s = (*starts)[i], e = (*ends)[i];
+    // A step longer than the axis takes one element, as any such step
+    // does; clamped, the arithmetic below cannot overflow.
+    int64_t longest = std::max<int64_t>(dim, 1);
+    steps[i] = std::clamp<int64_t>(steps[i], -longest, longest);
     if (s < 0)
       s += dim;
     if (e < 0)
@@ -883,7 +887,8 @@ llvm::Error NodeEvaluator::expand() {
                  shapeString(*target));
   if (llvm::Error e = setOut(*shape, data.type))
     return e;
-  gather(data, broadcastOffsets(data.shape, *shape));
+  if (data.isConstant)
+    gather(data, broadcastOffsets(data.shape, *shape));
   return llvm::Error::success();
 }
 
@@ -1059,11 +1064,14 @@ llvm::Error NodeEvaluator::split() {
     sizes = *s;
   } else {
     int64_t parts = n.outputs.size();
-    if (data.shape[axis] % parts)
+    if (parts == 0 || data.shape[axis] % parts)
       return error("the axis does not split evenly");
     sizes.assign(parts, data.shape[axis] / parts);
   }
+  // Each size within the axis first, so that their sum cannot overflow.
   if (sizes.size() != n.outputs.size() ||
+      llvm::any_of(sizes,
+                   [&](int64_t s) { return s < 0 || s > data.shape[axis]; }) ||
       std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) !=
           data.shape[axis])
     return error("split sizes do not add up to the axis");
