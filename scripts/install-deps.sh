@@ -14,6 +14,8 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev
   # Runtime: BLAS (OpenMP build) and MPI collectives.
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
+  # A one-node Slurm cluster for the launch tests (test/parallel/slurm.test).
+  slurm-wlm munge
   # Config parsing and unit tests; zlib for checkpoint checksums.
   nlohmann-json3-dev libgtest-dev zlib1g-dev
   # The PyTorch reference of the parity tests (run with /usr/bin/python3)

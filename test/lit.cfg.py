@@ -19,6 +19,9 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["llmc", "llmc-opt", "llmc-run"],
                                    [config.llmc_tools_dir])
 config.substitutions.append(("%python", sys.executable))
+# Tests that start system daemons (Slurm's slurmd) need root.
+if os.geteuid() == 0:
+    config.available_features.add("root")
 # For scripts that start llmc themselves (test/parallel/Inputs).
 config.environment["LLMC_TOOLS_DIR"] = config.llmc_tools_dir
 # Multi-rank runs: OpenMPI as root, more ranks than cores, shared memory only,

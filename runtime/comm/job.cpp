@@ -1,7 +1,7 @@
 // Ending the job after a failure; see job.h.
 #include "runtime/comm/job.h"
 
-#include "runtime/comm/mpi_check.h"
+#include "runtime/comm/mpi_communicator.h"
 
 #include <mpi.h>
 
@@ -13,8 +13,8 @@ int parallel_rank() {
   MPI_Finalized(&finalized);
   if (!initialized || finalized)
     return -1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(job_world(), &size);
+  MPI_Comm_rank(job_world(), &rank);
   return size > 1 ? rank : -1;
 }
 

@@ -30,7 +30,7 @@ inline void mpi_check(int code, const char *file, int line) {
 void require_rank(int r, int size, const char *op, const char *what);
 void require_tag(int tag, const char *op);
 
-/// MPI_Abort on MPI_COMM_WORLD (or exit before MPI_Init / after Finalize).
+/// MPI_Abort on the job (or exit before MPI_Init / after Finalize).
 [[noreturn]] void abort_job(int code);
 
 } // namespace llmc::comm

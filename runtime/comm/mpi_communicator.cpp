@@ -15,13 +15,20 @@ namespace llmc::comm {
 // Errors
 //===----------------------------------------------------------------------===//
 
+namespace {
+MPI_Comm job_comm = MPI_COMM_WORLD;
+} // namespace
+
+MPI_Comm job_world() { return job_comm; }
+void set_job_world(MPI_Comm comm) { job_comm = comm; }
+
 void abort_job(int code) {
   // Unchecked on purpose: we are already failing.
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
   if (initialized && !finalized)
-    MPI_Abort(MPI_COMM_WORLD, code == 0 ? 1 : code);
+    MPI_Abort(job_world(), code == 0 ? 1 : code);
   std::exit(EXIT_FAILURE);
 }
 
@@ -130,7 +137,7 @@ MpiCommunicator::~MpiCommunicator() {
 }
 
 std::unique_ptr<MpiCommunicator> MpiCommunicator::world() {
-  return std::make_unique<MpiCommunicator>(MPI_COMM_WORLD);
+  return std::make_unique<MpiCommunicator>(job_world());
 }
 
 std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {

@@ -15,6 +15,11 @@
 
 namespace llmc::comm {
 
+/// The communicator of the whole job: MPI_COMM_WORLD, unless processes that
+/// started as separate MPI jobs were joined into one (torchrun_world.h).
+MPI_Comm job_world();
+void set_job_world(MPI_Comm comm);
+
 class MpiCommunicator final : public Communicator {
 public:
   /// Duplicates `comm` (so our traffic never matches the caller's) and sets
@@ -23,7 +28,7 @@ public:
   explicit MpiCommunicator(MPI_Comm comm);
   ~MpiCommunicator() override;
 
-  /// The world: MpiCommunicator(MPI_COMM_WORLD).
+  /// The whole job: MpiCommunicator(job_world()).
   static std::unique_ptr<MpiCommunicator> world();
 
   int rank() const override { return rank_; }
