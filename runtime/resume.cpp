@@ -112,4 +112,61 @@ LrSchedule resumed_schedule(const TrainOptions &o, const io::CheckpointRef &ref,
   return wanted;
 }
 
+RunStart start_run(const TrainOptions &o, const planfile::Plan &file,
+                   const RankPrograms &programs,
+                   std::vector<PlanTensor> &params, const io::TokenFile &data,
+                   int64_t tokens_per_step, const MeshGroup &group,
+                   const FaultInjection &fault) {
+  RunStart start{0, o.lr_schedule, o.order, o.seed};
+  const Executor &exec = programs.first();
+  const planfile::ModelInfo &model = exec.plan().model();
+  auto folder = [](std::string path) {
+    while (path.size() > 1 && path.back() == '/')
+      path.pop_back();
+    return path;
+  };
+  bool resuming_own_folder =
+      !o.load_path.empty() && folder(o.load_path) == folder(o.save_path);
+  if (o.load_path.empty() ||
+      (resuming_own_folder && !io::has_checkpoint(o.load_path))) {
+    init_from_seed(params, model.n_layer(), o.seed, exec);
+    return start;
+  }
+  fault.at("load");
+  io::CheckpointRef ref =
+      io::open_checkpoint(o.load_path, o.weights_only, group.leader());
+  load_weights(params, ref.weights, exec,
+               full_specs(model_tensors(file, planfile::PARAM)));
+  if (ref.manifest && !o.weights_only) {
+    std::tie(start.order, start.seed) =
+        resumed_data_order(o, ref, data, tokens_per_step);
+    int64_t step = ref.manifest->step;
+    auto check_step = [&](const std::string &path, int64_t recorded) {
+      if (recorded != step)
+        throw io::InputError(
+            path + ": saved at step " + std::to_string(recorded) +
+            "; the manifest says "
+            "step " +
+            std::to_string(step) + " (the checkpoint's parts disagree)");
+    };
+    check_step(ref.weights,
+               recorded_step(io::SafetensorsReader(ref.weights), ref.weights));
+    auto model_moments =
+        full_specs(model_tensors(file, planfile::OPTIMIZER_STATE));
+    for (auto &e : programs.executors)
+      check_step(ref.optimizer(),
+                 load_optimizer(*e, ref.optimizer(), model_moments));
+    start.step = step;
+    start.schedule = resumed_schedule(o, ref, step);
+  }
+  // Elsewhere than its own folder, --steps asking for no more steps is a
+  // mistake.
+  start.finished = start.step >= o.steps && resuming_own_folder;
+  if (start.step >= o.steps && !resuming_own_folder && !o.eval_only)
+    throw io::InputError(o.load_path + ": already trained " +
+                         std::to_string(start.step) + " steps; --steps " +
+                         std::to_string(o.steps) + " asks for no more");
+  return start;
+}
+
 } // namespace llmc

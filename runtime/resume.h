@@ -5,11 +5,15 @@
 #pragma once
 
 #include "runtime/executor.h"
+#include "runtime/fault_injection.h"
 #include "runtime/io/checkpoint_dir.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/io/tensor_spec.h"
 #include "runtime/io/token_file.h"
 #include "runtime/lr_schedule.h"
+#include "runtime/mesh_group.h"
+#include "runtime/model_tensors.h"
+#include "runtime/rank_programs.h"
 #include "runtime/train.h"
 
 #include <cstdint>
@@ -18,6 +22,28 @@
 #include <vector>
 
 namespace llmc {
+
+/// Where a run starts and what it continues with.
+struct RunStart {
+  int64_t step = 0;
+  LrSchedule schedule;
+  io::BatchOrder order;
+  uint64_t seed = 0;
+  /// A run relaunched on its own folder after it finished (a requeued job):
+  /// there is nothing left to do.
+  bool finished = false;
+};
+
+/// Fills this rank's `params` (and AdamW's moments) from the seed, from
+/// weights, or where a checkpoint left off, and says where the run starts.
+/// The same folder given to --load and --save starts from the seed until it
+/// holds a checkpoint, and resumes after. The leader proves the files whole
+/// (their checksums); the others check sizes only.
+RunStart start_run(const TrainOptions &o, const planfile::Plan &file,
+                   const RankPrograms &programs,
+                   std::vector<PlanTensor> &params, const io::TokenFile &data,
+                   int64_t tokens_per_step, const MeshGroup &group,
+                   const FaultInjection &fault);
 
 /// The `llmc.step` a checkpoint file records in its metadata.
 int64_t recorded_step(const io::SafetensorsReader &reader,

@@ -57,10 +57,6 @@ struct TrainOptions {
   int64_t trace_steps = 3;
 };
 
-// Writes the plan's parameters, initialised from `seed` with GPT-2's scheme.
-void init_weights(const std::string &plan_path, uint64_t seed,
-                  const std::string &out_path);
-
 /// A validation result: mean loss over the rows, and its perplexity.
 struct Validation {
   float loss = 0.0f;

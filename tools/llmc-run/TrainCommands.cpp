@@ -1,6 +1,7 @@
 //===- TrainCommands.cpp - `llmc init`, `llmc train` and `llmc eval` ------===//
 
 #include "runtime/cli/command_line.h"
+#include "runtime/init_weights.h"
 #include "runtime/io/token_file.h"
 #include "runtime/train.h"
 #include "tools/llmc-run/Commands.h"
