@@ -86,15 +86,19 @@ struct ShapeChoice {
   ModelShape shape;
   double error = std::numeric_limits<double>::infinity(); // |Ψ - N| / N
   double aspect_distance = 0;                             // |ln((h/L) / 90.5)|
+  int tp = 1; // the widest tensor parallelism of a node the heads allow
 };
 
 // The preference order of shape_for_params: within 1% first, then the
-// aspect ratio nearest the middle, else the smaller error.
+// widest tensor parallelism, then the aspect ratio nearest the middle, else
+// the smaller error.
 bool better(const ShapeChoice &a, const ShapeChoice &b) {
   constexpr double kClose = 0.01;
   bool a_close = a.error <= kClose, b_close = b.error <= kClose;
   if (a_close != b_close)
     return a_close;
+  if (a_close && a.tp != b.tp)
+    return a.tp > b.tp;
   if (a_close)
     return a.aspect_distance < b.aspect_distance;
   return a.error < b.error;
@@ -102,10 +106,10 @@ bool better(const ShapeChoice &a, const ShapeChoice &b) {
 
 } // namespace
 
-ModelShape shape_for_params(double params) {
+ModelShape shape_for_params(double params, const ShapeFamily &family) {
   require_positive("params", params);
   constexpr double kTolerance = 0.05;
-  const double v = kAdvisedVocab;
+  const double v = family.vocab;
   const double mid_aspect = std::sqrt(kMinAspect * kMaxAspect);
   ShapeChoice best;
   for (long long k = 1;; ++k) {
@@ -117,7 +121,10 @@ ModelShape shape_for_params(double params) {
     // past the tolerance.
     if (min_layers * per_layer + v * h > params * (1 + kTolerance))
       break;
-    if (max_layers < min_layers)
+    // An odd number of heads (29, say) leaves tensor parallelism nothing
+    // to split; models narrower than a node's tensor parallelism (hidden
+    // below 1024 on 8 devices per node) fit one device and need none.
+    if (max_layers < min_layers || (k >= family.max_tp && k % 2 != 0))
       continue;
     double layers = std::round((params - v * h) / per_layer);
     layers = std::min(std::max(layers, min_layers), max_layers);
@@ -126,17 +133,22 @@ ModelShape shape_for_params(double params) {
     choice.shape.layers = int(layers);
     choice.shape.hidden = int(h);
     choice.shape.heads = int(k);
-    choice.shape.seq = kAdvisedSeq;
-    choice.shape.vocab = kAdvisedVocab;
+    choice.shape.seq = family.seq;
+    choice.shape.vocab = family.vocab;
     choice.error = std::abs(choice.shape.params - params) / params;
     choice.aspect_distance = std::abs(std::log(h / layers / mid_aspect));
+    // Tensor-parallel groups take a power of two of a node's devices.
+    while (choice.tp * 2 <= family.max_tp && k % (choice.tp * 2) == 0)
+      choice.tp *= 2;
     if (better(choice, best))
       best = choice;
   }
   if (!(best.error <= kTolerance))
-    fail("no model with hidden a multiple of 128, hidden/layers in [64, 128] "
-         "and vocab 51200 has within 5% of " +
-         show(params) + " parameters");
+    fail("no model with hidden a multiple of 128, hidden/layers in [64, 128], "
+         "an even number of heads (from " +
+         std::to_string(family.max_tp) + ") and vocab " +
+         std::to_string(family.vocab) + " has within 5% of " + show(params) +
+         " parameters");
   return best.shape;
 }
 
@@ -145,14 +157,15 @@ ModelShape shape_for_params(double params) {
 //===----------------------------------------------------------------------===//
 
 BudgetAdvice advise_budget(double device_hours, const ClusterSpec &cluster,
-                           double assumed_mfu) {
+                           double assumed_mfu, ShapeFamily family) {
+  family.max_tp = cluster.devices_per_node;
   BudgetAdvice advice;
   advice.compute_flops = budget_flops(device_hours, cluster, assumed_mfu);
   Allocation opt = compute_optimal(advice.compute_flops);
   advice.params = opt.params;
   advice.tokens = opt.tokens;
   advice.loss = chinchilla_loss(opt.params, opt.tokens);
-  advice.model = shape_for_params(opt.params);
+  advice.model = shape_for_params(opt.params, family);
   advice.tokens_per_param = opt.tokens / opt.params;
   advice.twenty_tokens = twenty_tokens_per_param(advice.compute_flops);
   return advice;

@@ -63,21 +63,34 @@ double budget_flops(double device_hours, const ClusterSpec &cluster,
 // Table 2.1; Hoffmann et al. 2022, Table A9): hidden a multiple of 128,
 // heads = hidden/128 (head size 128), aspect ratio hidden/layers in
 // [64, 128] (Kaplan et al. 2020 find loss flat over that range; GPT-3 175B
-// is 128, Chinchilla 70B is 102), sequence 2048 as Chinchilla was trained.
-// The vocabulary is 51200, GPT-2's 50257 padded to a multiple of 128 as
-// Megatron does, so that the embedding GEMM tiles well.
+// is 128, Chinchilla 70B is 102). By default the sequence is 2048, as
+// Chinchilla was trained, and the vocabulary 51200, GPT-2's 50257 padded to
+// a multiple of 128 as Megatron does, so that the embedding GEMM tiles well;
+// a user's own sequence length and vocabulary replace them.
 inline constexpr int kAdvisedVocab = 51200;
 inline constexpr int kAdvisedSeq = 2048;
 inline constexpr int kAdvisedHeadDim = 128;
 inline constexpr double kMinAspect = 64, kMaxAspect = 128;
 
+struct ShapeFamily {
+  int seq = kAdvisedSeq;
+  int vocab = kAdvisedVocab;
+  // The widest tensor parallelism the cluster offers (its devices per
+  // node). From max_tp heads up the heads are even (29 heads could only
+  // run tp=1; narrower models fit one device and need none), and among
+  // shapes within 1% of the request those whose heads split over more of a
+  // node's devices come first.
+  int max_tp = 8;
+};
+
 // The shape whose params = 12·L·h² + vocab·h (Kaplan's count: attention
 // 4h², MLP 8h² per layer, tied embedding) is nearest to `params`. In order
-// of preference: within 1% of `params`, then the aspect ratio nearest to
+// of preference: within 1% of `params`, then the widest tensor parallelism
+// (up to max_tp) the heads allow, then the aspect ratio nearest to
 // sqrt(64·128) ≈ 90.5 (the middle of the range on a log scale), else the
 // smallest error. The result's params is that count, not the request.
 // Throws PlannerError when no shape of the family is within 5%.
-ModelShape shape_for_params(double params);
+ModelShape shape_for_params(double params, const ShapeFamily &family = {});
 
 //===----------------------------------------------------------------------===//
 // The advice
@@ -95,7 +108,8 @@ struct BudgetAdvice {
 };
 
 // Throws PlannerError as budget_flops and shape_for_params do.
+// The family's max_tp is the cluster's devices per node.
 BudgetAdvice advise_budget(double device_hours, const ClusterSpec &cluster,
-                           double assumed_mfu = 0.4);
+                           double assumed_mfu = 0.4, ShapeFamily family = {});
 
 } // namespace llmc::planner

@@ -202,7 +202,8 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
   time.pp_comm = m * pp + tied_embedding_time(model, cluster, layout);
   time.bubble = pipeline_bubble_fraction(layout) * m * microbatch;
   double dp = dp_comm_time(model, cluster, layout);
-  time.dp_comm = dp - std::min(dp, kDpOverlap * backward);
+  time.dp_comm_hidden = std::min(dp, kDpOverlap * backward);
+  time.dp_comm = dp - time.dp_comm_hidden;
 
   result.step_time_s = time.total();
   double devices = double(layout.dp) * layout.tp * layout.pp;

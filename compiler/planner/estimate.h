@@ -19,9 +19,15 @@ struct StepTime {
                       // and a tied embedding's gradient (first + last)
   double bubble = 0;  // pipeline fill and drain
   double dp_comm = 0; // exposed part of the gradient sync
+  // The part of the gradient sync that overlaps the backward: it costs no
+  // step time, so total() leaves it out.
+  double dp_comm_hidden = 0;
   double total() const {
     return compute + tp_comm + pp_comm + bubble + dp_comm;
   }
+  // Communication on the critical path: every TP and PP transfer and the
+  // gradient sync the backward cannot hide.
+  double exposed_comm() const { return tp_comm + pp_comm + dp_comm; }
 };
 
 struct EstimateResult {

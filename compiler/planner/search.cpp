@@ -84,7 +84,8 @@ SearchResult search(const ModelShape &model, const ClusterSpec &cluster,
             smallest = c.result.memory.total();
             out.smallest = c;
           }
-          if (c.result.fits) {
+          if (c.result.memory.total() <=
+              (1 - o.memory_headroom) * cluster.device_memory) {
             out.best.push_back(c);
             break;
           }

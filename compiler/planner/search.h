@@ -19,6 +19,10 @@ struct SearchOptions {
   int global_batch = 0; // sequences per step
   Precision precision = Precision::BF16Mixed;
   int top = 10;         // how many candidates to keep
+  // The fraction of device memory a candidate must leave free (allocator
+  // fragmentation, buffers the estimate does not count): a layout fits when
+  // its memory is at most (1 - memory_headroom) of the device's.
+  double memory_headroom = 0.1;
   // Compute costs from the compiled graph; layouts it cannot compile are
   // skipped.
   CompiledComputeFn compiled;

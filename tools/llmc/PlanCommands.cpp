@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <limits>
 #include <optional>
 
@@ -97,6 +98,20 @@ cl::opt<double> budgetDeviceHours(
     cl::desc("Instead of a config: suggest the compute-optimal model and "
              "token count for this budget (Hoffmann et al. 2022), then plan it"),
     cl::init(0), cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<int> vocab("vocab",
+                   cl::desc("With --budget-device-hours: the vocabulary of "
+                            "the proposed model (default 51200)"),
+                   cl::init(0), cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<double> tokens("tokens",
+                       cl::desc("Training tokens: each candidate shows the "
+                                "days to train them (with "
+                                "--budget-device-hours: the advised count)"),
+                       cl::init(0), cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<double> memoryHeadroom(
+    "memory-headroom",
+    cl::desc("Fraction of device memory a layout must leave free (default "
+             "0.1)"),
+    cl::init(0.1), cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<double> assumedMfu("assumed-mfu",
                            cl::desc("MFU that turns device-hours into FLOPs "
                                     "for --budget-device-hours (default 0.4)"),
@@ -186,21 +201,29 @@ const char *name(Schedule s) {
          : s == Schedule::OneFOneB ? "1f1b" : "interleaved";
 }
 
-llvm::json::Object toJson(const Candidate &c) {
+/// Tokens per step of a layout: every data-parallel rank's microbatches.
+double tokensPerStep(const Layout &l, const ModelShape &model) {
+  return double(l.dp) * l.microbatches * l.micro_batch * model.seq;
+}
+
+/// Tokens to train, from --tokens or the budget's advice; 0 when unknown.
+double tokensToTrain = 0;
+
+llvm::json::Object toJson(const Candidate &c, const ModelShape &model) {
   const Layout &l = c.layout;
   const EstimateResult &r = c.result;
-  return llvm::json::Object{
-      {"layout",
-       llvm::json::Object{{"dp", l.dp},
-                          {"tp", l.tp},
-                          {"pp", l.pp},
-                          {"sequence_parallel", l.sequence_parallel},
-                          {"virtual_stages", l.virtual_stages},
-                          {"micro_batch", l.micro_batch},
-                          {"microbatches", l.microbatches},
-                          {"recompute", name(l.recompute)},
-                          {"zero", l.zero_stage},
-                          {"schedule", name(l.schedule)}}},
+  double tokens_per_s = tokensPerStep(l, model) / r.step_time_s;
+  llvm::json::Object out{
+      {"layout", llvm::json::Object{{"dp", l.dp},
+                                    {"tp", l.tp},
+                                    {"pp", l.pp},
+                                    {"sequence_parallel", l.sequence_parallel},
+                                    {"virtual_stages", l.virtual_stages},
+                                    {"micro_batch", l.micro_batch},
+                                    {"microbatches", l.microbatches},
+                                    {"recompute", name(l.recompute)},
+                                    {"zero", l.zero_stage},
+                                    {"schedule", name(l.schedule)}}},
       {"memory_bytes",
        llvm::json::Object{{"params", r.memory.params},
                           {"grads", r.memory.grads},
@@ -215,25 +238,68 @@ llvm::json::Object toJson(const Candidate &c) {
                                     {"pp_comm", r.time.pp_comm},
                                     {"bubble", r.time.bubble},
                                     {"dp_comm", r.time.dp_comm}}},
+      {"comm_s", llvm::json::Object{{"exposed", r.time.exposed_comm()},
+                                    {"hidden", r.time.dp_comm_hidden}}},
       {"tflops_per_device", r.tflops_per_device},
       {"mfu", r.mfu},
+      {"tokens_per_s", tokens_per_s},
   };
+  if (tokensToTrain > 0)
+    out["days"] = tokensToTrain / tokens_per_s / 86400;
+  return out;
 }
 
-void printRow(const Candidate &c) {
+void printRow(const Candidate &c, const ModelShape &model) {
   const Layout &l = c.layout;
+  const EstimateResult &r = c.result;
+  double tokens_per_s = tokensPerStep(l, model) / r.step_time_s;
   llvm::outs() << llvm::formatv(
       "{0,4} {1,3} {2,3} {3,3} {4,2} {5,3} {6,5} {7,-9} {8,4} {9,10:F1} "
-      "{10,10:F3} {11,7:F3}\n",
+      "{10,10:F3} {11,7:F3} {12,9:F3} {13,8:F3} {14,10}",
       l.dp, l.tp, l.pp, l.sequence_parallel ? "sp" : "-", l.virtual_stages,
       l.micro_batch, l.microbatches, name(l.recompute), l.zero_stage,
-      c.result.memory.total() / double(1 << 30), c.result.step_time_s,
-      c.result.mfu);
+      r.memory.total() / double(1 << 30), r.step_time_s, r.mfu,
+      r.time.exposed_comm(), r.time.dp_comm_hidden,
+      llvm::formatv("{0:F0}", tokens_per_s).str());
+  if (tokensToTrain > 0)
+    llvm::outs() << llvm::formatv(" {0,8:F1}",
+                                  tokensToTrain / tokens_per_s / 86400);
+  llvm::outs() << "\n";
 }
 
 void printHeader() {
   llvm::outs() << "  dp  tp  pp  sp  v   b     m recompute zero   mem(GiB)"
-                  "   step(s)     mfu\n";
+                  "   step(s)     mfu  comm(s) hidden(s)   tokens/s";
+  if (tokensToTrain > 0)
+    llvm::outs() << "     days";
+  llvm::outs() << "\n";
+}
+
+/// What the columns mean, under the table.
+void printLegend(const ClusterSpec &cluster) {
+  llvm::outs()
+      << "  dp tp pp   data-, tensor-, pipeline-parallel ranks\n"
+         "  sp         Megatron sequence parallelism\n"
+         "  v          model chunks per pipeline rank (interleaved 1F1B when "
+         "> 1)\n"
+         "  b, m       sequences per microbatch; microbatches per step and "
+         "data-parallel rank\n"
+         "  recompute  activation recomputation; zero: ZeRO stage\n"
+         "  mem        peak per device; step: one optimizer step\n"
+         "  mfu        model FLOPs / (step x devices x "
+      << (precision == Precision::FP32 ? "fp32" : "bf16") << " peak of "
+      << cluster.name
+      << ")\n"
+         "  comm       communication on the critical path: tp, pp, and the "
+         "gradient sync\n"
+         "             the backward cannot hide\n"
+         "  hidden     gradient sync overlapped with the backward (costs no "
+         "time)\n"
+         "  tokens/s   of the whole job";
+  if (tokensToTrain > 0)
+    llvm::outs() << llvm::formatv("; days: to train {0:E2} tokens",
+                                  tokensToTrain);
+  llvm::outs() << "\n";
 }
 
 int runEstimate(const ModelShape &model, const ClusterSpec &cluster) {
@@ -254,13 +320,20 @@ int runEstimate(const ModelShape &model, const ClusterSpec &cluster) {
   l.precision = precision;
   Candidate c{l, estimate(model, cluster, l, computeCosts())};
   if (json) {
-    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(toJson(c)))
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(toJson(c, model)))
                  << "\n";
   } else {
     printHeader();
-    printRow(c);
+    printRow(c, model);
   }
   return 0;
+}
+
+/// A number as the user would write it ("1", "0.25", "3e+11").
+std::string shortest(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
 }
 
 std::string gib(double bytes) {
@@ -323,10 +396,21 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   if (!planOut.empty() && precision != Precision::FP32)
     throw BadInput{"-o writes fp32 plans (the runtime computes in fp32); "
                    "pass --precision fp32"};
+  if (!(memoryHeadroom >= 0 && memoryHeadroom < 1))
+    throw BadInput{"--memory-headroom " + shortest(memoryHeadroom) +
+                   ": expected a fraction in [0, 1)"};
+  if (!(tokens >= 0))
+    throw BadInput{"--tokens must be a positive count"};
+  if (tokens > 0)
+    tokensToTrain = tokens;
   // With -o, every layout is kept, so the best one llmc runs can be found.
-  SearchOptions o{devices, globalBatch, precision,
+  SearchOptions o{devices,
+                  globalBatch,
+                  precision,
                   planOut.empty() ? int(top) : std::numeric_limits<int>::max(),
+                  memoryHeadroom,
                   computeCosts()};
+  double limit = (1 - memoryHeadroom) * cluster.device_memory;
   auto start = std::chrono::steady_clock::now();
   SearchResult result = search(model, cluster, o);
   double seconds = std::chrono::duration<double>(
@@ -342,13 +426,14 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   if (result.best.empty()) {
     const MemoryBreakdown &m = result.smallest.result.memory;
     throw BadInput{llvm::formatv("no layout of {0} devices fits {1} per "
-                                 "device; the smallest needs {2}, mostly {3} "
-                                 "({4})",
-                                 int(devices), gib(cluster.device_memory),
-                                 gib(m.total()), dominant_term(m),
+                                 "device ({5} less --memory-headroom {6:P0}); "
+                                 "the smallest needs {2}, mostly {3} ({4})",
+                                 int(devices), gib(limit), gib(m.total()),
+                                 dominant_term(m),
                                  gib(std::max({m.params, m.grads, m.optimizer,
-                                               m.activations,
-                                               m.temporaries})))
+                                               m.activations, m.temporaries})),
+                                 gib(cluster.device_memory),
+                                 double(memoryHeadroom))
                        .str()};
   }
   const Candidate *chosen = nullptr;
@@ -359,15 +444,19 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   if (json) {
     llvm::json::Array candidates;
     for (const Candidate &c : result.best)
-      candidates.push_back(toJson(c));
-    llvm::json::Object out{{"candidates", std::move(candidates)},
-                           {"evaluated", result.evaluated},
-                           {"search_seconds", seconds},
-                           {"compute_costs", costSource()}};
+      candidates.push_back(toJson(c, model));
+    llvm::json::Object out{
+        {"candidates", std::move(candidates)},
+        {"evaluated", result.evaluated},
+        {"search_seconds", seconds},
+        {"compute_costs", costSource()},
+        {"precision", precision == Precision::FP32 ? "fp32" : "bf16-mixed"},
+        {"memory_limit_bytes", limit},
+        {"tokens_per_step", double(globalBatch) * model.seq}};
     if (budgetAdvice)
       out["budget"] = std::move(*budgetAdvice);
     if (chosen) {
-      llvm::json::Object written = toJson(*chosen);
+      llvm::json::Object written = toJson(*chosen, model);
       written["plan_file"] = std::string(planOut);
       out["written"] = std::move(written);
     }
@@ -375,22 +464,39 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
                  << "\n";
     return 0;
   }
+  llvm::outs() << llvm::formatv(
+      "{0} precision, {1} sequences x {2} tokens per step, at most {3} per "
+      "device ({4} less {5:P0} headroom)\n",
+      precision == Precision::FP32 ? "fp32" : "bf16-mixed", int(globalBatch),
+      model.seq, gib(limit), gib(cluster.device_memory),
+      double(memoryHeadroom));
   printHeader();
   for (const Candidate &c : result.best)
-    printRow(c);
+    printRow(c, model);
+  printLegend(cluster);
   llvm::outs() << llvm::formatv("{0} layouts estimated in {1:F2} s ({2})\n",
                                 result.evaluated, seconds, costSource());
   if (chosen) {
     llvm::outs() << "wrote " << planOut << ", the fastest layout llmc runs:\n";
     printHeader();
-    printRow(*chosen);
+    printRow(*chosen, model);
   }
   return 0;
 }
 
 /// The compute-optimal model for the budget, printed before it is planned.
 ModelShape budgetModel(const ClusterSpec &cluster) {
-  BudgetAdvice a = advise_budget(budgetDeviceHours, cluster, assumedMfu);
+  ShapeFamily family;
+  if (seq < 0 || vocab < 0)
+    throw BadInput{"--seq and --vocab must be positive"};
+  if (seq)
+    family.seq = seq;
+  if (vocab)
+    family.vocab = vocab;
+  BudgetAdvice a =
+      advise_budget(budgetDeviceHours, cluster, assumedMfu, family);
+  if (tokens == 0)
+    tokensToTrain = a.tokens;
   const ModelShape &m = a.model;
   llvm::json::Object advice{
       {"compute_flops", a.compute_flops},
@@ -409,10 +515,11 @@ ModelShape budgetModel(const ClusterSpec &cluster) {
   else
     llvm::outs() << llvm::formatv(
         "budget {0} device-hours at MFU {1} = {2:E2} FLOPs: train {3:F2}B "
-        "parameters ({4} layers, hidden {5}) on {6:F0}B tokens, predicted "
-        "loss {7:F3}\n",
+        "parameters ({4} layers, hidden {5}, {8} heads, seq {9}, vocab {10}) "
+        "on {6:F0}B tokens, predicted loss {7:F3}\n",
         double(budgetDeviceHours), double(assumedMfu), a.compute_flops,
-        a.params / 1e9, m.layers, m.hidden, a.tokens / 1e9, a.loss);
+        a.params / 1e9, m.layers, m.hidden, a.tokens / 1e9, a.loss, m.heads,
+        m.seq, m.vocab);
   return m;
 }
 
@@ -423,6 +530,9 @@ bool llmc::isPlanCommand() { return estimateCmd || planCmd; }
 int llmc::runPlanCommand() {
   try {
     ClusterSpec cluster = load_cluster_spec(clusterPath);
+    if (vocab != 0 && !(planCmd && budgetDeviceHours > 0))
+      throw BadInput{"--vocab shapes the model of --budget-device-hours; a "
+                     "config.json has its own vocab_size"};
     ModelShape model = planCmd && budgetDeviceHours > 0
                            ? budgetModel(cluster)
                            : modelShape(cluster);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -122,12 +123,35 @@ TEST(Chinchilla, ShapeForParams) {
     EXPECT_NEAR(shape.params / params, 1, 0.05) << "N = " << params;
     EXPECT_EQ(shape.hidden % 128, 0);
     EXPECT_EQ(shape.heads, shape.hidden / 128);
+    EXPECT_TRUE(shape.heads < 8 || shape.heads % 2 == 0) << shape.heads;
     double aspect = double(shape.hidden) / shape.layers;
     EXPECT_GE(aspect, 64);
     EXPECT_LE(aspect, 128);
     EXPECT_EQ(shape.vocab, 51200);
     EXPECT_EQ(shape.seq, 2048);
   }
+}
+
+// Tests that proposed shapes split their heads over a node's tensor
+// parallelism: near 6.97e9 parameters the shape of the best aspect ratio had
+// hidden 3712, 29 heads (a prime), which only tp=1 divides; now 28 heads
+// (hidden 3584, 44 layers, 0.1% off), which tp=4 splits. Hidden 4096 (tp=8)
+// is 1.2% off. And that a given sequence length and vocabulary are kept.
+TEST(Chinchilla, ShapesTheSearchCanSplit) {
+  ShapeFamily node_of_8;
+  ModelShape shape = shape_for_params(6.97e9, node_of_8);
+  EXPECT_EQ(shape.heads, 28);
+  EXPECT_EQ(shape.layers, 44);
+  EXPECT_NEAR(shape.params / 6.97e9, 1, 0.01);
+  ShapeFamily llama{4096, 32000, 8};
+  ModelShape own = shape_for_params(1e9, llama);
+  EXPECT_EQ(own.vocab, 32000);
+  EXPECT_EQ(own.seq, 4096);
+  EXPECT_DOUBLE_EQ(own.params,
+                   12.0 * own.layers * double(own.hidden) * own.hidden +
+                       32000.0 * own.hidden);
+  // 70B: hidden 8192 (64 heads, 86 layers) splits 8 ways.
+  EXPECT_EQ(shape_for_params(70e9, node_of_8).heads % 8, 0);
 }
 
 // Tests the advice for 100,000 A100-hours at 40% MFU:
