@@ -135,13 +135,18 @@ void print_kv_cache(const planfile::Plan &plan, std::ostream &os) {
 /// One program: a whole plan's, or one pipeline stage's.
 /// `in_flight`: the stash slots its rank's schedule needs; `norm_over_pp`:
 /// its rank sums the gradient norm over the pipeline ranks (once per rank).
-void explain_program(const planfile::Plan &plan, std::ostream &os,
+void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
                      int64_t in_flight = 0, bool norm_over_pp = false) {
   const planfile::ModelInfo &m = plan.model();
-  os << "program @" << plan.program() << ": " << m.model_type() << ", "
-     << m.n_layer() << " layers, hidden " << m.hidden_size() << ", vocab "
-     << m.vocab_size() << ", micro-batch " << m.micro_batch() << " x seq "
-     << m.seq_len() << "\n";
+  os << "program @" << plan.program() << ": " << m.model_type() << ", ";
+  // A pipeline chunk holds some of the model's layers.
+  if (m.end_layer() > 0 && (m.first_layer() > 0 || m.end_layer() < m.n_layer()))
+    os << "layers " << m.first_layer() << ".." << m.end_layer() - 1 << " of "
+       << m.n_layer();
+  else
+    os << m.n_layer() << " layers";
+  os << ", hidden " << m.hidden_size() << ", vocab " << m.vocab_size()
+     << ", micro-batch " << m.micro_batch() << " x seq " << m.seq_len() << "\n";
   if (!m.dp_comm().empty())
     os << "data-parallel gradients: " << m.dp_comm()
        << (m.dp_comm() == "none"
@@ -260,6 +265,12 @@ void explain_program(const planfile::Plan &plan, std::ostream &os,
     }
   os << "  total: " << total << " bytes sent per rank per step\n";
 
+  if (!detail) {
+    os << "\nbuffers: " << plan.buffers_size()
+       << "\nkernels: " << plan.kernels_size()
+       << "\n(llmc explain --detail lists every buffer and kernel)\n";
+    return;
+  }
   os << "\nbuffers: " << plan.buffers_size()
      << " (offset in the arena, size, category, name)\n";
   for (int i = 0; i < plan.buffers_size(); ++i) {
@@ -350,9 +361,9 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
   os << line;
 }
 
-void explain_plan(const planfile::Plan &plan, std::ostream &os) {
+void explain_plan(const planfile::Plan &plan, std::ostream &os, bool detail) {
   if (plan.stages_size() == 0)
-    return explain_program(plan, os);
+    return explain_program(plan, os, detail);
   const planfile::ModelInfo &m = plan.model();
   int64_t pp = std::max<int64_t>(m.pp(), 1),
           M = std::max<int64_t>(m.microbatches(), 1);
@@ -387,7 +398,7 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os) {
   for (const planfile::Plan &chunk : plan.stages()) {
     int64_t c = chunk.model().stage();
     os << "\n=== " << (V > 1 ? "chunk " : "stage ") << c << " ===\n";
-    explain_program(chunk, os, in_flight(c), pp > 1 && c < pp);
+    explain_program(chunk, os, detail, in_flight(c), pp > 1 && c < pp);
   }
 }
 

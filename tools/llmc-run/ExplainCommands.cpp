@@ -17,14 +17,20 @@ using namespace llmc;
 
 int llmc::runExplainCommand(int argc, char **argv) {
   std::string planPath, clusterPath;
-  bool scheduleOnly = false;
-  cli::Command cmd("explain",
-                   "Show a plan's kernels, buffers and memory by category",
-                   "[options] <model.plan>");
+  bool scheduleOnly = false, detail = false;
+  cli::Command cmd(
+      "explain",
+      "Show a plan's programs, memory by category, collectives per "
+      "step and (--cluster) predicted time; --detail adds every "
+      "buffer and kernel",
+      "[options] <model.plan>");
   cmd.positional("<model.plan>", planPath);
   cmd.option("schedule", scheduleOnly,
              "Draw the pipeline schedule (stages x time) and its bubble "
              "instead");
+  cmd.option("detail", detail,
+             "Also list every buffer (offset, size, category) and kernel "
+             "(layer, role, operand shapes)");
   cmd.option("cluster", clusterPath,
              "Also predict the step time on a device of this cluster spec "
              "(e.g. one written by llmc calibrate)")
@@ -39,7 +45,7 @@ int llmc::runExplainCommand(int argc, char **argv) {
       cluster = planner::load_cluster_spec(clusterPath);
     if (scheduleOnly)
       return explain_schedule(plan, std::cout);
-    explain_plan(plan, std::cout);
+    explain_plan(plan, std::cout, detail);
     if (cluster && plan.stages_size() > 0)
       planner::print_pipeline_cost(planner::cost_pipeline(plan, *cluster),
                                    cluster->name, std::cout);
