@@ -1,14 +1,19 @@
 // Chrome trace JSON; see trace.h.
 #include "runtime/trace.h"
 
+#include "runtime/io/error.h"
 #include "runtime/io/posix_file.h"
 
 #include <nlohmann/json.hpp>
+
+#include <fcntl.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -54,6 +59,55 @@ void write_chrome_trace(const std::string &path,
   }
   ordered_json trace{{"displayTimeUnit", "ms"}, {"traceEvents", list}};
   io::write_file_atomically(path, trace.dump(1) + "\n");
+}
+
+void merge_chrome_traces(const std::vector<std::string> &inputs,
+                         const std::string &output) {
+  using nlohmann::ordered_json;
+  ordered_json merged = ordered_json::array();
+  std::set<int64_t> used;
+  for (const std::string &path : inputs) {
+    io::PosixFile file(path, O_RDONLY);
+    std::string text(size_t(file.size()), '\0');
+    file.read_at(text.data(), text.size(), 0);
+    ordered_json trace = ordered_json::parse(text, nullptr, false);
+    if (trace.is_discarded() || !trace.is_object() ||
+        !trace.contains("traceEvents") || !trace["traceEvents"].is_array())
+      throw io::InputError(path + ": not a Chrome trace (expected a JSON "
+                                  "object with a \"traceEvents\" array)");
+    std::set<int64_t> mine;
+    for (const ordered_json &e : trace["traceEvents"])
+      if (e.is_object() && e.contains("pid") && e["pid"].is_number_integer())
+        mine.insert(e["pid"].get<int64_t>());
+    // Process ids already taken move past every id seen so far.
+    std::map<int64_t, int64_t> renumber;
+    int64_t next = used.empty() ? 0 : *used.rbegin() + 1;
+    for (int64_t pid : mine)
+      renumber[pid] = used.count(pid) ? next++ : pid;
+    for (ordered_json &e : trace["traceEvents"]) {
+      if (e.is_object() && e.contains("pid") && e["pid"].is_number_integer())
+        e["pid"] = renumber[e["pid"].get<int64_t>()];
+      merged.push_back(std::move(e));
+    }
+    for (auto &[from, to] : renumber)
+      used.insert(to);
+  }
+  ordered_json trace{{"displayTimeUnit", "ms"}, {"traceEvents", merged}};
+  io::write_file_atomically(output, trace.dump(1) + "\n");
+}
+
+void merge_rank_traces(const std::string &path, int ranks) {
+  std::vector<std::string> inputs;
+  for (int r = 0; r < ranks; ++r)
+    inputs.push_back(trace_path_of_rank(path, r, ranks));
+  try {
+    merge_chrome_traces(inputs, path);
+  } catch (const io::InputError &e) {
+    std::fprintf(stderr,
+                 "llmc: traces stay per rank (%s); merge them on one machine "
+                 "with llmc trace-merge -o %s %s ...\n",
+                 e.what(), path.c_str(), inputs[0].c_str());
+  }
 }
 
 double trace_clock() {

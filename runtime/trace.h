@@ -36,6 +36,19 @@ void write_chrome_trace(const std::string &path,
                         const std::vector<const planfile::Plan *> &plans,
                         const std::vector<TraceEvent> &events, int rank);
 
+// Writes one trace with a track (process) per input: the inputs' events,
+// concatenated. A file whose process ids an earlier file already used (two
+// runs' rank 0) gets new ones, so no two inputs share a track. Throws
+// io::InputError naming a file that is missing or not a Chrome trace (an
+// object with a "traceEvents" array).
+void merge_chrome_traces(const std::vector<std::string> &inputs,
+                         const std::string &output);
+
+// Merges trace_path_of_rank(path, r, ranks) of every rank into `path`. When
+// some rank's file cannot be read here (ranks on other machines write where
+// this one cannot see), says on stderr how to merge them instead.
+void merge_rank_traces(const std::string &path, int ranks);
+
 // "trace.json" for rank 0 of one; "trace.rank3.json" for rank 3 of several.
 std::string trace_path_of_rank(const std::string &path, int rank, int ranks);
 

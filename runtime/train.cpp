@@ -17,6 +17,7 @@
 #include "runtime/plan/verify.h"
 #include "runtime/rank_programs.h"
 #include "runtime/resume.h"
+#include "runtime/trace.h"
 
 #include <algorithm>
 #include <chrono>
@@ -286,6 +287,13 @@ void train(const TrainOptions &o) {
     write_chrome_trace(
         trace_path_of_rank(o.trace_path, group.rank(), group.ranks()),
         programs.plans, trace, group.rank());
+  // Under several ranks, rank 0 also merges every rank's file into --trace
+  // itself: one Perfetto file with a track per rank.
+  if (!o.trace_path.empty() && group.ranks() > 1) {
+    group.world()->barrier();
+    if (group.leader())
+      merge_rank_traces(o.trace_path, group.ranks());
+  }
   // One line in every mode (with or without a terminal): what ran, how
   // fast, and where it went.
   if (group.leader()) {

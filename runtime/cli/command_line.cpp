@@ -15,10 +15,15 @@ namespace {
   throw UsageError(message);
 }
 
+/// How an option is written: -o, --steps.
+std::string dashed(const std::string &name) {
+  return (name.size() == 1 ? "-" : "--") + name;
+}
+
 /// "--name 'text': expected WHAT".
 [[noreturn]] void badValue(const std::string &name, const std::string &text,
                            const char *expected) {
-  usage("--" + name + " '" + text + "': expected " + expected);
+  usage(dashed(name) + " '" + text + "': expected " + expected);
 }
 
 int64_t parseInteger(const std::string &name, const std::string &text,
@@ -44,6 +49,12 @@ double parseNumber(const std::string &name, const std::string &text) {
 Command::Command(std::string name, std::string summary, std::string usage)
     : name_(std::move(name)), summary_(std::move(summary)),
       usage_(std::move(usage)) {}
+
+Command &Command::positionals(std::string meta, std::vector<std::string> &out) {
+  rest_meta_ = std::move(meta);
+  rest_ = &out;
+  return *this;
+}
 
 Command &Command::positional(std::string meta, std::string &out) {
   positionals_.push_back({std::move(meta), &out});
@@ -129,7 +140,7 @@ void Command::set(Option &o, const std::string &text) {
                 : i + 1 == o.choices.size() ? " or "
                                             : ", ") +
                o.choices[i].first;
-    usage("--" + o.name + " '" + text + "': expected " + names);
+    usage(dashed(o.name) + " '" + text + "': expected " + names);
   }
   const std::string &n = o.name;
   std::visit(
@@ -187,9 +198,12 @@ bool Command::parse(int argc, char **argv, int first, std::ostream &out) {
       continue;
     }
     if (optionsEnded || arg.size() < 2 || arg[0] != '-') {
-      if (nextPositional == positionals_.size())
+      if (nextPositional < positionals_.size())
+        *positionals_[nextPositional++].out = arg;
+      else if (rest_)
+        rest_->push_back(arg);
+      else
         usage("llmc " + name_ + ": unexpected argument '" + arg + "'");
-      *positionals_[nextPositional++].out = arg;
       continue;
     }
     std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
@@ -209,20 +223,22 @@ bool Command::parse(int argc, char **argv, int first, std::ostream &out) {
     bool isFlag = std::holds_alternative<bool *>(o->target);
     if (!hasValue && !isFlag) {
       if (i + 1 >= argc)
-        usage("--" + name + ": expected a value");
+        usage(dashed(name) + ": expected a value");
       value = argv[++i];
       hasValue = true;
     }
     if (o->occurrences > 0 &&
         !std::holds_alternative<std::vector<int> *>(o->target))
-      usage("--" + name + " is given more than once");
+      usage(dashed(name) + " is given more than once");
     set(*o, hasValue ? value : "true");
   }
   if (nextPositional < positionals_.size())
     usage("llmc " + name_ + ": expected " + positionals_[nextPositional].meta);
+  if (rest_ && rest_->empty())
+    usage("llmc " + name_ + ": expected " + rest_meta_);
   for (const Option &o : options_)
     if (o.required && o.occurrences == 0)
-      usage("llmc " + name_ + ": --" + o.name + " is required");
+      usage("llmc " + name_ + ": " + dashed(o.name) + " is required");
   return true;
 }
 
@@ -242,7 +258,7 @@ void Command::printHelp(std::ostream &out) const {
     out << " - " << help << "\n";
   };
   for (const Option *o : shown) {
-    std::string left = "--" + o->name + (o->meta.empty() ? "" : "=" + o->meta);
+    std::string left = dashed(o->name) + (o->meta.empty() ? "" : "=" + o->meta);
     line(left, o->help + (o->required ? " (required)" : ""));
     for (const auto &[value, help] : o->choices)
       line("    =" + value, "  " + help);

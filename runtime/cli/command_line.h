@@ -37,6 +37,9 @@ public:
   /// A required positional argument, named in help and errors as `meta`.
   Command &positional(std::string meta, std::string &out);
 
+  /// One or more positional arguments after the others, named `meta`.
+  Command &positionals(std::string meta, std::vector<std::string> &out);
+
   /// An option; `out` holds its default until the command line sets it.
   Command &option(std::string name, std::string &out, std::string help);
   Command &option(std::string name, int64_t &out, std::string help);
@@ -93,6 +96,8 @@ private:
   std::string name_, summary_, usage_;
   std::vector<Option> options_;
   std::vector<Positional> positionals_;
+  std::vector<std::string> *rest_ = nullptr; // positionals(): the others
+  std::string rest_meta_;
 };
 
 } // namespace llmc::cli

@@ -15,6 +15,7 @@ int runEvalCommand(int argc, char **argv);
 int runInitCommand(int argc, char **argv);
 int runExplainCommand(int argc, char **argv);
 int runVerifyCommand(int argc, char **argv);
+int runTraceMergeCommand(int argc, char **argv);
 int runGenerateCommand(int argc, char **argv);
 int runServeCommand(int argc, char **argv);
 

@@ -1,4 +1,4 @@
-//===- ExplainCommands.cpp - `llmc explain` and `llmc verify` -------------===//
+//===- ExplainCommands.cpp - explain, verify, trace-merge -----------------===//
 
 #include "compiler/planner/cluster_spec.h"
 #include "compiler/planner/plan_cost.h"
@@ -6,12 +6,14 @@
 #include "runtime/explain.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/verify.h"
+#include "runtime/trace.h"
 #include "tools/llmc-run/Commands.h"
 #include "tools/llmc-run/Parse.h"
 #include "tools/llmc/Errors.h"
 
 #include <iostream>
 #include <optional>
+#include <vector>
 
 using namespace llmc;
 
@@ -52,6 +54,24 @@ int llmc::runExplainCommand(int argc, char **argv) {
     else if (cluster)
       planner::print_plan_cost(planner::cost_plan(plan, *cluster),
                                cluster->name, std::cout);
+  });
+}
+
+int llmc::runTraceMergeCommand(int argc, char **argv) {
+  std::string output;
+  std::vector<std::string> inputs;
+  cli::Command cmd("trace-merge",
+                   "Merge Chrome traces (llmc train --trace's per-rank "
+                   "files) into one Perfetto file with a track per input",
+                   "-o <merged.json> <trace.json>...");
+  cmd.positionals("<trace.json>...", inputs);
+  cmd.option("o", output, "The merged trace").meta("merged.json").required();
+  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+    return *code;
+  return runGuarded([&] {
+    merge_chrome_traces(inputs, output);
+    std::cout << "llmc: merged " << inputs.size() << " traces into " << output
+              << "\n";
   });
 }
 

@@ -1,8 +1,8 @@
 //===- llmc-run.cpp - The runtime's commands, without MLIR or LLVM --------===//
 //
-// `llmc-run train|eval|init|explain|verify|generate|serve ...` runs plans on
-// a machine that needs no compiler: it links the runtime, the engine, the
-// server and the planner's cost model, and no MLIR or LLVM. `llmc` hands
+// `llmc-run train|eval|init|explain|verify|trace-merge|generate|serve ...` runs
+// plans on a machine that needs no compiler: it links the runtime, the engine,
+// the server and the planner's cost model, and no MLIR or LLVM. `llmc` hands
 // these commands here, so `llmc train ...` and `llmc-run train ...` are one
 // program.
 //
@@ -14,6 +14,7 @@
 #include <google/protobuf/stubs/common.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
@@ -32,8 +33,11 @@ const CommandEntry kCommands[] = {
     {"init", llmc::runInitCommand,
      "Write a plan's initial weights as safetensors"},
     {"explain", llmc::runExplainCommand,
-     "Show a plan's kernels, buffers and memory by category"},
+     "Show a plan's programs, memory and collectives (--detail: every "
+     "buffer and kernel)"},
     {"verify", llmc::runVerifyCommand, "Prove a plan safe to run"},
+    {"trace-merge", llmc::runTraceMergeCommand,
+     "Merge per-rank Chrome traces into one Perfetto file"},
     {"generate", llmc::runGenerateCommand,
      "Generate text from an inference plan"},
     {"serve", llmc::runServeCommand,
@@ -55,7 +59,9 @@ void printHelp() {
                "\nUSAGE: llmc-run COMMAND [options]   (COMMAND --help for "
                "its options)\n\nCOMMANDS:\n";
   for (const CommandEntry &c : kCommands)
-    std::cout << "  " << c.name << std::string(10 - std::strlen(c.name), ' ')
+    std::cout << "  " << c.name
+              << std::string(13 - std::min<size_t>(std::strlen(c.name), 12),
+                             ' ')
               << "- " << c.summary << "\n";
 }
 

@@ -331,8 +331,8 @@ int runCompile() {
 }
 /// The commands llmc-run implements; llmc hands them to it.
 bool isRuntimeCommand(const char *name) {
-  for (const char *c :
-       {"train", "eval", "init", "explain", "verify", "generate", "serve"})
+  for (const char *c : {"train", "eval", "init", "explain", "verify",
+                        "trace-merge", "generate", "serve"})
     if (!std::strcmp(name, c))
       return true;
   return false;
@@ -364,7 +364,8 @@ int main(int argc, char **argv) {
           argc, argv,
           "llmc: compile, plan and run transformer models on many devices\n\n"
           "  Running plans (llmc-run, forwarded): train, eval, init, explain,\n"
-          "  verify, generate, serve; llmc COMMAND --help for each.\n",
+          "  verify, trace-merge, generate, serve; llmc COMMAND --help for "
+          "each.\n",
           &llvm::errs()))
     return kExitBadInput;
   if (llmc::isTokenizeCommand())

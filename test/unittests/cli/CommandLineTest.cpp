@@ -103,7 +103,7 @@ TEST(CommandLine, BadLinesSayWhatWasExpected) {
        "--steps '99999999999999999999': expected an integer"},
       {{"x", "--steps", "1", "--seed", "-1"},
        "--seed '-1': expected an unsigned integer"},
-      {{"x", "--steps", "1", "--p", "1.5x"}, "--p '1.5x': expected a number"},
+      {{"x", "--steps", "1", "--p", "1.5x"}, "-p '1.5x': expected a number"},
       {{"x", "--steps", "1", "--ids", "1,,2"}, "--ids '': expected an integer"},
       {{"x", "--steps", "1", "--mode", "c"}, "--mode 'c': expected a or b"},
       {{"x", "--steps"}, "--steps: expected a value"},
@@ -120,6 +120,23 @@ TEST(CommandLine, BadLinesSayWhatWasExpected) {
     Command cmd = make(f);
     EXPECT_EQ(parse(cmd, c.args), c.error) << c.args.back();
   }
+}
+
+TEST(CommandLine, TrailingPositionalsTakeTheRest) {
+  std::string out, first;
+  std::vector<std::string> inputs;
+  Command cmd("merge", "Merge", "-o <out> <in>...");
+  cmd.positional("<first>", first);
+  cmd.positionals("<in>...", inputs);
+  cmd.option("o", out, "Output").required();
+  EXPECT_EQ(parse(cmd, {"a", "-o", "m.json", "b", "c"}), "");
+  EXPECT_EQ(first, "a");
+  EXPECT_EQ(out, "m.json");
+  EXPECT_EQ(inputs, (std::vector<std::string>{"b", "c"}));
+  std::vector<std::string> none;
+  Command empty("merge", "Merge", "<in>...");
+  empty.positionals("<in>...", none);
+  EXPECT_EQ(parse(empty, {}), "llmc merge: expected <in>...");
 }
 
 TEST(CommandLine, HelpListsVisibleOptionsSortedWithChoices) {
