@@ -6,7 +6,6 @@
 #include "runtime/io/shard.h"
 #include "runtime/plan/schedule.h"
 
-#include <fcntl.h>
 #include <map>
 #include <set>
 
@@ -67,8 +66,6 @@ void prepare_checkpoints(const CheckpointTarget &target,
       io::remove_stale_checkpoints(target.run_dir);
   }
   group.agree(error, "cannot save to " + target.run_dir);
-  if (!target.tokenizer_path.empty())
-    io::PosixFile(target.tokenizer_path, O_RDONLY).size();
 }
 
 void save_checkpoint(int64_t step, const CheckpointTarget &target,
@@ -102,9 +99,9 @@ void save_checkpoint(int64_t step, const CheckpointTarget &target,
                                   file.model().hf_config());
         files.push_back(io::kConfigFile);
       }
-      if (!target.tokenizer_path.empty()) {
-        io::copy_file(target.tokenizer_path, tmp + "/" + io::kTokenizerFile);
-        files.push_back(io::kTokenizerFile);
+      for (const auto &[source, name] : target.tokenizer_files) {
+        io::copy_file(source, tmp + "/" + name);
+        files.push_back(name);
       }
       io::publish_checkpoint(target.run_dir, tmp, manifest, files,
                              target.keep_last);

@@ -17,6 +17,7 @@
 #include "runtime/rank_programs.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace llmc {
@@ -24,7 +25,9 @@ namespace llmc {
 /// What a run writes into each of its checkpoints besides the tensors.
 struct CheckpointTarget {
   std::string run_dir;
-  std::string tokenizer_path; // copied into each step folder, if set
+  // Copied into each step folder: (source, name in the folder), from
+  // data::Tokenizer::files().
+  std::vector<std::pair<std::string, std::string>> tokenizer_files;
   int64_t keep_last = 0;
   /// The run's record (data position, order, seed, schedule); the step is
   /// filled in per save.
@@ -32,8 +35,7 @@ struct CheckpointTarget {
 };
 
 /// Before step 0: a run folder that cannot be written fails now, not after
-/// the last step (on every rank), temporary folders of a killed run go, and
-/// the tokenizer to copy must be readable.
+/// the last step (on every rank), and temporary folders of a killed run go.
 void prepare_checkpoints(const CheckpointTarget &target,
                          const MeshGroup &group);
 

@@ -7,6 +7,7 @@
 #include "runtime/train_report.h"
 
 #include "runtime/checkpoint_save.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/executor.h"
 #include "runtime/fault_injection.h"
 #include "runtime/gradient_dump.h"
@@ -171,7 +172,9 @@ void train(const TrainOptions &o) {
               (o.progress == Progress::Auto && isatty(STDERR_FILENO)));
   CheckpointTarget target;
   target.run_dir = o.save_path;
-  target.tokenizer_path = o.tokenizer_path;
+  // Loaded now: a tokenizer that cannot be read fails before step 0.
+  if (!o.tokenizer_path.empty())
+    target.tokenizer_files = data::Tokenizer(o.tokenizer_path).files();
   target.keep_last = o.keep_last;
   target.manifest.data_tokens = data.num_tokens();
   target.manifest.tokens_per_step = tokens_per_step;

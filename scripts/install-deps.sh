@@ -12,6 +12,8 @@ packages=(
   libclang-rt-14-dev
   # Plan files and the ONNX importer.
   libprotobuf-dev protobuf-compiler libonnx-dev
+  # GPT-2's byte-level BPE (its pre-tokenizer needs Unicode properties).
+  libpcre2-dev pkg-config
   # Runtime: BLAS (OpenMP build) and MPI collectives.
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
   # A one-node Slurm cluster for the launch tests (test/parallel/slurm.test).
@@ -53,9 +55,11 @@ if [ ! -d "$root/test/serve/node_modules/openai" ]; then
 fi
 
 # onnxruntime, the reference for the logits of models imported from ONNX
-# (test/parity/onnx-generate.test). Its post-install would download a CUDA
-# provider; the CPU build is all the tests need.
-if [ ! -d "$root/test/reference/node/node_modules/onnxruntime-node" ]; then
+# (test/parity/onnx-generate.test), and gpt-3-encoder, the reference for
+# GPT-2's BPE (test/tools/gpt2-bpe.test). onnxruntime's post-install would
+# download a CUDA provider; the CPU build is all the tests need.
+if [ ! -d "$root/test/reference/node/node_modules/onnxruntime-node" ] ||
+  [ ! -d "$root/test/reference/node/node_modules/gpt-3-encoder" ]; then
   echo "llmc: installing the npm packages of test/reference/node"
   (cd "$root/test/reference/node" &&
     ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent)

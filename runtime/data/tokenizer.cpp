@@ -9,6 +9,7 @@
 
 #include "runtime/data/tokenizer.h"
 
+#include "runtime/data/gpt2_bpe.h"
 #include "runtime/data/sentencepiece_backend.h"
 #include "runtime/io/error.h"
 
@@ -271,10 +272,16 @@ void check_options(const llmc::data::TokenizeOptions &o) {
       throw InputError(std::string(option) + " is required");
   };
   require(o.corpus_path, "the corpus path");
-  require(o.model_prefix, "--model-prefix");
+  bool training = o.tokenizer_path.empty();
+  if (training)
+    require(o.model_prefix, "--model-prefix");
+  else if (!o.model_prefix.empty())
+    throw InputError("--model-prefix: with --tokenizer nothing is trained; "
+                     "give one or the other");
   require(o.train_out, "--train-out");
   require(o.val_out, "--val-out");
-  if (o.vocab_size <= 0 || o.vocab_size > llmc::data::kMaxTokenFileVocab)
+  if (training &&
+      (o.vocab_size <= 0 || o.vocab_size > llmc::data::kMaxTokenFileVocab))
     throw InputError("--vocab-size " + std::to_string(o.vocab_size) +
                      ": token files hold uint16 ids, so the vocabulary must "
                      "be in [1, 65536]");
@@ -284,9 +291,10 @@ void check_options(const llmc::data::TokenizeOptions &o) {
   if (o.num_threads < 1)
     throw InputError("num_threads must be positive, got " +
                      std::to_string(o.num_threads));
-  const std::string outputs[] = {o.model_prefix + ".model",
-                                 o.model_prefix + ".vocab", o.train_out,
-                                 o.val_out};
+  const std::string outputs[] = {
+      training ? o.model_prefix + ".model" : "(no model)",
+      training ? o.model_prefix + ".vocab" : "(no vocab)", o.train_out,
+      o.val_out};
   for (size_t i = 0; i < 4; ++i)
     for (size_t j = i + 1; j < 4; ++j)
       if (outputs[i] == outputs[j])
@@ -319,12 +327,65 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // tokenize_corpus
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// `llmc tokenize --tokenizer`: the corpus cut at the line where
+/// (1 - val_fraction) of its bytes are reached, each part encoded whole, as
+/// a document is (GPT-2's BPE joins a run of newlines into one token, so
+/// line by line would differ).
+llmc::data::TokenizeResult encode_corpus(const llmc::data::TokenizeOptions &o,
+                                         const std::string &text,
+                                         const Lines &corpus) {
+  PendingFile trainOut(o.train_out, "--train-out");
+  PendingFile valOut(o.val_out, "--val-out");
+  llmc::data::TokenizeResult result;
+  auto start = std::chrono::steady_clock::now();
+  llmc::data::Tokenizer tokenizer(o.tokenizer_path);
+  result.vocab_size = tokenizer.vocab_size();
+  if (result.vocab_size > llmc::data::kMaxTokenFileVocab)
+    throw InputError(o.tokenizer_path + ": a vocabulary of " +
+                     std::to_string(result.vocab_size) +
+                     "; token files hold uint16 ids (at most 65536)");
+  result.train_seconds = seconds_since(start);
+  start = std::chrono::steady_clock::now();
+  size_t lines = corpus.lines.size(), trainLines = 0, cut = 0;
+  double target = (1.0 - o.val_fraction) * double(text.size());
+  while (trainLines + 1 < lines && double(cut) < target) {
+    cut = size_t(corpus.lines[trainLines].data() - text.data()) +
+          corpus.lines[trainLines].size() + 1;
+    ++trainLines;
+  }
+  std::vector<int> train =
+      tokenizer.encode(std::string_view(text).substr(0, cut));
+  std::vector<int> val = tokenizer.encode(std::string_view(text).substr(cut));
+  auto write = [](PendingFile &out, const std::vector<int> &ids) {
+    std::vector<uint16_t> narrow(ids.begin(), ids.end());
+    write_tokens(out, narrow.data(), narrow.size());
+  };
+  write(trainOut, train);
+  write(valOut, val);
+  result.train_lines = int64_t(trainLines);
+  result.val_lines = int64_t(lines - trainLines);
+  result.train_tokens = int64_t(train.size());
+  result.val_tokens = int64_t(val.size());
+  for (PendingFile *f : {&trainOut, &valOut})
+    f->finish();
+  for (PendingFile *f : {&trainOut, &valOut})
+    f->commit();
+  result.encode_seconds = seconds_since(start);
+  return result;
+}
+
+} // namespace
+
 llmc::data::TokenizeResult
 llmc::data::tokenize_corpus(const TokenizeOptions &o) {
   check_options(o);
   const std::string text = read_file(o.corpus_path, "the corpus");
   const Lines corpus = split_lines(text);
   check_corpus(o.corpus_path, text, corpus);
+  if (!o.tokenizer_path.empty())
+    return encode_corpus(o, text, corpus);
 
   // Create every output first: an unwritable one fails before training.
   PendingFile modelOut(o.model_prefix + ".model", "--model-prefix");
@@ -371,13 +432,74 @@ llmc::data::tokenize_corpus(const TokenizeOptions &o) {
 // Tokenizer
 //===----------------------------------------------------------------------===//
 
-llmc::data::Tokenizer::Tokenizer(const std::string &model_path)
-    : path_(model_path) {
-  std::string serialized = read_file(model_path, "the model");
+namespace {
+
+bool is_file(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string folder_of(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+std::string file_name(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+/// GPT-2's BPE from a vocabulary file and the merges beside it; `files`
+/// gets both.
+std::unique_ptr<llmc::data::Gpt2Bpe>
+bpe_beside(const std::string &vocab,
+           std::vector<std::pair<std::string, std::string>> &files) {
+  std::string folder = folder_of(vocab);
+  for (const char *merges : {"merges.txt", "vocab.bpe"})
+    if (is_file(folder + "/" + merges)) {
+      files = {{vocab, "vocab.json"}, {folder + "/" + merges, "merges.txt"}};
+      return llmc::data::Gpt2Bpe::from_files(vocab, folder + "/" + merges);
+    }
+  throw InputError(vocab + ": GPT-2's BPE needs its merges beside it "
+                           "(merges.txt or vocab.bpe)");
+}
+
+} // namespace
+
+llmc::data::Tokenizer::Tokenizer(const std::string &path) : path_(path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    // A model folder: whichever tokenizer it holds.
+    if (is_file(path + "/tokenizer.json"))
+      *this = Tokenizer(path + "/tokenizer.json");
+    else if (is_file(path + "/vocab.json"))
+      bpe_ = bpe_beside(path + "/vocab.json", files_);
+    else if (is_file(path + "/encoder.json"))
+      bpe_ = bpe_beside(path + "/encoder.json", files_);
+    else if (is_file(path + "/tokenizer.model"))
+      *this = Tokenizer(path + "/tokenizer.model");
+    else
+      throw InputError(path + ": holds no tokenizer (tokenizer.json, "
+                              "vocab.json + merges.txt, encoder.json + "
+                              "vocab.bpe or tokenizer.model)");
+    return;
+  }
+  std::string name = file_name(path);
+  if (name == "tokenizer.json") {
+    bpe_ = Gpt2Bpe::from_tokenizer_json(path);
+    files_ = {{path, "tokenizer.json"}};
+    return;
+  }
+  if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
+    bpe_ = bpe_beside(path, files_);
+    return;
+  }
+  files_ = {{path, "tokenizer.model"}};
+  std::string serialized = read_file(path, "the model");
   std::string error;
   model_ = sentencepiece_library().load(serialized, &error);
   if (!model_)
-    throw InputError(model_path + ": not a sentencepiece model: " + error);
+    throw InputError(path + ": not a sentencepiece model: " + error);
 }
 
 llmc::data::Tokenizer::~Tokenizer() = default;
@@ -385,11 +507,18 @@ llmc::data::Tokenizer::Tokenizer(Tokenizer &&) noexcept = default;
 llmc::data::Tokenizer &
 llmc::data::Tokenizer::operator=(Tokenizer &&) noexcept = default;
 
+std::vector<std::pair<std::string, std::string>>
+llmc::data::Tokenizer::files() const {
+  return files_;
+}
+
 int64_t llmc::data::Tokenizer::vocab_size() const {
-  return model_->piece_size();
+  return bpe_ ? bpe_->vocab_size() : model_->piece_size();
 }
 
 std::vector<int> llmc::data::Tokenizer::encode(std::string_view text) const {
+  if (bpe_)
+    return bpe_->encode(text);
   std::vector<int> ids;
   std::string error = model_->encode(text, &ids);
   if (!error.empty())
@@ -398,6 +527,8 @@ std::vector<int> llmc::data::Tokenizer::encode(std::string_view text) const {
 }
 
 std::string llmc::data::Tokenizer::decode(const std::vector<int> &ids) const {
+  if (bpe_)
+    return bpe_->decode(ids);
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= model_->piece_size())
       throw InputError(path_ + ": cannot decode id " + std::to_string(ids[i]) +

@@ -28,11 +28,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace llmc::data {
 
 class SentencePieceModel;
+class Gpt2Bpe;
 
 /// Token files hold uint16 ids.
 inline constexpr int64_t kMaxTokenFileVocab = 65536;
@@ -49,6 +51,10 @@ struct TokenizeOptions {
   double val_fraction = 0.05;
   /// sentencepiece trainer threads; the result does not depend on it.
   int num_threads = 2;
+  /// Encode with this tokenizer (see Tokenizer) instead of training one:
+  /// no model is written, and the corpus is cut at the line where
+  /// (1 - val_fraction) of its bytes are reached, each part encoded whole.
+  std::string tokenizer_path;
 };
 
 struct TokenizeResult {
@@ -69,17 +75,25 @@ struct TokenizeResult {
 /// unwritable output) throws llmc::io::InputError naming the file or option.
 TokenizeResult tokenize_corpus(const TokenizeOptions &options);
 
-/// A trained model (a .model file), to encode and decode with.
+/// A tokenizer to encode and decode with: a sentencepiece model (the .model
+/// file `llmc tokenize` writes, LLaMA's tokenizer.model) or GPT-2's
+/// byte-level BPE (gpt2_bpe.h): a tokenizer.json, a vocab.json or
+/// encoder.json with merges.txt or vocab.bpe beside it, or a folder holding
+/// any of these (tokenizer.json first).
 class Tokenizer {
 public:
-  /// Loads `model_path`; throws InputError naming it if it is unreadable or
-  /// not a sentencepiece model.
-  explicit Tokenizer(const std::string &model_path);
+  /// Loads `path`; throws InputError naming it if it is unreadable or
+  /// holds no tokenizer of these kinds.
+  explicit Tokenizer(const std::string &path);
   ~Tokenizer();
   Tokenizer(Tokenizer &&) noexcept;
   Tokenizer &operator=(Tokenizer &&) noexcept;
 
   int64_t vocab_size() const;
+  /// The files that hold this tokenizer, each with the name it takes in a
+  /// model folder (tokenizer.model; tokenizer.json; vocab.json and
+  /// merges.txt), which a Tokenizer of that folder loads again.
+  std::vector<std::pair<std::string, std::string>> files() const;
   /// The ids of `text`, without the newline handling of tokenize_corpus.
   std::vector<int> encode(std::string_view text) const;
   /// The text of `ids`; throws InputError on an id outside the vocabulary.
@@ -87,7 +101,9 @@ public:
 
 private:
   std::string path_;
-  std::unique_ptr<SentencePieceModel> model_;
+  std::unique_ptr<SentencePieceModel> model_; // or
+  std::unique_ptr<Gpt2Bpe> bpe_;
+  std::vector<std::pair<std::string, std::string>> files_;
 };
 
 } // namespace llmc::data

@@ -37,7 +37,11 @@ inline constexpr const char *kManifestFile = "manifest.json";
 inline constexpr const char *kLatestFile = "latest";
 // Beside the weights, as in a Hugging Face model folder.
 inline constexpr const char *kConfigFile = "config.json";
-inline constexpr const char *kTokenizerFile = "tokenizer.model";
+// The tokenizer files a step folder may hold (data::Tokenizer::files()):
+// sentencepiece's model, or GPT-2's BPE as tokenizer.json or as
+// vocab.json + merges.txt.
+inline constexpr const char *kTokenizerFiles[] = {
+    "tokenizer.model", "tokenizer.json", "vocab.json", "merges.txt"};
 
 /// One file of a step folder as the manifest records it.
 struct FileDigest {

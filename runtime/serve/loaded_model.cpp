@@ -40,9 +40,10 @@ LoadedModel load_model(const std::string &plan_path,
   // safetensors file is read as is.
   io::CheckpointRef weights = io::open_checkpoint(
       weights_path, /*weights_only=*/true, /*verify_checksums=*/true);
-  std::string tokenizer = tokenizer_path.empty()
-                              ? weights.part(io::kTokenizerFile)
-                              : tokenizer_path;
+  std::string tokenizer = tokenizer_path;
+  for (const char *file : io::kTokenizerFiles)
+    if (tokenizer.empty() && !weights.part(file).empty())
+      tokenizer = weights.folder; // loads whichever the folder holds
   if (!tokenizer.empty())
     model.tokenizer.emplace(tokenizer);
   planfile::Plan plan = plan::read_plan_file(plan_path);

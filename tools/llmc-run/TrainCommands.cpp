@@ -66,7 +66,8 @@ void declare(cli::Command &cmd, TrainFlags &f) {
              "model.safetensors, optimizer state, manifest) and DIR/latest")
       .meta("folder");
   cmd.option("tokenizer", f.tokenizer,
-             "The data's tokenizer (sentencepiece .model), copied into each "
+             "The data's tokenizer (sentencepiece .model, GPT-2's "
+             "tokenizer.json or vocab.json + merges.txt), copied into each "
              "checkpoint folder so that generate and serve find it there")
       .meta("tok.model");
   cmd.option("save-every", f.saveEvery,

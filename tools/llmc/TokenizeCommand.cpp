@@ -24,15 +24,16 @@ namespace {
 cl::OptionCategory tokenizeCategory("llmc tokenize options");
 
 cl::SubCommand tokenizeCmd("tokenize",
-                           "Train a sentencepiece BPE on a text corpus and "
-                           "write nanoGPT token files (uint16)");
+                           "Train a sentencepiece BPE on a text corpus (or "
+                           "take --tokenizer) and write nanoGPT token files "
+                           "(uint16)");
 cl::opt<std::string> corpusPath(cl::Positional, cl::Required,
                                 cl::desc("<corpus.txt>"), cl::sub(tokenizeCmd),
                                 cl::cat(tokenizeCategory));
-cl::opt<int64_t> vocabSize("vocab-size", cl::Required,
+cl::opt<int64_t> vocabSize("vocab-size",
                            cl::desc("Pieces in the model (at most 65536)"),
                            cl::sub(tokenizeCmd), cl::cat(tokenizeCategory));
-cl::opt<std::string> modelPrefix("model-prefix", cl::Required,
+cl::opt<std::string> modelPrefix("model-prefix",
                                  cl::desc("Writes PREFIX.model, PREFIX.vocab"),
                                  cl::value_desc("prefix"), cl::sub(tokenizeCmd),
                                  cl::cat(tokenizeCategory));
@@ -49,6 +50,12 @@ cl::opt<double> valFraction("val-fraction",
                                      "that goes to --val-out (default 0.05)"),
                             cl::init(0.05), cl::sub(tokenizeCmd),
                             cl::cat(tokenizeCategory));
+cl::opt<std::string> tokenizerPath(
+    "tokenizer",
+    cl::desc("Encode with this tokenizer instead of training one: a "
+             "sentencepiece .model, GPT-2's tokenizer.json or vocab.json + "
+             "merges.txt, or a folder holding one"),
+    cl::value_desc("path"), cl::sub(tokenizeCmd), cl::cat(tokenizeCategory));
 } // namespace
 
 bool llmc::isTokenizeCommand() { return static_cast<bool>(tokenizeCmd); }
@@ -61,6 +68,15 @@ int llmc::runTokenizeCommand() {
   options.train_out = trainOut;
   options.val_out = valOut;
   options.val_fraction = valFraction;
+  options.tokenizer_path = tokenizerPath;
+  if (tokenizerPath.empty() && (vocabSize.getNumOccurrences() == 0 ||
+                                modelPrefix.getNumOccurrences() == 0))
+    return llmc::failBadInput("llmc tokenize: --vocab-size and "
+                              "--model-prefix are required (or --tokenizer "
+                              "to encode with an existing tokenizer)");
+  if (!tokenizerPath.empty() && vocabSize.getNumOccurrences() > 0)
+    return llmc::failBadInput("--vocab-size: with --tokenizer nothing is "
+                              "trained; give one or the other");
   try {
     llmc::data::TokenizeResult r = llmc::data::tokenize_corpus(options);
     llvm::outs() << "tokenize: " << options.corpus_path << ": vocab "
@@ -68,9 +84,10 @@ int llmc::runTokenizeCommand() {
                  << r.train_tokens << " tokens (" << r.train_lines
                  << " lines), " << options.val_out << " " << r.val_tokens
                  << " tokens (" << r.val_lines << " lines), "
-                 << llvm::format("%.2f s (training %.2f s)",
-                                 r.train_seconds + r.encode_seconds,
-                                 r.train_seconds)
+                 << llvm::format(
+                        tokenizerPath.empty() ? "%.2f s (training %.2f s)"
+                                              : "%.2f s (loading %.2f s)",
+                        r.train_seconds + r.encode_seconds, r.train_seconds)
                  << "\n";
     return 0;
   } catch (const llmc::io::InputError &e) {
