@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/infer_cpu: llmc generation against PyTorch eager generation with a
-# KV cache, side by side, on the same model, weights and threads (2, the
-# same OpenMP OpenBLAS). As llama-bench reports them: prompt processing
+# KV cache (the same OpenMP OpenBLAS) and onnxruntime (npm onnxruntime-node
+# on graphs exported from the same reference: a prefill, and a decode step
+# with past keys and values), side by side, on the same model, weights and
+# threads (2). As llama-bench reports them: prompt processing
 # (pp128: one prefill of a 128-token prompt, tokens/s) and generation at
 # batch 1 (tg128: 128 decode steps, tokens/s). MODELS lists the configs
 # (default: a 134M LLaMA-style and GPT-2 124M); RUNS the runs per figure.
@@ -20,8 +22,8 @@ print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range($P)]}))" \
 print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range(16)]}))" \
   > "$work/tg.jsonl"
 
-printf '%-12s %10s %10s %10s %10s %8s %8s\n' model "llmc pp" "torch pp" \
-  "llmc tg" "torch tg" "pp x" "tg x"
+printf '%-12s %8s %8s %8s %8s %8s %8s %7s %7s %6s\n' model "llmc pp" \
+  "torch pp" "ort pp" "llmc tg" "torch tg" "ort tg" "pp x" "tg x" "same"
 for model in $models; do
   config="$here/$model.json"
   /usr/bin/python3 "$root/test/reference/make_init.py" --config "$config" \
@@ -40,17 +42,37 @@ for model in $models; do
   done
   /usr/bin/python3 "$here/torch_bench.py" "$config" \
     "$work/$model.safetensors" $P $N "$runs" > "$work/$model.torch"
+  /usr/bin/python3 "$here/export_decode.py" "$config" \
+    "$work/$model.safetensors" $P "$work/$model-onnx"
+  shape=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$root/test/reference')
+import train_ref; c = train_ref.load_config('$config'); g = c['family'] == 'gpt2'
+print(c['n_layer'] if g else c['num_hidden_layers'],
+      c['n_head'] if g else c['num_key_value_heads'],
+      c['n_embd'] // c['n_head'] if g else c['head_dim'])")
+  # shellcheck disable=SC2086
+  node "$here/ort_bench.mjs" "$work/$model-onnx" $P $N "$runs" 2 $shape \
+    "$work/tg.jsonl" > "$work/$model.ort"
   /usr/bin/python3 - "$work/$model" "$model" $P <<'PY'
 import json, statistics, sys
 base, model, P = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pp = statistics.median(P / (json.loads(l)["ttft_ms"] / 1000)
                        for l in open(base + ".pp"))
-tg = statistics.median(json.loads(l)["tokens_per_s"] for l in open(base + ".tg"))
+runs = [json.loads(l) for l in open(base + ".tg")]
+tg = statistics.median(r["tokens_per_s"] for r in runs)
 torch = json.load(open(base + ".torch"))
-print("%-12s %10.0f %10.0f %10.1f %10.1f %7.2fx %7.2fx"
-      % (model, pp, torch["pp"], tg, torch["tg"], pp / torch["pp"],
-         tg / torch["tg"]))
+ort = json.load(open(base + ".ort"))
+# The greedy ids both engines chose from the same prompt: how many agree
+# before the first difference (random weights leave near-ties).
+ours, theirs = runs[0]["output_ids"][:len(ort["ids"])], ort["ids"]
+same = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
+            min(len(ours), len(theirs)))
+best_pp, best_tg = max(torch["pp"], ort["pp"]), max(torch["tg"], ort["tg"])
+print("%-12s %8.0f %8.0f %8.0f %8.1f %8.1f %8.1f %6.2fx %6.2fx %6d"
+      % (model, pp, torch["pp"], ort["pp"], tg, torch["tg"], ort["tg"],
+         pp / best_pp, tg / best_tg, same))
 PY
 done
 echo "(pp: tokens/s of one $P-token prefill, as time to the first token;" \
-  "tg: tokens/s of $N decode steps at batch 1; medians of $runs runs)"
+  "tg: tokens/s of $N decode steps at batch 1; medians of $runs runs;" \
+  "x: llmc over the faster peer; same: greedy ids llmc and onnxruntime" \
+  "agree on before the first difference)"
