@@ -31,6 +31,17 @@ void matmul_forward(float *out, const float *a, const float *b,
   const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
   const blasint lda = blasint(trans_a ? M : K);
   const blasint ldb = blasint(trans_b ? K : N);
+  if (!trans_a && !b_batched && batch * M == 1) {
+    // One row (a decode step at batch 1): sgemv reads each weight once,
+    // where sgemm would first pack the whole matrix.
+    if (trans_b)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(N), blasint(K), 1.0f, b,
+                  blasint(K), a, 1, beta, out, 1);
+    else
+      cblas_sgemv(CblasRowMajor, CblasTrans, blasint(K), blasint(N), 1.0f, b,
+                  blasint(N), a, 1, beta, out, 1);
+    return;
+  }
   if (!trans_a && !b_batched) {
     // (batch, M, K) rows are contiguous: one big (batch*M, K) product.
     cblas_sgemm(CblasRowMajor, ta, tb, blasint(batch * M), blasint(N),

@@ -127,6 +127,20 @@ TEST(MatmulTest, ForwardMatchesReference) {
     }
 }
 
+// Tests the one-row product (a decode step at batch 1), which goes through
+// sgemv rather than sgemm: both weight layouts, with and without bias, and
+// a width past any blocking.
+TEST(MatmulTest, OneRowMatchesReference) {
+  for (bool tb : {false, true})
+    for (bool with_bias : {false, true}) {
+      MatmulCase c{1, 1, 300, 257, false, tb, false};
+      SCOPED_TRACE(name(c) + (with_bias ? "_bias" : ""));
+      Operands o(c);
+      o.forward(c, with_bias);
+      EXPECT_TRUE(all_near("out", o.out, reference(c, o, with_bias), 1e-5));
+    }
+}
+
 TEST(MatmulTest, BackwardCompositionMatchesFiniteDifferences) {
   for (const MatmulCase &c : all_cases()) {
     SCOPED_TRACE(name(c));
