@@ -2,8 +2,9 @@
 # bench/infer_cpu: llmc generation against PyTorch eager generation with a
 # KV cache (the same OpenMP OpenBLAS) and onnxruntime (npm onnxruntime-node
 # on graphs exported from the same reference: a prefill, and a decode step
-# with past keys and values), side by side, on the same model, weights and
-# threads (2). As llama-bench reports them: prompt processing
+# with past keys and values) and llama.cpp (npm node-llama-cpp's prebuilt CPU
+# library on the weights written as GGUF F32; LLaMA models), side by side, on
+# the same model, weights and threads (2). As llama-bench reports them: prompt processing
 # (pp128: one prefill of a 128-token prompt, tokens/s) and generation at
 # batch 1 (tg128: 128 decode steps, tokens/s). MODELS lists the configs
 # (default: a 134M LLaMA-style and GPT-2 124M); RUNS the runs per figure.
@@ -14,6 +15,10 @@ models=${MODELS:-"llama-134m gpt2-124m"}
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
 P=128 N=128
+if [ ! -d "$here/node/node_modules/node-llama-cpp" ]; then
+  (cd "$here/node" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit \
+    --no-fund --omit=optional --silent)
+fi
 
 /usr/bin/python3 -c "import json, random; r = random.Random(1);
 print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range($P)]}))" \
@@ -22,8 +27,9 @@ print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range($P)]}))" \
 print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range(16)]}))" \
   > "$work/tg.jsonl"
 
-printf '%-12s %8s %8s %8s %8s %8s %8s %7s %7s %6s\n' model "llmc pp" \
-  "torch pp" "ort pp" "llmc tg" "torch tg" "ort tg" "pp x" "tg x" "same"
+printf '%-11s %7s %7s %7s %7s %7s %7s %7s %7s %6s %6s %5s %5s\n' model \
+  "llmc pp" "torch" "ort" "cpp" "llmc tg" "torch" "ort" "cpp" "pp x" "tg x" \
+  "=ort" "=cpp"
 for model in $models; do
   config="$here/$model.json"
   /usr/bin/python3 "$root/test/reference/make_init.py" --config "$config" \
@@ -52,6 +58,13 @@ print(c['n_layer'] if g else c['num_hidden_layers'],
   # shellcheck disable=SC2086
   node "$here/ort_bench.mjs" "$work/$model-onnx" $P $N "$runs" 2 $shape \
     "$work/tg.jsonl" > "$work/$model.ort"
+  if grep -q '"llama"' "$config"; then
+    /usr/bin/python3 "$here/write_gguf.py" "$config" \
+      "$work/$model.safetensors" "$work/$model.gguf"
+    node "$here/llama_cpp_bench.mjs" "$work/$model.gguf" $P $N "$runs" 2 \
+      "$work/tg.jsonl" > "$work/$model.cpp"
+    rm "$work/$model.gguf"
+  fi
   /usr/bin/python3 - "$work/$model" "$model" $P <<'PY'
 import json, statistics, sys
 base, model, P = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -61,18 +74,31 @@ runs = [json.loads(l) for l in open(base + ".tg")]
 tg = statistics.median(r["tokens_per_s"] for r in runs)
 torch = json.load(open(base + ".torch"))
 ort = json.load(open(base + ".ort"))
-# The greedy ids both engines chose from the same prompt: how many agree
-# before the first difference (random weights leave near-ties).
-ours, theirs = runs[0]["output_ids"][:len(ort["ids"])], ort["ids"]
-same = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
-            min(len(ours), len(theirs)))
-best_pp, best_tg = max(torch["pp"], ort["pp"]), max(torch["tg"], ort["tg"])
-print("%-12s %8.0f %8.0f %8.0f %8.1f %8.1f %8.1f %6.2fx %6.2fx %6d"
-      % (model, pp, torch["pp"], ort["pp"], tg, torch["tg"], ort["tg"],
-         pp / best_pp, tg / best_tg, same))
+try:
+    cpp = json.load(open(base + ".cpp"))
+except FileNotFoundError:
+    cpp = None  # llama.cpp runs the LLaMA models only
+
+
+def same(peer):
+    """Greedy ids llmc and the peer agree on before the first difference
+    (random weights leave near-ties)."""
+    ours, theirs = runs[0]["output_ids"][:len(peer["ids"])], peer["ids"]
+    return next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
+                min(len(ours), len(theirs)))
+
+
+peers = [torch, ort] + ([cpp] if cpp else [])
+best_pp = max(x["pp"] for x in peers)
+best_tg = max(x["tg"] for x in peers)
+dash = lambda fmt, x: fmt % x if cpp else "-"
+print("%-11s %7.0f %7.0f %7.0f %7s %7.1f %7.1f %7.1f %7s %5.2fx %5.2fx %5d %5s"
+      % (model, pp, torch["pp"], ort["pp"], dash("%.0f", cpp and cpp["pp"]),
+         tg, torch["tg"], ort["tg"], dash("%.1f", cpp and cpp["tg"]),
+         pp / best_pp, tg / best_tg, same(ort), dash("%d", cpp and same(cpp))))
 PY
 done
 echo "(pp: tokens/s of one $P-token prefill, as time to the first token;" \
   "tg: tokens/s of $N decode steps at batch 1; medians of $runs runs;" \
-  "x: llmc over the faster peer; same: greedy ids llmc and onnxruntime" \
+  "x: llmc over the fastest peer; =ort, =cpp: greedy ids llmc and the peer" \
   "agree on before the first difference)"
