@@ -67,9 +67,10 @@ planfile::ModelInfo modelInfo(const ModelConfig &config,
 
 /// The built model (one stage's, when `build.stage` is set) with the
 /// data-parallel axis, checked.
-llvm::Expected<OwningOpRef<ModuleOp>>
-buildChecked(MLIRContext &context, const ModelConfig &config,
-             const BuildOptions &build, int64_t dataParallel) {
+llvm::Expected<OwningOpRef<ModuleOp>> buildChecked(MLIRContext &context,
+                                                   const ModelConfig &config,
+                                                   const BuildOptions &build,
+                                                   int64_t dataParallel) {
   auto module = buildModel(context, config, build);
   if (!module)
     return module.takeError();
@@ -97,8 +98,8 @@ llvm::Error runTrainPipeline(ModuleOp module, MLIRContext &context,
   return llvm::Error::success();
 }
 
-llvm::Expected<planfile::Plan> exportTrainStep(ModuleOp module,
-                                               const planfile::ModelInfo &model) {
+llvm::Expected<planfile::Plan>
+exportTrainStep(ModuleOp module, const planfile::ModelInfo &model) {
   auto program = module.lookupSymbol<func::FuncOp>("train_step");
   if (!program)
     return fail("--emit=plan needs --mode train");
@@ -111,8 +112,8 @@ llvm::Error writePlan(const planfile::Plan &plan, const std::string &path,
                       uint64_t deviceMemory) {
   plan::VerifyReport report = plan::verify_plan(plan, deviceMemory);
   if (!report.problems.empty()) {
-    bool memory = report.problems[0].find("--device-memory") !=
-                  std::string::npos;
+    bool memory =
+        report.problems[0].find("--device-memory") != std::string::npos;
     return fail((memory ? "the plan does not fit: "
                         : "internal error: the compiled plan fails "
                           "verification: ") +
@@ -146,8 +147,9 @@ llvm::Error checkPipeline(const CompileOptions &options) {
                 " needs --schedule interleaved");
   if (interleaved && options.microbatches % options.pipelineStages != 0)
     return fail("--schedule interleaved runs microbatches in groups of "
-                "--mesh pp=" + llvm::Twine(options.pipelineStages) +
-                ": --microbatches " + llvm::Twine(options.microbatches) +
+                "--mesh pp=" +
+                llvm::Twine(options.pipelineStages) + ": --microbatches " +
+                llvm::Twine(options.microbatches) +
                 " must be a multiple of it");
   bool pipelined = options.pipelineStages > 1 || options.microbatches > 1;
   if (pipelined && options.mode != CompileMode::Train)
@@ -178,13 +180,13 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
   int64_t seq = build.seqLen ? build.seqLen : config.maxPositions;
   int64_t P = options.pipelineStages, V = options.virtualStages;
   if (V > 1 && P * V > config.numLayers)
-    return fail("--mesh pp=" + llvm::Twine(P) + " with --virtual-stages " +
-                llvm::Twine(V) + " makes " + llvm::Twine(P * V) +
-                " model chunks, more than the model's " +
-                (config.family == ModelFamily::GPT2 ? "n_layer"
-                                                    : "num_hidden_layers") +
-                " = " + llvm::Twine(config.numLayers) +
-                " (each chunk holds at least one layer)");
+    return fail(
+        "--mesh pp=" + llvm::Twine(P) + " with --virtual-stages " +
+        llvm::Twine(V) + " makes " + llvm::Twine(P * V) +
+        " model chunks, more than the model's " +
+        (config.family == ModelFamily::GPT2 ? "n_layer" : "num_hidden_layers") +
+        " = " + llvm::Twine(config.numLayers) +
+        " (each chunk holds at least one layer)");
   auto split = splitPipeline(config, P * V, seq, options.pipelineSplit);
   if (!split)
     return split.takeError();
@@ -193,20 +195,20 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
   for (auto [s, stage] : llvm::enumerate(*split)) {
     BuildOptions stageBuild = build;
     stageBuild.stage = stage;
-    auto module = buildChecked(context, config, stageBuild,
-                               options.dataParallel);
+    auto module =
+        buildChecked(context, config, stageBuild, options.dataParallel);
     if (!module)
       return module.takeError();
     TrainPipelineOptions pipeline = trainPipelineOptions(options);
     pipeline.stages = P * V;
     pipeline.stage = int64_t(s);
     pipeline.tied = tiedEmbedding(config);
-    if (llvm::Error e = runTrainPipeline(**module, context, pipeline,
-                                         options.configPath))
+    if (llvm::Error e =
+            runTrainPipeline(**module, context, pipeline, options.configPath))
       return e;
     if (options.emit == EmitKind::MLIR) {
-      os << "// pipeline stage " << s << ": layers " << stage.firstLayer
-         << ".." << stage.endLayer << "\n";
+      os << "// pipeline stage " << s << ": layers " << stage.firstLayer << ".."
+         << stage.endLayer << "\n";
       (*module)->print(os);
       continue;
     }
@@ -417,8 +419,11 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext context(registry);
-  BuildOptions build{options.microBatch, options.seqLen,
-                     options.tensorParallel, options.sequenceParallel, {}};
+  BuildOptions build{options.microBatch,
+                     options.seqLen,
+                     options.tensorParallel,
+                     options.sequenceParallel,
+                     {}};
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return fail("--emit=plan needs -o FILE");
   if (options.mode == CompileMode::Infer)
@@ -459,9 +464,9 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   }
 
   if (options.mode == CompileMode::Train) {
-    if (llvm::Error e = runTrainPipeline(
-            **module, context, trainPipelineOptions(options),
-            options.configPath))
+    if (llvm::Error e =
+            runTrainPipeline(**module, context, trainPipelineOptions(options),
+                             options.configPath))
       return e;
   }
   if (options.emit == EmitKind::MLIR) {

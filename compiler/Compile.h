@@ -24,28 +24,28 @@ struct CompileOptions {
   CompileMode mode = CompileMode::Forward;
   EmitKind emit = EmitKind::MLIR;
   int64_t microBatch = 1;
-  int64_t seqLen = 0;       // 0: the model's full context
-  int64_t dataParallel = 1; // ranks of --mesh dp=N; micro-batch is per rank
-  int64_t tensorParallel = 1;   // ranks of --mesh tp=N
-  bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
-  int64_t zeroStage = 0;         // --zero, over the dp ranks
-  std::string recompute = "none"; // --recompute none|selective|full
-  std::string dpComm = "overlap"; // --dp-comm overlap|blocking|none
-  int64_t pipelineStages = 1;     // ranks of --mesh pp=N
-  int64_t microbatches = 1;       // --microbatches, per step and dp rank
-  std::string schedule = "1f1b";  // --schedule gpipe|1f1b|interleaved
-  int64_t virtualStages = 1;      // --virtual-stages: model chunks per rank
+  int64_t seqLen = 0;         // 0: the model's full context
+  int64_t dataParallel = 1;   // ranks of --mesh dp=N; micro-batch is per rank
+  int64_t tensorParallel = 1; // ranks of --mesh tp=N
+  bool sequenceParallel = false;      // --sequence-parallel, over the tp ranks
+  int64_t zeroStage = 0;              // --zero, over the dp ranks
+  std::string recompute = "none";     // --recompute none|selective|full
+  std::string dpComm = "overlap";     // --dp-comm overlap|blocking|none
+  int64_t pipelineStages = 1;         // ranks of --mesh pp=N
+  int64_t microbatches = 1;           // --microbatches, per step and dp rank
+  std::string schedule = "1f1b";      // --schedule gpipe|1f1b|interleaved
+  int64_t virtualStages = 1;          // --virtual-stages: model chunks per rank
   std::vector<int64_t> pipelineSplit; // --pipeline-split: layers per stage
-  uint64_t deviceMemory = 0;      // --device-memory in bytes; 0: unchecked
+  uint64_t deviceMemory = 0;          // --device-memory in bytes; 0: unchecked
   // --mode infer: the batch and longest sequence of a step, the KV cache.
   int64_t maxBatch = 8;
   int64_t maxSeq = 0; // 0: the model's full context
   int64_t kvBlockTokens = 16;
-  int64_t kvBlocks = 0;     // 0: every sequence at maxSeq
+  int64_t kvBlocks = 0;      // 0: every sequence at maxSeq
   int64_t prefillTokens = 0; // tokens per sequence a prefill step takes;
                              // 0: min(maxSeq, 256)
   int64_t prefillRows = 0;   // sequences one prefill run takes; 0: maxBatch
-  std::string outputPath;   // the plan file, for EmitKind::Plan
+  std::string outputPath;    // the plan file, for EmitKind::Plan
   /// An ONNX model's weights as Hugging Face safetensors (--weights-out).
   std::string weightsOut;
   /// Set by compile(): the config.json text plans carry.

@@ -2,8 +2,8 @@
 
 #include "compiler/CompiledCosts.h"
 
-#include "compiler/PlanExport.h"
 #include "compiler/Pipelines.h"
+#include "compiler/PlanExport.h"
 #include "compiler/Registration.h"
 #include "compiler/planner/compute.h"
 #include "compiler/planner/plan_cost.h"
@@ -62,8 +62,8 @@ CompiledCosts::operator()(const planner::Layout &layout) {
     llvm::consumeError(plan.takeError());
     return entry;
   }
-  planner::PlanCost cost = planner::cost_plan(
-      *plan, cluster, planner::math_type(layout.precision));
+  planner::PlanCost cost =
+      planner::cost_plan(*plan, cluster, planner::math_type(layout.precision));
 
   // Collectives are costed by the estimate's own terms, and the optimizer
   // is outside its compute, so both are left out here.
@@ -76,8 +76,7 @@ CompiledCosts::operator()(const planner::Layout &layout) {
       continue;
     double t = cost.seconds[size_t(k)];
     // Recomputed forward ops run in the backward pass.
-    bool backward =
-        kernel.role() == "backward" || kernel.role() == "recompute";
+    bool backward = kernel.role() == "backward" || kernel.role() == "recompute";
     bool inLayer = kernel.layer() >= 0;
     (inLayer ? (backward ? c.layer_backward : c.layer_forward)
              : (backward ? c.outside_backward : c.outside_forward)) += t;
@@ -90,8 +89,7 @@ CompiledCosts::operator()(const planner::Layout &layout) {
   std::vector<int> writer(size_t(plan->buffers_size()), -2); // its layer
   std::vector<bool> kept(size_t(plan->buffers_size()), false);
   for (const planfile::Kernel &kernel : plan->kernels()) {
-    bool backward =
-        kernel.role() == "backward" || kernel.role() == "recompute";
+    bool backward = kernel.role() == "backward" || kernel.role() == "recompute";
     for (uint32_t in : kernel.ins())
       if (backward)
         kept[plan->tensors(in).buffer()] = true;

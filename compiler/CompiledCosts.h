@@ -34,8 +34,8 @@ public:
 
   /// The layout's costs, or nullopt when it cannot be compiled (a tp that
   /// does not divide the model); see planner::CompiledCompute.
-  std::optional<planner::CompiledCompute> operator()(
-      const planner::Layout &layout);
+  std::optional<planner::CompiledCompute>
+  operator()(const planner::Layout &layout);
 
   /// Programs compiled so far (each distinct key once).
   int compiled() const { return int(cache.size()); }

@@ -14,8 +14,7 @@ namespace planfile = llmc::planfile;
 namespace {
 
 llvm::Error error(const Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
 
 llvm::Expected<planfile::Category> category(plan::BufferCategory c) {
@@ -86,8 +85,8 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
   planfile::Plan out;
   *out.mutable_model() = model;
   out.set_program(program.getSymName().str());
-  auto arena =
-      program->getAttrOfType<IntegerAttr>(plan::PlanDialect::kArenaBytesAttrName);
+  auto arena = program->getAttrOfType<IntegerAttr>(
+      plan::PlanDialect::kArenaBytesAttrName);
   if (!arena)
     return error("program has no arena size (run llmc-plan-memory)");
   out.set_arena_bytes(arena.getInt());
@@ -154,9 +153,11 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
           return param.takeError();
         (*kernel->mutable_params())[attr.getName().str()] = *param;
       }
-      auto layer = call->getAttrOfType<IntegerAttr>(llm::LLMDialect::kLayerAttrName);
+      auto layer =
+          call->getAttrOfType<IntegerAttr>(llm::LLMDialect::kLayerAttrName);
       kernel->set_layer(layer ? layer.getInt() : -1);
-      if (auto role = call->getAttrOfType<StringAttr>(llm::LLMDialect::kRoleAttrName))
+      if (auto role =
+              call->getAttrOfType<StringAttr>(llm::LLMDialect::kRoleAttrName))
         kernel->set_role(role.str());
     } else if (!isa<func::ReturnOp>(op)) {
       return error("unexpected op in a plan program: " +
@@ -184,10 +185,10 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
           plan::PlanDialect::kProgramEndsAttrName)) {
     uint32_t begin = 0;
     int64_t bounds[4] = {ends[0], ends[1], ends[2], out.kernels_size()};
-    for (auto [name, end] : llvm::zip(
-             std::array<const char *, 4>{"forward", "backward", "gradients",
-                                         "update"},
-             bounds)) {
+    for (auto [name, end] :
+         llvm::zip(std::array<const char *, 4>{"forward", "backward",
+                                               "gradients", "update"},
+                   bounds)) {
       planfile::Program *p = out.add_programs();
       p->set_name(name);
       p->set_begin(begin);

@@ -23,9 +23,9 @@
 
 void llmc::registerDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::llm::LLMDialect, mlir::plan::PlanDialect,
-                  mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
-                  mlir::linalg::LinalgDialect, mlir::shard::ShardDialect>();
+                  mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
+                  mlir::shard::ShardDialect>();
   mlir::func::registerAllExtensions(registry);
   mlir::arith::registerShardingInterfaceExternalModels(registry);
   mlir::linalg::registerShardingInterfaceExternalModels(registry);

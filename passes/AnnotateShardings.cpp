@@ -45,8 +45,8 @@ struct AnnotateShardingsPass
           shard::GridAxesAttr::get(ctx, ArrayRef<int16_t>{}));
       if (dim >= 0)
         split[size_t(dim)] = shard::GridAxesAttr::get(ctx, {int16_t(0)});
-      return shard::ShardingOp::create(
-                 b, loc, FlatSymbolRefAttr::get(ctx, axis), split)
+      return shard::ShardingOp::create(b, loc,
+                                       FlatSymbolRefAttr::get(ctx, axis), split)
           .getResult();
     };
 
@@ -70,8 +70,8 @@ struct AnnotateShardingsPass
       if (arg.hasOneUse() && isa<shard::ShardOp>(*arg.getUsers().begin()))
         continue;
       unsigned i = arg.getArgNumber();
-      auto input = func.getArgAttrOfType<StringAttr>(
-          i, LLMDialect::kInputAttrName);
+      auto input =
+          func.getArgAttrOfType<StringAttr>(i, LLMDialect::kInputAttrName);
       Value s;
       if (auto split = func.getArgAttrOfType<DictionaryAttr>(
               i, LLMDialect::kSplitAttrName)) {
@@ -95,8 +95,8 @@ struct AnnotateShardingsPass
       }
       auto annotated = shard::ShardOp::create(b, loc, arg, s, UnitAttr());
       arg.replaceAllUsesExcept(annotated, annotated);
-      if (auto name = func.getArgAttrOfType<StringAttr>(
-              i, LLMDialect::kParamAttrName))
+      if (auto name =
+              func.getArgAttrOfType<StringAttr>(i, LLMDialect::kParamAttrName))
         paramSharding[name] = s;
     }
 
@@ -107,8 +107,7 @@ struct AnnotateShardingsPass
       Value s = name ? paramSharding.lookup(name) : Value();
       if (!s)
         continue;
-      result.set(
-          shard::ShardOp::create(b, loc, result.get(), s, UnitAttr()));
+      result.set(shard::ShardOp::create(b, loc, result.get(), s, UnitAttr()));
     }
   }
 };

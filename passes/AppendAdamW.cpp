@@ -81,7 +81,8 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
       for (auto [param, name] : llvm::zip(params, names)) {
         unsigned index = step.getNumArguments();
         SmallVector<NamedAttribute> attrs = {b.getNamedAttr(attrName, name)};
-        if (Attribute shard = step.getArgAttr(param.getArgNumber(), LLMDialect::kShardAttrName))
+        if (Attribute shard = step.getArgAttr(param.getArgNumber(),
+                                              LLMDialect::kShardAttrName))
           attrs.push_back(b.getNamedAttr(LLMDialect::kShardAttrName, shard));
         if (failed(step.insertArgument(index, param.getType(),
                                        b.getDictionaryAttr(attrs), loc)))
@@ -110,23 +111,22 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
     };
     // The norm has the loss's (or stage output's) element type.
     auto scalar = RankedTensorType::get(
-        {}, cast<RankedTensorType>(ret.getOperand(0).getType())
-                .getElementType());
+        {},
+        cast<RankedTensorType>(ret.getOperand(0).getType()).getElementType());
     // Split parameters' shards are summed over their axis for the norm.
     StringAttr axis;
     SmallVector<bool> sharded;
     for (BlockArgument param : params) {
-      auto shard =
-          step.getArgAttrOfType<DictionaryAttr>(param.getArgNumber(), LLMDialect::kShardAttrName);
+      auto shard = step.getArgAttrOfType<DictionaryAttr>(
+          param.getArgNumber(), LLMDialect::kShardAttrName);
       sharded.push_back(bool(shard));
       if (shard)
         axis = shard.getAs<StringAttr>("axis");
     }
-    Value norm =
-        tag(GradNormOp::create(b, loc, scalar, grads, axis,
-                               axis ? b.getDenseBoolArrayAttr(sharded)
-                                    : DenseBoolArrayAttr()))
-            ->getResult(0);
+    Value norm = tag(GradNormOp::create(b, loc, scalar, grads, axis,
+                                        axis ? b.getDenseBoolArrayAttr(sharded)
+                                             : DenseBoolArrayAttr()))
+                     ->getResult(0);
     SmallVector<Value> newParams, newMs, newVs;
     for (auto [i, param] : llvm::enumerate(params)) {
       bool decay = cast<RankedTensorType>(param.getType()).getRank() >= 2;

@@ -27,8 +27,7 @@ namespace {
 struct RoleTagger : OpBuilder::Listener {
   StringAttr role;
   Attribute layer;
-  void notifyOperationInserted(Operation *op,
-                               OpBuilder::InsertPoint) override {
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
     op->setAttr(LLMDialect::kRoleAttrName, role);
     if (layer)
       op->setAttr(LLMDialect::kLayerAttrName, layer);
@@ -134,7 +133,8 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
       SmallVector<Value> resultGrads;
       for (Value result : op->getResults()) {
         Value g = grads.lookup(result);
-        resultGrads.push_back(g ? g : zerosLike(b, op->getLoc(), result.getType()));
+        resultGrads.push_back(g ? g
+                                : zerosLike(b, op->getLoc(), result.getType()));
       }
       SmallVector<Value> operandGrads;
       if (failed(differentiable.buildVJP(b, resultGrads, operandGrads)))

@@ -1,4 +1,5 @@
-//===- GradientReadiness.h - When each gradient of a plan is final -*- C++ -*-===//
+//===- GradientReadiness.h - When each gradient of a plan is final -*- C++
+//-*-===//
 //
 // Data parallelism and ZeRO both act on a gradient as soon as the backward
 // pass has finished it: the last kernel before the gradient norm that

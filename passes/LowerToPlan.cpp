@@ -117,9 +117,9 @@ private:
         buffer = newBuffer(arg.getType(), (name.getValue() + ".exp_avg").str(),
                            BufferCategory::optimizer_state);
       else if (StringAttr name = named(kAdamVAttrName))
-        buffer = newBuffer(arg.getType(),
-                           (name.getValue() + ".exp_avg_sq").str(),
-                           BufferCategory::optimizer_state);
+        buffer =
+            newBuffer(arg.getType(), (name.getValue() + ".exp_avg_sq").str(),
+                      BufferCategory::optimizer_state);
       else
         buffer = newBuffer(arg.getType(), "", BufferCategory::input);
       // A split parameter (or moment) keeps how it is split, so the runtime
@@ -138,7 +138,8 @@ private:
   void nameOutputs(func::FuncOp func, func::ReturnOp ret) {
     DenseSet<Operation *> named;
     for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-      StringAttr name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
+      StringAttr name =
+          func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
       if (name && !prefix.empty())
         name = b.getStringAttr(prefixed(name));
       BufferCategory category = BufferCategory::output;
@@ -149,8 +150,8 @@ private:
       if (!name)
         continue;
       auto buffer = buffers[value].getDefiningOp<plan::BufferOp>();
-      bool ownBuffer = buffer && !isa<BlockArgument>(value) &&
-                       named.insert(buffer).second;
+      bool ownBuffer =
+          buffer && !isa<BlockArgument>(value) && named.insert(buffer).second;
       if (!ownBuffer) {
         Value copy = newBuffer(value.getType(), name, category);
         kernel(kernel_name(KernelId::copy), {buffers[value]}, {copy});
@@ -168,10 +169,11 @@ private:
 
   void kernel(StringRef callee, ValueRange ins, ValueRange outs,
               ArrayRef<NamedAttribute> params = {}) {
-    auto call = plan::KernelOp::create(b, current->getLoc(), callee, ins,
-                                       outs, b.getDictionaryAttr(params));
+    auto call = plan::KernelOp::create(b, current->getLoc(), callee, ins, outs,
+                                       b.getDictionaryAttr(params));
     // Kernels keep the layer and role of the op they come from.
-    for (StringRef name : {LLMDialect::kLayerAttrName, LLMDialect::kRoleAttrName})
+    for (StringRef name :
+         {LLMDialect::kLayerAttrName, LLMDialect::kRoleAttrName})
       if (Attribute attr = current->getAttr(name))
         call->setAttr(name, attr);
   }
@@ -295,8 +297,7 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
     return success();
   };
   auto gelu = [&](GeluApproximation a) {
-    return param("approximate",
-                 b.getStringAttr(stringifyGeluApproximation(a)));
+    return param("approximate", b.getStringAttr(stringifyGeluApproximation(a)));
   };
   auto attentionParams = [&](bool causal, double scale) {
     return SmallVector<NamedAttribute>{
@@ -327,9 +328,9 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         return success();
       })
       .Case<AllGatherOp, ReduceScatterOp, ScatterToParallelOp>([&](auto c) {
-        return simple(c->getName().stripDialect(),
-                      {param("axis", c.getAxisAttr()),
-                       param("dim", c.getDimAttr())});
+        return simple(
+            c->getName().stripDialect(),
+            {param("axis", c.getAxisAttr()), param("dim", c.getDimAttr())});
       })
       .Case([&](MatmulOp m) {
         return simple(
@@ -465,7 +466,8 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         StringAttr axis = g.getVocabParallelAxisAttr();
         if (!axis)
           return simple(kernel_name(KernelId::cross_entropy_backward));
-        Value forward = crossEntropyResults.lookup({g.getLogits(), g.getTargets()});
+        Value forward =
+            crossEntropyResults.lookup({g.getLogits(), g.getTargets()});
         if (!forward)
           return g.emitOpError("has no forward llm.cross_entropy to read its "
                                "log-sum-exp from");

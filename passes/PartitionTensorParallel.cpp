@@ -180,8 +180,7 @@ struct PartitionTensorParallelPass
           lhs.getType() != rhs.getType())
         continue;
       OpBuilder b(add);
-      auto sum =
-          AddOp::create(b, add.getLoc(), lhs.getInput(), rhs.getInput());
+      auto sum = AddOp::create(b, add.getLoc(), lhs.getInput(), rhs.getInput());
       sum->setDiscardableAttrs(add->getDiscardableAttrDictionary());
       auto all = AllReduceOp::create(b, add.getLoc(), sum.getResult(),
                                      lhs.getAxisAttr());
@@ -284,8 +283,8 @@ struct PartitionTensorParallelPass
     arg.setType(stored);
     auto view = ReshapeOp::create(b, loc, blockedType, arg);
     arg.replaceAllUsesExcept(view, view);
-    auto param = func.getArgAttrOfType<StringAttr>(
-        arg.getArgNumber(), LLMDialect::kParamAttrName);
+    auto param = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                   LLMDialect::kParamAttrName);
     for (OpOperand &result : ret->getOpOperands())
       if (param && func.getResultAttr(result.getOperandNumber(),
                                       kGradOfAttrName) == param) {

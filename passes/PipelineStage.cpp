@@ -119,8 +119,8 @@ struct PipelineStagePass
       Value tiedGrad;
       for (KernelOp k : kernels)
         if (k.getCallee() == kernel_name(KernelId::adamw))
-          if (auto param = llm::rootBuffer(k.getOuts()[0])
-                               .getDefiningOp<BufferOp>();
+          if (auto param =
+                  llm::rootBuffer(k.getOuts()[0]).getDefiningOp<BufferOp>();
               param && param.getName() == tied)
             tiedGrad = llm::rootBuffer(k.getIns()[0]);
       for (auto [i, grad] : llvm::enumerate(normOp.getIns())) {
@@ -157,8 +157,8 @@ struct PipelineStagePass
         if (Operation *root = llm::rootBuffer(operand).getDefiningOp())
           phases[root] |= 1u << unsigned(phaseOf(k));
     });
-    unsigned both = (1u << unsigned(Phase::Forward)) |
-                    (1u << unsigned(Phase::Backward));
+    unsigned both =
+        (1u << unsigned(Phase::Forward)) | (1u << unsigned(Phase::Backward));
     getOperation().walk([&](BufferOp buffer) {
       if ((phases.lookup(buffer) & both) == both && !persists(buffer))
         buffer.setStashed(true);

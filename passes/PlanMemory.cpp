@@ -97,9 +97,8 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
     // Largest first, each at the lowest offset free during its lifetime.
     SmallVector<Interval *> order = llvm::map_to_vector(
         intervals, [](Interval &interval) { return &interval; });
-    llvm::stable_sort(order, [](Interval *a, Interval *b) {
-      return a->size > b->size;
-    });
+    llvm::stable_sort(
+        order, [](Interval *a, Interval *b) { return a->size > b->size; });
     SmallVector<Interval *> placed;
     int64_t arena = 0;
     for (Interval *interval : order) {

@@ -90,7 +90,8 @@ private:
     return b->getNamedAttr(name, value);
   }
   DictionaryAttr axisParams(ArrayRef<NamedAttribute> more = {}) {
-    SmallVector<NamedAttribute> attrs = {named("axis", b->getStringAttr(kAxis))};
+    SmallVector<NamedAttribute> attrs = {
+        named("axis", b->getStringAttr(kAxis))};
     llvm::append_range(attrs, more);
     return b->getDictionaryAttr(attrs);
   }
@@ -133,10 +134,9 @@ private:
     auto type = cast<MemRefType>(value.getType());
     if (type.getRank() == 1)
       return value;
-    return ViewOp::create(*b, value.getLoc(),
-                          MemRefType::get({type.getNumElements()},
-                                          type.getElementType()),
-                          value);
+    return ViewOp::create(
+        *b, value.getLoc(),
+        MemRefType::get({type.getNumElements()}, type.getElementType()), value);
   }
 
   /// Each gradient is reduce-scattered (mean over dp) into its slice: the
@@ -236,8 +236,7 @@ private:
   /// (layer, role) that reads it first all-gathers it into a temporary.
   void shardParameter(KernelOp update, ArrayRef<KernelOp> kernels) {
     BufferOp full = bufferOf(update.getOuts()[0]);
-    Value slice =
-        sliceBuffer(full, BufferCategory::param, full.getName());
+    Value slice = sliceBuffer(full, BufferCategory::param, full.getName());
     update.getOutsMutable()[0].set(slice);
 
     auto keyOf = [](KernelOp k) {
@@ -262,9 +261,9 @@ private:
           b->setInsertionPoint(k);
           auto flatType = MemRefType::get({full.getType().getNumElements()},
                                           full.getType().getElementType());
-          Value whole = BufferOp::create(*b, k.getLoc(), flatType, "",
-                                         BufferCategory::temporary,
-                                         IntegerAttr());
+          Value whole =
+              BufferOp::create(*b, k.getLoc(), flatType, "",
+                               BufferCategory::temporary, IntegerAttr());
           KernelOp::create(*b, k.getLoc(), kernel_name(KernelId::all_gather),
                            ValueRange{slice}, ValueRange{whole},
                            axisParams({named("dim", b->getI64IntegerAttr(0))}))
@@ -275,8 +274,8 @@ private:
         }
         // The kernel's view of the parameter, now of the gathered copy.
         b->setInsertionPoint(k);
-        operand.set(ViewOp::create(*b, k.getLoc(), operand.get().getType(),
-                                   gathered));
+        operand.set(
+            ViewOp::create(*b, k.getLoc(), operand.get().getType(), gathered));
       }
     }
     // The full buffer and its views are no longer read.

@@ -107,8 +107,13 @@ Gemm gemm_of(const KernelCall &c) {
   auto lhs = c.in_shape(0), rhs = c.in_shape(1), res = c.out_shape(0);
   size_t r = res.size();
   bool ta = c.param("transpose_lhs").b(), tb = c.param("transpose_rhs").b();
-  return {product(res, 0, r - 2), res[r - 2], res[r - 1],
-          ta ? lhs[lhs.size() - 2] : lhs.back(), ta, tb, rhs.size() > 2};
+  return {product(res, 0, r - 2),
+          res[r - 2],
+          res[r - 1],
+          ta ? lhs[lhs.size() - 2] : lhs.back(),
+          ta,
+          tb,
+          rhs.size() > 2};
 }
 
 bool gelu_tanh(const KernelCall &c) {
@@ -218,8 +223,8 @@ void rmsnorm_forward(const KernelCall &c) {
 }
 void rmsnorm_backward(const KernelCall &c) {
   int64_t C = last_dim(c.in_shape(1));
-  cpu::rmsnorm_backward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
-                        c.in(3), c.n_in(1) / C, C);
+  cpu::rmsnorm_backward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), c.in(3),
+                        c.n_in(1) / C, C);
 }
 void add_rmsnorm_forward(const KernelCall &c) {
   int64_t C = last_dim(c.in_shape(0));
@@ -254,15 +259,15 @@ void attention_forward(const KernelCall &c) {
 void attention_backward(const KernelCall &c) {
   AttentionSizes s = attention_sizes(c, 1);
   cpu::attention_backward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
-                          c.in(2), c.in(3), c.in(4), c.in(5), s.B, s.Hq,
-                          s.Hkv, s.Tq, s.Tk, s.D, s.Dv,
-                          float(c.param("scale").f()), c.param("causal").b());
+                          c.in(2), c.in(3), c.in(4), c.in(5), s.B, s.Hq, s.Hkv,
+                          s.Tq, s.Tk, s.D, s.Dv, float(c.param("scale").f()),
+                          c.param("causal").b());
 }
 void rope(const KernelCall &c, bool inverse) {
   auto s = c.in_shape(0);
-  (inverse ? cpu::rope_backward : cpu::rope_forward)(
-      c.out(0), c.in(0), s[0], s[1], s[2], s[3], float(c.param("theta").f()),
-      0);
+  (inverse ? cpu::rope_backward
+           : cpu::rope_forward)(c.out(0), c.in(0), s[0], s[1], s[2], s[3],
+                                float(c.param("theta").f()), 0);
 }
 void rope_forward(const KernelCall &c) { rope(c, false); }
 void rope_backward(const KernelCall &c) { rope(c, true); }
@@ -323,7 +328,8 @@ void split_or_concat(const KernelCall &c, bool split) {
     sizes.push_back((split ? c.out_shape(i) : c.in_shape(i))[axis]);
     parts.push_back(split ? c.out(i) : c.in(i));
   }
-  int64_t outer = product(whole, 0, axis), inner = product(whole, axis + 1, rank);
+  int64_t outer = product(whole, 0, axis),
+          inner = product(whole, axis + 1, rank);
   if (split)
     cpu::split(parts.data(), c.in(0), sizes.data(), n, outer, inner);
   else
@@ -369,14 +375,14 @@ void cross_entropy_vp_partial(const KernelCall &c) {
 // ins (gathered stats), outs (loss, lse).
 void cross_entropy_vp_finish(const KernelCall &c) {
   int64_t N = c.n_out(1);
-  *c.out(0) = cpu::cross_entropy_vp_finish(c.out(1), c.in(0), N,
-                                           c.n_in(0) / (3 * N));
+  *c.out(0) =
+      cpu::cross_entropy_vp_finish(c.out(1), c.in(0), N, c.n_in(0) / (3 * N));
 }
 // ins (dloss, logits, targets, lse), outs (dlogits).
 void cross_entropy_vp_backward(const KernelCall &c) {
   int64_t V = last_dim(c.in_shape(1));
-  cpu::cross_entropy_vp_backward(c.out(0), *c.in(0), c.in(1), c.ids(2),
-                                 c.in(3), c.n_in(2), V, vocab_first(c, V));
+  cpu::cross_entropy_vp_backward(c.out(0), *c.in(0), c.in(1), c.ids(2), c.in(3),
+                                 c.n_in(2), V, vocab_first(c, V));
 }
 
 // With `axis`, the squares of the gradients flagged `sharded` are summed over
@@ -489,8 +495,10 @@ void reduce_scatter_start(const KernelCall &c) {
                           std::to_string(c.n_in(0)) + " elements is not " +
                           std::to_string(comm.size()) + " slices of " +
                           std::to_string(c.n_out(0)));
-  c.executor().bucket(c.param("bucket").i()).push_back(
-      comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
+  c.executor()
+      .bucket(c.param("bucket").i())
+      .push_back(
+          comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
 }
 
 // ins (the whole gradient, kept alive until here), outs (its slice): waits,
@@ -529,8 +537,7 @@ void adamw(const KernelCall &c) {
   AdamWHyper hyper;
   // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
   if (opt.clip_grad_norm > 0.0f)
-    hyper.grad_scale =
-        std::min(1.0f, opt.clip_grad_norm / (*c.in(1) + 1e-6f));
+    hyper.grad_scale = std::min(1.0f, opt.clip_grad_norm / (*c.in(1) + 1e-6f));
   hyper.lr = opt.lr;
   hyper.beta1 = opt.beta1;
   hyper.beta2 = opt.beta2;

@@ -46,10 +46,9 @@ Executor::Executor(planfile::Plan plan, int64_t stash_slots)
   for (int k = 0; k < plan_.kernels_size(); ++k) {
     KernelFn fn = find_cpu_kernel(plan_.kernels(k).name());
     if (!fn)
-      throw plan::PlanError("the plan calls kernel '" +
-                            plan_.kernels(k).name() + "' (kernel " +
-                            std::to_string(k) +
-                            ") that this runtime does not have");
+      throw plan::PlanError(
+          "the plan calls kernel '" + plan_.kernels(k).name() + "' (kernel " +
+          std::to_string(k) + ") that this runtime does not have");
     kernel_fns_.push_back(fn);
   }
 }
@@ -165,7 +164,8 @@ void Executor::run_range(int begin, int end, const OptimizerStep &opt,
     double seconds = std::chrono::duration<double>(end - start).count();
     if (trace_)
       trace_->push_back(
-          {k, trace_step_,
+          {k,
+           trace_step_,
            std::chrono::duration<double>(start.time_since_epoch()).count(),
            std::chrono::duration<double>(end.time_since_epoch()).count(),
            {},

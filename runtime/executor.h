@@ -25,7 +25,7 @@ class Request;
 
 // Optimizer settings of one step; the plan says only which tensors decay.
 struct OptimizerStep {
-  int64_t step = 0;          // 0-based; bias corrections use step + 1
+  int64_t step = 0; // 0-based; bias corrections use step + 1
   float lr = 3e-4f;
   float beta1 = 0.9f;
   float beta2 = 0.95f;
@@ -86,8 +86,7 @@ public:
   // While set, run() also appends each kernel's start and end to `events`,
   // tagged with `step`.
   // `plan` tags the events: which of the rank's plans this executor runs.
-  void set_trace(std::vector<TraceEvent> *events, int64_t step,
-                 int plan = 0) {
+  void set_trace(std::vector<TraceEvent> *events, int64_t step, int plan = 0) {
     trace_ = events;
     trace_step_ = step;
     trace_plan_ = plan;
@@ -117,8 +116,8 @@ private:
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::unique_ptr<char, void (*)(void *)> arena_;
   size_t arena_bytes_ = 0;
-  size_t main_bytes_ = 0;  // the arena before the stash slots
-  size_t slot_bytes_ = 0;  // one stash slot
+  size_t main_bytes_ = 0; // the arena before the stash slots
+  size_t slot_bytes_ = 0; // one stash slot
   int64_t stash_slots_ = 1;
   int64_t slot_ = 0;
   std::map<std::string, comm::Communicator *> comms_;

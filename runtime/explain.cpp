@@ -287,11 +287,10 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
   for (int k = 0; k < plan.kernels_size(); ++k) {
     const planfile::Kernel &kernel = plan.kernels(k);
     char head[96];
-    std::snprintf(head, sizeof(head), "  %5d  %-22s %5s  %-9s ", k,
-                  kernel.name().c_str(),
-                  kernel.layer() < 0 ? "-"
-                                     : std::to_string(kernel.layer()).c_str(),
-                  kernel.role().c_str());
+    std::snprintf(
+        head, sizeof(head), "  %5d  %-22s %5s  %-9s ", k, kernel.name().c_str(),
+        kernel.layer() < 0 ? "-" : std::to_string(kernel.layer()).c_str(),
+        kernel.role().c_str());
     os << head;
     for (uint32_t t : kernel.ins())
       os << shape_text(plan.tensors(t)) << " ";
@@ -313,9 +312,9 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
   }
   size_t P = schedules.size(), chunks = size_t(plan.stages_size());
   int64_t V = int64_t(chunks / P);
-  plan::Simulation sim = plan::simulate_pipeline(
-      schedules, std::vector<double>(chunks, 1.0),
-      std::vector<double>(chunks, 2.0));
+  plan::Simulation sim =
+      plan::simulate_pipeline(schedules, std::vector<double>(chunks, 1.0),
+                              std::vector<double>(chunks, 2.0));
   int64_t M = std::max<int64_t>(plan.model().microbatches(), 1);
   int64_t units = int64_t(sim.makespan + 0.5);
   // "F12" (".1": the rank's second chunk, when interleaved) and a space.
@@ -325,8 +324,8 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
   std::vector<double> busy(P, 0.0);
   for (const plan::TimedInstruction &t : sim.timeline) {
     bool forward = t.instruction.op() == planfile::Instruction::FORWARD;
-    std::string label = (forward ? "F" : "B") +
-                        std::to_string(t.instruction.microbatch());
+    std::string label =
+        (forward ? "F" : "B") + std::to_string(t.instruction.microbatch());
     if (V > 1)
       label += "." + std::to_string(t.instruction.chunk() / int64_t(P));
     size_t begin = size_t(t.start + 0.5) * width,
@@ -336,8 +335,8 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
     rows[size_t(t.stage)].replace(begin, end - begin, cell);
     busy[size_t(t.stage)] += t.end - t.start;
   }
-  os << "schedule " << plan.model().schedule() << ": " << P << " stages, "
-     << M << " microbatches";
+  os << "schedule " << plan.model().schedule() << ": " << P << " stages, " << M
+     << " microbatches";
   if (V > 1)
     os << ", " << V << " model chunks per stage (F3.1: microbatch 3 on the "
        << "stage's chunk 1)";
@@ -356,8 +355,7 @@ void explain_schedule(const planfile::Plan &plan, std::ostream &os) {
                 "bubble: %.1f idle units per stage over %.0f of work = %.3f "
                 "(the formula (p-1)/%s = %.3f)\n",
                 idle / double(P), ideal, idle / double(P) / ideal,
-                V > 1 ? "(v*m)" : "m",
-                double(P - 1) / double(M * V));
+                V > 1 ? "(v*m)" : "m", double(P - 1) / double(M * V));
   os << line;
 }
 
@@ -370,8 +368,8 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os, bool detail) {
   int64_t V = plan.stages_size() / pp;
   int64_t ranks_per_stage =
       std::max<int64_t>(m.dp(), 1) * std::max<int64_t>(m.tp(), 1);
-  os << "pipeline: " << pp << " stages, " << m.schedule() << " schedule, "
-     << M << " microbatches of " << m.micro_batch()
+  os << "pipeline: " << pp << " stages, " << m.schedule() << " schedule, " << M
+     << " microbatches of " << m.micro_batch()
      << " sequences per step and data-parallel rank";
   if (V > 1)
     os << ", " << V << " model chunks per stage";
@@ -392,8 +390,8 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os, bool detail) {
   std::snprintf(bubble, sizeof(bubble),
                 "bubble: (p-1)/%s = %lld/%lld = %.3f of the ideal step time "
                 "(Narayanan et al. 2021)\n",
-                V > 1 ? "(v*m)" : "m", (long long)(pp - 1),
-                (long long)(M * V), double(pp - 1) / double(M * V));
+                V > 1 ? "(v*m)" : "m", (long long)(pp - 1), (long long)(M * V),
+                double(pp - 1) / double(M * V));
   os << bubble;
   for (const planfile::Plan &chunk : plan.stages()) {
     int64_t c = chunk.model().stage();

@@ -20,5 +20,4 @@ void explain_plan(const planfile::Plan &plan, std::ostream &os,
 // with the bubble it leaves; a plan without stages runs one microbatch.
 void explain_schedule(const planfile::Plan &plan, std::ostream &os);
 
-
 } // namespace llmc

@@ -29,8 +29,8 @@ int tag(int64_t chunk, bool gradient) {
 struct PipelineRank::Chunk {
   Executor *exec;
   int64_t index;
-  int ids = -1, targets = -1, hidden_in = -1, hidden_out = -1,
-      grad_out = -1, grad_in = -1, loss = -1, norm = -1;
+  int ids = -1, targets = -1, hidden_in = -1, hidden_out = -1, grad_out = -1,
+      grad_in = -1, loss = -1, norm = -1;
   // The stash slot of each microbatch in flight (-1: none), and free slots.
   std::vector<int64_t> slot;
   std::vector<int64_t> free_slots;
@@ -58,8 +58,7 @@ struct PipelineRank::Chunk {
 };
 
 PipelineRank::PipelineRank(std::vector<Executor *> chunks,
-                           comm::Communicator *pp,
-                           const std::string &plan_path)
+                           comm::Communicator *pp, const std::string &plan_path)
     : pp_(pp) {
   const planfile::ModelInfo &model = chunks.at(0)->plan().model();
   ranks_ = std::max<int64_t>(model.pp(), 1);
@@ -152,8 +151,8 @@ void PipelineRank::post_receive(size_t from, bool gradient) {
     p.data.resize(size_t(c.exec->num_elements(tensor)));
     int64_t from_chunk = c.index + (gradient ? 1 : -1);
     int peer = int(plan::rank_of_chunk(from_chunk, ranks_));
-    p.request =
-        pp_->irecv(p.data.data(), p.data.size(), peer, tag(from_chunk, gradient));
+    p.request = pp_->irecv(p.data.data(), p.data.size(), peer,
+                           tag(from_chunk, gradient));
     return;
   }
 }
@@ -247,8 +246,8 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
       uint64_t bytes = 0;
       for (auto &chunk : chunks_) {
         in_flight += chunk->in_flight();
-        bytes += uint64_t(chunk->in_flight()) *
-                 chunk->exec->plan().stash_bytes();
+        bytes +=
+            uint64_t(chunk->in_flight()) * chunk->exec->plan().stash_bytes();
       }
       peak_in_flight_ = std::max(peak_in_flight_, in_flight);
       peak_stash_bytes_ = std::max(peak_stash_bytes_, bytes);

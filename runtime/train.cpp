@@ -79,9 +79,9 @@ void train(const TrainOptions &o) {
   int64_t tp = std::max<int64_t>(info.tp(), 1);
   int64_t pp = std::max<int64_t>(info.pp(), 1);
   int64_t M = std::max<int64_t>(info.microbatches(), 1);
-  if (!o.dump_grads_path.empty() &&
-      (tp > 1 || info.zero() >= 1 || pipelined))
-    throw io::InputError("--dump-grads: " + o.plan_path + " splits gradients "
+  if (!o.dump_grads_path.empty() && (tp > 1 || info.zero() >= 1 || pipelined))
+    throw io::InputError("--dump-grads: " + o.plan_path +
+                         " splits gradients "
                          "over ranks or microbatches (tp, ZeRO, pp or "
                          "--microbatches); dump them from a plan without "
                          "any of them");
@@ -250,8 +250,8 @@ void train(const TrainOptions &o) {
       group.pp()->broadcast(&loss, 1, int(pp - 1));
     float norm = stage ? stage->grad_norm() : exec.output("grad_norm");
     if (!std::isfinite(loss))
-      throw std::runtime_error("loss is " + std::to_string(loss) +
-                               " at step " + std::to_string(step) +
+      throw std::runtime_error("loss is " + std::to_string(loss) + " at step " +
+                               std::to_string(step) +
                                "; stopping (try a lower --lr)");
     last_loss = loss;
     auto now = std::chrono::steady_clock::now();

@@ -14,7 +14,7 @@ enum class Progress { Auto, Always, Never };
 struct TrainOptions {
   std::string plan_path;
   std::string data_path;
-  int64_t steps = 0;      // in all: a resumed run continues up to it
+  int64_t steps = 0; // in all: a resumed run continues up to it
   uint64_t seed = 1337;
   io::BatchOrder order = io::BatchOrder::Sequential;
   // Where to start: a run folder (its `latest`), a step folder, or a bare
@@ -25,11 +25,11 @@ struct TrainOptions {
   // Whether --seed and --data-order were given: a resumed run takes them
   // from its checkpoint unless given, and refuses ones that differ.
   bool seed_given = false, order_given = false;
-  std::string save_path;  // run folder: save_path/step-NNNNNN/, latest
+  std::string save_path;      // run folder: save_path/step-NNNNNN/, latest
   std::string tokenizer_path; // copied into each checkpoint, when given
-  int64_t save_every = 0; // 0: only at the end
-  int64_t keep_last = 0;  // step folders kept; 0: all
-  std::string log_path;   // JSON lines, one per step
+  int64_t save_every = 0;     // 0: only at the end
+  int64_t keep_last = 0;      // step folders kept; 0: all
+  std::string log_path;       // JSON lines, one per step
   // Validation: the mean loss over the first eval_batches global batches
   // of this token file (sequential rows, so every mesh sees the same),
   // after every eval_every steps (0: at the end only) and at the end.
@@ -52,7 +52,7 @@ struct TrainOptions {
   float weight_decay = 0.1f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
   float clip_grad_norm = 1.0f;
   Progress progress = Progress::Auto; // Auto: when stderr is a terminal
-  bool profile = false;  // print time per kernel kind at the end
+  bool profile = false;               // print time per kernel kind at the end
   std::string trace_path; // Chrome trace of the first trace_steps steps
   int64_t trace_steps = 3;
 };

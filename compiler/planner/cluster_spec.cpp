@@ -209,24 +209,23 @@ std::string format_cluster_spec(const ClusterSpec &spec) {
     return nlohmann::ordered_json{{"bandwidth", l.bandwidth},
                                   {"latency", l.latency}};
   };
-  nlohmann::ordered_json json = {
-      {"name", spec.name},
-      {"nodes", spec.nodes},
-      {"devices_per_node", spec.devices_per_node},
-      {"device_memory", spec.device_memory},
-      {"peak_flops",
-       {{"fp32", spec.peak_flops.fp32},
-        {"tf32", spec.peak_flops.tf32},
-        {"bf16", spec.peak_flops.bf16},
-        {"fp16", spec.peak_flops.fp16}}},
-      {"memory_bandwidth", spec.memory_bandwidth},
-      {"intra_node", link(spec.intra_node)},
-      {"inter_node", link(spec.inter_node)},
-      {"gemm_efficiency",
-       {{"max", spec.gemm_efficiency.max},
-        {"m0", spec.gemm_efficiency.m0},
-        {"n0", spec.gemm_efficiency.n0},
-        {"k0", spec.gemm_efficiency.k0}}}};
+  nlohmann::ordered_json json = {{"name", spec.name},
+                                 {"nodes", spec.nodes},
+                                 {"devices_per_node", spec.devices_per_node},
+                                 {"device_memory", spec.device_memory},
+                                 {"peak_flops",
+                                  {{"fp32", spec.peak_flops.fp32},
+                                   {"tf32", spec.peak_flops.tf32},
+                                   {"bf16", spec.peak_flops.bf16},
+                                   {"fp16", spec.peak_flops.fp16}}},
+                                 {"memory_bandwidth", spec.memory_bandwidth},
+                                 {"intra_node", link(spec.intra_node)},
+                                 {"inter_node", link(spec.inter_node)},
+                                 {"gemm_efficiency",
+                                  {{"max", spec.gemm_efficiency.max},
+                                   {"m0", spec.gemm_efficiency.m0},
+                                   {"n0", spec.gemm_efficiency.n0},
+                                   {"k0", spec.gemm_efficiency.k0}}}};
   if (!spec.kernel_bandwidth.empty())
     json["kernel_bandwidth"] = spec.kernel_bandwidth;
   if (!spec.kernel_flops.empty())

@@ -182,8 +182,7 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
                         const Layout &layout,
                         const CompiledComputeFn &compiled) {
   EstimateResult result;
-  std::optional<CompiledCompute> c =
-      compiled ? compiled(layout) : std::nullopt;
+  std::optional<CompiledCompute> c = compiled ? compiled(layout) : std::nullopt;
   // Validates the layout.
   result.memory = estimate_memory(model, layout, c ? &*c : nullptr);
   check_fits_cluster(cluster, layout);

@@ -192,9 +192,10 @@ MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
                   embedding_and_output_bytes(model, layout);
   if (compiled) {
     double layer = compiled->layer_activation_bytes;
-    m.activations = layer * stage_layers * microbatches_in_flight(layout) +
-                    (layout.pp == 1 ? compiled->outside_activation_bytes
-                                    : embedding_and_output_bytes(model, layout));
+    m.activations =
+        layer * stage_layers * microbatches_in_flight(layout) +
+        (layout.pp == 1 ? compiled->outside_activation_bytes
+                        : embedding_and_output_bytes(model, layout));
   }
   m.temporaries = temporary_bytes(model, layout);
   return m;

@@ -60,8 +60,10 @@ AttentionGemms attention_gemms(const planfile::Plan &plan,
   auto q = shape_of(plan, k.ins(backward ? 1 : 0));
   auto key = shape_of(plan, k.ins(backward ? 2 : 1));
   auto v = shape_of(plan, k.ins(backward ? 3 : 2));
-  return {q[0] * q[1], q[2], key[2], q[3], v[3],
-          (backward ? 2.5 : 1.0) * (flag(k, "causal") ? 0.5 : 1.0)};
+  return {
+      q[0] * q[1], q[2],
+      key[2],      q[3],
+      v[3],        (backward ? 2.5 : 1.0) * (flag(k, "causal") ? 0.5 : 1.0)};
 }
 
 // Attention on the GEMM roofline, unless the cluster measured its rate.
@@ -143,8 +145,8 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
       auto measured = cluster.kernel_bandwidth.find(name);
       t = bytes_scale * kernel_bytes(plan, k) /
           (measured != cluster.kernel_bandwidth.end()
-                                       ? measured->second
-                                       : cluster.memory_bandwidth);
+               ? measured->second
+               : cluster.memory_bandwidth);
       cost.elementwise_s += t;
     }
     // What the kernel communicates (a non-blocking one at its start; the
@@ -192,15 +194,15 @@ PipelineCost cost_pipeline(const planfile::Plan &plan,
     for (const planfile::Buffer &b : chunk.buffers())
       if (b.name() == plan::kHiddenIn || b.name() == plan::kHiddenOut)
         stream_bytes = double(b.size_bytes()) * dtype_bytes(type) / 4.0;
-    double send = stream_bytes > 0 ? link.latency + stream_bytes / link.bandwidth
-                                   : 0.0;
+    double send =
+        stream_bytes > 0 ? link.latency + stream_bytes / link.bandwidth : 0.0;
     out.forward_s.push_back(program("forward") + send);
     out.backward_s.push_back(program("backward") + send);
     tail[size_t(chunk.model().stage() % ranks)] +=
         program("gradients") + program("update");
   }
-  plan::Simulation sim = plan::simulate_pipeline(
-      plan::rank_schedules(plan), out.forward_s, out.backward_s);
+  plan::Simulation sim = plan::simulate_pipeline(plan::rank_schedules(plan),
+                                                 out.forward_s, out.backward_s);
   out.schedule_s = sim.makespan;
   std::vector<double> busy(size_t(ranks), 0.0);
   for (const plan::TimedInstruction &t : sim.timeline)

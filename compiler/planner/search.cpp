@@ -47,10 +47,11 @@ void for_each_layout(const ModelShape &model, const SearchOptions &o, int dp,
 } // namespace
 
 const char *dominant_term(const MemoryBreakdown &m) {
-  std::pair<double, const char *> terms[] = {
-      {m.params, "params"},           {m.grads, "grads"},
-      {m.optimizer, "optimizer states"}, {m.activations, "activations"},
-      {m.temporaries, "temporaries"}};
+  std::pair<double, const char *> terms[] = {{m.params, "params"},
+                                             {m.grads, "grads"},
+                                             {m.optimizer, "optimizer states"},
+                                             {m.activations, "activations"},
+                                             {m.temporaries, "temporaries"}};
   return std::max_element(std::begin(terms), std::end(terms))->second;
 }
 

@@ -18,7 +18,7 @@ struct SearchOptions {
   int devices = 0;
   int global_batch = 0; // sequences per step
   Precision precision = Precision::BF16Mixed;
-  int top = 10;         // how many candidates to keep
+  int top = 10; // how many candidates to keep
   // The fraction of device memory a candidate must leave free (allocator
   // fragmentation, buffers the estimate does not count): a layout fits when
   // its memory is at most (1 - memory_headroom) of the device's.

@@ -42,19 +42,20 @@ static std::vector<ParamSpec> listGPT2Parameters(const ModelConfig &c) {
   for (int64_t l = 0; l < c.numLayers; ++l) {
     std::string h = llvm::formatv("transformer.h.{0}.", l).str();
     params.insert(params.end(), {
-        {h + "ln_1.weight", {C}},
-        {h + "ln_1.bias", {C}},
-        {h + "attn.c_attn.weight", {C, 3 * C}}, // Conv1D: in x out
-        {h + "attn.c_attn.bias", {3 * C}},
-        {h + "attn.c_proj.weight", {C, C}},
-        {h + "attn.c_proj.bias", {C}},
-        {h + "ln_2.weight", {C}},
-        {h + "ln_2.bias", {C}},
-        {h + "mlp.c_fc.weight", {C, F}},
-        {h + "mlp.c_fc.bias", {F}},
-        {h + "mlp.c_proj.weight", {F, C}},
-        {h + "mlp.c_proj.bias", {C}},
-    });
+                                    {h + "ln_1.weight", {C}},
+                                    {h + "ln_1.bias", {C}},
+                                    {h + "attn.c_attn.weight",
+                                     {C, 3 * C}}, // Conv1D: in x out
+                                    {h + "attn.c_attn.bias", {3 * C}},
+                                    {h + "attn.c_proj.weight", {C, C}},
+                                    {h + "attn.c_proj.bias", {C}},
+                                    {h + "ln_2.weight", {C}},
+                                    {h + "ln_2.bias", {C}},
+                                    {h + "mlp.c_fc.weight", {C, F}},
+                                    {h + "mlp.c_fc.bias", {F}},
+                                    {h + "mlp.c_proj.weight", {F, C}},
+                                    {h + "mlp.c_proj.bias", {C}},
+                                });
   }
   params.push_back({"transformer.ln_f.weight", {C}});
   params.push_back({"transformer.ln_f.bias", {C}});
@@ -64,20 +65,23 @@ static std::vector<ParamSpec> listGPT2Parameters(const ModelConfig &c) {
 static std::vector<ParamSpec> listLlamaParameters(const ModelConfig &c) {
   int64_t C = c.hiddenSize, F = c.intermediateSize, D = c.headDim();
   int64_t q = c.numHeads * D, kv = c.numKVHeads * D;
-  std::vector<ParamSpec> params = {{"model.embed_tokens.weight", {c.vocabSize, C}}};
+  std::vector<ParamSpec> params = {
+      {"model.embed_tokens.weight", {c.vocabSize, C}}};
   for (int64_t l = 0; l < c.numLayers; ++l) {
     std::string h = llvm::formatv("model.layers.{0}.", l).str();
-    params.insert(params.end(), {
-        {h + "self_attn.q_proj.weight", {q, C}}, // nn.Linear: out x in
-        {h + "self_attn.k_proj.weight", {kv, C}},
-        {h + "self_attn.v_proj.weight", {kv, C}},
-        {h + "self_attn.o_proj.weight", {C, q}},
-        {h + "mlp.gate_proj.weight", {F, C}},
-        {h + "mlp.up_proj.weight", {F, C}},
-        {h + "mlp.down_proj.weight", {C, F}},
-        {h + "input_layernorm.weight", {C}},
-        {h + "post_attention_layernorm.weight", {C}},
-    });
+    params.insert(
+        params.end(),
+        {
+            {h + "self_attn.q_proj.weight", {q, C}}, // nn.Linear: out x in
+            {h + "self_attn.k_proj.weight", {kv, C}},
+            {h + "self_attn.v_proj.weight", {kv, C}},
+            {h + "self_attn.o_proj.weight", {C, q}},
+            {h + "mlp.gate_proj.weight", {F, C}},
+            {h + "mlp.up_proj.weight", {F, C}},
+            {h + "mlp.down_proj.weight", {C, F}},
+            {h + "input_layernorm.weight", {C}},
+            {h + "post_attention_layernorm.weight", {C}},
+        });
   }
   params.push_back({"model.norm.weight", {C}});
   if (!c.tieWordEmbeddings)
@@ -265,8 +269,7 @@ private:
     auto split = llm::SplitOp::create(
         b, loc, TypeRange{f32({B, T, C}), f32({B, T, C}), f32({B, T, C})}, y,
         b.getI64IntegerAttr(2));
-    split->setAttr(llm::LLMDialect::kLayerAttrName,
-                   b.getI64IntegerAttr(layer));
+    split->setAttr(llm::LLMDialect::kLayerAttrName, b.getI64IntegerAttr(layer));
     return SmallVector<Value, 3>(split.getResults().begin(),
                                  split.getResults().end());
   }
@@ -303,8 +306,8 @@ private:
   }
 
   Value llamaEmbed(Value ids) {
-    return residual(create<llm::EmbeddingOp>(
-        param("model.embed_tokens.weight"), ids, StringAttr()));
+    return residual(create<llm::EmbeddingOp>(param("model.embed_tokens.weight"),
+                                             ids, StringAttr()));
   }
 
   Value llamaBlock(Value x) {
@@ -352,11 +355,10 @@ private:
 /// stage's input and returns its output, with only the parameters the stage
 /// uses.
 static void buildFunction(OpBuilder &b, ModuleOp module,
-                          const ModelConfig &config, int64_t batch,
-                          int64_t seq, const BuildOptions &options,
-                          bool withLoss) {
-  PipelineStage stage = options.stage.value_or(
-      PipelineStage{0, config.numLayers, true, true});
+                          const ModelConfig &config, int64_t batch, int64_t seq,
+                          const BuildOptions &options, bool withLoss) {
+  PipelineStage stage =
+      options.stage.value_or(PipelineStage{0, config.numLayers, true, true});
   auto ids = RankedTensorType::get({batch, seq}, b.getI32Type());
   auto hidden =
       RankedTensorType::get({batch, seq, config.hiddenSize}, b.getF32Type());
@@ -400,9 +402,9 @@ static void buildFunction(OpBuilder &b, ModuleOp module,
                                                b.getF32Type()));
 
   b.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(
-      b, b.getUnknownLoc(), withLoss ? kLossFuncName : kForwardFuncName,
-      b.getFunctionType(argTypes, {resultType}));
+  auto func = func::FuncOp::create(b, b.getUnknownLoc(),
+                                   withLoss ? kLossFuncName : kForwardFuncName,
+                                   b.getFunctionType(argTypes, {resultType}));
   Block *entry = func.addEntryBlock();
   llvm::StringMap<Value> params;
   for (auto [i, name] : llvm::enumerate(inputNames))
@@ -484,12 +486,12 @@ llmc::buildModel(MLIRContext &context, const ModelConfig &config,
         (long long)seq, (long long)config.maxPositions,
         config.family == ModelFamily::GPT2 ? "n_positions"
                                            : "max_position_embeddings");
-  if (llvm::Error error = checkTensorParallel(
-          config, options.tensorParallel, options.sequenceParallel, seq))
+  if (llvm::Error error = checkTensorParallel(config, options.tensorParallel,
+                                              options.sequenceParallel, seq))
     return std::move(error);
 
-  context.loadDialect<llm::LLMDialect, func::FuncDialect,
-                      tensor::TensorDialect, shard::ShardDialect>();
+  context.loadDialect<llm::LLMDialect, func::FuncDialect, tensor::TensorDialect,
+                      shard::ShardDialect>();
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
   // The tensor-parallel axis, a grid the upstream shard dialect knows too.

@@ -150,9 +150,9 @@ void readGPT2(FieldReader &read, ModelConfig &config) {
   // HF: n_inner = null means 4 * n_embd.
   config.intermediateSize =
       read.positiveInt("n_inner", 4 * std::max<int64_t>(config.hiddenSize, 1));
-  std::string act = read.string("activation_function",
-                                "\"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu\"",
-                                llvm::StringRef("gelu_new"));
+  std::string act = read.string(
+      "activation_function", "\"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu\"",
+      llvm::StringRef("gelu_new"));
   if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
     config.geluTanh = true;
   else if (act == "gelu")
@@ -175,15 +175,16 @@ void readLlama(FieldReader &read, ModelConfig &config) {
   config.numLayers = read.positiveInt("num_hidden_layers");
   config.numHeads = read.positiveInt("num_attention_heads");
   // HF: num_key_value_heads absent means multi-head attention.
-  config.numKVHeads = read.positiveInt(
-      "num_key_value_heads", std::max<int64_t>(config.numHeads, 1));
+  config.numKVHeads = read.positiveInt("num_key_value_heads",
+                                       std::max<int64_t>(config.numHeads, 1));
   config.intermediateSize = read.positiveInt("intermediate_size");
   config.maxPositions = read.positiveInt("max_position_embeddings");
   config.normEpsilon = read.positiveNumber("rms_norm_eps");
   config.ropeTheta = read.positiveNumber("rope_theta", 10000.0);
   config.tieWordEmbeddings = read.boolean("tie_word_embeddings", false);
   read.requireAbsentOr("hidden_act", "silu", "LLaMA's SwiGLU MLP");
-  read.requireAbsentOr("rope_scaling", nullptr, "rope scaling is not supported");
+  read.requireAbsentOr("rope_scaling", nullptr,
+                       "rope scaling is not supported");
   read.requireAbsentOr("attention_bias", false, "not supported by llmc");
   read.requireAbsentOr("mlp_bias", false, "not supported by llmc");
 }
@@ -279,15 +280,13 @@ llvm::Expected<ModelConfig> llmc::parseModelConfig(llvm::StringRef text,
         fileName.str().c_str(), llvm::toString(parsed.takeError()).c_str());
   const json::Object *object = parsed->getAsObject();
   if (!object)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "%s: expected a JSON object, got %s",
-                                   fileName.str().c_str(),
-                                   describe(*parsed).c_str());
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(), "%s: expected a JSON object, got %s",
+        fileName.str().c_str(), describe(*parsed).c_str());
 
   FieldReader read(*object, fileName);
   ModelConfig config;
-  std::string modelType =
-      read.string("model_type", "\"gpt2\" or \"llama\"");
+  std::string modelType = read.string("model_type", "\"gpt2\" or \"llama\"");
   if (modelType == "gpt2")
     readGPT2(read, config);
   else if (modelType == "llama")

@@ -23,16 +23,17 @@ enum class ModelFamily { GPT2, Llama };
 struct ModelConfig {
   ModelFamily family = ModelFamily::GPT2;
   int64_t vocabSize = 0;
-  int64_t hiddenSize = 0;       // n_embd / hidden_size
-  int64_t numLayers = 0;        // n_layer / num_hidden_layers
-  int64_t numHeads = 0;         // n_head / num_attention_heads
-  int64_t numKVHeads = 0;       // num_key_value_heads (GPT-2: numHeads)
-  int64_t intermediateSize = 0; // n_inner (default 4·n_embd) / intermediate_size
-  int64_t maxPositions = 0;     // n_positions / max_position_embeddings
-  double normEpsilon = 0.0;     // layer_norm_epsilon / rms_norm_eps
-  double ropeTheta = 0.0;       // LLaMA only
+  int64_t hiddenSize = 0; // n_embd / hidden_size
+  int64_t numLayers = 0;  // n_layer / num_hidden_layers
+  int64_t numHeads = 0;   // n_head / num_attention_heads
+  int64_t numKVHeads = 0; // num_key_value_heads (GPT-2: numHeads)
+  int64_t intermediateSize =
+      0;                    // n_inner (default 4·n_embd) / intermediate_size
+  int64_t maxPositions = 0; // n_positions / max_position_embeddings
+  double normEpsilon = 0.0; // layer_norm_epsilon / rms_norm_eps
+  double ropeTheta = 0.0;   // LLaMA only
   bool tieWordEmbeddings = false; // GPT-2 always ties wte and lm_head
-  bool geluTanh = true;         // GPT-2 only: gelu_new vs exact gelu
+  bool geluTanh = true;           // GPT-2 only: gelu_new vs exact gelu
 
   int64_t headDim() const { return hiddenSize / numHeads; }
   llvm::StringRef modelType() const {

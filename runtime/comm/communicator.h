@@ -165,9 +165,8 @@ public:
   /// gradient slices, started as the backward pass finishes each gradient.
   ///   MPI: MPI_Ireduce_scatter_block + MPI_Wait.  NCCL: ncclReduceScatter
   ///   on the communicator's stream + an event. Dual: as reduce_scatter.
-  virtual std::unique_ptr<Request> reduce_scatter_async(const float *send,
-                                                        float *recv,
-                                                        size_t n) = 0;
+  virtual std::unique_ptr<Request>
+  reduce_scatter_async(const float *send, float *recv, size_t n) = 0;
 
   /// Root's n elements copied to every rank, in place.
   ///   MPI: MPI_Bcast.  NCCL: ncclBroadcast (in place).

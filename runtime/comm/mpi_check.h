@@ -1,4 +1,5 @@
-//===- mpi_check.h - Checked MPI calls -------------------------------------===//
+//===- mpi_check.h - Checked MPI calls
+//-------------------------------------===//
 //
 // LLMC_MPI_CHECK(call) prints file:line and MPI's error string, then aborts
 // the whole job (exiting one rank would leave the others hanging). MPI only

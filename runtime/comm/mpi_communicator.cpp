@@ -117,9 +117,7 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) {
   init();
 }
 
-MpiCommunicator::MpiCommunicator(MPI_Comm comm, Adopt) : comm_(comm) {
-  init();
-}
+MpiCommunicator::MpiCommunicator(MPI_Comm comm, Adopt) : comm_(comm) { init(); }
 
 void MpiCommunicator::init() {
   LLMC_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
@@ -186,17 +184,16 @@ void MpiCommunicator::all_gather(const float *send, float *recv, size_t n) {
   record(Collective::AllGather, ring_bytes::all_gather(n, size_));
   // NCCL's in-place form: this rank's block already sits in recv.
   const void *source = send == recv + size_t(rank_) * n ? MPI_IN_PLACE : send;
-  LLMC_MPI_CHECK(MPI_Allgather(source, count, MPI_FLOAT, recv, count,
-                               MPI_FLOAT, comm_));
+  LLMC_MPI_CHECK(
+      MPI_Allgather(source, count, MPI_FLOAT, recv, count, MPI_FLOAT, comm_));
 }
 
-void MpiCommunicator::reduce_scatter(const float *send, float *recv,
-                                     size_t n) {
+void MpiCommunicator::reduce_scatter(const float *send, float *recv, size_t n) {
   int count = mpi_count(n, "reduce_scatter");
   record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
   if (recv != send + size_t(rank_) * n) {
-    LLMC_MPI_CHECK(MPI_Reduce_scatter_block(send, recv, count, MPI_FLOAT,
-                                            MPI_SUM, comm_));
+    LLMC_MPI_CHECK(
+        MPI_Reduce_scatter_block(send, recv, count, MPI_FLOAT, MPI_SUM, comm_));
     return;
   }
   // NCCL's in-place form. MPI's in-place form leaves the result at the start
@@ -230,20 +227,18 @@ std::unique_ptr<Request> MpiCommunicator::isend(const float *data, size_t n,
   require_tag(tag, "isend");
   record(Collective::Send, ring_bytes::send(n));
   MPI_Request request;
-  LLMC_MPI_CHECK(
-      MPI_Isend(data, count, MPI_FLOAT, peer, tag, comm_, &request));
+  LLMC_MPI_CHECK(MPI_Isend(data, count, MPI_FLOAT, peer, tag, comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 
-std::unique_ptr<Request> MpiCommunicator::irecv(float *data, size_t n,
-                                                int peer, int tag) {
+std::unique_ptr<Request> MpiCommunicator::irecv(float *data, size_t n, int peer,
+                                                int tag) {
   int count = mpi_count(n, "irecv");
   require_rank(peer, size_, "irecv", "peer");
   require_tag(tag, "irecv");
   record(Collective::Recv, ring_bytes::send(n));
   MPI_Request request;
-  LLMC_MPI_CHECK(
-      MPI_Irecv(data, count, MPI_FLOAT, peer, tag, comm_, &request));
+  LLMC_MPI_CHECK(MPI_Irecv(data, count, MPI_FLOAT, peer, tag, comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 

@@ -1,4 +1,5 @@
-//===- nccl_check.h - Checked NCCL calls -----------------------------------===//
+//===- nccl_check.h - Checked NCCL calls
+//-----------------------------------===//
 //
 // LLMC_NCCL_CHECK(call) prints file:line, NCCL's error string and its last
 // error message, then aborts the whole job through MPI (NCCL jobs are

@@ -108,10 +108,9 @@ float cross_entropy_vp_finish(float *lse, const float *gathered, int64_t N,
   return N > 0 ? float(total / double(N)) : 0.0f;
 }
 
-void cross_entropy_vp_backward(float *dlogits, float dloss,
-                               const float *logits, const int32_t *targets,
-                               const float *lse, int64_t N, int64_t V,
-                               int64_t first) {
+void cross_entropy_vp_backward(float *dlogits, float dloss, const float *logits,
+                               const int32_t *targets, const float *lse,
+                               int64_t N, int64_t V, int64_t first) {
   const float scale = dloss / float(N);
 #pragma omp parallel for
   for (int64_t n = 0; n < N; n++) {

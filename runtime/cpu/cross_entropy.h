@@ -40,9 +40,8 @@ float cross_entropy_vp_finish(float *lse, const float *gathered, int64_t N,
 // dlogits = (exp(logits - lse) - onehot(targets)) * dloss / N on this rank's
 // block of the vocabulary.
 // dlogits: (N, V)  logits: (N, V)  targets: (N,)  lse: (N,)
-void cross_entropy_vp_backward(float *dlogits, float dloss,
-                               const float *logits, const int32_t *targets,
-                               const float *lse, int64_t N, int64_t V,
-                               int64_t first);
+void cross_entropy_vp_backward(float *dlogits, float dloss, const float *logits,
+                               const int32_t *targets, const float *lse,
+                               int64_t N, int64_t V, int64_t first);
 
 } // namespace llmc::cpu

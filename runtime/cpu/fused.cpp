@@ -51,8 +51,8 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
   const int64_t rows = std::max<int64_t>(256, (int64_t(1) << 21) / N);
   for (int64_t r = 0; r < rows_total; r += rows) {
     int64_t m = std::min(rows, rows_total - r);
-    matmul_forward(pre + r * N, a + r * K, b, bias, 1, m, N, K, false,
-                   trans_b, false);
+    matmul_forward(pre + r * N, a + r * K, b, bias, 1, m, N, K, false, trans_b,
+                   false);
     gelu(out + r * N, pre + r * N, m * N);
   }
 }

@@ -1,7 +1,7 @@
 // RMSNorm forward / backward. With y = x * rstd and dy = dout * weight:
 // dx = rstd * (dy - x * rstd^2 * mean(dy * x)).
-#include "runtime/cpu/norm_rows.h"
 #include "runtime/cpu/rmsnorm.h"
+#include "runtime/cpu/norm_rows.h"
 
 #include <algorithm>
 #include <cmath>

@@ -49,8 +49,8 @@ llmc::data::SentencePieceLibrary *load_shim() {
       continue;
     }
     using Entry = llmc::data::SentencePieceLibrary *(*)();
-    auto entry = reinterpret_cast<Entry>(
-        ::dlsym(handle, "llmc_sentencepiece_library"));
+    auto entry =
+        reinterpret_cast<Entry>(::dlsym(handle, "llmc_sentencepiece_library"));
     if (entry)
       return entry();
     errors += "; " + path + ": no llmc_sentencepiece_library";

@@ -45,12 +45,12 @@ public:
   virtual ~SentencePieceLibrary() = default;
   /// Trains on `sentences` with trainer flags `args` (name, value) and
   /// stores the serialized model in *model.
-  virtual std::string train(
-      const std::vector<std::pair<std::string, std::string>> &args,
-      const std::vector<std::string_view> &sentences, std::string *model) = 0;
+  virtual std::string
+  train(const std::vector<std::pair<std::string, std::string>> &args,
+        const std::vector<std::string_view> &sentences, std::string *model) = 0;
   /// Loads a serialized model; null (and *error set) if it is not one.
-  virtual std::unique_ptr<SentencePieceModel>
-  load(std::string_view serialized, std::string *error) = 0;
+  virtual std::unique_ptr<SentencePieceModel> load(std::string_view serialized,
+                                                   std::string *error) = 0;
 };
 
 /// The shim's library object, loaded on first use. Throws std::runtime_error

@@ -202,8 +202,8 @@ std::string train_model(const llmc::data::TokenizeOptions &o,
     throw InputError("--vocab-size " + std::to_string(o.vocab_size) +
                      ": sentencepiece: " + error);
   if (!error.empty())
-    throw InputError(o.corpus_path + ": sentencepiece training failed: " +
-                     error);
+    throw InputError(o.corpus_path +
+                     ": sentencepiece training failed: " + error);
   return model;
 }
 
@@ -316,8 +316,7 @@ void check_corpus(const std::string &path, const std::string &text,
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -400,8 +399,8 @@ llmc::data::tokenize_corpus(const TokenizeOptions &o) {
   std::unique_ptr<SentencePieceModel> model =
       sentencepiece_library().load(serialized, &error);
   if (!model)
-    throw std::runtime_error("sentencepiece cannot load the model it trained: " +
-                             error);
+    throw std::runtime_error(
+        "sentencepiece cannot load the model it trained: " + error);
   result.vocab_size = model->piece_size();
   result.train_seconds = seconds_since(start);
 
@@ -412,8 +411,7 @@ llmc::data::tokenize_corpus(const TokenizeOptions &o) {
   result.train_lines = static_cast<int64_t>(trainLines);
   result.val_lines = static_cast<int64_t>(corpus.lines.size() - trainLines);
   result.train_tokens = static_cast<int64_t>(trainTokens);
-  result.val_tokens =
-      static_cast<int64_t>(encoded.tokens.size() - trainTokens);
+  result.val_tokens = static_cast<int64_t>(encoded.tokens.size() - trainTokens);
 
   modelOut.write(serialized);
   vocabOut.write(model->vocab_text());

@@ -70,9 +70,10 @@ struct TokenizeResult {
 
 /// Trains the model, encodes the corpus and writes the four outputs to
 /// temporary files, renamed into place only once all four are written; on
-/// error no existing output is touched. Bad input (missing or empty corpus, a corpus of fewer than
-/// two lines, a vocabulary sentencepiece cannot build or above 65536, an
-/// unwritable output) throws llmc::io::InputError naming the file or option.
+/// error no existing output is touched. Bad input (missing or empty corpus, a
+/// corpus of fewer than two lines, a vocabulary sentencepiece cannot build or
+/// above 65536, an unwritable output) throws llmc::io::InputError naming the
+/// file or option.
 TokenizeResult tokenize_corpus(const TokenizeOptions &options);
 
 /// A tokenizer to encode and decode with: a sentencepiece model (the .model

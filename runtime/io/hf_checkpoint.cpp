@@ -13,7 +13,8 @@ bool ends_with(const std::string &s, const std::string &suffix) {
 
 // Buffers HF saves next to the parameters that are not parameters.
 bool is_buffer(const std::string &name) {
-  return ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias") ||
+  return ends_with(name, ".attn.bias") ||
+         ends_with(name, ".attn.masked_bias") ||
          ends_with(name, ".rotary_emb.inv_freq");
 }
 
@@ -21,18 +22,19 @@ const std::string kGPT2Prefix = "transformer.";
 
 } // namespace
 
-void load_hf_checkpoint(const std::string &path,
-                        const std::vector<TensorSpec> &specs,
-                        const std::function<float *(const std::string &)> &dst) {
+void load_hf_checkpoint(
+    const std::string &path, const std::vector<TensorSpec> &specs,
+    const std::function<float *(const std::string &)> &dst) {
   SafetensorsReader reader(path);
   // The file's name for each model tensor.
   std::vector<TensorSpec> in_file = specs;
   const std::vector<int64_t> *embedding = nullptr;
   bool has_head = false;
   for (TensorSpec &spec : in_file) {
-    std::string bare = spec.name.compare(0, kGPT2Prefix.size(), kGPT2Prefix) == 0
-                           ? spec.name.substr(kGPT2Prefix.size())
-                           : "";
+    std::string bare =
+        spec.name.compare(0, kGPT2Prefix.size(), kGPT2Prefix) == 0
+            ? spec.name.substr(kGPT2Prefix.size())
+            : "";
     if (!reader.contains(spec.name) && !bare.empty() && reader.contains(bare))
       spec.name = bare;
     if (ends_with(spec.name, "wte.weight") ||

@@ -16,8 +16,9 @@ static bool ends_with(const std::string &s, const std::string &suffix) {
 }
 
 static bool is_residual_projection(const std::string &name) {
-  for (const char *suffix : {".attn.c_proj.weight", ".mlp.c_proj.weight",
-                             ".self_attn.o_proj.weight", ".mlp.down_proj.weight"})
+  for (const char *suffix :
+       {".attn.c_proj.weight", ".mlp.c_proj.weight", ".self_attn.o_proj.weight",
+        ".mlp.down_proj.weight"})
     if (ends_with(name, suffix))
       return true;
   return false;

@@ -11,7 +11,8 @@
 //
 // i.e. the output of one SplitMix64 step from state x (Steele, Lea, Flood,
 // "Fast splittable pseudorandom number generators", 2014). The c-th output of
-// a SplitMix64 generator seeded with k is splitmix64(k + c * 0x9E3779B97F4A7C15).
+// a SplitMix64 generator seeded with k is splitmix64(k + c *
+// 0x9E3779B97F4A7C15).
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_IO_RANDOM_H

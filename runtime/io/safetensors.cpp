@@ -169,8 +169,8 @@ static TensorInfo parse_entry(const std::string &path, const std::string &name,
   return t;
 }
 
-static std::map<std::string, std::string> parse_metadata(const std::string &path,
-                                                         const json &m) {
+static std::map<std::string, std::string>
+parse_metadata(const std::string &path, const json &m) {
   if (!m.is_object())
     throw InputError(path + ": __metadata__ is not an object of strings");
   std::map<std::string, std::string> out;
@@ -201,8 +201,8 @@ static json parse_json(const std::string &path, const std::string &header) {
   } catch (const json::exception &e) {
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-    if (size_t tag = what.find("] "); what.rfind("[json.", 0) == 0 &&
-                                      tag != std::string::npos)
+    if (size_t tag = what.find("] ");
+        what.rfind("[json.", 0) == 0 && tag != std::string::npos)
       what = what.substr(tag + 2);
     throw InputError(path + ": header is not valid JSON: " + one_line(what));
   }
@@ -385,13 +385,15 @@ static std::string build_header(const std::string &path,
     for (size_t i : order) {
       const TensorView &t = tensors[i];
       uint64_t bytes = static_cast<uint64_t>(checked_numel(t.shape, path)) * 4;
-      h += "," + json(t.name).dump() + ":{\"dtype\":\"F32\",\"shape\":" +
-           json(t.shape).dump() + ",\"data_offsets\":[" +
-           std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
+      h += "," + json(t.name).dump() +
+           ":{\"dtype\":\"F32\",\"shape\":" + json(t.shape).dump() +
+           ",\"data_offsets\":[" + std::to_string(offset) + "," +
+           std::to_string(offset + bytes) + "]}";
       offset += bytes;
     }
   } catch (const json::exception &e) {
-    throw InputError(path + ": cannot encode the header: " + one_line(e.what()));
+    throw InputError(path +
+                     ": cannot encode the header: " + one_line(e.what()));
   }
   h += "}";
   h.append((8 - h.size() % 8) % 8, ' ');
@@ -432,9 +434,9 @@ static void write_file(PosixFile &out, const std::string &header,
   out.close();
 }
 
-void llmc::io::write_safetensors(const std::string &path,
-                                 const std::vector<TensorView> &tensors,
-                                 const std::map<std::string, std::string> &metadata) {
+void llmc::io::write_safetensors(
+    const std::string &path, const std::vector<TensorView> &tensors,
+    const std::map<std::string, std::string> &metadata) {
   std::vector<size_t> order(tensors.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;

@@ -54,7 +54,9 @@ public:
   const std::string &path() const { return file_.path(); }
   /// Sorted by name.
   const std::vector<TensorInfo> &tensors() const { return tensors_; }
-  const std::map<std::string, std::string> &metadata() const { return metadata_; }
+  const std::map<std::string, std::string> &metadata() const {
+    return metadata_;
+  }
   bool contains(const std::string &name) const;
   /// Throws "<path>: no tensor '<name>'" if absent.
   const TensorInfo &info(const std::string &name) const;

@@ -14,8 +14,8 @@
 namespace llmc::io {
 
 struct TensorSpec {
-  std::string name;            // e.g. "transformer.h.0.attn.c_attn.weight"
-  std::vector<int64_t> shape;  // row-major, e.g. {768, 2304}
+  std::string name;           // e.g. "transformer.h.0.attn.c_attn.weight"
+  std::vector<int64_t> shape; // row-major, e.g. {768, 2304}
 };
 
 /// "[8192, 256]"; "[]" for a scalar.
@@ -23,7 +23,8 @@ std::string format_shape(const std::vector<int64_t> &shape);
 
 /// The number of elements; throws InputError (prefixed by `where`) if a
 /// dimension is negative or the product overflows int64.
-int64_t checked_numel(const std::vector<int64_t> &shape, const std::string &where);
+int64_t checked_numel(const std::vector<int64_t> &shape,
+                      const std::string &where);
 
 } // namespace llmc::io
 

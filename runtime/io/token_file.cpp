@@ -50,7 +50,8 @@ TokenFile::TokenFile(const std::string &path, int64_t vocab_size)
   num_tokens_ = static_cast<int64_t>(bytes / 2);
   if (bytes > 0) {
     mapping_size_ = static_cast<size_t>(bytes);
-    void *m = ::mmap(nullptr, mapping_size_, PROT_READ, MAP_PRIVATE, file.fd(), 0);
+    void *m =
+        ::mmap(nullptr, mapping_size_, PROT_READ, MAP_PRIVATE, file.fd(), 0);
     if (m == MAP_FAILED)
       throw_errno(path, "cannot map");
     mapping_ = m;
@@ -61,8 +62,9 @@ TokenFile::TokenFile(const std::string &path, int64_t vocab_size)
   for (int64_t k = 0; k < num_tokens_; ++k)
     max_id = std::max(max_id, tokens_[k]);
   if (num_tokens_ > 0 && max_id >= vocab_size) {
-    const uint16_t *bad = std::find_if(tokens_, tokens_ + num_tokens_,
-                                       [&](uint16_t t) { return t >= vocab_size; });
+    const uint16_t *bad =
+        std::find_if(tokens_, tokens_ + num_tokens_,
+                     [&](uint16_t t) { return t >= vocab_size; });
     std::string msg = path + ": token id " + std::to_string(*bad) +
                       " at offset " + std::to_string(bad - tokens_) +
                       " is >= vocab_size " + std::to_string(vocab_size);
@@ -140,7 +142,8 @@ int64_t TokenFile::row_offset(int64_t step, int64_t row, int64_t B, int64_t T,
                      " must be non-negative");
   if (row < 0 || row >= B)
     throw InputError(path_ + ": row " + std::to_string(row) +
-                     " is not inside a batch of " + std::to_string(B) + " rows");
+                     " is not inside a batch of " + std::to_string(B) +
+                     " rows");
   auto m = static_cast<uint64_t>(std::max<int64_t>(num_tokens_ - T - 1, 1));
   auto i = static_cast<uint64_t>(step), b = static_cast<uint64_t>(row);
   if (order == BatchOrder::Sequential) {

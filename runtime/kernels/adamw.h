@@ -16,7 +16,7 @@ struct AdamWHyper {
   float beta1;
   float beta2;
   float eps;
-  float weight_decay; // 0 for tensors that are not decayed (rank < 2)
+  float weight_decay;     // 0 for tensors that are not decayed (rank < 2)
   float beta1_correction; // 1 - beta1^t
   float beta2_correction; // 1 - beta2^t
   // Multiplies the gradient first: clipping by global norm, applied here so

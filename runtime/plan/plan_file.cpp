@@ -110,8 +110,8 @@ void check_pipeline(const planfile::Plan &plan, const std::string &path,
     next = program.end();
   }
   if (next != uint32_t(plan.kernels_size()))
-    fail(path, "the programs end at kernel " + std::to_string(next) +
-                   " of " + std::to_string(plan.kernels_size()));
+    fail(path, "the programs end at kernel " + std::to_string(next) + " of " +
+                   std::to_string(plan.kernels_size()));
   int64_t microbatches = std::max<int64_t>(plan.model().microbatches(), 1);
   int64_t rank = plan.model().stage();
   if (rank >= ranks && plan.schedule_size() > 0)
@@ -123,9 +123,8 @@ void check_pipeline(const planfile::Plan &plan, const std::string &path,
     if (!planfile::Instruction::Op_IsValid(i.op()))
       fail(path, what + " has an unknown op " + std::to_string(int(i.op())));
     if (i.microbatch() < 0 || i.microbatch() >= microbatches)
-      fail(path, what + " names microbatch " +
-                     std::to_string(i.microbatch()) + " of " +
-                     std::to_string(microbatches));
+      fail(path, what + " names microbatch " + std::to_string(i.microbatch()) +
+                     " of " + std::to_string(microbatches));
     if (i.chunk() < 0 || i.chunk() >= chunks || i.chunk() % ranks != rank)
       fail(path, what + " runs model chunk " + std::to_string(i.chunk()) +
                      ", which pipeline rank " + std::to_string(rank) +
@@ -189,10 +188,10 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
     int64_t pp = std::max<int64_t>(plan.model().pp(), 1);
     int64_t chunks = pp * std::max<int64_t>(plan.model().virtual_stages(), 1);
     if (plan.stages_size() != chunks)
-      fail(path, "the plan has " + std::to_string(plan.stages_size()) +
-                     " pipeline stages, its model says pp=" +
-                     std::to_string(pp) + " x " +
-                     std::to_string(chunks / pp) + " chunks per rank");
+      fail(path,
+           "the plan has " + std::to_string(plan.stages_size()) +
+               " pipeline stages, its model says pp=" + std::to_string(pp) +
+               " x " + std::to_string(chunks / pp) + " chunks per rank");
     for (int s = 0; s < plan.stages_size(); ++s) {
       std::string where = path + " (stage " + std::to_string(s) + ")";
       if (plan.stages(s).model().stage() != s)
@@ -268,9 +267,8 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
       continue;
     seen[t.buffer()] = true;
     std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
-    for (const planfile::Shard *s :
-         {b.has_slice() ? &b.slice() : nullptr,
-          b.has_shard() ? &b.shard() : nullptr}) {
+    for (const planfile::Shard *s : {b.has_slice() ? &b.slice() : nullptr,
+                                     b.has_shard() ? &b.shard() : nullptr}) {
       if (!s)
         continue;
       check_shard(plan, *s, shape, path, b.name());

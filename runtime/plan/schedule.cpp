@@ -129,10 +129,10 @@ int64_t max_in_flight(const std::vector<planfile::Instruction> &schedule,
   return most;
 }
 
-Simulation
-simulate_pipeline(const std::vector<std::vector<planfile::Instruction>> &schedules,
-                  const std::vector<double> &forward_s,
-                  const std::vector<double> &backward_s) {
+Simulation simulate_pipeline(
+    const std::vector<std::vector<planfile::Instruction>> &schedules,
+    const std::vector<double> &forward_s,
+    const std::vector<double> &backward_s) {
   using I = planfile::Instruction;
   int64_t stages = int64_t(schedules.size()); // pipeline ranks
   // Messages in flight per link (from, to, is-gradient): their send times.
@@ -150,8 +150,8 @@ simulate_pipeline(const std::vector<std::vector<planfile::Instruction>> &schedul
         bool gradient = in.op() == I::SEND_GRAD || in.op() == I::RECV_GRAD;
         int64_t next_chunk =
             in.op() == I::SEND_ACTIVATION || in.op() == I::RECV_GRAD;
-        int64_t peer = rank_of_chunk(
-            in.chunk() + (next_chunk ? 1 : stages - 1), stages);
+        int64_t peer =
+            rank_of_chunk(in.chunk() + (next_chunk ? 1 : stages - 1), stages);
         if (in.op() == I::FORWARD || in.op() == I::BACKWARD) {
           double cost = in.op() == I::FORWARD ? forward_s[size_t(in.chunk())]
                                               : backward_s[size_t(in.chunk())];

@@ -63,7 +63,7 @@ int64_t stash_slots(const planfile::Plan &plan, int64_t chunk);
 // One compute instruction of a simulated step: when it starts and ends.
 struct TimedInstruction {
   int64_t stage; // the pipeline rank
-  size_t index; // in the stage's schedule
+  size_t index;  // in the stage's schedule
   planfile::Instruction instruction;
   double start, end;
 };
@@ -80,10 +80,10 @@ struct Simulation {
   double makespan = 0;
   std::vector<std::pair<int64_t, size_t>> blocked;
 };
-Simulation
-simulate_pipeline(const std::vector<std::vector<planfile::Instruction>> &schedules,
-                  const std::vector<double> &forward_s,
-                  const std::vector<double> &backward_s);
+Simulation simulate_pipeline(
+    const std::vector<std::vector<planfile::Instruction>> &schedules,
+    const std::vector<double> &forward_s,
+    const std::vector<double> &backward_s);
 
 // A readable name of an instruction, e.g. "F3", "send-act 3".
 std::string instruction_name(const planfile::Instruction &instruction);

@@ -91,17 +91,17 @@ void check_link(const Pipeline &pipe, int64_t from, int64_t to, I::Op send,
   int64_t step = send == I::SEND_ACTIVATION ? 1 : -1; // next chunk or previous
   for (size_t k = 0; k < std::max(sends.size(), recvs.size()); ++k) {
     if (k >= sends.size()) {
-      report.problems.push_back(
-          pipe.name(to) + " " + at(in, recvs[k]) +
-          " has no matching send: " + pipe.name(from) + " sends only " +
-          std::to_string(sends.size()) + " on this link");
+      report.problems.push_back(pipe.name(to) + " " + at(in, recvs[k]) +
+                                " has no matching send: " + pipe.name(from) +
+                                " sends only " + std::to_string(sends.size()) +
+                                " on this link");
       return;
     }
     if (k >= recvs.size()) {
-      report.problems.push_back(
-          pipe.name(from) + " " + at(out, sends[k]) + " is never received: " +
-          pipe.name(to) + " receives only " + std::to_string(recvs.size()) +
-          " on this link");
+      report.problems.push_back(pipe.name(from) + " " + at(out, sends[k]) +
+                                " is never received: " + pipe.name(to) +
+                                " receives only " +
+                                std::to_string(recvs.size()) + " on this link");
       return;
     }
     const I &s = out[sends[k]], &r = in[recvs[k]];
@@ -109,19 +109,16 @@ void check_link(const Pipeline &pipe, int64_t from, int64_t to, I::Op send,
                        pipe.name(from) + " " + at(out, sends[k]) + " to " +
                        pipe.name(to) + " " + at(in, recvs[k]);
     if (s.microbatch() != r.microbatch()) {
-      report.problems.push_back(pair + ": microbatch " +
-                                std::to_string(s.microbatch()) +
-                                " arrives where " +
-                                std::to_string(r.microbatch()) +
-                                " is expected");
+      report.problems.push_back(
+          pair + ": microbatch " + std::to_string(s.microbatch()) +
+          " arrives where " + std::to_string(r.microbatch()) + " is expected");
       return;
     }
     if (s.chunk() + step != r.chunk()) {
-      report.problems.push_back(pair + ": model chunk " +
-                                std::to_string(s.chunk()) + " sends to " +
-                                std::to_string(s.chunk() + step) +
-                                ", the receive is for chunk " +
-                                std::to_string(r.chunk()));
+      report.problems.push_back(
+          pair + ": model chunk " + std::to_string(s.chunk()) + " sends to " +
+          std::to_string(s.chunk() + step) + ", the receive is for chunk " +
+          std::to_string(r.chunk()));
       return;
     }
     const planfile::Tensor *sent = moved_tensor(pipe.chunk(s.chunk()), send);
@@ -255,11 +252,19 @@ bool parse_byte_size(const std::string &text, uint64_t &bytes) {
   }
   std::string unit = text.substr(end);
   static const std::pair<const char *, double> units[] = {
-      {"", 1.0},         {"B", 1.0},
-      {"K", 1024.0},     {"KB", 1024.0},     {"KiB", 1024.0},
-      {"M", 1048576.0},  {"MB", 1048576.0},  {"MiB", 1048576.0},
-      {"G", 1073741824.0}, {"GB", 1073741824.0}, {"GiB", 1073741824.0},
-      {"T", 1099511627776.0}, {"TB", 1099511627776.0},
+      {"", 1.0},
+      {"B", 1.0},
+      {"K", 1024.0},
+      {"KB", 1024.0},
+      {"KiB", 1024.0},
+      {"M", 1048576.0},
+      {"MB", 1048576.0},
+      {"MiB", 1048576.0},
+      {"G", 1073741824.0},
+      {"GB", 1073741824.0},
+      {"GiB", 1073741824.0},
+      {"T", 1099511627776.0},
+      {"TB", 1099511627776.0},
       {"TiB", 1099511627776.0}};
   for (auto [name, scale] : units)
     if (unit == name && value > 0) {
@@ -303,9 +308,9 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
       std::vector<std::vector<planfile::Instruction>> schedules =
           rank_schedules(plan);
       size_t chunks = size_t(plan.stages_size());
-      Simulation sim = simulate_pipeline(schedules,
-                                         std::vector<double>(chunks, 1.0),
-                                         std::vector<double>(chunks, 2.0));
+      Simulation sim =
+          simulate_pipeline(schedules, std::vector<double>(chunks, 1.0),
+                            std::vector<double>(chunks, 2.0));
       if (!sim.blocked.empty()) {
         std::string waits;
         for (auto [r, index] : sim.blocked)
@@ -314,8 +319,8 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
         report.problems.push_back("deadlock: " + waits);
       } else {
         report.proved.push_back(
-            "p2p: " + std::to_string(messages) +
-            " messages per step between " + std::to_string(P) +
+            "p2p: " + std::to_string(messages) + " messages per step between " +
+            std::to_string(P) +
             " pipeline ranks match in order, size and dtype; the schedules "
             "run to the end without deadlock");
       }
@@ -338,17 +343,17 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
       for (size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
         auto text = [&](const std::vector<Issued> &v, int64_t r) {
           return pipe.name(r) + " issues " +
-                 (i < v.size() ? issued_text(v[i])
-                               : "none (it issues " +
-                                     std::to_string(v.size()) + ")");
+                 (i < v.size()
+                      ? issued_text(v[i])
+                      : "none (it issues " + std::to_string(v.size()) + ")");
         };
         if (i < first.size() && i < other.size() &&
             first[i].call.kind == other[i].call.kind &&
             first[i].call.elements == other[i].call.elements)
           continue;
         report.problems.push_back(
-            "collective " + std::to_string(i) + " on axis '" + axis + "': " +
-            text(first, members[0]) + "; " + text(other, members[k]));
+            "collective " + std::to_string(i) + " on axis '" + axis +
+            "': " + text(first, members[0]) + "; " + text(other, members[k]));
         ok = false;
         break;
       }

@@ -167,7 +167,8 @@ struct Case {
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
   if (failed(pm.run(*module)))
     return ::testing::AssertionFailure()
-           << "lowering @" << program << " failed:\n" << diagnostics;
+           << "lowering @" << program << " failed:\n"
+           << diagnostics;
   llvm::Expected<planfile::Plan> plan = llmc::exportPlan(
       module->lookupSymbol<func::FuncOp>(program), planfile::ModelInfo{});
   if (!plan)
@@ -179,8 +180,8 @@ struct Case {
 /// Copies the case's values into the executor's parameter and input buffers.
 ::testing::AssertionResult load(Executor &exec, const Case &c) {
   for (const Argument &a : c.args) {
-    int t = exec.find_tensor(a.name, a.isParam ? planfile::PARAM
-                                               : planfile::INPUT);
+    int t =
+        exec.find_tensor(a.name, a.isParam ? planfile::PARAM : planfile::INPUT);
     if (t < 0)
       return ::testing::AssertionFailure() << "no buffer for " << a.name;
     if (a.isInt)
@@ -305,9 +306,8 @@ matchesFiniteDifferences(const Case &c, const Gradients &g,
   };
   double forward = loss();
   if (std::abs(forward - g.loss) > 1e-5 * std::max(1.0, std::abs(forward)))
-    return ::testing::AssertionFailure()
-           << "@loss_grad's loss " << g.loss << " differs from @loss's "
-           << forward;
+    return ::testing::AssertionFailure() << "@loss_grad's loss " << g.loss
+                                         << " differs from @loss's " << forward;
   std::mt19937 rng(1234);
   for (const Argument &a : c.args) {
     if (!a.isParam)

@@ -2,8 +2,8 @@
 // equal closed-form counts for both families, and the published parameter
 // counts of GPT-2 small and LLaMA-2-7B.
 
-#include "compiler/Registration.h"
 #include "compiler/Summary.h"
+#include "compiler/Registration.h"
 #include "frontends/hf/ModelBuilder.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -41,8 +41,8 @@ Counts summarize(const ModelConfig &config, BuildOptions options) {
 // head per layer, over the full T×T square.
 Counts gpt2ClosedForm(const ModelConfig &c, int64_t T) {
   int64_t C = c.hiddenSize, F = c.intermediateSize, L = c.numLayers;
-  int64_t perLayer = 4 * C + (3 * C * C + 3 * C) + (C * C + C) +
-                     (C * F + F) + (F * C + C);
+  int64_t perLayer =
+      4 * C + (3 * C * C + 3 * C) + (C * C + C) + (C * F + F) + (F * C + C);
   int64_t params = c.vocabSize * C + c.maxPositions * C + L * perLayer + 2 * C;
   int64_t matmul = 2 * (L * (3 * C * C + C * C + 2 * C * F) + c.vocabSize * C);
   int64_t attention = L * 4 * T * C;

@@ -96,8 +96,8 @@ llvm::Expected<llmc::LinkCalibration> measureLink(const char *argv0) {
       argv0, reinterpret_cast<void *>(&runLinkOnly));
   llvm::SmallString<128> out;
   llvm::sys::fs::createTemporaryFile("llmc-link", "txt", out);
-  std::vector<llvm::StringRef> args = {*mpirun, "--oversubscribe", "-np", "2",
-                                       self,    "calibrate",       "--link-only"};
+  std::vector<llvm::StringRef> args = {
+      *mpirun, "--oversubscribe", "-np", "2", self, "calibrate", "--link-only"};
   // OpenMPI refuses root unless told; the CI machines run as root.
   std::vector<std::string> envStorage;
   for (char **e = environ; *e; ++e)
@@ -107,9 +107,8 @@ llvm::Expected<llmc::LinkCalibration> measureLink(const char *argv0) {
     envStorage.push_back("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1");
   }
   std::vector<llvm::StringRef> env(envStorage.begin(), envStorage.end());
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt,
-                                                llvm::StringRef(out),
-                                                std::nullopt};
+  std::optional<llvm::StringRef> redirects[] = {
+      std::nullopt, llvm::StringRef(out), std::nullopt};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*mpirun, args, env, redirects, 120, 0,
                                      &message);
@@ -240,9 +239,8 @@ int llmc::runCalibrateCommand(const char *argv0) {
       "{0}: sgemm peak {1:F1} GFLOP/s (fit to {2} shapes, worst error "
       "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), memory {7:F1} GB/s, "
       "{8} other kernels timed, link {9:F1} GB/s and {10:F1} us\n",
-      specOut, fit.peak / 1e9, gemms.size(), fit.worst_error,
-      fit.efficiency.m0, fit.efficiency.n0, fit.efficiency.k0,
-      spec.memory_bandwidth / 1e9,
+      specOut, fit.peak / 1e9, gemms.size(), fit.worst_error, fit.efficiency.m0,
+      fit.efficiency.n0, fit.efficiency.k0, spec.memory_bandwidth / 1e9,
       spec.kernel_bandwidth.size() + spec.kernel_flops.size(),
       spec.intra_node.bandwidth / 1e9, spec.intra_node.latency * 1e6);
   return 0;

@@ -3,11 +3,11 @@
 #include "tools/llmc/PlanCommands.h"
 
 #include "compiler/Compile.h"
-#include "tools/llmc/Errors.h"
 #include "compiler/CompiledCosts.h"
 #include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
 #include "frontends/hf/ModelBuilder.h"
+#include "tools/llmc/Errors.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -48,8 +48,7 @@ cl::opt<int> seq("seq", cl::desc("Sequence length (default: full context)"),
                  cl::init(0), cl::sub(estimateCmd), cl::sub(planCmd),
                  cl::cat(planCategory));
 cl::opt<Precision> precision(
-    "precision", cl::desc("Training precision"),
-    cl::init(Precision::BF16Mixed),
+    "precision", cl::desc("Training precision"), cl::init(Precision::BF16Mixed),
     cl::values(clEnumValN(Precision::FP32, "fp32", "fp32 everything"),
                clEnumValN(Precision::BF16Mixed, "bf16-mixed",
                           "bf16 math, fp32 master weights and moments")),
@@ -65,21 +64,22 @@ cl::opt<std::string> mesh("mesh", cl::desc("dp=D,tp=T,pp=P (default 1 each)"),
 cl::opt<int> microBatch("micro-batch", cl::desc("Sequences per microbatch"),
                         cl::init(1), cl::sub(estimateCmd),
                         cl::cat(planCategory));
-cl::opt<Recompute> recompute(
-    "recompute", cl::desc("Activation recomputation"),
-    cl::init(Recompute::None),
-    cl::values(clEnumValN(Recompute::None, "none", ""),
-               clEnumValN(Recompute::Selective, "selective", ""),
-               clEnumValN(Recompute::Full, "full", "")),
-    cl::sub(estimateCmd), cl::cat(planCategory));
+cl::opt<Recompute>
+    recompute("recompute", cl::desc("Activation recomputation"),
+              cl::init(Recompute::None),
+              cl::values(clEnumValN(Recompute::None, "none", ""),
+                         clEnumValN(Recompute::Selective, "selective", ""),
+                         clEnumValN(Recompute::Full, "full", "")),
+              cl::sub(estimateCmd), cl::cat(planCategory));
 cl::opt<int> zero("zero", cl::desc("ZeRO stage 0-3"), cl::init(0),
                   cl::sub(estimateCmd), cl::cat(planCategory));
-cl::opt<Schedule> schedule(
-    "schedule", cl::desc("Pipeline schedule"), cl::init(Schedule::OneFOneB),
-    cl::values(clEnumValN(Schedule::GPipe, "gpipe", ""),
-               clEnumValN(Schedule::OneFOneB, "1f1b", ""),
-               clEnumValN(Schedule::Interleaved, "interleaved", "")),
-    cl::sub(estimateCmd), cl::cat(planCategory));
+cl::opt<Schedule>
+    schedule("schedule", cl::desc("Pipeline schedule"),
+             cl::init(Schedule::OneFOneB),
+             cl::values(clEnumValN(Schedule::GPipe, "gpipe", ""),
+                        clEnumValN(Schedule::OneFOneB, "1f1b", ""),
+                        clEnumValN(Schedule::Interleaved, "interleaved", "")),
+             cl::sub(estimateCmd), cl::cat(planCategory));
 cl::opt<int> virtualStages("virtual-stages",
                            cl::desc("Model chunks per pipeline rank"),
                            cl::init(1), cl::sub(estimateCmd),
@@ -95,8 +95,9 @@ cl::opt<int> top("top", cl::desc("Candidates to print"), cl::init(10),
                  cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<double> budgetDeviceHours(
     "budget-device-hours",
-    cl::desc("Instead of a config: suggest the compute-optimal model and "
-             "token count for this budget (Hoffmann et al. 2022), then plan it"),
+    cl::desc(
+        "Instead of a config: suggest the compute-optimal model and "
+        "token count for this budget (Hoffmann et al. 2022), then plan it"),
     cl::init(0), cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<int> vocab("vocab",
                    cl::desc("With --budget-device-hours: the vocabulary of "
@@ -119,8 +120,7 @@ cl::opt<double> assumedMfu("assumed-mfu",
                            cl::cat(planCategory));
 
 cl::opt<std::string> planOut(
-    "o",
-    cl::desc("Also compile the fastest layout (fp32) into this plan file"),
+    "o", cl::desc("Also compile the fastest layout (fp32) into this plan file"),
     cl::value_desc("model.plan"), cl::sub(planCmd), cl::cat(planCategory));
 
 cl::opt<bool> closedForm(
@@ -193,12 +193,14 @@ void parseMesh(const std::string &text, Layout &layout) {
 }
 
 const char *name(Recompute r) {
-  return r == Recompute::None ? "none"
-         : r == Recompute::Selective ? "selective" : "full";
+  return r == Recompute::None        ? "none"
+         : r == Recompute::Selective ? "selective"
+                                     : "full";
 }
 const char *name(Schedule s) {
-  return s == Schedule::GPipe ? "gpipe"
-         : s == Schedule::OneFOneB ? "1f1b" : "interleaved";
+  return s == Schedule::GPipe      ? "gpipe"
+         : s == Schedule::OneFOneB ? "1f1b"
+                                   : "interleaved";
 }
 
 /// Tokens per step of a layout: every data-parallel rank's microbatches.
@@ -381,7 +383,8 @@ const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
     refused = llvm::toString(std::move(error));
   }
   throw BadInput{"-o: llmc cannot compile any of the layouts that fit (the "
-                 "last one tried: " + refused + ")"};
+                 "last one tried: " +
+                 refused + ")"};
 }
 
 int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
@@ -413,9 +416,9 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   double limit = (1 - memoryHeadroom) * cluster.device_memory;
   auto start = std::chrono::steady_clock::now();
   SearchResult result = search(model, cluster, o);
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (result.evaluated == 0)
     throw BadInput{llvm::formatv("no layout splits {0} devices for this model "
                                  "and a global batch of {1} (tp must divide "
@@ -498,18 +501,17 @@ ModelShape budgetModel(const ClusterSpec &cluster) {
   if (tokens == 0)
     tokensToTrain = a.tokens;
   const ModelShape &m = a.model;
-  llvm::json::Object advice{
-      {"compute_flops", a.compute_flops},
-      {"params", a.params},
-      {"tokens", a.tokens},
-      {"tokens_per_param", a.tokens_per_param},
-      {"predicted_loss", a.loss},
-      {"model", llvm::json::Object{{"params", m.params},
-                                   {"layers", m.layers},
-                                   {"hidden", m.hidden},
-                                   {"heads", m.heads},
-                                   {"seq", m.seq},
-                                   {"vocab", m.vocab}}}};
+  llvm::json::Object advice{{"compute_flops", a.compute_flops},
+                            {"params", a.params},
+                            {"tokens", a.tokens},
+                            {"tokens_per_param", a.tokens_per_param},
+                            {"predicted_loss", a.loss},
+                            {"model", llvm::json::Object{{"params", m.params},
+                                                         {"layers", m.layers},
+                                                         {"hidden", m.hidden},
+                                                         {"heads", m.heads},
+                                                         {"seq", m.seq},
+                                                         {"vocab", m.vocab}}}};
   if (json)
     budgetAdvice = std::move(advice);
   else
@@ -533,9 +535,8 @@ int llmc::runPlanCommand() {
     if (vocab != 0 && !(planCmd && budgetDeviceHours > 0))
       throw BadInput{"--vocab shapes the model of --budget-device-hours; a "
                      "config.json has its own vocab_size"};
-    ModelShape model = planCmd && budgetDeviceHours > 0
-                           ? budgetModel(cluster)
-                           : modelShape(cluster);
+    ModelShape model = planCmd && budgetDeviceHours > 0 ? budgetModel(cluster)
+                                                        : modelShape(cluster);
     if (globalBatch <= 0)
       throw BadInput{"--global-batch must be positive"};
     return estimateCmd ? runEstimate(model, cluster)

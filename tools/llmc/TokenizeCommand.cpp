@@ -10,8 +10,8 @@
 #include "tools/llmc/TokenizeCommand.h"
 
 #include "runtime/data/tokenizer.h"
-#include "tools/llmc/Errors.h"
 #include "runtime/io/error.h"
+#include "tools/llmc/Errors.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"

@@ -56,8 +56,8 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   Location loc = getLoc();
   Value dy = resultGrads[0], lhs = getLhs(), rhs = getRhs();
   bool transA = getTransposeLhs(), transB = getTransposeRhs();
-  bool sharedRhs = tensorType(rhs).getRank() == 2 &&
-                   tensorType(lhs).getRank() > 2;
+  bool sharedRhs =
+      tensorType(rhs).getRank() == 2 && tensorType(lhs).getRank() > 2;
 
   // d op(A) = dY · op(B)ᵀ.
   Value dA = MatmulOp::create(b, loc, dy, rhs, Value(), false, !transB);
@@ -102,8 +102,8 @@ LogicalResult MulOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   Location loc = getLoc();
   Value dy = resultGrads[0];
   Value dl = MulOp::create(b, loc, dy, getRhs());
-  Value dr = sumTo(b, loc, MulOp::create(b, loc, dy, getLhs()),
-                   getRhs().getType());
+  Value dr =
+      sumTo(b, loc, MulOp::create(b, loc, dy, getLhs()), getRhs().getType());
   operandGrads.append({dl, dr});
   return success();
 }
@@ -153,16 +153,16 @@ LogicalResult RmsNormOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult SoftmaxOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.push_back(SoftmaxGradOp::create(
-      b, getLoc(), resultGrads[0], getResult(), getAxisAttr()));
+  operandGrads.push_back(SoftmaxGradOp::create(b, getLoc(), resultGrads[0],
+                                               getResult(), getAxisAttr()));
   return success();
 }
 
 LogicalResult AttentionOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
-  auto grad = AttentionGradOp::create(
-      b, getLoc(), resultGrads[0], getQuery(), getKey(), getValue(),
-      getResult(), getCausal(), getScaleAttr());
+  auto grad = AttentionGradOp::create(b, getLoc(), resultGrads[0], getQuery(),
+                                      getKey(), getValue(), getResult(),
+                                      getCausal(), getScaleAttr());
   operandGrads.append({grad.getDquery(), grad.getDkey(), grad.getDvalue()});
   return success();
 }
@@ -170,9 +170,9 @@ LogicalResult AttentionOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 LogicalResult RopeOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                SmallVectorImpl<Value> &operandGrads) {
   // A rotation's gradient is the rotation by the opposite angle.
-  operandGrads.push_back(RopeOp::create(b, getLoc(), resultGrads[0],
-                                        getThetaAttr(),
-                                        getInverse() ? UnitAttr() : b.getUnitAttr()));
+  operandGrads.push_back(
+      RopeOp::create(b, getLoc(), resultGrads[0], getThetaAttr(),
+                     getInverse() ? UnitAttr() : b.getUnitAttr()));
   return success();
 }
 
@@ -182,8 +182,8 @@ LogicalResult RopeOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult ReshapeOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.push_back(ReshapeOp::create(b, getLoc(), getInput().getType(),
-                                           resultGrads[0]));
+  operandGrads.push_back(
+      ReshapeOp::create(b, getLoc(), getInput().getType(), resultGrads[0]));
   return success();
 }
 
@@ -219,20 +219,19 @@ LogicalResult ConcatOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult EmbeddingOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.append({EmbeddingGradOp::create(b, getLoc(),
-                                               getTable().getType(),
-                                               resultGrads[0], getIds(),
-                                               getVocabParallelAxisAttr()),
+  operandGrads.append({EmbeddingGradOp::create(
+                           b, getLoc(), getTable().getType(), resultGrads[0],
+                           getIds(), getVocabParallelAxisAttr()),
                        Value()});
   return success();
 }
 
 LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                        SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.append({CrossEntropyGradOp::create(b, getLoc(), resultGrads[0],
-                                                  getLogits(), getTargets(),
-                                                  getVocabParallelAxisAttr()),
-                       Value()});
+  operandGrads.append(
+      {CrossEntropyGradOp::create(b, getLoc(), resultGrads[0], getLogits(),
+                                  getTargets(), getVocabParallelAxisAttr()),
+       Value()});
   return success();
 }
 
@@ -255,9 +254,9 @@ LogicalResult CopyToParallelOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult AllGatherOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.push_back(ReduceScatterOp::create(
-      b, getLoc(), getInput().getType(), resultGrads[0], getAxisAttr(),
-      getDimAttr()));
+  operandGrads.push_back(
+      ReduceScatterOp::create(b, getLoc(), getInput().getType(), resultGrads[0],
+                              getAxisAttr(), getDimAttr()));
   return success();
 }
 
@@ -269,8 +268,9 @@ LogicalResult ReduceScatterOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-LogicalResult ScatterToParallelOp::buildVJP(
-    OpBuilder &b, ValueRange resultGrads, SmallVectorImpl<Value> &operandGrads) {
+LogicalResult
+ScatterToParallelOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(AllGatherOp::create(b, getLoc(), getInput().getType(),
                                              resultGrads[0], getAxisAttr(),
                                              getDimAttr()));

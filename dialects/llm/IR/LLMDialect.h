@@ -7,8 +7,8 @@
 #ifndef LLMC_DIALECTS_LLM_IR_LLMDIALECT_H
 #define LLMC_DIALECTS_LLM_IR_LLMDIALECT_H
 
-#include "mlir/IR/Dialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
 
 #include "dialects/llm/IR/LLMDialect.h.inc"

@@ -74,9 +74,10 @@ static FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
 // EmbeddingOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult EmbeddingOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
   InferError error{loc, getOperationName()};
   auto table = tensorType(adaptor.getTable());
   auto ids = tensorType(adaptor.getIds());
@@ -103,8 +104,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   if (lhs.getElementType() != rhs.getElementType())
     return error("lhs and rhs must have the same element type");
   if (lhs.getRank() < 2)
-    return error("lhs must have rank >= 2, got " +
-                 shapeString(lhs.getShape()));
+    return error("lhs must have rank >= 2, got " + shapeString(lhs.getShape()));
   if (rhs.getRank() != 2 && rhs.getRank() != lhs.getRank())
     return error("rhs must have rank 2 or the rank of lhs (" +
                  Twine(lhs.getRank()) + "), got " +
@@ -203,22 +203,12 @@ FlopCount AddOp::getFlopCount() { return vectorFlops(1, getResult()); }
 FlopCount MulOp::getFlopCount() { return vectorFlops(1, getResult()); }
 FlopCount GeluOp::getFlopCount() { return vectorFlops(8, getResult()); }
 FlopCount SiluOp::getFlopCount() { return vectorFlops(4, getResult()); }
-FlopCount SwigluOp::getFlopCount() {
-  return vectorFlops(5, getResult());
-}
-FlopCount LayerNormOp::getFlopCount() {
-  return vectorFlops(8, getResult());
-}
-FlopCount RmsNormOp::getFlopCount() {
-  return vectorFlops(5, getResult());
-}
-FlopCount SoftmaxOp::getFlopCount() {
-  return vectorFlops(5, getResult());
-}
+FlopCount SwigluOp::getFlopCount() { return vectorFlops(5, getResult()); }
+FlopCount LayerNormOp::getFlopCount() { return vectorFlops(8, getResult()); }
+FlopCount RmsNormOp::getFlopCount() { return vectorFlops(5, getResult()); }
+FlopCount SoftmaxOp::getFlopCount() { return vectorFlops(5, getResult()); }
 FlopCount RopeOp::getFlopCount() { return vectorFlops(3, getResult()); }
-FlopCount CrossEntropyOp::getFlopCount() {
-  return vectorFlops(5, getLogits());
-}
+FlopCount CrossEntropyOp::getFlopCount() { return vectorFlops(5, getLogits()); }
 
 //===----------------------------------------------------------------------===//
 // LayerNormOp, RmsNormOp
@@ -233,8 +223,7 @@ static LogicalResult checkNormParam(const InferError &error, StringRef name,
   if (type.getElementType() != input.getElementType())
     return error(name + " must have the element type of the input");
   if (type.getShape() != input.getShape().take_back())
-    return error(name + " must have shape " +
-                 Twine(input.getShape().back()) +
+    return error(name + " must have shape " + Twine(input.getShape().back()) +
                  " (the input's last dimension), got " +
                  shapeString(type.getShape()));
   return success();
@@ -290,9 +279,10 @@ LogicalResult SoftmaxOp::verify() {
 //===----------------------------------------------------------------------===//
 
 /// Checks attention operands and returns the output type [B, Hq, Tq, Dv].
-static FailureOr<RankedTensorType>
-inferAttentionType(const InferError &error, Value query, Value key,
-                   Value value, bool causal, FloatAttr scale) {
+static FailureOr<RankedTensorType> inferAttentionType(const InferError &error,
+                                                      Value query, Value key,
+                                                      Value value, bool causal,
+                                                      FloatAttr scale) {
   auto q = tensorType(query), k = tensorType(key), v = tensorType(value);
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
     return error("query, key and value must have rank 4 "
@@ -310,8 +300,8 @@ inferAttentionType(const InferError &error, Value query, Value key,
     return error("query head_dim " + Twine(qs[3]) +
                  " differs from key head_dim " + Twine(ks[3]));
   if (ks[1] == 0 || qs[1] % ks[1] != 0)
-    return error("kv heads (" + Twine(ks[1]) +
-                 ") must divide query heads (" + Twine(qs[1]) + ")");
+    return error("kv heads (" + Twine(ks[1]) + ") must divide query heads (" +
+                 Twine(qs[1]) + ")");
   if (causal && qs[2] > ks[2])
     return error("causal attention needs query length (" + Twine(qs[2]) +
                  ") <= key length (" + Twine(ks[2]) + ")");
@@ -326,9 +316,8 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &inferred) {
   FailureOr<RankedTensorType> type = inferAttentionType(
-      InferError{loc, getOperationName()}, adaptor.getQuery(),
-      adaptor.getKey(), adaptor.getValue(), adaptor.getCausal(),
-      adaptor.getScaleAttr());
+      InferError{loc, getOperationName()}, adaptor.getQuery(), adaptor.getKey(),
+      adaptor.getValue(), adaptor.getCausal(), adaptor.getScaleAttr());
   if (failed(type))
     return failure();
   inferred.push_back(*type);
@@ -420,15 +409,16 @@ LogicalResult SplitOp::verify() {
   auto givenAxis = static_cast<int64_t>(getAxis());
   FailureOr<int64_t> axis = normalizeAxis(givenAxis, input.getRank());
   if (failed(axis))
-    return emitOpError("axis ") << givenAxis << " is out of range for rank "
-                                << input.getRank();
+    return emitOpError("axis ")
+           << givenAxis << " is out of range for rank " << input.getRank();
   if (getResults().empty())
     return emitOpError("must have at least one result");
   int64_t total = 0;
   for (auto [i, result] : llvm::enumerate(getResults())) {
     auto type = tensorType(result);
     if (type.getElementType() != input.getElementType())
-      return emitOpError("result ") << i << " must have the input's element type";
+      return emitOpError("result ")
+             << i << " must have the input's element type";
     if (type.getRank() != input.getRank())
       return emitOpError("result ") << i << " must have the input's rank";
     for (int64_t d = 0; d < input.getRank(); ++d)
@@ -456,8 +446,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   auto givenAxis = static_cast<int64_t>(adaptor.getAxis());
   FailureOr<int64_t> axis = normalizeAxis(givenAxis, first.getRank());
   if (failed(axis))
-    return error("axis " + Twine(givenAxis) +
-                 " is out of range for rank " + Twine(first.getRank()));
+    return error("axis " + Twine(givenAxis) + " is out of range for rank " +
+                 Twine(first.getRank()));
   SmallVector<int64_t> shape(first.getShape());
   shape[*axis] = 0;
   for (auto [i, value] : llvm::enumerate(adaptor.getInputs())) {
@@ -468,8 +458,10 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                    " must have the element type and rank of input 0");
     for (int64_t d = 0; d < first.getRank(); ++d)
       if (d != *axis && type.getDimSize(d) != first.getDimSize(d))
-        return error("input " + Twine(i) + " differs from input 0 in "
-                     "dimension " + Twine(d) + ", which is not the axis");
+        return error("input " + Twine(i) +
+                     " differs from input 0 in "
+                     "dimension " +
+                     Twine(d) + ", which is not the axis");
     shape[*axis] += type.getDimSize(*axis);
   }
   inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
@@ -494,9 +486,10 @@ inferCrossEntropyType(const InferError &error, Value logitsValue,
   return RankedTensorType::get({}, logits.getElementType());
 }
 
-LogicalResult CrossEntropyOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+CrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                 Adaptor adaptor,
+                                 SmallVectorImpl<Type> &inferred) {
   FailureOr<RankedTensorType> type =
       inferCrossEntropyType(InferError{loc, getOperationName()},
                             adaptor.getLogits(), adaptor.getTargets());
@@ -520,7 +513,8 @@ LogicalResult EmbeddingGradOp::verify() {
   expected.push_back(result.getDimSize(1));
   if (dout.getShape() != ArrayRef<int64_t>(expected))
     return emitOpError("dout must have shape ")
-           << shapeString(expected) << " (the ids' shape and the hidden size), got "
+           << shapeString(expected)
+           << " (the ids' shape and the hidden size), got "
            << shapeString(dout.getShape());
   if (dout.getElementType() != result.getElementType())
     return emitOpError("result must have the element type of dout");
@@ -568,9 +562,10 @@ static LogicalResult checkNormGrad(const InferError &error, Value dout,
   return success();
 }
 
-LogicalResult LayerNormGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &inferred) {
   if (failed(checkNormGrad(InferError{loc, getOperationName()},
                            adaptor.getDout(), adaptor.getInput(),
                            adaptor.getWeight(), adaptor.getEpsilonAttr())))
@@ -580,20 +575,23 @@ LogicalResult LayerNormGradOp::inferReturnTypes(
   return success();
 }
 
-LogicalResult RmsNormGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult RmsNormGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &inferred) {
   if (failed(checkNormGrad(InferError{loc, getOperationName()},
                            adaptor.getDout(), adaptor.getInput(),
                            adaptor.getWeight(), adaptor.getEpsilonAttr())))
     return failure();
-  inferred.append({adaptor.getInput().getType(), adaptor.getWeight().getType()});
+  inferred.append(
+      {adaptor.getInput().getType(), adaptor.getWeight().getType()});
   return success();
 }
 
-LogicalResult AttentionGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &inferred) {
   InferError error{loc, getOperationName()};
   FailureOr<RankedTensorType> outType = inferAttentionType(
       error, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
@@ -615,12 +613,13 @@ double AttentionGradOp::getScaleOrDefault() {
   return attentionScale(getScaleAttr(), getQuery());
 }
 
-LogicalResult CrossEntropyGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                     Adaptor adaptor,
+                                     SmallVectorImpl<Type> &inferred) {
   InferError error{loc, getOperationName()};
-  FailureOr<RankedTensorType> lossType = inferCrossEntropyType(
-      error, adaptor.getLogits(), adaptor.getTargets());
+  FailureOr<RankedTensorType> lossType =
+      inferCrossEntropyType(error, adaptor.getLogits(), adaptor.getTargets());
   if (failed(lossType))
     return failure();
   if (adaptor.getDloss().getType() != *lossType)
@@ -629,28 +628,16 @@ LogicalResult CrossEntropyGradOp::inferReturnTypes(
   return success();
 }
 
-FlopCount EmbeddingGradOp::getFlopCount() {
-  return vectorFlops(1, getDout());
-}
+FlopCount EmbeddingGradOp::getFlopCount() { return vectorFlops(1, getDout()); }
 FlopCount SumToOp::getFlopCount() { return vectorFlops(1, getInput()); }
-FlopCount GeluGradOp::getFlopCount() {
-  return vectorFlops(12, getResult());
-}
-FlopCount SiluGradOp::getFlopCount() {
-  return vectorFlops(6, getResult());
-}
-FlopCount SwigluGradOp::getFlopCount() {
-  return vectorFlops(8, getDgate());
-}
+FlopCount GeluGradOp::getFlopCount() { return vectorFlops(12, getResult()); }
+FlopCount SiluGradOp::getFlopCount() { return vectorFlops(6, getResult()); }
+FlopCount SwigluGradOp::getFlopCount() { return vectorFlops(8, getDgate()); }
 FlopCount LayerNormGradOp::getFlopCount() {
   return vectorFlops(12, getDinput());
 }
-FlopCount RmsNormGradOp::getFlopCount() {
-  return vectorFlops(8, getDinput());
-}
-FlopCount SoftmaxGradOp::getFlopCount() {
-  return vectorFlops(4, getResult());
-}
+FlopCount RmsNormGradOp::getFlopCount() { return vectorFlops(8, getDinput()); }
+FlopCount SoftmaxGradOp::getFlopCount() { return vectorFlops(4, getResult()); }
 FlopCount CrossEntropyGradOp::getFlopCount() {
   return vectorFlops(5, getLogits());
 }
@@ -730,9 +717,7 @@ FlopCount GradNormOp::getFlopCount() {
   return {0, 0, 2 * n};
 }
 
-FlopCount AdamWOp::getFlopCount() {
-  return vectorFlops(16, getParam());
-}
+FlopCount AdamWOp::getFlopCount() { return vectorFlops(16, getParam()); }
 
 //===----------------------------------------------------------------------===//
 // Inference over a paged KV cache

@@ -73,8 +73,7 @@ struct BroadcastBinaryModel
 /// Partitions an op whose reduction loops are sums: the local op, then, if a
 /// reduction loop is split, one all-reduce of its (only) result over those
 /// loops' grid axes.
-LogicalResult partitionSumReduction(Operation *op,
-                                    ArrayRef<IteratorType> loops,
+LogicalResult partitionSumReduction(Operation *op, ArrayRef<IteratorType> loops,
                                     ArrayRef<AffineMap> maps,
                                     ArrayRef<Value> partitionedOperands,
                                     ArrayRef<shard::Sharding> operandShardings,
@@ -85,8 +84,8 @@ LogicalResult partitionSumReduction(Operation *op,
   shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
       operandShardings, resultShardings, loops, maps);
   shard::partitionTriviallyShardableOperation(
-      *op, partitionedOperands, operandShardings, resultShardings,
-      partitionMap, symbolTable, builder);
+      *op, partitionedOperands, operandShardings, resultShardings, partitionMap,
+      symbolTable, builder);
   if (shard::isAtLeastOneReductionIteratorSharded(loops, axes))
     sumPartialResult(builder, op->getLoc(), op->getResult(0),
                      resultShardings[0].getGrid(),
@@ -191,9 +190,9 @@ struct MatmulModel
     SmallVector<AffineMap> maps = getIndexingMaps(op);
     unsigned k = unsigned(rankOf(op->getResult(0)));
     auto splitsK = [&](unsigned operand) {
-      for (auto [expr, axes] : llvm::zip(maps[operand].getResults(),
-                                         operandShardings[operand]
-                                             .getSplitAxes()))
+      for (auto [expr, axes] :
+           llvm::zip(maps[operand].getResults(),
+                     operandShardings[operand].getSplitAxes()))
         if (!axes.empty() && cast<AffineDimExpr>(expr).getPosition() == k)
           return true;
       return false;

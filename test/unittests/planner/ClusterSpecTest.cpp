@@ -187,7 +187,8 @@ TEST(ClusterSpec, FormatRoundTrips) {
 }
 
 TEST(ClusterSpec, RejectsNonPositiveKernelRate) {
-  std::string text = format_cluster_spec(llmc::planner::testing::two_node_cluster());
+  std::string text =
+      format_cluster_spec(llmc::planner::testing::two_node_cluster());
   text.insert(text.rfind('}'), R"(, "kernel_bandwidth": {"adamw": 0})");
   EXPECT_THROW(
       {

@@ -60,8 +60,7 @@ TEST(Compute, FitRecoversEfficiencyCurve) {
   for (double m : {32.0, 128.0, 512.0, 2048.0})
     for (double n : {16.0, 256.0, 4096.0})
       for (double k : {8.0, 64.0, 1024.0})
-        samples.push_back(
-            {m, n, k, 150e9 * gemm_efficiency(truth, m, n, k)});
+        samples.push_back({m, n, k, 150e9 * gemm_efficiency(truth, m, n, k)});
   GemmFit fit = fit_gemm_efficiency(samples);
   EXPECT_NEAR(fit.peak, 150e9, 1e3);
   EXPECT_NEAR(fit.efficiency.m0, 16, 1e-9);

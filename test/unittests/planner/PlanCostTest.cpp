@@ -32,8 +32,7 @@ public:
     b->set_size_bytes(uint64_t(4 * n));
     return uint32_t(plan.tensors_size() - 1);
   }
-  planfile::Kernel &kernel(const std::string &name,
-                           std::vector<uint32_t> ins,
+  planfile::Kernel &kernel(const std::string &name, std::vector<uint32_t> ins,
                            std::vector<uint32_t> outs) {
     planfile::Kernel *k = plan.add_kernels();
     k->set_name(name);

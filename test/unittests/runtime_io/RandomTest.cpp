@@ -31,7 +31,8 @@ TEST(Random, ScaleToRange) {
     uint64_t n = splitmix64(x + 1) >> (k % 64);
     if (n == 0)
       continue;
-    auto want = static_cast<uint64_t>((static_cast<unsigned __int128>(x) * n) >> 64);
+    auto want =
+        static_cast<uint64_t>((static_cast<unsigned __int128>(x) * n) >> 64);
     ASSERT_EQ(scale_to_range(x, n), want) << x << " " << n;
   }
 }

@@ -64,12 +64,13 @@ TEST(SafetensorsPython, CppToPythonToCpp) {
   bias[3] = std::numeric_limits<float>::max();
   std::map<std::string, std::string> meta = {{"step", "12"},
                                              {"note", "h\xc3\xa9llo \"q\""}};
-  write_safetensors(a,
-                    {{"transformer.h.0.attn.c_attn.weight", {8, 24}, attn.data()},
-                     {"transformer.h.0.attn.c_attn.bias", {24}, bias.data()},
-                     {"transformer.ln_f.weight", {8}, ln.data()},
-                     {"empty", {0}, nullptr}},
-                    meta);
+  write_safetensors(
+      a,
+      {{"transformer.h.0.attn.c_attn.weight", {8, 24}, attn.data()},
+       {"transformer.h.0.attn.c_attn.bias", {24}, bias.data()},
+       {"transformer.ln_f.weight", {8}, ln.data()},
+       {"empty", {0}, nullptr}},
+      meta);
   ASSERT_EQ(run_script({"roundtrip", a, b}), 0) << "python roundtrip failed";
 
   SafetensorsReader orig(a), back(b);
@@ -104,8 +105,12 @@ TEST(SafetensorsPython, PythonSampleReadsInCpp) {
   EXPECT_EQ(r.read("f32"),
             (std::vector<float>{0.0f, -1.5f, 3.25f, 1e-30f, -65504.0f, 0.1f}));
   std::vector<float> f16 = r.read("f16");
-  std::vector<float> want = {1.0f,  -2.5f, 65504.0f, std::ldexp(1.0f, -24),
-                             std::ldexp(1.0f, -14), -0.0f,
+  std::vector<float> want = {1.0f,
+                             -2.5f,
+                             65504.0f,
+                             std::ldexp(1.0f, -24),
+                             std::ldexp(1.0f, -14),
+                             -0.0f,
                              std::numeric_limits<float>::infinity(),
                              0.0999755859375f};
   ASSERT_EQ(f16.size(), want.size());

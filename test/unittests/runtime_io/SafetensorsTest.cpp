@@ -64,7 +64,8 @@ TEST(Safetensors, RoundTrip) {
   SafetensorsReader r(path);
   ASSERT_EQ(r.tensors().size(), 4u);
   EXPECT_EQ(r.tensors()[0].name, "empty"); // sorted by name
-  EXPECT_EQ(r.info("transformer.wte.weight").shape, (std::vector<int64_t>{6, 4}));
+  EXPECT_EQ(r.info("transformer.wte.weight").shape,
+            (std::vector<int64_t>{6, 4}));
   EXPECT_EQ(r.info("step").shape, std::vector<int64_t>{});
   EXPECT_EQ(r.info("step").numel, 1);
   EXPECT_EQ(r.info("empty").numel, 0);
@@ -89,8 +90,10 @@ TEST(Safetensors, RoundTrip) {
 TEST(Safetensors, WriterLayoutIsStable) {
   TempDir dir;
   std::vector<float> a = {1, 2}, b = {3};
-  write_safetensors(dir.file("x"), {{"b", {1, 1}, b.data()}, {"a.bias", {2}, a.data()}});
-  write_safetensors(dir.file("y"), {{"a.bias", {2}, a.data()}, {"b", {1, 1}, b.data()}});
+  write_safetensors(dir.file("x"),
+                    {{"b", {1, 1}, b.data()}, {"a.bias", {2}, a.data()}});
+  write_safetensors(dir.file("y"),
+                    {{"a.bias", {2}, a.data()}, {"b", {1, 1}, b.data()}});
   std::string header =
       "{\"__metadata__\":{\"format\":\"pt\"},"
       "\"a.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
@@ -113,14 +116,18 @@ TEST(Safetensors, WriterKeepsCallerFormat) {
 TEST(Safetensors, ReadsHalfFormats) {
   TempDir dir;
   // F16: 1.0, -2.5, 65504, 2^-24, -0.0, inf, NaN; BF16: 1.0, -3.0.
-  const uint16_t f16[] = {0x3C00, 0xC100, 0x7BFF, 0x0001, 0x8000, 0x7C00, 0x7E00};
+  const uint16_t f16[] = {0x3C00, 0xC100, 0x7BFF, 0x0001,
+                          0x8000, 0x7C00, 0x7E00};
   const uint16_t bf16[] = {0x3F80, 0xC040};
   std::string data(reinterpret_cast<const char *>(f16), sizeof f16);
   data.append(reinterpret_cast<const char *>(bf16), sizeof bf16);
-  write_bytes(dir.file("h"),
-              st_bytes("{\"h\":{\"dtype\":\"F16\",\"shape\":[7],\"data_offsets\":[0,14]},"
-                       "\"b\":{\"dtype\":\"BF16\",\"shape\":[2,1],\"data_offsets\":[14,18]}}",
-                       data));
+  write_bytes(
+      dir.file("h"),
+      st_bytes(
+          "{\"h\":{\"dtype\":\"F16\",\"shape\":[7],\"data_offsets\":[0,14]},"
+          "\"b\":{\"dtype\":\"BF16\",\"shape\":[2,1],\"data_offsets\":[14,18]}"
+          "}",
+          data));
   SafetensorsReader r(dir.file("h"));
   std::vector<float> h = r.read("h");
   EXPECT_EQ(h[0], 1.0f);
@@ -155,8 +162,9 @@ TEST(Safetensors, FailedWriteKeepsPreviousFile) {
   small.rlim_cur = 64 * 1024;
   auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  std::string err =
-      error_of([&] { write_safetensors(path, {{"w", {1 << 20}, big.data()}}); });
+  std::string err = error_of([&] {
+    write_safetensors(path, {{"w", {1 << 20}, big.data()}});
+  });
   setrlimit(RLIMIT_FSIZE, &saved);
   std::signal(SIGXFSZ, old_handler);
 
@@ -177,14 +185,22 @@ TEST(Safetensors, WriterErrors) {
               write_safetensors(p, {{"a", {1}, &x}, {"a", {1}, &x}});
             }),
             p + ": tensor 'a' is given twice");
-  EXPECT_EQ(error_of([&] { write_safetensors(p, {{"__metadata__", {1}, &x}}); }),
+  EXPECT_EQ(error_of([&] {
+              write_safetensors(p, {{"__metadata__", {1}, &x}});
+            }),
             p + ": '__metadata__' cannot name a tensor");
-  EXPECT_EQ(error_of([&] { write_safetensors(p, {{"a", {2, -1}, &x}}); }),
+  EXPECT_EQ(error_of([&] {
+              write_safetensors(p, {{"a", {2, -1}, &x}});
+            }),
             p + ": tensor 'a': shape [2, -1] has a negative dimension");
-  EXPECT_EQ(error_of([&] { write_safetensors(p, {{"a", {2}, nullptr}}); }),
+  EXPECT_EQ(error_of([&] {
+              write_safetensors(p, {{"a", {2}, nullptr}});
+            }),
             p + ": tensor 'a' has no data");
   std::string missing = dir.file("no/such/dir/out.safetensors");
-  EXPECT_EQ(error_of([&] { write_safetensors(missing, {{"a", {1}, &x}}); }),
+  EXPECT_EQ(error_of([&] {
+              write_safetensors(missing, {{"a", {1}, &x}});
+            }),
             missing + ".tmp." + std::to_string(getpid()) +
                 ": cannot open: No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(p));
@@ -213,9 +229,10 @@ TEST(Safetensors, FileErrors) {
       dir.path() +
           ": not a regular file (a folder, FIFO or device); expected a file");
   write_bytes(p, "12345");
-  EXPECT_EQ(error_of([&] { SafetensorsReader r(p); }),
-            p + ": file is 5 bytes, too short for the 8-byte safetensors header "
-                "length");
+  EXPECT_EQ(
+      error_of([&] { SafetensorsReader r(p); }),
+      p + ": file is 5 bytes, too short for the 8-byte safetensors header "
+          "length");
   std::string ok = st_bytes(std::string(1000, ' ')).substr(0, 8) + "{}";
   write_bytes(p, ok);
   EXPECT_EQ(error_of([&] { SafetensorsReader r(p); }),
@@ -229,8 +246,9 @@ TEST(Safetensors, HeaderLengthLimit) {
   std::string p = dir.file("big.safetensors");
   write_bytes(p, st_bytes(std::string(100'000'001, ' ')).substr(0, 8));
   std::filesystem::resize_file(p, 100'000'016);
-  EXPECT_EQ(error_of([&] { SafetensorsReader r(p); }),
-            p + ": header length 100000001 exceeds the limit of 100000000 bytes");
+  EXPECT_EQ(
+      error_of([&] { SafetensorsReader r(p); }),
+      p + ": header length 100000001 exceeds the limit of 100000000 bytes");
 }
 
 TEST(Safetensors, HeaderErrors) {
@@ -240,19 +258,24 @@ TEST(Safetensors, HeaderErrors) {
             p + "header is not valid JSON: parse error at line 1, column 7: "
                 "syntax error while parsing value - unexpected end of input; "
                 "expected '[', '{', or a literal");
-  EXPECT_EQ(read_error(dir, "[1, 2]"), p + "header is array, expected a JSON object");
-  EXPECT_EQ(read_error(dir, "{\"a\": 3}"),
-            p + "tensor 'a': expected an object with dtype, shape and data_offsets");
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"shape\": [], \"data_offsets\": [0, 4]}}"),
-            p + "tensor 'a': missing field 'dtype'");
+  EXPECT_EQ(read_error(dir, "[1, 2]"),
+            p + "header is array, expected a JSON object");
+  EXPECT_EQ(
+      read_error(dir, "{\"a\": 3}"),
+      p + "tensor 'a': expected an object with dtype, shape and data_offsets");
+  EXPECT_EQ(
+      read_error(dir, "{\"a\": {\"shape\": [], \"data_offsets\": [0, 4]}}"),
+      p + "tensor 'a': missing field 'dtype'");
   EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": 32, \"shape\": [], "
                             "\"data_offsets\": [0, 4]}}"),
             p + "tensor 'a': field 'dtype' is not a string");
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"I64\", \"shape\": [1], "
-                            "\"data_offsets\": [0, 8]}}"),
-            p + "tensor 'a': dtype 'I64' is not supported; expected F32, F16 or "
-                "BF16");
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"F32\", \"data_offsets\": [0, 4]}}"),
+  EXPECT_EQ(
+      read_error(dir, "{\"a\": {\"dtype\": \"I64\", \"shape\": [1], "
+                      "\"data_offsets\": [0, 8]}}"),
+      p + "tensor 'a': dtype 'I64' is not supported; expected F32, F16 or "
+          "BF16");
+  EXPECT_EQ(read_error(
+                dir, "{\"a\": {\"dtype\": \"F32\", \"data_offsets\": [0, 4]}}"),
             p + "tensor 'a': missing field 'shape'");
   EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"F32\", \"shape\": 4, "
                             "\"data_offsets\": [0, 4]}}"),
@@ -283,26 +306,38 @@ TEST(Safetensors, DataRangeErrors) {
   TempDir dir;
   std::string p = dir.file("bad.safetensors") + ": ";
   std::string data16(16, '\0');
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"F32\", \"shape\": [2, 3], "
-                            "\"data_offsets\": [0, 20]}}", std::string(24, '\0')),
+  EXPECT_EQ(read_error(dir,
+                       "{\"a\": {\"dtype\": \"F32\", \"shape\": [2, 3], "
+                       "\"data_offsets\": [0, 20]}}",
+                       std::string(24, '\0')),
             p + "tensor 'a': shape [2, 3] of F32 needs 24 bytes but "
                 "data_offsets [0, 20] hold 20");
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"BF16\", \"shape\": [3], "
-                            "\"data_offsets\": [0, 4]}}", data16),
+  EXPECT_EQ(read_error(dir,
+                       "{\"a\": {\"dtype\": \"BF16\", \"shape\": [3], "
+                       "\"data_offsets\": [0, 4]}}",
+                       data16),
             p + "tensor 'a': shape [3] of BF16 needs 6 bytes but data_offsets "
                 "[0, 4] hold 4");
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"F32\", \"shape\": [6], "
-                            "\"data_offsets\": [0, 24]}}", data16),
+  EXPECT_EQ(read_error(dir,
+                       "{\"a\": {\"dtype\": \"F32\", \"shape\": [6], "
+                       "\"data_offsets\": [0, 24]}}",
+                       data16),
             p + "tensor 'a': data_offsets [0, 24] run past the 16-byte data "
                 "buffer");
-  EXPECT_EQ(read_error(dir, "{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 8], "
-                            "\"data_offsets\": [0, 0]}}", data16),
-            p + "tensor 'a': shape [4611686018427387904, 8] has more than 2^63 "
-                "elements");
-  EXPECT_EQ(read_error(dir, "{\"b\": {\"dtype\": \"F32\", \"shape\": [2], "
-                            "\"data_offsets\": [8, 16]}, "
-                            "\"a\": {\"dtype\": \"F32\", \"shape\": [3], "
-                            "\"data_offsets\": [0, 12]}}", data16),
+  EXPECT_EQ(
+      read_error(
+          dir,
+          "{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 8], "
+          "\"data_offsets\": [0, 0]}}",
+          data16),
+      p + "tensor 'a': shape [4611686018427387904, 8] has more than 2^63 "
+          "elements");
+  EXPECT_EQ(read_error(dir,
+                       "{\"b\": {\"dtype\": \"F32\", \"shape\": [2], "
+                       "\"data_offsets\": [8, 16]}, "
+                       "\"a\": {\"dtype\": \"F32\", \"shape\": [3], "
+                       "\"data_offsets\": [0, 12]}}",
+                       data16),
             p + "tensors 'a' [0, 12] and 'b' [8, 16] overlap");
   // Empty tensors overlap nothing; gaps between tensors are tolerated.
   write_bytes(dir.file("ok"),
@@ -314,7 +349,8 @@ TEST(Safetensors, DataRangeErrors) {
                        f32_bytes({1, 2, 3, 4})));
   SafetensorsReader ok(dir.file("ok"));
   EXPECT_EQ(ok.read("b"), std::vector<float>{4});
-  EXPECT_EQ(error_of([&] { ok.read("zz"); }), dir.file("ok") + ": no tensor 'zz'");
+  EXPECT_EQ(error_of([&] { ok.read("zz"); }),
+            dir.file("ok") + ": no tensor 'zz'");
 }
 
 // Tests that a file truncated after it was opened fails with a clear error.
@@ -325,7 +361,8 @@ TEST(Safetensors, TruncatedAfterOpen) {
   SafetensorsReader r(dir.file("t"));
   std::filesystem::resize_file(dir.file("t"), 16);
   std::string err = error_of([&] { r.read("v"); });
-  EXPECT_EQ(err.rfind(dir.file("t") + ": unexpected end of file at byte ", 0), 0u)
+  EXPECT_EQ(err.rfind(dir.file("t") + ": unexpected end of file at byte ", 0),
+            0u)
       << err;
 }
 

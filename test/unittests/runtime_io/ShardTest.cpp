@@ -22,7 +22,7 @@ TEST(ShardTest, FusedQkvTakesEachBlocksPiece) {
   std::vector<float> piece(12);
   copy_shard(full.data(), piece.data(), local_shape, layout, 1, true);
   // Rank 1 takes columns 2-3 of Q, 6-7 of K, 10-11 of V, in every row.
-  EXPECT_EQ(piece, (std::vector<float>{2, 3, 6, 7, 10, 11,     //
+  EXPECT_EQ(piece, (std::vector<float>{2, 3, 6, 7, 10, 11, //
                                        14, 15, 18, 19, 22, 23}));
 }
 

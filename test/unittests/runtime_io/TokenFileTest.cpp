@@ -139,11 +139,14 @@ TEST(TokenFile, DataParallelRowsConcatenate) {
         Batch cat;
         for (int64_t r = 0; r < dp; ++r) {
           Batch part = fill(f, step, B, T, order, 7, r * (B / dp), B / dp);
-          cat.inputs.insert(cat.inputs.end(), part.inputs.begin(), part.inputs.end());
-          cat.targets.insert(cat.targets.end(), part.targets.begin(), part.targets.end());
+          cat.inputs.insert(cat.inputs.end(), part.inputs.begin(),
+                            part.inputs.end());
+          cat.targets.insert(cat.targets.end(), part.targets.begin(),
+                             part.targets.end());
         }
         EXPECT_EQ(cat.inputs, global.inputs) << "step " << step << " dp " << dp;
-        EXPECT_EQ(cat.targets, global.targets) << "step " << step << " dp " << dp;
+        EXPECT_EQ(cat.targets, global.targets)
+            << "step " << step << " dp " << dp;
       }
     }
 }
@@ -167,8 +170,9 @@ TEST(TokenFile, Errors) {
   EXPECT_EQ(error_of([&] { TokenFile f(p, 8192); }),
             p + ": cannot open: No such file or directory");
   write_bytes(p, std::string(201, '\0'));
-  EXPECT_EQ(error_of([&] { TokenFile f(p, 8192); }),
-            p + ": file is 201 bytes, an odd number; expected uint16 token ids");
+  EXPECT_EQ(
+      error_of([&] { TokenFile f(p, 8192); }),
+      p + ": file is 201 bytes, an odd number; expected uint16 token ids");
   std::vector<uint16_t> ids(200, 1);
   ids[123] = 9000;
   ids[150] = 9001;
@@ -181,10 +185,11 @@ TEST(TokenFile, Errors) {
   llmc_bin[0] = 20240520 & 0xFFFF;
   llmc_bin[1] = 20240520 >> 16;
   write_tokens(p, llmc_bin);
-  EXPECT_EQ(error_of([&] { TokenFile f(p, 50257); }),
-            p + ": token id 55432 at offset 0 is >= vocab_size 50257 (the file "
-                "starts with llm.c's header magic 20240520; expected headerless "
-                "uint16 ids)");
+  EXPECT_EQ(
+      error_of([&] { TokenFile f(p, 50257); }),
+      p + ": token id 55432 at offset 0 is >= vocab_size 50257 (the file "
+          "starts with llm.c's header magic 20240520; expected headerless "
+          "uint16 ids)");
   EXPECT_EQ(error_of([&] { TokenFile f(p, 0); }),
             p + ": vocab_size 0 must be positive");
 
@@ -207,13 +212,16 @@ TEST(TokenFile, Errors) {
                    begin, count);
     });
   };
-  EXPECT_EQ(batch(0, 4, 2, 3), p + ": rows [2, 5) are not inside a batch of 4 rows");
-  EXPECT_EQ(batch(0, 4, -1, 1), p + ": rows [-1, 0) are not inside a batch of 4 rows");
+  EXPECT_EQ(batch(0, 4, 2, 3),
+            p + ": rows [2, 5) are not inside a batch of 4 rows");
+  EXPECT_EQ(batch(0, 4, -1, 1),
+            p + ": rows [-1, 0) are not inside a batch of 4 rows");
   EXPECT_EQ(batch(0, 0, 0, 0), p + ": batch size 0 must be positive");
   EXPECT_EQ(batch(-1, 4, 0, 4), p + ": step -1 must be non-negative");
   EXPECT_EQ(batch(0, 4, 4, 0), "<no error>");
-  EXPECT_EQ(error_of([&] { f.row_offset(0, 4, 4, 8, BatchOrder::Shuffled, 0); }),
-            p + ": row 4 is not inside a batch of 4 rows");
+  EXPECT_EQ(
+      error_of([&] { f.row_offset(0, 4, 4, 8, BatchOrder::Shuffled, 0); }),
+      p + ": row 4 is not inside a batch of 4 rows");
 
   write_tokens(p, {});
   TokenFile empty(p, 8192);
@@ -225,9 +233,10 @@ TEST(TokenFile, Errors) {
 TEST(TokenFile, ParseBatchOrder) {
   EXPECT_EQ(parse_batch_order("sequential", "x"), BatchOrder::Sequential);
   EXPECT_EQ(parse_batch_order("shuffled", "x"), BatchOrder::Shuffled);
-  EXPECT_EQ(error_of([] { parse_batch_order("random", "train.json: data.order"); }),
-            "train.json: data.order: batch order 'random', expected "
-            "'sequential' or 'shuffled'");
+  EXPECT_EQ(
+      error_of([] { parse_batch_order("random", "train.json: data.order"); }),
+      "train.json: data.order: batch order 'random', expected "
+      "'sequential' or 'shuffled'");
 }
 
 // Tests that a moved-from file is empty and the target still reads.
