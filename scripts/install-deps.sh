@@ -8,6 +8,8 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # Build tools.
   cmake ninja-build lld ccache g++ clang
+  # scripts/check-format.sh (ctest's `format`).
+  clang-format
   # libFuzzer and the sanitizers of the fuzz targets (test/fuzz).
   libclang-rt-14-dev
   # Plan files and the ONNX importer.
