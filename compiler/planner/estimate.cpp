@@ -61,27 +61,44 @@ std::pair<double, double> layer_forward_time(const ModelShape &model,
 }
 
 // Forward + backward (2× forward) + recomputation of one microbatch through
-// the last stage's layers and the logits.
+// the slowest stage: its layers, and the logits on the last stage (with
+// equal stages, the last).
 double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
                           const Layout &layout, double *backward,
                           const CompiledComputeFn &compiled) {
-  double layers = double(model.layers) / layout.pp;
+  // Per layer and for the part outside the layers (logits; the compiled
+  // graph's embedding, head and loss), forward and backward.
+  double layer_fwd, layer_bwd, outside_fwd, outside_bwd;
   if (std::optional<CompiledCompute> c =
           compiled ? compiled(layout) : std::nullopt) { // cached
     // The compiled backward pass already reruns what the layout recomputes.
-    *backward = layers * c->layer_backward + c->outside_backward;
-    return layers * c->layer_forward + c->outside_forward + *backward;
+    layer_fwd = c->layer_forward, layer_bwd = c->layer_backward;
+    outside_fwd = c->outside_forward, outside_bwd = c->outside_backward;
+  } else {
+    auto [dense, core] = layer_forward_time(model, cluster, layout);
+    double forward = dense + core;
+    double recompute = layout.recompute == Recompute::Full        ? forward
+                       : layout.recompute == Recompute::Selective ? core
+                                                                  : 0;
+    double logits = gemm_time(cluster, math_type(layout.precision),
+                              double(layout.micro_batch) * model.seq,
+                              double(model.vocab) / layout.tp, model.hidden);
+    layer_fwd = forward, layer_bwd = 2 * forward + recompute;
+    outside_fwd = logits, outside_bwd = 2 * logits;
   }
-  auto [dense, core] = layer_forward_time(model, cluster, layout);
-  double forward = dense + core;
-  double recompute = layout.recompute == Recompute::Full        ? forward
-                     : layout.recompute == Recompute::Selective ? core
-                                                                : 0;
-  double logits = gemm_time(cluster, math_type(layout.precision),
-                            double(layout.micro_batch) * model.seq,
-                            double(model.vocab) / layout.tp, model.hidden);
-  *backward = layers * (2 * forward + recompute) + 2 * logits;
-  return layers * forward + logits + *backward;
+  std::vector<int64_t> layers = rank_layers(model, layout);
+  double slowest = 0;
+  for (int s = 0; s < layout.pp; ++s) {
+    double n = double(layers[size_t(s)]);
+    bool last = s == layout.pp - 1;
+    double bwd = n * layer_bwd + (last ? outside_bwd : 0);
+    double total = n * layer_fwd + (last ? outside_fwd : 0) + bwd;
+    if (total > slowest) {
+      slowest = total;
+      *backward = bwd;
+    }
+  }
+  return slowest;
 }
 
 //===----------------------------------------------------------------------===//
@@ -105,7 +122,9 @@ double tp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
           : collective_time(Collective::AllReduce, t, bytes, cluster, t)
                 .seconds;
   int count = layout.recompute == Recompute::Full ? 6 : 4;
-  return count * one * model.layers / layout.pp;
+  std::vector<int64_t> layers = rank_layers(model, layout);
+  double most = double(*std::max_element(layers.begin(), layers.end()));
+  return count * one * most;
 }
 
 // One activation forward and one gradient backward per microbatch between

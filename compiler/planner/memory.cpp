@@ -6,6 +6,8 @@
 
 #include "compiler/planner/memory.h"
 
+#include "compiler/planner/stage_split.h"
+
 #include "compiler/planner/cluster_spec.h"
 
 #include <algorithm>
@@ -54,7 +56,12 @@ void validate_layout(const ModelShape &model, const Layout &layout) {
     fail("sequence_parallel: " + name("tp", l.tp) + " does not divide " +
          name("seq", model.seq));
   int chunks = l.pp * l.virtual_stages;
-  if (model.layers % chunks != 0)
+  if (chunks > model.layers)
+    fail("pp*virtual_stages=" + std::to_string(chunks) +
+         " is more stages than " + name("layers", model.layers) +
+         " (each holds at least one)");
+  // Interleaved chunks are costed as equal; plain stages may be uneven.
+  if (l.virtual_stages > 1 && model.layers % chunks != 0)
     fail("pp*virtual_stages=" + std::to_string(chunks) + " does not divide " +
          name("layers", model.layers));
   if (l.schedule == Schedule::Interleaved) {
@@ -123,13 +130,35 @@ double layer_activation_bytes(const ModelShape &model, const Layout &layout) {
   return bytes * precision_scale(layout.precision);
 }
 
-double microbatches_in_flight(const Layout &layout) {
+std::vector<int64_t> stage_layers(const ModelShape &model,
+                                  const Layout &layout) {
+  int64_t chunks = int64_t(layout.pp) * layout.virtual_stages;
+  if (model.layers % chunks == 0)
+    return std::vector<int64_t>(size_t(chunks), model.layers / chunks);
+  // The compiler's costs per token (frontends/hf/PipelineSplit), with a
+  // layer's weights taken as 12h²: a layer 2·12h² + 2sh, the LM head 2hv,
+  // the embedding lookup h (small, but it breaks ties the same way).
+  double h = model.hidden, s = model.seq;
+  return balanced_stage_layers(model.layers, chunks, 24 * h * h + 2 * s * h, h,
+                               2 * h * model.vocab);
+}
+
+std::vector<int64_t> rank_layers(const ModelShape &model,
+                                 const Layout &layout) {
+  std::vector<int64_t> chunks = stage_layers(model, layout);
+  std::vector<int64_t> ranks(size_t(layout.pp), 0);
+  for (size_t c = 0; c < chunks.size(); ++c)
+    ranks[c % size_t(layout.pp)] += chunks[c];
+  return ranks;
+}
+
+double microbatches_in_flight(const Layout &layout, int stage) {
   double p = layout.pp, m = layout.microbatches, v = layout.virtual_stages;
   switch (layout.schedule) {
   case Schedule::GPipe:
     return m;
   case Schedule::OneFOneB:
-    return std::min(p, m);
+    return std::min(p - stage, m);
   case Schedule::Interleaved:
     // Korthikanti §4.2.3: L·(1 + (p-1)/(p·v)) layers' worth on stage 0, i.e.
     // p·(1 + (p-1)/(p·v)) microbatches of its L/p layers.
@@ -181,22 +210,26 @@ double temporary_bytes(const ModelShape &model, const Layout &layout) {
 MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
                                 const CompiledCompute *compiled) {
   validate_layout(model, layout);
-  // Ψ on one device: the stage's share of the model, split over tp. The
-  // embedding's extra share on the first and last stage is ignored.
-  double device_params = model.params / (double(layout.tp) * layout.pp);
+  // Ψ on one device: the stage's share of the model by its layers, split
+  // over tp; the embedding's extra share on the first and last stage is
+  // ignored. Uneven stages: the most layers, and the most activations any
+  // stage keeps (layers x microbatches in flight), which may be different
+  // stages: an upper bound.
+  std::vector<int64_t> layers = rank_layers(model, layout);
+  double most = double(*std::max_element(layers.begin(), layers.end()));
+  double device_params = model.params * most / model.layers / layout.tp;
   MemoryBreakdown m = model_state_bytes(device_params, layout.dp,
                                         layout.zero_stage, layout.precision);
-  double stage_layers = double(model.layers) / layout.pp;
-  m.activations = layer_activation_bytes(model, layout) * stage_layers *
-                      microbatches_in_flight(layout) +
-                  embedding_and_output_bytes(model, layout);
-  if (compiled) {
-    double layer = compiled->layer_activation_bytes;
-    m.activations =
-        layer * stage_layers * microbatches_in_flight(layout) +
-        (layout.pp == 1 ? compiled->outside_activation_bytes
-                        : embedding_and_output_bytes(model, layout));
-  }
+  double kept = 0; // layer-microbatches
+  for (int s = 0; s < layout.pp; ++s)
+    kept = std::max(kept, double(layers[size_t(s)]) *
+                              microbatches_in_flight(layout, s));
+  double layer = compiled ? compiled->layer_activation_bytes
+                          : layer_activation_bytes(model, layout);
+  m.activations =
+      layer * kept + (compiled && layout.pp == 1
+                          ? compiled->outside_activation_bytes
+                          : embedding_and_output_bytes(model, layout));
   m.temporaries = temporary_bytes(model, layout);
   return m;
 }

@@ -4,6 +4,9 @@
 // loaded device, pipeline stage 0.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "compiler/planner/compiled.h"
 
 #include <cstdint>
@@ -67,10 +70,20 @@ MemoryBreakdown model_state_bytes(double params, int nd, int zero_stage,
 // activations (Korthikanti et al. 2022, Table 2), ×2 for fp32.
 double layer_activation_bytes(const ModelShape &model, const Layout &layout);
 
-// Microbatches whose activations stage 0 holds at its peak, as a multiple of
-// one microbatch of all its layers: GPipe m; 1F1B min(p, m); interleaved
-// p + (p-1)/v (Korthikanti §4.2.3, from Narayanan et al. 2021's schedule).
-double microbatches_in_flight(const Layout &layout);
+// Microbatches whose activations `stage` holds at its peak, as a multiple of
+// one microbatch of all its layers: GPipe m; 1F1B min(p - stage, m);
+// interleaved p + (p-1)/v on stage 0 (Korthikanti §4.2.3, from Narayanan et
+// al. 2021's schedule).
+double microbatches_in_flight(const Layout &layout, int stage = 0);
+
+// Layers of each pipeline chunk (pp x virtual_stages of them, in order):
+// equal where they divide the layers, else balanced by cost as `llmc
+// compile` splits them (stage_split.h), the LM head weighing on the last.
+std::vector<int64_t> stage_layers(const ModelShape &model,
+                                  const Layout &layout);
+// Layers each pipeline rank holds: its chunks' (rank r runs chunks r,
+// r + pp, ... when interleaved).
+std::vector<int64_t> rank_layers(const ModelShape &model, const Layout &layout);
 
 // With `compiled`, the activations a layer keeps come from the compiled
 // graph, built with the layout's recomputation: what its backward pass reads

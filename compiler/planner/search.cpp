@@ -63,8 +63,8 @@ SearchResult search(const ModelShape &model, const ClusterSpec &cluster,
     if (tp > cluster.devices_per_node || model.heads % tp != 0)
       continue;
     for (int pp : divisors(o.devices / tp)) {
-      if (model.layers % pp != 0)
-        continue;
+      if (pp > model.layers)
+        continue; // uneven stages are costed; empty ones do not exist
       int dp = o.devices / (tp * pp);
       for_each_layout(model, o, dp, tp, pp, [&](Layout l) {
         for (Recompute r :

@@ -2,8 +2,7 @@
 
 #include "frontends/hf/PipelineSplit.h"
 
-#include <algorithm>
-#include <limits>
+#include "compiler/planner/stage_split.h"
 
 using namespace llmc;
 
@@ -59,35 +58,9 @@ llmc::splitPipeline(const ModelConfig &config, int64_t stages, int64_t seq,
           (long long)counts.size(), (long long)total, (long long)stages,
           layersField, (long long)L);
   } else {
-    // best[p][l]: the smallest most-expensive stage when the first p stages
-    // hold the first l layers; from[p][l] the layers of stage p-1.
     StageCosts cost = stageCosts(config, seq);
-    auto stageCost = [&](int64_t p, int64_t layers) {
-      return double(layers) * cost.layer + (p == 0 ? cost.embedding : 0) +
-             (p == stages - 1 ? cost.head : 0);
-    };
-    constexpr double kInf = std::numeric_limits<double>::infinity();
-    std::vector<std::vector<double>> best(
-        size_t(stages + 1), std::vector<double>(size_t(L + 1), kInf));
-    std::vector<std::vector<int64_t>> from(
-        size_t(stages + 1), std::vector<int64_t>(size_t(L + 1), 0));
-    best[0][0] = 0;
-    for (int64_t p = 1; p <= stages; ++p)
-      for (int64_t l = p; l <= L; ++l)
-        for (int64_t n = 1; n <= l - (p - 1); ++n) {
-          double c = std::max(best[p - 1][l - n], stageCost(p - 1, n));
-          // Ties keep the later stages' layers fewer, as Megatron's
-          // uneven splits do.
-          if (c < best[p][l]) {
-            best[p][l] = c;
-            from[p][l] = n;
-          }
-        }
-    counts.assign(size_t(stages), 0);
-    for (int64_t p = stages, l = L; p > 0; --p) {
-      counts[size_t(p - 1)] = from[p][l];
-      l -= from[p][l];
-    }
+    counts = planner::balanced_stage_layers(L, stages, cost.layer,
+                                            cost.embedding, cost.head);
   }
 
   std::vector<PipelineStage> split;

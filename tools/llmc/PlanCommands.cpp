@@ -203,6 +203,14 @@ const char *name(Schedule s) {
                                    : "interleaved";
 }
 
+/// Layers of each pipeline chunk, as `llmc compile` would split them.
+llvm::json::Array stageLayers(const ModelShape &model, const Layout &l) {
+  llvm::json::Array layers;
+  for (int64_t n : stage_layers(model, l))
+    layers.push_back(n);
+  return layers;
+}
+
 /// Tokens per step of a layout: every data-parallel rank's microbatches.
 double tokensPerStep(const Layout &l, const ModelShape &model) {
   return double(l.dp) * l.microbatches * l.micro_batch * model.seq;
@@ -225,7 +233,8 @@ llvm::json::Object toJson(const Candidate &c, const ModelShape &model) {
                                     {"microbatches", l.microbatches},
                                     {"recompute", name(l.recompute)},
                                     {"zero", l.zero_stage},
-                                    {"schedule", name(l.schedule)}}},
+                                    {"schedule", name(l.schedule)},
+                                    {"stage_layers", stageLayers(model, l)}}},
       {"memory_bytes",
        llvm::json::Object{{"params", r.memory.params},
                           {"grads", r.memory.grads},

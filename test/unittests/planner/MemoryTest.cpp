@@ -3,10 +3,14 @@
 // Recomputation in Large Transformer Models", Table 2 and §4).
 
 #include "compiler/planner/memory.h"
+#include "compiler/planner/stage_split.h"
 
 #include "compiler/planner/cluster_spec.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
 
 #include <cmath>
 
@@ -169,9 +173,11 @@ TEST(Memory, ToyModelWithOutputLayer) {
 //===----------------------------------------------------------------------===//
 
 namespace {
+ModelShape model() { return ModelShape{1e9, 24, 1024, 8, 1024, 50000}; }
+
 std::string layout_error(Layout layout) {
   try {
-    validate_layout(ModelShape{1e9, 24, 1024, 8, 1024, 50000}, layout);
+    validate_layout(model(), layout);
   } catch (const PlannerError &error) {
     return error.what();
   }
@@ -180,15 +186,53 @@ std::string layout_error(Layout layout) {
 } // namespace
 
 // Tests that bad layouts name the option and the constraint.
+// Tests uneven pipeline stages: the split is the compiler's (balanced by
+// cost, the LM head on the last stage); the memory is the fullest stage's,
+// an even split's when the layers divide.
+TEST(Memory, UnevenStagesSplitAsTheCompilerDoes) {
+  // Equal costs: ties leave the later stages fewer layers, as Megatron.
+  EXPECT_EQ(balanced_stage_layers(6, 4, 1, 0, 0),
+            (std::vector<int64_t>{2, 2, 1, 1}));
+  // A head as heavy as 1.5 layers moves a layer off the last stage.
+  EXPECT_EQ(balanced_stage_layers(6, 4, 1, 0, 1.5),
+            (std::vector<int64_t>{2, 2, 1, 1}));
+  EXPECT_EQ(balanced_stage_layers(7, 2, 1, 0, 3), (std::vector<int64_t>{5, 2}));
+  Layout even, uneven;
+  even.pp = 4;
+  uneven.pp = 5;
+  EXPECT_EQ(stage_layers(model(), even), (std::vector<int64_t>(4, 6)));
+  std::vector<int64_t> split = stage_layers(model(), uneven);
+  ASSERT_EQ(split.size(), 5u);
+  EXPECT_EQ(std::accumulate(split.begin(), split.end(), int64_t(0)), 24);
+  // 24 layers on 5 stages: some stage holds 5, so a device's share of the
+  // parameters is 5/24 of them, more than an even 1/5.
+  double most = double(*std::max_element(split.begin(), split.end()));
+  EXPECT_GE(most, 5);
+  MemoryBreakdown m = estimate_memory(model(), uneven);
+  MemoryBreakdown fifth =
+      model_state_bytes(model().params / 5, 1, 0, uneven.precision);
+  EXPECT_GT(m.params, fifth.params);
+}
+
 TEST(Memory, RejectsBadLayouts) {
   Layout layout;
   EXPECT_EQ(layout_error(layout), "");
   layout.tp = 3;
   EXPECT_EQ(layout_error(layout), "layout: tp=3 does not divide heads=8");
   layout = Layout();
+  layout.pp = 25;
+  EXPECT_EQ(layout_error(layout), "layout: pp*virtual_stages=25 is more "
+                                  "stages than layers=24 (each holds at "
+                                  "least one)");
+  // Uneven stages are costed; uneven interleaved chunks are not.
   layout.pp = 5;
+  EXPECT_EQ(layout_error(layout), "");
+  layout.pp = 5;
+  layout.virtual_stages = 2;
+  layout.schedule = Schedule::Interleaved;
+  layout.microbatches = 5;
   EXPECT_EQ(layout_error(layout),
-            "layout: pp*virtual_stages=5 does not divide layers=24");
+            "layout: pp*virtual_stages=10 does not divide layers=24");
   layout = Layout();
   layout.zero_stage = 4;
   EXPECT_EQ(layout_error(layout), "layout: zero_stage=4 must be 0, 1, 2 or 3");
