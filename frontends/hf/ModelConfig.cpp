@@ -11,6 +11,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <algorithm>
 #include <optional>
 
 using namespace llmc;
@@ -147,9 +148,11 @@ void readGPT2(FieldReader &read, ModelConfig &config) {
   config.numKVHeads = config.numHeads;
   config.maxPositions = read.positiveInt("n_positions");
   config.normEpsilon = read.positiveNumber("layer_norm_epsilon");
-  // HF: n_inner = null means 4 * n_embd.
+  // HF: n_inner = null means 4 * n_embd. Clamped so that an absurd n_embd
+  // cannot overflow here: the size limits below refuse it with one line.
   config.intermediateSize =
-      read.positiveInt("n_inner", 4 * std::max<int64_t>(config.hiddenSize, 1));
+      read.positiveInt("n_inner", 4 * std::clamp<int64_t>(config.hiddenSize, 1,
+                                                          int64_t(1) << 60));
   std::string act = read.string(
       "activation_function", "\"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu\"",
       llvm::StringRef("gelu_new"));
