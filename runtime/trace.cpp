@@ -6,8 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -67,10 +65,8 @@ void merge_chrome_traces(const std::vector<std::string> &inputs,
   ordered_json merged = ordered_json::array();
   std::set<int64_t> used;
   for (const std::string &path : inputs) {
-    io::PosixFile file(path, O_RDONLY);
-    std::string text(size_t(file.size()), '\0');
-    file.read_at(text.data(), text.size(), 0);
-    ordered_json trace = ordered_json::parse(text, nullptr, false);
+    ordered_json trace =
+        ordered_json::parse(io::read_file(path, "the trace"), nullptr, false);
     if (trace.is_discarded() || !trace.is_object() ||
         !trace.contains("traceEvents") || !trace["traceEvents"].is_array())
       throw io::InputError(path + ": not a Chrome trace (expected a JSON "

@@ -2,13 +2,14 @@
 #include "runtime/data/gpt2_bpe.h"
 
 #include "runtime/io/error.h"
+#include "runtime/io/posix_file.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -22,15 +23,6 @@ namespace {
 // property.
 constexpr const char *kPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-
-std::string read_text(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(path + ": cannot read the tokenizer");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void append_utf8(std::string &out, uint32_t code) {
   if (code < 0x80) {
@@ -152,7 +144,8 @@ Gpt2Bpe::~Gpt2Bpe() = default;
 
 std::unique_ptr<Gpt2Bpe> Gpt2Bpe::from_files(const std::string &vocab_json,
                                              const std::string &merges_path) {
-  auto json = nlohmann::json::parse(read_text(vocab_json), nullptr, false);
+  auto json = nlohmann::json::parse(io::read_file(vocab_json, "the vocabulary"),
+                                    nullptr, false);
   if (json.is_discarded() || !json.is_object())
     throw InputError(vocab_json + ": expected a JSON object of token: id");
   std::unordered_map<std::string, int> vocab;
@@ -164,7 +157,7 @@ std::unique_ptr<Gpt2Bpe> Gpt2Bpe::from_files(const std::string &vocab_json,
     vocab[token] = id.get<int>();
   }
   std::vector<std::pair<std::string, std::string>> merges;
-  std::istringstream lines(read_text(merges_path));
+  std::istringstream lines(io::read_file(merges_path, "the merges"));
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
     if (!line.empty() && line.back() == '\r')
@@ -184,7 +177,8 @@ std::unique_ptr<Gpt2Bpe> Gpt2Bpe::from_files(const std::string &vocab_json,
 }
 
 std::unique_ptr<Gpt2Bpe> Gpt2Bpe::from_tokenizer_json(const std::string &path) {
-  auto json = nlohmann::json::parse(read_text(path), nullptr, false);
+  auto json = nlohmann::json::parse(io::read_file(path, "the tokenizer"),
+                                    nullptr, false);
   auto fail = [&](const std::string &what) -> InputError {
     return InputError(path + ": " + what);
   };
@@ -245,24 +239,24 @@ void Gpt2Bpe::encode_word(std::string_view bytes, std::vector<int> &out) const {
     word.push_back(byte_chars_[b]);
   // Merge the lowest-ranked adjacent pair everywhere it occurs, left to
   // right, until no pair has a rank (encoder.py's bpe()).
+  constexpr int kNone = std::numeric_limits<int>::max();
+  std::vector<int> rank; // of each adjacent pair, looked up once per pass
   while (word.size() > 1) {
-    int best = std::numeric_limits<int>::max();
+    rank.assign(word.size() - 1, kNone);
     for (size_t i = 0; i + 1 < word.size(); ++i) {
-      auto rank = ranks_.find(word[i] + " " + word[i + 1]);
-      if (rank != ranks_.end() && rank->second < best)
-        best = rank->second;
+      auto found = ranks_.find(word[i] + " " + word[i + 1]);
+      if (found != ranks_.end())
+        rank[i] = found->second;
     }
-    if (best == std::numeric_limits<int>::max())
+    int best = *std::min_element(rank.begin(), rank.end());
+    if (best == kNone)
       break;
     std::vector<std::string> merged;
     for (size_t i = 0; i < word.size(); ++i) {
-      if (i + 1 < word.size()) {
-        auto rank = ranks_.find(word[i] + " " + word[i + 1]);
-        if (rank != ranks_.end() && rank->second == best) {
-          merged.push_back(word[i] + word[i + 1]);
-          ++i;
-          continue;
-        }
+      if (i + 1 < word.size() && rank[i] == best) {
+        merged.push_back(word[i] + word[i + 1]);
+        ++i;
+        continue;
       }
       merged.push_back(word[i]);
     }

@@ -12,6 +12,7 @@
 #include "runtime/data/gpt2_bpe.h"
 #include "runtime/data/sentencepiece_backend.h"
 #include "runtime/io/error.h"
+#include "runtime/io/posix_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -37,36 +38,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 std::string errno_text() { return std::strerror(errno); }
-
-/// The whole file; throws "<path>: cannot read <what>: <strerror>".
-std::string read_file(const std::string &path, const std::string &what) {
-  auto fail = [&](const std::string &why) -> InputError {
-    return InputError(path + ": cannot read " + what + ": " + why);
-  };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw fail(errno_text());
-  std::string text;
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    text.reserve(static_cast<size_t>(st.st_size));
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      std::string why = errno_text();
-      ::close(fd);
-      throw fail(why);
-    }
-    if (n == 0)
-      break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
 
 /// An output written to "<path>.tmp.<pid>" and renamed over `path` by
 /// commit(). Until then `path` is untouched; the destructor removes the
@@ -380,7 +351,7 @@ llmc::data::TokenizeResult encode_corpus(const llmc::data::TokenizeOptions &o,
 llmc::data::TokenizeResult
 llmc::data::tokenize_corpus(const TokenizeOptions &o) {
   check_options(o);
-  const std::string text = read_file(o.corpus_path, "the corpus");
+  const std::string text = llmc::io::read_file(o.corpus_path, "the corpus");
   const Lines corpus = split_lines(text);
   check_corpus(o.corpus_path, text, corpus);
   if (!o.tokenizer_path.empty())
@@ -437,11 +408,6 @@ bool is_file(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::string folder_of(const std::string &path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 std::string file_name(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -452,7 +418,7 @@ std::string file_name(const std::string &path) {
 std::unique_ptr<llmc::data::Gpt2Bpe>
 bpe_beside(const std::string &vocab,
            std::vector<std::pair<std::string, std::string>> &files) {
-  std::string folder = folder_of(vocab);
+  std::string folder = llmc::io::directory_of(vocab);
   for (const char *merges : {"merges.txt", "vocab.bpe"})
     if (is_file(folder + "/" + merges)) {
       files = {{vocab, "vocab.json"}, {folder + "/" + merges, "merges.txt"}};
@@ -493,7 +459,7 @@ llmc::data::Tokenizer::Tokenizer(const std::string &path) : path_(path) {
     return;
   }
   files_ = {{path, "tokenizer.model"}};
-  std::string serialized = read_file(path, "the model");
+  std::string serialized = llmc::io::read_file(path, "the model");
   std::string error;
   model_ = sentencepiece_library().load(serialized, &error);
   if (!model_)

@@ -125,6 +125,36 @@ std::string llmc::io::directory_of(const std::string &path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+std::string llmc::io::read_file(const std::string &path,
+                                const std::string &what) {
+  auto fail = [&](const std::string &why) -> llmc::io::InputError {
+    return llmc::io::InputError(path + ": cannot read " + what + ": " + why);
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw fail(std::string(std::strerror(errno)));
+  std::string text;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    text.reserve(static_cast<size_t>(st.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      std::string why = std::string(std::strerror(errno));
+      ::close(fd);
+      throw fail(why);
+    }
+    if (n == 0)
+      break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
 void llmc::io::sync_directory(const std::string &dir) {
   PosixFile d(dir, O_RDONLY | O_DIRECTORY);
   if (::fsync(d.fd()) != 0 && errno != EINVAL)

@@ -58,6 +58,10 @@ void sync_directory(const std::string &dir);
 /// new one, never a part, even after a power cut.
 void write_file_atomically(const std::string &path, const std::string &bytes);
 
+/// The whole file; throws InputError "<path>: cannot read <what>:
+/// <strerror>" (`what` says what the file is, e.g. "the corpus").
+std::string read_file(const std::string &path, const std::string &what);
+
 /// Copies the file `from` to `to` (written and fsynced, not atomically:
 /// into a folder that is renamed in place whole afterwards).
 void copy_file(const std::string &from, const std::string &to);

@@ -197,6 +197,9 @@ const char *name(Recompute r) {
          : r == Recompute::Selective ? "selective"
                                      : "full";
 }
+const char *name(Precision p) {
+  return p == Precision::FP32 ? "fp32" : "bf16-mixed";
+}
 const char *name(Schedule s) {
   return s == Schedule::GPipe      ? "gpipe"
          : s == Schedule::OneFOneB ? "1f1b"
@@ -462,7 +465,7 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
         {"evaluated", result.evaluated},
         {"search_seconds", seconds},
         {"compute_costs", costSource()},
-        {"precision", precision == Precision::FP32 ? "fp32" : "bf16-mixed"},
+        {"precision", name(precision)},
         {"memory_limit_bytes", limit},
         {"tokens_per_step", double(globalBatch) * model.seq}};
     if (budgetAdvice)
@@ -479,9 +482,8 @@ int runSearch(const ModelShape &model, const ClusterSpec &cluster) {
   llvm::outs() << llvm::formatv(
       "{0} precision, {1} sequences x {2} tokens per step, at most {3} per "
       "device ({4} less {5:P0} headroom)\n",
-      precision == Precision::FP32 ? "fp32" : "bf16-mixed", int(globalBatch),
-      model.seq, gib(limit), gib(cluster.device_memory),
-      double(memoryHeadroom));
+      name(precision), int(globalBatch), model.seq, gib(limit),
+      gib(cluster.device_memory), double(memoryHeadroom));
   printHeader();
   for (const Candidate &c : result.best)
     printRow(c, model);
