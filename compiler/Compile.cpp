@@ -55,12 +55,12 @@ planfile::ModelInfo modelInfo(const ModelConfig &config,
   model.set_tp(build.tensorParallel);
   model.set_sequence_parallel(build.sequenceParallel);
   model.set_zero(options.zeroStage);
-  if (options.dpComm != "overlap")
-    model.set_dp_comm(options.dpComm);
+  if (options.dpComm != DpComm::Overlap)
+    model.set_dp_comm(name(options.dpComm));
   model.set_pp(options.pipelineStages);
   model.set_microbatches(options.microbatches);
   if (options.pipelineStages > 1 || options.microbatches > 1)
-    model.set_schedule(options.schedule);
+    model.set_schedule(name(options.schedule));
   model.set_virtual_stages(options.virtualStages);
   return model;
 }
@@ -86,6 +86,14 @@ llvm::Expected<OwningOpRef<ModuleOp>> buildChecked(MLIRContext &context,
   if (failed(verify(**module)))
     return fail("internal error: built IR does not verify");
   return module;
+}
+
+/// The module as the frontend built it, after a comment with the llmc-opt
+/// pipeline that makes of it what --emit=mlir prints (--emit=import).
+void printImport(llvm::raw_ostream &os, ModuleOp module,
+                 const std::string &pipeline) {
+  os << "// llmc-opt --pass-pipeline='builtin.module(" << pipeline << ")'\n";
+  module.print(os);
 }
 
 llvm::Error runTrainPipeline(ModuleOp module, MLIRContext &context,
@@ -135,10 +143,7 @@ llvm::Error checkPipeline(const CompileOptions &options) {
   if (options.microbatches < 1)
     return fail("--microbatches " + llvm::Twine(options.microbatches) +
                 " must be positive");
-  if (!plan::is_schedule(options.schedule))
-    return fail("--schedule " + options.schedule +
-                ": expected gpipe, 1f1b or interleaved");
-  bool interleaved = options.schedule == "interleaved";
+  bool interleaved = options.schedule == Schedule::Interleaved;
   if (interleaved && (options.pipelineStages < 2 || options.virtualStages < 2))
     return fail("--schedule interleaved needs --mesh pp=P with P > 1 and "
                 "--virtual-stages V with V > 1 (model chunks per rank)");
@@ -203,6 +208,12 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
     pipeline.stages = P * V;
     pipeline.stage = int64_t(s);
     pipeline.tied = tiedEmbedding(config);
+    if (options.emit == EmitKind::Import) {
+      os << "// pipeline stage " << s << ": layers " << stage.firstLayer << ".."
+         << stage.endLayer << "\n";
+      printImport(os, **module, trainPipelineSpec(pipeline));
+      continue;
+    }
     if (llvm::Error e =
             runTrainPipeline(**module, context, pipeline, options.configPath))
       return e;
@@ -221,11 +232,11 @@ llvm::Error compilePipelined(MLIRContext &context, const ModelConfig &config,
       return stagePlan.takeError();
     if (int64_t(s) < P) // the rank's first chunk holds its schedule
       for (const planfile::Instruction &i : plan::pipeline_schedule(
-               options.schedule, P, int64_t(s), options.microbatches, V))
+               name(options.schedule), P, int64_t(s), options.microbatches, V))
         *stagePlan->add_schedule() = i;
     *whole.add_stages() = std::move(*stagePlan);
   }
-  if (options.emit == EmitKind::MLIR)
+  if (options.emit == EmitKind::MLIR || options.emit == EmitKind::Import)
     return llvm::Error::success();
   return writePlan(whole, options.outputPath, options.deviceMemory);
 }
@@ -278,6 +289,8 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   // The two steps, each the frontend's forward at its token count, over a
   // pool of `blocks` KV-cache blocks: the module, or with `plan` the plan.
   auto build = [&](int64_t blocks, planfile::Plan *plan) -> llvm::Error {
+    InferPipelineOptions pipeline{options.kvBlockTokens, blocks, tableWidth,
+                                  options.tensorParallel};
     OwningOpRef<ModuleOp> module;
     for (auto [name, rows, tokens] :
          {std::tuple{"prefill", prefillRows, prefill},
@@ -296,9 +309,12 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
       forward->remove();
       module->push_back(forward);
     }
+    if (options.emit == EmitKind::Import) {
+      printImport(os, *module, inferPipelineSpec(pipeline));
+      return llvm::Error::success();
+    }
     PassManager pm(&context);
-    buildInferPipeline(pm, {options.kvBlockTokens, blocks, tableWidth,
-                            options.tensorParallel});
+    buildInferPipeline(pm, pipeline);
     if (failed(pm.run(*module)))
       return fail("internal error: the inference pipeline failed on " +
                   options.configPath);
@@ -320,7 +336,7 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
     return llvm::Error::success();
   };
   int64_t blocks = options.kvBlocks;
-  if (!blocks && options.deviceMemory && options.emit != EmitKind::MLIR) {
+  if (!blocks && options.deviceMemory && options.emit == EmitKind::Plan) {
     // The pool fills what --device-memory leaves after weights and
     // activations: measured on a plan with the smallest pool.
     planfile::Plan probe;
@@ -353,7 +369,7 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                 " cannot hold one sequence of --max-seq " + llvm::Twine(seq) +
                 " (needs " + llvm::Twine(tableWidth) + " blocks of " +
                 llvm::Twine(options.kvBlockTokens) + " tokens)");
-  if (options.emit == EmitKind::MLIR)
+  if (options.emit == EmitKind::MLIR || options.emit == EmitKind::Import)
     return build(blocks, nullptr);
   planfile::Plan plan;
   if (llvm::Error e = build(blocks, &plan))
@@ -463,6 +479,14 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
     return llvm::Error::success();
   }
 
+  if (options.emit == EmitKind::Import) {
+    if (options.mode == CompileMode::Train)
+      printImport(os, **module,
+                  trainPipelineSpec(trainPipelineOptions(options)));
+    else
+      (*module)->print(os); // a forward runs no pipeline
+    return llvm::Error::success();
+  }
   if (options.mode == CompileMode::Train) {
     if (llvm::Error e =
             runTrainPipeline(**module, context, trainPipelineOptions(options),

@@ -8,6 +8,8 @@
 #ifndef LLMC_COMPILER_COMPILE_H
 #define LLMC_COMPILER_COMPILE_H
 
+#include "passes/Choices.h"
+
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -17,7 +19,7 @@
 namespace llmc {
 
 enum class CompileMode { Forward, Train, Infer };
-enum class EmitKind { MLIR, Summary, Plan };
+enum class EmitKind { MLIR, Summary, Plan, Import };
 
 struct CompileOptions {
   std::string configPath; // a config.json, or an ONNX model
@@ -27,13 +29,13 @@ struct CompileOptions {
   int64_t seqLen = 0;         // 0: the model's full context
   int64_t dataParallel = 1;   // ranks of --mesh dp=N; micro-batch is per rank
   int64_t tensorParallel = 1; // ranks of --mesh tp=N
-  bool sequenceParallel = false;      // --sequence-parallel, over the tp ranks
-  int64_t zeroStage = 0;              // --zero, over the dp ranks
-  std::string recompute = "none";     // --recompute none|selective|full
-  std::string dpComm = "overlap";     // --dp-comm overlap|blocking|none
-  int64_t pipelineStages = 1;         // ranks of --mesh pp=N
-  int64_t microbatches = 1;           // --microbatches, per step and dp rank
-  std::string schedule = "1f1b";      // --schedule gpipe|1f1b|interleaved
+  bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
+  int64_t zeroStage = 0;         // --zero, over the dp ranks
+  Recompute recompute = Recompute::None;
+  DpComm dpComm = DpComm::Overlap;
+  int64_t pipelineStages = 1; // ranks of --mesh pp=N
+  int64_t microbatches = 1;   // --microbatches, per step and dp rank
+  Schedule schedule = Schedule::OneFOneB;
   int64_t virtualStages = 1;          // --virtual-stages: model chunks per rank
   std::vector<int64_t> pipelineSplit; // --pipeline-split: layers per stage
   uint64_t deviceMemory = 0;          // --device-memory in bytes; 0: unchecked

@@ -45,12 +45,8 @@ CompiledCosts::operator()(const planner::Layout &layout) {
     return entry; // the layout does not divide the model
   }
   mlir::PassManager pm(context.get());
-  const char *recompute = layout.recompute == planner::Recompute::Full ? "full"
-                          : layout.recompute == planner::Recompute::Selective
-                              ? "selective"
-                              : "none";
   TrainPipelineOptions pipeline;
-  pipeline.recompute = recompute;
+  pipeline.recompute = layout.recompute;
   buildTrainPipeline(pm, pipeline);
   if (mlir::failed(pm.run(**module)))
     return entry;

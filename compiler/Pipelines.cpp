@@ -5,7 +5,11 @@
 #include "frontends/hf/ModelBuilder.h"
 #include "passes/Passes.h"
 
+#include "passes/ChoiceValues.h"
+
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
 
 void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
                               const TrainPipelineOptions &o) {
@@ -21,7 +25,7 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   // the differentiated step split over the tp ranks, GSPMD-style.
   pm.addPass(llm::createPartitionTensorParallel());
   // Activation recomputation: the backward pass reruns forward ops.
-  if (o.recompute != "none")
+  if (o.recompute != Recompute::None)
     pm.addPass(llm::createRecompute({/*mode=*/o.recompute}));
   // Clip by global norm and update every parameter with AdamW (after
   // summing each gradient over the microbatches).
@@ -32,8 +36,8 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   // Data parallelism: average every gradient over the ranks before AdamW
   // (under ZeRO, each is reduce-scattered instead). Summed gradients are
   // complete only after the last microbatch, so they cannot overlap it.
-  bool overlap = !o.pipelined() && o.dpComm == "overlap";
-  if (o.zeroStage == 0 && o.dpComm != "none")
+  bool overlap = !o.pipelined() && o.dpComm == DpComm::Overlap;
+  if (o.zeroStage == 0 && o.dpComm != DpComm::None)
     pm.addNestedPass<func::FuncOp>(llm::createInsertGradAllReduce(
         {/*dp=*/o.dataParallel, /*bucketBytes=*/25 * 1024 * 1024,
          /*overlap=*/overlap}));
@@ -76,4 +80,110 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   // Static offsets: the two programs' activations share bytes, since only
   // one runs at a time.
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
+}
+
+namespace {
+
+/// llmc-train-pipeline's options: TrainPipelineOptions as pass options.
+struct TrainPipelineFlags : mlir::PassPipelineOptions<TrainPipelineFlags> {
+  Option<int64_t> dp{*this, "dp", llvm::cl::desc("Data-parallel ranks"),
+                     llvm::cl::init(1)};
+  Option<int64_t> zero{*this, "zero",
+                       llvm::cl::desc("ZeRO stage over the dp ranks, 0-3"),
+                       llvm::cl::init(0)};
+  Option<llmc::DpComm> dpComm{
+      *this, "dp-comm", llvm::cl::desc("How data-parallel gradients travel"),
+      llvm::cl::init(llmc::DpComm::Overlap), llmc::dpCommValues()};
+  Option<llmc::Recompute> recompute{
+      *this, "recompute", llvm::cl::desc("Activation recomputation"),
+      llvm::cl::init(llmc::Recompute::None), llmc::recomputeValues()};
+  Option<int64_t> microbatches{
+      *this, "microbatches",
+      llvm::cl::desc("Microbatches per step, their gradients summed"),
+      llvm::cl::init(1)};
+  Option<int64_t> stages{*this, "stages",
+                         llvm::cl::desc("Pipeline stages (model chunks)"),
+                         llvm::cl::init(1)};
+  Option<int64_t> stage{*this, "stage",
+                        llvm::cl::desc("The stage this program is"),
+                        llvm::cl::init(0)};
+  Option<std::string> tied{
+      *this, "tied",
+      llvm::cl::desc("The parameter the first and last stage share")};
+
+  llmc::TrainPipelineOptions options() const {
+    llmc::TrainPipelineOptions o;
+    o.dataParallel = dp;
+    o.zeroStage = zero;
+    o.dpComm = dpComm;
+    o.recompute = recompute;
+    o.microbatches = microbatches;
+    o.stages = stages;
+    o.stage = stage;
+    o.tied = tied;
+    return o;
+  }
+};
+
+/// llmc-infer-pipeline's options: InferPipelineOptions as pass options.
+struct InferPipelineFlags : mlir::PassPipelineOptions<InferPipelineFlags> {
+  Option<int64_t> blockTokens{*this, "block-tokens",
+                              llvm::cl::desc("Tokens per KV-cache block"),
+                              llvm::cl::init(16)};
+  Option<int64_t> blocks{*this, "blocks",
+                         llvm::cl::desc("KV-cache blocks in the pool"),
+                         llvm::cl::init(64)};
+  Option<int64_t> maxBlocks{
+      *this, "max-blocks",
+      llvm::cl::desc("Block-table entries per sequence (0: the prefill's)"),
+      llvm::cl::init(0)};
+  Option<int64_t> tp{*this, "tp", llvm::cl::desc("Tensor-parallel ranks"),
+                     llvm::cl::init(1)};
+};
+
+} // namespace
+
+std::string llmc::trainPipelineSpec(const TrainPipelineOptions &o) {
+  std::string spec;
+  llvm::raw_string_ostream os(spec);
+  // Only what differs from the defaults, so the common case reads short.
+  auto flag = [&](const char *key, auto value, auto unset) {
+    if (value != unset)
+      os << (spec.empty() ? "" : " ") << key << "=" << value;
+  };
+  flag("dp", o.dataParallel, int64_t(1));
+  flag("zero", o.zeroStage, int64_t(0));
+  flag("dp-comm", llvm::StringRef(name(o.dpComm)), llvm::StringRef("overlap"));
+  flag("recompute", llvm::StringRef(name(o.recompute)),
+       llvm::StringRef("none"));
+  flag("microbatches", o.microbatches, int64_t(1));
+  flag("stages", o.stages, int64_t(1));
+  flag("stage", o.stage, int64_t(0));
+  flag("tied", llvm::StringRef(o.tied), llvm::StringRef());
+  return "llmc-train-pipeline" + (spec.empty() ? "" : "{" + spec + "}");
+}
+
+std::string llmc::inferPipelineSpec(const InferPipelineOptions &o) {
+  return llvm::formatv("llmc-infer-pipeline{{block-tokens={0} blocks={1} "
+                       "max-blocks={2} tp={3}}",
+                       o.blockTokens, o.blocks, o.maxBlocks, o.tensorParallel)
+      .str();
+}
+
+void llmc::registerPipelines() {
+  mlir::PassPipelineRegistration<TrainPipelineFlags>(
+      "llmc-train-pipeline",
+      "What llmc compile --mode train runs: from the one-device @loss to a "
+      "memory-planned @train_step",
+      [](mlir::OpPassManager &pm, const TrainPipelineFlags &flags) {
+        buildTrainPipeline(pm, flags.options());
+      });
+  mlir::PassPipelineRegistration<InferPipelineFlags>(
+      "llmc-infer-pipeline",
+      "What llmc compile --mode infer runs: from @prefill and @decode to a "
+      "memory-planned @infer plan over a paged KV cache",
+      [](mlir::OpPassManager &pm, const InferPipelineFlags &flags) {
+        buildInferPipeline(
+            pm, {flags.blockTokens, flags.blocks, flags.maxBlocks, flags.tp});
+      });
 }

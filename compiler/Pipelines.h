@@ -7,6 +7,8 @@
 #ifndef LLMC_COMPILER_PIPELINES_H
 #define LLMC_COMPILER_PIPELINES_H
 
+#include "passes/Choices.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -23,12 +25,9 @@ namespace llmc {
 struct TrainPipelineOptions {
   int64_t dataParallel = 1;
   int64_t zeroStage = 0;
-  /// How data-parallel gradients travel: "overlap" (each bucket starts as
-  /// the backward pass completes it), "blocking" (all after the backward
-  /// pass, nothing hidden), or "none" (not at all: a benchmark baseline
-  /// whose replicas diverge; bench/dp_overlap).
-  std::string dpComm = "overlap";
-  std::string recompute = "none";
+  /// How data-parallel gradients travel (none: bench/dp_overlap's baseline).
+  DpComm dpComm = DpComm::Overlap;
+  Recompute recompute = Recompute::None;
   /// Microbatches per step (> 1: gradients are summed over them).
   int64_t microbatches = 1;
   /// Pipeline stages, and which one this program is.
@@ -57,6 +56,16 @@ struct InferPipelineOptions {
 /// program of each name over one KV cache.
 void buildInferPipeline(mlir::OpPassManager &pm,
                         const InferPipelineOptions &options);
+
+/// The registered pipeline and its options that `buildTrainPipeline(pm, o)`
+/// builds, e.g. `llmc-train-pipeline{dp=2 recompute=selective}`.
+std::string trainPipelineSpec(const TrainPipelineOptions &o);
+std::string inferPipelineSpec(const InferPipelineOptions &o);
+
+/// Registers the pipelines above with llmc-opt, as `llmc-train-pipeline`
+/// and `llmc-infer-pipeline`: what `llmc compile` runs on the module that
+/// `llmc compile --emit=import` prints.
+void registerPipelines();
 
 } // namespace llmc
 

@@ -2,6 +2,7 @@
 
 #include "compiler/Registration.h"
 
+#include "compiler/Pipelines.h"
 #include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/llm/IR/LLMInterfaces.h"
 #include "dialects/plan/IR/PlanDialect.h"
@@ -37,6 +38,8 @@ void llmc::registerDialects(mlir::DialectRegistry &registry) {
 
 void llmc::registerPasses() {
   mlir::llm::registerLLMCPasses();
+  mlir::llm::registerGspmdPartitionPipeline();
+  llmc::registerPipelines();
   mlir::registerTransformsPasses();
   mlir::shard::registerShardPasses();
 }

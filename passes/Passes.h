@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
+#include "passes/ChoiceValues.h"
 
 namespace mlir::llm {
 
@@ -22,6 +23,12 @@ namespace mlir::llm {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// The GSPMD steps llmc-partition-tensor-parallel runs on a function
+/// (llm.split marks to shardings, propagation, partition, llm collectives),
+/// registered as the `llmc-gspmd-partition` pipeline.
+void buildGspmdPartitionPipeline(OpPassManager &pm);
+void registerGspmdPartitionPipeline();
 
 /// Function attribute holding the flop counts of `llmc-count-flops`.
 inline constexpr llvm::StringLiteral kFlopsAttrName = "llm.flops";

@@ -109,8 +109,9 @@ def Recompute : Pass<"llmc-recompute", "ModuleOp"> {
       no output or softmax statistics between the passes.
   }];
   let options = [
-    Option<"mode", "mode", "std::string", /*default=*/"\"full\"",
-           "none, selective or full">,
+    Option<"mode", "mode", "::llmc::Recompute",
+           /*default=*/"::llmc::Recompute::Full", "What to recompute",
+           "::llmc::recomputeValues()">,
     Option<"funcName", "func-name", "std::string", /*default=*/"\"loss\"",
            "The differentiated function is @<func-name>_grad">
   ];

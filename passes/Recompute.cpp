@@ -34,14 +34,8 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (mode == "none")
+    if (mode == llmc::Recompute::None)
       return;
-    if (mode != "selective" && mode != "full") {
-      getOperation().emitError("llmc-recompute: mode must be none, selective "
-                               "or full, got '")
-          << mode << "'";
-      return signalPassFailure();
-    }
     std::string name = funcName + "_grad";
     auto grad = getOperation().lookupSymbol<func::FuncOp>(name);
     if (!grad) {
@@ -90,7 +84,7 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       return false;
     };
     auto wanted = [&](Operation *op) {
-      return mode == "full" || isa<AttentionOp>(op);
+      return mode == llmc::Recompute::Full || isa<AttentionOp>(op);
     };
     // The ops to run again: the wanted ones read later, then, walking
     // backwards, the layer's ops that feed them (full mode only: selective
@@ -100,7 +94,8 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       bool feeds = llvm::any_of(op->getUsers(), [&](Operation *user) {
         return clone.contains(user);
       });
-      if (wanted(op) && (usedLater(op) || (mode == "full" && feeds)))
+      if (wanted(op) &&
+          (usedLater(op) || (mode == llmc::Recompute::Full && feeds)))
         clone.insert(op);
     }
     if (clone.empty())

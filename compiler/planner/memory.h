@@ -8,8 +8,7 @@
 #include <vector>
 
 #include "compiler/planner/compiled.h"
-
-#include <cstdint>
+#include "passes/Choices.h"
 
 namespace llmc::planner {
 
@@ -30,8 +29,8 @@ struct ModelShape {
 // fp32: everything fp32. bf16_mixed: bf16 params, grads and activations,
 // fp32 master weights and Adam moments (the ZeRO paper's setting).
 enum class Precision { FP32, BF16Mixed };
-enum class Recompute { None, Selective, Full };
-enum class Schedule { GPipe, OneFOneB, Interleaved };
+using llmc::Recompute;
+using llmc::Schedule;
 
 // How a step is laid out on dp × tp × pp devices (Megatron's names).
 struct Layout {

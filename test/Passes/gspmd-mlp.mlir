@@ -1,11 +1,12 @@
-// RUN: llmc-opt %s --pass-pipeline="builtin.module(llmc-autodiff{func-name=mlp input-grads=x}, func.func(llmc-annotate-shardings, sharding-propagation, cse, shard-partition, canonicalize, llmc-lower-shard-collectives))" | FileCheck %s
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(llmc-autodiff{func-name=mlp input-grads=x}, func.func(llmc-gspmd-partition))" | FileCheck %s
 
-// Tests the GSPMD way end to end on GPT-2's MLP, with llmc's passes around
-// upstream's: llmc-autodiff differentiates the one-device MLP (its output's
-// gradient `grad_y` in, the input's gradient `grad_x` out), the weights'
-// llm.split marks become shardings (llmc-annotate-shardings),
-// sharding-propagation and shard-partition split the whole differentiated
-// function, and its collectives become llm collectives on the "tp" axis
+// Tests the GSPMD way end to end on GPT-2's MLP, through the registered
+// llmc-gspmd-partition pipeline that llmc-partition-tensor-parallel runs:
+// llmc-autodiff differentiates the one-device MLP (its output's gradient
+// `grad_y` in, the input's gradient `grad_x` out), the weights' llm.split
+// marks become shardings (llmc-annotate-shardings), sharding-propagation and
+// shard-partition split the whole differentiated function, and its
+// collectives become llm collectives on the "tp" axis
 // (llmc-lower-shard-collectives). The result is Megatron's tensor-parallel
 // MLP with its backward: local shards of every weight and gradient, and
 // exactly two all-reduces, of fc2's partial output (g) and of fc1's

@@ -7,7 +7,9 @@
 #include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
 #include "frontends/hf/ModelBuilder.h"
+#include "passes/ChoiceValues.h"
 #include "tools/llmc/Errors.h"
+#include "tools/llmc/WordParser.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -47,7 +49,7 @@ cl::opt<int> globalBatch("global-batch", cl::Required,
 cl::opt<int> seq("seq", cl::desc("Sequence length (default: full context)"),
                  cl::init(0), cl::sub(estimateCmd), cl::sub(planCmd),
                  cl::cat(planCategory));
-cl::opt<Precision> precision(
+llmc::WordOption<Precision> precision(
     "precision", cl::desc("Training precision"), cl::init(Precision::BF16Mixed),
     cl::values(clEnumValN(Precision::FP32, "fp32", "fp32 everything"),
                clEnumValN(Precision::BF16Mixed, "bf16-mixed",
@@ -64,22 +66,17 @@ cl::opt<std::string> mesh("mesh", cl::desc("dp=D,tp=T,pp=P (default 1 each)"),
 cl::opt<int> microBatch("micro-batch", cl::desc("Sequences per microbatch"),
                         cl::init(1), cl::sub(estimateCmd),
                         cl::cat(planCategory));
-cl::opt<Recompute>
+llmc::WordOption<Recompute>
     recompute("recompute", cl::desc("Activation recomputation"),
-              cl::init(Recompute::None),
-              cl::values(clEnumValN(Recompute::None, "none", ""),
-                         clEnumValN(Recompute::Selective, "selective", ""),
-                         clEnumValN(Recompute::Full, "full", "")),
+              cl::init(Recompute::None), llmc::recomputeValues(),
               cl::sub(estimateCmd), cl::cat(planCategory));
 cl::opt<int> zero("zero", cl::desc("ZeRO stage 0-3"), cl::init(0),
                   cl::sub(estimateCmd), cl::cat(planCategory));
-cl::opt<Schedule>
-    schedule("schedule", cl::desc("Pipeline schedule"),
-             cl::init(Schedule::OneFOneB),
-             cl::values(clEnumValN(Schedule::GPipe, "gpipe", ""),
-                        clEnumValN(Schedule::OneFOneB, "1f1b", ""),
-                        clEnumValN(Schedule::Interleaved, "interleaved", "")),
-             cl::sub(estimateCmd), cl::cat(planCategory));
+llmc::WordOption<Schedule> schedule("schedule", cl::desc("Pipeline schedule"),
+                                    cl::init(Schedule::OneFOneB),
+                                    llmc::scheduleValues(),
+                                    cl::sub(estimateCmd),
+                                    cl::cat(planCategory));
 cl::opt<int> virtualStages("virtual-stages",
                            cl::desc("Model chunks per pipeline rank"),
                            cl::init(1), cl::sub(estimateCmd),
@@ -192,18 +189,8 @@ void parseMesh(const std::string &text, Layout &layout) {
   }
 }
 
-const char *name(Recompute r) {
-  return r == Recompute::None        ? "none"
-         : r == Recompute::Selective ? "selective"
-                                     : "full";
-}
 const char *name(Precision p) {
   return p == Precision::FP32 ? "fp32" : "bf16-mixed";
-}
-const char *name(Schedule s) {
-  return s == Schedule::GPipe      ? "gpipe"
-         : s == Schedule::OneFOneB ? "1f1b"
-                                   : "interleaved";
 }
 
 /// Layers of each pipeline chunk, as `llmc compile` would split them.
@@ -383,10 +370,10 @@ const Candidate *writeRunnablePlan(const std::vector<Candidate> &best) {
     options.tensorParallel = l.tp;
     options.sequenceParallel = l.sequence_parallel && l.tp > 1;
     options.zeroStage = l.dp > 1 ? l.zero_stage : 0;
-    options.recompute = name(l.recompute);
+    options.recompute = l.recompute;
     options.pipelineStages = l.pp;
     options.microbatches = l.microbatches;
-    options.schedule = name(l.schedule);
+    options.schedule = l.schedule;
     options.virtualStages = l.virtual_stages;
     options.outputPath = planOut;
     llvm::Error error = llmc::compile(options, llvm::nulls());

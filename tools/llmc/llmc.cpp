@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Compile.h"
+#include "passes/ChoiceValues.h"
 #include "runtime/comm/job.h"
 #include "runtime/io/error.h"
 #include "runtime/model_tensors.h"
@@ -18,6 +19,7 @@
 #include "tools/llmc/Errors.h"
 #include "tools/llmc/PlanCommands.h"
 #include "tools/llmc/TokenizeCommand.h"
+#include "tools/llmc/WordParser.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Config/llvm-config.h"
@@ -58,7 +60,7 @@ cl::opt<std::string> weightsOut(
     cl::desc("ONNX models: write the graph's weights as Hugging Face "
              "safetensors, for train --load, generate and serve --weights"),
     cl::value_desc("file"), cl::sub(compileCmd), cl::cat(llmcCategory));
-cl::opt<llmc::CompileMode> compileMode(
+llmc::WordOption<llmc::CompileMode> compileMode(
     "mode", cl::desc("What to compile"), cl::init(llmc::CompileMode::Forward),
     cl::values(clEnumValN(llmc::CompileMode::Forward, "forward",
                           "the model's forward and loss functions"),
@@ -68,7 +70,7 @@ cl::opt<llmc::CompileMode> compileMode(
                           "prefill and decode programs over a paged KV "
                           "cache")),
     cl::sub(compileCmd), cl::cat(llmcCategory));
-cl::opt<llmc::EmitKind> emitKind(
+llmc::WordOption<llmc::EmitKind> emitKind(
     "emit",
     cl::desc("What to produce (default: mlir, or plan with --mode train)"),
     cl::values(clEnumValN(llmc::EmitKind::MLIR, "mlir",
@@ -76,7 +78,10 @@ cl::opt<llmc::EmitKind> emitKind(
                clEnumValN(llmc::EmitKind::Summary, "summary",
                           "one JSON object: params, forward flops per token"),
                clEnumValN(llmc::EmitKind::Plan, "plan",
-                          "the plan file the runtime executes (-o FILE)")),
+                          "the plan file the runtime executes (-o FILE)"),
+               clEnumValN(llmc::EmitKind::Import, "import",
+                          "the IR as the frontend built it, before any pass, "
+                          "with the llmc-opt pipeline that compiles it")),
     cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> microBatch("micro-batch",
                             cl::desc("Sequences per micro-batch (default 1)"),
@@ -120,13 +125,10 @@ cl::opt<int64_t> prefillRows(
              "(default: --max-batch); fewer rows pad less when prompts "
              "arrive one by one, more prefill several in one run"),
     cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
-cl::opt<std::string> dpComm(
-    "dp-comm",
-    cl::desc("Data-parallel gradients: overlap (default), blocking (after "
-             "the backward pass), none (not averaged: a benchmark "
-             "baseline, replicas diverge)"),
-    cl::init("overlap"), cl::Hidden, cl::sub(compileCmd),
-    cl::cat(llmcCategory));
+llmc::WordOption<llmc::DpComm>
+    dpComm("dp-comm", cl::desc("How data-parallel gradients travel"),
+           cl::init(llmc::DpComm::Overlap), llmc::dpCommValues(), cl::Hidden,
+           cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<std::string> compileMesh(
     "mesh",
     cl::desc("Device mesh, e.g. pp=2,dp=2,tp=2: pipeline stages x data "
@@ -139,12 +141,10 @@ cl::opt<int64_t> microbatches(
     cl::desc("Microbatches per step and dp rank, their gradients summed "
              "(default 1)"),
     cl::init(1), cl::sub(compileCmd), cl::cat(llmcCategory));
-cl::opt<std::string> pipelineSchedule(
-    "schedule",
-    cl::desc("Pipeline schedule: 1f1b (default; at most pp microbatches in "
-             "flight), gpipe (all forwards, then all backwards) or "
-             "interleaved (1F1B over --virtual-stages chunks per rank)"),
-    cl::init("1f1b"), cl::sub(compileCmd), cl::cat(llmcCategory));
+llmc::WordOption<llmc::Schedule>
+    pipelineSchedule("schedule", cl::desc("Pipeline schedule (default 1f1b)"),
+                     cl::init(llmc::Schedule::OneFOneB), llmc::scheduleValues(),
+                     cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<int64_t> virtualStages(
     "virtual-stages",
     cl::desc("Model chunks per pipeline rank, for --schedule interleaved "
@@ -160,11 +160,11 @@ cl::opt<int64_t> zeroStage(
     cl::desc("ZeRO stage over the dp ranks: 1 slices optimizer state, 2 also "
              "gradients, 3 also parameters (default 0)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
-cl::opt<std::string> recomputeMode(
-    "recompute",
-    cl::desc("Activation recomputation: none, selective (the attention core) "
-             "or full (each layer from its input)"),
-    cl::init("none"), cl::sub(compileCmd), cl::cat(llmcCategory));
+llmc::WordOption<llmc::Recompute>
+    recomputeMode("recompute",
+                  cl::desc("Activation recomputation (default none)"),
+                  cl::init(llmc::Recompute::None), llmc::recomputeValues(),
+                  cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<bool> sequenceParallel(
     "sequence-parallel",
     cl::desc("Shard norms and residuals along the sequence over the tp ranks "
@@ -261,10 +261,6 @@ int runCompile() {
     return fail("--mesh dp=" + llvm::Twine(mesh->dp) + " needs --mode train");
   if (sequenceParallel && mesh->tp == 1)
     return fail("--sequence-parallel needs --mesh tp=N with N > 1");
-  if (recomputeMode != "none" && recomputeMode != "selective" &&
-      recomputeMode != "full")
-    return fail("--recompute " + recomputeMode +
-                ": expected none, selective or full");
   if (zeroStage < 0 || zeroStage > 3)
     return fail("--zero " + llvm::Twine(zeroStage) + ": expected 0, 1, 2 or 3");
   if (zeroStage > 0 && mesh->dp == 1)
@@ -295,10 +291,8 @@ int runCompile() {
   options.prefillTokens = prefillTokens;
   options.prefillRows = prefillRows;
   options.weightsOut = weightsOut;
-  if (dpComm != "overlap" && dpComm != "blocking" && dpComm != "none")
-    return fail("--dp-comm " + dpComm + ": expected overlap, blocking or none");
-  if (dpComm != "overlap" && (mesh->dp == 1 || zeroStage > 0))
-    return fail("--dp-comm " + dpComm +
+  if (dpComm != llmc::DpComm::Overlap && (mesh->dp == 1 || zeroStage > 0))
+    return fail(llvm::Twine("--dp-comm ") + llmc::name(dpComm) +
                 " needs --mesh dp=N with N > 1 and no --zero");
   options.dpComm = dpComm;
   options.microbatches = microbatches;

@@ -1,0 +1,48 @@
+//===- ChoiceValues.h - The words of each choice as option values -*- C++
+//-*-===//
+//
+// The values of Choices.h's enums for an llvm::cl or a pass option, so every
+// option of a choice accepts, lists and prints the same words.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_PASSES_CHOICEVALUES_H
+#define LLMC_PASSES_CHOICEVALUES_H
+
+#include "passes/Choices.h"
+
+#include "llvm/Support/CommandLine.h"
+
+namespace llmc {
+/// The words of each choice, for a command-line or pass option.
+inline llvm::cl::ValuesClass recomputeValues() {
+  return llvm::cl::values(
+      clEnumValN(Recompute::None, "none", "keep every activation"),
+      clEnumValN(Recompute::Selective, "selective",
+                 "recompute the attention core"),
+      clEnumValN(Recompute::Full, "full",
+                 "recompute each layer from its input"));
+}
+
+inline llvm::cl::ValuesClass scheduleValues() {
+  return llvm::cl::values(
+      clEnumValN(Schedule::GPipe, "gpipe", "all forwards, then all backwards"),
+      clEnumValN(Schedule::OneFOneB, "1f1b",
+                 "one forward, one backward; at most pp microbatches in "
+                 "flight"),
+      clEnumValN(Schedule::Interleaved, "interleaved",
+                 "1F1B over --virtual-stages model chunks per rank"));
+}
+
+inline llvm::cl::ValuesClass dpCommValues() {
+  return llvm::cl::values(
+      clEnumValN(DpComm::Overlap, "overlap",
+                 "each bucket as the backward pass completes it"),
+      clEnumValN(DpComm::Blocking, "blocking", "all after the backward pass"),
+      clEnumValN(DpComm::None, "none",
+                 "not averaged: a benchmark baseline, replicas diverge"));
+}
+
+} // namespace llmc
+
+#endif // LLMC_PASSES_CHOICEVALUES_H

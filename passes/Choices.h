@@ -1,0 +1,47 @@
+//===- Choices.h - The words a strategy choice takes ------------*- C++ -*-===//
+//
+// Each choice that is a word (a recomputation mode, a pipeline schedule, how
+// data-parallel gradients travel) is one enum here, used by the passes'
+// options, the registered pipelines, `llmc compile` and `llmc plan` alike;
+// `name` gives the word a plan file and a message use. Plain C++: the
+// planner uses it without LLVM; ChoiceValues.h has the option values.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_PASSES_CHOICES_H
+#define LLMC_PASSES_CHOICES_H
+
+namespace llmc {
+
+/// Activation recomputation (Korthikanti et al. 2022).
+enum class Recompute { None, Selective, Full };
+
+/// A pipeline's order of forward and backward microbatches.
+enum class Schedule { GPipe, OneFOneB, Interleaved };
+
+/// How data-parallel gradients travel: each bucket as the backward pass
+/// completes it, all after the backward pass, or not at all (a benchmark
+/// baseline whose replicas diverge).
+enum class DpComm { Overlap, Blocking, None };
+
+inline const char *name(Recompute r) {
+  return r == Recompute::None        ? "none"
+         : r == Recompute::Selective ? "selective"
+                                     : "full";
+}
+
+inline const char *name(Schedule s) {
+  return s == Schedule::GPipe      ? "gpipe"
+         : s == Schedule::OneFOneB ? "1f1b"
+                                   : "interleaved";
+}
+
+inline const char *name(DpComm d) {
+  return d == DpComm::Overlap    ? "overlap"
+         : d == DpComm::Blocking ? "blocking"
+                                 : "none";
+}
+
+} // namespace llmc
+
+#endif // LLMC_PASSES_CHOICES_H
