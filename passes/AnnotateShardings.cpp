@@ -17,6 +17,10 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-annotate-shardings"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_ANNOTATESHARDINGS
 #include "passes/Passes.h.inc"
@@ -93,6 +97,8 @@ struct AnnotateShardingsPass
       } else {
         s = sharding(grid, type.getRank(), -1);
       }
+      LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] argument " << i << ": "
+                              << *s.getDefiningOp() << "\n");
       auto annotated = shard::ShardOp::create(b, loc, arg, s, UnitAttr());
       arg.replaceAllUsesExcept(annotated, annotated);
       if (auto name =

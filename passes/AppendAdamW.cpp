@@ -11,6 +11,10 @@
 #include "dialects/llm/IR/LLMOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-append-adamw"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_APPENDADAMW
 #include "passes/Passes.h.inc"
@@ -73,6 +77,9 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
       return signalPassFailure();
     }
 
+    LLVM_DEBUG(llvm::dbgs()
+               << "[" DEBUG_TYPE "] AdamW on " << params.size() << " parameters"
+               << (accumulate ? ", gradients summed first" : "") << "\n");
     // Moments: one m and one v argument per parameter, after the others,
     // split over the mesh like their parameter.
     SmallVector<Value> ms, vs;

@@ -11,6 +11,10 @@
 #include "dialects/llm/IR/LLMOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-autodiff"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_AUTODIFF
 #include "passes/Passes.h.inc"
@@ -137,6 +141,9 @@ struct AutodiffPass : mlir::llm::impl::AutodiffBase<AutodiffPass> {
                                 : zerosLike(b, op->getLoc(), result.getType()));
       }
       SmallVector<Value> operandGrads;
+      LLVM_DEBUG(llvm::dbgs()
+                 << "[" DEBUG_TYPE "] gradient of " << op->getName() << " at "
+                 << op->getLoc() << "\n");
       if (failed(differentiable.buildVJP(b, resultGrads, operandGrads)))
         return failure();
       if (operandGrads.size() != op->getNumOperands())

@@ -10,6 +10,10 @@
 #include "dialects/llm/IR/LLMOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-count-flops"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_COUNTFLOPS
 #include "passes/Passes.h.inc"
@@ -41,6 +45,8 @@ struct CountFlopsPass : mlir::llm::impl::CountFlopsBase<CountFlopsPass> {
         op->setAttr(kFlopsAttrName, flopsAttr(b, flops));
     });
     func->setAttr(kFlopsAttrName, flopsAttr(b, total));
+    LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] @" << func.getName() << ": "
+                            << func->getAttr(kFlopsAttrName) << "\n");
     markAllAnalysesPreserved();
   }
 };

@@ -11,6 +11,10 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-fuse-kernels"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_FUSEKERNELS
 #include "passes/Passes.h.inc"
@@ -80,6 +84,9 @@ struct FuseKernelsPass : mlir::llm::impl::FuseKernelsBase<FuseKernelsPass> {
       std::optional<Fusion> fusion = match(kernels[i], kernels[i + 1]);
       if (!fusion)
         continue;
+      LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << kernels[i].getCallee()
+                              << " + " << kernels[i + 1].getCallee() << " -> "
+                              << fusion->callee << "\n");
       // At the consumer's place: its output buffers are declared by then.
       b.setInsertionPoint(kernels[i + 1]);
       auto fused = KernelOp::create(b, kernels[i + 1].getLoc(), fusion->callee,

@@ -13,6 +13,10 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-insert-grad-allreduce"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_INSERTGRADALLREDUCE
 #include "passes/Passes.h.inc"
@@ -73,6 +77,13 @@ struct InsertGradAllReducePass
           b, grad.getLoc(), kernel_name(KernelId::all_reduce_mean_start),
           ValueRange{}, buckets.back(), params(buckets.size() - 1));
       start->setDiscardableAttrs(tags);
+      LLVM_DEBUG(llvm::dbgs()
+                 << "[" DEBUG_TYPE "] bucket " << buckets.size() - 1 << ": "
+                 << buckets.back().size() << " gradients, " << bytes
+                 << " bytes, starting " << (overlap ? "after " : "before ")
+                 << (overlap ? kernels[entry.first].getCallee()
+                             : norm->getCallee())
+                 << "\n");
       if (!last)
         buckets.emplace_back();
       bytes = 0;

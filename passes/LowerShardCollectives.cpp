@@ -14,6 +14,10 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-lower-shard-collectives"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_LOWERSHARDCOLLECTIVES
 #include "passes/Passes.h.inc"
@@ -62,6 +66,8 @@ struct LowerShardCollectivesPass
     // shard-partition reshards a function argument at the entry; it runs
     // where it is first needed (a backward pass's gradient seed is gathered
     // in the backward pass).
+    LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << op->getName() << " at "
+                            << op->getLoc() << "\n");
     Operation *consumer = firstUser(op);
     if (isa<BlockArgument>(op->getOperand(0)) && consumer)
       op->moveBefore(consumer);

@@ -14,6 +14,10 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-lower-to-plan"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_LOWERTOPLAN
 #include "passes/Passes.h.inc"
@@ -550,6 +554,8 @@ struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
                                         b.getFunctionType({}, {}));
     b.setInsertionPointToStart(program.addEntryBlock());
     PlanLowering lowering(b, module);
+    LLVM_DEBUG(llvm::dbgs()
+               << "[" DEBUG_TYPE "] @" << funcName << " to one program\n");
     if (failed(lowering.lower(func)))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());
@@ -578,6 +584,9 @@ struct LowerToPlanPass : mlir::llm::impl::LowerToPlanBase<LowerToPlanPass> {
     b.setInsertionPointToStart(body);
     PlanLowering lowering(b, module);
     for (func::FuncOp func : funcs) {
+      LLVM_DEBUG(llvm::dbgs()
+                 << "[" DEBUG_TYPE "] program '" << func.getSymName()
+                 << "' of @" << funcName << "\n");
       if (failed(lowering.lower(func, func.getSymName())))
         return signalPassFailure();
       for (plan::KernelOp k : body->getOps<plan::KernelOp>())

@@ -14,6 +14,10 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-paged-kv-cache"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_PAGEDKVCACHE
 #include "passes/Passes.h.inc"
@@ -205,6 +209,10 @@ struct PagedKVCachePass : mlir::llm::impl::PagedKVCacheBase<PagedKVCachePass> {
       int64_t tokens = ids && ids.getRank() == 2 ? ids.getShape()[1] : 1;
       tableWidth = (tokens + blockTokens - 1) / blockTokens;
     }
+    LLVM_DEBUG(llvm::dbgs()
+               << "[" DEBUG_TYPE "] @" << funcName << ": " << blocks
+               << " blocks of " << blockTokens << " tokens per layer, "
+               << tableWidth << " block-table entries per sequence\n");
     if (failed(StepRewriter(func, blockTokens, blocks).run(tableWidth)))
       return signalPassFailure();
   }

@@ -116,6 +116,10 @@ static LogicalResult anchorAttentionHeads(ModuleOp module, func::FuncOp func) {
             << axis.getValue() << "=" << *parts << " does not divide";
         return WalkResult::interrupt();
       }
+    LLVM_DEBUG(llvm::dbgs()
+               << "[" DEBUG_TYPE "] heads of " << op->getName() << " at "
+               << op->getLoc() << " split over '" << axis.getValue() << "' ("
+               << *parts << " ranks)\n");
     for (OpResult r : op->getResults())
       shard::maybeInsertTargetShardingAnnotation(heads, r, b);
     for (OpOperand &operand : op->getOpOperands())

@@ -17,6 +17,10 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-pipeline-stage"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_PIPELINESTAGE
 #include "passes/Passes.h.inc"
@@ -160,8 +164,11 @@ struct PipelineStagePass
     unsigned both =
         (1u << unsigned(Phase::Forward)) | (1u << unsigned(Phase::Backward));
     getOperation().walk([&](BufferOp buffer) {
-      if ((phases.lookup(buffer) & both) == both && !persists(buffer))
+      if ((phases.lookup(buffer) & both) == both && !persists(buffer)) {
+        LLVM_DEBUG(llvm::dbgs()
+                   << "[" DEBUG_TYPE "] stash '" << buffer.getName() << "'\n");
         buffer.setStashed(true);
+      }
     });
   }
 };

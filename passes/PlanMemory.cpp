@@ -13,6 +13,10 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-plan-memory"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_PLANMEMORY
 #include "passes/Passes.h.inc"
@@ -116,6 +120,10 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
         offset = std::max(offset, other->offset + other->size);
       }
       interval->offset = offset;
+      LLVM_DEBUG(llvm::dbgs()
+                 << "[" DEBUG_TYPE "] '" << interval->buffer.getName() << "' "
+                 << interval->size << " bytes at " << offset << ", live "
+                 << interval->first << ".." << interval->last << "\n");
       arena = std::max(arena, offset + interval->size);
       placed.push_back(interval);
     }

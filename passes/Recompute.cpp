@@ -20,6 +20,10 @@
 
 #include <map>
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-recompute"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_RECOMPUTE
 #include "passes/Passes.h.inc"
@@ -100,6 +104,9 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
     }
     if (clone.empty())
       return;
+    LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << clone.size()
+                            << " op(s) run again before " << at->getName()
+                            << " at " << at->getLoc() << "\n");
     OpBuilder b(at);
     IRMapping copies;
     StringAttr role = b.getStringAttr("recompute");

@@ -27,6 +27,10 @@
 
 #include <optional>
 
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "llmc-shard-optimizer"
+
 namespace mlir::llm {
 #define GEN_PASS_DEF_SHARDOPTIMIZER
 #include "passes/Passes.h.inc"
@@ -66,6 +70,9 @@ struct ShardOptimizerPass
     for (KernelOp k : kernels)
       if (k.getCallee() == kernel_name(KernelId::adamw))
         updates.push_back(k);
+    LLVM_DEBUG(llvm::dbgs()
+               << "[" DEBUG_TYPE "] ZeRO-" << stage << " over " << dp
+               << " ranks: " << updates.size() << " AdamW updates sliced\n");
     for (KernelOp update : updates)
       if (failed(checkDivisible(update)))
         return signalPassFailure();
