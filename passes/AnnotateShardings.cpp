@@ -17,6 +17,8 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <optional>
+
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "llmc-annotate-shardings"
@@ -64,7 +66,23 @@ struct AnnotateShardingsPass
         if (auto annotated = result.get().getDefiningOp<shard::ShardOp>())
           outputSharding[name] = annotated.getSharding();
 
-    llvm::StringMap<Value> paramSharding;
+    // The arguments to annotate, each with its llm.split (if any), checked
+    // before any IR is built: a sharding on a grid that does not exist is
+    // IR the verifier rejects.
+    auto hasGrid = [&](StringRef name) {
+      return bool(SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
+          func, StringAttr::get(ctx, name)));
+    };
+    auto seedOf = [&](unsigned i) -> StringRef {
+      auto input =
+          func.getArgAttrOfType<StringAttr>(i, LLMDialect::kInputAttrName);
+      if (input && input.getValue().starts_with("grad_") &&
+          outputSharding.count(input.getValue().drop_front(5)))
+        return input.getValue().drop_front(5);
+      return {};
+    };
+    SmallVector<std::pair<BlockArgument, DictionaryAttr>> toAnnotate;
+    std::optional<unsigned> replicated; // the first argument replicated
     for (BlockArgument arg : func.getArguments()) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       if (!type || type.getRank() == 0)
@@ -74,26 +92,45 @@ struct AnnotateShardingsPass
       if (arg.hasOneUse() && isa<shard::ShardOp>(*arg.getUsers().begin()))
         continue;
       unsigned i = arg.getArgNumber();
-      auto input =
-          func.getArgAttrOfType<StringAttr>(i, LLMDialect::kInputAttrName);
+      auto split =
+          func.getArgAttrOfType<DictionaryAttr>(i, LLMDialect::kSplitAttrName);
+      toAnnotate.push_back({arg, split});
+      if (!split) {
+        if (seedOf(i).empty() && !replicated)
+          replicated = i;
+        continue;
+      }
+      auto axis = split.getAs<StringAttr>("axis");
+      auto dim = split.getAs<IntegerAttr>("dim");
+      if (!axis || !dim || dim.getInt() < 0 || dim.getInt() >= type.getRank()) {
+        func.emitError("llmc-annotate-shardings: argument ")
+            << i << " has a malformed llm.split " << split;
+        return signalPassFailure();
+      }
+      if (!hasGrid(axis.getValue())) {
+        func.emitError("llmc-annotate-shardings: no grid @")
+            << axis.getValue() << " for the llm.split of argument " << i;
+        return signalPassFailure();
+      }
+    }
+    if (replicated && !hasGrid(grid)) {
+      func.emitError("llmc-annotate-shardings: no grid @")
+          << grid << " (option grid=) to replicate argument " << *replicated
+          << " over";
+      return signalPassFailure();
+    }
+
+    llvm::StringMap<Value> paramSharding;
+    for (auto [arg, split] : toAnnotate) {
+      auto type = cast<RankedTensorType>(arg.getType());
+      unsigned i = arg.getArgNumber();
       Value s;
-      if (auto split = func.getArgAttrOfType<DictionaryAttr>(
-              i, LLMDialect::kSplitAttrName)) {
-        auto axis = split.getAs<StringAttr>("axis");
-        auto dim = split.getAs<IntegerAttr>("dim");
-        if (!axis || !dim || dim.getInt() < 0 ||
-            dim.getInt() >= type.getRank()) {
-          func.emitError("llmc-annotate-shardings: argument ")
-              << i << " has a malformed llm.split " << split;
-          return signalPassFailure();
-        }
-        s = sharding(axis.getValue(), type.getRank(), dim.getInt());
-      } else if (input && input.getValue().starts_with("grad_") &&
-                 outputSharding.count(input.getValue().drop_front(5))) {
+      if (split) {
+        s = sharding(split.getAs<StringAttr>("axis").getValue(), type.getRank(),
+                     split.getAs<IntegerAttr>("dim").getInt());
+      } else if (StringRef seed = seedOf(i); !seed.empty()) {
         // The seed of an output's gradient is sharded as the output.
-        s = b.clone(*outputSharding.lookup(input.getValue().drop_front(5))
-                         .getDefiningOp())
-                ->getResult(0);
+        s = b.clone(*outputSharding.lookup(seed).getDefiningOp())->getResult(0);
       } else {
         s = sharding(grid, type.getRank(), -1);
       }

@@ -36,6 +36,11 @@ struct AppendAdamWPass : mlir::llm::impl::AppendAdamWBase<AppendAdamWPass> {
           << gradName << " (run llmc-autodiff first)";
       return signalPassFailure();
     }
+    if (grad.isDeclaration()) {
+      grad.emitError("llmc-append-adamw: @")
+          << gradName << " has no body (run llmc-autodiff first)";
+      return signalPassFailure();
+    }
     OpBuilder b(grad);
     b.setInsertionPointAfter(grad);
     auto step = cast<func::FuncOp>(b.clone(*grad));

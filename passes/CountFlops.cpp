@@ -38,12 +38,24 @@ struct CountFlopsPass : mlir::llm::impl::CountFlopsBase<CountFlopsPass> {
     func::FuncOp func = getOperation();
     Builder b(func.getContext());
     FlopCount total;
-    func.walk([&](FlopCountOpInterface op) {
+    WalkResult walked = func.walk([&](FlopCountOpInterface op) {
       FlopCount flops = op.getFlopCount();
+      if (flops.overflowed()) {
+        op->emitOpError("llmc-count-flops: flop count overflows 64 bits");
+        return WalkResult::interrupt();
+      }
       total += flops;
+      if (total.overflowed()) {
+        func.emitError("llmc-count-flops: the flop count of @")
+            << func.getName() << " overflows 64 bits";
+        return WalkResult::interrupt();
+      }
       if (annotateOps)
         op->setAttr(kFlopsAttrName, flopsAttr(b, flops));
+      return WalkResult::advance();
     });
+    if (walked.wasInterrupted())
+      return signalPassFailure();
     func->setAttr(kFlopsAttrName, flopsAttr(b, total));
     LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] @" << func.getName() << ": "
                             << func->getAttr(kFlopsAttrName) << "\n");

@@ -30,25 +30,48 @@ namespace {
 
 /// The llm axis of a collective over `gridAxes` of grid `grid`: its name,
 /// when it is one-dimensional.
-FailureOr<StringAttr> axisOf(Operation *op, StringRef grid,
-                             ArrayRef<int16_t> gridAxes) {
+FailureOr<StringAttr> axisOf(Operation *op, FlatSymbolRefAttr grid,
+                             ArrayRef<int16_t> gridAxes,
+                             SymbolTableCollection &symbols) {
   if (gridAxes.size() != 1 || gridAxes[0] != 0)
     return op->emitOpError("llmc-lower-shard-collectives: only collectives "
                            "over one grid axis (axis 0) lower to llm ops");
-  return StringAttr::get(op->getContext(), grid);
+  // Axis 0 of a grid of more dimensions is not the whole grid, which the
+  // llm axis named after it would be.
+  shard::GridOp gridOp = shard::getGridOrNull(op, grid, symbols);
+  if (!gridOp)
+    return op->emitOpError("llmc-lower-shard-collectives: no grid ") << grid;
+  if (gridOp.getRank() != 1)
+    return op->emitOpError("llmc-lower-shard-collectives: only collectives "
+                           "on a 1-D grid lower to llm ops; ")
+           << grid << " has " << gridOp.getRank() << " axes";
+  return grid.getAttr();
 }
 
 struct LowerShardCollectivesPass
     : mlir::llm::impl::LowerShardCollectivesBase<LowerShardCollectivesPass> {
   void runOnOperation() override {
     SmallVector<Operation *> collectives;
-    getOperation().walk([&](Operation *op) {
+    WalkResult walked = getOperation().walk([&](Operation *op) {
       if (isa<shard::AllReduceOp, shard::AllGatherOp, shard::ReduceScatterOp,
               shard::AllSliceOp>(op))
         collectives.push_back(op);
+      // The other communication ops have no llm counterpart; left in place
+      // they would fail only in plan lowering, far from their cause.
+      else if (isa<shard::AllToAllOp, shard::BroadcastOp, shard::GatherOp,
+                   shard::RecvOp, shard::ReduceOp, shard::ScatterOp,
+                   shard::SendOp, shard::ShiftOp, shard::UpdateHaloOp>(op)) {
+        op->emitOpError("llmc-lower-shard-collectives: ")
+            << op->getName() << " does not lower (no llm collective for it)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
     });
+    if (walked.wasInterrupted())
+      return signalPassFailure();
+    SymbolTableCollection symbols;
     for (Operation *op : collectives)
-      if (failed(lower(op)))
+      if (failed(lower(op, symbols)))
         return signalPassFailure();
   }
 
@@ -62,7 +85,7 @@ struct LowerShardCollectivesPass
     return first;
   }
 
-  LogicalResult lower(Operation *op) {
+  LogicalResult lower(Operation *op, SymbolTableCollection &symbols) {
     // shard-partition reshards a function argument at the entry; it runs
     // where it is first needed (a backward pass's gradient seed is gathered
     // in the backward pass).
@@ -78,19 +101,24 @@ struct LowerShardCollectivesPass
     if (auto r = dyn_cast<shard::AllReduceOp>(op)) {
       if (r.getReduction() != shard::ReductionKind::Sum)
         return r.emitOpError("llmc-lower-shard-collectives: only sums lower");
-      FailureOr<StringAttr> axis = axisOf(op, r.getGrid(), r.getGridAxes());
+      FailureOr<StringAttr> axis =
+          axisOf(op, r.getGridAttr(), r.getGridAxes(), symbols);
       if (failed(axis))
         return failure();
       result = AllReduceOp::create(b, loc, r.getInput(), *axis);
     } else if (auto g = dyn_cast<shard::AllGatherOp>(op)) {
-      FailureOr<StringAttr> axis = axisOf(op, g.getGrid(), g.getGridAxes());
+      FailureOr<StringAttr> axis =
+          axisOf(op, g.getGridAttr(), g.getGridAxes(), symbols);
       if (failed(axis))
         return failure();
       result = AllGatherOp::create(
           b, loc, type, g.getInput(), *axis,
           b.getI64IntegerAttr(g.getGatherAxis().getSExtValue()));
     } else if (auto s = dyn_cast<shard::ReduceScatterOp>(op)) {
-      FailureOr<StringAttr> axis = axisOf(op, s.getGrid(), s.getGridAxes());
+      if (s.getReduction() != shard::ReductionKind::Sum)
+        return s.emitOpError("llmc-lower-shard-collectives: only sums lower");
+      FailureOr<StringAttr> axis =
+          axisOf(op, s.getGridAttr(), s.getGridAxes(), symbols);
       if (failed(axis))
         return failure();
       result = ReduceScatterOp::create(
@@ -98,7 +126,8 @@ struct LowerShardCollectivesPass
           b.getI64IntegerAttr(s.getScatterAxis().getSExtValue()));
     } else {
       auto a = cast<shard::AllSliceOp>(op);
-      FailureOr<StringAttr> axis = axisOf(op, a.getGrid(), a.getGridAxes());
+      FailureOr<StringAttr> axis =
+          axisOf(op, a.getGridAttr(), a.getGridAxes(), symbols);
       if (failed(axis))
         return failure();
       result = ScatterToParallelOp::create(

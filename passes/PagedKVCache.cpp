@@ -36,11 +36,19 @@ public:
         blocks(blocks) {}
 
   LogicalResult run(int64_t maxBlocks) {
-    auto ids = dyn_cast<RankedTensorType>(func.getArgumentTypes()[0]);
+    auto ids = func.getNumArguments() == 0
+                   ? RankedTensorType()
+                   : dyn_cast<RankedTensorType>(func.getArgumentTypes()[0]);
     if (!ids || ids.getRank() != 2 ||
         !func.getArgAttr(0, LLMDialect::kInputAttrName))
       return func.emitError("llmc-paged-kv-cache: argument 0 of @")
              << func.getSymName() << " must be the token ids [batch, tokens]";
+    auto ret = cast<func::ReturnOp>(func.front().getTerminator());
+    if (ret.getNumOperands() == 0 ||
+        !isa<RankedTensorType>(ret.getOperand(0).getType()))
+      return func.emitError("llmc-paged-kv-cache: @")
+             << func.getSymName()
+             << " must return the logits [batch, tokens, vocab]";
     int64_t B = ids.getShape()[0];
     auto i32 = [&](ArrayRef<int64_t> shape) {
       return RankedTensorType::get(shape, b.getI32Type());
@@ -205,7 +213,9 @@ struct PagedKVCachePass : mlir::llm::impl::PagedKVCacheBase<PagedKVCachePass> {
     if (tableWidth == 0) {
       // Enough blocks for the longest sequence the position table or the
       // step allows: the tokens of the ids argument at least.
-      auto ids = dyn_cast<RankedTensorType>(func.getArgumentTypes()[0]);
+      auto ids = func.getNumArguments() == 0
+                     ? RankedTensorType()
+                     : dyn_cast<RankedTensorType>(func.getArgumentTypes()[0]);
       int64_t tokens = ids && ids.getRank() == 2 ? ids.getShape()[1] : 1;
       tableWidth = (tokens + blockTokens - 1) / blockTokens;
     }

@@ -86,9 +86,15 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
       return;
 
     int64_t position = 0;
-    func.walk([&](KernelOp kernel) {
-      for (Value operand : kernel->getOperands()) {
-        BufferOp root = rootBuffer(operand);
+    WalkResult walked = func.walk([&](KernelOp kernel) {
+      for (OpOperand &operand : kernel->getOpOperands()) {
+        BufferOp root = rootBuffer(operand.get());
+        if (!root) {
+          kernel.emitOpError("llmc-plan-memory: operand #")
+              << operand.getOperandNumber()
+              << " is not a plan.buffer (or a view of one)";
+          return WalkResult::interrupt();
+        }
         if (root.getStashed())
           continue;
         Interval &interval = intervals[index[root]];
@@ -96,7 +102,10 @@ struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {
         interval.last = std::max(interval.last, position);
       }
       ++position;
+      return WalkResult::advance();
     });
+    if (walked.wasInterrupted())
+      return signalPassFailure();
 
     // Largest first, each at the lowest offset free during its lifetime.
     SmallVector<Interval *> order = llvm::map_to_vector(

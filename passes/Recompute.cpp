@@ -47,6 +47,11 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
           << name << " (run llmc-autodiff first)";
       return signalPassFailure();
     }
+    if (grad.isDeclaration()) {
+      grad.emitError("llmc-recompute: @")
+          << name << " has no body (run llmc-autodiff first)";
+      return signalPassFailure();
+    }
     Block &body = grad.getBody().front();
 
     // Forward ops by layer, and each layer's first backward op.

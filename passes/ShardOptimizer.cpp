@@ -73,6 +73,8 @@ struct ShardOptimizerPass
     LLVM_DEBUG(llvm::dbgs()
                << "[" DEBUG_TYPE "] ZeRO-" << stage << " over " << dp
                << " ranks: " << updates.size() << " AdamW updates sliced\n");
+    if (failed(checkBuffers(*norm, updates)))
+      return signalPassFailure();
     for (KernelOp update : updates)
       if (failed(checkDivisible(update)))
         return signalPassFailure();
@@ -103,14 +105,45 @@ private:
     return b->getDictionaryAttr(attrs);
   }
 
+  /// What the pass slices must be plan.buffers (or views of them): the
+  /// gradients the norm reads, and each AdamW's parameter and moments; and
+  /// each AdamW's gradient must be one the norm reads.
+  LogicalResult checkBuffers(KernelOp norm, ArrayRef<KernelOp> updates) {
+    DenseSet<Value> normed;
+    for (auto [i, grad] : llvm::enumerate(norm.getIns())) {
+      if (!bufferOf(grad))
+        return norm.emitOpError("llmc-shard-optimizer: the gradient norm's "
+                                "input #")
+               << i << " must be a plan.buffer";
+      normed.insert(mlir::llm::rootBuffer(grad));
+    }
+    for (KernelOp update : updates) {
+      if (update.getIns().empty() || update.getOuts().size() != 3)
+        return update.emitOpError(
+            "llmc-shard-optimizer: AdamW must read the gradient and write "
+            "the parameter and its two moments");
+      static constexpr llvm::StringLiteral kOuts[] = {
+          "parameter", "first moment", "second moment"};
+      for (auto [value, what] : llvm::zip(update.getOuts(), kOuts))
+        if (!bufferOf(value))
+          return update.emitOpError("llmc-shard-optimizer: AdamW's ")
+                 << what << " must be a plan.buffer";
+      if (!normed.contains(mlir::llm::rootBuffer(update.getIns()[0])))
+        return update.emitOpError("llmc-shard-optimizer: AdamW's gradient "
+                                  "must be an input of the grad_norm kernel");
+    }
+    return success();
+  }
+
   LogicalResult checkDivisible(KernelOp update) {
     Value param = update.getOuts()[0];
     if (elements(param) % dp == 0)
       return success();
     return update.emitError("llmc-shard-optimizer: ZeRO splits every "
                             "parameter into dp=")
-           << dp << " equal slices, but '" << bufferOf(param).getName()
-           << "' has " << elements(param) << " elements";
+           << static_cast<int64_t>(dp) << " equal slices, but '"
+           << bufferOf(param).getName() << "' has " << elements(param)
+           << " elements";
   }
 
   /// A flat buffer of this rank's 1/dp of `full`, named and categorised like

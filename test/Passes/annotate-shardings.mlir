@@ -1,5 +1,6 @@
 // RUN: llmc-opt %s --split-input-file --llmc-annotate-shardings --verify-diagnostics | FileCheck %s
 // RUN: llmc-opt %s --split-input-file --llmc-annotate-shardings=grid=dp --verify-diagnostics | FileCheck %s --check-prefix=GRID
+// RUN: not llmc-opt %s --split-input-file --llmc-annotate-shardings=grid=nope 2>&1 | FileCheck %s --check-prefix=NOGRID
 
 // Each case is a differentiated function as llmc-autodiff builds it, with
 // the frontend's `llm.split` marks on its parameters. Every module declares
@@ -85,6 +86,35 @@ func.func @seed_of_annotated_output(%h: tensor<4x8xf32> {llm.input = "h"},
 
 // -----
 
+// Tests that an llm.split naming a grid that does not exist is refused
+// instead of building a sharding the verifier rejects.
+shard.grid @tp(shape = 2)
+// expected-error@+1 {{llmc-annotate-shardings: no grid @sp for the llm.split of argument 1}}
+func.func @split_on_missing_grid(%x: tensor<4x8xf32> {llm.input = "x"},
+                                 %w: tensor<8x32xf32> {llm.param = "w", llm.split = {axis = "sp", dim = 1 : i64}})
+    -> tensor<4x32xf32> {
+  %y = llm.matmul %x, %w : (tensor<4x8xf32>, tensor<8x32xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// Tests that a `grid` option naming a grid that does not exist is refused
+// (the NOGRID run, where every function with a replicated argument, this
+// one included, fails so).
+// NOGRID: error: llmc-annotate-shardings: no grid @nope (option grid=) to replicate argument 0 over
+// CHECK-LABEL: func.func @replicated(
+// CHECK-NEXT: shard.sharding @tp split_axes = {{\[\[}}], []] : !shard.sharding
+// GRID-LABEL: func.func @replicated(
+// GRID-NEXT: shard.sharding @dp split_axes = {{\[\[}}], []] : !shard.sharding
+shard.grid @tp(shape = 2)
+shard.grid @dp(shape = 2)
+func.func @replicated(%x: tensor<4x8xf32> {llm.input = "x"}) -> tensor<4x8xf32> {
+  return %x : tensor<4x8xf32>
+}
+
+// -----
+
 // Tests that a declaration, which has no body to annotate, is left alone.
 // CHECK-LABEL: func.func private @external(tensor<4x8xf32> {llm.param = "w", llm.split = {axis = "tp", dim = 1 : i64}}) -> tensor<4x8xf32>
 // CHECK-NOT: shard.
@@ -123,3 +153,4 @@ func.func @split_negative_dim(%w: tensor<8x32xf32> {llm.param = "w", llm.split =
     -> tensor<8x32xf32> {
   return %w : tensor<8x32xf32>
 }
+

@@ -97,3 +97,10 @@ func.func @loss_grad(%x: tensor<2xf32>) -> (tensor<f32> {llm.output = "loss"}) {
   %c = arith.constant dense<0.0> : tensor<f32>
   return %c : tensor<f32>
 }
+
+// -----
+
+// Tests that a declaration of the gradient function, with no body to append
+// the optimizer to, is an error.
+// expected-error@+1 {{llmc-append-adamw: @loss_grad has no body (run llmc-autodiff first)}}
+func.func private @loss_grad(tensor<4xf32> {llm.param = "w"}) -> (tensor<f32> {llm.output = "loss"}, tensor<4xf32> {llm.grad_of = "w"})

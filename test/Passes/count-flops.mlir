@@ -1,4 +1,4 @@
-// RUN: llmc-opt %s --split-input-file --llmc-count-flops=annotate-ops | FileCheck %s
+// RUN: llmc-opt %s --split-input-file --llmc-count-flops=annotate-ops --verify-diagnostics | FileCheck %s
 
 // Every count below is worked out by hand from the getFlopCount methods of
 // LLMOps.cpp, not copied from the pass output:
@@ -205,4 +205,26 @@ func.func @attention_block(%x: tensor<1x4x16xf32>, %ln_w: tensor<16xf32>, %ln_b:
   %proj = llm.matmul %o_flat, %proj_w, %proj_b : (tensor<1x4x16xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<1x4x16xf32>
   %y = llm.add %x, %proj : tensor<1x4x16xf32>, tensor<1x4x16xf32>
   return %y : tensor<1x4x16xf32>
+}
+
+// -----
+
+// Tests that a count past 2^63 is an error rather than wrapping:
+//   M = N = K = 2^21: matmul = 2 * 2^63 = 2^64, which would read as 0.
+func.func @matmul_overflow(%x: tensor<2097152x2097152xf32>, %w: tensor<2097152x2097152xf32>) -> tensor<2097152x2097152xf32> {
+  // expected-error@+1 {{'llm.matmul' op llmc-count-flops: flop count overflows 64 bits}}
+  %y = llm.matmul %x, %w : (tensor<2097152x2097152xf32>, tensor<2097152x2097152xf32>) -> tensor<2097152x2097152xf32>
+  return %y : tensor<2097152x2097152xf32>
+}
+
+// -----
+
+// Tests that a function total past 2^63 is an error rather than wrapping:
+// each matmul counts 2 * 2^20 * 2^20 * 2^21 = 2^62, the two 2^63.
+// expected-error@+1 {{llmc-count-flops: the flop count of @total_overflow overflows 64 bits}}
+func.func @total_overflow(%x: tensor<1048576x2097152xf32>, %w: tensor<2097152x1048576xf32>) -> tensor<1048576x1048576xf32> {
+  %y = llm.matmul %x, %w : (tensor<1048576x2097152xf32>, tensor<2097152x1048576xf32>) -> tensor<1048576x1048576xf32>
+  %z = llm.matmul %x, %w : (tensor<1048576x2097152xf32>, tensor<2097152x1048576xf32>) -> tensor<1048576x1048576xf32>
+  %s = llm.add %y, %z : tensor<1048576x1048576xf32>, tensor<1048576x1048576xf32>
+  return %s : tensor<1048576x1048576xf32>
 }

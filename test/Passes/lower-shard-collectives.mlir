@@ -135,3 +135,37 @@ func.func @no_grid_axis(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %r = shard.all_reduce %x on @tp : tensor<4x8xf32> -> tensor<4x8xf32>
   return %r : tensor<4x8xf32>
 }
+
+// -----
+
+// Tests that a reduce-scatter taking the max is refused: llm.reduce_scatter
+// sums.
+shard.grid @tp(shape = 2)
+func.func @reduce_scatter_max(%x: tensor<4x8xf32>) -> tensor<2x8xf32> {
+  // expected-error@+1 {{'shard.reduce_scatter' op llmc-lower-shard-collectives: only sums lower}}
+  %r = shard.reduce_scatter %x on @tp grid_axes = [0] reduction = max scatter_axis = 0 : tensor<4x8xf32> -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
+}
+
+// -----
+
+// Tests that axis 0 of a 2-D grid is refused: the llm axis named after the
+// grid would be a collective over the whole grid.
+shard.grid @g(shape = 2x2)
+func.func @axis0_of_2d_grid(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error@+1 {{'shard.all_reduce' op llmc-lower-shard-collectives: only collectives on a 1-D grid lower to llm ops; @g has 2 axes}}
+  %r = shard.all_reduce %x on @g grid_axes = [0] : tensor<4x8xf32> -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// Tests that a collective with no llm counterpart (an all-to-all, which
+// shard-partition emits when a sequence split meets a column split) is
+// refused rather than left in place for plan lowering to fail on.
+shard.grid @tp(shape = 2)
+func.func @all_to_all(%x: tensor<1x4x16xf32>) -> tensor<1x2x32xf32> {
+  // expected-error@+1 {{'shard.all_to_all' op llmc-lower-shard-collectives: shard.all_to_all does not lower (no llm collective for it)}}
+  %r = shard.all_to_all %x on @tp grid_axes = [0] split_axis = 1 concat_axis = 2 : tensor<1x4x16xf32> -> tensor<1x2x32xf32>
+  return %r : tensor<1x2x32xf32>
+}

@@ -87,3 +87,19 @@ func.func @forward(%ids: tensor<1x4xi32> {llm.input = "input_ids"}, %wpe: tensor
   %p = tensor.extract_slice %wpe[2, 0] [4, 8] [1, 1] : tensor<16x8xf32> to tensor<4x8xf32>
   return %p : tensor<4x8xf32>
 }
+
+// -----
+
+// Tests that a forward without arguments, so without token ids, is refused.
+// expected-error@+1 {{llmc-paged-kv-cache: argument 0 of @forward must be the token ids [batch, tokens]}}
+func.func @forward() {
+  return
+}
+
+// -----
+
+// Tests that a forward that returns nothing, so no logits, is refused.
+// expected-error@+1 {{llmc-paged-kv-cache: @forward must return the logits [batch, tokens, vocab]}}
+func.func @forward(%ids: tensor<1x4xi32> {llm.input = "input_ids"}) {
+  return
+}

@@ -280,3 +280,33 @@ func.func @loss(%x: tensor<4x8xf32> {llm.input = "x"},
   %y = llm.matmul %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// Tests a blocked split one of whose pieces nothing reads (a fused weight
+// whose third block the model ignores): propagation annotates values through
+// their users, so that result has no sharding, and the split's model gives it
+// the one its loops imply (the pieces split like the operand) instead of
+// crashing. Its gradient is zero, split the same way.
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK-SAME: %[[W:[^:]*]]: tensor<8x12xf32> {llm.param = "c_attn", llm.shard = {axis = "tp", blocks = 3 : i64, dim = 1 : i64, parts = 2 : i64}}
+// CHECK:      %[[WB:.*]] = llm.reshape %[[W]] : tensor<8x12xf32> -> tensor<8x3x4xf32>
+// CHECK:      %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<8x1x4xf32>
+// CHECK:      llm.split %[[WB]] axis = 1 {llm.role = "forward"} : tensor<8x3x4xf32> -> tensor<8x1x4xf32>, tensor<8x1x4xf32>, tensor<8x1x4xf32>
+// CHECK:      llm.concat %{{.*}}, %{{.*}}, %[[ZERO]] axis = 1 {{.*}} -> tensor<8x3x4xf32>
+// GATHER-LABEL: func.func @loss(
+// GATHER:      llm.split %{{.*}} axis = 1 : tensor<8x3x4xf32> -> tensor<8x1x4xf32>, tensor<8x1x4xf32>, tensor<8x1x4xf32>
+// GATHER:      llm.all_gather %{{.*}} {axis = "tp", dim = 1 : i64} : (tensor<4x4xf32>) -> tensor<4x8xf32>
+// GATHER-NEXT: return
+shard.grid @tp(shape = 2)
+func.func @loss(%x: tensor<4x8xf32> {llm.input = "x"},
+                %w: tensor<8x3x8xf32> {llm.param = "c_attn", llm.split = {axis = "tp", dim = 2 : i64, blocked}})
+    -> (tensor<4x8xf32> {llm.output = "y"}) {
+  %b:3 = llm.split %w axis = 1 : tensor<8x3x8xf32> -> tensor<8x1x8xf32>, tensor<8x1x8xf32>, tensor<8x1x8xf32>
+  %wq = llm.reshape %b#0 : tensor<8x1x8xf32> -> tensor<8x8xf32>
+  %wk = llm.reshape %b#1 : tensor<8x1x8xf32> -> tensor<8x8xf32>
+  %q = llm.matmul %x, %wq : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %k = llm.matmul %x, %wk : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %y = llm.mul %q, %k : tensor<4x8xf32>, tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

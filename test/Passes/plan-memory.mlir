@@ -1,4 +1,4 @@
-// RUN: llmc-opt %s --split-input-file --llmc-plan-memory | FileCheck %s
+// RUN: llmc-opt %s --split-input-file --llmc-plan-memory --verify-diagnostics | FileCheck %s
 
 // Every offset below is worked out by hand from PlanMemory.cpp, not copied
 // from the pass output:
@@ -176,4 +176,15 @@ func.func @grad_read_through_view() {
 // CHECK:           return
 func.func @tensors(%x: tensor<2xf32>) -> tensor<2xf32> {
   return %x : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a kernel operand with no plan.buffer behind it (a function
+// argument: there are no bytes in the arena to place) is an error.
+func.func @argument(%in: memref<4x8xf32>) {
+  %o = plan.buffer "" activation : memref<4x8xf32>
+  // expected-error@+1 {{'plan.kernel' op llmc-plan-memory: operand #0 is not a plan.buffer (or a view of one)}}
+  plan.kernel "gelu_forward" ins(%in) outs(%o) {params = {approximate = "tanh"}} : (memref<4x8xf32>) -> memref<4x8xf32>
+  return
 }

@@ -122,3 +122,10 @@ module {
     return %x : tensor<4xf32>
   }
 }
+
+// -----
+
+// Tests that a declaration of the gradient function, with no body to
+// recompute in, is an error.
+// expected-error@+1 {{llmc-recompute: @loss_grad has no body (run llmc-autodiff first)}}
+func.func private @loss_grad(tensor<4xf32>) -> tensor<f32>

@@ -40,7 +40,7 @@ func.func @train_step() {
 // -----
 
 // Tests that a parameter whose size dp does not divide is refused: ZeRO
-// gives every rank an equal flat slice.
+// gives every rank an equal flat slice. The message names dp's value.
 func.func @train_step() {
   %w = plan.buffer "w" param : memref<3xf32>
   %m = plan.buffer "w.exp_avg" optimizer_state : memref<3xf32>
@@ -49,7 +49,7 @@ func.func @train_step() {
   plan.kernel "fill" outs(%dw) {llm.role = "backward", params = {value = 1.0 : f32}} : () -> memref<3xf32>
   %n = plan.buffer "grad_norm" output : memref<f32>
   plan.kernel "grad_norm" ins(%dw) outs(%n) {llm.role = "optimizer"} : (memref<3xf32>) -> memref<f32>
-  // expected-error@+1 {{equal slices, but 'w' has 3 elements}}
+  // expected-error@+1 {{llmc-shard-optimizer: ZeRO splits every parameter into dp=2 equal slices, but 'w' has 3 elements}}
   plan.kernel "adamw" ins(%dw, %n) outs(%w, %m, %v) {llm.role = "optimizer", params = {decay = false}} : (memref<3xf32>, memref<f32>) -> (memref<3xf32>, memref<3xf32>, memref<3xf32>)
   return
 }
@@ -72,4 +72,54 @@ func.func @forward_only() {
 // CHECK-NEXT: return
 func.func @loss_grad(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
+}
+
+// -----
+
+// Tests that an AdamW whose parameter is a function argument, not a
+// plan.buffer the pass can slice, is refused.
+func.func @train_step(%w: memref<4x4xf32>) {
+  %m = plan.buffer "w.exp_avg" optimizer_state : memref<4x4xf32>
+  %v = plan.buffer "w.exp_avg_sq" optimizer_state : memref<4x4xf32>
+  %dw = plan.buffer "w" grad : memref<4x4xf32>
+  plan.kernel "fill" outs(%dw) {llm.role = "backward", params = {value = 1.0 : f32}} : () -> memref<4x4xf32>
+  %n = plan.buffer "grad_norm" output : memref<f32>
+  plan.kernel "grad_norm" ins(%dw) outs(%n) {llm.role = "optimizer"} : (memref<4x4xf32>) -> memref<f32>
+  // expected-error@+1 {{'plan.kernel' op llmc-shard-optimizer: AdamW's parameter must be a plan.buffer}}
+  plan.kernel "adamw" ins(%dw, %n) outs(%w, %m, %v) {llm.role = "optimizer", params = {decay = true}} : (memref<4x4xf32>, memref<f32>) -> (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>)
+  return
+}
+
+// -----
+
+// Tests that a gradient the norm reads that is a function argument, not a
+// plan.buffer the pass can reduce-scatter into a slice, is refused.
+func.func @train_step(%dw: memref<4x4xf32>) {
+  %w = plan.buffer "w" param : memref<4x4xf32>
+  %m = plan.buffer "w.exp_avg" optimizer_state : memref<4x4xf32>
+  %v = plan.buffer "w.exp_avg_sq" optimizer_state : memref<4x4xf32>
+  %n = plan.buffer "grad_norm" output : memref<f32>
+  // expected-error@+1 {{'plan.kernel' op llmc-shard-optimizer: the gradient norm's input #0 must be a plan.buffer}}
+  plan.kernel "grad_norm" ins(%dw) outs(%n) {llm.role = "optimizer"} : (memref<4x4xf32>) -> memref<f32>
+  plan.kernel "adamw" ins(%dw, %n) outs(%w, %m, %v) {llm.role = "optimizer", params = {decay = true}} : (memref<4x4xf32>, memref<f32>) -> (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>)
+  return
+}
+
+// -----
+
+// Tests that an AdamW whose gradient the norm does not read (so has no
+// reduce-scattered slice to update from) is refused.
+func.func @train_step() {
+  %w = plan.buffer "w" param : memref<4x4xf32>
+  %m = plan.buffer "w.exp_avg" optimizer_state : memref<4x4xf32>
+  %v = plan.buffer "w.exp_avg_sq" optimizer_state : memref<4x4xf32>
+  %dw = plan.buffer "w" grad : memref<4x4xf32>
+  %other = plan.buffer "other" grad : memref<4x4xf32>
+  plan.kernel "fill" outs(%dw) {llm.role = "backward", params = {value = 1.0 : f32}} : () -> memref<4x4xf32>
+  plan.kernel "fill" outs(%other) {llm.role = "backward", params = {value = 1.0 : f32}} : () -> memref<4x4xf32>
+  %n = plan.buffer "grad_norm" output : memref<f32>
+  plan.kernel "grad_norm" ins(%other) outs(%n) {llm.role = "optimizer"} : (memref<4x4xf32>) -> memref<f32>
+  // expected-error@+1 {{'plan.kernel' op llmc-shard-optimizer: AdamW's gradient must be an input of the grad_norm kernel}}
+  plan.kernel "adamw" ins(%dw, %n) outs(%w, %m, %v) {llm.role = "optimizer", params = {decay = true}} : (memref<4x4xf32>, memref<f32>) -> (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>)
+  return
 }

@@ -8,9 +8,30 @@
 #define LLMC_DIALECTS_LLM_IR_LLMINTERFACES_H
 
 #include "mlir/IR/OpDefinition.h"
+#include "llvm/Support/CheckedArithmetic.h"
+
 #include <cstdint>
+#include <initializer_list>
+#include <limits>
 
 namespace mlir::llm {
+
+/// A flop count that does not fit in 64 bits: counts saturate here instead
+/// of wrapping (2^64 would read as 0), and llmc-count-flops reports it.
+inline constexpr int64_t kFlopsOverflow = std::numeric_limits<int64_t>::max();
+
+/// The product of non-negative `factors`, saturating at kFlopsOverflow.
+inline int64_t flopProduct(std::initializer_list<int64_t> factors) {
+  int64_t p = 1;
+  for (int64_t f : factors)
+    p = llvm::checkedMul(p, f).value_or(kFlopsOverflow);
+  return p;
+}
+
+/// a + b of non-negative counts, saturating at kFlopsOverflow.
+inline int64_t flopSum(int64_t a, int64_t b) {
+  return llvm::checkedAdd(a, b).value_or(kFlopsOverflow);
+}
 
 /// Floating-point operations of one op execution, by kind of work. Kept apart
 /// because they run at very different speeds (GEMM peak vs. memory bound).
@@ -20,12 +41,17 @@ struct FlopCount {
   int64_t vector = 0;    // elementwise, norms, softmax, losses
 
   /// The "model flops" of MFU: GEMMs and attention products.
-  int64_t model() const { return matmul + attention; }
-  int64_t total() const { return matmul + attention + vector; }
+  int64_t model() const { return flopSum(matmul, attention); }
+  int64_t total() const { return flopSum(model(), vector); }
+  /// Whether a count reached kFlopsOverflow.
+  bool overflowed() const {
+    return matmul == kFlopsOverflow || attention == kFlopsOverflow ||
+           vector == kFlopsOverflow;
+  }
   FlopCount &operator+=(const FlopCount &other) {
-    matmul += other.matmul;
-    attention += other.attention;
-    vector += other.vector;
+    matmul = flopSum(matmul, other.matmul);
+    attention = flopSum(attention, other.attention);
+    vector = flopSum(vector, other.vector);
     return *this;
   }
 };

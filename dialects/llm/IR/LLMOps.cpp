@@ -55,12 +55,15 @@ static RankedTensorType tensorType(Value value) {
 }
 
 static int64_t numElements(Value value) {
-  return tensorType(value).getNumElements();
+  int64_t n = 1;
+  for (int64_t d : tensorType(value).getShape())
+    n = flopProduct({n, d});
+  return n;
 }
 
 /// Memory-bound work: a nominal `perElement` flops for each element of `v`.
 static FlopCount vectorFlops(int64_t perElement, Value v) {
-  return {0, 0, perElement * numElements(v)};
+  return {0, 0, flopProduct({perElement, numElements(v)})};
 }
 
 /// Maps a possibly negative axis into [0, rank), or returns failure.
@@ -149,13 +152,13 @@ int64_t MatmulOp::getK() {
 int64_t MatmulOp::getBatchCount() {
   int64_t count = 1;
   for (int64_t d : tensorType(getResult()).getShape().drop_back(2))
-    count *= d;
+    count = flopProduct({count, d});
   return count;
 }
 
 FlopCount MatmulOp::getFlopCount() {
   FlopCount flops;
-  flops.matmul = 2 * getBatchCount() * getM() * getN() * getK();
+  flops.matmul = flopProduct({2, getBatchCount(), getM(), getN(), getK()});
   if (getBias())
     flops.vector = numElements(getResult());
   return flops;
@@ -338,10 +341,11 @@ FlopCount AttentionOp::getFlopCount() {
   ArrayRef<int64_t> q = tensorType(getQuery()).getShape();
   int64_t tk = tensorType(getKey()).getShape()[2];
   int64_t dv = tensorType(getValue()).getShape()[3];
-  int64_t scores = q[0] * q[1] * q[2] * tk;
+  int64_t scores = flopProduct({q[0], q[1], q[2], tk});
   FlopCount flops;
-  flops.attention = 2 * scores * q[3] + 2 * scores * dv;
-  flops.vector = 5 * scores; // scale, mask and softmax of the scores
+  flops.attention =
+      flopSum(flopProduct({2, scores, q[3]}), flopProduct({2, scores, dv}));
+  flops.vector = flopProduct({5, scores}); // scale, mask, softmax
   return flops;
 }
 
@@ -646,10 +650,11 @@ FlopCount AttentionGradOp::getFlopCount() {
   ArrayRef<int64_t> q = tensorType(getQuery()).getShape();
   int64_t tk = tensorType(getKey()).getShape()[2];
   int64_t dv = tensorType(getValue()).getShape()[3];
-  int64_t scores = q[0] * q[1] * q[2] * tk;
+  int64_t scores = flopProduct({q[0], q[1], q[2], tk});
   FlopCount flops;
-  flops.attention = 2 * scores * (3 * q[3] + 2 * dv);
-  flops.vector = 8 * scores;
+  flops.attention =
+      flopSum(flopProduct({6, scores, q[3]}), flopProduct({4, scores, dv}));
+  flops.vector = flopProduct({8, scores});
   return flops;
 }
 
@@ -713,8 +718,8 @@ FlopCount AccumulateGradOp::getFlopCount() {
 FlopCount GradNormOp::getFlopCount() {
   int64_t n = 0;
   for (Value g : getGrads())
-    n += numElements(g);
-  return {0, 0, 2 * n};
+    n = flopSum(n, numElements(g));
+  return {0, 0, flopProduct({2, n})};
 }
 
 FlopCount AdamWOp::getFlopCount() { return vectorFlops(16, getParam()); }
@@ -799,10 +804,11 @@ FlopCount PagedAttentionOp::getFlopCount() {
   ArrayRef<int64_t> k = tensorType(getKeyCache()).getShape();
   int64_t context = tensorType(getBlockTable()).getShape()[1] * k[2];
   int64_t dv = tensorType(getValueCache()).getShape()[3];
-  int64_t scores = q[0] * q[1] * q[2] * context;
+  int64_t scores = flopProduct({q[0], q[1], q[2], context});
   FlopCount flops;
-  flops.attention = 2 * scores * q[3] + 2 * scores * dv;
-  flops.vector = 5 * scores;
+  flops.attention =
+      flopSum(flopProduct({2, scores, q[3]}), flopProduct({2, scores, dv}));
+  flops.vector = flopProduct({5, scores});
   return flops;
 }
 
