@@ -39,9 +39,10 @@ struct Fusion {
 };
 
 std::optional<Fusion> match(KernelOp first, KernelOp second) {
-  if (second.getIns().empty() || first.getOuts().size() != 1 ||
-      second.getIns()[0] != first.getOuts()[0])
+  if (first.getOuts().size() != 1 ||
+      !llvm::is_contained(second.getIns(), first.getOuts()[0]))
     return std::nullopt;
+  Value result = first.getOuts()[0];
   // Never across a layer boundary: pipeline stages are cut by layer.
   if (first->getDiscardableAttrDictionary() !=
       second->getDiscardableAttrDictionary())
@@ -51,6 +52,7 @@ std::optional<Fusion> match(KernelOp first, KernelOp second) {
   if (a == kernel_name(KernelId::add) &&
       (b == kernel_name(KernelId::layernorm_forward) ||
        b == kernel_name(KernelId::rmsnorm_forward)) &&
+      second.getIns()[0] == result &&
       numElements(first.getIns()[0]) == numElements(first.getIns()[1])) {
     f.callee = b == kernel_name(KernelId::layernorm_forward)
                    ? kernel_name(KernelId::add_layernorm_forward)
@@ -70,6 +72,19 @@ std::optional<Fusion> match(KernelOp first, KernelOp second) {
     llvm::append_range(f.outs, second.getOuts());
     llvm::append_range(f.params, first.getParams());
     llvm::append_range(f.params, second.getParams());
+    return f;
+  }
+  // LLaMA's up projection and the SwiGLU reading it as `up` (its second
+  // operand; the gate projection ran before).
+  if (a == kernel_name(KernelId::matmul) && first.getIns().size() == 2 &&
+      b == kernel_name(KernelId::swiglu_forward) &&
+      second.getIns()[1] == result && second.getIns()[0] != result) {
+    f.callee = kernel_name(KernelId::matmul_swiglu);
+    llvm::append_range(f.ins, first.getIns());
+    f.ins.push_back(second.getIns()[0]);
+    llvm::append_range(f.outs, first.getOuts());
+    llvm::append_range(f.outs, second.getOuts());
+    llvm::append_range(f.params, first.getParams());
     return f;
   }
   return std::nullopt;

@@ -308,7 +308,10 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
       `add_layernorm_forward` / `add_rmsnorm_forward` (the residual add and
       the next norm in one pass over each row);
     - `matmul` with a bias then `gelu_forward` becomes `matmul_bias_gelu`
-      (GELU applied block by block while the GEMM output is in cache).
+      (GELU applied block by block while the GEMM output is in cache);
+    - `matmul` without bias then `swiglu_forward` reading its output as `up`
+      becomes `matmul_swiglu` (LLaMA's up projection with SwiGLU in its
+      epilogue, the same way).
     The masked softmax of attention is already inside the `attention_*`
     kernels, and AdamW is one kernel per tensor from the start.
 

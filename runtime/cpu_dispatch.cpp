@@ -161,6 +161,12 @@ void matmul_bias_gelu(const KernelCall &c) {
                                 g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
                                 g.b_batched, gelu_tanh(c));
 }
+void matmul_swiglu(const KernelCall &c) {
+  Gemm g = gemm_of(c);
+  cpu::matmul_swiglu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+                             g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
+                             g.b_batched);
+}
 void sum_to(const KernelCall &c) {
   cpu::sum_rows(c.out(0), c.in(0), c.n_in(0) / c.n_out(0), c.n_out(0));
 }

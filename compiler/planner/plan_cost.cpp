@@ -130,12 +130,16 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
     const std::string &name = k.name();
     double t = 0;
     if (kernels::is(name, KernelId::matmul) ||
-        kernels::is(name, KernelId::matmul_bias_gelu)) {
+        kernels::is(name, KernelId::matmul_bias_gelu) ||
+        kernels::is(name, KernelId::matmul_swiglu)) {
       t = matmul_time(plan, k, cluster, type, cost.flops);
-      // The epilogue reads and writes C.
+      // The epilogue reads C (and SwiGLU's gate) and writes its output.
       if (kernels::is(name, KernelId::matmul_bias_gelu))
         t += elementwise_time(cluster,
                               3 * 4 * bytes_scale * elements(plan, k.outs(0)));
+      if (kernels::is(name, KernelId::matmul_swiglu))
+        t += elementwise_time(cluster,
+                              4 * 4 * bytes_scale * elements(plan, k.outs(0)));
       cost.gemm_s += t;
     } else if (kernels::is(name, KernelId::attention_forward) ||
                kernels::is(name, KernelId::attention_backward)) {

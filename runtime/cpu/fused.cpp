@@ -33,28 +33,51 @@ void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
   }
 }
 
+// A GEMM whose elementwise epilogue `then(first, count)` reads the result
+// while it is in cache. With a shared weight, all batch rows form one GEMM,
+// taken in row blocks (about 8 MiB of output each) so the epilogue reads
+// each block while it is still in the last-level cache, and each block stays
+// large enough for sgemm; otherwise one GEMM, then the epilogue.
+template <typename Epilogue>
+static void matmul_in_row_blocks(float *c, const float *a, const float *b,
+                                 const float *bias, int64_t batch, int64_t M,
+                                 int64_t N, int64_t K, bool trans_a,
+                                 bool trans_b, bool b_batched, Epilogue then) {
+  if (trans_a || b_batched) {
+    matmul_forward(c, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched);
+    then(0, batch * M * N);
+    return;
+  }
+  const int64_t rows_total = batch * M;
+  const int64_t rows = std::max<int64_t>(256, (int64_t(1) << 21) / N);
+  for (int64_t r = 0; r < rows_total; r += rows) {
+    int64_t m = std::min(rows, rows_total - r);
+    matmul_forward(c + r * N, a + r * K, b, bias, 1, m, N, K, false, trans_b,
+                   false);
+    then(r * N, m * N);
+  }
+}
+
 void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
                               const float *b, const float *bias, int64_t batch,
                               int64_t M, int64_t N, int64_t K, bool trans_a,
                               bool trans_b, bool b_batched, bool tanh) {
   auto gelu = tanh ? gelu_tanh_forward : gelu_erf_forward;
-  if (trans_a || b_batched) {
-    matmul_forward(pre, a, b, bias, batch, M, N, K, trans_a, trans_b,
-                   b_batched);
-    gelu(out, pre, batch * M * N);
-    return;
-  }
-  // A shared weight: all batch rows form one GEMM, taken in row blocks
-  // (about 8 MiB of output each) so GELU reads each block while it is still
-  // in the last-level cache, and each block stays large enough for sgemm.
-  const int64_t rows_total = batch * M;
-  const int64_t rows = std::max<int64_t>(256, (int64_t(1) << 21) / N);
-  for (int64_t r = 0; r < rows_total; r += rows) {
-    int64_t m = std::min(rows, rows_total - r);
-    matmul_forward(pre + r * N, a + r * K, b, bias, 1, m, N, K, false, trans_b,
-                   false);
-    gelu(out + r * N, pre + r * N, m * N);
-  }
+  matmul_in_row_blocks(pre, a, b, bias, batch, M, N, K, trans_a, trans_b,
+                       b_batched, [&](int64_t first, int64_t count) {
+                         gelu(out + first, pre + first, count);
+                       });
+}
+
+void matmul_swiglu_forward(float *up, float *out, const float *a,
+                           const float *b, const float *gate, int64_t batch,
+                           int64_t M, int64_t N, int64_t K, bool trans_a,
+                           bool trans_b, bool b_batched) {
+  matmul_in_row_blocks(up, a, b, nullptr, batch, M, N, K, trans_a, trans_b,
+                       b_batched, [&](int64_t first, int64_t count) {
+                         swiglu_forward(out + first, gate + first, up + first,
+                                        count);
+                       });
 }
 
 } // namespace llmc::cpu

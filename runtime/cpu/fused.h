@@ -27,4 +27,12 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
                               int64_t M, int64_t N, int64_t K, bool trans_a,
                               bool trans_b, bool b_batched, bool tanh);
 
+// LLaMA's up projection followed by SwiGLU: up = op(a)·op(b), then
+// out = silu(gate)·up row block by row block while the block is in cache (up
+// is kept for the backward pass). Arguments as matmul_forward.
+void matmul_swiglu_forward(float *up, float *out, const float *a,
+                           const float *b, const float *gate, int64_t batch,
+                           int64_t M, int64_t N, int64_t K, bool trans_a,
+                           bool trans_b, bool b_batched);
+
 } // namespace llmc::cpu

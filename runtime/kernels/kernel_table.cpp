@@ -169,7 +169,8 @@ std::string embedding(const Call &c, bool forward) {
   return {};
 }
 
-std::string gemm(const Call &c) {
+// lhs · rhs into out(0); `biased`: a third input is a bias of N elements.
+std::string gemm(const Call &c, bool biased = true) {
   const auto &lhs = c.in(0), &rhs = c.in(1), &out = c.out(0);
   EXPECT(lhs.size() >= 2 && rhs.size() >= 2 && out.size() >= 2, "lhs ",
          shape_text(lhs), ", rhs ", shape_text(rhs), " and out ",
@@ -188,7 +189,7 @@ std::string gemm(const Call &c) {
          shape_text(rhs), " do not multiply into out ", shape_text(out));
   EXPECT(rhs.size() == 2 || product(rhs, 0, rhs.size() - 2) == batch, "rhs ",
          shape_text(rhs), " is batched, but not by out's ", batch);
-  if (c.num_ins() > 2)
+  if (biased && c.num_ins() > 2)
     EXPECT(c.n_in(2) == N, "bias ", shape_text(c.in(2)), " must have N = ", N,
            " elements");
   if (c.num_outs() > 1)
@@ -422,6 +423,11 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
     if (std::string e = gelu_approximation(c); !e.empty())
       return e;
     return gemm(c);
+  case KernelId::matmul_swiglu:
+    EXPECT(c.n_in(2) == c.n_out(0) && c.n_out(1) == c.n_out(0), "gate ",
+           shape_text(c.in(2)), " and out ", shape_text(c.out(1)),
+           " must be the size of up ", shape_text(c.out(0)));
+    return gemm(c, /*biased=*/false);
   case KernelId::sum_to:
     EXPECT(c.n_out(0) > 0 ? c.n_in(0) % c.n_out(0) == 0 : c.n_in(0) == 0, "x ",
            shape_text(c.in(0)), " is not rows of out ", shape_text(c.out(0)));

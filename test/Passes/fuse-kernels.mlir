@@ -66,6 +66,55 @@ func.func @matmul_bias_gelu() {
 
 // -----
 
+// Tests that LLaMA's up projection followed by the SwiGLU that reads it as
+// `up` becomes one matmul_swiglu kernel: the GEMM's operands, then the gate;
+// up is kept for the backward pass. The gate projection before it stays.
+// CHECK-LABEL: func.func @matmul_swiglu(
+// CHECK:      %[[X:.*]] = plan.buffer "" activation : memref<4x8xf32>
+// CHECK-NEXT: %[[WG:.*]] = plan.buffer "wg" param
+// CHECK-NEXT: %[[WU:.*]] = plan.buffer "wu" param
+// CHECK-NEXT: %[[GATE:.*]] = plan.buffer "" activation : memref<4x16xf32>
+// CHECK-NEXT: plan.kernel "matmul" ins(%[[X]], %[[WG]]) outs(%[[GATE]])
+// CHECK-NEXT: %[[UP:.*]] = plan.buffer "" activation : memref<4x16xf32>
+// CHECK-NEXT: %[[OUT:.*]] = plan.buffer "" activation : memref<4x16xf32>
+// CHECK-NEXT: plan.kernel "matmul_swiglu" ins(%[[X]], %[[WU]], %[[GATE]]) outs(%[[UP]], %[[OUT]]) {params = {transpose_lhs = false, transpose_rhs = true}}
+// CHECK-NOT:  plan.kernel "swiglu_forward"
+func.func @matmul_swiglu() {
+  %x = plan.buffer "" activation : memref<4x8xf32>
+  %wg = plan.buffer "wg" param : memref<16x8xf32>
+  %wu = plan.buffer "wu" param : memref<16x8xf32>
+  %gate = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "matmul" ins(%x, %wg) outs(%gate) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x8xf32>, memref<16x8xf32>) -> memref<4x16xf32>
+  %up = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "matmul" ins(%x, %wu) outs(%up) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x8xf32>, memref<16x8xf32>) -> memref<4x16xf32>
+  %out = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "swiglu_forward" ins(%gate, %up) outs(%out) : (memref<4x16xf32>, memref<4x16xf32>) -> memref<4x16xf32>
+  return
+}
+
+// -----
+
+// Tests that SwiGLU reading the GEMM's output as its gate (the first
+// operand) is left alone: matmul_swiglu computes only `up` in its epilogue.
+// CHECK-LABEL: func.func @swiglu_of_gate(
+// CHECK: plan.kernel "matmul"
+// CHECK: plan.kernel "matmul"
+// CHECK: plan.kernel "swiglu_forward"
+func.func @swiglu_of_gate() {
+  %x = plan.buffer "" activation : memref<4x8xf32>
+  %wg = plan.buffer "wg" param : memref<16x8xf32>
+  %wu = plan.buffer "wu" param : memref<16x8xf32>
+  %up = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "matmul" ins(%x, %wu) outs(%up) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x8xf32>, memref<16x8xf32>) -> memref<4x16xf32>
+  %gate = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "matmul" ins(%x, %wg) outs(%gate) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x8xf32>, memref<16x8xf32>) -> memref<4x16xf32>
+  %out = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "swiglu_forward" ins(%gate, %up) outs(%out) : (memref<4x16xf32>, memref<4x16xf32>) -> memref<4x16xf32>
+  return
+}
+
+// -----
+
 // Tests what is left alone: a pair across a layer boundary (pipeline stages
 // are cut by layer), a broadcast add, a GEMM without bias, a norm that does
 // not read the add's result, and a consumer that is not adjacent.

@@ -180,7 +180,8 @@ llvm::Error probeKernels(std::vector<llmc::planner::GemmMeasurement> &gemms,
         auto &[f, s] = flops[name];
         f += llmc::planner::attention_flops(plan, kernel);
         s += seconds;
-      } else if (!llmc::kernels::is(name, KernelId::matmul_bias_gelu)) {
+      } else if (!llmc::kernels::is(name, KernelId::matmul_bias_gelu) &&
+                 !llmc::kernels::is(name, KernelId::matmul_swiglu)) {
         auto &[n, s] = bytes[name];
         n += llmc::planner::kernel_bytes(plan, kernel);
         s += seconds;

@@ -141,12 +141,48 @@ struct LoopSpaceModel : shard::ShardingInterface::ExternalModel<Model, Op> {
                           SymbolTableCollection &symbolTable,
                           OpBuilder &builder) const {
     shard::partitionTriviallyShardableOperation(
-        *op, partitionedOperands, operandShardings, resultShardings,
+        *op, partitionedOperands, operandShardings,
+        completeResultShardings(op, operandShardings, resultShardings),
         partitionMap, symbolTable, builder);
     return success();
   }
 
 protected:
+  /// `resultShardings`, with the sharding its loops' split gives each result
+  /// that has none. Propagation annotates a value through its users, so a
+  /// result nothing reads (an unused piece of an llm.split, which no
+  /// canonicalization can drop alone) has none, and the local op needs one
+  /// for its type: upstream's partitionTriviallyShardableOperation would
+  /// look up the null sharding's grid and crash.
+  static std::vector<shard::Sharding>
+  completeResultShardings(Operation *op,
+                          ArrayRef<shard::Sharding> operandShardings,
+                          ArrayRef<shard::Sharding> resultShardings) {
+    std::vector<shard::Sharding> results(resultShardings.begin(),
+                                         resultShardings.end());
+    FlatSymbolRefAttr grid;
+    for (const shard::Sharding &sharding :
+         llvm::concat<const shard::Sharding>(operandShardings, resultShardings))
+      if (sharding && !grid)
+        grid = sharding.getGridAttr();
+    if (!grid)
+      return results;
+    LoopSpace s = spaceOf(op);
+    shard::ShardingArray split =
+        splitLoops(op, operandShardings, resultShardings);
+    for (unsigned i = 0; i < results.size(); ++i) {
+      if (results[i] || !isa<RankedTensorType>(op->getResult(i).getType()))
+        continue;
+      SmallVector<shard::GridAxesAttr> axes;
+      for (unsigned loop : s.tensors[op->getNumOperands() + i])
+        axes.push_back(shard::GridAxesAttr::get(
+            op->getContext(), loop < split.size()
+                                  ? ArrayRef<shard::GridAxis>(split[loop])
+                                  : ArrayRef<shard::GridAxis>()));
+      results[i] = shard::Sharding::get(grid, axes);
+    }
+    return results;
+  }
   /// The grid axes each loop is split over, from the operands' and the
   /// results' annotations (upstream's getGridAxisAssignmentForLoopIterators
   /// reads the operands' only, and a vocabulary split may show only in a
@@ -332,9 +368,11 @@ struct NormGradModel : LoopSpaceModel<NormGradModel<Op>, Op> {
                           OpBuilder &builder) const {
     shard::ShardingArray split =
         Base::splitLoops(op, operandShardings, resultShardings);
+    std::vector<shard::Sharding> results =
+        Base::completeResultShardings(op, operandShardings, resultShardings);
     shard::partitionTriviallyShardableOperation(
-        *op, partitionedOperands, operandShardings, resultShardings,
-        partitionMap, symbolTable, builder);
+        *op, partitionedOperands, operandShardings, results, partitionMap,
+        symbolTable, builder);
     int64_t rank = rankOf(op->getOperand(0));
     SmallVector<unsigned> tokens;
     for (int64_t i = 0; i + 1 < rank; ++i)
@@ -342,9 +380,10 @@ struct NormGradModel : LoopSpaceModel<NormGradModel<Op>, Op> {
     SmallVector<shard::GridAxis> axes = Base::axesOf(split, tokens);
     if (!axes.empty())
       for (OpResult r : op->getResults().drop_front())
-        sumPartialResult(builder, op->getLoc(), r,
-                         resultShardings[r.getResultNumber()].getGrid(), axes,
-                         partitionMap);
+        if (!r.use_empty()) // an unused gradient needs no sum
+          sumPartialResult(builder, op->getLoc(), r,
+                           results[r.getResultNumber()].getGrid(), axes,
+                           partitionMap);
     return success();
   }
 };
@@ -472,6 +511,24 @@ struct CrossEntropyModel : LoopSpaceModel<CrossEntropyModel<Op>, Op> {
   }
 };
 
+/// Softmax and its gradient along `axis`: every other dimension splits (a
+/// batch, a head, a query row), the normalised one stays whole, so a split
+/// along it is gathered first.
+template <typename Op>
+struct SoftmaxModel : LoopSpaceModel<SoftmaxModel<Op>, Op> {
+  static LoopSpace space(Op op) {
+    LoopSpace s;
+    int64_t rank = rankOf(op.getResult());
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    SmallVector<unsigned> loops;
+    for (int64_t d = 0; d < rank; ++d)
+      loops.push_back(s.loop(/*split=*/d != axis));
+    for (unsigned i = 0; i < op->getNumOperands() + op->getNumResults(); ++i)
+      s.tensor(loops);
+    return s;
+  }
+};
+
 /// Ops that only run replicated (the position table's slice and its
 /// gradient's insertion): every dimension whole.
 template <typename Op>
@@ -501,6 +558,8 @@ void mlir::llm::registerLayerShardingModels(DialectRegistry &registry) {
     RmsNormOp::attachInterface<NormModel<RmsNormOp>>(*ctx);
     LayerNormGradOp::attachInterface<NormGradModel<LayerNormGradOp>>(*ctx);
     RmsNormGradOp::attachInterface<NormGradModel<RmsNormGradOp>>(*ctx);
+    SoftmaxOp::attachInterface<SoftmaxModel<SoftmaxOp>>(*ctx);
+    SoftmaxGradOp::attachInterface<SoftmaxModel<SoftmaxGradOp>>(*ctx);
     EmbeddingOp::attachInterface<EmbeddingModel>(*ctx);
     EmbeddingGradOp::attachInterface<EmbeddingGradModel>(*ctx);
     CrossEntropyOp::attachInterface<CrossEntropyModel<CrossEntropyOp>>(*ctx);

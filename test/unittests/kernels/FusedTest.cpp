@@ -79,5 +79,31 @@ TEST(FusedTest, MatmulBiasGeluMatchesMatmulThenGelu) {
   expectMatmulBiasGeluMatches(2, 5, 7, 3, false, true, true);
 }
 
+// The same for the up projection with SwiGLU in its epilogue.
+void expectMatmulSwigluMatches(int64_t batch, int64_t M, int64_t N, int64_t K,
+                               bool trans_b, bool b_batched) {
+  auto a = random_vector(batch * M * K, 21);
+  auto b = random_vector((b_batched ? batch : 1) * K * N, 22);
+  auto gate = random_vector(batch * M * N, 23);
+  std::vector<float> up(batch * M * N), out(batch * M * N);
+  matmul_forward(up.data(), a.data(), b.data(), nullptr, batch, M, N, K, false,
+                 trans_b, b_batched);
+  swiglu_forward(out.data(), gate.data(), up.data(), batch * M * N);
+  std::vector<float> fup(up.size()), fout(out.size());
+  matmul_swiglu_forward(fup.data(), fout.data(), a.data(), b.data(),
+                        gate.data(), batch, M, N, K, false, trans_b, b_batched);
+  for (size_t i = 0; i < up.size(); ++i) {
+    ASSERT_NEAR(fup[i], up[i], 1e-5f * std::max(1.0f, std::abs(up[i])));
+    ASSERT_NEAR(fout[i], out[i], 1e-5f * std::max(1.0f, std::abs(out[i])));
+  }
+}
+
+TEST(FusedTest, MatmulSwigluMatchesMatmulThenSwiglu) {
+  expectMatmulSwigluMatches(3, 700, 4096, 16, false, false);
+  expectMatmulSwigluMatches(2, 300, 4096, 24, true, false);
+  expectMatmulSwigluMatches(2, 5, 7, 3, false, true);
+  expectMatmulSwigluMatches(1, 1, 64, 32, true, false); // a decode step
+}
+
 } // namespace
 } // namespace llmc::cpu
