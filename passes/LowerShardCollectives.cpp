@@ -26,6 +26,16 @@ namespace mlir::llm {
 using namespace mlir;
 using namespace mlir::llm;
 
+/// The first op in the block that uses `op`'s result.
+static Operation *firstUser(Operation *op) {
+  Operation *first = nullptr;
+  for (Operation *user : op->getResult(0).getUsers())
+    if (user->getBlock() == op->getBlock() &&
+        (!first || user->isBeforeInBlock(first)))
+      first = user;
+  return first;
+}
+
 namespace {
 
 /// The llm axis of a collective over `gridAxes` of grid `grid`: its name,
@@ -73,16 +83,6 @@ struct LowerShardCollectivesPass
     for (Operation *op : collectives)
       if (failed(lower(op, symbols)))
         return signalPassFailure();
-  }
-
-  /// The first op in the block that uses `op`'s result.
-  static Operation *firstUser(Operation *op) {
-    Operation *first = nullptr;
-    for (Operation *user : op->getResult(0).getUsers())
-      if (user->getBlock() == op->getBlock() &&
-          (!first || user->isBeforeInBlock(first)))
-        first = user;
-    return first;
   }
 
   LogicalResult lower(Operation *op, SymbolTableCollection &symbols) {

@@ -41,6 +41,13 @@ using llmc::kernels::kernel_name;
 using llmc::kernels::KernelId;
 using namespace mlir::plan;
 
+static int64_t elements(Value v) {
+  return cast<MemRefType>(v.getType()).getNumElements();
+}
+static BufferOp bufferOf(Value v) {
+  return mlir::llm::rootBuffer(v).getDefiningOp<BufferOp>();
+}
+
 namespace {
 
 constexpr llvm::StringLiteral kAxis = "dp";
@@ -88,13 +95,6 @@ struct ShardOptimizerPass
   }
 
 private:
-  static int64_t elements(Value v) {
-    return cast<MemRefType>(v.getType()).getNumElements();
-  }
-  static BufferOp bufferOf(Value v) {
-    return mlir::llm::rootBuffer(v).getDefiningOp<BufferOp>();
-  }
-
   NamedAttribute named(StringRef name, Attribute value) {
     return b->getNamedAttr(name, value);
   }

@@ -1,4 +1,4 @@
-// RUN: llmc-opt %s --split-input-file --llmc-fuse-kernels | FileCheck %s
+// RUN: llmc-opt %s --split-input-file --llmc-fuse-kernels --verify-diagnostics | FileCheck %s
 
 // Tests that a residual add followed by a layer norm of the sum becomes one
 // add_layernorm_forward kernel that keeps the sum (the residual stream) and
@@ -153,5 +153,18 @@ func.func @not_fused() {
   plan.kernel "matmul" ins(%a, %wm, %w) outs(%s) {params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x8xf32>, memref<8x8xf32>, memref<8xf32>) -> memref<4x8xf32>
   plan.kernel "add" ins(%a, %b) outs(%b) : (memref<4x8xf32>, memref<4x8xf32>) -> memref<4x8xf32>
   plan.kernel "gelu_forward" ins(%s) outs(%o) {params = {approximate = "tanh"}} : (memref<4x8xf32>) -> memref<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a kernel call the kernel table does not know is refused before
+// the pass runs (the plan.kernel verifier checks each call against the
+// table): nothing is fused into an unknown kernel.
+func.func @unknown_kernel() {
+  %a = plan.buffer "" activation : memref<4x8xf32>
+  %s = plan.buffer "" activation : memref<4x8xf32>
+  // expected-error@+1 {{'plan.kernel' op 'add_everything' is not a kernel of the kernel table}}
+  plan.kernel "add_everything" ins(%a, %a) outs(%s) : (memref<4x8xf32>, memref<4x8xf32>) -> memref<4x8xf32>
   return
 }
