@@ -24,9 +24,9 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   // Tensor parallelism the frontend left to the compiler (llm.split marks):
   // the differentiated step split over the tp ranks, GSPMD-style.
   pm.addPass(llm::createPartitionTensorParallel());
-  // Activation recomputation: the backward pass reruns forward ops.
-  if (o.recompute != Recompute::None)
-    pm.addPass(llm::createRecompute({/*mode=*/o.recompute}));
+  // Activation recomputation: the backward pass reruns forward ops (in
+  // every mode, those that only copy weights).
+  pm.addPass(llm::createRecompute({/*mode=*/o.recompute}));
   // Clip by global norm and update every parameter with AdamW (after
   // summing each gradient over the microbatches).
   pm.addPass(llm::createAppendAdamW({/*funcName=*/"loss",

@@ -107,6 +107,12 @@ def Recompute : Pass<"llmc-recompute", "ModuleOp"> {
       the layer's inputs are kept.
     - `selective`: the attention core (`llm.attention`) only; it then keeps
       no output or softmax statistics between the passes.
+    - `none`: nothing but the values of parameters alone (below).
+
+    In every mode a forward value computed from parameters alone (a slice of
+    GPT-2's fused c_attn weight for the Q, K and V GEMMs) is made again
+    rather than kept: it costs a copy of the weights, where keeping it would
+    cost their bytes in activation memory.
   }];
   let options = [
     Option<"mode", "mode", "::llmc::Recompute",

@@ -9,6 +9,10 @@
 //  - selective: only the attention core (llm.attention), whose output and
 //    softmax statistics are then not kept. The fused kernel never stores the
 //    s x s scores, which is most of what Megatron's selective mode saves.
+// In every mode, none included, a value computed from parameters alone (a
+// slice of GPT-2's fused c_attn weight, which tensor parallelism runs as
+// three GEMMs) is made again instead of kept: a copy of weights, which would
+// otherwise cost the activation memory of the whole layer's weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,8 +42,6 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (mode == llmc::Recompute::None)
-      return;
     std::string name = funcName + "_grad";
     auto grad = getOperation().lookupSymbol<func::FuncOp>(name);
     if (!grad) {
@@ -67,17 +69,31 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       else if (role.getValue() == "backward")
         firstBackward.try_emplace(layer.getInt(), &op);
     }
+    // Forward ops whose operands are all parameters or such ops' results.
+    // (A blocked parameter's view, which tensor parallelism adds before
+    // any layer, counts as the parameter.)
+    DenseSet<Operation *> fromWeights;
+    auto isWeight = [&](Value v) {
+      if (auto arg = dyn_cast<BlockArgument>(v))
+        return bool(
+            grad.getArgAttr(arg.getArgNumber(), LLMDialect::kParamAttrName));
+      return fromWeights.contains(v.getDefiningOp());
+    };
+    for (Operation &op : body.without_terminator())
+      if (op.getNumOperands() > 0 && llvm::all_of(op.getOperands(), isWeight))
+        fromWeights.insert(&op);
     for (auto &[layer, ops] : forward) {
       auto at = firstBackward.find(layer);
       if (at != firstBackward.end())
-        recomputeLayer(ops, at->second);
+        recomputeLayer(ops, at->second, fromWeights);
     }
   }
 
   /// Clones the ops of `ops` whose results a use at or after `at` needs (and
   /// the layer's ops those need), before `at`, and points those uses at the
   /// clones.
-  void recomputeLayer(ArrayRef<Operation *> ops, Operation *at) {
+  void recomputeLayer(ArrayRef<Operation *> ops, Operation *at,
+                      const DenseSet<Operation *> &fromWeights) {
     DenseSet<Operation *> inLayer(ops.begin(), ops.end());
     // A backward use: at or after `at`, other than the return, whose values
     // (a pipeline stage's output) the forward pass computes and sends on.
@@ -93,18 +109,21 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       return false;
     };
     auto wanted = [&](Operation *op) {
-      return mode == llmc::Recompute::Full || isa<AttentionOp>(op);
+      return mode == llmc::Recompute::Full ||
+             (mode == llmc::Recompute::Selective && isa<AttentionOp>(op)) ||
+             fromWeights.contains(op);
     };
     // The ops to run again: the wanted ones read later, then, walking
-    // backwards, the layer's ops that feed them (full mode only: selective
-    // recomputes the attention core from its saved q, k, v).
+    // backwards, the layer's ops that feed them (in full mode, and for
+    // values of weights: selective recomputes the attention core from its
+    // saved q, k, v).
     DenseSet<Operation *> clone;
     for (Operation *op : llvm::reverse(ops)) {
       bool feeds = llvm::any_of(op->getUsers(), [&](Operation *user) {
         return clone.contains(user);
       });
-      if (wanted(op) &&
-          (usedLater(op) || (mode == llmc::Recompute::Full && feeds)))
+      bool chains = mode == llmc::Recompute::Full || fromWeights.contains(op);
+      if (wanted(op) && (usedLater(op) || (chains && feeds)))
         clone.insert(op);
     }
     if (clone.empty())

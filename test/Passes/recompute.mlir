@@ -1,6 +1,6 @@
 // RUN: llmc-opt %s --split-input-file --llmc-recompute=mode=selective --verify-diagnostics | FileCheck %s --check-prefix=SEL
 // RUN: llmc-opt %s --split-input-file --llmc-recompute --verify-diagnostics | FileCheck %s --check-prefix=FULL
-// RUN: llmc-opt %s --split-input-file --llmc-recompute=mode=none | FileCheck %s --check-prefix=NONE
+// RUN: llmc-opt %s --split-input-file --llmc-recompute=mode=none --verify-diagnostics | FileCheck %s --check-prefix=NONE
 // RUN: not llmc-opt %s --split-input-file --llmc-recompute=mode=partial 2>&1 | FileCheck %s --check-prefix=MODE
 
 // The inputs are @loss_grad functions as llmc-autodiff builds them: forward
@@ -53,7 +53,7 @@
 // FULL-NOT:  llm.role = "recompute"
 // FULL:      return
 
-// Tests that mode=none leaves the function as it is.
+// Tests that mode=none leaves a function that copies no weights as it is.
 // NONE-LABEL: func.func @loss_grad(
 // NONE-NOT: llm.role = "recompute"
 // NONE: return
@@ -129,3 +129,28 @@ module {
 // recompute in, is an error.
 // expected-error@+1 {{llmc-recompute: @loss_grad has no body (run llmc-autodiff first)}}
 func.func private @loss_grad(tensor<4xf32>) -> tensor<f32>
+
+// -----
+
+// Tests that a value computed from parameters alone (the pieces of a fused
+// weight, split for three GEMMs as GPT-2's c_attn is under tensor
+// parallelism) is made again before the layer's backward pass in every
+// mode, none included, instead of kept: the backward GEMM reads the copy.
+// SEL-LABEL: func.func @loss_grad(
+// SEL-SAME: %[[X:[^:]*]]: tensor<4x8xf32> {llm.input = "x"}, %[[W:[^:]*]]: tensor<8x16xf32> {llm.param = "w"}
+// SEL-NEXT: %[[P:.*]]:2 = llm.split %[[W]] axis = 1 {llm.layer = 0 : i64, llm.role = "forward"}
+// SEL-NEXT: %[[Y:.*]] = llm.matmul %[[X]], %[[P]]#0 {llm.layer = 0 : i64, llm.role = "forward"}
+// SEL-NEXT: %[[P2:.*]]:2 = llm.split %[[W]] axis = 1 {llm.layer = 0 : i64, llm.role = "recompute"}
+// SEL-NEXT: llm.matmul %[[Y]], %[[P2]]#0 transpose_rhs {llm.layer = 0 : i64, llm.role = "backward"}
+// FULL-LABEL: func.func @loss_grad(%{{[^:]*}}: tensor<4x8xf32>
+// FULL: llm.split %{{.*}} axis = 1 {llm.layer = 0 : i64, llm.role = "recompute"}
+// NONE-LABEL: func.func @loss_grad(%{{[^:]*}}: tensor<4x8xf32>
+// NONE: %[[P2:.*]]:2 = llm.split %{{.*}} axis = 1 {llm.layer = 0 : i64, llm.role = "recompute"}
+// NONE-NEXT: llm.matmul %{{.*}}, %[[P2]]#0 transpose_rhs {llm.layer = 0 : i64, llm.role = "backward"}
+func.func @loss_grad(%x: tensor<4x8xf32> {llm.input = "x"}, %w: tensor<8x16xf32> {llm.param = "w"})
+    -> tensor<4x8xf32> {
+  %p:2 = llm.split %w axis = 1 {llm.layer = 0 : i64, llm.role = "forward"} : tensor<8x16xf32> -> tensor<8x8xf32>, tensor<8x8xf32>
+  %y = llm.matmul %x, %p#0 {llm.layer = 0 : i64, llm.role = "forward"} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %dx = llm.matmul %y, %p#0 transpose_rhs {llm.layer = 0 : i64, llm.role = "backward"} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  return %dx : tensor<4x8xf32>
+}
