@@ -109,10 +109,15 @@ def Recompute : Pass<"llmc-recompute", "ModuleOp"> {
       no output or softmax statistics between the passes.
     - `none`: nothing but the values of parameters alone (below).
 
-    In every mode a forward value computed from parameters alone (a slice of
-    GPT-2's fused c_attn weight for the Q, K and V GEMMs) is made again
-    rather than kept: it costs a copy of the weights, where keeping it would
-    cost their bytes in activation memory.
+    In every mode two kinds of forward value are made again rather than
+    kept, as Megatron does:
+    - an `llm.all_gather` the backward pass reads (under sequence
+      parallelism, a column-parallel GEMM's or the LM head's input, for the
+      weight gradient) runs again right before its first backward reader, so
+      the [s/t, b, h] shard is kept instead of the gathered [s, b, h];
+    - a value computed from parameters alone (a slice of GPT-2's fused
+      c_attn weight for the Q, K and V GEMMs): it costs a copy of the
+      weights, where keeping it would cost their bytes in activation memory.
   }];
   let options = [
     Option<"mode", "mode", "::llmc::Recompute",

@@ -9,7 +9,9 @@
 //  - selective: only the attention core (llm.attention), whose output and
 //    softmax statistics are then not kept. The fused kernel never stores the
 //    s x s scores, which is most of what Megatron's selective mode saves.
-// In every mode, none included, a value computed from parameters alone (a
+// In every mode, none included, sequence parallelism's all-gathers run again
+// for the backward pass instead of their gathered tensors being kept, and a
+// value computed from parameters alone (a
 // slice of GPT-2's fused c_attn weight, which tensor parallelism runs as
 // three GEMMs) is made again instead of kept: a copy of weights, which would
 // otherwise cost the activation memory of the whole layer's weights.
@@ -55,6 +57,7 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       return signalPassFailure();
     }
     Block &body = grad.getBody().front();
+    regatherForBackward(body);
 
     // Forward ops by layer, and each layer's first backward op.
     std::map<int64_t, SmallVector<Operation *>> forward;
@@ -86,6 +89,44 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       auto at = firstBackward.find(layer);
       if (at != firstBackward.end())
         recomputeLayer(ops, at->second, fromWeights);
+    }
+  }
+
+  /// Sequence parallelism's all-gathers, run again for the backward pass:
+  /// each forward all-gather whose result a backward op reads is cloned
+  /// right before the first such op, which reads the clone, so the pass
+  /// keeps the [s/t, b, h] shard instead of the gathered [s, b, h] tensor
+  /// (Megatron's choice for the weight gradients of column-parallel GEMMs
+  /// and the LM head).
+  void regatherForBackward(Block &body) {
+    auto roleOf = [](Operation *op) {
+      auto role = op->getAttrOfType<StringAttr>(LLMDialect::kRoleAttrName);
+      return role ? role.getValue() : StringRef();
+    };
+    SmallVector<AllGatherOp> gathers;
+    for (auto gather : body.getOps<AllGatherOp>())
+      if (roleOf(gather) == "forward")
+        gathers.push_back(gather);
+    for (AllGatherOp gather : gathers) {
+      Operation *first = nullptr;
+      for (Operation *user : gather->getUsers())
+        if (roleOf(user) == "backward" &&
+            (!first || user->isBeforeInBlock(first)))
+          first = user;
+      if (!first)
+        continue;
+      LLVM_DEBUG(llvm::dbgs()
+                 << "[" DEBUG_TYPE "] all-gather at " << gather.getLoc()
+                 << " again before " << first->getName() << "\n");
+      OpBuilder b(first);
+      Operation *again = b.clone(*gather);
+      again->setAttr(LLMDialect::kRoleAttrName, b.getStringAttr("recompute"));
+      gather.getResult().replaceUsesWithIf(
+          again->getResult(0), [&](OpOperand &use) {
+            Operation *user = use.getOwner();
+            return !user->hasTrait<OpTrait::IsTerminator>() &&
+                   (user == first || first->isBeforeInBlock(user));
+          });
     }
   }
 

@@ -2,6 +2,7 @@
 #include "runtime/explain.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/collectives.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
@@ -264,6 +265,27 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
       total += t.bytes;
     }
   os << "  total: " << total << " bytes sent per rank per step\n";
+  // Sequence parallelism's rematerialised collectives: a forward
+  // activation's shard kept and all-gathered again for the backward pass
+  // (Megatron's choice), instead of the gathered tensor kept.
+  std::vector<bool> forward_written(size_t(plan.buffers_size()), false);
+  int64_t regathers = 0;
+  uint64_t regathered = 0;
+  for (const planfile::Kernel &k : plan.kernels()) {
+    if (k.role() == "forward")
+      for (uint32_t out : k.outs())
+        forward_written[plan.tensors(out).buffer()] = true;
+    if ((k.role() == "backward" || k.role() == "recompute") &&
+        kernels::is(k.name(), kernels::KernelId::all_gather) &&
+        forward_written[plan.tensors(k.ins(0)).buffer()]) {
+      ++regathers;
+      regathered += 4 * uint64_t(plan::num_elements(plan.tensors(k.outs(0))));
+    }
+  }
+  if (regathers)
+    os << "  re-gathered for the backward pass: " << regathers
+       << " forward activations (" << bytes_text(regathered)
+       << " not kept between the passes)\n";
 
   if (!detail) {
     os << "\nbuffers: " << plan.buffers_size()

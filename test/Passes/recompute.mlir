@@ -154,3 +154,26 @@ func.func @loss_grad(%x: tensor<4x8xf32> {llm.input = "x"}, %w: tensor<8x16xf32>
   %dx = llm.matmul %y, %p#0 transpose_rhs {llm.layer = 0 : i64, llm.role = "backward"} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
   return %dx : tensor<4x8xf32>
 }
+
+// -----
+
+// Tests that under sequence parallelism a forward all-gather that the
+// backward pass reads (a column-parallel GEMM's input, for its weight
+// gradient) runs again right before that backward op in every mode: the
+// shard is kept between the passes, not the gathered tensor, and the
+// forward GEMM keeps the original gather.
+// SEL-LABEL: func.func @loss_grad(%{{[^:]*}}: tensor<4x8xf32> {llm.input = "x"}, %{{[^:]*}}: tensor<16x8xf32> {llm.input = "dy"})
+// SEL:      %[[G:.*]] = llm.all_gather %[[X:.*]] {axis = "tp", dim = 0 : i64, llm.layer = 0 : i64, llm.role = "forward"}
+// SEL-NEXT: llm.matmul %[[G]], %[[G]] transpose_rhs {llm.layer = 0 : i64, llm.role = "forward"}
+// SEL-NEXT: %[[G2:.*]] = llm.all_gather %[[X]] {axis = "tp", dim = 0 : i64, llm.layer = 0 : i64, llm.role = "recompute"}
+// SEL-NEXT: llm.matmul %[[G2]], %{{.*}} transpose_lhs {llm.layer = 0 : i64, llm.role = "backward"}
+// NONE-LABEL: func.func @loss_grad(%{{[^:]*}}: tensor<4x8xf32> {llm.input = "x"}, %{{[^:]*}}: tensor<16x8xf32> {llm.input = "dy"})
+// NONE: llm.all_gather %{{.*}} {axis = "tp", dim = 0 : i64, llm.layer = 0 : i64, llm.role = "recompute"}
+// NONE-NEXT: llm.matmul %{{.*}}, %{{.*}} transpose_lhs {llm.layer = 0 : i64, llm.role = "backward"}
+func.func @loss_grad(%x: tensor<4x8xf32> {llm.input = "x"}, %dy: tensor<16x8xf32> {llm.input = "dy"})
+    -> (tensor<16x16xf32>, tensor<8x8xf32>) {
+  %g = llm.all_gather %x {axis = "tp", dim = 0 : i64, llm.layer = 0 : i64, llm.role = "forward"} : (tensor<4x8xf32>) -> tensor<16x8xf32>
+  %y = llm.matmul %g, %g transpose_rhs {llm.layer = 0 : i64, llm.role = "forward"} : (tensor<16x8xf32>, tensor<16x8xf32>) -> tensor<16x16xf32>
+  %dw = llm.matmul %g, %dy transpose_lhs {llm.layer = 0 : i64, llm.role = "backward"} : (tensor<16x8xf32>, tensor<16x8xf32>) -> tensor<8x8xf32>
+  return %y, %dw : tensor<16x16xf32>, tensor<8x8xf32>
+}
