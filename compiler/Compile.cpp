@@ -290,7 +290,7 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   // pool of `blocks` KV-cache blocks: the module, or with `plan` the plan.
   auto build = [&](int64_t blocks, planfile::Plan *plan) -> llvm::Error {
     InferPipelineOptions pipeline{options.kvBlockTokens, blocks, tableWidth,
-                                  options.tensorParallel};
+                                  options.tensorParallel, options.weightsDtype};
     OwningOpRef<ModuleOp> module;
     for (auto [name, rows, tokens] :
          {std::tuple{"prefill", prefillRows, prefill},
@@ -444,6 +444,9 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
     return fail("--emit=plan needs -o FILE");
   if (options.mode == CompileMode::Infer)
     return compileInfer(context, *config, options, os);
+  if (options.weightsDtype != WeightsDtype::FP32)
+    return fail(llvm::Twine("--weights-dtype ") + name(options.weightsDtype) +
+                " needs --mode infer (training updates fp32 weights)");
   if (options.mode == CompileMode::Forward && options.tensorParallel > 1)
     return fail("--mesh tp=N needs --mode train (a forward program would "
                 "return each rank's block of the logits)");

@@ -47,7 +47,8 @@ struct CompileOptions {
   int64_t prefillTokens = 0; // tokens per sequence a prefill step takes;
                              // 0: min(maxSeq, 256)
   int64_t prefillRows = 0;   // sequences one prefill run takes; 0: maxBatch
-  std::string outputPath;    // the plan file, for EmitKind::Plan
+  WeightsDtype weightsDtype = WeightsDtype::FP32; // --weights-dtype
+  std::string outputPath; // the plan file, for EmitKind::Plan
   /// An ONNX model's weights as Hugging Face safetensors (--weights-out).
   std::string weightsOut;
   /// Set by compile(): the config.json text plans carry.

@@ -49,6 +49,7 @@ struct InferPipelineOptions {
   int64_t blocks = 0;
   int64_t maxBlocks = 0; // block-table entries per sequence
   int64_t tensorParallel = 1;
+  WeightsDtype weightsDtype = WeightsDtype::FP32;
 };
 
 /// From `@prefill` and `@decode` (the one-device forward built at the

@@ -35,6 +35,8 @@ llvm::Expected<planfile::Category> category(plan::BufferCategory c) {
     return planfile::OUTPUT;
   case plan::BufferCategory::kv_cache:
     return planfile::KV_CACHE;
+  case plan::BufferCategory::weight_scale:
+    return planfile::WEIGHT_SCALE;
   }
   return error("unknown buffer category");
 }
@@ -103,8 +105,10 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
       tensor->set_dtype(planfile::F32);
     else if (type.getElementType().isInteger(32))
       tensor->set_dtype(planfile::I32);
+    else if (type.getElementType().isInteger(8))
+      tensor->set_dtype(planfile::I8);
     else
-      return error("plan tensors must be f32 or i32");
+      return error("plan tensors must be f32, i32 or i8");
     for (int64_t d : type.getShape())
       tensor->add_shape(d);
     tensors[value] = out.tensors_size() - 1;

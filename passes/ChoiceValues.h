@@ -43,6 +43,13 @@ inline llvm::cl::ValuesClass dpCommValues() {
                  "not averaged: a benchmark baseline, replicas diverge"));
 }
 
+inline llvm::cl::ValuesClass weightsDtypeValues() {
+  return llvm::cl::values(
+      clEnumValN(WeightsDtype::FP32, "fp32", "fp32 weights, as trained"),
+      clEnumValN(WeightsDtype::Int8, "int8",
+                 "int8 GEMM weights, per-channel scales, quantized at load"));
+}
+
 } // namespace llmc
 
 #endif // LLMC_PASSES_CHOICEVALUES_H

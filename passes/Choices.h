@@ -24,6 +24,13 @@ enum class Schedule { GPipe, OneFOneB, Interleaved };
 /// baseline whose replicas diverge).
 enum class DpComm { Overlap, Blocking, None };
 
+/// How an inference plan stores the weights of its GEMMs.
+enum class WeightsDtype { FP32, Int8 };
+
+inline const char *name(WeightsDtype d) {
+  return d == WeightsDtype::FP32 ? "fp32" : "int8";
+}
+
 inline const char *name(Recompute r) {
   return r == Recompute::None        ? "none"
          : r == Recompute::Selective ? "selective"

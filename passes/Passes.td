@@ -338,6 +338,30 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
+  let summary = "INT8 weight-only GEMMs: weights quantized per output channel";
+  let description = [{
+    On an inference plan: each parameter that only feeds `matmul` kernels as
+    their right operand (with one layout) becomes an `i8` buffer of the
+    same name, with a `weight_scale` buffer `<name>.scale` of one fp32 scale
+    per output channel; its GEMMs become `matmul_i8w`. The runtime quantizes
+    the fp32 checkpoint into them when it loads the plan (symmetric,
+    `scale = max|w| / 127` per channel). Other parameters stay fp32.
+
+    ```mlir
+    %w = plan.buffer "lm_head.weight" param : memref<50x16xf32>
+    plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} ...
+    ```
+    becomes
+    ```mlir
+    %w = plan.buffer "lm_head.weight" param : memref<50x16xi8>
+    %s = plan.buffer "lm_head.weight.scale" weight_scale : memref<50xf32>
+    plan.kernel "matmul_i8w" ins(%x, %w, %s) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def AnnotateShardings : Pass<"llmc-annotate-shardings", "func::FuncOp"> {
   let summary = "Marks a differentiated function for upstream sharding";
   let description = [{

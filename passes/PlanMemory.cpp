@@ -55,7 +55,8 @@ bool livesWholeProgram(BufferCategory category) {
          category == BufferCategory::param ||
          category == BufferCategory::optimizer_state ||
          category == BufferCategory::output ||
-         category == BufferCategory::kv_cache;
+         category == BufferCategory::kv_cache ||
+         category == BufferCategory::weight_scale;
 }
 
 struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {

@@ -13,6 +13,7 @@
 #include "runtime/cpu/layout.h"
 #include "runtime/cpu/matmul.h"
 #include "runtime/cpu/paged_attention.h"
+#include "runtime/cpu/quantized.h"
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
@@ -35,6 +36,9 @@ float *KernelCall::in(int i) const { return exec_.f32(kernel_.ins(i)); }
 float *KernelCall::out(int i) const { return exec_.f32(kernel_.outs(i)); }
 const int32_t *KernelCall::ids(int i) const {
   return exec_.i32(kernel_.ins(i));
+}
+const int8_t *KernelCall::i8(int i) const {
+  return reinterpret_cast<const int8_t *>(exec_.f32(kernel_.ins(i)));
 }
 std::vector<int64_t> KernelCall::in_shape(int i) const {
   const auto &shape = exec_.plan().tensors(kernel_.ins(i)).shape();
@@ -160,6 +164,12 @@ void matmul_bias_gelu(const KernelCall &c) {
   cpu::matmul_bias_gelu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
                                 g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
                                 g.b_batched, gelu_tanh(c));
+}
+void matmul_i8w(const KernelCall &c) {
+  Gemm g = gemm_of(c);
+  cpu::matmul_i8w_forward(c.out(0), c.in(0), c.i8(1), c.in(2),
+                          c.num_ins() > 3 ? c.in(3) : nullptr, g.batch * g.M,
+                          g.N, g.K, g.trans_b);
 }
 void matmul_swiglu(const KernelCall &c) {
   Gemm g = gemm_of(c);

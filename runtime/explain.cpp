@@ -43,6 +43,8 @@ const char *category_name(planfile::Category c) {
     return "outputs";
   case planfile::KV_CACHE:
     return "kv cache";
+  case planfile::WEIGHT_SCALE:
+    return "weight scales";
   default:
     return "other";
   }
@@ -67,7 +69,7 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
   auto whole = [](planfile::Category c) {
     return c == planfile::INPUT || c == planfile::PARAM ||
            c == planfile::OPTIMIZER_STATE || c == planfile::OUTPUT ||
-           c == planfile::KV_CACHE;
+           c == planfile::KV_CACHE || c == planfile::WEIGHT_SCALE;
   };
   // Sweep the kernel positions with +size at first use, -size after last.
   std::vector<std::vector<int>> starts(size_t(kernels) + 1),

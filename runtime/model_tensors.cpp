@@ -2,9 +2,11 @@
 #include "runtime/model_tensors.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/cpu/quantized.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include <set>
 
@@ -38,6 +40,45 @@ void slice_into(const PlanTensor &t, std::vector<float> full,
 
 } // namespace
 
+/// Points `tensor`, the int8 weight of plan tensor `t`, at its buffer and its
+/// scales, with the layout its matmul_i8w kernels read it in.
+static void quantized_weight(const planfile::Plan &plan, int t, Executor *exec,
+                             PlanTensor &tensor) {
+  uint32_t buffer = plan.tensors(t).buffer();
+  for (const planfile::Kernel &k : plan.kernels())
+    if (kernels::is(k.name(), kernels::KernelId::matmul_i8w) &&
+        plan.tensors(k.ins(1)).buffer() == buffer) {
+      tensor.channel_rows = k.params().at("transpose_rhs").b();
+      if (exec)
+        tensor.scale = exec->f32(int(k.ins(2)));
+    }
+  if (exec)
+    tensor.quantized = reinterpret_cast<int8_t *>(tensor.data);
+  tensor.data = nullptr;
+}
+
+/// Runs `fill` with each int8 weight's data at an fp32 copy, then quantizes
+/// the copies into their buffers and scales.
+template <typename Fill>
+static void through_fp32(std::vector<PlanTensor> &tensors, Fill fill) {
+  std::vector<std::vector<float>> copies;
+  copies.reserve(tensors.size());
+  for (PlanTensor &t : tensors)
+    if (t.quantized) {
+      copies.emplace_back(size_t(io::checked_numel(t.shape, t.name)));
+      t.data = copies.back().data();
+    }
+  fill();
+  for (PlanTensor &t : tensors)
+    if (t.quantized) {
+      int64_t rows = t.shape[0], cols = t.shape[1];
+      cpu::quantize_weights_i8(t.quantized, t.scale, t.data,
+                               t.channel_rows ? rows : cols,
+                               t.channel_rows ? cols : rows, t.channel_rows);
+      t.data = nullptr;
+    }
+}
+
 /// The named tensors of a category in `plan`, with their data in `exec`'s
 /// arena (nullptr without one: another stage's tensors, layouts only).
 std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
@@ -57,6 +98,8 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
                       {shape.begin(), shape.end()},
                       exec ? exec->f32(t) : nullptr,
                       {}};
+    if (plan.tensors(t).dtype() == planfile::I8)
+      quantized_weight(plan, t, exec, tensor);
     if (b.has_slice())
       tensor.levels.push_back(shard_level(b.slice(), tensor.shape));
     if (b.has_shard())
@@ -98,16 +141,18 @@ std::vector<PlanTensor> model_tensors(const planfile::Plan &file,
 void fill_from_full(
     std::vector<PlanTensor> &tensors, const Executor &exec,
     const std::function<void(const io::TensorSpec &, float *)> &produce) {
-  for (PlanTensor &t : tensors) {
-    if (!t.split()) {
-      produce({t.name, t.shape}, t.data);
-      continue;
+  through_fp32(tensors, [&] {
+    for (PlanTensor &t : tensors) {
+      if (!t.split()) {
+        produce({t.name, t.shape}, t.data);
+        continue;
+      }
+      io::TensorSpec spec{t.name, t.full()};
+      std::vector<float> full(size_t(io::checked_numel(spec.shape, t.name)));
+      produce(spec, full.data());
+      slice_into(t, std::move(full), exec);
     }
-    io::TensorSpec spec{t.name, t.full()};
-    std::vector<float> full(size_t(io::checked_numel(spec.shape, t.name)));
-    produce(spec, full.data());
-    slice_into(t, std::move(full), exec);
-  }
+  });
 }
 
 /// The full tensors, on the leader only, gathering split ones level by level
@@ -157,25 +202,27 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                   const Executor &exec,
                   const std::vector<io::TensorSpec> &model_params) {
   // Whole tensors go straight into the arena; split ones through a full
-  // copy, cut once the file is read.
-  std::map<std::string, std::vector<float>> full;
-  std::map<std::string, float *> direct;
-  for (const PlanTensor &t : params) {
-    if (t.split())
-      full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
-    else
-      direct[t.name] = t.data;
-  }
-  io::load_hf_checkpoint(
-      path, model_params, [&](const std::string &name) -> float * {
-        if (auto it = direct.find(name); it != direct.end())
-          return it->second;
-        auto it = full.find(name);
-        return it != full.end() ? it->second.data() : nullptr;
-      });
-  for (PlanTensor &t : params)
-    if (t.split())
-      slice_into(t, std::move(full[t.name]), exec);
+  // copy, cut once the file is read (int8 weights, through an fp32 one).
+  through_fp32(params, [&] {
+    std::map<std::string, std::vector<float>> full;
+    std::map<std::string, float *> direct;
+    for (const PlanTensor &t : params) {
+      if (t.split())
+        full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
+      else
+        direct[t.name] = t.data;
+    }
+    io::load_hf_checkpoint(
+        path, model_params, [&](const std::string &name) -> float * {
+          if (auto it = direct.find(name); it != direct.end())
+            return it->second;
+          auto it = full.find(name);
+          return it != full.end() ? it->second.data() : nullptr;
+        });
+    for (PlanTensor &t : params)
+      if (t.split())
+        slice_into(t, std::move(full[t.name]), exec);
+  });
 }
 
 /// GPT-2's initialisation of the full tensors, so every mesh starts from the

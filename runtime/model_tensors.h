@@ -32,6 +32,12 @@ struct PlanTensor {
   std::vector<int64_t> shape; // this rank's
   float *data;
   std::vector<ShardLevel> levels;
+  /// An int8 weight (matmul_i8w): its buffer and its channels' scales, and
+  /// whether it is stored (N, K), a row per output channel. `data` is then
+  /// null: loads go through an fp32 copy, quantized when it is complete.
+  int8_t *quantized = nullptr;
+  float *scale = nullptr;
+  bool channel_rows = false;
 
   bool split() const { return !levels.empty(); }
   std::vector<int64_t> full() const {

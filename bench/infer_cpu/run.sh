@@ -6,8 +6,10 @@
 # library on the weights written as GGUF F32; LLaMA models), side by side, on
 # the same model, weights and threads (2). As llama-bench reports them: prompt processing
 # (pp128: one prefill of a 128-token prompt, tokens/s) and generation at
-# batch 1 (tg128: 128 decode steps, tokens/s). MODELS lists the configs
-# (default: a 134M LLaMA-style and GPT-2 124M); RUNS the runs per figure.
+# batch 1 (tg128: 128 decode steps, tokens/s). Then INT8 weights: llmc's
+# --weights-dtype int8 plans against llama.cpp on the same weights as Q8_0.
+# MODELS lists the configs (default: a 134M LLaMA-style and GPT-2 124M);
+# RUNS the runs per figure.
 set -euo pipefail
 source "$(dirname "$0")/../common.sh"
 runs=${RUNS:-3}
@@ -39,12 +41,19 @@ for model in $models; do
     -o "$work/pp.plan"
   "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $((16 + N)) \
     -o "$work/tg.plan"
+  "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $P \
+    --weights-dtype int8 -o "$work/pp-int8.plan"
+  "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $((16 + N)) \
+    --weights-dtype int8 -o "$work/tg-int8.plan"
   for i in $(seq "$runs"); do
-    "$llmc" generate "$work/pp.plan" --weights "$work/$model.safetensors" \
-      --prompts "$work/pp.jsonl" --max-new-tokens 1 --json >> "$work/$model.pp"
-    "$llmc" generate "$work/tg.plan" --weights "$work/$model.safetensors" \
-      --prompts "$work/tg.jsonl" --max-new-tokens $((N + 1)) --json \
-      >> "$work/$model.tg"
+    for kind in "" -int8; do
+      "$llmc" generate "$work/pp$kind.plan" --weights \
+        "$work/$model.safetensors" --prompts "$work/pp.jsonl" \
+        --max-new-tokens 1 --json >> "$work/$model$kind.pp"
+      "$llmc" generate "$work/tg$kind.plan" --weights \
+        "$work/$model.safetensors" --prompts "$work/tg.jsonl" \
+        --max-new-tokens $((N + 1)) --json >> "$work/$model$kind.tg"
+    done
   done
   /usr/bin/python3 "$here/torch_bench.py" "$config" \
     "$work/$model.safetensors" $P $N "$runs" > "$work/$model.torch"
@@ -63,6 +72,10 @@ print(c['n_layer'] if g else c['num_hidden_layers'],
       "$work/$model.safetensors" "$work/$model.gguf"
     node "$here/llama_cpp_bench.mjs" "$work/$model.gguf" $P $N "$runs" 2 \
       "$work/tg.jsonl" > "$work/$model.cpp"
+    /usr/bin/python3 "$here/write_gguf.py" "$config" \
+      "$work/$model.safetensors" "$work/$model.gguf" --q8_0
+    node "$here/llama_cpp_bench.mjs" "$work/$model.gguf" $P $N "$runs" 2 \
+      "$work/tg.jsonl" > "$work/$model-q8.cpp"
     rm "$work/$model.gguf"
   fi
   /usr/bin/python3 - "$work/$model" "$model" $P <<'PY'
@@ -102,3 +115,32 @@ echo "(pp: tokens/s of one $P-token prefill, as time to the first token;" \
   "tg: tokens/s of $N decode steps at batch 1; medians of $runs runs;" \
   "x: llmc over the fastest peer; =ort, =cpp: greedy ids llmc and the peer" \
   "agree on before the first difference)"
+echo
+printf '%-11s %9s %9s %9s %9s %7s %7s %6s\n' "int8" "llmc pp" "cpp Q8_0" \
+  "llmc tg" "cpp Q8_0" "tg x" "/fp32" "=fp32"
+for model in $models; do
+  /usr/bin/python3 - "$work/$model" "$model" $P <<'PY'
+import json, statistics, sys
+base, model, P = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pp = statistics.median(P / (json.loads(l)["ttft_ms"] / 1000)
+                       for l in open(base + "-int8.pp"))
+runs = [json.loads(l) for l in open(base + "-int8.tg")]
+tg = statistics.median(r["tokens_per_s"] for r in runs)
+fp32 = [json.loads(l) for l in open(base + ".tg")]
+tg32 = statistics.median(r["tokens_per_s"] for r in fp32)
+ours, theirs = runs[0]["output_ids"], fp32[0]["output_ids"]
+same = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
+            len(ours))
+try:
+    cpp = json.load(open(base + "-q8.cpp"))
+except FileNotFoundError:
+    cpp = None  # llama.cpp runs the LLaMA models only
+print("%-11s %9.0f %9s %9.1f %9s %7s %6.2fx %6d"
+      % (model, pp, "%.0f" % cpp["pp"] if cpp else "-", tg,
+         "%.1f" % cpp["tg"] if cpp else "-",
+         "%.2fx" % (tg / cpp["tg"]) if cpp else "-", tg / tg32, same))
+PY
+done
+echo "(int8: GEMM weights quantized per output channel at load; tg x: llmc" \
+  "int8 over llama.cpp Q8_0; /fp32: llmc int8 decode over llmc fp32;" \
+  "=fp32: greedy ids int8 and fp32 agree on before the first difference)"

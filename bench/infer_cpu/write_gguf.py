@@ -1,7 +1,9 @@
 """Writes a LLaMA checkpoint (Hugging Face names, float32 safetensors) as a
-GGUF v3 file of F32 tensors, for the llama.cpp peer of bench/infer_cpu.
+GGUF v3 file of F32 tensors, for the llama.cpp peer of bench/infer_cpu; with
+--q8_0, its matrices as Q8_0 (llama.cpp's 8-bit format: blocks of 32 values
+along a row, each an fp16 scale max|x|/127 and 32 int8), norms F32.
 
-    write_gguf.py CONFIG WEIGHTS OUT.gguf
+    write_gguf.py CONFIG WEIGHTS OUT.gguf [--q8_0]
 
 The format is ggml's docs/gguf.md: magic, version 3, tensor and key counts,
 typed metadata, then per tensor its name, dimensions (innermost first, as
@@ -24,6 +26,20 @@ import train_ref  # noqa: E402
 
 UINT32, INT32, FLOAT32, STRING, ARRAY = 4, 5, 6, 8, 9
 ALIGN = 32
+F32, Q8_0 = 0, 8  # ggml types
+
+
+def q8_0(w):
+    """ggml's block_q8_0 rows: per 32 values, fp16 d = max|x| / 127, then
+    round(x / d) as int8 (as ggml's quantize_row_q8_0_ref)."""
+    blocks = w.astype(np.float32).reshape(-1, 32)
+    d = np.abs(blocks).max(axis=1) / 127.0
+    inv = np.where(d > 0, 1.0 / np.where(d > 0, d, 1), 0.0)
+    q = np.round(blocks * inv[:, None]).astype(np.int8)
+    out = np.empty((blocks.shape[0], 34), dtype=np.uint8)
+    out[:, :2] = d.astype("<f2").view(np.uint8).reshape(-1, 2)
+    out[:, 2:] = q.view(np.uint8)
+    return out.tobytes()
 
 
 def string(s):
@@ -60,6 +76,7 @@ def permute(w, heads):
 
 def main():
     config, weights, out = sys.argv[1:4]
+    quantize = "--q8_0" in sys.argv[4:]
     c = train_ref.load_config(config)
     if c["family"] != "llama":
         sys.exit("write_gguf.py: LLaMA models only")
@@ -111,20 +128,23 @@ def main():
         kv("tokenizer.ggml.eos_token_id", UINT32, 2),
         kv("tokenizer.ggml.unknown_token_id", UINT32, 0),
     ]
-    infos, offset = [], 0
+    infos, offset, datas = [], 0, []
     for name, w in tensors:
         dims = list(reversed(w.shape))  # ggml's ne: innermost first
+        kind = Q8_0 if quantize and w.ndim == 2 else F32
+        data = (q8_0(w) if kind == Q8_0 else
+                np.ascontiguousarray(w, dtype="<f4").tobytes())
+        datas.append(data)
         infos.append(string(name) + struct.pack("<I", len(dims)) +
                      b"".join(struct.pack("<Q", d) for d in dims) +
-                     struct.pack("<IQ", 0, offset))
-        offset += (w.nbytes + ALIGN - 1) // ALIGN * ALIGN
+                     struct.pack("<IQ", kind, offset))
+        offset += (len(data) + ALIGN - 1) // ALIGN * ALIGN
     with open(out, "wb") as f:
         f.write(b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(meta)))
         for m in meta + infos:
             f.write(m)
         f.write(b"\0" * (-f.tell() % ALIGN))
-        for _, w in tensors:
-            data = np.ascontiguousarray(w, dtype="<f4").tobytes()
+        for data in datas:
             f.write(data + b"\0" * (-len(data) % ALIGN))
 
 

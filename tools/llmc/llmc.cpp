@@ -125,6 +125,11 @@ cl::opt<int64_t> prefillRows(
              "(default: --max-batch); fewer rows pad less when prompts "
              "arrive one by one, more prefill several in one run"),
     cl::init(0), cl::sub(compileCmd), cl::cat(llmcCategory));
+llmc::WordOption<llmc::WeightsDtype> weightsDtype(
+    "weights-dtype",
+    cl::desc("--mode infer: how GEMM weights are stored (default fp32)"),
+    cl::init(llmc::WeightsDtype::FP32), llmc::weightsDtypeValues(),
+    cl::sub(compileCmd), cl::cat(llmcCategory));
 llmc::WordOption<llmc::DpComm>
     dpComm("dp-comm", cl::desc("How data-parallel gradients travel"),
            cl::init(llmc::DpComm::Overlap), llmc::dpCommValues(), cl::Hidden,
@@ -290,6 +295,7 @@ int runCompile() {
   options.kvBlocks = kvBlocks;
   options.prefillTokens = prefillTokens;
   options.prefillRows = prefillRows;
+  options.weightsDtype = weightsDtype;
   options.weightsOut = weightsOut;
   if (dpComm != llmc::DpComm::Overlap && (mesh->dp == 1 || zeroStage > 0))
     return fail(llvm::Twine("--dp-comm ") + llmc::name(dpComm) +

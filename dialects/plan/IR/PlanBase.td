@@ -58,10 +58,12 @@ def Plan_Temporary : I32EnumAttrCase<"temporary", 5>;
 def Plan_Output : I32EnumAttrCase<"output", 6>;
 // An inference plan's paged key/value cache: lives as long as the plan.
 def Plan_KVCache : I32EnumAttrCase<"kv_cache", 7>;
+// The per-channel scales of an int8 weight, made when it is quantized.
+def Plan_WeightScale : I32EnumAttrCase<"weight_scale", 8>;
 def Plan_BufferCategory : I32EnumAttr<"BufferCategory",
     "what a buffer holds", [Plan_Input, Plan_Param, Plan_Grad,
     Plan_OptimizerState, Plan_Activation, Plan_Temporary, Plan_Output,
-    Plan_KVCache]> {
+    Plan_KVCache, Plan_WeightScale]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::plan";
 }

@@ -75,6 +75,8 @@ static FailureOr<llmc::kernels::TensorDesc> describe(Value value) {
     t.dtype = llmc::kernels::DType::F32;
   else if (type.getElementType().isInteger(32))
     t.dtype = llmc::kernels::DType::I32;
+  else if (type.getElementType().isInteger(8))
+    t.dtype = llmc::kernels::DType::I8;
   else
     return failure();
   t.shape.assign(type.getShape().begin(), type.getShape().end());
@@ -119,7 +121,7 @@ LogicalResult KernelOp::verify() {
       if (failed(t))
         return emitOpError("kernel '")
                << getCallee() << "' has an operand of type " << v.getType()
-               << "; kernels take f32 and i32 buffers";
+               << "; kernels take f32, i32 and i8 buffers";
       list->push_back(*t);
     }
   for (NamedAttribute param : getParams()) {

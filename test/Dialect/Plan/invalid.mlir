@@ -168,7 +168,7 @@ func.func @kernel_dtype() {
 // Tests that kernels take only element types a backend runs.
 func.func @kernel_element_type() {
   %0 = plan.buffer "" activation : memref<4xf16>
-  // expected-error@+1 {{'plan.kernel' op kernel 'copy' has an operand of type 'memref<4xf16>'; kernels take f32 and i32 buffers}}
+  // expected-error@+1 {{'plan.kernel' op kernel 'copy' has an operand of type 'memref<4xf16>'; kernels take f32, i32 and i8 buffers}}
   plan.kernel "copy" ins(%0) outs(%0) : (memref<4xf16>) -> memref<4xf16>
   return
 }

@@ -1,0 +1,124 @@
+// INT8 weight-only GEMMs (see quantized.h).
+#include "runtime/cpu/quantized.h"
+
+#include <algorithm>
+#include <cblas.h>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace llmc::cpu {
+
+void quantize_weights_i8(int8_t *q, float *scale, const float *w, int64_t N,
+                         int64_t K, bool trans_b) {
+  // Element (n, k) of the weight, wherever its layout keeps it.
+  auto at = [&](int64_t n, int64_t k) {
+    return trans_b ? n * K + k : k * N + n;
+  };
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n) {
+    float max = 0.0f;
+    for (int64_t k = 0; k < K; ++k)
+      max = std::max(max, std::fabs(w[at(n, k)]));
+    float s = max > 0.0f ? max / 127.0f : 1.0f;
+    scale[n] = s;
+    for (int64_t k = 0; k < K; ++k)
+      q[at(n, k)] = int8_t(std::lrintf(w[at(n, k)] / s));
+  }
+}
+
+// Rows below this multiply the int8 weights directly: each weight is read
+// once for all of them. Above it, sgemm on dequantized blocks is faster.
+static constexpr int64_t kDirectRows = 8;
+
+// out[m, n] for channels n0..n1 of a (N, K) weight: one int8 dot product
+// per row and channel.
+static void rows_direct(float *out, const float *a, const int8_t *q,
+                        const float *scale, const float *bias, int64_t M,
+                        int64_t N, int64_t K, int64_t n) {
+  const int8_t *row = q + n * K;
+  for (int64_t m = 0; m < M; ++m) {
+    const float *x = a + m * K;
+    float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t k = 0; k < K; ++k)
+      acc += x[k] * float(row[k]);
+    out[m * N + n] = acc * scale[n] + (bias ? bias[n] : 0.0f);
+  }
+}
+
+void matmul_i8w_forward(float *out, const float *a, const int8_t *q,
+                        const float *scale, const float *bias, int64_t M,
+                        int64_t N, int64_t K, bool trans_b) {
+  if (M <= 0 || N <= 0)
+    return;
+  if (M <= kDirectRows && trans_b) {
+#pragma omp parallel for schedule(static)
+    for (int64_t n = 0; n < N; ++n)
+      rows_direct(out, a, q, scale, bias, M, N, K, n);
+    return;
+  }
+  // Channel blocks: dequantized into fp32 (each thread its own), then one
+  // sgemm writes those columns of out.
+  const int64_t block = 256;
+  const int64_t blocks = (N + block - 1) / block;
+  if (M <= kDirectRows) {
+    // (K, N) weight, few rows: accumulate whole rows of q into each output
+    // row, a block of channels per thread, so q is read once.
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      int64_t n0 = b * block, n1 = std::min(N, n0 + block), nb = n1 - n0;
+      for (int64_t m = 0; m < M; ++m) {
+        float acc[256] = {};
+        const float *x = a + m * K;
+        for (int64_t k = 0; k < K; ++k) {
+          const int8_t *row = q + k * N + n0;
+          float xk = x[k];
+#pragma omp simd
+          for (int64_t j = 0; j < nb; ++j)
+            acc[j] += xk * float(row[j]);
+        }
+        for (int64_t j = 0; j < nb; ++j)
+          out[m * N + n0 + j] =
+              acc[j] * scale[n0 + j] + (bias ? bias[n0 + j] : 0.0f);
+      }
+    }
+    return;
+  }
+#pragma omp parallel
+  {
+    std::vector<float> w(size_t(block * K));
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      int64_t n0 = b * block, n1 = std::min(N, n0 + block), nb = n1 - n0;
+      // The block in its stored layout: (nb, K) rows or (K, nb) columns.
+      if (trans_b) {
+        for (int64_t j = 0; j < nb; ++j) {
+          const int8_t *src = q + (n0 + j) * K;
+          float s = scale[n0 + j], *dst = w.data() + j * K;
+          for (int64_t k = 0; k < K; ++k)
+            dst[k] = float(src[k]) * s;
+        }
+      } else {
+        for (int64_t k = 0; k < K; ++k) {
+          const int8_t *src = q + k * N + n0;
+          float *dst = w.data() + k * nb;
+          for (int64_t j = 0; j < nb; ++j)
+            dst[j] = float(src[j]) * scale[n0 + j];
+        }
+      }
+      float beta = 0.0f;
+      if (bias) {
+        for (int64_t m = 0; m < M; ++m)
+          std::memcpy(out + m * N + n0, bias + n0, size_t(nb) * sizeof(float));
+        beta = 1.0f;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans,
+                  trans_b ? CblasTrans : CblasNoTrans, blasint(M), blasint(nb),
+                  blasint(K), 1.0f, a, blasint(K), w.data(),
+                  blasint(trans_b ? K : nb), beta, out + n0, blasint(N));
+    }
+  }
+}
+
+} // namespace llmc::cpu
