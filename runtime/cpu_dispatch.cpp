@@ -169,7 +169,7 @@ void matmul_i8w(const KernelCall &c) {
   Gemm g = gemm_of(c);
   cpu::matmul_i8w_forward(c.out(0), c.in(0), c.i8(1), c.in(2),
                           c.num_ins() > 3 ? c.in(3) : nullptr, g.batch * g.M,
-                          g.N, g.K, g.trans_b);
+                          g.N, g.K);
 }
 void matmul_swiglu(const KernelCall &c) {
   Gemm g = gemm_of(c);

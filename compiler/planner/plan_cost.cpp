@@ -6,6 +6,7 @@
 #include "compiler/planner/compute.h"
 #include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/collectives.h"
+#include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 
 #include <algorithm>
@@ -101,11 +102,23 @@ double attention_flops(const planfile::Plan &plan, const planfile::Kernel &k) {
 }
 
 double kernel_bytes(const planfile::Plan &plan, const planfile::Kernel &k) {
+  // The KV cache's kernels touch their sequences' blocks, not the pool: a
+  // write moves the step's keys or values; attention reads, per sequence,
+  // every block of its table (the longest context the plan allows).
+  auto bytes_of = [&](uint32_t t) {
+    return double(plan::size_in_bytes(plan.tensors(int(t))));
+  };
+  if (kernels::is(k.name(), KernelId::kv_cache_write))
+    return 2 * bytes_of(k.ins(0));
+  if (kernels::is(k.name(), KernelId::paged_attention)) {
+    auto cache = shape_of(plan, k.ins(1)), table = shape_of(plan, k.ins(3));
+    double per_block = bytes_of(k.ins(1)) / std::max(1.0, cache[0]);
+    return 2 * bytes_of(k.ins(0)) + 2 * table[0] * table[1] * per_block;
+  }
   double bytes = 0;
-  for (uint32_t in : k.ins())
-    bytes += 4 * elements(plan, in);
-  for (uint32_t out : k.outs())
-    bytes += 4 * elements(plan, out);
+  for (const auto *list : {&k.ins(), &k.outs()})
+    for (uint32_t t : *list)
+      bytes += bytes_of(t);
   return bytes;
 }
 
@@ -140,6 +153,17 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
       if (kernels::is(name, KernelId::matmul_swiglu))
         t += elementwise_time(cluster,
                               4 * 4 * bytes_scale * elements(plan, k.outs(0)));
+      cost.gemm_s += t;
+    } else if (kernels::is(name, KernelId::matmul_i8w)) {
+      // The roofline of an fp32 GEMM whose weight is one byte an element.
+      GemmShape g = matmul_shape(plan, k);
+      double flops = 2 * g.m * g.n * g.k;
+      cost.flops += flops;
+      double bytes = 4 * (g.m * g.k + g.m * g.n + g.n) + g.k * g.n;
+      t = std::max(
+          flops / (cluster.peak_flops.of(type) *
+                   gemm_efficiency(cluster.gemm_efficiency, g.m, g.n, g.k)),
+          bytes / cluster.memory_bandwidth);
       cost.gemm_s += t;
     } else if (kernels::is(name, KernelId::attention_forward) ||
                kernels::is(name, KernelId::attention_backward)) {

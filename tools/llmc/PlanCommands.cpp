@@ -4,6 +4,7 @@
 
 #include "compiler/Compile.h"
 #include "compiler/CompiledCosts.h"
+#include "compiler/InferPlan.h"
 #include "compiler/planner/chinchilla.h"
 #include "compiler/planner/search.h"
 #include "frontends/hf/ModelBuilder.h"
@@ -42,8 +43,8 @@ cl::opt<std::string> clusterPath("cluster", cl::Required,
                                  cl::desc("Cluster spec (JSON)"),
                                  cl::sub(estimateCmd), cl::sub(planCmd),
                                  cl::cat(planCategory));
-cl::opt<int> globalBatch("global-batch", cl::Required,
-                         cl::desc("Sequences per optimizer step"),
+cl::opt<int> globalBatch("global-batch",
+                         cl::desc("Sequences per optimizer step (training)"),
                          cl::sub(estimateCmd), cl::sub(planCmd),
                          cl::cat(planCategory));
 cl::opt<int> seq("seq", cl::desc("Sequence length (default: full context)"),
@@ -86,6 +87,34 @@ cl::opt<bool> sequenceParallel("sequence-parallel",
                                cl::sub(estimateCmd), cl::cat(planCategory));
 
 // plan
+enum class PlanMode { Train, Infer };
+llmc::WordOption<PlanMode>
+    planMode("mode", cl::desc("What to plan (default train)"),
+             cl::init(PlanMode::Train),
+             cl::values(clEnumValN(PlanMode::Train, "train",
+                                   "training layouts (dp, tp, pp, ZeRO, ...)"),
+                        clEnumValN(PlanMode::Infer, "infer",
+                                   "inference layouts: tp, batch, KV cache")),
+             cl::sub(planCmd), cl::cat(planCategory));
+cl::opt<int> promptTokens("prompt-tokens",
+                          cl::desc("--mode infer: tokens of a prompt "
+                                   "(default 128)"),
+                          cl::init(128), cl::sub(planCmd),
+                          cl::cat(planCategory));
+cl::opt<int> outputTokens("output-tokens",
+                          cl::desc("--mode infer: tokens generated per "
+                                   "request (default 128)"),
+                          cl::init(128), cl::sub(planCmd),
+                          cl::cat(planCategory));
+cl::opt<double> maxLatencyMs(
+    "max-latency-ms-per-token",
+    cl::desc("--mode infer: the slowest decode step allowed, in ms"),
+    cl::init(0), cl::sub(planCmd), cl::cat(planCategory));
+llmc::WordOption<llmc::WeightsDtype>
+    weightsDtype("weights-dtype",
+                 cl::desc("--mode infer: how GEMM weights are stored"),
+                 cl::init(llmc::WeightsDtype::FP32), llmc::weightsDtypeValues(),
+                 cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<int> devices("devices", cl::Required, cl::desc("Devices to use"),
                      cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<int> top("top", cl::desc("Candidates to print"), cl::init(10),
@@ -527,16 +556,93 @@ ModelShape budgetModel(const ClusterSpec &cluster) {
 
 bool llmc::isPlanCommand() { return estimateCmd || planCmd; }
 
+/// `llmc plan --mode infer`: inference layouts by their compiled costs.
+static int runInferSearch(const ClusterSpec &cluster) {
+  if (config.empty())
+    throw BadInput{"--mode infer needs a model config.json"};
+  if (!(maxLatencyMs >= 0))
+    throw BadInput{"--max-latency-ms-per-token must be positive"};
+  llmc::InferSearchOptions o;
+  o.configPath = config;
+  o.devices = devices;
+  o.promptTokens = promptTokens;
+  o.outputTokens = outputTokens;
+  o.maxSecondsPerToken = maxLatencyMs / 1000;
+  o.weightsDtype = weightsDtype;
+  o.memoryHeadroom = memoryHeadroom;
+  llvm::Expected<llmc::InferSearchResult> result =
+      llmc::searchInferLayouts(o, cluster);
+  if (!result)
+    throw BadInput{llvm::toString(result.takeError())};
+  if (result->candidates.empty())
+    throw BadInput{
+        maxLatencyMs > 0
+            ? "no layout decodes within --max-latency-ms-per-token " +
+                  shortest(maxLatencyMs)
+            : "no layout fits: " + result->refused};
+  const llmc::InferCandidate &best = result->candidates.front();
+  if (!planOut.empty())
+    if (llvm::Error e = llmc::writeInferPlan(o, cluster, best, planOut))
+      throw BadInput{"-o: " + llvm::toString(std::move(e))};
+  if (json) {
+    llvm::json::Array candidates;
+    for (const llmc::InferCandidate &c : result->candidates)
+      candidates.push_back(
+          llvm::json::Object{{"tp", c.tp},
+                             {"replicas", c.replicas},
+                             {"max_batch", c.maxBatch},
+                             {"arena_bytes", double(c.arenaBytes)},
+                             {"kv_cache_bytes", double(c.kvCacheBytes)},
+                             {"ttft_s", c.ttftSeconds},
+                             {"tpot_s", c.tpotSeconds},
+                             {"tokens_per_s", c.tokensPerSecond}});
+    llvm::outs() << llvm::formatv(
+        "{0:2}\n",
+        llvm::json::Value(llvm::json::Object{
+            {"candidates", std::move(candidates)},
+            {"compiled", result->compiled},
+            {"weights_dtype", llmc::name(weightsDtype.getValue())}}));
+    return 0;
+  }
+  llvm::outs() << llvm::formatv(
+      "inference layouts of {0} on {1} x {2}: prompts of {3} tokens, {4} "
+      "generated, {5} weights ({6} plans compiled)\n",
+      config, int(devices), cluster.name, int(promptTokens), int(outputTokens),
+      llmc::name(weightsDtype.getValue()), result->compiled);
+  llvm::outs() << "  tp  replicas  batch  arena(GiB)  kv(GiB)  ttft(ms)  "
+                  "tpot(ms)  tokens/s\n";
+  for (size_t i = 0; i < result->candidates.size() && i < size_t(top); ++i) {
+    const llmc::InferCandidate &c = result->candidates[i];
+    llvm::outs() << llvm::formatv(
+        "  {0,2}  {1,8}  {2,5}  {3,10:F2}  {4,7:F2}  {5,8:F1}  {6,8:F2}  "
+        "{7,8:F0}\n",
+        c.tp, c.replicas, c.maxBatch, double(c.arenaBytes) / (1 << 30),
+        double(c.kvCacheBytes) / (1 << 30), 1e3 * c.ttftSeconds,
+        1e3 * c.tpotSeconds, c.tokensPerSecond);
+  }
+  llvm::outs() << "(ttft: time to the first token, one prompt's prefill; "
+                  "tpot: one decode step of the batch; tokens/s: all "
+                  "replicas, every request prefilled)\n";
+  if (!planOut.empty())
+    llvm::outs() << llvm::formatv("wrote {0}: tp {1}, max batch {2}, its KV "
+                                  "cache filling the memory left\n",
+                                  planOut, best.tp, best.maxBatch);
+  return 0;
+}
+
 int llmc::runPlanCommand() {
   try {
     ClusterSpec cluster = load_cluster_spec(clusterPath);
+    if (planCmd && planMode == PlanMode::Infer)
+      return runInferSearch(cluster);
     if (vocab != 0 && !(planCmd && budgetDeviceHours > 0))
       throw BadInput{"--vocab shapes the model of --budget-device-hours; a "
                      "config.json has its own vocab_size"};
     ModelShape model = planCmd && budgetDeviceHours > 0 ? budgetModel(cluster)
                                                         : modelShape(cluster);
     if (globalBatch <= 0)
-      throw BadInput{"--global-batch must be positive"};
+      throw BadInput{"--global-batch must be positive (sequences per "
+                     "optimizer step)"};
     return estimateCmd ? runEstimate(model, cluster)
                        : runSearch(model, cluster);
   } catch (const BadInput &e) {

@@ -1,5 +1,6 @@
 // Tests INT8 weight-only GEMMs against the fp32 GEMM they replace: each
-// weight is within half a step of its channel's scale after quantization,
+// weight, stored in its channel's row whatever the fp32 layout, is within
+// half a step of its channel's scale after quantization,
 // and each output within the bound that follows, |Δy[m, n]| ≤ scale[n]/2 ·
 // Σ_k |a[m, k]| (plus float rounding), in both weight layouts, for decode
 // rows (int8 dot products) and prefill rows (dequantized blocks and sgemm),
@@ -27,7 +28,7 @@ void expectWithinQuantizationBound(int64_t M, int64_t N, int64_t K,
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) {
       int64_t i = channel_rows ? n * K + k : k * N + n;
-      ASSERT_LE(std::abs(float(q[i]) * scale[n] - w[i]),
+      ASSERT_LE(std::abs(float(q[n * K + k]) * scale[n] - w[i]),
                 scale[n] * 0.5f * (1 + 1e-5f));
     }
   const float *b = with_bias ? bias.data() : nullptr;
@@ -35,8 +36,7 @@ void expectWithinQuantizationBound(int64_t M, int64_t N, int64_t K,
       have(static_cast<size_t>(M * N));
   matmul_forward(want.data(), a.data(), w.data(), b, 1, M, N, K, false,
                  channel_rows, false);
-  matmul_i8w_forward(have.data(), a.data(), q.data(), scale.data(), b, M, N, K,
-                     channel_rows);
+  matmul_i8w_forward(have.data(), a.data(), q.data(), scale.data(), b, M, N, K);
   for (int64_t m = 0; m < M; ++m) {
     float l1 = 0;
     for (int64_t k = 0; k < K; ++k)
