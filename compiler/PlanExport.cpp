@@ -37,6 +37,8 @@ llvm::Expected<planfile::Category> category(plan::BufferCategory c) {
     return planfile::KV_CACHE;
   case plan::BufferCategory::weight_scale:
     return planfile::WEIGHT_SCALE;
+  case plan::BufferCategory::weight_copy:
+    return planfile::WEIGHT_COPY;
   }
   return error("unknown buffer category");
 }

@@ -56,7 +56,8 @@ bool livesWholeProgram(BufferCategory category) {
          category == BufferCategory::optimizer_state ||
          category == BufferCategory::output ||
          category == BufferCategory::kv_cache ||
-         category == BufferCategory::weight_scale;
+         category == BufferCategory::weight_scale ||
+         category == BufferCategory::weight_copy;
 }
 
 struct PlanMemoryPass : mlir::llm::impl::PlanMemoryBase<PlanMemoryPass> {

@@ -5,8 +5,9 @@
 // plan is loaded, cut them by four. Each parameter that only ever feeds
 // GEMMs as their weight becomes an i8 buffer with a buffer of channel scales
 // beside it (`<name>.scale`, made by the runtime when it quantizes the fp32
-// checkpoint), and its GEMMs become matmul_i8w. Parameters with other users
-// (GPT-2's tied embedding, looked up as a table) stay fp32.
+// checkpoint), and its GEMMs become matmul_i8w. A parameter with other users
+// (GPT-2's tied embedding, looked up as a table) stays fp32 for them, and its
+// GEMMs read an int8 copy (`<name>.int8`) the runtime makes from it.
 //
 // -debug-only=llmc-quantize-weights names each weight it quantizes.
 //
@@ -30,34 +31,46 @@ using namespace mlir::plan;
 using llmc::kernels::kernel_name;
 using llmc::kernels::KernelId;
 
-/// The GEMMs that read `weight` as their right operand, or nothing when it
-/// has any other user, is not a matrix, or its GEMMs disagree on its layout.
-static std::optional<SmallVector<KernelOp>> gemmsOf(BufferOp weight) {
+/// The GEMMs that read a weight as their right operand, and whether it has
+/// other users (GPT-2's tied embedding, also looked up as a table).
+struct WeightUses {
+  SmallVector<KernelOp> gemms;
+  bool shared = false;
+};
+
+/// `weight`'s GEMM uses, or nothing when it is not an fp32 matrix, no GEMM
+/// reads it as its weight, or its GEMMs disagree on its layout.
+static std::optional<WeightUses> usesOf(BufferOp weight) {
   if (weight.getCategory() != BufferCategory::param ||
       weight.getType().getRank() != 2 ||
       !weight.getType().getElementType().isF32())
     return std::nullopt;
-  SmallVector<KernelOp> gemms;
+  WeightUses uses;
   std::optional<bool> transposed;
   for (Operation *user : weight->getUsers()) {
     auto k = dyn_cast<KernelOp>(user);
     if (!k || k.getCallee() != kernel_name(KernelId::matmul) ||
         k.getIns().size() < 2 || k.getIns()[1] != weight.getBuffer() ||
         llvm::is_contained(k.getIns().drop_front(2), weight.getBuffer()) ||
-        k.getIns()[0] == weight.getBuffer())
-      return std::nullopt;
+        k.getIns()[0] == weight.getBuffer()) {
+      uses.shared = true;
+      continue;
+    }
     auto params = k.getParams();
     auto lhs = params.getAs<BoolAttr>("transpose_lhs");
     auto rhs = params.getAs<BoolAttr>("transpose_rhs");
-    if (!lhs || !rhs || lhs.getValue() ||
-        (transposed && *transposed != rhs.getValue()))
+    if (!lhs || !rhs || lhs.getValue()) {
+      uses.shared = true;
+      continue;
+    }
+    if (transposed && *transposed != rhs.getValue())
       return std::nullopt;
     transposed = rhs.getValue();
-    gemms.push_back(k);
+    uses.gemms.push_back(k);
   }
-  if (gemms.empty())
+  if (uses.gemms.empty())
     return std::nullopt;
-  return gemms;
+  return uses;
 }
 
 namespace {
@@ -69,27 +82,36 @@ struct QuantizeWeightsPass
     getOperation().walk([&](BufferOp b) { weights.push_back(b); });
     OpBuilder b(&getContext());
     for (BufferOp weight : weights) {
-      std::optional<SmallVector<KernelOp>> gemms = gemmsOf(weight);
-      if (!gemms)
+      std::optional<WeightUses> uses = usesOf(weight);
+      if (!uses)
         continue;
+      SmallVector<KernelOp> *gemms = &uses->gemms;
       MemRefType type = weight.getType();
       bool transposed =
           (*gemms)[0].getParams().getAs<BoolAttr>("transpose_rhs").getValue();
       // Output channels: the rows of a (N, K) weight, else its columns.
       int64_t channels = type.getShape()[transposed ? 0 : 1];
-      LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] '" << weight.getName()
-                              << "' " << type << ": " << gemms->size()
-                              << " GEMM(s), " << channels << " channels\n");
+      LLVM_DEBUG(llvm::dbgs()
+                 << "[" DEBUG_TYPE "] '" << weight.getName() << "' " << type
+                 << ": " << gemms->size() << " GEMM(s), " << channels
+                 << " channels" << (uses->shared ? ", an int8 copy" : "")
+                 << "\n");
+      // A weight with other users stays fp32 for them; its GEMMs read an
+      // int8 copy made from it at load.
       b.setInsertionPoint(weight);
+      std::string name = weight.getName().str();
+      if (uses->shared)
+        name += ".int8";
       auto q = BufferOp::create(
           b, weight.getLoc(),
-          MemRefType::get(type.getShape(), b.getIntegerType(8)),
-          weight.getName(), BufferCategory::param, IntegerAttr());
-      q->setDiscardableAttrs(weight->getDiscardableAttrDictionary());
+          MemRefType::get(type.getShape(), b.getIntegerType(8)), name,
+          uses->shared ? BufferCategory::weight_copy : BufferCategory::param,
+          IntegerAttr());
+      if (!uses->shared)
+        q->setDiscardableAttrs(weight->getDiscardableAttrDictionary());
       auto scale = BufferOp::create(
           b, weight.getLoc(), MemRefType::get({channels}, b.getF32Type()),
-          (weight.getName() + ".scale").str(), BufferCategory::weight_scale,
-          IntegerAttr());
+          name + ".scale", BufferCategory::weight_scale, IntegerAttr());
       for (KernelOp gemm : *gemms) {
         SmallVector<Value> ins = {gemm.getIns()[0], q.getBuffer(),
                                   scale.getBuffer()};
@@ -101,7 +123,8 @@ struct QuantizeWeightsPass
         quantized->setDiscardableAttrs(gemm->getDiscardableAttrDictionary());
         gemm.erase();
       }
-      weight.erase();
+      if (!uses->shared)
+        weight.erase();
     }
   }
 };

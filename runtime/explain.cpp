@@ -45,6 +45,8 @@ const char *category_name(planfile::Category c) {
     return "kv cache";
   case planfile::WEIGHT_SCALE:
     return "weight scales";
+  case planfile::WEIGHT_COPY:
+    return "int8 copies";
   default:
     return "other";
   }
@@ -69,7 +71,8 @@ void print_peak(const planfile::Plan &plan, std::ostream &os) {
   auto whole = [](planfile::Category c) {
     return c == planfile::INPUT || c == planfile::PARAM ||
            c == planfile::OPTIMIZER_STATE || c == planfile::OUTPUT ||
-           c == planfile::KV_CACHE || c == planfile::WEIGHT_SCALE;
+           c == planfile::KV_CACHE || c == planfile::WEIGHT_SCALE ||
+           c == planfile::WEIGHT_COPY;
   };
   // Sweep the kernel positions with +size at first use, -size after last.
   std::vector<std::vector<int>> starts(size_t(kernels) + 1),

@@ -7,7 +7,9 @@
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/kernels/kernel_table.h"
+#include "runtime/plan/plan_file.h"
 
+#include <algorithm>
 #include <set>
 
 namespace llmc {
@@ -223,6 +225,29 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
       if (t.split())
         slice_into(t, std::move(full[t.name]), exec);
   });
+}
+
+/// Makes each int8 copy of a parameter (`<name>.int8`, the GEMMs' weight
+/// where the parameter stays fp32 for its other users) from this rank's
+/// loaded parameter.
+void make_weight_copies(Executor &exec) {
+  std::vector<PlanTensor> params = plan_tensors(exec, planfile::PARAM);
+  for (PlanTensor &copy : plan_tensors(exec, planfile::WEIGHT_COPY)) {
+    std::string name = copy.name.substr(0, copy.name.size() - 5); // .int8
+    auto source =
+        std::find_if(params.begin(), params.end(), [&](const PlanTensor &p) {
+          return p.name == name && p.shape == copy.shape && p.data;
+        });
+    if (!copy.quantized || source == params.end())
+      throw plan::PlanError("the int8 copy '" + copy.name +
+                            "' has no fp32 parameter '" + name +
+                            "' of its shape to be made from");
+    int64_t rows = copy.shape[0], cols = copy.shape[1];
+    cpu::quantize_weights_i8(copy.quantized, copy.scale, source->data,
+                             copy.channel_rows ? rows : cols,
+                             copy.channel_rows ? cols : rows,
+                             copy.channel_rows);
+  }
 }
 
 /// GPT-2's initialisation of the full tensors, so every mesh starts from the

@@ -80,6 +80,10 @@ void write_full(const std::string &path, const std::vector<PlanTensor> &tensors,
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                   const Executor &exec,
                   const std::vector<io::TensorSpec> &model_params);
+/// Makes the plan's int8 copies of parameters (category WEIGHT_COPY) from
+/// the parameters now in `exec`'s arena: call after loading them.
+void make_weight_copies(Executor &exec);
+
 /// GPT-2's initialisation of the full tensors, so every mesh starts from
 /// the same weights as one device.
 void init_from_seed(std::vector<PlanTensor> &params, int64_t n_layer,

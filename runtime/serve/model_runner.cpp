@@ -64,6 +64,7 @@ ModelRunner::Program ModelRunner::bind(const std::string &name, int64_t rows,
 void ModelRunner::load_weights(const std::string &path) {
   auto params = plan_tensors(*exec_, planfile::PARAM);
   llmc::load_weights(params, path, *exec_, full_specs(params));
+  make_weight_copies(*exec_);
 }
 
 const float *ModelRunner::step(bool prefill, const std::vector<StepRow> &rows) {

@@ -40,12 +40,19 @@ func.func @conv1d() {
 
 // -----
 
-// Tests what stays fp32: a weight that is also looked up as a table (GPT-2's
-// tied embedding), one read as a GEMM's left operand, and an activation.
-// CHECK-LABEL: func.func @kept(
-// CHECK-NOT: i8
-// CHECK-NOT: matmul_i8w
-func.func @kept() {
+// Tests that a weight also looked up as a table (GPT-2's tied embedding)
+// stays fp32 for the lookup, and its GEMM reads an int8 copy made from it at
+// load (`<name>.int8`, a weight_copy); a weight read as a GEMM's left
+// operand stays fp32.
+// CHECK-LABEL: func.func @tied(
+// CHECK:      %[[Q:.*]] = plan.buffer "wte.int8" weight_copy : memref<50x16xi8>
+// CHECK-NEXT: %[[S:.*]] = plan.buffer "wte.int8.scale" weight_scale : memref<50xf32>
+// CHECK-NEXT: %[[WTE:.*]] = plan.buffer "wte" param : memref<50x16xf32>
+// CHECK:      plan.kernel "embedding_forward" ins(%[[WTE]], %{{.*}})
+// CHECK:      plan.kernel "matmul_i8w" ins(%{{.*}}, %[[Q]], %[[S]])
+// CHECK:      %[[W:.*]] = plan.buffer "w" param : memref<4x16xf32>
+// CHECK:      plan.kernel "matmul" ins(%[[W]], %{{.*}})
+func.func @tied() {
   %ids = plan.buffer "input_ids" input : memref<1x4xi32>
   %wte = plan.buffer "wte" param : memref<50x16xf32>
   %e = plan.buffer "" activation : memref<1x4x16xf32>

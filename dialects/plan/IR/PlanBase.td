@@ -60,10 +60,13 @@ def Plan_Output : I32EnumAttrCase<"output", 6>;
 def Plan_KVCache : I32EnumAttrCase<"kv_cache", 7>;
 // The per-channel scales of an int8 weight, made when it is quantized.
 def Plan_WeightScale : I32EnumAttrCase<"weight_scale", 8>;
+// An int8 copy of a parameter that stays fp32 for its other users, made
+// from it at load.
+def Plan_WeightCopy : I32EnumAttrCase<"weight_copy", 9>;
 def Plan_BufferCategory : I32EnumAttr<"BufferCategory",
     "what a buffer holds", [Plan_Input, Plan_Param, Plan_Grad,
     Plan_OptimizerState, Plan_Activation, Plan_Temporary, Plan_Output,
-    Plan_KVCache, Plan_WeightScale]> {
+    Plan_KVCache, Plan_WeightScale, Plan_WeightCopy]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::plan";
 }
