@@ -346,7 +346,10 @@ def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
     same name, with a `weight_scale` buffer `<name>.scale` of one fp32 scale
     per output channel; its GEMMs become `matmul_i8w`. The runtime quantizes
     the fp32 checkpoint into them when it loads the plan (symmetric,
-    `scale = max|w| / 127` per channel). Other parameters stay fp32.
+    `scale = max|w| / 127` per channel). A parameter with other users (GPT-2's
+    tied embedding, looked up as a table) stays fp32 for them, and its GEMMs
+    read an int8 copy, a `weight_copy` buffer `<name>.int8` the runtime makes
+    from it at load.
 
     ```mlir
     %w = plan.buffer "lm_head.weight" param : memref<50x16xf32>

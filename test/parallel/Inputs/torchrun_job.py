@@ -26,9 +26,21 @@ nproc = sys.argv[1]
 split = sys.argv.index("--")
 extra = sys.argv[3:split] if sys.argv[2:3] == ["--last-rank"] else []
 tool = os.path.join(os.environ["LLMC_TOOLS_DIR"], sys.argv[split + 1])
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
+def free_pair():
+    """A port P with P + 1 free too: torchrun's store listens on P, llmc's
+    rendezvous on P + 1 (runtime/comm/torchrun_world.h)."""
+    while True:
+        with socket.socket() as s, socket.socket() as t:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            try:
+                t.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+
+
+port = free_pair()
 logs = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"torchrun-{port}")
 env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 # Separate MPI jobs reach each other over TCP only: shared memory (vader,
