@@ -2,6 +2,8 @@
 
 #include "compiler/Pipelines.h"
 
+#include "compiler/planner/estimate.h"
+
 #include "frontends/hf/ModelBuilder.h"
 #include "passes/Passes.h"
 
@@ -39,7 +41,8 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   bool overlap = !o.pipelined() && o.dpComm == DpComm::Overlap;
   if (o.zeroStage == 0 && o.dpComm != DpComm::None)
     pm.addNestedPass<func::FuncOp>(llm::createInsertGradAllReduce(
-        {/*dp=*/o.dataParallel, /*bucketBytes=*/25 * 1024 * 1024,
+        {/*dp=*/o.dataParallel,
+         /*bucketBytes=*/int64_t(planner::kDpBucketBytes),
          /*overlap=*/overlap}));
   // ZeRO: slices of optimizer state, gradients and parameters per rank.
   pm.addNestedPass<func::FuncOp>(llm::createShardOptimizer(

@@ -161,20 +161,33 @@ double tied_embedding_time(const ModelShape &model, const ClusterSpec &cluster,
 // Gradient sync of the stage's tp shard over dp: an all-reduce; ZeRO-1/2
 // reduce-scatter the grads and all-gather the updated params; ZeRO-3 gathers
 // params for forward and again for backward (ZeRO paper §7).
-double dp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
-                    const Layout &layout) {
+/// The data-parallel traffic of one step as llmc's runtime sends it.
+struct DpTraffic {
+  double sync = 0;        // the gradients' all-reduce or reduce-scatter
+  double last_bucket = 0; // its last bucket's share, sent when backward ends
+  double gathers = 0;     // ZeRO's parameter all-gathers
+};
+
+DpTraffic dp_traffic(const ModelShape &model, const ClusterSpec &cluster,
+                     const Layout &layout) {
   int dp = layout.dp;
   double bytes = model.params / (double(layout.tp) * layout.pp) *
                  dtype_bytes(math_type(layout.precision));
   int per_node = std::clamp(cluster.devices_per_node / layout.tp, 1, dp);
-  auto cost = [&](Collective c) {
-    return collective_time(c, dp, bytes, cluster, per_node).seconds;
+  auto cost = [&](Collective c, double n) {
+    return collective_time(c, dp, n, cluster, per_node).seconds;
   };
-  if (layout.zero_stage == 0)
-    return cost(Collective::AllReduce);
-  int gathers = layout.zero_stage == 3 ? 2 : 1;
-  return cost(Collective::ReduceScatter) +
-         gathers * cost(Collective::AllGather);
+  Collective sync = layout.zero_stage == 0 ? Collective::AllReduce
+                                           : Collective::ReduceScatter;
+  DpTraffic t;
+  t.sync = cost(sync, bytes);
+  t.last_bucket = cost(sync, std::min(bytes, kDpBucketBytes));
+  // ZeRO-1/2 gather the updated slices once; ZeRO-3 gathers the parameters
+  // in every microbatch's forward and backward programs too.
+  int gathers = layout.zero_stage == 3 ? 2 * layout.microbatches : 1;
+  if (layout.zero_stage > 0)
+    t.gathers = gathers * cost(Collective::AllGather, bytes);
+  return t;
 }
 
 void check_fits_cluster(const ClusterSpec &cluster, const Layout &layout) {
@@ -219,9 +232,15 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
   time.tp_comm = m * tp;
   time.pp_comm = m * pp + tied_embedding_time(model, cluster, layout);
   time.bubble = pipeline_bubble_fraction(layout) * m * microbatch;
-  double dp = dp_comm_time(model, cluster, layout);
-  time.dp_comm_hidden = std::min(dp, kDpOverlap * backward);
-  time.dp_comm = dp - time.dp_comm_hidden;
+  // What the runtime overlaps: one microbatch on one stage sends each
+  // bucket as the backward pass completes it, all but the last behind the
+  // rest of the backward; gradients summed over microbatches or stages are
+  // complete only at the end, and ZeRO's gathers run where they are needed.
+  DpTraffic dp = dp_traffic(model, cluster, layout);
+  bool pipelined = layout.microbatches > 1 || layout.pp > 1;
+  time.dp_comm_hidden =
+      pipelined ? 0 : std::min(dp.sync - dp.last_bucket, backward);
+  time.dp_comm = dp.sync + dp.gathers - time.dp_comm_hidden;
 
   result.step_time_s = time.total();
   double devices = double(layout.dp) * layout.tp * layout.pp;

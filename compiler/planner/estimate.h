@@ -41,10 +41,10 @@ struct EstimateResult {
                   // fp32 for fp32 (tf32 is not used yet)
 };
 
-// Fraction of the DP gradient sync that can hide behind the last
-// microbatch's backward: buckets go out as their gradients are ready, but the
-// last bucket (the first layers') only starts when backward ends.
-inline constexpr double kDpOverlap = 0.8;
+// The gradient bucket of llmc's data-parallel all-reduce (and ZeRO's
+// reduce-scatter): buckets go out as their gradients are ready, the last
+// (the first layers') only when the backward pass ends.
+inline constexpr double kDpBucketBytes = 25.0 * 1024 * 1024;
 
 // Forward FLOPs of one transformer layer for b sequences (Narayanan et al.
 // 2021, §5.1): 24·b·s·h² (QKV, projection, MLP) + 4·b·s²·h (QKᵀ and AV).
