@@ -164,6 +164,11 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
           flops / (cluster.peak_flops.of(type) *
                    gemm_efficiency(cluster.gemm_efficiency, g.m, g.n, g.k)),
           bytes / cluster.memory_bandwidth);
+      // A few rows multiply int8 weights directly, at the rate `llmc
+      // calibrate` measured for one row where it did.
+      auto measured = cluster.kernel_flops.find(name);
+      if (g.m <= 8 && measured != cluster.kernel_flops.end())
+        t = std::max(t, flops / measured->second);
       cost.gemm_s += t;
     } else if (kernels::is(name, KernelId::attention_forward) ||
                kernels::is(name, KernelId::attention_backward)) {

@@ -188,6 +188,47 @@ llvm::Error probeKernels(std::vector<llmc::planner::GemmMeasurement> &gemms,
       }
     }
   }
+  // The int8 GEMV of decoding (--weights-dtype int8), bound on this
+  // machine by converting weights rather than by their bytes: its FLOP/s at
+  // one row, from the decode program of the first probe's inference plan.
+  {
+    llvm::SmallString<128> configPath, planPath;
+    llvm::sys::fs::createTemporaryFile("llmc-probe", "json", configPath);
+    llvm::sys::fs::createTemporaryFile("llmc-probe", "plan", planPath);
+    { std::ofstream(std::string(configPath)) << kProbeConfigs[0]; }
+    llmc::CompileOptions options;
+    options.configPath = std::string(configPath);
+    options.mode = llmc::CompileMode::Infer;
+    options.emit = llmc::EmitKind::Plan;
+    options.maxBatch = 1;
+    options.maxSeq = 128;
+    options.weightsDtype = llmc::WeightsDtype::Int8;
+    options.outputPath = std::string(planPath);
+    llvm::Error error = llmc::compile(options, llvm::nulls());
+    llvm::sys::fs::remove(configPath);
+    if (error)
+      return error;
+    llmc::Executor exec(llmc::plan::read_plan_file(std::string(planPath)));
+    llvm::sys::fs::remove(planPath);
+    exec.zero(llmc::planfile::INPUT); // token 0 at position 0, block 0
+    llmc::OptimizerStep opt;
+    exec.run_program("decode", opt); // warm up
+    exec.set_profiling(true);
+    const int runs = 20;
+    for (int i = 0; i < runs; ++i)
+      exec.run_program("decode", opt);
+    const llmc::planfile::Plan &plan = exec.plan();
+    auto &[f, sec] = flops[llmc::kernels::kernel_name(KernelId::matmul_i8w)];
+    for (const llmc::planfile::Program &p : plan.programs())
+      for (uint32_t k = p.begin(); p.name() == "decode" && k < p.end(); ++k)
+        if (llmc::kernels::is(plan.kernels(int(k)).name(),
+                              KernelId::matmul_i8w)) {
+          llmc::planner::GemmShape g =
+              llmc::planner::matmul_shape(plan, plan.kernels(int(k)));
+          f += 2 * g.m * g.n * g.k;
+          sec += exec.seconds_per_kernel()[size_t(k)] / runs;
+        }
+  }
   for (const auto &[name, ns] : bytes)
     spec.kernel_bandwidth[name] = ns.first / ns.second;
   for (const auto &[name, fs] : flops)
