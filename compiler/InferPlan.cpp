@@ -37,17 +37,6 @@ CompileOptions compileOptions(const InferSearchOptions &o,
   return c;
 }
 
-/// The seconds of each program of `plan`, by the planner's kernel costs.
-double programSeconds(const planfile::Plan &plan, const planner::PlanCost &cost,
-                      const std::string &name) {
-  double s = 0;
-  for (const planfile::Program &p : plan.programs())
-    if (p.name() == name)
-      for (uint32_t k = p.begin(); k < p.end(); ++k)
-        s += cost.seconds[k];
-  return s;
-}
-
 } // namespace
 
 llvm::Expected<InferSearchResult>
@@ -100,8 +89,8 @@ llmc::searchInferLayouts(const InferSearchOptions &o,
       for (const planfile::Buffer &b : plan.buffers())
         if (b.category() == planfile::KV_CACHE)
           k.kvCacheBytes += b.size_bytes();
-      k.ttftSeconds = programSeconds(plan, cost, "prefill");
-      k.tpotSeconds = programSeconds(plan, cost, "decode");
+      k.ttftSeconds = planner::program_seconds(plan, cost, "prefill");
+      k.tpotSeconds = planner::program_seconds(plan, cost, "decode");
       // Continuous batching: every output token of `batch` sequences costs
       // a decode step, and every request a prefill besides.
       double O = double(o.outputTokens), B = double(batch);

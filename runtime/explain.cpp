@@ -284,7 +284,7 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
         kernels::is(k.name(), kernels::KernelId::all_gather) &&
         forward_written[plan.tensors(k.ins(0)).buffer()]) {
       ++regathers;
-      regathered += 4 * uint64_t(plan::num_elements(plan.tensors(k.outs(0))));
+      regathered += uint64_t(plan::size_in_bytes(plan.tensors(k.outs(0))));
     }
   }
   if (regathers)

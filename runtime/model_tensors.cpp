@@ -59,6 +59,15 @@ static void quantized_weight(const planfile::Plan &plan, int t, Executor *exec,
   tensor.data = nullptr;
 }
 
+/// Quantizes `w`, an fp32 weight of `t`'s shape, into `t`'s int8 buffer and
+/// scales.
+static void quantize_into(const PlanTensor &t, const float *w) {
+  int64_t rows = t.shape[0], cols = t.shape[1];
+  cpu::quantize_weights_i8(t.quantized, t.scale, w,
+                           t.channel_rows ? rows : cols,
+                           t.channel_rows ? cols : rows, t.channel_rows);
+}
+
 /// Runs `fill` with each int8 weight's data at an fp32 copy, then quantizes
 /// the copies into their buffers and scales.
 template <typename Fill>
@@ -73,10 +82,7 @@ static void through_fp32(std::vector<PlanTensor> &tensors, Fill fill) {
   fill();
   for (PlanTensor &t : tensors)
     if (t.quantized) {
-      int64_t rows = t.shape[0], cols = t.shape[1];
-      cpu::quantize_weights_i8(t.quantized, t.scale, t.data,
-                               t.channel_rows ? rows : cols,
-                               t.channel_rows ? cols : rows, t.channel_rows);
+      quantize_into(t, t.data);
       t.data = nullptr;
     }
 }
@@ -242,11 +248,7 @@ void make_weight_copies(Executor &exec) {
       throw plan::PlanError("the int8 copy '" + copy.name +
                             "' has no fp32 parameter '" + name +
                             "' of its shape to be made from");
-    int64_t rows = copy.shape[0], cols = copy.shape[1];
-    cpu::quantize_weights_i8(copy.quantized, copy.scale, source->data,
-                             copy.channel_rows ? rows : cols,
-                             copy.channel_rows ? cols : rows,
-                             copy.channel_rows);
+    quantize_into(copy, source->data);
   }
 }
 

@@ -202,6 +202,16 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
   return cost;
 }
 
+double program_seconds(const planfile::Plan &plan, const PlanCost &cost,
+                       const std::string &name) {
+  double s = 0;
+  for (const planfile::Program &p : plan.programs())
+    if (p.name() == name)
+      for (uint32_t k = p.begin(); k < p.end(); ++k)
+        s += cost.seconds[k];
+  return s;
+}
+
 PipelineCost cost_pipeline(const planfile::Plan &plan,
                            const ClusterSpec &cluster, DType type) {
   PipelineCost out;
@@ -215,12 +225,7 @@ PipelineCost cost_pipeline(const planfile::Plan &plan,
   for (const planfile::Plan &chunk : plan.stages()) {
     PlanCost cost = cost_plan(chunk, cluster, type);
     auto program = [&](const std::string &name) {
-      double s = 0;
-      for (const planfile::Program &p : chunk.programs())
-        if (p.name() == name)
-          for (uint32_t k = p.begin(); k < p.end(); ++k)
-            s += cost.seconds[k];
-      return s;
+      return program_seconds(chunk, cost, name);
     };
     // One residual stream of the microbatch leaves each program.
     double stream_bytes = 0;

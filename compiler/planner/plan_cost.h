@@ -25,6 +25,10 @@ struct PlanCost {
   double total() const { return gemm_s + elementwise_s + comm_s; }
 };
 
+// The seconds of `plan`'s program `name` by `cost` (0 when it has none).
+double program_seconds(const planfile::Plan &plan, const PlanCost &cost,
+                       const std::string &name);
+
 // The GEMM a matmul kernel runs (as runtime/cpu_dispatch.cpp's gemm_of): a
 // weight shared by the batch makes one GEMM of all rows.
 struct GemmShape {

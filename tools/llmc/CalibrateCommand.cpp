@@ -33,6 +33,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <unistd.h>
 
@@ -134,6 +135,27 @@ constexpr const char *kProbeConfigs[] = {
         "rope_theta": 10000.0, "tie_word_embeddings": false})",
 };
 
+/// The probe model of `config` compiled as `options` say (its config and
+/// plan written to temporary files, removed again) and loaded to run.
+llvm::Expected<std::unique_ptr<llmc::Executor>>
+compileProbe(const char *config, llmc::CompileOptions options) {
+  llvm::SmallString<128> configPath, planPath;
+  llvm::sys::fs::createTemporaryFile("llmc-probe", "json", configPath);
+  llvm::sys::fs::createTemporaryFile("llmc-probe", "plan", planPath);
+  { std::ofstream(std::string(configPath)) << config; }
+  options.configPath = std::string(configPath);
+  options.emit = llmc::EmitKind::Plan;
+  options.outputPath = std::string(planPath);
+  llvm::Error error = llmc::compile(options, llvm::nulls());
+  llvm::sys::fs::remove(configPath);
+  if (error)
+    return std::move(error);
+  auto exec = std::make_unique<llmc::Executor>(
+      llmc::plan::read_plan_file(std::string(planPath)));
+  llvm::sys::fs::remove(planPath);
+  return exec;
+}
+
 /// Per kernel name, what the probe plans' kernels achieved: GEMMs join the
 /// sgemm fit, attention gives FLOP/s, every other kernel bytes/s (its ins
 /// and outs over its time).
@@ -141,23 +163,14 @@ llvm::Error probeKernels(std::vector<llmc::planner::GemmMeasurement> &gemms,
                          llmc::planner::ClusterSpec &spec) {
   std::map<std::string, std::pair<double, double>> bytes, flops; // (n, s)
   for (const char *config : kProbeConfigs) {
-    llvm::SmallString<128> configPath, planPath;
-    llvm::sys::fs::createTemporaryFile("llmc-probe", "json", configPath);
-    llvm::sys::fs::createTemporaryFile("llmc-probe", "plan", planPath);
-    { std::ofstream(std::string(configPath)) << config; }
     llmc::CompileOptions options;
-    options.configPath = std::string(configPath);
     options.mode = llmc::CompileMode::Train;
-    options.emit = llmc::EmitKind::Plan;
     options.microBatch = 4;
     options.seqLen = 128;
-    options.outputPath = std::string(planPath);
-    llvm::Error error = llmc::compile(options, llvm::nulls());
-    llvm::sys::fs::remove(configPath);
-    if (error)
-      return error;
-    llmc::Executor exec(llmc::plan::read_plan_file(std::string(planPath)));
-    llvm::sys::fs::remove(planPath);
+    auto probe = compileProbe(config, options);
+    if (!probe)
+      return probe.takeError();
+    llmc::Executor &exec = **probe;
     llmc::OptimizerStep opt;
     exec.run(opt); // warm up
     exec.set_profiling(true);
@@ -192,24 +205,15 @@ llvm::Error probeKernels(std::vector<llmc::planner::GemmMeasurement> &gemms,
   // machine by converting weights rather than by their bytes: its FLOP/s at
   // one row, from the decode program of the first probe's inference plan.
   {
-    llvm::SmallString<128> configPath, planPath;
-    llvm::sys::fs::createTemporaryFile("llmc-probe", "json", configPath);
-    llvm::sys::fs::createTemporaryFile("llmc-probe", "plan", planPath);
-    { std::ofstream(std::string(configPath)) << kProbeConfigs[0]; }
     llmc::CompileOptions options;
-    options.configPath = std::string(configPath);
     options.mode = llmc::CompileMode::Infer;
-    options.emit = llmc::EmitKind::Plan;
     options.maxBatch = 1;
     options.maxSeq = 128;
     options.weightsDtype = llmc::WeightsDtype::Int8;
-    options.outputPath = std::string(planPath);
-    llvm::Error error = llmc::compile(options, llvm::nulls());
-    llvm::sys::fs::remove(configPath);
-    if (error)
-      return error;
-    llmc::Executor exec(llmc::plan::read_plan_file(std::string(planPath)));
-    llvm::sys::fs::remove(planPath);
+    auto probe = compileProbe(kProbeConfigs[0], options);
+    if (!probe)
+      return probe.takeError();
+    llmc::Executor &exec = **probe;
     exec.zero(llmc::planfile::INPUT); // token 0 at position 0, block 0
     llmc::OptimizerStep opt;
     exec.run_program("decode", opt); // warm up
