@@ -172,6 +172,7 @@ TrainPipelineOptions trainPipelineOptions(const CompileOptions &options) {
   pipeline.dpComm = options.dpComm;
   pipeline.recompute = options.recompute;
   pipeline.microbatches = options.microbatches;
+  pipeline.precision = options.precision;
   return pipeline;
 }
 
@@ -442,6 +443,11 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
                      {}};
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return fail("--emit=plan needs -o FILE");
+  if (options.precision != Precision::FP32 &&
+      options.mode != CompileMode::Train)
+    return fail(llvm::Twine("--precision ") + name(options.precision) +
+                " needs --mode train (inference plans choose their weights "
+                "with --weights-dtype)");
   if (options.mode == CompileMode::Infer)
     return compileInfer(context, *config, options, os);
   if (options.weightsDtype != WeightsDtype::FP32)

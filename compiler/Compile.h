@@ -32,6 +32,7 @@ struct CompileOptions {
   bool sequenceParallel = false; // --sequence-parallel, over the tp ranks
   int64_t zeroStage = 0;         // --zero, over the dp ranks
   Recompute recompute = Recompute::None;
+  Precision precision = Precision::FP32; // --precision, training only
   DpComm dpComm = DpComm::Overlap;
   int64_t pipelineStages = 1; // ranks of --mesh pp=N
   int64_t microbatches = 1;   // --microbatches, per step and dp rank

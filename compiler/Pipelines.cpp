@@ -49,6 +49,9 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
       {/*dp=*/o.dataParallel, /*stage=*/o.zeroStage, /*overlap=*/overlap}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
+  // bf16-mixed: the GEMMs (fused or not) multiply bf16 operands.
+  if (o.precision == Precision::BF16Mixed)
+    pm.addNestedPass<func::FuncOp>(llm::createMixedPrecision());
   // Forward, backward and optimizer programs; what microbatches stash.
   if (o.pipelined())
     pm.addNestedPass<func::FuncOp>(llm::createPipelineStage(
@@ -116,6 +119,9 @@ struct TrainPipelineFlags : mlir::PassPipelineOptions<TrainPipelineFlags> {
   Option<std::string> tied{
       *this, "tied",
       llvm::cl::desc("The parameter the first and last stage share")};
+  Option<llmc::Precision> precision{
+      *this, "precision", llvm::cl::desc("What the GEMMs multiply"),
+      llvm::cl::init(llmc::Precision::FP32), llmc::precisionValues()};
 
   llmc::TrainPipelineOptions options() const {
     llmc::TrainPipelineOptions o;
@@ -127,6 +133,7 @@ struct TrainPipelineFlags : mlir::PassPipelineOptions<TrainPipelineFlags> {
     o.stages = stages;
     o.stage = stage;
     o.tied = tied;
+    o.precision = precision;
     return o;
   }
 };
@@ -169,6 +176,8 @@ std::string llmc::trainPipelineSpec(const TrainPipelineOptions &o) {
   flag("stages", o.stages, int64_t(1));
   flag("stage", o.stage, int64_t(0));
   flag("tied", llvm::StringRef(o.tied), llvm::StringRef());
+  flag("precision", llvm::StringRef(name(o.precision)),
+       llvm::StringRef("fp32"));
   return "llmc-train-pipeline" + (spec.empty() ? "" : "{" + spec + "}");
 }
 

@@ -35,6 +35,8 @@ struct TrainPipelineOptions {
   int64_t stage = 0;
   /// The parameter the first and last stage share (a tied embedding).
   std::string tied;
+  /// bf16-mixed: every GEMM multiplies bf16-rounded operands.
+  Precision precision = Precision::FP32;
   bool pipelined() const { return microbatches > 1 || stages > 1; }
 };
 

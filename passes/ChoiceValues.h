@@ -43,6 +43,13 @@ inline llvm::cl::ValuesClass dpCommValues() {
                  "not averaged: a benchmark baseline, replicas diverge"));
 }
 
+inline llvm::cl::ValuesClass precisionValues() {
+  return llvm::cl::values(
+      clEnumValN(Precision::FP32, "fp32", "fp32 everything"),
+      clEnumValN(Precision::BF16Mixed, "bf16-mixed",
+                 "bf16 GEMM math, fp32 master weights and moments"));
+}
+
 inline llvm::cl::ValuesClass weightsDtypeValues() {
   return llvm::cl::values(
       clEnumValN(WeightsDtype::FP32, "fp32", "fp32 weights, as trained"),

@@ -24,6 +24,15 @@ enum class Schedule { GPipe, OneFOneB, Interleaved };
 /// baseline whose replicas diverge).
 enum class DpComm { Overlap, Blocking, None };
 
+/// What a training step's GEMMs multiply: fp32 operands, or (bf16-mixed)
+/// operands rounded to bf16 with fp32 sums, fp32 master weights and AdamW
+/// moments.
+enum class Precision { FP32, BF16Mixed };
+
+inline const char *name(Precision p) {
+  return p == Precision::FP32 ? "fp32" : "bf16-mixed";
+}
+
 /// How an inference plan stores the weights of its GEMMs.
 enum class WeightsDtype { FP32, Int8 };
 

@@ -338,6 +338,26 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def MixedPrecision : Pass<"llmc-mixed-precision", "func::FuncOp"> {
+  let summary = "bf16 GEMM math for a bf16-mixed training plan";
+  let description = [{
+    Marks every GEMM kernel (`matmul`, `matmul_bias_gelu`, `matmul_swiglu`)
+    with `math = "bf16"`: the runtime rounds its two operands to bf16 and
+    sums their products in fp32 (oneDNN's bf16 kernels, where the processor
+    has them), giving an fp32 result. Parameters, gradients and AdamW
+    moments stay fp32 (the master weights), as do norms, softmax, attention
+    and the loss. `matmul_i8w` is left alone.
+
+    ```mlir
+    plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} ...
+    ```
+    becomes
+    ```mlir
+    plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {math = "bf16", transpose_lhs = false, transpose_rhs = true}} ...
+    ```
+  }];
+}
+
 def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
   let summary = "INT8 weight-only GEMMs: weights quantized per output channel";
   let description = [{

@@ -153,17 +153,24 @@ void embedding_backward(const KernelCall &c) {
                           table[1], vocab_first(c, table[0]));
 }
 
+// A GEMM's `math` (validated when the plan is loaded): bf16 in a
+// bf16-mixed plan, fp32 when absent.
+cpu::GemmMath gemm_math(const KernelCall &c) {
+  return c.has_param("math") && c.param("math").s() == "bf16"
+             ? cpu::GemmMath::BF16
+             : cpu::GemmMath::FP32;
+}
 void matmul(const KernelCall &c) {
   Gemm g = gemm_of(c);
   cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
                       c.num_ins() > 2 ? c.in(2) : nullptr, g.batch, g.M, g.N,
-                      g.K, g.trans_a, g.trans_b, g.b_batched);
+                      g.K, g.trans_a, g.trans_b, g.b_batched, gemm_math(c));
 }
 void matmul_bias_gelu(const KernelCall &c) {
   Gemm g = gemm_of(c);
   cpu::matmul_bias_gelu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
                                 g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
-                                g.b_batched, gelu_tanh(c));
+                                g.b_batched, gelu_tanh(c), gemm_math(c));
 }
 void matmul_i8w(const KernelCall &c) {
   Gemm g = gemm_of(c);
@@ -175,7 +182,7 @@ void matmul_swiglu(const KernelCall &c) {
   Gemm g = gemm_of(c);
   cpu::matmul_swiglu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
                              g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
-                             g.b_batched);
+                             g.b_batched, gemm_math(c));
 }
 void sum_to(const KernelCall &c) {
   cpu::sum_rows(c.out(0), c.in(0), c.n_in(0) / c.n_out(0), c.n_out(0));

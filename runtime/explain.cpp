@@ -292,6 +292,16 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
        << " forward activations (" << bytes_text(regathered)
        << " not kept between the passes)\n";
 
+  int bf16_gemms = 0;
+  for (const planfile::Kernel &k : plan.kernels()) {
+    auto math = k.params().find("math");
+    bf16_gemms += math != k.params().end() && math->second.s() == "bf16";
+  }
+  if (bf16_gemms)
+    os << "\nprecision: bf16-mixed (" << bf16_gemms
+       << " GEMMs multiply bf16-rounded operands, summing in fp32; weights, "
+          "gradients and AdamW moments fp32)\n";
+
   if (!detail) {
     os << "\nbuffers: " << plan.buffers_size()
        << "\nkernels: " << plan.kernels_size()

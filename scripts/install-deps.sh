@@ -18,6 +18,8 @@ packages=(
   libpcre2-dev pkg-config
   # Runtime: BLAS (OpenMP build) and MPI collectives.
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
+  # Runtime: oneDNN, the GEMMs that pick their kernels from the processor.
+  libdnnl-dev
   # A one-node Slurm cluster for the launch tests (test/parallel/slurm.test).
   slurm-wlm munge
   # Config parsing and unit tests; zlib for checkpoint checksums.

@@ -26,9 +26,10 @@ struct ModelShape {
   bool tied_embeddings = false;
 };
 
-// fp32: everything fp32. bf16_mixed: bf16 params, grads and activations,
-// fp32 master weights and Adam moments (the ZeRO paper's setting).
-enum class Precision { FP32, BF16Mixed };
+// fp32: everything fp32. bf16_mixed: the planner's model of it is the ZeRO
+// paper's setting, bf16 params, grads and activations, fp32 master weights
+// and Adam moments.
+using llmc::Precision;
 using llmc::Recompute;
 using llmc::Schedule;
 

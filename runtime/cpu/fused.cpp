@@ -42,9 +42,11 @@ template <typename Epilogue>
 static void matmul_in_row_blocks(float *c, const float *a, const float *b,
                                  const float *bias, int64_t batch, int64_t M,
                                  int64_t N, int64_t K, bool trans_a,
-                                 bool trans_b, bool b_batched, Epilogue then) {
+                                 bool trans_b, bool b_batched, GemmMath math,
+                                 Epilogue then) {
   if (trans_a || b_batched) {
-    matmul_forward(c, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched);
+    matmul_forward(c, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched,
+                   math);
     then(0, batch * M * N);
     return;
   }
@@ -53,7 +55,7 @@ static void matmul_in_row_blocks(float *c, const float *a, const float *b,
   for (int64_t r = 0; r < rows_total; r += rows) {
     int64_t m = std::min(rows, rows_total - r);
     matmul_forward(c + r * N, a + r * K, b, bias, 1, m, N, K, false, trans_b,
-                   false);
+                   false, math);
     then(r * N, m * N);
   }
 }
@@ -61,10 +63,11 @@ static void matmul_in_row_blocks(float *c, const float *a, const float *b,
 void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
                               const float *b, const float *bias, int64_t batch,
                               int64_t M, int64_t N, int64_t K, bool trans_a,
-                              bool trans_b, bool b_batched, bool tanh) {
+                              bool trans_b, bool b_batched, bool tanh,
+                              GemmMath math) {
   auto gelu = tanh ? gelu_tanh_forward : gelu_erf_forward;
   matmul_in_row_blocks(pre, a, b, bias, batch, M, N, K, trans_a, trans_b,
-                       b_batched, [&](int64_t first, int64_t count) {
+                       b_batched, math, [&](int64_t first, int64_t count) {
                          gelu(out + first, pre + first, count);
                        });
 }
@@ -72,9 +75,9 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
 void matmul_swiglu_forward(float *up, float *out, const float *a,
                            const float *b, const float *gate, int64_t batch,
                            int64_t M, int64_t N, int64_t K, bool trans_a,
-                           bool trans_b, bool b_batched) {
+                           bool trans_b, bool b_batched, GemmMath math) {
   matmul_in_row_blocks(up, a, b, nullptr, batch, M, N, K, trans_a, trans_b,
-                       b_batched, [&](int64_t first, int64_t count) {
+                       b_batched, math, [&](int64_t first, int64_t count) {
                          swiglu_forward(out + first, gate + first, up + first,
                                         count);
                        });

@@ -2,6 +2,8 @@
 // two separate ones. Each gives results bit-identical to the unfused pair.
 #pragma once
 
+#include "runtime/cpu/matmul.h"
+
 #include <cstdint>
 
 namespace llmc::cpu {
@@ -25,7 +27,8 @@ void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
 void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
                               const float *b, const float *bias, int64_t batch,
                               int64_t M, int64_t N, int64_t K, bool trans_a,
-                              bool trans_b, bool b_batched, bool tanh);
+                              bool trans_b, bool b_batched, bool tanh,
+                              GemmMath math = GemmMath::FP32);
 
 // LLaMA's up projection followed by SwiGLU: up = op(a)·op(b), then
 // out = silu(gate)·up row block by row block while the block is in cache (up
@@ -33,6 +36,7 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
 void matmul_swiglu_forward(float *up, float *out, const float *a,
                            const float *b, const float *gate, int64_t batch,
                            int64_t M, int64_t N, int64_t K, bool trans_a,
-                           bool trans_b, bool b_batched);
+                           bool trans_b, bool b_batched,
+                           GemmMath math = GemmMath::FP32);
 
 } // namespace llmc::cpu

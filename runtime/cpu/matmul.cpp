@@ -1,37 +1,65 @@
-// Matmul through OpenBLAS; the batch loop stays serial so the BLAS thread
-// team (OpenMP) parallelises each product.
+// Matmul through oneDNN or OpenBLAS (runtime/cpu/gemm_library.h); on
+// OpenBLAS the batch loop stays serial so the BLAS thread team (OpenMP)
+// parallelises each product.
 #include "runtime/cpu/matmul.h"
+
+#include "runtime/cpu/bf16.h"
+#include "runtime/cpu/gemm_library.h"
+#include "runtime/cpu/onednn_matmul.h"
 
 #include <algorithm>
 #include <cblas.h>
 #include <cstring>
+#include <vector>
 
 namespace llmc::cpu {
 
 void matmul_forward(float *out, const float *a, const float *b,
                     const float *bias, int64_t batch, int64_t M, int64_t N,
-                    int64_t K, bool trans_a, bool trans_b, bool b_batched) {
+                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
+                    GemmMath math) {
   if (batch <= 0 || M <= 0 || N <= 0)
     return;
+  if (K == 0) {
+    for (int64_t r = 0; r < batch * M; r++)
+      if (bias)
+        std::memcpy(out + r * N, bias, N * sizeof(float));
+      else
+        std::fill(out + r * N, out + (r + 1) * N, 0.0f);
+    return;
+  }
+  const bool one_row = !trans_a && !b_batched && batch * M == 1;
+  if (!one_row && gemm_library() == GemmLibrary::OneDnn) {
+    onednn_matmul(out, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched,
+                  math == GemmMath::BF16);
+    return;
+  }
+  if (math == GemmMath::BF16) {
+    // The BLAS has no bf16 GEMM here: it multiplies the fp32 values the
+    // bf16 operands hold, which sums the same products.
+    thread_local std::vector<float> a16, b16;
+    const int64_t na = batch * M * K, nb = (b_batched ? batch : 1) * K * N;
+    a16.resize(size_t(na));
+    b16.resize(size_t(nb));
+    round_through_bf16(a16.data(), a, na);
+    round_through_bf16(b16.data(), b, nb);
+    a = a16.data();
+    b = b16.data();
+  }
   float beta = 0.0f;
   if (bias) {
-    // Pre-fill every output row with the bias and let sgemm add onto it.
+    // Pre-fill every output row with the bias and let the BLAS add onto it.
     const int64_t rows = batch * M;
 #pragma omp parallel for
     for (int64_t r = 0; r < rows; r++)
       std::memcpy(out + r * N, bias, N * sizeof(float));
     beta = 1.0f;
   }
-  if (K == 0) {
-    if (!bias)
-      std::fill(out, out + batch * M * N, 0.0f);
-    return;
-  }
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
   const blasint lda = blasint(trans_a ? M : K);
   const blasint ldb = blasint(trans_b ? K : N);
-  if (!trans_a && !b_batched && batch * M == 1) {
+  if (one_row) {
     // One row (a decode step at batch 1): sgemv reads each weight once,
     // where sgemm would first pack the whole matrix.
     if (trans_b)

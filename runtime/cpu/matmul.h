@@ -1,4 +1,4 @@
-// Batched matrix multiply through cblas_sgemm, and the row sum that gives a
+// Batched matrix multiply (oneDNN or OpenBLAS), and the row sum that gives a
 // bias gradient. The backward of a matmul is emitted by the compiler as other
 // matmuls (with the transposes swapped) plus sum_rows, so there is no
 // matmul_backward here; test/unittests/kernels/MatmulTest.cpp shows and
@@ -9,6 +9,11 @@
 
 namespace llmc::cpu {
 
+// What a GEMM multiplies: its fp32 operands, or (a bf16-mixed plan's
+// `math = "bf16"`) the operands rounded to bf16, their products summed in
+// fp32 into an fp32 result, as bf16 tensor units and PyTorch's autocast do.
+enum class GemmMath { FP32, BF16 };
+
 // out[i] = op(a[i]) . op(b[i or shared]) + bias, for i in [0, batch).
 // op(a[i]) is (M, K): a is (batch, M, K), or (batch, K, M) if trans_a.
 // op(b) is (K, N):   b is (K, N), or (N, K) if trans_b; one matrix shared by
@@ -18,7 +23,8 @@ namespace llmc::cpu {
 // out: (batch, M, N), overwritten.
 void matmul_forward(float *out, const float *a, const float *b,
                     const float *bias, int64_t batch, int64_t M, int64_t N,
-                    int64_t K, bool trans_a, bool trans_b, bool b_batched);
+                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
+                    GemmMath math = GemmMath::FP32);
 
 // out[c] = sum over n of in[n, c], summed in order n = 0..N-1 (deterministic).
 // out: (C,)  in: (N, C)

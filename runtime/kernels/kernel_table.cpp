@@ -172,6 +172,11 @@ std::string embedding(const Call &c, bool forward) {
 
 // lhs · rhs into out(0); `biased`: a third input is a bias of N elements.
 std::string gemm(const Call &c, bool biased = true) {
+  if (c.has("math")) {
+    const std::string &m = c.param("math").s;
+    EXPECT(m == "fp32" || m == "bf16", "math is '", m,
+           "'; expected fp32 or bf16");
+  }
   const auto &lhs = c.in(0), &rhs = c.in(1), &out = c.out(0);
   EXPECT(lhs.size() >= 2 && rhs.size() >= 2 && out.size() >= 2, "lhs ",
          shape_text(lhs), ", rhs ", shape_text(rhs), " and out ",

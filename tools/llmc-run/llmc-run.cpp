@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/gemm_library.h"
 #include "tools/llmc-run/Commands.h"
 #include "tools/llmc/Errors.h"
 
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iostream>
+#include <stdexcept>
 
 namespace {
 
@@ -51,7 +53,9 @@ void printVersion() {
             << GOOGLE_PROTOBUF_VERSION / 1000 % 1000 << "."
             << GOOGLE_PROTOBUF_VERSION % 1000 << ", Open MPI "
             << OMPI_MAJOR_VERSION << "." << OMPI_MINOR_VERSION << "."
-            << OMPI_RELEASE_VERSION << "; no MLIR or LLVM\n";
+            << OMPI_RELEASE_VERSION << "; no MLIR or LLVM\n  GEMMs: "
+            << llmc::cpu::gemm_library_description()
+            << " (LLMC_GEMM=onednn|openblas)\n";
 }
 
 void printHelp() {
@@ -72,6 +76,11 @@ int main(int argc, char **argv) {
       !std::strcmp(argv[1], "-help") || !std::strcmp(argv[1], "-h")) {
     printHelp();
     return argc < 2 ? llmc::kExitBadInput : 0;
+  }
+  try {
+    llmc::cpu::set_gemm_library_from_environment();
+  } catch (const std::invalid_argument &e) {
+    return llmc::failBadInput(e.what());
   }
   if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-version")) {
     printVersion();

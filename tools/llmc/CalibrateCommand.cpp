@@ -20,6 +20,7 @@
 #include "compiler/planner/plan_cost.h"
 #include "runtime/calibrate.h"
 #include "runtime/comm/mpi_communicator.h"
+#include "runtime/cpu/gemm_library.h"
 #include "runtime/executor.h"
 #include "runtime/io/posix_file.h"
 #include "runtime/kernels/kernel_table.h"
@@ -35,6 +36,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace cl = llvm::cl;
@@ -249,6 +251,11 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return runLinkOnly();
   if (specOut.empty())
     return fail("calibrate needs -o SPEC.json");
+  try {
+    llmc::cpu::set_gemm_library_from_environment();
+  } catch (const std::invalid_argument &e) {
+    return fail(e.what());
+  }
 
   planner::ClusterSpec spec;
   spec.name = specName;

@@ -50,12 +50,10 @@ cl::opt<int> globalBatch("global-batch",
 cl::opt<int> seq("seq", cl::desc("Sequence length (default: full context)"),
                  cl::init(0), cl::sub(estimateCmd), cl::sub(planCmd),
                  cl::cat(planCategory));
-llmc::WordOption<Precision> precision(
-    "precision", cl::desc("Training precision"), cl::init(Precision::BF16Mixed),
-    cl::values(clEnumValN(Precision::FP32, "fp32", "fp32 everything"),
-               clEnumValN(Precision::BF16Mixed, "bf16-mixed",
-                          "bf16 math, fp32 master weights and moments")),
-    cl::sub(estimateCmd), cl::sub(planCmd), cl::cat(planCategory));
+llmc::WordOption<Precision>
+    precision("precision", cl::desc("Training precision"),
+              cl::init(Precision::BF16Mixed), llmc::precisionValues(),
+              cl::sub(estimateCmd), cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<bool> json("json", cl::desc("Print one JSON object"),
                    cl::sub(estimateCmd), cl::sub(planCmd),
                    cl::cat(planCategory));
@@ -216,10 +214,6 @@ void parseMesh(const std::string &text, Layout &layout) {
       throw BadInput{"--mesh: unknown axis '" + axis.str() +
                      "'; expected dp, tp or pp"};
   }
-}
-
-const char *name(Precision p) {
-  return p == Precision::FP32 ? "fp32" : "bf16-mixed";
 }
 
 /// Layers of each pipeline chunk, as `llmc compile` would split them.

@@ -170,6 +170,13 @@ llmc::WordOption<llmc::Recompute>
                   cl::desc("Activation recomputation (default none)"),
                   cl::init(llmc::Recompute::None), llmc::recomputeValues(),
                   cl::sub(compileCmd), cl::cat(llmcCategory));
+llmc::WordOption<llmc::Precision> precision(
+    "precision",
+    cl::desc("--mode train: what the GEMMs multiply (default fp32); "
+             "bf16-mixed rounds their operands to bf16 and sums in fp32, "
+             "weights and AdamW state stay fp32"),
+    cl::init(llmc::Precision::FP32), llmc::precisionValues(),
+    cl::sub(compileCmd), cl::cat(llmcCategory));
 cl::opt<bool> sequenceParallel(
     "sequence-parallel",
     cl::desc("Shard norms and residuals along the sequence over the tp ranks "
@@ -288,6 +295,7 @@ int runCompile() {
   options.sequenceParallel = sequenceParallel;
   options.zeroStage = zeroStage;
   options.recompute = recomputeMode;
+  options.precision = precision;
   options.pipelineStages = mesh->pp;
   options.maxBatch = maxBatch;
   options.maxSeq = maxSeq;

@@ -1,0 +1,28 @@
+// Which library runs the runtime's GEMMs, chosen at run time. oneDNN (the
+// default) picks its kernels from the processor it finds (AVX-512 where
+// there is one); OpenBLAS stays as the fallback, and for single-row
+// products (a decode step at batch 1), where its sgemv reads each weight
+// once and oneDNN's matmul runs at a third of its speed.
+#pragma once
+
+#include <string>
+
+namespace llmc::cpu {
+
+enum class GemmLibrary { OneDnn, OpenBlas };
+
+GemmLibrary gemm_library();
+void set_gemm_library(GemmLibrary library);
+
+// The word of LLMC_GEMM: "onednn" or "openblas". Returns false for others.
+bool parse_gemm_library(const std::string &word, GemmLibrary &out);
+
+// Sets the library from the environment variable LLMC_GEMM when it is set;
+// throws std::invalid_argument naming the variable and the words otherwise.
+void set_gemm_library_from_environment();
+
+// What runs the GEMMs, for --version and --profile: "oneDNN 2.6.3
+// (avx512_core)" or "OpenBLAS 0.3.21 (Haswell)".
+std::string gemm_library_description();
+
+} // namespace llmc::cpu

@@ -1,0 +1,146 @@
+// oneDNN matmul primitives, one per shape, with the arena's memory passed in
+// as it lies (strides express the transposes; a weight shared by a batch is
+// broadcast), and the bias added by the primitive itself.
+#include "runtime/cpu/onednn_matmul.h"
+
+#include "runtime/cpu/bf16.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+namespace llmc::cpu {
+namespace {
+
+using dnnl::memory;
+using Dims = memory::dims;
+
+dnnl::engine &cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+struct Shape {
+  int64_t batch, M, N, K;
+  bool trans_a, trans_b, b_batched, bias, bf16;
+  auto tie() const {
+    return std::tie(batch, M, N, K, trans_a, trans_b, b_batched, bias, bf16);
+  }
+  bool operator<(const Shape &o) const { return tie() < o.tie(); }
+};
+
+// The memory descriptions of one call. Rows of a (batch, M, K) input with a
+// shared weight are one (batch*M, K) product, which oneDNN blocks better
+// than a batch of small ones.
+struct Descs {
+  memory::desc src, weights, bias, dst;
+};
+
+Descs describe(const Shape &s) {
+  const auto f32 = memory::data_type::f32;
+  const auto in = s.bf16 ? memory::data_type::bf16 : f32;
+  Descs d;
+  if (!s.trans_a && !s.b_batched) {
+    const int64_t rows = s.batch * s.M;
+    d.src = memory::desc({rows, s.K}, in, Dims{s.K, 1});
+    d.weights =
+        memory::desc({s.K, s.N}, in, s.trans_b ? Dims{1, s.K} : Dims{s.N, 1});
+    d.dst = memory::desc({rows, s.N}, f32, Dims{s.N, 1});
+    if (s.bias)
+      d.bias = memory::desc({1, s.N}, f32, Dims{s.N, 1});
+    return d;
+  }
+  const int64_t mk = s.M * s.K, kn = s.K * s.N;
+  d.src = memory::desc({s.batch, s.M, s.K}, in,
+                       s.trans_a ? Dims{mk, 1, s.M} : Dims{mk, s.K, 1});
+  d.weights = memory::desc({s.b_batched ? s.batch : 1, s.K, s.N}, in,
+                           s.trans_b ? Dims{kn, 1, s.K} : Dims{kn, s.N, 1});
+  d.dst = memory::desc({s.batch, s.M, s.N}, f32, Dims{s.M * s.N, s.N, 1});
+  if (s.bias)
+    d.bias = memory::desc({1, 1, s.N}, f32, Dims{s.N, s.N, 1});
+  return d;
+}
+
+struct Primitive {
+  Descs descs;
+  dnnl::matmul matmul;
+};
+
+// Shapes are few (a plan's programs are static), so the map stays small.
+const Primitive &primitive_for(const Shape &shape) {
+  static std::mutex mutex;
+  static std::map<Shape, Primitive> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(shape);
+  if (it != cache.end())
+    return it->second;
+  Descs d = describe(shape);
+  dnnl::matmul::primitive_desc pd(
+      shape.bias ? dnnl::matmul::desc(d.src, d.weights, d.bias, d.dst)
+                 : dnnl::matmul::desc(d.src, d.weights, d.dst),
+      cpu_engine());
+  return cache.emplace(shape, Primitive{d, dnnl::matmul(pd)}).first->second;
+}
+
+} // namespace
+
+void onednn_matmul(float *out, const float *a, const float *b,
+                   const float *bias, int64_t batch, int64_t M, int64_t N,
+                   int64_t K, bool trans_a, bool trans_b, bool b_batched,
+                   bool bf16) {
+  const Primitive &p = primitive_for(
+      {batch, M, N, K, trans_a, trans_b, b_batched, bias != nullptr, bf16});
+  dnnl::engine &engine = cpu_engine();
+  // A stream per thread: the server's threads may run plans side by side.
+  thread_local dnnl::stream stream(engine);
+  void *src = const_cast<float *>(a), *weights = const_cast<float *>(b);
+  if (bf16) {
+    // Dense operands: the bf16 copy keeps the fp32 one's strides.
+    thread_local std::vector<uint16_t> a16, b16;
+    const int64_t na = batch * M * K, nb = (b_batched ? batch : 1) * K * N;
+    a16.resize(size_t(na));
+    b16.resize(size_t(nb));
+    round_to_bf16(a16.data(), a, na);
+    round_to_bf16(b16.data(), b, nb);
+    src = a16.data();
+    weights = b16.data();
+  }
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, memory(p.descs.src, engine, src)},
+      {DNNL_ARG_WEIGHTS, memory(p.descs.weights, engine, weights)},
+      {DNNL_ARG_DST, memory(p.descs.dst, engine, out)}};
+  if (bias)
+    args.emplace(DNNL_ARG_BIAS,
+                 memory(p.descs.bias, engine, const_cast<float *>(bias)));
+  p.matmul.execute(stream, args);
+  stream.wait();
+}
+
+const char *onednn_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+  case dnnl::cpu_isa::avx512_core_amx:
+    return "avx512_core_amx";
+  case dnnl::cpu_isa::avx512_core_bf16:
+    return "avx512_core_bf16";
+  case dnnl::cpu_isa::avx512_core_vnni:
+    return "avx512_core_vnni";
+  case dnnl::cpu_isa::avx512_core:
+    return "avx512_core";
+  case dnnl::cpu_isa::avx2_vnni:
+    return "avx2_vnni";
+  case dnnl::cpu_isa::avx2:
+    return "avx2";
+  case dnnl::cpu_isa::avx:
+    return "avx";
+  case dnnl::cpu_isa::sse41:
+    return "sse41";
+  default:
+    return "other";
+  }
+}
+
+} // namespace llmc::cpu

@@ -1,0 +1,37 @@
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" | FileCheck %s
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=TRACE
+
+// Tests that every GEMM kernel, fused or not, gets math = "bf16" beside its
+// other parameters, and that other kernels (the norm, the INT8 GEMM) keep
+// theirs. The pass accepts any plan function, so it has no error case.
+// CHECK-LABEL: func.func @step(
+// CHECK:      plan.kernel "matmul" {{.*}} {params = {math = "bf16", transpose_lhs = false, transpose_rhs = true}}
+// CHECK:      plan.kernel "matmul_bias_gelu" {{.*}} {params = {approximate = "tanh", math = "bf16", transpose_lhs = false, transpose_rhs = false}}
+// CHECK:      plan.kernel "matmul_swiglu" {{.*}} {params = {math = "bf16", transpose_lhs = true, transpose_rhs = false}}
+// CHECK:      plan.kernel "matmul_i8w" {{.*}} {params = {transpose_lhs = false, transpose_rhs = true}}
+// CHECK:      plan.kernel "rmsnorm_forward" {{.*}} {params = {epsilon = 1.000000e-05 : f64}}
+// TRACE: [llmc-mixed-precision] 3 GEMM(s) take bf16 operands
+func.func @step() {
+  %x = plan.buffer "" activation : memref<4x16xf32>
+  %w = plan.buffer "w" param : memref<8x16xf32>
+  %y = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  %w2 = plan.buffer "w2" param : memref<16x8xf32>
+  %b2 = plan.buffer "b2" param : memref<8xf32>
+  %pre = plan.buffer "" activation : memref<4x8xf32>
+  %g = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul_bias_gelu" ins(%x, %w2, %b2) outs(%pre, %g) {params = {approximate = "tanh", transpose_lhs = false, transpose_rhs = false}} : (memref<4x16xf32>, memref<16x8xf32>, memref<8xf32>) -> (memref<4x8xf32>, memref<4x8xf32>)
+  %xt = plan.buffer "" activation : memref<16x4xf32>
+  %up = plan.buffer "" activation : memref<4x8xf32>
+  %out = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul_swiglu" ins(%xt, %w2, %g) outs(%up, %out) {params = {transpose_lhs = true, transpose_rhs = false}} : (memref<16x4xf32>, memref<16x8xf32>, memref<4x8xf32>) -> (memref<4x8xf32>, memref<4x8xf32>)
+  %q = plan.buffer "q" param : memref<8x16xi8>
+  %s = plan.buffer "q.scale" weight_scale : memref<8xf32>
+  %y2 = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul_i8w" ins(%x, %q, %s) outs(%y2) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xi8>, memref<8xf32>) -> memref<4x8xf32>
+  %nw = plan.buffer "nw" param : memref<16xf32>
+  %n = plan.buffer "" activation : memref<4x16xf32>
+  %r = plan.buffer "" activation : memref<4xf32>
+  plan.kernel "rmsnorm_forward" ins(%x, %nw) outs(%n, %r) {params = {epsilon = 1.0e-05 : f64}} : (memref<4x16xf32>, memref<16xf32>) -> (memref<4x16xf32>, memref<4xf32>)
+  return
+}
