@@ -10,7 +10,7 @@ with HF shapes, in float32, no dropout, deterministic.
         --warmup-steps W --schedule constant|cosine --weight-decay WD
         --beta1 B1 --beta2 B2 --eps EPS --clip-grad-norm G
         [--out-losses losses.json] [--out-grads grads.safetensors]
-        [--out-final final.safetensors]
+        [--out-final final.safetensors] [--autocast-bf16]
 
 Data: flat little-endian uint16 tokens; step i, row b uses offset
 o = ((i*B + b)*T) mod (N_tokens - T - 1): inputs tokens[o:o+T], targets [o+1:o+T+1].
@@ -23,6 +23,9 @@ WD on tensors with dim >= 2 and 0 on the others.
 Outputs: losses.json {"losses", "grad_norms", "lrs"} (one float per step);
 grads = step-0 gradients before clipping; final = parameters after N steps;
 both F32 safetensors under the HF names (tied lm_head not stored).
+--autocast-bf16 runs the forward and loss under torch.autocast("cpu",
+dtype=torch.bfloat16), how people train in bf16 mixed precision on CPUs
+(parameters, gradients and AdamW state stay float32).
 """
 import argparse
 import json
@@ -322,7 +325,8 @@ def train(a):
             g["lr"] = lr
         x, y = get_batch(tokens, step, a.micro_batch, a.seq)
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(c, params, x, y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast_bf16):
+            loss = loss_fn(c, params, x, y)
         loss.backward()
         for t in plist:
             if t.grad is None:
@@ -363,6 +367,7 @@ def build_parser():
     ap.add_argument("--beta2", type=float, required=True)
     ap.add_argument("--eps", type=float, required=True)
     ap.add_argument("--clip-grad-norm", type=float, required=True)
+    ap.add_argument("--autocast-bf16", action="store_true")
     ap.add_argument("--out-losses")
     ap.add_argument("--out-grads")
     ap.add_argument("--out-final")
