@@ -5,7 +5,8 @@
 # runs twice, with its GEMMs on oneDNN (the default) and on OpenBLAS
 # (LLMC_GEMM=openblas). Prints tokens/s and peak RSS of each, their ratios,
 # and the GFLOP/s llmc reaches as a fraction of this machine's measured
-# sgemm rate.
+# sgemm rate. Then bf16 mixed precision: llmc --precision bf16-mixed
+# against PyTorch under torch.autocast("cpu", dtype=torch.bfloat16).
 set -euo pipefail
 source "$(dirname "$0")/../common.sh"
 steps=${STEPS:-6}
@@ -16,16 +17,23 @@ B=8 T=256
 make_tokens 200000
 "$llmc" compile "$here/config.json" --mode train --micro-batch $B --seq $T \
   -o "$work/model.plan"
+"$llmc" compile "$here/config.json" --mode train --micro-batch $B --seq $T \
+  --precision bf16-mixed -o "$work/bf16.plan"
 
-for gemm in onednn openblas; do
-  LLMC_GEMM=$gemm /usr/bin/time -f "%M" -o "$work/llmc-$gemm.rss" \
-    "$llmc" train "$work/model.plan" --data "$work/train.bin" \
-    --steps "$steps" --log "$work/llmc-$gemm.jsonl" \
+for run in onednn:model openblas:model bf16:bf16; do
+  name=${run%%:*} plan=${run#*:}
+  gemm=$([ "$name" = openblas ] && echo openblas || echo onednn)
+  LLMC_GEMM=$gemm /usr/bin/time -f "%M" -o "$work/llmc-$name.rss" \
+    "$llmc" train "$work/$plan.plan" --data "$work/train.bin" \
+    --steps "$steps" --log "$work/llmc-$name.jsonl" \
     --lr 3e-4 --weight-decay 0.1 --clip-grad-norm 1.0 2>/dev/null
 done
 /usr/bin/time -f "%M" -o "$work/torch.rss" /usr/bin/python3 \
   "$here/torch_bench.py" "$here/config.json" "$work/train.bin" $B $T "$steps" \
   > "$work/torch.json"
+/usr/bin/time -f "%M" -o "$work/torch-bf16.rss" /usr/bin/python3 \
+  "$here/torch_bench.py" "$here/config.json" "$work/train.bin" $B $T "$steps" \
+  bf16 > "$work/torch-bf16.json"
 
 /usr/bin/python3 - "$work" "$B" "$T" <<'PY'
 import json, statistics, sys
@@ -51,4 +59,14 @@ print("tokens/s ratio oneDNN/OpenBLAS: %.2fx" % (llmc_tps / blas_tps))
 print("peak RSS ratio llmc/pytorch: %.2fx" % (llmc_rss / torch_rss))
 print("llmc: %.0f GFLOP/s = %.0f%% of measured sgemm %.0f GFLOP/s"
       % (gflops, 100 * gflops / torch["sgemm_gflops"], torch["sgemm_gflops"]))
+bf16_tps, bf16_rss = llmc("bf16")
+autocast = json.load(open(work + "/torch-bf16.json"))
+autocast_rss = int(open(work + "/torch-bf16.rss").read().split()[-1]) / 1024
+print("bf16 mixed precision:")
+print("%-16s %12.0f %14.0f" % ("llmc bf16-mixed", bf16_tps, bf16_rss))
+print("%-16s %12.0f %14.0f" % ("torch autocast", autocast["tokens_per_s"],
+                               autocast_rss))
+print("tokens/s ratio llmc/pytorch (bf16): %.2fx"
+      % (bf16_tps / autocast["tokens_per_s"]))
+print("llmc bf16-mixed over llmc fp32: %.2fx" % (bf16_tps / llmc_tps))
 PY

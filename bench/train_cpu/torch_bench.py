@@ -2,7 +2,9 @@
 PyTorch reference model (test/reference/train_ref.py) with AdamW, and
 measures this machine's sgemm rate through the same OpenBLAS.
 
-usage: torch_bench.py CONFIG TOKENS B T STEPS  -> one JSON line on stdout
+usage: torch_bench.py CONFIG TOKENS B T STEPS [bf16]  -> one JSON line
+With bf16, the forward and loss run under torch.autocast("cpu",
+dtype=torch.bfloat16), how people train in bf16 mixed precision.
 """
 import json
 import os
@@ -27,6 +29,7 @@ def sgemm_gflops(n=2048, reps=8):
 
 def main():
     config, tokens_path, B, T, steps = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+    bf16 = sys.argv[6:] == ["bf16"]
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     c = train_ref.load_config(config)
     torch.manual_seed(0)
@@ -42,7 +45,8 @@ def main():
         x, y = train_ref.get_batch(tokens, step, B, T)
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = train_ref.loss_fn(c, params, x, y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = train_ref.loss_fn(c, params, x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(plist, 1.0)
         opt.step()
