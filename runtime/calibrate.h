@@ -18,7 +18,9 @@ struct GemmSample {
 
 struct DeviceCalibration {
   std::vector<GemmSample> gemms; // row-major sgemm, as matmul kernels run it
-  double memory_bandwidth = 0;   // bytes/s of an elementwise add
+  // bf16 GEMM math (bf16-mixed plans) over fp32 on one 1024-sized shape.
+  double bf16_speedup = 1;
+  double memory_bandwidth = 0; // bytes/s of an elementwise add
 };
 
 // Times sgemm on a grid of shapes and an add over arrays far larger than

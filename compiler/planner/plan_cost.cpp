@@ -42,10 +42,14 @@ bool flag(const planfile::Kernel &k, const char *name) {
   return it != k.params().end() && it->second.b();
 }
 
+// A GEMM of a bf16-mixed plan (math = "bf16") runs at the bf16 rate.
 double matmul_time(const planfile::Plan &plan, const planfile::Kernel &k,
                    const ClusterSpec &cluster, DType type, double &flops) {
   GemmShape g = matmul_shape(plan, k);
   flops += 2 * g.m * g.n * g.k * g.batch;
+  auto math = k.params().find("math");
+  if (math != k.params().end() && math->second.s() == "bf16")
+    type = DType::BF16;
   return gemm_time(cluster, type, g.m, g.n, g.k, g.batch);
 }
 

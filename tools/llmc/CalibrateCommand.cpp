@@ -32,6 +32,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -280,7 +281,9 @@ int llmc::runCalibrateCommand(const char *argv0) {
                 llvm::toString(std::move(error)));
   planner::GemmFit fit = planner::fit_gemm_efficiency(gemms);
   // The CPU runtime computes in fp32 whatever the requested math type.
-  spec.peak_flops = {fit.peak, fit.peak, fit.peak, fit.peak};
+  // bf16-mixed plans' GEMMs: bf16 math where the processor has it.
+  const double bf16 = fit.peak * std::max(1.0, device.bf16_speedup);
+  spec.peak_flops = {fit.peak, fit.peak, bf16, fit.peak};
   spec.gemm_efficiency = fit.efficiency;
   spec.memory_bandwidth = device.memory_bandwidth;
 
@@ -290,11 +293,13 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return fail(specOut + ": cannot write the cluster spec");
   llvm::outs() << llvm::formatv(
       "{0}: sgemm peak {1:F1} GFLOP/s (fit to {2} shapes, worst error "
-      "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), memory {7:F1} GB/s, "
-      "{8} other kernels timed, link {9:F1} GB/s and {10:F1} us\n",
+      "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), bf16 GEMMs {11:F1} "
+      "GFLOP/s, memory {7:F1} GB/s, {8} other kernels timed, link {9:F1} "
+      "GB/s and {10:F1} us\n",
       specOut, fit.peak / 1e9, gemms.size(), fit.worst_error, fit.efficiency.m0,
       fit.efficiency.n0, fit.efficiency.k0, spec.memory_bandwidth / 1e9,
       spec.kernel_bandwidth.size() + spec.kernel_flops.size(),
-      spec.intra_node.bandwidth / 1e9, spec.intra_node.latency * 1e6);
+      spec.intra_node.bandwidth / 1e9, spec.intra_node.latency * 1e6,
+      bf16 / 1e9);
   return 0;
 }
