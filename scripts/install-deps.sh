@@ -18,8 +18,9 @@ packages=(
   libpcre2-dev pkg-config
   # Runtime: BLAS (OpenMP build) and MPI collectives.
   libopenblas-openmp-dev libopenblas0-openmp libopenmpi-dev openmpi-bin
-  # Runtime: oneDNN, the GEMMs that pick their kernels from the processor.
-  libdnnl-dev
+  # Runtime: oneDNN, the GEMMs that pick their kernels from the processor,
+  # and LLVM's OpenMP runtime, which clang's OpenMP code needs.
+  libdnnl-dev libomp-dev
   # A one-node Slurm cluster for the launch tests (test/parallel/slurm.test).
   slurm-wlm munge
   # Config parsing and unit tests; zlib for checkpoint checksums.
