@@ -5,6 +5,7 @@
 
 #include "runtime/cpu/bf16.h"
 #include "runtime/cpu/gemm_library.h"
+#include "runtime/cpu/gemv.h"
 #include "runtime/cpu/onednn_matmul.h"
 
 #include <algorithm>
@@ -29,6 +30,13 @@ void matmul_forward(float *out, const float *a, const float *b,
     return;
   }
   const bool one_row = !trans_a && !b_batched && batch * M == 1;
+  if (one_row && math == GemmMath::FP32 &&
+      gemm_library() == GemmLibrary::OneDnn) {
+    // oneDNN's matmul runs one row at a third of the memory's pace; our
+    // GEMV streams the weight on every thread.
+    gemv_forward(out, a, b, bias, N, K, trans_b);
+    return;
+  }
   if (!one_row && gemm_library() == GemmLibrary::OneDnn) {
     onednn_matmul(out, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched,
                   math == GemmMath::BF16);

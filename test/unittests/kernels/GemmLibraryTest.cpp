@@ -1,8 +1,9 @@
 // Tests the two GEMM libraries behind matmul_forward (oneDNN, chosen at run
-// time, and OpenBLAS, the fallback) against a double-precision product and
-// against each other, on awkward shapes: odd and prime sizes, single rows
-// and columns, every transpose and batching, with and without bias, and
-// operands at unaligned offsets inside one arena, the way plans lay them out.
+// time, with our GEMV for single rows; and OpenBLAS, the fallback) against a
+// double-precision product and against each other, on awkward shapes: odd and
+// prime sizes, single rows and columns, every transpose and batching, with and
+// without bias, and operands at unaligned offsets inside one arena, the way
+// plans lay them out.
 
 #include "runtime/cpu/bf16.h"
 #include "runtime/cpu/gemm_library.h"
@@ -35,8 +36,9 @@ std::string describe(const Shape &s) {
 // Every transpose / batching / bias combination of a few awkward sizes.
 std::vector<Shape> awkward_shapes() {
   const int64_t sizes[][4] = {
-      {1, 1, 1, 1},    {1, 1, 37, 19},   {3, 1, 5, 7},    {1, 17, 1, 33},
-      {2, 13, 31, 65}, {1, 127, 129, 3}, {4, 33, 8, 255}, {1, 300, 77, 513}};
+      {1, 1, 1, 1},    {1, 1, 37, 19},    {3, 1, 5, 7},
+      {1, 17, 1, 33},  {2, 13, 31, 65},   {1, 127, 129, 3},
+      {4, 33, 8, 255}, {1, 300, 77, 513}, {1, 1, 1001, 777}};
   std::vector<Shape> shapes;
   for (auto &s : sizes)
     for (int mask = 0; mask < 16; mask++)
