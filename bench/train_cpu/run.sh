@@ -69,4 +69,8 @@ print("%-16s %12.0f %14.0f" % ("torch autocast", autocast["tokens_per_s"],
 print("tokens/s ratio llmc/pytorch (bf16): %.2fx"
       % (bf16_tps / autocast["tokens_per_s"]))
 print("llmc bf16-mixed over llmc fp32: %.2fx" % (bf16_tps / llmc_tps))
+bf16_gflops = flops_per_step * bf16_tps / (B * T) / 1e9
+print("llmc bf16-mixed: %.0f GFLOP/s = %.0f%% of measured bf16 GEMM %.0f GFLOP/s"
+      % (bf16_gflops, 100 * bf16_gflops / autocast["bf16_gemm_gflops"],
+         autocast["bf16_gemm_gflops"]))
 PY

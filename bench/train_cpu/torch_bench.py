@@ -1,6 +1,7 @@
 """PyTorch side of bench/train_cpu: times training steps of the plain
 PyTorch reference model (test/reference/train_ref.py) with AdamW, and
-measures this machine's sgemm rate through the same OpenBLAS.
+measures this machine's sgemm rate through the same OpenBLAS, and its bf16
+GEMM rate (torch.mm on bf16, oneDNN's bf16 kernels where there are some).
 
 usage: torch_bench.py CONFIG TOKENS B T STEPS [bf16]  -> one JSON line
 With bf16, the forward and loss run under torch.autocast("cpu",
@@ -18,8 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
 import train_ref  # noqa: E402
 
 
-def sgemm_gflops(n=2048, reps=8):
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def sgemm_gflops(n=2048, reps=8, dtype=torch.float32):
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
     torch.mm(a, b)
     start = time.perf_counter()
     for _ in range(reps):
@@ -54,6 +55,7 @@ def main():
     steady = sorted(times[1:])[len(times[1:]) // 2]
     print(json.dumps({"tokens_per_s": B * T / steady, "step_s": steady,
                       "sgemm_gflops": sgemm_gflops(),
+                      "bf16_gemm_gflops": sgemm_gflops(dtype=torch.bfloat16),
                       "params": sum(t.numel() for t in plist)}))
 
 
