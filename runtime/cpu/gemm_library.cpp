@@ -45,7 +45,16 @@ std::string gemm_library_description() {
   const dnnl_version_t *v = dnnl_version();
   return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
          "." + std::to_string(v->patch) + " (" + onednn_isa() +
-         "; single rows on OpenBLAS " + openblas_get_corename() + ")";
+         "; single rows on llmc's GEMV)";
+}
+
+std::string unsupported_processor() {
+#if defined(__AVX2__) && defined(__FMA__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return "this llmc was built for processors with AVX2 and FMA, and this "
+           "one lacks them: build it on this machine";
+#endif
+  return "";
 }
 
 } // namespace llmc::cpu

@@ -1,8 +1,8 @@
 // Which library runs the runtime's GEMMs, chosen at run time. oneDNN (the
 // default) picks its kernels from the processor it finds (AVX-512 where
-// there is one); OpenBLAS stays as the fallback, and for single-row
-// products (a decode step at batch 1), where its sgemv reads each weight
-// once and oneDNN's matmul runs at a third of its speed.
+// there is one), with single-row products (a decode step at batch 1) on
+// llmc's GEMV (runtime/cpu/gemv.h), where oneDNN's matmul runs at a third
+// of the memory's pace; OpenBLAS (with its sgemv) stays as the fallback.
 #pragma once
 
 #include <string>
@@ -24,5 +24,10 @@ void set_gemm_library_from_environment();
 // What runs the GEMMs, for --version and --profile: "oneDNN 2.6.3
 // (avx512_core)" or "OpenBLAS 0.3.21 (Haswell)".
 std::string gemm_library_description();
+
+// The runtime's own kernels are compiled for AVX2 and FMA when the build
+// machine has them. Empty when this processor runs them; otherwise why not,
+// so the commands can stop with one line instead of an illegal instruction.
+std::string unsupported_processor();
 
 } // namespace llmc::cpu

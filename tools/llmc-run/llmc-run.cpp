@@ -77,6 +77,8 @@ int main(int argc, char **argv) {
     printHelp();
     return argc < 2 ? llmc::kExitBadInput : 0;
   }
+  if (std::string why = llmc::cpu::unsupported_processor(); !why.empty())
+    return llmc::failBadInput(why);
   try {
     llmc::cpu::set_gemm_library_from_environment();
   } catch (const std::invalid_argument &e) {

@@ -252,6 +252,8 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return runLinkOnly();
   if (specOut.empty())
     return fail("calibrate needs -o SPEC.json");
+  if (std::string why = llmc::cpu::unsupported_processor(); !why.empty())
+    return fail(why);
   try {
     llmc::cpu::set_gemm_library_from_environment();
   } catch (const std::invalid_argument &e) {
