@@ -37,11 +37,10 @@ void matmul_forward(float *out, const float *a, const float *b,
     gemv_forward(out, a, b, bias, N, K, trans_b);
     return;
   }
-  if (!one_row && gemm_library() == GemmLibrary::OneDnn) {
-    onednn_matmul(out, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched,
-                  math == GemmMath::BF16);
+  if (!one_row && gemm_library() == GemmLibrary::OneDnn &&
+      onednn_matmul(out, a, b, bias, batch, M, N, K, trans_a, trans_b,
+                    b_batched, math == GemmMath::BF16))
     return;
-  }
   if (math == GemmMath::BF16) {
     // The BLAS has no bf16 GEMM here: it multiplies the fp32 values the
     // bf16 operands hold, which sums the same products.

@@ -68,6 +68,8 @@ Descs describe(const Shape &s) {
 struct Primitive {
   Descs descs;
   dnnl::matmul matmul;
+  bool supported = true; // oneDNN has no implementation here (e.g. bf16
+                         // on a processor without AVX-512)
 };
 
 // Shapes are few (a plan's programs are static), so the map stays small.
@@ -79,21 +81,29 @@ const Primitive &primitive_for(const Shape &shape) {
   if (it != cache.end())
     return it->second;
   Descs d = describe(shape);
-  dnnl::matmul::primitive_desc pd(
-      shape.bias ? dnnl::matmul::desc(d.src, d.weights, d.bias, d.dst)
-                 : dnnl::matmul::desc(d.src, d.weights, d.dst),
-      cpu_engine());
-  return cache.emplace(shape, Primitive{d, dnnl::matmul(pd)}).first->second;
+  Primitive p{d, {}};
+  try {
+    dnnl::matmul::primitive_desc pd(
+        shape.bias ? dnnl::matmul::desc(d.src, d.weights, d.bias, d.dst)
+                   : dnnl::matmul::desc(d.src, d.weights, d.dst),
+        cpu_engine());
+    p.matmul = dnnl::matmul(pd);
+  } catch (const dnnl::error &) {
+    p.supported = false;
+  }
+  return cache.emplace(shape, std::move(p)).first->second;
 }
 
 } // namespace
 
-void onednn_matmul(float *out, const float *a, const float *b,
+bool onednn_matmul(float *out, const float *a, const float *b,
                    const float *bias, int64_t batch, int64_t M, int64_t N,
                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
                    bool bf16) {
   const Primitive &p = primitive_for(
       {batch, M, N, K, trans_a, trans_b, b_batched, bias != nullptr, bf16});
+  if (!p.supported)
+    return false;
   dnnl::engine &engine = cpu_engine();
   // A stream per thread: the server's threads may run plans side by side.
   thread_local dnnl::stream stream(engine);
@@ -118,6 +128,7 @@ void onednn_matmul(float *out, const float *a, const float *b,
                  memory(p.descs.bias, engine, const_cast<float *>(bias)));
   p.matmul.execute(stream, args);
   stream.wait();
+  return true;
 }
 
 const char *onednn_isa() {

@@ -9,8 +9,10 @@ namespace llmc::cpu {
 
 // matmul_forward's contract (runtime/cpu/matmul.h), on oneDNN. K > 0.
 // bf16: a and b are rounded to bf16 (into scratch kept per thread) and
-// multiplied by oneDNN's bf16 kernels, summing in fp32.
-void onednn_matmul(float *out, const float *a, const float *b,
+// multiplied by oneDNN's bf16 kernels, summing in fp32. Returns false, out
+// untouched, where oneDNN has no implementation for the call on this
+// processor (the caller then uses OpenBLAS).
+bool onednn_matmul(float *out, const float *a, const float *b,
                    const float *bias, int64_t batch, int64_t M, int64_t N,
                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
                    bool bf16);
