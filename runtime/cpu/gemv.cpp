@@ -1,4 +1,5 @@
 #include "runtime/cpu/gemv.h"
+#include "runtime/cpu/vec_math.h"
 
 #include <algorithm>
 #include <cstring>
@@ -11,16 +12,6 @@
 
 namespace llmc::cpu {
 namespace {
-
-#ifdef __AVX2__
-float sum8(__m256 v) {
-  __m128 half =
-      _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-  half = _mm_add_ss(half, _mm_movehdup_ps(half));
-  return _mm_cvtss_f32(half);
-}
-#endif
 
 // x · w over K, four accumulators in flight so the FMAs never wait.
 float dot(const float *x, const float *w, int64_t K) {
@@ -36,8 +27,8 @@ float dot(const float *x, const float *w, int64_t K) {
   for (; k + 8 <= K; k += 8)
     acc[0] =
         _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(w + k), acc[0]);
-  sum = sum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]),
-                           _mm256_add_ps(acc[2], acc[3])));
+  sum = vec::sum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]),
+                                _mm256_add_ps(acc[2], acc[3])));
 #endif
   for (; k < K; k++)
     sum += x[k] * w[k];

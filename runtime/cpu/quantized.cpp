@@ -1,5 +1,6 @@
 // INT8 weight-only GEMMs (see quantized.h).
 #include "runtime/cpu/quantized.h"
+#include "runtime/cpu/vec_math.h"
 
 #include <algorithm>
 #ifdef __AVX2__
@@ -34,17 +35,6 @@ void quantize_weights_i8(int8_t *q, float *scale, const float *w, int64_t N,
 // once for all of them. Above it, sgemm on dequantized blocks is faster.
 static constexpr int64_t kDirectRows = 8;
 
-// Horizontal sum of 8 floats.
-#ifdef __AVX2__
-static float sum8(__m256 v) {
-  __m128 half =
-      _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-  half = _mm_add_ss(half, _mm_movehdup_ps(half));
-  return _mm_cvtss_f32(half);
-}
-#endif
-
 // dots[r] = x_r · w for R rows x_r (a stride of K floats apart) and one
 // int8 w of length K: each 8 weights are converted once for all R rows.
 template <int R>
@@ -63,7 +53,7 @@ static void dots_i8(float *dots, const float *x, const int8_t *w, int64_t K) {
       acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * K + k), wk, acc[r]);
   }
   for (int r = 0; r < R; ++r)
-    dots[r] = sum8(acc[r]);
+    dots[r] = vec::sum8(acc[r]);
 #endif
   for (; k < K; ++k)
     for (int r = 0; r < R; ++r)
@@ -83,7 +73,7 @@ static float dot_i8(const float *x, const int8_t *w, int64_t K) {
     acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), w0, acc0);
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), w1, acc1);
   }
-  sum = sum8(_mm256_add_ps(acc0, acc1));
+  sum = vec::sum8(_mm256_add_ps(acc0, acc1));
 #endif
   for (; k < K; ++k)
     sum += x[k] * float(w[k]);

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 namespace llmc::cpu::vec {
 
@@ -91,5 +94,17 @@ inline float dot(const float *x, const float *y, int64_t n) {
     s[0] += x[i] * y[i];
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
+
+#ifdef __AVX2__
+// The sum of an AVX register's 8 floats, for kernels written with AVX2
+// intrinsics (the GEMVs).
+inline float sum8(__m256 v) {
+  __m128 half =
+      _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  half = _mm_add_ss(half, _mm_movehdup_ps(half));
+  return _mm_cvtss_f32(half);
+}
+#endif
 
 } // namespace llmc::cpu::vec

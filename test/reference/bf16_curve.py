@@ -36,12 +36,13 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TORCH_PYTHON = "/usr/bin/python3"
-# One thread a process; mpirun as root (lit sets the same), over shared memory.
-ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-           LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp",
-           OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_btl="self,vader")
+sys.path.insert(0, HERE)
+from parity import ENV as PARITY_ENV, TORCH_PYTHON  # noqa: E402
+
+# parity.py's one thread a process, and mpirun as root (lit sets the same)
+# over shared memory.
+ENV = dict(PARITY_ENV, OMPI_ALLOW_RUN_AS_ROOT="1",
+           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader")
 
 
 def run(cmd):
