@@ -1,6 +1,7 @@
 #include "runtime/cpu/gemm_library.h"
 
 #include "runtime/cpu/onednn_matmul.h"
+#include "runtime/cpu/vector_isa.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -45,7 +46,7 @@ std::string gemm_library_description() {
   const dnnl_version_t *v = dnnl_version();
   return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
          "." + std::to_string(v->patch) + " (" + onednn_isa() +
-         "; single rows on llmc's GEMV)";
+         "; decode rows on llmc's GEMV, " + vector_isa_name() + ")";
 }
 
 std::string unsupported_processor() {

@@ -1,8 +1,8 @@
 // Which library runs the runtime's GEMMs, chosen at run time. oneDNN (the
 // default) picks its kernels from the processor it finds (AVX-512 where
-// there is one), with single-row products (a decode step at batch 1) on
-// llmc's GEMV (runtime/cpu/gemv.h), where oneDNN's matmul runs at a third
-// of the memory's pace; OpenBLAS (with its sgemv) stays as the fallback.
+// there is one), with products of a few rows (decode steps) on llmc's GEMV
+// (runtime/cpu/gemv.h), where oneDNN's matmul runs at a third of the
+// memory's pace; OpenBLAS (with its sgemv) stays as the fallback.
 #pragma once
 
 #include <string>

@@ -30,11 +30,12 @@ void matmul_forward(float *out, const float *a, const float *b,
     return;
   }
   const bool one_row = !trans_a && !b_batched && batch * M == 1;
-  if (one_row && math == GemmMath::FP32 &&
-      gemm_library() == GemmLibrary::OneDnn) {
-    // oneDNN's matmul runs one row at a third of the memory's pace; our
-    // GEMV streams the weight on every thread.
-    gemv_forward(out, a, b, bias, N, K, trans_b);
+  if (!trans_a && !b_batched && batch * M <= kGemvMaxRows &&
+      math == GemmMath::FP32 && gemm_library() == GemmLibrary::OneDnn) {
+    // A decode step's few rows: oneDNN's matmul first copies the whole
+    // weight into its blocked layout and runs at a third of the memory's
+    // pace; our GEMV streams the weight once for every row.
+    gemv_forward(out, a, b, bias, batch * M, N, K, trans_b);
     return;
   }
   if (!one_row && gemm_library() == GemmLibrary::OneDnn &&

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/cpu/gemm_library.h"
+#include "runtime/cpu/vector_isa.h"
 #include "tools/llmc-run/Commands.h"
 #include "tools/llmc/Errors.h"
 
@@ -81,6 +82,7 @@ int main(int argc, char **argv) {
     return llmc::failBadInput(why);
   try {
     llmc::cpu::set_gemm_library_from_environment();
+    llmc::cpu::set_vector_isa_from_environment();
   } catch (const std::invalid_argument &e) {
     return llmc::failBadInput(e.what());
   }

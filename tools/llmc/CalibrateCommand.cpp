@@ -21,6 +21,7 @@
 #include "runtime/calibrate.h"
 #include "runtime/comm/mpi_communicator.h"
 #include "runtime/cpu/gemm_library.h"
+#include "runtime/cpu/vector_isa.h"
 #include "runtime/executor.h"
 #include "runtime/io/posix_file.h"
 #include "runtime/kernels/kernel_table.h"
@@ -256,6 +257,7 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return fail(why);
   try {
     llmc::cpu::set_gemm_library_from_environment();
+    llmc::cpu::set_vector_isa_from_environment();
   } catch (const std::invalid_argument &e) {
     return fail(e.what());
   }
