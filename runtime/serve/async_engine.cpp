@@ -37,9 +37,16 @@ AsyncEngine::AsyncEngine(Engine &engine, int64_t kv_blocks, int64_t max_queue,
 
 AsyncEngine::~AsyncEngine() { drain(); }
 
+std::unique_lock<std::mutex> AsyncEngine::caller_lock() {
+  callers_.fetch_add(1);
+  std::unique_lock<std::mutex> lock(mu_);
+  callers_.fetch_sub(1);
+  return lock;
+}
+
 std::shared_ptr<RequestStream> AsyncEngine::submit(std::vector<int32_t> prompt,
                                                    SamplingParams params) {
-  std::lock_guard<std::mutex> lock(mu_);
+  auto lock = caller_lock();
   if (stopping_)
     throw std::runtime_error("the server is shutting down");
   if (max_queue_ > 0 && engine_.waiting() >= max_queue_)
@@ -60,7 +67,7 @@ std::shared_ptr<RequestStream> AsyncEngine::submit(std::vector<int32_t> prompt,
 }
 
 void AsyncEngine::cancel(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  auto lock = caller_lock();
   cancelled_.push_back(id);
   work_.notify_all();
 }
@@ -77,7 +84,7 @@ void AsyncEngine::drain() {
 }
 
 ServerMetrics AsyncEngine::metrics() {
-  std::lock_guard<std::mutex> lock(mu_);
+  auto lock = caller_lock();
   ServerMetrics m = metrics_;
   m.waiting = engine_.waiting();
   m.running = engine_.running();
@@ -143,6 +150,11 @@ void AsyncEngine::loop() {
     // The step runs under the lock: a submit waits at most one step.
     for (const TokenEvent &event : engine_.step())
       deliver(event);
+    while (callers_.load() > 0) {
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    }
   }
 }
 

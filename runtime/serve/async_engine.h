@@ -7,6 +7,7 @@
 #include "runtime/serve/engine.h"
 #include "runtime/serve/engine_sync.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -91,12 +92,19 @@ private:
   };
   void loop();
   void deliver(const TokenEvent &event);
+  // mu_ for a call from another thread; see callers_.
+  std::unique_lock<std::mutex> caller_lock();
 
   Engine &engine_;
   int64_t max_queue_;
   EngineSync *sync_;
   EngineOps ops_; // what the followers have not seen yet
   std::mutex mu_; // the engine, the streams and the metrics
+  // Threads waiting for mu_ in caller_lock. The loop keeps mu_ from one
+  // step to the next and hands it over between steps while this is not
+  // zero: std::mutex is not fair, and a loop that simply retook it kept
+  // every new request out until the engine went idle.
+  std::atomic<int> callers_{0};
   std::condition_variable work_;
   std::map<int64_t, std::shared_ptr<RequestStream>> streams_;
   std::map<int64_t, Timing> timing_;

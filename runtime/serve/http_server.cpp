@@ -4,9 +4,14 @@
 #include "runtime/io/error.h"
 #include "runtime/serve/web_assets.h"
 
+// Connections that arrive while every server thread is busy wait in the
+// listen backlog; httplib's default of 5 drops the SYNs of a burst, and
+// clients retry them only seconds later.
+#define CPPHTTPLIB_LISTEN_BACKLOG 1024
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -106,6 +111,19 @@ public:
          const ServerOptions &options)
       : engine_(engine), codec_(codec), vocab_(vocab), options_(options) {
     http_.set_payload_max_length(options.max_body_bytes);
+    // httplib holds a pool thread for as long as a stream lasts, and its
+    // default pool has 8: the ninth concurrent request stayed unread in the
+    // backlog, whatever --max-queue said, and the engine ran short of work
+    // under load. One thread per request the engine can hold (running, and
+    // waiting up to --max-queue; 1,024 when that is unbounded), and four
+    // for /health, /metrics and the web page.
+    const int64_t waiting = options.max_queue > 0
+                                ? std::min<int64_t>(options.max_queue, 1024)
+                                : 1024;
+    const size_t threads = size_t(options.max_running + waiting + 4);
+    http_.new_task_queue = [threads] {
+      return new httplib::ThreadPool(threads);
+    };
     http_.set_pre_routing_handler(
         [this](const httplib::Request &req, httplib::Response &res) {
           return authorize(req, res);

@@ -18,6 +18,7 @@ struct ServerOptions {
   std::string model_name = "llmc";
   std::string api_key;             // set: every endpoint but /health needs it
   int64_t max_queue = 256;         // waiting requests before 429
+  int64_t max_running = 8;         // sequences a step runs (--max-batch)
   size_t max_body_bytes = 1 << 20; // larger bodies get 413
 };
 

@@ -72,8 +72,13 @@ int llmc::runServeCommand(int argc, char **argv) {
     serve::TextCodec codec = model.codec();
     serve::AsyncEngine async(engine, runner.kv_blocks(), maxQueue,
                              sync ? &*sync : nullptr);
-    serve::ServerOptions options{host,   port,     modelName,
-                                 apiKey, maxQueue, size_t(maxBodyBytes)};
+    serve::ServerOptions options{host,
+                                 port,
+                                 modelName,
+                                 apiKey,
+                                 maxQueue,
+                                 runner.max_batch(),
+                                 size_t(maxBodyBytes)};
     serve::serve(async, codec, runner.vocab(), options);
   });
 }
