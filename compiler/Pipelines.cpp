@@ -82,8 +82,10 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   lower.programs = {"prefill", "decode"};
   pm.addPass(llm::createLowerToPlan(lower));
   // INT8 weights: a quarter of the bytes each decode step reads.
-  if (o.weightsDtype == WeightsDtype::Int8)
-    pm.addNestedPass<func::FuncOp>(llm::createQuantizeWeights());
+  // (bf16: half of them, with the activations and sums still fp32.)
+  if (o.weightsDtype != WeightsDtype::FP32)
+    pm.addNestedPass<func::FuncOp>(
+        llm::createQuantizeWeights({/*dtype=*/name(o.weightsDtype)}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Static offsets: the two programs' activations share bytes, since only

@@ -109,8 +109,10 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
       tensor->set_dtype(planfile::I32);
     else if (type.getElementType().isInteger(8))
       tensor->set_dtype(planfile::I8);
+    else if (type.getElementType().isBF16())
+      tensor->set_dtype(planfile::BF16);
     else
-      return error("plan tensors must be f32, i32 or i8");
+      return error("plan tensors must be f32, i32, i8 or bf16");
     for (int64_t d : type.getShape())
       tensor->add_shape(d);
     tensors[value] = out.tensors_size() - 1;

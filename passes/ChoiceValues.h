@@ -54,7 +54,9 @@ inline llvm::cl::ValuesClass weightsDtypeValues() {
   return llvm::cl::values(
       clEnumValN(WeightsDtype::FP32, "fp32", "fp32 weights, as trained"),
       clEnumValN(WeightsDtype::Int8, "int8",
-                 "int8 GEMM weights, per-channel scales, quantized at load"));
+                 "int8 GEMM weights, per-channel scales, quantized at load"),
+      clEnumValN(WeightsDtype::BF16, "bf16",
+                 "bf16 GEMM weights, rounded at load, fp32 activations"));
 }
 
 } // namespace llmc

@@ -34,10 +34,12 @@ inline const char *name(Precision p) {
 }
 
 /// How an inference plan stores the weights of its GEMMs.
-enum class WeightsDtype { FP32, Int8 };
+enum class WeightsDtype { FP32, Int8, BF16 };
 
 inline const char *name(WeightsDtype d) {
-  return d == WeightsDtype::FP32 ? "fp32" : "int8";
+  return d == WeightsDtype::FP32   ? "fp32"
+         : d == WeightsDtype::Int8 ? "int8"
+                                   : "bf16";
 }
 
 inline const char *name(Recompute r) {

@@ -359,7 +359,7 @@ def MixedPrecision : Pass<"llmc-mixed-precision", "func::FuncOp"> {
 }
 
 def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
-  let summary = "INT8 weight-only GEMMs: weights quantized per output channel";
+  let summary = "INT8 or bf16 weight-only GEMMs of an inference plan";
   let description = [{
     On an inference plan: each parameter that only feeds `matmul` kernels as
     their right operand (with one layout) becomes an `i8` buffer of the
@@ -381,7 +381,16 @@ def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
     %s = plan.buffer "lm_head.weight.scale" weight_scale : memref<50xf32>
     plan.kernel "matmul_i8w" ins(%x, %w, %s) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} ...
     ```
+
+    With `dtype=bf16` the same weights become `bf16` buffers (a copy
+    `<name>.bf16` where the parameter has other users), rounded to nearest
+    even from the fp32 checkpoint at load, and their GEMMs `matmul_bf16w`
+    (no scales): half the bytes, the activations and sums still fp32.
   }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", "\"int8\"",
+           "int8 (per-channel scales) or bf16">,
+  ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 

@@ -1,4 +1,4 @@
-//===- QuantizeWeights.cpp - INT8 weight-only GEMMs of an inference plan --===//
+//===- QuantizeWeights.cpp - INT8/bf16 weight-only GEMMs of a plan -------===//
 //
 // Decoding reads every weight once per token, so its time is the bytes of
 // weights it reads: INT8 weights, quantized per output channel when the
@@ -8,6 +8,8 @@
 // checkpoint), and its GEMMs become matmul_i8w. A parameter with other users
 // (GPT-2's tied embedding, looked up as a table) stays fp32 for them, and its
 // GEMMs read an int8 copy (`<name>.int8`) the runtime makes from it.
+// dtype=bf16 does the same with bf16 weights (rounded at load, no scales)
+// and matmul_bf16w: half the bytes, for what the rounding costs in accuracy.
 //
 // -debug-only=llmc-quantize-weights names each weight it quantizes.
 //
@@ -77,7 +79,15 @@ namespace {
 
 struct QuantizeWeightsPass
     : mlir::llm::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
+  using QuantizeWeightsBase::QuantizeWeightsBase;
+
   void runOnOperation() override {
+    if (dtype != "int8" && dtype != "bf16") {
+      getOperation().emitError("llmc-quantize-weights: dtype '")
+          << dtype << "': expected int8 or bf16";
+      return signalPassFailure();
+    }
+    const bool bf16 = dtype == "bf16";
     SmallVector<BufferOp> weights;
     getOperation().walk([&](BufferOp b) { weights.push_back(b); });
     OpBuilder b(&getContext());
@@ -94,32 +104,36 @@ struct QuantizeWeightsPass
       LLVM_DEBUG(llvm::dbgs()
                  << "[" DEBUG_TYPE "] '" << weight.getName() << "' " << type
                  << ": " << gemms->size() << " GEMM(s), " << channels
-                 << " channels" << (uses->shared ? ", an int8 copy" : "")
-                 << "\n");
+                 << " channels" << (uses->shared ? ", a copy" : "") << "\n");
       // A weight with other users stays fp32 for them; its GEMMs read an
-      // int8 copy made from it at load.
+      // int8 (bf16) copy made from it at load.
       b.setInsertionPoint(weight);
       std::string name = weight.getName().str();
       if (uses->shared)
-        name += ".int8";
+        name += "." + dtype;
+      Type element = bf16 ? Type(b.getBF16Type()) : b.getIntegerType(8);
       auto q = BufferOp::create(
-          b, weight.getLoc(),
-          MemRefType::get(type.getShape(), b.getIntegerType(8)), name,
+          b, weight.getLoc(), MemRefType::get(type.getShape(), element), name,
           uses->shared ? BufferCategory::weight_copy : BufferCategory::param,
           IntegerAttr());
       if (!uses->shared)
         q->setDiscardableAttrs(weight->getDiscardableAttrDictionary());
-      auto scale = BufferOp::create(
-          b, weight.getLoc(), MemRefType::get({channels}, b.getF32Type()),
-          name + ".scale", BufferCategory::weight_scale, IntegerAttr());
+      SmallVector<Value> scales;
+      if (!bf16)
+        scales.push_back(
+            BufferOp::create(
+                b, weight.getLoc(), MemRefType::get({channels}, b.getF32Type()),
+                name + ".scale", BufferCategory::weight_scale, IntegerAttr())
+                .getBuffer());
       for (KernelOp gemm : *gemms) {
-        SmallVector<Value> ins = {gemm.getIns()[0], q.getBuffer(),
-                                  scale.getBuffer()};
+        SmallVector<Value> ins = {gemm.getIns()[0], q.getBuffer()};
+        llvm::append_range(ins, scales);
         llvm::append_range(ins, gemm.getIns().drop_front(2)); // a bias
         b.setInsertionPoint(gemm);
         auto quantized = KernelOp::create(
-            b, gemm.getLoc(), kernel_name(KernelId::matmul_i8w), ins,
-            gemm.getOuts(), gemm.getParams());
+            b, gemm.getLoc(),
+            kernel_name(bf16 ? KernelId::matmul_bf16w : KernelId::matmul_i8w),
+            ins, gemm.getOuts(), gemm.getParams());
         quantized->setDiscardableAttrs(gemm->getDiscardableAttrDictionary());
         gemm.erase();
       }

@@ -17,6 +17,7 @@
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
+#include "runtime/cpu/weights_bf16.h"
 #include "runtime/executor.h"
 #include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/plan_file.h"
@@ -39,6 +40,9 @@ const int32_t *KernelCall::ids(int i) const {
 }
 const int8_t *KernelCall::i8(int i) const {
   return reinterpret_cast<const int8_t *>(exec_.f32(kernel_.ins(i)));
+}
+const uint16_t *KernelCall::bf16(int i) const {
+  return reinterpret_cast<const uint16_t *>(exec_.f32(kernel_.ins(i)));
 }
 std::vector<int64_t> KernelCall::in_shape(int i) const {
   const auto &shape = exec_.plan().tensors(kernel_.ins(i)).shape();
@@ -177,6 +181,12 @@ void matmul_i8w(const KernelCall &c) {
   cpu::matmul_i8w_forward(c.out(0), c.in(0), c.i8(1), c.in(2),
                           c.num_ins() > 3 ? c.in(3) : nullptr, g.batch * g.M,
                           g.N, g.K);
+}
+void matmul_bf16w(const KernelCall &c) {
+  Gemm g = gemm_of(c);
+  cpu::matmul_bf16w_forward(c.out(0), c.in(0), c.bf16(1),
+                            c.num_ins() > 2 ? c.in(2) : nullptr, g.batch * g.M,
+                            g.N, g.K);
 }
 void matmul_swiglu(const KernelCall &c) {
   Gemm g = gemm_of(c);

@@ -46,7 +46,7 @@ const char *category_name(planfile::Category c) {
   case planfile::WEIGHT_SCALE:
     return "weight scales";
   case planfile::WEIGHT_COPY:
-    return "int8 copies";
+    return "weight copies"; // int8 or bf16
   default:
     return "other";
   }

@@ -3,6 +3,7 @@
 
 #include "runtime/comm/communicator.h"
 #include "runtime/cpu/quantized.h"
+#include "runtime/cpu/weights_bf16.h"
 #include "runtime/io/hf_checkpoint.h"
 #include "runtime/io/init.h"
 #include "runtime/io/safetensors.h"
@@ -42,46 +43,53 @@ void slice_into(const PlanTensor &t, std::vector<float> full,
 
 } // namespace
 
-/// Points `tensor`, the int8 weight of plan tensor `t`, at its buffer and its
-/// scales, with the layout its matmul_i8w kernels read it in.
-static void quantized_weight(const planfile::Plan &plan, int t, Executor *exec,
-                             PlanTensor &tensor) {
+/// Points `tensor`, the int8 or bf16 weight of plan tensor `t`, at its
+/// buffer (and an int8 one's scales), with the layout its matmul_i8w or
+/// matmul_bf16w kernels read it in.
+static void packed_weight(const planfile::Plan &plan, int t, Executor *exec,
+                          PlanTensor &tensor) {
   uint32_t buffer = plan.tensors(t).buffer();
+  const bool int8 = plan.tensors(t).dtype() == planfile::I8;
   for (const planfile::Kernel &k : plan.kernels())
-    if (kernels::is(k.name(), kernels::KernelId::matmul_i8w) &&
+    if ((kernels::is(k.name(), kernels::KernelId::matmul_i8w) ||
+         kernels::is(k.name(), kernels::KernelId::matmul_bf16w)) &&
         plan.tensors(k.ins(1)).buffer() == buffer) {
       tensor.channel_rows = k.params().at("transpose_rhs").b();
-      if (exec)
+      if (exec && int8)
         tensor.scale = exec->f32(int(k.ins(2)));
     }
-  if (exec)
+  if (exec && int8)
     tensor.quantized = reinterpret_cast<int8_t *>(tensor.data);
+  else if (exec)
+    tensor.bf16 = reinterpret_cast<uint16_t *>(tensor.data);
   tensor.data = nullptr;
 }
 
-/// Quantizes `w`, an fp32 weight of `t`'s shape, into `t`'s int8 buffer and
-/// scales.
+/// Quantizes (rounds) `w`, an fp32 weight of `t`'s shape, into `t`'s int8
+/// buffer and scales (bf16 buffer).
 static void quantize_into(const PlanTensor &t, const float *w) {
   int64_t rows = t.shape[0], cols = t.shape[1];
-  cpu::quantize_weights_i8(t.quantized, t.scale, w,
-                           t.channel_rows ? rows : cols,
-                           t.channel_rows ? cols : rows, t.channel_rows);
+  int64_t N = t.channel_rows ? rows : cols, K = t.channel_rows ? cols : rows;
+  if (t.bf16)
+    cpu::pack_weights_bf16(t.bf16, w, N, K, t.channel_rows);
+  else
+    cpu::quantize_weights_i8(t.quantized, t.scale, w, N, K, t.channel_rows);
 }
 
-/// Runs `fill` with each int8 weight's data at an fp32 copy, then quantizes
-/// the copies into their buffers and scales.
+/// Runs `fill` with each int8 or bf16 weight's data at an fp32 copy, then
+/// quantizes (rounds) the copies into their buffers.
 template <typename Fill>
 static void through_fp32(std::vector<PlanTensor> &tensors, Fill fill) {
   std::vector<std::vector<float>> copies;
   copies.reserve(tensors.size());
   for (PlanTensor &t : tensors)
-    if (t.quantized) {
+    if (t.packed()) {
       copies.emplace_back(size_t(io::checked_numel(t.shape, t.name)));
       t.data = copies.back().data();
     }
   fill();
   for (PlanTensor &t : tensors)
-    if (t.quantized) {
+    if (t.packed()) {
       quantize_into(t, t.data);
       t.data = nullptr;
     }
@@ -106,8 +114,9 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
                       {shape.begin(), shape.end()},
                       exec ? exec->f32(t) : nullptr,
                       {}};
-    if (plan.tensors(t).dtype() == planfile::I8)
-      quantized_weight(plan, t, exec, tensor);
+    if (plan.tensors(t).dtype() == planfile::I8 ||
+        plan.tensors(t).dtype() == planfile::BF16)
+      packed_weight(plan, t, exec, tensor);
     if (b.has_slice())
       tensor.levels.push_back(shard_level(b.slice(), tensor.shape));
     if (b.has_shard())
@@ -210,7 +219,8 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                   const Executor &exec,
                   const std::vector<io::TensorSpec> &model_params) {
   // Whole tensors go straight into the arena; split ones through a full
-  // copy, cut once the file is read (int8 weights, through an fp32 one).
+  // copy, cut once the file is read (int8 and bf16 weights, through an fp32
+  // one).
   through_fp32(params, [&] {
     std::map<std::string, std::vector<float>> full;
     std::map<std::string, float *> direct;
@@ -233,19 +243,20 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
   });
 }
 
-/// Makes each int8 copy of a parameter (`<name>.int8`, the GEMMs' weight
-/// where the parameter stays fp32 for its other users) from this rank's
-/// loaded parameter.
+/// Makes each int8 (bf16) copy of a parameter (`<name>.int8`, `.bf16`: the
+/// GEMMs' weight where the parameter stays fp32 for its other users) from
+/// this rank's loaded parameter.
 void make_weight_copies(Executor &exec) {
   std::vector<PlanTensor> params = plan_tensors(exec, planfile::PARAM);
   for (PlanTensor &copy : plan_tensors(exec, planfile::WEIGHT_COPY)) {
-    std::string name = copy.name.substr(0, copy.name.size() - 5); // .int8
+    // Without its suffix, ".int8" or ".bf16".
+    std::string name = copy.name.substr(0, copy.name.rfind('.'));
     auto source =
         std::find_if(params.begin(), params.end(), [&](const PlanTensor &p) {
           return p.name == name && p.shape == copy.shape && p.data;
         });
-    if (!copy.quantized || source == params.end())
-      throw plan::PlanError("the int8 copy '" + copy.name +
+    if (!copy.packed() || source == params.end())
+      throw plan::PlanError("the weight copy '" + copy.name +
                             "' has no fp32 parameter '" + name +
                             "' of its shape to be made from");
     quantize_into(copy, source->data);

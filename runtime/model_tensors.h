@@ -38,7 +38,12 @@ struct PlanTensor {
   int8_t *quantized = nullptr;
   float *scale = nullptr;
   bool channel_rows = false;
+  /// A bf16 weight (matmul_bf16w), stored (N, K) as an int8 one is, and
+  /// loaded the same way: rounded from the complete fp32 copy.
+  uint16_t *bf16 = nullptr;
 
+  /// An int8 or bf16 weight, whose loads go through an fp32 copy.
+  bool packed() const { return quantized || bf16; }
   bool split() const { return !levels.empty(); }
   std::vector<int64_t> full() const {
     return levels.empty() ? shape : levels.back().whole;

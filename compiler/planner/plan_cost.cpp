@@ -158,12 +158,16 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
         t += elementwise_time(cluster,
                               4 * 4 * bytes_scale * elements(plan, k.outs(0)));
       cost.gemm_s += t;
-    } else if (kernels::is(name, KernelId::matmul_i8w)) {
-      // The roofline of an fp32 GEMM whose weight is one byte an element.
+    } else if (kernels::is(name, KernelId::matmul_i8w) ||
+               kernels::is(name, KernelId::matmul_bf16w)) {
+      // The roofline of an fp32 GEMM whose weight is one byte an element
+      // (int8) or two (bf16).
       GemmShape g = matmul_shape(plan, k);
       double flops = 2 * g.m * g.n * g.k;
       cost.flops += flops;
-      double bytes = 4 * (g.m * g.k + g.m * g.n + g.n) + g.k * g.n;
+      double weight_bytes = kernels::is(name, KernelId::matmul_i8w) ? 1.0 : 2.0;
+      double bytes =
+          4 * (g.m * g.k + g.m * g.n + g.n) + weight_bytes * g.k * g.n;
       t = std::max(
           flops / (cluster.peak_flops.of(type) *
                    gemm_efficiency(cluster.gemm_efficiency, g.m, g.n, g.k)),

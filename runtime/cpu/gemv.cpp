@@ -31,6 +31,26 @@ LLMC_INLINE v16 load16(const float *p) {
   return v;
 }
 
+// 16 bf16 weights as floats (exactly: a bf16 is a float's upper half).
+LLMC_INLINE v16 load16(const uint16_t *p) {
+  using u16x16 = uint16_t __attribute__((vector_size(32)));
+  using u32x16 = uint32_t __attribute__((vector_size(64)));
+  u16x16 h;
+  std::memcpy(&h, p, sizeof h);
+  const u32x16 bits = __builtin_convertvector(h, u32x16) << 16;
+  v16 v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+LLMC_INLINE float widen(float w) { return w; }
+LLMC_INLINE float widen(uint16_t w) {
+  const uint32_t bits = uint32_t(w) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 // The 16 lanes summed in one fixed tree: halves, quarters, then pairs.
 LLMC_INLINE float reduce16(v16 v) {
   v8 h8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
@@ -40,9 +60,12 @@ LLMC_INLINE float reduce16(v16 v) {
   return (h4[0] + h4[2]) + (h4[1] + h4[3]);
 }
 
-struct Gemv {
+// W: the weight's element, float or bf16 (its bits in a uint16_t).
+template <typename W> struct Gemv {
   float *out;
-  const float *x, *w, *bias;
+  const float *x;
+  const W *w;
+  const float *bias;
   int64_t N, K;
 };
 
@@ -57,22 +80,24 @@ constexpr int tile_width(int M, bool wide) {
   return width < 1 ? 1 : width > 8 ? 8 : width;
 }
 
-// How far ahead of its loads a tile prefetches each weight row, in floats
-// (16 KB): the hardware's prefetcher alone left decode steps of 4-8 rows
-// about a third slower, measured here.
-constexpr int64_t kAhead = 4096;
+// How far ahead of its loads a tile prefetches each weight row: the
+// hardware's prefetcher alone left decode steps of 4-8 rows about a third
+// slower, measured here.
+constexpr int64_t kAheadBytes = 16384;
 
 // Weight rows n..n+NT-1 of an (N, K) weight against the M rows of x: each
 // output sums 16 lanes over k in order, the lanes by reduce16, then the
 // last K % 16 products, then the bias.
-template <int M, int NT> LLMC_INLINE void dot_tile(const Gemv &g, int64_t n) {
+template <int M, int NT, typename W>
+LLMC_INLINE void dot_tile(const Gemv<W> &g, int64_t n) {
   const int64_t K = g.K;
   v16 acc[M][NT] = {};
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
     v16 wv[NT];
     for (int j = 0; j < NT; j++) {
-      __builtin_prefetch(g.w + (n + j) * K + k + kAhead);
+      __builtin_prefetch(reinterpret_cast<const char *>(g.w + (n + j) * K + k) +
+                         kAheadBytes);
       wv[j] = load16(g.w + (n + j) * K + k);
     }
     for (int m = 0; m < M; m++) {
@@ -92,13 +117,13 @@ template <int M, int NT> LLMC_INLINE void dot_tile(const Gemv &g, int64_t n) {
     for (int j = 0; j < NT; j++) {
       float s = sums[m][j];
       for (int64_t t = k; t < K; t++)
-        s += g.x[m * K + t] * g.w[(n + j) * K + t];
+        s += g.x[m * K + t] * widen(g.w[(n + j) * K + t]);
       g.out[m * g.N + n + j] = s + (g.bias ? g.bias[n + j] : 0.0f);
     }
 }
 
-template <int M, bool Wide>
-LLMC_INLINE void dot_range(const Gemv &g, int64_t n0, int64_t n1) {
+template <int M, bool Wide, typename W>
+LLMC_INLINE void dot_range(const Gemv<W> &g, int64_t n0, int64_t n1) {
   constexpr int NT = tile_width(M, Wide);
   int64_t n = n0;
   for (; n + NT <= n1; n += NT)
@@ -110,7 +135,8 @@ LLMC_INLINE void dot_range(const Gemv &g, int64_t n0, int64_t n1) {
 // Columns c..c+16*NT-1 of a (K, N) weight: each output sums x[m, k] times
 // w[k, c] over k in order, then adds the bias. Rows a few ahead are
 // prefetched: consecutive k are N floats apart.
-template <int M, int NT> LLMC_INLINE void axpy_tile(const Gemv &g, int64_t c) {
+template <int M, int NT>
+LLMC_INLINE void axpy_tile(const Gemv<float> &g, int64_t c) {
   const int64_t K = g.K, N = g.N, ahead = 8 * N;
   v16 acc[M][NT] = {};
   for (int64_t k = 0; k < K; k++) {
@@ -136,7 +162,7 @@ template <int M, int NT> LLMC_INLINE void axpy_tile(const Gemv &g, int64_t c) {
 }
 
 // One column, in the same order as a lane of axpy_tile.
-template <int M> LLMC_INLINE void axpy_column(const Gemv &g, int64_t c) {
+template <int M> LLMC_INLINE void axpy_column(const Gemv<float> &g, int64_t c) {
   for (int m = 0; m < M; m++) {
     float s = 0.0f;
     for (int64_t k = 0; k < g.K; k++)
@@ -146,7 +172,7 @@ template <int M> LLMC_INLINE void axpy_column(const Gemv &g, int64_t c) {
 }
 
 template <int M, bool Wide>
-LLMC_INLINE void axpy_range(const Gemv &g, int64_t c0, int64_t c1) {
+LLMC_INLINE void axpy_range(const Gemv<float> &g, int64_t c0, int64_t c1) {
   constexpr int NT = tile_width(M, Wide);
   int64_t c = c0;
   for (; c + 16 * NT <= c1; c += 16 * NT)
@@ -157,45 +183,50 @@ LLMC_INLINE void axpy_range(const Gemv &g, int64_t c0, int64_t c1) {
     axpy_column<M>(g, c);
 }
 
-using RangeFn = void (*)(const Gemv &, int64_t, int64_t);
+template <typename W>
+using RangeFn = void (*)(const Gemv<W> &, int64_t, int64_t);
 
-template <int M>
-__attribute__((target("avx512f"))) void dot_avx512(const Gemv &g, int64_t n0,
+template <int M, typename W>
+__attribute__((target("avx512f"))) void dot_avx512(const Gemv<W> &g, int64_t n0,
                                                    int64_t n1) {
   dot_range<M, true>(g, n0, n1);
 }
-template <int M> void dot_avx2(const Gemv &g, int64_t n0, int64_t n1) {
+template <int M, typename W>
+void dot_avx2(const Gemv<W> &g, int64_t n0, int64_t n1) {
   dot_range<M, false>(g, n0, n1);
 }
 template <int M>
-__attribute__((target("avx512f"))) void axpy_avx512(const Gemv &g, int64_t c0,
-                                                    int64_t c1) {
+__attribute__((target("avx512f"))) void axpy_avx512(const Gemv<float> &g,
+                                                    int64_t c0, int64_t c1) {
   axpy_range<M, true>(g, c0, c1);
 }
-template <int M> void axpy_avx2(const Gemv &g, int64_t c0, int64_t c1) {
+template <int M> void axpy_avx2(const Gemv<float> &g, int64_t c0, int64_t c1) {
   axpy_range<M, false>(g, c0, c1);
 }
 
-// Entry points by [trans_w][wide][M - 1].
-template <size_t... I>
-constexpr std::array<std::array<std::array<RangeFn, kGemvMaxRows>, 2>, 2>
-entry_points(std::index_sequence<I...>) {
-  return {{{{{&axpy_avx2<int(I) + 1>...}, {&axpy_avx512<int(I) + 1>...}}},
-           {{{&dot_avx2<int(I) + 1>...}, {&dot_avx512<int(I) + 1>...}}}}};
+// Entry points by [wide][M - 1]: dot products over (N, K) weights of W,
+// and (K, N) fp32 weights' columns.
+template <typename W>
+using Entries = std::array<std::array<RangeFn<W>, kGemvMaxRows>, 2>;
+template <typename W, size_t... I>
+constexpr Entries<W> dot_entries(std::index_sequence<I...>) {
+  return {{{&dot_avx2<int(I) + 1, W>...}, {&dot_avx512<int(I) + 1, W>...}}};
 }
-constexpr auto kEntryPoints =
-    entry_points(std::make_index_sequence<size_t(kGemvMaxRows)>());
+template <size_t... I>
+constexpr Entries<float> axpy_entries(std::index_sequence<I...>) {
+  return {{{&axpy_avx2<int(I) + 1>...}, {&axpy_avx512<int(I) + 1>...}}};
+}
+constexpr auto kRows = std::make_index_sequence<size_t(kGemvMaxRows)>();
+constexpr auto kDot = dot_entries<float>(kRows);
+constexpr auto kDotBf16 = dot_entries<uint16_t>(kRows);
+constexpr auto kAxpy = axpy_entries(kRows);
 
-} // namespace
-
-void gemv_forward(float *out, const float *x, const float *w, const float *bias,
-                  int64_t M, int64_t N, int64_t K, bool trans_w) {
-  const RangeFn fn =
-      kEntryPoints[trans_w][vector_isa() == VectorIsa::Avx512][size_t(M - 1)];
-  const Gemv g{out, x, w, bias, N, K};
-  // Each thread its own run of outputs: weight rows, or (for a (K, N)
-  // weight) whole 16-column vectors, the last thread taking the rest.
-  const int64_t units = trans_w ? N : N / 16, unit = trans_w ? 1 : 16;
+// Runs fn over the outputs, each thread its own run: weight rows (units of
+// one), or for a (K, N) weight whole 16-column vectors (units of 16), the
+// last thread taking the rest.
+template <typename W>
+void run_threads(RangeFn<W> fn, const Gemv<W> &g, int64_t unit) {
+  const int64_t units = g.N / unit;
 #pragma omp parallel
   {
 #ifdef _OPENMP
@@ -204,9 +235,27 @@ void gemv_forward(float *out, const float *x, const float *w, const float *bias,
     const int64_t threads = 1, t = 0;
 #endif
     const int64_t first = units * t / threads * unit;
-    const int64_t end = t + 1 == threads ? N : units * (t + 1) / threads * unit;
+    const int64_t end =
+        t + 1 == threads ? g.N : units * (t + 1) / threads * unit;
     fn(g, first, end);
   }
+}
+
+} // namespace
+
+void gemv_forward(float *out, const float *x, const float *w, const float *bias,
+                  int64_t M, int64_t N, int64_t K, bool trans_w) {
+  const bool wide = vector_isa() == VectorIsa::Avx512;
+  const Gemv<float> g{out, x, w, bias, N, K};
+  run_threads((trans_w ? kDot : kAxpy)[wide][size_t(M - 1)], g,
+              trans_w ? 1 : 16);
+}
+
+void gemv_bf16w_forward(float *out, const float *x, const uint16_t *w,
+                        const float *bias, int64_t M, int64_t N, int64_t K) {
+  const bool wide = vector_isa() == VectorIsa::Avx512;
+  const Gemv<uint16_t> g{out, x, w, bias, N, K};
+  run_threads(kDotBf16[wide][size_t(M - 1)], g, 1);
 }
 
 } // namespace llmc::cpu

@@ -20,4 +20,9 @@ constexpr int64_t kGemvMaxRows = 8;
 void gemv_forward(float *out, const float *x, const float *w, const float *bias,
                   int64_t M, int64_t N, int64_t K, bool trans_w);
 
+// The same with a bf16 weight w (N, K), its bits in uint16_t: each weight
+// widened to fp32 exactly, the products and sums fp32, in the same order.
+void gemv_bf16w_forward(float *out, const float *x, const uint16_t *w,
+                        const float *bias, int64_t M, int64_t N, int64_t K);
+
 } // namespace llmc::cpu

@@ -1,12 +1,12 @@
 // INT8 weight-only GEMMs (see quantized.h).
 #include "runtime/cpu/quantized.h"
+#include "runtime/cpu/dequantized_gemm.h"
 #include "runtime/cpu/vec_math.h"
 
 #include <algorithm>
 #ifdef __AVX2__
 #include <immintrin.h>
 #endif
-#include <cblas.h>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -108,33 +108,12 @@ void matmul_i8w_forward(float *out, const float *a, const int8_t *q,
       rows_direct(out, a, q, scale, bias, M, N, K, n);
     return;
   }
-  // More rows: channel blocks dequantized into fp32 rows (each thread its
-  // own, in cache), then an sgemm writes those columns of out.
-  const int64_t block = 256;
-  const int64_t blocks = (N + block - 1) / block;
-#pragma omp parallel
-  {
-    std::vector<float> w(size_t(block * K));
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) {
-      int64_t n0 = b * block, nb = std::min(N, n0 + block) - n0;
-      for (int64_t j = 0; j < nb; ++j) {
-        const int8_t *src = q + (n0 + j) * K;
-        float s = scale[n0 + j], *dst = w.data() + j * K;
-        for (int64_t k = 0; k < K; ++k)
-          dst[k] = float(src[k]) * s;
-      }
-      float beta = 0.0f;
-      if (bias) {
-        for (int64_t m = 0; m < M; ++m)
-          std::memcpy(out + m * N + n0, bias + n0, size_t(nb) * sizeof(float));
-        beta = 1.0f;
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(M),
-                  blasint(nb), blasint(K), 1.0f, a, blasint(K), w.data(),
-                  blasint(K), beta, out + n0, blasint(N));
-    }
-  }
+  gemm_widened_blocks(out, a, bias, M, N, K, [&](int64_t n, float *dst) {
+    const int8_t *src = q + n * K;
+    const float s = scale[n];
+    for (int64_t k = 0; k < K; ++k)
+      dst[k] = float(src[k]) * s;
+  });
 }
 
 } // namespace llmc::cpu

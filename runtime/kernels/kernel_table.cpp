@@ -26,6 +26,7 @@ constexpr ParamType Ints = ParamType::Ints;
 OperandSpec f32(const char *name) { return {name, DType::F32, Arity::One}; }
 OperandSpec i32(const char *name) { return {name, DType::I32, Arity::One}; }
 OperandSpec i8(const char *name) { return {name, DType::I8, Arity::One}; }
+OperandSpec bf16(const char *name) { return {name, DType::BF16, Arity::One}; }
 OperandSpec optional_f32(const char *name) {
   return {name, DType::F32, Arity::Optional};
 }
@@ -434,6 +435,16 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
            shape_text(c.in(2)), " and out ", shape_text(c.out(1)),
            " must be the size of up ", shape_text(c.out(0)));
     return gemm(c, /*biased=*/false);
+  case KernelId::matmul_bf16w:
+    if (std::string e = gemm(c, /*biased=*/false); !e.empty())
+      return e;
+    EXPECT(c.in(1).size() == 2 && !c.param("transpose_lhs").b,
+           "the bf16 weight ", shape_text(c.in(1)),
+           " must be one matrix, and lhs not transposed");
+    if (c.num_ins() > 2)
+      EXPECT(c.n_in(2) == c.out(0).back(), "bias ", shape_text(c.in(2)),
+             " must have one value per output channel");
+    return {};
   case KernelId::matmul_i8w:
     if (std::string e = gemm(c, /*biased=*/false); !e.empty())
       return e;
@@ -691,7 +702,10 @@ const KernelSpec *find(std::string_view name) {
 }
 
 const char *dtype_name(DType dtype) {
-  return dtype == DType::F32 ? "f32" : dtype == DType::I32 ? "i32" : "i8";
+  return dtype == DType::F32   ? "f32"
+         : dtype == DType::I32 ? "i32"
+         : dtype == DType::I8  ? "i8"
+                               : "bf16";
 }
 
 const char *param_type_name(ParamType type) {

@@ -22,7 +22,7 @@ enum class KernelId {
 };
 
 enum class KernelKind { Compute, Collective, CollectiveWait };
-enum class DType { F32, I32, I8 };
+enum class DType { F32, I32, I8, BF16 };
 enum class ParamType { Int, Float, Bool, String, Ints };
 // How many tensors an operand slot takes.
 enum class Arity { One, Optional, Variadic };

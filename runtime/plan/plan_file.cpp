@@ -141,9 +141,10 @@ kernels::CallDesc describe_call(const planfile::Plan &plan,
                            std::pair{&kernel.outs(), &call.outs}})
     for (uint32_t index : *list) {
       const planfile::Tensor &t = plan.tensors(int(index));
-      out->push_back({t.dtype() == planfile::I32  ? kernels::DType::I32
-                      : t.dtype() == planfile::I8 ? kernels::DType::I8
-                                                  : kernels::DType::F32,
+      out->push_back({t.dtype() == planfile::I32    ? kernels::DType::I32
+                      : t.dtype() == planfile::I8   ? kernels::DType::I8
+                      : t.dtype() == planfile::BF16 ? kernels::DType::BF16
+                                                    : kernels::DType::F32,
                       {t.shape().begin(), t.shape().end()}});
     }
   for (const auto &[name, param] : kernel.params()) {
@@ -319,7 +320,9 @@ int64_t num_elements(const planfile::Tensor &tensor) {
 }
 
 int64_t size_in_bytes(const planfile::Tensor &tensor) {
-  return num_elements(tensor) * (tensor.dtype() == planfile::I8 ? 1 : 4);
+  return num_elements(tensor) * (tensor.dtype() == planfile::I8     ? 1
+                                 : tensor.dtype() == planfile::BF16 ? 2
+                                                                    : 4);
 }
 
 std::string encode_plan_file(const std::string &payload) {

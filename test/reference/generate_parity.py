@@ -21,13 +21,15 @@ within --ort-rtol, the decoded tokens' rows within --rtol. With
 from the fp32 reference's, so the agreement is reported (tokens equal, and
 equal before each prompt's first difference), and the logit rows computed
 from the same tokens (up to that difference) must agree within --rtol.
+With --weights-dtype bf16, the reference rounds the same GEMM weights to
+bf16 (generate_ref.py --bf16-gemm-weights) and every check above holds.
 
 usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
            [--kv-blocks N] [--std 0.3] [--unbatched]
            [--batching continuous|static|bucket] [--prefill-tokens P]
            [--tp T] [--prefill-rows R] [--onnx OPSET]
-           [--weights-dtype int8]
+           [--weights-dtype int8|bf16]
 """
 import argparse
 import json
@@ -133,7 +135,8 @@ def main():
          a.config, "--weights", w("weights.safetensors"), "--prompts",
          w("prompts.json"), "--max-new-tokens", str(a.max_new_tokens),
          "--mode", "cache", "--out", w("ref.json"), "--logits-out",
-         w("ref.npy"), "--no-logits"])
+         w("ref.npy"), "--no-logits"] +
+        (["--bf16-gemm-weights"] if a.weights_dtype == "bf16" else []))
     ref = json.load(open(w("ref.json")))
     ref_logits = np.load(w("ref.npy"))
 
@@ -168,7 +171,7 @@ def main():
                                     w("prompts.jsonl"), "batched")
 
     failed = False
-    if a.weights_dtype != "fp32":
+    if a.weights_dtype == "int8":
         # Rows from the same tokens: up to each prompt's first difference.
         n, vocab_rows = a.max_new_tokens, logits.reshape(len(prompts), a.max_new_tokens, -1)
         same_rows, equal, before = [], 0, 0

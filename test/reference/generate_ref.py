@@ -8,6 +8,10 @@ forward is train_ref.py's; the incremental (KV-cache) forward is written here.
     generate_ref.py --config CONFIG.json --weights W.safetensors
         --prompts PROMPTS.json --max-new-tokens N [--mode cache|recompute|both]
         [--out OUT.json] [--logits-out LOGITS.npy|LOGITS.json] [--no-logits]
+        [--bf16-gemm-weights]
+
+--bf16-gemm-weights: the GEMM weights are rounded to bf16 first (those a
+plan of --weights-dtype bf16 reads; round_gemm_weights), in mode cache.
 
 PROMPTS.json: a JSON list of non-empty lists of token ids in [0, vocab_size).
 Each prompt is decoded on its own (batch 1), greedily (argmax, ties to the
@@ -118,7 +122,8 @@ def gpt2_step(c, p, idx, cache):
     # Only the last position's logits are needed to pick the next token.
     x = F.layer_norm(x[:, -1], (C,), p["transformer.ln_f.weight"],
                      p["transformer.ln_f.bias"], eps)
-    return F.linear(x, p["transformer.wte.weight"])[0]  # GPT-2 always ties lm_head to wte
+    # GPT-2 always ties lm_head to wte (a rounded copy: round_gemm_weights).
+    return F.linear(x, p.get("lm_head.weight", p["transformer.wte.weight"]))[0]
 
 
 def llama_step(c, p, idx, cache):
@@ -149,8 +154,25 @@ def llama_step(c, p, idx, cache):
         x = x + F.linear(gate * F.linear(h, p[pre + "mlp.up_proj.weight"]),
                          p[pre + "mlp.down_proj.weight"])
     x = train_ref.rms_norm(x[:, -1], p["model.norm.weight"], eps)
-    head = p["model.embed_tokens.weight"] if c["tie_word_embeddings"] else p["lm_head.weight"]
+    head = p["lm_head.weight"] if "lm_head.weight" in p else p["model.embed_tokens.weight"]
     return F.linear(x, head)[0]
+
+
+def round_gemm_weights(c, p):
+    """The weights an llmc plan of --weights-dtype bf16 multiplies: every
+    GEMM weight (the 2-D ones) rounded to bf16, nearest even, as torch's
+    .to(bfloat16); the embedding tables keep fp32 for their lookups, and a
+    tied table's LM head reads a rounded copy, "lm_head.weight"."""
+    r = lambda t: t.to(torch.bfloat16).to(torch.float32)  # noqa: E731
+    tables = {"transformer.wte.weight", "transformer.wpe.weight",
+              "model.embed_tokens.weight"}
+    out = {k: r(v) if v.dim() == 2 and k not in tables else v
+           for k, v in p.items()}
+    tied = c["family"] == "gpt2" or c["tie_word_embeddings"]
+    if tied:
+        out["lm_head.weight"] = r(p["transformer.wte.weight" if c["family"] == "gpt2"
+                                    else "model.embed_tokens.weight"])
+    return out
 
 
 def n_layers(c):
@@ -297,6 +319,10 @@ def load_inputs(a):
     params = read_input(a.weights, train_ref.load_params, a.weights, c)
     prompts = read_input(a.prompts, load_prompts, a.prompts, c["vocab_size"])
     check_positions(c, prompts, a.max_new_tokens)
+    if a.bf16_gemm_weights:
+        if a.mode != "cache":
+            raise BadInput("--bf16-gemm-weights needs --mode cache")
+        params = round_gemm_weights(c, params)
     return c, params, prompts
 
 
@@ -339,6 +365,8 @@ def build_parser():
     ap.add_argument("--out", help="output JSON (default: stdout)")
     ap.add_argument("--logits-out", help="write the logits here (.npy or .json) instead")
     ap.add_argument("--no-logits", action="store_true", help="leave the logits out")
+    ap.add_argument("--bf16-gemm-weights", action="store_true",
+                    help="round the GEMM weights to bf16 first (mode cache)")
     return ap
 
 

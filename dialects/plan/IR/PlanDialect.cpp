@@ -77,6 +77,8 @@ static FailureOr<llmc::kernels::TensorDesc> describe(Value value) {
     t.dtype = llmc::kernels::DType::I32;
   else if (type.getElementType().isInteger(8))
     t.dtype = llmc::kernels::DType::I8;
+  else if (type.getElementType().isBF16())
+    t.dtype = llmc::kernels::DType::BF16;
   else
     return failure();
   t.shape.assign(type.getShape().begin(), type.getShape().end());
