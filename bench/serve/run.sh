@@ -8,7 +8,7 @@
 # 124M's vocabulary of 50,257 does not split over tp=2):
 #   continuous  a plan of --max-batch 8 --prefill-tokens 32 --prefill-rows 1
 #               (BATCH, PREFILL_TOKENS, PREFILL_ROWS), continuous batching
-#               (2 threads)
+#               (2 threads), serve --prefill-budget PREFILL_BUDGET (0: none)
 #   one-at-a-time  a plan of --max-batch 1 --prefill-tokens 64: one request
 #               runs at a time (64-token chunks prefilled this workload's
 #               prompts fastest of 32, 64, 128 and the default 256, whose
@@ -19,7 +19,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../common.sh"
 n=${N:-24} rate=${RATE:-0.5} model=${MODEL:-llama-134m} batch=${BATCH:-8}
-chunk=${PREFILL_TOKENS:-32} rows=${PREFILL_ROWS:-1}
+chunk=${PREFILL_TOKENS:-32} rows=${PREFILL_ROWS:-1} budget=${PREFILL_BUDGET:-0}
 config="$root/bench/infer_cpu/$model.json"
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
 
@@ -63,11 +63,12 @@ measure() {
 }
 
 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 \
-  measure continuous "$llmc" serve "$work/batch.plan"
+  measure continuous "$llmc" serve "$work/batch.plan" --prefill-budget "$budget"
 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 \
   measure one-at-a-time "$llmc" serve "$work/batch1.plan"
 use_mpi_ranks
-measure tp2 mpirun --oversubscribe -np 2 "$llmc" serve "$work/tp2.plan"
+measure tp2 mpirun --oversubscribe -np 2 "$llmc" serve "$work/tp2.plan" \
+  --prefill-budget "$budget"
 
 /usr/bin/python3 - "$work/results" "$n" <<'PY'
 import json, sys

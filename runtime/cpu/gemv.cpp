@@ -1,5 +1,6 @@
 #include "runtime/cpu/gemv.h"
 
+#include "runtime/cpu/bf16.h"
 #include "runtime/cpu/vector_isa.h"
 
 #include <array>
@@ -44,12 +45,7 @@ LLMC_INLINE v16 load16(const uint16_t *p) {
 }
 
 LLMC_INLINE float widen(float w) { return w; }
-LLMC_INLINE float widen(uint16_t w) {
-  const uint32_t bits = uint32_t(w) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
+LLMC_INLINE float widen(uint16_t w) { return from_bf16(w); }
 
 // The 16 lanes summed in one fixed tree: halves, quarters, then pairs.
 LLMC_INLINE float reduce16(v16 v) {

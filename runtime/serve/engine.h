@@ -66,6 +66,10 @@ public:
   int64_t kv_blocks_used() const { return blocks_.used_blocks(); }
   int64_t waiting() const { return scheduler_.waiting(); }
   int64_t running() const { return scheduler_.running(); }
+  // See Scheduler::set_prefill_budget (--prefill-budget).
+  void set_prefill_budget(int64_t sequences) {
+    scheduler_.set_prefill_budget(sequences);
+  }
 
 private:
   // Runs prefill or decode on `seqs` and samples a token for each.

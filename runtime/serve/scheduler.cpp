@@ -53,6 +53,9 @@ ScheduledStep Scheduler::schedule() {
     running_.push_back(seq);
     step.prefills.push_back(seq);
   }
+  if (prefill_budget_ > 0 && !step.decodes.empty() &&
+      int64_t(step.prefills.size()) > prefill_budget_)
+    step.prefills.resize(size_t(prefill_budget_));
   return step;
 }
 

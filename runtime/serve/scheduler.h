@@ -39,6 +39,13 @@ public:
       : blocks_(blocks), max_batch_(max_batch), batching_(batching) {}
 
   void add(Sequence *seq) { waiting_.push_back(seq); }
+  // At most `sequences` prefill chunks run in a step while others decode
+  // (0: every admitted and prefilling sequence, the default). The rest keep
+  // their slots and blocks and run in later steps, oldest first: a burst of
+  // arrivals then delays the running sequences' next token by a few chunks,
+  // not by every arrival's first chunk at once (vLLM's and Sarathi's
+  // per-step token budget, counted in chunks).
+  void set_prefill_budget(int64_t sequences) { prefill_budget_ = sequences; }
   // The sequences of the next step, their blocks reserved; finished
   // sequences have been dropped (and their blocks freed) by finish().
   ScheduledStep schedule();
@@ -61,6 +68,7 @@ private:
   std::deque<Sequence *> waiting_;  // oldest first
   std::vector<Sequence *> running_; // in order of admission
   int64_t preemptions_ = 0;
+  int64_t prefill_budget_ = 0;
 };
 
 } // namespace llmc::serve

@@ -28,7 +28,7 @@ usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--lengths 1,5,17,33] [--max-new-tokens 64] [--max-batch 4]
            [--kv-blocks N] [--std 0.3] [--unbatched]
            [--batching continuous|static|bucket] [--prefill-tokens P]
-           [--tp T] [--prefill-rows R] [--onnx OPSET]
+           [--tp T] [--prefill-rows R] [--prefill-budget C] [--onnx OPSET]
            [--weights-dtype int8|bf16]
 """
 import argparse
@@ -57,8 +57,9 @@ def llmc_generate(a, w, plan, prompts, tag):
                                    str(a.tp)]
     run(launch + [a.llmc, "generate", plan, "--weights", a.weights,
          "--prompts", prompts, "--max-new-tokens", str(a.max_new_tokens),
-         "--batching", a.batching, "--json", "--dump-logits",
-         w(tag + ".logits")], out=w(tag + ".jsonl"))
+         "--batching", a.batching, "--prefill-budget", str(a.prefill_budget),
+         "--json", "--dump-logits", w(tag + ".logits")],
+        out=w(tag + ".jsonl"))
     results = [json.loads(line) for line in open(w(tag + ".jsonl"))]
     logits = np.fromfile(w(tag + ".logits"), dtype=np.float32)
     return results, logits
@@ -112,6 +113,7 @@ def main():
     p.add_argument("--prefill-tokens", type=int, default=0)
     p.add_argument("--tp", type=int, default=1)
     p.add_argument("--prefill-rows", type=int, default=0)
+    p.add_argument("--prefill-budget", type=int, default=0)
     p.add_argument("--onnx", type=int, default=0)
     p.add_argument("--ort-rtol", type=float, default=1e-5)
     p.add_argument("--weights-dtype", default="fp32")

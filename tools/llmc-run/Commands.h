@@ -19,6 +19,11 @@ int runTraceMergeCommand(int argc, char **argv);
 int runGenerateCommand(int argc, char **argv);
 int runServeCommand(int argc, char **argv);
 
+// generate's and serve's --prefill-budget.
+inline constexpr const char *kPrefillBudgetHelp =
+    "Prefill chunks a step runs while sequences decode, oldest first (0: "
+    "all); fewer keep arrivals from stalling the next token";
+
 } // namespace llmc
 
 #endif // LLMC_TOOLS_LLMC_RUN_COMMANDS_H

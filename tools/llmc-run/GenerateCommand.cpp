@@ -36,7 +36,7 @@ struct GenerateFlags {
       batching = "continuous";
   std::vector<int> promptIds, stopIds;
   bool profile = false, json = false;
-  int64_t maxNewTokens = 16, topK = 0;
+  int64_t maxNewTokens = 16, topK = 0, prefillBudget = 0;
   double temperature = 0.0, topP = 1.0;
   uint64_t seed = 0;
 };
@@ -79,6 +79,7 @@ void declare(cli::Command &cmd, GenerateFlags &f) {
                 {"static", "batches in arrival order, each run to its end"},
                 {"bucket", "static batches of prompts sorted by length, then "
                            "by output length"}});
+  cmd.option("prefill-budget", f.prefillBudget, kPrefillBudgetHelp);
   cmd.option("json", f.json,
              "One JSON object per prompt: prompt_ids, output_ids, text, "
              "logprobs, finish_reason, ttft_ms, tokens_per_s");
@@ -252,6 +253,9 @@ int llmc::runGenerateCommand(int argc, char **argv) {
   if (f.maxNewTokens <= 0)
     return failBadInput("--max-new-tokens " + std::to_string(f.maxNewTokens) +
                         " must be positive");
+  if (f.prefillBudget < 0)
+    return failBadInput("--prefill-budget " + std::to_string(f.prefillBudget) +
+                        ": expected 0 (no bound) or more");
   serve::Batching batching = f.batching == "static" ? serve::Batching::Static
                              : f.batching == "bucket"
                                  ? serve::Batching::Bucket
@@ -265,6 +269,7 @@ int llmc::runGenerateCommand(int argc, char **argv) {
     serve::TextCodec codec = model.codec();
     std::vector<Prompt> prompts = readPrompts(f, codec);
     serve::Engine engine(*model.runner, f.seed, batching);
+    engine.set_prefill_budget(f.prefillBudget);
     model.runner->set_profiling(f.profile);
     // Rows by request, written in request order at the end.
     std::vector<std::vector<float>> logits(prompts.size());

@@ -24,7 +24,7 @@ int llmc::runServeCommand(int argc, char **argv) {
   std::string planPath, weightsPath, tokenizerPath, host = "127.0.0.1",
                                                     modelName = "llmc", apiKey;
   int port = 8000;
-  int64_t maxQueue = 256, maxBodyBytes = 1 << 20;
+  int64_t maxQueue = 256, maxBodyBytes = 1 << 20, prefillBudget = 0;
   uint64_t seed = 0;
   cli::Command cmd("serve",
                    "Serve an inference plan over HTTP with OpenAI's "
@@ -45,6 +45,7 @@ int llmc::runServeCommand(int argc, char **argv) {
   cmd.option("max-queue", maxQueue, "Waiting requests before 429 (256)");
   cmd.option("max-body-bytes", maxBodyBytes, "Largest request body (1 MiB)");
   cmd.option("seed", seed, "Seed of requests that give none");
+  cmd.option("prefill-budget", prefillBudget, kPrefillBudgetHelp);
   if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
     return *code;
   if (port < 0 || port > 65535)
@@ -52,11 +53,15 @@ int llmc::runServeCommand(int argc, char **argv) {
                         ": expected 0..65535");
   if (maxQueue < 0 || maxBodyBytes <= 0)
     return failBadInput("--max-queue must be >= 0 and --max-body-bytes > 0");
+  if (prefillBudget < 0)
+    return failBadInput("--prefill-budget " + std::to_string(prefillBudget) +
+                        ": expected 0 (no bound) or more");
   return runGuarded([&] {
     serve::LoadedModel model =
         serve::load_model(planPath, weightsPath, tokenizerPath);
     serve::ModelRunner &runner = *model.runner;
     serve::Engine engine(runner, seed);
+    engine.set_prefill_budget(prefillBudget);
     // A tensor-parallel plan (mpirun -np T): rank 0 serves and schedules,
     // the others replay its engine's inputs and run the same steps.
     std::optional<serve::EngineSync> sync;

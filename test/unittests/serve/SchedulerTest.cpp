@@ -131,4 +131,36 @@ TEST(Scheduler, PreemptsTheYoungestWhenThePoolIsFull) {
   EXPECT_EQ(blocks.used_blocks(), 2);
 }
 
+TEST(Scheduler, PrefillBudgetBoundsChunksWhileOthersDecode) {
+  BlockManager blocks(32, 4, 4);
+  Scheduler scheduler(blocks, /*max_batch=*/4);
+  scheduler.set_prefill_budget(1);
+  auto a = sequence(0, 3), b = sequence(1, 5), c = sequence(2, 1),
+       d = sequence(3, 6);
+  // Nothing decodes yet: the budget does not hold back the first prefills.
+  scheduler.add(a.get());
+  scheduler.add(b.get());
+  ScheduledStep s1 = scheduler.schedule();
+  EXPECT_EQ(s1.prefills, (std::vector<Sequence *>{a.get(), b.get()}));
+  for (Sequence *s : {a.get(), b.get()}) {
+    s->cached = s->length();
+    s->output.push_back(2);
+  }
+  // a and b decode: of the two arrivals, only the older prefills; both
+  // hold their slots and blocks.
+  scheduler.add(c.get());
+  scheduler.add(d.get());
+  ScheduledStep s2 = scheduler.schedule();
+  EXPECT_EQ(s2.decodes, (std::vector<Sequence *>{a.get(), b.get()}));
+  EXPECT_EQ(s2.prefills, (std::vector<Sequence *>{c.get()}));
+  EXPECT_EQ(scheduler.running(), 4);
+  EXPECT_EQ(scheduler.waiting(), 0);
+  c->cached = c->length();
+  c->output.push_back(2);
+  // Then d, beside three decodes.
+  ScheduledStep s3 = scheduler.schedule();
+  EXPECT_EQ(s3.decodes, (std::vector<Sequence *>{a.get(), b.get(), c.get()}));
+  EXPECT_EQ(s3.prefills, (std::vector<Sequence *>{d.get()}));
+}
+
 } // namespace
