@@ -7,7 +7,10 @@
 # the same model, weights and threads (2). As llama-bench reports them: prompt processing
 # (pp128: one prefill of a 128-token prompt, tokens/s) and generation at
 # batch 1 (tg128: 128 decode steps, tokens/s). Then INT8 weights: llmc's
-# --weights-dtype int8 plans against llama.cpp on the same weights as Q8_0.
+# --weights-dtype int8 plans against llama.cpp on the same weights as Q8_0,
+# and --weights-dtype bf16 plans.
+# And decode as a fraction of the memory-bandwidth limit: bytes read per
+# step times tokens/s over the read bandwidth measured in the same run.
 # MODELS lists the configs (default: a 134M LLaMA-style and GPT-2 124M);
 # RUNS the runs per figure.
 set -euo pipefail
@@ -45,8 +48,12 @@ for model in $models; do
     --weights-dtype int8 -o "$work/pp-int8.plan"
   "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $((16 + N)) \
     --weights-dtype int8 -o "$work/tg-int8.plan"
+  "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $P \
+    --weights-dtype bf16 -o "$work/pp-bf16.plan"
+  "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $((16 + N)) \
+    --weights-dtype bf16 -o "$work/tg-bf16.plan"
   for i in $(seq "$runs"); do
-    for kind in "" -int8; do
+    for kind in "" -int8 -bf16; do
       "$llmc" generate "$work/pp$kind.plan" --weights \
         "$work/$model.safetensors" --prompts "$work/pp.jsonl" \
         --max-new-tokens 1 --json >> "$work/$model$kind.pp"
@@ -116,15 +123,28 @@ echo "(pp: tokens/s of one $P-token prefill, as time to the first token;" \
   "x: llmc over the fastest peer; =ort, =cpp: greedy ids llmc and the peer" \
   "agree on before the first difference)"
 echo
-printf '%-11s %9s %9s %9s %9s %7s %7s %6s\n' "int8" "llmc pp" "cpp Q8_0" \
+# The read bandwidth of this machine now, measured beside the decode runs.
+/usr/bin/python3 "$here/read_bandwidth.py" 2 > "$work/bandwidth.json"
+printf '%-11s %8s %7s %8s %9s %8s  %s\n' "decode" "MB/step" "llmc tg" \
+  "GB/s" "read GB/s" "of limit" "peers"
+for model in $models; do
+  /usr/bin/python3 "$here/bandwidth_table.py" "$here/$model.json" \
+    "$work/$model.safetensors" "$work/$model" "$model" 16 $N \
+    "$work/bandwidth.json"
+done
+echo "(MB/step: bytes a batch-1 decode step reads, weights and KV cache;" \
+  "read GB/s: PyTorch's sum over 512 MiB, 2 threads, best of 10)"
+echo
+printf '%-16s %9s %9s %9s %9s %7s %7s %6s\n' "weights" "llmc pp" "cpp Q8_0" \
   "llmc tg" "cpp Q8_0" "tg x" "/fp32" "=fp32"
 for model in $models; do
-  /usr/bin/python3 - "$work/$model" "$model" $P <<'PY'
+  for kind in int8 bf16; do
+    /usr/bin/python3 - "$work/$model" "$model" $P $kind <<'PY'
 import json, statistics, sys
-base, model, P = sys.argv[1], sys.argv[2], int(sys.argv[3])
+base, model, P, kind = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 pp = statistics.median(P / (json.loads(l)["ttft_ms"] / 1000)
-                       for l in open(base + "-int8.pp"))
-runs = [json.loads(l) for l in open(base + "-int8.tg")]
+                       for l in open("%s-%s.pp" % (base, kind)))
+runs = [json.loads(l) for l in open("%s-%s.tg" % (base, kind))]
 tg = statistics.median(r["tokens_per_s"] for r in runs)
 fp32 = [json.loads(l) for l in open(base + ".tg")]
 tg32 = statistics.median(r["tokens_per_s"] for r in fp32)
@@ -132,15 +152,17 @@ ours, theirs = runs[0]["output_ids"], fp32[0]["output_ids"]
 same = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
             len(ours))
 try:
-    cpp = json.load(open(base + "-q8.cpp"))
+    cpp = json.load(open(base + "-q8.cpp")) if kind == "int8" else None
 except FileNotFoundError:
     cpp = None  # llama.cpp runs the LLaMA models only
-print("%-11s %9.0f %9s %9.1f %9s %7s %6.2fx %6d"
-      % (model, pp, "%.0f" % cpp["pp"] if cpp else "-", tg,
+print("%-16s %9.0f %9s %9.1f %9s %7s %6.2fx %6d"
+      % (model + " " + kind, pp, "%.0f" % cpp["pp"] if cpp else "-", tg,
          "%.1f" % cpp["tg"] if cpp else "-",
          "%.2fx" % (tg / cpp["tg"]) if cpp else "-", tg / tg32, same))
 PY
+  done
 done
-echo "(int8: GEMM weights quantized per output channel at load; tg x: llmc" \
-  "int8 over llama.cpp Q8_0; /fp32: llmc int8 decode over llmc fp32;" \
-  "=fp32: greedy ids int8 and fp32 agree on before the first difference)"
+echo "(int8: GEMM weights quantized per output channel at load; bf16: GEMM" \
+  "weights rounded to bf16 at load; tg x: llmc int8 over llama.cpp Q8_0;" \
+  "/fp32: llmc decode over llmc fp32; =fp32: greedy ids and fp32's agree" \
+  "on before the first difference)"
