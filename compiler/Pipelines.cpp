@@ -81,11 +81,11 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   lower.funcName = "infer";
   lower.programs = {"prefill", "decode"};
   pm.addPass(llm::createLowerToPlan(lower));
-  // INT8 weights: a quarter of the bytes each decode step reads.
-  // (bf16: half of them, with the activations and sums still fp32.)
-  if (o.weightsDtype != WeightsDtype::FP32)
-    pm.addNestedPass<func::FuncOp>(
-        llm::createQuantizeWeights({/*dtype=*/name(o.weightsDtype)}));
+  // INT8 weights: a quarter of the bytes each decode step reads (bf16:
+  // half of them, with the activations and sums still fp32; fp32: the
+  // weights stored as the decode GEMV reads them).
+  pm.addNestedPass<func::FuncOp>(
+      llm::createQuantizeWeights({/*dtype=*/name(o.weightsDtype)}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Static offsets: the two programs' activations share bytes, since only

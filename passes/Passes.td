@@ -386,10 +386,14 @@ def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
     `<name>.bf16` where the parameter has other users), rounded to nearest
     even from the fp32 checkpoint at load, and their GEMMs `matmul_bf16w`
     (no scales): half the bytes, the activations and sums still fp32.
+    With `dtype=fp32` the weights stay fp32, and a (K, N) weight (GPT-2's
+    Conv1D) read only by GEMMs is stored (N, K), transposed in place at load,
+    its GEMMs `matmul_f32w`: a decode step's GEMV then reads each output's
+    weights contiguously instead of with a stride of N.
   }];
   let options = [
     Option<"dtype", "dtype", "std::string", "\"int8\"",
-           "int8 (per-channel scales) or bf16">,
+           "int8 (per-channel scales), bf16, or fp32 (layout only)">,
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -10,6 +10,8 @@
 // GEMMs read an int8 copy (`<name>.int8`) the runtime makes from it.
 // dtype=bf16 does the same with bf16 weights (rounded at load, no scales)
 // and matmul_bf16w: half the bytes, for what the rounding costs in accuracy.
+// dtype=fp32 keeps the weights and only stores GPT-2's (K, N) ones (N, K)
+// (matmul_f32w), the layout a one-row GEMV streams.
 //
 // -debug-only=llmc-quantize-weights names each weight it quantizes.
 //
@@ -82,9 +84,9 @@ struct QuantizeWeightsPass
   using QuantizeWeightsBase::QuantizeWeightsBase;
 
   void runOnOperation() override {
-    if (dtype != "int8" && dtype != "bf16") {
+    if (dtype != "int8" && dtype != "bf16" && dtype != "fp32") {
       getOperation().emitError("llmc-quantize-weights: dtype '")
-          << dtype << "': expected int8 or bf16";
+          << dtype << "': expected int8, bf16 or fp32";
       return signalPassFailure();
     }
     const bool bf16 = dtype == "bf16";
@@ -99,6 +101,17 @@ struct QuantizeWeightsPass
       MemRefType type = weight.getType();
       bool transposed =
           (*gemms)[0].getParams().getAs<BoolAttr>("transpose_rhs").getValue();
+      if (dtype == "fp32") {
+        // fp32 weights change only their storage: a (K, N) weight read by
+        // GEMMs alone is transposed to (N, K) at load, in place, so the
+        // decode GEMV reads each output's weights contiguously.
+        if (transposed || uses->shared)
+          continue;
+        for (KernelOp gemm : *gemms)
+          gemm.setCalleeAttr(
+              b.getStringAttr(kernel_name(KernelId::matmul_f32w)));
+        continue;
+      }
       // Output channels: the rows of a (N, K) weight, else its columns.
       int64_t channels = type.getShape()[transposed ? 0 : 1];
       LLVM_DEBUG(llvm::dbgs()

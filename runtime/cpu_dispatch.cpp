@@ -182,6 +182,12 @@ void matmul_i8w(const KernelCall &c) {
                           c.num_ins() > 3 ? c.in(3) : nullptr, g.batch * g.M,
                           g.N, g.K);
 }
+void matmul_f32w(const KernelCall &c) {
+  Gemm g = gemm_of(c);
+  cpu::matmul_nk_forward(c.out(0), c.in(0), c.in(1),
+                         c.num_ins() > 2 ? c.in(2) : nullptr, g.batch * g.M,
+                         g.N, g.K);
+}
 void matmul_bf16w(const KernelCall &c) {
   Gemm g = gemm_of(c);
   cpu::matmul_bf16w_forward(c.out(0), c.in(0), c.bf16(1),

@@ -2,6 +2,7 @@
 #include "runtime/model_tensors.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/cpu/layout.h"
 #include "runtime/cpu/quantized.h"
 #include "runtime/cpu/weights_bf16.h"
 #include "runtime/io/hf_checkpoint.h"
@@ -43,25 +44,33 @@ void slice_into(const PlanTensor &t, std::vector<float> full,
 
 } // namespace
 
-/// Points `tensor`, the int8 or bf16 weight of plan tensor `t`, at its
-/// buffer (and an int8 one's scales), with the layout its matmul_i8w or
-/// matmul_bf16w kernels read it in.
+/// The weight-only GEMMs, whose weight (ins 1) is stored (N, K).
+static bool reads_packed_weight(const planfile::Kernel &k) {
+  using kernels::KernelId;
+  return kernels::is(k.name(), KernelId::matmul_i8w) ||
+         kernels::is(k.name(), KernelId::matmul_bf16w) ||
+         kernels::is(k.name(), KernelId::matmul_f32w);
+}
+
+/// Points `tensor`, the int8, bf16 or (N, K)-stored fp32 weight of plan
+/// tensor `t`, at its buffer (and an int8 one's scales), with the layout
+/// its kernels read it in.
 static void packed_weight(const planfile::Plan &plan, int t, Executor *exec,
                           PlanTensor &tensor) {
   uint32_t buffer = plan.tensors(t).buffer();
-  const bool int8 = plan.tensors(t).dtype() == planfile::I8;
+  const planfile::DType dtype = plan.tensors(t).dtype();
   for (const planfile::Kernel &k : plan.kernels())
-    if ((kernels::is(k.name(), kernels::KernelId::matmul_i8w) ||
-         kernels::is(k.name(), kernels::KernelId::matmul_bf16w)) &&
-        plan.tensors(k.ins(1)).buffer() == buffer) {
+    if (reads_packed_weight(k) && plan.tensors(k.ins(1)).buffer() == buffer) {
       tensor.channel_rows = k.params().at("transpose_rhs").b();
-      if (exec && int8)
+      if (exec && dtype == planfile::I8)
         tensor.scale = exec->f32(int(k.ins(2)));
     }
-  if (exec && int8)
+  if (exec && dtype == planfile::I8)
     tensor.quantized = reinterpret_cast<int8_t *>(tensor.data);
-  else if (exec)
+  else if (exec && dtype == planfile::BF16)
     tensor.bf16 = reinterpret_cast<uint16_t *>(tensor.data);
+  else if (exec)
+    tensor.transposed = tensor.data;
   tensor.data = nullptr;
 }
 
@@ -70,7 +79,11 @@ static void packed_weight(const planfile::Plan &plan, int t, Executor *exec,
 static void quantize_into(const PlanTensor &t, const float *w) {
   int64_t rows = t.shape[0], cols = t.shape[1];
   int64_t N = t.channel_rows ? rows : cols, K = t.channel_rows ? cols : rows;
-  if (t.bf16)
+  if (t.transposed) {
+    const int64_t kn[2] = {K, N};
+    const int swap[2] = {1, 0};
+    cpu::permute(t.transposed, w, kn, swap, 2);
+  } else if (t.bf16)
     cpu::pack_weights_bf16(t.bf16, w, N, K, t.channel_rows);
   else
     cpu::quantize_weights_i8(t.quantized, t.scale, w, N, K, t.channel_rows);
@@ -102,6 +115,11 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
                                      Executor *exec) {
   std::vector<PlanTensor> tensors;
   std::vector<bool> seen(size_t(plan.buffers_size()), false);
+  // The buffers of weights stored for a weight-only GEMM.
+  std::vector<bool> packed(size_t(plan.buffers_size()), false);
+  for (const planfile::Kernel &k : plan.kernels())
+    if (reads_packed_weight(k))
+      packed[plan.tensors(k.ins(1)).buffer()] = true;
   for (int t = 0; t < plan.tensors_size(); ++t) {
     uint32_t buffer = plan.tensors(t).buffer();
     const planfile::Buffer &b = plan.buffers(buffer);
@@ -114,8 +132,7 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
                       {shape.begin(), shape.end()},
                       exec ? exec->f32(t) : nullptr,
                       {}};
-    if (plan.tensors(t).dtype() == planfile::I8 ||
-        plan.tensors(t).dtype() == planfile::BF16)
+    if (packed[buffer])
       packed_weight(plan, t, exec, tensor);
     if (b.has_slice())
       tensor.levels.push_back(shard_level(b.slice(), tensor.shape));

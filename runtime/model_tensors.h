@@ -41,9 +41,12 @@ struct PlanTensor {
   /// A bf16 weight (matmul_bf16w), stored (N, K) as an int8 one is, and
   /// loaded the same way: rounded from the complete fp32 copy.
   uint16_t *bf16 = nullptr;
+  /// An fp32 weight stored (N, K) where checkpoints hold it (K, N)
+  /// (matmul_f32w): loaded the same way, transposed from the fp32 copy.
+  float *transposed = nullptr;
 
-  /// An int8 or bf16 weight, whose loads go through an fp32 copy.
-  bool packed() const { return quantized || bf16; }
+  /// A weight whose loads go through an fp32 copy: int8, bf16, transposed.
+  bool packed() const { return quantized || bf16 || transposed; }
   bool split() const { return !levels.empty(); }
   std::vector<int64_t> full() const {
     return levels.empty() ? shape : levels.back().whole;

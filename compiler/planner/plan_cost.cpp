@@ -159,13 +159,16 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
                               4 * 4 * bytes_scale * elements(plan, k.outs(0)));
       cost.gemm_s += t;
     } else if (kernels::is(name, KernelId::matmul_i8w) ||
-               kernels::is(name, KernelId::matmul_bf16w)) {
+               kernels::is(name, KernelId::matmul_bf16w) ||
+               kernels::is(name, KernelId::matmul_f32w)) {
       // The roofline of an fp32 GEMM whose weight is one byte an element
-      // (int8) or two (bf16).
+      // (int8), two (bf16) or four (fp32 stored (N, K)).
       GemmShape g = matmul_shape(plan, k);
       double flops = 2 * g.m * g.n * g.k;
       cost.flops += flops;
-      double weight_bytes = kernels::is(name, KernelId::matmul_i8w) ? 1.0 : 2.0;
+      double weight_bytes = kernels::is(name, KernelId::matmul_i8w)     ? 1.0
+                            : kernels::is(name, KernelId::matmul_bf16w) ? 2.0
+                                                                        : 4.0;
       double bytes =
           4 * (g.m * g.k + g.m * g.n + g.n) + weight_bytes * g.k * g.n;
       t = std::max(

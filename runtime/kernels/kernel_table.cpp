@@ -435,11 +435,12 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
            shape_text(c.in(2)), " and out ", shape_text(c.out(1)),
            " must be the size of up ", shape_text(c.out(0)));
     return gemm(c, /*biased=*/false);
+  case KernelId::matmul_f32w:
   case KernelId::matmul_bf16w:
     if (std::string e = gemm(c, /*biased=*/false); !e.empty())
       return e;
     EXPECT(c.in(1).size() == 2 && !c.param("transpose_lhs").b,
-           "the bf16 weight ", shape_text(c.in(1)),
+           "the (N, K)-stored weight ", shape_text(c.in(1)),
            " must be one matrix, and lhs not transposed");
     if (c.num_ins() > 2)
       EXPECT(c.n_in(2) == c.out(0).back(), "bias ", shape_text(c.in(2)),

@@ -11,7 +11,7 @@
 // CHECK:      plan.kernel "matmul_bf16w" ins(%[[X]], %[[Q]], %[[B]]) outs(%{{.*}}) {params = {transpose_lhs = false, transpose_rhs = true}}
 // CHECK-NOT:  weight_scale
 // CHECK-NOT:  plan.kernel "matmul"
-// DTYPE: llmc-quantize-weights: dtype 'fp8': expected int8 or bf16
+// DTYPE: llmc-quantize-weights: dtype 'fp8': expected int8, bf16 or fp32
 func.func @head() {
   %x = plan.buffer "" activation : memref<4x16xf32>
   %w = plan.buffer "lm_head.weight" param : memref<50x16xf32>
