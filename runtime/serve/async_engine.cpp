@@ -74,7 +74,7 @@ void AsyncEngine::cancel(int64_t id) {
 
 void AsyncEngine::drain() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    auto lock = caller_lock();
     if (stopped_)
       return;
     stopping_ = stopped_ = true;
