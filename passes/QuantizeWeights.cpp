@@ -1,4 +1,4 @@
-//===- QuantizeWeights.cpp - INT8/bf16 weight-only GEMMs of a plan -------===//
+//===- QuantizeWeights.cpp - Weight-only GEMMs of an inference plan ------===//
 //
 // Decoding reads every weight once per token, so its time is the bytes of
 // weights it reads: INT8 weights, quantized per output channel when the

@@ -183,10 +183,11 @@ void matmul_i8w(const KernelCall &c) {
                           g.N, g.K);
 }
 void matmul_f32w(const KernelCall &c) {
+  // The weight is stored (N, K): a transposed rhs whatever the plan says.
   Gemm g = gemm_of(c);
-  cpu::matmul_nk_forward(c.out(0), c.in(0), c.in(1),
-                         c.num_ins() > 2 ? c.in(2) : nullptr, g.batch * g.M,
-                         g.N, g.K);
+  cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
+                      c.num_ins() > 2 ? c.in(2) : nullptr, 1, g.batch * g.M,
+                      g.N, g.K, false, true, false);
 }
 void matmul_bf16w(const KernelCall &c) {
   Gemm g = gemm_of(c);

@@ -91,11 +91,6 @@ void matmul_forward(float *out, const float *a, const float *b,
   }
 }
 
-void matmul_nk_forward(float *out, const float *a, const float *w,
-                       const float *bias, int64_t M, int64_t N, int64_t K) {
-  matmul_forward(out, a, w, bias, 1, M, N, K, false, true, false);
-}
-
 void sum_rows(float *out, const float *in, int64_t N, int64_t C) {
   // Threads own column blocks and each sums its rows in order, so the result
   // is bit-identical for any thread count.

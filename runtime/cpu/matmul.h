@@ -26,11 +26,6 @@ void matmul_forward(float *out, const float *a, const float *b,
                     int64_t K, bool trans_a, bool trans_b, bool b_batched,
                     GemmMath math = GemmMath::FP32);
 
-// out (M, N) = a (M, K) · wᵀ + bias (N or null) for a weight w stored
-// (N, K): a decode step's rows on the GEMV, more through the GEMM library.
-void matmul_nk_forward(float *out, const float *a, const float *w,
-                       const float *bias, int64_t M, int64_t N, int64_t K);
-
 // out[c] = sum over n of in[n, c], summed in order n = 0..N-1 (deterministic).
 // out: (C,)  in: (N, C)
 void sum_rows(float *out, const float *in, int64_t N, int64_t C);
