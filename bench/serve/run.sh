@@ -4,8 +4,8 @@
 # and output (16..128 tokens) lengths, arriving at a Poisson RATE and all at
 # once; request throughput, output tokens/s, TTFT, TPOT and inter-token
 # latency (p50, p99). The same requests go to three servers of one model
-# (MODEL, default llama-134m from bench/infer_cpu, random weights; GPT-2
-# 124M's vocabulary of 50,257 does not split over tp=2):
+# (MODEL, default llama-134m from bench/infer_cpu with the tokenizer's
+# vocabulary of 8192, random weights):
 #   continuous  a plan of --max-batch 8 --prefill-tokens 32 --prefill-rows 1
 #               (BATCH, PREFILL_TOKENS, PREFILL_ROWS), continuous batching
 #               (2 threads), serve --prefill-budget PREFILL_BUDGET (0: none)
@@ -20,7 +20,13 @@ set -euo pipefail
 source "$(dirname "$0")/../common.sh"
 n=${N:-24} rate=${RATE:-0.5} model=${MODEL:-llama-134m} batch=${BATCH:-8}
 chunk=${PREFILL_TOKENS:-32} rows=${PREFILL_ROWS:-1} budget=${PREFILL_BUDGET:-0}
-config="$root/bench/infer_cpu/$model.json"
+# The model's vocabulary set to the tokenizer's 8192 pieces: ids past the
+# tokenizer would decode to no text, and get no chunk, so ITL would measure
+# gaps between chunks with text, not between tokens.
+config="$work/$model.json"
+/usr/bin/python3 -c "import json, sys; c = json.load(open(sys.argv[1]))
+c['vocab_size'] = 8192; json.dump(c, open(sys.argv[2], 'w'))" \
+  "$root/bench/infer_cpu/$model.json" "$config"
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
 
 /usr/bin/python3 "$root/test/reference/make_init.py" --config "$config" \
