@@ -19,7 +19,7 @@ runs=${RUNS:-3}
 models=${MODELS:-"llama-134m gpt2-124m"}
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
-P=128 N=128
+P=${PP:-128} N=128   # PP=512: llama-bench's pp512
 if [ ! -d "$here/node/node_modules/node-llama-cpp" ]; then
   (cd "$here/node" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit \
     --no-fund --omit=optional --silent)
