@@ -54,20 +54,17 @@ static bool reads_packed_weight(const planfile::Kernel &k) {
 
 /// Points `tensor`, the int8, bf16 or (N, K)-stored fp32 weight of plan
 /// tensor `t`, at its buffer (and an int8 one's scales), with the layout
-/// its kernels read it in.
-static void packed_weight(const planfile::Plan &plan, int t, Executor *exec,
+/// `gemm`, a kernel that reads it, reads it in (its GEMMs agree on it and on
+/// the scales: llmc-quantize-weights makes them so).
+static void packed_weight(const planfile::Plan &plan, int t,
+                          const planfile::Kernel &gemm, Executor *exec,
                           PlanTensor &tensor) {
-  uint32_t buffer = plan.tensors(t).buffer();
   const planfile::DType dtype = plan.tensors(t).dtype();
-  for (const planfile::Kernel &k : plan.kernels())
-    if (reads_packed_weight(k) && plan.tensors(k.ins(1)).buffer() == buffer) {
-      tensor.channel_rows = k.params().at("transpose_rhs").b();
-      if (exec && dtype == planfile::I8)
-        tensor.scale = exec->f32(int(k.ins(2)));
-    }
-  if (exec && dtype == planfile::I8)
+  tensor.channel_rows = gemm.params().at("transpose_rhs").b();
+  if (exec && dtype == planfile::I8) {
+    tensor.scale = exec->f32(int(gemm.ins(2)));
     tensor.quantized = reinterpret_cast<int8_t *>(tensor.data);
-  else if (exec && dtype == planfile::BF16)
+  } else if (exec && dtype == planfile::BF16)
     tensor.bf16 = reinterpret_cast<uint16_t *>(tensor.data);
   else if (exec)
     tensor.transposed = tensor.data;
@@ -115,11 +112,12 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
                                      Executor *exec) {
   std::vector<PlanTensor> tensors;
   std::vector<bool> seen(size_t(plan.buffers_size()), false);
-  // The buffers of weights stored for a weight-only GEMM.
-  std::vector<bool> packed(size_t(plan.buffers_size()), false);
+  // A weight-only GEMM reading each buffer, if one does.
+  std::vector<const planfile::Kernel *> packed_reader(
+      size_t(plan.buffers_size()), nullptr);
   for (const planfile::Kernel &k : plan.kernels())
     if (reads_packed_weight(k))
-      packed[plan.tensors(k.ins(1)).buffer()] = true;
+      packed_reader[plan.tensors(k.ins(1)).buffer()] = &k;
   for (int t = 0; t < plan.tensors_size(); ++t) {
     uint32_t buffer = plan.tensors(t).buffer();
     const planfile::Buffer &b = plan.buffers(buffer);
@@ -132,8 +130,8 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
                       {shape.begin(), shape.end()},
                       exec ? exec->f32(t) : nullptr,
                       {}};
-    if (packed[buffer])
-      packed_weight(plan, t, exec, tensor);
+    if (const planfile::Kernel *gemm = packed_reader[buffer])
+      packed_weight(plan, t, *gemm, exec, tensor);
     if (b.has_slice())
       tensor.levels.push_back(shard_level(b.slice(), tensor.shape));
     if (b.has_shard())

@@ -205,6 +205,14 @@ std::string gemm(const Call &c, bool biased = true) {
   return {};
 }
 
+// The weight of a weight-only GEMM (ins 1, stored (N, K) at load): one
+// matrix, read by rows of an lhs that is not transposed.
+std::string packed_weight(const Call &c, const char *what) {
+  EXPECT(c.in(1).size() == 2 && !c.param("transpose_lhs").b, what, " ",
+         shape_text(c.in(1)), " must be one matrix, and lhs not transposed");
+  return {};
+}
+
 // a (n / nb, nb) op b (nb,).
 std::string broadcast(const Call &c) {
   int64_t n = c.n_in(0), nb = c.n_in(1);
@@ -437,21 +445,15 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
     return gemm(c, /*biased=*/false);
   case KernelId::matmul_f32w:
   case KernelId::matmul_bf16w:
-    if (std::string e = gemm(c, /*biased=*/false); !e.empty())
+    // Their optional bias is ins 2, as matmul's: gemm checks it.
+    if (std::string e = gemm(c); !e.empty())
       return e;
-    EXPECT(c.in(1).size() == 2 && !c.param("transpose_lhs").b,
-           "the (N, K)-stored weight ", shape_text(c.in(1)),
-           " must be one matrix, and lhs not transposed");
-    if (c.num_ins() > 2)
-      EXPECT(c.n_in(2) == c.out(0).back(), "bias ", shape_text(c.in(2)),
-             " must have one value per output channel");
-    return {};
+    return packed_weight(c, "the (N, K)-stored weight");
   case KernelId::matmul_i8w:
     if (std::string e = gemm(c, /*biased=*/false); !e.empty())
       return e;
-    EXPECT(c.in(1).size() == 2 && !c.param("transpose_lhs").b,
-           "the int8 weight ", shape_text(c.in(1)),
-           " must be one matrix, and lhs not transposed");
+    if (std::string e = packed_weight(c, "the int8 weight"); !e.empty())
+      return e;
     EXPECT(c.n_in(2) == c.out(0).back(), "scale ", shape_text(c.in(2)),
            " must have one value per output "
            "channel (",
