@@ -7,6 +7,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <map>
+#include <set>
 
 using namespace llmc;
 using namespace llmc::onnx_import;
@@ -50,6 +52,8 @@ private:
   }
   bool mlpBranch(Value *branch, Value *residual, LayerMatch &layer);
   bool attentionBranch(Value *branch, Value *residual, LayerMatch &layer);
+  llvm::Error presentOutputs(const Value *logits,
+                             const std::vector<LayerMatch> &layers);
   llvm::Error leftovers();
 };
 
@@ -128,6 +132,36 @@ bool Recognizer::attentionBranch(Value *branch, Value *residual,
   return attempt.commit(n->input == pm.skipNoOps(residual));
 }
 
+/// A cached export's other outputs must be each layer's keys and values,
+/// every one once (what llmc's paged cache holds instead): the present of
+/// a step whose past is empty is the step's own keys and values.
+llvm::Error Recognizer::presentOutputs(const Value *logits,
+                                       const std::vector<LayerMatch> &layers) {
+  std::map<const Value *, std::string> cached;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    cached[layers[i].attention.cachedKey] = formatv("layer {0}'s keys", i);
+    cached[layers[i].attention.cachedValue] = formatv("layer {0}'s values", i);
+  }
+  cached.erase(nullptr);
+  std::set<const Value *> seen;
+  for (Value *out : g.outputs()) {
+    if (out == logits)
+      continue;
+    const Value *v = pm.skipNoOps(out);
+    if (!cached.count(v))
+      return fail("graph output '" + out->name +
+                  "' is neither the logits nor a layer's present keys or "
+                  "values");
+    if (!seen.insert(v).second)
+      return fail("graph output '" + out->name + "' repeats " + cached[v]);
+  }
+  if (!seen.empty() && seen.size() != cached.size())
+    return fail(formatv("the graph returns {0} present keys and values; "
+                        "its {1} layers cache {2}",
+                        seen.size(), layers.size(), cached.size()));
+  return llvm::Error::success();
+}
+
 llvm::Error Recognizer::leftovers() {
   for (const Node &n : g.nodes()) {
     bool computes = llvm::any_of(n.outputs, [](const Value *v) {
@@ -150,20 +184,27 @@ llvm::Error Recognizer::leftovers() {
 }
 
 llvm::Expected<RecognizedModel> Recognizer::run(int64_t maxPositions) {
-  if (g.inputs().size() != 1 || g.inputs()[0]->type != ElementType::Int ||
-      g.inputs()[0]->rank() != 2)
-    return fail(formatv("the graph takes {0} inputs; llmc imports causal "
-                        "language models whose one input is the token ids "
-                        "[batch, seq] (cached exports with past_key_values "
-                        "are not supported yet)",
-                        g.inputs().size()));
-  ids = g.inputs()[0];
-  if (g.outputs().size() != 1 || g.outputs()[0]->rank() != 3)
-    return fail(formatv("the graph has {0} outputs; llmc imports graphs whose "
-                        "one output is the logits [batch, seq, vocab]",
+  for (size_t i = 0; i < g.inputs().size(); ++i) {
+    if (g.role(i) == InputRole::Other)
+      return fail("graph input '" + g.inputs()[i]->name +
+                  "': llmc takes 'input_ids' and, from cached exports, "
+                  "'attention_mask', 'position_ids' and "
+                  "'past_key_values.N.key' / '.value'");
+    if (g.role(i) == InputRole::Ids)
+      ids = g.inputs()[i];
+  }
+  if (!ids || ids->type != ElementType::Int || ids->rank() != 2)
+    return fail("the graph takes no token ids 'input_ids' [batch, seq]; "
+                "llmc imports causal language models");
+  // The logits, and from a cached export its present keys and values.
+  Value *logits = g.outputs().size() == 1 ? g.outputs()[0] : nullptr;
+  for (Value *out : g.outputs())
+    if (out->name == "logits")
+      logits = out;
+  if (!logits || logits->rank() != 3)
+    return fail(formatv("the graph's {0} outputs hold no 'logits' [batch, "
+                        "seq, vocab]",
                         g.outputs().size()));
-  Value *logits = g.outputs()[0];
-
   auto head = pm.linear(logits);
   if (!head || head->bias)
     return fail("graph output '" + logits->name +
@@ -211,8 +252,10 @@ llvm::Expected<RecognizedModel> Recognizer::run(int64_t maxPositions) {
         if (Node *gp = positions ? nullptr : pm.def(pos, "Gather")) {
           Value *at = gp->input(1);
           positions = gp->input(0)->isWeight && at->isConstant;
+          // 0..T-1, for each sequence of position_ids [batch, T].
+          int64_t T = at->rank() ? at->shape.back() : 1;
           for (size_t p = 0; positions && p < at->data.size(); ++p)
-            positions = at->data[p] == static_cast<double>(p);
+            positions = at->data[p] == static_cast<double>(p % T);
           slice = gp;
         }
         if (tok && positions && tok->input(0)->isWeight &&
@@ -250,6 +293,8 @@ llvm::Expected<RecognizedModel> Recognizer::run(int64_t maxPositions) {
   if (layers.empty())
     return fail("no transformer layers between the embedding and the head");
   std::reverse(layers.begin(), layers.end());
+  if (llvm::Error e = presentOutputs(logits, layers))
+    return std::move(e);
   if (llvm::Error e = leftovers())
     return std::move(e);
 

@@ -1027,8 +1027,33 @@ llvm::Error NodeEvaluator::matmul() {
   shape.push_back(nn);
   if (llvm::Error e = setOut(shape, a.type))
     return e;
-  if (allConstant())
-    return error("constant matrix products are not folded");
+  if (!allConstant())
+    return llvm::Error::success();
+  // Constant products are small (HF's RoPE angles: inv_freq times the
+  // positions); the work is bounded as folded sizes are.
+  int64_t outputs = product(shape);
+  if (k > 0 && outputs > kMaxFoldedElements / k)
+    return error("a constant matrix product of more than 2^26 "
+                 "multiplications is not folded");
+  std::vector<int64_t> batchShape = *batch;
+  std::vector<int64_t> aBatch =
+      broadcastOffsets({a.shape.begin(), a.shape.end() - 2}, batchShape);
+  std::vector<int64_t> bBatch =
+      broadcastOffsets({b.shape.begin(), b.shape.end() - 2}, batchShape);
+  std::vector<double> d(outputs);
+  for (size_t i = 0; i < aBatch.size(); ++i) {
+    const double *pa = a.data.data() + aBatch[i] * m * k;
+    const double *pb = b.data.data() + bBatch[i] * k * nn;
+    double *pd = d.data() + i * m * nn;
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t c = 0; c < nn; ++c) {
+        double sum = 0;
+        for (int64_t j = 0; j < k; ++j)
+          sum += pa[r * k + j] * pb[j * nn + c];
+        pd[r * nn + c] = sum;
+      }
+  }
+  setData(std::move(d));
   return llvm::Error::success();
 }
 
@@ -1179,6 +1204,21 @@ llvm::Error Graph::addNode(const onnx::NodeProto &proto) {
   return evaluator.run();
 }
 
+InputRole llmc::onnx_import::inputRole(llvm::StringRef name, int count) {
+  if (name == "input_ids")
+    return InputRole::Ids;
+  if (name.contains("attention_mask"))
+    return InputRole::AttentionMask;
+  if (name.contains("position_ids"))
+    return InputRole::Positions;
+  if (name.starts_with("past_key_values") || name.starts_with("past_key") ||
+      name.starts_with("past_value"))
+    return InputRole::Past;
+  // A graph of one input takes the token ids, whatever the exporter called
+  // them.
+  return count == 1 ? InputRole::Ids : InputRole::Other;
+}
+
 llvm::Expected<Graph> Graph::build(const onnx::ModelProto &model,
                                    const DimBinding &dims) {
   Graph g;
@@ -1239,24 +1279,68 @@ llvm::Expected<Graph> Graph::build(const onnx::ModelProto &model,
                   "': a tensor of float, integer or bool elements expected");
     Value *v = g.newValue(input.name());
     v->type = *type;
+    InputRole role = inputRole(input.name(), graph.input_size());
     const auto &shape = tensor.shape().dim();
-    for (int i = 0; i < shape.size(); ++i) {
-      if (shape[i].has_dim_value() && shape[i].dim_value() > 0) {
+    int64_t rank = shape.size();
+    bool bound = role == InputRole::AttentionMask ||
+                 role == InputRole::Positions || role == InputRole::Past;
+    bool expected =
+        role == InputRole::Past
+            ? rank == 4 && *type == ElementType::Float
+            : *type == ElementType::Int &&
+                  (rank == 2 || (role == InputRole::Positions && rank == 1));
+    if (bound && !expected)
+      return fail(formatv("graph input '{0}': {1} expected", input.name(),
+                          role == InputRole::Past
+                              ? "float [batch, kv heads, past, head_dim]"
+                              : "integers [batch, seq]"));
+    for (int i = 0; i < rank; ++i) {
+      bool symbolic = !shape[i].has_dim_value() || shape[i].dim_value() <= 0;
+      // A cache's past is bound to length 0: the first step of a sequence.
+      if (role == InputRole::Past && i == 2) {
+        if (!symbolic)
+          return fail(formatv("graph input '{0}': the past length is fixed "
+                              "at {1}; llmc imports cached exports whose "
+                              "past length is dynamic (0 at the first step)",
+                              input.name(), shape[i].dim_value()));
+        v->shape.push_back(0);
+        continue;
+      }
+      if (!symbolic) {
         v->shape.push_back(shape[i].dim_value());
         continue;
       }
       // Symbolic dimensions of a [batch, seq] input take the chosen sizes.
-      if (i > 1)
+      bool seqAxis = bound ? rank <= 2 && i == rank - 1 : i == 1;
+      if (i != 0 && !seqAxis)
         return fail(formatv("graph input '{0}': dimension {1} is symbolic; "
                             "only the batch (0) and sequence (1) axes may be",
                             input.name(), i));
-      v->shape.push_back(i == 0 ? dims.batch : dims.seq);
+      v->shape.push_back(seqAxis ? dims.seq : dims.batch);
     }
     if (checkedProduct(v->shape) < 0)
       return fail(formatv("graph input '{0}': shape {1} has more than 2^40 "
                           "elements",
                           input.name(), shapeString(v->shape)));
+    // The inputs a cached export adds are constants of that first step: no
+    // padding, positions from 0, nothing cached. llmc's own masks,
+    // positions and paged cache replace them, so the graph must compute the
+    // plain causal forward from these values, which the patterns check.
+    if (bound) {
+      if (v->numElements() > kMaxFoldedElements)
+        return fail(formatv("graph input '{0}': shape {1} is larger than "
+                            "the importer's constants (2^26 elements)",
+                            input.name(), shapeString(v->shape)));
+      v->isConstant = true;
+      int64_t n = v->numElements(),
+              last = v->shape.empty() ? 1 : v->shape.back();
+      v->data.resize(n, 1.0);
+      if (role == InputRole::Positions)
+        for (int64_t i = 0; i < n; ++i)
+          v->data[i] = static_cast<double>(i % last);
+    }
     g.inputs_.push_back(v);
+    g.roles_.push_back(role);
   }
   for (const onnx::NodeProto &node : graph.node())
     if (llvm::Error e = g.addNode(node))

@@ -74,6 +74,13 @@ struct Node {
   std::string describe() const;
 };
 
+/// What a graph input is, by its name: the token ids, one of the inputs a
+/// cached export (Hugging Face Optimum's `model.onnx`) adds, or another
+/// (kept as data with symbolic batch and sequence axes; a model has none).
+enum class InputRole { Ids, AttentionMask, Positions, Past, Other };
+/// `count`: how many inputs the graph has (a lone input is the ids).
+InputRole inputRole(llvm::StringRef name, int count);
+
 /// Sizes for the graph's symbolic dimensions, by the input axis they appear
 /// on: `input_ids` [batch, seq].
 struct DimBinding {
@@ -93,6 +100,10 @@ public:
   Graph &operator=(Graph &&) = default;
 
   const std::vector<Value *> &inputs() const { return inputs_; }
+  /// inputs()[i]'s role. Every input but the ids is bound to a constant of
+  /// a sequence's first step: attention_mask all ones, position_ids 0..T-1,
+  /// each past key and value of length 0.
+  InputRole role(size_t i) const { return roles_[i]; }
   const std::vector<Value *> &outputs() const { return outputs_; }
   const std::deque<Node> &nodes() const { return nodes_; }
   /// Initializer names that Identity nodes gave a weight (a deduplicated
@@ -109,6 +120,7 @@ private:
   std::deque<Node> nodes_;
   std::map<std::string, Value *> byName_;
   std::vector<Value *> inputs_, outputs_;
+  std::vector<InputRole> roles_;
   std::multimap<const Value *, std::string> aliases_;
 };
 

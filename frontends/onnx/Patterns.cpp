@@ -142,18 +142,65 @@ double silu(double x) { return x / (1 + std::exp(-x)); }
 // Navigation
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// The one input of a Concat whose other inputs are empty (a cached
+/// export's past of length 0 before this step's keys or values).
+Value *onlyNonEmptyInput(const Node *n) {
+  if (n->op != "Concat")
+    return nullptr;
+  Value *only = nullptr;
+  for (Value *in : n->inputs) {
+    if (!in || (in->isConstant && in->numElements() == 0))
+      continue;
+    if (only)
+      return nullptr;
+    only = in;
+  }
+  return only && only->shape == n->outputs[0]->shape ? only : nullptr;
+}
+
+/// x of x + 0 (either order) where the zeros do not broadcast x: the
+/// padding mask of a sequence without padding, (1 - 1) · finfo.min.
+Value *zeroAddend(const Node *n) {
+  if (n->op != "Add" || n->inputs.size() != 2)
+    return nullptr;
+  for (int i = 0; i < 2; ++i) {
+    Value *zeros = n->input(i), *x = n->input(1 - i);
+    if (zeros && x && zeros->isConstant && x->shape == n->outputs[0]->shape &&
+        llvm::all_of(zeros->data, [](double d) { return d == 0; }))
+      return x;
+  }
+  return nullptr;
+}
+
+} // namespace
+
+bool llmc::onnx_import::repeatsOneSlice(const Value *v, int64_t sliceElements) {
+  if (!v->isConstant || sliceElements <= 0 ||
+      v->numElements() % sliceElements != 0)
+    return false;
+  for (size_t i = sliceElements; i < v->data.size(); ++i)
+    if (v->data[i] != v->data[i % sliceElements])
+      return false;
+  return true;
+}
+
 Value *PatternMatcher::skipNoOps(Value *v) {
   while (v && v->producer) {
     Node *n = v->producer;
     bool fullSlice =
         n->op == "Slice" && n->input(0) && n->input(0)->shape == v->shape;
-    if (n->op == "Identity" || isFloatCast(n) || fullSlice) {
-      if (matched_.insert(n).second)
-        log_.push_back(n);
-      v = n->input(0);
-      continue;
-    }
-    break;
+    Value *through = n->op == "Identity" || isFloatCast(n) || fullSlice
+                         ? n->input(0)
+                         : onlyNonEmptyInput(n);
+    if (!through)
+      through = zeroAddend(n);
+    if (!through)
+      break;
+    if (matched_.insert(n).second)
+      log_.push_back(n);
+    v = through;
   }
   return v;
 }
@@ -460,12 +507,17 @@ Value *PatternMatcher::ropeInput(Value *v, double &theta) {
             hi->input(1)->data[0] != D / 2 || lo->input(1)->data[0] != 0)
           continue;
         // The tables, [.., T, D], must be cos/sin of t·θ^(-2j/D).
-        int64_t n = cos->numElements();
-        if (n != T * D || sin->numElements() != n || T < 2 || D < 4)
+        // One [T, D] table, or copies of it per sequence (computed from
+        // position_ids [batch, T]).
+        if (!repeatsOneSlice(cos, T * D) || !repeatsOneSlice(sin, T * D) ||
+            cos->shape.back() != D || sin->shape.back() != D || T < 2 || D < 4)
           continue;
-        double f1 = std::atan2(sin->data[D + 1], cos->data[D + 1]);
-        double t = std::pow(f1, -D / 2.0);
-        t = std::round(t * 1e3) / 1e3;
+        // θ from the slowest frequency θ^(-2j/D), j = D/2 - 1, at position
+        // 1: its exponent is near 1, so the tables' float32 rounding moves
+        // θ least (j = 1 would magnify it D/2 times).
+        int64_t j = D / 2 - 1;
+        double f = std::atan2(sin->data[D + j], cos->data[D + j]);
+        double t = std::pow(f, -double(D) / (2 * j));
         bool ok = true;
         for (int64_t p = 0; p < T && ok; ++p)
           for (int64_t d = 0; d < D && ok; ++d) {
@@ -491,7 +543,8 @@ bool PatternMatcher::causalMask(Value *cond, bool maskIsFuture) {
   if (!cond->isConstant || cond->rank() < 2)
     return false;
   int64_t T = cond->shape.back();
-  if (cond->shape[cond->rank() - 2] != T || cond->numElements() != T * T)
+  // One [T, T] mask, or copies of it per sequence of the batch.
+  if (cond->shape[cond->rank() - 2] != T || !repeatsOneSlice(cond, T * T))
     return false;
   for (int64_t i = 0; i < T; ++i)
     for (int64_t j = 0; j < T; ++j)
@@ -500,10 +553,9 @@ bool PatternMatcher::causalMask(Value *cond, bool maskIsFuture) {
   return true;
 }
 
-std::optional<HeadsMatch> PatternMatcher::transposedKeyHeads(Value *v,
-                                                             bool &rope,
-                                                             double &theta,
-                                                             int64_t &repeat) {
+std::optional<HeadsMatch>
+PatternMatcher::transposedKeyHeads(Value *v, bool &rope, double &theta,
+                                   int64_t &repeat, Value *&cached) {
   Attempt attempt(*this);
   // Kᵀ as Transpose(Reshape(src), 0231) ...
   if (auto h = heads(v, {0, 2, 3, 1}))
@@ -515,6 +567,7 @@ std::optional<HeadsMatch> PatternMatcher::transposedKeyHeads(Value *v,
   Value *k = skipNoOps(t->input(0));
   if (Value *x = repeatKvInput(k, repeat))
     k = x;
+  cached = k;
   if (Value *x = ropeInput(k, theta)) {
     rope = true;
     k = x;
@@ -552,7 +605,7 @@ std::optional<AttentionMatch> PatternMatcher::attention(Value *v) {
       if (!m->isConstant || m->rank() < 2)
         continue;
       int64_t T = m->shape.back();
-      bool ok = m->numElements() == T * T;
+      bool ok = m->shape[m->rank() - 2] == T && repeatsOneSlice(m, T * T);
       for (int64_t i = 0; ok && i < T; ++i)
         for (int64_t j = 0; ok && j < T; ++j)
           ok = j > i ? m->data[i * T + j] <= -1e4 : m->data[i * T + j] == 0;
@@ -582,7 +635,8 @@ std::optional<AttentionMatch> PatternMatcher::attention(Value *v) {
   Value *q = skipNoOps(qk->input(0));
   Value *qx = ropeInput(q, thetaQ);
   auto qh = heads(qx ? qx : q, {0, 2, 1, 3});
-  auto kh = transposedKeyHeads(qk->input(1), ropeK, thetaK, repeatK);
+  Value *cachedKey = nullptr;
+  auto kh = transposedKeyHeads(qk->input(1), ropeK, thetaK, repeatK, cachedKey);
   Value *vv = skipNoOps(pv->input(1));
   if (Value *x = repeatKvInput(vv, repeatV))
     vv = x;
@@ -594,6 +648,8 @@ std::optional<AttentionMatch> PatternMatcher::attention(Value *v) {
   m.q = *qh;
   m.k = *kh;
   m.v = *vh;
+  m.cachedKey = cachedKey;
+  m.cachedValue = vv;
   if (qx)
     m.ropeTheta = thetaQ;
   return attempt.commit(std::optional<AttentionMatch>(m));

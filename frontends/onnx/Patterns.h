@@ -59,7 +59,16 @@ struct AttentionMatch {
   HeadsMatch q, k, v;
   double scale = 0;
   std::optional<double> ropeTheta; // set: RoPE on Q and K
+  /// The keys (after RoPE) and values [B, kv heads, T, D] before grouped
+  /// heads repeat them: what a cached export returns as present.N.key and
+  /// .value. Null where the graph transposes K straight from the split.
+  Value *cachedKey = nullptr;
+  Value *cachedValue = nullptr;
 };
+
+/// Whether constant `v` is one slice of `sliceElements` (its trailing
+/// dimensions) repeated over its leading ones.
+bool repeatsOneSlice(const Value *v, int64_t sliceElements);
 
 class PatternMatcher {
 public:
@@ -77,8 +86,9 @@ public:
   /// The producer of `v` when it is an `op` node (looking through Identity
   /// and float-to-float Cast), recorded as matched.
   Node *def(Value *v, llvm::StringRef op);
-  /// Looks through Identity, float-to-float Cast, full-range Slice and
-  /// Reshape chains (to the first value that is not reshaped).
+  /// Looks through Identity, float-to-float Cast, full-range Slice, a
+  /// Concat with empty inputs but one, an Add of zeros, and Reshape chains
+  /// (to the first value that is not reshaped).
   Value *skipReshapes(Value *v);
   Value *skipNoOps(Value *v);
 
@@ -89,7 +99,8 @@ private:
   friend class Attempt;
   std::optional<HeadsMatch> heads(Value *v, const std::vector<int64_t> &perm);
   std::optional<HeadsMatch> transposedKeyHeads(Value *v, bool &rope,
-                                               double &theta, int64_t &repeat);
+                                               double &theta, int64_t &repeat,
+                                               Value *&cached);
   Value *ropeInput(Value *v, double &theta);
   Value *repeatKvInput(Value *v, int64_t &repeat);
   bool causalMask(Value *cond, bool maskIsFuture);

@@ -17,6 +17,9 @@ generates from the weights the import writes (--weights-out); onnxruntime
 each prompt and llmc's outputs, and every logit row llmc chose a token from
 must agree with onnxruntime's: the prompts' last rows (a forward pass)
 within --ort-rtol, the decoded tokens' rows within --rtol. With
+--onnx-past, the export is the cached form Optimum writes (past_key_values
+inputs, present outputs: export_onnx.py --past), and onnxruntime prefills
+each prompt, then decodes llmc's tokens on the graph's own cache. With
 --weights-dtype int8, the plan's GEMM weights are INT8: greedy ids may part
 from the fp32 reference's, so the agreement is reported (tokens equal, and
 equal before each prompt's first difference), and the logit rows computed
@@ -29,6 +32,7 @@ usage: generate_parity.py --llmc BIN --config CONFIG --workdir DIR
            [--kv-blocks N] [--std 0.3] [--unbatched]
            [--batching continuous|static|bucket] [--prefill-tokens P]
            [--tp T] [--prefill-rows R] [--prefill-budget C] [--onnx OPSET]
+           [--onnx-past]
            [--weights-dtype int8|bf16]
 """
 import argparse
@@ -76,7 +80,11 @@ def onnxruntime_agrees(a, w, prompts, results, logits):
     """onnxruntime's logits of each prompt + llmc's tokens vs llmc's rows."""
     sequences = [ids + r["output_ids"][:-1] for ids, r in zip(prompts, results)]
     with open(w("ort-sequences.json"), "w") as f:
-        json.dump(sequences, f)
+        # A cached export prefills each prompt, then decodes llmc's tokens
+        # one at a time on its own presents.
+        json.dump([{"ids": seq, "prefill": len(ids)}
+                   for ids, seq in zip(prompts, sequences)]
+                  if a.onnx_past else sequences, f)
     run(["node", os.path.join(HERE, "node", "onnx_logits.mjs"),
          w("onnx/model.onnx"), w("ort-sequences.json"), w("ort.f32")])
     vocab = logits.size // (len(prompts) * a.max_new_tokens)
@@ -115,6 +123,7 @@ def main():
     p.add_argument("--prefill-rows", type=int, default=0)
     p.add_argument("--prefill-budget", type=int, default=0)
     p.add_argument("--onnx", type=int, default=0)
+    p.add_argument("--onnx-past", action="store_true")
     p.add_argument("--ort-rtol", type=float, default=1e-5)
     p.add_argument("--weights-dtype", default="fp32")
     a = p.parse_args()
@@ -150,7 +159,8 @@ def main():
         os.makedirs(w("onnx"), exist_ok=True)
         run([TORCH_PYTHON, os.path.join(HERE, "export_onnx.py"), "--config",
              a.config, "--init", a.weights, "--opset", str(a.onnx), "--out",
-             w("onnx/model.onnx"), "--external-data"])
+             w("onnx/model.onnx"), "--external-data"] +
+            (["--past"] if a.onnx_past else []))
         model, a.weights = w("onnx"), w("imported.safetensors")
     compile_cmd = [a.llmc, "compile", model, "--mode", "infer",
                    "--max-seq", str(max_seq), "--kv-block-tokens",

@@ -40,8 +40,12 @@ public:
     v->set_name(name);
     auto *t = v->mutable_type()->mutable_tensor_type();
     t->set_elem_type(type);
-    for (int64_t d : shape)
-      t->mutable_shape()->add_dim()->set_dim_value(d);
+    for (int64_t d : shape) // < 0: a symbolic dimension
+      if (d < 0)
+        t->mutable_shape()->add_dim()->set_dim_param("dim" +
+                                                     std::to_string(-d));
+      else
+        t->mutable_shape()->add_dim()->set_dim_value(d);
     return name;
   }
 
@@ -370,7 +374,22 @@ struct AttentionSpec {
   bool scaleByMul = false;
   double ropeTheta = 0; // 0: no RoPE
   bool badRopeTable = false;
+  // A cached export's first step: masks and RoPE tables per sequence
+  // [B, 1, T, ..], a zero padding mask added, K and V after an empty past.
+  bool cached = false;
 };
+
+/// `slice` repeated for each of the B sequences: shape [B, 1, slice dims].
+std::string perSequence(GraphWriter &w, const std::vector<double> &slice,
+                        std::vector<int64_t> dims, bool tiled, int type) {
+  if (!tiled)
+    return w.constant(slice, dims, type);
+  std::vector<double> all;
+  for (int64_t b = 0; b < B; ++b)
+    all.insert(all.end(), slice.begin(), slice.end());
+  dims.insert(dims.begin(), {B, 1});
+  return w.constant(all, dims, type);
+}
 
 std::string headsOf(GraphWriter &w, const std::string &src, int64_t h,
                     int64_t d) {
@@ -393,8 +412,11 @@ std::string rope(GraphWriter &w, const std::string &x, const AttentionSpec &s) {
       w.node("Slice", {x, w.ints({0}), w.ints({D / 2}), w.ints({3})});
   std::string rotated =
       w.node("Concat", {w.node("Neg", {hi}), lo}, {{"axis", {-1}}});
-  return w.node("Add", {w.node("Mul", {x, w.constant(cos, {T, D})}),
-                        w.node("Mul", {rotated, w.constant(sin, {T, D})})});
+  auto table = [&](const std::vector<double> &t) {
+    return perSequence(w, t, {T, D}, s.cached, onnx::TensorProto::FLOAT);
+  };
+  return w.node("Add", {w.node("Mul", {x, table(cos)}),
+                        w.node("Mul", {rotated, table(sin)})});
 }
 
 std::string repeatKv(GraphWriter &w, const std::string &x, int64_t kvHeads,
@@ -415,6 +437,14 @@ std::optional<AttentionMatch> matchAttention(const AttentionSpec &s,
     q = rope(w, q, s);
     k = rope(w, k, s);
   }
+  if (s.cached) {
+    auto afterPast = [&](const std::string &x, const char *name) {
+      std::string past = w.input(name, {B, K, -1, D});
+      return w.node("Concat", {past, x}, {{"axis", {2}}});
+    };
+    k = afterPast(k, "past_key_values.0.key");
+    v = afterPast(v, "past_key_values.0.value");
+  }
   if (n > 1) {
     k = repeatKv(w, k, K, n, D);
     v = repeatKv(w, v, K, n, D);
@@ -432,22 +462,28 @@ std::optional<AttentionMatch> matchAttention(const AttentionSpec &s,
       additive.push_back(j > i ? -1e9 : 0);
     }
   std::string inf = w.scalar(-INFINITY);
+  auto mask = [&](const std::vector<double> &m, int type) {
+    return perSequence(w, m, {T, T}, s.cached, type);
+  };
   switch (s.mask) {
   case Mask::WhereFuture:
     scores =
-        w.node("Where", {w.constant(future, {T, T}, onnx::TensorProto::BOOL),
-                         inf, scores});
+        w.node("Where", {mask(future, onnx::TensorProto::BOOL), inf, scores});
     break;
   case Mask::WherePast:
-    scores = w.node("Where", {w.constant(past, {T, T}, onnx::TensorProto::BOOL),
-                              scores, inf});
+    scores =
+        w.node("Where", {mask(past, onnx::TensorProto::BOOL), scores, inf});
     break;
   case Mask::Additive:
-    scores = w.node("Add", {scores, w.constant(additive, {T, T})});
+    scores = w.node("Add", {scores, mask(additive, onnx::TensorProto::FLOAT)});
     break;
   case Mask::None:
     break;
   }
+  if (s.cached) // (1 - attention_mask) · finfo.min, no padding: zeros
+    scores = w.node(
+        "Add",
+        {w.constant(std::vector<double>(B * T, -0.0), {B, 1, 1, T}), scores});
   std::string probs = w.node("Softmax", {scores}, {{"axis", {-1}}});
   std::string out = w.node("MatMul", {probs, v});
   out = w.node("Transpose", {out}, {{"perm", {0, 2, 1, 3}}});
@@ -461,6 +497,17 @@ std::optional<AttentionMatch> matchAttention(const AttentionSpec &s,
     EXPECT_EQ(m->k.source->name, "k_src");
     EXPECT_EQ(m->v.source->name, "v_src");
     EXPECT_NEAR(m->scale, 1 / std::sqrt(double(D)), 1e-7);
+    if (s.cached) {
+      // The keys and values the cache holds: per kv head, K after RoPE.
+      std::vector<int64_t> shape{B, K, T, D};
+      EXPECT_TRUE(m->cachedKey && m->cachedValue);
+      if (!m->cachedKey || !m->cachedValue)
+        return std::nullopt;
+      EXPECT_EQ(m->cachedKey->shape, shape);
+      EXPECT_EQ(m->cachedValue->shape, shape);
+      EXPECT_EQ(m->cachedKey->producer->op, s.ropeTheta ? "Add" : "Transpose");
+      EXPECT_EQ(m->cachedValue->producer->op, "Transpose");
+    }
   }
   return m;
 }
@@ -510,6 +557,67 @@ TEST(OnnxPatterns, RopeTablesAreChecked) {
   std::string hint;
   EXPECT_FALSE(matchAttention(s, &hint));
   EXPECT_NE(hint.find("RoPE tables"), std::string::npos) << hint;
+}
+
+TEST(OnnxPatterns, CachedExportFirstStep) {
+  // Every mask form, with and without grouped heads and RoPE, as a cached
+  // export computes it for a sequence's first step.
+  for (Mask mask : {Mask::WhereFuture, Mask::WherePast, Mask::Additive})
+    for (bool grouped : {false, true}) {
+      AttentionSpec s;
+      s.cached = true;
+      s.mask = mask;
+      if (grouped) {
+        s.heads = 4, s.headDim = 8, s.ropeTheta = 10000;
+      }
+      auto m = matchAttention(s);
+      ASSERT_TRUE(m) << "mask " << int(mask) << " grouped " << grouped;
+      EXPECT_EQ(m->k.heads, 2);
+    }
+  // The RoPE tables are still checked per sequence.
+  AttentionSpec s;
+  s.cached = true;
+  s.headDim = 8;
+  s.ropeTheta = 10000;
+  s.badRopeTable = true;
+  EXPECT_FALSE(matchAttention(s));
+}
+
+TEST(OnnxGraph, CachedExportInputsAreTheFirstStep) {
+  // attention_mask [batch, past + seq], position_ids [batch, seq] and a
+  // past [batch, heads, past, head_dim], all symbolic where Optimum's are.
+  GraphWriter w;
+  std::string ids = w.input("input_ids", {-1, -2}, onnx::TensorProto::INT64);
+  std::string mask =
+      w.input("attention_mask", {-1, -3}, onnx::TensorProto::INT64);
+  std::string positions =
+      w.input("position_ids", {-1, -2}, onnx::TensorProto::INT64);
+  std::string past = w.input("past_key_values.0.key", {-1, 2, -4, 4});
+  std::string both =
+      w.node("Concat", {past, w.input("k", {-1, 2, T, 4})}, {{"axis", {2}}});
+  std::string sum = w.node("Add", {w.node("Cast", {mask}, {{"to", {1}}}),
+                                   w.node("Cast", {positions}, {{"to", {1}}})});
+  onnx::GraphProto *g = w.model.mutable_graph();
+  g->add_output()->set_name(ids);
+  g->add_output()->set_name(sum);
+  ASSERT_TRUE(w.build(both));
+  const Graph &graph = w.graph;
+  Value *present = graph.outputs()[2];
+  ASSERT_EQ(graph.inputs().size(), 5u);
+  EXPECT_EQ(graph.role(0), InputRole::Ids);
+  EXPECT_EQ(graph.role(1), InputRole::AttentionMask);
+  EXPECT_EQ(graph.role(2), InputRole::Positions);
+  EXPECT_EQ(graph.role(3), InputRole::Past);
+  EXPECT_EQ(graph.role(4), InputRole::Other);
+  EXPECT_EQ(graph.inputs()[3]->shape, (std::vector<int64_t>{B, 2, 0, 4}));
+  // mask + positions folds: 1 + t for every sequence.
+  Value *folded = graph.outputs()[1];
+  ASSERT_TRUE(folded->isConstant);
+  for (int64_t i = 0; i < B * T; ++i)
+    EXPECT_EQ(folded->data[i], 1 + i % T) << i;
+  // The past is empty: Concat(past, k) is k.
+  PatternMatcher pm;
+  EXPECT_EQ(pm.skipNoOps(present), graph.inputs()[4]);
 }
 
 //===----------------------------------------------------------------------===//
