@@ -427,9 +427,87 @@ llvm::Expected<ModelConfig> loadModelSource(CompileOptions &options,
   return imported->config;
 }
 
+/// An ONNX graph that is not a recognised language model, as a forward
+/// program of general llm ops (frontends/onnx/GeneralLowering.h): printed
+/// (--emit=mlir) or lowered to a plan that `llmc run` executes, the
+/// constants its ops read written to --weights-out.
+static llvm::Error compileGeneralGraph(const CompileOptions &options,
+                                       llvm::raw_ostream &os) {
+  DialectRegistry registry;
+  registerDialects(registry);
+  MLIRContext context(registry);
+  auto imported =
+      importOnnxGraph(options.configPath, context, options.microBatch,
+                      options.seqLen ? options.seqLen : 1);
+  if (!imported)
+    return imported.takeError();
+  if (options.emit == EmitKind::Summary)
+    return fail(options.configPath + ": --emit=summary describes a language "
+                                     "model; this graph is not one llmc "
+                                     "recognises");
+  if (options.tensorParallel > 1 || options.dataParallel > 1 ||
+      options.pipelineStages > 1)
+    return fail("--mesh: a graph lowered op by op runs on one device");
+  if (options.emit == EmitKind::Plan && options.outputPath.empty())
+    return fail("--emit=plan needs -o FILE");
+  if (!imported->constants.empty() && options.emit == EmitKind::Plan &&
+      options.weightsOut.empty())
+    return fail(llvm::formatv("--weights-out: the graph's ops read {0} "
+                              "constants, which `llmc run --weights` loads "
+                              "with the plan",
+                              imported->constants.size())
+                    .str());
+  if (!options.weightsOut.empty()) {
+    std::vector<io::TensorView> views;
+    for (const ImportedTensor &t : imported->constants)
+      views.push_back({t.name, t.shape, t.data.data()});
+    try {
+      io::write_safetensors(options.weightsOut, views);
+    } catch (const std::exception &e) {
+      return fail(std::string("--weights-out: ") + e.what());
+    }
+  }
+  ModuleOp module = imported->module.get();
+  if (options.emit != EmitKind::Plan) {
+    module.print(os);
+    os << "\n";
+    return llvm::Error::success();
+  }
+  os << llvm::formatv("imported {0}: opset {1}, {2} nodes, {3} lowered to "
+                      "general llm ops (a forward program)\n",
+                      options.configPath, imported->opset, imported->graphNodes,
+                      imported->nodesLowered);
+  PassManager pm(&context);
+  buildGeneralPipeline(pm);
+  if (failed(pm.run(module)))
+    return fail("internal error: lowering the graph of " + options.configPath +
+                " to a plan failed");
+  planfile::ModelInfo info;
+  info.set_model_type("onnx");
+  info.set_micro_batch(options.microBatch);
+  auto plan =
+      exportPlan(module.lookupSymbol<func::FuncOp>(kForwardFuncName), info);
+  if (!plan)
+    return plan.takeError();
+  return writePlan(*plan, options.outputPath, options.deviceMemory);
+}
+
 llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   CompileOptions options = given;
   llvm::Expected<ModelConfig> config = loadModelSource(options, os);
+  // A graph that is no language model llmc recognises still compiles, op
+  // by op, as a forward program. If it cannot, the error that says more
+  // is kept: the recognizer's for a graph of token ids (a model that
+  // departs from the patterns), else the general lowering's.
+  if (!config && options.mode == CompileMode::Forward &&
+      isOnnxModelPath(options.configPath)) {
+    std::string why = llvm::toString(config.takeError());
+    llvm::Error general = compileGeneralGraph(options, os);
+    if (!general || why.find(kNoTokenIdsError) != std::string::npos)
+      return general;
+    llvm::consumeError(std::move(general));
+    return fail(why);
+  }
   if (!config)
     return config.takeError();
 

@@ -93,6 +93,15 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
 }
 
+void llmc::buildGeneralPipeline(mlir::OpPassManager &pm) {
+  using namespace mlir;
+  // One kernel call per op of @forward, then static offsets.
+  llm::LowerToPlanOptions lower;
+  lower.funcName = kForwardFuncName.str();
+  pm.addPass(llm::createLowerToPlan(lower));
+  pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
+}
+
 namespace {
 
 /// llmc-train-pipeline's options: TrainPipelineOptions as pass options.

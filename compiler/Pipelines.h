@@ -54,6 +54,10 @@ struct InferPipelineOptions {
   WeightsDtype weightsDtype = WeightsDtype::FP32;
 };
 
+/// From `@forward` of general llm ops (an ONNX graph lowered op by op) to
+/// a memory-planned plan of one program.
+void buildGeneralPipeline(mlir::OpPassManager &pm);
+
 /// From `@prefill` and `@decode` (the one-device forward built at the
 /// prefill's and at one token) to a memory-planned `@infer` plan with a
 /// program of each name over one KV cache.

@@ -342,6 +342,19 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
             {param("transpose_lhs", b.getBoolAttr(m.getTransposeLhs())),
              param("transpose_rhs", b.getBoolAttr(m.getTransposeRhs()))});
       })
+      .Case([&](UnaryOp u) {
+        return simple(kernel_name(KernelId::unary),
+                      {param("kind", u.getKindAttr())});
+      })
+      .Case([&](BinaryOp o) {
+        return simple(kernel_name(KernelId::binary),
+                      {param("kind", o.getKindAttr())});
+      })
+      .Case([&](ReduceOp r) {
+        return simple(
+            kernel_name(KernelId::reduce),
+            {param("kind", r.getKindAttr()), param("axes", r.getAxesAttr())});
+      })
       .Case([&](AddOp) { return simple(kernel_name(KernelId::add)); })
       .Case([&](MulOp) { return simple(kernel_name(KernelId::mul)); })
       .Case([&](SumToOp) { return simple(kernel_name(KernelId::sum_to)); })

@@ -9,6 +9,7 @@
 #include "runtime/cpu/elementwise.h"
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/fused.h"
+#include "runtime/cpu/general.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/layout.h"
 #include "runtime/cpu/matmul.h"
@@ -214,6 +215,19 @@ void accumulate_grad(const KernelCall &c) {
 }
 void mul(const KernelCall &c) {
   cpu::mul_forward(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1));
+}
+
+void unary(const KernelCall &c) {
+  cpu::unary_forward(c.param("kind").s(), c.out(0), c.in(0), c.n_in(0));
+}
+void binary(const KernelCall &c) {
+  cpu::binary_forward(c.param("kind").s(), c.out(0), c.out_shape(0), c.in(0),
+                      c.in_shape(0), c.in(1), c.in_shape(1));
+}
+void reduce(const KernelCall &c) {
+  const auto &axes = c.param("axes").ints().values();
+  cpu::reduce_forward(c.param("kind").s(), c.out(0), c.in(0), c.in_shape(0),
+                      {axes.begin(), axes.end()});
 }
 void gelu_forward(const KernelCall &c) {
   (gelu_tanh(c) ? cpu::gelu_tanh_forward

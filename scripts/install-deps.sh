@@ -13,7 +13,7 @@ packages=(
   # libFuzzer and the sanitizers of the fuzz targets (test/fuzz).
   libclang-rt-14-dev
   # Plan files and the ONNX importer.
-  libprotobuf-dev protobuf-compiler libonnx-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   # GPT-2's byte-level BPE (its pre-tokenizer needs Unicode properties).
   libpcre2-dev pkg-config
   # Runtime: BLAS (OpenMP build) and MPI collectives.

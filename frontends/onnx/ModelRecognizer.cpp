@@ -2,6 +2,7 @@
 
 #include "frontends/onnx/ModelRecognizer.h"
 
+#include "frontends/onnx/OnnxImport.h"
 #include "frontends/onnx/Patterns.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -194,8 +195,9 @@ llvm::Expected<RecognizedModel> Recognizer::run(int64_t maxPositions) {
       ids = g.inputs()[i];
   }
   if (!ids || ids->type != ElementType::Int || ids->rank() != 2)
-    return fail("the graph takes no token ids 'input_ids' [batch, seq]; "
-                "llmc imports causal language models");
+    return fail(kNoTokenIdsError +
+                " 'input_ids' [batch, seq]; llmc imports causal language "
+                "models");
   // The logits, and from a cached export its present keys and values.
   Value *logits = g.outputs().size() == 1 ? g.outputs()[0] : nullptr;
   for (Value *out : g.outputs())

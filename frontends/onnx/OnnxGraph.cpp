@@ -436,6 +436,7 @@ private:
 
   llvm::Error constant();
   llvm::Error elementwise();
+  llvm::Error variadic();
   llvm::Error shapeOp();
   llvm::Error cast();
   llvm::Error gatherOp();
@@ -467,6 +468,11 @@ llvm::Error NodeEvaluator::run() {
     copyData(src);
     return llvm::Error::success();
   }
+  // Sum and Mean, and Max and Min of one input or more than two (two are
+  // binary math): every input broadcast together.
+  if (op == "Sum" || op == "Mean" ||
+      ((op == "Max" || op == "Min") && n.inputs.size() != 2))
+    return variadic();
   if (isUnaryMath(op) || isBinaryMath(op))
     return elementwise();
   if (op == "Shape")
@@ -503,8 +509,11 @@ llvm::Error NodeEvaluator::run() {
     return gemm();
   if (op == "Split")
     return split();
-  if (op == "ReduceMean" || op == "ReduceSum")
+  if (llvm::is_contained({"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+                          "ReduceProd", "ReduceSumSquare"},
+                         op))
     return reduce();
+
   if (op == "Softmax" || op == "LayerNormalization") {
     if (!in(0))
       return error("missing input 0");
@@ -593,6 +602,24 @@ llvm::Error NodeEvaluator::elementwise() {
       d[i] = binaryMath(op, a->data[oa[i]], b->data[ob[i]], integer);
   }
   setData(std::move(d));
+  return llvm::Error::success();
+}
+
+llvm::Error NodeEvaluator::variadic() {
+  if (n.inputs.empty() || llvm::is_contained(n.inputs, nullptr))
+    return error("missing input");
+  std::vector<int64_t> shape = in(0)->shape;
+  for (Value *v : n.inputs) {
+    auto s = broadcast(shape, v->shape);
+    if (!s)
+      return error("shapes " + shapeString(shape) + " and " +
+                   shapeString(v->shape) + " do not broadcast");
+    shape = *s;
+  }
+  if (llvm::Error e = setOut(shape, in(0)->type))
+    return e;
+  if (allConstant())
+    return error("constant " + n.op + " is not folded");
   return llvm::Error::success();
 }
 
@@ -1130,7 +1157,10 @@ llvm::Error NodeEvaluator::reduce() {
   auto a = n.op == "ReduceSum" ? axes(1) : n.attrInts("axes");
   if (!a)
     return a.takeError();
-  std::vector<bool> reduced(data.rank(), !*a);
+  // ReduceSum's noop_with_empty_axes: no axes, no reduction.
+  if (n.attrInt("noop_with_empty_axes", 0) && (!*a || (*a)->empty()))
+    return setOut(data.shape, data.type);
+  std::vector<bool> reduced(data.rank(), !*a || (*a)->empty());
   if (*a)
     for (int64_t axis : **a) {
       axis = normalizeAxis(axis, data.rank());
@@ -1295,7 +1325,10 @@ llvm::Expected<Graph> Graph::build(const onnx::ModelProto &model,
                               ? "float [batch, kv heads, past, head_dim]"
                               : "integers [batch, seq]"));
     for (int i = 0; i < rank; ++i) {
-      bool symbolic = !shape[i].has_dim_value() || shape[i].dim_value() <= 0;
+      if (shape[i].has_dim_value() && shape[i].dim_value() < 0)
+        return fail(formatv("graph input '{0}': dimension {1} is negative",
+                            input.name(), i));
+      bool symbolic = !shape[i].has_dim_value();
       // A cache's past is bound to length 0: the first step of a sequence.
       if (role == InputRole::Past && i == 2) {
         if (!symbolic)

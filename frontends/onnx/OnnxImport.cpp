@@ -3,6 +3,7 @@
 #include "frontends/onnx/OnnxImport.h"
 
 #include "frontends/hf/ModelBuilder.h"
+#include "frontends/onnx/GeneralLowering.h"
 #include "frontends/onnx/ModelRecognizer.h"
 #include "frontends/onnx/OnnxGraph.h"
 
@@ -16,6 +17,7 @@
 #include "llvm/Support/Path.h"
 
 #include <fstream>
+#include <set>
 
 using namespace llmc;
 using namespace llmc::onnx_import;
@@ -223,13 +225,71 @@ std::string llmc::hfConfigJson(const ModelConfig &c) {
   return formatv("{0:2}", llvm::json::Value(std::move(o))).str() + "\n";
 }
 
+/// The model file of a `.onnx` path or a folder holding model.onnx.
+static std::string modelFile(llvm::StringRef path) {
+  if (!llvm::sys::fs::is_directory(path))
+    return path.str();
+  llvm::SmallString<256> inside(path);
+  llvm::sys::path::append(inside, "model.onnx");
+  return std::string(inside);
+}
+
+static int64_t defaultOpset(const onnx::ModelProto &model) {
+  int64_t opset = 0;
+  for (const onnx::OperatorSetIdProto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  return opset;
+}
+
+llvm::Expected<ImportedGraph> llmc::importOnnxGraph(llvm::StringRef path,
+                                                    mlir::MLIRContext &context,
+                                                    int64_t batch,
+                                                    int64_t seq) {
+  std::string file = modelFile(path);
+  auto model = loadModel(file);
+  if (!model)
+    return model.takeError();
+  // Graph::build reads float64 and float16 as floats too; llmc's general
+  // kernels compute in float32 only, so other types are refused here.
+  std::set<std::string> initializers;
+  for (const onnx::TensorProto &t : model->graph().initializer())
+    initializers.insert(t.name());
+  auto float32 = [&](const onnx::ValueInfoProto &v,
+                     const char *what) -> llvm::Error {
+    if (v.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
+      return llvm::Error::success();
+    return fail(formatv("{0}: graph {1} '{2}' has element type {3}; the "
+                        "general lowering takes float32 tensors only",
+                        file, what, v.name(),
+                        v.type().tensor_type().elem_type()));
+  };
+  for (const onnx::ValueInfoProto &v : model->graph().input())
+    if (!initializers.count(v.name()))
+      if (llvm::Error e = float32(v, "input"))
+        return std::move(e);
+  for (const onnx::ValueInfoProto &v : model->graph().output())
+    if (llvm::Error e = float32(v, "output"))
+      return std::move(e);
+  auto graph = Graph::build(*model, DimBinding{batch, seq});
+  if (!graph)
+    return fail(file + ": " + llvm::toString(graph.takeError()));
+  auto lowered = lowerGeneral(*graph, context);
+  if (!lowered)
+    return fail(file + ": " + llvm::toString(lowered.takeError()));
+  ImportedGraph imported;
+  imported.module = std::move(lowered->module);
+  for (GraphConstant &c : lowered->constants)
+    imported.constants.push_back(
+        {std::move(c.name), std::move(c.shape), std::move(c.data)});
+  imported.graphNodes = model->graph().node_size();
+  imported.nodesLowered = lowered->nodesLowered;
+  imported.opset = defaultOpset(*model);
+  return std::move(imported);
+}
+
 llvm::Expected<ImportedModel> llmc::importOnnxModel(llvm::StringRef path) {
-  std::string file = path.str();
-  if (llvm::sys::fs::is_directory(path)) {
-    llvm::SmallString<256> inside(path);
-    llvm::sys::path::append(inside, "model.onnx");
-    file = std::string(inside);
-  }
+  std::string file = modelFile(path);
   auto model = loadModel(file);
   if (!model)
     return model.takeError();
@@ -263,9 +323,7 @@ llvm::Expected<ImportedModel> llmc::importOnnxModel(llvm::StringRef path) {
                 llvm::toString(reread.takeError()));
   imported.graphNodes = model->graph().node_size();
   imported.nodesRecomposed = recognized->nodesRecomposed;
-  for (const onnx::OperatorSetIdProto &o : model->opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx")
-      imported.opset = o.version();
+  imported.opset = defaultOpset(*model);
 
   for (const ParamSpec &spec : listParameters(imported.config)) {
     auto it = recognized->params.find(spec.name);

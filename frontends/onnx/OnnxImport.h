@@ -16,6 +16,9 @@
 
 #include "frontends/hf/ModelConfig.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -43,12 +46,35 @@ struct ImportedModel {
   int64_t opset = 0;
 };
 
+/// A graph that is not a language model llmc recognises, lowered node by
+/// node to general llm ops (frontends/onnx/GeneralLowering.h): a module
+/// with `func.func @forward`, and the constants its ops read as parameters.
+struct ImportedGraph {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::vector<ImportedTensor> constants; // by ONNX name, as stored
+  int64_t graphNodes = 0;
+  int64_t nodesLowered = 0;
+  int64_t opset = 0;
+};
+
 /// An ONNX model: a `.onnx` file, or a folder holding `model.onnx`.
 bool isOnnxModelPath(llvm::StringRef path);
+
+/// What the error of a graph without token ids says (compile then keeps the
+/// general lowering's error instead).
+inline constexpr llvm::StringLiteral kNoTokenIdsError =
+    "the graph takes no token ids";
 
 /// Imports the model. Errors are one line naming the file and, where there
 /// is one, the node, tensor or field.
 llvm::Expected<ImportedModel> importOnnxModel(llvm::StringRef path);
+
+/// Imports any graph of the general lowering's ops (float32 inputs and
+/// outputs; symbolic batch and sequence dimensions bound to `batch` and
+/// `seq`). Errors are one line naming the file and the node or tensor.
+llvm::Expected<ImportedGraph> importOnnxGraph(llvm::StringRef path,
+                                              mlir::MLIRContext &context,
+                                              int64_t batch, int64_t seq);
 
 /// config.json text for a ModelConfig (the fields parseModelConfig reads).
 std::string hfConfigJson(const ModelConfig &config);

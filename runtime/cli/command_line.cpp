@@ -50,9 +50,11 @@ Command::Command(std::string name, std::string summary, std::string usage)
     : name_(std::move(name)), summary_(std::move(summary)),
       usage_(std::move(usage)) {}
 
-Command &Command::positionals(std::string meta, std::vector<std::string> &out) {
+Command &Command::positionals(std::string meta, std::vector<std::string> &out,
+                              bool required) {
   rest_meta_ = std::move(meta);
   rest_ = &out;
+  rest_required_ = required;
   return *this;
 }
 
@@ -234,7 +236,7 @@ bool Command::parse(int argc, char **argv, int first, std::ostream &out) {
   }
   if (nextPositional < positionals_.size())
     usage("llmc " + name_ + ": expected " + positionals_[nextPositional].meta);
-  if (rest_ && rest_->empty())
+  if (rest_ && rest_required_ && rest_->empty())
     usage("llmc " + name_ + ": expected " + rest_meta_);
   for (const Option &o : options_)
     if (o.required && o.occurrences == 0)

@@ -37,8 +37,10 @@ public:
   /// A required positional argument, named in help and errors as `meta`.
   Command &positional(std::string meta, std::string &out);
 
-  /// One or more positional arguments after the others, named `meta`.
-  Command &positionals(std::string meta, std::vector<std::string> &out);
+  /// Positional arguments after the others, named `meta`: one or more, or
+  /// any number when not `required`.
+  Command &positionals(std::string meta, std::vector<std::string> &out,
+                       bool required = true);
 
   /// An option; `out` holds its default until the command line sets it.
   Command &option(std::string name, std::string &out, std::string help);
@@ -97,6 +99,7 @@ private:
   std::vector<Option> options_;
   std::vector<Positional> positionals_;
   std::vector<std::string> *rest_ = nullptr; // positionals(): the others
+  bool rest_required_ = true;
   std::string rest_meta_;
 };
 

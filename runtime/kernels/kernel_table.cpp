@@ -2,6 +2,7 @@
 // against them: the generic part (operands, dtypes, parameters, sizes) and
 // one shape rule per kernel, stating what its CPU and CUDA code assume.
 #include "runtime/kernels/kernel_table.h"
+#include "runtime/kernels/general_kinds.h"
 
 #include <algorithm>
 #include <sstream>
@@ -220,6 +221,56 @@ std::string broadcast(const Call &c) {
          " does not repeat evenly over a ", shape_text(c.in(0)));
   EXPECT(c.n_out(0) == n, "out ", shape_text(c.out(0)), " and a ",
          shape_text(c.in(0)), " differ in size");
+  return {};
+}
+
+// A kind of general kernel (unary, binary, reduce) from its list.
+template <size_t N>
+std::string general_kind(const Call &c,
+                         const std::array<const char *, N> &kinds) {
+  const std::string &kind = c.param("kind").s;
+  std::string known;
+  for (const char *k : kinds)
+    known += std::string(known.empty() ? "" : ", ") + k;
+  EXPECT(kind_index(kinds, kind.c_str()) >= 0, "kind is '", kind,
+         "'; expected one of ", known);
+  return {};
+}
+
+// a and b broadcast (numpy's rule) to out's shape.
+std::string general_broadcast(const Call &c) {
+  const auto &out = c.out(0);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto &in = c.in(i);
+    bool fits = in.size() <= out.size();
+    for (size_t d = 0; fits && d < in.size(); ++d) {
+      int64_t o = out[out.size() - in.size() + d];
+      fits = in[d] == o || in[d] == 1;
+    }
+    EXPECT(fits, c.in_name(i), " ", shape_text(in),
+           " does not broadcast to out ", shape_text(out));
+  }
+  return {};
+}
+
+// out is x with `axes` (increasing, in range) of size 1 or left out.
+std::string general_reduce(const Call &c) {
+  const auto &x = c.in(0), &out = c.out(0);
+  const auto &axes = c.param("axes").ints;
+  std::vector<int64_t> kept, squeezed;
+  for (size_t d = 0; d < x.size(); ++d) {
+    bool reduced =
+        std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    kept.push_back(reduced ? 1 : x[d]);
+    if (!reduced)
+      squeezed.push_back(x[d]);
+  }
+  for (size_t i = 0; i < axes.size(); ++i)
+    EXPECT(axes[i] >= 0 && axes[i] < int64_t(x.size()) &&
+               (i == 0 || axes[i] > axes[i - 1]),
+           "axes must be increasing dimensions of x ", shape_text(x));
+  EXPECT(out == kept || out == squeezed, "out ", shape_text(out), " is not x ",
+         shape_text(x), " reduced over its axes");
   return {};
 }
 
@@ -469,6 +520,18 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
   case KernelId::add:
   case KernelId::mul:
     return broadcast(c);
+  case KernelId::unary:
+    if (std::string e = general_kind(c, kUnaryKinds); !e.empty())
+      return e;
+    return same_size(c);
+  case KernelId::binary:
+    if (std::string e = general_kind(c, kBinaryKinds); !e.empty())
+      return e;
+    return general_broadcast(c);
+  case KernelId::reduce:
+    if (std::string e = general_kind(c, kReduceKinds); !e.empty())
+      return e;
+    return general_reduce(c);
   case KernelId::gelu_forward:
   case KernelId::gelu_backward:
     if (std::string e = gelu_approximation(c); !e.empty())

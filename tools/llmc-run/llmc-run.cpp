@@ -1,10 +1,10 @@
 //===- llmc-run.cpp - The runtime's commands, without MLIR or LLVM --------===//
 //
-// `llmc-run train|eval|init|explain|verify|trace-merge|generate|serve ...` runs
-// plans on a machine that needs no compiler: it links the runtime, the engine,
-// the server and the planner's cost model, and no MLIR or LLVM. `llmc` hands
-// these commands here, so `llmc train ...` and `llmc-run train ...` are one
-// program.
+// `llmc-run train|eval|init|explain|verify|trace-merge|generate|serve|run
+// ...` runs plans on a machine that needs no compiler: it links the runtime,
+// the engine, the server and the planner's cost model, and no MLIR or LLVM.
+// `llmc` hands these commands here, so `llmc train ...` and `llmc-run train
+// ...` are one program.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +45,8 @@ const CommandEntry kCommands[] = {
      "Generate text from an inference plan"},
     {"serve", llmc::runServeCommand,
      "Serve an inference plan over HTTP with OpenAI's API"},
+    {"run", llmc::runRunCommand,
+     "Run an ONNX graph's forward plan on .npy arrays"},
 };
 
 void printVersion() {

@@ -340,7 +340,7 @@ int runCompile() {
 /// The commands llmc-run implements; llmc hands them to it.
 bool isRuntimeCommand(const char *name) {
   for (const char *c : {"train", "eval", "init", "explain", "verify",
-                        "trace-merge", "generate", "serve"})
+                        "trace-merge", "generate", "serve", "run"})
     if (!std::strcmp(name, c))
       return true;
   return false;
@@ -372,8 +372,8 @@ int main(int argc, char **argv) {
           argc, argv,
           "llmc: compile, plan and run transformer models on many devices\n\n"
           "  Running plans (llmc-run, forwarded): train, eval, init, explain,\n"
-          "  verify, trace-merge, generate, serve; llmc COMMAND --help for "
-          "each.\n",
+          "  verify, trace-merge, generate, serve, run; llmc COMMAND --help "
+          "for each.\n",
           &llvm::errs()))
     return kExitBadInput;
   if (llmc::isTokenizeCommand())

@@ -7,12 +7,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/llm/IR/LLMOps.h"
+#include "runtime/kernels/general_kinds.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -264,6 +266,90 @@ LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(input);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// UnaryOp, BinaryOp, ReduceOp
+//===----------------------------------------------------------------------===//
+
+/// `op`'s kind must be one of `kinds`.
+template <typename Op, size_t N>
+static LogicalResult verifyKind(Op op,
+                                const std::array<const char *, N> &kinds) {
+  std::string kind = op.getKind().str();
+  if (llmc::kernels::kind_index(kinds, kind.c_str()) >= 0)
+    return success();
+  return op.emitOpError("kind '")
+         << kind << "' is not one of " << llvm::join(kinds, ", ");
+}
+
+LogicalResult UnaryOp::verify() {
+  return verifyKind(*this, llmc::kernels::kUnaryKinds);
+}
+FlopCount UnaryOp::getFlopCount() { return vectorFlops(4, getResult()); }
+
+/// Numpy broadcasting of two shapes; failure when they do not broadcast.
+static FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                       ArrayRef<int64_t> b) {
+  if (a.size() < b.size())
+    std::swap(a, b);
+  SmallVector<int64_t> shape(a);
+  size_t offset = a.size() - b.size();
+  for (size_t i = 0; i < b.size(); ++i) {
+    int64_t &d = shape[offset + i];
+    if (d == b[i] || b[i] == 1)
+      continue;
+    if (d != 1)
+      return failure();
+    d = b[i];
+  }
+  return shape;
+}
+
+LogicalResult BinaryOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto lhs = tensorType(adaptor.getLhs()), rhs = tensorType(adaptor.getRhs());
+  if (lhs.getElementType() != rhs.getElementType())
+    return error("lhs and rhs must have the same element type");
+  auto shape = broadcastShapes(lhs.getShape(), rhs.getShape());
+  if (failed(shape))
+    return error("shapes " + shapeString(lhs.getShape()) + " and " +
+                 shapeString(rhs.getShape()) + " do not broadcast");
+  inferred.push_back(RankedTensorType::get(*shape, lhs.getElementType()));
+  return success();
+}
+LogicalResult BinaryOp::verify() {
+  return verifyKind(*this, llmc::kernels::kBinaryKinds);
+}
+FlopCount BinaryOp::getFlopCount() { return vectorFlops(1, getResult()); }
+
+LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto input = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> axes = adaptor.getAxes();
+  SmallVector<int64_t> shape;
+  for (auto [d, size] : llvm::enumerate(input.getShape())) {
+    if (!llvm::is_contained(axes, int64_t(d)))
+      shape.push_back(size);
+    else if (adaptor.getKeepdims())
+      shape.push_back(1);
+  }
+  for (size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] < 0 || axes[i] >= input.getRank() ||
+        (i > 0 && axes[i] <= axes[i - 1]))
+      return error("axes must be increasing dimensions of the input");
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+LogicalResult ReduceOp::verify() {
+  return verifyKind(*this, llmc::kernels::kReduceKinds);
+}
+FlopCount ReduceOp::getFlopCount() { return vectorFlops(1, getInput()); }
 
 //===----------------------------------------------------------------------===//
 // SoftmaxOp

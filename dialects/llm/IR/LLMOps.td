@@ -221,6 +221,72 @@ def LLM_SoftmaxOp : LLM_ComputeOp<"softmax", [SameOperandsAndResultType, LLM_Dif
 }
 
 //===----------------------------------------------------------------------===//
+// General ops: what an imported graph computes outside the patterns
+//===----------------------------------------------------------------------===//
+
+def LLM_UnaryOp : LLM_ComputeOp<"unary", [SameOperandsAndResultType]> {
+  let summary = "A named elementwise function of one tensor";
+  let description = [{
+    The ONNX importer's lowering of a primitive op no recomposition pattern
+    absorbed. `kind` is one of `neg`, `abs`, `relu`, `exp`, `log`, `sqrt`,
+    `reciprocal`, `tanh`, `sigmoid`, `erf`, `sin`, `cos`, `floor`, `ceil`
+    (ONNX's ops of those names).
+
+    ```mlir
+    %y = llm.unary %x kind = "exp" : tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$kind);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input `kind` `=` $kind attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def LLM_BinaryOp : LLM_ComputeOp<"binary", [InferTypeOpAdaptor]> {
+  let summary = "A named elementwise function of two tensors, broadcast";
+  let description = [{
+    `kind` is one of `add`, `sub`, `mul`, `div`, `pow`, `max`, `min`. The
+    operands broadcast as numpy's do (ONNX's multidirectional broadcasting):
+    shapes aligned at their last dimension, a dimension of 1 stretched.
+
+    ```mlir
+    %y = llm.binary %a, %b kind = "sub"
+        : (tensor<3x4x5xf32>, tensor<5xf32>) -> tensor<3x4x5xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$lhs, LLM_FloatTensor:$rhs,
+                       StrAttr:$kind);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `kind` `=` $kind attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_ReduceOp : LLM_ComputeOp<"reduce", [InferTypeOpAdaptor]> {
+  let summary = "Sum, mean, max, min or product over some axes";
+  let description = [{
+    Reduces `input` over `axes` (distinct, in `[0, rank)`, increasing),
+    keeping them as dimensions of size 1 when `keepdims` is set. `kind` is
+    one of `sum`, `mean`, `max`, `min`, `prod`.
+
+    ```mlir
+    %y = llm.reduce %x kind = "max" axes = [1] keepdims
+        : tensor<3x4x5xf32> -> tensor<3x1x5xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, StrAttr:$kind,
+                       DenseI64ArrayAttr:$axes, UnitAttr:$keepdims);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `kind` `=` $kind `axes` `=` $axes (`keepdims` $keepdims^)?
+    attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
 

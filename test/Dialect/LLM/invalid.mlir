@@ -614,3 +614,32 @@ func.func @grad_norm_flags(%a: tensor<4xf32>, %b: tensor<4xf32>) {
   %0 = llm.grad_norm %a, %b {axis = "tp", sharded = array<i1: true>} : tensor<4xf32>, tensor<4xf32> -> tensor<f32>
   return
 }
+
+// -----
+
+// Tests that a general op's kind must be one the kernels know.
+func.func @unary_kind(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'llm.unary' op kind 'gelu' is not one of neg, abs, relu, exp, log, sqrt, reciprocal, tanh, sigmoid, erf, sin, cos, floor, ceil}}
+  %0 = llm.unary %x kind = "gelu" : tensor<4xf32>
+  return
+}
+
+// -----
+
+// Tests that llm.binary's operands must broadcast.
+func.func @binary_broadcast(%a: tensor<3x4xf32>, %b: tensor<3xf32>) {
+  // expected-error@+2 {{'llm.binary' op shapes 3x4 and 3 do not broadcast}}
+  // expected-error@+1 {{failed to infer returned types}}
+  %0 = llm.binary %a, %b kind = "add" : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+// Tests that llm.reduce's axes must be increasing dimensions.
+func.func @reduce_axes(%x: tensor<3x4xf32>) {
+  // expected-error@+2 {{'llm.reduce' op axes must be increasing dimensions of the input}}
+  // expected-error@+1 {{failed to infer returned types}}
+  %0 = llm.reduce %x kind = "sum" axes = [1, 0] : tensor<3x4xf32> -> tensor<f32>
+  return
+}

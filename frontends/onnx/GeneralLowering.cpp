@@ -1,0 +1,350 @@
+//===- GeneralLowering.cpp - An ONNX graph op by op as llm ops ------------===//
+
+#include "frontends/onnx/GeneralLowering.h"
+
+#include "dialects/llm/IR/LLMOps.h"
+#include "frontends/hf/ModelBuilder.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <numeric>
+
+using namespace mlir;
+using namespace llmc::onnx_import;
+/// The graph's values; mlir::Value is spelled in full.
+using GraphValue = llmc::onnx_import::Value;
+using llvm::formatv;
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// ONNX's elementwise ops of one input, by the llm.unary kind they lower to.
+const llvm::StringMap<const char *> &unaryKinds() {
+  static const llvm::StringMap<const char *> kinds = {
+      {"Neg", "neg"},
+      {"Abs", "abs"},
+      {"Relu", "relu"},
+      {"Exp", "exp"},
+      {"Log", "log"},
+      {"Sqrt", "sqrt"},
+      {"Reciprocal", "reciprocal"},
+      {"Tanh", "tanh"},
+      {"Sigmoid", "sigmoid"},
+      {"Erf", "erf"},
+      {"Sin", "sin"},
+      {"Cos", "cos"},
+      {"Floor", "floor"},
+      {"Ceil", "ceil"}};
+  return kinds;
+}
+
+/// Ops of two or more inputs folded left with one llm.binary kind.
+const llvm::StringMap<const char *> &binaryKinds() {
+  static const llvm::StringMap<const char *> kinds = {
+      {"Add", "add"}, {"Sub", "sub"}, {"Mul", "mul"}, {"Div", "div"},
+      {"Pow", "pow"}, {"Max", "max"}, {"Min", "min"}, {"Sum", "add"}};
+  return kinds;
+}
+
+const llvm::StringMap<const char *> &reduceKinds() {
+  static const llvm::StringMap<const char *> kinds = {
+      {"ReduceSum", "sum"}, {"ReduceMean", "mean"}, {"ReduceMax", "max"},
+      {"ReduceMin", "min"}, {"ReduceProd", "prod"}, {"ReduceSumSquare", "sum"}};
+  return kinds;
+}
+
+/// The ops that only rearrange or rename elements: a view of the input in
+/// its output's shape.
+bool isReshapeLike(llvm::StringRef op) {
+  return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze";
+}
+
+class Lowering {
+public:
+  Lowering(const Graph &g, MLIRContext &context)
+      : g(g), b(&context), loc(b.getUnknownLoc()) {}
+
+  llvm::Expected<LoweredGraph> run();
+
+private:
+  const Graph &g;
+  OpBuilder b;
+  Location loc;
+  Block *body = nullptr;
+  llvm::DenseMap<const GraphValue *, mlir::Value> values;
+  std::vector<std::string> argNames; // per block argument
+  std::vector<bool> argIsParam;
+  LoweredGraph result;
+
+  RankedTensorType tensorOf(const GraphValue &v) {
+    return RankedTensorType::get(v.shape, b.getF32Type());
+  }
+  llvm::Expected<mlir::Value> operand(const GraphValue *v,
+                                      const std::string &user);
+  llvm::Error lowerNode(const Node &n);
+  llvm::Error bind(const Node &n, mlir::Value v);
+};
+
+/// The llm value of `v`, read by `user` (for errors): an earlier result, a
+/// graph input, or a constant made a parameter the first time it is read.
+llvm::Expected<mlir::Value> Lowering::operand(const GraphValue *v,
+                                              const std::string &user) {
+  if (!v)
+    return fail(user + ": an input is missing");
+  if (auto it = values.find(v); it != values.end())
+    return it->second;
+  if (!v->isConstant && !v->isWeight)
+    return fail(user + ": input '" + v->name + "' is not computed");
+  if (v->type != ElementType::Float)
+    return fail(user + ": input '" + v->name +
+                "' is an integer or bool constant; the general lowering "
+                "reads float32 tensors only");
+  GraphConstant c{v->name, v->shape, {}};
+  if (v->isWeight)
+    c.data = v->weight;
+  else
+    c.data.assign(v->data.begin(), v->data.end());
+  result.constants.push_back(std::move(c));
+  mlir::Value arg = body->addArgument(tensorOf(*v), loc);
+  argNames.push_back(v->name);
+  argIsParam.push_back(true);
+  values[v] = arg;
+  return arg;
+}
+
+/// Records `v` as output 0 of `n`, whose shape the graph computed.
+llvm::Error Lowering::bind(const Node &n, mlir::Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() != llvm::ArrayRef(n.outputs[0]->shape))
+    return fail(n.describe() + ": lowered to a result of another shape "
+                               "than the graph's (an llmc bug)");
+  values[n.outputs[0]] = v;
+  return llvm::Error::success();
+}
+
+llvm::Error Lowering::lowerNode(const Node &n) {
+  llvm::StringRef op = n.op;
+  auto in = [&](size_t i) { return operand(n.input(i), n.describe()); };
+  auto unsupported = [&](const llvm::Twine &why) {
+    return fail(n.describe() + ": " + why);
+  };
+  if (n.outputs.size() != 1)
+    return unsupported("only single-output ops are lowered");
+  if (op == "Identity") {
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    return bind(n, *x);
+  }
+  if (auto it = unaryKinds().find(op); it != unaryKinds().end()) {
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    return bind(n, llm::UnaryOp::create(b, loc, *x, b.getStringAttr(it->second))
+                       .getResult());
+  }
+  if (auto it = binaryKinds().find(op); it != binaryKinds().end()) {
+    auto acc = in(0);
+    if (!acc)
+      return acc.takeError();
+    mlir::Value v = *acc;
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      auto x = in(i);
+      if (!x)
+        return x.takeError();
+      v = llm::BinaryOp::create(b, loc, v, *x, b.getStringAttr(it->second))
+              .getResult();
+    }
+    return bind(n, v);
+  }
+  if (auto it = reduceKinds().find(op); it != reduceKinds().end()) {
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    mlir::Value v = *x;
+    int64_t rank = n.input(0)->rank();
+    std::optional<std::vector<int64_t>> axes = n.attrInts("axes");
+    if (op == "ReduceSum" && n.input(1)) {
+      const GraphValue *a = n.input(1);
+      if (!a->isConstant)
+        return unsupported("axes are computed at run time");
+      axes = std::vector<int64_t>(a->data.begin(), a->data.end());
+    }
+    if (n.attrInt("noop_with_empty_axes", 0) && (!axes || axes->empty()))
+      return bind(n, v);
+    llvm::SmallVector<int64_t> dims;
+    if (!axes || axes->empty()) {
+      dims.resize(rank);
+      std::iota(dims.begin(), dims.end(), 0);
+    }
+    for (int64_t a : axes ? *axes : std::vector<int64_t>{}) {
+      int64_t d = a < 0 ? a + rank : a;
+      if (d < 0 || d >= rank)
+        return unsupported(formatv("axis {0} is out of range", a));
+      dims.push_back(d);
+    }
+    llvm::sort(dims);
+    dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
+    if (op == "ReduceSumSquare")
+      v = llm::BinaryOp::create(b, loc, v, v, b.getStringAttr("mul"));
+    bool keep = n.attrInt("keepdims", 1);
+    return bind(n, llm::ReduceOp::create(b, loc, v, b.getStringAttr(it->second),
+                                         b.getDenseI64ArrayAttr(dims), keep)
+                       .getResult());
+  }
+  if (op == "Softmax") {
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    int64_t rank = n.input(0)->rank(), axis = n.attrInt("axis", -1);
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return unsupported("axis out of range");
+    mlir::Value v = *x;
+    // llmc's softmax runs along the last axis: another axis is swapped
+    // with it and back.
+    llvm::SmallVector<int64_t> perm(rank);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::swap(perm[axis], perm[rank - 1]);
+    bool swap = axis != rank - 1;
+    if (swap)
+      v = llm::TransposeOp::create(b, loc, v, b.getDenseI64ArrayAttr(perm));
+    v = llm::SoftmaxOp::create(b, loc, v, b.getI64IntegerAttr(-1));
+    if (swap)
+      v = llm::TransposeOp::create(b, loc, v, b.getDenseI64ArrayAttr(perm));
+    return bind(n, v);
+  }
+  if (op == "MatMul") {
+    auto lhs = in(0), rhs = in(1);
+    if (!lhs)
+      return lhs.takeError();
+    if (!rhs)
+      return rhs.takeError();
+    const GraphValue &a = *n.input(0), &w = *n.input(1);
+    bool shared = w.rank() == 2;
+    bool batched =
+        a.rank() == w.rank() &&
+        std::equal(a.shape.begin(), a.shape.end() - 2, w.shape.begin());
+    if (a.rank() < 2 || w.rank() < 2 || !(shared || batched))
+      return unsupported("operands " + std::to_string(a.rank()) + "-d and " +
+                         std::to_string(w.rank()) +
+                         "-d: llmc multiplies [..., M, K] by [K, N] or by "
+                         "[..., K, N] of the same batch dimensions");
+    return bind(n, llm::MatmulOp::create(b, loc, *lhs, *rhs, mlir::Value(),
+                                         false, false)
+                       .getResult());
+  }
+  if (op == "Transpose") {
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    int64_t rank = n.input(0)->rank();
+    std::vector<int64_t> perm(rank);
+    std::iota(perm.rbegin(), perm.rend(), 0); // ONNX's default: reversed
+    if (auto p = n.attrInts("perm"))
+      perm = *p;
+    return bind(
+        n, llm::TransposeOp::create(b, loc, *x, b.getDenseI64ArrayAttr(perm))
+               .getResult());
+  }
+  if (isReshapeLike(op)) {
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    return bind(n, llm::ReshapeOp::create(b, loc, tensorOf(*n.outputs[0]), *x)
+                       .getResult());
+  }
+  return unsupported("not supported by the general lowering "
+                     "(frontends/onnx/README.md lists what is)");
+}
+
+llvm::Expected<LoweredGraph> Lowering::run() {
+  result.module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(result.module->getBody());
+  auto func = func::FuncOp::create(b, loc, llmc::kForwardFuncName,
+                                   b.getFunctionType(TypeRange{}, TypeRange{}));
+  body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  for (size_t i = 0; i < g.inputs().size(); ++i) {
+    const GraphValue *v = g.inputs()[i];
+    if (v->type != ElementType::Float)
+      return fail("graph input '" + v->name +
+                  "': the general lowering takes float32 inputs only");
+    values[v] = body->addArgument(tensorOf(*v), loc);
+    argNames.push_back(v->name);
+    argIsParam.push_back(false);
+  }
+  for (const Node &n : g.nodes()) {
+    // Folded nodes (their outputs are constants) and weights renamed by
+    // Identity leave nothing to compute.
+    bool computes = llvm::any_of(n.outputs, [](const GraphValue *v) {
+      return !v->isConstant && !v->isWeight;
+    });
+    if (!computes || (n.op == "Identity" && n.input(0) && n.input(0)->isWeight))
+      continue;
+    if (llvm::Error e = lowerNode(n))
+      return std::move(e);
+    ++result.nodesLowered;
+  }
+  llvm::SmallVector<mlir::Value> outs;
+  for (const GraphValue *v : g.outputs()) {
+    if (v->type != ElementType::Float)
+      return fail("graph output '" + v->name +
+                  "': the general lowering returns float32 tensors only");
+    auto it = values.find(v);
+    if (it != values.end()) {
+      outs.push_back(it->second);
+      continue;
+    }
+    // A constant output: returned from its parameter.
+    auto c = operand(v, "graph output '" + v->name + "'");
+    if (!c)
+      return c.takeError();
+    outs.push_back(*c);
+  }
+  func::ReturnOp::create(b, loc, outs);
+  func.setType(
+      b.getFunctionType(body->getArgumentTypes(), ValueRange(outs).getTypes()));
+  for (size_t i = 0; i < argNames.size(); ++i)
+    func.setArgAttr(i,
+                    argIsParam[i] ? llm::LLMDialect::kParamAttrName
+                                  : llm::LLMDialect::kInputAttrName,
+                    b.getStringAttr(argNames[i]));
+  for (auto [i, v] : llvm::enumerate(g.outputs()))
+    func.setResultAttr(i, llm::LLMDialect::kOutputAttrName,
+                       b.getStringAttr(v->name));
+  return std::move(result);
+}
+
+} // namespace
+
+const std::vector<std::string> &llmc::onnx_import::generalOpTypes() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> t = {"Identity",  "Softmax", "MatMul",
+                                  "Transpose", "Reshape", "Squeeze",
+                                  "Unsqueeze"};
+    for (const auto *kinds : {&unaryKinds(), &binaryKinds(), &reduceKinds()})
+      for (const auto &k : *kinds)
+        t.push_back(k.getKey().str());
+    llvm::sort(t);
+    return t;
+  }();
+  return types;
+}
+
+llvm::Expected<LoweredGraph>
+llmc::onnx_import::lowerGeneral(const Graph &graph,
+                                mlir::MLIRContext &context) {
+  context.loadDialect<llm::LLMDialect, func::FuncDialect>();
+  Lowering lowering(graph, context);
+  return lowering.run();
+}

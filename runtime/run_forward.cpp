@@ -1,0 +1,102 @@
+#include "runtime/run_forward.h"
+
+#include "runtime/executor.h"
+#include "runtime/io/error.h"
+#include "runtime/io/npy.h"
+#include "runtime/io/safetensors.h"
+#include "runtime/plan/plan_file.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+namespace llmc {
+namespace {
+
+std::string shape_text(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::vector<int64_t> shape_of(const planfile::Plan &plan, int tensor) {
+  const auto &s = plan.tensors(tensor).shape();
+  return {s.begin(), s.end()};
+}
+
+} // namespace
+
+void run_forward_plan(
+    const std::string &plan_path,
+    const std::vector<std::pair<std::string, std::string>> &inputs,
+    const std::string &weights, const std::string &out_dir) {
+  Executor exec(plan::read_plan_file(plan_path));
+  const planfile::Plan &plan = exec.plan();
+  if (plan.model().model_type() != "onnx")
+    throw io::InputError(plan_path + ": a plan of a " +
+                         plan.model().model_type() +
+                         " model; llmc run takes the forward plans of ONNX "
+                         "graphs (llmc train, generate and serve run models)");
+  std::set<std::string> given;
+  for (const auto &[name, path] : inputs) {
+    int t = exec.find_tensor(name, planfile::INPUT);
+    if (t < 0)
+      throw io::InputError(name + "=" + path + ": the plan has no input '" +
+                           name + "'");
+    if (!given.insert(name).second)
+      throw io::InputError(name + "=" + path + ": input '" + name +
+                           "' given twice");
+    io::NpyArray a = io::read_npy(path);
+    if (a.shape != shape_of(plan, t))
+      throw io::InputError(path + ": shape " + shape_text(a.shape) +
+                           ", but input '" + name + "' is " +
+                           shape_text(shape_of(plan, t)));
+    std::memcpy(exec.f32(t), a.data.data(), a.data.size() * sizeof(float));
+  }
+  for (const planfile::Buffer &b : plan.buffers())
+    if (b.category() == planfile::INPUT && !given.count(b.name()))
+      throw io::InputError(plan_path + ": input '" + b.name() +
+                           "' is not given (NAME=FILE.npy)");
+  bool has_params = std::any_of(plan.buffers().begin(), plan.buffers().end(),
+                                [](const planfile::Buffer &b) {
+                                  return b.category() == planfile::PARAM;
+                                });
+  if (has_params && weights.empty())
+    throw io::InputError(plan_path + ": the plan reads constants; give the "
+                                     "--weights that llmc compile "
+                                     "--weights-out wrote");
+  if (has_params) {
+    io::SafetensorsReader reader(weights);
+    for (const planfile::Buffer &b : plan.buffers()) {
+      if (b.category() != planfile::PARAM)
+        continue;
+      int t = exec.find_tensor(b.name(), planfile::PARAM);
+      const io::TensorInfo &info = reader.info(b.name());
+      if (info.shape != shape_of(plan, t))
+        throw io::InputError(weights + ": '" + b.name() + "' has shape " +
+                             shape_text(info.shape) + ", the plan's is " +
+                             shape_text(shape_of(plan, t)));
+      reader.read(b.name(), exec.f32(t));
+    }
+  }
+  exec.run(OptimizerStep());
+  std::filesystem::create_directories(out_dir);
+  for (const planfile::Buffer &b : plan.buffers()) {
+    if (b.category() != planfile::OUTPUT)
+      continue;
+    int t = exec.find_tensor(b.name(), planfile::OUTPUT);
+    // An ONNX name may hold '/' or ':'; the file name keeps [A-Za-z0-9._-].
+    std::string file = b.name();
+    for (char &ch : file)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' &&
+          ch != '_' && ch != '-')
+        ch = '_';
+    io::write_npy((std::filesystem::path(out_dir) / (file + ".npy")).string(),
+                  shape_of(plan, t), exec.f32(t));
+  }
+}
+
+} // namespace llmc

@@ -1,0 +1,19 @@
+// `llmc run`: executes a forward plan (an ONNX graph compiled op by op) on
+// arrays from .npy files, and writes each of its outputs as DIR/<name>.npy.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llmc {
+
+// `inputs`: (input name, .npy path) pairs, one per input buffer of the plan;
+// `weights`: the safetensors the compile's --weights-out wrote, when the
+// plan has parameters. Bad input throws io::InputError naming the file.
+void run_forward_plan(
+    const std::string &plan_path,
+    const std::vector<std::pair<std::string, std::string>> &inputs,
+    const std::string &weights, const std::string &out_dir);
+
+} // namespace llmc

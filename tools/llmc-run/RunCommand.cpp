@@ -1,0 +1,39 @@
+//===- RunCommand.cpp - `llmc run`: a forward plan on .npy arrays ---------===//
+
+#include "runtime/cli/command_line.h"
+#include "runtime/io/error.h"
+#include "runtime/run_forward.h"
+#include "tools/llmc-run/Commands.h"
+#include "tools/llmc-run/Parse.h"
+#include "tools/llmc/Errors.h"
+
+using namespace llmc;
+
+int llmc::runRunCommand(int argc, char **argv) {
+  std::string plan, weights, out;
+  std::vector<std::string> arrays;
+  cli::Command cmd("run",
+                   "Run the forward plan of an ONNX graph (llmc compile "
+                   "model.onnx --emit=plan) on float32 .npy arrays; each "
+                   "output is written as OUT/<name>.npy",
+                   "[options] <model.plan> [<input=array.npy>...]");
+  cmd.positional("<model.plan>", plan);
+  cmd.positionals("<input=array.npy>", arrays, /*required=*/false);
+  cmd.option("weights", weights,
+             "The constants llmc compile --weights-out wrote (when the "
+             "graph's ops read any)")
+      .meta("file");
+  cmd.option("o", out, "Folder for the outputs").meta("folder").required();
+  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+    return *code;
+  return runGuarded([&] {
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const std::string &a : arrays) {
+      size_t eq = a.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
+        throw io::InputError("'" + a + "': expected INPUT=FILE.npy");
+      inputs.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+    }
+    run_forward_plan(plan, inputs, weights, out);
+  });
+}
