@@ -350,6 +350,7 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
         return simple(kernel_name(KernelId::binary),
                       {param("kind", o.getKindAttr())});
       })
+      .Case([&](WhereOp) { return simple(kernel_name(KernelId::where)); })
       .Case([&](ReduceOp r) {
         return simple(
             kernel_name(KernelId::reduce),

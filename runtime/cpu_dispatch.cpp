@@ -224,6 +224,10 @@ void binary(const KernelCall &c) {
   cpu::binary_forward(c.param("kind").s(), c.out(0), c.out_shape(0), c.in(0),
                       c.in_shape(0), c.in(1), c.in_shape(1));
 }
+void where(const KernelCall &c) {
+  cpu::where_forward(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), c.in(1),
+                     c.in_shape(1), c.in(2), c.in_shape(2));
+}
 void reduce(const KernelCall &c) {
   const auto &axes = c.param("axes").ints().values();
   cpu::reduce_forward(c.param("kind").s(), c.out(0), c.in(0), c.in_shape(0),

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -54,7 +55,21 @@ void run_forward_plan(
       throw io::InputError(path + ": shape " + shape_text(a.shape) +
                            ", but input '" + name + "' is " +
                            shape_text(shape_of(plan, t)));
-    std::memcpy(exec.f32(t), a.data.data(), a.data.size() * sizeof(float));
+    bool ids = plan.tensors(t).dtype() == planfile::I32;
+    if (ids != a.integer)
+      throw io::InputError(path + ": input '" + name + "' takes " +
+                           (ids ? "integer ids" : "float32 values"));
+    if (!ids) {
+      std::memcpy(exec.f32(t), a.data.data(), a.data.size() * sizeof(float));
+      continue;
+    }
+    int32_t *dst = exec.i32(t);
+    for (size_t i = 0; i < a.ints.size(); ++i) {
+      if (a.ints[i] < 0 || a.ints[i] > INT32_MAX)
+        throw io::InputError(path + ": id " + std::to_string(a.ints[i]) +
+                             " is out of range");
+      dst[i] = int32_t(a.ints[i]);
+    }
   }
   for (const planfile::Buffer &b : plan.buffers())
     if (b.category() == planfile::INPUT && !given.count(b.name()))

@@ -6,6 +6,7 @@
 #include "frontends/hf/ModelBuilder.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
@@ -87,8 +88,11 @@ private:
   RankedTensorType tensorOf(const GraphValue &v) {
     return RankedTensorType::get(v.shape, b.getF32Type());
   }
+  /// `anyConstant`: an integer or bool constant is read as floats (a
+  /// Where's condition).
   llvm::Expected<mlir::Value> operand(const GraphValue *v,
-                                      const std::string &user);
+                                      const std::string &user,
+                                      bool anyConstant = false);
   llvm::Error lowerNode(const Node &n);
   llvm::Error bind(const Node &n, mlir::Value v);
 };
@@ -96,14 +100,15 @@ private:
 /// The llm value of `v`, read by `user` (for errors): an earlier result, a
 /// graph input, or a constant made a parameter the first time it is read.
 llvm::Expected<mlir::Value> Lowering::operand(const GraphValue *v,
-                                              const std::string &user) {
+                                              const std::string &user,
+                                              bool anyConstant) {
   if (!v)
     return fail(user + ": an input is missing");
   if (auto it = values.find(v); it != values.end())
     return it->second;
   if (!v->isConstant && !v->isWeight)
     return fail(user + ": input '" + v->name + "' is not computed");
-  if (v->type != ElementType::Float)
+  if (v->type != ElementType::Float && !(anyConstant && v->isConstant))
     return fail(user + ": input '" + v->name +
                 "' is an integer or bool constant; the general lowering "
                 "reads float32 tensors only");
@@ -136,8 +141,44 @@ llvm::Error Lowering::lowerNode(const Node &n) {
   auto unsupported = [&](const llvm::Twine &why) {
     return fail(n.describe() + ": " + why);
   };
+  if (op == "Split") {
+    // The pieces' sizes are the outputs' (the graph folded the split).
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    int64_t rank = n.input(0)->rank(), axis = n.attrInt("axis", 0);
+    if (axis < 0)
+      axis += rank;
+    llvm::SmallVector<Type> types;
+    for (const GraphValue *v : n.outputs)
+      types.push_back(tensorOf(*v));
+    auto split =
+        llm::SplitOp::create(b, loc, types, *x, b.getI64IntegerAttr(axis));
+    for (auto [v, piece] : llvm::zip(n.outputs, split.getResults()))
+      values[v] = piece;
+    return llvm::Error::success();
+  }
   if (n.outputs.size() != 1)
     return unsupported("only single-output ops are lowered");
+  if (op == "Concat") {
+    llvm::SmallVector<mlir::Value> pieces;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      auto x = in(i);
+      if (!x)
+        return x.takeError();
+      // A piece of size 0 adds nothing (and kernels take no empty tensor).
+      if (n.input(i)->numElements() > 0)
+        pieces.push_back(*x);
+    }
+    int64_t rank = n.outputs[0]->rank(), axis = n.attrInt("axis", 0);
+    if (axis < 0)
+      axis += rank;
+    if (pieces.size() == 1)
+      return bind(n, pieces[0]);
+    return bind(n,
+                llm::ConcatOp::create(b, loc, pieces, b.getI64IntegerAttr(axis))
+                    .getResult());
+  }
   if (op == "Identity") {
     auto x = in(0);
     if (!x)
@@ -199,6 +240,124 @@ llvm::Error Lowering::lowerNode(const Node &n) {
     return bind(n, llm::ReduceOp::create(b, loc, v, b.getStringAttr(it->second),
                                          b.getDenseI64ArrayAttr(dims), keep)
                        .getResult());
+  }
+  if (op == "Cast") {
+    const GraphValue *x = n.input(0);
+    if (!x || x->type != ElementType::Float ||
+        n.outputs[0]->type != ElementType::Float)
+      return unsupported("only casts between float types are lowered (the "
+                         "plan computes in float32)");
+    auto v = in(0);
+    if (!v)
+      return v.takeError();
+    return bind(n, *v);
+  }
+  if (op == "Gather") {
+    // A lookup of rows of a float table by integer ids: llm.embedding.
+    const GraphValue *table = n.input(0), *ids = n.input(1);
+    int64_t axis = n.attrInt("axis", 0);
+    auto idsValue = ids ? values.find(ids) : values.end();
+    if (!table || table->type != ElementType::Float || table->rank() != 2 ||
+        axis != 0 || idsValue == values.end() ||
+        !isa<IntegerType>(cast<RankedTensorType>(idsValue->second.getType())
+                              .getElementType()))
+      return unsupported("only row lookups of a float table by run-time "
+                         "integer ids (an embedding) are lowered");
+    auto t = in(0);
+    if (!t)
+      return t.takeError();
+    return bind(n, llm::EmbeddingOp::create(b, loc, tensorOf(*n.outputs[0]), *t,
+                                            idsValue->second, StringAttr())
+                       .getResult());
+  }
+  if (op == "Where") {
+    auto c = operand(n.input(0), n.describe(), /*anyConstant=*/true);
+    if (!c)
+      return c.takeError();
+    auto x = in(1), y = in(2);
+    if (!x)
+      return x.takeError();
+    if (!y)
+      return y.takeError();
+    return bind(n, llm::WhereOp::create(b, loc, *c, *x, *y).getResult());
+  }
+  if (op == "LayerNormalization") {
+    int64_t rank = n.input(0)->rank(), axis = n.attrInt("axis", -1);
+    if (axis != -1 && axis != rank - 1)
+      return unsupported("only a LayerNorm over the last axis is lowered");
+    if (!n.input(2))
+      return unsupported("a LayerNorm without bias is not lowered");
+    auto x = in(0), w = in(1), bias = in(2);
+    if (!x)
+      return x.takeError();
+    if (!w)
+      return w.takeError();
+    if (!bias)
+      return bias.takeError();
+    return bind(n, llm::LayerNormOp::create(
+                       b, loc, *x, *w, *bias,
+                       b.getF64FloatAttr(n.attrFloat("epsilon", 1e-5f)))
+                       .getResult());
+  }
+  if (op == "Gemm") {
+    const GraphValue *c = n.input(2);
+    if (n.attrInt("transA", 0) || n.attrFloat("alpha", 1) != 1 ||
+        n.attrFloat("beta", 1) != 1 || (c && c->rank() != 1))
+      return unsupported("only A*B(^T) + C with C a vector, alpha and beta "
+                         "1, is lowered");
+    auto a = in(0), w = in(1);
+    if (!a)
+      return a.takeError();
+    if (!w)
+      return w.takeError();
+    mlir::Value bias;
+    if (c) {
+      auto cv = in(2);
+      if (!cv)
+        return cv.takeError();
+      bias = *cv;
+    }
+    return bind(n, llm::MatmulOp::create(b, loc, *a, *w, bias, false,
+                                         bool(n.attrInt("transB", 0)))
+                       .getResult());
+  }
+  if (op == "Slice") {
+    // Unit steps only: a box of the input at constant offsets.
+    const GraphValue *x = n.input(0);
+    int64_t rank = x->rank();
+    auto constInts = [&](size_t i) -> std::optional<std::vector<int64_t>> {
+      const GraphValue *v = n.input(i);
+      if (!v || !v->isConstant)
+        return std::nullopt;
+      return std::vector<int64_t>(v->data.begin(), v->data.end());
+    };
+    auto starts = constInts(1), ends = constInts(2);
+    auto axes = constInts(3), steps = constInts(4);
+    if (!starts || !ends || (n.input(3) && !axes) || (n.input(4) && !steps))
+      return unsupported("slice bounds computed at run time");
+    std::vector<int64_t> offsets(rank, 0);
+    for (size_t i = 0; i < starts->size(); ++i) {
+      int64_t axis = axes ? (*axes)[i] : int64_t(i);
+      if (axis < 0)
+        axis += rank;
+      if (axis < 0 || axis >= rank || (steps && (*steps)[i] != 1))
+        return unsupported("only unit steps on axes in range are lowered");
+      int64_t dim = x->shape[axis], start = (*starts)[i];
+      if (start < 0)
+        start += dim;
+      offsets[axis] = std::clamp<int64_t>(start, 0, dim);
+    }
+    auto v = in(0);
+    if (!v)
+      return v.takeError();
+    llvm::SmallVector<int64_t> strides(rank, 1);
+    return bind(n,
+                tensor::ExtractSliceOp::create(
+                    b, loc, tensorOf(*n.outputs[0]), *v, ValueRange{},
+                    ValueRange{}, ValueRange{}, b.getDenseI64ArrayAttr(offsets),
+                    b.getDenseI64ArrayAttr(n.outputs[0]->shape),
+                    b.getDenseI64ArrayAttr(strides))
+                    .getResult());
   }
   if (op == "Softmax") {
     auto x = in(0);
@@ -276,10 +435,14 @@ llvm::Expected<LoweredGraph> Lowering::run() {
   b.setInsertionPointToStart(body);
   for (size_t i = 0; i < g.inputs().size(); ++i) {
     const GraphValue *v = g.inputs()[i];
-    if (v->type != ElementType::Float)
+    // Integer inputs are token ids (read by Gather), as int32.
+    Type type = v->type == ElementType::Int
+                    ? Type(RankedTensorType::get(v->shape, b.getI32Type()))
+                    : Type(tensorOf(*v));
+    if (v->type == ElementType::Bool)
       return fail("graph input '" + v->name +
-                  "': the general lowering takes float32 inputs only");
-    values[v] = body->addArgument(tensorOf(*v), loc);
+                  "': the general lowering takes float32 and integer inputs");
+    values[v] = body->addArgument(type, loc);
     argNames.push_back(v->name);
     argIsParam.push_back(false);
   }
@@ -327,24 +490,11 @@ llvm::Expected<LoweredGraph> Lowering::run() {
 
 } // namespace
 
-const std::vector<std::string> &llmc::onnx_import::generalOpTypes() {
-  static const std::vector<std::string> types = [] {
-    std::vector<std::string> t = {"Identity",  "Softmax", "MatMul",
-                                  "Transpose", "Reshape", "Squeeze",
-                                  "Unsqueeze"};
-    for (const auto *kinds : {&unaryKinds(), &binaryKinds(), &reduceKinds()})
-      for (const auto &k : *kinds)
-        t.push_back(k.getKey().str());
-    llvm::sort(t);
-    return t;
-  }();
-  return types;
-}
-
 llvm::Expected<LoweredGraph>
 llmc::onnx_import::lowerGeneral(const Graph &graph,
                                 mlir::MLIRContext &context) {
-  context.loadDialect<llm::LLMDialect, func::FuncDialect>();
+  context
+      .loadDialect<llm::LLMDialect, func::FuncDialect, tensor::TensorDialect>();
   Lowering lowering(graph, context);
   return lowering.run();
 }

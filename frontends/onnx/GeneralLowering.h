@@ -1,13 +1,14 @@
 //===- GeneralLowering.h - An ONNX graph op by op as llm ops ----*- C++ -*-===//
 //
 // What the importer does with a graph that is not a recognised language
-// model: every node that computes on run-time data becomes general `llm`
-// ops (llm.unary, llm.binary, llm.reduce, llm.matmul, llm.softmax,
-// llm.transpose, llm.reshape), in graph order, inside `func.func @forward`
-// whose arguments are the graph's inputs (llm.input) and the constants the
-// ops read (llm.param, by ONNX name), and whose results are the graph's
-// outputs (llm.output). Shape arithmetic has been folded by Graph::build.
-// Forward only: these ops have no gradient rules yet.
+// model: every node that computes on run-time data becomes `llm` ops
+// (llm.unary, llm.binary, llm.reduce, llm.where, llm.matmul, llm.softmax,
+// llm.transpose, llm.reshape, llm.concat, llm.split, llm.embedding,
+// llm.layer_norm, tensor.extract_slice), in graph order, inside `func.func
+// @forward` whose arguments are the graph's inputs (llm.input) and the
+// constants the ops read (llm.param, by ONNX name), and whose results are the
+// graph's outputs (llm.output). Shape arithmetic has been folded by
+// Graph::build. Forward only: these ops have no gradient rules yet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,10 +37,6 @@ struct LoweredGraph {
   std::vector<GraphConstant> constants;
   int64_t nodesLowered = 0; // graph nodes that became llm ops
 };
-
-/// The ONNX op types lowerGeneral takes (the rest are refused, naming the
-/// node), for the docs and the node-test harness.
-const std::vector<std::string> &generalOpTypes();
 
 /// Lowers `graph`; errors name the node or tensor.
 llvm::Expected<LoweredGraph> lowerGeneral(const Graph &graph,

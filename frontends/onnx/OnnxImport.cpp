@@ -255,21 +255,25 @@ llvm::Expected<ImportedGraph> llmc::importOnnxGraph(llvm::StringRef path,
   std::set<std::string> initializers;
   for (const onnx::TensorProto &t : model->graph().initializer())
     initializers.insert(t.name());
-  auto float32 = [&](const onnx::ValueInfoProto &v,
-                     const char *what) -> llvm::Error {
-    if (v.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
+  // Token ids may be int64 or int32 (run as int32).
+  auto check = [&](const onnx::ValueInfoProto &v, const char *what,
+                   bool ids) -> llvm::Error {
+    int type = v.type().tensor_type().elem_type();
+    if (type == onnx::TensorProto::FLOAT ||
+        (ids && (type == onnx::TensorProto::INT64 ||
+                 type == onnx::TensorProto::INT32)))
       return llvm::Error::success();
     return fail(formatv("{0}: graph {1} '{2}' has element type {3}; the "
-                        "general lowering takes float32 tensors only",
-                        file, what, v.name(),
-                        v.type().tensor_type().elem_type()));
+                        "general lowering takes float32 tensors{4}",
+                        file, what, v.name(), type,
+                        ids ? " and integer ids" : ""));
   };
   for (const onnx::ValueInfoProto &v : model->graph().input())
     if (!initializers.count(v.name()))
-      if (llvm::Error e = float32(v, "input"))
+      if (llvm::Error e = check(v, "input", true))
         return std::move(e);
   for (const onnx::ValueInfoProto &v : model->graph().output())
-    if (llvm::Error e = float32(v, "output"))
+    if (llvm::Error e = check(v, "output", false))
       return std::move(e);
   auto graph = Graph::build(*model, DimBinding{batch, seq});
   if (!graph)

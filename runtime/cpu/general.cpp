@@ -112,6 +112,31 @@ void binary_forward(const std::string &kind, float *out,
   throw std::logic_error("binary kernel: unknown kind '" + kind + "'");
 }
 
+void where_forward(float *out, const std::vector<int64_t> &out_shape,
+                   const float *condition, const std::vector<int64_t> &c_shape,
+                   const float *a, const std::vector<int64_t> &a_shape,
+                   const float *b, const std::vector<int64_t> &b_shape) {
+  std::vector<int64_t> sc = broadcast_strides(c_shape, out_shape);
+  std::vector<int64_t> sa = broadcast_strides(a_shape, out_shape);
+  std::vector<int64_t> sb = broadcast_strides(b_shape, out_shape);
+  int64_t n = 1;
+  for (int64_t d : out_shape)
+    n *= d;
+  size_t rank = out_shape.size();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rest = i, ic = 0, ia = 0, ib = 0;
+    for (size_t d = rank; d-- > 0;) {
+      int64_t coord = rest % out_shape[d];
+      rest /= out_shape[d];
+      ic += coord * sc[d];
+      ia += coord * sa[d];
+      ib += coord * sb[d];
+    }
+    out[i] = condition[ic] != 0.0f ? a[ia] : b[ib];
+  }
+}
+
 void reduce_forward(const std::string &kind, float *out, const float *x,
                     const std::vector<int64_t> &x_shape,
                     const std::vector<int64_t> &axes) {

@@ -23,6 +23,12 @@ void binary_forward(const std::string &kind, float *out,
                     const std::vector<int64_t> &a_shape, const float *b,
                     const std::vector<int64_t> &b_shape);
 
+// out = condition != 0 ? a : b, each broadcast to out's shape.
+void where_forward(float *out, const std::vector<int64_t> &out_shape,
+                   const float *condition, const std::vector<int64_t> &c_shape,
+                   const float *a, const std::vector<int64_t> &a_shape,
+                   const float *b, const std::vector<int64_t> &b_shape);
+
 // out = x folded over `axes` (increasing) by kind (sum, mean, max, min,
 // prod), in increasing index order; out has x's elements with those axes
 // of size 1 (kept or squeezed: the layout is the same).

@@ -58,8 +58,10 @@ NpyArray read_npy(const std::string &path) {
   if (!in.read(header.data(), header_len))
     bad(path, "truncated header");
   std::string descr = field(header, "descr", path);
-  if (descr != "'<f4'")
-    bad(path, "dtype " + descr + "; expected float32 ('<f4')");
+  if (descr != "'<f4'" && descr != "'<i4'" && descr != "'<i8'")
+    bad(path, "dtype " + descr +
+                  "; expected float32 ('<f4'), or int32 or "
+                  "int64 ids");
   if (field(header, "fortran_order", path) != "False")
     bad(path, "Fortran order; expected a C-order array");
   std::string shape_text = field(header, "shape", path);
@@ -81,11 +83,24 @@ NpyArray read_npy(const std::string &path) {
     array.shape.push_back(d);
     n *= d;
   }
-  array.data.resize(n);
-  if (!in.read(reinterpret_cast<char *>(array.data.data()),
-               std::streamsize(n * sizeof(float))))
-    bad(path, "holds fewer than the " + std::to_string(n) +
-                  " floats of its shape " + shape_text);
+  auto read = [&](void *dst, size_t bytes) {
+    if (!in.read(static_cast<char *>(dst), std::streamsize(bytes)))
+      bad(path, "holds fewer than the " + std::to_string(n) +
+                    " elements of its shape " + shape_text);
+  };
+  if (descr == "'<f4'") {
+    array.data.resize(n);
+    read(array.data.data(), n * sizeof(float));
+  } else if (descr == "'<i8'") {
+    array.integer = true;
+    array.ints.resize(n);
+    read(array.ints.data(), n * sizeof(int64_t));
+  } else {
+    array.integer = true;
+    std::vector<int32_t> narrow(n);
+    read(narrow.data(), n * sizeof(int32_t));
+    array.ints.assign(narrow.begin(), narrow.end());
+  }
   return array;
 }
 

@@ -237,10 +237,10 @@ std::string general_kind(const Call &c,
   return {};
 }
 
-// a and b broadcast (numpy's rule) to out's shape.
+// Every input broadcasts (numpy's rule) to out's shape.
 std::string general_broadcast(const Call &c) {
   const auto &out = c.out(0);
-  for (size_t i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < c.num_ins(); ++i) {
     const auto &in = c.in(i);
     bool fits = in.size() <= out.size();
     for (size_t d = 0; fits && d < in.size(); ++d) {
@@ -527,6 +527,8 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
   case KernelId::binary:
     if (std::string e = general_kind(c, kBinaryKinds); !e.empty())
       return e;
+    return general_broadcast(c);
+  case KernelId::where:
     return general_broadcast(c);
   case KernelId::reduce:
     if (std::string e = general_kind(c, kReduceKinds); !e.empty())

@@ -36,7 +36,7 @@ OPS = {"Identity", "Neg", "Abs", "Relu", "Exp", "Log", "Sqrt", "Reciprocal",
        "Mul", "Div", "Pow", "Max", "Min", "Sum", "Softmax", "MatMul",
        "Transpose", "Reshape", "Squeeze", "Unsqueeze", "ReduceSum",
        "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
-       "ReduceSumSquare", "Constant"}
+       "ReduceSumSquare", "Concat", "Split", "Constant"}
 RTOL, ATOL = 1e-3, 1e-7
 
 
@@ -60,7 +60,8 @@ def run_test(a, folder):
     # Shape data (the second input of these ops) as initializers: llmc
     # folds shapes when it compiles.
     shapes = {n.input[1] for n in model.graph.node if len(n.input) > 1 and
-              n.op_type in ("ReduceSum", "Reshape", "Squeeze", "Unsqueeze")}
+              n.op_type in ("ReduceSum", "Reshape", "Squeeze", "Unsqueeze",
+                            "Split")}
     runtime = []
     for v, value in zip(inputs, first):
         if v.name in shapes:

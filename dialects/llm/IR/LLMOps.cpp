@@ -325,6 +325,27 @@ LogicalResult BinaryOp::verify() {
 }
 FlopCount BinaryOp::getFlopCount() { return vectorFlops(1, getResult()); }
 
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  InferError error{loc, getOperationName()};
+  auto c = tensorType(adaptor.getCondition()), a = tensorType(adaptor.getLhs()),
+       r = tensorType(adaptor.getRhs());
+  if (a.getElementType() != r.getElementType())
+    return error("lhs and rhs must have the same element type");
+  auto shape = broadcastShapes(c.getShape(), a.getShape());
+  if (succeeded(shape))
+    shape = broadcastShapes(*shape, r.getShape());
+  if (failed(shape))
+    return error("shapes " + shapeString(c.getShape()) + ", " +
+                 shapeString(a.getShape()) + " and " +
+                 shapeString(r.getShape()) + " do not broadcast");
+  inferred.push_back(RankedTensorType::get(*shape, a.getElementType()));
+  return success();
+}
+FlopCount WhereOp::getFlopCount() { return vectorFlops(1, getResult()); }
+
 LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,

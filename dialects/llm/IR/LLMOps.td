@@ -264,6 +264,27 @@ def LLM_BinaryOp : LLM_ComputeOp<"binary", [InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+def LLM_WhereOp : LLM_ComputeOp<"where", [InferTypeOpAdaptor]> {
+  let summary = "Elementwise choice between two tensors, broadcast";
+  let description = [{
+    `condition != 0 ? lhs : rhs`, the three operands broadcast as numpy's
+    (ONNX's Where; a bool condition arrives as 0 and 1).
+
+    ```mlir
+    %y = llm.where %mask, %scores, %fill
+        : (tensor<8x8xf32>, tensor<2x4x8x8xf32>, tensor<f32>)
+        -> tensor<2x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$condition, LLM_FloatTensor:$lhs,
+                       LLM_FloatTensor:$rhs);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
 def LLM_ReduceOp : LLM_ComputeOp<"reduce", [InferTypeOpAdaptor]> {
   let summary = "Sum, mean, max, min or product over some axes";
   let description = [{

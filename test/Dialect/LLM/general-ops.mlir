@@ -15,5 +15,7 @@ func.func @general(%x: tensor<3x4x5xf32>, %b: tensor<5xf32>, %c: tensor<3x1x5xf3
   %3 = llm.reduce %2 kind = "max" axes = [1] keepdims : tensor<3x4x5xf32> -> tensor<3x1x5xf32>
   // CHECK: llm.reduce %{{.*}} kind = "mean" axes = [0, 2] : tensor<3x4x5xf32> -> tensor<4xf32>
   %4 = llm.reduce %2 kind = "mean" axes = [0, 2] : tensor<3x4x5xf32> -> tensor<4xf32>
-  return %1, %2, %3, %4 : tensor<3x4x5xf32>, tensor<3x4x5xf32>, tensor<3x1x5xf32>, tensor<4xf32>
+  // CHECK: llm.where %{{.*}}, %{{.*}}, %{{.*}} : (tensor<3x1x5xf32>, tensor<3x4x5xf32>, tensor<5xf32>) -> tensor<3x4x5xf32>
+  %5 = llm.where %c, %1, %b : (tensor<3x1x5xf32>, tensor<3x4x5xf32>, tensor<5xf32>) -> tensor<3x4x5xf32>
+  return %5, %2, %3, %4 : tensor<3x4x5xf32>, tensor<3x4x5xf32>, tensor<3x1x5xf32>, tensor<4xf32>
 }
