@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -30,10 +31,11 @@ std::vector<int64_t> shape_of(const planfile::Plan &plan, int tensor) {
 
 } // namespace
 
-void run_forward_plan(
-    const std::string &plan_path,
-    const std::vector<std::pair<std::string, std::string>> &inputs,
-    const std::string &weights, const std::string &out_dir) {
+double
+run_forward_plan(const std::string &plan_path,
+                 const std::vector<std::pair<std::string, std::string>> &inputs,
+                 const std::string &weights, const std::string &out_dir,
+                 int runs) {
   Executor exec(plan::read_plan_file(plan_path));
   const planfile::Plan &plan = exec.plan();
   if (plan.model().model_type() != "onnx")
@@ -97,7 +99,15 @@ void run_forward_plan(
       reader.read(b.name(), exec.f32(t));
     }
   }
-  exec.run(OptimizerStep());
+  std::vector<double> ms;
+  for (int r = 0; r < std::max(runs, 1); ++r) {
+    auto start = std::chrono::steady_clock::now();
+    exec.run(OptimizerStep());
+    ms.push_back(std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
   std::filesystem::create_directories(out_dir);
   for (const planfile::Buffer &b : plan.buffers()) {
     if (b.category() != planfile::OUTPUT)
@@ -112,6 +122,7 @@ void run_forward_plan(
     io::write_npy((std::filesystem::path(out_dir) / (file + ".npy")).string(),
                   shape_of(plan, t), exec.f32(t));
   }
+  return ms[ms.size() / 2];
 }
 
 } // namespace llmc

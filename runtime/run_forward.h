@@ -11,9 +11,12 @@ namespace llmc {
 // `inputs`: (input name, .npy path) pairs, one per input buffer of the plan;
 // `weights`: the safetensors the compile's --weights-out wrote, when the
 // plan has parameters. Bad input throws io::InputError naming the file.
-void run_forward_plan(
-    const std::string &plan_path,
-    const std::vector<std::pair<std::string, std::string>> &inputs,
-    const std::string &weights, const std::string &out_dir);
+// `runs` > 1 runs the plan that many times on the same inputs and returns
+// the median milliseconds of one run (the outputs are the last run's).
+double
+run_forward_plan(const std::string &plan_path,
+                 const std::vector<std::pair<std::string, std::string>> &inputs,
+                 const std::string &weights, const std::string &out_dir,
+                 int runs = 1);
 
 } // namespace llmc

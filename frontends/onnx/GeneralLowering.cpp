@@ -8,11 +8,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 using namespace mlir;
@@ -60,6 +63,16 @@ const llvm::StringMap<const char *> &reduceKinds() {
       {"ReduceSum", "sum"}, {"ReduceMean", "mean"}, {"ReduceMax", "max"},
       {"ReduceMin", "min"}, {"ReduceProd", "prod"}, {"ReduceSumSquare", "sum"}};
   return kinds;
+}
+
+/// A constant's elements as integers, clamped (INT64_MAX, an exporter's
+/// "to the end", arrives as a double just past it).
+std::vector<int64_t> toInts(const std::vector<double> &data) {
+  std::vector<int64_t> ints;
+  for (double d : data)
+    ints.push_back(static_cast<int64_t>(
+        std::clamp(std::isnan(d) ? 0.0 : d, -0x1p62, 0x1p62)));
+  return ints;
 }
 
 /// The ops that only rearrange or rename elements: a view of the input in
@@ -116,7 +129,10 @@ llvm::Expected<mlir::Value> Lowering::operand(const GraphValue *v,
   if (v->isWeight)
     c.data = v->weight;
   else
-    c.data.assign(v->data.begin(), v->data.end());
+    for (double d : v->data) // past float's range: infinite, not UB
+      c.data.push_back(std::fabs(d) > 3.4028234663852886e38
+                           ? std::copysign(INFINITY, d)
+                           : static_cast<float>(d));
   result.constants.push_back(std::move(c));
   mlir::Value arg = body->addArgument(tensorOf(*v), loc);
   argNames.push_back(v->name);
@@ -137,7 +153,14 @@ llvm::Error Lowering::bind(const Node &n, mlir::Value v) {
 
 llvm::Error Lowering::lowerNode(const Node &n) {
   llvm::StringRef op = n.op;
-  auto in = [&](size_t i) { return operand(n.input(i), n.describe()); };
+  // A float operand: integer inputs are token ids, which only Gather reads.
+  auto in = [&](size_t i) -> llvm::Expected<mlir::Value> {
+    auto v = operand(n.input(i), n.describe());
+    if (v && !cast<RankedTensorType>(v->getType()).getElementType().isF32())
+      return fail(n.describe() + ": input '" + n.input(i)->name +
+                  "' holds integer ids, which only Gather reads");
+    return v;
+  };
   auto unsupported = [&](const llvm::Twine &why) {
     return fail(n.describe() + ": " + why);
   };
@@ -217,7 +240,7 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       const GraphValue *a = n.input(1);
       if (!a->isConstant)
         return unsupported("axes are computed at run time");
-      axes = std::vector<int64_t>(a->data.begin(), a->data.end());
+      axes = toInts(a->data);
     }
     if (n.attrInt("noop_with_empty_axes", 0) && (!axes || axes->empty()))
       return bind(n, v);
@@ -287,6 +310,12 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       return unsupported("only a LayerNorm over the last axis is lowered");
     if (!n.input(2))
       return unsupported("a LayerNorm without bias is not lowered");
+    std::vector<int64_t> row{n.input(0)->shape.back()};
+    float epsilon = n.attrFloat("epsilon", 1e-5f);
+    if (n.input(1)->shape != row || n.input(2)->shape != row ||
+        !(epsilon > 0) || !std::isfinite(epsilon))
+      return unsupported("a LayerNorm is lowered with a scale and bias of "
+                         "the last axis's size and a positive epsilon");
     auto x = in(0), w = in(1), bias = in(2);
     if (!x)
       return x.takeError();
@@ -294,15 +323,15 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       return w.takeError();
     if (!bias)
       return bias.takeError();
-    return bind(n, llm::LayerNormOp::create(
-                       b, loc, *x, *w, *bias,
-                       b.getF64FloatAttr(n.attrFloat("epsilon", 1e-5f)))
+    return bind(n, llm::LayerNormOp::create(b, loc, *x, *w, *bias,
+                                            b.getF64FloatAttr(epsilon))
                        .getResult());
   }
   if (op == "Gemm") {
     const GraphValue *c = n.input(2);
     if (n.attrInt("transA", 0) || n.attrFloat("alpha", 1) != 1 ||
-        n.attrFloat("beta", 1) != 1 || (c && c->rank() != 1))
+        n.attrFloat("beta", 1) != 1 ||
+        (c && c->shape != std::vector<int64_t>{n.outputs[0]->shape.back()}))
       return unsupported("only A*B(^T) + C with C a vector, alpha and beta "
                          "1, is lowered");
     auto a = in(0), w = in(1);
@@ -329,7 +358,7 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       const GraphValue *v = n.input(i);
       if (!v || !v->isConstant)
         return std::nullopt;
-      return std::vector<int64_t>(v->data.begin(), v->data.end());
+      return toInts(v->data);
     };
     auto starts = constInts(1), ends = constInts(2);
     auto axes = constInts(3), steps = constInts(4);
@@ -485,6 +514,17 @@ llvm::Expected<LoweredGraph> Lowering::run() {
   for (auto [i, v] : llvm::enumerate(g.outputs()))
     func.setResultAttr(i, llm::LLMDialect::kOutputAttrName,
                        b.getStringAttr(v->name));
+  // What the checks above let through is refused here, in one line.
+  std::string first;
+  {
+    ScopedDiagnosticHandler handler(b.getContext(), [&](Diagnostic &d) {
+      if (first.empty())
+        first = d.str();
+      return success();
+    });
+    if (failed(mlir::verify(*result.module)))
+      return fail("the graph lowers to invalid llm IR: " + first);
+  }
   return std::move(result);
 }
 

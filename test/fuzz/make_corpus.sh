@@ -94,4 +94,17 @@ PY
 for name in opset12 unsupported norecognise checker; do
   cp "$work/bad/$name.onnx" "$corpus/onnx-import/$name.onnx"
 done
+# Graphs of the general lowering: a cached export, ONNX backend node tests
+# of its ops, and a graph with constants.
+/usr/bin/python3 "$root/test/reference/export_onnx.py" --config "$work/llama.json" \
+  --out "$corpus/onnx-import/llama-past-opset17.onnx" --opset 17 --batch 1 --seq 4 \
+  --past 2>/dev/null
+node=/usr/share/libonnx-testdata/data/node
+for t in softmax_example_expanded reduce_sum_square_keepdims_example \
+    matmul_3d concat_2d_axis_negative_1 split_variable_parts_2d pow_bcast_array \
+    transpose_all_permutations_3 unsqueeze_two_axes; do
+  cp "$node/test_$t/model.onnx" "$corpus/onnx-import/node-$t.onnx"
+done
+/usr/bin/python3 "$root/test/tools/Inputs/make_general_onnx.py" "$work"
+cp "$work/scale.onnx" "$corpus/onnx-import/general-scale.onnx"
 du -sh "$corpus"/*

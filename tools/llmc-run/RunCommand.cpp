@@ -7,6 +7,8 @@
 #include "tools/llmc-run/Parse.h"
 #include "tools/llmc/Errors.h"
 
+#include <cstdio>
+
 using namespace llmc;
 
 int llmc::runRunCommand(int argc, char **argv) {
@@ -24,6 +26,10 @@ int llmc::runRunCommand(int argc, char **argv) {
              "graph's ops read any)")
       .meta("file");
   cmd.option("o", out, "Folder for the outputs").meta("folder").required();
+  int runs = 1;
+  cmd.option("runs", runs,
+             "Run the plan this many times and print the median time of one "
+             "run (default 1: no timing)");
   if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
     return *code;
   return runGuarded([&] {
@@ -34,6 +40,11 @@ int llmc::runRunCommand(int argc, char **argv) {
         throw io::InputError("'" + a + "': expected INPUT=FILE.npy");
       inputs.emplace_back(a.substr(0, eq), a.substr(eq + 1));
     }
-    run_forward_plan(plan, inputs, weights, out);
+    if (runs < 1)
+      throw io::InputError("--runs " + std::to_string(runs) +
+                           ": expected at least 1");
+    double ms = run_forward_plan(plan, inputs, weights, out, runs);
+    if (runs > 1)
+      std::printf("forward: %.2f ms (median of %d runs)\n", ms, runs);
   });
 }
