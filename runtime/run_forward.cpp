@@ -5,6 +5,7 @@
 #include "runtime/io/npy.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/plan/plan_file.h"
+#include "runtime/trace.h"
 
 #include <algorithm>
 #include <cctype>
@@ -35,7 +36,7 @@ double
 run_forward_plan(const std::string &plan_path,
                  const std::vector<std::pair<std::string, std::string>> &inputs,
                  const std::string &weights, const std::string &out_dir,
-                 int runs) {
+                 int runs, bool profile) {
   Executor exec(plan::read_plan_file(plan_path));
   const planfile::Plan &plan = exec.plan();
   if (plan.model().model_type() != "onnx")
@@ -99,6 +100,7 @@ run_forward_plan(const std::string &plan_path,
       reader.read(b.name(), exec.f32(t));
     }
   }
+  exec.set_profiling(profile);
   std::vector<double> ms;
   for (int r = 0; r < std::max(runs, 1); ++r) {
     auto start = std::chrono::steady_clock::now();
@@ -122,6 +124,8 @@ run_forward_plan(const std::string &plan_path,
     io::write_npy((std::filesystem::path(out_dir) / (file + ".npy")).string(),
                   shape_of(plan, t), exec.f32(t));
   }
+  if (profile)
+    print_profile(exec.kernel_seconds(), std::max(runs, 1), "run");
   return ms[ms.size() / 2];
 }
 

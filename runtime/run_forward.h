@@ -12,11 +12,12 @@ namespace llmc {
 // `weights`: the safetensors the compile's --weights-out wrote, when the
 // plan has parameters. Bad input throws io::InputError naming the file.
 // `runs` > 1 runs the plan that many times on the same inputs and returns
-// the median milliseconds of one run (the outputs are the last run's).
+// the median milliseconds of one run (the outputs are the last run's);
+// `profile` prints the time spent per kernel kind (per run) at the end.
 double
 run_forward_plan(const std::string &plan_path,
                  const std::vector<std::pair<std::string, std::string>> &inputs,
                  const std::string &weights, const std::string &out_dir,
-                 int runs = 1);
+                 int runs = 1, bool profile = false);
 
 } // namespace llmc

@@ -27,6 +27,9 @@ int llmc::runRunCommand(int argc, char **argv) {
       .meta("file");
   cmd.option("o", out, "Folder for the outputs").meta("folder").required();
   int runs = 1;
+  bool profile = false;
+  cmd.option("profile", profile,
+             "Print the time spent per kernel kind (per run)");
   cmd.option("runs", runs,
              "Run the plan this many times and print the median time of one "
              "run (default 1: no timing)");
@@ -43,7 +46,7 @@ int llmc::runRunCommand(int argc, char **argv) {
     if (runs < 1)
       throw io::InputError("--runs " + std::to_string(runs) +
                            ": expected at least 1");
-    double ms = run_forward_plan(plan, inputs, weights, out, runs);
+    double ms = run_forward_plan(plan, inputs, weights, out, runs, profile);
     if (runs > 1)
       std::printf("forward: %.2f ms (median of %d runs)\n", ms, runs);
   });

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/denormals.h"
 #include "runtime/cpu/gemm_library.h"
 #include "runtime/cpu/vector_isa.h"
 #include "tools/llmc-run/Commands.h"
@@ -85,6 +86,7 @@ int main(int argc, char **argv) {
   try {
     llmc::cpu::set_gemm_library_from_environment();
     llmc::cpu::set_vector_isa_from_environment();
+    llmc::cpu::set_denormals_from_environment();
   } catch (const std::invalid_argument &e) {
     return llmc::failBadInput(e.what());
   }

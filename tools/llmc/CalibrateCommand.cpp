@@ -20,6 +20,7 @@
 #include "compiler/planner/plan_cost.h"
 #include "runtime/calibrate.h"
 #include "runtime/comm/mpi_communicator.h"
+#include "runtime/cpu/denormals.h"
 #include "runtime/cpu/gemm_library.h"
 #include "runtime/cpu/vector_isa.h"
 #include "runtime/executor.h"
@@ -258,6 +259,7 @@ int llmc::runCalibrateCommand(const char *argv0) {
   try {
     llmc::cpu::set_gemm_library_from_environment();
     llmc::cpu::set_vector_isa_from_environment();
+    llmc::cpu::set_denormals_from_environment();
   } catch (const std::invalid_argument &e) {
     return fail(e.what());
   }
