@@ -380,6 +380,20 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
 
 } // namespace
 
+/// --weights-out: an ONNX model's weights (or a graph's constants).
+static llvm::Error writeWeights(const std::string &path,
+                                const std::vector<ImportedTensor> &tensors) {
+  std::vector<io::TensorView> views;
+  for (const ImportedTensor &t : tensors)
+    views.push_back({t.name, t.shape, t.data.data()});
+  try {
+    io::write_safetensors(path, views);
+  } catch (const std::exception &e) {
+    return fail(std::string("--weights-out: ") + e.what());
+  }
+  return llvm::Error::success();
+}
+
 /// The model a config.json or an ONNX file describes; an ONNX model's
 /// weights go to --weights-out.
 llvm::Expected<ModelConfig> loadModelSource(CompileOptions &options,
@@ -407,16 +421,9 @@ llvm::Expected<ModelConfig> loadModelSource(CompileOptions &options,
   if (!imported)
     return imported.takeError();
   options.hfConfigText = imported->hfConfigJson;
-  if (!options.weightsOut.empty()) {
-    std::vector<io::TensorView> views;
-    for (const ImportedTensor &t : imported->weights)
-      views.push_back({t.name, t.shape, t.data.data()});
-    try {
-      io::write_safetensors(options.weightsOut, views);
-    } catch (const std::exception &e) {
-      return fail(std::string("--weights-out: ") + e.what());
-    }
-  }
+  if (!options.weightsOut.empty())
+    if (llvm::Error e = writeWeights(options.weightsOut, imported->weights))
+      return std::move(e);
   if (options.emit == EmitKind::Plan)
     os << llvm::formatv("imported {0}: opset {1}, {2} nodes, {3} recomposed "
                         "into llm ops, a {4} model of {5} layers\n",
@@ -457,16 +464,9 @@ static llvm::Error compileGeneralGraph(const CompileOptions &options,
                               "with the plan",
                               imported->constants.size())
                     .str());
-  if (!options.weightsOut.empty()) {
-    std::vector<io::TensorView> views;
-    for (const ImportedTensor &t : imported->constants)
-      views.push_back({t.name, t.shape, t.data.data()});
-    try {
-      io::write_safetensors(options.weightsOut, views);
-    } catch (const std::exception &e) {
-      return fail(std::string("--weights-out: ") + e.what());
-    }
-  }
+  if (!options.weightsOut.empty())
+    if (llvm::Error e = writeWeights(options.weightsOut, imported->constants))
+      return std::move(e);
   ModuleOp module = imported->module.get();
   if (options.emit != EmitKind::Plan) {
     module.print(os);
