@@ -80,6 +80,10 @@ void unary_forward(const std::string &kind, float *out, const float *x,
     return map(out, x, n, [](float v) { return std::floor(v); });
   if (kind == "ceil")
     return map(out, x, n, [](float v) { return std::ceil(v); });
+  if (kind == "sign")
+    return map(out, x, n, [](float v) {
+      return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : 0.0f;
+    });
   throw std::logic_error("unary kernel: unknown kind '" + kind + "'");
 }
 

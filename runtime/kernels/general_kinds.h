@@ -14,9 +14,9 @@
 
 namespace llmc::kernels {
 
-inline constexpr std::array<const char *, 14> kUnaryKinds = {
-    "neg",  "abs",     "relu", "exp", "log", "sqrt",  "reciprocal",
-    "tanh", "sigmoid", "erf",  "sin", "cos", "floor", "ceil"};
+inline constexpr std::array<const char *, 15> kUnaryKinds = {
+    "neg",     "abs", "relu", "exp", "log",   "sqrt", "reciprocal", "tanh",
+    "sigmoid", "erf", "sin",  "cos", "floor", "ceil", "sign"};
 inline constexpr std::array<const char *, 7> kBinaryKinds = {
     "add", "sub", "mul", "div", "pow", "max", "min"};
 inline constexpr std::array<const char *, 5> kReduceKinds = {

@@ -763,6 +763,137 @@ func.func @loss(%x: tensor<2x4x6xf32> {llm.param = "p0"}, %t: tensor<1x2xi32> {l
 }
 
 //===----------------------------------------------------------------------===//
+// General ops (graphs imported op by op)
+//===----------------------------------------------------------------------===//
+
+// Each llm.unary kind with a slope: behind exp where it needs x > 0.
+TEST(AutodiffFD, GeneralUnary) {
+  for (const char *kind :
+       {"neg", "exp", "tanh", "sigmoid", "erf", "sin", "cos"})
+    EXPECT_TRUE(gradientsMatch(
+        unaryLoss(llvm::formatv("llm.unary %x kind = \"{0}\"", kind).str()),
+        targets(6)))
+        << kind;
+  // Kinked at 0, moved to 0.3: this seed draws one element within the
+  // step (1e-2) of 0, none near 0.3.
+  for (const char *kind : {"abs", "relu"})
+    EXPECT_TRUE(gradientsMatch(llvm::formatv(R"mlir(
+func.func @loss(%x: tensor<4x6xf32> {{llm.param = "p0"}, %t: tensor<4xi32> {{llm.input = "targets"}) -> tensor<f32> {
+  %c = arith.constant dense<0.3> : tensor<f32>
+  %s = llm.binary %x, %c kind = "sub" : (tensor<4x6xf32>, tensor<f32>) -> tensor<4x6xf32>
+  %y = llm.unary %s kind = "{0}" : tensor<4x6xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<4x6xf32>, tensor<4xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+                                             kind)
+                                   .str(),
+                               targets(6)))
+        << kind;
+  for (const char *kind : {"log", "sqrt", "reciprocal"})
+    EXPECT_TRUE(gradientsMatch(llvm::formatv(R"mlir(
+func.func @loss(%x: tensor<4x6xf32> {{llm.param = "p0"}, %t: tensor<4xi32> {{llm.input = "targets"}) -> tensor<f32> {
+  %e = llm.unary %x kind = "exp" : tensor<4x6xf32>
+  %y = llm.unary %e kind = "{0}" : tensor<4x6xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<4x6xf32>, tensor<4xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+                                             kind)
+                                   .str(),
+                               targets(6)))
+        << kind;
+}
+
+/// logits = kind(a, b), broadcast to [rows..., 6]; the vocabulary axis is
+/// never the broadcast one (a shift along it leaves the loss unchanged).
+/// pow's base is exp(a) and div's divisor exp(b), both positive; max and
+/// min read values drawn 20 wide, so no pair is within the finite
+/// difference's step, behind sin to keep the logits of order 1.
+std::string generalBinaryLoss(const std::string &kind, const std::string &lhs,
+                              const std::string &rhs, const std::string &out,
+                              const std::string &rows) {
+  auto prepare = [](const char *v, const std::string &shape, bool exp) {
+    return llvm::formatv("llm.unary {0} kind = \"{1}\" : tensor<{2}xf32>", v,
+                         exp ? "exp" : "neg", shape)
+        .str();
+  };
+  bool extreme = kind == "max" || kind == "min";
+  return llvm::formatv(
+             R"mlir(
+func.func @loss(%a0: tensor<{1}xf32> {{llm.param = "p0"}, %b0: tensor<{2}xf32> {{llm.param = "p1"},
+                %t: tensor<{4}xi32> {{llm.input = "targets"}) -> tensor<f32> {
+  %a = {5}
+  %b = {6}
+  %m = llm.binary %a, %b kind = "{0}" : (tensor<{1}xf32>, tensor<{2}xf32>) -> tensor<{3}xf32>
+  %y = llm.unary %m kind = "{7}" : tensor<{3}xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<{3}xf32>, tensor<{4}xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+             kind, lhs, rhs, out, rows, prepare("%a0", lhs, kind == "pow"),
+             prepare("%b0", rhs, kind == "div"), extreme ? "sin" : "neg")
+      .str();
+}
+
+TEST(AutodiffFD, GeneralBinaryBroadcastBothWays) {
+  for (const char *kind : {"add", "sub", "mul", "div", "pow", "max", "min"}) {
+    float amplitude =
+        std::string(kind) == "max" || std::string(kind) == "min" ? 20.0f : 1.0f;
+    EXPECT_TRUE(gradientsMatch(generalBinaryLoss(kind, "4x6", "6", "4x6", "4"),
+                               targets(6), amplitude))
+        << kind;
+    EXPECT_TRUE(
+        gradientsMatch(generalBinaryLoss(kind, "2x1x6", "3x6", "2x3x6", "2x3"),
+                       targets(6), amplitude))
+        << kind << " both ways";
+  }
+}
+
+TEST(AutodiffFD, GeneralReduce) {
+  for (const char *kind : {"sum", "mean", "max", "min", "prod"}) {
+    EXPECT_TRUE(gradientsMatch(llvm::formatv(R"mlir(
+func.func @loss(%x: tensor<4x3x6xf32> {{llm.param = "p0"}, %t: tensor<4xi32> {{llm.input = "targets"}) -> tensor<f32> {
+  %y = llm.reduce %x kind = "{0}" axes = [1] : tensor<4x3x6xf32> -> tensor<4x6xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<4x6xf32>, tensor<4xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+                                             kind)
+                                   .str(),
+                               targets(6)))
+        << kind;
+    // Kept axes, reshaped back to the logits.
+    EXPECT_TRUE(gradientsMatch(llvm::formatv(R"mlir(
+func.func @loss(%x: tensor<4x6x2xf32> {{llm.param = "p0"}, %t: tensor<4xi32> {{llm.input = "targets"}) -> tensor<f32> {
+  %r = llm.reduce %x kind = "{0}" axes = [2] keepdims : tensor<4x6x2xf32> -> tensor<4x6x1xf32>
+  %y = llm.reshape %r : tensor<4x6x1xf32> -> tensor<4x6xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<4x6xf32>, tensor<4xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+                                             kind)
+                                   .str(),
+                               targets(6)))
+        << kind << " keepdims";
+  }
+}
+
+// The condition is relu of a float input: about half its elements 0.
+TEST(AutodiffFD, GeneralWhere) {
+  EXPECT_TRUE(gradientsMatch(R"mlir(
+func.func @loss(%a: tensor<4x6xf32> {llm.param = "p0"}, %b: tensor<6xf32> {llm.param = "p1"},
+                %c0: tensor<4x6xf32> {llm.input = "c"}, %t: tensor<4xi32> {llm.input = "targets"}) -> tensor<f32> {
+  %c = llm.unary %c0 kind = "relu" : tensor<4x6xf32>
+  %y = llm.where %c, %a, %b : (tensor<4x6xf32>, tensor<4x6xf32>, tensor<6xf32>) -> tensor<4x6xf32>
+  %l = llm.cross_entropy %y, %t : (tensor<4x6xf32>, tensor<4xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+                             targets(6)));
+}
+
+//===----------------------------------------------------------------------===//
 // Values used more than once
 //===----------------------------------------------------------------------===//
 

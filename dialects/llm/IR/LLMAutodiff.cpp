@@ -9,6 +9,7 @@
 
 #include "dialects/llm/IR/LLMOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
@@ -274,5 +275,172 @@ ScatterToParallelOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   operandGrads.push_back(AllGatherOp::create(b, getLoc(), getInput().getType(),
                                              resultGrads[0], getAxisAttr(),
                                              getDimAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// General ops (graphs imported op by op)
+//===----------------------------------------------------------------------===//
+
+/// A tensor of `type` filled with `value` (a splat constant: a plan fill).
+static Value splat(OpBuilder &b, Location loc, Type type, float value) {
+  auto tensor = cast<RankedTensorType>(type);
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(tensor,
+                             b.getFloatAttr(tensor.getElementType(), value)));
+}
+
+static Value unary(OpBuilder &b, Location loc, Value x, StringRef kind) {
+  return UnaryOp::create(b, loc, x, b.getStringAttr(kind));
+}
+
+static Value binary(OpBuilder &b, Location loc, Value x, Value y,
+                    StringRef kind) {
+  return BinaryOp::create(b, loc, x, y, b.getStringAttr(kind));
+}
+
+/// A scalar constant, broadcast by llm.binary wherever it is used.
+static Value scalar(OpBuilder &b, Location loc, float value) {
+  return splat(b, loc, RankedTensorType::get({}, b.getF32Type()), value);
+}
+
+/// The gradient of an operand broadcast to `grad`'s shape: summed over the
+/// dimensions it was stretched along (numpy's rule), then given its shape.
+static Value unbroadcast(OpBuilder &b, Location loc, Value grad, Type target) {
+  if (grad.getType() == target)
+    return grad;
+  ArrayRef<int64_t> out = tensorType(grad).getShape();
+  ArrayRef<int64_t> in = cast<RankedTensorType>(target).getShape();
+  size_t lead = out.size() - in.size();
+  SmallVector<int64_t> axes;
+  for (size_t d = 0; d < out.size(); ++d)
+    if (d < lead || (in[d - lead] == 1 && out[d] != 1))
+      axes.push_back(int64_t(d));
+  Value summed = ReduceOp::create(b, loc, grad, b.getStringAttr("sum"),
+                                  b.getDenseI64ArrayAttr(axes), true);
+  return ReshapeOp::create(b, loc, target, summed);
+}
+
+LogicalResult UnaryOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0], x = getInput(), y = getResult();
+  auto mul = [&](Value a, Value c) { return binary(b, loc, a, c, "mul"); };
+  StringRef kind = getKind();
+  Value dx;
+  if (kind == "neg")
+    dx = unary(b, loc, dy, "neg");
+  else if (kind == "abs")
+    dx = mul(dy, unary(b, loc, x, "sign"));
+  else if (kind == "relu")
+    dx = mul(dy, unary(b, loc, y, "sign"));
+  else if (kind == "exp")
+    dx = mul(dy, y);
+  else if (kind == "log")
+    dx = binary(b, loc, dy, x, "div");
+  else if (kind == "sqrt") // dy / (2·sqrt(x))
+    dx = binary(b, loc, mul(dy, scalar(b, loc, 0.5f)), y, "div");
+  else if (kind == "reciprocal") // -dy / x²
+    dx = unary(b, loc, mul(dy, mul(y, y)), "neg");
+  else if (kind == "tanh") // dy·(1 - y²)
+    dx = mul(dy, binary(b, loc, scalar(b, loc, 1.0f), mul(y, y), "sub"));
+  else if (kind == "sigmoid") // dy·y·(1 - y)
+    dx = mul(dy, mul(y, binary(b, loc, scalar(b, loc, 1.0f), y, "sub")));
+  else if (kind == "erf") // dy·2/√π·exp(-x²)
+    dx = mul(mul(dy, scalar(b, loc, 1.1283791670955126f)),
+             unary(b, loc, unary(b, loc, mul(x, x), "neg"), "exp"));
+  else if (kind == "sin")
+    dx = mul(dy, unary(b, loc, x, "cos"));
+  else if (kind == "cos")
+    dx = unary(b, loc, mul(dy, unary(b, loc, x, "sin")), "neg");
+  else // floor, ceil, sign: flat almost everywhere
+    dx = splat(b, loc, x.getType(), 0.0f);
+  operandGrads.push_back(dx);
+  return success();
+}
+
+LogicalResult BinaryOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                 SmallVectorImpl<Value> &operandGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0], l = getLhs(), r = getRhs(), y = getResult();
+  auto op = [&](Value a, Value c, StringRef kind) {
+    return binary(b, loc, a, c, kind);
+  };
+  StringRef kind = getKind();
+  Value dl, dr;
+  if (kind == "add") {
+    dl = dr = dy;
+  } else if (kind == "sub") {
+    dl = dy;
+    dr = unary(b, loc, dy, "neg");
+  } else if (kind == "mul") {
+    dl = op(dy, r, "mul");
+    dr = op(dy, l, "mul");
+  } else if (kind == "div") { // dl = dy / r, dr = -dl·y
+    dl = op(dy, r, "div");
+    dr = unary(b, loc, op(dl, y, "mul"), "neg");
+  } else if (kind == "pow") { // dl = dy·r·l^(r-1), dr = dy·y·log(l)
+    Value rMinus1 = op(r, scalar(b, loc, 1.0f), "sub");
+    dl = op(op(dy, r, "mul"), op(l, rMinus1, "pow"), "mul");
+    dr = op(op(dy, y, "mul"), unary(b, loc, l, "log"), "mul");
+  } else { // max, min: the gradient goes to the operand that is the result
+    Value zeros = splat(b, loc, y.getType(), 0.0f);
+    dl = WhereOp::create(b, loc, op(l, y, "sub"), zeros, dy);
+    dr = WhereOp::create(b, loc, op(r, y, "sub"), zeros, dy);
+  }
+  operandGrads.push_back(unbroadcast(b, loc, dl, l.getType()));
+  operandGrads.push_back(unbroadcast(b, loc, dr, r.getType()));
+  return success();
+}
+
+LogicalResult ReduceOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                 SmallVectorImpl<Value> &operandGrads) {
+  Location loc = getLoc();
+  Value x = getInput();
+  auto xType = tensorType(x);
+  // The reduced values with their axes kept (size 1), so they broadcast
+  // back over x.
+  SmallVector<int64_t> kept(xType.getShape());
+  for (int64_t a : getAxes())
+    kept[a] = 1;
+  auto keptType = RankedTensorType::get(kept, xType.getElementType());
+  auto keep = [&](Value v) -> Value {
+    return v.getType() == keptType ? v : ReshapeOp::create(b, loc, keptType, v);
+  };
+  Value dy = keep(resultGrads[0]), y = keep(getResult());
+  auto op = [&](Value a, Value c, StringRef kind) {
+    return binary(b, loc, a, c, kind);
+  };
+  Value ones = splat(b, loc, xType, 1.0f);
+  StringRef kind = getKind();
+  Value dx;
+  if (kind == "sum") {
+    dx = op(ones, dy, "mul");
+  } else if (kind == "mean") {
+    int64_t count = xType.getNumElements() /
+                    std::max<int64_t>(1, keptType.getNumElements());
+    dx = op(ones, op(dy, scalar(b, loc, 1.0f / float(count)), "mul"), "mul");
+  } else if (kind == "prod") { // y / x
+    dx = op(op(ones, op(dy, y, "mul"), "mul"), x, "div");
+  } else { // max, min: to every element equal to the result
+    Value spread = op(ones, dy, "mul");
+    dx = WhereOp::create(b, loc, op(x, y, "sub"), splat(b, loc, xType, 0.0f),
+                         spread);
+  }
+  operandGrads.push_back(dx);
+  return success();
+}
+
+LogicalResult WhereOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0], c = getCondition();
+  Value zeros = splat(b, loc, dy.getType(), 0.0f);
+  Value dl = WhereOp::create(b, loc, c, dy, zeros);
+  Value dr = WhereOp::create(b, loc, c, zeros, dy);
+  operandGrads.push_back(Value()); // the condition chooses; no gradient
+  operandGrads.push_back(unbroadcast(b, loc, dl, getLhs().getType()));
+  operandGrads.push_back(unbroadcast(b, loc, dr, getRhs().getType()));
   return success();
 }

@@ -224,13 +224,14 @@ def LLM_SoftmaxOp : LLM_ComputeOp<"softmax", [SameOperandsAndResultType, LLM_Dif
 // General ops: what an imported graph computes outside the patterns
 //===----------------------------------------------------------------------===//
 
-def LLM_UnaryOp : LLM_ComputeOp<"unary", [SameOperandsAndResultType]> {
+def LLM_UnaryOp : LLM_ComputeOp<"unary", [SameOperandsAndResultType, LLM_Differentiable]> {
   let summary = "A named elementwise function of one tensor";
   let description = [{
     The ONNX importer's lowering of a primitive op no recomposition pattern
     absorbed. `kind` is one of `neg`, `abs`, `relu`, `exp`, `log`, `sqrt`,
     `reciprocal`, `tanh`, `sigmoid`, `erf`, `sin`, `cos`, `floor`, `ceil`
-    (ONNX's ops of those names).
+    (ONNX's ops of those names) or `sign` (-1, 0 or 1; relu's and abs's
+    gradients use it).
 
     ```mlir
     %y = llm.unary %x kind = "exp" : tensor<3x4xf32>
@@ -242,7 +243,7 @@ def LLM_UnaryOp : LLM_ComputeOp<"unary", [SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def LLM_BinaryOp : LLM_ComputeOp<"binary", [InferTypeOpAdaptor]> {
+def LLM_BinaryOp : LLM_ComputeOp<"binary", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "A named elementwise function of two tensors, broadcast";
   let description = [{
     `kind` is one of `add`, `sub`, `mul`, `div`, `pow`, `max`, `min`. The
@@ -264,7 +265,7 @@ def LLM_BinaryOp : LLM_ComputeOp<"binary", [InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
-def LLM_WhereOp : LLM_ComputeOp<"where", [InferTypeOpAdaptor]> {
+def LLM_WhereOp : LLM_ComputeOp<"where", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Elementwise choice between two tensors, broadcast";
   let description = [{
     `condition != 0 ? lhs : rhs`, the three operands broadcast as numpy's
@@ -285,7 +286,7 @@ def LLM_WhereOp : LLM_ComputeOp<"where", [InferTypeOpAdaptor]> {
   }];
 }
 
-def LLM_ReduceOp : LLM_ComputeOp<"reduce", [InferTypeOpAdaptor]> {
+def LLM_ReduceOp : LLM_ComputeOp<"reduce", [InferTypeOpAdaptor, LLM_Differentiable]> {
   let summary = "Sum, mean, max, min or product over some axes";
   let description = [{
     Reduces `input` over `axes` (distinct, in `[0, rank)`, increasing),

@@ -619,7 +619,7 @@ func.func @grad_norm_flags(%a: tensor<4xf32>, %b: tensor<4xf32>) {
 
 // Tests that a general op's kind must be one the kernels know.
 func.func @unary_kind(%x: tensor<4xf32>) {
-  // expected-error@+1 {{'llm.unary' op kind 'gelu' is not one of neg, abs, relu, exp, log, sqrt, reciprocal, tanh, sigmoid, erf, sin, cos, floor, ceil}}
+  // expected-error@+1 {{'llm.unary' op kind 'gelu' is not one of neg, abs, relu, exp, log, sqrt, reciprocal, tanh, sigmoid, erf, sin, cos, floor, ceil, sign}}
   %0 = llm.unary %x kind = "gelu" : tensor<4xf32>
   return
 }
