@@ -75,6 +75,11 @@ void train(const TrainOptions &o) {
     throw plan::PlanError(o.plan_path + ": " + report.problems[0] +
                           " (see llmc verify)");
   const planfile::ModelInfo &info = file.model();
+  if (info.model_type() == "onnx")
+    throw plan::PlanError(o.plan_path +
+                          ": the forward plan of an ONNX graph lowered op by "
+                          "op, which llmc run executes; training needs a "
+                          "model llmc recognises, compiled with --mode train");
   bool pipelined = file.stages_size() > 0;
   int64_t tp = std::max<int64_t>(info.tp(), 1);
   int64_t pp = std::max<int64_t>(info.pp(), 1);
