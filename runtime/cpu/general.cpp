@@ -1,5 +1,6 @@
 #include "runtime/cpu/general.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -27,25 +28,42 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t> &shape,
   return strides;
 }
 
+// Calls f(out offset, each input's offset, row length) for every row of
+// out's last dimension: the index arithmetic once a row, not an element.
+template <size_t N, typename F>
+void for_rows(const std::vector<int64_t> &out_shape,
+              const std::array<const std::vector<int64_t> *, N> &strides, F f) {
+  int64_t n = 1;
+  for (int64_t d : out_shape)
+    n *= d;
+  if (n == 0)
+    return;
+  size_t rank = out_shape.size();
+  int64_t inner = rank ? out_shape.back() : 1, rows = n / inner;
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
+    std::array<int64_t, N> base{};
+    int64_t rest = r;
+    for (size_t d = rank - (rank ? 1 : 0); d-- > 0;) {
+      int64_t coord = rest % out_shape[d];
+      rest /= out_shape[d];
+      for (size_t k = 0; k < N; ++k)
+        base[k] += coord * (*strides[k])[d];
+    }
+    f(r * inner, base, inner);
+  }
+}
+
 template <typename F>
 void zip(float *out, const std::vector<int64_t> &out_shape, const float *a,
          const std::vector<int64_t> &sa, const float *b,
          const std::vector<int64_t> &sb, F f) {
-  int64_t n = 1;
-  for (int64_t d : out_shape)
-    n *= d;
-  size_t rank = out_shape.size();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t rest = i, ia = 0, ib = 0;
-    for (size_t d = rank; d-- > 0;) {
-      int64_t coord = rest % out_shape[d];
-      rest /= out_shape[d];
-      ia += coord * sa[d];
-      ib += coord * sb[d];
-    }
-    out[i] = f(a[ia], b[ib]);
-  }
+  int64_t ia = sa.empty() ? 0 : sa.back(), ib = sb.empty() ? 0 : sb.back();
+  for_rows<2>(out_shape, {&sa, &sb},
+              [&](int64_t o, const std::array<int64_t, 2> &base, int64_t len) {
+                for (int64_t j = 0; j < len; ++j)
+                  out[o + j] = f(a[base[0] + j * ia], b[base[1] + j * ib]);
+              });
 }
 
 } // namespace
@@ -123,22 +141,15 @@ void where_forward(float *out, const std::vector<int64_t> &out_shape,
   std::vector<int64_t> sc = broadcast_strides(c_shape, out_shape);
   std::vector<int64_t> sa = broadcast_strides(a_shape, out_shape);
   std::vector<int64_t> sb = broadcast_strides(b_shape, out_shape);
-  int64_t n = 1;
-  for (int64_t d : out_shape)
-    n *= d;
-  size_t rank = out_shape.size();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t rest = i, ic = 0, ia = 0, ib = 0;
-    for (size_t d = rank; d-- > 0;) {
-      int64_t coord = rest % out_shape[d];
-      rest /= out_shape[d];
-      ic += coord * sc[d];
-      ia += coord * sa[d];
-      ib += coord * sb[d];
-    }
-    out[i] = condition[ic] != 0.0f ? a[ia] : b[ib];
-  }
+  int64_t ic = sc.empty() ? 0 : sc.back(), ia = sa.empty() ? 0 : sa.back(),
+          ib = sb.empty() ? 0 : sb.back();
+  for_rows<3>(out_shape, {&sc, &sa, &sb},
+              [&](int64_t o, const std::array<int64_t, 3> &base, int64_t len) {
+                for (int64_t j = 0; j < len; ++j)
+                  out[o + j] = condition[base[0] + j * ic] != 0.0f
+                                   ? a[base[1] + j * ia]
+                                   : b[base[2] + j * ib];
+              });
 }
 
 void reduce_forward(const std::string &kind, float *out, const float *x,
