@@ -6,6 +6,7 @@
 #include "compiler/PlanExport.h"
 #include "compiler/Registration.h"
 #include "compiler/Summary.h"
+#include "dialects/llm/IR/LLMDialect.h"
 #include "frontends/hf/ModelBuilder.h"
 #include "frontends/hf/PipelineSplit.h"
 #include "frontends/onnx/OnnxImport.h"
@@ -473,10 +474,24 @@ static llvm::Error compileGeneralGraph(const CompileOptions &options,
     os << "\n";
     return llvm::Error::success();
   }
+  // The inputs' shapes, symbolic batch and sequence axes bound by
+  // --micro-batch and --seq: the plan runs on exactly these.
+  std::string inputs;
+  auto forward = module.lookupSymbol<func::FuncOp>(kForwardFuncName);
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+    if (auto name = forward.getArgAttrOfType<StringAttr>(
+            i, llm::LLMDialect::kInputAttrName)) {
+      auto shape =
+          cast<RankedTensorType>(forward.getArgumentTypes()[i]).getShape();
+      inputs += llvm::formatv("{0}{1} [{2}]", inputs.empty() ? "" : ", ",
+                              name.getValue(),
+                              llvm::make_range(shape.begin(), shape.end()));
+    }
   os << llvm::formatv("imported {0}: opset {1}, {2} nodes, {3} lowered to "
-                      "general llm ops (a forward program)\n",
+                      "general llm ops (a forward program of {4})\n",
                       options.configPath, imported->opset, imported->graphNodes,
-                      imported->nodesLowered);
+                      imported->nodesLowered,
+                      inputs.empty() ? "no inputs" : inputs);
   PassManager pm(&context);
   buildGeneralPipeline(pm);
   if (failed(pm.run(module)))
