@@ -305,11 +305,13 @@ llvm::Error Lowering::lowerNode(const Node &n) {
     return bind(n, llm::WhereOp::create(b, loc, *c, *x, *y).getResult());
   }
   if (op == "LayerNormalization") {
-    int64_t rank = n.input(0)->rank(), axis = n.attrInt("axis", -1);
+    int64_t rank = n.input(0) ? n.input(0)->rank() : 0;
+    int64_t axis = n.attrInt("axis", -1);
     if (axis != -1 && axis != rank - 1)
       return unsupported("only a LayerNorm over the last axis is lowered");
-    if (!n.input(2))
-      return unsupported("a LayerNorm without bias is not lowered");
+    if (!n.input(0) || !n.input(1) || !n.input(2) || rank == 0)
+      return unsupported("a LayerNorm without scale or bias, or of a scalar, "
+                         "is not lowered");
     std::vector<int64_t> row{n.input(0)->shape.back()};
     float epsilon = n.attrFloat("epsilon", 1e-5f);
     if (n.input(1)->shape != row || n.input(2)->shape != row ||
@@ -353,6 +355,8 @@ llvm::Error Lowering::lowerNode(const Node &n) {
   if (op == "Slice") {
     // Unit steps only: a box of the input at constant offsets.
     const GraphValue *x = n.input(0);
+    if (!x)
+      return unsupported("no data to slice");
     int64_t rank = x->rank();
     auto constInts = [&](size_t i) -> std::optional<std::vector<int64_t>> {
       const GraphValue *v = n.input(i);
@@ -364,6 +368,10 @@ llvm::Error Lowering::lowerNode(const Node &n) {
     auto axes = constInts(3), steps = constInts(4);
     if (!starts || !ends || (n.input(3) && !axes) || (n.input(4) && !steps))
       return unsupported("slice bounds computed at run time");
+    if (ends->size() != starts->size() ||
+        (axes && axes->size() != starts->size()) ||
+        (steps && steps->size() != starts->size()))
+      return unsupported("starts, ends, axes and steps of different lengths");
     std::vector<int64_t> offsets(rank, 0);
     for (size_t i = 0; i < starts->size(); ++i) {
       int64_t axis = axes ? (*axes)[i] : int64_t(i);
