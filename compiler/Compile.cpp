@@ -7,11 +7,13 @@
 #include "compiler/Registration.h"
 #include "compiler/Summary.h"
 #include "dialects/llm/IR/LLMDialect.h"
+#include "dialects/llm/IR/LLMOps.h"
 #include "frontends/hf/ModelBuilder.h"
 #include "frontends/hf/PipelineSplit.h"
 #include "frontends/onnx/OnnxImport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -435,41 +437,71 @@ llvm::Expected<ModelConfig> loadModelSource(CompileOptions &options,
   return imported->config;
 }
 
-/// An ONNX graph that is not a recognised language model, as a forward
-/// program of general llm ops (frontends/onnx/GeneralLowering.h): printed
-/// (--emit=mlir) or lowered to a plan that `llmc run` executes, the
-/// constants its ops read written to --weights-out.
+/// An ONNX graph that is not a recognised language model, lowered op by op
+/// (frontends/onnx/GeneralLowering.h): a forward program that `llmc run`
+/// executes or, with --mode train, a training step over its logits that
+/// `llmc train --load` runs (one device or data-parallel), printed
+/// (--emit=import|mlir) or written as a plan, the weights and constants its
+/// ops read written to --weights-out.
 static llvm::Error compileGeneralGraph(const CompileOptions &options,
                                        llvm::raw_ostream &os) {
+  bool train = options.mode == CompileMode::Train;
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext context(registry);
   auto imported =
       importOnnxGraph(options.configPath, context, options.microBatch,
-                      options.seqLen ? options.seqLen : 1);
+                      options.seqLen ? options.seqLen : 1, train);
   if (!imported)
     return imported.takeError();
   if (options.emit == EmitKind::Summary)
     return fail(options.configPath + ": --emit=summary describes a language "
                                      "model; this graph is not one llmc "
                                      "recognises");
-  if (options.tensorParallel > 1 || options.dataParallel > 1 ||
-      options.pipelineStages > 1)
-    return fail("--mesh: a graph lowered op by op runs on one device");
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return fail("--emit=plan needs -o FILE");
   if (!imported->constants.empty() && options.emit == EmitKind::Plan &&
       options.weightsOut.empty())
     return fail(llvm::formatv("--weights-out: the graph's ops read {0} "
-                              "constants, which `llmc run --weights` loads "
+                              "weights and constants, which `llmc {1}` loads "
                               "with the plan",
-                              imported->constants.size())
+                              imported->constants.size(),
+                              train ? "train --load" : "run --weights")
                     .str());
+  ModuleOp module = imported->module.get();
+  auto program = module.lookupSymbol<func::FuncOp>(train ? kLossFuncName
+                                                         : kForwardFuncName);
+  if (train && options.zeroStage > 0)
+    for (unsigned i = 0; i < program.getNumArguments(); ++i)
+      if (auto name = program.getArgAttrOfType<StringAttr>(
+              i, llm::LLMDialect::kParamAttrName))
+        if (cast<RankedTensorType>(program.getArgumentTypes()[i])
+                    .getNumElements() %
+                options.dataParallel !=
+            0)
+          return fail(llvm::formatv(
+              "--zero {0} with --mesh dp={1}: parameter '{2}' has {3} "
+              "elements, not a multiple of {1} (ZeRO slices every parameter "
+              "evenly over the data-parallel ranks)",
+              options.zeroStage, options.dataParallel, name.getValue(),
+              cast<RankedTensorType>(program.getArgumentTypes()[i])
+                  .getNumElements()));
   if (!options.weightsOut.empty())
     if (llvm::Error e = writeWeights(options.weightsOut, imported->constants))
       return std::move(e);
-  ModuleOp module = imported->module.get();
-  if (options.emit != EmitKind::Plan) {
+  if (train && options.dataParallel > 1) {
+    context.getOrLoadDialect<shard::ShardDialect>();
+    OpBuilder b(&context);
+    b.setInsertionPointToStart(module.getBody());
+    shard::GridOp::create(b, b.getUnknownLoc(), b.getStringAttr("dp"),
+                          b.getDenseI64ArrayAttr({options.dataParallel}));
+  }
+  TrainPipelineOptions pipeline = trainPipelineOptions(options);
+  if (options.emit == EmitKind::Import && train) {
+    printImport(os, module, trainPipelineSpec(pipeline));
+    return llvm::Error::success();
+  }
+  if (options.emit != EmitKind::Plan && !train) {
     module.print(os);
     os << "\n";
     return llvm::Error::success();
@@ -477,31 +509,58 @@ static llvm::Error compileGeneralGraph(const CompileOptions &options,
   // The inputs' shapes, symbolic batch and sequence axes bound by
   // --micro-batch and --seq: the plan runs on exactly these.
   std::string inputs;
-  auto forward = module.lookupSymbol<func::FuncOp>(kForwardFuncName);
-  for (unsigned i = 0; i < forward.getNumArguments(); ++i)
-    if (auto name = forward.getArgAttrOfType<StringAttr>(
+  int64_t vocab = 0;
+  for (unsigned i = 0; i < program.getNumArguments(); ++i)
+    if (auto name = program.getArgAttrOfType<StringAttr>(
             i, llm::LLMDialect::kInputAttrName)) {
       auto shape =
-          cast<RankedTensorType>(forward.getArgumentTypes()[i]).getShape();
+          cast<RankedTensorType>(program.getArgumentTypes()[i]).getShape();
       inputs += llvm::formatv("{0}{1} [{2}]", inputs.empty() ? "" : ", ",
                               name.getValue(),
                               llvm::make_range(shape.begin(), shape.end()));
     }
-  os << llvm::formatv("imported {0}: opset {1}, {2} nodes, {3} lowered to "
-                      "general llm ops (a forward program of {4})\n",
-                      options.configPath, imported->opset, imported->graphNodes,
-                      imported->nodesLowered,
-                      inputs.empty() ? "no inputs" : inputs);
+  // A training step's tokens: input_ids [batch, seq], logits [.., vocab].
+  int64_t seq =
+      train
+          ? cast<RankedTensorType>(program.getArgumentTypes()[0]).getShape()[1]
+          : 0;
+  program.walk([&](llm::CrossEntropyOp op) {
+    vocab = cast<RankedTensorType>(op->getOperand(0).getType()).getShape()[2];
+  });
+  if (options.emit == EmitKind::Plan)
+    os << llvm::formatv(
+        "imported {0}: opset {1}, {2} nodes, {3} lowered to general llm ops "
+        "(a {4} of {5})\n",
+        options.configPath, imported->opset, imported->graphNodes,
+        imported->nodesLowered, train ? "training step" : "forward program",
+        inputs.empty() ? "no inputs" : inputs);
   PassManager pm(&context);
-  buildGeneralPipeline(pm);
+  if (train)
+    buildTrainPipeline(pm, pipeline);
+  else
+    buildGeneralPipeline(pm);
   if (failed(pm.run(module)))
     return fail("internal error: lowering the graph of " + options.configPath +
                 " to a plan failed");
+  if (options.emit == EmitKind::MLIR) {
+    module.print(os);
+    return llvm::Error::success();
+  }
   planfile::ModelInfo info;
   info.set_model_type("onnx");
   info.set_micro_batch(options.microBatch);
+  if (train) {
+    info.set_seq_len(seq);
+    info.set_vocab_size(vocab);
+    info.set_dp(options.dataParallel);
+    info.set_zero(options.zeroStage);
+    if (options.dpComm != DpComm::Overlap)
+      info.set_dp_comm(name(options.dpComm));
+  }
   auto plan =
-      exportPlan(module.lookupSymbol<func::FuncOp>(kForwardFuncName), info);
+      train ? exportTrainStep(module, info)
+            : exportPlan(module.lookupSymbol<func::FuncOp>(kForwardFuncName),
+                         info);
   if (!plan)
     return plan.takeError();
   return writePlan(*plan, options.outputPath, options.deviceMemory);
@@ -511,12 +570,23 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   CompileOptions options = given;
   llvm::Expected<ModelConfig> config = loadModelSource(options, os);
   // A graph that is no language model llmc recognises still compiles, op
-  // by op, as a forward program. If it cannot, the error that says more
-  // is kept: the recognizer's for a graph of token ids (a model that
-  // departs from the patterns), else the general lowering's.
-  if (!config && options.mode == CompileMode::Forward &&
+  // by op, as a forward program or a training step. If it cannot, the error
+  // that says more is kept: the recognizer's for a graph of token ids (a model
+  // that departs from the patterns), else the general lowering's.
+  if (!config && options.mode != CompileMode::Infer &&
       isOnnxModelPath(options.configPath)) {
     std::string why = llvm::toString(config.takeError());
+    bool train = options.mode == CompileMode::Train;
+    if (options.tensorParallel > 1 || options.pipelineStages > 1 ||
+        options.microbatches > 1 || (!train && options.dataParallel > 1))
+      return fail(llvm::Twine(train ? "--mesh: a graph lowered op by op "
+                                      "trains on one device or data-parallel "
+                                      "(--mesh dp=N); tp, pp and "
+                                      "--microbatches need a model llmc "
+                                      "recognises, and "
+                                    : "--mesh: a graph lowered op by op runs "
+                                      "on one device; ") +
+                  why);
     llvm::Error general = compileGeneralGraph(options, os);
     if (!general || why.find(kNoTokenIdsError) != std::string::npos)
       return general;

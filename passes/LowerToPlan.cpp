@@ -115,6 +115,9 @@ private:
             newBuffer(arg.getType(), prefixed(name), BufferCategory::input);
       else if (StringAttr name = named(LLMDialect::kParamAttrName))
         buffer = sharedBuffer(arg.getType(), name, BufferCategory::param);
+      else if (StringAttr name = named(LLMDialect::kConstAttrName))
+        // Loaded and saved with the weights; no gradient or moments.
+        buffer = sharedBuffer(arg.getType(), name, BufferCategory::param);
       else if (StringAttr name = named(kKVCacheAttrName))
         buffer = sharedBuffer(arg.getType(), name, BufferCategory::kv_cache);
       else if (StringAttr name = named(kAdamMAttrName))

@@ -72,14 +72,16 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
       else if (role.getValue() == "backward")
         firstBackward.try_emplace(layer.getInt(), &op);
     }
-    // Forward ops whose operands are all parameters or such ops' results.
+    // Forward ops whose operands are all parameters (or constants) or such
+    // ops' results.
     // (A blocked parameter's view, which tensor parallelism adds before
     // any layer, counts as the parameter.)
     DenseSet<Operation *> fromWeights;
     auto isWeight = [&](Value v) {
       if (auto arg = dyn_cast<BlockArgument>(v))
-        return bool(
-            grad.getArgAttr(arg.getArgNumber(), LLMDialect::kParamAttrName));
+        return grad.getArgAttr(arg.getArgNumber(),
+                               LLMDialect::kParamAttrName) ||
+               grad.getArgAttr(arg.getArgNumber(), LLMDialect::kConstAttrName);
       return fromWeights.contains(v.getDefiningOp());
     };
     for (Operation &op : body.without_terminator())

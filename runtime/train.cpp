@@ -75,11 +75,18 @@ void train(const TrainOptions &o) {
     throw plan::PlanError(o.plan_path + ": " + report.problems[0] +
                           " (see llmc verify)");
   const planfile::ModelInfo &info = file.model();
-  if (info.model_type() == "onnx")
+  // A graph lowered op by op: its forward plan (no vocabulary: llmc run's)
+  // does not train, and it has no config to draw weights from.
+  if (info.model_type() == "onnx" && info.vocab_size() == 0)
     throw plan::PlanError(o.plan_path +
                           ": the forward plan of an ONNX graph lowered op by "
-                          "op, which llmc run executes; training needs a "
-                          "model llmc recognises, compiled with --mode train");
+                          "op, which llmc run executes; compile the graph "
+                          "with --mode train to train it");
+  if (info.model_type() == "onnx" && o.load_path.empty())
+    throw io::InputError(o.plan_path +
+                         ": an ONNX graph lowered op by op trains from its "
+                         "own weights: pass --load W.safetensors (llmc "
+                         "compile --weights-out)");
   bool pipelined = file.stages_size() > 0;
   int64_t tp = std::max<int64_t>(info.tp(), 1);
   int64_t pp = std::max<int64_t>(info.pp(), 1);

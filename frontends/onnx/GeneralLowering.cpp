@@ -5,6 +5,9 @@
 #include "dialects/llm/IR/LLMOps.h"
 #include "frontends/hf/ModelBuilder.h"
 
+#include "onnx/onnx_pb.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -81,10 +84,32 @@ bool isReshapeLike(llvm::StringRef op) {
   return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze";
 }
 
+/// A function argument's part: data, a trained weight, or a constant.
+enum class ArgKind { Input, Param, Const };
+
+/// The elements of a float weight, all finite (AdamW's decay would turn an
+/// infinite one into NaN).
+bool allFinite(const std::vector<float> &data) {
+  return llvm::all_of(data, [](float x) { return std::isfinite(x); });
+}
+
+/// Whether a (rows x cols) weight `t` holds the transpose of `w`.
+bool isTransposeOf(const GraphValue &t, const GraphValue &w) {
+  if (t.rank() != 2 || w.rank() != 2 || t.shape[0] != w.shape[1] ||
+      t.shape[1] != w.shape[0])
+    return false;
+  int64_t rows = t.shape[0], cols = t.shape[1];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      if (t.weight[r * cols + c] != w.weight[c * rows + r])
+        return false;
+  return true;
+}
+
 class Lowering {
 public:
-  Lowering(const Graph &g, MLIRContext &context)
-      : g(g), b(&context), loc(b.getUnknownLoc()) {}
+  Lowering(const Graph &g, MLIRContext &context, GeneralProgram program)
+      : g(g), b(&context), loc(b.getUnknownLoc()), program(program) {}
 
   llvm::Expected<LoweredGraph> run();
 
@@ -92,29 +117,45 @@ private:
   const Graph &g;
   OpBuilder b;
   Location loc;
+  GeneralProgram program;
   Block *body = nullptr;
   llvm::DenseMap<const GraphValue *, mlir::Value> values;
+  /// Weights by the name a node read them under: to train, each name a
+  /// deduplicated export gave one stored tensor is its own parameter.
+  llvm::StringMap<mlir::Value> weights;
   std::vector<std::string> argNames; // per block argument
-  std::vector<bool> argIsParam;
+  std::vector<ArgKind> argKinds;
   LoweredGraph result;
+
+  bool training() const { return program == GeneralProgram::Loss; }
+  mlir::Value addArgument(Type type, const std::string &name, ArgKind kind) {
+    argNames.push_back(name);
+    argKinds.push_back(kind);
+    return body->addArgument(type, loc);
+  }
+  mlir::Value constant(const GraphValue &v);
+  mlir::Value weight(const GraphValue &v, const std::string &name);
+  llvm::Expected<mlir::Value> lossOf(mlir::Value targets);
 
   RankedTensorType tensorOf(const GraphValue &v) {
     return RankedTensorType::get(v.shape, b.getF32Type());
   }
   /// `anyConstant`: an integer or bool constant is read as floats (a
-  /// Where's condition).
+  /// Where's condition). `usedName`: the name the node read `v` under.
   llvm::Expected<mlir::Value> operand(const GraphValue *v,
                                       const std::string &user,
-                                      bool anyConstant = false);
+                                      bool anyConstant = false,
+                                      llvm::StringRef usedName = {});
   llvm::Error lowerNode(const Node &n);
   llvm::Error bind(const Node &n, mlir::Value v);
 };
 
 /// The llm value of `v`, read by `user` (for errors): an earlier result, a
-/// graph input, or a constant made a parameter the first time it is read.
+/// graph input, or a constant or weight, an argument from its first read.
 llvm::Expected<mlir::Value> Lowering::operand(const GraphValue *v,
                                               const std::string &user,
-                                              bool anyConstant) {
+                                              bool anyConstant,
+                                              llvm::StringRef usedName) {
   if (!v)
     return fail(user + ": an input is missing");
   if (auto it = values.find(v); it != values.end())
@@ -125,20 +166,51 @@ llvm::Expected<mlir::Value> Lowering::operand(const GraphValue *v,
     return fail(user + ": input '" + v->name +
                 "' is an integer or bool constant; the general lowering "
                 "reads float32 tensors only");
-  GraphConstant c{v->name, v->shape, {}};
-  if (v->isWeight)
-    c.data = v->weight;
-  else
-    for (double d : v->data) // past float's range: infinite, not UB
-      c.data.push_back(std::fabs(d) > 3.4028234663852886e38
-                           ? std::copysign(INFINITY, d)
-                           : static_cast<float>(d));
-  result.constants.push_back(std::move(c));
-  mlir::Value arg = body->addArgument(tensorOf(*v), loc);
-  argNames.push_back(v->name);
-  argIsParam.push_back(true);
-  values[v] = arg;
-  return arg;
+  if (v->isConstant)
+    return values[v] = constant(*v);
+  return weight(*v, usedName.empty() || !training() ? v->name : usedName.str());
+}
+
+/// A folded constant: one value everywhere is a splat (a fill in the
+/// plan); others are read from the weights file and never trained.
+mlir::Value Lowering::constant(const GraphValue &v) {
+  std::vector<float> data;
+  for (double d : v.data) // past float's range: infinite, not UB
+    data.push_back(std::fabs(d) > 3.4028234663852886e38
+                       ? std::copysign(INFINITY, d)
+                       : static_cast<float>(d));
+  if (!data.empty() &&
+      llvm::all_of(data, [&](float x) { return x == data[0]; }) &&
+      !std::isnan(data[0]))
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(tensorOf(v), data[0]));
+  result.constants.push_back({v.name, v.shape, std::move(data)});
+  return addArgument(tensorOf(v), v.name, ArgKind::Const);
+}
+
+/// A weight, a parameter by `name`. To train, a weight whose transpose is
+/// stored under a module's name (the exporter folded a tied LM head into a
+/// transposed copy of the embedding) is read as that one, transposed, so
+/// both uses train one tensor; one with infinities stays constant.
+mlir::Value Lowering::weight(const GraphValue &v, const std::string &name) {
+  if (auto it = weights.find(name); it != weights.end())
+    return it->second;
+  mlir::Value arg;
+  if (training() && llvm::StringRef(v.name).starts_with("onnx::"))
+    for (const GraphValue &w : g.values())
+      if (w.isWeight && !llvm::StringRef(w.name).starts_with("onnx::") &&
+          isTransposeOf(v, w)) {
+        arg = llm::TransposeOp::create(b, loc, weight(w, w.name),
+                                       b.getDenseI64ArrayAttr({1, 0}));
+        break;
+      }
+  if (!arg) {
+    result.constants.push_back({name, v.shape, v.weight});
+    arg = addArgument(tensorOf(v), name,
+                      !training() || allFinite(v.weight) ? ArgKind::Param
+                                                         : ArgKind::Const);
+  }
+  return weights[name] = arg;
 }
 
 /// Records `v` as output 0 of `n`, whose shape the graph computed.
@@ -155,7 +227,10 @@ llvm::Error Lowering::lowerNode(const Node &n) {
   llvm::StringRef op = n.op;
   // A float operand: integer inputs are token ids, which only Gather reads.
   auto in = [&](size_t i) -> llvm::Expected<mlir::Value> {
-    auto v = operand(n.input(i), n.describe());
+    llvm::StringRef usedName;
+    if (n.proto && int(i) < n.proto->input_size())
+      usedName = n.proto->input(int(i));
+    auto v = operand(n.input(i), n.describe(), false, usedName);
     if (v && !cast<RankedTensorType>(v->getType()).getElementType().isF32())
       return fail(n.describe() + ": input '" + n.input(i)->name +
                   "' holds integer ids, which only Gather reads");
@@ -463,11 +538,42 @@ llvm::Error Lowering::lowerNode(const Node &n) {
                      "(frontends/onnx/README.md lists what is)");
 }
 
+/// @loss's value: the mean cross-entropy of the graph's logits (its only
+/// output, or the one named "logits": [batch, seq, vocab]) against the
+/// next tokens, `targets`.
+llvm::Expected<mlir::Value> Lowering::lossOf(mlir::Value targets) {
+  const GraphValue *logits = nullptr;
+  for (const GraphValue *v : g.outputs())
+    if (g.outputs().size() == 1 || v->name == "logits")
+      logits = v;
+  if (!logits)
+    return fail("--mode train: the graph has " +
+                std::to_string(g.outputs().size()) +
+                " outputs and none named 'logits' to train on");
+  auto ids = cast<RankedTensorType>(targets.getType()).getShape();
+  if (logits->rank() != 3 || logits->shape[0] != ids[0] ||
+      logits->shape[1] != ids[1])
+    return fail(
+        formatv("--mode train: graph output '{0}' has shape [{1}]; "
+                "a language model's logits are [batch, seq, vocab] "
+                "= [{2}, {3}, vocab]",
+                logits->name,
+                llvm::make_range(logits->shape.begin(), logits->shape.end()),
+                ids[0], ids[1])
+            .str());
+  auto x = operand(logits, "graph output '" + logits->name + "'");
+  if (!x)
+    return x.takeError();
+  return llm::CrossEntropyOp::create(b, loc, *x, targets, StringAttr())
+      .getResult();
+}
+
 llvm::Expected<LoweredGraph> Lowering::run() {
   result.module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(result.module->getBody());
-  auto func = func::FuncOp::create(b, loc, llmc::kForwardFuncName,
-                                   b.getFunctionType(TypeRange{}, TypeRange{}));
+  auto func = func::FuncOp::create(
+      b, loc, training() ? llmc::kLossFuncName : llmc::kForwardFuncName,
+      b.getFunctionType(TypeRange{}, TypeRange{}));
   body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
   for (size_t i = 0; i < g.inputs().size(); ++i) {
@@ -479,9 +585,22 @@ llvm::Expected<LoweredGraph> Lowering::run() {
     if (v->type == ElementType::Bool)
       return fail("graph input '" + v->name +
                   "': the general lowering takes float32 and integer inputs");
-    values[v] = body->addArgument(type, loc);
-    argNames.push_back(v->name);
-    argIsParam.push_back(false);
+    values[v] = addArgument(type, v->name, ArgKind::Input);
+  }
+  // To train, the graph reads one batch of token ids (named input_ids in
+  // the plan, as the training loop feeds them) and the loss reads the
+  // next tokens, `targets`, of the same shape.
+  mlir::Value targets;
+  if (training()) {
+    const GraphValue *ids = g.inputs().size() == 1 ? g.inputs()[0] : nullptr;
+    if (!ids || ids->type != ElementType::Int || ids->rank() != 2)
+      return fail("--mode train: a graph lowered op by op trains from one "
+                  "input, token ids of shape [batch, seq]; this one takes " +
+                  std::to_string(g.inputs().size()) + " inputs" +
+                  (ids ? " ('" + ids->name + "', not integer [batch, seq])"
+                       : std::string()));
+    argNames[0] = "input_ids";
+    targets = addArgument(values[ids].getType(), "targets", ArgKind::Input);
   }
   for (const Node &n : g.nodes()) {
     // Folded nodes (their outputs are constants) and weights renamed by
@@ -496,32 +615,39 @@ llvm::Expected<LoweredGraph> Lowering::run() {
     ++result.nodesLowered;
   }
   llvm::SmallVector<mlir::Value> outs;
-  for (const GraphValue *v : g.outputs()) {
+  llvm::SmallVector<std::string> outNames;
+  if (training()) {
+    auto loss = lossOf(targets);
+    if (!loss)
+      return loss.takeError();
+    outs.push_back(*loss);
+    outNames.push_back("loss");
+  }
+  for (const GraphValue *v :
+       training() ? std::vector<GraphValue *>{} : g.outputs()) {
     if (v->type != ElementType::Float)
       return fail("graph output '" + v->name +
                   "': the general lowering returns float32 tensors only");
-    auto it = values.find(v);
-    if (it != values.end()) {
-      outs.push_back(it->second);
-      continue;
-    }
-    // A constant output: returned from its parameter.
-    auto c = operand(v, "graph output '" + v->name + "'");
-    if (!c)
-      return c.takeError();
-    outs.push_back(*c);
+    // A constant output is returned from its constant.
+    auto out = operand(v, "graph output '" + v->name + "'");
+    if (!out)
+      return out.takeError();
+    outs.push_back(*out);
+    outNames.push_back(v->name);
   }
   func::ReturnOp::create(b, loc, outs);
   func.setType(
       b.getFunctionType(body->getArgumentTypes(), ValueRange(outs).getTypes()));
   for (size_t i = 0; i < argNames.size(); ++i)
-    func.setArgAttr(i,
-                    argIsParam[i] ? llm::LLMDialect::kParamAttrName
-                                  : llm::LLMDialect::kInputAttrName,
-                    b.getStringAttr(argNames[i]));
-  for (auto [i, v] : llvm::enumerate(g.outputs()))
+    func.setArgAttr(
+        i,
+        argKinds[i] == ArgKind::Param   ? llm::LLMDialect::kParamAttrName
+        : argKinds[i] == ArgKind::Const ? llm::LLMDialect::kConstAttrName
+                                        : llm::LLMDialect::kInputAttrName,
+        b.getStringAttr(argNames[i]));
+  for (auto [i, name] : llvm::enumerate(outNames))
     func.setResultAttr(i, llm::LLMDialect::kOutputAttrName,
-                       b.getStringAttr(v->name));
+                       b.getStringAttr(name));
   // What the checks above let through is refused here, in one line.
   std::string first;
   {
@@ -539,10 +665,10 @@ llvm::Expected<LoweredGraph> Lowering::run() {
 } // namespace
 
 llvm::Expected<LoweredGraph>
-llmc::onnx_import::lowerGeneral(const Graph &graph,
-                                mlir::MLIRContext &context) {
-  context
-      .loadDialect<llm::LLMDialect, func::FuncDialect, tensor::TensorDialect>();
-  Lowering lowering(graph, context);
+llmc::onnx_import::lowerGeneral(const Graph &graph, mlir::MLIRContext &context,
+                                GeneralProgram program) {
+  context.loadDialect<llm::LLMDialect, func::FuncDialect, tensor::TensorDialect,
+                      arith::ArithDialect>();
+  Lowering lowering(graph, context, program);
   return lowering.run();
 }

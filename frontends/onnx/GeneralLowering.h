@@ -5,10 +5,11 @@
 // (llm.unary, llm.binary, llm.reduce, llm.where, llm.matmul, llm.softmax,
 // llm.transpose, llm.reshape, llm.concat, llm.split, llm.embedding,
 // llm.layer_norm, tensor.extract_slice), in graph order, inside `func.func
-// @forward` whose arguments are the graph's inputs (llm.input) and the
-// constants the ops read (llm.param, by ONNX name), and whose results are the
-// graph's outputs (llm.output). Shape arithmetic has been folded by
-// Graph::build. Forward only: these ops have no gradient rules yet.
+// @forward` whose arguments are the graph's inputs (llm.input), its weights
+// (llm.param, by ONNX name) and the folded constants its ops read (splats
+// as arith.constant, others llm.const), and whose results are the graph's
+// outputs (llm.output). Shape arithmetic has been folded by Graph::build.
+// Or, to train, `func.func @loss` (GeneralProgram::Loss).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +26,7 @@
 
 namespace llmc::onnx_import {
 
-/// A constant the lowered graph reads as a parameter, by ONNX value name.
+/// A weight or constant the lowered graph reads as an argument, by name.
 struct GraphConstant {
   std::string name;
   std::vector<int64_t> shape;
@@ -38,9 +39,21 @@ struct LoweredGraph {
   int64_t nodesLowered = 0; // graph nodes that became llm ops
 };
 
+/// What the lowered function computes.
+enum class GeneralProgram {
+  /// `@forward`: the graph's outputs.
+  Forward,
+  /// `@loss`: the mean cross-entropy of the graph's logits against
+  /// `targets`, for `llmc compile --mode train`. Each name a weight is read
+  /// under is its own parameter, a transposed copy of a weight (a tied LM
+  /// head) reads that weight, and weights with infinities stay constant.
+  Loss,
+};
+
 /// Lowers `graph`; errors name the node or tensor.
-llvm::Expected<LoweredGraph> lowerGeneral(const Graph &graph,
-                                          mlir::MLIRContext &context);
+llvm::Expected<LoweredGraph>
+lowerGeneral(const Graph &graph, mlir::MLIRContext &context,
+             GeneralProgram program = GeneralProgram::Forward);
 
 } // namespace llmc::onnx_import
 

@@ -106,6 +106,8 @@ public:
   InputRole role(size_t i) const { return roles_[i]; }
   const std::vector<Value *> &outputs() const { return outputs_; }
   const std::deque<Node> &nodes() const { return nodes_; }
+  /// Every value: inputs, initializers, node outputs.
+  const std::deque<Value> &values() const { return values_; }
   /// Initializer names that Identity nodes gave a weight (a deduplicated
   /// export stores equal tensors once and names the copies by Identity).
   const std::multimap<const Value *, std::string> &aliases() const {

@@ -244,8 +244,8 @@ static int64_t defaultOpset(const onnx::ModelProto &model) {
 
 llvm::Expected<ImportedGraph> llmc::importOnnxGraph(llvm::StringRef path,
                                                     mlir::MLIRContext &context,
-                                                    int64_t batch,
-                                                    int64_t seq) {
+                                                    int64_t batch, int64_t seq,
+                                                    bool train) {
   std::string file = modelFile(path);
   auto model = loadModel(file);
   if (!model)
@@ -278,7 +278,8 @@ llvm::Expected<ImportedGraph> llmc::importOnnxGraph(llvm::StringRef path,
   auto graph = Graph::build(*model, DimBinding{batch, seq});
   if (!graph)
     return fail(file + ": " + llvm::toString(graph.takeError()));
-  auto lowered = lowerGeneral(*graph, context);
+  auto lowered = lowerGeneral(
+      *graph, context, train ? GeneralProgram::Loss : GeneralProgram::Forward);
   if (!lowered)
     return fail(file + ": " + llvm::toString(lowered.takeError()));
   ImportedGraph imported;

@@ -48,7 +48,8 @@ struct ImportedModel {
 
 /// A graph that is not a language model llmc recognises, lowered node by
 /// node to general llm ops (frontends/onnx/GeneralLowering.h): a module
-/// with `func.func @forward`, and the constants its ops read as parameters.
+/// with `func.func @forward` (or `@loss`), and the weights and constants
+/// its ops read as arguments.
 struct ImportedGraph {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::vector<ImportedTensor> constants; // by ONNX name, as stored
@@ -71,10 +72,12 @@ llvm::Expected<ImportedModel> importOnnxModel(llvm::StringRef path);
 
 /// Imports any graph of the general lowering's ops (float32 inputs and
 /// outputs; symbolic batch and sequence dimensions bound to `batch` and
-/// `seq`). Errors are one line naming the file and the node or tensor.
+/// `seq`): `@forward`, or with `train` `@loss` (GeneralProgram::Loss).
+/// Errors are one line naming the file and the node or tensor.
 llvm::Expected<ImportedGraph> importOnnxGraph(llvm::StringRef path,
                                               mlir::MLIRContext &context,
-                                              int64_t batch, int64_t seq);
+                                              int64_t batch, int64_t seq,
+                                              bool train = false);
 
 /// config.json text for a ModelConfig (the fields parseModelConfig reads).
 std::string hfConfigJson(const ModelConfig &config);

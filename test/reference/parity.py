@@ -11,7 +11,7 @@ With --onnx OPSET, llmc compiles the model from its ONNX export instead
 weights) and trains from the weights the import writes (--weights-out).
 
 usage: parity.py --llmc BIN --config CONFIG --workdir DIR [--steps 20]
-                 [--micro-batch 4] [--seq 64] [--onnx OPSET]
+                 [--micro-batch 4] [--seq 64] [--onnx OPSET] [--init-config C]
 """
 import argparse
 import json
@@ -55,6 +55,10 @@ def main():
     p.add_argument("--loss-rtol", type=float, default=1e-4)
     p.add_argument("--grad-rtol", type=float, default=1e-4)
     p.add_argument("--onnx", type=int, default=0)
+    # A config llmc builds with the same parameters, to draw the initial
+    # weights from (a model llmc trains only from its ONNX export, such as
+    # GPT-2 with a ReLU MLP, which llmc lowers op by op).
+    p.add_argument("--init-config")
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     w = lambda name: os.path.join(a.workdir, name)  # noqa: E731
@@ -68,7 +72,8 @@ def main():
     run([TORCH_PYTHON, os.path.join(HERE, "make_tokens.py"), "--out",
          w("train.bin"), "--count", "50000", "--vocab", str(vocab),
          "--seed", "3"])
-    run([a.llmc, "compile", a.config, "--mode", "train", "--micro-batch",
+    run([a.llmc, "compile", a.init_config or a.config, "--mode", "train",
+         "--micro-batch",
          str(a.micro_batch), "--seq", str(a.seq), "-o", w("model.plan")])
     run([a.llmc, "init", w("model.plan"), "--seed", "5", "-o",
          w("init.safetensors")])

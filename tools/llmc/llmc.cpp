@@ -38,6 +38,7 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <unistd.h>
 
 namespace cl = llvm::cl;
@@ -210,13 +211,19 @@ void printVersion(llvm::raw_ostream &os) {
 void printCompiled(const std::string &path) {
   llmc::planfile::Plan plan = llmc::plan::read_plan_file(path);
   const llmc::planfile::ModelInfo &m = plan.model();
-  int64_t params = 0;
+  // In a training plan, a tensor loaded with the weights but given no
+  // AdamW moments is a constant (an imported graph's folded mask).
+  std::set<std::string> trained;
+  for (const llmc::PlanTensor &t :
+       llmc::model_tensors(plan, llmc::planfile::OPTIMIZER_STATE))
+    trained.insert(t.name.substr(0, t.name.rfind('.')));
+  int64_t params = 0, constants = 0;
   for (const llmc::PlanTensor &t :
        llmc::model_tensors(plan, llmc::planfile::PARAM)) {
     int64_t n = 1;
     for (int64_t d : t.full())
       n *= d;
-    params += n;
+    (trained.empty() || trained.count(t.name) ? params : constants) += n;
   }
   uint64_t arena = plan.arena_bytes();
   for (const llmc::planfile::Plan &stage : plan.stages())
@@ -224,14 +231,16 @@ void printCompiled(const std::string &path) {
   auto axis = [](int64_t n) { return std::max<int64_t>(n, 1); };
   int64_t ranks = axis(m.dp()) * axis(m.tp()) * axis(m.pp());
   llvm::outs() << llvm::formatv(
-      "llmc: wrote {0}: {1} plan of {2} ({3:N} parameters), {4} rank{5} "
+      "llmc: wrote {0}: {1} plan of {2} ({3:N} parameters{10}), {4} rank{5} "
       "(dp={6}, tp={7}, pp={8}), arena {9:F1} MiB per rank\n",
       path,
       plan.program() == "infer"     ? "inference"
       : plan.program() == "forward" ? "forward"
                                     : "training",
       m.model_type(), params, ranks, ranks > 1 ? "s" : "", axis(m.dp()),
-      axis(m.tp()), axis(m.pp()), double(arena) / (1 << 20));
+      axis(m.tp()), axis(m.pp()), double(arena) / (1 << 20),
+      constants ? llvm::formatv(", {0:N} constant values", constants).str()
+                : std::string());
 }
 
 /// The axes of --mesh.

@@ -34,6 +34,10 @@ def LLM_Dialect : Dialect {
   let extraClassDeclaration = [{
     /// Argument attribute naming a parameter in Hugging Face terms.
     static constexpr llvm::StringLiteral kParamAttrName = "llm.param";
+    /// Argument attribute naming a constant the program reads (an imported
+    /// graph's folded mask or table, PyTorch's buffers): loaded with the
+    /// parameters by name, never differentiated nor updated.
+    static constexpr llvm::StringLiteral kConstAttrName = "llm.const";
     /// Argument attribute naming a data input ("input_ids", "targets").
     static constexpr llvm::StringLiteral kInputAttrName = "llm.input";
     /// Result attribute naming a function output ("loss", "hidden_out").
