@@ -146,8 +146,33 @@ private:
                                       const std::string &user,
                                       bool anyConstant = false,
                                       llvm::StringRef usedName = {});
+  llvm::Expected<mlir::Value> in(const Node &n, size_t i);
   llvm::Error lowerNode(const Node &n);
+  llvm::Error lowerLayerNorm(const Node &n);
+  llvm::Error lowerGemm(const Node &n);
+  llvm::Error lowerGather(const Node &n);
   llvm::Error bind(const Node &n, mlir::Value v);
+
+  mlir::Value splat(llvm::ArrayRef<int64_t> shape, float value) {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get(shape, b.getF32Type()),
+                               value));
+  }
+  mlir::Value binary(mlir::Value x, mlir::Value y, llvm::StringRef kind) {
+    return llm::BinaryOp::create(b, loc, x, y, b.getStringAttr(kind));
+  }
+  mlir::Value unary(mlir::Value x, llvm::StringRef kind) {
+    return llm::UnaryOp::create(b, loc, x, b.getStringAttr(kind));
+  }
+  mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> perm) {
+    return llm::TransposeOp::create(b, loc, x, b.getDenseI64ArrayAttr(perm));
+  }
+  mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape) {
+    auto type = RankedTensorType::get(
+        shape, cast<RankedTensorType>(x.getType()).getElementType());
+    return llm::ReshapeOp::create(b, loc, type, x);
+  }
 };
 
 /// The llm value of `v`, read by `user` (for errors): an earlier result, a
@@ -223,19 +248,215 @@ llvm::Error Lowering::bind(const Node &n, mlir::Value v) {
   return llvm::Error::success();
 }
 
+/// Input `i` of `n` as a float operand: integer inputs are token ids, which
+/// only Gather reads.
+llvm::Expected<mlir::Value> Lowering::in(const Node &n, size_t i) {
+  llvm::StringRef usedName;
+  if (n.proto && int(i) < n.proto->input_size())
+    usedName = n.proto->input(int(i));
+  auto v = operand(n.input(i), n.describe(), false, usedName);
+  if (v && !cast<RankedTensorType>(v->getType()).getElementType().isF32())
+    return fail(n.describe() + ": input '" + n.input(i)->name +
+                "' holds integer ids, which only Gather reads");
+  return v;
+}
+
+/// LayerNormalization over the axes from `axis` on: the fused llm.layer_norm
+/// for the usual last-axis form with a bias and Y alone used, else its
+/// arithmetic in general ops (any axis, no bias, the Mean and InvStdDev
+/// outputs).
+llvm::Error Lowering::lowerLayerNorm(const Node &n) {
+  const GraphValue *xv = n.input(0);
+  if (!xv || !n.input(1) || xv->rank() == 0)
+    return fail(n.describe() + ": a LayerNorm needs data of rank 1 or more "
+                               "and a scale");
+  int64_t rank = xv->rank(), axis = n.attrInt("axis", -1);
+  if (axis < 0)
+    axis += rank;
+  float epsilon = n.attrFloat("epsilon", 1e-5f);
+  if (axis < 0 || axis >= rank || !(epsilon >= 0) || !std::isfinite(epsilon))
+    return fail(n.describe() + ": axis " +
+                std::to_string(n.attrInt("axis", -1)) +
+                " out of range, or epsilon not a finite non-negative number");
+  auto x = in(n, 0), w = in(n, 1);
+  if (!x)
+    return x.takeError();
+  if (!w)
+    return w.takeError();
+  std::optional<mlir::Value> bias;
+  if (n.input(2)) {
+    auto v = in(n, 2);
+    if (!v)
+      return v.takeError();
+    bias = *v;
+  }
+  auto used = [&](size_t i) {
+    return i < n.outputs.size() && n.outputs[i] &&
+           !n.outputs[i]->name.empty() &&
+           (!n.outputs[i]->users.empty() ||
+            llvm::is_contained(g.outputs(), n.outputs[i]));
+  };
+  std::vector<int64_t> row{xv->shape.back()};
+  if (axis == rank - 1 && bias && n.input(1)->shape == row &&
+      n.input(2)->shape == row && epsilon > 0 && !used(1) && !used(2))
+    return bind(n, llm::LayerNormOp::create(b, loc, *x, *w, *bias,
+                                            b.getF64FloatAttr(epsilon))
+                       .getResult());
+  llvm::SmallVector<int64_t> dims;
+  for (int64_t d = axis; d < rank; ++d)
+    dims.push_back(d);
+  auto mean = [&](mlir::Value v) -> mlir::Value {
+    return llm::ReduceOp::create(b, loc, v, b.getStringAttr("mean"),
+                                 b.getDenseI64ArrayAttr(dims), true);
+  };
+  mlir::Value mu = mean(*x);
+  mlir::Value centered = binary(*x, mu, "sub");
+  mlir::Value variance = mean(binary(centered, centered, "mul"));
+  mlir::Value invStd = unary(
+      unary(binary(variance, splat({}, epsilon), "add"), "sqrt"), "reciprocal");
+  mlir::Value y = binary(binary(centered, invStd, "mul"), *w, "mul");
+  if (bias)
+    y = binary(y, *bias, "add");
+  for (auto [i, v] :
+       llvm::enumerate(llvm::ArrayRef<mlir::Value>{y, mu, invStd}))
+    if (i < n.outputs.size() && n.outputs[i]) {
+      if (cast<RankedTensorType>(v.getType()).getShape() !=
+          llvm::ArrayRef(n.outputs[i]->shape))
+        return fail(n.describe() + ": lowered to a result of another shape "
+                                   "than the graph's (an llmc bug)");
+      values[n.outputs[i]] = v;
+    }
+  return llvm::Error::success();
+}
+
+/// Gemm: alpha·A'·B' + beta·C, C broadcast; the plain A·B(ᵀ) + bias vector
+/// is one llm.matmul with its bias.
+llvm::Error Lowering::lowerGemm(const Node &n) {
+  const GraphValue *c = n.input(2);
+  if (!n.input(0) || !n.input(1) || n.input(0)->rank() != 2 ||
+      n.input(1)->rank() != 2)
+    return fail(n.describe() + ": Gemm takes two matrices");
+  auto a = in(n, 0), w = in(n, 1);
+  if (!a)
+    return a.takeError();
+  if (!w)
+    return w.takeError();
+  std::optional<mlir::Value> cv;
+  if (c) {
+    auto v = in(n, 2);
+    if (!v)
+      return v.takeError();
+    cv = *v;
+  }
+  bool transA = n.attrInt("transA", 0), transB = n.attrInt("transB", 0);
+  float alpha = n.attrFloat("alpha", 1), beta = n.attrFloat("beta", 1);
+  if (!transA && alpha == 1 && beta == 1 &&
+      (!c || c->shape == std::vector<int64_t>{n.outputs[0]->shape.back()}))
+    return bind(n, llm::MatmulOp::create(
+                       b, loc, *a, *w, cv ? *cv : mlir::Value(), false, transB)
+                       .getResult());
+  mlir::Value y =
+      llm::MatmulOp::create(b, loc, transA ? transpose(*a, {1, 0}) : *a, *w,
+                            mlir::Value(), false, transB);
+  if (alpha != 1)
+    y = binary(y, splat({}, alpha), "mul");
+  if (cv)
+    y = binary(y, beta != 1 ? binary(*cv, splat({}, beta), "mul") : *cv, "add");
+  return bind(n, y);
+}
+
+/// Gather of a float tensor along any axis: by run-time integer ids, the
+/// axis moved first and the rest flattened into rows of an llm.embedding
+/// (the ids must lie in 0..n-1); by constant indices (negative ones count
+/// from the end), slices of the axis concatenated.
+llvm::Error Lowering::lowerGather(const Node &n) {
+  const GraphValue *data = n.input(0), *ids = n.input(1);
+  if (!data || !ids || data->rank() == 0 || data->type != ElementType::Float)
+    return fail(n.describe() + ": Gather takes float data of rank 1 or more "
+                               "and indices");
+  int64_t rank = data->rank(), axis = n.attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return fail(n.describe() + ": axis " +
+                std::to_string(n.attrInt("axis", 0)) + " is out of range");
+  auto x = in(n, 0);
+  if (!x)
+    return x.takeError();
+  int64_t size = data->shape[axis];
+  const std::vector<int64_t> &outShape = n.outputs[0]->shape;
+  if (ids->isConstant) {
+    std::vector<int64_t> indices = toInts(ids->data);
+    if (indices.empty() || indices.size() > 256)
+      return fail(n.describe() + ": a Gather of " +
+                  std::to_string(indices.size()) +
+                  " constant indices (1 to 256 are lowered)");
+    llvm::SmallVector<mlir::Value> pieces;
+    std::vector<int64_t> sliceShape = data->shape;
+    sliceShape[axis] = 1;
+    for (int64_t i : indices) {
+      if (i < -size || i >= size)
+        return fail(n.describe() + ": index " + std::to_string(i) +
+                    " is out of range for an axis of " + std::to_string(size));
+      llvm::SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+      offsets[axis] = i < 0 ? i + size : i;
+      pieces.push_back(tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get(sliceShape, b.getF32Type()), *x,
+          ValueRange{}, ValueRange{}, ValueRange{},
+          b.getDenseI64ArrayAttr(offsets), b.getDenseI64ArrayAttr(sliceShape),
+          b.getDenseI64ArrayAttr(strides)));
+    }
+    mlir::Value v =
+        pieces.size() == 1
+            ? pieces[0]
+            : llm::ConcatOp::create(b, loc, pieces, b.getI64IntegerAttr(axis))
+                  .getResult();
+    return bind(n, reshape(v, outShape));
+  }
+  auto idsValue = values.find(ids);
+  if (idsValue == values.end() || ids->rank() == 0 ||
+      !isa<IntegerType>(
+          cast<RankedTensorType>(idsValue->second.getType()).getElementType()))
+    return fail(n.describe() + ": Gather's indices must be constants or "
+                               "run-time integer ids of rank 1 or more");
+  // [axis, the other axes in order] as rows: [size, rest].
+  std::vector<int64_t> perm{axis}, others;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis) {
+      perm.push_back(d);
+      others.push_back(data->shape[d]);
+    }
+  int64_t rest = std::accumulate(others.begin(), others.end(), int64_t(1),
+                                 std::multiplies<int64_t>());
+  mlir::Value table =
+      reshape(axis == 0 ? *x : transpose(*x, perm), {size, rest});
+  std::vector<int64_t> rows = ids->shape;
+  rows.push_back(rest);
+  mlir::Value v = llm::EmbeddingOp::create(
+      b, loc, RankedTensorType::get(rows, b.getF32Type()), table,
+      idsValue->second, StringAttr());
+  // [ids..., others...] -> data[:axis] + ids + data[axis+1:].
+  std::vector<int64_t> gathered = ids->shape;
+  gathered.insert(gathered.end(), others.begin(), others.end());
+  v = reshape(v, gathered);
+  if (axis > 0) {
+    int64_t q = ids->rank();
+    llvm::SmallVector<int64_t> order;
+    for (int64_t d = 0; d < axis; ++d)
+      order.push_back(q + d);
+    for (int64_t d = 0; d < q; ++d)
+      order.push_back(d);
+    for (int64_t d = q + axis; d < int64_t(gathered.size()); ++d)
+      order.push_back(d);
+    v = transpose(v, order);
+  }
+  return bind(n, v);
+}
+
 llvm::Error Lowering::lowerNode(const Node &n) {
   llvm::StringRef op = n.op;
   // A float operand: integer inputs are token ids, which only Gather reads.
-  auto in = [&](size_t i) -> llvm::Expected<mlir::Value> {
-    llvm::StringRef usedName;
-    if (n.proto && int(i) < n.proto->input_size())
-      usedName = n.proto->input(int(i));
-    auto v = operand(n.input(i), n.describe(), false, usedName);
-    if (v && !cast<RankedTensorType>(v->getType()).getElementType().isF32())
-      return fail(n.describe() + ": input '" + n.input(i)->name +
-                  "' holds integer ids, which only Gather reads");
-    return v;
-  };
+  auto in = [&](size_t i) { return Lowering::in(n, i); };
   auto unsupported = [&](const llvm::Twine &why) {
     return fail(n.describe() + ": " + why);
   };
@@ -256,6 +477,8 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       values[v] = piece;
     return llvm::Error::success();
   }
+  if (op == "LayerNormalization")
+    return lowerLayerNorm(n);
   if (n.outputs.size() != 1)
     return unsupported("only single-output ops are lowered");
   if (op == "Concat") {
@@ -350,23 +573,14 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       return v.takeError();
     return bind(n, *v);
   }
-  if (op == "Gather") {
-    // A lookup of rows of a float table by integer ids: llm.embedding.
-    const GraphValue *table = n.input(0), *ids = n.input(1);
-    int64_t axis = n.attrInt("axis", 0);
-    auto idsValue = ids ? values.find(ids) : values.end();
-    if (!table || table->type != ElementType::Float || table->rank() != 2 ||
-        axis != 0 || idsValue == values.end() ||
-        !isa<IntegerType>(cast<RankedTensorType>(idsValue->second.getType())
-                              .getElementType()))
-      return unsupported("only row lookups of a float table by run-time "
-                         "integer ids (an embedding) are lowered");
-    auto t = in(0);
-    if (!t)
-      return t.takeError();
-    return bind(n, llm::EmbeddingOp::create(b, loc, tensorOf(*n.outputs[0]), *t,
-                                            idsValue->second, StringAttr())
-                       .getResult());
+  if (op == "Gather")
+    return lowerGather(n);
+  if (op == "Expand") {
+    // Broadcast to the graph's output shape: a product with ones of it.
+    auto x = in(0);
+    if (!x)
+      return x.takeError();
+    return bind(n, binary(*x, splat(n.outputs[0]->shape, 1.0f), "mul"));
   }
   if (op == "Where") {
     auto c = operand(n.input(0), n.describe(), /*anyConstant=*/true);
@@ -379,54 +593,8 @@ llvm::Error Lowering::lowerNode(const Node &n) {
       return y.takeError();
     return bind(n, llm::WhereOp::create(b, loc, *c, *x, *y).getResult());
   }
-  if (op == "LayerNormalization") {
-    int64_t rank = n.input(0) ? n.input(0)->rank() : 0;
-    int64_t axis = n.attrInt("axis", -1);
-    if (axis != -1 && axis != rank - 1)
-      return unsupported("only a LayerNorm over the last axis is lowered");
-    if (!n.input(0) || !n.input(1) || !n.input(2) || rank == 0)
-      return unsupported("a LayerNorm without scale or bias, or of a scalar, "
-                         "is not lowered");
-    std::vector<int64_t> row{n.input(0)->shape.back()};
-    float epsilon = n.attrFloat("epsilon", 1e-5f);
-    if (n.input(1)->shape != row || n.input(2)->shape != row ||
-        !(epsilon > 0) || !std::isfinite(epsilon))
-      return unsupported("a LayerNorm is lowered with a scale and bias of "
-                         "the last axis's size and a positive epsilon");
-    auto x = in(0), w = in(1), bias = in(2);
-    if (!x)
-      return x.takeError();
-    if (!w)
-      return w.takeError();
-    if (!bias)
-      return bias.takeError();
-    return bind(n, llm::LayerNormOp::create(b, loc, *x, *w, *bias,
-                                            b.getF64FloatAttr(epsilon))
-                       .getResult());
-  }
-  if (op == "Gemm") {
-    const GraphValue *c = n.input(2);
-    if (n.attrInt("transA", 0) || n.attrFloat("alpha", 1) != 1 ||
-        n.attrFloat("beta", 1) != 1 ||
-        (c && c->shape != std::vector<int64_t>{n.outputs[0]->shape.back()}))
-      return unsupported("only A*B(^T) + C with C a vector, alpha and beta "
-                         "1, is lowered");
-    auto a = in(0), w = in(1);
-    if (!a)
-      return a.takeError();
-    if (!w)
-      return w.takeError();
-    mlir::Value bias;
-    if (c) {
-      auto cv = in(2);
-      if (!cv)
-        return cv.takeError();
-      bias = *cv;
-    }
-    return bind(n, llm::MatmulOp::create(b, loc, *a, *w, bias, false,
-                                         bool(n.attrInt("transB", 0)))
-                       .getResult());
-  }
+  if (op == "Gemm")
+    return lowerGemm(n);
   if (op == "Slice") {
     // Unit steps only: a box of the input at constant offsets.
     const GraphValue *x = n.input(0);

@@ -521,9 +521,18 @@ llvm::Error NodeEvaluator::run() {
       return e;
     if (op == "Softmax")
       return llvm::Error::success();
-    if (n.outputs.size() > 1)
-      return error("only the normalized output Y is supported, not Mean or "
-                   "InvStdDev");
+    // Mean and InvStdDev: the normalized axes (from `axis` on) kept as 1.
+    int64_t rank = in(0)->rank(), axis = n.attrInt("axis", -1);
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return error("axis " + std::to_string(n.attrInt("axis", -1)) +
+                   " is out of range for rank " + std::to_string(rank));
+    std::vector<int64_t> stats = in(0)->shape;
+    std::fill(stats.begin() + axis, stats.end(), 1);
+    for (size_t i = 1; i < n.outputs.size() && i < 3; ++i)
+      if (llvm::Error e = setOut(stats, ElementType::Float, i))
+        return e;
     return llvm::Error::success();
   }
   return error("not supported by the ONNX importer (frontends/onnx/README.md "

@@ -8,10 +8,13 @@ node/test_*/): a one-node model (or a function expanded into several
 nodes), its inputs and expected outputs as TensorProto files. A test is
 claimed when every node of its graph is an op type in OPS; a claimed test
 runs unless its opset is outside llmc's 13-17 or a graph input or output
-is not a float32 tensor (llmc's general kernels compute in float32), which
+is not a float32 tensor (llmc's general kernels compute in float32; a
+Gather's integer indices excepted), which
 is counted as skipped. Integer inputs that are
-shape data (ReduceSum's axes, Reshape's shape) are made initializers with
-the test's values, since llmc binds shapes when it compiles. Each claimed
+shape data (ReduceSum's axes, Reshape's and Expand's shape) are made
+initializers with the test's values, since llmc binds shapes when it
+compiles, and so are Gather's indices where some are negative (llmc reads
+run-time indices as ids 0..n-1, negative ones only as constants). Each claimed
 test: `llmc compile model.onnx --emit=plan` (constants to --weights-out),
 then `llmc run` on every test_data_set_N; each output must match the
 expected one at the backend tests' tolerance (rtol 1e-3, atol 1e-7).
@@ -36,7 +39,8 @@ OPS = {"Identity", "Neg", "Abs", "Relu", "Exp", "Log", "Sqrt", "Reciprocal",
        "Mul", "Div", "Pow", "Max", "Min", "Sum", "Softmax", "MatMul",
        "Transpose", "Reshape", "Squeeze", "Unsqueeze", "ReduceSum",
        "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
-       "ReduceSumSquare", "Concat", "Split", "Constant"}
+       "ReduceSumSquare", "Concat", "Split", "Constant", "Gemm",
+       "LayerNormalization", "Expand", "Gather", "Where"}
 RTOL, ATOL = 1e-3, 1e-7
 
 
@@ -61,16 +65,22 @@ def run_test(a, folder):
     # folds shapes when it compiles.
     shapes = {n.input[1] for n in model.graph.node if len(n.input) > 1 and
               n.op_type in ("ReduceSum", "Reshape", "Squeeze", "Unsqueeze",
-                            "Split")}
+                            "Split", "Expand")}
+    # Gather reads run-time indices as ids in 0..n-1 (an embedding's rows);
+    # negative indices, which count from the end, only as constants.
+    gathered = {n.input[1] for n in model.graph.node if n.op_type == "Gather"}
     runtime = []
     for v, value in zip(inputs, first):
-        if v.name in shapes:
+        if v.name in shapes or (v.name in gathered and (value < 0).any()):
             model.graph.initializer.append(numpy_helper.from_array(value, v.name))
             model.graph.input.remove(v)
         else:
             runtime.append(v)
+    ids = {v.name for v in runtime if v.name in gathered and
+           v.type.tensor_type.elem_type in (onnx.TensorProto.INT64,
+                                            onnx.TensorProto.INT32)}
     for v in list(runtime) + list(model.graph.output):
-        if v.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+        if v.type.tensor_type.elem_type != onnx.TensorProto.FLOAT and v.name not in ids:
             return "skipped: '%s' is %s" % (v.name, onnx.TensorProto.DataType.Name(
                 v.type.tensor_type.elem_type))
     path = os.path.join(work, "model.onnx")
@@ -87,7 +97,8 @@ def run_test(a, folder):
             array = numpy_helper.to_array(onnx.load_tensor(
                 os.path.join(s, "input_%d.pb" % index[v.name])))
             npy = os.path.join(work, "%s.%s.npy" % (os.path.basename(s), index[v.name]))
-            np.save(npy, np.array(array, dtype=np.float32, order="C"))
+            dtype = array.dtype if v.name in ids else np.float32
+            np.save(npy, np.array(array, dtype=dtype, order="C"))
             args.append("%s=%s" % (v.name, npy))
         out = os.path.join(work, "out-" + os.path.basename(s))
         r = subprocess.run([a.llmc, "run", plan, *args, "--weights", weights,
@@ -138,8 +149,11 @@ def main():
                     "every node is an op the general lowering takes. Tests "
                     "of opsets outside 13-17 (which llmc refuses) or of "
                     "other element types than float32 (llmc's general "
-                    "kernels compute in float32) are skipped. A test of "
-                    "several ops counts once for each.\n\n"
+                    "kernels compute in float32) are skipped. Shape inputs "
+                    "(Reshape's, Expand's, axes) are given as constants, as "
+                    "are Gather's indices where some are negative (run-time "
+                    "indices are ids 0..n-1). A test of several ops counts "
+                    "once for each.\n\n"
                     "| op | passed | failed | skipped (opset or dtype) |\n"
                     "|---|---|---|---|\n")
             for op in sorted(by_op):
