@@ -193,6 +193,25 @@ private:
     return b.getNamedAttr(name, value);
   }
 
+  /// A slice the plan's kernels take: static offsets and nonzero strides
+  /// (a negative one walks the axis backwards from its offset).
+  template <typename SliceOp> static LogicalResult checkSlice(SliceOp s) {
+    if (!s.getOffsets().empty() || !s.getStrides().empty() ||
+        llvm::is_contained(s.getStaticStrides(), 0))
+      return s.emitOpError("only static slices with nonzero strides lower "
+                           "to plans");
+    return success();
+  }
+  /// Its kernel's parameters: offsets, and strides unless all are 1.
+  template <typename SliceOp>
+  SmallVector<NamedAttribute> sliceParams(SliceOp s) {
+    SmallVector<NamedAttribute> params = {
+        param("offsets", s.getStaticOffsetsAttr())};
+    if (!s.hasUnitStride())
+      params.push_back(param("strides", s.getStaticStridesAttr()));
+    return params;
+  }
+
   /// Elements of every dimension but the last: the rows a norm works on.
   static int64_t rows(Value tensor) {
     auto type = cast<RankedTensorType>(tensor.getType());
@@ -537,16 +556,14 @@ LogicalResult PlanLowering::lowerOp(Operation *op) {
                       {param("value", dense.getSplatValue<FloatAttr>())});
       })
       .Case([&](tensor::ExtractSliceOp s) -> LogicalResult {
-        if (!s.hasUnitStride() || !s.getOffsets().empty())
-          return s.emitOpError("only static unit-stride slices lower to plans");
-        return simple(kernel_name(KernelId::extract_slice),
-                      {param("offsets", s.getStaticOffsetsAttr())});
+        if (failed(checkSlice(s)))
+          return failure();
+        return simple(kernel_name(KernelId::extract_slice), sliceParams(s));
       })
       .Case([&](tensor::InsertSliceOp s) -> LogicalResult {
-        if (!s.hasUnitStride() || !s.getOffsets().empty())
-          return s.emitOpError("only static unit-stride slices lower to plans");
-        return simple(kernel_name(KernelId::insert_slice),
-                      {param("offsets", s.getStaticOffsetsAttr())});
+        if (failed(checkSlice(s)))
+          return failure();
+        return simple(kernel_name(KernelId::insert_slice), sliceParams(s));
       })
       .Default([](Operation *op) {
         return op->emitOpError("has no plan lowering");

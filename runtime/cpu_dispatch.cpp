@@ -80,13 +80,15 @@ int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end) {
   return n;
 }
 
-// Copies the box `offsets + shape(small)` between a large and a small
-// row-major tensor: into `small` when `extract`, into `large` otherwise.
+// Copies the box `offsets + strides * index(small)` between a large and a
+// small row-major tensor: into `small` when `extract`, into `large`
+// otherwise.
 void copy_box(float *large, const std::vector<int64_t> &large_shape,
               float *small, const std::vector<int64_t> &small_shape,
-              const std::vector<int64_t> &offsets, bool extract) {
+              const std::vector<int64_t> &offsets,
+              const std::vector<int64_t> &strides, bool extract) {
   int rank = int(small_shape.size());
-  int64_t inner = small_shape.back();
+  int64_t inner = small_shape.back(), step = strides[rank - 1];
   int64_t rows = product(small_shape, 0, rank - 1);
   std::vector<int64_t> idx(rank, 0);
   for (int64_t r = 0; r < rows; ++r) {
@@ -97,13 +99,20 @@ void copy_box(float *large, const std::vector<int64_t> &large_shape,
       rem /= small_shape[d];
     }
     for (int d = 0; d < rank - 1; ++d)
-      large_index = large_index * large_shape[d] + idx[d] + offsets[d];
+      large_index =
+          large_index * large_shape[d] + idx[d] * strides[d] + offsets[d];
     large_index = large_index * large_shape[rank - 1] + offsets[rank - 1];
     float *l = large + large_index, *s = small + r * inner;
-    if (extract)
+    if (step == 1 && extract)
       std::memcpy(s, l, inner * sizeof(float));
-    else
+    else if (step == 1)
       std::memcpy(l, s, inner * sizeof(float));
+    else if (extract)
+      for (int64_t i = 0; i < inner; ++i)
+        s[i] = l[i * step];
+    else
+      for (int64_t i = 0; i < inner; ++i)
+        l[i * step] = s[i];
   }
 }
 
@@ -398,13 +407,20 @@ void concat(const KernelCall &c) { split_or_concat(c, false); }
 void slice(const KernelCall &c, bool extract) {
   const auto &values = c.param("offsets").ints().values();
   std::vector<int64_t> offsets(values.begin(), values.end());
+  std::vector<int64_t> strides(offsets.size(), 1);
+  if (c.has_param("strides")) {
+    const auto &s = c.param("strides").ints().values();
+    strides.assign(s.begin(), s.end());
+  }
   if (extract) {
-    copy_box(c.in(0), c.in_shape(0), c.out(0), c.out_shape(0), offsets, true);
+    copy_box(c.in(0), c.in_shape(0), c.out(0), c.out_shape(0), offsets, strides,
+             true);
     return;
   }
   if (c.out(0) != c.in(1))
     std::memcpy(c.out(0), c.in(1), c.n_out(0) * sizeof(float));
-  copy_box(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), offsets, false);
+  copy_box(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), offsets, strides,
+           false);
 }
 void extract_slice(const KernelCall &c) { slice(c, true); }
 void insert_slice(const KernelCall &c) { slice(c, false); }

@@ -596,7 +596,8 @@ llvm::Error Lowering::lowerNode(const Node &n) {
   if (op == "Gemm")
     return lowerGemm(n);
   if (op == "Slice") {
-    // Unit steps only: a box of the input at constant offsets.
+    // Every step-th element (backwards for a negative step) from constant
+    // offsets.
     const GraphValue *x = n.input(0);
     if (!x)
       return unsupported("no data to slice");
@@ -616,21 +617,24 @@ llvm::Error Lowering::lowerNode(const Node &n) {
         (steps && steps->size() != starts->size()))
       return unsupported("starts, ends, axes and steps of different lengths");
     std::vector<int64_t> offsets(rank, 0);
+    llvm::SmallVector<int64_t> strides(rank, 1);
     for (size_t i = 0; i < starts->size(); ++i) {
       int64_t axis = axes ? (*axes)[i] : int64_t(i);
       if (axis < 0)
         axis += rank;
-      if (axis < 0 || axis >= rank || (steps && (*steps)[i] != 1))
-        return unsupported("only unit steps on axes in range are lowered");
+      int64_t step = steps ? (*steps)[i] : 1;
+      if (axis < 0 || axis >= rank || step == 0)
+        return unsupported("only nonzero steps on axes in range are lowered");
       int64_t dim = x->shape[axis], start = (*starts)[i];
       if (start < 0)
         start += dim;
-      offsets[axis] = std::clamp<int64_t>(start, 0, dim);
+      // Backwards from the last element at most.
+      offsets[axis] = std::clamp<int64_t>(start, 0, step > 0 ? dim : dim - 1);
+      strides[axis] = step;
     }
     auto v = in(0);
     if (!v)
       return v.takeError();
-    llvm::SmallVector<int64_t> strides(rank, 1);
     return bind(n,
                 tensor::ExtractSliceOp::create(
                     b, loc, tensorOf(*n.outputs[0]), *v, ValueRange{},

@@ -420,18 +420,26 @@ std::string split_or_concat(const Call &c, bool split) {
   return {};
 }
 
-// A box of `small` at `offsets` inside `large`.
-std::string box(const std::vector<int64_t> &large,
-                const std::vector<int64_t> &small,
-                const std::vector<int64_t> &offsets) {
+// A box of `small` at `offsets` inside `large`, every strides-th element
+// of each axis (backwards for a negative stride).
+std::string box(const Call &c, const std::vector<int64_t> &large,
+                const std::vector<int64_t> &small) {
+  const std::vector<int64_t> &offsets = c.param("offsets").ints;
+  std::vector<int64_t> strides(offsets.size(), 1);
+  if (c.has("strides"))
+    strides = c.param("strides").ints;
   EXPECT(!large.empty() && small.size() == large.size() &&
-             offsets.size() == large.size(),
-         "offsets ", shape_text(offsets), " do not place ", shape_text(small),
-         " in ", shape_text(large));
-  for (size_t d = 0; d < large.size(); ++d)
-    EXPECT(offsets[d] >= 0 && offsets[d] <= large[d] - small[d], "offsets ",
-           shape_text(offsets), " place ", shape_text(small), " outside ",
+             offsets.size() == large.size() && strides.size() == large.size(),
+         "offsets ", shape_text(offsets), " and strides ", shape_text(strides),
+         " do not place ", shape_text(small), " in ", shape_text(large));
+  for (size_t d = 0; d < large.size(); ++d) {
+    int64_t last = offsets[d] + (small[d] - 1) * strides[d];
+    EXPECT(strides[d] != 0 && small[d] > 0 && offsets[d] >= 0 &&
+               offsets[d] < large[d] && last >= 0 && last < large[d],
+           "offsets ", shape_text(offsets), " and strides ",
+           shape_text(strides), " place ", shape_text(small), " outside ",
            shape_text(large));
+  }
   return {};
 }
 
@@ -602,11 +610,11 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
   case KernelId::concat:
     return split_or_concat(c, false);
   case KernelId::extract_slice:
-    return box(c.in(0), c.out(0), c.param("offsets").ints);
+    return box(c, c.in(0), c.out(0));
   case KernelId::insert_slice:
     EXPECT(c.n_out(0) == c.n_in(1), "out ", shape_text(c.out(0)), " and dest ",
            shape_text(c.in(1)), " differ in size");
-    return box(c.out(0), c.in(0), c.param("offsets").ints);
+    return box(c, c.out(0), c.in(0));
   case KernelId::fill:
     return {};
   case KernelId::cross_entropy_forward:

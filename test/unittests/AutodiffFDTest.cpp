@@ -893,6 +893,19 @@ func.func @loss(%a: tensor<4x6xf32> {llm.param = "p0"}, %b: tensor<6xf32> {llm.p
                              targets(6)));
 }
 
+// A strided slice and a backward one (an ONNX Slice with steps 2 and -3):
+// the gradient lands on every step-th element through insert_slice.
+TEST(AutodiffFD, StridedSlices) {
+  EXPECT_TRUE(gradientsMatch(R"mlir(
+func.func @loss(%a: tensor<6x8xf32> {llm.param = "p0"}, %t: tensor<3xi32> {llm.input = "targets"}) -> tensor<f32> {
+  %s = tensor.extract_slice %a[1, 7] [3, 3] [2, -3] : tensor<6x8xf32> to tensor<3x3xf32>
+  %l = llm.cross_entropy %s, %t : (tensor<3x3xf32>, tensor<3xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir",
+                             targets(3)));
+}
+
 //===----------------------------------------------------------------------===//
 // Values used more than once
 //===----------------------------------------------------------------------===//
