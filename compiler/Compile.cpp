@@ -471,21 +471,20 @@ static llvm::Error compileGeneralGraph(const CompileOptions &options,
   ModuleOp module = imported->module.get();
   auto program = module.lookupSymbol<func::FuncOp>(train ? kLossFuncName
                                                          : kForwardFuncName);
-  if (train && options.zeroStage > 0)
-    for (unsigned i = 0; i < program.getNumArguments(); ++i)
-      if (auto name = program.getArgAttrOfType<StringAttr>(
-              i, llm::LLMDialect::kParamAttrName))
-        if (cast<RankedTensorType>(program.getArgumentTypes()[i])
-                    .getNumElements() %
-                options.dataParallel !=
-            0)
-          return fail(llvm::formatv(
-              "--zero {0} with --mesh dp={1}: parameter '{2}' has {3} "
-              "elements, not a multiple of {1} (ZeRO slices every parameter "
-              "evenly over the data-parallel ranks)",
-              options.zeroStage, options.dataParallel, name.getValue(),
-              cast<RankedTensorType>(program.getArgumentTypes()[i])
-                  .getNumElements()));
+  // ZeRO slices every parameter evenly over the dp ranks.
+  for (unsigned i = 0;
+       train && options.zeroStage > 0 && i < program.getNumArguments(); ++i) {
+    auto name = program.getArgAttrOfType<StringAttr>(
+        i, llm::LLMDialect::kParamAttrName);
+    int64_t elements =
+        cast<RankedTensorType>(program.getArgumentTypes()[i]).getNumElements();
+    if (name && elements % options.dataParallel != 0)
+      return fail(llvm::formatv(
+          "--zero {0} with --mesh dp={1}: parameter '{2}' has {3} elements, "
+          "not a multiple of {1} (ZeRO slices every parameter evenly over the "
+          "data-parallel ranks)",
+          options.zeroStage, options.dataParallel, name.getValue(), elements));
+  }
   if (!options.weightsOut.empty())
     if (llvm::Error e = writeWeights(options.weightsOut, imported->constants))
       return std::move(e);
@@ -570,9 +569,10 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   CompileOptions options = given;
   llvm::Expected<ModelConfig> config = loadModelSource(options, os);
   // A graph that is no language model llmc recognises still compiles, op
-  // by op, as a forward program or a training step. If it cannot, the error
-  // that says more is kept: the recognizer's for a graph of token ids (a model
-  // that departs from the patterns), else the general lowering's.
+  // by op, as a forward program or a training step. If it cannot, a graph
+  // without token ids gets the general lowering's error; one with them (a
+  // model that departs from the patterns) the recognizer's, then the general
+  // lowering's.
   if (!config && options.mode != CompileMode::Infer &&
       isOnnxModelPath(options.configPath)) {
     std::string why = llvm::toString(config.takeError());
@@ -590,8 +590,8 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
     llvm::Error general = compileGeneralGraph(options, os);
     if (!general || why.find(kNoTokenIdsError) != std::string::npos)
       return general;
-    llvm::consumeError(std::move(general));
-    return fail(why);
+    return fail(why + "; lowered op by op instead: " +
+                llvm::toString(std::move(general)));
   }
   if (!config)
     return config.takeError();
