@@ -103,6 +103,58 @@ llvm::Error loadExternalData(onnx::ModelProto &model,
   return llvm::Error::success();
 }
 
+/// Optimum's merged decoder (`decoder_model_merged.onnx`): one `If` on the
+/// graph input `use_cache_branch` between the decoder with a past (then)
+/// and without (else). llmc binds a sequence's first step, which takes the
+/// branch without a cache: its nodes replace the If (reading the outer
+/// graph's inputs and initializers as before), Identity nodes give the If's
+/// outputs their values, and the input goes.
+llvm::Error inlineUseCacheBranch(onnx::ModelProto &model,
+                                 const std::string &file) {
+  onnx::GraphProto *graph = model.mutable_graph();
+  auto input = llvm::find_if(graph->input(), [](const auto &v) {
+    return v.name() == "use_cache_branch";
+  });
+  if (input == graph->input().end())
+    return llvm::Error::success();
+  auto branch = llvm::find_if(graph->node(), [](const onnx::NodeProto &n) {
+    return n.op_type() == "If" && n.input_size() == 1 &&
+           n.input(0) == "use_cache_branch";
+  });
+  const onnx::GraphProto *elseBody = nullptr;
+  if (branch != graph->node().end())
+    for (const onnx::AttributeProto &a : branch->attribute())
+      if (a.name() == "else_branch")
+        elseBody = &a.g();
+  if (!elseBody || elseBody->output_size() != branch->output_size())
+    return fail(file + ": graph input 'use_cache_branch' is not the "
+                       "condition of an If whose else branch gives its "
+                       "outputs (Optimum's merged decoder)");
+  onnx::NodeProto ifNode = *branch;
+  const onnx::GraphProto &body = *elseBody;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (const onnx::NodeProto &n : graph->node()) {
+    if (&n != &*branch) {
+      *nodes.Add() = n;
+      continue;
+    }
+    for (const onnx::TensorProto &t : body.initializer())
+      *graph->add_initializer() = t;
+    for (const onnx::NodeProto &inner : body.node())
+      *nodes.Add() = inner;
+    for (int i = 0; i < ifNode.output_size(); ++i) {
+      onnx::NodeProto *rename = nodes.Add();
+      rename->set_op_type("Identity");
+      rename->set_name(ifNode.name() + "/" + ifNode.output(i));
+      rename->add_input(body.output(i).name());
+      rename->add_output(ifNode.output(i));
+    }
+  }
+  graph->mutable_node()->Swap(&nodes);
+  graph->mutable_input()->erase(input);
+  return llvm::Error::success();
+}
+
 llvm::Expected<onnx::ModelProto> loadModel(const std::string &file) {
   auto buffer = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
@@ -131,6 +183,8 @@ llvm::Expected<onnx::ModelProto> loadModel(const std::string &file) {
     return fail(file +
                 ": the ONNX checker refuses the model: " + firstLine(e.what()));
   }
+  if (llvm::Error e = inlineUseCacheBranch(model, file))
+    return std::move(e);
   return std::move(model);
 }
 
