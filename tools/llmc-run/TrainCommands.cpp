@@ -2,13 +2,17 @@
 
 #include "runtime/cli/command_line.h"
 #include "runtime/init_weights.h"
+#include "runtime/io/error.h"
 #include "runtime/io/token_file.h"
+#include "runtime/plan/plan_file.h"
+#include "runtime/serve/perplexity.h"
 #include "runtime/train.h"
 #include "tools/llmc-run/Commands.h"
 #include "tools/llmc-run/Parse.h"
 #include "tools/llmc/Errors.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace llmc;
 
@@ -218,10 +222,11 @@ int llmc::runTrainCommand(int argc, char **argv) {
 
 int llmc::runEvalCommand(int argc, char **argv) {
   std::string plan, weights, data;
-  int64_t batches = 20;
+  int64_t batches = 20, rows = 0, seq = 0;
   cli::Command cmd("eval",
                    "Validation loss and perplexity of weights on a token "
-                   "file, through a training plan",
+                   "file, through a training plan or an inference plan "
+                   "(teacher-forced decode steps, its weights' dtype)",
                    "[options] <model.plan>");
   cmd.positional("<model.plan>", plan);
   cmd.option("weights", weights,
@@ -230,12 +235,32 @@ int llmc::runEvalCommand(int argc, char **argv) {
   cmd.option("data", data, "Token file to evaluate on").required();
   cmd.option("batches", batches,
              "Global batches of rows, from the start (default 20)");
+  cmd.option("rows", rows,
+             "Inference plans: rows per batch (default its --max-batch)");
+  cmd.option("seq", seq,
+             "Inference plans: tokens per row (default its --max-seq)");
   if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
     return *code;
   if (batches <= 0)
     return failBadInput("--batches " + std::to_string(batches) +
                         " must be positive");
+  if (rows < 0 || seq < 0)
+    return failBadInput("--rows and --seq must be positive");
   return runGuarded([&] {
+    if (plan::read_plan_file(plan).program() == "infer") {
+      serve::PerplexityResult r =
+          serve::perplexity({plan, weights, data, batches, rows, seq});
+      if (r.leader)
+        std::printf("llmc: eval: loss %.6f, perplexity %.4f over %lld "
+                    "batches of %lld rows x %lld tokens of %s\n",
+                    r.loss, std::exp(r.loss), (long long)r.batches,
+                    (long long)r.rows, (long long)r.seq, data.c_str());
+      return;
+    }
+    if (rows || seq)
+      throw io::InputError("--rows and --seq: " + plan +
+                           " is a training plan, whose rows and length "
+                           "are its --micro-batch and --seq");
     TrainOptions o;
     o.plan_path = plan;
     o.data_path = data;
