@@ -19,6 +19,7 @@ int runTraceMergeCommand(int argc, char **argv);
 int runGenerateCommand(int argc, char **argv);
 int runServeCommand(int argc, char **argv);
 int runRunCommand(int argc, char **argv);
+int runKernelsCommand(int argc, char **argv);
 
 // generate's and serve's --prefill-budget.
 inline constexpr const char *kPrefillBudgetHelp =

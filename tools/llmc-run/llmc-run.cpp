@@ -1,6 +1,7 @@
 //===- llmc-run.cpp - The runtime's commands, without MLIR or LLVM --------===//
 //
-// `llmc-run train|eval|init|explain|verify|trace-merge|generate|serve|run
+// `llmc-run
+// train|eval|init|explain|verify|trace-merge|generate|serve|run|kernels
 // ...` runs plans on a machine that needs no compiler: it links the runtime,
 // the engine, the server and the planner's cost model, and no MLIR or LLVM.
 // `llmc` hands these commands here, so `llmc train ...` and `llmc-run train
@@ -48,6 +49,8 @@ const CommandEntry kCommands[] = {
      "Serve an inference plan over HTTP with OpenAI's API"},
     {"run", llmc::runRunCommand,
      "Run an ONNX graph's forward plan on .npy arrays"},
+    {"kernels", llmc::runKernelsCommand,
+     "List the kernel table and the backends of each kernel"},
 };
 
 void printVersion() {

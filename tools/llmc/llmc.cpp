@@ -349,7 +349,7 @@ int runCompile() {
 /// The commands llmc-run implements; llmc hands them to it.
 bool isRuntimeCommand(const char *name) {
   for (const char *c : {"train", "eval", "init", "explain", "verify",
-                        "trace-merge", "generate", "serve", "run"})
+                        "trace-merge", "generate", "serve", "run", "kernels"})
     if (!std::strcmp(name, c))
       return true;
   return false;
@@ -381,8 +381,8 @@ int main(int argc, char **argv) {
           argc, argv,
           "llmc: compile, plan and run transformer models on many devices\n\n"
           "  Running plans (llmc-run, forwarded): train, eval, init, explain,\n"
-          "  verify, trace-merge, generate, serve, run; llmc COMMAND --help "
-          "for each.\n",
+          "  verify, trace-merge, generate, serve, run, kernels; llmc COMMAND "
+          "--help for each.\n",
           &llvm::errs()))
     return kExitBadInput;
   if (llmc::isTokenizeCommand())

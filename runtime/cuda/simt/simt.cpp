@@ -1,0 +1,271 @@
+// The SIMT emulator's scheduler; see simt.h.
+#include "runtime/cuda/simt/simt.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <ucontext.h>
+#include <vector>
+
+namespace llmc::simt {
+
+const Coordinates *current = nullptr;
+
+namespace {
+
+// Enough for a kernel's locals and the calls it makes (no recursion).
+constexpr size_t kStackBytes = 256 * 1024;
+
+enum class State { Ready, AtBarrier, AtShuffle, Done };
+
+struct Thread {
+  ucontext_t context;
+  std::unique_ptr<char[]> stack;
+  Coordinates where;
+  State state = State::Ready;
+  int barrier_line = 0;
+  // A shuffle in progress: what the lane gives and asks for.
+  unsigned mask = 0;
+  uint64_t value = 0, result = 0;
+  Shuffle kind = Shuffle::Index;
+  int arg = 0, width = kWarpSize;
+  std::exception_ptr error;
+};
+
+// The block being run: its threads and the scheduler's own context.
+struct Block {
+  std::vector<Thread> threads;
+  ucontext_t scheduler;
+  Thread *running = nullptr;
+  const std::function<void()> *body = nullptr;
+};
+Block *block = nullptr;
+
+std::string hex(unsigned mask) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%x", mask);
+  return text;
+}
+
+std::string name(const Thread &t) {
+  return "thread (" + std::to_string(t.where.thread.x) + ", " +
+         std::to_string(t.where.thread.y) + ", " +
+         std::to_string(t.where.thread.z) + ") of block (" +
+         std::to_string(t.where.block.x) + ", " +
+         std::to_string(t.where.block.y) + ", " +
+         std::to_string(t.where.block.z) + ")";
+}
+
+void thread_main() {
+  Thread &self = *block->running;
+  try {
+    (*block->body)();
+  } catch (...) {
+    self.error = std::current_exception();
+  }
+  self.state = State::Done;
+  // Returning resumes uc_link: the scheduler.
+}
+
+// Gives control back to the scheduler until it resumes this thread.
+void yield() {
+  Thread &self = *block->running;
+  swapcontext(&self.context, &block->scheduler);
+}
+
+// The lane whose value lane `lane` reads, or -1 for its own (CUDA returns
+// the caller's value when the source falls outside its width segment).
+int source_lane(const Thread &t, int lane) {
+  int width = t.width, base = lane / width * width;
+  switch (t.kind) {
+  case Shuffle::Index:
+    return base + ((t.arg % width) + width) % width;
+  case Shuffle::Xor: {
+    int source = lane ^ t.arg;
+    return source / width == lane / width ? source : -1;
+  }
+  case Shuffle::Down: {
+    int source = lane + t.arg;
+    return source / width == lane / width ? source : -1;
+  }
+  }
+  return -1;
+}
+
+// Completes the shuffle of warp `first..first+32` if every lane of its mask
+// has arrived; returns whether it did.
+bool complete_shuffle(std::vector<Thread> &threads, size_t first) {
+  size_t end = std::min(threads.size(), first + kWarpSize);
+  Thread *leader = nullptr;
+  for (size_t i = first; i < end; ++i)
+    if (threads[i].state == State::AtShuffle) {
+      leader = &threads[i];
+      break;
+    }
+  if (!leader)
+    return false;
+  for (size_t i = first; i < end; ++i) {
+    Thread &t = threads[i];
+    bool member = leader->mask >> (i - first) & 1;
+    if (!member)
+      continue;
+    if (t.state == State::Done)
+      throw SimtError(name(*leader) + " shuffles with mask " +
+                      hex(leader->mask) + ", which names lane " +
+                      std::to_string(i - first) + ", an exited thread");
+    if (t.state != State::AtShuffle)
+      return false; // a lane of the mask is still on its way
+    if (t.mask != leader->mask)
+      throw SimtError(name(t) + " and " + name(*leader) +
+                      " shuffle with different masks");
+  }
+  for (size_t i = first; i < end; ++i) {
+    Thread &t = threads[i];
+    if (t.state != State::AtShuffle || !(leader->mask >> (i - first) & 1))
+      continue;
+    int lane = int(i - first), source = source_lane(t, lane);
+    if (source < 0) {
+      t.result = t.value;
+    } else if (!(leader->mask >> source & 1) || first + source >= end) {
+      throw SimtError(name(t) + " reads lane " + std::to_string(source) +
+                      ", which is not in its shuffle's mask");
+    } else {
+      t.result = threads[first + source].value;
+    }
+  }
+  for (size_t i = first; i < end; ++i)
+    if (threads[i].state == State::AtShuffle &&
+        (leader->mask >> (i - first) & 1))
+      threads[i].state = State::Ready;
+  return true;
+}
+
+void run_block(Block &b, std::mt19937_64 *order) {
+  std::vector<size_t> sequence(b.threads.size());
+  std::iota(sequence.begin(), sequence.end(), size_t(0));
+  for (;;) {
+    if (order)
+      std::shuffle(sequence.begin(), sequence.end(), *order);
+    bool ran = false;
+    for (size_t i : sequence) {
+      Thread &t = b.threads[i];
+      if (t.state != State::Ready)
+        continue;
+      b.running = &t;
+      current = &t.where;
+      swapcontext(&b.scheduler, &t.context);
+      b.running = nullptr;
+      if (t.error)
+        std::rethrow_exception(t.error);
+      ran = true;
+    }
+    if (ran)
+      continue;
+    // Nobody can run: a shuffle or a barrier completes, or it is over.
+    bool shuffled = false;
+    for (size_t first = 0; first < b.threads.size(); first += kWarpSize)
+      shuffled = complete_shuffle(b.threads, first) || shuffled;
+    if (shuffled)
+      continue;
+    const Thread *waiting = nullptr, *exited = nullptr;
+    for (const Thread &t : b.threads) {
+      if (t.state == State::AtBarrier) {
+        if (waiting && t.barrier_line != waiting->barrier_line)
+          throw SimtError(name(*waiting) + " waits at __syncthreads (line " +
+                          std::to_string(waiting->barrier_line) + ") and " +
+                          name(t) + " at another (line " +
+                          std::to_string(t.barrier_line) + ")");
+        waiting = waiting ? waiting : &t;
+      } else if (t.state == State::Done) {
+        exited = exited ? exited : &t;
+      } else if (t.state == State::AtShuffle) {
+        throw SimtError(name(t) + " waits in a warp shuffle whose lanes "
+                                  "never all arrive");
+      }
+    }
+    if (!waiting)
+      return; // every thread is done
+    if (exited)
+      throw SimtError(name(*waiting) + " waits at __syncthreads (line " +
+                      std::to_string(waiting->barrier_line) + ") that " +
+                      name(*exited) + " never reaches: it exited");
+    for (Thread &t : b.threads)
+      t.state = State::Ready;
+  }
+}
+
+} // namespace
+
+void syncthreads(int line) {
+  Thread &self = *block->running;
+  self.state = State::AtBarrier;
+  self.barrier_line = line;
+  yield();
+}
+
+uint64_t shuffle(unsigned mask, uint64_t value, Shuffle kind, int arg,
+                 int width) {
+  Thread &self = *block->running;
+  if (width < 1 || width > kWarpSize || (width & (width - 1)))
+    throw SimtError(name(self) +
+                    ": a shuffle's width must be a power of 2 "
+                    "up to 32, not " +
+                    std::to_string(width));
+  self.state = State::AtShuffle;
+  self.mask = mask;
+  self.value = value;
+  self.kind = kind;
+  self.arg = arg;
+  self.width = width;
+  yield();
+  return self.result;
+}
+
+void launch(dim3 grid, dim3 blockShape, const std::function<void()> &body,
+            uint64_t seed) {
+  size_t threads = size_t(blockShape.x) * blockShape.y * blockShape.z;
+  if (threads == 0 || threads > 1024)
+    throw SimtError("a block of " + std::to_string(threads) +
+                    " threads (CUDA allows 1 to 1024)");
+  std::mt19937_64 rng(seed);
+  Block b;
+  b.body = &body;
+  b.threads.resize(threads);
+  for (Thread &t : b.threads)
+    t.stack = std::make_unique<char[]>(kStackBytes);
+  Block *outer = block;
+  const Coordinates *outer_current = current;
+  block = &b;
+  struct Restore {
+    Block *outer;
+    const Coordinates *outer_current;
+    ~Restore() {
+      block = outer;
+      current = outer_current;
+    }
+  } restore{outer, outer_current};
+  for (unsigned bz = 0; bz < grid.z; ++bz)
+    for (unsigned by = 0; by < grid.y; ++by)
+      for (unsigned bx = 0; bx < grid.x; ++bx) {
+        size_t i = 0;
+        for (unsigned z = 0; z < blockShape.z; ++z)
+          for (unsigned y = 0; y < blockShape.y; ++y)
+            for (unsigned x = 0; x < blockShape.x; ++x, ++i) {
+              Thread &t = b.threads[i];
+              t.where = {dim3(x, y, z), dim3(bx, by, bz), blockShape, grid};
+              t.state = State::Ready;
+              t.error = nullptr;
+              getcontext(&t.context);
+              t.context.uc_stack.ss_sp = t.stack.get();
+              t.context.uc_stack.ss_size = kStackBytes;
+              t.context.uc_link = &b.scheduler;
+              makecontext(&t.context, thread_main, 0);
+            }
+        run_block(b, seed ? &rng : nullptr);
+      }
+}
+
+} // namespace llmc::simt
