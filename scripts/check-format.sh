@@ -9,7 +9,7 @@ if ! git rev-parse --is-inside-work-tree > /dev/null 2>&1; then
   echo "check-format.sh: not a git checkout; nothing to list" >&2
   exit 1
 fi
-mapfile -t files < <(git ls-files '*.cpp' '*.h')
+mapfile -t files < <(git ls-files '*.cpp' '*.h' '*.cu' '*.cuh')
 bad=()
 for f in "${files[@]}"; do
   if ! clang-format --dry-run --Werror "$f" > /dev/null 2>&1; then

@@ -15,13 +15,10 @@ inline int layernorm_blocks(int N) {
 
 // out: (N, C)  mean, rstd: (N,)  inp: (N, C)  weight, bias: (C,); blocks of
 // whole warps, a warp a row.
-__global__ void layernorm_forward_kernel(float *__restrict__ out,
-                                         float *__restrict__ mean,
-                                         float *__restrict__ rstd,
-                                         const float *__restrict__ inp,
-                                         const float *__restrict__ weight,
-                                         const float *__restrict__ bias,
-                                         int N, int C, float eps) {
+__global__ void layernorm_forward_kernel(
+    float *__restrict__ out, float *__restrict__ mean, float *__restrict__ rstd,
+    const float *__restrict__ inp, const float *__restrict__ weight,
+    const float *__restrict__ bias, int N, int C, float eps) {
   int lane = threadIdx.x % 32;
   int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   if (row >= N)
