@@ -10,11 +10,31 @@
 #include <ucontext.h>
 #include <vector>
 
+// Under AddressSanitizer every switch of stacks is announced, or ASan takes
+// a fiber's stack for a corrupted one.
+#if defined(__SANITIZE_ADDRESS__)
+#define LLMC_SIMT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LLMC_SIMT_ASAN 1
+#endif
+#endif
+#ifdef LLMC_SIMT_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace llmc::simt {
 
 const Coordinates *current = nullptr;
 
 namespace {
+
+#ifdef LLMC_SIMT_ASAN
+// The scheduler's stack, learnt when the first thread starts.
+const void *scheduler_bottom = nullptr;
+size_t scheduler_size = 0;
+void *scheduler_fake_stack = nullptr;
+#endif
 
 // Enough for a kernel's locals and the calls it makes (no recursion).
 constexpr size_t kStackBytes = 256 * 1024;
@@ -60,6 +80,9 @@ std::string name(const Thread &t) {
 }
 
 void thread_main() {
+#ifdef LLMC_SIMT_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &scheduler_bottom, &scheduler_size);
+#endif
   Thread &self = *block->running;
   try {
     (*block->body)();
@@ -67,13 +90,40 @@ void thread_main() {
     self.error = std::current_exception();
   }
   self.state = State::Done;
+#ifdef LLMC_SIMT_ASAN
+  // This stack is done with: no fake stack to keep.
+  __sanitizer_start_switch_fiber(nullptr, scheduler_bottom, scheduler_size);
+#endif
   // Returning resumes uc_link: the scheduler.
 }
 
 // Gives control back to the scheduler until it resumes this thread.
 void yield() {
   Thread &self = *block->running;
+#ifdef LLMC_SIMT_ASAN
+  void *fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, scheduler_bottom, scheduler_size);
+#endif
   swapcontext(&self.context, &block->scheduler);
+#ifdef LLMC_SIMT_ASAN
+  __sanitizer_finish_switch_fiber(fake_stack, &scheduler_bottom,
+                                  &scheduler_size);
+#endif
+}
+
+// Runs thread `t` until it yields or ends.
+void resume(Block &b, Thread &t) {
+  b.running = &t;
+  current = &t.where;
+#ifdef LLMC_SIMT_ASAN
+  __sanitizer_start_switch_fiber(&scheduler_fake_stack, t.stack.get(),
+                                 kStackBytes);
+#endif
+  swapcontext(&b.scheduler, &t.context);
+#ifdef LLMC_SIMT_ASAN
+  __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
+#endif
+  b.running = nullptr;
 }
 
 // The lane whose value lane `lane` reads, or -1 for its own (CUDA returns
@@ -154,10 +204,7 @@ void run_block(Block &b, std::mt19937_64 *order) {
       Thread &t = b.threads[i];
       if (t.state != State::Ready)
         continue;
-      b.running = &t;
-      current = &t.where;
-      swapcontext(&b.scheduler, &t.context);
-      b.running = nullptr;
+      resume(b, t);
       if (t.error)
         std::rethrow_exception(t.error);
       ran = true;

@@ -1,0 +1,173 @@
+// The GPU check: every CUDA kernel of the kernel table (runtime/cuda) run on
+// a real device against its CPU kernel on the same inputs, with the time of
+// each side. CI cannot run it (no GPU on the build machines; there the SIMT
+// emulator runs the same kernel bodies, llmc-simt-tests); scripts/
+// gpu-check.sh builds it with nvcc and runs it wherever a GPU is.
+// Exit codes: 0 all within tolerance, 1 a mismatch, 77 no CUDA device.
+#include "runtime/cpu/adamw.h"
+#include "runtime/cpu/layernorm.h"
+#include "runtime/cpu/softmax.h"
+#include "runtime/cuda/adamw.cuh"
+#include "runtime/cuda/cuda_check.h"
+#include "runtime/cuda/norms.cuh"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::vector<float> random_values(size_t n, unsigned seed, float scale) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = d(rng);
+  return v;
+}
+
+struct Device {
+  std::vector<float *> buffers;
+  float *copy(const std::vector<float> &host) {
+    float *p = nullptr;
+    LLMC_CUDA_CHECK(cudaMalloc(&p, host.size() * sizeof(float)));
+    LLMC_CUDA_CHECK(cudaMemcpy(p, host.data(), host.size() * sizeof(float),
+                               cudaMemcpyHostToDevice));
+    buffers.push_back(p);
+    return p;
+  }
+  std::vector<float> read(const float *p, size_t n) {
+    std::vector<float> host(n);
+    LLMC_CUDA_CHECK(cudaMemcpy(host.data(), p, n * sizeof(float),
+                               cudaMemcpyDeviceToHost));
+    return host;
+  }
+  ~Device() {
+    for (float *p : buffers)
+      cudaFree(p);
+  }
+};
+
+// Milliseconds of `run` on the device (median of 5, after a warm-up).
+double device_ms(const std::function<void()> &run) {
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  run();
+  std::vector<float> times;
+  for (int i = 0; i < 5; ++i) {
+    cudaEventRecord(start);
+    run();
+    cudaEventRecord(stop);
+    cudaEventSynchronize(stop);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, start, stop);
+    times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  return times[2];
+}
+
+double host_ms(const std::function<void()> &run) {
+  auto start = std::chrono::steady_clock::now();
+  run();
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// max |a - b| / (1 + |b|)
+double worst(const std::vector<float> &a, const std::vector<float> &b) {
+  double w = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    w = std::max(w, std::fabs(double(a[i]) - b[i]) / (1 + std::fabs(b[i])));
+  return w;
+}
+
+int failures = 0;
+void report(const char *kernel, const std::string &shape, double error,
+            double tolerance, double gpu, double cpu) {
+  bool ok = error <= tolerance;
+  failures += !ok;
+  std::printf("%-18s %-16s max error %.2e (tolerance %.0e) %s  gpu %.3f ms, "
+              "cpu %.3f ms\n",
+              kernel, shape.c_str(), error, tolerance, ok ? "ok" : "MISMATCH",
+              gpu, cpu);
+}
+
+} // namespace
+
+int main() {
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+    std::printf("no CUDA device: nothing to check\n");
+    return 77;
+  }
+  cudaDeviceProp prop;
+  LLMC_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("device: %s (sm_%d%d)\n", prop.name, prop.major, prop.minor);
+
+  for (auto shape : {std::pair{37, 203}, std::pair{8192, 768}}) {
+    int N = shape.first, C = shape.second;
+    Device d;
+    auto x = random_values(size_t(N) * C, 1, 2.0f);
+    auto w = random_values(C, 2, 1.0f), b = random_values(C, 3, 1.0f);
+    std::vector<float> ref(x.size()), ref_mean(N), ref_rstd(N);
+    double cpu = host_ms([&] {
+      llmc::cpu::layernorm_forward(ref.data(), ref_mean.data(),
+                                   ref_rstd.data(), x.data(), w.data(),
+                                   b.data(), N, C, 1e-5f);
+    });
+    float *dx = d.copy(x), *dw = d.copy(w), *db = d.copy(b);
+    float *out = d.copy(x), *mean = d.copy(ref_mean), *rstd = d.copy(ref_rstd);
+    double gpu = device_ms([&] {
+      llmc::cuda::layernorm_forward(out, mean, rstd, dx, dw, db, N, C, 1e-5f,
+                                    0);
+    });
+    double e = std::max({worst(d.read(out, x.size()), ref),
+                         worst(d.read(mean, N), ref_mean),
+                         worst(d.read(rstd, N), ref_rstd)});
+    report("layernorm_forward", std::to_string(N) + "x" + std::to_string(C),
+           e, 1e-5, gpu, cpu);
+  }
+
+  for (auto shape : {std::pair{3, 7}, std::pair{4096, 4096}}) {
+    int N = shape.first, C = shape.second;
+    Device d;
+    auto x = random_values(size_t(N) * C, 4, 3.0f);
+    std::vector<float> ref(x.size());
+    double cpu = host_ms(
+        [&] { llmc::cpu::softmax_forward(ref.data(), x.data(), N, C); });
+    float *dx = d.copy(x), *out = d.copy(x);
+    double gpu =
+        device_ms([&] { llmc::cuda::softmax_forward(out, dx, N, C, 0); });
+    report("softmax_forward", std::to_string(N) + "x" + std::to_string(C),
+           worst(d.read(out, x.size()), ref), 1e-6, gpu, cpu);
+  }
+
+  {
+    size_t n = size_t(1) << 22;
+    Device d;
+    auto p = random_values(n, 5, 1.0f), g = random_values(n, 6, 1.0f);
+    std::vector<float> m(n, 0.1f), v(n, 0.01f);
+    llmc::AdamWHyper hyper{1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.1f, 0.05f};
+    float *dp = d.copy(p), *dm = d.copy(m), *dv = d.copy(v), *dg = d.copy(g);
+    // One update on each side from the same state (timed apart).
+    llmc::cuda::adamw_update(dp, dm, dv, dg, n, hyper, 0);
+    LLMC_CUDA_CHECK(cudaDeviceSynchronize());
+    std::vector<float> gp = d.read(dp, n);
+    double cpu = host_ms([&] {
+      llmc::cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n,
+                              hyper);
+    });
+    double gpu = device_ms(
+        [&] { llmc::cuda::adamw_update(dp, dm, dv, dg, n, hyper, 0); });
+    report("adamw", std::to_string(n), worst(gp, p), 1e-6, gpu, cpu);
+  }
+  return failures ? 1 : 0;
+}
