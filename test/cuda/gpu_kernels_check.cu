@@ -43,8 +43,8 @@ struct Device {
   }
   std::vector<float> read(const float *p, size_t n) {
     std::vector<float> host(n);
-    LLMC_CUDA_CHECK(cudaMemcpy(host.data(), p, n * sizeof(float),
-                               cudaMemcpyDeviceToHost));
+    LLMC_CUDA_CHECK(
+        cudaMemcpy(host.data(), p, n * sizeof(float), cudaMemcpyDeviceToHost));
     return host;
   }
   ~Device() {
@@ -119,9 +119,8 @@ int main() {
     auto w = random_values(C, 2, 1.0f), b = random_values(C, 3, 1.0f);
     std::vector<float> ref(x.size()), ref_mean(N), ref_rstd(N);
     double cpu = host_ms([&] {
-      llmc::cpu::layernorm_forward(ref.data(), ref_mean.data(),
-                                   ref_rstd.data(), x.data(), w.data(),
-                                   b.data(), N, C, 1e-5f);
+      llmc::cpu::layernorm_forward(ref.data(), ref_mean.data(), ref_rstd.data(),
+                                   x.data(), w.data(), b.data(), N, C, 1e-5f);
     });
     float *dx = d.copy(x), *dw = d.copy(w), *db = d.copy(b);
     float *out = d.copy(x), *mean = d.copy(ref_mean), *rstd = d.copy(ref_rstd);
@@ -132,8 +131,8 @@ int main() {
     double e = std::max({worst(d.read(out, x.size()), ref),
                          worst(d.read(mean, N), ref_mean),
                          worst(d.read(rstd, N), ref_rstd)});
-    report("layernorm_forward", std::to_string(N) + "x" + std::to_string(C),
-           e, 1e-5, gpu, cpu);
+    report("layernorm_forward", std::to_string(N) + "x" + std::to_string(C), e,
+           1e-5, gpu, cpu);
   }
 
   for (auto shape : {std::pair{3, 7}, std::pair{4096, 4096}}) {
@@ -162,8 +161,7 @@ int main() {
     LLMC_CUDA_CHECK(cudaDeviceSynchronize());
     std::vector<float> gp = d.read(dp, n);
     double cpu = host_ms([&] {
-      llmc::cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n,
-                              hyper);
+      llmc::cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n, hyper);
     });
     double gpu = device_ms(
         [&] { llmc::cuda::adamw_update(dp, dm, dv, dg, n, hyper, 0); });
