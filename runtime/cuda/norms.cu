@@ -1,6 +1,8 @@
-// Launchers of the norm and softmax kernels; see norms.cuh.
+// Launchers of the norm, softmax and embedding kernels; see norms.cuh.
 #include "runtime/cuda/cuda_check.h"
+#include "runtime/cuda/device/embedding.cuh"
 #include "runtime/cuda/device/layernorm.cuh"
+#include "runtime/cuda/device/rmsnorm.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 #include "runtime/cuda/norms.cuh"
 
@@ -14,6 +16,27 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
   device::layernorm_forward_kernel<<<device::layernorm_blocks(N),
                                      device::kLayerNormThreads, 0, stream>>>(
       out, mean, rstd, inp, weight, bias, N, C, eps);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void rmsnorm_forward(float *out, float *rstd, const float *inp,
+                     const float *weight, int N, int C, float eps,
+                     cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::rmsnorm_forward_kernel<<<device::rmsnorm_blocks(N),
+                                   device::kRmsNormThreads, 0, stream>>>(
+      out, rstd, inp, weight, N, C, eps);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void embedding_forward(float *out, const float *table, const int *ids, int N,
+                       int V, int C, int first, cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::embedding_forward_kernel<<<device::embedding_blocks((long long)N * C),
+                                     device::kEmbeddingThreads, 0, stream>>>(
+      out, table, ids, N, V, C, first);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -1,6 +1,7 @@
-// Norm and softmax kernels on the GPU (kernel table: layernorm_forward,
-// softmax_forward). Their bodies are runtime/cuda/device/*.cuh, which the
-// SIMT emulator also runs in CI against the CPU kernels.
+// Norm, softmax and embedding kernels on the GPU (kernel table:
+// layernorm_forward, rmsnorm_forward, softmax_forward, embedding_forward).
+// Their bodies are runtime/cuda/device/*.cuh, which the SIMT emulator also runs
+// in CI against the CPU kernels.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -11,6 +12,16 @@ namespace llmc::cuda {
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int N, int C,
                        float eps, cudaStream_t stream);
+
+// As runtime/cpu/rmsnorm.h: out (N, C), rstd (N,).
+void rmsnorm_forward(float *out, float *rstd, const float *inp,
+                     const float *weight, int N, int C, float eps,
+                     cudaStream_t stream);
+
+// As runtime/cpu/embedding.h: out (N, C) from rows first..first+V-1 of the
+// vocabulary held in table (V, C), zero rows for other ids.
+void embedding_forward(float *out, const float *table, const int *ids, int N,
+                       int V, int C, int first, cudaStream_t stream);
 
 // As runtime/cpu/softmax.h: out, inp (N, C), softmax of each row.
 void softmax_forward(float *out, const float *inp, int N, int C,

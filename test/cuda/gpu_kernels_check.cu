@@ -4,9 +4,13 @@
 // emulator runs the same kernel bodies, llmc-simt-tests); scripts/
 // gpu-check.sh builds it with nvcc and runs it wherever a GPU is.
 // Exit codes: 0 all within tolerance, 1 a mismatch, 77 no CUDA device.
+#include "runtime/cpu/activation.h"
 #include "runtime/cpu/adamw.h"
+#include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
+#include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/softmax.h"
+#include "runtime/cuda/activation.cuh"
 #include "runtime/cuda/adamw.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/norms.cuh"
@@ -147,6 +151,97 @@ int main() {
         device_ms([&] { llmc::cuda::softmax_forward(out, dx, N, C, 0); });
     report("softmax_forward", std::to_string(N) + "x" + std::to_string(C),
            worst(d.read(out, x.size()), ref), 1e-6, gpu, cpu);
+  }
+
+  {
+    const int N = 8192, C = 768;
+    Device d;
+    auto x = random_values(size_t(N) * C, 7, 2.0f), w = random_values(C, 8, 1);
+    std::vector<float> ref(x.size()), ref_rstd(N);
+    double cpu = host_ms([&] {
+      llmc::cpu::rmsnorm_forward(ref.data(), ref_rstd.data(), x.data(),
+                                 w.data(), N, C, 1e-6f);
+    });
+    float *dx = d.copy(x), *dw = d.copy(w), *out = d.copy(x);
+    float *rstd = d.copy(ref_rstd);
+    double gpu = device_ms([&] {
+      llmc::cuda::rmsnorm_forward(out, rstd, dx, dw, N, C, 1e-6f, 0);
+    });
+    report("rmsnorm_forward", "8192x768",
+           std::max(worst(d.read(out, x.size()), ref),
+                    worst(d.read(rstd, N), ref_rstd)),
+           1e-5, gpu, cpu);
+  }
+
+  {
+    const int N = 8192, V = 50304, C = 768;
+    Device d;
+    auto table = random_values(size_t(V) * C, 9, 1.0f);
+    std::vector<int> ids(N);
+    for (int n = 0; n < N; ++n)
+      ids[n] = (n * 7919) % V;
+    std::vector<float> ref(size_t(N) * C);
+    double cpu = host_ms([&] {
+      llmc::cpu::embedding_forward(ref.data(), table.data(), ids.data(), N, V,
+                                   C);
+    });
+    float *dt = d.copy(table), *out = d.copy(ref);
+    int *dids = nullptr;
+    LLMC_CUDA_CHECK(cudaMalloc(&dids, N * sizeof(int)));
+    LLMC_CUDA_CHECK(
+        cudaMemcpy(dids, ids.data(), N * sizeof(int), cudaMemcpyHostToDevice));
+    double gpu = device_ms(
+        [&] { llmc::cuda::embedding_forward(out, dt, dids, N, V, C, 0, 0); });
+    report("embedding_forward", "8192x768", worst(d.read(out, ref.size()), ref),
+           0, gpu, cpu);
+    cudaFree(dids);
+  }
+
+  {
+    const long long n = 1 << 24;
+    Device d;
+    auto x = random_values(n, 10, 3.0f), dy = random_values(n, 11, 1.0f);
+    auto up = random_values(n, 12, 1.0f);
+    float *dx = d.copy(x), *ddy = d.copy(dy), *dup = d.copy(up);
+    float *out = d.copy(x), *out2 = d.copy(x);
+    std::vector<float> ref(n), ref2(n);
+    using llmc::cuda::Gelu;
+    struct Case {
+      const char *name;
+      double tolerance;
+      std::function<void()> cpu, gpu;
+    } cases[] = {
+        {"gelu_forward", 1e-5,
+         [&] { llmc::cpu::gelu_tanh_forward(ref.data(), x.data(), n); },
+         [&] { llmc::cuda::gelu_forward(out, dx, n, Gelu::Tanh, 0); }},
+        {"gelu_backward", 1e-5,
+         [&] {
+           llmc::cpu::gelu_tanh_backward(ref.data(), dy.data(), x.data(), n);
+         },
+         [&] { llmc::cuda::gelu_backward(out, ddy, dx, n, Gelu::Tanh, 0); }},
+        {"silu_forward", 1e-5,
+         [&] { llmc::cpu::silu_forward(ref.data(), x.data(), n); },
+         [&] { llmc::cuda::silu_forward(out, dx, n, 0); }},
+        {"silu_backward", 1e-5,
+         [&] { llmc::cpu::silu_backward(ref.data(), dy.data(), x.data(), n); },
+         [&] { llmc::cuda::silu_backward(out, ddy, dx, n, 0); }},
+        {"swiglu_forward", 1e-5,
+         [&] { llmc::cpu::swiglu_forward(ref.data(), x.data(), up.data(), n); },
+         [&] { llmc::cuda::swiglu_forward(out, dx, dup, n, 0); }},
+        {"swiglu_backward", 1e-5,
+         [&] {
+           llmc::cpu::swiglu_backward(ref.data(), ref2.data(), dy.data(),
+                                      x.data(), up.data(), n);
+         },
+         [&] { llmc::cuda::swiglu_backward(out, out2, ddy, dx, dup, n, 0); }},
+    };
+    for (const Case &c : cases) {
+      double cpu = host_ms(c.cpu), gpu = device_ms(c.gpu);
+      double e = worst(d.read(out, n), ref);
+      if (std::string(c.name) == "swiglu_backward")
+        e = std::max(e, worst(d.read(out2, n), ref2));
+      report(c.name, "16M", e, c.tolerance, gpu, cpu);
+    }
   }
 
   {

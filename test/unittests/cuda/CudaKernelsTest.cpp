@@ -5,9 +5,15 @@
 
 #include "runtime/cuda/simt/simt.h"
 
+#include "runtime/cpu/activation.h"
+#include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
+#include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/softmax.h"
+#include "runtime/cuda/device/activation.cuh"
+#include "runtime/cuda/device/embedding.cuh"
 #include "runtime/cuda/device/layernorm.cuh"
+#include "runtime/cuda/device/rmsnorm.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 
 #include <gtest/gtest.h>
@@ -78,6 +84,101 @@ TEST(CudaKernelsTest, SoftmaxForwardMatchesCpu) {
       expect_close(out, ref, 1e-6f);
     }
   }
+}
+
+TEST(CudaKernelsTest, RmsNormForwardMatchesCpu) {
+  for (auto shape : {std::pair{37, 203}, std::pair{9, 64}}) {
+    int N = shape.first, C = shape.second;
+    auto x = random_values(size_t(N) * C, 7, 2.0f), w = random_values(C, 8, 1);
+    std::vector<float> out(x.size()), rstd(N), ref(x.size()), ref_rstd(N);
+    llmc::cpu::rmsnorm_forward(ref.data(), ref_rstd.data(), x.data(), w.data(),
+                               N, C, 1e-6f);
+    launch(device::rmsnorm_blocks(N), device::kRmsNormThreads, [&] {
+      device::rmsnorm_forward_kernel(out.data(), rstd.data(), x.data(),
+                                     w.data(), N, C, 1e-6f);
+    });
+    expect_close(out, ref, 1e-5f);
+    expect_close(rstd, ref_rstd, 1e-5f);
+  }
+}
+
+TEST(CudaKernelsTest, EmbeddingForwardMatchesCpu) {
+  // A vocabulary slice (rows 10..29 of a split vocabulary): other ids give
+  // zero rows.
+  const int N = 23, V = 20, C = 33, first = 10;
+  auto table = random_values(size_t(V) * C, 9, 1.0f);
+  std::vector<int> ids(N);
+  for (int n = 0; n < N; ++n)
+    ids[n] = (n * 7) % 40;
+  std::vector<float> out(size_t(N) * C), ref(out.size());
+  llmc::cpu::embedding_forward(ref.data(), table.data(), ids.data(), N, V, C,
+                               first);
+  // Fewer blocks than elements: the grid-stride loop covers the rest.
+  launch(3, device::kEmbeddingThreads, [&] {
+    device::embedding_forward_kernel(out.data(), table.data(), ids.data(), N, V,
+                                     C, first);
+  });
+  expect_close(out, ref, 0.0f);
+}
+
+// A pointwise kernel over n elements in a grid smaller than n, so the
+// grid-stride loop runs more than once per thread.
+template <class Body> void pointwise(long long n, Body body) {
+  launch(2, device::kPointwiseThreads, body);
+}
+
+TEST(CudaKernelsTest, ActivationsMatchCpu) {
+  const long long n = 1500;
+  auto x = random_values(n, 10, 3.0f), dy = random_values(n, 11, 1.0f);
+  auto up = random_values(n, 12, 1.0f);
+  std::vector<float> got(n), ref(n), got2(n), ref2(n);
+  // The CPU's GELU (tanh) uses a fast tanh; tanhf differs by a few ulps.
+  pointwise(n, [&] {
+    device::pointwise_forward_kernel<device::GeluTanh>(got.data(), x.data(), n);
+  });
+  llmc::cpu::gelu_tanh_forward(ref.data(), x.data(), n);
+  expect_close(got, ref, 1e-5f);
+  pointwise(n, [&] {
+    device::pointwise_backward_kernel<device::GeluTanh>(got.data(), dy.data(),
+                                                        x.data(), n);
+  });
+  llmc::cpu::gelu_tanh_backward(ref.data(), dy.data(), x.data(), n);
+  expect_close(got, ref, 1e-5f);
+  pointwise(n, [&] {
+    device::pointwise_forward_kernel<device::GeluErf>(got.data(), x.data(), n);
+  });
+  llmc::cpu::gelu_erf_forward(ref.data(), x.data(), n);
+  expect_close(got, ref, 1e-6f);
+  pointwise(n, [&] {
+    device::pointwise_backward_kernel<device::GeluErf>(got.data(), dy.data(),
+                                                       x.data(), n);
+  });
+  llmc::cpu::gelu_erf_backward(ref.data(), dy.data(), x.data(), n);
+  expect_close(got, ref, 1e-6f);
+  pointwise(n, [&] {
+    device::pointwise_forward_kernel<device::Silu>(got.data(), x.data(), n);
+  });
+  llmc::cpu::silu_forward(ref.data(), x.data(), n);
+  expect_close(got, ref, 1e-6f);
+  pointwise(n, [&] {
+    device::pointwise_backward_kernel<device::Silu>(got.data(), dy.data(),
+                                                    x.data(), n);
+  });
+  llmc::cpu::silu_backward(ref.data(), dy.data(), x.data(), n);
+  expect_close(got, ref, 1e-6f);
+  pointwise(n, [&] {
+    device::swiglu_forward_kernel(got.data(), x.data(), up.data(), n);
+  });
+  llmc::cpu::swiglu_forward(ref.data(), x.data(), up.data(), n);
+  expect_close(got, ref, 1e-6f);
+  pointwise(n, [&] {
+    device::swiglu_backward_kernel(got.data(), got2.data(), dy.data(), x.data(),
+                                   up.data(), n);
+  });
+  llmc::cpu::swiglu_backward(ref.data(), ref2.data(), dy.data(), x.data(),
+                             up.data(), n);
+  expect_close(got, ref, 1e-6f);
+  expect_close(got2, ref2, 1e-6f);
 }
 
 } // namespace
