@@ -49,4 +49,13 @@ void softmax_forward(float *out, const float *inp, int N, int C,
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
+void softmax_backward(float *dinp, const float *dout, const float *out, int N,
+                      int C, cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::softmax_backward_kernel<<<N, device::kSoftmaxThreads, 0, stream>>>(
+      dinp, dout, out, N, C);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
 } // namespace llmc::cuda

@@ -1,5 +1,6 @@
 // Norm, softmax and embedding kernels on the GPU (kernel table:
-// layernorm_forward, rmsnorm_forward, softmax_forward, embedding_forward).
+// layernorm_forward, rmsnorm_forward, softmax_forward, softmax_backward,
+// embedding_forward).
 // Their bodies are runtime/cuda/device/*.cuh, which the SIMT emulator also runs
 // in CI against the CPU kernels.
 #pragma once
@@ -26,5 +27,8 @@ void embedding_forward(float *out, const float *table, const int *ids, int N,
 // As runtime/cpu/softmax.h: out, inp (N, C), softmax of each row.
 void softmax_forward(float *out, const float *inp, int N, int C,
                      cudaStream_t stream);
+// dinp = out · (dout - Σ dout · out) per row; dinp may alias dout.
+void softmax_backward(float *dinp, const float *dout, const float *out, int N,
+                      int C, cudaStream_t stream);
 
 } // namespace llmc::cuda

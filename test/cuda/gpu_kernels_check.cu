@@ -6,12 +6,14 @@
 // Exit codes: 0 all within tolerance, 1 a mismatch, 77 no CUDA device.
 #include "runtime/cpu/activation.h"
 #include "runtime/cpu/adamw.h"
+#include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/activation.cuh"
 #include "runtime/cuda/adamw.cuh"
+#include "runtime/cuda/cross_entropy.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/norms.cuh"
 
@@ -242,6 +244,62 @@ int main() {
         e = std::max(e, worst(d.read(out2, n), ref2));
       report(c.name, "16M", e, c.tolerance, gpu, cpu);
     }
+  }
+
+  {
+    const int N = 4096, C = 4096;
+    Device d;
+    auto x = random_values(size_t(N) * C, 13, 2.0f);
+    auto dout = random_values(x.size(), 14, 1.0f);
+    std::vector<float> y(x.size()), ref(x.size());
+    llmc::cpu::softmax_forward(y.data(), x.data(), N, C);
+    double cpu = host_ms([&] {
+      llmc::cpu::softmax_backward(ref.data(), dout.data(), y.data(), N, C);
+    });
+    float *dy = d.copy(y), *ddout = d.copy(dout), *dx = d.copy(x);
+    double gpu = device_ms(
+        [&] { llmc::cuda::softmax_backward(dx, ddout, dy, N, C, 0); });
+    report("softmax_backward", "4096x4096", worst(d.read(dx, x.size()), ref),
+           1e-6, gpu, cpu);
+  }
+
+  {
+    const int N = 4096, V = 50304;
+    Device d;
+    auto logits = random_values(size_t(N) * V, 15, 3.0f);
+    std::vector<int> targets(N);
+    for (int n = 0; n < N; ++n)
+      targets[n] = (n * 379) % V;
+    std::vector<float> ref_losses(N), ref_grad(logits.size());
+    float ref = 0;
+    double cpu = host_ms([&] {
+      ref = llmc::cpu::cross_entropy_forward(ref_losses.data(), logits.data(),
+                                             targets.data(), N, V);
+    });
+    float *dl = d.copy(logits), *losses = d.copy(ref_losses);
+    float *loss = d.copy({0.0f}), *dloss = d.copy({1.0f});
+    float *grad = d.copy(logits);
+    int *dt = nullptr;
+    LLMC_CUDA_CHECK(cudaMalloc(&dt, N * sizeof(int)));
+    LLMC_CUDA_CHECK(cudaMemcpy(dt, targets.data(), N * sizeof(int),
+                               cudaMemcpyHostToDevice));
+    double gpu = device_ms([&] {
+      llmc::cuda::cross_entropy_forward(loss, losses, dl, dt, N, V, 0);
+    });
+    report("cross_entropy_fwd", "4096x50304",
+           std::max(worst(d.read(loss, 1), {ref}),
+                    worst(d.read(losses, N), ref_losses)),
+           1e-5, gpu, cpu);
+    cpu = host_ms([&] {
+      llmc::cpu::cross_entropy_backward(ref_grad.data(), 1.0f, logits.data(),
+                                        targets.data(), N, V);
+    });
+    gpu = device_ms([&] {
+      llmc::cuda::cross_entropy_backward(grad, dloss, dl, dt, N, V, 0);
+    });
+    report("cross_entropy_bwd", "4096x50304",
+           worst(d.read(grad, logits.size()), ref_grad), 1e-6, gpu, cpu);
+    cudaFree(dt);
   }
 
   {

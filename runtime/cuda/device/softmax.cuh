@@ -36,4 +36,24 @@ __global__ void softmax_forward_kernel(float *__restrict__ out,
     y[i] *= inv;
 }
 
+// dinp = out · (dout - Σ dout · out) per row, from the saved output; dinp
+// may alias dout (each thread reads its elements before writing them).
+// dinp, dout, out: (N, C); one block of whole warps per row.
+__global__ void softmax_backward_kernel(float *dinp, const float *dout,
+                                        const float *__restrict__ out, int N,
+                                        int C) {
+  __shared__ float scratch[32];
+  int row = blockIdx.x;
+  if (row >= N)
+    return;
+  const float *g = dout + (long long)row * C, *y = out + (long long)row * C;
+  float *d = dinp + (long long)row * C;
+  float dot = 0.0f;
+  for (int i = threadIdx.x; i < C; i += blockDim.x)
+    dot += g[i] * y[i];
+  dot = block_reduce<false>(dot, scratch);
+  for (int i = threadIdx.x; i < C; i += blockDim.x)
+    d[i] = y[i] * (g[i] - dot);
+}
+
 } // namespace llmc::cuda::device

@@ -6,11 +6,13 @@
 #include "runtime/cuda/simt/simt.h"
 
 #include "runtime/cpu/activation.h"
+#include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/device/activation.cuh"
+#include "runtime/cuda/device/cross_entropy.cuh"
 #include "runtime/cuda/device/embedding.cuh"
 #include "runtime/cuda/device/layernorm.cuh"
 #include "runtime/cuda/device/rmsnorm.cuh"
@@ -84,6 +86,58 @@ TEST(CudaKernelsTest, SoftmaxForwardMatchesCpu) {
       expect_close(out, ref, 1e-6f);
     }
   }
+}
+
+TEST(CudaKernelsTest, SoftmaxBackwardMatchesCpu) {
+  const int N = 4, C = 700;
+  auto x = random_values(size_t(N) * C, 13, 2.0f);
+  auto dout = random_values(x.size(), 14, 1.0f);
+  std::vector<float> y(x.size()), ref(x.size());
+  llmc::cpu::softmax_forward(y.data(), x.data(), N, C);
+  llmc::cpu::softmax_backward(ref.data(), dout.data(), y.data(), N, C);
+  for (uint64_t seed : {0, 4}) {
+    std::vector<float> got = dout; // in place, as the plan may run it
+    launch(
+        N, device::kSoftmaxThreads,
+        [&] {
+          device::softmax_backward_kernel(got.data(), got.data(), y.data(), N,
+                                          C);
+        },
+        seed);
+    expect_close(got, ref, 1e-6f);
+  }
+}
+
+TEST(CudaKernelsTest, CrossEntropyMatchesCpu) {
+  const int N = 13, V = 1000;
+  auto logits = random_values(size_t(N) * V, 15, 3.0f);
+  logits[5] += 200.0f; // a peaked row: exp overflows without the max shift
+  std::vector<int> targets(N);
+  for (int n = 0; n < N; ++n)
+    targets[n] = (n * 379) % V;
+  std::vector<float> ref_losses(N);
+  float ref = llmc::cpu::cross_entropy_forward(ref_losses.data(), logits.data(),
+                                               targets.data(), N, V);
+  std::vector<float> losses(N);
+  float loss = 0;
+  launch(N, device::kCrossEntropyThreads, [&] {
+    device::cross_entropy_rows_kernel(losses.data(), logits.data(),
+                                      targets.data(), N, V);
+  });
+  launch(1, 1024, [&] { device::mean_kernel(&loss, losses.data(), N); });
+  expect_close(losses, ref_losses, 1e-5f);
+  EXPECT_NEAR(loss, ref, 1e-5f * std::fabs(ref));
+
+  const float dloss = 0.5f;
+  std::vector<float> ref_grad(logits.size());
+  llmc::cpu::cross_entropy_backward(ref_grad.data(), dloss, logits.data(),
+                                    targets.data(), N, V);
+  std::vector<float> grad = logits; // in place: the logits are consumed
+  launch(N, device::kCrossEntropyThreads, [&] {
+    device::cross_entropy_backward_kernel(grad.data(), &dloss, grad.data(),
+                                          targets.data(), N, V);
+  });
+  expect_close(grad, ref_grad, 1e-6f);
 }
 
 TEST(CudaKernelsTest, RmsNormForwardMatchesCpu) {

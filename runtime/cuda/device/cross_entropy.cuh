@@ -1,0 +1,75 @@
+// Softmax cross-entropy on the GPU, as runtime/cpu/cross_entropy.h: a block
+// per token row for its log-sum-exp (block reductions through shared
+// memory), then one block for the mean in a fixed order, so the loss is the
+// same bits on every run. Device code for nvcc and the SIMT emulator.
+#pragma once
+
+#include "runtime/cuda/device/reduce.cuh"
+
+namespace llmc::cuda::device {
+
+constexpr int kCrossEntropyThreads = 256;
+
+// The log-sum-exp of a row of V logits, in every thread of the block.
+__device__ __forceinline__ float row_logsumexp(const float *l, int V,
+                                               float *scratch) {
+  float max = -INFINITY;
+  for (int i = threadIdx.x; i < V; i += blockDim.x)
+    max = fmaxf(max, l[i]);
+  max = block_reduce<true>(max, scratch);
+  float sum = 0.0f;
+  for (int i = threadIdx.x; i < V; i += blockDim.x)
+    sum += expf(l[i] - max);
+  return max + logf(block_reduce<false>(sum, scratch));
+}
+
+// losses[n] = logsumexp(logits[n, :]) - logits[n, targets[n]]
+// losses: (N,)  logits: (N, V)  targets: (N,); a block per row.
+__global__ void cross_entropy_rows_kernel(float *__restrict__ losses,
+                                          const float *__restrict__ logits,
+                                          const int *__restrict__ targets,
+                                          int N, int V) {
+  __shared__ float scratch[32];
+  int row = blockIdx.x;
+  if (row >= N)
+    return;
+  const float *l = logits + (long long)row * V;
+  float lse = row_logsumexp(l, V, scratch);
+  if (threadIdx.x == 0)
+    losses[row] = lse - l[targets[row]];
+}
+
+// loss = mean of the N losses; one block.
+__global__ void mean_kernel(float *__restrict__ loss,
+                            const float *__restrict__ losses, int N) {
+  __shared__ float scratch[32];
+  float sum = 0.0f;
+  for (int i = threadIdx.x; i < N; i += blockDim.x)
+    sum += losses[i];
+  sum = block_reduce<false>(sum, scratch);
+  if (threadIdx.x == 0)
+    *loss = sum / N;
+}
+
+// dlogits = (softmax(logits) - onehot(targets)) · dloss / N; dlogits may
+// alias logits (each thread reads its elements before writing them).
+// dlogits, logits: (N, V)  targets: (N,)  dloss: a scalar; a block per row.
+__global__ void cross_entropy_backward_kernel(float *dlogits,
+                                              const float *__restrict__ dloss,
+                                              const float *logits,
+                                              const int *__restrict__ targets,
+                                              int N, int V) {
+  __shared__ float scratch[32];
+  int row = blockIdx.x;
+  if (row >= N)
+    return;
+  const float *l = logits + (long long)row * V;
+  float *d = dlogits + (long long)row * V;
+  float lse = row_logsumexp(l, V, scratch);
+  float scale = *dloss / N;
+  int target = targets[row];
+  for (int i = threadIdx.x; i < V; i += blockDim.x)
+    d[i] = (expf(l[i] - lse) - (i == target ? 1.0f : 0.0f)) * scale;
+}
+
+} // namespace llmc::cuda::device
