@@ -2,6 +2,7 @@
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/device/embedding.cuh"
 #include "runtime/cuda/device/layernorm.cuh"
+#include "runtime/cuda/device/norm_backward.cuh"
 #include "runtime/cuda/device/rmsnorm.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 #include "runtime/cuda/norms.cuh"
@@ -55,6 +56,37 @@ void softmax_backward(float *dinp, const float *dout, const float *out, int N,
     return;
   device::softmax_backward_kernel<<<N, device::kSoftmaxThreads, 0, stream>>>(
       dinp, dout, out, N, C);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+// The weight gradients first (a thread per column), then the input
+// gradient (a warp per row), which may overwrite dout.
+void layernorm_backward(float *dinp, float *dweight, float *dbias,
+                        const float *dout, const float *inp,
+                        const float *weight, const float *mean,
+                        const float *rstd, int N, int C, cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::norm_weight_grad_kernel<<<device::norm_column_blocks(C),
+                                    device::kNormBackwardThreads, 0, stream>>>(
+      dweight, dbias, dout, inp, mean, rstd, N, C);
+  device::layernorm_input_grad_kernel<<<
+      device::norm_row_blocks(N), device::kNormBackwardThreads, 0, stream>>>(
+      dinp, dout, inp, weight, mean, rstd, N, C);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void rmsnorm_backward(float *dinp, float *dweight, const float *dout,
+                      const float *inp, const float *weight, const float *rstd,
+                      int N, int C, cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::norm_weight_grad_kernel<<<device::norm_column_blocks(C),
+                                    device::kNormBackwardThreads, 0, stream>>>(
+      dweight, nullptr, dout, inp, nullptr, rstd, N, C);
+  device::rmsnorm_input_grad_kernel<<<
+      device::norm_row_blocks(N), device::kNormBackwardThreads, 0, stream>>>(
+      dinp, dout, inp, weight, rstd, N, C);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -1,6 +1,6 @@
 // Norm, softmax and embedding kernels on the GPU (kernel table:
-// layernorm_forward, rmsnorm_forward, softmax_forward, softmax_backward,
-// embedding_forward).
+// layernorm_forward/_backward, rmsnorm_forward/_backward, softmax_forward/
+// _backward, embedding_forward).
 // Their bodies are runtime/cuda/device/*.cuh, which the SIMT emulator also runs
 // in CI against the CPU kernels.
 #pragma once
@@ -14,10 +14,23 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int N, int C,
                        float eps, cudaStream_t stream);
 
+// As runtime/cpu/layernorm.h: dinp (N, C), dweight and dbias (C,) (dbias
+// may be null); dinp may alias dout.
+void layernorm_backward(float *dinp, float *dweight, float *dbias,
+                        const float *dout, const float *inp,
+                        const float *weight, const float *mean,
+                        const float *rstd, int N, int C, cudaStream_t stream);
+
 // As runtime/cpu/rmsnorm.h: out (N, C), rstd (N,).
 void rmsnorm_forward(float *out, float *rstd, const float *inp,
                      const float *weight, int N, int C, float eps,
                      cudaStream_t stream);
+
+// As runtime/cpu/rmsnorm.h: dinp (N, C), dweight (C,); dinp may alias
+// dout.
+void rmsnorm_backward(float *dinp, float *dweight, const float *dout,
+                      const float *inp, const float *weight, const float *rstd,
+                      int N, int C, cudaStream_t stream);
 
 // As runtime/cpu/embedding.h: out (N, C) from rows first..first+V-1 of the
 // vocabulary held in table (V, C), zero rows for other ids.

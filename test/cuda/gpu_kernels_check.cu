@@ -247,6 +247,50 @@ int main() {
   }
 
   {
+    const int N = 8192, C = 768;
+    Device d;
+    auto x = random_values(size_t(N) * C, 16, 2.0f);
+    auto w = random_values(C, 17, 1.0f), b = random_values(C, 18, 1.0f);
+    auto dout = random_values(x.size(), 19, 1.0f);
+    std::vector<float> y(x.size()), mean(N), rstd(N);
+    llmc::cpu::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(),
+                                 w.data(), b.data(), N, C, 1e-5f);
+    std::vector<float> ref(x.size()), ref_dw(C), ref_db(C);
+    double cpu = host_ms([&] {
+      llmc::cpu::layernorm_backward(ref.data(), ref_dw.data(), ref_db.data(),
+                                    dout.data(), x.data(), w.data(),
+                                    mean.data(), rstd.data(), N, C);
+    });
+    float *dx = d.copy(x), *dw = d.copy(w), *dmean = d.copy(mean);
+    float *drstd = d.copy(rstd), *ddout = d.copy(dout), *dinp = d.copy(x);
+    float *gw = d.copy(w), *gb = d.copy(b);
+    double gpu = device_ms([&] {
+      llmc::cuda::layernorm_backward(dinp, gw, gb, ddout, dx, dw, dmean, drstd,
+                                     N, C, 0);
+    });
+    report(
+        "layernorm_backward", "8192x768",
+        std::max({worst(d.read(dinp, x.size()), ref),
+                  worst(d.read(gw, C), ref_dw), worst(d.read(gb, C), ref_db)}),
+        1e-4, gpu, cpu);
+    llmc::cpu::rmsnorm_forward(y.data(), rstd.data(), x.data(), w.data(), N, C,
+                               1e-6f);
+    cpu = host_ms([&] {
+      llmc::cpu::rmsnorm_backward(ref.data(), ref_dw.data(), dout.data(),
+                                  x.data(), w.data(), rstd.data(), N, C);
+    });
+    LLMC_CUDA_CHECK(cudaMemcpy(drstd, rstd.data(), N * sizeof(float),
+                               cudaMemcpyHostToDevice));
+    gpu = device_ms([&] {
+      llmc::cuda::rmsnorm_backward(dinp, gw, ddout, dx, dw, drstd, N, C, 0);
+    });
+    report("rmsnorm_backward", "8192x768",
+           std::max(worst(d.read(dinp, x.size()), ref),
+                    worst(d.read(gw, C), ref_dw)),
+           1e-4, gpu, cpu);
+  }
+
+  {
     const int N = 4096, C = 4096;
     Device d;
     auto x = random_values(size_t(N) * C, 13, 2.0f);

@@ -15,6 +15,7 @@
 #include "runtime/cuda/device/cross_entropy.cuh"
 #include "runtime/cuda/device/embedding.cuh"
 #include "runtime/cuda/device/layernorm.cuh"
+#include "runtime/cuda/device/norm_backward.cuh"
 #include "runtime/cuda/device/rmsnorm.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 
@@ -85,6 +86,53 @@ TEST(CudaKernelsTest, SoftmaxForwardMatchesCpu) {
           seed);
       expect_close(out, ref, 1e-6f);
     }
+  }
+}
+
+// The weight gradients (columns summed over rows in order) and then the
+// input gradient in place of dout, as the launchers run them.
+TEST(CudaKernelsTest, NormBackwardsMatchCpu) {
+  for (auto shape : {std::pair{37, 203}, std::pair{5, 32}}) {
+    int N = shape.first, C = shape.second;
+    auto x = random_values(size_t(N) * C, 16, 2.0f);
+    auto w = random_values(C, 17, 1.0f), b = random_values(C, 18, 1.0f);
+    auto dout = random_values(x.size(), 19, 1.0f);
+    std::vector<float> y(x.size()), mean(N), rstd(N);
+    llmc::cpu::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(),
+                                 w.data(), b.data(), N, C, 1e-5f);
+    std::vector<float> ref(x.size()), ref_dw(C), ref_db(C);
+    llmc::cpu::layernorm_backward(ref.data(), ref_dw.data(), ref_db.data(),
+                                  dout.data(), x.data(), w.data(), mean.data(),
+                                  rstd.data(), N, C);
+    std::vector<float> got = dout, dw(C), db(C);
+    launch(device::norm_column_blocks(C), device::kNormBackwardThreads, [&] {
+      device::norm_weight_grad_kernel(dw.data(), db.data(), got.data(),
+                                      x.data(), mean.data(), rstd.data(), N, C);
+    });
+    launch(device::norm_row_blocks(N), device::kNormBackwardThreads, [&] {
+      device::layernorm_input_grad_kernel(got.data(), got.data(), x.data(),
+                                          w.data(), mean.data(), rstd.data(), N,
+                                          C);
+    });
+    expect_close(got, ref, 1e-5f);
+    expect_close(dw, ref_dw, 1e-6f); // the CPU's order (FMA aside)
+    expect_close(db, ref_db, 1e-6f);
+
+    llmc::cpu::rmsnorm_forward(y.data(), rstd.data(), x.data(), w.data(), N, C,
+                               1e-6f);
+    llmc::cpu::rmsnorm_backward(ref.data(), ref_dw.data(), dout.data(),
+                                x.data(), w.data(), rstd.data(), N, C);
+    got = dout;
+    launch(device::norm_column_blocks(C), device::kNormBackwardThreads, [&] {
+      device::norm_weight_grad_kernel(dw.data(), nullptr, got.data(), x.data(),
+                                      nullptr, rstd.data(), N, C);
+    });
+    launch(device::norm_row_blocks(N), device::kNormBackwardThreads, [&] {
+      device::rmsnorm_input_grad_kernel(got.data(), got.data(), x.data(),
+                                        w.data(), rstd.data(), N, C);
+    });
+    expect_close(got, ref, 1e-5f);
+    expect_close(dw, ref_dw, 1e-6f);
   }
 }
 
