@@ -4,6 +4,7 @@
 #include "runtime/cuda/device/layernorm.cuh"
 #include "runtime/cuda/device/norm_backward.cuh"
 #include "runtime/cuda/device/rmsnorm.cuh"
+#include "runtime/cuda/device/rope.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 #include "runtime/cuda/norms.cuh"
 
@@ -87,6 +88,25 @@ void rmsnorm_backward(float *dinp, float *dweight, const float *dout,
   device::rmsnorm_input_grad_kernel<<<
       device::norm_row_blocks(N), device::kNormBackwardThreads, 0, stream>>>(
       dinp, dout, inp, weight, rstd, N, C);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void embedding_backward(float *dtable, const float *dout, const int *ids, int N,
+                        int V, int C, int first, cudaStream_t stream) {
+  device::embedding_backward_kernel<<<device::embedding_backward_blocks(C),
+                                      device::kEmbeddingThreads, 0, stream>>>(
+      dtable, dout, ids, N, V, C, first);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
+          long long position_offset, bool inverse, cudaStream_t stream) {
+  long long rows = (long long)B * H * T;
+  if (rows == 0)
+    return;
+  device::rope_kernel<<<device::rope_blocks(rows * (D / 2)),
+                        device::kRopeThreads, 0, stream>>>(
+      out, inp, rows, T, D, theta, position_offset, inverse ? -1.0f : 1.0f);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

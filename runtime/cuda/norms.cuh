@@ -1,6 +1,6 @@
 // Norm, softmax and embedding kernels on the GPU (kernel table:
 // layernorm_forward/_backward, rmsnorm_forward/_backward, softmax_forward/
-// _backward, embedding_forward).
+// _backward, embedding_forward/_backward, rope_forward/_backward).
 // Their bodies are runtime/cuda/device/*.cuh, which the SIMT emulator also runs
 // in CI against the CPU kernels.
 #pragma once
@@ -36,6 +36,16 @@ void rmsnorm_backward(float *dinp, float *dweight, const float *dout,
 // vocabulary held in table (V, C), zero rows for other ids.
 void embedding_forward(float *out, const float *table, const int *ids, int N,
                        int V, int C, int first, cudaStream_t stream);
+
+// As runtime/cpu/embedding.h: dtable (V, C) = 0, then each token's dout row
+// added to its id's row in token order.
+void embedding_backward(float *dtable, const float *dout, const int *ids, int N,
+                        int V, int C, int first, cudaStream_t stream);
+
+// As runtime/cpu/rope.h (forward, or with inverse its transpose, the
+// backward): out, inp (B, H, T, D); out may alias inp.
+void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
+          long long position_offset, bool inverse, cudaStream_t stream);
 
 // As runtime/cpu/softmax.h: out, inp (N, C), softmax of each row.
 void softmax_forward(float *out, const float *inp, int N, int C,

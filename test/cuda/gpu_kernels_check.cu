@@ -10,6 +10,7 @@
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/rmsnorm.h"
+#include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/activation.cuh"
 #include "runtime/cuda/adamw.cuh"
@@ -196,6 +197,18 @@ int main() {
         [&] { llmc::cuda::embedding_forward(out, dt, dids, N, V, C, 0, 0); });
     report("embedding_forward", "8192x768", worst(d.read(out, ref.size()), ref),
            0, gpu, cpu);
+    auto dout = random_values(ref.size(), 20, 1.0f);
+    std::vector<float> ref_table(table.size());
+    cpu = host_ms([&] {
+      llmc::cpu::embedding_backward(ref_table.data(), dout.data(), ids.data(),
+                                    N, V, C);
+    });
+    float *ddout = d.copy(dout);
+    gpu = device_ms([&] {
+      llmc::cuda::embedding_backward(dt, ddout, dids, N, V, C, 0, 0);
+    });
+    report("embedding_backward", "8192x768",
+           worst(d.read(dt, table.size()), ref_table), 0, gpu, cpu);
     cudaFree(dids);
   }
 
@@ -288,6 +301,23 @@ int main() {
            std::max(worst(d.read(dinp, x.size()), ref),
                     worst(d.read(gw, C), ref_dw)),
            1e-4, gpu, cpu);
+  }
+
+  for (bool inverse : {false, true}) {
+    const int B = 4, H = 32, T = 2048, D = 128;
+    Device d;
+    auto x = random_values(size_t(B) * H * T * D, 21, 1.0f);
+    std::vector<float> ref(x.size());
+    double cpu = host_ms([&] {
+      (inverse ? llmc::cpu::rope_backward : llmc::cpu::rope_forward)(
+          ref.data(), x.data(), B, H, T, D, 10000.0f, 0);
+    });
+    float *dx = d.copy(x), *out = d.copy(x);
+    double gpu = device_ms([&] {
+      llmc::cuda::rope(out, dx, B, H, T, D, 10000.0f, 0, inverse, 0);
+    });
+    report(inverse ? "rope_backward" : "rope_forward", "4x32x2048x128",
+           worst(d.read(out, x.size()), ref), 1e-5, gpu, cpu);
   }
 
   {

@@ -25,4 +25,27 @@ __global__ void embedding_forward_kernel(float *__restrict__ out,
   }
 }
 
+// dtable = 0, then dtable[ids[n] - first] += dout[n] over n in token order
+// (ids outside the table skipped): a thread per column walks the tokens, so
+// rows with a repeated id are summed in the CPU's order, the same bits
+// every run. dtable: (V, C)  dout: (N, C)  ids: (N,)
+__global__ void embedding_backward_kernel(float *__restrict__ dtable,
+                                          const float *__restrict__ dout,
+                                          const int *__restrict__ ids, int N,
+                                          int V, int C, int first) {
+  int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= C)
+    return;
+  for (int v = 0; v < V; ++v)
+    dtable[(long long)v * C + c] = 0.0f;
+  for (int n = 0; n < N; ++n) {
+    int id = ids[n] - first;
+    if (id >= 0 && id < V)
+      dtable[(long long)id * C + c] += dout[(long long)n * C + c];
+  }
+}
+inline int embedding_backward_blocks(int C) {
+  return (C + kEmbeddingThreads - 1) / kEmbeddingThreads;
+}
+
 } // namespace llmc::cuda::device

@@ -10,6 +10,7 @@
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/rmsnorm.h"
+#include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/device/activation.cuh"
 #include "runtime/cuda/device/cross_entropy.cuh"
@@ -17,6 +18,7 @@
 #include "runtime/cuda/device/layernorm.cuh"
 #include "runtime/cuda/device/norm_backward.cuh"
 #include "runtime/cuda/device/rmsnorm.cuh"
+#include "runtime/cuda/device/rope.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 
 #include <gtest/gtest.h>
@@ -221,6 +223,40 @@ TEST(CudaKernelsTest, EmbeddingForwardMatchesCpu) {
                                      C, first);
   });
   expect_close(out, ref, 0.0f);
+}
+
+TEST(CudaKernelsTest, EmbeddingBackwardMatchesCpu) {
+  // Repeated ids (summed in token order) and ids outside the table's slice.
+  const int N = 40, V = 20, C = 33, first = 10;
+  auto dout = random_values(size_t(N) * C, 20, 1.0f);
+  std::vector<int> ids(N);
+  for (int n = 0; n < N; ++n)
+    ids[n] = (n * 7) % 40;
+  std::vector<float> got(size_t(V) * C, 9.0f), ref(got.size());
+  llmc::cpu::embedding_backward(ref.data(), dout.data(), ids.data(), N, V, C,
+                                first);
+  launch(device::embedding_backward_blocks(C), device::kEmbeddingThreads, [&] {
+    device::embedding_backward_kernel(got.data(), dout.data(), ids.data(), N, V,
+                                      C, first);
+  });
+  expect_close(got, ref, 0.0f);
+}
+
+TEST(CudaKernelsTest, RopeMatchesCpu) {
+  const int B = 2, H = 3, T = 37, D = 16;
+  const long long rows = (long long)B * H * T;
+  auto x = random_values(size_t(rows) * D, 21, 1.0f);
+  for (bool inverse : {false, true}) {
+    std::vector<float> ref(x.size());
+    (inverse ? llmc::cpu::rope_backward : llmc::cpu::rope_forward)(
+        ref.data(), x.data(), B, H, T, D, 10000.0f, 5);
+    std::vector<float> got = x; // in place
+    launch(device::rope_blocks(rows * (D / 2)), device::kRopeThreads, [&] {
+      device::rope_kernel(got.data(), got.data(), rows, T, D, 10000.0f, 5,
+                          inverse ? -1.0f : 1.0f);
+    });
+    expect_close(got, ref, 1e-6f);
+  }
 }
 
 // A pointwise kernel over n elements in a grid smaller than n, so the
