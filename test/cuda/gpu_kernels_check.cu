@@ -6,6 +6,7 @@
 // Exit codes: 0 all within tolerance, 1 a mismatch, 77 no CUDA device.
 #include "runtime/cpu/activation.h"
 #include "runtime/cpu/adamw.h"
+#include "runtime/cpu/attention.h"
 #include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
@@ -14,6 +15,7 @@
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/activation.cuh"
 #include "runtime/cuda/adamw.cuh"
+#include "runtime/cuda/attention.cuh"
 #include "runtime/cuda/cross_entropy.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/norms.cuh"
@@ -300,6 +302,31 @@ int main() {
     report("rmsnorm_backward", "8192x768",
            std::max(worst(d.read(dinp, x.size()), ref),
                     worst(d.read(gw, C), ref_dw)),
+           1e-4, gpu, cpu);
+  }
+
+  for (bool causal : {true, false}) {
+    const int B = 2, Hq = 12, Hkv = 4, T = 1024, D = 64;
+    Device d;
+    auto q = random_values(size_t(B) * Hq * T * D, 22, 1.0f);
+    auto k = random_values(size_t(B) * Hkv * T * D, 23, 1.0f);
+    auto v = random_values(size_t(B) * Hkv * T * D, 24, 1.0f);
+    std::vector<float> ref(q.size()), ref_lse(size_t(B) * Hq * T);
+    float scale = 0.125f;
+    double cpu = host_ms([&] {
+      llmc::cpu::attention_forward(ref.data(), ref_lse.data(), q.data(),
+                                   k.data(), v.data(), B, Hq, Hkv, T, T, D, D,
+                                   scale, causal);
+    });
+    float *dq = d.copy(q), *dk = d.copy(k), *dv = d.copy(v);
+    float *out = d.copy(q), *lse = d.copy(ref_lse);
+    double gpu = device_ms([&] {
+      llmc::cuda::attention_forward(out, lse, dq, dk, dv, B, Hq, Hkv, T, T, D,
+                                    D, scale, causal, 0);
+    });
+    report("attention_forward", causal ? "causal 2x12x1024" : "2x12x1024",
+           std::max(worst(d.read(out, q.size()), ref),
+                    worst(d.read(lse, ref_lse.size()), ref_lse)),
            1e-4, gpu, cpu);
   }
 

@@ -6,6 +6,7 @@
 #include "runtime/cuda/simt/simt.h"
 
 #include "runtime/cpu/activation.h"
+#include "runtime/cpu/attention.h"
 #include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
 #include "runtime/cpu/layernorm.h"
@@ -13,6 +14,7 @@
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/device/activation.cuh"
+#include "runtime/cuda/device/attention.cuh"
 #include "runtime/cuda/device/cross_entropy.cuh"
 #include "runtime/cuda/device/embedding.cuh"
 #include "runtime/cuda/device/layernorm.cuh"
@@ -256,6 +258,40 @@ TEST(CudaKernelsTest, RopeMatchesCpu) {
                           inverse ? -1.0f : 1.0f);
     });
     expect_close(got, ref, 1e-6f);
+  }
+}
+
+// Grouped kv heads, causal (bottom-right, with rows that see no key when
+// Tq > Tk) and not, D and Dv no multiple of a warp.
+TEST(CudaKernelsTest, AttentionForwardMatchesCpu) {
+  struct Case {
+    int Tq, Tk;
+    bool causal;
+  };
+  for (Case c : {Case{7, 11, true}, Case{7, 11, false}, Case{12, 5, true}}) {
+    const int B = 2, Hq = 4, Hkv = 2, D = 40, Dv = 36;
+    auto q = random_values(size_t(B) * Hq * c.Tq * D, 22, 1.0f);
+    auto k = random_values(size_t(B) * Hkv * c.Tk * D, 23, 1.0f);
+    auto v = random_values(size_t(B) * Hkv * c.Tk * Dv, 24, 1.0f);
+    float scale = 1.0f / std::sqrt(float(D));
+    std::vector<float> out(size_t(B) * Hq * c.Tq * Dv),
+        lse(size_t(B) * Hq * c.Tq);
+    std::vector<float> ref(out.size()), ref_lse(lse.size());
+    llmc::cpu::attention_forward(ref.data(), ref_lse.data(), q.data(), k.data(),
+                                 v.data(), B, Hq, Hkv, c.Tq, c.Tk, D, Dv, scale,
+                                 c.causal);
+    launch(device::attention_blocks((long long)B * Hq * c.Tq),
+           device::kAttentionThreads, [&] {
+             device::attention_forward_kernel(
+                 out.data(), lse.data(), q.data(), k.data(), v.data(), B, Hq,
+                 Hkv, c.Tq, c.Tk, D, Dv, scale, c.causal);
+           });
+    expect_close(out, ref, 1e-5f);
+    for (size_t i = 0; i < lse.size(); ++i)
+      if (std::isinf(ref_lse[i]))
+        EXPECT_TRUE(std::isinf(lse[i]) && lse[i] < 0) << "row " << i;
+      else
+        EXPECT_NEAR(lse[i], ref_lse[i], 1e-5f * (1 + std::fabs(ref_lse[i])));
   }
 }
 
