@@ -110,4 +110,27 @@ void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
+void add_layernorm_forward(float *sum, float *out, float *mean, float *rstd,
+                           const float *a, const float *b, const float *weight,
+                           const float *bias, int N, int C, float eps,
+                           cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::add_layernorm_forward_kernel<<<
+      device::layernorm_blocks(N), device::kLayerNormThreads, 0, stream>>>(
+      sum, out, mean, rstd, a, b, weight, bias, N, C, eps);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
+                         const float *b, const float *weight, int N, int C,
+                         float eps, cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::add_rmsnorm_forward_kernel<<<device::rmsnorm_blocks(N),
+                                       device::kRmsNormThreads, 0, stream>>>(
+      sum, out, rstd, a, b, weight, N, C, eps);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
 } // namespace llmc::cuda

@@ -1,8 +1,9 @@
 // Norm, softmax and embedding kernels on the GPU (kernel table:
-// layernorm_forward/_backward, rmsnorm_forward/_backward, softmax_forward/
-// _backward, embedding_forward/_backward, rope_forward/_backward).
-// Their bodies are runtime/cuda/device/*.cuh, which the SIMT emulator also runs
-// in CI against the CPU kernels.
+// layernorm_forward/_backward, rmsnorm_forward/_backward,
+// add_layernorm_forward, add_rmsnorm_forward, softmax_forward/ _backward,
+// embedding_forward/_backward, rope_forward/_backward). Their bodies are
+// runtime/cuda/device/*.cuh, which the SIMT emulator also runs in CI against
+// the CPU kernels.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -13,6 +14,16 @@ namespace llmc::cuda {
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int N, int C,
                        float eps, cudaStream_t stream);
+
+// As runtime/cpu/fused.h: sum = a + b (N, C), out = layernorm(sum) or
+// rmsnorm(sum).
+void add_layernorm_forward(float *sum, float *out, float *mean, float *rstd,
+                           const float *a, const float *b, const float *weight,
+                           const float *bias, int N, int C, float eps,
+                           cudaStream_t stream);
+void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
+                         const float *b, const float *weight, int N, int C,
+                         float eps, cudaStream_t stream);
 
 // As runtime/cpu/layernorm.h: dinp (N, C), dweight and dbias (C,) (dbias
 // may be null); dinp may alias dout.

@@ -9,6 +9,7 @@
 #include "runtime/cpu/attention.h"
 #include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
+#include "runtime/cpu/fused.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
@@ -303,6 +304,47 @@ int main() {
            std::max(worst(d.read(dinp, x.size()), ref),
                     worst(d.read(gw, C), ref_dw)),
            1e-4, gpu, cpu);
+  }
+
+  {
+    const int N = 8192, C = 768;
+    Device d;
+    auto a = random_values(size_t(N) * C, 25, 1.0f);
+    auto b = random_values(a.size(), 26, 1.0f);
+    auto w = random_values(C, 27, 1.0f), bias = random_values(C, 28, 1.0f);
+    std::vector<float> ref_sum(a.size()), ref(a.size()), ref_mean(N),
+        ref_rstd(N);
+    double cpu = host_ms([&] {
+      llmc::cpu::add_layernorm_forward(
+          ref_sum.data(), ref.data(), ref_mean.data(), ref_rstd.data(),
+          a.data(), b.data(), w.data(), bias.data(), N, C, 1e-5f);
+    });
+    float *da = d.copy(a), *db = d.copy(b), *dw = d.copy(w);
+    float *dbias = d.copy(bias), *sum = d.copy(a), *out = d.copy(a);
+    float *mean = d.copy(ref_mean), *rstd = d.copy(ref_rstd);
+    double gpu = device_ms([&] {
+      llmc::cuda::add_layernorm_forward(sum, out, mean, rstd, da, db, dw, dbias,
+                                        N, C, 1e-5f, 0);
+    });
+    report("add_layernorm_fwd", "8192x768",
+           std::max({worst(d.read(sum, a.size()), ref_sum),
+                     worst(d.read(out, a.size()), ref),
+                     worst(d.read(rstd, N), ref_rstd)}),
+           1e-5, gpu, cpu);
+    cpu = host_ms([&] {
+      llmc::cpu::add_rmsnorm_forward(ref_sum.data(), ref.data(),
+                                     ref_rstd.data(), a.data(), b.data(),
+                                     w.data(), N, C, 1e-6f);
+    });
+    gpu = device_ms([&] {
+      llmc::cuda::add_rmsnorm_forward(sum, out, rstd, da, db, dw, N, C, 1e-6f,
+                                      0);
+    });
+    report("add_rmsnorm_fwd", "8192x768",
+           std::max({worst(d.read(sum, a.size()), ref_sum),
+                     worst(d.read(out, a.size()), ref),
+                     worst(d.read(rstd, N), ref_rstd)}),
+           1e-5, gpu, cpu);
   }
 
   for (bool causal : {true, false}) {

@@ -9,6 +9,7 @@
 #include "runtime/cpu/attention.h"
 #include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
+#include "runtime/cpu/fused.h"
 #include "runtime/cpu/layernorm.h"
 #include "runtime/cpu/rmsnorm.h"
 #include "runtime/cpu/rope.h"
@@ -91,6 +92,40 @@ TEST(CudaKernelsTest, SoftmaxForwardMatchesCpu) {
       expect_close(out, ref, 1e-6f);
     }
   }
+}
+
+// The residual add fused with the norm after it: the sum kept, the norm of
+// it as the unfused kernels give.
+TEST(CudaKernelsTest, AddNormForwardsMatchCpu) {
+  const int N = 37, C = 203;
+  auto a = random_values(size_t(N) * C, 25, 1.0f);
+  auto b = random_values(a.size(), 26, 1.0f);
+  auto w = random_values(C, 27, 1.0f), bias = random_values(C, 28, 1.0f);
+  std::vector<float> sum(a.size()), out(a.size()), mean(N), rstd(N);
+  std::vector<float> ref_sum(a.size()), ref(a.size()), ref_mean(N), ref_rstd(N);
+  llmc::cpu::add_layernorm_forward(ref_sum.data(), ref.data(), ref_mean.data(),
+                                   ref_rstd.data(), a.data(), b.data(),
+                                   w.data(), bias.data(), N, C, 1e-5f);
+  launch(device::layernorm_blocks(N), device::kLayerNormThreads, [&] {
+    device::add_layernorm_forward_kernel(sum.data(), out.data(), mean.data(),
+                                         rstd.data(), a.data(), b.data(),
+                                         w.data(), bias.data(), N, C, 1e-5f);
+  });
+  expect_close(sum, ref_sum, 0.0f);
+  expect_close(out, ref, 1e-5f);
+  expect_close(mean, ref_mean, 1e-5f);
+  expect_close(rstd, ref_rstd, 1e-5f);
+
+  llmc::cpu::add_rmsnorm_forward(ref_sum.data(), ref.data(), ref_rstd.data(),
+                                 a.data(), b.data(), w.data(), N, C, 1e-6f);
+  launch(device::rmsnorm_blocks(N), device::kRmsNormThreads, [&] {
+    device::add_rmsnorm_forward_kernel(sum.data(), out.data(), rstd.data(),
+                                       a.data(), b.data(), w.data(), N, C,
+                                       1e-6f);
+  });
+  expect_close(sum, ref_sum, 0.0f);
+  expect_close(out, ref, 1e-5f);
+  expect_close(rstd, ref_rstd, 1e-5f);
 }
 
 // The weight gradients (columns summed over rows in order) and then the
