@@ -10,6 +10,7 @@ can start more tasks than there are cores. Exits with COMMAND's status; if the
 node is not idle within 60 s, prints the daemons' logs and exits 1.
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,10 +19,27 @@ import sys
 import time
 
 
+_taken = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768-60999): a port the
+    kernel hands out for bind(0) could be taken by another test's process
+    between this check and slurmctld's bind ('Address already in use' was
+    seen under ctest -j2)."""
+    rng = random.Random(os.getpid())
+    for _ in range(500):
+        port = rng.randint(20000, 30000)
+        if port in _taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _taken.add(port)
+        return port
+    sys.exit("slurm_cluster.py: no free port in 20000-30000")
 
 
 def write_config(scratch, node):
