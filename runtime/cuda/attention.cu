@@ -22,7 +22,8 @@ void attention_forward(float *out, float *lse, const float *q, const float *k,
                  device::kAttentionMaxDv, Dv, Hq, Hkv);
     std::exit(EXIT_FAILURE);
   }
-  device::attention_forward_kernel<<<device::attention_blocks(rows),
+  device::attention_forward_kernel<<<device::warp_row_blocks(
+                                         rows, device::kAttentionThreads),
                                      device::kAttentionThreads, 0, stream>>>(
       out, lse, q, k, v, B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal);
   LLMC_CUDA_CHECK(cudaGetLastError());

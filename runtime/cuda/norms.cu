@@ -15,8 +15,8 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        float eps, cudaStream_t stream) {
   if (N == 0)
     return;
-  device::layernorm_forward_kernel<<<device::layernorm_blocks(N),
-                                     device::kLayerNormThreads, 0, stream>>>(
+  device::layernorm_forward_kernel<<<device::warp_row_blocks(N),
+                                     device::kWarpRowThreads, 0, stream>>>(
       out, mean, rstd, inp, weight, bias, N, C, eps);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
@@ -26,8 +26,8 @@ void rmsnorm_forward(float *out, float *rstd, const float *inp,
                      cudaStream_t stream) {
   if (N == 0)
     return;
-  device::rmsnorm_forward_kernel<<<device::rmsnorm_blocks(N),
-                                   device::kRmsNormThreads, 0, stream>>>(
+  device::rmsnorm_forward_kernel<<<device::warp_row_blocks(N),
+                                   device::kWarpRowThreads, 0, stream>>>(
       out, rstd, inp, weight, N, C, eps);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
@@ -71,8 +71,8 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias,
   device::norm_weight_grad_kernel<<<device::norm_column_blocks(C),
                                     device::kNormBackwardThreads, 0, stream>>>(
       dweight, dbias, dout, inp, mean, rstd, N, C);
-  device::layernorm_input_grad_kernel<<<
-      device::norm_row_blocks(N), device::kNormBackwardThreads, 0, stream>>>(
+  device::layernorm_input_grad_kernel<<<device::warp_row_blocks(N),
+                                        device::kWarpRowThreads, 0, stream>>>(
       dinp, dout, inp, weight, mean, rstd, N, C);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
@@ -85,8 +85,8 @@ void rmsnorm_backward(float *dinp, float *dweight, const float *dout,
   device::norm_weight_grad_kernel<<<device::norm_column_blocks(C),
                                     device::kNormBackwardThreads, 0, stream>>>(
       dweight, nullptr, dout, inp, nullptr, rstd, N, C);
-  device::rmsnorm_input_grad_kernel<<<
-      device::norm_row_blocks(N), device::kNormBackwardThreads, 0, stream>>>(
+  device::rmsnorm_input_grad_kernel<<<device::warp_row_blocks(N),
+                                      device::kWarpRowThreads, 0, stream>>>(
       dinp, dout, inp, weight, rstd, N, C);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
@@ -116,8 +116,8 @@ void add_layernorm_forward(float *sum, float *out, float *mean, float *rstd,
                            cudaStream_t stream) {
   if (N == 0)
     return;
-  device::add_layernorm_forward_kernel<<<
-      device::layernorm_blocks(N), device::kLayerNormThreads, 0, stream>>>(
+  device::add_layernorm_forward_kernel<<<device::warp_row_blocks(N),
+                                         device::kWarpRowThreads, 0, stream>>>(
       sum, out, mean, rstd, a, b, weight, bias, N, C, eps);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
@@ -127,8 +127,8 @@ void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
                          float eps, cudaStream_t stream) {
   if (N == 0)
     return;
-  device::add_rmsnorm_forward_kernel<<<device::rmsnorm_blocks(N),
-                                       device::kRmsNormThreads, 0, stream>>>(
+  device::add_rmsnorm_forward_kernel<<<device::warp_row_blocks(N),
+                                       device::kWarpRowThreads, 0, stream>>>(
       sum, out, rstd, a, b, weight, N, C, eps);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }

@@ -20,26 +20,19 @@
 #include "runtime/cuda/cross_entropy.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/norms.cuh"
+#include "test/cuda/kernel_inputs.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace {
 
-std::vector<float> random_values(size_t n, unsigned seed, float scale) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = d(rng);
-  return v;
-}
+using llmc::test::random_values;
 
 struct Device {
   std::vector<float *> buffers;

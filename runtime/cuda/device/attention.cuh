@@ -14,10 +14,6 @@ namespace llmc::cuda::device {
 
 constexpr int kAttentionThreads = 128; // 4 query rows a block
 constexpr int kAttentionMaxDv = 256;   // 8 output values a lane
-inline int attention_blocks(long long rows) {
-  long long per_block = kAttentionThreads / 32;
-  return int((rows + per_block - 1) / per_block);
-}
 
 // out: (B, Hq, Tq, Dv)  lse: (B, Hq, Tq)  q: (B, Hq, Tq, D)
 // k: (B, Hkv, Tk, D)  v: (B, Hkv, Tk, Dv); Dv <= kAttentionMaxDv.
@@ -28,8 +24,8 @@ __global__ void attention_forward_kernel(float *__restrict__ out,
                                          const float *__restrict__ v, int B,
                                          int Hq, int Hkv, int Tq, int Tk, int D,
                                          int Dv, float scale, bool causal) {
-  int lane = threadIdx.x % 32;
-  long long row = blockIdx.x * (long long)(blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= (long long)B * Hq * Tq)
     return; // a whole warp
   int i = int(row % Tq);

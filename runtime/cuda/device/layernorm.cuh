@@ -8,12 +8,6 @@
 
 namespace llmc::cuda::device {
 
-// The launch: blocks of 256 threads, 8 rows (warps) a block.
-constexpr int kLayerNormThreads = 256;
-inline int layernorm_blocks(int N) {
-  return (N + kLayerNormThreads / 32 - 1) / (kLayerNormThreads / 32);
-}
-
 // One row of C by the 32 lanes of a warp; bias may be null. Each lane reads
 // only the elements it also writes in the fused kernel, so `x` may be the
 // row the warp has just written.
@@ -40,14 +34,14 @@ __device__ __forceinline__ void layernorm_row(float *o, float *mean,
   }
 }
 
-// out: (N, C)  mean, rstd: (N,)  inp: (N, C)  weight, bias: (C,); blocks of
-// whole warps, a warp a row.
+// out: (N, C)  mean, rstd: (N,)  inp: (N, C)  weight, bias: (C,); a warp a
+// row (warp_row_blocks).
 __global__ void layernorm_forward_kernel(
     float *__restrict__ out, float *__restrict__ mean, float *__restrict__ rstd,
     const float *__restrict__ inp, const float *__restrict__ weight,
     const float *__restrict__ bias, int N, int C, float eps) {
-  int lane = threadIdx.x % 32;
-  int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= N)
     return; // a whole warp: no shuffle is left waiting for it
   long long at = (long long)row * C;
@@ -61,8 +55,8 @@ __global__ void add_layernorm_forward_kernel(
     float *__restrict__ rstd, const float *a, const float *b,
     const float *__restrict__ weight, const float *__restrict__ bias, int N,
     int C, float eps) {
-  int lane = threadIdx.x % 32;
-  int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= N)
     return; // a whole warp
   long long at = (long long)row * C;

@@ -13,9 +13,6 @@ constexpr int kNormBackwardThreads = 256;
 inline int norm_column_blocks(int C) {
   return (C + kNormBackwardThreads - 1) / kNormBackwardThreads;
 }
-inline int norm_row_blocks(int N) {
-  return (N + kNormBackwardThreads / 32 - 1) / (kNormBackwardThreads / 32);
-}
 
 // dweight[c] = Σ_n dout[n, c] · xhat[n, c], dbias[c] = Σ_n dout[n, c]
 // (dbias may be null); xhat = (x - mean) · rstd, or x · rstd when mean is
@@ -48,8 +45,8 @@ __global__ void layernorm_input_grad_kernel(float *dinp, const float *dout,
                                             const float *__restrict__ mean,
                                             const float *__restrict__ rstd,
                                             int N, int C) {
-  int lane = threadIdx.x % 32;
-  int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= N)
     return; // a whole warp
   const float *g = dout + (long long)row * C, *x = inp + (long long)row * C;
@@ -75,8 +72,8 @@ __global__ void rmsnorm_input_grad_kernel(float *dinp, const float *dout,
                                           const float *__restrict__ weight,
                                           const float *__restrict__ rstd, int N,
                                           int C) {
-  int lane = threadIdx.x % 32;
-  int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= N)
     return; // a whole warp
   const float *g = dout + (long long)row * C, *x = inp + (long long)row * C;

@@ -5,6 +5,18 @@
 
 namespace llmc::cuda::device {
 
+// Kernels that give each row to a warp launch blocks of `threads` (whole
+// warps), threads / 32 rows a block.
+constexpr int kWarpRowThreads = 256;
+inline int warp_row_blocks(long long rows, int threads = kWarpRowThreads) {
+  return int((rows + threads / 32 - 1) / (threads / 32));
+}
+// The row of this thread's warp, and its lane.
+__device__ __forceinline__ long long warp_row() {
+  return blockIdx.x * (long long)(blockDim.x / 32) + threadIdx.x / 32;
+}
+__device__ __forceinline__ int lane_id() { return threadIdx.x % 32; }
+
 // The sum (max) of `v` over the 32 lanes of a full warp, in every lane.
 __device__ __forceinline__ float warp_sum(float v) {
   for (int offset = 16; offset > 0; offset /= 2)

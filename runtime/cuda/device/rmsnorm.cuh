@@ -7,11 +7,6 @@
 
 namespace llmc::cuda::device {
 
-constexpr int kRmsNormThreads = 256;
-inline int rmsnorm_blocks(int N) {
-  return (N + kRmsNormThreads / 32 - 1) / (kRmsNormThreads / 32);
-}
-
 // One row by the 32 lanes of a warp: o = weight · x · rstd,
 // rstd = 1 / sqrt(mean(x²) + eps); each lane reads only its own elements.
 __device__ __forceinline__ void rmsnorm_row(float *o, float *rstd,
@@ -33,8 +28,8 @@ __global__ void rmsnorm_forward_kernel(float *__restrict__ out,
                                        const float *__restrict__ inp,
                                        const float *__restrict__ weight, int N,
                                        int C, float eps) {
-  int lane = threadIdx.x % 32;
-  int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= N)
     return; // a whole warp
   long long at = (long long)row * C;
@@ -47,8 +42,8 @@ __global__ void add_rmsnorm_forward_kernel(float *sum, float *__restrict__ out,
                                            const float *a, const float *b,
                                            const float *__restrict__ weight,
                                            int N, int C, float eps) {
-  int lane = threadIdx.x % 32;
-  int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = lane_id();
+  long long row = warp_row();
   if (row >= N)
     return; // a whole warp
   long long at = (long long)row * C;

@@ -6,6 +6,7 @@
 #include "runtime/cuda/simt/simt.h"
 
 #include "runtime/cpu/activation.h"
+#include "runtime/cpu/adamw.h"
 #include "runtime/cpu/attention.h"
 #include "runtime/cpu/cross_entropy.h"
 #include "runtime/cpu/embedding.h"
@@ -15,6 +16,7 @@
 #include "runtime/cpu/rope.h"
 #include "runtime/cpu/softmax.h"
 #include "runtime/cuda/device/activation.cuh"
+#include "runtime/cuda/device/adamw.cuh"
 #include "runtime/cuda/device/attention.cuh"
 #include "runtime/cuda/device/cross_entropy.cuh"
 #include "runtime/cuda/device/embedding.cuh"
@@ -23,26 +25,18 @@
 #include "runtime/cuda/device/rmsnorm.cuh"
 #include "runtime/cuda/device/rope.cuh"
 #include "runtime/cuda/device/softmax.cuh"
+#include "test/cuda/kernel_inputs.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 using llmc::simt::launch;
+using llmc::test::random_values;
 namespace device = llmc::cuda::device;
 
 namespace {
-
-std::vector<float> random_values(size_t n, uint32_t seed, float scale) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = d(rng);
-  return v;
-}
 
 // |a - b| <= tol * (1 + |b|) everywhere.
 void expect_close(const std::vector<float> &a, const std::vector<float> &b,
@@ -63,7 +57,7 @@ TEST(CudaKernelsTest, LayerNormForwardMatchesCpu) {
                                  x.data(), w.data(), b.data(), N, C, 1e-5f);
     for (uint64_t seed : {0, 3}) {
       launch(
-          device::layernorm_blocks(N), device::kLayerNormThreads,
+          device::warp_row_blocks(N), device::kWarpRowThreads,
           [&] {
             device::layernorm_forward_kernel(out.data(), mean.data(),
                                              rstd.data(), x.data(), w.data(),
@@ -106,7 +100,7 @@ TEST(CudaKernelsTest, AddNormForwardsMatchCpu) {
   llmc::cpu::add_layernorm_forward(ref_sum.data(), ref.data(), ref_mean.data(),
                                    ref_rstd.data(), a.data(), b.data(),
                                    w.data(), bias.data(), N, C, 1e-5f);
-  launch(device::layernorm_blocks(N), device::kLayerNormThreads, [&] {
+  launch(device::warp_row_blocks(N), device::kWarpRowThreads, [&] {
     device::add_layernorm_forward_kernel(sum.data(), out.data(), mean.data(),
                                          rstd.data(), a.data(), b.data(),
                                          w.data(), bias.data(), N, C, 1e-5f);
@@ -118,7 +112,7 @@ TEST(CudaKernelsTest, AddNormForwardsMatchCpu) {
 
   llmc::cpu::add_rmsnorm_forward(ref_sum.data(), ref.data(), ref_rstd.data(),
                                  a.data(), b.data(), w.data(), N, C, 1e-6f);
-  launch(device::rmsnorm_blocks(N), device::kRmsNormThreads, [&] {
+  launch(device::warp_row_blocks(N), device::kWarpRowThreads, [&] {
     device::add_rmsnorm_forward_kernel(sum.data(), out.data(), rstd.data(),
                                        a.data(), b.data(), w.data(), N, C,
                                        1e-6f);
@@ -148,7 +142,7 @@ TEST(CudaKernelsTest, NormBackwardsMatchCpu) {
       device::norm_weight_grad_kernel(dw.data(), db.data(), got.data(),
                                       x.data(), mean.data(), rstd.data(), N, C);
     });
-    launch(device::norm_row_blocks(N), device::kNormBackwardThreads, [&] {
+    launch(device::warp_row_blocks(N), device::kWarpRowThreads, [&] {
       device::layernorm_input_grad_kernel(got.data(), got.data(), x.data(),
                                           w.data(), mean.data(), rstd.data(), N,
                                           C);
@@ -166,7 +160,7 @@ TEST(CudaKernelsTest, NormBackwardsMatchCpu) {
       device::norm_weight_grad_kernel(dw.data(), nullptr, got.data(), x.data(),
                                       nullptr, rstd.data(), N, C);
     });
-    launch(device::norm_row_blocks(N), device::kNormBackwardThreads, [&] {
+    launch(device::warp_row_blocks(N), device::kWarpRowThreads, [&] {
       device::rmsnorm_input_grad_kernel(got.data(), got.data(), x.data(),
                                         w.data(), rstd.data(), N, C);
     });
@@ -234,7 +228,7 @@ TEST(CudaKernelsTest, RmsNormForwardMatchesCpu) {
     std::vector<float> out(x.size()), rstd(N), ref(x.size()), ref_rstd(N);
     llmc::cpu::rmsnorm_forward(ref.data(), ref_rstd.data(), x.data(), w.data(),
                                N, C, 1e-6f);
-    launch(device::rmsnorm_blocks(N), device::kRmsNormThreads, [&] {
+    launch(device::warp_row_blocks(N), device::kWarpRowThreads, [&] {
       device::rmsnorm_forward_kernel(out.data(), rstd.data(), x.data(),
                                      w.data(), N, C, 1e-6f);
     });
@@ -315,7 +309,8 @@ TEST(CudaKernelsTest, AttentionForwardMatchesCpu) {
     llmc::cpu::attention_forward(ref.data(), ref_lse.data(), q.data(), k.data(),
                                  v.data(), B, Hq, Hkv, c.Tq, c.Tk, D, Dv, scale,
                                  c.causal);
-    launch(device::attention_blocks((long long)B * Hq * c.Tq),
+    launch(device::warp_row_blocks((long long)B * Hq * c.Tq,
+                                   device::kAttentionThreads),
            device::kAttentionThreads, [&] {
              device::attention_forward_kernel(
                  out.data(), lse.data(), q.data(), k.data(), v.data(), B, Hq,
@@ -328,6 +323,24 @@ TEST(CudaKernelsTest, AttentionForwardMatchesCpu) {
       else
         EXPECT_NEAR(lse[i], ref_lse[i], 1e-5f * (1 + std::fabs(ref_lse[i])));
   }
+}
+
+// One AdamW step from the same state: the per-element formula is shared
+// (runtime/kernels/adamw.h), so only FMA contraction (the CPU library is
+// built with -mfma) tells them apart; fewer blocks than elements.
+TEST(CudaKernelsTest, AdamWMatchesCpu) {
+  const size_t n = 3000;
+  auto p = random_values(n, 29, 1.0f), g = random_values(n, 30, 1.0f);
+  std::vector<float> m(n, 0.1f), v(n, 0.01f);
+  llmc::AdamWHyper hyper{1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.1f, 0.05f, 0.5f};
+  std::vector<float> gp = p, gm = m, gv = v;
+  llmc::cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n, hyper);
+  launch(2, device::kAdamWThreads, [&] {
+    device::adamw_kernel(gp.data(), gm.data(), gv.data(), g.data(), n, hyper);
+  });
+  expect_close(gp, p, 1e-6f);
+  expect_close(gm, m, 1e-6f);
+  expect_close(gv, v, 1e-6f);
 }
 
 // A pointwise kernel over n elements in a grid smaller than n, so the

@@ -1,0 +1,26 @@
+// AdamW on the GPU: one fused kernel updates params, m and v of a tensor,
+// the per-element math shared with the CPU (runtime/kernels/adamw.h).
+// Device code for nvcc and the SIMT emulator.
+#pragma once
+
+#include "runtime/kernels/adamw.h"
+
+#include <cstddef>
+
+namespace llmc::cuda::device {
+
+constexpr int kAdamWThreads = 512;
+inline int adamw_blocks(size_t n) {
+  size_t blocks = (n + kAdamWThreads - 1) / kAdamWThreads;
+  return int(blocks < 65535 ? blocks : 65535);
+}
+
+// Grid-stride loop: any grid size covers any n.
+__global__ void adamw_kernel(float *params, float *m, float *v,
+                             const float *grads, size_t n, AdamWHyper hyper) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n;
+       i += size_t(gridDim.x) * blockDim.x)
+    adamw_step(&params[i], &m[i], &v[i], grads[i], hyper);
+}
+
+} // namespace llmc::cuda::device
