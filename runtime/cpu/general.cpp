@@ -1,4 +1,5 @@
 #include "runtime/cpu/general.h"
+#include "runtime/kernels/general_math.h"
 
 #include <array>
 #include <cmath>
@@ -12,20 +13,6 @@ template <typename F> void map(float *out, const float *x, int64_t n, F f) {
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i)
     out[i] = f(x[i]);
-}
-
-// Strides of `shape` read as the last dimensions of `out_shape`, 0 where it
-// repeats (a dimension of 1, or one it lacks).
-std::vector<int64_t> broadcast_strides(const std::vector<int64_t> &shape,
-                                       const std::vector<int64_t> &out_shape) {
-  std::vector<int64_t> strides(out_shape.size(), 0);
-  int64_t stride = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    size_t o = out_shape.size() - shape.size() + i;
-    strides[o] = shape[i] == 1 ? 0 : stride;
-    stride *= shape[i];
-  }
-  return strides;
 }
 
 // Calls f(out offset, each input's offset, row length) for every row of
@@ -68,70 +55,36 @@ void zip(float *out, const std::vector<int64_t> &out_shape, const float *a,
 
 } // namespace
 
+std::vector<int64_t> broadcast_strides(const std::vector<int64_t> &shape,
+                                       const std::vector<int64_t> &out_shape) {
+  std::vector<int64_t> strides(out_shape.size(), 0);
+  int64_t stride = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    size_t o = out_shape.size() - shape.size() + i;
+    strides[o] = shape[i] == 1 ? 0 : stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
 void unary_forward(const std::string &kind, float *out, const float *x,
                    int64_t n) {
-  if (kind == "neg")
-    return map(out, x, n, [](float v) { return -v; });
-  if (kind == "abs")
-    return map(out, x, n, [](float v) { return std::fabs(v); });
-  if (kind == "relu")
-    return map(out, x, n, [](float v) { return v > 0.0f ? v : 0.0f; });
-  if (kind == "exp")
-    return map(out, x, n, [](float v) { return std::exp(v); });
-  if (kind == "log")
-    return map(out, x, n, [](float v) { return std::log(v); });
-  if (kind == "sqrt")
-    return map(out, x, n, [](float v) { return std::sqrt(v); });
-  if (kind == "reciprocal")
-    return map(out, x, n, [](float v) { return 1.0f / v; });
-  if (kind == "tanh")
-    return map(out, x, n, [](float v) { return std::tanh(v); });
-  if (kind == "sigmoid")
-    return map(out, x, n, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
-  if (kind == "erf")
-    return map(out, x, n, [](float v) { return std::erf(v); });
-  if (kind == "sin")
-    return map(out, x, n, [](float v) { return std::sin(v); });
-  if (kind == "cos")
-    return map(out, x, n, [](float v) { return std::cos(v); });
-  if (kind == "floor")
-    return map(out, x, n, [](float v) { return std::floor(v); });
-  if (kind == "ceil")
-    return map(out, x, n, [](float v) { return std::ceil(v); });
-  if (kind == "sign")
-    return map(out, x, n, [](float v) {
-      return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : 0.0f;
-    });
-  throw std::logic_error("unary kernel: unknown kind '" + kind + "'");
+  int k = kernels::kind_index(kernels::kUnaryKinds, kind.c_str());
+  if (k < 0)
+    throw std::logic_error("unary kernel: unknown kind '" + kind + "'");
+  map(out, x, n, [k](float v) { return kernels::unary_value(k, v); });
 }
 
 void binary_forward(const std::string &kind, float *out,
                     const std::vector<int64_t> &out_shape, const float *a,
                     const std::vector<int64_t> &a_shape, const float *b,
                     const std::vector<int64_t> &b_shape) {
-  std::vector<int64_t> sa = broadcast_strides(a_shape, out_shape);
-  std::vector<int64_t> sb = broadcast_strides(b_shape, out_shape);
-  auto run = [&](auto f) { zip(out, out_shape, a, sa, b, sb, f); };
-  if (kind == "add")
-    return run([](float x, float y) { return x + y; });
-  if (kind == "sub")
-    return run([](float x, float y) { return x - y; });
-  if (kind == "mul")
-    return run([](float x, float y) { return x * y; });
-  if (kind == "div")
-    return run([](float x, float y) { return x / y; });
-  if (kind == "pow")
-    return run([](float x, float y) { return std::pow(x, y); });
-  // ONNX's Max and Min propagate NaN, as fmax and fmin do not.
-  if (kind == "max")
-    return run([](float x, float y) {
-      return std::isnan(x) || std::isnan(y) ? NAN : x > y ? x : y;
-    });
-  if (kind == "min")
-    return run([](float x, float y) {
-      return std::isnan(x) || std::isnan(y) ? NAN : x < y ? x : y;
-    });
-  throw std::logic_error("binary kernel: unknown kind '" + kind + "'");
+  int k = kernels::kind_index(kernels::kBinaryKinds, kind.c_str());
+  if (k < 0)
+    throw std::logic_error("binary kernel: unknown kind '" + kind + "'");
+  zip(out, out_shape, a, broadcast_strides(a_shape, out_shape), b,
+      broadcast_strides(b_shape, out_shape),
+      [k](float x, float y) { return kernels::binary_value(k, x, y); });
 }
 
 void where_forward(float *out, const std::vector<int64_t> &out_shape,
@@ -172,29 +125,19 @@ void reduce_forward(const std::string &kind, float *out, const float *x,
   }
   n_out = stride;
   int64_t count = n_out > 0 ? n / n_out : 0;
-  float init = kind == "max"    ? -std::numeric_limits<float>::infinity()
-               : kind == "min"  ? std::numeric_limits<float>::infinity()
-               : kind == "prod" ? 1.0f
-                                : 0.0f;
-  std::vector<double> acc(n_out, init);
+  int k = kernels::kind_index(kernels::kReduceKinds, kind.c_str());
+  if (k < 0)
+    throw std::logic_error("reduce kernel: unknown kind '" + kind + "'");
+  std::vector<double> acc(n_out, kernels::reduce_init(k));
   for (int64_t i = 0; i < n; ++i) {
     int64_t rest = i, o = 0;
     for (size_t d = rank; d-- > 0;) {
       o += (rest % x_shape[d]) * out_strides[d];
       rest /= x_shape[d];
     }
-    double v = x[i];
-    double &s = acc[o];
-    if (kind == "max")
-      s = std::isnan(v) || v > s ? v : s;
-    else if (kind == "min")
-      s = std::isnan(v) || v < s ? v : s;
-    else if (kind == "prod")
-      s *= v;
-    else
-      s += v;
+    acc[o] = kernels::reduce_step(k, acc[o], x[i]);
   }
-  bool mean = kind == "mean";
+  bool mean = k == kernels::kMean;
   for (int64_t o = 0; o < n_out; ++o)
     out[o] = float(mean ? acc[o] / double(count) : acc[o]);
 }

@@ -12,6 +12,11 @@
 
 namespace llmc::cpu {
 
+// The strides of `shape` read as the last dimensions of `out_shape` (numpy
+// broadcasting), 0 where it repeats (a dimension of 1, or one it lacks).
+std::vector<int64_t> broadcast_strides(const std::vector<int64_t> &shape,
+                                       const std::vector<int64_t> &out_shape);
+
 // out[i] = f(x[i]), f named by kind (neg, abs, relu, exp, ...).
 void unary_forward(const std::string &kind, float *out, const float *x,
                    int64_t n);

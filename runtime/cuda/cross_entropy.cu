@@ -28,4 +28,34 @@ void cross_entropy_backward(float *dlogits, const float *dloss,
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
+void cross_entropy_vp_partial(float *stats, const float *logits,
+                              const int *targets, int N, int V, int first,
+                              cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::cross_entropy_vp_partial_kernel<<<N, device::kCrossEntropyThreads, 0,
+                                            stream>>>(stats, logits, targets, N,
+                                                      V, first);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void cross_entropy_vp_finish(float *loss, float *lse, const float *gathered,
+                             int N, int P, cudaStream_t stream) {
+  device::cross_entropy_vp_finish_kernel<<<1, 1024, 0, stream>>>(
+      loss, lse, gathered, N, P);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void cross_entropy_vp_backward(float *dlogits, const float *dloss,
+                               const float *logits, const int *targets,
+                               const float *lse, int N, int V, int first,
+                               cudaStream_t stream) {
+  if (N == 0)
+    return;
+  device::cross_entropy_vp_backward_kernel<<<N, device::kCrossEntropyThreads, 0,
+                                             stream>>>(
+      dlogits, dloss, logits, targets, lse, N, V, first);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
 } // namespace llmc::cuda

@@ -110,6 +110,17 @@ void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
+void rope_at(float *out, const float *inp, const int32_t *positions, int B,
+             int H, int T, int D, float theta, cudaStream_t stream) {
+  long long rows = (long long)B * H * T;
+  if (rows == 0)
+    return;
+  device::rope_kernel<<<device::rope_blocks(rows * (D / 2)),
+                        device::kRopeThreads, 0, stream>>>(
+      out, inp, rows, T, D, theta, 0, 1.0f, positions, H);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
 void add_layernorm_forward(float *sum, float *out, float *mean, float *rstd,
                            const float *a, const float *b, const float *weight,
                            const float *bias, int N, int C, float eps,

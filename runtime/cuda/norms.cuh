@@ -1,11 +1,13 @@
 // Norm, softmax and embedding kernels on the GPU (kernel table:
 // layernorm_forward/_backward, rmsnorm_forward/_backward,
 // add_layernorm_forward, add_rmsnorm_forward, softmax_forward/ _backward,
-// embedding_forward/_backward, rope_forward/_backward). Their bodies are
+// embedding_forward/_backward, rope_forward/_backward, rope_at). Their
+// bodies are
 // runtime/cuda/device/*.cuh, which the SIMT emulator also runs in CI against
 // the CPU kernels.
 #pragma once
 
+#include <cstdint>
 #include <cuda_runtime.h>
 
 namespace llmc::cuda {
@@ -57,6 +59,11 @@ void embedding_backward(float *dtable, const float *dout, const int *ids, int N,
 // backward): out, inp (B, H, T, D); out may alias inp.
 void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
           long long position_offset, bool inverse, cudaStream_t stream);
+
+// rope_forward at each token's own position (padding, -1, copied).
+// out, inp: (B, H, T, D)  positions: (B, T); out may alias inp.
+void rope_at(float *out, const float *inp, const int32_t *positions, int B,
+             int H, int T, int D, float theta, cudaStream_t stream);
 
 // As runtime/cpu/softmax.h: out, inp (N, C), softmax of each row.
 void softmax_forward(float *out, const float *inp, int N, int C,

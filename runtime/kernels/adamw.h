@@ -3,11 +3,7 @@
 // 2019, decoupled weight decay, as torch.optim.AdamW).
 #pragma once
 
-#if defined(__CUDACC__)
-#define LLMC_HOST_DEVICE __host__ __device__
-#else
-#define LLMC_HOST_DEVICE
-#endif
+#include "runtime/kernels/host_device.h"
 
 namespace llmc {
 

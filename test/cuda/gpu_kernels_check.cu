@@ -20,6 +20,7 @@
 #include "runtime/cuda/cross_entropy.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/norms.cuh"
+#include "test/cuda/gpu_check.h"
 #include "test/cuda/kernel_inputs.h"
 
 #include <algorithm>
@@ -30,80 +31,8 @@
 #include <string>
 #include <vector>
 
-namespace {
-
+using namespace llmc::gpu_check;
 using llmc::test::random_values;
-
-struct Device {
-  std::vector<float *> buffers;
-  float *copy(const std::vector<float> &host) {
-    float *p = nullptr;
-    LLMC_CUDA_CHECK(cudaMalloc(&p, host.size() * sizeof(float)));
-    LLMC_CUDA_CHECK(cudaMemcpy(p, host.data(), host.size() * sizeof(float),
-                               cudaMemcpyHostToDevice));
-    buffers.push_back(p);
-    return p;
-  }
-  std::vector<float> read(const float *p, size_t n) {
-    std::vector<float> host(n);
-    LLMC_CUDA_CHECK(
-        cudaMemcpy(host.data(), p, n * sizeof(float), cudaMemcpyDeviceToHost));
-    return host;
-  }
-  ~Device() {
-    for (float *p : buffers)
-      cudaFree(p);
-  }
-};
-
-// Milliseconds of `run` on the device (median of 5, after a warm-up).
-double device_ms(const std::function<void()> &run) {
-  cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
-  run();
-  std::vector<float> times;
-  for (int i = 0; i < 5; ++i) {
-    cudaEventRecord(start);
-    run();
-    cudaEventRecord(stop);
-    cudaEventSynchronize(stop);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, start, stop);
-    times.push_back(ms);
-  }
-  std::sort(times.begin(), times.end());
-  return times[2];
-}
-
-double host_ms(const std::function<void()> &run) {
-  auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now() - start)
-      .count();
-}
-
-// max |a - b| / (1 + |b|)
-double worst(const std::vector<float> &a, const std::vector<float> &b) {
-  double w = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    w = std::max(w, std::fabs(double(a[i]) - b[i]) / (1 + std::fabs(b[i])));
-  return w;
-}
-
-int failures = 0;
-void report(const char *kernel, const std::string &shape, double error,
-            double tolerance, double gpu, double cpu) {
-  bool ok = error <= tolerance;
-  failures += !ok;
-  std::printf("%-18s %-16s max error %.2e (tolerance %.0e) %s  gpu %.3f ms, "
-              "cpu %.3f ms\n",
-              kernel, shape.c_str(), error, tolerance, ok ? "ok" : "MISMATCH",
-              gpu, cpu);
-}
-
-} // namespace
 
 int main() {
   int devices = 0;
@@ -456,5 +385,7 @@ int main() {
         [&] { llmc::cuda::adamw_update(dp, dm, dv, dg, n, hyper, 0); });
     report("adamw", std::to_string(n), worst(gp, p), 1e-6, gpu, cpu);
   }
+  check_attention_and_paged();
+  check_losses_and_general();
   return failures ? 1 : 0;
 }

@@ -89,7 +89,8 @@ T shuffle_as(unsigned mask, T value, Shuffle kind, int arg, int width) {
 
 // CUDA's spellings, for the kernel headers.
 using dim3 = llmc::simt::dim3;
-#define __global__
+// inline: kernel bodies live in headers that several tests include.
+#define __global__ inline
 #define __device__
 #define __host__
 #define __forceinline__ inline

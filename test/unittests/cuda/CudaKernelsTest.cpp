@@ -26,6 +26,7 @@
 #include "runtime/cuda/device/rope.cuh"
 #include "runtime/cuda/device/softmax.cuh"
 #include "test/cuda/kernel_inputs.h"
+#include "test/unittests/cuda/expect_close.h"
 
 #include <gtest/gtest.h>
 
@@ -33,18 +34,11 @@
 #include <vector>
 
 using llmc::simt::launch;
+using llmc::test::expect_close;
 using llmc::test::random_values;
 namespace device = llmc::cuda::device;
 
 namespace {
-
-// |a - b| <= tol * (1 + |b|) everywhere.
-void expect_close(const std::vector<float> &a, const std::vector<float> &b,
-                  float tol) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], tol * (1 + std::fabs(b[i]))) << "at " << i;
-}
 
 TEST(CudaKernelsTest, LayerNormForwardMatchesCpu) {
   for (auto shape : {std::pair{37, 203}, std::pair{8, 32}, std::pair{3, 5}}) {

@@ -1,0 +1,126 @@
+// The GPU check of the vocab-parallel cross-entropy, the gradients' sum of
+// squares, and the elementwise, general and layout kernels: each on the
+// device against its CPU kernel, with both sides' times.
+#include "runtime/cpu/adamw.h"
+#include "runtime/cpu/cross_entropy.h"
+#include "runtime/cpu/general.h"
+#include "runtime/cpu/layout.h"
+#include "runtime/cuda/cross_entropy.cuh"
+#include "runtime/cuda/elementwise.cuh"
+#include "runtime/cuda/grad_norm.cuh"
+#include "test/cuda/gpu_check.h"
+#include "test/cuda/kernel_inputs.h"
+
+namespace llmc::gpu_check {
+
+using test::random_values;
+
+void check_losses_and_general() {
+  {
+    // One rank's block of a 4-way vocabulary-parallel GPT-2 head.
+    const int N = 4096, V = 50304 / 4, first = V;
+    Device d;
+    auto logits = random_values(size_t(N) * V, 50, 3.0f);
+    std::vector<int> targets(N);
+    for (int n = 0; n < N; ++n)
+      targets[n] = (n * 379) % 50304;
+    std::vector<float> ref(size_t(N) * 3);
+    double cpu = host_ms([&] {
+      cpu::cross_entropy_vp_partial(ref.data(), logits.data(), targets.data(),
+                                    N, V, first);
+    });
+    float *gl = d.copy(logits), *stats = d.copy(ref);
+    int *gt = d.copy(targets);
+    double gpu = device_ms(
+        [&] { cuda::cross_entropy_vp_partial(stats, gl, gt, N, V, first, 0); });
+    report("ce_vp_partial", "4096x12576", worst(d.read(stats, ref.size()), ref),
+           1e-5, gpu, cpu);
+    std::vector<float> lse(N);
+    float ref_loss = 0.0f;
+    cpu = host_ms([&] {
+      ref_loss = cpu::cross_entropy_vp_finish(lse.data(), ref.data(), N, 1);
+    });
+    float *glse = d.copy(lse), *loss = d.copy({0.0f}), *dloss = d.copy({1.0f});
+    gpu = device_ms(
+        [&] { cuda::cross_entropy_vp_finish(loss, glse, stats, N, 1, 0); });
+    report("ce_vp_finish", "4096",
+           std::max(worst(d.read(loss, 1), {ref_loss}),
+                    worst(d.read(glse, N), lse)),
+           1e-5, gpu, cpu);
+    std::vector<float> grad(logits.size());
+    cpu = host_ms([&] {
+      cpu::cross_entropy_vp_backward(grad.data(), 1.0f, logits.data(),
+                                     targets.data(), lse.data(), N, V, first);
+    });
+    float *ggrad = d.copy(grad);
+    gpu = device_ms([&] {
+      cuda::cross_entropy_vp_backward(ggrad, dloss, gl, gt, glse, N, V, first,
+                                      0);
+    });
+    report("ce_vp_backward", "4096x12576",
+           worst(d.read(ggrad, grad.size()), grad), 1e-6, gpu, cpu);
+  }
+
+  {
+    // GPT-2 124M's gradient sizes, roughly: embeddings and 12 layers' four
+    // matrices.
+    std::vector<std::vector<float>> grads;
+    grads.push_back(random_values(50304 * 768, 51, 1e-3f));
+    for (int l = 0; l < 48; ++l)
+      grads.push_back(random_values(768 * 768 * 3, 52 + l, 1e-3f));
+    Device d;
+    std::vector<const float *> device_grads;
+    std::vector<long long> sizes;
+    for (const auto &g : grads) {
+      device_grads.push_back(d.copy(g));
+      sizes.push_back((long long)g.size());
+    }
+    double ref = 0.0;
+    double cpu = host_ms([&] {
+      for (const auto &g : grads)
+        ref += cpu::sum_squares(g.data(), int64_t(g.size()));
+    });
+    float *norm = d.copy({0.0f}), *partials = d.copy(std::vector<float>(256));
+    double gpu = device_ms([&] {
+      cuda::sum_squares(norm, device_grads.data(), sizes.data(),
+                        int(sizes.size()), true, partials, 0);
+    });
+    report("grad_norm", "124M values",
+           worst(d.read(norm, 1), {float(std::sqrt(ref))}), 1e-5, gpu, cpu);
+  }
+
+  {
+    // An ONNX graph's broadcast and reduction, and a permute, at
+    // activation sizes.
+    std::vector<int64_t> shape = {8, 12, 1024, 64}, bias = {12, 1, 64};
+    size_t n = 8 * 12 * 1024 * 64;
+    Device d;
+    auto a = random_values(n, 60, 1.0f), b = random_values(12 * 64, 61, 1.0f);
+    std::vector<float> ref(n);
+    double cpu = host_ms([&] {
+      cpu::binary_forward("mul", ref.data(), shape, a.data(), shape, b.data(),
+                          bias);
+    });
+    float *ga = d.copy(a), *gb = d.copy(b), *out = d.copy(ref);
+    double gpu = device_ms(
+        [&] { cuda::binary(out, shape, ga, shape, gb, bias, "mul", 0); });
+    report("binary", "8x12x1024x64", worst(d.read(out, n), ref), 0, gpu, cpu);
+
+    std::vector<float> sums(8 * 12 * 64);
+    cpu = host_ms(
+        [&] { cpu::reduce_forward("sum", sums.data(), a.data(), shape, {2}); });
+    float *gs = d.copy(sums);
+    gpu = device_ms([&] { cuda::reduce(gs, ga, shape, {2}, "sum", 0); });
+    report("reduce", "8x12x1024x64", worst(d.read(gs, sums.size()), sums), 1e-5,
+           gpu, cpu);
+
+    std::vector<int> perm = {0, 2, 1, 3};
+    cpu = host_ms([&] {
+      cpu::permute(ref.data(), a.data(), shape.data(), perm.data(), 4);
+    });
+    gpu = device_ms([&] { cuda::permute(out, ga, shape, perm, 0); });
+    report("permute", "8x12x1024x64", worst(d.read(out, n), ref), 0, gpu, cpu);
+  }
+}
+
+} // namespace llmc::gpu_check
