@@ -20,6 +20,7 @@
 #include "runtime/cpu/softmax.h"
 #include "runtime/cpu/weights_bf16.h"
 #include "runtime/executor.h"
+#include "runtime/kernels/gemm_shape.h"
 #include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/plan_file.h"
 
@@ -117,21 +118,11 @@ void copy_box(float *large, const std::vector<int64_t> &large_shape,
 }
 
 // The GEMM sizes of a matmul-like kernel: ins (lhs, rhs, ...), out 0.
-struct Gemm {
-  int64_t batch, M, N, K;
-  bool trans_a, trans_b, b_batched;
-};
+using Gemm = kernels::GemmShape;
 Gemm gemm_of(const KernelCall &c) {
-  auto lhs = c.in_shape(0), rhs = c.in_shape(1), res = c.out_shape(0);
-  size_t r = res.size();
-  bool ta = c.param("transpose_lhs").b(), tb = c.param("transpose_rhs").b();
-  return {product(res, 0, r - 2),
-          res[r - 2],
-          res[r - 1],
-          ta ? lhs[lhs.size() - 2] : lhs.back(),
-          ta,
-          tb,
-          rhs.size() > 2};
+  return kernels::gemm_shape(c.in_shape(0), c.in_shape(1), c.out_shape(0),
+                             c.param("transpose_lhs").b(),
+                             c.param("transpose_rhs").b());
 }
 
 bool gelu_tanh(const KernelCall &c) {

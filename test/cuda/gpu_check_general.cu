@@ -3,10 +3,13 @@
 // device against its CPU kernel, with both sides' times.
 #include "runtime/cpu/adamw.h"
 #include "runtime/cpu/cross_entropy.h"
+#include "runtime/cpu/fused.h"
 #include "runtime/cpu/general.h"
 #include "runtime/cpu/layout.h"
+#include "runtime/cpu/matmul.h"
 #include "runtime/cuda/cross_entropy.cuh"
 #include "runtime/cuda/elementwise.cuh"
+#include "runtime/cuda/gemm.h"
 #include "runtime/cuda/grad_norm.cuh"
 #include "test/cuda/gpu_check.h"
 #include "test/cuda/kernel_inputs.h"
@@ -120,6 +123,51 @@ void check_losses_and_general() {
     });
     gpu = device_ms([&] { cuda::permute(out, ga, shape, perm, 0); });
     report("permute", "8x12x1024x64", worst(d.read(out, n), ref), 0, gpu, cpu);
+  }
+
+  {
+    // GPT-2 124M's MLP up projection at 8 x 1024 tokens: bias, then the
+    // tanh-GELU epilogue, in fp32 and bf16 math (TF/s of the GPU side).
+    const int64_t M = 8192, N = 3072, K = 768;
+    Device d;
+    auto lhs = random_values(size_t(M * K), 80, 1.0f);
+    auto rhs = random_values(size_t(K * N), 81, 0.05f);
+    auto bias = random_values(size_t(N), 82, 0.1f);
+    std::vector<float> ref(size_t(M * N)), pre(ref.size());
+    float *gl = d.copy(lhs), *gr = d.copy(rhs), *gb = d.copy(bias);
+    float *out = d.copy(ref), *aux = d.copy(ref);
+    float *workspace = d.copy(std::vector<float>(size_t(32) << 18)); // 32 MiB
+    cuda::CublasLtGemm gemm(workspace, size_t(32) << 20);
+    for (auto math : {cuda::GemmMath::FP32, cuda::GemmMath::BF16}) {
+      auto cpu_math = math == cuda::GemmMath::BF16 ? cpu::GemmMath::BF16
+                                                   : cpu::GemmMath::FP32;
+      const char *name =
+          math == cuda::GemmMath::BF16 ? "matmul bf16" : "matmul";
+      double cpu = host_ms([&] {
+        cpu::matmul_forward(ref.data(), lhs.data(), rhs.data(), bias.data(), 1,
+                            M, N, K, false, false, false, cpu_math);
+      });
+      cuda::GemmSpec spec{
+          {1, M, N, K, false, false, false}, cuda::GemmEpilogue::Bias, math};
+      double gpu =
+          device_ms([&] { gemm.run(spec, out, nullptr, gl, gr, gb, 0); });
+      report(name, "8192x3072x768", worst(d.read(out, ref.size()), ref), 1e-3,
+             gpu, cpu);
+      std::printf("  %s: %.1f TFLOP/s\n", name, 2.0 * M * N * K / gpu / 1e9);
+    }
+    double cpu = host_ms([&] {
+      cpu::matmul_bias_gelu_forward(pre.data(), ref.data(), lhs.data(),
+                                    rhs.data(), bias.data(), 1, M, N, K, false,
+                                    false, false, true);
+    });
+    cuda::GemmSpec spec{{1, M, N, K, false, false, false},
+                        cuda::GemmEpilogue::GeluTanhAuxBias,
+                        cuda::GemmMath::FP32};
+    double gpu = device_ms([&] { gemm.run(spec, out, aux, gl, gr, gb, 0); });
+    report("matmul_bias_gelu", "8192x3072x768",
+           std::max(worst(d.read(out, ref.size()), ref),
+                    worst(d.read(aux, pre.size()), pre)),
+           1e-3, gpu, cpu);
   }
 }
 
