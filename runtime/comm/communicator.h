@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace llmc::comm {
 
@@ -110,6 +111,16 @@ public:
   /// true once it is complete.
   ///   MPI: MPI_Test.  NCCL: cudaEventQuery.
   virtual bool test() = 0;
+};
+
+/// One operation of an exchange(): `n` elements of `data` sent to `peer`,
+/// or received from it, matched by tag as send and recv are.
+struct P2P {
+  enum Kind { Send, Recv } kind;
+  float *data;
+  size_t n;
+  int peer;
+  int tag;
 };
 
 //===----------------------------------------------------------------------===//
@@ -201,11 +212,22 @@ public:
   /// ahead, so the message moves while they compute.
   ///   MPI: MPI_Irecv + MPI_Wait.  NCCL: ncclRecv on the communicator's
   ///   stream + an event; a receive posted ahead of a send on the same
-  ///   stream blocks that send, so NCCL pipelines must group each step's
-  ///   p2p calls (not done yet: the pipeline runtime runs on MPI).
+  ///   stream blocks that send, so p2p calls that must progress together
+  ///   go through exchange().
   ///   Dual: as recv.
   virtual std::unique_ptr<Request> irecv(float *data, size_t n, int peer,
                                          int tag) = 0;
+
+  /// Sends and receives issued as one batch: they complete together
+  /// whatever order each rank lists them in, so a pipeline step that sends
+  /// to one neighbour and receives from another (or both ways with one)
+  /// cannot deadlock. The buffers must stay untouched until wait().
+  ///   MPI: MPI_Isend / MPI_Irecv of each, then wait for all (the default
+  ///   below).  NCCL: ncclSend / ncclRecv inside ncclGroupStart /
+  ///   ncclGroupEnd on the communicator's stream + an event (ungrouped, a
+  ///   send queued behind a receive on one stream waits for it forever).
+  ///   Dual: each send's dual is its peer's receive.
+  virtual std::unique_ptr<Request> exchange(const std::vector<P2P> &ops);
 
   /// Returns once every rank of the group has entered it.
   ///   MPI: MPI_Barrier.  NCCL: none; a one-element ncclAllReduce + stream

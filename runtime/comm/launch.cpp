@@ -72,4 +72,17 @@ Launch launch_from_environment(
   return {};
 }
 
+int device_of_local_rank(int local_rank, int visible_devices) {
+  if (visible_devices <= 0)
+    throw io::InputError("no CUDA device is visible to this process (check "
+                         "CUDA_VISIBLE_DEVICES and the driver)");
+  if (local_rank >= visible_devices)
+    throw io::InputError("local rank " + std::to_string(local_rank) +
+                         " needs a GPU of its "
+                         "own, but this node's processes see only " +
+                         std::to_string(visible_devices) + ": start at most " +
+                         std::to_string(visible_devices) + " ranks per node");
+  return local_rank;
+}
+
 } // namespace llmc::comm

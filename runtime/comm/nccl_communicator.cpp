@@ -1,6 +1,7 @@
 //===- nccl_communicator.cpp - The NCCL backend of the collectives --------===//
 #include "runtime/comm/nccl_communicator.h"
 
+#include "runtime/comm/launch.h"
 #include "runtime/comm/mpi_check.h"
 #include "runtime/cuda/cuda_check.h"
 
@@ -93,15 +94,20 @@ NcclCommunicator::~NcclCommunicator() {
 }
 
 std::unique_ptr<NcclCommunicator> NcclCommunicator::create(MPI_Comm bootstrap) {
+  // Collective either way: every rank splits, then reads its launcher.
   MPI_Comm node = MPI_COMM_NULL;
   LLMC_MPI_CHECK(MPI_Comm_split_type(bootstrap, MPI_COMM_TYPE_SHARED, 0,
                                      MPI_INFO_NULL, &node));
   int local_rank = 0;
   LLMC_MPI_CHECK(MPI_Comm_rank(node, &local_rank));
   LLMC_MPI_CHECK(MPI_Comm_free(&node));
+  Launch launch = launch_from_environment();
+  if (!launch.launcher.empty())
+    local_rank = launch.local_rank;
   int devices = 0;
   LLMC_CUDA_CHECK(cudaGetDeviceCount(&devices));
-  return std::make_unique<NcclCommunicator>(bootstrap, local_rank % devices);
+  return std::make_unique<NcclCommunicator>(
+      bootstrap, device_of_local_rank(local_rank, devices));
 }
 
 std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
@@ -208,6 +214,29 @@ void NcclCommunicator::recv(float *data, size_t n, int peer, int tag) {
   record(Collective::Recv, ring_bytes::send(n));
   LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
   synchronize();
+}
+
+std::unique_ptr<Request>
+NcclCommunicator::exchange(const std::vector<P2P> &ops) {
+  for (const P2P &op : ops) {
+    const char *what = op.kind == P2P::Send ? "exchange send" : "exchange recv";
+    require_rank(op.peer, size_, what, "peer");
+    require_tag(op.tag, what);
+  }
+  LLMC_NCCL_CHECK(ncclGroupStart());
+  for (const P2P &op : ops) {
+    if (op.kind == P2P::Send) {
+      record(Collective::Send, ring_bytes::send(op.n));
+      LLMC_NCCL_CHECK(
+          ncclSend(op.data, op.n, ncclFloat, op.peer, comm_, stream_));
+    } else {
+      record(Collective::Recv, ring_bytes::send(op.n));
+      LLMC_NCCL_CHECK(
+          ncclRecv(op.data, op.n, ncclFloat, op.peer, comm_, stream_));
+    }
+  }
+  LLMC_NCCL_CHECK(ncclGroupEnd());
+  return stream_request();
 }
 
 void NcclCommunicator::barrier() {

@@ -29,8 +29,11 @@ public:
   NcclCommunicator(MPI_Comm bootstrap, int device);
   ~NcclCommunicator() override;
 
-  /// Picks the device from the rank's index on its node (MPI_COMM_TYPE_SHARED)
-  /// modulo the visible device count. Collective over `bootstrap`.
+  /// Picks the device of this rank's index on its node: the launcher's
+  /// local rank (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID, LOCAL_RANK),
+  /// else its index among the ranks sharing its memory
+  /// (MPI_COMM_TYPE_SHARED); one GPU per rank, never two ranks on one
+  /// (device_of_local_rank). Collective over `bootstrap`.
   static std::unique_ptr<NcclCommunicator> create(MPI_Comm bootstrap);
 
   int rank() const override { return rank_; }
@@ -53,6 +56,7 @@ public:
   std::unique_ptr<Request> irecv(float *data, size_t n, int peer,
                                  int tag) override;
   void recv(float *data, size_t n, int peer, int tag) override;
+  std::unique_ptr<Request> exchange(const std::vector<P2P> &ops) override;
   void barrier() override;
   std::unique_ptr<Communicator> split(int color, int key) override;
 

@@ -27,6 +27,7 @@
 
 using llmc::comm::Collective;
 using llmc::comm::Communicator;
+using llmc::comm::P2P;
 using llmc::comm::Request;
 
 namespace {
@@ -394,6 +395,39 @@ TEST_P(CommConformance, IsendAndIrecvDoNotBlock) {
     ASSERT_EQ(got[i], float(peer * 1000 + i % 1000)) << "at " << i;
   EXPECT_EQ(comm->stats().calls_of(Collective::Send), 1u);
   EXPECT_EQ(comm->stats().calls_of(Collective::Recv), 1u);
+}
+
+// Tests exchange(): every rank sends a large message to the next rank of a
+// ring and receives one from the previous, listing its send first (with
+// blocking sends, or NCCL calls outside a group, that order deadlocks),
+// and on two ranks a second pair of messages the other way round in the
+// same batch.
+TEST_P(CommConformance, ExchangeAroundARingDoesNotDeadlock) {
+  if (p < 2)
+    GTEST_SKIP() << "needs 2 ranks";
+  const size_t n = 40000;
+  const int next = (r + 1) % p, prev = (r + p - 1) % p;
+  std::vector<float> mine(n);
+  for (size_t i = 0; i < n; ++i)
+    mine[i] = float(r * 1000 + i % 1000);
+  Buffer out = buffer(mine), in = zeros(n), back = zeros(n);
+  std::vector<P2P> ops = {{P2P::Send, out.data(), n, next, 3},
+                          {P2P::Recv, in.data(), n, prev, 3}};
+  if (p == 2) // both ways with the one neighbour, receive listed first
+    ops.insert(ops.begin(), {P2P::Recv, back.data(), n, next, 4});
+  if (p == 2)
+    ops.push_back({P2P::Send, out.data(), n, prev, 4});
+  comm->exchange(ops)->wait();
+  std::vector<float> got = in.host();
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_EQ(got[i], float(prev * 1000 + i % 1000)) << "at " << i;
+  if (p == 2) {
+    got = back.host();
+    for (size_t i = 0; i < n; ++i)
+      ASSERT_EQ(got[i], float(next * 1000 + i % 1000)) << "at " << i;
+  }
+  EXPECT_EQ(comm->stats().calls_of(Collective::Send), p == 2 ? 2u : 1u);
+  EXPECT_EQ(comm->stats().calls_of(Collective::Recv), p == 2 ? 2u : 1u);
 }
 
 // Tests a pipeline chain 0 -> 1 -> ... -> p-1: each stage adds its rank.

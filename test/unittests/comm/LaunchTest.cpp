@@ -8,8 +8,10 @@
 #include <map>
 #include <string>
 
+using llmc::comm::device_of_local_rank;
 using llmc::comm::Launch;
 using llmc::comm::launch_from_environment;
+namespace io = llmc::io;
 
 namespace {
 
@@ -109,6 +111,22 @@ TEST(Launch, MalformedVariablesNameThemselves) {
   EXPECT_EQ(error({{"PMI_SIZE", "99999999999999999999"}}),
             "environment variable PMI_SIZE: expected an integer in [1, "
             "1048576], got '99999999999999999999'");
+}
+
+// One GPU per rank: the local rank's own, and a clear error when a node
+// has more ranks than GPUs (never local_rank % devices: two ranks on one).
+TEST(Launch, DeviceOfLocalRank) {
+  EXPECT_EQ(device_of_local_rank(0, 8), 0);
+  EXPECT_EQ(device_of_local_rank(7, 8), 7);
+  try {
+    device_of_local_rank(4, 4);
+    FAIL() << "two ranks on one GPU";
+  } catch (const io::InputError &e) {
+    EXPECT_STREQ(e.what(), "local rank 4 needs a GPU of its own, but this "
+                           "node's processes see only 4: start at most 4 "
+                           "ranks per node");
+  }
+  EXPECT_THROW(device_of_local_rank(0, 0), io::InputError);
 }
 
 } // namespace
