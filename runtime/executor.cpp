@@ -1,8 +1,10 @@
-// The CPU executor: one arena, then each plan kernel's CPU function in order.
+// The executor: one arena, then each plan kernel's function in order, on
+// the CPU or the selected device.
 #include "runtime/executor.h"
 
 #include "runtime/comm/communicator.h"
 #include "runtime/cpu_dispatch.h"
+#include "runtime/device.h"
 #include "runtime/plan/plan_file.h"
 
 #include <algorithm>
@@ -24,7 +26,8 @@ size_t aligned(uint64_t bytes) {
 } // namespace
 
 Executor::Executor(planfile::Plan plan, int64_t stash_slots)
-    : plan_(std::move(plan)), arena_(nullptr, std::free),
+    : plan_(std::move(plan)), device_(selected_device()),
+      arena_(nullptr, device_ ? device_->release : std::free),
       stash_slots_(std::max<int64_t>(stash_slots, 1)) {
   // read_plan_file bounds both sizes far below overflow; the slots come from
   // the schedule, so their product is checked here.
@@ -37,20 +40,37 @@ Executor::Executor(planfile::Plan plan, int64_t stash_slots)
                           " stash slots of " + std::to_string(slot_bytes_) +
                           " bytes overflows");
   arena_bytes_ = bytes;
-  void *memory = std::aligned_alloc(kArenaAlignment, bytes ? bytes : 64);
+  void *memory = device_
+                     ? device_->allocate(bytes ? bytes : 64)
+                     : std::aligned_alloc(kArenaAlignment, bytes ? bytes : 64);
   if (!memory)
     throw std::runtime_error("cannot allocate the arena of " +
-                             std::to_string(bytes) + " bytes");
-  std::memset(memory, 0, bytes);
+                             std::to_string(bytes) + " bytes on " +
+                             device_description());
+  if (!device_)
+    std::memset(memory, 0, bytes);
   arena_.reset(static_cast<char *>(memory));
   for (int k = 0; k < plan_.kernels_size(); ++k) {
-    KernelFn fn = find_cpu_kernel(plan_.kernels(k).name());
+    const std::string &name = plan_.kernels(k).name();
+    KernelFn fn = device_ ? device_->find_kernel(name) : nullptr;
+    on_device_.push_back(fn != nullptr);
     if (!fn)
-      throw plan::PlanError(
-          "the plan calls kernel '" + plan_.kernels(k).name() + "' (kernel " +
-          std::to_string(k) + ") that this runtime does not have");
+      fn = find_cpu_kernel(name);
+    if (!fn)
+      throw plan::PlanError("the plan calls kernel '" + name + "' (kernel " +
+                            std::to_string(k) +
+                            ") that this runtime does not have");
     kernel_fns_.push_back(fn);
   }
+}
+
+std::string Executor::device_description() const {
+  return device_ ? device_->description : "cpu";
+}
+
+void Executor::synchronize() const {
+  if (device_)
+    device_->synchronize();
 }
 
 Executor::~Executor() = default;
@@ -98,6 +118,7 @@ void Executor::set_stash_slot(int64_t slot) {
 }
 
 void Executor::zero(planfile::Category category) {
+  synchronize();
   for (const planfile::Buffer &b : plan_.buffers())
     if (b.category() == category && !b.stashed())
       std::memset(arena_.get() + b.offset(), 0, b.size_bytes());
@@ -115,6 +136,7 @@ float Executor::output(const std::string &name) const {
   int t = find_tensor(name, planfile::OUTPUT);
   if (t < 0 || num_elements(t) < 1)
     throw plan::PlanError("the plan has no output '" + name + "'");
+  synchronize();
   return *const_cast<Executor *>(this)->f32(t);
 }
 
@@ -150,6 +172,12 @@ void Executor::run_range(int begin, int end, const OptimizerStep &opt,
                          const KernelHook &before) {
   for (int k = begin; k < end; ++k) {
     const planfile::Kernel &kernel = plan_.kernels(k);
+    // The host reads the arena in hooks and in the CPU's kernels; timing a
+    // kernel waits for it too.
+    bool host =
+        device_ && (!on_device_[size_t(k)] || before || profiling_ || trace_);
+    if (host)
+      synchronize();
     if (before)
       before(kernel);
     KernelCall call(*this, kernel, opt);
@@ -160,6 +188,7 @@ void Executor::run_range(int begin, int end, const OptimizerStep &opt,
     }
     auto start = std::chrono::steady_clock::now();
     kernel_fns_[k](call);
+    synchronize();
     auto end = std::chrono::steady_clock::now();
     double seconds = std::chrono::duration<double>(end - start).count();
     if (trace_)
@@ -176,6 +205,7 @@ void Executor::run_range(int begin, int end, const OptimizerStep &opt,
     seconds_per_kernel_.resize(size_t(plan_.kernels_size()), 0.0);
     seconds_per_kernel_[size_t(k)] += seconds;
   }
+  synchronize();
 }
 
 } // namespace llmc

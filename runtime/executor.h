@@ -1,5 +1,8 @@
 // Runs a plan on this process: one arena allocated once, then the plan's
-// kernels in order on CPU (runtime/cpu_dispatch.h maps each to its code).
+// kernels in order on the CPU (runtime/cpu_dispatch.h maps each to its
+// code) or on the device --device selected (runtime/device.h): the arena in
+// host-visible device memory, each kernel's device function where it has
+// one, the device synchronized before the host reads the arena.
 // A pipeline stage's plan runs as three programs (forward and backward per
 // microbatch, optimizer per step), and its arena ends in one stash slot per
 // microbatch in flight: the stashed buffers resolve into the current slot.
@@ -18,6 +21,7 @@
 namespace llmc {
 
 class KernelCall;
+struct DeviceBackend;
 namespace comm {
 class Communicator;
 class Request;
@@ -67,6 +71,12 @@ public:
   void zero(planfile::Category category);
   // Bytes of the arena, stash slots included.
   size_t arena_bytes() const { return arena_bytes_; }
+  // The device this executor runs on, for reports ("cpu" or the backend's
+  // description).
+  std::string device_description() const;
+  // Waits for the device's kernels (nothing on the CPU): the arena is then
+  // the host's to read and write.
+  void synchronize() const;
 
   // The value of the scalar output buffer `name` ("loss", "grad_norm").
   float output(const std::string &name) const;
@@ -112,8 +122,12 @@ private:
                  const KernelHook &before);
 
   planfile::Plan plan_;
-  // The CPU function of each kernel, resolved once when the plan is loaded.
+  // The device backend (nullptr: the CPU), and each kernel's function,
+  // resolved once when the plan is loaded; on_device_[k] says whether it
+  // runs on the device (else the CPU's, after a synchronize).
+  const DeviceBackend *device_ = nullptr;
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
+  std::vector<bool> on_device_;
   std::unique_ptr<char, void (*)(void *)> arena_;
   size_t arena_bytes_ = 0;
   size_t main_bytes_ = 0; // the arena before the stash slots

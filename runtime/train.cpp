@@ -8,6 +8,7 @@
 
 #include "runtime/checkpoint_save.h"
 #include "runtime/data/tokenizer.h"
+#include "runtime/device.h"
 #include "runtime/executor.h"
 #include "runtime/fault_injection.h"
 #include "runtime/gradient_dump.h"
@@ -327,11 +328,17 @@ void train(const TrainOptions &o) {
                     (long long)best_val->second);
       validated = text;
     }
+    // The device only when it is not the CPU (existing reports keep their
+    // shape).
+    std::string device;
+    if (const DeviceBackend *d = selected_device())
+      device = std::string(" on ") + d->description;
     std::fprintf(stderr,
-                 "llmc: trained steps %lld..%lld of %lld in %s (%.0f "
+                 "llmc: trained steps %lld..%lld of %lld%s in %s (%.0f "
                  "tokens/s): final loss %.4f%s; %s\n",
                  (long long)first_step, (long long)(o.steps - 1),
-                 (long long)o.steps, format_duration(seconds).c_str(),
+                 (long long)o.steps, device.c_str(),
+                 format_duration(seconds).c_str(),
                  double(tokens_per_step * (o.steps - first_step)) / seconds,
                  double(last_loss), validated.c_str(), saved.c_str());
   }

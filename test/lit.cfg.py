@@ -19,6 +19,14 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["llmc", "llmc-opt", "llmc-run"],
                                    [config.llmc_tools_dir])
 config.substitutions.append(("%python", sys.executable))
+# A build with the CUDA backend (and llmc-run-emulated-cuda); "no-gpu" where
+# no NVIDIA device node exists.
+if config.llmc_cuda.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("cuda")
+    llvm_config.add_tool_substitutions(["llmc-run-emulated-cuda"],
+                                       [config.llmc_tools_dir])
+if not os.path.exists("/dev/nvidia0"):
+    config.available_features.add("no-gpu")
 # Tests that start system daemons (Slurm's slurmd) need root.
 if os.geteuid() == 0:
     config.available_features.add("root")

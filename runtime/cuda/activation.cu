@@ -2,6 +2,7 @@
 #include "runtime/cuda/activation.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/device/activation.cuh"
+#include "runtime/cuda/launch.h"
 
 namespace llmc::cuda {
 
@@ -11,8 +12,8 @@ template <class Kernel, class... Args>
 void pointwise(Kernel kernel, long long n, cudaStream_t stream, Args... args) {
   if (n == 0)
     return;
-  kernel<<<device::pointwise_blocks(n), device::kPointwiseThreads, 0, stream>>>(
-      args..., n);
+  LLMC_LAUNCH(kernel, device::pointwise_blocks(n), device::kPointwiseThreads,
+              stream, args..., n);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 } // namespace

@@ -3,6 +3,7 @@
 #include "runtime/cuda/adamw.cuh"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/device/adamw.cuh"
+#include "runtime/cuda/launch.h"
 
 namespace llmc::cuda {
 
@@ -10,8 +11,8 @@ void adamw_update(float *params, float *m, float *v, const float *grads,
                   size_t n, const AdamWHyper &hyper, cudaStream_t stream) {
   if (n == 0)
     return;
-  device::adamw_kernel<<<device::adamw_blocks(n), device::kAdamWThreads, 0,
-                         stream>>>(params, m, v, grads, n, hyper);
+  LLMC_LAUNCH(device::adamw_kernel, device::adamw_blocks(n),
+              device::kAdamWThreads, stream, params, m, v, grads, n, hyper);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -4,6 +4,7 @@
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/device/attention.cuh"
 #include "runtime/cuda/device/paged_attention.cuh"
+#include "runtime/cuda/launch.h"
 
 namespace llmc::cuda {
 namespace {
@@ -25,10 +26,10 @@ void attention_forward(float *out, float *lse, const float *q, const float *k,
   if (rows == 0)
     return;
   check_heads("attention_forward", Hq, Hkv, Dv);
-  device::attention_forward_kernel<<<device::warp_row_blocks(
-                                         rows, device::kAttentionThreads),
-                                     device::kAttentionThreads, 0, stream>>>(
-      out, lse, q, k, v, B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal);
+  LLMC_LAUNCH(device::attention_forward_kernel,
+              device::warp_row_blocks(rows, device::kAttentionThreads),
+              device::kAttentionThreads, stream, out, lse, q, k, v, B, Hq, Hkv,
+              Tq, Tk, D, Dv, scale, causal);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -41,16 +42,15 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
   check_heads("attention_backward", Hq, Hkv, D > Dv ? D : Dv);
   // Each kernel writes all of its outputs (dk and dv zeros when Tq is 0).
   if (q_rows > 0)
-    device::attention_backward_dq_kernel<<<
-        device::warp_row_blocks(q_rows, device::kAttentionThreads),
-        device::kAttentionThreads, 0, stream>>>(
-        dq, dout, q, k, v, out, lse, B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal);
+    LLMC_LAUNCH(device::attention_backward_dq_kernel,
+                device::warp_row_blocks(q_rows, device::kAttentionThreads),
+                device::kAttentionThreads, stream, dq, dout, q, k, v, out, lse,
+                B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal);
   if (k_rows > 0)
-    device::attention_backward_dkv_kernel<<<
-        device::warp_row_blocks(k_rows, device::kAttentionThreads),
-        device::kAttentionThreads, 0, stream>>>(dk, dv, dout, q, k, v, out, lse,
-                                                B, Hq, Hkv, Tq, Tk, D, Dv,
-                                                scale, causal);
+    LLMC_LAUNCH(device::attention_backward_dkv_kernel,
+                device::warp_row_blocks(k_rows, device::kAttentionThreads),
+                device::kAttentionThreads, stream, dk, dv, dout, q, k, v, out,
+                lse, B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -60,9 +60,9 @@ void kv_cache_write(float *cache, const float *x, const int32_t *block_table,
   long long n = s.B * H * s.T * (long long)D;
   if (n == 0)
     return;
-  device::kv_cache_write_kernel<<<device::cache_write_blocks(n),
-                                  device::kCacheWriteThreads, 0, stream>>>(
-      cache, x, block_table, positions, H, D, s);
+  LLMC_LAUNCH(device::kv_cache_write_kernel, device::cache_write_blocks(n),
+              device::kCacheWriteThreads, stream, cache, x, block_table,
+              positions, H, D, s);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -79,10 +79,10 @@ void paged_attention(float *out, const float *q, const float *k_cache,
   if (s.Dv > device::kAttentionMaxDv)
     cuda_unsupported("paged_attention",
                      "head sizes above 256 are not supported");
-  device::paged_attention_kernel<<<device::warp_row_blocks(
-                                       rows, device::kAttentionThreads),
-                                   device::kAttentionThreads, 0, stream>>>(
-      out, q, k_cache, v_cache, block_table, positions, scale, s);
+  LLMC_LAUNCH(device::paged_attention_kernel,
+              device::warp_row_blocks(rows, device::kAttentionThreads),
+              device::kAttentionThreads, stream, out, q, k_cache, v_cache,
+              block_table, positions, scale, s);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -90,7 +90,8 @@ void last_token(float *out, const float *x, const int32_t *positions, int B,
                 int T, int C, cudaStream_t stream) {
   if (B == 0)
     return;
-  device::last_token_kernel<<<B, 256, 0, stream>>>(out, x, positions, T, C);
+  LLMC_LAUNCH(device::last_token_kernel, B, 256, stream, out, x, positions, T,
+              C);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -3,6 +3,7 @@
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/device/elementwise.cuh"
 #include "runtime/cuda/elementwise.cuh"
+#include "runtime/cuda/launch.h"
 
 namespace llmc::cuda {
 namespace {
@@ -32,9 +33,8 @@ void trailing(float *out, const float *a, const float *b, long long n,
               long long nb, int kind, cudaStream_t stream) {
   if (n == 0)
     return;
-  device::trailing_kernel<<<device::elementwise_blocks(n),
-                            device::kElementwiseThreads, 0, stream>>>(
-      out, a, b, n, nb, kind);
+  LLMC_LAUNCH(device::trailing_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, a, b, n, nb, kind);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -45,9 +45,8 @@ void strided_copy(float *dst, const float *src, const device::StridedView &v,
     n *= v.sizes[d];
   if (n == 0)
     return;
-  device::strided_copy_kernel<<<device::elementwise_blocks(n),
-                                device::kElementwiseThreads, 0, stream>>>(
-      dst, src, v, n);
+  LLMC_LAUNCH(device::strided_copy_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, dst, src, v, n);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -67,9 +66,8 @@ void unary(float *out, const float *x, long long n, const std::string &kind,
   int k = kind_or_fail("unary", kernels::kUnaryKinds, kind);
   if (n == 0)
     return;
-  device::unary_kernel<<<device::elementwise_blocks(n),
-                         device::kElementwiseThreads, 0, stream>>>(out, x, n,
-                                                                   k);
+  LLMC_LAUNCH(device::unary_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, x, n, k);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -83,9 +81,8 @@ void binary(float *out, const Shape &out_shape, const float *a,
   long long n = elements(out_shape);
   if (n == 0)
     return;
-  device::binary_kernel<<<device::elementwise_blocks(n),
-                          device::kElementwiseThreads, 0, stream>>>(out, a, b,
-                                                                    v, n, k);
+  LLMC_LAUNCH(device::binary_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, a, b, v, n, k);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -98,9 +95,8 @@ void where(float *out, const Shape &out_shape, const float *condition,
   long long n = elements(out_shape);
   if (n == 0)
     return;
-  device::where_kernel<<<device::elementwise_blocks(n),
-                         device::kElementwiseThreads, 0, stream>>>(
-      out, condition, a, b, v, n);
+  LLMC_LAUNCH(device::where_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, condition, a, b, v, n);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -116,9 +112,9 @@ void reduce(float *out, const float *x, const Shape &x_shape, const Shape &axes,
     count *= folded.sizes[d];
   if (n_out == 0)
     return;
-  device::reduce_kernel<<<device::elementwise_blocks(n_out),
-                          device::kElementwiseThreads, 0, stream>>>(
-      out, x, kept, folded, n_out, count, k);
+  LLMC_LAUNCH(device::reduce_kernel, device::elementwise_blocks(n_out),
+              device::kElementwiseThreads, stream, out, x, kept, folded, n_out,
+              count, k);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -126,18 +122,16 @@ void sum_to(float *out, const float *x, long long rows, long long cols,
             cudaStream_t stream) {
   if (cols == 0)
     return;
-  device::sum_rows_kernel<<<device::elementwise_blocks(cols),
-                            device::kElementwiseThreads, 0, stream>>>(
-      out, x, rows, cols);
+  LLMC_LAUNCH(device::sum_rows_kernel, device::elementwise_blocks(cols),
+              device::kElementwiseThreads, stream, out, x, rows, cols);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
 void fill(float *out, long long n, float value, cudaStream_t stream) {
   if (n == 0)
     return;
-  device::fill_kernel<<<device::elementwise_blocks(n),
-                        device::kElementwiseThreads, 0, stream>>>(out, n,
-                                                                  value);
+  LLMC_LAUNCH(device::fill_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, n, value);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -2,6 +2,7 @@
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/device/grad_norm.cuh"
 #include "runtime/cuda/grad_norm.cuh"
+#include "runtime/cuda/launch.h"
 
 namespace llmc::cuda {
 
@@ -10,15 +11,14 @@ void sum_squares(float *out, const float *const *tensors,
                  cudaStream_t stream) {
   // A kernel per tensor, in order, onto the same partials: no pointer table
   // to copy to the device, and the sum is the same bits every run.
-  if (count == 0)
-    LLMC_CUDA_CHECK(cudaMemsetAsync(
-        partials, 0, device::kSumSquaresBlocks * sizeof(float), stream));
+  LLMC_CUDA_CHECK(cudaMemsetAsync(
+      partials, 0, device::kSumSquaresBlocks * sizeof(float), stream));
   for (int i = 0; i < count; ++i)
-    device::sum_squares_kernel<<<device::kSumSquaresBlocks,
-                                 device::kSumSquaresThreads, 0, stream>>>(
-        partials, tensors[i], sizes[i], i == 0);
-  device::sum_partials_kernel<<<1, device::kSumSquaresBlocks, 0, stream>>>(
-      out, partials, root);
+    LLMC_LAUNCH(
+        device::sum_squares_kernel, device::sum_squares_blocks(sizes[i]),
+        device::kSumSquaresThreads, stream, partials, tensors[i], sizes[i]);
+  LLMC_LAUNCH(device::sum_partials_kernel, 1, device::kSumSquaresBlocks, stream,
+              out, partials, root);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

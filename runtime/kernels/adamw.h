@@ -5,6 +5,8 @@
 
 #include "runtime/kernels/host_device.h"
 
+#include <cmath>
+
 namespace llmc {
 
 struct AdamWHyper {

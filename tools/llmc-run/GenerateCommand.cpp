@@ -248,7 +248,7 @@ int llmc::runGenerateCommand(int argc, char **argv) {
   cli::Command cmd("generate", "Generate text from an inference plan",
                    "[options] <model.plan>");
   declare(cmd, f);
-  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+  if (std::optional<int> code = parseCommandLineWithDevice(cmd, argc, argv))
     return *code;
   if (f.maxNewTokens <= 0)
     return failBadInput("--max-new-tokens " + std::to_string(f.maxNewTokens) +

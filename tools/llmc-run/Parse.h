@@ -3,6 +3,8 @@
 #define LLMC_TOOLS_LLMC_RUN_PARSE_H
 
 #include "runtime/cli/command_line.h"
+#include "runtime/device.h"
+#include "runtime/io/error.h"
 #include "tools/llmc/Errors.h"
 
 #include <iostream>
@@ -18,6 +20,24 @@ inline std::optional<int> parseCommandLine(cli::Command &cmd, int argc,
     if (!cmd.parse(argc, argv, 2, std::cout))
       return 0;
   } catch (const cli::UsageError &e) {
+    return failBadInput(e.what());
+  }
+  return std::nullopt;
+}
+
+/// parseCommandLine for the commands that run plans: adds --device, then
+/// selects it (one line and exit 2 when it cannot run here).
+inline std::optional<int> parseCommandLineWithDevice(cli::Command &cmd,
+                                                     int argc, char **argv) {
+  std::string device = "cpu";
+  cmd.option("device", device, "Where the plan's kernels run")
+      .choices({{"cpu", "this machine's processors (default)"},
+                {"cuda", "an NVIDIA GPU, one per rank"}});
+  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+    return code;
+  try {
+    select_device(device);
+  } catch (const io::InputError &e) {
     return failBadInput(e.what());
   }
   return std::nullopt;

@@ -33,7 +33,7 @@ int llmc::runRunCommand(int argc, char **argv) {
   cmd.option("runs", runs,
              "Run the plan this many times and print the median time of one "
              "run (default 1: no timing)");
-  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+  if (std::optional<int> code = parseCommandLineWithDevice(cmd, argc, argv))
     return *code;
   return runGuarded([&] {
     std::vector<std::pair<std::string, std::string>> inputs;

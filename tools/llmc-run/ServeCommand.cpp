@@ -46,7 +46,7 @@ int llmc::runServeCommand(int argc, char **argv) {
   cmd.option("max-body-bytes", maxBodyBytes, "Largest request body (1 MiB)");
   cmd.option("seed", seed, "Seed of requests that give none");
   cmd.option("prefill-budget", prefillBudget, kPrefillBudgetHelp);
-  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+  if (std::optional<int> code = parseCommandLineWithDevice(cmd, argc, argv))
     return *code;
   if (port < 0 || port > 65535)
     return failBadInput("--port " + std::to_string(port) +

@@ -161,7 +161,7 @@ int llmc::runTrainCommand(int argc, char **argv) {
   cli::Command cmd("train", "Train a compiled plan on a token file",
                    "[options] <model.plan>");
   declare(cmd, f);
-  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+  if (std::optional<int> code = parseCommandLineWithDevice(cmd, argc, argv))
     return *code;
   if (f.steps <= 0)
     return failBadInput("--steps must be positive, got " +
@@ -239,7 +239,7 @@ int llmc::runEvalCommand(int argc, char **argv) {
              "Inference plans: rows per batch (default its --max-batch)");
   cmd.option("seq", seq,
              "Inference plans: tokens per row (default its --max-seq)");
-  if (std::optional<int> code = parseCommandLine(cmd, argc, argv))
+  if (std::optional<int> code = parseCommandLineWithDevice(cmd, argc, argv))
     return *code;
   if (batches <= 0)
     return failBadInput("--batches " + std::to_string(batches) +

@@ -15,6 +15,10 @@
 #include "tools/llmc-run/Commands.h"
 #include "tools/llmc/Errors.h"
 
+#if defined(LLMC_CUDA_BACKEND)
+#include "runtime/cuda/dispatch.h"
+#endif
+
 #include <google/protobuf/stubs/common.h>
 #include <mpi.h>
 
@@ -93,6 +97,9 @@ int main(int argc, char **argv) {
   } catch (const std::invalid_argument &e) {
     return llmc::failBadInput(e.what());
   }
+#if defined(LLMC_CUDA_BACKEND)
+  llmc::cuda::register_backend();
+#endif
   if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-version")) {
     printVersion();
     return 0;

@@ -4,6 +4,8 @@
 // emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 namespace llmc::cuda::device {
 
 constexpr int kPointwiseThreads = 256;

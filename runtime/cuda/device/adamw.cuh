@@ -3,6 +3,8 @@
 // Device code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/kernels/adamw.h"
 
 #include <cstddef>

@@ -8,6 +8,8 @@
 // SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/cuda/device/reduce.cuh"
 
 namespace llmc::cuda::device {

@@ -8,6 +8,8 @@
 // same bits on every run. Device code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/cuda/device/strided_view.cuh"
 #include "runtime/kernels/general_math.h"
 

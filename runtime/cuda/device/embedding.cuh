@@ -3,6 +3,8 @@
 // runtime/cpu/embedding.h says. Device code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 namespace llmc::cuda::device {
 
 constexpr int kEmbeddingThreads = 256;

@@ -5,6 +5,8 @@
 // overwrite dout. Device code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/cuda/device/reduce.cuh"
 
 namespace llmc::cuda::device {

@@ -6,6 +6,8 @@
 // Device code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/cpu/paged_attention.h"
 #include "runtime/cuda/device/attention.cuh"
 

@@ -3,6 +3,8 @@
 // compiler for the SIMT emulator (runtime/cuda/simt/simt.h).
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 namespace llmc::cuda::device {
 
 // Kernels that give each row to a warp launch blocks of `threads` (whole

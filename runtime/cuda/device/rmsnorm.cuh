@@ -3,6 +3,8 @@
 // code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/cuda/device/reduce.cuh"
 
 namespace llmc::cuda::device {

@@ -4,6 +4,8 @@
 // inp. Device code for nvcc and the SIMT emulator.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include <cstdint>
 
 namespace llmc::cuda::device {

@@ -8,6 +8,8 @@
 // code.
 #pragma once
 
+#include "runtime/cuda/device/spelling.cuh"
+
 #include "runtime/cpu/general.h"
 
 #include <cstdint>

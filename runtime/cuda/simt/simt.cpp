@@ -1,4 +1,12 @@
 // The SIMT emulator's scheduler; see simt.h.
+//
+// Threads run on worker fibers that outlive launches: a worker is made once
+// (makecontext), then runs one thread's body after another, and every
+// switch is a _setjmp/_longjmp, which saves no signal mask. Making a
+// context per thread and swapcontext's system call per switch made
+// emulated runs of whole plans slow. (Fortified longjmp refuses to jump
+// between stacks, so this file is built without it.)
+#undef _FORTIFY_SOURCE
 #include "runtime/cuda/simt/simt.h"
 
 #include <algorithm>
@@ -7,6 +15,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <vector>
 
@@ -41,9 +50,19 @@ constexpr size_t kStackBytes = 256 * 1024;
 
 enum class State { Ready, AtBarrier, AtShuffle, Done };
 
-struct Thread {
+// A fiber that runs threads: thread i of each block of a launch runs on
+// worker i, one block after another.
+struct Worker {
+  std::unique_ptr<char[]> stack{new char[kStackBytes]};
   ucontext_t context;
-  std::unique_ptr<char[]> stack;
+  jmp_buf idle; // where it waits for its next thread
+  bool made = false;
+};
+
+struct Thread {
+  Worker *worker = nullptr;
+  jmp_buf jump; // where it waits at a barrier or a shuffle
+  bool started = false;
   Coordinates where;
   State state = State::Ready;
   int barrier_line = 0;
@@ -59,6 +78,7 @@ struct Thread {
 struct Block {
   std::vector<Thread> threads;
   ucontext_t scheduler;
+  jmp_buf scheduler_jump;
   Thread *running = nullptr;
   const std::function<void()> *body = nullptr;
 };
@@ -79,22 +99,32 @@ std::string name(const Thread &t) {
          std::to_string(t.where.block.z) + ")";
 }
 
-void thread_main() {
+// A worker's life: run the thread the scheduler started on it, then wait
+// for the next one.
+void worker_main() {
 #ifdef LLMC_SIMT_ASAN
   __sanitizer_finish_switch_fiber(nullptr, &scheduler_bottom, &scheduler_size);
 #endif
-  Thread &self = *block->running;
-  try {
-    (*block->body)();
-  } catch (...) {
-    self.error = std::current_exception();
-  }
-  self.state = State::Done;
+  for (;;) {
+    Thread &self = *block->running;
+    try {
+      (*block->body)();
+    } catch (...) {
+      self.error = std::current_exception();
+    }
+    self.state = State::Done;
 #ifdef LLMC_SIMT_ASAN
-  // This stack is done with: no fake stack to keep.
-  __sanitizer_start_switch_fiber(nullptr, scheduler_bottom, scheduler_size);
+    void *fake_stack = nullptr;
+    __sanitizer_start_switch_fiber(&fake_stack, scheduler_bottom,
+                                   scheduler_size);
 #endif
-  // Returning resumes uc_link: the scheduler.
+    if (!_setjmp(self.worker->idle))
+      _longjmp(block->scheduler_jump, 1);
+#ifdef LLMC_SIMT_ASAN
+    __sanitizer_finish_switch_fiber(fake_stack, &scheduler_bottom,
+                                    &scheduler_size);
+#endif
+  }
 }
 
 // Gives control back to the scheduler until it resumes this thread.
@@ -104,7 +134,8 @@ void yield() {
   void *fake_stack = nullptr;
   __sanitizer_start_switch_fiber(&fake_stack, scheduler_bottom, scheduler_size);
 #endif
-  swapcontext(&self.context, &block->scheduler);
+  if (!_setjmp(self.jump))
+    _longjmp(block->scheduler_jump, 1);
 #ifdef LLMC_SIMT_ASAN
   __sanitizer_finish_switch_fiber(fake_stack, &scheduler_bottom,
                                   &scheduler_size);
@@ -115,11 +146,25 @@ void yield() {
 void resume(Block &b, Thread &t) {
   b.running = &t;
   current = &t.where;
+  Worker &w = *t.worker;
 #ifdef LLMC_SIMT_ASAN
-  __sanitizer_start_switch_fiber(&scheduler_fake_stack, t.stack.get(),
+  __sanitizer_start_switch_fiber(&scheduler_fake_stack, w.stack.get(),
                                  kStackBytes);
 #endif
-  swapcontext(&b.scheduler, &t.context);
+  if (!_setjmp(b.scheduler_jump)) {
+    if (t.started)
+      _longjmp(t.jump, 1); // back to its barrier or shuffle
+    t.started = true;
+    if (w.made)
+      _longjmp(w.idle, 1); // the worker takes its next thread
+    w.made = true;
+    getcontext(&w.context);
+    w.context.uc_stack.ss_sp = w.stack.get();
+    w.context.uc_stack.ss_size = kStackBytes;
+    w.context.uc_link = nullptr;
+    makecontext(&w.context, worker_main, 0);
+    swapcontext(&b.scheduler, &w.context);
+  }
 #ifdef LLMC_SIMT_ASAN
   __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
 #endif
@@ -281,8 +326,14 @@ void launch(dim3 grid, dim3 blockShape, const std::function<void()> &body,
   Block b;
   b.body = &body;
   b.threads.resize(threads);
-  for (Thread &t : b.threads)
-    t.stack = std::make_unique<char[]>(kStackBytes);
+  // Workers outlive launches; a launch from inside a kernel makes its own.
+  static thread_local std::vector<std::unique_ptr<Worker>> pool;
+  std::vector<std::unique_ptr<Worker>> nested;
+  auto &workers = block ? nested : pool;
+  while (workers.size() < threads)
+    workers.push_back(std::make_unique<Worker>());
+  for (size_t i = 0; i < threads; ++i)
+    b.threads[i].worker = workers[i].get();
   Block *outer = block;
   const Coordinates *outer_current = current;
   block = &b;
@@ -304,12 +355,8 @@ void launch(dim3 grid, dim3 blockShape, const std::function<void()> &body,
               Thread &t = b.threads[i];
               t.where = {dim3(x, y, z), dim3(bx, by, bz), blockShape, grid};
               t.state = State::Ready;
+              t.started = false;
               t.error = nullptr;
-              getcontext(&t.context);
-              t.context.uc_stack.ss_sp = t.stack.get();
-              t.context.uc_stack.ss_size = kStackBytes;
-              t.context.uc_link = &b.scheduler;
-              makecontext(&t.context, thread_main, 0);
             }
         run_block(b, seed ? &rng : nullptr);
       }

@@ -87,9 +87,19 @@ T shuffle_as(unsigned mask, T value, Shuffle kind, int arg, int width) {
 
 } // namespace llmc::simt
 
-// CUDA's spellings, for the kernel headers.
+// CUDA's spellings, for the kernel headers. After the CUDA runtime's own
+// headers (the emulated launchers include them for their types), its
+// spellings are replaced and its dim3 stays (runtime/cuda/launch.h
+// converts it).
+#if !defined(CUDART_VERSION)
 using dim3 = llmc::simt::dim3;
-// inline: kernel bodies live in headers that several tests include.
+#endif
+#undef __global__
+#undef __device__
+#undef __host__
+#undef __forceinline__
+#undef __restrict__
+#undef __shared__
 #define __global__ inline
 #define __device__
 #define __host__

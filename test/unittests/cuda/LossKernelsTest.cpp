@@ -86,12 +86,13 @@ TEST(LossKernelsTest, SumOfSquaresMatchesCpu) {
   double ref = 0.0;
   for (const auto &g : grads)
     ref += llmc::cpu::sum_squares(g.data(), int64_t(g.size()));
-  std::vector<float> partials(device::kSumSquaresBlocks, NAN);
+  std::vector<float> partials(device::kSumSquaresBlocks, 0.0f);
   for (size_t i = 0; i < grads.size(); ++i)
-    launch(device::kSumSquaresBlocks, device::kSumSquaresThreads, [&] {
-      device::sum_squares_kernel(partials.data(), grads[i].data(),
-                                 (long long)grads[i].size(), i == 0);
-    });
+    launch(device::sum_squares_blocks((long long)grads[i].size()),
+           device::kSumSquaresThreads, [&] {
+             device::sum_squares_kernel(partials.data(), grads[i].data(),
+                                        (long long)grads[i].size());
+           });
   for (bool root : {false, true}) {
     float out = NAN;
     launch(1, device::kSumSquaresBlocks,

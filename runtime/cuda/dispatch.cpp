@@ -1,0 +1,602 @@
+// The CUDA implementation of the plan kernels the table marks cuda: each
+// reads its operands as the CPU dispatch does (runtime/cpu_dispatch.cpp)
+// and launches the kernels of runtime/cuda on the default stream. GEMMs go
+// through cuBLASLt. Values the host needs (a norm for clipping, a rank's
+// vocabulary block) are read after a synchronize; the collectives stay on
+// the CPU's communicator (the executor runs them over the managed arena).
+#include "runtime/cuda/dispatch.h"
+
+#include "runtime/comm/communicator.h"
+#include "runtime/cpu/paged_attention.h"
+#include "runtime/cuda/activation.cuh"
+#include "runtime/cuda/adamw.cuh"
+#include "runtime/cuda/attention.cuh"
+#include "runtime/cuda/cross_entropy.cuh"
+#include "runtime/cuda/cuda_check.h"
+#include "runtime/cuda/elementwise.cuh"
+#include "runtime/cuda/gemm.h"
+#include "runtime/cuda/grad_norm.cuh"
+#include "runtime/cuda/norms.cuh"
+#include "runtime/device.h"
+#include "runtime/executor.h"
+#include "runtime/kernels/gemm_shape.h"
+#include "runtime/kernels/kernel_table.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+namespace llmc::cuda {
+namespace {
+
+constexpr cudaStream_t kStream = 0;
+
+//===----------------------------------------------------------------------===//
+// Device memory the kernels need beyond the arena
+//===----------------------------------------------------------------------===//
+
+// Grows on demand; freed at exit.
+struct Scratch {
+  float *data = nullptr;
+  size_t floats = 0;
+  float *get(size_t n) {
+    if (n > floats) {
+      LLMC_CUDA_CHECK(cudaDeviceSynchronize());
+      if (data)
+        LLMC_CUDA_CHECK(cudaFree(data));
+      LLMC_CUDA_CHECK(cudaMalloc(&data, n * sizeof(float)));
+      floats = n;
+    }
+    return data;
+  }
+};
+Scratch &scratch(int which) {
+  static Scratch buffers[3]; // 0: per-row losses, 1: norm sums, 2: GEMM
+  return buffers[which];
+}
+
+constexpr size_t kGemmWorkspaceBytes = size_t(32) << 20;
+CublasLtGemm &gemm() {
+  static CublasLtGemm instance(scratch(2).get(kGemmWorkspaceBytes / 4),
+                               kGemmWorkspaceBytes);
+  return instance;
+}
+
+//===----------------------------------------------------------------------===//
+// Operands
+//===----------------------------------------------------------------------===//
+
+int64_t last_dim(const std::vector<int64_t> &shape) { return shape.back(); }
+int64_t product(const std::vector<int64_t> &s, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t i = begin; i < end; ++i)
+    n *= s[i];
+  return n;
+}
+float epsilon(const KernelCall &c) { return float(c.param("epsilon").f()); }
+
+comm::Communicator &axis_comm(const KernelCall &c, const char *param = "axis") {
+  return c.executor().communicator(c.param(param).s());
+}
+int64_t vocab_first(const KernelCall &c, int64_t rows) {
+  if (!c.has_param("vocab_parallel_axis"))
+    return 0;
+  return axis_comm(c, "vocab_parallel_axis").rank() * rows;
+}
+// A value of the arena the host needs now: after the kernels writing it.
+float host_value(const float *p) {
+  LLMC_CUDA_CHECK(cudaDeviceSynchronize());
+  return *p;
+}
+
+//===----------------------------------------------------------------------===//
+// GEMMs
+//===----------------------------------------------------------------------===//
+
+GemmMath gemm_math(const KernelCall &c) {
+  return c.has_param("math") && c.param("math").s() == "bf16" ? GemmMath::BF16
+                                                              : GemmMath::FP32;
+}
+kernels::GemmShape gemm_of(const KernelCall &c) {
+  return kernels::gemm_shape(c.in_shape(0), c.in_shape(1), c.out_shape(0),
+                             c.param("transpose_lhs").b(),
+                             c.param("transpose_rhs").b());
+}
+void matmul(const KernelCall &c) {
+  const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
+  gemm().run({gemm_of(c), bias ? GemmEpilogue::Bias : GemmEpilogue::None,
+              gemm_math(c)},
+             c.out(0), nullptr, c.in(0), c.in(1), bias, kStream);
+}
+// outs (pre_gelu, out): cuBLASLt's GELU epilogue is the tanh one; the erf
+// GELU is a bias GEMM, then the GELU kernel.
+void matmul_bias_gelu(const KernelCall &c) {
+  bool tanh = c.param("approximate").s() == "tanh";
+  GemmSpec spec{gemm_of(c),
+                tanh ? GemmEpilogue::GeluTanhAuxBias : GemmEpilogue::Bias,
+                gemm_math(c)};
+  if (tanh)
+    return gemm().run(spec, c.out(1), c.out(0), c.in(0), c.in(1), c.in(2),
+                      kStream);
+  gemm().run(spec, c.out(0), nullptr, c.in(0), c.in(1), c.in(2), kStream);
+  gelu_forward(c.out(1), c.out(0), c.n_out(0), Gelu::Erf, kStream);
+}
+// The weight is stored (N, K): a transposed rhs whatever the plan says.
+void matmul_f32w(const KernelCall &c) {
+  kernels::GemmShape g = gemm_of(c);
+  const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
+  gemm().run({{1, g.batch * g.M, g.N, g.K, false, true, false},
+              bias ? GemmEpilogue::Bias : GemmEpilogue::None,
+              GemmMath::FP32},
+             c.out(0), nullptr, c.in(0), c.in(1), bias, kStream);
+}
+// outs (up, out): up = lhs·rhs, out = silu(gate)·up.
+void matmul_swiglu(const KernelCall &c) {
+  gemm().run({gemm_of(c), GemmEpilogue::None, gemm_math(c)}, c.out(0), nullptr,
+             c.in(0), c.in(1), nullptr, kStream);
+  swiglu_forward(c.out(1), c.in(2), c.out(0), c.n_out(0), kStream);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise and general
+//===----------------------------------------------------------------------===//
+
+void sum_to(const KernelCall &c) {
+  cuda::sum_to(c.out(0), c.in(0), c.n_in(0) / c.n_out(0), c.n_out(0), kStream);
+}
+void add(const KernelCall &c) {
+  cuda::add(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1), kStream);
+}
+void accumulate_grad(const KernelCall &c) {
+  cuda::add(c.out(0), c.out(0), c.in(0), c.n_out(0), c.n_in(0), kStream);
+}
+void mul(const KernelCall &c) {
+  cuda::mul(c.out(0), c.in(0), c.in(1), c.n_in(0), c.n_in(1), kStream);
+}
+void unary(const KernelCall &c) {
+  cuda::unary(c.out(0), c.in(0), c.n_in(0), c.param("kind").s(), kStream);
+}
+void binary(const KernelCall &c) {
+  cuda::binary(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), c.in(1),
+               c.in_shape(1), c.param("kind").s(), kStream);
+}
+void where(const KernelCall &c) {
+  cuda::where(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), c.in(1),
+              c.in_shape(1), c.in(2), c.in_shape(2), kStream);
+}
+void reduce(const KernelCall &c) {
+  const auto &axes = c.param("axes").ints().values();
+  cuda::reduce(c.out(0), c.in(0), c.in_shape(0), {axes.begin(), axes.end()},
+               c.param("kind").s(), kStream);
+}
+Gelu gelu_kind(const KernelCall &c) {
+  return c.param("approximate").s() == "tanh" ? Gelu::Tanh : Gelu::Erf;
+}
+void gelu_forward(const KernelCall &c) {
+  cuda::gelu_forward(c.out(0), c.in(0), c.n_out(0), gelu_kind(c), kStream);
+}
+void gelu_backward(const KernelCall &c) {
+  cuda::gelu_backward(c.out(0), c.in(0), c.in(1), c.n_out(0), gelu_kind(c),
+                      kStream);
+}
+void silu_forward(const KernelCall &c) {
+  cuda::silu_forward(c.out(0), c.in(0), c.n_out(0), kStream);
+}
+void silu_backward(const KernelCall &c) {
+  cuda::silu_backward(c.out(0), c.in(0), c.in(1), c.n_out(0), kStream);
+}
+void swiglu_forward(const KernelCall &c) {
+  cuda::swiglu_forward(c.out(0), c.in(0), c.in(1), c.n_out(0), kStream);
+}
+void swiglu_backward(const KernelCall &c) {
+  cuda::swiglu_backward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+                        c.n_out(0), kStream);
+}
+
+//===----------------------------------------------------------------------===//
+// Norms, softmax, embeddings
+//===----------------------------------------------------------------------===//
+
+void layernorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cuda::layernorm_forward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                          c.in(2), int(c.n_in(0) / C), int(C), epsilon(c),
+                          kStream);
+}
+void layernorm_backward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(1));
+  cuda::layernorm_backward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                           c.in(2), c.in(3), c.in(4), int(c.n_in(1) / C),
+                           int(C), kStream);
+}
+void add_layernorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cuda::add_layernorm_forward(c.out(0), c.out(1), c.out(2), c.out(3), c.in(0),
+                              c.in(1), c.in(2), c.in(3), int(c.n_in(0) / C),
+                              int(C), epsilon(c), kStream);
+}
+void rmsnorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cuda::rmsnorm_forward(c.out(0), c.out(1), c.in(0), c.in(1),
+                        int(c.n_in(0) / C), int(C), epsilon(c), kStream);
+}
+void rmsnorm_backward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(1));
+  cuda::rmsnorm_backward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), c.in(3),
+                         int(c.n_in(1) / C), int(C), kStream);
+}
+void add_rmsnorm_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cuda::add_rmsnorm_forward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                            c.in(2), int(c.n_in(0) / C), int(C), epsilon(c),
+                            kStream);
+}
+void softmax_forward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cuda::softmax_forward(c.out(0), c.in(0), int(c.n_in(0) / C), int(C), kStream);
+}
+void softmax_backward(const KernelCall &c) {
+  int64_t C = last_dim(c.in_shape(0));
+  cuda::softmax_backward(c.out(0), c.in(0), c.in(1), int(c.n_in(0) / C), int(C),
+                         kStream);
+}
+void embedding_forward(const KernelCall &c) {
+  auto table = c.in_shape(0);
+  cuda::embedding_forward(c.out(0), c.in(0), c.ids(1), int(c.n_in(1)),
+                          int(table[0]), int(table[1]),
+                          int(vocab_first(c, table[0])), kStream);
+}
+void embedding_backward(const KernelCall &c) {
+  auto table = c.out_shape(0);
+  cuda::embedding_backward(c.out(0), c.in(0), c.ids(1), int(c.n_in(1)),
+                           int(table[0]), int(table[1]),
+                           int(vocab_first(c, table[0])), kStream);
+}
+
+//===----------------------------------------------------------------------===//
+// Attention, RoPE and the paged cache
+//===----------------------------------------------------------------------===//
+
+struct AttentionSizes {
+  int B, Hq, Hkv, Tq, Tk, D, Dv;
+};
+AttentionSizes attention_sizes(const KernelCall &c, int first) {
+  auto q = c.in_shape(first), k = c.in_shape(first + 1),
+       v = c.in_shape(first + 2);
+  return {int(q[0]), int(q[1]), int(k[1]), int(q[2]),
+          int(k[2]), int(q[3]), int(v[3])};
+}
+void attention_forward(const KernelCall &c) {
+  AttentionSizes s = attention_sizes(c, 0);
+  cuda::attention_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), s.B,
+                          s.Hq, s.Hkv, s.Tq, s.Tk, s.D, s.Dv,
+                          float(c.param("scale").f()), c.param("causal").b(),
+                          kStream);
+}
+void attention_backward(const KernelCall &c) {
+  AttentionSizes s = attention_sizes(c, 1);
+  cuda::attention_backward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
+                           c.in(2), c.in(3), c.in(4), c.in(5), s.B, s.Hq, s.Hkv,
+                           s.Tq, s.Tk, s.D, s.Dv, float(c.param("scale").f()),
+                           c.param("causal").b(), kStream);
+}
+void rope(const KernelCall &c, bool inverse) {
+  auto s = c.in_shape(0);
+  cuda::rope(c.out(0), c.in(0), int(s[0]), int(s[1]), int(s[2]), int(s[3]),
+             float(c.param("theta").f()), 0, inverse, kStream);
+}
+void rope_forward(const KernelCall &c) { rope(c, false); }
+void rope_backward(const KernelCall &c) { rope(c, true); }
+void rope_at(const KernelCall &c) {
+  auto s = c.in_shape(0);
+  cuda::rope_at(c.out(0), c.in(0), c.ids(1), int(s[0]), int(s[1]), int(s[2]),
+                int(s[3]), float(c.param("theta").f()), kStream);
+}
+// Block tables and positions are checked on the host (the engine wrote
+// them there) before a kernel indexes with them, as on the CPU.
+cpu::PagedSizes paged_sizes(const KernelCall &c, int x, int key_cache,
+                            int value_cache, int table, int positions) {
+  auto q = c.in_shape(x), t = c.in_shape(table);
+  auto k = key_cache < 0 ? c.out_shape(0) : c.in_shape(key_cache);
+  int64_t dv = value_cache < 0 ? k[3] : c.in_shape(value_cache)[3];
+  cpu::PagedSizes s{q[0], q[2], q[1], k[1], q[3], dv, k[0], k[2], t[1]};
+  std::string error =
+      cpu::check_paged_positions(c.ids(table), c.ids(positions), s);
+  if (!error.empty())
+    throw std::runtime_error("paged KV cache: " + error);
+  return s;
+}
+void kv_cache_write(const KernelCall &c) {
+  cpu::PagedSizes s = paged_sizes(c, 0, -1, -1, 1, 2);
+  auto x = c.in_shape(0);
+  cuda::kv_cache_write(c.out(0), c.in(0), c.ids(1), c.ids(2), int(x[1]),
+                       int(x[3]), s, kStream);
+}
+void paged_attention(const KernelCall &c) {
+  cpu::PagedSizes s = paged_sizes(c, 0, 1, 2, 3, 4);
+  cuda::paged_attention(c.out(0), c.in(0), c.in(1), c.in(2), c.ids(3), c.ids(4),
+                        float(c.param("scale").f()), s, kStream);
+}
+void last_token(const KernelCall &c) {
+  auto s = c.in_shape(0);
+  cuda::last_token(c.out(0), c.in(0), c.ids(1), int(s[0]), int(s[1]), int(s[2]),
+                   kStream);
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+void permute(const KernelCall &c) {
+  std::vector<int> perm;
+  for (int64_t p : c.param("permutation").ints().values())
+    perm.push_back(int(p));
+  cuda::permute(c.out(0), c.in(0), c.in_shape(0), perm, kStream);
+}
+void split_or_concat(const KernelCall &c, bool split) {
+  auto whole = split ? c.in_shape(0) : c.out_shape(0);
+  int64_t rank = int64_t(whole.size()), axis = c.param("axis").i();
+  if (axis < 0)
+    axis += rank;
+  std::vector<int64_t> sizes;
+  std::vector<float *> parts;
+  int n = split ? c.num_outs() : c.num_ins();
+  for (int i = 0; i < n; ++i) {
+    sizes.push_back((split ? c.out_shape(i) : c.in_shape(i))[size_t(axis)]);
+    parts.push_back(split ? c.out(i) : c.in(i));
+  }
+  int64_t outer = product(whole, 0, size_t(axis)),
+          inner = product(whole, size_t(axis) + 1, size_t(rank));
+  if (split)
+    cuda::split(parts.data(), c.in(0), sizes, outer, inner, kStream);
+  else
+    cuda::concat(c.out(0), parts.data(), sizes, outer, inner, kStream);
+}
+void split(const KernelCall &c) { split_or_concat(c, true); }
+void concat(const KernelCall &c) { split_or_concat(c, false); }
+void slice(const KernelCall &c, bool extract) {
+  const auto &values = c.param("offsets").ints().values();
+  std::vector<int64_t> offsets(values.begin(), values.end());
+  std::vector<int64_t> steps(offsets.size(), 1);
+  if (c.has_param("strides")) {
+    const auto &s = c.param("strides").ints().values();
+    steps.assign(s.begin(), s.end());
+  }
+  if (extract)
+    return cuda::extract_slice(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0),
+                               offsets, steps, kStream);
+  cuda::copy(c.out(0), c.in(1), c.n_out(0), kStream);
+  cuda::insert_slice(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), offsets,
+                     steps, kStream);
+}
+void extract_slice(const KernelCall &c) { slice(c, true); }
+void insert_slice(const KernelCall &c) { slice(c, false); }
+void copy(const KernelCall &c) {
+  cuda::copy(c.out(0), c.in(0), c.n_out(0), kStream);
+}
+void fill(const KernelCall &c) {
+  cuda::fill(c.out(0), c.n_out(0), float(c.param("value").f()), kStream);
+}
+// This rank's block along `dim` of a tensor every rank holds whole.
+void scatter_to_parallel(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  auto shape = c.out_shape(0);
+  size_t dim = size_t(c.param("dim").i());
+  cuda::scatter_to_parallel(c.out(0), c.in(0), product(shape, 0, dim),
+                            comm.size(), product(shape, dim, shape.size()),
+                            comm.rank(), kStream);
+}
+
+//===----------------------------------------------------------------------===//
+// Losses and the optimizer
+//===----------------------------------------------------------------------===//
+
+void cross_entropy_forward(const KernelCall &c) {
+  int N = int(c.n_in(1));
+  cuda::cross_entropy_forward(c.out(0), scratch(0).get(size_t(N) + 1), c.in(0),
+                              c.ids(1), N, int(last_dim(c.in_shape(0))),
+                              kStream);
+}
+void cross_entropy_backward(const KernelCall &c) {
+  cuda::cross_entropy_backward(c.out(0), c.in(0), c.in(1), c.ids(2),
+                               int(c.n_in(2)), int(last_dim(c.in_shape(1))),
+                               kStream);
+}
+void cross_entropy_vp_partial(const KernelCall &c) {
+  int64_t V = last_dim(c.in_shape(0));
+  cuda::cross_entropy_vp_partial(c.out(0), c.in(0), c.ids(1), int(c.n_in(1)),
+                                 int(V), int(vocab_first(c, V)), kStream);
+}
+void cross_entropy_vp_finish(const KernelCall &c) {
+  int64_t N = c.n_out(1);
+  cuda::cross_entropy_vp_finish(c.out(0), c.out(1), c.in(0), int(N),
+                                int(c.n_in(0) / (3 * N)), kStream);
+}
+void cross_entropy_vp_backward(const KernelCall &c) {
+  int64_t V = last_dim(c.in_shape(1));
+  cuda::cross_entropy_vp_backward(c.out(0), c.in(0), c.in(1), c.ids(2), c.in(3),
+                                  int(c.n_in(2)), int(V),
+                                  int(vocab_first(c, V)), kStream);
+}
+
+// As the CPU's grad_norm: the squares of sharded gradients summed over
+// `axis`, everything over `zero_axis`, the root unless `partial`.
+void grad_norm(const KernelCall &c) {
+  bool split = c.has_param("axis");
+  std::vector<const float *> sets[2];
+  std::vector<long long> sizes[2];
+  for (int i = 0; i < c.num_ins(); ++i) {
+    int set = split && c.param("sharded").ints().values(i) ? 1 : 0;
+    sets[set].push_back(c.in(i));
+    sizes[set].push_back((long long)c.n_in(i));
+  }
+  float *sums = scratch(1).get(2 + 256);
+  for (int set = 0; set < 2; ++set)
+    sum_squares(sums + set, sets[set].data(), sizes[set].data(),
+                int(sets[set].size()), false, sums + 2, kStream);
+  float replicated = host_value(sums), sharded = host_value(sums + 1);
+  if (split)
+    axis_comm(c).all_reduce(&sharded, 1);
+  float total = replicated + sharded;
+  if (c.has_param("zero_axis"))
+    axis_comm(c, "zero_axis").all_reduce(&total, 1);
+  bool partial = c.has_param("partial") && c.param("partial").b();
+  *c.out(0) = partial ? total : std::sqrt(total);
+}
+
+void adamw(const KernelCall &c) {
+  const OptimizerStep &opt = c.opt();
+  AdamWHyper hyper;
+  if (opt.clip_grad_norm > 0.0f)
+    hyper.grad_scale =
+        std::min(1.0f, opt.clip_grad_norm / (host_value(c.in(1)) + 1e-6f));
+  hyper.lr = opt.lr;
+  hyper.beta1 = opt.beta1;
+  hyper.beta2 = opt.beta2;
+  hyper.eps = opt.eps;
+  hyper.weight_decay = c.param("decay").b() ? opt.weight_decay : 0.0f;
+  hyper.beta1_correction =
+      float(1.0 - std::pow(double(opt.beta1), double(opt.step + 1)));
+  hyper.beta2_correction =
+      float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
+  float *param = c.out(0), *grad = c.in(0);
+  int64_t n = c.n_out(1);
+  if (c.has_param("zero_axis")) {
+    int64_t first = axis_comm(c, "zero_axis").rank() * n;
+    if (c.n_out(0) != n)
+      param += first;
+    if (c.n_in(0) != n)
+      grad += first;
+  }
+  adamw_update(param, c.out(1), c.out(2), grad, size_t(n), hyper, kStream);
+}
+
+const std::map<std::string, KernelFn> &table() {
+  static const std::map<std::string, KernelFn> functions = {
+      {"embedding_forward", embedding_forward},
+      {"embedding_backward", embedding_backward},
+      {"matmul", matmul},
+      {"matmul_bias_gelu", matmul_bias_gelu},
+      {"matmul_f32w", matmul_f32w},
+      {"matmul_swiglu", matmul_swiglu},
+      {"sum_to", sum_to},
+      {"add", add},
+      {"mul", mul},
+      {"unary", unary},
+      {"binary", binary},
+      {"reduce", reduce},
+      {"where", where},
+      {"accumulate_grad", accumulate_grad},
+      {"gelu_forward", gelu_forward},
+      {"gelu_backward", gelu_backward},
+      {"silu_forward", silu_forward},
+      {"silu_backward", silu_backward},
+      {"swiglu_forward", swiglu_forward},
+      {"swiglu_backward", swiglu_backward},
+      {"layernorm_forward", layernorm_forward},
+      {"layernorm_backward", layernorm_backward},
+      {"add_layernorm_forward", add_layernorm_forward},
+      {"rmsnorm_forward", rmsnorm_forward},
+      {"rmsnorm_backward", rmsnorm_backward},
+      {"add_rmsnorm_forward", add_rmsnorm_forward},
+      {"softmax_forward", softmax_forward},
+      {"softmax_backward", softmax_backward},
+      {"attention_forward", attention_forward},
+      {"attention_backward", attention_backward},
+      {"rope_forward", rope_forward},
+      {"rope_backward", rope_backward},
+      {"kv_cache_write", kv_cache_write},
+      {"paged_attention", paged_attention},
+      {"rope_at", rope_at},
+      {"last_token", last_token},
+      {"permute", permute},
+      {"split", split},
+      {"concat", concat},
+      {"extract_slice", extract_slice},
+      {"insert_slice", insert_slice},
+      {"copy", copy},
+      {"fill", fill},
+      {"cross_entropy_forward", cross_entropy_forward},
+      {"cross_entropy_backward", cross_entropy_backward},
+      {"cross_entropy_vp_partial", cross_entropy_vp_partial},
+      {"cross_entropy_vp_finish", cross_entropy_vp_finish},
+      {"cross_entropy_vp_backward", cross_entropy_vp_backward},
+      {"grad_norm", grad_norm},
+      {"adamw", adamw},
+      {"scatter_to_parallel", scatter_to_parallel},
+  };
+  return functions;
+}
+
+//===----------------------------------------------------------------------===//
+// The backend
+//===----------------------------------------------------------------------===//
+
+// "cuda (the device's name)", once a device is known to be there.
+std::string &description() {
+  static std::string text = [] {
+    cudaDeviceProp prop{};
+    int device = 0;
+    LLMC_CUDA_CHECK(cudaGetDevice(&device));
+    LLMC_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    return std::string("cuda (") + prop.name + ")";
+  }();
+  return text;
+}
+
+DeviceBackend &backend();
+
+// Asked only when --device cuda is chosen, so other runs never touch the
+// driver.
+std::string unavailable() {
+  int devices = 0;
+  cudaError_t error = cudaGetDeviceCount(&devices);
+  if (error != cudaSuccess || devices == 0)
+    return std::string("no CUDA device is visible (") +
+           (error != cudaSuccess ? cudaGetErrorString(error) : "no devices") +
+           "); run on a machine with an NVIDIA GPU, or use --device cpu";
+  backend().description = description().c_str();
+  return "";
+}
+
+void *allocate(size_t bytes) {
+  void *memory = nullptr;
+  if (cudaMallocManaged(&memory, bytes) != cudaSuccess)
+    return nullptr;
+  LLMC_CUDA_CHECK(cudaMemset(memory, 0, bytes));
+  LLMC_CUDA_CHECK(cudaDeviceSynchronize());
+  return memory;
+}
+void release(void *memory) {
+  if (memory)
+    cudaFree(memory);
+}
+void synchronize() { LLMC_CUDA_CHECK(cudaDeviceSynchronize()); }
+
+} // namespace
+
+KernelFn find_kernel(const std::string &name) {
+  auto it = table().find(name);
+  return it == table().end() ? nullptr : it->second;
+}
+
+namespace {
+DeviceBackend &backend() {
+  static DeviceBackend instance{"cuda",  "cuda",      unavailable, allocate,
+                                release, synchronize, find_kernel};
+  return instance;
+}
+} // namespace
+
+void register_backend() {
+  // The kernel table's cuda marks are exactly this table's kernels.
+  for (const kernels::KernelSpec &k : kernels::all_kernels())
+    if (bool(k.backends & kernels::kCuda) != (find_kernel(k.name) != nullptr))
+      throw std::logic_error(std::string("kernel_table.def and the CUDA "
+                                         "dispatch disagree on kernel ") +
+                             k.name);
+  register_device_backend(&backend());
+}
+
+} // namespace llmc::cuda

@@ -1,0 +1,67 @@
+// The part of the CUDA runtime API that llmc's launchers and device backend
+// call, implemented on the host for the emulated build (the SIMT emulator
+// runs the kernels): device memory is host memory, every stream is the
+// host's program order, and there is one device, the emulator. Linked
+// instead of libcudart into llmc-run-emulated-cuda and its tests only.
+#include <cuda_runtime_api.h>
+
+#include <cstdlib>
+#include <cstring>
+
+extern "C" {
+
+cudaError_t cudaGetLastError(void) { return cudaSuccess; }
+cudaError_t cudaPeekAtLastError(void) { return cudaSuccess; }
+const char *cudaGetErrorString(cudaError_t error) {
+  return error == cudaSuccess ? "no error" : "emulated CUDA error";
+}
+cudaError_t cudaGetDeviceCount(int *count) {
+  *count = 1;
+  return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int *device) {
+  *device = 0;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int device) {
+  return device == 0 ? cudaSuccess : cudaErrorInvalidDevice;
+}
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device) {
+  std::memset(prop, 0, sizeof *prop);
+  std::strcpy(prop->name, "SIMT emulator");
+  return device == 0 ? cudaSuccess : cudaErrorInvalidDevice;
+}
+cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+
+// 256-byte aligned, as cudaMalloc's.
+cudaError_t cudaMalloc(void **devPtr, size_t size) {
+  *devPtr = std::aligned_alloc(256, (size + 255) / 256 * 256);
+  return *devPtr ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int) {
+  return cudaMalloc(devPtr, size);
+}
+cudaError_t cudaFree(void *devPtr) {
+  std::free(devPtr);
+  return cudaSuccess;
+}
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t count,
+                       enum cudaMemcpyKind) {
+  std::memmove(dst, src, count);
+  return cudaSuccess;
+}
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count,
+                            enum cudaMemcpyKind kind, cudaStream_t) {
+  return cudaMemcpy(dst, src, count, kind);
+}
+cudaError_t cudaMemset(void *devPtr, int value, size_t count) {
+  std::memset(devPtr, value, count);
+  return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count,
+                            cudaStream_t) {
+  return cudaMemset(devPtr, value, count);
+}
+
+} // extern "C"
