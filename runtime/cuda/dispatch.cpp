@@ -17,6 +17,7 @@
 #include "runtime/cuda/gemm.h"
 #include "runtime/cuda/grad_norm.cuh"
 #include "runtime/cuda/norms.cuh"
+#include "runtime/cuda/weight_gemv.cuh"
 #include "runtime/device.h"
 #include "runtime/executor.h"
 #include "runtime/kernels/gemm_shape.h"
@@ -130,6 +131,19 @@ void matmul_f32w(const KernelCall &c) {
               bias ? GemmEpilogue::Bias : GemmEpilogue::None,
               GemmMath::FP32},
              c.out(0), nullptr, c.in(0), c.in(1), bias, kStream);
+}
+// Narrow weights, stored (N, K) whatever the plan's transpose says.
+void matmul_i8w(const KernelCall &c) {
+  kernels::GemmShape g = gemm_of(c);
+  cuda::matmul_i8w(c.out(0), c.in(0), c.i8(1), c.in(2),
+                   c.num_ins() > 3 ? c.in(3) : nullptr, int(g.batch * g.M),
+                   int(g.N), int(g.K), kStream);
+}
+void matmul_bf16w(const KernelCall &c) {
+  kernels::GemmShape g = gemm_of(c);
+  cuda::matmul_bf16w(c.out(0), c.in(0), c.bf16(1),
+                     c.num_ins() > 2 ? c.in(2) : nullptr, int(g.batch * g.M),
+                     int(g.N), int(g.K), kStream);
 }
 // outs (up, out): up = lhs·rhs, out = silu(gate)·up.
 void matmul_swiglu(const KernelCall &c) {
@@ -479,6 +493,8 @@ const std::map<std::string, KernelFn> &table() {
       {"matmul", matmul},
       {"matmul_bias_gelu", matmul_bias_gelu},
       {"matmul_f32w", matmul_f32w},
+      {"matmul_i8w", matmul_i8w},
+      {"matmul_bf16w", matmul_bf16w},
       {"matmul_swiglu", matmul_swiglu},
       {"sum_to", sum_to},
       {"add", add},

@@ -57,6 +57,9 @@ struct Worker {
   ucontext_t context;
   jmp_buf idle; // where it waits for its next thread
   bool made = false;
+  // Waiting at `idle`. A launch that ends in an error leaves workers inside
+  // their thread's body; those are made afresh on their next use.
+  bool waiting = false;
 };
 
 struct Thread {
@@ -118,8 +121,10 @@ void worker_main() {
     __sanitizer_start_switch_fiber(&fake_stack, scheduler_bottom,
                                    scheduler_size);
 #endif
-    if (!_setjmp(self.worker->idle))
+    if (!_setjmp(self.worker->idle)) {
+      self.worker->waiting = true;
       _longjmp(block->scheduler_jump, 1);
+    }
 #ifdef LLMC_SIMT_ASAN
     __sanitizer_finish_switch_fiber(fake_stack, &scheduler_bottom,
                                     &scheduler_size);
@@ -155,8 +160,10 @@ void resume(Block &b, Thread &t) {
     if (t.started)
       _longjmp(t.jump, 1); // back to its barrier or shuffle
     t.started = true;
-    if (w.made)
+    if (w.made && w.waiting) {
+      w.waiting = false;
       _longjmp(w.idle, 1); // the worker takes its next thread
+    }
     w.made = true;
     getcontext(&w.context);
     w.context.uc_stack.ss_sp = w.stack.get();
