@@ -8,7 +8,7 @@
 // token ids or reads the loss works unchanged; the executor synchronizes
 // the device before the host touches the arena again. Kernels the device
 // lacks run on the CPU over the same memory after a synchronize
-// (collectives go through the host communicator this way).
+// (the collectives, when the device has no communicator of its own).
 #pragma once
 
 #include "runtime/cpu_dispatch.h"
@@ -17,6 +17,9 @@
 #include <string>
 
 namespace llmc {
+namespace comm {
+class Communicator;
+}
 
 struct DeviceBackend {
   const char *name;        // "cuda"
@@ -28,6 +31,10 @@ struct DeviceBackend {
   void (*synchronize)();
   // The device function of a kernel, or nullptr: the CPU's runs instead.
   KernelFn (*find_kernel)(const std::string &name);
+  // The device's communicator over the ranks of a host one (NCCL over an
+  // MPI group), made on first use (collective over the group) and kept; or
+  // nullptr (the host's serves: its buffers are host memory).
+  comm::Communicator *(*communicator)(comm::Communicator &host);
 };
 
 void register_device_backend(const DeviceBackend *backend);

@@ -86,6 +86,10 @@ comm::Communicator &Executor::communicator(const std::string &axis) const {
   if (it == comms_.end() || !it->second)
     throw std::runtime_error("the plan communicates over mesh axis '" + axis +
                              "', but no communicator was set up for it");
+  // On a device, its own communicator over the same ranks (NCCL's).
+  if (device_ && device_->communicator)
+    if (comm::Communicator *on_device = device_->communicator(*it->second))
+      return *on_device;
   return *it->second;
 }
 

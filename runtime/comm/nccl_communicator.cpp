@@ -83,6 +83,12 @@ void NcclCommunicator::init_resources() {
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   LLMC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   LLMC_CUDA_CHECK(cudaMalloc(&scratch_, sizeof(float)));
+  LLMC_CUDA_CHECK(cudaEventCreateWithFlags(&computed_, cudaEventDisableTiming));
+}
+
+void NcclCommunicator::after_compute() {
+  LLMC_CUDA_CHECK(cudaEventRecord(computed_, cudaStreamLegacy));
+  LLMC_CUDA_CHECK(cudaStreamWaitEvent(stream_, computed_, 0));
 }
 
 NcclCommunicator::~NcclCommunicator() {
@@ -90,6 +96,7 @@ NcclCommunicator::~NcclCommunicator() {
   // Blocking methods leave nothing in flight; requests must be waited first.
   LLMC_NCCL_CHECK(ncclCommDestroy(comm_));
   LLMC_CUDA_CHECK(cudaFree(scratch_));
+  LLMC_CUDA_CHECK(cudaEventDestroy(computed_));
   LLMC_CUDA_CHECK(cudaStreamDestroy(stream_));
 }
 
@@ -131,6 +138,7 @@ void NcclCommunicator::synchronize() {
 
 void NcclCommunicator::all_reduce(float *data, size_t n) {
   record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  after_compute();
   LLMC_NCCL_CHECK(
       ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
   synchronize();
@@ -146,6 +154,7 @@ std::unique_ptr<Request> NcclCommunicator::stream_request() {
 std::unique_ptr<Request> NcclCommunicator::all_reduce_async(float *data,
                                                             size_t n) {
   record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  after_compute();
   LLMC_NCCL_CHECK(
       ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
   return stream_request();
@@ -153,6 +162,7 @@ std::unique_ptr<Request> NcclCommunicator::all_reduce_async(float *data,
 
 void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
   record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  after_compute();
   LLMC_NCCL_CHECK(ncclAllGather(send, recv, n, ncclFloat, comm_, stream_));
   synchronize();
 }
@@ -160,6 +170,7 @@ void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
 void NcclCommunicator::reduce_scatter(const float *send, float *recv,
                                       size_t n) {
   record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  after_compute();
   LLMC_NCCL_CHECK(
       ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
   synchronize();
@@ -169,6 +180,7 @@ std::unique_ptr<Request>
 NcclCommunicator::reduce_scatter_async(const float *send, float *recv,
                                        size_t n) {
   record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  after_compute();
   LLMC_NCCL_CHECK(
       ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
   return stream_request();
@@ -177,6 +189,7 @@ NcclCommunicator::reduce_scatter_async(const float *send, float *recv,
 void NcclCommunicator::broadcast(float *data, size_t n, int root) {
   require_rank(root, size_, "broadcast", "root");
   record(Collective::Broadcast, ring_bytes::broadcast(n, size_, rank_, root));
+  after_compute();
   LLMC_NCCL_CHECK(
       ncclBroadcast(data, data, n, ncclFloat, root, comm_, stream_));
   synchronize();
@@ -186,6 +199,7 @@ void NcclCommunicator::send(const float *data, size_t n, int peer, int tag) {
   require_rank(peer, size_, "send", "peer");
   require_tag(tag, "send");
   record(Collective::Send, ring_bytes::send(n));
+  after_compute();
   LLMC_NCCL_CHECK(ncclSend(data, n, ncclFloat, peer, comm_, stream_));
   synchronize();
 }
@@ -195,6 +209,7 @@ std::unique_ptr<Request> NcclCommunicator::isend(const float *data, size_t n,
   require_rank(peer, size_, "isend", "peer");
   require_tag(tag, "isend");
   record(Collective::Send, ring_bytes::send(n));
+  after_compute();
   LLMC_NCCL_CHECK(ncclSend(data, n, ncclFloat, peer, comm_, stream_));
   return stream_request();
 }
@@ -204,6 +219,7 @@ std::unique_ptr<Request> NcclCommunicator::irecv(float *data, size_t n,
   require_rank(peer, size_, "irecv", "peer");
   require_tag(tag, "irecv");
   record(Collective::Recv, ring_bytes::send(n));
+  after_compute();
   LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
   return stream_request();
 }
@@ -212,6 +228,7 @@ void NcclCommunicator::recv(float *data, size_t n, int peer, int tag) {
   require_rank(peer, size_, "recv", "peer");
   require_tag(tag, "recv");
   record(Collective::Recv, ring_bytes::send(n));
+  after_compute();
   LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
   synchronize();
 }
@@ -223,6 +240,7 @@ NcclCommunicator::exchange(const std::vector<P2P> &ops) {
     require_rank(op.peer, size_, what, "peer");
     require_tag(op.tag, what);
   }
+  after_compute();
   LLMC_NCCL_CHECK(ncclGroupStart());
   for (const P2P &op : ops) {
     if (op.kind == P2P::Send) {
@@ -241,6 +259,7 @@ NcclCommunicator::exchange(const std::vector<P2P> &ops) {
 
 void NcclCommunicator::barrier() {
   record(Collective::Barrier, 0);
+  after_compute();
   LLMC_NCCL_CHECK(
       ncclAllReduce(scratch_, scratch_, 1, ncclFloat, ncclSum, comm_, stream_));
   synchronize();

@@ -4,8 +4,9 @@
 // per rank. Bootstrapped over MPI: rank 0 makes the unique id and broadcasts
 // it. Every operation is issued on the communicator's own stream; blocking
 // methods synchronize that stream before returning, so the conformance test
-// of the MPI backend holds unchanged. The executor will later issue on
-// stream() directly to overlap with its kernels.
+// of the MPI backend holds unchanged; every operation first waits for the
+// work queued on the default stream (the executor's kernels), so a
+// collective never reads a buffer a kernel is still writing.
 //
 // Compiled and linked in CI when LLMC_ENABLE_CUDA is ON; no GPU runs it here.
 //
@@ -66,12 +67,17 @@ private:
   NcclCommunicator(ncclComm_t comm, int device, Adopt);
   void init_resources();
   void synchronize();
+  /// Makes the stream wait for the work queued so far on the default
+  /// (legacy) stream, where the executor's kernels run: each operation
+  /// starts after the kernels that wrote its buffers.
+  void after_compute();
   /// A request that completes with the work enqueued on the stream so far.
   std::unique_ptr<Request> stream_request();
 
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
   float *scratch_ = nullptr; // one float on the device, for barrier()
+  cudaEvent_t computed_ = nullptr;
   int device_ = 0;
   int rank_ = 0;
   int size_ = 1;

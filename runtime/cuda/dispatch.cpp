@@ -1,12 +1,14 @@
 // The CUDA implementation of the plan kernels the table marks cuda: each
 // reads its operands as the CPU dispatch does (runtime/cpu_dispatch.cpp)
 // and launches the kernels of runtime/cuda on the default stream. GEMMs go
-// through cuBLASLt. Values the host needs (a norm for clipping, a rank's
-// vocabulary block) are read after a synchronize; the collectives stay on
-// the CPU's communicator (the executor runs them over the managed arena).
+// through cuBLASLt; collectives through the executor's communicator of the
+// axis, NCCL on a GPU (which orders itself after the default stream's
+// work), with every buffer in device memory. Values the host needs (a norm
+// for clipping) are read after a synchronize.
 #include "runtime/cuda/dispatch.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/comm/launch.h"
 #include "runtime/cpu/paged_attention.h"
 #include "runtime/cuda/activation.cuh"
 #include "runtime/cuda/adamw.cuh"
@@ -22,6 +24,11 @@
 #include "runtime/executor.h"
 #include "runtime/kernels/gemm_shape.h"
 #include "runtime/kernels/kernel_table.h"
+
+#if !defined(LLMC_SIMT)
+#include "runtime/comm/mpi_communicator.h"
+#include "runtime/comm/nccl_communicator.h"
+#endif
 
 #include <cmath>
 #include <map>
@@ -52,8 +59,10 @@ struct Scratch {
     return data;
   }
 };
+// 0: per-row losses, 1: norm sums, 2: GEMM workspace, 3: a scale factor,
+// 4: a collective's staging.
 Scratch &scratch(int which) {
-  static Scratch buffers[3]; // 0: per-row losses, 1: norm sums, 2: GEMM
+  static Scratch buffers[5];
   return buffers[which];
 }
 
@@ -435,7 +444,9 @@ void cross_entropy_vp_backward(const KernelCall &c) {
 }
 
 // As the CPU's grad_norm: the squares of sharded gradients summed over
-// `axis`, everything over `zero_axis`, the root unless `partial`.
+// `axis`, everything over `zero_axis`, the root unless `partial`. The sums
+// stay on the device for the communicator: [replicated, sharded, total],
+// then the per-block partials.
 void grad_norm(const KernelCall &c) {
   bool split = c.has_param("axis");
   std::vector<const float *> sets[2];
@@ -445,16 +456,16 @@ void grad_norm(const KernelCall &c) {
     sets[set].push_back(c.in(i));
     sizes[set].push_back((long long)c.n_in(i));
   }
-  float *sums = scratch(1).get(2 + 256);
+  float *sums = scratch(1).get(4 + 256);
   for (int set = 0; set < 2; ++set)
     sum_squares(sums + set, sets[set].data(), sizes[set].data(),
-                int(sets[set].size()), false, sums + 2, kStream);
-  float replicated = host_value(sums), sharded = host_value(sums + 1);
+                int(sets[set].size()), false, sums + 4, kStream);
   if (split)
-    axis_comm(c).all_reduce(&sharded, 1);
-  float total = replicated + sharded;
+    axis_comm(c).all_reduce(sums + 1, 1);
+  cuda::add(sums + 2, sums, sums + 1, 1, 1, kStream);
   if (c.has_param("zero_axis"))
-    axis_comm(c, "zero_axis").all_reduce(&total, 1);
+    axis_comm(c, "zero_axis").all_reduce(sums + 2, 1);
+  float total = host_value(sums + 2);
   bool partial = c.has_param("partial") && c.param("partial").b();
   *c.out(0) = partial ? total : std::sqrt(total);
 }
@@ -484,6 +495,108 @@ void adamw(const KernelCall &c) {
       grad += first;
   }
   adamw_update(param, c.out(1), c.out(2), grad, size_t(n), hyper, kStream);
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives over one mesh axis, along dimension `dim` (as the CPU's: a
+// block that is not contiguous goes through a staging buffer, here on the
+// device, reordered by the split and concat kernels)
+//===----------------------------------------------------------------------===//
+
+// `outer` rows of `ranks` blocks of `chunk` elements.
+struct Blocks {
+  int64_t outer, ranks, chunk;
+};
+Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
+                 int64_t ranks) {
+  return {product(block_shape, 0, size_t(dim)), ranks,
+          product(block_shape, size_t(dim), block_shape.size())};
+}
+// The staging buffer's rank-major blocks: [ranks][outer][chunk].
+std::vector<float *> rank_blocks(float *stage, const Blocks &b) {
+  std::vector<float *> blocks;
+  for (int64_t r = 0; r < b.ranks; ++r)
+    blocks.push_back(stage + r * b.outer * b.chunk);
+  return blocks;
+}
+void scale(float *x, int64_t n, float factor) {
+  float *f = scratch(3).get(1);
+  cuda::fill(f, 1, factor, kStream);
+  cuda::mul(x, x, f, n, 1, kStream);
+}
+
+void all_reduce_sum(const KernelCall &c) {
+  cuda::copy(c.out(0), c.in(0), c.n_out(0), kStream);
+  axis_comm(c).all_reduce(c.out(0), size_t(c.n_out(0)));
+}
+void all_gather(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), comm.size());
+  size_t n = size_t(c.n_in(0));
+  if (b.outer == 1)
+    return comm.all_gather(c.in(0), c.out(0), n);
+  float *stage = scratch(4).get(size_t(c.n_out(0)));
+  comm.all_gather(c.in(0), stage, n);
+  std::vector<float *> blocks = rank_blocks(stage, b);
+  cuda::concat(c.out(0), blocks.data(), std::vector<int64_t>(b.ranks, 1),
+               b.outer, b.chunk, kStream);
+}
+void reduce_scatter(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  Blocks b = blocks_of(c.out_shape(0), c.param("dim").i(), comm.size());
+  size_t n = size_t(c.n_out(0));
+  if (b.outer == 1) {
+    comm.reduce_scatter(c.in(0), c.out(0), n);
+  } else {
+    float *stage = scratch(4).get(size_t(c.n_in(0)));
+    std::vector<float *> blocks = rank_blocks(stage, b);
+    cuda::split(blocks.data(), c.in(0), std::vector<int64_t>(b.ranks, 1),
+                b.outer, b.chunk, kStream);
+    comm.reduce_scatter(stage, c.out(0), n);
+  }
+  if (c.has_param("mean") && c.param("mean").b())
+    scale(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
+}
+void reduce_scatter_start(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  if (c.n_in(0) != c.n_out(0) * comm.size())
+    throw std::runtime_error("reduce_scatter_start: input of " +
+                             std::to_string(c.n_in(0)) + " elements is not " +
+                             std::to_string(comm.size()) + " slices of " +
+                             std::to_string(c.n_out(0)));
+  c.executor()
+      .bucket(c.param("bucket").i())
+      .push_back(
+          comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
+}
+void reduce_scatter_wait(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (auto &request : requests)
+    request->wait();
+  requests.clear();
+  if (c.has_param("mean") && c.param("mean").b())
+    scale(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
+}
+void all_gather_inplace(const KernelCall &c) {
+  comm::Communicator &comm = axis_comm(c);
+  size_t slice = size_t(c.n_out(0) / comm.size());
+  comm.all_gather(c.out(0) + comm.rank() * slice, c.out(0), slice);
+}
+void all_reduce_mean_start(const KernelCall &c) {
+  comm::Communicator &dp = axis_comm(c);
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (int i = 0; i < c.num_outs(); ++i)
+    requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+}
+void all_reduce_mean_wait(const KernelCall &c) {
+  comm::Communicator &dp = axis_comm(c);
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (auto &request : requests)
+    request->wait();
+  requests.clear();
+  for (int i = 0; i < c.num_outs(); ++i)
+    scale(c.out(i), c.n_out(i), 1.0f / float(dp.size()));
 }
 
 const std::map<std::string, KernelFn> &table() {
@@ -541,6 +654,14 @@ const std::map<std::string, KernelFn> &table() {
       {"grad_norm", grad_norm},
       {"adamw", adamw},
       {"scatter_to_parallel", scatter_to_parallel},
+      {"all_reduce_sum", all_reduce_sum},
+      {"all_gather", all_gather},
+      {"reduce_scatter", reduce_scatter},
+      {"all_gather_inplace", all_gather_inplace},
+      {"reduce_scatter_start", reduce_scatter_start},
+      {"reduce_scatter_wait", reduce_scatter_wait},
+      {"all_reduce_mean_start", all_reduce_mean_start},
+      {"all_reduce_mean_wait", all_reduce_mean_wait},
   };
   return functions;
 }
@@ -565,6 +686,7 @@ DeviceBackend &backend();
 
 // Asked only when --device cuda is chosen, so other runs never touch the
 // driver.
+// Also picks this rank's GPU: its local rank's own (one GPU per rank).
 std::string unavailable() {
   int devices = 0;
   cudaError_t error = cudaGetDeviceCount(&devices);
@@ -572,8 +694,38 @@ std::string unavailable() {
     return std::string("no CUDA device is visible (") +
            (error != cudaSuccess ? cudaGetErrorString(error) : "no devices") +
            "); run on a machine with an NVIDIA GPU, or use --device cpu";
+  try {
+    int device = comm::device_of_local_rank(
+        comm::launch_from_environment().local_rank, devices);
+    LLMC_CUDA_CHECK(cudaSetDevice(device));
+  } catch (const std::exception &e) {
+    return e.what();
+  }
   backend().description = description().c_str();
   return "";
+}
+
+// NCCL over the ranks of each MPI group the executor is given, made once
+// per group (collectively, when its first collective runs). The emulated
+// build has no NCCL: its device memory is host memory, which MPI reads.
+comm::Communicator *device_communicator(comm::Communicator &host) {
+#if defined(LLMC_SIMT)
+  (void)host;
+  return nullptr;
+#else
+  static std::map<comm::Communicator *, std::unique_ptr<comm::Communicator>>
+      made;
+  std::unique_ptr<comm::Communicator> &nccl = made[&host];
+  if (!nccl) {
+    auto *mpi = dynamic_cast<comm::MpiCommunicator *>(&host);
+    if (!mpi)
+      return nullptr;
+    int device = 0;
+    LLMC_CUDA_CHECK(cudaGetDevice(&device));
+    nccl = std::make_unique<comm::NcclCommunicator>(mpi->handle(), device);
+  }
+  return nccl.get();
+#endif
 }
 
 void *allocate(size_t bytes) {
@@ -599,8 +751,9 @@ KernelFn find_kernel(const std::string &name) {
 
 namespace {
 DeviceBackend &backend() {
-  static DeviceBackend instance{"cuda",  "cuda",      unavailable, allocate,
-                                release, synchronize, find_kernel};
+  static DeviceBackend instance{
+      "cuda",  "cuda",      unavailable, allocate,
+      release, synchronize, find_kernel, device_communicator};
   return instance;
 }
 } // namespace

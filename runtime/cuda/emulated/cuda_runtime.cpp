@@ -1,12 +1,18 @@
 // The part of the CUDA runtime API that llmc's launchers and device backend
 // call, implemented on the host for the emulated build (the SIMT emulator
 // runs the kernels): device memory is host memory, every stream is the
-// host's program order, and there is one device, the emulator. Linked
+// host's program order, and there are kDevices devices, all the emulator
+// (so each rank of an mpirun on one node has its own). Linked
 // instead of libcudart into llmc-run-emulated-cuda and its tests only.
 #include <cuda_runtime_api.h>
 
 #include <cstdlib>
 #include <cstring>
+
+namespace {
+constexpr int kDevices = 8;
+int current_device = 0;
+} // namespace
 
 extern "C" {
 
@@ -16,20 +22,24 @@ const char *cudaGetErrorString(cudaError_t error) {
   return error == cudaSuccess ? "no error" : "emulated CUDA error";
 }
 cudaError_t cudaGetDeviceCount(int *count) {
-  *count = 1;
+  *count = kDevices;
   return cudaSuccess;
 }
 cudaError_t cudaGetDevice(int *device) {
-  *device = 0;
+  *device = current_device;
   return cudaSuccess;
 }
 cudaError_t cudaSetDevice(int device) {
-  return device == 0 ? cudaSuccess : cudaErrorInvalidDevice;
+  if (device < 0 || device >= kDevices)
+    return cudaErrorInvalidDevice;
+  current_device = device;
+  return cudaSuccess;
 }
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device) {
   std::memset(prop, 0, sizeof *prop);
   std::strcpy(prop->name, "SIMT emulator");
-  return device == 0 ? cudaSuccess : cudaErrorInvalidDevice;
+  return device >= 0 && device < kDevices ? cudaSuccess
+                                          : cudaErrorInvalidDevice;
 }
 cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
