@@ -29,11 +29,14 @@ struct DeviceBackend {
   void *(*allocate)(size_t bytes); // zeroed, host-visible
   void (*release)(void *memory);
   void (*synchronize)();
+  // Zeroes device memory in stream order.
+  void (*zero)(void *memory, size_t bytes);
   // The device function of a kernel, or nullptr: the CPU's runs instead.
   KernelFn (*find_kernel)(const std::string &name);
   // The device's communicator over the ranks of a host one (NCCL over an
-  // MPI group), made on first use (collective over the group) and kept; or
-  // nullptr (the host's serves: its buffers are host memory).
+  // MPI group), made on the first call for it (collective over the group)
+  // and kept; or nullptr (the host's serves: the device's memory is host
+  // memory).
   comm::Communicator *(*communicator)(comm::Communicator &host);
 };
 

@@ -81,16 +81,27 @@ void Executor::progress_collectives() {
       request->test();
 }
 
+void Executor::set_communicator(const std::string &axis,
+                                comm::Communicator *c) {
+  comms_[axis] = c;
+  if (c && device_ && device_->communicator)
+    device_comms_[axis] = device_->communicator(*c);
+}
+
 comm::Communicator &Executor::communicator(const std::string &axis) const {
   auto it = comms_.find(axis);
   if (it == comms_.end() || !it->second)
     throw std::runtime_error("the plan communicates over mesh axis '" + axis +
                              "', but no communicator was set up for it");
-  // On a device, its own communicator over the same ranks (NCCL's).
-  if (device_ && device_->communicator)
-    if (comm::Communicator *on_device = device_->communicator(*it->second))
-      return *on_device;
   return *it->second;
+}
+
+comm::Communicator &
+Executor::device_communicator(const std::string &axis) const {
+  auto it = device_comms_.find(axis);
+  if (it != device_comms_.end() && it->second)
+    return *it->second;
+  return communicator(axis);
 }
 
 std::vector<std::unique_ptr<comm::Request>> &Executor::bucket(int64_t id) {
@@ -122,10 +133,14 @@ void Executor::set_stash_slot(int64_t slot) {
 }
 
 void Executor::zero(planfile::Category category) {
-  synchronize();
+  // On a device, in stream order: the host never touches those pages.
   for (const planfile::Buffer &b : plan_.buffers())
-    if (b.category() == category && !b.stashed())
-      std::memset(arena_.get() + b.offset(), 0, b.size_bytes());
+    if (b.category() == category && !b.stashed()) {
+      if (device_)
+        device_->zero(arena_.get() + b.offset(), b.size_bytes());
+      else
+        std::memset(arena_.get() + b.offset(), 0, b.size_bytes());
+    }
 }
 
 int32_t *Executor::i32(int tensor) {

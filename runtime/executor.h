@@ -83,11 +83,15 @@ public:
 
   // The communicator of a mesh axis ("dp", "tp") that kernels name; the
   // caller owns it.
-  void set_communicator(const std::string &axis, comm::Communicator *c) {
-    comms_[axis] = c;
-  }
+  // On a device with its own communicators (NCCL), the device's one over
+  // the same ranks is made here, so every rank makes them in the order it
+  // sets the axes (each is collective over its group).
+  void set_communicator(const std::string &axis, comm::Communicator *c);
   // Throws when the plan names an axis no communicator was set up for.
   comm::Communicator &communicator(const std::string &axis) const;
+  // The communicator of an axis for device buffers: the device's own when
+  // it has one, else the host's (whose buffers the device's memory is).
+  comm::Communicator &device_communicator(const std::string &axis) const;
   // The in-flight requests of a gradient bucket, between its start and wait.
   std::vector<std::unique_ptr<comm::Request>> &bucket(int64_t id);
 
@@ -134,7 +138,7 @@ private:
   size_t slot_bytes_ = 0; // one stash slot
   int64_t stash_slots_ = 1;
   int64_t slot_ = 0;
-  std::map<std::string, comm::Communicator *> comms_;
+  std::map<std::string, comm::Communicator *> comms_, device_comms_;
   std::map<int64_t, std::vector<std::unique_ptr<comm::Request>>> buckets_;
   bool profiling_ = false;
   std::vector<TraceEvent> *trace_ = nullptr;

@@ -76,6 +76,10 @@ int device_of_local_rank(int local_rank, int visible_devices) {
   if (visible_devices <= 0)
     throw io::InputError("no CUDA device is visible to this process (check "
                          "CUDA_VISIBLE_DEVICES and the driver)");
+  // One device visible: the launcher gave each rank its own
+  // (CUDA_VISIBLE_DEVICES per task, Slurm's --gpus-per-task=1).
+  if (visible_devices == 1)
+    return 0;
   if (local_rank >= visible_devices)
     throw io::InputError("local rank " + std::to_string(local_rank) +
                          " needs a GPU of its "

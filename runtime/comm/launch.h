@@ -40,7 +40,8 @@ Launch launch_from_environment(
     const std::function<const char *(const char *)> &getenv = nullptr);
 
 // The GPU of a rank with `local_rank` on a node whose processes see
-// `visible_devices` GPUs: one GPU per rank, the local rank's own. Throws
+// `visible_devices` GPUs: one GPU per rank, the local rank's own, or the one
+// GPU a rank sees (a launcher that binds one per task). Throws
 // io::InputError when the node has more ranks than GPUs (two ranks on one
 // GPU would run at half speed and can run out of its memory) or none.
 int device_of_local_rank(int local_rank, int visible_devices);

@@ -86,8 +86,9 @@ int64_t product(const std::vector<int64_t> &s, size_t begin, size_t end) {
 }
 float epsilon(const KernelCall &c) { return float(c.param("epsilon").f()); }
 
+// The axis's communicator for device buffers (NCCL on a GPU).
 comm::Communicator &axis_comm(const KernelCall &c, const char *param = "axis") {
-  return c.executor().communicator(c.param(param).s());
+  return c.executor().device_communicator(c.param(param).s());
 }
 int64_t vocab_first(const KernelCall &c, int64_t rows) {
   if (!c.has_param("vocab_parallel_axis"))
@@ -96,8 +97,11 @@ int64_t vocab_first(const KernelCall &c, int64_t rows) {
 }
 // A value of the arena the host needs now: after the kernels writing it.
 float host_value(const float *p) {
-  LLMC_CUDA_CHECK(cudaDeviceSynchronize());
-  return *p;
+  // A copy, not a read: scratch buffers are device memory the host cannot
+  // read (cudaMemcpy waits for the default stream's kernels first).
+  float value = 0.0f;
+  LLMC_CUDA_CHECK(cudaMemcpy(&value, p, sizeof value, cudaMemcpyDefault));
+  return value;
 }
 
 //===----------------------------------------------------------------------===//
@@ -119,18 +123,21 @@ void matmul(const KernelCall &c) {
               gemm_math(c)},
              c.out(0), nullptr, c.in(0), c.in(1), bias, kStream);
 }
-// outs (pre_gelu, out): cuBLASLt's GELU epilogue is the tanh one; the erf
-// GELU is a bias GEMM, then the GELU kernel.
+// outs (pre_gelu, out): cuBLASLt's GELU epilogue is the tanh one, and
+// fuses only where it has an algorithm (its aux leading dimension, N, a
+// multiple of 8); otherwise, and for the erf GELU, a bias GEMM, then the
+// GELU kernel.
 void matmul_bias_gelu(const KernelCall &c) {
   bool tanh = c.param("approximate").s() == "tanh";
-  GemmSpec spec{gemm_of(c),
-                tanh ? GemmEpilogue::GeluTanhAuxBias : GemmEpilogue::Bias,
-                gemm_math(c)};
-  if (tanh)
-    return gemm().run(spec, c.out(1), c.out(0), c.in(0), c.in(1), c.in(2),
-                      kStream);
-  gemm().run(spec, c.out(0), nullptr, c.in(0), c.in(1), c.in(2), kStream);
-  gelu_forward(c.out(1), c.out(0), c.n_out(0), Gelu::Erf, kStream);
+  kernels::GemmShape g = gemm_of(c);
+  if (tanh &&
+      gemm().try_run({g, GemmEpilogue::GeluTanhAuxBias, gemm_math(c)}, c.out(1),
+                     c.out(0), c.in(0), c.in(1), c.in(2), kStream))
+    return;
+  gemm().run({g, GemmEpilogue::Bias, gemm_math(c)}, c.out(0), nullptr, c.in(0),
+             c.in(1), c.in(2), kStream);
+  gelu_forward(c.out(1), c.out(0), c.n_out(0), tanh ? Gelu::Tanh : Gelu::Erf,
+               kStream);
 }
 // The weight is stored (N, K): a transposed rhs whatever the plan says.
 void matmul_f32w(const KernelCall &c) {
@@ -434,7 +441,7 @@ void cross_entropy_vp_partial(const KernelCall &c) {
 void cross_entropy_vp_finish(const KernelCall &c) {
   int64_t N = c.n_out(1);
   cuda::cross_entropy_vp_finish(c.out(0), c.out(1), c.in(0), int(N),
-                                int(c.n_in(0) / (3 * N)), kStream);
+                                N > 0 ? int(c.n_in(0) / (3 * N)) : 1, kStream);
 }
 void cross_entropy_vp_backward(const KernelCall &c) {
   int64_t V = last_dim(c.in_shape(1));
@@ -473,9 +480,19 @@ void grad_norm(const KernelCall &c) {
 void adamw(const KernelCall &c) {
   const OptimizerStep &opt = c.opt();
   AdamWHyper hyper;
-  if (opt.clip_grad_norm > 0.0f)
-    hyper.grad_scale =
-        std::min(1.0f, opt.clip_grad_norm / (host_value(c.in(1)) + 1e-6f));
+  if (opt.clip_grad_norm > 0.0f) {
+    // The norm is read once per step and norm buffer, not once per tensor
+    // (each read waits for the device).
+    static const float *norm_of = nullptr;
+    static int64_t step_of = -1;
+    static float norm = 0.0f;
+    if (norm_of != c.in(1) || step_of != opt.step) {
+      norm = host_value(c.in(1));
+      norm_of = c.in(1);
+      step_of = opt.step;
+    }
+    hyper.grad_scale = std::min(1.0f, opt.clip_grad_norm / (norm + 1e-6f));
+  }
   hyper.lr = opt.lr;
   hyper.beta1 = opt.beta1;
   hyper.beta2 = opt.beta2;
@@ -713,9 +730,11 @@ comm::Communicator *device_communicator(comm::Communicator &host) {
   (void)host;
   return nullptr;
 #else
-  static std::map<comm::Communicator *, std::unique_ptr<comm::Communicator>>
-      made;
-  std::unique_ptr<comm::Communicator> &nccl = made[&host];
+  // Kept to the end of the process, never destroyed: their destructors
+  // would run after MPI and the CUDA context are gone.
+  static auto *made =
+      new std::map<comm::Communicator *, std::unique_ptr<comm::Communicator>>;
+  std::unique_ptr<comm::Communicator> &nccl = (*made)[&host];
   if (!nccl) {
     auto *mpi = dynamic_cast<comm::MpiCommunicator *>(&host);
     if (!mpi)
@@ -741,6 +760,9 @@ void release(void *memory) {
     cudaFree(memory);
 }
 void synchronize() { LLMC_CUDA_CHECK(cudaDeviceSynchronize()); }
+void zero(void *memory, size_t bytes) {
+  LLMC_CUDA_CHECK(cudaMemsetAsync(memory, 0, bytes, kStream));
+}
 
 } // namespace
 
@@ -751,9 +773,9 @@ KernelFn find_kernel(const std::string &name) {
 
 namespace {
 DeviceBackend &backend() {
-  static DeviceBackend instance{
-      "cuda",  "cuda",      unavailable, allocate,
-      release, synchronize, find_kernel, device_communicator};
+  static DeviceBackend instance{"cuda",   "cuda",      unavailable,
+                                allocate, release,     synchronize,
+                                zero,     find_kernel, device_communicator};
   return instance;
 }
 } // namespace

@@ -19,6 +19,7 @@
 #include <cuda_runtime.h>
 #include <map>
 #include <tuple>
+#include <utility>
 
 namespace llmc::cuda {
 
@@ -63,7 +64,9 @@ public:
 };
 
 // Runs GEMMs on one handle, caching descriptors and cuBLASLt's first
-// heuristic algorithm per GemmSpec.
+// heuristic algorithm per GemmSpec and alignment of the pointers (arena
+// buffers are 64-byte aligned, below the 256 bytes cuBLASLt's heuristic
+// assumes unless told).
 class CublasLtGemm {
 public:
   CublasLtGemm(void *workspace, size_t workspace_bytes);
@@ -72,21 +75,27 @@ public:
   CublasLtGemm &operator=(const CublasLtGemm &) = delete;
 
   // out (batch, M, N) = op(lhs) · op(rhs) (+ bias, GELU as spec says; aux
-  // for GeluTanhAuxBias), all on the device.
+  // for GeluTanhAuxBias), all on the device. Throws when cuBLASLt has no
+  // algorithm for it.
   void run(const GemmSpec &spec, float *out, float *aux, const float *lhs,
            const float *rhs, const float *bias, cudaStream_t stream);
+  // run, or false (nothing run) when cuBLASLt has no algorithm for it (an
+  // epilogue it cannot fuse at this shape): the caller runs it unfused.
+  bool try_run(const GemmSpec &spec, float *out, float *aux, const float *lhs,
+               const float *rhs, const float *bias, cudaStream_t stream);
 
 private:
   struct Entry {
     GemmDescriptors descriptors;
     cublasLtMatmulAlgo_t algo;
+    bool supported;
   };
-  Entry &entry(const GemmSpec &spec);
+  Entry &entry(const GemmSpec &spec, uint32_t alignment);
 
   cublasLtHandle_t handle_ = nullptr;
   void *workspace_;
   size_t workspace_bytes_;
-  std::map<GemmSpec, Entry> cache_;
+  std::map<std::pair<GemmSpec, uint32_t>, Entry> cache_;
 };
 
 } // namespace llmc::cuda

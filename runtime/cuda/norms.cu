@@ -104,7 +104,7 @@ void embedding_backward(float *dtable, const float *dout, const int *ids, int N,
 void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
           long long position_offset, bool inverse, cudaStream_t stream) {
   long long rows = (long long)B * H * T;
-  if (rows == 0)
+  if (rows == 0 || D < 2)
     return;
   LLMC_LAUNCH(device::rope_kernel, device::rope_blocks(rows * (D / 2)),
               device::kRopeThreads, stream, out, inp, rows, T, D, theta,
@@ -115,7 +115,7 @@ void rope(float *out, const float *inp, int B, int H, int T, int D, float theta,
 void rope_at(float *out, const float *inp, const int32_t *positions, int B,
              int H, int T, int D, float theta, cudaStream_t stream) {
   long long rows = (long long)B * H * T;
-  if (rows == 0)
+  if (rows == 0 || D < 2)
     return;
   LLMC_LAUNCH(device::rope_kernel, device::rope_blocks(rows * (D / 2)),
               device::kRopeThreads, stream, out, inp, rows, T, D, theta, 0,

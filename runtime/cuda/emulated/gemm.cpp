@@ -2,7 +2,9 @@
 // (runtime/cuda/gemm_descriptors.cpp, built by cuBLASLt itself, which needs
 // no GPU for them), executed by the cuBLASLt model instead of a GPU.
 #include "runtime/cuda/gemm.h"
+
 #include "runtime/cuda/emulated/cublaslt_model.h"
+#include <stdexcept>
 
 namespace llmc::cuda {
 
@@ -11,18 +13,34 @@ CublasLtGemm::CublasLtGemm(void *workspace, size_t workspace_bytes)
 
 CublasLtGemm::~CublasLtGemm() = default;
 
-CublasLtGemm::Entry &CublasLtGemm::entry(const GemmSpec &spec) {
-  if (auto it = cache_.find(spec); it != cache_.end())
+CublasLtGemm::Entry &CublasLtGemm::entry(const GemmSpec &spec,
+                                         uint32_t alignment) {
+  auto key = std::pair(spec, alignment);
+  if (auto it = cache_.find(key); it != cache_.end())
     return it->second;
-  return cache_.emplace(spec, Entry{GemmDescriptors(spec), {}}).first->second;
+  return cache_.emplace(key, Entry{GemmDescriptors(spec), {}, true})
+      .first->second;
+}
+
+// cuBLASLt's rule the model would otherwise not know: a GELU_AUX epilogue
+// needs the aux leading dimension (N) a multiple of 8, so such GEMMs take
+// the caller's unfused path here as on a GPU.
+bool CublasLtGemm::try_run(const GemmSpec &spec, float *out, float *aux,
+                           const float *lhs, const float *rhs,
+                           const float *bias, cudaStream_t) {
+  if (spec.epilogue == GemmEpilogue::GeluTanhAuxBias && spec.shape.N % 8 != 0)
+    return false;
+  Entry &e = entry(spec, 256);
+  e.descriptors.set_pointers(bias, aux);
+  execute_gemm_model(e.descriptors, rhs, lhs, out);
+  return true;
 }
 
 void CublasLtGemm::run(const GemmSpec &spec, float *out, float *aux,
                        const float *lhs, const float *rhs, const float *bias,
-                       cudaStream_t) {
-  Entry &e = entry(spec);
-  e.descriptors.set_pointers(bias, aux);
-  execute_gemm_model(e.descriptors, rhs, lhs, out);
+                       cudaStream_t stream) {
+  if (!try_run(spec, out, aux, lhs, rhs, bias, stream))
+    throw std::runtime_error("cuBLASLt has no algorithm for this GEMM");
 }
 
 } // namespace llmc::cuda

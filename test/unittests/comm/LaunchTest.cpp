@@ -118,6 +118,7 @@ TEST(Launch, MalformedVariablesNameThemselves) {
 TEST(Launch, DeviceOfLocalRank) {
   EXPECT_EQ(device_of_local_rank(0, 8), 0);
   EXPECT_EQ(device_of_local_rank(7, 8), 7);
+  EXPECT_EQ(device_of_local_rank(3, 1), 0); // bound by the launcher
   try {
     device_of_local_rank(4, 4);
     FAIL() << "two ranks on one GPU";
