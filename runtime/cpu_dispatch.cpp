@@ -600,9 +600,7 @@ void scatter_to_parallel(const KernelCall &c) {
 void adamw(const KernelCall &c) {
   const OptimizerStep &opt = c.opt();
   AdamWHyper hyper;
-  // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
-  if (opt.clip_grad_norm > 0.0f)
-    hyper.grad_scale = std::min(1.0f, opt.clip_grad_norm / (*c.in(1) + 1e-6f));
+  hyper.grad_scale = clip_scale(*c.in(1), opt.clip_grad_norm);
   hyper.lr = opt.lr;
   hyper.beta1 = opt.beta1;
   hyper.beta2 = opt.beta2;

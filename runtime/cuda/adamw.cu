@@ -8,11 +8,13 @@
 namespace llmc::cuda {
 
 void adamw_update(float *params, float *m, float *v, const float *grads,
-                  size_t n, const AdamWHyper &hyper, cudaStream_t stream) {
+                  size_t n, const AdamWHyper &hyper, cudaStream_t stream,
+                  const float *grad_norm, float clip_grad_norm) {
   if (n == 0)
     return;
   LLMC_LAUNCH(device::adamw_kernel, device::adamw_blocks(n),
-              device::kAdamWThreads, stream, params, m, v, grads, n, hyper);
+              device::kAdamWThreads, stream, params, m, v, grads, n, hyper,
+              grad_norm, clip_grad_norm);
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -480,19 +480,6 @@ void grad_norm(const KernelCall &c) {
 void adamw(const KernelCall &c) {
   const OptimizerStep &opt = c.opt();
   AdamWHyper hyper;
-  if (opt.clip_grad_norm > 0.0f) {
-    // The norm is read once per step and norm buffer, not once per tensor
-    // (each read waits for the device).
-    static const float *norm_of = nullptr;
-    static int64_t step_of = -1;
-    static float norm = 0.0f;
-    if (norm_of != c.in(1) || step_of != opt.step) {
-      norm = host_value(c.in(1));
-      norm_of = c.in(1);
-      step_of = opt.step;
-    }
-    hyper.grad_scale = std::min(1.0f, opt.clip_grad_norm / (norm + 1e-6f));
-  }
   hyper.lr = opt.lr;
   hyper.beta1 = opt.beta1;
   hyper.beta2 = opt.beta2;
@@ -511,7 +498,9 @@ void adamw(const KernelCall &c) {
     if (c.n_in(0) != n)
       grad += first;
   }
-  adamw_update(param, c.out(1), c.out(2), grad, size_t(n), hyper, kStream);
+  // Clipped by the norm on the device: the host never waits for it.
+  adamw_update(param, c.out(1), c.out(2), grad, size_t(n), hyper, kStream,
+               c.in(1), opt.clip_grad_norm);
 }
 
 //===----------------------------------------------------------------------===//

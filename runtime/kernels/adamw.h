@@ -22,6 +22,16 @@ struct AdamWHyper {
   float grad_scale = 1.0f;
 };
 
+// torch.nn.utils.clip_grad_norm_'s factor: max_norm / (norm + 1e-6), at
+// most 1; clip_grad_norm <= 0 leaves gradients as they are.
+LLMC_HOST_DEVICE inline float clip_scale(float grad_norm,
+                                         float clip_grad_norm) {
+  if (clip_grad_norm <= 0.0f)
+    return 1.0f;
+  float scale = clip_grad_norm / (grad_norm + 1e-6f);
+  return scale < 1.0f ? scale : 1.0f;
+}
+
 // Updates param, m and v in place from grad; returns nothing so the caller
 // owns the memory traffic pattern.
 LLMC_HOST_DEVICE inline void adamw_step(float *param, float *m, float *v,

@@ -17,9 +17,15 @@ inline int adamw_blocks(size_t n) {
   return int(blocks < 65535 ? blocks : 65535);
 }
 
-// Grid-stride loop: any grid size covers any n.
+// Grid-stride loop: any grid size covers any n. With grad_norm (device
+// memory), hyper.grad_scale is the clipping factor of that norm, read here
+// so the host never waits for the norm.
 __global__ void adamw_kernel(float *params, float *m, float *v,
-                             const float *grads, size_t n, AdamWHyper hyper) {
+                             const float *grads, size_t n, AdamWHyper hyper,
+                             const float *grad_norm = nullptr,
+                             float clip_grad_norm = 0.0f) {
+  if (grad_norm)
+    hyper.grad_scale = clip_scale(*grad_norm, clip_grad_norm);
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n;
        i += size_t(gridDim.x) * blockDim.x)
     adamw_step(&params[i], &m[i], &v[i], grads[i], hyper);

@@ -335,6 +335,20 @@ TEST(CudaKernelsTest, AdamWMatchesCpu) {
   expect_close(gp, p, 1e-6f);
   expect_close(gm, m, 1e-6f);
   expect_close(gv, v, 1e-6f);
+
+  // Clipped on the device by a norm in device memory (as --device cuda
+  // does): the CPU's factor clip_scale(norm, clip).
+  float norm = 7.5f, clip = 1.0f;
+  hyper.grad_scale = llmc::clip_scale(norm, clip);
+  llmc::cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n, hyper);
+  hyper.grad_scale = 123.0f; // ignored when the kernel has the norm
+  launch(2, device::kAdamWThreads, [&] {
+    device::adamw_kernel(gp.data(), gm.data(), gv.data(), g.data(), n, hyper,
+                         &norm, clip);
+  });
+  expect_close(gp, p, 1e-6f);
+  expect_close(gm, m, 1e-6f);
+  expect_close(gv, v, 1e-6f);
 }
 
 // A pointwise kernel over n elements in a grid smaller than n, so the
