@@ -3,8 +3,8 @@
 // and launches the kernels of runtime/cuda on the default stream. GEMMs go
 // through cuBLASLt; collectives through the executor's communicator of the
 // axis, NCCL on a GPU (which orders itself after the default stream's
-// work), with every buffer in device memory. Values the host needs (a norm
-// for clipping) are read after a synchronize.
+// work), with every buffer in device memory. The one value the host reads
+// mid-step is the gradient norm's sum of squares (for its root).
 #include "runtime/cuda/dispatch.h"
 
 #include "runtime/comm/communicator.h"
@@ -44,7 +44,7 @@ constexpr cudaStream_t kStream = 0;
 // Device memory the kernels need beyond the arena
 //===----------------------------------------------------------------------===//
 
-// Grows on demand; freed at exit.
+// Grows on demand (after the device is idle); kept for the process.
 struct Scratch {
   float *data = nullptr;
   size_t floats = 0;
@@ -95,10 +95,10 @@ int64_t vocab_first(const KernelCall &c, int64_t rows) {
     return 0;
   return axis_comm(c, "vocab_parallel_axis").rank() * rows;
 }
-// A value of the arena the host needs now: after the kernels writing it.
+// A device value the host needs now, after the kernels writing it: a copy,
+// not a read, since scratch buffers are device memory the host cannot read
+// (cudaMemcpy waits for the default stream's kernels first).
 float host_value(const float *p) {
-  // A copy, not a read: scratch buffers are device memory the host cannot
-  // read (cudaMemcpy waits for the default stream's kernels first).
   float value = 0.0f;
   LLMC_CUDA_CHECK(cudaMemcpy(&value, p, sizeof value, cudaMemcpyDefault));
   return value;
