@@ -14,12 +14,23 @@
 #include "runtime/cpu_dispatch.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace llmc {
 namespace comm {
 class Communicator;
 }
+
+// One row of logits a device samples, as serve::sample_row would with this
+// request's parameters and uniform.
+struct DeviceSampleRow {
+  int64_t row; // of the logits given
+  double temperature, top_p;
+  int64_t top_k;
+  double u;
+};
 
 struct DeviceBackend {
   const char *name;        // "cuda"
@@ -38,6 +49,11 @@ struct DeviceBackend {
   // and kept; or nullptr (the host's serves: the device's memory is host
   // memory).
   comm::Communicator *(*communicator)(comm::Communicator &host);
+  // Samples rows of logits (rows x vocab, in the arena) on the device:
+  // token[i], logprob[i] for rows[i]; or nullptr (the host samples).
+  void (*sample)(const float *logits, int64_t vocab,
+                 const std::vector<DeviceSampleRow> &rows, int32_t *token,
+                 double *logprob);
 };
 
 void register_device_backend(const DeviceBackend *backend);

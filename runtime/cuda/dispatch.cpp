@@ -19,6 +19,7 @@
 #include "runtime/cuda/gemm.h"
 #include "runtime/cuda/grad_norm.cuh"
 #include "runtime/cuda/norms.cuh"
+#include "runtime/cuda/sampling.cuh"
 #include "runtime/cuda/weight_gemv.cuh"
 #include "runtime/device.h"
 #include "runtime/executor.h"
@@ -60,9 +61,9 @@ struct Scratch {
   }
 };
 // 0: per-row losses, 1: norm sums, 2: GEMM workspace, 3: a scale factor,
-// 4: a collective's staging.
+// 4: a collective's staging, 5: sampling's rows and results.
 Scratch &scratch(int which) {
-  static Scratch buffers[5];
+  static Scratch buffers[6];
   return buffers[which];
 }
 
@@ -736,6 +737,47 @@ comm::Communicator *device_communicator(comm::Communicator &host) {
 #endif
 }
 
+// The engine's sampling on the device: the rows' parameters in, tokens and
+// log-probabilities out, B rows of a few words each way instead of B x V
+// logits to the host.
+void sample(const float *logits, int64_t vocab,
+            const std::vector<DeviceSampleRow> &rows, int32_t *token,
+            double *logprob) {
+  static_assert(sizeof(device::SampleParams) % sizeof(double) == 0);
+  size_t B = rows.size();
+  std::vector<device::SampleParams> params;
+  for (const DeviceSampleRow &r : rows)
+    params.push_back({r.temperature, r.top_p, r.top_k, r.u});
+  // One scratch buffer, laid out [params | logprob | token]: the params
+  // take a whole number of doubles, so the logprobs stay 8-byte aligned.
+  size_t params_floats = B * sizeof(device::SampleParams) / sizeof(float);
+  float *room = scratch(5).get(params_floats + 2 * B + B);
+  auto *d_params = reinterpret_cast<device::SampleParams *>(room);
+  auto *d_logprob = reinterpret_cast<double *>(room + params_floats);
+  auto *d_token = reinterpret_cast<int32_t *>(d_logprob + B);
+  // Each row's logits: the rows given, gathered in order.
+  float *gathered = nullptr;
+  bool in_order = true;
+  for (size_t i = 0; i < B; ++i)
+    in_order = in_order && rows[i].row == int64_t(i);
+  const float *first = logits;
+  if (!in_order) {
+    gathered = scratch(4).get(B * size_t(vocab));
+    for (size_t i = 0; i < B; ++i)
+      cuda::copy(gathered + i * vocab, logits + rows[i].row * vocab, vocab,
+                 kStream);
+    first = gathered;
+  }
+  LLMC_CUDA_CHECK(cudaMemcpy(d_params, params.data(),
+                             B * sizeof(device::SampleParams),
+                             cudaMemcpyHostToDevice));
+  sample_rows(d_token, d_logprob, first, d_params, int(B), int(vocab), kStream);
+  LLMC_CUDA_CHECK(
+      cudaMemcpy(token, d_token, B * sizeof(int32_t), cudaMemcpyDeviceToHost));
+  LLMC_CUDA_CHECK(cudaMemcpy(logprob, d_logprob, B * sizeof(double),
+                             cudaMemcpyDeviceToHost));
+}
+
 void *allocate(size_t bytes) {
   void *memory = nullptr;
   if (cudaMallocManaged(&memory, bytes) != cudaSuccess)
@@ -762,9 +804,9 @@ KernelFn find_kernel(const std::string &name) {
 
 namespace {
 DeviceBackend &backend() {
-  static DeviceBackend instance{"cuda",   "cuda",      unavailable,
-                                allocate, release,     synchronize,
-                                zero,     find_kernel, device_communicator};
+  static DeviceBackend instance{
+      "cuda", "cuda",      unavailable,         allocate, release, synchronize,
+      zero,   find_kernel, device_communicator, sample};
   return instance;
 }
 } // namespace

@@ -1,6 +1,7 @@
 // The generation engine; see engine.h.
 #include "runtime/serve/engine.h"
 
+#include "runtime/device.h"
 #include "runtime/io/error.h"
 
 #include <algorithm>
@@ -43,10 +44,10 @@ int64_t Engine::add_request(std::vector<int32_t> prompt,
 }
 
 void Engine::append(Sequence &seq, const float *logits,
-                    std::vector<TokenEvent> &events) {
+                    std::vector<TokenEvent> &events, const Sample *sampled) {
   if (observer_)
     observer_(seq.id, logits, runner_.vocab());
-  Sample s = seq.sampler.sample(logits, runner_.vocab());
+  Sample s = sampled ? *sampled : seq.sampler.sample(logits, runner_.vocab());
   bool stop = seq.sampler.is_stop(s.token);
   if (!stop) {
     seq.output.push_back(s.token);
@@ -93,9 +94,42 @@ void Engine::run(bool prefill, const std::vector<Sequence *> &seqs,
     ++(prefill ? stats_.prefill_runs : stats_.decode_runs);
     // A sequence samples once all its tokens are cached: after a decode,
     // or after the last chunk of its prefill.
+    std::vector<Sequence *> sampling;
+    std::vector<int64_t> rows;
     for (size_t b = first; b < end; ++b)
-      if (seqs[b]->cached == seqs[b]->length())
-        append(*seqs[b], logits + int64_t(b - first) * runner_.vocab(), events);
+      if (seqs[b]->cached == seqs[b]->length()) {
+        sampling.push_back(seqs[b]);
+        rows.push_back(int64_t(b - first));
+      }
+    sample_rows(logits, sampling, rows, events);
+  }
+}
+
+void Engine::sample_rows(const float *logits,
+                         const std::vector<Sequence *> &seqs,
+                         const std::vector<int64_t> &rows,
+                         std::vector<TokenEvent> &events) {
+  const int64_t V = runner_.vocab();
+  const DeviceBackend *device = selected_device();
+  if (!device || !device->sample || seqs.empty()) {
+    for (size_t i = 0; i < seqs.size(); ++i)
+      append(*seqs[i], logits + rows[i] * V, events);
+    return;
+  }
+  // Each request's uniform from its own stream, as the host's sampler
+  // would take it, so a seed gives the same tokens on either side.
+  std::vector<DeviceSampleRow> requests;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const SamplingParams &p = seqs[i]->sampler.params();
+    requests.push_back({rows[i], p.temperature, p.top_p, p.top_k,
+                        seqs[i]->sampler.next_uniform()});
+  }
+  std::vector<int32_t> tokens(seqs.size());
+  std::vector<double> logprobs(seqs.size());
+  device->sample(logits, V, requests, tokens.data(), logprobs.data());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    Sample s{tokens[i], logprobs[i]};
+    append(*seqs[i], logits + rows[i] * V, events, &s);
   }
 }
 

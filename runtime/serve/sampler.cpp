@@ -216,16 +216,20 @@ int32_t sample_filtered(const SamplingParams &p, Scratch &s, double maxv,
 Sampler::Sampler(SamplingParams params, uint64_t default_seed)
     : params_(std::move(params)), rng_(params_.seed.value_or(default_seed)) {}
 
-Sample Sampler::sample(const float *logits, int64_t vocab) {
+Sample sample_row(const SamplingParams &params, const float *logits,
+                  int64_t vocab, double u) {
   Scratch &s = thread_scratch();
   clean_logits(logits, vocab, s.x);
   const int32_t best = argmax(s.x);
   const double maxv = s.x[size_t(best)];
-  // Taken even when greedy: the stream advances one step per token.
-  const double u = rng_.next_double();
   const int32_t token =
-      params_.temperature == 0.0 ? best : sample_filtered(params_, s, maxv, u);
+      params.temperature == 0.0 ? best : sample_filtered(params, s, maxv, u);
   return {token, log_softmax_at(s.x, maxv, token)};
+}
+
+Sample Sampler::sample(const float *logits, int64_t vocab) {
+  // Taken even when greedy: the stream advances one step per token.
+  return sample_row(params_, logits, vocab, rng_.next_double());
 }
 
 bool Sampler::is_stop(int32_t token) const {

@@ -75,6 +75,9 @@ public:
 
   // logits: (vocab), vocab >= 1.
   Sample sample(const float *logits, int64_t vocab);
+  // The uniform of this request's next token (sample() takes it itself):
+  // for a device that samples the row (sample_row's semantics) instead.
+  double next_uniform() { return rng_.next_double(); }
 
   bool is_stop(int32_t token) const;
   const SamplingParams &params() const { return params_; }
@@ -83,5 +86,10 @@ private:
   SamplingParams params_;
   Xoshiro256StarStar rng_;
 };
+
+// What Sampler::sample does with its request's uniform u for this token:
+// the whole rule of this file's header, as a function of its inputs.
+Sample sample_row(const SamplingParams &params, const float *logits,
+                  int64_t vocab, double u);
 
 } // namespace llmc::serve
