@@ -12,7 +12,9 @@
 #include "runtime/cuda/elementwise.cuh"
 #include "runtime/cuda/gemm.h"
 #include "runtime/cuda/grad_norm.cuh"
+#include "runtime/cuda/sampling.cuh"
 #include "runtime/cuda/weight_gemv.cuh"
+#include "runtime/serve/sampler.h"
 #include "test/cuda/gpu_check.h"
 #include "test/cuda/kernel_inputs.h"
 
@@ -194,6 +196,42 @@ void check_losses_and_general() {
            1e-4, gpu, cpu);
     std::printf("  matmul_i8w: %.0f GB/s of weights\n",
                 double(N) * K / gpu / 1e6);
+  }
+
+  {
+    // A decode step's sampling: 64 sequences over GPT-2's vocabulary, top-k
+    // 50 and top-p 0.9 at temperature 0.8 (tokens that differ from the
+    // CPU's count as errors).
+    const int B = 64, V = 50304;
+    Device d;
+    auto logits = random_values(size_t(B) * V, 85, 3.0f);
+    std::vector<cuda::device::SampleParams> params;
+    std::vector<int32_t> want(B);
+    serve::SamplingParams sp;
+    sp.temperature = 0.8;
+    sp.top_k = 50;
+    sp.top_p = 0.9;
+    for (int b = 0; b < B; ++b)
+      params.push_back({0.8, 0.9, 50, (b + 0.5) / B});
+    double cpu = host_ms([&] {
+      for (int b = 0; b < B; ++b)
+        want[size_t(b)] = serve::sample_row(sp, logits.data() + size_t(b) * V,
+                                            V, params[size_t(b)].u)
+                              .token;
+    });
+    float *gl = d.copy(logits);
+    auto *gp = d.copy(params);
+    int32_t *token = d.copy(std::vector<int32_t>(B));
+    double *logprob = d.copy(std::vector<double>(B));
+    double gpu =
+        device_ms([&] { cuda::sample_rows(token, logprob, gl, gp, B, V, 0); });
+    std::vector<int32_t> got(B);
+    LLMC_CUDA_CHECK(cudaMemcpy(got.data(), token, B * sizeof(int32_t),
+                               cudaMemcpyDeviceToHost));
+    int differ = 0;
+    for (int b = 0; b < B; ++b)
+      differ += got[size_t(b)] != want[size_t(b)];
+    report("sample_rows", "64x50304 top-k/p", double(differ), 0, gpu, cpu);
   }
 }
 
