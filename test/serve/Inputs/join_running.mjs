@@ -18,7 +18,7 @@ const gauge = (text, name) =>
     Number((text.match(new RegExp(`^llmc_${name} (\\d+)`, "m")) || [])[1]);
 
 let aDone = false;
-const a = await post({max_tokens: 240, stream: true});
+const a = await post({max_tokens: 1000, stream: true});
 const reader = a.body.getReader();
 await reader.read(); // A's first chunk: it runs
 const aDrained = (async () => {
