@@ -20,6 +20,7 @@
 #include "runtime/cpu/softmax.h"
 #include "runtime/cpu/weights_bf16.h"
 #include "runtime/executor.h"
+#include "runtime/kernel_operands.h"
 #include "runtime/kernels/gemm_shape.h"
 #include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/plan_file.h"
@@ -74,13 +75,6 @@ bool KernelCall::has_param(const char *name) const {
 
 namespace {
 
-int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t i = begin; i < end; ++i)
-    n *= shape[i];
-  return n;
-}
-
 // Copies the box `offsets + strides * index(small)` between a large and a
 // small row-major tensor: into `small` when `extract`, into `large`
 // otherwise.
@@ -117,19 +111,9 @@ void copy_box(float *large, const std::vector<int64_t> &large_shape,
   }
 }
 
-// The GEMM sizes of a matmul-like kernel: ins (lhs, rhs, ...), out 0.
-using Gemm = kernels::GemmShape;
-Gemm gemm_of(const KernelCall &c) {
-  return kernels::gemm_shape(c.in_shape(0), c.in_shape(1), c.out_shape(0),
-                             c.param("transpose_lhs").b(),
-                             c.param("transpose_rhs").b());
-}
-
 bool gelu_tanh(const KernelCall &c) {
   return c.param("approximate").s() == "tanh";
 }
-
-float epsilon(const KernelCall &c) { return float(c.param("epsilon").f()); }
 
 //===----------------------------------------------------------------------===//
 // Kernels, by family
@@ -166,38 +150,38 @@ cpu::GemmMath gemm_math(const KernelCall &c) {
              : cpu::GemmMath::FP32;
 }
 void matmul(const KernelCall &c) {
-  Gemm g = gemm_of(c);
+  kernels::GemmShape g = gemm_of(c);
   cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
                       c.num_ins() > 2 ? c.in(2) : nullptr, g.batch, g.M, g.N,
                       g.K, g.trans_a, g.trans_b, g.b_batched, gemm_math(c));
 }
 void matmul_bias_gelu(const KernelCall &c) {
-  Gemm g = gemm_of(c);
+  kernels::GemmShape g = gemm_of(c);
   cpu::matmul_bias_gelu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
                                 g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
                                 g.b_batched, gelu_tanh(c), gemm_math(c));
 }
 void matmul_i8w(const KernelCall &c) {
-  Gemm g = gemm_of(c);
+  kernels::GemmShape g = gemm_of(c);
   cpu::matmul_i8w_forward(c.out(0), c.in(0), c.i8(1), c.in(2),
                           c.num_ins() > 3 ? c.in(3) : nullptr, g.batch * g.M,
                           g.N, g.K);
 }
 void matmul_f32w(const KernelCall &c) {
   // The weight is stored (N, K): a transposed rhs whatever the plan says.
-  Gemm g = gemm_of(c);
+  kernels::GemmShape g = gemm_of(c);
   cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
                       c.num_ins() > 2 ? c.in(2) : nullptr, 1, g.batch * g.M,
                       g.N, g.K, false, true, false);
 }
 void matmul_bf16w(const KernelCall &c) {
-  Gemm g = gemm_of(c);
+  kernels::GemmShape g = gemm_of(c);
   cpu::matmul_bf16w_forward(c.out(0), c.in(0), c.bf16(1),
                             c.num_ins() > 2 ? c.in(2) : nullptr, g.batch * g.M,
                             g.N, g.K);
 }
 void matmul_swiglu(const KernelCall &c) {
-  Gemm g = gemm_of(c);
+  kernels::GemmShape g = gemm_of(c);
   cpu::matmul_swiglu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
                              g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
                              g.b_batched, gemm_math(c));
@@ -255,9 +239,6 @@ void swiglu_backward(const KernelCall &c) {
                        c.n_out(0));
 }
 
-// Norms work on rows of the last dimension of their (first) input.
-int64_t last_dim(const std::vector<int64_t> &shape) { return shape.back(); }
-
 void layernorm_forward(const KernelCall &c) {
   int64_t C = last_dim(c.in_shape(0));
   cpu::layernorm_forward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
@@ -298,16 +279,6 @@ void softmax_backward(const KernelCall &c) {
   cpu::softmax_backward(c.out(0), c.in(0), c.in(1), c.n_in(0) / C, C);
 }
 
-// Attention operands: q (B, Hq, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv)
-// starting at input `first`.
-struct AttentionSizes {
-  int64_t B, Hq, Hkv, Tq, Tk, D, Dv;
-};
-AttentionSizes attention_sizes(const KernelCall &c, int first) {
-  auto q = c.in_shape(first), k = c.in_shape(first + 1),
-       v = c.in_shape(first + 2);
-  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
-}
 void attention_forward(const KernelCall &c) {
   AttentionSizes s = attention_sizes(c, 0);
   cpu::attention_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), s.B,
@@ -330,21 +301,6 @@ void rope(const KernelCall &c, bool inverse) {
 void rope_forward(const KernelCall &c) { rope(c, false); }
 void rope_backward(const KernelCall &c) { rope(c, true); }
 
-// Paged KV cache. Block tables and positions are data the engine fills in
-// at run time, so they are checked here, before any kernel indexes with
-// them.
-cpu::PagedSizes paged_sizes(const KernelCall &c, int x, int key_cache,
-                            int value_cache, int table, int positions) {
-  auto q = c.in_shape(x), t = c.in_shape(table);
-  auto k = key_cache < 0 ? c.out_shape(0) : c.in_shape(key_cache);
-  int64_t dv = value_cache < 0 ? k[3] : c.in_shape(value_cache)[3];
-  cpu::PagedSizes s{q[0], q[2], q[1], k[1], q[3], dv, k[0], k[2], t[1]};
-  std::string error =
-      cpu::check_paged_positions(c.ids(table), c.ids(positions), s);
-  if (!error.empty())
-    throw std::runtime_error("paged KV cache: " + error);
-  return s;
-}
 // ins (x, block_table, positions), outs (cache) updated in place.
 void kv_cache_write(const KernelCall &c) {
   cpu::PagedSizes s = paged_sizes(c, 0, -1, -1, 1, 2);
@@ -375,43 +331,26 @@ void permute(const KernelCall &c) {
 }
 // split (one in, many outs) and concat (many ins, one out) along an axis.
 void split_or_concat(const KernelCall &c, bool split) {
-  auto whole = split ? c.in_shape(0) : c.out_shape(0);
-  int64_t rank = int64_t(whole.size()), axis = c.param("axis").i();
-  if (axis < 0)
-    axis += rank;
-  std::vector<int64_t> sizes;
-  std::vector<float *> parts;
-  int n = split ? c.num_outs() : c.num_ins();
-  for (int i = 0; i < n; ++i) {
-    sizes.push_back((split ? c.out_shape(i) : c.in_shape(i))[axis]);
-    parts.push_back(split ? c.out(i) : c.in(i));
-  }
-  int64_t outer = product(whole, 0, axis),
-          inner = product(whole, axis + 1, rank);
+  AxisParts p = axis_parts(c, split);
+  int n = int(p.sizes.size());
   if (split)
-    cpu::split(parts.data(), c.in(0), sizes.data(), n, outer, inner);
+    cpu::split(p.parts.data(), c.in(0), p.sizes.data(), n, p.outer, p.inner);
   else
-    cpu::concat(c.out(0), parts.data(), sizes.data(), n, outer, inner);
+    cpu::concat(c.out(0), p.parts.data(), p.sizes.data(), n, p.outer, p.inner);
 }
 void split(const KernelCall &c) { split_or_concat(c, true); }
 void concat(const KernelCall &c) { split_or_concat(c, false); }
 void slice(const KernelCall &c, bool extract) {
-  const auto &values = c.param("offsets").ints().values();
-  std::vector<int64_t> offsets(values.begin(), values.end());
-  std::vector<int64_t> strides(offsets.size(), 1);
-  if (c.has_param("strides")) {
-    const auto &s = c.param("strides").ints().values();
-    strides.assign(s.begin(), s.end());
-  }
+  SliceBox box = slice_box(c);
   if (extract) {
-    copy_box(c.in(0), c.in_shape(0), c.out(0), c.out_shape(0), offsets, strides,
-             true);
+    copy_box(c.in(0), c.in_shape(0), c.out(0), c.out_shape(0), box.offsets,
+             box.steps, true);
     return;
   }
   if (c.out(0) != c.in(1))
     std::memcpy(c.out(0), c.in(1), c.n_out(0) * sizeof(float));
-  copy_box(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), offsets, strides,
-           false);
+  copy_box(c.out(0), c.out_shape(0), c.in(0), c.in_shape(0), box.offsets,
+           box.steps, false);
 }
 void extract_slice(const KernelCall &c) { slice(c, true); }
 void insert_slice(const KernelCall &c) { slice(c, false); }
@@ -485,17 +424,6 @@ void grad_norm(const KernelCall &c) {
 // for rank r is slice r of `dim`. Blocks are contiguous only when every
 // dimension before `dim` is 1, so otherwise they go through a staging copy.
 //===----------------------------------------------------------------------===//
-
-// The sizes of a block-wise layout: `outer` rows of `ranks` blocks of
-// `chunk` contiguous elements each.
-struct Blocks {
-  int64_t outer, ranks, chunk;
-};
-Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
-                 int64_t ranks) {
-  return {product(block_shape, 0, dim), ranks,
-          product(block_shape, dim, block_shape.size())};
-}
 
 // [outer][ranks][chunk] <-> [ranks][outer][chunk].
 void to_rank_major(float *dst, const float *src, const Blocks &b) {

@@ -23,6 +23,7 @@
 #include "runtime/cuda/weight_gemv.cuh"
 #include "runtime/device.h"
 #include "runtime/executor.h"
+#include "runtime/kernel_operands.h"
 #include "runtime/kernels/gemm_shape.h"
 #include "runtime/kernels/kernel_table.h"
 
@@ -78,15 +79,6 @@ CublasLtGemm &gemm() {
 // Operands
 //===----------------------------------------------------------------------===//
 
-int64_t last_dim(const std::vector<int64_t> &shape) { return shape.back(); }
-int64_t product(const std::vector<int64_t> &s, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t i = begin; i < end; ++i)
-    n *= s[i];
-  return n;
-}
-float epsilon(const KernelCall &c) { return float(c.param("epsilon").f()); }
-
 // The axis's communicator for device buffers (NCCL on a GPU).
 comm::Communicator &axis_comm(const KernelCall &c, const char *param = "axis") {
   return c.executor().device_communicator(c.param(param).s());
@@ -112,11 +104,6 @@ float host_value(const float *p) {
 GemmMath gemm_math(const KernelCall &c) {
   return c.has_param("math") && c.param("math").s() == "bf16" ? GemmMath::BF16
                                                               : GemmMath::FP32;
-}
-kernels::GemmShape gemm_of(const KernelCall &c) {
-  return kernels::gemm_shape(c.in_shape(0), c.in_shape(1), c.out_shape(0),
-                             c.param("transpose_lhs").b(),
-                             c.param("transpose_rhs").b());
 }
 void matmul(const KernelCall &c) {
   const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
@@ -289,21 +276,12 @@ void embedding_backward(const KernelCall &c) {
 // Attention, RoPE and the paged cache
 //===----------------------------------------------------------------------===//
 
-struct AttentionSizes {
-  int B, Hq, Hkv, Tq, Tk, D, Dv;
-};
-AttentionSizes attention_sizes(const KernelCall &c, int first) {
-  auto q = c.in_shape(first), k = c.in_shape(first + 1),
-       v = c.in_shape(first + 2);
-  return {int(q[0]), int(q[1]), int(k[1]), int(q[2]),
-          int(k[2]), int(q[3]), int(v[3])};
-}
 void attention_forward(const KernelCall &c) {
   AttentionSizes s = attention_sizes(c, 0);
-  cuda::attention_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), s.B,
-                          s.Hq, s.Hkv, s.Tq, s.Tk, s.D, s.Dv,
-                          float(c.param("scale").f()), c.param("causal").b(),
-                          kStream);
+  cuda::attention_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+                          int(s.B), int(s.Hq), int(s.Hkv), int(s.Tq), int(s.Tk),
+                          int(s.D), int(s.Dv), float(c.param("scale").f()),
+                          c.param("causal").b(), kStream);
 }
 void attention_backward(const KernelCall &c) {
   AttentionSizes s = attention_sizes(c, 1);
@@ -323,20 +301,6 @@ void rope_at(const KernelCall &c) {
   auto s = c.in_shape(0);
   cuda::rope_at(c.out(0), c.in(0), c.ids(1), int(s[0]), int(s[1]), int(s[2]),
                 int(s[3]), float(c.param("theta").f()), kStream);
-}
-// Block tables and positions are checked on the host (the engine wrote
-// them there) before a kernel indexes with them, as on the CPU.
-cpu::PagedSizes paged_sizes(const KernelCall &c, int x, int key_cache,
-                            int value_cache, int table, int positions) {
-  auto q = c.in_shape(x), t = c.in_shape(table);
-  auto k = key_cache < 0 ? c.out_shape(0) : c.in_shape(key_cache);
-  int64_t dv = value_cache < 0 ? k[3] : c.in_shape(value_cache)[3];
-  cpu::PagedSizes s{q[0], q[2], q[1], k[1], q[3], dv, k[0], k[2], t[1]};
-  std::string error =
-      cpu::check_paged_positions(c.ids(table), c.ids(positions), s);
-  if (!error.empty())
-    throw std::runtime_error("paged KV cache: " + error);
-  return s;
 }
 void kv_cache_write(const KernelCall &c) {
   cpu::PagedSizes s = paged_sizes(c, 0, -1, -1, 1, 2);
@@ -366,23 +330,11 @@ void permute(const KernelCall &c) {
   cuda::permute(c.out(0), c.in(0), c.in_shape(0), perm, kStream);
 }
 void split_or_concat(const KernelCall &c, bool split) {
-  auto whole = split ? c.in_shape(0) : c.out_shape(0);
-  int64_t rank = int64_t(whole.size()), axis = c.param("axis").i();
-  if (axis < 0)
-    axis += rank;
-  std::vector<int64_t> sizes;
-  std::vector<float *> parts;
-  int n = split ? c.num_outs() : c.num_ins();
-  for (int i = 0; i < n; ++i) {
-    sizes.push_back((split ? c.out_shape(i) : c.in_shape(i))[size_t(axis)]);
-    parts.push_back(split ? c.out(i) : c.in(i));
-  }
-  int64_t outer = product(whole, 0, size_t(axis)),
-          inner = product(whole, size_t(axis) + 1, size_t(rank));
+  AxisParts p = axis_parts(c, split);
   if (split)
-    cuda::split(parts.data(), c.in(0), sizes, outer, inner, kStream);
+    cuda::split(p.parts.data(), c.in(0), p.sizes, p.outer, p.inner, kStream);
   else
-    cuda::concat(c.out(0), parts.data(), sizes, outer, inner, kStream);
+    cuda::concat(c.out(0), p.parts.data(), p.sizes, p.outer, p.inner, kStream);
 }
 void split(const KernelCall &c) { split_or_concat(c, true); }
 void concat(const KernelCall &c) { split_or_concat(c, false); }
@@ -510,15 +462,6 @@ void adamw(const KernelCall &c) {
 // device, reordered by the split and concat kernels)
 //===----------------------------------------------------------------------===//
 
-// `outer` rows of `ranks` blocks of `chunk` elements.
-struct Blocks {
-  int64_t outer, ranks, chunk;
-};
-Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
-                 int64_t ranks) {
-  return {product(block_shape, 0, size_t(dim)), ranks,
-          product(block_shape, size_t(dim), block_shape.size())};
-}
 // The staging buffer's rank-major blocks: [ranks][outer][chunk].
 std::vector<float *> rank_blocks(float *stage, const Blocks &b) {
   std::vector<float *> blocks;

@@ -1,0 +1,65 @@
+// How a plan kernel's operands and parameters read as the sizes its
+// implementation takes: one reading shared by the CPU dispatch
+// (cpu_dispatch.cpp) and the CUDA one (cuda/dispatch.cpp), so both
+// backends run the same kernel on the same sizes.
+#pragma once
+
+#include "runtime/cpu/paged_attention.h"
+#include "runtime/cpu_dispatch.h"
+#include "runtime/kernels/gemm_shape.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace llmc {
+
+int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end);
+// Norms, softmax and cross-entropy work on rows of the last dimension.
+inline int64_t last_dim(const std::vector<int64_t> &shape) {
+  return shape.back();
+}
+inline float epsilon(const KernelCall &c) {
+  return float(c.param("epsilon").f());
+}
+
+// A matmul-like kernel: ins (lhs, rhs, ...), out 0.
+kernels::GemmShape gemm_of(const KernelCall &c);
+
+// Attention operands: q (B, Hq, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv)
+// starting at input `first`.
+struct AttentionSizes {
+  int64_t B, Hq, Hkv, Tq, Tk, D, Dv;
+};
+AttentionSizes attention_sizes(const KernelCall &c, int first);
+
+// A paged-cache kernel's sizes from the inputs at these indices (-1: the
+// cache is output 0). Block tables and positions are data the engine fills
+// in at run time, so they are checked here, on the host, before any kernel
+// indexes with them; throws std::runtime_error naming the bad position.
+cpu::PagedSizes paged_sizes(const KernelCall &c, int x, int key_cache,
+                            int value_cache, int table, int positions);
+
+// split (one in, many outs) or concat (many ins, one out) along `axis`, as
+// (outer, sizes[k], inner) views.
+struct AxisParts {
+  std::vector<int64_t> sizes;
+  std::vector<float *> parts;
+  int64_t outer, inner;
+};
+AxisParts axis_parts(const KernelCall &c, bool split);
+
+// extract_slice / insert_slice: the box's offsets and steps (1 when absent).
+struct SliceBox {
+  std::vector<int64_t> offsets, steps;
+};
+SliceBox slice_box(const KernelCall &c);
+
+// A collective's block-wise layout along `dim` over `ranks`: `outer` rows
+// of `ranks` blocks of `chunk` contiguous elements each.
+struct Blocks {
+  int64_t outer, ranks, chunk;
+};
+Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
+                 int64_t ranks);
+
+} // namespace llmc
