@@ -17,6 +17,8 @@
 
 #if defined(LLMC_CUDA_BACKEND)
 #include "runtime/cuda/dispatch.h"
+
+#include <cuda_runtime_api.h>
 #endif
 
 #include <google/protobuf/stubs/common.h>
@@ -66,7 +68,12 @@ void printVersion() {
             << OMPI_MAJOR_VERSION << "." << OMPI_MINOR_VERSION << "."
             << OMPI_RELEASE_VERSION << "; no MLIR or LLVM\n  GEMMs: "
             << llmc::cpu::gemm_library_description()
-            << " (LLMC_GEMM=onednn|openblas)\n";
+            << " (LLMC_GEMM=onednn|openblas)\n  devices: cpu"
+#if defined(LLMC_CUDA_BACKEND)
+            << ", cuda (--device cuda; built with CUDA "
+            << CUDART_VERSION / 1000 << "." << CUDART_VERSION % 1000 / 10 << ")"
+#endif
+            << "\n";
 }
 
 void printHelp() {
