@@ -27,7 +27,9 @@
 #include "runtime/kernels/gemm_shape.h"
 #include "runtime/kernels/kernel_table.h"
 
-#if !defined(LLMC_SIMT)
+#if defined(LLMC_SIMT)
+#include "runtime/cuda/emulated/device_communicator.h"
+#else
 #include "runtime/comm/mpi_communicator.h"
 #include "runtime/comm/nccl_communicator.h"
 #endif
@@ -656,12 +658,11 @@ std::string unavailable() {
 }
 
 // NCCL over the ranks of each MPI group the executor is given, made once
-// per group (collectively, when its first collective runs). The emulated
-// build has no NCCL: its device memory is host memory, which MPI reads.
+// per group, collectively, when the executor is given it. The emulated
+// build has no NCCL: the host's MPI with device memory open while it runs.
 comm::Communicator *device_communicator(comm::Communicator &host) {
 #if defined(LLMC_SIMT)
-  (void)host;
-  return nullptr;
+  return emulated::device_communicator(host);
 #else
   // Kept to the end of the process, never destroyed: their destructors
   // would run after MPI and the CUDA context are gone.

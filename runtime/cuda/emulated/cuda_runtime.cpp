@@ -1,9 +1,13 @@
 // The part of the CUDA runtime API that llmc's launchers and device backend
 // call, implemented on the host for the emulated build (the SIMT emulator
-// runs the kernels): device memory is host memory, every stream is the
+// runs the kernels): device memory is host memory that only device work may
+// touch (device_memory.h), managed memory plain host memory, every stream is
+// the
 // host's program order, and there are kDevices devices, all the emulator
 // (so each rank of an mpirun on one node has its own). Linked
 // instead of libcudart into llmc-run-emulated-cuda and its tests only.
+#include "runtime/cuda/emulated/device_memory.h"
+
 #include <cuda_runtime_api.h>
 
 #include <cstdlib>
@@ -44,20 +48,23 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device) {
 cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
 
-// 256-byte aligned, as cudaMalloc's.
+// Page-aligned (cudaMalloc's 256 bytes, and more).
 cudaError_t cudaMalloc(void **devPtr, size_t size) {
-  *devPtr = std::aligned_alloc(256, (size + 255) / 256 * 256);
+  *devPtr = llmc::cuda::emulated::allocate_device(size);
   return *devPtr ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int) {
-  return cudaMalloc(devPtr, size);
+  *devPtr = std::aligned_alloc(256, (size + 255) / 256 * 256);
+  return *devPtr ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFree(void *devPtr) {
-  std::free(devPtr);
+  if (!llmc::cuda::emulated::free_device(devPtr))
+    std::free(devPtr);
   return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count,
                        enum cudaMemcpyKind) {
+  llmc::cuda::emulated::DeviceWork work;
   std::memmove(dst, src, count);
   return cudaSuccess;
 }
@@ -66,6 +73,7 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count,
   return cudaMemcpy(dst, src, count, kind);
 }
 cudaError_t cudaMemset(void *devPtr, int value, size_t count) {
+  llmc::cuda::emulated::DeviceWork work;
   std::memset(devPtr, value, count);
   return cudaSuccess;
 }

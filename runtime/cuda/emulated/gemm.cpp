@@ -4,6 +4,7 @@
 #include "runtime/cuda/gemm.h"
 
 #include "runtime/cuda/emulated/cublaslt_model.h"
+#include "runtime/cuda/emulated/device_memory.h"
 #include <stdexcept>
 
 namespace llmc::cuda {
@@ -32,6 +33,7 @@ bool CublasLtGemm::try_run(const GemmSpec &spec, float *out, float *aux,
     return false;
   Entry &e = entry(spec, 256);
   e.descriptors.set_pointers(bias, aux);
+  emulated::DeviceWork work;
   execute_gemm_model(e.descriptors, rhs, lhs, out);
   return true;
 }
