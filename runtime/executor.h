@@ -71,8 +71,9 @@ public:
   void zero(planfile::Category category);
   // Bytes of the arena, stash slots included.
   size_t arena_bytes() const { return arena_bytes_; }
-  // The device this executor runs on, for reports ("cpu" or the backend's
-  // description).
+  // The device this executor runs on (nullptr: the CPU), and its name for
+  // reports ("cpu" or the backend's description).
+  const DeviceBackend *device() const { return device_; }
   std::string device_description() const;
   // Waits for the device's kernels (nothing on the CPU): the arena is then
   // the host's to read and write.

@@ -110,7 +110,7 @@ void Engine::sample_rows(const float *logits,
                          const std::vector<int64_t> &rows,
                          std::vector<TokenEvent> &events) {
   const int64_t V = runner_.vocab();
-  const DeviceBackend *device = selected_device();
+  const DeviceBackend *device = runner_.device();
   if (!device || !device->sample || seqs.empty()) {
     for (size_t i = 0; i < seqs.size(); ++i)
       append(*seqs[i], logits + rows[i] * V, events);

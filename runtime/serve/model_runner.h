@@ -60,6 +60,8 @@ public:
   int64_t kv_block_tokens() const { return kv_block_tokens_; }
   int64_t table_width() const { return table_width_; }
   const planfile::ModelInfo &model() const { return exec_->plan().model(); }
+  // Where the logits live and the step ran (nullptr: the CPU).
+  const DeviceBackend *device() const { return exec_->device(); }
 
 private:
   // The input and output tensors of one program.

@@ -34,6 +34,8 @@ __device__ __forceinline__ double clean_logit(float raw, bool any_pos_inf,
 
 // Order-preserving unsigned keys: larger value, larger key.
 __device__ __forceinline__ uint32_t float_key(float f) {
+  if (f == 0.0f)
+    f = 0.0f; // -0 and +0 are one value, as the CPU's comparisons say
   uint32_t u;
   memcpy(&u, &f, 4);
   return u & 0x80000000u ? ~u : u | 0x80000000u;
@@ -208,15 +210,27 @@ __global__ void sample_rows_kernel(int32_t *__restrict__ token,
       __syncthreads();
       w_cut = dsum[0];
       __syncthreads();
-      // Ties needed: add w* until the target is reached, as the CPU's cum.
-      long long ties_needed = 0;
-      for (double cum = above; cum < target && w_cut > 0.0; cum += w_cut)
-        ++ties_needed;
-      // The id below which exactly ties_needed ties lie: thread 0 finds the
-      // slice holding the last one, its owner the id.
+      // The ties at the cut, per slice and in all.
       long long ties = 0;
       for (int i = lo; i < hi; ++i)
         ties += kept(i) && double_key(weight(i)) == cut_key;
+      const long long all_ties = block_total(ties, lsum);
+      // Ties needed: add w* until the target is reached, as the CPU's cum,
+      // at most all of them (tiny weights may not move a large sum). If
+      // even all leave it short (rounding), the CPU keeps every candidate:
+      // top-p is off for this row.
+      long long ties_needed = 0;
+      double cum = above;
+      while (cum < target && ties_needed < all_ties) {
+        cum += w_cut;
+        ++ties_needed;
+      }
+      if (cum < target) {
+        cut_key = 0;
+        ties_needed = all_ties;
+      }
+      // The id below which exactly ties_needed ties lie: thread 0 finds the
+      // slice holding the last one, its owner the id.
       lsum[threadIdx.x] = ties;
       __syncthreads();
       if (threadIdx.x == 0) {
@@ -255,11 +269,12 @@ __global__ void sample_rows_kernel(int32_t *__restrict__ token,
       return key > cut_key || (key == cut_key && i < tie_limit);
     };
     // The draw: the first id whose cumulative mass exceeds u times the
-    // total, slice sums scanned in order by thread 0.
+    // total, slice sums scanned in order by thread 0; tokens of weight 0
+    // (an exp that underflowed, a -inf logit) are never drawn.
     double slice = 0.0;
     int last = -1;
     for (int i = lo; i < hi; ++i)
-      if (in_nucleus(i)) {
+      if (in_nucleus(i) && weight(i) > 0.0) {
         slice += weight(i);
         last = i;
       }
@@ -276,23 +291,23 @@ __global__ void sample_rows_kernel(int32_t *__restrict__ token,
       }
       const double target = p.u * total;
       double cum = 0.0;
-      int pick = last_any;
-      for (unsigned t = 0; t < blockDim.x && pick == last_any; ++t) {
-        if (cum + dsum[t] > target) {
-          int tlo = int(t) * per, thi = tlo + per < V ? tlo + per : V;
-          for (int i = tlo; i < thi; ++i)
-            if (in_nucleus(i)) {
-              cum += weight(i);
-              if (cum > target) {
-                pick = i;
-                break;
-              }
-            }
-          break;
+      int pick = -1;
+      for (unsigned t = 0; t < blockDim.x && pick < 0; ++t) {
+        if (cum + dsum[t] <= target) {
+          cum += dsum[t];
+          continue;
         }
-        cum += dsum[t];
+        // Walk the slice; if its own rounding stays short, go on to the
+        // next slice from there.
+        int tlo = int(t) * per, thi = tlo + per < V ? tlo + per : V;
+        for (int i = tlo; i < thi && pick < 0; ++i)
+          if (in_nucleus(i) && weight(i) > 0.0) {
+            cum += weight(i);
+            if (cum > target)
+              pick = i;
+          }
       }
-      best_id[0] = pick;
+      best_id[0] = pick >= 0 ? pick : last_any; // u * total rounded up
     }
     __syncthreads();
     chosen = best_id[0];

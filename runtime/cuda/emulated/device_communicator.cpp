@@ -80,7 +80,10 @@ public:
     DeviceWork work;
     return wrap(host_.irecv(data, n, peer, tag));
   }
-  void barrier() override { host_.barrier(); }
+  void barrier() override {
+    DeviceWork work; // MPI may progress device-memory requests here
+    host_.barrier();
+  }
   std::unique_ptr<comm::Communicator> split(int color, int key) override {
     return host_.split(color, key); // the executor splits host groups only
   }

@@ -60,6 +60,33 @@ TEST(SamplingKernelTest, SameTokensAsTheCpuSampler) {
     rows.push_back({p.temperature, p.top_p, p.top_k, u});
     logits.insert(logits.end(), row.begin(), row.end());
   }
+  // Rows a review found: many tiny ties at the top-p cut that cannot move
+  // the sum (the tie count must stop), -0.0 and +0.0 as one value at the
+  // top-k boundary, and a draw at u near 1 over -inf logits (weight 0,
+  // never drawn).
+  auto add_row = [&](std::vector<float> row, Params p, double u) {
+    serve::SamplingParams sp;
+    sp.temperature = p.temperature;
+    sp.top_p = p.top_p;
+    sp.top_k = p.top_k;
+    want.push_back(serve::sample_row(sp, row.data(), V, u));
+    rows.push_back({p.temperature, p.top_p, p.top_k, u});
+    logits.insert(logits.end(), row.begin(), row.end());
+  };
+  std::vector<float> tiny(V, -39.14f);
+  tiny[V - 1] = 0.0f; // last, so the slices sum the tiny ones first
+  add_row(tiny, {1.0, 1.0 - 1e-15, 0}, 0.9999);
+  add_row(tiny, {1.0, 1.0 - 1e-15, 0}, 0.3);
+  std::vector<float> zeros(V, -1.0f);
+  for (int i = 0; i < V; i += 3)
+    zeros[size_t(i)] = i % 2 ? -0.0f : 0.0f;
+  add_row(zeros, {1.0, 1.0, 200}, 0.77);
+  add_row(zeros, {1.0, 1.0, 300}, 0.999);
+  std::vector<float> tail(V, -INFINITY);
+  tail[10] = 1.0f, tail[20] = 1.5f;
+  add_row(tail, {1.0, 1.0, 5}, 0.999999999);
+  add_row(tail, {1.0, 1.0, 0}, 0.999999999);
+  add_row(tail, {0.5, 0.9, 0}, 0.999999999);
   std::vector<int32_t> token(rows.size(), -1);
   std::vector<double> logprob(rows.size(), NAN);
   for (uint64_t seed : {0, 3}) {
