@@ -123,14 +123,6 @@ comm::Communicator &axis_comm(const KernelCall &c, const char *param = "axis") {
   return c.executor().communicator(c.param(param).s());
 }
 
-// The first vocabulary id of this rank's block of `rows` ids: 0 unless the
-// kernel is vocab-parallel.
-int64_t vocab_first(const KernelCall &c, int64_t rows) {
-  if (!c.has_param("vocab_parallel_axis"))
-    return 0;
-  return axis_comm(c, "vocab_parallel_axis").rank() * rows;
-}
-
 void embedding_forward(const KernelCall &c) {
   auto table = c.in_shape(0);
   cpu::embedding_forward(c.out(0), c.in(0), c.ids(1), c.n_in(1), table[0],
@@ -475,43 +467,28 @@ void reduce_scatter(const KernelCall &c) {
     to_rank_major(stage, c.in(0), b);
     comm.reduce_scatter(stage, c.out(0), n);
   }
-  if (c.has_param("mean") && c.param("mean").b())
+  if (takes_mean(c))
     cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
 }
 
 // ins (a whole flat gradient), outs (this rank's slice): starts its
 // non-blocking reduce-scatter (ZeRO); the matching wait completes it.
 void reduce_scatter_start(const KernelCall &c) {
-  comm::Communicator &comm = axis_comm(c);
-  if (c.n_in(0) != c.n_out(0) * comm.size())
-    throw plan::PlanError("reduce_scatter_start: input of " +
-                          std::to_string(c.n_in(0)) + " elements is not " +
-                          std::to_string(comm.size()) + " slices of " +
-                          std::to_string(c.n_out(0)));
-  c.executor()
-      .bucket(c.param("bucket").i())
-      .push_back(
-          comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
+  start_reduce_scatter(c, axis_comm(c));
 }
 
 // ins (the whole gradient, kept alive until here), outs (its slice): waits,
 // then divides by the ranks with `mean`.
 void reduce_scatter_wait(const KernelCall &c) {
-  comm::Communicator &comm = axis_comm(c);
-  auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (auto &request : requests)
-    request->wait();
-  requests.clear();
-  if (c.has_param("mean") && c.param("mean").b())
-    cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
+  wait_bucket(c);
+  if (takes_mean(c))
+    cpu::scale_inplace(c.out(0), c.n_out(0), 1.0f / float(axis_comm(c).size()));
 }
 
 // outs (a flat tensor): every rank's slice r is gathered into place (ZeRO's
 // parameters after the sliced update).
 void all_gather_inplace(const KernelCall &c) {
-  comm::Communicator &comm = axis_comm(c);
-  size_t slice = size_t(c.n_out(0) / comm.size());
-  comm.all_gather(c.out(0) + comm.rank() * slice, c.out(0), slice);
+  all_gather_slices(c, axis_comm(c));
 }
 
 // This rank's block of a tensor every rank holds whole: a copy.
@@ -526,50 +503,22 @@ void scatter_to_parallel(const KernelCall &c) {
 
 // ins (grad, grad_norm), outs (param, m, v) updated in place.
 void adamw(const KernelCall &c) {
-  const OptimizerStep &opt = c.opt();
-  AdamWHyper hyper;
-  hyper.grad_scale = clip_scale(*c.in(1), opt.clip_grad_norm);
-  hyper.lr = opt.lr;
-  hyper.beta1 = opt.beta1;
-  hyper.beta2 = opt.beta2;
-  hyper.eps = opt.eps;
-  hyper.weight_decay = c.param("decay").b() ? opt.weight_decay : 0.0f;
-  // In double, as torch.optim.AdamW computes them.
-  hyper.beta1_correction =
-      float(1.0 - std::pow(double(opt.beta1), double(opt.step + 1)));
-  hyper.beta2_correction =
-      float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
-  // Under ZeRO (zero_axis), the moments are this rank's slice, and so is the
-  // parameter or gradient wherever it is whole.
-  float *param = c.out(0), *grad = c.in(0);
-  int64_t n = c.n_out(1);
-  if (c.has_param("zero_axis")) {
-    int64_t first = axis_comm(c, "zero_axis").rank() * n;
-    if (c.n_out(0) != n)
-      param += first;
-    if (c.n_in(0) != n)
-      grad += first;
-  }
-  cpu::adamw_update(param, c.out(1), c.out(2), grad, n, hyper);
+  AdamWOperands a = adamw_operands(c);
+  a.hyper.grad_scale = clip_scale(*c.in(1), c.opt().clip_grad_norm);
+  cpu::adamw_update(a.param, c.out(1), c.out(2), a.grad, a.n, a.hyper);
 }
 
 // outs (a bucket of gradients): start their non-blocking all-reduces.
 void all_reduce_mean_start(const KernelCall &c) {
-  comm::Communicator &dp = axis_comm(c);
-  auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (int i = 0; i < c.num_outs(); ++i)
-    requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+  start_all_reduces(c, axis_comm(c));
 }
 
 // outs (the same bucket): wait for the sums, then divide by the ranks.
 void all_reduce_mean_wait(const KernelCall &c) {
-  comm::Communicator &dp = axis_comm(c);
-  auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (auto &request : requests)
-    request->wait();
-  requests.clear();
+  wait_bucket(c);
+  float mean = 1.0f / float(axis_comm(c).size());
   for (int i = 0; i < c.num_outs(); ++i)
-    cpu::scale_inplace(c.out(i), c.n_out(i), 1.0f / float(dp.size()));
+    cpu::scale_inplace(c.out(i), c.n_out(i), mean);
 }
 
 } // namespace

@@ -1,5 +1,10 @@
 #include "runtime/kernel_operands.h"
 
+#include "runtime/comm/communicator.h"
+#include "runtime/executor.h"
+#include "runtime/plan/plan_file.h"
+
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -69,6 +74,73 @@ Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
                  int64_t ranks) {
   return {product(block_shape, 0, size_t(dim)), ranks,
           product(block_shape, size_t(dim), block_shape.size())};
+}
+
+int64_t vocab_first(const KernelCall &c, int64_t rows) {
+  if (!c.has_param("vocab_parallel_axis"))
+    return 0;
+  return c.executor().communicator(c.param("vocab_parallel_axis").s()).rank() *
+         rows;
+}
+
+AdamWOperands adamw_operands(const KernelCall &c) {
+  const OptimizerStep &opt = c.opt();
+  AdamWOperands a;
+  a.hyper.lr = opt.lr;
+  a.hyper.beta1 = opt.beta1;
+  a.hyper.beta2 = opt.beta2;
+  a.hyper.eps = opt.eps;
+  a.hyper.weight_decay = c.param("decay").b() ? opt.weight_decay : 0.0f;
+  // In double, as torch.optim.AdamW computes them.
+  a.hyper.beta1_correction =
+      float(1.0 - std::pow(double(opt.beta1), double(opt.step + 1)));
+  a.hyper.beta2_correction =
+      float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
+  a.param = c.out(0);
+  a.grad = c.in(0);
+  a.n = c.n_out(1);
+  if (c.has_param("zero_axis")) {
+    int64_t first =
+        c.executor().communicator(c.param("zero_axis").s()).rank() * a.n;
+    if (c.n_out(0) != a.n)
+      a.param += first;
+    if (c.n_in(0) != a.n)
+      a.grad += first;
+  }
+  return a;
+}
+
+// ins (a whole flat gradient), outs (this rank's slice).
+void start_reduce_scatter(const KernelCall &c, comm::Communicator &comm) {
+  if (c.n_in(0) != c.n_out(0) * comm.size())
+    throw plan::PlanError("reduce_scatter_start: input of " +
+                          std::to_string(c.n_in(0)) + " elements is not " +
+                          std::to_string(comm.size()) + " slices of " +
+                          std::to_string(c.n_out(0)));
+  c.executor()
+      .bucket(c.param("bucket").i())
+      .push_back(
+          comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
+}
+
+// outs (a bucket of gradients).
+void start_all_reduces(const KernelCall &c, comm::Communicator &comm) {
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (int i = 0; i < c.num_outs(); ++i)
+    requests.push_back(comm.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+}
+
+void wait_bucket(const KernelCall &c) {
+  auto &requests = c.executor().bucket(c.param("bucket").i());
+  for (auto &request : requests)
+    request->wait();
+  requests.clear();
+}
+
+// outs (a flat tensor): every rank's slice r gathered into place.
+void all_gather_slices(const KernelCall &c, comm::Communicator &comm) {
+  size_t slice = size_t(c.n_out(0) / comm.size());
+  comm.all_gather(c.out(0) + comm.rank() * slice, c.out(0), slice);
 }
 
 } // namespace llmc

@@ -6,10 +6,15 @@
 
 #include "runtime/cpu/paged_attention.h"
 #include "runtime/cpu_dispatch.h"
+#include "runtime/kernels/adamw.h"
 #include "runtime/kernels/gemm_shape.h"
 
 #include <cstdint>
 #include <vector>
+
+namespace llmc::comm {
+class Communicator;
+}
 
 namespace llmc {
 
@@ -61,5 +66,33 @@ struct Blocks {
 };
 Blocks blocks_of(const std::vector<int64_t> &block_shape, int64_t dim,
                  int64_t ranks);
+
+// The first vocabulary id of this rank's block of `rows` ids: 0 unless the
+// kernel is vocab-parallel.
+int64_t vocab_first(const KernelCall &c, int64_t rows);
+
+// An adamw call: the step's hyperparameters (all but grad_scale, the
+// clipping factor, which each backend applies where the norm lives) and
+// the slice this rank updates (under ZeRO, the moments are this rank's
+// slice, and so is the parameter or gradient wherever it is whole).
+struct AdamWOperands {
+  AdamWHyper hyper;
+  float *param, *grad;
+  int64_t n;
+};
+AdamWOperands adamw_operands(const KernelCall &c);
+
+// The bookkeeping of the non-blocking collectives, the same on every
+// backend given the axis's communicator: a ZeRO reduce-scatter started
+// into its bucket (its sizes checked), a DP bucket's all-reduces started,
+// a bucket waited for, and ZeRO's in-place all-gather of every rank's
+// slice. The backend scales by 1/ranks after a wait where the plan says.
+void start_reduce_scatter(const KernelCall &c, comm::Communicator &comm);
+void start_all_reduces(const KernelCall &c, comm::Communicator &comm);
+void wait_bucket(const KernelCall &c);
+void all_gather_slices(const KernelCall &c, comm::Communicator &comm);
+inline bool takes_mean(const KernelCall &c) {
+  return c.has_param("mean") && c.param("mean").b();
+}
 
 } // namespace llmc

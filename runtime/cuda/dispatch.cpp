@@ -85,11 +85,6 @@ CublasLtGemm &gemm() {
 comm::Communicator &axis_comm(const KernelCall &c, const char *param = "axis") {
   return c.executor().device_communicator(c.param(param).s());
 }
-int64_t vocab_first(const KernelCall &c, int64_t rows) {
-  if (!c.has_param("vocab_parallel_axis"))
-    return 0;
-  return axis_comm(c, "vocab_parallel_axis").rank() * rows;
-}
 // A device value the host needs now, after the kernels writing it: a copy,
 // not a read, since scratch buffers are device memory the host cannot read
 // (cudaMemcpy waits for the default stream's kernels first).
@@ -433,29 +428,10 @@ void grad_norm(const KernelCall &c) {
 }
 
 void adamw(const KernelCall &c) {
-  const OptimizerStep &opt = c.opt();
-  AdamWHyper hyper;
-  hyper.lr = opt.lr;
-  hyper.beta1 = opt.beta1;
-  hyper.beta2 = opt.beta2;
-  hyper.eps = opt.eps;
-  hyper.weight_decay = c.param("decay").b() ? opt.weight_decay : 0.0f;
-  hyper.beta1_correction =
-      float(1.0 - std::pow(double(opt.beta1), double(opt.step + 1)));
-  hyper.beta2_correction =
-      float(1.0 - std::pow(double(opt.beta2), double(opt.step + 1)));
-  float *param = c.out(0), *grad = c.in(0);
-  int64_t n = c.n_out(1);
-  if (c.has_param("zero_axis")) {
-    int64_t first = axis_comm(c, "zero_axis").rank() * n;
-    if (c.n_out(0) != n)
-      param += first;
-    if (c.n_in(0) != n)
-      grad += first;
-  }
+  AdamWOperands a = adamw_operands(c);
   // Clipped by the norm on the device: the host never waits for it.
-  adamw_update(param, c.out(1), c.out(2), grad, size_t(n), hyper, kStream,
-               c.in(1), opt.clip_grad_norm);
+  adamw_update(a.param, c.out(1), c.out(2), a.grad, size_t(a.n), a.hyper,
+               kStream, c.in(1), c.opt().clip_grad_norm);
 }
 
 //===----------------------------------------------------------------------===//
@@ -506,49 +482,28 @@ void reduce_scatter(const KernelCall &c) {
                 b.outer, b.chunk, kStream);
     comm.reduce_scatter(stage, c.out(0), n);
   }
-  if (c.has_param("mean") && c.param("mean").b())
+  if (takes_mean(c))
     scale(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
 }
 void reduce_scatter_start(const KernelCall &c) {
-  comm::Communicator &comm = axis_comm(c);
-  if (c.n_in(0) != c.n_out(0) * comm.size())
-    throw std::runtime_error("reduce_scatter_start: input of " +
-                             std::to_string(c.n_in(0)) + " elements is not " +
-                             std::to_string(comm.size()) + " slices of " +
-                             std::to_string(c.n_out(0)));
-  c.executor()
-      .bucket(c.param("bucket").i())
-      .push_back(
-          comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
+  start_reduce_scatter(c, axis_comm(c));
 }
 void reduce_scatter_wait(const KernelCall &c) {
-  comm::Communicator &comm = axis_comm(c);
-  auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (auto &request : requests)
-    request->wait();
-  requests.clear();
-  if (c.has_param("mean") && c.param("mean").b())
-    scale(c.out(0), c.n_out(0), 1.0f / float(comm.size()));
+  wait_bucket(c);
+  if (takes_mean(c))
+    scale(c.out(0), c.n_out(0), 1.0f / float(axis_comm(c).size()));
 }
 void all_gather_inplace(const KernelCall &c) {
-  comm::Communicator &comm = axis_comm(c);
-  size_t slice = size_t(c.n_out(0) / comm.size());
-  comm.all_gather(c.out(0) + comm.rank() * slice, c.out(0), slice);
+  all_gather_slices(c, axis_comm(c));
 }
 void all_reduce_mean_start(const KernelCall &c) {
-  comm::Communicator &dp = axis_comm(c);
-  auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (int i = 0; i < c.num_outs(); ++i)
-    requests.push_back(dp.all_reduce_async(c.out(i), size_t(c.n_out(i))));
+  start_all_reduces(c, axis_comm(c));
 }
 void all_reduce_mean_wait(const KernelCall &c) {
-  comm::Communicator &dp = axis_comm(c);
-  auto &requests = c.executor().bucket(c.param("bucket").i());
-  for (auto &request : requests)
-    request->wait();
-  requests.clear();
+  wait_bucket(c);
+  float mean = 1.0f / float(axis_comm(c).size());
   for (int i = 0; i < c.num_outs(); ++i)
-    scale(c.out(i), c.n_out(i), 1.0f / float(dp.size()));
+    scale(c.out(i), c.n_out(i), mean);
 }
 
 const std::map<std::string, KernelFn> &table() {
