@@ -12,17 +12,26 @@ namespace llmc::cuda::device {
 
 constexpr int kCrossEntropyThreads = 256;
 
-// The log-sum-exp of a row of V logits, in every thread of the block.
-__device__ __forceinline__ float row_logsumexp(const float *l, int V,
-                                               float *scratch) {
-  float max = -INFINITY;
+// The maximum of a row of V logits and the sum of exp(l - max), in every
+// thread of the block.
+__device__ __forceinline__ void
+row_max_sum(const float *l, int V, float *scratch, float &max, float &sum) {
+  max = -INFINITY;
   for (int i = threadIdx.x; i < V; i += blockDim.x)
     max = fmaxf(max, l[i]);
   max = block_reduce<true>(max, scratch);
-  float sum = 0.0f;
+  sum = 0.0f;
   for (int i = threadIdx.x; i < V; i += blockDim.x)
     sum += expf(l[i] - max);
-  return max + logf(block_reduce<false>(sum, scratch));
+  sum = block_reduce<false>(sum, scratch);
+}
+
+// The log-sum-exp of a row of V logits, in every thread of the block.
+__device__ __forceinline__ float row_logsumexp(const float *l, int V,
+                                               float *scratch) {
+  float max, sum;
+  row_max_sum(l, V, scratch, max, sum);
+  return max + logf(sum);
 }
 
 // losses[n] = logsumexp(logits[n, :]) - logits[n, targets[n]]
@@ -88,14 +97,8 @@ __global__ void cross_entropy_vp_partial_kernel(
   if (row >= N)
     return;
   const float *l = logits + (long long)row * V;
-  float max = -INFINITY;
-  for (int i = threadIdx.x; i < V; i += blockDim.x)
-    max = fmaxf(max, l[i]);
-  max = block_reduce<true>(max, scratch);
-  float sum = 0.0f;
-  for (int i = threadIdx.x; i < V; i += blockDim.x)
-    sum += expf(l[i] - max);
-  sum = block_reduce<false>(sum, scratch);
+  float max, sum;
+  row_max_sum(l, V, scratch, max, sum);
   if (threadIdx.x == 0) {
     int t = targets[row] - first;
     stats[3 * row] = max;
