@@ -38,6 +38,16 @@ TEST(SamplingKernelTest, SameTokensAsTheCpuSampler) {
   std::vector<float> logits;
   std::vector<device::SampleParams> rows;
   std::vector<serve::Sample> want;
+  // A row, its parameters and uniform, and the CPU sampler's choice.
+  auto add_row = [&](std::vector<float> row, Params p, double u) {
+    serve::SamplingParams sp;
+    sp.temperature = p.temperature;
+    sp.top_p = p.top_p;
+    sp.top_k = p.top_k;
+    want.push_back(serve::sample_row(sp, row.data(), V, u));
+    rows.push_back({p.temperature, p.top_p, p.top_k, u});
+    logits.insert(logits.end(), row.begin(), row.end());
+  };
   for (int r = 0; r < 60; ++r) {
     auto row = random_values(V, 100 + r, 2.0f);
     if (r % 5 == 1) // ties: a coarse grid of values
@@ -50,29 +60,12 @@ TEST(SamplingKernelTest, SameTokensAsTheCpuSampler) {
     if (r == 17)
       for (float &x : row)
         x = -INFINITY;
-    const Params &p = params[size_t(r) % params.size()];
-    double u = uniform(rng);
-    serve::SamplingParams sp;
-    sp.temperature = p.temperature;
-    sp.top_p = p.top_p;
-    sp.top_k = p.top_k;
-    want.push_back(serve::sample_row(sp, row.data(), V, u));
-    rows.push_back({p.temperature, p.top_p, p.top_k, u});
-    logits.insert(logits.end(), row.begin(), row.end());
+    add_row(row, params[size_t(r) % params.size()], uniform(rng));
   }
   // Rows a review found: many tiny ties at the top-p cut that cannot move
   // the sum (the tie count must stop), -0.0 and +0.0 as one value at the
   // top-k boundary, and a draw at u near 1 over -inf logits (weight 0,
   // never drawn).
-  auto add_row = [&](std::vector<float> row, Params p, double u) {
-    serve::SamplingParams sp;
-    sp.temperature = p.temperature;
-    sp.top_p = p.top_p;
-    sp.top_k = p.top_k;
-    want.push_back(serve::sample_row(sp, row.data(), V, u));
-    rows.push_back({p.temperature, p.top_p, p.top_k, u});
-    logits.insert(logits.end(), row.begin(), row.end());
-  };
   std::vector<float> tiny(V, -39.14f);
   tiny[V - 1] = 0.0f; // last, so the slices sum the tiny ones first
   add_row(tiny, {1.0, 1.0 - 1e-15, 0}, 0.9999);
