@@ -44,3 +44,5 @@ config.substitutions.append(
                 "mpirun --oversubscribe -np"))
 config.substitutions.append(
     ("%examples", os.path.join(config.llmc_src_root, "examples")))
+config.substitutions.append(
+    ("%bench", os.path.join(config.llmc_src_root, "bench")))

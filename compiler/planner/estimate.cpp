@@ -60,11 +60,44 @@ std::pair<double, double> layer_forward_time(const ModelShape &model,
   return {dense, core};
 }
 
-// Forward + backward (2× forward) + recomputation of one microbatch through
-// the slowest stage: its layers, and the logits on the last stage (with
-// equal stages, the last).
+// Bytes Megatron-LM's layer moves through memory outside its GEMMs in one
+// forward pass of one microbatch on one tp rank: its fused elementwise
+// kernels each read their inputs and write their output (and a dropout its
+// 1-byte mask), the tensors Korthikanti et al. count in their Table 2.
+//   rest: two layernorms (read, write: 2 sbh each), two bias-dropout-adds
+//         (read the GEMM's output and the residual, write the sum and the
+//         mask: 3 sbh + the mask), all /t under SP; bias-GeLU (read and
+//         write 4sbh/t);
+//   core: the fused scale-mask-softmax over the a·s²·b/t scores (read,
+//         write) and the attention dropout (read, write, mask).
+// The attention core's GEMMs move the scores themselves (gemm_time's bytes).
+struct LayerTraffic {
+  double core = 0, rest = 0;
+};
+LayerTraffic layer_forward_traffic(const ModelShape &model,
+                                   const Layout &layout) {
+  double e = dtype_bytes(math_type(layout.precision)), mask = 1;
+  double t = layout.tp, s = model.seq, b = layout.micro_batch;
+  double sbh = s * b * model.hidden;
+  double scores = double(model.heads) * s * s * b / t;
+  double replicated = layout.sequence_parallel ? t : 1;
+  LayerTraffic bytes;
+  bytes.rest =
+      (2 * 2 * e + 2 * (3 * e + mask)) * sbh / replicated + 2 * e * 4 * sbh / t;
+  bytes.core = (2 * e + 2 * e + mask) * scores;
+  return bytes;
+}
+
+// An elementwise op's backward reads the incoming gradient and the input it
+// saved and writes one gradient: three tensors where its forward moved two.
+constexpr double kBackwardTraffic = 1.5;
+
+// Forward + backward (2× forward) + recomputation of one microbatch on
+// each pipeline rank: its layers, and the logits on the last rank. Returns
+// the slowest rank's (with equal stages, the last) and its backward part.
 double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
                           const Layout &layout, double *backward,
+                          std::vector<double> *per_rank,
                           const CompiledComputeFn &compiled) {
   // Per layer and for the part outside the layers (logits; the compiled
   // graph's embedding, head and loss), forward and backward.
@@ -76,15 +109,25 @@ double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
     outside_fwd = c->outside_forward, outside_bwd = c->outside_backward;
   } else {
     auto [dense, core] = layer_forward_time(model, cluster, layout);
-    double forward = dense + core;
-    double recompute = layout.recompute == Recompute::Full        ? forward
-                       : layout.recompute == Recompute::Selective ? core
-                                                                  : 0;
-    double logits = gemm_time(cluster, math_type(layout.precision),
-                              double(layout.micro_batch) * model.seq,
-                              double(model.vocab) / layout.tp, model.hidden);
-    layer_fwd = forward, layer_bwd = 2 * forward + recompute;
-    outside_fwd = logits, outside_bwd = 2 * logits;
+    LayerTraffic bytes = layer_forward_traffic(model, layout);
+    double core_traffic = elementwise_time(cluster, bytes.core);
+    double traffic = core_traffic + elementwise_time(cluster, bytes.rest);
+    double forward = dense + core + traffic;
+    double recompute = layout.recompute == Recompute::Full ? forward
+                       : layout.recompute == Recompute::Selective
+                           ? core + core_traffic
+                           : 0;
+    DType type = math_type(layout.precision);
+    double tokens = double(layout.micro_batch) * model.seq;
+    double vocab = double(model.vocab) / layout.tp;
+    double logits = gemm_time(cluster, type, tokens, vocab, model.hidden);
+    // The vocab-parallel cross-entropy reads and writes the logits.
+    double loss =
+        elementwise_time(cluster, 2 * dtype_bytes(type) * tokens * vocab);
+    layer_fwd = forward;
+    layer_bwd = 2 * (dense + core) + kBackwardTraffic * traffic + recompute;
+    outside_fwd = logits + loss;
+    outside_bwd = 2 * logits + kBackwardTraffic * loss;
   }
   std::vector<int64_t> layers = rank_layers(model, layout);
   double slowest = 0;
@@ -93,6 +136,7 @@ double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
     bool last = s == layout.pp - 1;
     double bwd = n * layer_bwd + (last ? outside_bwd : 0);
     double total = n * layer_fwd + (last ? outside_fwd : 0) + bwd;
+    per_rank->push_back(total);
     if (total > slowest) {
       slowest = total;
       *backward = bwd;
@@ -108,8 +152,8 @@ double stage_compute_time(const ModelShape &model, const ClusterSpec &cluster,
 // Megatron's TP traffic per layer and microbatch: 2 all-reduces of b·s·h
 // forward and 2 backward (+2 when the forward is recomputed); with SP each
 // becomes an all-gather plus a reduce-scatter of the same bytes.
-double tp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
-                    const Layout &layout) {
+double tp_comm_per_layer(const ModelShape &model, const ClusterSpec &cluster,
+                         const Layout &layout) {
   double bytes = double(layout.micro_batch) * model.seq * model.hidden *
                  dtype_bytes(math_type(layout.precision));
   int t = layout.tp;
@@ -122,9 +166,7 @@ double tp_comm_time(const ModelShape &model, const ClusterSpec &cluster,
           : collective_time(Collective::AllReduce, t, bytes, cluster, t)
                 .seconds;
   int count = layout.recompute == Recompute::Full ? 6 : 4;
-  std::vector<int64_t> layers = rank_layers(model, layout);
-  double most = double(*std::max_element(layers.begin(), layers.end()));
-  return count * one * most;
+  return count * one;
 }
 
 // One activation forward and one gradient backward per microbatch between
@@ -190,6 +232,31 @@ DpTraffic dp_traffic(const ModelShape &model, const ClusterSpec &cluster,
   return t;
 }
 
+// Gradient accumulation: with several microbatches a step, each one's
+// backward pass adds the stage's weight gradients (the math type) into the
+// step's fp32 running sum (read both, write the sum), as llmc's
+// accumulate_grad kernels and Megatron-LM's main_grad buffers do.
+double accumulate_time(const ModelShape &model, const ClusterSpec &cluster,
+                       const Layout &layout) {
+  if (layout.microbatches == 1)
+    return 0;
+  double params = model.params / (double(layout.tp) * layout.pp);
+  double bytes = dtype_bytes(math_type(layout.precision)) + 4 + 4;
+  return layout.microbatches * elementwise_time(cluster, bytes * params);
+}
+
+// The optimizer step after the last backward, bound by memory: AdamW reads
+// the stage's fp32 weights, both moments and the gradients and writes the
+// first three back, and the gradient norm reads the gradients once more (32
+// bytes a parameter); ZeRO-1 and up update the rank's 1/dp of them.
+double update_time(const ModelShape &model, const ClusterSpec &cluster,
+                   const Layout &layout) {
+  double params = model.params / (double(layout.tp) * layout.pp);
+  if (layout.zero_stage > 0)
+    params /= layout.dp;
+  return elementwise_time(cluster, 32 * params);
+}
+
 void check_fits_cluster(const ClusterSpec &cluster, const Layout &layout) {
   long long devices = 1LL * layout.dp * layout.tp * layout.pp;
   if (devices > cluster.devices())
@@ -221,17 +288,31 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
   result.fits = result.memory.total() <= cluster.device_memory;
 
   double backward = 0;
-  double compute =
-      stage_compute_time(model, cluster, layout, &backward, compiled);
-  double tp = tp_comm_time(model, cluster, layout);
+  std::vector<double> rank_compute;
+  double compute = stage_compute_time(model, cluster, layout, &backward,
+                                      &rank_compute, compiled);
+  double tp_layer = tp_comm_per_layer(model, cluster, layout);
   double pp = pp_comm_time(model, cluster, layout);
-  double microbatch = compute + tp + pp;
+  // One microbatch on each rank; the step runs at the slowest one's pace,
+  // and the others' fill and drain around its m microbatches (1F1B: with p
+  // equal stages (p-1)/m of the step, Narayanan et al. §2.2), a v-th of it
+  // when interleaved.
+  std::vector<int64_t> layers = rank_layers(model, layout);
+  double slowest = 0, all = 0, tp = 0;
+  for (size_t r = 0; r < rank_compute.size(); ++r) {
+    double microbatch = rank_compute[r] + tp_layer * double(layers[r]) + pp;
+    all += microbatch;
+    if (microbatch > slowest)
+      slowest = microbatch, tp = tp_layer * double(layers[r]);
+  }
+  double v =
+      layout.schedule == Schedule::Interleaved ? layout.virtual_stages : 1;
   double m = layout.microbatches;
   StepTime &time = result.time;
   time.compute = m * compute;
   time.tp_comm = m * tp;
   time.pp_comm = m * pp + tied_embedding_time(model, cluster, layout);
-  time.bubble = pipeline_bubble_fraction(layout) * m * microbatch;
+  time.bubble = (all - slowest) / v;
   // What the runtime overlaps: one microbatch on one stage sends each
   // bucket as the backward pass completes it, all but the last behind the
   // rest of the backward; gradients summed over microbatches or stages are
@@ -241,6 +322,8 @@ EstimateResult estimate(const ModelShape &model, const ClusterSpec &cluster,
   time.dp_comm_hidden =
       pipelined ? 0 : std::min(dp.sync - dp.last_bucket, backward);
   time.dp_comm = dp.sync + dp.gathers - time.dp_comm_hidden;
+  time.accumulate = accumulate_time(model, cluster, layout);
+  time.update = update_time(model, cluster, layout);
 
   result.step_time_s = time.total();
   double devices = double(layout.dp) * layout.tp * layout.pp;

@@ -13,17 +13,19 @@ namespace llmc::planner {
 
 // Where a step's time goes, in seconds, on the slowest (last) stage.
 struct StepTime {
-  double compute = 0; // GEMMs of all microbatches (incl. recompute)
-  double tp_comm = 0; // TP all-reduces (or all-gathers + reduce-scatters)
-  double pp_comm = 0; // activations and their gradients between stages,
-                      // and a tied embedding's gradient (first + last)
-  double bubble = 0;  // pipeline fill and drain
-  double dp_comm = 0; // exposed part of the gradient sync
+  double compute = 0;    // GEMMs of all microbatches (incl. recompute)
+  double tp_comm = 0;    // TP all-reduces (or all-gathers + reduce-scatters)
+  double pp_comm = 0;    // activations and their gradients between stages,
+                         // and a tied embedding's gradient (first + last)
+  double bubble = 0;     // pipeline fill and drain
+  double dp_comm = 0;    // exposed part of the gradient sync
+  double accumulate = 0; // each microbatch's gradients into the step's sum
+  double update = 0;     // the optimizer step (AdamW and the gradient norm)
   // The part of the gradient sync that overlaps the backward: it costs no
   // step time, so total() leaves it out.
   double dp_comm_hidden = 0;
   double total() const {
-    return compute + tp_comm + pp_comm + bubble + dp_comm;
+    return compute + tp_comm + pp_comm + bubble + dp_comm + accumulate + update;
   }
   // Communication on the critical path: every TP and PP transfer and the
   // gradient sync the backward cannot hide.

@@ -21,7 +21,9 @@ void for_each_layout(const ModelShape &model, const SearchOptions &o, int dp,
   for (bool sp : {false, true}) {
     if (sp && tp == 1)
       continue;
-    for (int v : {1, 2, 4}) {
+    // Up to 8 model chunks a rank, where they split the layers evenly
+    // (Megatron-LM's runs use 2, 3 and 5 layers a chunk).
+    for (int v = 1; v <= 8; ++v) {
       if (v > 1 && (pp == 1 || model.layers % (pp * v) != 0))
         continue;
       for (int b : {1, 2, 4, 8, 16}) {
@@ -94,9 +96,13 @@ SearchResult search(const ModelShape &model, const ClusterSpec &cluster,
       });
     }
   }
+  // Fastest first; among equally fast layouts, the one that needs less
+  // memory (ZeRO-2 before ZeRO-1 when the gradients' sync costs the same).
   std::sort(out.best.begin(), out.best.end(),
             [](const Candidate &a, const Candidate &b) {
-              return a.result.step_time_s < b.result.step_time_s;
+              if (a.result.step_time_s != b.result.step_time_s)
+                return a.result.step_time_s < b.result.step_time_s;
+              return a.result.memory.total() < b.result.memory.total();
             });
   if (int(out.best.size()) > o.top)
     out.best.resize(o.top);

@@ -73,6 +73,42 @@ TEST(Estimate, FullRecomputeCostsAForward) {
   EXPECT_NEAR(r.mfu, 3 * (4 * kLayerFlops + kLogitFlops) / hardware, 1e-9);
 }
 
+// Tests the closed form's memory traffic on a cluster whose GEMMs run at peak
+// but whose memory moves 2 TB/s: Megatron's layer moves, in bf16 with 1-byte
+// dropout masks, 38·s·b·h bytes outside the attention core (two layernorms,
+// two bias-dropout-adds, bias-GeLU) and 9·a·s²·b over the scores (softmax,
+// dropout) in its forward pass, and 1.5 times that backward; the loss
+// reads and writes the logits (2.5 · 4·s·v bytes); the optimizer moves 32
+// bytes a parameter.
+TEST(Estimate, ClosedFormMemoryTraffic) {
+  ClusterSpec cluster = ideal_cluster();
+  cluster.memory_bandwidth = 2e12;
+  EstimateResult r = estimate(toy(), cluster, Layout());
+  double s = 1024, h = 1024, a = 16, v = 1000;
+  double layer = 38 * s * h + 9 * a * s * s;
+  double traffic = 2.5 * (4 * layer + 4 * s * v) / 2e12;
+  EXPECT_NEAR(r.time.compute,
+              3 * (4 * kLayerFlops + kLogitFlops) / kPeak + traffic, 1e-12);
+  EXPECT_NEAR(r.time.update, 32 * toy().params / 2e12, 1e-12);
+  EXPECT_EQ(r.time.accumulate, 0); // one microbatch writes the gradients
+}
+
+// Tests gradient accumulation and the optimizer's share: with m = 4, each
+// microbatch adds its bf16 gradients into the fp32 sum (2 + 4 + 4 bytes a
+// parameter); ZeRO-1 over dp = 2 updates half the parameters.
+TEST(Estimate, AccumulationAndUpdate) {
+  ClusterSpec cluster = ideal_cluster();
+  cluster.memory_bandwidth = 2e12;
+  cluster.devices_per_node = 1;
+  Layout layout;
+  layout.microbatches = 4;
+  layout.dp = 2;
+  layout.zero_stage = 1;
+  EstimateResult r = estimate(toy(), cluster, layout);
+  EXPECT_NEAR(r.time.accumulate, 4 * 10 * toy().params / 2e12, 1e-12);
+  EXPECT_NEAR(r.time.update, 32 * toy().params / 2 / 2e12, 1e-12);
+}
+
 // Tests tp = 2: half the GEMM time, plus 4 all-reduces per layer of
 // n = b·s·h·2 = 2,097,152 bytes on NVLink (100 GB/s, 1 µs), ring:
 // 2·1 µs + 2·(1/2)·n/1e11 = 22.97152 µs; ×4 ×4 layers.
@@ -92,17 +128,19 @@ TEST(Estimate, TensorParallelAllReduces) {
 
 // Tests pp = 2 with m = 4: each stage runs 2 layers (the last also the
 // logits) per microbatch, plus a send forward and one backward of
-// b·s·h·2 bytes on NVLink (1 µs + n/1e11 each); the bubble adds
-// (p-1)/m · m = 1 microbatch time.
+// b·s·h·2 bytes on NVLink (1 µs + n/1e11 each). The step runs the last
+// stage's 4 microbatches, and the first stage's one microbatch fills and
+// drains around them: with equal stages, the bubble's (p-1)/m of the step.
 TEST(Estimate, PipelineBubbleTime) {
   Layout layout;
   layout.pp = 2;
   layout.microbatches = 4;
   EstimateResult r = estimate(toy(), ideal_cluster(), layout);
-  double microbatch = 3 * (2 * kLayerFlops + kLogitFlops) / kPeak +
-                      2 * (1e-6 + 2097152.0 / 1e11);
-  EXPECT_NEAR(r.time.bubble, microbatch, 1e-12);
-  EXPECT_NEAR(r.step_time_s, 5 * microbatch, 1e-12);
+  double send = 2 * (1e-6 + 2097152.0 / 1e11);
+  double first = 3 * 2 * kLayerFlops / kPeak + send;
+  double last = 3 * (2 * kLayerFlops + kLogitFlops) / kPeak + send;
+  EXPECT_NEAR(r.time.bubble, first, 1e-12);
+  EXPECT_NEAR(r.step_time_s, 4 * last + first, 1e-12);
 }
 
 // Tests that tied embeddings under pp = 2 add one all-reduce of the
