@@ -49,6 +49,8 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
       {/*dp=*/o.dataParallel, /*stage=*/o.zeroStage, /*overlap=*/overlap}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
+  // SP's re-gathers start before the input-gradient GEMMs they overlap.
+  pm.addNestedPass<func::FuncOp>(llm::createOverlapRegather());
   // bf16-mixed: the GEMMs (fused or not) multiply bf16 operands.
   if (o.precision == Precision::BF16Mixed)
     pm.addNestedPass<func::FuncOp>(llm::createMixedPrecision());

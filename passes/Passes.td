@@ -338,6 +338,36 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def OverlapRegather : Pass<"llmc-overlap-regather", "func::FuncOp"> {
+  let summary = "Starts sequence parallelism's re-gathers before the GEMM "
+                "they can overlap";
+  let description = [{
+    Under sequence parallelism the backward pass all-gathers a
+    column-parallel GEMM's input again for its weight gradient (see
+    `llmc-recompute`). The input-gradient GEMM runs just before and does not
+    need it, so, as Megatron-LM does, the all-gather is started before that
+    GEMM and waited for after it: each backward `all_gather` of a buffer a
+    forward kernel wrote, right after a GEMM that touches neither of its
+    buffers, becomes a non-blocking `all_gather_start` before the GEMM and an
+    `all_gather_wait` in its place (one bucket each, numbered from 2^32 so
+    that they never share one with data parallelism's or ZeRO's).
+
+    ```mlir
+    plan.kernel "matmul" ins(%dy, %w) outs(%dx) ...
+    plan.kernel "all_gather" ins(%x) outs(%xg) {axis = "tp", dim = 0} ...
+    plan.kernel "matmul" ins(%dy, %xg) outs(%dw) ...
+    ```
+    becomes
+    ```mlir
+    plan.kernel "all_gather_start" ins(%x) outs(%xg) {axis = "tp", bucket = 4294967296, dim = 0} ...
+    plan.kernel "matmul" ins(%dy, %w) outs(%dx) ...
+    plan.kernel "all_gather_wait" ins(%x) outs(%xg) {axis = "tp", bucket = 4294967296, dim = 0} ...
+    plan.kernel "matmul" ins(%dy, %xg) outs(%dw) ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def MixedPrecision : Pass<"llmc-mixed-precision", "func::FuncOp"> {
   let summary = "bf16 GEMM math for a bf16-mixed training plan";
   let description = [{

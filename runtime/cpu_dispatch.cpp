@@ -455,6 +455,24 @@ void all_gather(const KernelCall &c) {
   from_rank_major(c.out(0), stage, b);
 }
 
+// ins (this rank's block), outs (all of them): starts the non-blocking
+// all-gather, which receives the blocks rank-major.
+void all_gather_start(const KernelCall &c) {
+  start_all_gather(c, axis_comm(c));
+}
+
+// ins (the block, kept alive until here), outs: waits, then puts the
+// rank-major blocks along dim.
+void all_gather_wait(const KernelCall &c) {
+  wait_bucket(c);
+  Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), axis_comm(c).size());
+  if (b.outer == 1)
+    return;
+  float *stage = staging(size_t(c.n_out(0))).data();
+  std::memcpy(stage, c.out(0), size_t(c.n_out(0)) * sizeof(float));
+  from_rank_major(c.out(0), stage, b);
+}
+
 // With `mean`, the sums are divided by the ranks (ZeRO's gradient slices).
 void reduce_scatter(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);

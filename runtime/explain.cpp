@@ -274,23 +274,28 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
   // activation's shard kept and all-gathered again for the backward pass
   // (Megatron's choice), instead of the gathered tensor kept.
   std::vector<bool> forward_written(size_t(plan.buffers_size()), false);
-  int64_t regathers = 0;
+  // Those started before the GEMM ahead of them (llmc-overlap-regather)
+  // overlap it.
+  int64_t regathers = 0, overlapped = 0;
   uint64_t regathered = 0;
   for (const planfile::Kernel &k : plan.kernels()) {
     if (k.role() == "forward")
       for (uint32_t out : k.outs())
         forward_written[plan.tensors(out).buffer()] = true;
+    bool started = kernels::is(k.name(), kernels::KernelId::all_gather_start);
     if ((k.role() == "backward" || k.role() == "recompute") &&
-        kernels::is(k.name(), kernels::KernelId::all_gather) &&
+        (started || kernels::is(k.name(), kernels::KernelId::all_gather)) &&
         forward_written[plan.tensors(k.ins(0)).buffer()]) {
       ++regathers;
+      overlapped += started;
       regathered += uint64_t(plan::size_in_bytes(plan.tensors(k.outs(0))));
     }
   }
   if (regathers)
     os << "  re-gathered for the backward pass: " << regathers
        << " forward activations (" << bytes_text(regathered)
-       << " not kept between the passes)\n";
+       << " not kept between the passes), " << overlapped
+       << " started before the input-gradient GEMM they overlap\n";
 
   int bf16_gemms = 0;
   for (const planfile::Kernel &k : plan.kernels()) {

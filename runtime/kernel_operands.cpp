@@ -123,6 +123,17 @@ void start_reduce_scatter(const KernelCall &c, comm::Communicator &comm) {
           comm.reduce_scatter_async(c.in(0), c.out(0), size_t(c.n_out(0))));
 }
 
+void start_all_gather(const KernelCall &c, comm::Communicator &comm) {
+  if (c.n_out(0) != c.n_in(0) * comm.size())
+    throw plan::PlanError("all_gather_start: output of " +
+                          std::to_string(c.n_out(0)) + " elements is not " +
+                          std::to_string(comm.size()) + " blocks of " +
+                          std::to_string(c.n_in(0)));
+  c.executor()
+      .bucket(c.param("bucket").i())
+      .push_back(comm.all_gather_async(c.in(0), c.out(0), size_t(c.n_in(0))));
+}
+
 // outs (a bucket of gradients).
 void start_all_reduces(const KernelCall &c, comm::Communicator &comm) {
   auto &requests = c.executor().bucket(c.param("bucket").i());

@@ -83,11 +83,15 @@ struct AdamWOperands {
 AdamWOperands adamw_operands(const KernelCall &c);
 
 // The bookkeeping of the non-blocking collectives, the same on every
-// backend given the axis's communicator: a ZeRO reduce-scatter started
-// into its bucket (its sizes checked), a DP bucket's all-reduces started,
+// backend given the axis's communicator: a ZeRO reduce-scatter or an SP
+// re-gather started into its bucket (its sizes checked), a DP bucket's
+// all-reduces started,
 // a bucket waited for, and ZeRO's in-place all-gather of every rank's
 // slice. The backend scales by 1/ranks after a wait where the plan says.
 void start_reduce_scatter(const KernelCall &c, comm::Communicator &comm);
+// ins (this rank's block), outs (every rank's, received rank-major: the
+// wait puts them along dim).
+void start_all_gather(const KernelCall &c, comm::Communicator &comm);
 void start_all_reduces(const KernelCall &c, comm::Communicator &comm);
 void wait_bucket(const KernelCall &c);
 void all_gather_slices(const KernelCall &c, comm::Communicator &comm);

@@ -162,6 +162,15 @@ public:
   ///   parameter gather).
   virtual void all_gather(const float *send, float *recv, size_t n) = 0;
 
+  /// all_gather that returns at once; send must stay untouched and recv
+  /// holds the blocks after wait(). send and recv must not overlap. For
+  /// sequence parallelism's re-gather, started before the input-gradient
+  /// GEMM that it overlaps.
+  ///   MPI: MPI_Iallgather + MPI_Wait.  NCCL: ncclAllGather on the
+  ///   communicator's stream + an event. Dual: as all_gather.
+  virtual std::unique_ptr<Request> all_gather_async(const float *send,
+                                                    float *recv, size_t n) = 0;
+
   /// Sum over the group of size()*n elements, scattered: rank r gets the sums
   /// of slice [r*n, (r+1)*n) in recv. In place when recv == send + rank()*n
   /// (the other slices of send are then unspecified); otherwise send and

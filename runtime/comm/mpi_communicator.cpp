@@ -188,6 +188,16 @@ void MpiCommunicator::all_gather(const float *send, float *recv, size_t n) {
       MPI_Allgather(source, count, MPI_FLOAT, recv, count, MPI_FLOAT, comm_));
 }
 
+std::unique_ptr<Request>
+MpiCommunicator::all_gather_async(const float *send, float *recv, size_t n) {
+  int count = mpi_count(n, "all_gather_async");
+  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  MPI_Request request = MPI_REQUEST_NULL;
+  LLMC_MPI_CHECK(MPI_Iallgather(send, count, MPI_FLOAT, recv, count, MPI_FLOAT,
+                                comm_, &request));
+  return std::make_unique<MpiRequest>(request);
+}
+
 void MpiCommunicator::reduce_scatter(const float *send, float *recv, size_t n) {
   int count = mpi_count(n, "reduce_scatter");
   record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));

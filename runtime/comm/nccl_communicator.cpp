@@ -167,6 +167,14 @@ void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
   synchronize();
 }
 
+std::unique_ptr<Request>
+NcclCommunicator::all_gather_async(const float *send, float *recv, size_t n) {
+  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  after_compute();
+  LLMC_NCCL_CHECK(ncclAllGather(send, recv, n, ncclFloat, comm_, stream_));
+  return stream_request();
+}
+
 void NcclCommunicator::reduce_scatter(const float *send, float *recv,
                                       size_t n) {
   record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));

@@ -47,6 +47,8 @@ public:
   void all_reduce(float *data, size_t n) override;
   std::unique_ptr<Request> all_reduce_async(float *data, size_t n) override;
   void all_gather(const float *send, float *recv, size_t n) override;
+  std::unique_ptr<Request> all_gather_async(const float *send, float *recv,
+                                            size_t n) override;
   void reduce_scatter(const float *send, float *recv, size_t n) override;
   std::unique_ptr<Request> reduce_scatter_async(const float *send, float *recv,
                                                 size_t n) override;

@@ -493,6 +493,21 @@ void reduce_scatter_wait(const KernelCall &c) {
   if (takes_mean(c))
     scale(c.out(0), c.n_out(0), 1.0f / float(axis_comm(c).size()));
 }
+void all_gather_start(const KernelCall &c) {
+  start_all_gather(c, axis_comm(c));
+}
+// The blocks arrived rank-major in out: along dim through a staging copy.
+void all_gather_wait(const KernelCall &c) {
+  wait_bucket(c);
+  Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), axis_comm(c).size());
+  if (b.outer == 1)
+    return;
+  float *stage = scratch(4).get(size_t(c.n_out(0)));
+  cuda::copy(stage, c.out(0), c.n_out(0), kStream);
+  std::vector<float *> blocks = rank_blocks(stage, b);
+  cuda::concat(c.out(0), blocks.data(), std::vector<int64_t>(b.ranks, 1),
+               b.outer, b.chunk, kStream);
+}
 void all_gather_inplace(const KernelCall &c) {
   all_gather_slices(c, axis_comm(c));
 }
@@ -565,6 +580,8 @@ const std::map<std::string, KernelFn> &table() {
       {"all_gather", all_gather},
       {"reduce_scatter", reduce_scatter},
       {"all_gather_inplace", all_gather_inplace},
+      {"all_gather_start", all_gather_start},
+      {"all_gather_wait", all_gather_wait},
       {"reduce_scatter_start", reduce_scatter_start},
       {"reduce_scatter_wait", reduce_scatter_wait},
       {"all_reduce_mean_start", all_reduce_mean_start},

@@ -664,6 +664,8 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
     return {};
   }
   case KernelId::all_gather:
+  case KernelId::all_gather_start:
+  case KernelId::all_gather_wait:
     return block(c, c.out(0), c.in(0));
   case KernelId::reduce_scatter:
   case KernelId::scatter_to_parallel:

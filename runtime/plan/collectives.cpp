@@ -56,6 +56,7 @@ std::vector<CollectiveCall> kernel_collectives(const planfile::Plan &plan,
         {axis, CollectiveKind::AllReduce, elements(plan, k.outs(0))});
     break;
   case KernelId::all_gather:
+  case KernelId::all_gather_start:
   case KernelId::all_gather_inplace:
     calls.push_back(
         {axis, CollectiveKind::AllGather, elements(plan, k.outs(0))});

@@ -12,6 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+
 using namespace llmc;
 using planner::Layout;
 using planner::Precision;
@@ -63,6 +66,12 @@ TEST_P(ActivationMemoryTest, CompiledLayerKeepsKorthikantisBytes) {
     extra -= 2 * sbh / (c.sp ? t : 1); // no dropout masks
   double want = planner::layer_activation_bytes(model, formula) + extra * scale;
   double have = compiled->layer_activation_bytes;
+  // The table of BENCHMARKS.md: llmc-unittests --gtest_filter='Table2/*'.
+  std::string name =
+      ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::printf("  %-18s compiled %8.1f KiB  Korthikanti %8.1f KiB  x%.3f\n",
+              name.substr(name.find('/') + 1).c_str(), have / 1024, want / 1024,
+              have / want);
   EXPECT_NEAR(have / want, 1.0, 0.05)
       << "compiled " << have << " bytes, Korthikanti " << want;
 }

@@ -49,6 +49,11 @@ public:
     DeviceWork work;
     host_.all_gather(send, recv, n);
   }
+  std::unique_ptr<comm::Request>
+  all_gather_async(const float *send, float *recv, size_t n) override {
+    DeviceWork work;
+    return wrap(host_.all_gather_async(send, recv, n));
+  }
   void reduce_scatter(const float *send, float *recv, size_t n) override {
     DeviceWork work;
     host_.reduce_scatter(send, recv, n);
