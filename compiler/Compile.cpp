@@ -176,6 +176,7 @@ TrainPipelineOptions trainPipelineOptions(const CompileOptions &options) {
   pipeline.recompute = options.recompute;
   pipeline.microbatches = options.microbatches;
   pipeline.precision = options.precision;
+  pipeline.fusion = options.fusion;
   return pipeline;
 }
 
@@ -293,8 +294,12 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   // The two steps, each the frontend's forward at its token count, over a
   // pool of `blocks` KV-cache blocks: the module, or with `plan` the plan.
   auto build = [&](int64_t blocks, planfile::Plan *plan) -> llvm::Error {
-    InferPipelineOptions pipeline{options.kvBlockTokens, blocks, tableWidth,
-                                  options.tensorParallel, options.weightsDtype};
+    InferPipelineOptions pipeline{options.kvBlockTokens,
+                                  blocks,
+                                  tableWidth,
+                                  options.tensorParallel,
+                                  options.weightsDtype,
+                                  options.fusion};
     OwningOpRef<ModuleOp> module;
     for (auto [name, rows, tokens] :
          {std::tuple{"prefill", prefillRows, prefill},

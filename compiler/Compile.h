@@ -33,6 +33,7 @@ struct CompileOptions {
   int64_t zeroStage = 0;         // --zero, over the dp ranks
   Recompute recompute = Recompute::None;
   Precision precision = Precision::FP32; // --precision, training only
+  Fusion fusion = Fusion::All;           // --fusion
   DpComm dpComm = DpComm::Overlap;
   int64_t pipelineStages = 1; // ranks of --mesh pp=N
   int64_t microbatches = 1;   // --microbatches, per step and dp rank

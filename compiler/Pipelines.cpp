@@ -48,7 +48,8 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(llm::createShardOptimizer(
       {/*dp=*/o.dataParallel, /*stage=*/o.zeroStage, /*overlap=*/overlap}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
-  pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
+  if (fusesVertically(o.fusion))
+    pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // SP's re-gathers start before the input-gradient GEMMs they overlap.
   pm.addNestedPass<func::FuncOp>(llm::createOverlapRegather());
   // bf16-mixed: the GEMMs (fused or not) multiply bf16 operands.
@@ -58,6 +59,9 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
   if (o.pipelined())
     pm.addNestedPass<func::FuncOp>(llm::createPipelineStage(
         {/*stages=*/o.stages, /*stage=*/o.stage, /*tied=*/o.tied}));
+  // Elementwise results over the inputs that die at them.
+  if (fusesMemory(o.fusion))
+    pm.addNestedPass<func::FuncOp>(llm::createWriteInPlace());
   // Static arena offsets by liveness, so the runtime allocates once.
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
 }
@@ -89,7 +93,8 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(
       llm::createQuantizeWeights({/*dtype=*/name(o.weightsDtype)}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
-  pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
+  if (fusesVertically(o.fusion))
+    pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // Static offsets: the two programs' activations share bytes, since only
   // one runs at a time.
   pm.addNestedPass<func::FuncOp>(llm::createPlanMemory());
@@ -135,6 +140,9 @@ struct TrainPipelineFlags : mlir::PassPipelineOptions<TrainPipelineFlags> {
   Option<llmc::Precision> precision{
       *this, "precision", llvm::cl::desc("What the GEMMs multiply"),
       llvm::cl::init(llmc::Precision::FP32), llmc::precisionValues()};
+  Option<llmc::Fusion> fusion{
+      *this, "fusion", llvm::cl::desc("Which fusions the plan gets"),
+      llvm::cl::init(llmc::Fusion::All), llmc::fusionValues()};
 
   llmc::TrainPipelineOptions options() const {
     llmc::TrainPipelineOptions o;
@@ -147,6 +155,7 @@ struct TrainPipelineFlags : mlir::PassPipelineOptions<TrainPipelineFlags> {
     o.stage = stage;
     o.tied = tied;
     o.precision = precision;
+    o.fusion = fusion;
     return o;
   }
 };
@@ -168,6 +177,9 @@ struct InferPipelineFlags : mlir::PassPipelineOptions<InferPipelineFlags> {
   Option<llmc::WeightsDtype> weightsDtype{
       *this, "weights-dtype", llvm::cl::desc("How GEMM weights are stored"),
       llvm::cl::init(llmc::WeightsDtype::FP32), llmc::weightsDtypeValues()};
+  Option<llmc::Fusion> fusion{
+      *this, "fusion", llvm::cl::desc("Which fusions the plan gets"),
+      llvm::cl::init(llmc::Fusion::All), llmc::fusionValues()};
 };
 
 } // namespace
@@ -191,17 +203,20 @@ std::string llmc::trainPipelineSpec(const TrainPipelineOptions &o) {
   flag("tied", llvm::StringRef(o.tied), llvm::StringRef());
   flag("precision", llvm::StringRef(name(o.precision)),
        llvm::StringRef("fp32"));
+  flag("fusion", llvm::StringRef(name(o.fusion)), llvm::StringRef("all"));
   return "llmc-train-pipeline" + (spec.empty() ? "" : "{" + spec + "}");
 }
 
 std::string llmc::inferPipelineSpec(const InferPipelineOptions &o) {
-  return llvm::formatv("llmc-infer-pipeline{{block-tokens={0} blocks={1} "
-                       "max-blocks={2} tp={3}{4}}",
-                       o.blockTokens, o.blocks, o.maxBlocks, o.tensorParallel,
-                       o.weightsDtype == WeightsDtype::FP32
-                           ? std::string()
-                           : std::string(" weights-dtype=") +
-                                 name(o.weightsDtype))
+  return llvm::formatv(
+             "llmc-infer-pipeline{{block-tokens={0} blocks={1} "
+             "max-blocks={2} tp={3}{4}{5}}",
+             o.blockTokens, o.blocks, o.maxBlocks, o.tensorParallel,
+             o.weightsDtype == WeightsDtype::FP32
+                 ? std::string()
+                 : std::string(" weights-dtype=") + name(o.weightsDtype),
+             o.fusion == Fusion::All ? std::string()
+                                     : std::string(" fusion=") + name(o.fusion))
       .str();
 }
 
@@ -218,7 +233,8 @@ void llmc::registerPipelines() {
       "What llmc compile --mode infer runs: from @prefill and @decode to a "
       "memory-planned @infer plan over a paged KV cache",
       [](mlir::OpPassManager &pm, const InferPipelineFlags &flags) {
-        buildInferPipeline(pm, {flags.blockTokens, flags.blocks,
-                                flags.maxBlocks, flags.tp, flags.weightsDtype});
+        buildInferPipeline(pm,
+                           {flags.blockTokens, flags.blocks, flags.maxBlocks,
+                            flags.tp, flags.weightsDtype, flags.fusion});
       });
 }

@@ -37,6 +37,7 @@ struct TrainPipelineOptions {
   std::string tied;
   /// bf16-mixed: every GEMM multiplies bf16-rounded operands.
   Precision precision = Precision::FP32;
+  Fusion fusion = Fusion::All;
   bool pipelined() const { return microbatches > 1 || stages > 1; }
 };
 
@@ -52,6 +53,7 @@ struct InferPipelineOptions {
   int64_t maxBlocks = 0; // block-table entries per sequence
   int64_t tensorParallel = 1;
   WeightsDtype weightsDtype = WeightsDtype::FP32;
+  Fusion fusion = Fusion::All;
 };
 
 /// From `@forward` of general llm ops (an ONNX graph lowered op by op) to

@@ -50,6 +50,16 @@ inline llvm::cl::ValuesClass precisionValues() {
                  "bf16 GEMM math, fp32 master weights and moments"));
 }
 
+inline llvm::cl::ValuesClass fusionValues() {
+  return llvm::cl::values(
+      clEnumValN(Fusion::All, "all", "every fusion"),
+      clEnumValN(Fusion::Vertical, "vertical",
+                 "producer and consumer kernels as one kernel only"),
+      clEnumValN(Fusion::Memory, "memory",
+                 "elementwise results over dying inputs only"),
+      clEnumValN(Fusion::None, "none", "no fusion (a baseline)"));
+}
+
 inline llvm::cl::ValuesClass weightsDtypeValues() {
   return llvm::cl::values(
       clEnumValN(WeightsDtype::FP32, "fp32", "fp32 weights, as trained"),

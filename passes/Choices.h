@@ -42,6 +42,27 @@ inline const char *name(WeightsDtype d) {
                                    : "bf16";
 }
 
+/// Which of the compiler's fusions a plan gets: vertical (a producer and
+/// its consumer as one kernel: GEMM epilogues, the residual add with the
+/// next norm) and memory (elementwise results written over inputs that die
+/// there); all by default, one kind alone or none to measure what each is
+/// worth.
+enum class Fusion { All, Vertical, Memory, None };
+
+inline bool fusesVertically(Fusion f) {
+  return f == Fusion::All || f == Fusion::Vertical;
+}
+inline bool fusesMemory(Fusion f) {
+  return f == Fusion::All || f == Fusion::Memory;
+}
+
+inline const char *name(Fusion f) {
+  return f == Fusion::All        ? "all"
+         : f == Fusion::Vertical ? "vertical"
+         : f == Fusion::Memory   ? "memory"
+                                 : "none";
+}
+
 inline const char *name(Recompute r) {
   return r == Recompute::None        ? "none"
          : r == Recompute::Selective ? "selective"

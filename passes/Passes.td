@@ -538,6 +538,32 @@ def PipelineStage : Pass<"llmc-pipeline-stage", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def WriteInPlace : Pass<"llmc-write-in-place", "func::FuncOp"> {
+  let summary = "Writes elementwise results over the inputs that die there";
+  let description = [{
+    Memory fusion: an elementwise kernel (`add`, `mul`, `unary`,
+    `gelu_forward`, `gelu_backward`, `silu_forward`, `silu_backward`,
+    `swiglu_forward`) whose input of the result's shape has its last use at
+    this kernel writes its result into that input's buffer. Both must be
+    unnamed activations (or temporaries) that no program returns and no
+    pipeline stage stashes, the result's buffer first used here. A chain of such kernels
+    then walks one buffer, and memory planning has one tensor to place
+    where it had two. Each of these kernels reads element i of its operands
+    before writing element i of its result on every backend.
+
+    ```mlir
+    %g = plan.buffer "" activation : memref<4x8xf32>
+    %d = plan.buffer "" activation : memref<4x8xf32>
+    plan.kernel "gelu_backward" ins(%g, %x) outs(%d) ...   // last use of %g
+    ```
+    becomes
+    ```mlir
+    plan.kernel "gelu_backward" ins(%g, %x) outs(%g) ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def PlanMemory : Pass<"llmc-plan-memory", "func::FuncOp"> {
   let summary = "Assigns arena offsets to plan buffers by liveness";
   let description = [{

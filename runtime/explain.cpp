@@ -18,6 +18,43 @@ namespace {
 
 std::string bytes_text(uint64_t bytes) { return plan::format_bytes(bytes); }
 
+// The compiler's fusions in a plan (llmc compile --fusion): vertical, the
+// fused kernels by kind; memory, the elementwise results written over one
+// of their inputs.
+void print_fusions(const planfile::Plan &plan, std::ostream &os) {
+  using kernels::KernelId;
+  std::map<std::string, int> vertical;
+  int in_place = 0;
+  uint64_t in_place_bytes = 0;
+  for (const planfile::Kernel &k : plan.kernels()) {
+    for (KernelId id :
+         {KernelId::add_layernorm_forward, KernelId::add_rmsnorm_forward,
+          KernelId::matmul_bias_gelu, KernelId::matmul_swiglu})
+      if (kernels::is(k.name(), id))
+        ++vertical[k.name()];
+    if (!kernels::may_write_over_input(k.name()) || k.outs_size() != 1)
+      continue;
+    int out = plan.tensors(k.outs(0)).buffer();
+    for (uint32_t in : k.ins())
+      if (plan.tensors(in).buffer() == out) {
+        ++in_place;
+        in_place_bytes +=
+            uint64_t(plan::size_in_bytes(plan.tensors(k.outs(0))));
+        break;
+      }
+  }
+  int fused = 0;
+  std::string kinds;
+  for (const auto &[name, count] : vertical) {
+    fused += count;
+    kinds += (kinds.empty() ? "" : ", ") + name + " " + std::to_string(count);
+  }
+  os << "\nfusions:\n  vertical: " << fused << " kernels"
+     << (kinds.empty() ? "" : " (" + kinds + ")") << "\n  memory: " << in_place
+     << " elementwise results written over an input that dies there ("
+     << bytes_text(in_place_bytes) << " not allocated again)\n";
+}
+
 std::string shape_text(const planfile::Tensor &t) {
   std::string s = "[";
   for (int i = 0; i < t.shape_size(); ++i)
@@ -296,6 +333,8 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
        << " forward activations (" << bytes_text(regathered)
        << " not kept between the passes), " << overlapped
        << " started before the input-gradient GEMM they overlap\n";
+
+  print_fusions(plan, os);
 
   int bf16_gemms = 0;
   for (const planfile::Kernel &k : plan.kernels()) {

@@ -61,6 +61,19 @@ inline bool is(std::string_view name, KernelId id) {
   return name == spec(id).name;
 }
 
+// Kernels that may write their one result over an input of its shape
+// (llmc-write-in-place): on every backend, element i of the result depends
+// on element i of each operand alone, read before element i is written.
+inline bool may_write_over_input(std::string_view name) {
+  for (KernelId id :
+       {KernelId::add, KernelId::mul, KernelId::unary, KernelId::gelu_forward,
+        KernelId::gelu_backward, KernelId::silu_forward,
+        KernelId::silu_backward, KernelId::swiglu_forward})
+    if (is(name, id))
+      return true;
+  return false;
+}
+
 const char *dtype_name(DType dtype);
 const char *param_type_name(ParamType type);
 

@@ -178,6 +178,14 @@ llmc::WordOption<llmc::Precision> precision(
              "weights and AdamW state stay fp32"),
     cl::init(llmc::Precision::FP32), llmc::precisionValues(),
     cl::sub(compileCmd), cl::cat(llmcCategory));
+llmc::WordOption<llmc::Fusion> fusion(
+    "fusion",
+    cl::desc("Which fusions the plan gets (default all): vertical joins a "
+             "kernel and its consumer (GEMM epilogues, residual add + norm), "
+             "memory writes elementwise results over inputs that die there; "
+             "one alone or none to measure each"),
+    cl::init(llmc::Fusion::All), llmc::fusionValues(), cl::sub(compileCmd),
+    cl::cat(llmcCategory));
 cl::opt<bool> sequenceParallel(
     "sequence-parallel",
     cl::desc("Shard norms and residuals along the sequence over the tp ranks "
@@ -305,6 +313,7 @@ int runCompile() {
   options.zeroStage = zeroStage;
   options.recompute = recomputeMode;
   options.precision = precision;
+  options.fusion = fusion;
   options.pipelineStages = mesh->pp;
   options.maxBatch = maxBatch;
   options.maxSeq = maxSeq;
