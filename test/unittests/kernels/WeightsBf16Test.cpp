@@ -8,6 +8,7 @@
 
 #include "runtime/cpu/bf16.h"
 #include "runtime/cpu/gemv.h"
+#include "runtime/cpu/vector_isa.h"
 #include "runtime/cpu/weights_bf16.h"
 
 #include "GradCheck.h"
@@ -19,6 +20,30 @@ using namespace llmc::cpu;
 using namespace llmc::test;
 
 namespace {
+
+// Tests that round_to_bf16 gives to_bf16's bits on both of its paths
+// (AVX-512 where the processor has it, the scalar loop), for ties to even
+// both ways, NaNs, infinities, subnormals, values that round up to
+// infinity, and a tail shorter than a vector.
+TEST(WeightsBf16Test, RoundingPathsGiveTheSameBits) {
+  std::vector<uint32_t> bits = {0x3f808000u, 0x3f818000u, 0x3f807fffu,
+                                0x7f800000u, 0xff800000u, 0x7fc00001u,
+                                0xff800001u, 0x7f7fffffu, 0x00000001u,
+                                0x80008000u, 0x00000000u, 0x80000000u};
+  for (uint32_t i = 0; i < 997; ++i)
+    bits.push_back(i * 2654435761u);
+  std::vector<float> in(bits.size());
+  std::memcpy(in.data(), bits.data(), bits.size() * sizeof(float));
+  for (VectorIsa isa : {VectorIsa::Avx2, VectorIsa::Avx512}) {
+    set_vector_isa(isa);
+    std::vector<uint16_t> out(in.size());
+    round_to_bf16(out.data(), in.data(), int64_t(in.size()));
+    for (size_t i = 0; i < in.size(); ++i)
+      ASSERT_EQ(out[i], to_bf16(in[i]))
+          << "bits 0x" << std::hex << bits[i] << " on " << vector_isa_name();
+  }
+  set_vector_isa(VectorIsa::Avx512); // the processor's best again
+}
 
 TEST(WeightsBf16Test, PackRoundsAndTransposes) {
   const int64_t N = 5, K = 3;
