@@ -464,8 +464,7 @@ void all_gather_start(const KernelCall &c) {
 // ins (the block, kept alive until here), outs: waits, then puts the
 // rank-major blocks along dim.
 void all_gather_wait(const KernelCall &c) {
-  wait_bucket(c);
-  Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), axis_comm(c).size());
+  Blocks b = wait_all_gather(c, axis_comm(c));
   if (b.outer == 1)
     return;
   float *stage = staging(size_t(c.n_out(0))).data();

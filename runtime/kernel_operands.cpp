@@ -134,6 +134,11 @@ void start_all_gather(const KernelCall &c, comm::Communicator &comm) {
       .push_back(comm.all_gather_async(c.in(0), c.out(0), size_t(c.n_in(0))));
 }
 
+Blocks wait_all_gather(const KernelCall &c, comm::Communicator &comm) {
+  wait_bucket(c);
+  return blocks_of(c.in_shape(0), c.param("dim").i(), comm.size());
+}
+
 // outs (a bucket of gradients).
 void start_all_reduces(const KernelCall &c, comm::Communicator &comm) {
   auto &requests = c.executor().bucket(c.param("bucket").i());

@@ -92,6 +92,9 @@ void start_reduce_scatter(const KernelCall &c, comm::Communicator &comm);
 // ins (this rank's block), outs (every rank's, received rank-major: the
 // wait puts them along dim).
 void start_all_gather(const KernelCall &c, comm::Communicator &comm);
+// Waits for the all-gather started into c's bucket; the backend then puts
+// the rank-major blocks along dim where the returned blocks' outer > 1.
+Blocks wait_all_gather(const KernelCall &c, comm::Communicator &comm);
 void start_all_reduces(const KernelCall &c, comm::Communicator &comm);
 void wait_bucket(const KernelCall &c);
 void all_gather_slices(const KernelCall &c, comm::Communicator &comm);

@@ -498,8 +498,7 @@ void all_gather_start(const KernelCall &c) {
 }
 // The blocks arrived rank-major in out: along dim through a staging copy.
 void all_gather_wait(const KernelCall &c) {
-  wait_bucket(c);
-  Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), axis_comm(c).size());
+  Blocks b = wait_all_gather(c, axis_comm(c));
   if (b.outer == 1)
     return;
   float *stage = scratch(4).get(size_t(c.n_out(0)));
