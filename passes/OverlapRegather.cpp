@@ -82,14 +82,18 @@ struct OverlapRegatherPass
     for (KernelOp k : kernels) {
       KernelOp gemm = previous;
       previous = k;
-      if (roleOf(k) == "forward")
+      StringRef role = roleOf(k);
+      if (role == "forward")
         for (Value out : k.getOuts())
           forwardWritten.insert(rootBuffer(out));
-      StringRef role = roleOf(k);
+      // The GEMM of the same layer: pipeline stages are cut by layer, and
+      // the start and the wait must run in one program.
       if (k.getCallee() != kernel_name(KernelId::all_gather) ||
           (role != "backward" && role != "recompute") ||
           !forwardWritten.contains(rootBuffer(k.getIns()[0])) || !gemm ||
           !isGemm(gemm) ||
+          gemm->getAttr(LLMDialect::kLayerAttrName) !=
+              k->getAttr(LLMDialect::kLayerAttrName) ||
           touches(gemm,
                   {rootBuffer(k.getIns()[0]), rootBuffer(k.getOuts()[0])}))
         continue;

@@ -60,3 +60,23 @@ func.func @stays() {
   plan.kernel "all_gather" ins(%x) outs(%xg2) {llm.role = "backward", params = {axis = "tp", dim = 0 : i64}} : (memref<4x4xf32>) -> memref<8x4xf32>
   return
 }
+
+// -----
+
+// Tests that a GEMM of another layer does not take the start: pipeline
+// stages are cut by layer, and the start and the wait run in one program.
+// CHECK-LABEL: func.func @other_layer(
+// CHECK-NOT:  all_gather_start
+// CHECK:      plan.kernel "all_gather" ins
+func.func @other_layer() {
+  %in = plan.buffer "" activation : memref<4x4xf32>
+  %x = plan.buffer "" activation : memref<4x4xf32>
+  plan.kernel "copy" ins(%in) outs(%x) {llm.layer = 0 : i64, llm.role = "forward"} : (memref<4x4xf32>) -> memref<4x4xf32>
+  %w = plan.buffer "w" param : memref<4x4xf32>
+  %g = plan.buffer "" activation : memref<4x4xf32>
+  %g2 = plan.buffer "" activation : memref<4x4xf32>
+  plan.kernel "matmul" ins(%g, %w) outs(%g2) {llm.layer = 1 : i64, llm.role = "backward", params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x4xf32>, memref<4x4xf32>) -> memref<4x4xf32>
+  %xg = plan.buffer "" activation : memref<8x4xf32>
+  plan.kernel "all_gather" ins(%x) outs(%xg) {llm.layer = 0 : i64, llm.role = "backward", params = {axis = "tp", dim = 0 : i64}} : (memref<4x4xf32>) -> memref<8x4xf32>
+  return
+}
