@@ -13,6 +13,7 @@
 #include "onnx/onnx_pb.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -130,16 +131,29 @@ std::vector<int64_t> broadcastOffsets(const std::vector<int64_t> &inShape,
   for (size_t i = 0; i < padded.size(); ++i)
     if (padded[i] == 1)
       inStrides[i] = 0;
-  std::vector<int64_t> outStrides = stridesOf(outShape);
   int64_t n = product(outShape);
   std::vector<int64_t> offsets(n);
+  if (padded == outShape) { // no broadcast: element e is element e
+    std::iota(offsets.begin(), offsets.end(), int64_t(0));
+    return offsets;
+  }
+  // An odometer over the output's index, the offset kept as it turns (a
+  // division per dimension and element made large folds crawl under the
+  // sanitizers).
+  const size_t rank = outShape.size();
+  std::vector<int64_t> index(rank, 0);
+  int64_t *at = index.data(), *dst = offsets.data();
+  const int64_t *stride = inStrides.data(), *extent = outShape.data();
+  int64_t off = 0;
   for (int64_t e = 0; e < n; ++e) {
-    int64_t rest = e, off = 0;
-    for (size_t i = 0; i < outShape.size(); ++i) {
-      off += (rest / outStrides[i]) * inStrides[i];
-      rest %= outStrides[i];
+    dst[e] = off;
+    for (size_t i = rank; i-- > 0;) {
+      off += stride[i];
+      if (++at[i] < extent[i])
+        break;
+      off -= stride[i] * extent[i];
+      at[i] = 0;
     }
-    offsets[e] = off;
   }
   return offsets;
 }
@@ -161,62 +175,47 @@ bool isBinaryMath(llvm::StringRef op) {
                             op);
 }
 
-double unaryMath(llvm::StringRef op, double x) {
-  if (op == "Sqrt")
-    return std::sqrt(x);
-  if (op == "Neg")
-    return -x;
-  if (op == "Reciprocal")
-    return 1.0 / x;
-  if (op == "Cos")
-    return std::cos(x);
-  if (op == "Sin")
-    return std::sin(x);
-  if (op == "Exp")
-    return std::exp(x);
-  if (op == "Tanh")
-    return std::tanh(x);
-  if (op == "Erf")
-    return std::erf(x);
-  if (op == "Sigmoid")
-    return 1.0 / (1.0 + std::exp(-x));
-  if (op == "Relu")
-    return x > 0 ? x : 0;
-  if (op == "Not")
-    return x == 0;
-  if (op == "Abs")
-    return std::fabs(x);
-  if (op == "Floor")
-    return std::floor(x);
-  if (op == "Ceil")
-    return std::ceil(x);
-  return std::log(x); // Log
+// The folding of one unary or binary op, chosen once per node by its name
+// (not once per element: large folds crawl under the sanitizers).
+using UnaryFn = double (*)(double);
+using BinaryFn = double (*)(double, double);
+
+UnaryFn unaryMath(llvm::StringRef op) {
+  return llvm::StringSwitch<UnaryFn>(op)
+      .Case("Sqrt", [](double x) { return std::sqrt(x); })
+      .Case("Neg", [](double x) { return -x; })
+      .Case("Reciprocal", [](double x) { return 1.0 / x; })
+      .Case("Cos", [](double x) { return std::cos(x); })
+      .Case("Sin", [](double x) { return std::sin(x); })
+      .Case("Exp", [](double x) { return std::exp(x); })
+      .Case("Tanh", [](double x) { return std::tanh(x); })
+      .Case("Erf", [](double x) { return std::erf(x); })
+      .Case("Sigmoid", [](double x) { return 1.0 / (1.0 + std::exp(-x)); })
+      .Case("Relu", [](double x) { return x > 0 ? x : 0.0; })
+      .Case("Not", [](double x) { return double(x == 0); })
+      .Case("Abs", [](double x) { return std::fabs(x); })
+      .Case("Floor", [](double x) { return std::floor(x); })
+      .Case("Ceil", [](double x) { return std::ceil(x); })
+      .Default([](double x) { return std::log(x); }); // Log
 }
 
-double binaryMath(llvm::StringRef op, double a, double b, bool integer) {
-  if (op == "Add")
-    return a + b;
-  if (op == "Sub")
-    return a - b;
-  if (op == "Mul")
-    return a * b;
+BinaryFn binaryMath(llvm::StringRef op, bool integer) {
   if (op == "Div")
-    return integer ? std::trunc(a / b) : a / b;
-  if (op == "Pow")
-    return std::pow(a, b);
-  if (op == "Equal")
-    return a == b;
-  if (op == "Less")
-    return a < b;
-  if (op == "Greater")
-    return a > b;
-  if (op == "And")
-    return a != 0 && b != 0;
-  if (op == "Or")
-    return a != 0 || b != 0;
-  if (op == "Max")
-    return std::max(a, b);
-  return std::min(a, b); // Min
+    return integer
+               ? BinaryFn([](double a, double b) { return std::trunc(a / b); })
+               : BinaryFn([](double a, double b) { return a / b; });
+  return llvm::StringSwitch<BinaryFn>(op)
+      .Case("Add", [](double a, double b) { return a + b; })
+      .Case("Sub", [](double a, double b) { return a - b; })
+      .Case("Mul", [](double a, double b) { return a * b; })
+      .Case("Pow", [](double a, double b) { return std::pow(a, b); })
+      .Case("Equal", [](double a, double b) { return double(a == b); })
+      .Case("Less", [](double a, double b) { return double(a < b); })
+      .Case("Greater", [](double a, double b) { return double(a > b); })
+      .Case("And", [](double a, double b) { return double(a != 0 && b != 0); })
+      .Case("Or", [](double a, double b) { return double(a != 0 || b != 0); })
+      .Case("Max", [](double a, double b) { return std::max(a, b); })
+      .Default([](double a, double b) { return std::min(a, b); }); // Min
 }
 
 } // namespace
@@ -601,14 +600,15 @@ llvm::Error NodeEvaluator::elementwise() {
   int64_t count = product(shape);
   std::vector<double> d(count);
   if (!b) {
+    UnaryFn f = unaryMath(op);
     for (int64_t i = 0; i < count; ++i)
-      d[i] = unaryMath(op, a->data[i]);
+      d[i] = f(a->data[i]);
   } else {
     std::vector<int64_t> oa = broadcastOffsets(a->shape, shape);
     std::vector<int64_t> ob = broadcastOffsets(b->shape, shape);
-    bool integer = a->type == ElementType::Int;
+    BinaryFn f = binaryMath(op, a->type == ElementType::Int);
     for (int64_t i = 0; i < count; ++i)
-      d[i] = binaryMath(op, a->data[oa[i]], b->data[ob[i]], integer);
+      d[i] = f(a->data[oa[i]], b->data[ob[i]]);
   }
   setData(std::move(d));
   return llvm::Error::success();
