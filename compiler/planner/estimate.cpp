@@ -25,12 +25,6 @@ double model_flops_per_step(const ModelShape &model, const Layout &layout) {
          tokens;
 }
 
-double pipeline_bubble_fraction(const Layout &layout) {
-  double v =
-      layout.schedule == Schedule::Interleaved ? layout.virtual_stages : 1;
-  return (layout.pp - 1) / (v * layout.microbatches);
-}
-
 DType math_type(Precision precision) {
   return precision == Precision::BF16Mixed ? DType::BF16 : DType::FP32;
 }

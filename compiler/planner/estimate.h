@@ -56,9 +56,6 @@ double layer_forward_flops(const ModelShape &model, double b);
 // dp · microbatches · micro_batch · s. Recomputation is not model work.
 double model_flops_per_step(const ModelShape &model, const Layout &layout);
 
-// (p-1)/m, or (p-1)/(v·m) interleaved (Narayanan et al. 2021, §2.2).
-double pipeline_bubble_fraction(const Layout &layout);
-
 // The compiled costs of a layout's microbatch, or nullopt where the layout
 // cannot be compiled (the estimate then uses its closed forms).
 using CompiledComputeFn =
