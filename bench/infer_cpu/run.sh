@@ -21,8 +21,10 @@ export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
 P=${PP:-128} N=128   # PP=512: llama-bench's pp512
 if [ ! -d "$here/node/node_modules/node-llama-cpp" ]; then
-  (cd "$here/node" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit \
-    --no-fund --omit=optional --silent)
+  # npm install keeps to package-lock.json as npm ci would, but (unlike npm
+  # 11's ci) does not ask for the other platforms' optional packages.
+  (cd "$here/node" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install \
+    --no-audit --no-fund --omit=optional --silent)
 fi
 
 /usr/bin/python3 -c "import json, random; r = random.Random(1);
