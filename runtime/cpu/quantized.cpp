@@ -60,6 +60,12 @@ static void dots_i8(float *dots, const float *x, const int8_t *w, int64_t K) {
       dots[r] += x[r * K + k] * float(w[k]);
 }
 
+// How far ahead of its loads a row prefetches its weights (and, near its
+// end, the next rows'): with the hardware prefetcher alone, batch-1 INT8
+// decode read 10-13 GB/s where fp32's GEMV (which prefetches the same way,
+// gemv.cpp) read 27, measured on an Intel Xeon.
+constexpr int64_t kAheadBytes = 8192;
+
 // x · w for one row: 16 weights a step, two accumulators in flight.
 static float dot_i8(const float *x, const int8_t *w, int64_t K) {
   int64_t k = 0;
@@ -67,6 +73,9 @@ static float dot_i8(const float *x, const int8_t *w, int64_t K) {
 #ifdef __AVX2__
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   for (; k + 16 <= K; k += 16) {
+    if (k % 64 == 0) // once a cache line
+      _mm_prefetch(reinterpret_cast<const char *>(w + k) + kAheadBytes,
+                   _MM_HINT_T0);
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + k));
     __m256 w0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
     __m256 w1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)));
