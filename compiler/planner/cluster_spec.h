@@ -30,8 +30,9 @@ struct LinkSpec {
 };
 
 // GEMM efficiency by shape: eff = max · m/(m+m0) · n/(n+n0) · k/(k+k0).
-// Defaults: ~80% of peak for large GEMMs, half of that when a dim is 128
-// (typical cuBLAS behaviour; to be fitted to measurements).
+// Defaults, for a spec that gives none: ~80% of peak for large GEMMs, half
+// of that when a dim is 128. The A100 and H100 presets give curves fitted to
+// published measurements (examples/clusters/README.md).
 struct GemmEfficiency {
   double max = 0.8;
   double m0 = 128, n0 = 128, k0 = 128;
