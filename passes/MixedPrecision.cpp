@@ -27,8 +27,6 @@ namespace mlir::llm {
 
 using namespace mlir;
 using namespace mlir::plan;
-using llmc::kernels::kernel_name;
-using llmc::kernels::KernelId;
 
 namespace {
 
@@ -38,10 +36,7 @@ struct MixedPrecisionPass
     Builder b(&getContext());
     int64_t marked = 0;
     getOperation().walk([&](KernelOp k) {
-      StringRef callee = k.getCallee();
-      if (callee != kernel_name(KernelId::matmul) &&
-          callee != kernel_name(KernelId::matmul_bias_gelu) &&
-          callee != kernel_name(KernelId::matmul_swiglu))
+      if (!llmc::kernels::is_fp32_gemm(k.getCallee().str()))
         return;
       NamedAttrList params(k.getParams());
       params.set("math", b.getStringAttr("bf16"));

@@ -44,13 +44,6 @@ StringRef roleOf(Operation *op) {
   return role ? role.getValue() : StringRef();
 }
 
-bool isGemm(KernelOp k) {
-  StringRef c = k.getCallee();
-  return c == kernel_name(KernelId::matmul) ||
-         c == kernel_name(KernelId::matmul_bias_gelu) ||
-         c == kernel_name(KernelId::matmul_swiglu);
-}
-
 /// Whether `k` reads or writes the bytes of any of `buffers`.
 bool touches(KernelOp k, ArrayRef<Value> buffers) {
   for (Value operand : k->getOperands())
@@ -91,7 +84,7 @@ struct OverlapRegatherPass
       if (k.getCallee() != kernel_name(KernelId::all_gather) ||
           (role != "backward" && role != "recompute") ||
           !forwardWritten.contains(rootBuffer(k.getIns()[0])) || !gemm ||
-          !isGemm(gemm) ||
+          !llmc::kernels::is_fp32_gemm(gemm.getCallee().str()) ||
           gemm->getAttr(LLMDialect::kLayerAttrName) !=
               k->getAttr(LLMDialect::kLayerAttrName) ||
           touches(gemm,

@@ -34,7 +34,7 @@ void print_fusions(const planfile::Plan &plan, std::ostream &os) {
         ++vertical[k.name()];
     if (!kernels::may_write_over_input(k.name()) || k.outs_size() != 1)
       continue;
-    int out = plan.tensors(k.outs(0)).buffer();
+    uint32_t out = plan.tensors(k.outs(0)).buffer();
     for (uint32_t in : k.ins())
       if (plan.tensors(in).buffer() == out) {
         ++in_place;

@@ -146,9 +146,7 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
   for (const planfile::Kernel &k : plan.kernels()) {
     const std::string &name = k.name();
     double t = 0;
-    if (kernels::is(name, KernelId::matmul) ||
-        kernels::is(name, KernelId::matmul_bias_gelu) ||
-        kernels::is(name, KernelId::matmul_swiglu)) {
+    if (kernels::is_fp32_gemm(name)) {
       t = matmul_time(plan, k, cluster, type, cost.flops);
       // The epilogue reads C (and SwiGLU's gate) and writes its output.
       if (kernels::is(name, KernelId::matmul_bias_gelu))

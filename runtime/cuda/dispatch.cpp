@@ -457,6 +457,13 @@ void all_reduce_sum(const KernelCall &c) {
   cuda::copy(c.out(0), c.in(0), c.n_out(0), kStream);
   axis_comm(c).all_reduce(c.out(0), size_t(c.n_out(0)));
 }
+// The ranks' blocks received one after another in `stage`, put along dim
+// in `out`.
+void from_rank_major(float *out, float *stage, const Blocks &b) {
+  std::vector<float *> blocks = rank_blocks(stage, b);
+  cuda::concat(out, blocks.data(), std::vector<int64_t>(b.ranks, 1), b.outer,
+               b.chunk, kStream);
+}
 void all_gather(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);
   Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), comm.size());
@@ -465,9 +472,7 @@ void all_gather(const KernelCall &c) {
     return comm.all_gather(c.in(0), c.out(0), n);
   float *stage = scratch(4).get(size_t(c.n_out(0)));
   comm.all_gather(c.in(0), stage, n);
-  std::vector<float *> blocks = rank_blocks(stage, b);
-  cuda::concat(c.out(0), blocks.data(), std::vector<int64_t>(b.ranks, 1),
-               b.outer, b.chunk, kStream);
+  from_rank_major(c.out(0), stage, b);
 }
 void reduce_scatter(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);
@@ -503,9 +508,7 @@ void all_gather_wait(const KernelCall &c) {
     return;
   float *stage = scratch(4).get(size_t(c.n_out(0)));
   cuda::copy(stage, c.out(0), c.n_out(0), kStream);
-  std::vector<float *> blocks = rank_blocks(stage, b);
-  cuda::concat(c.out(0), blocks.data(), std::vector<int64_t>(b.ranks, 1),
-               b.outer, b.chunk, kStream);
+  from_rank_major(c.out(0), stage, b);
 }
 void all_gather_inplace(const KernelCall &c) {
   all_gather_slices(c, axis_comm(c));

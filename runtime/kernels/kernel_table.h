@@ -61,6 +61,15 @@ inline bool is(std::string_view name, KernelId id) {
   return name == spec(id).name;
 }
 
+// The GEMMs whose operands are fp32 tensors (a plain matmul and those with
+// an epilogue), as opposed to the weight-only ones: what bf16-mixed rounds,
+// what the cost model times on the GEMM roofline, what an SP re-gather can
+// start before.
+inline bool is_fp32_gemm(std::string_view name) {
+  return is(name, KernelId::matmul) || is(name, KernelId::matmul_bias_gelu) ||
+         is(name, KernelId::matmul_swiglu);
+}
+
 // Kernels that may write their one result over an input of its shape
 // (llmc-write-in-place): on every backend, element i of the result depends
 // on element i of each operand alone, read before element i is written.
