@@ -5,10 +5,11 @@
 // the fp32 rate; weights, their gradients and the AdamW moments stay fp32
 // (the master copy), as do norms, softmax and the loss. This pass marks
 // every GEMM kernel of the plan (`matmul`, `matmul_bias_gelu`,
-// `matmul_swiglu`; INT8 GEMMs keep their own math) with `math = "bf16"`;
-// the runtime rounds the operands as it calls the GEMM.
+// `matmul_swiglu`; INT8 GEMMs keep their own math) and attention's two
+// kernels with `math = "bf16"`, as autocast makes attention's products
+// bf16 too; the runtime rounds the operands as it calls the GEMM.
 //
-// -debug-only=llmc-mixed-precision counts the GEMMs it marks.
+// -debug-only=llmc-mixed-precision counts the kernels it marks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,7 +37,7 @@ struct MixedPrecisionPass
     Builder b(&getContext());
     int64_t marked = 0;
     getOperation().walk([&](KernelOp k) {
-      if (!llmc::kernels::is_fp32_gemm(k.getCallee().str()))
+      if (!llmc::kernels::takes_bf16_math(k.getCallee().str()))
         return;
       NamedAttrList params(k.getParams());
       params.set("math", b.getStringAttr("bf16"));
@@ -44,7 +45,7 @@ struct MixedPrecisionPass
       ++marked;
     });
     LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << marked
-                            << " GEMM(s) take bf16 operands\n");
+                            << " kernel(s) take bf16 operands\n");
   }
 };
 

@@ -275,14 +275,15 @@ void attention_forward(const KernelCall &c) {
   AttentionSizes s = attention_sizes(c, 0);
   cpu::attention_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2), s.B,
                          s.Hq, s.Hkv, s.Tq, s.Tk, s.D, s.Dv,
-                         float(c.param("scale").f()), c.param("causal").b());
+                         float(c.param("scale").f()), c.param("causal").b(),
+                         gemm_math(c));
 }
 void attention_backward(const KernelCall &c) {
   AttentionSizes s = attention_sizes(c, 1);
   cpu::attention_backward(c.out(0), c.out(1), c.out(2), c.in(0), c.in(1),
                           c.in(2), c.in(3), c.in(4), c.in(5), s.B, s.Hq, s.Hkv,
                           s.Tq, s.Tk, s.D, s.Dv, float(c.param("scale").f()),
-                          c.param("causal").b());
+                          c.param("causal").b(), gemm_math(c));
 }
 void rope(const KernelCall &c, bool inverse) {
   auto s = c.in_shape(0);

@@ -336,15 +336,18 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
 
   print_fusions(plan, os);
 
-  int bf16_gemms = 0;
+  int bf16_gemms = 0, bf16_attention = 0;
   for (const planfile::Kernel &k : plan.kernels()) {
     auto math = k.params().find("math");
-    bf16_gemms += math != k.params().end() && math->second.s() == "bf16";
+    if (math == k.params().end() || math->second.s() != "bf16")
+      continue;
+    (kernels::is_fp32_gemm(k.name()) ? bf16_gemms : bf16_attention)++;
   }
   if (bf16_gemms)
-    os << "\nprecision: bf16-mixed (" << bf16_gemms
-       << " GEMMs multiply bf16-rounded operands, summing in fp32; weights, "
-          "gradients and AdamW moments fp32)\n";
+    os << "\nprecision: bf16-mixed (" << bf16_gemms << " GEMMs and "
+       << bf16_attention
+       << " attention kernels multiply bf16-rounded operands, summing in "
+          "fp32; weights, gradients and AdamW moments fp32)\n";
 
   if (!detail) {
     os << "\nbuffers: " << plan.buffers_size()

@@ -1,9 +1,15 @@
-// Attention on the CPU: per (head, block of query rows) the scores come from
-// one sgemm, the masked softmax is a tight loop, and the products with v (and
-// in backward the four gradient products) are sgemm again; exp and the row
-// reductions are the vectorised helpers of vec_math.h. cblas calls made
-// inside the OpenMP region run single-threaded (OpenBLAS sees the region).
+// Attention on the CPU. bf16 products run on oneDNN (attention_onednn.cpp);
+// fp32 ones, where that path measured slower (bench/train_cpu's model: 47
+// and 105 ms against 43 and 77 ms a step), per (head, block of query rows):
+// the scores come from one sgemm, the masked softmax is a tight loop, and the
+// products with v (and in backward the four gradient products) are sgemm again;
+// exp and the row reductions are the vectorised helpers of vec_math.h. cblas
+// calls made inside the OpenMP region run single-threaded (OpenBLAS sees the
+// region).
 #include "runtime/cpu/attention.h"
+#include "runtime/cpu/attention_blocks.h"
+#include "runtime/cpu/attention_onednn.h"
+#include "runtime/cpu/gemm_library.h"
 #include "runtime/cpu/vec_math.h"
 
 #include <algorithm>
@@ -15,31 +21,6 @@
 namespace llmc::cpu {
 
 namespace {
-
-// Query rows per block: the (rows, Tk) score block stays in L2 for Tk ~ 1k.
-constexpr int64_t kQueryBlock = 64;
-
-// One block of query rows [i0, i0 + rows) of one head, and the keys it needs.
-struct QueryBlock {
-  int64_t i0, rows;
-  int64_t nk; // keys [0, nk) are visible to at least one row of the block
-
-  // Keys [0, visible(r)) are visible to row r of the block.
-  int64_t visible(int64_t r, bool causal, int64_t offset) const {
-    if (!causal)
-      return nk;
-    return std::clamp<int64_t>(i0 + r + offset + 1, 0, nk);
-  }
-};
-
-QueryBlock query_block(int64_t qb, int64_t Tq, int64_t Tk, bool causal) {
-  QueryBlock blk;
-  blk.i0 = qb * kQueryBlock;
-  blk.rows = std::min(kQueryBlock, Tq - blk.i0);
-  blk.nk =
-      causal ? std::clamp<int64_t>(blk.i0 + blk.rows + Tk - Tq, 0, Tk) : Tk;
-  return blk;
-}
 
 // s = scale * Q . K^T for the block: (rows, nk), leading dimension nk.
 void scores(float *s, const float *Q, const float *K, const QueryBlock &blk,
@@ -81,7 +62,12 @@ void softmax_rows(float *s, float *lse, const QueryBlock &blk, bool causal,
 void attention_forward(float *out, float *lse, const float *q, const float *k,
                        const float *v, int64_t B, int64_t Hq, int64_t Hkv,
                        int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
-                       float scale, bool causal) {
+                       float scale, bool causal, GemmMath math) {
+  if (math == GemmMath::BF16 && gemm_library() == GemmLibrary::OneDnn &&
+      attention_forward_onednn(out, lse, q, k, v,
+                               {B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal},
+                               math == GemmMath::BF16))
+    return;
   const int64_t group = Hq / Hkv, offset = Tk - Tq;
   const int64_t nqb = (Tq + kQueryBlock - 1) / kQueryBlock;
   const int64_t tasks = B * Hq * nqb;
@@ -182,7 +168,13 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                         const float *q, const float *k, const float *v,
                         const float *out, const float *lse, int64_t B,
                         int64_t Hq, int64_t Hkv, int64_t Tq, int64_t Tk,
-                        int64_t D, int64_t Dv, float scale, bool causal) {
+                        int64_t D, int64_t Dv, float scale, bool causal,
+                        GemmMath math) {
+  if (math == GemmMath::BF16 && gemm_library() == GemmLibrary::OneDnn &&
+      attention_backward_onednn(dq, dk, dv, dout, q, k, v, out, lse,
+                                {B, Hq, Hkv, Tq, Tk, D, Dv, scale, causal},
+                                math == GemmMath::BF16))
+    return;
   const int64_t group = Hq / Hkv, offset = Tk - Tq;
   const int64_t nqb = (Tq + kQueryBlock - 1) / kQueryBlock;
   const int64_t tasks = B * Hkv;

@@ -7,6 +7,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -129,6 +130,87 @@ bool onednn_matmul(float *out, const float *a, const float *b,
   p.matmul.execute(stream, args);
   stream.wait();
   return true;
+}
+
+namespace {
+
+memory::desc describe(const StridedMatrix &m, int64_t batch) {
+  return memory::desc({batch, m.rows, m.cols},
+                      m.bf16 ? memory::data_type::bf16 : memory::data_type::f32,
+                      Dims{m.batch_stride, m.row_stride, m.col_stride});
+}
+
+struct BatchedPrimitive {
+  memory::desc dst, src, weights;
+  dnnl::matmul matmul;
+  bool supported = true;
+};
+
+} // namespace
+
+bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
+                            const StridedMatrix &weights, int64_t batch,
+                            float scale, bool accumulate) {
+  // Every number of the description is the key: a plan's attention has a
+  // few (one per query block's key count), made once each.
+  std::vector<int64_t> key = {batch, int64_t(accumulate)};
+  uint32_t scale_bits;
+  std::memcpy(&scale_bits, &scale, 4);
+  key.push_back(scale_bits);
+  for (const StridedMatrix *m : {&dst, &src, &weights})
+    key.insert(key.end(), {m->rows, m->cols, m->batch_stride, m->row_stride,
+                           m->col_stride, int64_t(m->bf16)});
+  static std::mutex mutex;
+  static std::map<std::vector<int64_t>, BatchedPrimitive> cache;
+  const BatchedPrimitive *p;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      BatchedPrimitive made;
+      made.dst = describe(dst, batch);
+      made.src = describe(src, batch);
+      made.weights = describe(weights, batch);
+      try {
+        dnnl::primitive_attr attr;
+        if (scale != 1.0f)
+          attr.set_output_scales(0, {scale});
+        if (accumulate) {
+          dnnl::post_ops ops;
+          ops.append_sum(1.0f);
+          attr.set_post_ops(ops);
+        }
+        dnnl::matmul::primitive_desc pd(
+            dnnl::matmul::desc(made.src, made.weights, made.dst), attr,
+            cpu_engine());
+        made.matmul = dnnl::matmul(pd);
+      } catch (const dnnl::error &) {
+        made.supported = false;
+      }
+      it = cache.emplace(std::move(key), std::move(made)).first;
+    }
+    p = &it->second;
+  }
+  if (!p->supported)
+    return false;
+  dnnl::engine &engine = cpu_engine();
+  thread_local dnnl::stream stream(engine);
+  p->matmul.execute(
+      stream,
+      {{DNNL_ARG_SRC, memory(p->src, engine, const_cast<void *>(src.data))},
+       {DNNL_ARG_WEIGHTS,
+        memory(p->weights, engine, const_cast<void *>(weights.data))},
+       {DNNL_ARG_DST, memory(p->dst, engine, const_cast<void *>(dst.data))}});
+  stream.wait();
+  return true;
+}
+
+bool onednn_has_bf16() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core ||
+         isa == dnnl::cpu_isa::avx512_core_vnni ||
+         isa == dnnl::cpu_isa::avx512_core_bf16 ||
+         isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
 const char *onednn_isa() {

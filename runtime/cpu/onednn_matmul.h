@@ -17,6 +17,29 @@ bool onednn_matmul(float *out, const float *a, const float *b,
                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
                    bool bf16);
 
+// One operand of a batched product: `batch` matrices of (rows, cols)
+// elements, element (i, r, c) at data[i * batch_stride + r * row_stride +
+// c * col_stride] (a transpose is a swap of the two strides). bf16 data is
+// uint16_t holding bf16 bits.
+struct StridedMatrix {
+  const void *data;
+  int64_t rows, cols;
+  int64_t batch_stride, row_stride, col_stride;
+  bool bf16 = false;
+};
+
+// dst[i] = scale * src[i] . weights[i] (+ dst[i] when accumulate), for each
+// of dst.batch matrices; dst is fp32 and writable, src and weights share
+// their element type. The primitive of each distinct description is made
+// once. Returns false, dst untouched, where oneDNN has no implementation.
+bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
+                            const StridedMatrix &weights, int64_t batch,
+                            float scale, bool accumulate);
+
+// Whether oneDNN multiplies bf16 operands on this processor (it needs
+// AVX-512).
+bool onednn_has_bf16();
+
 // The instruction set oneDNN's kernels use here, e.g. "avx512_core".
 const char *onednn_isa();
 

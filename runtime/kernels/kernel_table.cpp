@@ -172,13 +172,20 @@ std::string embedding(const Call &c, bool forward) {
   return {};
 }
 
-// lhs · rhs into out(0); `biased`: a third input is a bias of N elements.
-std::string gemm(const Call &c, bool biased = true) {
+// The optional `math` of GEMMs and attention.
+std::string math(const Call &c) {
   if (c.has("math")) {
     const std::string &m = c.param("math").s;
     EXPECT(m == "fp32" || m == "bf16", "math is '", m,
            "'; expected fp32 or bf16");
   }
+  return {};
+}
+
+// lhs · rhs into out(0); `biased`: a third input is a bias of N elements.
+std::string gemm(const Call &c, bool biased = true) {
+  if (std::string bad = math(c); !bad.empty())
+    return bad;
   const auto &lhs = c.in(0), &rhs = c.in(1), &out = c.out(0);
   EXPECT(lhs.size() >= 2 && rhs.size() >= 2 && out.size() >= 2, "lhs ",
          shape_text(lhs), ", rhs ", shape_text(rhs), " and out ",
@@ -302,6 +309,8 @@ std::string last_dim_rows(const Call &c) {
 }
 
 std::string attention(const Call &c, bool forward) {
+  if (std::string bad = math(c); !bad.empty())
+    return bad;
   size_t first = forward ? 0 : 1;
   const auto &q = c.in(first), &k = c.in(first + 1), &v = c.in(first + 2);
   EXPECT(q.size() == 4 && k.size() == 4 && v.size() == 4, "q ", shape_text(q),

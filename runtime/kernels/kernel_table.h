@@ -70,6 +70,13 @@ inline bool is_fp32_gemm(std::string_view name) {
          is(name, KernelId::matmul_swiglu);
 }
 
+// Kernels whose products a bf16-mixed plan makes bf16 (`math`): the fp32
+// GEMMs and attention.
+inline bool takes_bf16_math(std::string_view name) {
+  return is_fp32_gemm(name) || is(name, KernelId::attention_forward) ||
+         is(name, KernelId::attention_backward);
+}
+
 // Kernels that may write their one result over an input of its shape
 // (llmc-write-in-place): on every backend, element i of the result depends
 // on element i of each operand alone, read before element i is written.

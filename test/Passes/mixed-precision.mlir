@@ -1,7 +1,8 @@
 // RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" | FileCheck %s
 // RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=TRACE
 
-// Tests that every GEMM kernel, fused or not, gets math = "bf16" beside its
+// Tests that every GEMM kernel, fused or not, and attention's forward and
+// backward get math = "bf16" beside their
 // other parameters, and that other kernels (the norm, the INT8 GEMM) keep
 // theirs. The pass accepts any plan function, so it has no error case.
 // CHECK-LABEL: func.func @step(
@@ -10,7 +11,9 @@
 // CHECK:      plan.kernel "matmul_swiglu" {{.*}} {params = {math = "bf16", transpose_lhs = true, transpose_rhs = false}}
 // CHECK:      plan.kernel "matmul_i8w" {{.*}} {params = {transpose_lhs = false, transpose_rhs = true}}
 // CHECK:      plan.kernel "rmsnorm_forward" {{.*}} {params = {epsilon = 1.000000e-05 : f64}}
-// TRACE: [llmc-mixed-precision] 3 GEMM(s) take bf16 operands
+// CHECK:      plan.kernel "attention_forward" {{.*}} {params = {causal = true, math = "bf16", scale = 2.500000e-01 : f64}}
+// CHECK:      plan.kernel "attention_backward" {{.*}} {params = {causal = true, math = "bf16", scale = 2.500000e-01 : f64}}
+// TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands
 func.func @step() {
   %x = plan.buffer "" activation : memref<4x16xf32>
   %w = plan.buffer "w" param : memref<8x16xf32>
@@ -33,5 +36,13 @@ func.func @step() {
   %n = plan.buffer "" activation : memref<4x16xf32>
   %r = plan.buffer "" activation : memref<4xf32>
   plan.kernel "rmsnorm_forward" ins(%x, %nw) outs(%n, %r) {params = {epsilon = 1.0e-05 : f64}} : (memref<4x16xf32>, memref<16xf32>) -> (memref<4x16xf32>, memref<4xf32>)
+  %hq = plan.buffer "" activation : memref<1x2x4x16xf32>
+  %ho = plan.buffer "" activation : memref<1x2x4x16xf32>
+  %lse = plan.buffer "" activation : memref<1x2x4xf32>
+  plan.kernel "attention_forward" ins(%hq, %hq, %hq) outs(%ho, %lse) {params = {causal = true, scale = 0.25 : f64}} : (memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>) -> (memref<1x2x4x16xf32>, memref<1x2x4xf32>)
+  %dq = plan.buffer "" activation : memref<1x2x4x16xf32>
+  %dk = plan.buffer "" activation : memref<1x2x4x16xf32>
+  %dv = plan.buffer "" activation : memref<1x2x4x16xf32>
+  plan.kernel "attention_backward" ins(%ho, %hq, %hq, %hq, %ho, %lse) outs(%dq, %dk, %dv) {params = {causal = true, scale = 0.25 : f64}} : (memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4xf32>) -> (memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>)
   return
 }

@@ -1,9 +1,12 @@
 // Tests that attention matches a naive double-precision softmax(QK^T)V with
 // grouped-query heads and the bottom-right causal mask, that its backward
 // matches finite differences, and that the backward is thread-count
-// independent.
+// independent; and that the oneDNN path of bf16-mixed plans gives the same
+// results with fp32 products, and within bf16's rounding with bf16 ones.
 
 #include "runtime/cpu/attention.h"
+#include "runtime/cpu/attention_onednn.h"
+#include "runtime/cpu/onednn_matmul.h"
 
 #include "GradCheck.h"
 
@@ -146,6 +149,71 @@ INSTANTIATE_TEST_SUITE_P(
       os << info.param;
       return os.str();
     });
+
+// Forward and backward of the oneDNN path against the sgemm path, both
+// fp32: every output within float rounding (relative to the output's
+// largest magnitude); with bf16 products within bf16's (8 bits).
+void expect_onednn_path_matches(const AttnConfig &c, bool bf16) {
+  AttnTensors t(c);
+  forward(c, t);
+  const std::vector<float> r = random_vector(t.out.size(), 16);
+  std::vector<float> dq(t.q.size()), dk(t.k.size()), dv(t.v.size());
+  attention_backward(dq.data(), dk.data(), dv.data(), r.data(), t.q.data(),
+                     t.k.data(), t.v.data(), t.out.data(), t.lse.data(), c.B,
+                     c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv, scale_of(c), c.causal);
+  const AttentionDims d{c.B, c.Hq, c.Hkv,       c.Tq,    c.Tk,
+                        c.D, c.Dv, scale_of(c), c.causal};
+  std::vector<float> out(t.out.size(), NAN), lse(t.lse.size(), NAN);
+  ASSERT_TRUE(attention_forward_onednn(out.data(), lse.data(), t.q.data(),
+                                       t.k.data(), t.v.data(), d, bf16));
+  std::vector<float> dq1(dq.size(), NAN), dk1(dk.size(), NAN),
+      dv1(dv.size(), NAN);
+  ASSERT_TRUE(attention_backward_onednn(
+      dq1.data(), dk1.data(), dv1.data(), r.data(), t.q.data(), t.k.data(),
+      t.v.data(), t.out.data(), t.lse.data(), d, bf16));
+  const double tol = bf16 ? 2e-2 : 1e-5;
+  auto expect_near = [&](const char *name, const std::vector<float> &got,
+                         const std::vector<float> &want) {
+    double largest = 1e-30;
+    for (float x : want)
+      if (std::isfinite(x))
+        largest = std::max(largest, double(std::fabs(x)));
+    for (size_t i = 0; i < want.size(); i++) {
+      if (std::isinf(want[i])) {
+        EXPECT_EQ(got[i], want[i]) << name << "[" << i << "]";
+        continue;
+      }
+      ASSERT_NEAR(got[i], want[i], tol * largest) << name << "[" << i << "]";
+    }
+  };
+  expect_near("out", out, t.out);
+  expect_near("lse", lse, t.lse);
+  expect_near("dq", dq1, dq);
+  expect_near("dk", dk1, dk);
+  expect_near("dv", dv1, dv);
+}
+
+TEST_P(AttentionTest, OneDnnPathMatchesFp32) {
+  expect_onednn_path_matches(GetParam(), false);
+}
+
+TEST_P(AttentionTest, OneDnnBf16PathWithinRounding) {
+  if (!onednn_has_bf16())
+    GTEST_SKIP() << "oneDNN has no bf16 kernels on this processor";
+  expect_onednn_path_matches(GetParam(), true);
+}
+
+// More than one of the oneDNN path's 256-row query blocks, and more kv heads
+// than one chunk of its scores holds.
+TEST(AttentionOneDnnTest, ManyBlocksAndChunks) {
+  for (bool causal : {true, false}) {
+    expect_onednn_path_matches({2, 4, 2, 300, 300, 16, 8, causal, 0.0f}, false);
+    expect_onednn_path_matches({1, 6, 3, 260, 290, 8, 8, causal, 0.0f}, false);
+    if (onednn_has_bf16())
+      expect_onednn_path_matches({2, 4, 2, 300, 300, 16, 8, causal, 0.0f},
+                                 true);
+  }
+}
 
 TEST(AttentionDeterminismTest, BackwardIndependentOfThreadCount) {
   const AttnConfig c{2, 4, 2, 70, 70, 8, 8, true, 0.0f};

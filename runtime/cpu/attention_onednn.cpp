@@ -1,0 +1,307 @@
+// Attention on oneDNN (attention_onednn.h). A chunk of samples at a time,
+// and within it one block of query rows at a time for every head: the
+// block's rows of the query heads of one kv head are gathered one under
+// another into a contiguous matrix, so each product is one oneDNN call
+// batched over the chunk's kv heads, (group * rows) query rows against that
+// kv head's keys. Softmax, lse and dS stay fp32 loops over score rows.
+#include "runtime/cpu/attention_onednn.h"
+
+#include "runtime/cpu/attention_blocks.h"
+#include "runtime/cpu/bf16.h"
+#include "runtime/cpu/onednn_matmul.h"
+#include "runtime/cpu/vec_math.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+namespace llmc::cpu {
+namespace {
+
+// A chunk's scores stay in the L2 caches: with the backward's probabilities
+// and gradients beside them, about 1.5 MiB.
+constexpr int64_t kChunkScores = int64_t(1) << 17;
+
+// Query rows per block: oneDNN's kernels reach twice the rate on 256 rows
+// that they reach on 64, which outweighs the causal blocks skipped.
+constexpr int64_t kRows = 256;
+
+// E, the products' operand type: float, or uint16_t holding bf16 bits.
+template <typename E> constexpr bool kBf16 = std::is_same_v<E, uint16_t>;
+
+// out = scale * in, rounded to E. The products take no scale of their own:
+// oneDNN 2.6 runs a scaled bf16 product of most shapes on a kernel without
+// AMX at a seventh of the rate, so the scale goes into an operand.
+template <typename E>
+void convert(E *out, const float *in, int64_t n, float scale = 1.0f) {
+  for (int64_t i = 0; i < n; i++) {
+    if constexpr (kBf16<E>)
+      out[i] = to_bf16(scale * in[i]);
+    else
+      out[i] = scale * in[i];
+  }
+}
+
+// All of k or v as an operand: the fp32 tensor itself, or a bf16 copy.
+template <typename E>
+const E *operand(const float *x, int64_t n, std::vector<E> &copy) {
+  if constexpr (kBf16<E>) {
+    copy.resize(size_t(n));
+    round_to_bf16(copy.data(), x, n);
+    return copy.data();
+  } else {
+    return x;
+  }
+}
+
+// Scores rounded for a product: bf16 scratch, or the fp32 scores in place.
+template <typename E>
+E *rounded(std::vector<float> &scores, std::vector<E> &copy) {
+  if constexpr (kBf16<E>) {
+    copy.resize(scores.size());
+    return copy.data();
+  } else {
+    return scores.data();
+  }
+}
+
+// The matrices of one product, `batch` (one per kv head) at a time.
+template <typename E> StridedMatrix dense(const E *data, int64_t r, int64_t c) {
+  return {data, r, c, r * c, c, 1, kBf16<E>};
+}
+// The transpose of dense (c, r) matrices.
+template <typename E>
+StridedMatrix transposed(const E *data, int64_t r, int64_t c) {
+  return {data, r, c, r * c, 1, r, kBf16<E>};
+}
+// Rows [0, r) of each kv head's (T, c) matrix in a (B, Hkv, T, c) tensor.
+template <typename E>
+StridedMatrix head_rows(const E *data, int64_t r, int64_t c, int64_t T) {
+  return {data, r, c, T * c, c, 1, kBf16<E>};
+}
+// The transpose of head_rows(data, c, r, T).
+template <typename E>
+StridedMatrix head_rows_transposed(const E *data, int64_t r, int64_t c,
+                                   int64_t T) {
+  return {data, r, c, T * r, 1, r, kBf16<E>};
+}
+
+// KV heads [kv0, kv0 + kc) of the B * Hkv (sample, kv head) pairs and one
+// block of query rows. Row R of a gathered matrix is row R % rows of the
+// block in query head kv0 * group + R / rows: kv head g of a sample has
+// query heads g * group .. (g + 1) * group - 1, so its rows are contiguous.
+struct Block {
+  const AttentionDims &d;
+  int64_t kv0, kc;
+  QueryBlock q;
+  int64_t group() const { return d.Hq / d.Hkv; }
+  int64_t rows() const { return kc * group() * q.rows; }
+  int64_t batch() const { return kc; }
+  int64_t rows_per_kv_head() const { return group() * q.rows; }
+  // Row R's row in a (B, Hq, Tq, ...) tensor.
+  int64_t tensor_row(int64_t R) const {
+    return (kv0 * group() + R / q.rows) * d.Tq + q.i0 + R % q.rows;
+  }
+  int64_t visible(int64_t R) const {
+    return q.visible(R % q.rows, d.causal, d.Tk - d.Tq);
+  }
+};
+
+template <typename E>
+void gather(E *out, const float *x, const Block &b, int64_t W,
+            float scale = 1.0f) {
+#pragma omp parallel for
+  for (int64_t R = 0; R < b.rows(); R++)
+    convert(out + R * W, x + b.tensor_row(R) * W, W, scale);
+}
+
+void scatter(float *x, const float *in, const Block &b, int64_t W,
+             float scale = 1.0f) {
+#pragma omp parallel for
+  for (int64_t R = 0; R < b.rows(); R++)
+    convert(x + b.tensor_row(R) * W, in + R * W, W, scale);
+}
+
+// Calls f(b) for each chunk of kv heads and block of query rows, in order.
+template <typename F> void for_each_block(const AttentionDims &d, F f) {
+  const int64_t heads = d.B * d.Hkv;
+  const int64_t chunk = std::clamp<int64_t>(
+      kChunkScores / (d.Hq / d.Hkv * kRows * d.Tk), 1, heads);
+  const int64_t nqb = (d.Tq + kRows - 1) / kRows;
+  for (int64_t kv0 = 0; kv0 < heads; kv0 += chunk)
+    for (int64_t qb = 0; qb < nqb; qb++)
+      if (!f(Block{d, kv0, std::min(chunk, heads - kv0),
+                   query_block(qb, d.Tq, d.Tk, d.causal, kRows)}))
+        return;
+}
+
+template <typename E>
+bool forward(float *out, float *lse, const float *q, const float *k,
+             const float *v, const AttentionDims &d) {
+  thread_local std::vector<E> k_copy, v_copy, qs, p_copy;
+  thread_local std::vector<float> s, os;
+  const E *K = operand(k, d.B * d.Hkv * d.Tk * d.D, k_copy);
+  const E *V = operand(v, d.B * d.Hkv * d.Tk * d.Dv, v_copy);
+  bool ok = true;
+  for_each_block(d, [&](const Block &b) {
+    const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
+    if (nk == 0) {
+      for (int64_t R = 0; R < n; R++) {
+        std::fill_n(out + b.tensor_row(R) * d.Dv, d.Dv, 0.0f);
+        lse[b.tensor_row(R)] = -std::numeric_limits<float>::infinity();
+      }
+      return true;
+    }
+    qs.resize(size_t(n * d.D));
+    s.resize(size_t(n * nk));
+    os.resize(size_t(n * d.Dv));
+    gather(qs.data(), q, b, d.D, d.scale);
+    const E *Kc = K + b.kv0 * d.Tk * d.D;
+    const E *Vc = V + b.kv0 * d.Tk * d.Dv;
+    ok = onednn_batched_product(
+        dense(s.data(), M, nk), dense(qs.data(), M, d.D),
+        head_rows_transposed(Kc, d.D, nk, d.Tk), b.batch(), 1.0f, false);
+    if (!ok)
+      return false;
+    // The scratch is thread_local: the loop's threads get these pointers.
+    E *p = rounded(s, p_copy);
+    float *S = s.data();
+#pragma omp parallel for
+    for (int64_t R = 0; R < n; R++) {
+      float *row = S + R * nk;
+      E *prow = p + R * nk;
+      const int64_t lim = b.visible(R);
+      float &l = lse[b.tensor_row(R)];
+      if (lim == 0) {
+        std::fill_n(prow, nk, E(0));
+        l = -std::numeric_limits<float>::infinity();
+        continue;
+      }
+      const float maxv = vec::max(row, lim);
+      vec::exp_shifted(row, row, maxv, lim);
+      const float sum = vec::sum(row, lim);
+      const float inv = 1.0f / sum;
+      for (int64_t j = 0; j < lim; j++)
+        row[j] *= inv;
+      if constexpr (kBf16<E>)
+        convert(prow, row, lim);
+      std::fill(prow + lim, prow + nk, E(0));
+      l = maxv + std::log(sum);
+    }
+    ok = onednn_batched_product(dense(os.data(), M, d.Dv), dense(p, M, nk),
+                                head_rows(Vc, nk, d.Dv, d.Tk), b.batch(), 1.0f,
+                                false);
+    if (ok)
+      scatter(out, os.data(), b, d.Dv);
+    return ok;
+  });
+  return ok;
+}
+
+template <typename E>
+bool backward(float *dq, float *dk, float *dv, const float *dout,
+              const float *q, const float *k, const float *v, const float *out,
+              const float *lse, const AttentionDims &d) {
+  thread_local std::vector<E> k_copy, v_copy, qs, dos, p_copy, ds_copy;
+  thread_local std::vector<float> s, dp, dqs, di;
+  const E *K = operand(k, d.B * d.Hkv * d.Tk * d.D, k_copy);
+  const E *V = operand(v, d.B * d.Hkv * d.Tk * d.Dv, v_copy);
+  std::fill_n(dk, d.B * d.Hkv * d.Tk * d.D, 0.0f);
+  std::fill_n(dv, d.B * d.Hkv * d.Tk * d.Dv, 0.0f);
+  bool ok = true;
+  for_each_block(d, [&](const Block &b) {
+    const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
+    if (nk == 0) {
+      for (int64_t R = 0; R < n; R++)
+        std::fill_n(dq + b.tensor_row(R) * d.D, d.D, 0.0f);
+      return true;
+    }
+    qs.resize(size_t(n * d.D));
+    dos.resize(size_t(n * d.Dv));
+    s.resize(size_t(n * nk));
+    dp.resize(size_t(n * nk));
+    dqs.resize(size_t(n * d.D));
+    di.resize(size_t(n));
+    gather(qs.data(), q, b, d.D, d.scale); // S and dK take scale * q
+    gather(dos.data(), dout, b, d.Dv);
+    const E *Kc = K + b.kv0 * d.Tk * d.D;
+    const E *Vc = V + b.kv0 * d.Tk * d.Dv;
+    float *dKc = dk + b.kv0 * d.Tk * d.D;
+    float *dVc = dv + b.kv0 * d.Tk * d.Dv;
+    // P = exp(S - lse), zero where masked.
+    ok = onednn_batched_product(
+        dense(s.data(), M, nk), dense(qs.data(), M, d.D),
+        head_rows_transposed(Kc, d.D, nk, d.Tk), b.batch(), 1.0f, false);
+    if (!ok)
+      return false;
+    // The scratch is thread_local: the loops' threads get these pointers.
+    E *p = rounded(s, p_copy);
+    float *S = s.data(), *dP = dp.data(), *Di = di.data();
+#pragma omp parallel for
+    for (int64_t R = 0; R < n; R++) {
+      const int64_t row = b.tensor_row(R), lim = b.visible(R);
+      float *sr = S + R * nk;
+      vec::exp_shifted(sr, sr, lse[row], lim);
+      std::fill(sr + lim, sr + nk, 0.0f);
+      if constexpr (kBf16<E>)
+        convert(p + R * nk, sr, nk);
+      Di[R] = vec::dot(dout + row * d.Dv, out + row * d.Dv, d.Dv);
+    }
+    // dV += P^T . dO;  dP = dO . V^T
+    ok = onednn_batched_product(
+             head_rows(dVc, nk, d.Dv, d.Tk), transposed(p, nk, M),
+             dense(dos.data(), M, d.Dv), b.batch(), 1.0f, true) &&
+         onednn_batched_product(
+             dense(dp.data(), M, nk), dense(dos.data(), M, d.Dv),
+             head_rows_transposed(Vc, d.Dv, nk, d.Tk), b.batch(), 1.0f, false);
+    if (!ok)
+      return false;
+    // dS = P * (dP - rowsum(dO * O)), in place in dp.
+    E *ds = rounded(dp, ds_copy);
+#pragma omp parallel for
+    for (int64_t R = 0; R < n; R++) {
+      float *dsr = dP + R * nk;
+      const float *pr = S + R * nk;
+      for (int64_t j = 0; j < nk; j++)
+        dsr[j] = pr[j] * (dsr[j] - Di[R]);
+      if constexpr (kBf16<E>)
+        convert(ds + R * nk, dsr, nk);
+    }
+    // dQ = scale * (dS . K);  dK += dS^T . (scale * Q)
+    ok = onednn_batched_product(dense(dqs.data(), M, d.D), dense(ds, M, nk),
+                                head_rows(Kc, nk, d.D, d.Tk), b.batch(), 1.0f,
+                                false) &&
+         onednn_batched_product(head_rows(dKc, nk, d.D, d.Tk),
+                                transposed(ds, nk, M), dense(qs.data(), M, d.D),
+                                b.batch(), 1.0f, true);
+    if (ok)
+      scatter(dq, dqs.data(), b, d.D, d.scale);
+    return ok;
+  });
+  return ok;
+}
+
+} // namespace
+
+bool attention_forward_onednn(float *out, float *lse, const float *q,
+                              const float *k, const float *v,
+                              const AttentionDims &d, bool bf16) {
+  if (bf16 && onednn_has_bf16())
+    return forward<uint16_t>(out, lse, q, k, v, d);
+  return forward<float>(out, lse, q, k, v, d);
+}
+
+bool attention_backward_onednn(float *dq, float *dk, float *dv,
+                               const float *dout, const float *q,
+                               const float *k, const float *v, const float *out,
+                               const float *lse, const AttentionDims &d,
+                               bool bf16) {
+  if (bf16 && onednn_has_bf16())
+    return backward<uint16_t>(dq, dk, dv, dout, q, k, v, out, lse, d);
+  return backward<float>(dq, dk, dv, dout, q, k, v, out, lse, d);
+}
+
+} // namespace llmc::cpu
