@@ -37,6 +37,9 @@ template <typename E> constexpr bool kBf16 = std::is_same_v<E, uint16_t>;
 // AMX at a seventh of the rate, so the scale goes into an operand.
 template <typename E>
 void convert(E *out, const float *in, int64_t n, float scale = 1.0f) {
+  if constexpr (kBf16<E>)
+    if (scale == 1.0f)
+      return round_to_bf16_serial(out, in, n);
   for (int64_t i = 0; i < n; i++) {
     if constexpr (kBf16<E>)
       out[i] = to_bf16(scale * in[i]);
@@ -246,8 +249,10 @@ bool backward(float *dq, float *dk, float *dv, const float *dout,
       float *sr = S + R * nk;
       vec::exp_shifted(sr, sr, lse[row], lim);
       std::fill(sr + lim, sr + nk, 0.0f);
-      if constexpr (kBf16<E>)
-        convert(p + R * nk, sr, nk);
+      if constexpr (kBf16<E>) {
+        convert(p + R * nk, sr, lim);
+        std::fill(p + R * nk + lim, p + (R + 1) * nk, E(0));
+      }
       Di[R] = vec::dot(dout + row * d.Dv, out + row * d.Dv, d.Dv);
     }
     // dV += P^T . dO;  dP = dO . V^T
@@ -263,12 +268,17 @@ bool backward(float *dq, float *dk, float *dv, const float *dout,
     E *ds = rounded(dp, ds_copy);
 #pragma omp parallel for
     for (int64_t R = 0; R < n; R++) {
+      // Masked probabilities are 0, and so are their gradients.
+      const int64_t lim = b.visible(R);
       float *dsr = dP + R * nk;
       const float *pr = S + R * nk;
-      for (int64_t j = 0; j < nk; j++)
+      for (int64_t j = 0; j < lim; j++)
         dsr[j] = pr[j] * (dsr[j] - Di[R]);
-      if constexpr (kBf16<E>)
-        convert(ds + R * nk, dsr, nk);
+      std::fill(dsr + lim, dsr + nk, 0.0f);
+      if constexpr (kBf16<E>) {
+        convert(ds + R * nk, dsr, lim);
+        std::fill(ds + R * nk + lim, ds + (R + 1) * nk, E(0));
+      }
     }
     // dQ = scale * (dS . K);  dK += dS^T . (scale * Q)
     ok = onednn_batched_product(dense(dqs.data(), M, d.D), dense(ds, M, nk),

@@ -2,6 +2,8 @@
 
 #include "runtime/cpu/vector_isa.h"
 
+#include <algorithm>
+
 namespace llmc::cpu {
 namespace {
 
@@ -16,7 +18,6 @@ using u16x16 = uint16_t __attribute__((vector_size(32)));
 
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void
 round_avx512(uint16_t *out, const float *in, int64_t n) {
-#pragma omp parallel for if (n > (1 << 16))
   for (int64_t b = 0; b < n / 16; b++) {
     u32x16 bits;
     std::memcpy(&bits, in + 16 * b, sizeof bits);
@@ -32,12 +33,20 @@ round_avx512(uint16_t *out, const float *in, int64_t n) {
 
 } // namespace
 
-void round_to_bf16(uint16_t *out, const float *in, int64_t n) {
+void round_to_bf16_serial(uint16_t *out, const float *in, int64_t n) {
   if (vector_isa() == VectorIsa::Avx512)
     return round_avx512(out, in, n);
-#pragma omp parallel for if (n > (1 << 16))
   for (int64_t i = 0; i < n; i++)
     out[i] = to_bf16(in[i]);
+}
+
+void round_to_bf16(uint16_t *out, const float *in, int64_t n) {
+  // Blocks of 64 KiB of input, a multiple of the vector width.
+  constexpr int64_t kBlock = 16384;
+#pragma omp parallel for if (n > 4 * kBlock)
+  for (int64_t b = 0; b < (n + kBlock - 1) / kBlock; b++)
+    round_to_bf16_serial(out + b * kBlock, in + b * kBlock,
+                         std::min(kBlock, n - b * kBlock));
 }
 
 void round_through_bf16(float *out, const float *in, int64_t n) {

@@ -24,8 +24,12 @@ inline float from_bf16(uint16_t h) {
   return x;
 }
 
-// out[i] = to_bf16(in[i]) for i < n.
+// out[i] = to_bf16(in[i]) for i < n, on the OpenMP threads when n is large.
 void round_to_bf16(uint16_t *out, const float *in, int64_t n);
+
+// The same on the calling thread alone, for loops already parallel (an
+// OpenMP region inside one costs more than a short row's rounding).
+void round_to_bf16_serial(uint16_t *out, const float *in, int64_t n);
 
 // out[i] = from_bf16(to_bf16(in[i])): the fp32 value a bf16 operand holds.
 void round_through_bf16(float *out, const float *in, int64_t n);
