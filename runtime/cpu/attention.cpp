@@ -46,14 +46,8 @@ void softmax_rows(float *s, float *lse, const QueryBlock &blk, bool causal,
       lse[r] = -std::numeric_limits<float>::infinity();
       continue;
     }
-    const float maxv = vec::max(row, lim);
-    vec::exp_shifted(row, row, maxv, lim);
-    const float sum = vec::sum(row, lim);
-    const float inv = 1.0f / sum;
-    for (int64_t j = 0; j < lim; j++)
-      row[j] *= inv;
+    lse[r] = softmax_visible(row, lim);
     std::fill(row + lim, row + nk, 0.0f);
-    lse[r] = maxv + std::log(sum);
   }
 }
 

@@ -141,6 +141,16 @@ template <typename F> void for_each_block(const AttentionDims &d, F f) {
         return;
 }
 
+// s = (scale * q) . k^T for the block, from q gathered as qs.
+template <typename E>
+bool scores(float *s, const E *qs, const E *K, const Block &b) {
+  const int64_t M = b.rows_per_kv_head(), nk = b.q.nk, D = b.d.D;
+  return onednn_batched_product(
+      dense(s, M, nk), dense(qs, M, D),
+      head_rows_transposed(K + b.kv0 * b.d.Tk * D, D, nk, b.d.Tk), b.batch(),
+      1.0f, false);
+}
+
 template <typename E>
 bool forward(float *out, float *lse, const float *q, const float *k,
              const float *v, const AttentionDims &d) {
@@ -162,12 +172,8 @@ bool forward(float *out, float *lse, const float *q, const float *k,
     s.resize(size_t(n * nk));
     os.resize(size_t(n * d.Dv));
     gather(qs.data(), q, b, d.D, d.scale);
-    const E *Kc = K + b.kv0 * d.Tk * d.D;
     const E *Vc = V + b.kv0 * d.Tk * d.Dv;
-    ok = onednn_batched_product(
-        dense(s.data(), M, nk), dense(qs.data(), M, d.D),
-        head_rows_transposed(Kc, d.D, nk, d.Tk), b.batch(), 1.0f, false);
-    if (!ok)
+    if (!(ok = scores(s.data(), qs.data(), K, b)))
       return false;
     // The scratch is thread_local: the loop's threads get these pointers.
     E *p = rounded(s, p_copy);
@@ -183,16 +189,10 @@ bool forward(float *out, float *lse, const float *q, const float *k,
         l = -std::numeric_limits<float>::infinity();
         continue;
       }
-      const float maxv = vec::max(row, lim);
-      vec::exp_shifted(row, row, maxv, lim);
-      const float sum = vec::sum(row, lim);
-      const float inv = 1.0f / sum;
-      for (int64_t j = 0; j < lim; j++)
-        row[j] *= inv;
+      l = softmax_visible(row, lim);
       if constexpr (kBf16<E>)
         convert(prow, row, lim);
       std::fill(prow + lim, prow + nk, E(0));
-      l = maxv + std::log(sum);
     }
     ok = onednn_batched_product(dense(os.data(), M, d.Dv), dense(p, M, nk),
                                 head_rows(Vc, nk, d.Dv, d.Tk), b.batch(), 1.0f,
@@ -235,10 +235,7 @@ bool backward(float *dq, float *dk, float *dv, const float *dout,
     float *dKc = dk + b.kv0 * d.Tk * d.D;
     float *dVc = dv + b.kv0 * d.Tk * d.Dv;
     // P = exp(S - lse), zero where masked.
-    ok = onednn_batched_product(
-        dense(s.data(), M, nk), dense(qs.data(), M, d.D),
-        head_rows_transposed(Kc, d.D, nk, d.Tk), b.batch(), 1.0f, false);
-    if (!ok)
+    if (!(ok = scores(s.data(), qs.data(), K, b)))
       return false;
     // The scratch is thread_local: the loops' threads get these pointers.
     E *p = rounded(s, p_copy);
