@@ -46,7 +46,7 @@ void softmax_rows(float *s, float *lse, const QueryBlock &blk, bool causal,
       lse[r] = -std::numeric_limits<float>::infinity();
       continue;
     }
-    lse[r] = softmax_visible(row, lim);
+    lse[r] = vec::softmax(row, row, lim);
     std::fill(row + lim, row + nk, 0.0f);
   }
 }

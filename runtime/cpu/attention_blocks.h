@@ -3,10 +3,7 @@
 // Internal to runtime/cpu.
 #pragma once
 
-#include "runtime/cpu/vec_math.h"
-
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 
 namespace llmc::cpu {
@@ -35,18 +32,6 @@ inline QueryBlock query_block(int64_t qb, int64_t Tq, int64_t Tk, bool causal,
   blk.nk =
       causal ? std::clamp<int64_t>(blk.i0 + blk.rows + Tk - Tq, 0, Tk) : Tk;
   return blk;
-}
-
-// Scores [0, lim) of a row (lim > 0) become their softmax; returns their
-// log-sum-exp. The masked rest of the row is the caller's.
-inline float softmax_visible(float *row, int64_t lim) {
-  const float maxv = vec::max(row, lim);
-  vec::exp_shifted(row, row, maxv, lim);
-  const float sum = vec::sum(row, lim);
-  const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < lim; j++)
-    row[j] *= inv;
-  return maxv + std::log(sum);
 }
 
 } // namespace llmc::cpu

@@ -189,7 +189,7 @@ bool forward(float *out, float *lse, const float *q, const float *k,
         l = -std::numeric_limits<float>::infinity();
         continue;
       }
-      l = softmax_visible(row, lim);
+      l = vec::softmax(row, row, lim);
       if constexpr (kBf16<E>)
         convert(prow, row, lim);
       std::fill(prow + lim, prow + nk, E(0));

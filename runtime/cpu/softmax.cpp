@@ -7,14 +7,8 @@ namespace llmc::cpu {
 void softmax_forward(float *out, const float *inp, int64_t N, int64_t C) {
 #pragma omp parallel for
   for (int64_t n = 0; n < N; n++) {
-    const float *x = inp + n * C;
-    float *o = out + n * C;
-    const float maxv = vec::max(x, C);
-    vec::exp_shifted(o, x, maxv, C);
-    const float sum = vec::sum(o, C);
-    const float inv = 1.0f / sum;
-    for (int64_t c = 0; c < C; c++)
-      o[c] *= inv;
+    if (C > 0)
+      vec::softmax(out + n * C, inp + n * C, C);
   }
 }
 

@@ -4,6 +4,7 @@
 // order, so results stay deterministic). Internal to runtime/cpu.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -93,6 +94,18 @@ inline float dot(const float *x, const float *y, int64_t n) {
   for (; i < n; i++)
     s[0] += x[i] * y[i];
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// y = softmax(x) over n > 0 elements (max subtracted); returns their
+// log-sum-exp. y may alias x.
+inline float softmax(float *y, const float *x, int64_t n) {
+  const float maxv = max(x, n);
+  exp_shifted(y, x, maxv, n);
+  const float total = sum(y, n);
+  const float inv = 1.0f / total;
+  for (int64_t i = 0; i < n; i++)
+    y[i] *= inv;
+  return maxv + std::log(total);
 }
 
 #ifdef __AVX2__
