@@ -100,7 +100,12 @@ inline float dot(const float *x, const float *y, int64_t n) {
 // log-sum-exp. y may alias x.
 inline float softmax(float *y, const float *x, int64_t n) {
   const float maxv = max(x, n);
-  exp_shifted(y, x, maxv, n);
+  // In place the loop must see one pointer: over two that may overlap it
+  // checks at run time, and where they do overlap runs scalar code.
+  if (y == x)
+    exp_shifted(y, y, maxv, n);
+  else
+    exp_shifted(y, x, maxv, n);
   const float total = sum(y, n);
   const float inv = 1.0f / total;
   for (int64_t i = 0; i < n; i++)
