@@ -36,6 +36,9 @@ void reduce_rows(float *db, const float *dout, const float *a, int64_t rows,
 // Calls f(i, j, len) over [0, n) in parallel chunks, split so that the
 // elements i..i+len-1 of a meet b[j..j+len-1] without wrapping: rows stay
 // vectorisable and a same-shape add (nb == n) still uses every thread.
+// The callers' loops carry `omp simd`: results may be written over an
+// input (llmc-write-in-place), where a loop without it checks for overlap
+// at run time and runs scalar code.
 template <typename F> void for_each_segment(int64_t n, int64_t nb, F f) {
   const int64_t chunk = 8192;
   const int64_t nchunks = (n + chunk - 1) / chunk;
@@ -56,6 +59,7 @@ template <typename F> void for_each_segment(int64_t n, int64_t nb, F f) {
 void add_forward(float *out, const float *a, const float *b, int64_t n,
                  int64_t nb) {
   for_each_segment(n, nb, [&](int64_t i, int64_t j, int64_t len) {
+#pragma omp simd
     for (int64_t k = 0; k < len; k++)
       out[i + k] = a[i + k] + b[j + k];
   });
@@ -72,6 +76,7 @@ void add_backward(float *da, float *db, const float *dout, int64_t n,
 void mul_forward(float *out, const float *a, const float *b, int64_t n,
                  int64_t nb) {
   for_each_segment(n, nb, [&](int64_t i, int64_t j, int64_t len) {
+#pragma omp simd
     for (int64_t k = 0; k < len; k++)
       out[i + k] = a[i + k] * b[j + k];
   });
@@ -84,6 +89,7 @@ void mul_backward(float *da, float *db, const float *dout, const float *a,
     reduce_rows(db, dout, a, n / nb, nb);
   if (da) {
     for_each_segment(n, nb, [&](int64_t i, int64_t j, int64_t len) {
+#pragma omp simd
       for (int64_t k = 0; k < len; k++)
         da[i + k] = dout[i + k] * b[j + k];
     });
