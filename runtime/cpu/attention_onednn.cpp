@@ -1,9 +1,12 @@
-// Attention on oneDNN (attention_onednn.h). A chunk of samples at a time,
-// and within it one block of query rows at a time for every head: the
+// Attention on oneDNN (attention_onednn.h). Each OpenMP thread takes chunks
+// of kv heads, and within a chunk one block of query rows at a time: the
 // block's rows of the query heads of one kv head are gathered one under
-// another into a contiguous matrix, so each product is one oneDNN call
-// batched over the chunk's kv heads, (group * rows) query rows against that
-// kv head's keys. Softmax, lse and dS stay fp32 loops over score rows.
+// another into a contiguous matrix, so each product is one oneDNN call on
+// that thread, batched over the chunk's kv heads, (group * rows) query rows
+// against that kv head's keys. Softmax, lse and dS stay fp32 loops over
+// score rows. Measured on bench/train_cpu's model (bf16): chunks on threads
+// 31 + 59 ms a step; every product on both threads with barriers between
+// the steps, 34 + 67.
 #include "runtime/cpu/attention_onednn.h"
 
 #include "runtime/cpu/attention_blocks.h"
@@ -12,6 +15,7 @@
 #include "runtime/cpu/vec_math.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -21,9 +25,10 @@
 namespace llmc::cpu {
 namespace {
 
-// A chunk's scores stay in the L2 caches: with the backward's probabilities
-// and gradients beside them, about 1.5 MiB.
-constexpr int64_t kChunkScores = int64_t(1) << 17;
+// A chunk's scores stay in its thread's L2 cache: with the backward's
+// probabilities and gradients beside them, about 0.75 MiB (larger chunks
+// measured slower).
+constexpr int64_t kChunkScores = int64_t(1) << 16;
 
 // Query rows per block: oneDNN's kernels reach twice the rate on 256 rows
 // that they reach on 64, which outweighs the causal blocks skipped.
@@ -116,29 +121,47 @@ struct Block {
 template <typename E>
 void gather(E *out, const float *x, const Block &b, int64_t W,
             float scale = 1.0f) {
-#pragma omp parallel for
   for (int64_t R = 0; R < b.rows(); R++)
     convert(out + R * W, x + b.tensor_row(R) * W, W, scale);
 }
 
 void scatter(float *x, const float *in, const Block &b, int64_t W,
              float scale = 1.0f) {
-#pragma omp parallel for
   for (int64_t R = 0; R < b.rows(); R++)
     convert(x + b.tensor_row(R) * W, in + R * W, W, scale);
 }
 
-// Calls f(b) for each chunk of kv heads and block of query rows, in order.
-template <typename F> void for_each_block(const AttentionDims &d, F f) {
+// One thread's scratch, reused from block to block.
+template <typename E> struct Scratch {
+  std::vector<E> qs, dos, p, ds;
+  std::vector<float> s, dp, os, di;
+};
+
+// Calls f(b, scratch) for each block of query rows of each chunk of kv
+// heads, and returns whether every call did. Chunks spread over the OpenMP
+// threads, a chunk's blocks run in order on one thread (which owns its kv
+// heads' dK and dV), and the products inside run on that thread alone: a
+// block's steps need no barrier between them.
+template <typename E, typename F>
+bool for_each_block(const AttentionDims &d, F f) {
   const int64_t heads = d.B * d.Hkv;
   const int64_t chunk = std::clamp<int64_t>(
       kChunkScores / (d.Hq / d.Hkv * kRows * d.Tk), 1, heads);
+  const int64_t chunks = (heads + chunk - 1) / chunk;
   const int64_t nqb = (d.Tq + kRows - 1) / kRows;
-  for (int64_t kv0 = 0; kv0 < heads; kv0 += chunk)
-    for (int64_t qb = 0; qb < nqb; qb++)
-      if (!f(Block{d, kv0, std::min(chunk, heads - kv0),
-                   query_block(qb, d.Tq, d.Tk, d.causal, kRows)}))
-        return;
+  std::atomic<bool> ok{true};
+#pragma omp parallel
+  {
+    Scratch<E> scratch;
+#pragma omp for schedule(dynamic)
+    for (int64_t c = 0; c < chunks; c++)
+      for (int64_t qb = 0; qb < nqb && ok; qb++)
+        if (!f(Block{d, c * chunk, std::min(chunk, heads - c * chunk),
+                     query_block(qb, d.Tq, d.Tk, d.causal, kRows)},
+               scratch))
+          ok = false;
+  }
+  return ok;
 }
 
 // s = (scale * q) . k^T for the block, from q gathered as qs.
@@ -154,12 +177,10 @@ bool scores(float *s, const E *qs, const E *K, const Block &b) {
 template <typename E>
 bool forward(float *out, float *lse, const float *q, const float *k,
              const float *v, const AttentionDims &d) {
-  thread_local std::vector<E> k_copy, v_copy, qs, p_copy;
-  thread_local std::vector<float> s, os;
+  thread_local std::vector<E> k_copy, v_copy;
   const E *K = operand(k, d.B * d.Hkv * d.Tk * d.D, k_copy);
   const E *V = operand(v, d.B * d.Hkv * d.Tk * d.Dv, v_copy);
-  bool ok = true;
-  for_each_block(d, [&](const Block &b) {
+  return for_each_block<E>(d, [&](const Block &b, Scratch<E> &x) {
     const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
     if (nk == 0) {
       for (int64_t R = 0; R < n; R++) {
@@ -168,19 +189,15 @@ bool forward(float *out, float *lse, const float *q, const float *k,
       }
       return true;
     }
-    qs.resize(size_t(n * d.D));
-    s.resize(size_t(n * nk));
-    os.resize(size_t(n * d.Dv));
-    gather(qs.data(), q, b, d.D, d.scale);
-    const E *Vc = V + b.kv0 * d.Tk * d.Dv;
-    if (!(ok = scores(s.data(), qs.data(), K, b)))
+    x.qs.resize(size_t(n * d.D));
+    x.s.resize(size_t(n * nk));
+    x.os.resize(size_t(n * d.Dv));
+    gather(x.qs.data(), q, b, d.D, d.scale);
+    if (!scores(x.s.data(), x.qs.data(), K, b))
       return false;
-    // The scratch is thread_local: the loop's threads get these pointers.
-    E *p = rounded(s, p_copy);
-    float *S = s.data();
-#pragma omp parallel for
+    E *p = rounded(x.s, x.p);
     for (int64_t R = 0; R < n; R++) {
-      float *row = S + R * nk;
+      float *row = x.s.data() + R * nk;
       E *prow = p + R * nk;
       const int64_t lim = b.visible(R);
       float &l = lse[b.tensor_row(R)];
@@ -194,53 +211,49 @@ bool forward(float *out, float *lse, const float *q, const float *k,
         convert(prow, row, lim);
       std::fill(prow + lim, prow + nk, E(0));
     }
-    ok = onednn_batched_product(dense(os.data(), M, d.Dv), dense(p, M, nk),
-                                head_rows(Vc, nk, d.Dv, d.Tk), b.batch(), 1.0f,
-                                false);
-    if (ok)
-      scatter(out, os.data(), b, d.Dv);
-    return ok;
+    if (!onednn_batched_product(
+            dense(x.os.data(), M, d.Dv), dense(p, M, nk),
+            head_rows(V + b.kv0 * d.Tk * d.Dv, nk, d.Dv, d.Tk), b.batch(), 1.0f,
+            false))
+      return false;
+    scatter(out, x.os.data(), b, d.Dv);
+    return true;
   });
-  return ok;
 }
 
 template <typename E>
 bool backward(float *dq, float *dk, float *dv, const float *dout,
               const float *q, const float *k, const float *v, const float *out,
               const float *lse, const AttentionDims &d) {
-  thread_local std::vector<E> k_copy, v_copy, qs, dos, p_copy, ds_copy;
-  thread_local std::vector<float> s, dp, dqs, di;
+  thread_local std::vector<E> k_copy, v_copy;
   const E *K = operand(k, d.B * d.Hkv * d.Tk * d.D, k_copy);
   const E *V = operand(v, d.B * d.Hkv * d.Tk * d.Dv, v_copy);
   std::fill_n(dk, d.B * d.Hkv * d.Tk * d.D, 0.0f);
   std::fill_n(dv, d.B * d.Hkv * d.Tk * d.Dv, 0.0f);
-  bool ok = true;
-  for_each_block(d, [&](const Block &b) {
+  return for_each_block<E>(d, [&](const Block &b, Scratch<E> &x) {
     const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
     if (nk == 0) {
       for (int64_t R = 0; R < n; R++)
         std::fill_n(dq + b.tensor_row(R) * d.D, d.D, 0.0f);
       return true;
     }
-    qs.resize(size_t(n * d.D));
-    dos.resize(size_t(n * d.Dv));
-    s.resize(size_t(n * nk));
-    dp.resize(size_t(n * nk));
-    dqs.resize(size_t(n * d.D));
-    di.resize(size_t(n));
-    gather(qs.data(), q, b, d.D, d.scale); // S and dK take scale * q
-    gather(dos.data(), dout, b, d.Dv);
+    x.qs.resize(size_t(n * d.D));
+    x.dos.resize(size_t(n * d.Dv));
+    x.s.resize(size_t(n * nk));
+    x.dp.resize(size_t(n * nk));
+    x.os.resize(size_t(n * d.D)); // dQ's rows
+    x.di.resize(size_t(n));
+    gather(x.qs.data(), q, b, d.D, d.scale); // S and dK take scale * q
+    gather(x.dos.data(), dout, b, d.Dv);
     const E *Kc = K + b.kv0 * d.Tk * d.D;
     const E *Vc = V + b.kv0 * d.Tk * d.Dv;
     float *dKc = dk + b.kv0 * d.Tk * d.D;
     float *dVc = dv + b.kv0 * d.Tk * d.Dv;
     // P = exp(S - lse), zero where masked.
-    if (!(ok = scores(s.data(), qs.data(), K, b)))
+    if (!scores(x.s.data(), x.qs.data(), K, b))
       return false;
-    // The scratch is thread_local: the loops' threads get these pointers.
-    E *p = rounded(s, p_copy);
-    float *S = s.data(), *dP = dp.data(), *Di = di.data();
-#pragma omp parallel for
+    E *p = rounded(x.s, x.p);
+    float *S = x.s.data(), *dP = x.dp.data(), *Di = x.di.data();
     for (int64_t R = 0; R < n; R++) {
       const int64_t row = b.tensor_row(R), lim = b.visible(R);
       float *sr = S + R * nk;
@@ -253,17 +266,15 @@ bool backward(float *dq, float *dk, float *dv, const float *dout,
       Di[R] = vec::dot(dout + row * d.Dv, out + row * d.Dv, d.Dv);
     }
     // dV += P^T . dO;  dP = dO . V^T
-    ok = onednn_batched_product(
-             head_rows(dVc, nk, d.Dv, d.Tk), transposed(p, nk, M),
-             dense(dos.data(), M, d.Dv), b.batch(), 1.0f, true) &&
-         onednn_batched_product(
-             dense(dp.data(), M, nk), dense(dos.data(), M, d.Dv),
-             head_rows_transposed(Vc, d.Dv, nk, d.Tk), b.batch(), 1.0f, false);
-    if (!ok)
+    if (!onednn_batched_product(
+            head_rows(dVc, nk, d.Dv, d.Tk), transposed(p, nk, M),
+            dense(x.dos.data(), M, d.Dv), b.batch(), 1.0f, true) ||
+        !onednn_batched_product(dense(dP, M, nk), dense(x.dos.data(), M, d.Dv),
+                                head_rows_transposed(Vc, d.Dv, nk, d.Tk),
+                                b.batch(), 1.0f, false))
       return false;
     // dS = P * (dP - rowsum(dO * O)), in place in dp.
-    E *ds = rounded(dp, ds_copy);
-#pragma omp parallel for
+    E *ds = rounded(x.dp, x.ds);
     for (int64_t R = 0; R < n; R++) {
       // Masked probabilities are 0, and so are their gradients.
       const int64_t lim = b.visible(R);
@@ -278,17 +289,16 @@ bool backward(float *dq, float *dk, float *dv, const float *dout,
       }
     }
     // dQ = scale * (dS . K);  dK += dS^T . (scale * Q)
-    ok = onednn_batched_product(dense(dqs.data(), M, d.D), dense(ds, M, nk),
+    if (!onednn_batched_product(dense(x.os.data(), M, d.D), dense(ds, M, nk),
                                 head_rows(Kc, nk, d.D, d.Tk), b.batch(), 1.0f,
-                                false) &&
-         onednn_batched_product(head_rows(dKc, nk, d.D, d.Tk),
-                                transposed(ds, nk, M), dense(qs.data(), M, d.D),
-                                b.batch(), 1.0f, true);
-    if (ok)
-      scatter(dq, dqs.data(), b, d.D, d.scale);
-    return ok;
+                                false) ||
+        !onednn_batched_product(
+            head_rows(dKc, nk, d.D, d.Tk), transposed(ds, nk, M),
+            dense(x.qs.data(), M, d.D), b.batch(), 1.0f, true))
+      return false;
+    scatter(dq, x.os.data(), b, d.D, d.scale);
+    return true;
   });
-  return ok;
 }
 
 } // namespace

@@ -69,9 +69,33 @@ Descs describe(const Shape &s) {
 struct Primitive {
   Descs descs;
   dnnl::matmul matmul;
+  memory::desc scratchpad;
   bool supported = true; // oneDNN has no implementation here (e.g. bf16
                          // on a processor without AVX-512)
 };
+
+// Every primitive takes its scratchpad from the thread that runs it: with
+// the library's own (Debian builds oneDNN without concurrent execution) a
+// primitive may only run on the thread that made it, and the server's
+// threads, and attention's, share them.
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// Runs a primitive on this thread's stream with this thread's scratchpad.
+void execute(const dnnl::matmul &matmul, const memory::desc &scratchpad,
+             std::unordered_map<int, memory> args) {
+  dnnl::engine &engine = cpu_engine();
+  thread_local dnnl::stream stream(engine);
+  thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < scratchpad.get_size())
+    scratch.resize(scratchpad.get_size());
+  args.emplace(DNNL_ARG_SCRATCHPAD, memory(scratchpad, engine, scratch.data()));
+  matmul.execute(stream, args);
+  stream.wait();
+}
 
 // Shapes are few (a plan's programs are static), so the map stays small.
 const Primitive &primitive_for(const Shape &shape) {
@@ -82,13 +106,14 @@ const Primitive &primitive_for(const Shape &shape) {
   if (it != cache.end())
     return it->second;
   Descs d = describe(shape);
-  Primitive p{d, {}};
+  Primitive p{d, {}, {}};
   try {
     dnnl::matmul::primitive_desc pd(
         shape.bias ? dnnl::matmul::desc(d.src, d.weights, d.bias, d.dst)
                    : dnnl::matmul::desc(d.src, d.weights, d.dst),
-        cpu_engine());
+        user_scratchpad(), cpu_engine());
     p.matmul = dnnl::matmul(pd);
+    p.scratchpad = pd.scratchpad_desc();
   } catch (const dnnl::error &) {
     p.supported = false;
   }
@@ -106,8 +131,6 @@ bool onednn_matmul(float *out, const float *a, const float *b,
   if (!p.supported)
     return false;
   dnnl::engine &engine = cpu_engine();
-  // A stream per thread: the server's threads may run plans side by side.
-  thread_local dnnl::stream stream(engine);
   void *src = const_cast<float *>(a), *weights = const_cast<float *>(b);
   if (bf16) {
     // Dense operands: the bf16 copy keeps the fp32 one's strides.
@@ -127,8 +150,7 @@ bool onednn_matmul(float *out, const float *a, const float *b,
   if (bias)
     args.emplace(DNNL_ARG_BIAS,
                  memory(p.descs.bias, engine, const_cast<float *>(bias)));
-  p.matmul.execute(stream, args);
-  stream.wait();
+  execute(p.matmul, p.scratchpad, std::move(args));
   return true;
 }
 
@@ -141,7 +163,7 @@ memory::desc describe(const StridedMatrix &m, int64_t batch) {
 }
 
 struct BatchedPrimitive {
-  memory::desc dst, src, weights;
+  memory::desc dst, src, weights, scratchpad;
   dnnl::matmul matmul;
   bool supported = true;
 };
@@ -172,7 +194,7 @@ bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
       made.src = describe(src, batch);
       made.weights = describe(weights, batch);
       try {
-        dnnl::primitive_attr attr;
+        dnnl::primitive_attr attr = user_scratchpad();
         if (scale != 1.0f)
           attr.set_output_scales(0, {scale});
         if (accumulate) {
@@ -184,6 +206,7 @@ bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
             dnnl::matmul::desc(made.src, made.weights, made.dst), attr,
             cpu_engine());
         made.matmul = dnnl::matmul(pd);
+        made.scratchpad = pd.scratchpad_desc();
       } catch (const dnnl::error &) {
         made.supported = false;
       }
@@ -194,14 +217,12 @@ bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
   if (!p->supported)
     return false;
   dnnl::engine &engine = cpu_engine();
-  thread_local dnnl::stream stream(engine);
-  p->matmul.execute(
-      stream,
+  execute(
+      p->matmul, p->scratchpad,
       {{DNNL_ARG_SRC, memory(p->src, engine, const_cast<void *>(src.data))},
        {DNNL_ARG_WEIGHTS,
         memory(p->weights, engine, const_cast<void *>(weights.data))},
        {DNNL_ARG_DST, memory(p->dst, engine, const_cast<void *>(dst.data))}});
-  stream.wait();
   return true;
 }
 

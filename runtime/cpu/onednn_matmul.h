@@ -31,7 +31,9 @@ struct StridedMatrix {
 // dst[i] = scale * src[i] . weights[i] (+ dst[i] when accumulate), for each
 // of dst.batch matrices; dst is fp32 and writable, src and weights share
 // their element type. The primitive of each distinct description is made
-// once. Returns false, dst untouched, where oneDNN has no implementation.
+// once. Threads may call at once (each brings its own scratchpad); inside
+// an OpenMP region the product runs on the calling thread alone. Returns
+// false, dst untouched, where oneDNN has no implementation.
 bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
                             const StridedMatrix &weights, int64_t batch,
                             float scale, bool accumulate);
