@@ -143,9 +143,13 @@ cpu::GemmMath gemm_math(const KernelCall &c) {
 }
 void matmul(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
+  const cpu::GemmMath math = gemm_math(c);
   cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
                       c.num_ins() > 2 ? c.in(2) : nullptr, g.batch, g.M, g.N,
-                      g.K, g.trans_a, g.trans_b, g.b_batched, gemm_math(c));
+                      g.K, g.trans_a, g.trans_b, g.b_batched, math,
+                      math == cpu::GemmMath::BF16 && c.index() >= 0
+                          ? c.executor().bf16_operands(c.index())
+                          : cpu::Bf16Operands{});
 }
 void matmul_bias_gelu(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);

@@ -19,8 +19,8 @@ struct OptimizerStep;
 class KernelCall {
 public:
   KernelCall(Executor &exec, const planfile::Kernel &kernel,
-             const OptimizerStep &opt)
-      : exec_(exec), kernel_(kernel), opt_(opt) {}
+             const OptimizerStep &opt, int index = -1)
+      : exec_(exec), kernel_(kernel), opt_(opt), index_(index) {}
 
   float *in(int i) const;
   float *out(int i) const;
@@ -38,11 +38,14 @@ public:
   bool has_param(const char *name) const;
   const OptimizerStep &opt() const { return opt_; }
   Executor &executor() const { return exec_; }
+  // The kernel's index in the plan (-1 when called outside a plan's run).
+  int index() const { return index_; }
 
 private:
   Executor &exec_;
   const planfile::Kernel &kernel_;
   const OptimizerStep &opt_;
+  int index_;
 };
 
 using KernelFn = void (*)(const KernelCall &);

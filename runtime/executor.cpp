@@ -62,6 +62,8 @@ Executor::Executor(planfile::Plan plan, int64_t stash_slots)
                             ") that this runtime does not have");
     kernel_fns_.push_back(fn);
   }
+  if (!device_)
+    bf16_reuse_ = find_bf16_reuse(plan_);
 }
 
 std::string Executor::device_description() const {
@@ -187,8 +189,55 @@ void Executor::run_program(const std::string &name, const OptimizerStep &opt) {
   throw std::runtime_error("the plan has no '" + name + "' program");
 }
 
+cpu::Bf16Operands Executor::bf16_operands(int k) {
+  cpu::Bf16Operands ops;
+  if (bf16_reuse_.from.empty())
+    return ops;
+  const planfile::Kernel &kernel = plan_.kernels(k);
+  for (int s = 0; s < 2; ++s) {
+    cpu::Bf16Operand &op = s == 0 ? ops.a : ops.b;
+    const OperandRef &from = bf16_reuse_.from[size_t(k)][size_t(s)];
+    auto kept = bf16_kept_.find({from.kernel, from.slot});
+    // Kept in this run, by a GEMM that did round it (one off oneDNN leaves
+    // its vector empty).
+    if (from.valid() && kept != bf16_kept_.end() &&
+        int64_t(kept->second.size()) == num_elements(kernel.ins(s))) {
+      op.ready = kept->second.data();
+    } else if (bf16_reuse_.last_use[size_t(k)][size_t(s)] >= 0) {
+      std::vector<uint16_t> keep;
+      if (!bf16_free_.empty()) {
+        keep = std::move(bf16_free_.back());
+        bf16_free_.pop_back();
+      }
+      keep.clear();
+      op.keep = &(bf16_kept_[{k, s}] = std::move(keep));
+    }
+  }
+  return ops;
+}
+
+void Executor::release_bf16(int k) {
+  if (bf16_reuse_.from.empty())
+    return;
+  for (const OperandRef &from : bf16_reuse_.from[size_t(k)]) {
+    if (!from.valid() ||
+        bf16_reuse_.last_use[size_t(from.kernel)][size_t(from.slot)] != k)
+      continue;
+    auto kept = bf16_kept_.find({from.kernel, from.slot});
+    if (kept == bf16_kept_.end())
+      continue;
+    bf16_free_.push_back(std::move(kept->second));
+    bf16_kept_.erase(kept);
+  }
+}
+
 void Executor::run_range(int begin, int end, const OptimizerStep &opt,
                          const KernelHook &before) {
+  // A rounding kept in an earlier run may be stale: the host writes the
+  // arena between runs.
+  for (auto &[key, kept] : bf16_kept_)
+    bf16_free_.push_back(std::move(kept));
+  bf16_kept_.clear();
   for (int k = begin; k < end; ++k) {
     const planfile::Kernel &kernel = plan_.kernels(k);
     // The host reads the arena in hooks and in the CPU's kernels; timing a
@@ -199,14 +248,16 @@ void Executor::run_range(int begin, int end, const OptimizerStep &opt,
       synchronize();
     if (before)
       before(kernel);
-    KernelCall call(*this, kernel, opt);
+    KernelCall call(*this, kernel, opt, k);
     progress_collectives();
     if (!profiling_ && !trace_) {
       kernel_fns_[k](call);
+      release_bf16(k);
       continue;
     }
     auto start = std::chrono::steady_clock::now();
     kernel_fns_[k](call);
+    release_bf16(k);
     synchronize();
     auto end = std::chrono::steady_clock::now();
     double seconds = std::chrono::duration<double>(end - start).count();

@@ -8,6 +8,8 @@
 // microbatch in flight: the stashed buffers resolve into the current slot.
 #pragma once
 
+#include "runtime/bf16_reuse.h"
+#include "runtime/cpu/matmul.h"
 #include "runtime/plan/plan.pb.h"
 #include "runtime/trace.h"
 
@@ -96,6 +98,11 @@ public:
   // The in-flight requests of a gradient bucket, between its start and wait.
   std::vector<std::unique_ptr<comm::Request>> &bucket(int64_t id);
 
+  // Where kernel k's bf16 operands come from and go (runtime/bf16_reuse.h):
+  // roundings an earlier GEMM of this run kept, and vectors to keep its own
+  // in for a later one. Empty on a device and for other kernels.
+  cpu::Bf16Operands bf16_operands(int k);
+
   // With profiling on, run() adds each kernel's wall time to its name.
   void set_profiling(bool on) { profiling_ = on; }
   // While set, run() also appends each kernel's start and end to `events`,
@@ -125,6 +132,8 @@ private:
   void progress_collectives();
   void run_range(int begin, int end, const OptimizerStep &opt,
                  const KernelHook &before);
+  // Returns the roundings whose last taker is kernel k to the free list.
+  void release_bf16(int k);
 
   planfile::Plan plan_;
   // The device backend (nullptr: the CPU), and each kernel's function,
@@ -133,6 +142,12 @@ private:
   const DeviceBackend *device_ = nullptr;
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
   std::vector<bool> on_device_;
+  // The CPU's shared bf16 roundings: the pairs, the roundings kept in this
+  // run by (kernel, slot), and vectors free for the next (their capacity
+  // stays, so a step allocates nothing).
+  Bf16Reuse bf16_reuse_;
+  std::map<std::pair<int, int>, std::vector<uint16_t>> bf16_kept_;
+  std::vector<std::vector<uint16_t>> bf16_free_;
   std::unique_ptr<char, void (*)(void *)> arena_;
   size_t arena_bytes_ = 0;
   size_t main_bytes_ = 0; // the arena before the stash slots

@@ -18,7 +18,7 @@ namespace llmc::cpu {
 void matmul_forward(float *out, const float *a, const float *b,
                     const float *bias, int64_t batch, int64_t M, int64_t N,
                     int64_t K, bool trans_a, bool trans_b, bool b_batched,
-                    GemmMath math) {
+                    GemmMath math, const Bf16Operands &shared) {
   if (batch <= 0 || M <= 0 || N <= 0)
     return;
   if (K == 0) {
@@ -40,7 +40,7 @@ void matmul_forward(float *out, const float *a, const float *b,
   }
   if (!one_row && gemm_library() == GemmLibrary::OneDnn &&
       onednn_matmul(out, a, b, bias, batch, M, N, K, trans_a, trans_b,
-                    b_batched, math == GemmMath::BF16))
+                    b_batched, math == GemmMath::BF16, shared))
     return;
   if (math == GemmMath::BF16) {
     // The BLAS has no bf16 GEMM here: it multiplies the fp32 values the

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace llmc::cpu {
 
@@ -13,6 +14,19 @@ namespace llmc::cpu {
 // `math = "bf16"`) the operands rounded to bf16, their products summed in
 // fp32 into an fp32 result, as bf16 tensor units and PyTorch's autocast do.
 enum class GemmMath { FP32, BF16 };
+
+// One operand's bf16 rounding, shared between GEMMs that multiply the same
+// bytes (runtime/bf16_reuse.h): `ready` is its rounding made by an earlier
+// GEMM (the bytes unchanged since), `keep` receives the rounding this GEMM
+// makes, for a later one. Either may be null; GEMMs that round no operand
+// (fp32, or a product not on oneDNN) ignore both and leave `keep` empty.
+struct Bf16Operand {
+  const uint16_t *ready = nullptr;
+  std::vector<uint16_t> *keep = nullptr;
+};
+struct Bf16Operands {
+  Bf16Operand a, b;
+};
 
 // out[i] = op(a[i]) . op(b[i or shared]) + bias, for i in [0, batch).
 // op(a[i]) is (M, K): a is (batch, M, K), or (batch, K, M) if trans_a.
@@ -24,7 +38,8 @@ enum class GemmMath { FP32, BF16 };
 void matmul_forward(float *out, const float *a, const float *b,
                     const float *bias, int64_t batch, int64_t M, int64_t N,
                     int64_t K, bool trans_a, bool trans_b, bool b_batched,
-                    GemmMath math = GemmMath::FP32);
+                    GemmMath math = GemmMath::FP32,
+                    const Bf16Operands &shared = {});
 
 // out[c] = sum over n of in[n, c], summed in order n = 0..N-1 (deterministic).
 // out: (C,)  in: (N, C)

@@ -125,7 +125,7 @@ const Primitive &primitive_for(const Shape &shape) {
 bool onednn_matmul(float *out, const float *a, const float *b,
                    const float *bias, int64_t batch, int64_t M, int64_t N,
                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
-                   bool bf16) {
+                   bool bf16, const Bf16Operands &shared) {
   const Primitive &p = primitive_for(
       {batch, M, N, K, trans_a, trans_b, b_batched, bias != nullptr, bf16});
   if (!p.supported)
@@ -135,13 +135,17 @@ bool onednn_matmul(float *out, const float *a, const float *b,
   if (bf16) {
     // Dense operands: the bf16 copy keeps the fp32 one's strides.
     thread_local std::vector<uint16_t> a16, b16;
-    const int64_t na = batch * M * K, nb = (b_batched ? batch : 1) * K * N;
-    a16.resize(size_t(na));
-    b16.resize(size_t(nb));
-    round_to_bf16(a16.data(), a, na);
-    round_to_bf16(b16.data(), b, nb);
-    src = a16.data();
-    weights = b16.data();
+    auto rounded = [](const float *x, int64_t n, const Bf16Operand &op,
+                      std::vector<uint16_t> &scratch) -> void * {
+      if (op.ready)
+        return const_cast<uint16_t *>(op.ready);
+      std::vector<uint16_t> &into = op.keep ? *op.keep : scratch;
+      into.resize(size_t(n));
+      round_to_bf16(into.data(), x, n);
+      return into.data();
+    };
+    src = rounded(a, batch * M * K, shared.a, a16);
+    weights = rounded(b, (b_batched ? batch : 1) * K * N, shared.b, b16);
   }
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, memory(p.descs.src, engine, src)},

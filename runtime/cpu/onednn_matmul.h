@@ -3,19 +3,22 @@
 // and kept, so a plan's steps after the first only execute.
 #pragma once
 
+#include "runtime/cpu/matmul.h"
+
 #include <cstdint>
 
 namespace llmc::cpu {
 
 // matmul_forward's contract (runtime/cpu/matmul.h), on oneDNN. K > 0.
-// bf16: a and b are rounded to bf16 (into scratch kept per thread) and
-// multiplied by oneDNN's bf16 kernels, summing in fp32. Returns false, out
+// bf16: a and b are rounded to bf16 (into scratch kept per thread, or into
+// `shared`'s keep, or taken from its ready) and multiplied by oneDNN's bf16
+// kernels, summing in fp32. Returns false, out
 // untouched, where oneDNN has no implementation for the call on this
 // processor (the caller then uses OpenBLAS).
 bool onednn_matmul(float *out, const float *a, const float *b,
                    const float *bias, int64_t batch, int64_t M, int64_t N,
                    int64_t K, bool trans_a, bool trans_b, bool b_batched,
-                   bool bf16);
+                   bool bf16, const Bf16Operands &shared = {});
 
 // One operand of a batched product: `batch` matrices of (rows, cols)
 // elements, element (i, r, c) at data[i * batch_stride + r * row_stride +
