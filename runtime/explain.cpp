@@ -1,6 +1,7 @@
 // `llmc explain`: a plan file as text.
 #include "runtime/explain.h"
 
+#include "runtime/bf16_reuse.h"
 #include "runtime/comm/communicator.h"
 #include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/collectives.h"
@@ -343,11 +344,17 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
       continue;
     (kernels::is_fp32_gemm(k.name()) ? bf16_gemms : bf16_attention)++;
   }
-  if (bf16_gemms)
+  if (bf16_gemms) {
+    int shared = 0;
+    for (const auto &operands : find_bf16_reuse(plan).from)
+      for (const OperandRef &from : operands)
+        shared += from.valid();
     os << "\nprecision: bf16-mixed (" << bf16_gemms << " GEMMs and "
        << bf16_attention
        << " attention kernels multiply bf16-rounded operands, summing in "
-          "fp32; weights, gradients and AdamW moments fp32)\n";
+          "fp32; weights, gradients and AdamW moments fp32); "
+       << shared << " GEMM operands take an earlier GEMM's rounding\n";
+  }
 
   if (!detail) {
     os << "\nbuffers: " << plan.buffers_size()
