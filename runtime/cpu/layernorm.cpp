@@ -49,14 +49,11 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias,
     const float *x = inp + n * C;
     float *dx = dinp + n * C;
     const float m = mean[n], s = rstd[n];
-    float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-    for (int64_t c = 0; c < C; c++) {
-      float dnorm = weight[c] * g[c];
-      dnorm_mean += dnorm;
-      dnorm_norm_mean += dnorm * (x[c] - m) * s;
-    }
-    dnorm_mean /= float(C);
-    dnorm_norm_mean /= float(C);
+    const float dnorm_mean = vec::dot(weight, g, C) / float(C);
+    const float dnorm_norm_mean =
+        vec::sum_of(
+            C, [=](int64_t c) { return weight[c] * g[c] * (x[c] - m) * s; }) /
+        float(C);
     for (int64_t c = 0; c < C; c++) {
       float xhat = (x[c] - m) * s;
       dx[c] = (weight[c] * g[c] - dnorm_mean - xhat * dnorm_norm_mean) * s;

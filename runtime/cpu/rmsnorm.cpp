@@ -40,9 +40,9 @@ void rmsnorm_backward(float *dinp, float *dweight, const float *dout,
     const float *x = inp + n * C;
     float *dx = dinp + n * C;
     const float s = rstd[n];
-    float dot = 0.0f; // sum of dy * x
-    for (int64_t c = 0; c < C; c++)
-      dot += weight[c] * g[c] * x[c];
+    // The sum of dy * x.
+    const float dot =
+        vec::sum_of(C, [=](int64_t c) { return weight[c] * g[c] * x[c]; });
     const float k = s * s * dot / float(C);
     for (int64_t c = 0; c < C; c++)
       dx[c] = s * (weight[c] * g[c] - x[c] * k);

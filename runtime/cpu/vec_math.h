@@ -84,16 +84,23 @@ inline float sum(const float *x, int64_t n) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-// sum of x[i] * y[i] over 8 lanes, combined in a fixed order.
-inline float dot(const float *x, const float *y, int64_t n) {
+// The sum of term(i) for i in [0, n) over 8 lanes, combined in a fixed
+// order: a reduction the compiler vectorises without -ffast-math (a plain
+// `s += term(i)` loop must stay scalar to keep its order).
+template <typename Term> inline float sum_of(int64_t n, Term term) {
   float s[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
     for (int l = 0; l < kLanes; l++)
-      s[l] += x[i + l] * y[i + l];
+      s[l] += term(i + l);
   for (; i < n; i++)
-    s[0] += x[i] * y[i];
+    s[0] += term(i);
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// sum of x[i] * y[i] over 8 lanes, combined in a fixed order.
+inline float dot(const float *x, const float *y, int64_t n) {
+  return sum_of(n, [=](int64_t i) { return x[i] * y[i]; });
 }
 
 // y = softmax(x) over n > 0 elements (max subtracted); returns their
