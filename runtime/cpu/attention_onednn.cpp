@@ -13,6 +13,7 @@
 #include "runtime/cpu/bf16.h"
 #include "runtime/cpu/onednn_matmul.h"
 #include "runtime/cpu/vec_math.h"
+#include "runtime/cpu/vector_isa.h"
 
 #include <algorithm>
 #include <atomic>
@@ -174,50 +175,157 @@ bool scores(float *s, const E *qs, const E *K, const Block &b) {
       1.0f, false);
 }
 
+// One block of the forward (for_each_block's f); K and V are the whole
+// operands. Inlined into forward_block_avx512 for processors with AVX-512.
+template <typename E>
+[[gnu::always_inline]] inline bool
+forward_block(const Block &b, Scratch<E> &x, float *out, float *lse,
+              const float *q, const E *K, const E *V) {
+  const AttentionDims &d = b.d;
+  const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
+  if (nk == 0) {
+    for (int64_t R = 0; R < n; R++) {
+      std::fill_n(out + b.tensor_row(R) * d.Dv, d.Dv, 0.0f);
+      lse[b.tensor_row(R)] = -std::numeric_limits<float>::infinity();
+    }
+    return true;
+  }
+  x.qs.resize(size_t(n * d.D));
+  x.s.resize(size_t(n * nk));
+  x.os.resize(size_t(n * d.Dv));
+  gather(x.qs.data(), q, b, d.D, d.scale);
+  if (!scores(x.s.data(), x.qs.data(), K, b))
+    return false;
+  E *p = rounded(x.s, x.p);
+  for (int64_t R = 0; R < n; R++) {
+    float *row = x.s.data() + R * nk;
+    E *prow = p + R * nk;
+    const int64_t lim = b.visible(R);
+    float &l = lse[b.tensor_row(R)];
+    if (lim == 0) {
+      std::fill_n(prow, nk, E(0));
+      l = -std::numeric_limits<float>::infinity();
+      continue;
+    }
+    l = vec::softmax(row, row, lim);
+    if constexpr (kBf16<E>)
+      convert(prow, row, lim);
+    std::fill(prow + lim, prow + nk, E(0));
+  }
+  if (!onednn_batched_product(
+          dense(x.os.data(), M, d.Dv), dense(p, M, nk),
+          head_rows(V + b.kv0 * d.Tk * d.Dv, nk, d.Dv, d.Tk), b.batch(), 1.0f,
+          false))
+    return false;
+  scatter(out, x.os.data(), b, d.Dv);
+  return true;
+}
+
+template <typename E>
+[[gnu::always_inline]] inline bool
+backward_block(const Block &b, Scratch<E> &x, float *dq, float *dk, float *dv,
+               const float *dout, const float *q, const float *out,
+               const float *lse, const E *K, const E *V) {
+  const AttentionDims &d = b.d;
+  const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
+  if (nk == 0) {
+    for (int64_t R = 0; R < n; R++)
+      std::fill_n(dq + b.tensor_row(R) * d.D, d.D, 0.0f);
+    return true;
+  }
+  x.qs.resize(size_t(n * d.D));
+  x.dos.resize(size_t(n * d.Dv));
+  x.s.resize(size_t(n * nk));
+  x.dp.resize(size_t(n * nk));
+  x.os.resize(size_t(n * d.D)); // dQ's rows
+  x.di.resize(size_t(n));
+  gather(x.qs.data(), q, b, d.D, d.scale); // S and dK take scale * q
+  gather(x.dos.data(), dout, b, d.Dv);
+  const E *Kc = K + b.kv0 * d.Tk * d.D;
+  const E *Vc = V + b.kv0 * d.Tk * d.Dv;
+  float *dKc = dk + b.kv0 * d.Tk * d.D;
+  float *dVc = dv + b.kv0 * d.Tk * d.Dv;
+  // P = exp(S - lse), zero where masked.
+  if (!scores(x.s.data(), x.qs.data(), K, b))
+    return false;
+  E *p = rounded(x.s, x.p);
+  float *S = x.s.data(), *dP = x.dp.data(), *Di = x.di.data();
+  for (int64_t R = 0; R < n; R++) {
+    const int64_t row = b.tensor_row(R), lim = b.visible(R);
+    float *sr = S + R * nk;
+    vec::exp_shifted(sr, sr, lse[row], lim);
+    std::fill(sr + lim, sr + nk, 0.0f);
+    if constexpr (kBf16<E>) {
+      convert(p + R * nk, sr, lim);
+      std::fill(p + R * nk + lim, p + (R + 1) * nk, E(0));
+    }
+    Di[R] = vec::dot(dout + row * d.Dv, out + row * d.Dv, d.Dv);
+  }
+  // dV += P^T . dO;  dP = dO . V^T
+  if (!onednn_batched_product(
+          head_rows(dVc, nk, d.Dv, d.Tk), transposed(p, nk, M),
+          dense(x.dos.data(), M, d.Dv), b.batch(), 1.0f, true) ||
+      !onednn_batched_product(dense(dP, M, nk), dense(x.dos.data(), M, d.Dv),
+                              head_rows_transposed(Vc, d.Dv, nk, d.Tk),
+                              b.batch(), 1.0f, false))
+    return false;
+  // dS = P * (dP - rowsum(dO * O)), in place in dp.
+  E *ds = rounded(x.dp, x.ds);
+  for (int64_t R = 0; R < n; R++) {
+    // Masked probabilities are 0, and so are their gradients.
+    const int64_t lim = b.visible(R);
+    float *dsr = dP + R * nk;
+    const float *pr = S + R * nk;
+    for (int64_t j = 0; j < lim; j++)
+      dsr[j] = pr[j] * (dsr[j] - Di[R]);
+    std::fill(dsr + lim, dsr + nk, 0.0f);
+    if constexpr (kBf16<E>) {
+      convert(ds + R * nk, dsr, lim);
+      std::fill(ds + R * nk + lim, ds + (R + 1) * nk, E(0));
+    }
+  }
+  // dQ = scale * (dS . K);  dK += dS^T . (scale * Q)
+  if (!onednn_batched_product(dense(x.os.data(), M, d.D), dense(ds, M, nk),
+                              head_rows(Kc, nk, d.D, d.Tk), b.batch(), 1.0f,
+                              false) ||
+      !onednn_batched_product(head_rows(dKc, nk, d.D, d.Tk),
+                              transposed(ds, nk, M), dense(x.qs.data(), M, d.D),
+                              b.batch(), 1.0f, true))
+    return false;
+  scatter(dq, x.os.data(), b, d.D, d.scale);
+  return true;
+}
+
+// The blocks' loops (softmax, exp, dS, the roundings) for AVX-512, where
+// the bf16 path runs: oneDNN has bf16 kernels only on processors with it.
+#define LLMC_AVX512                                                            \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+LLMC_AVX512 bool forward_block_avx512(const Block &b, Scratch<uint16_t> &x,
+                                      float *out, float *lse, const float *q,
+                                      const uint16_t *K, const uint16_t *V) {
+  return forward_block(b, x, out, lse, q, K, V);
+}
+LLMC_AVX512 bool backward_block_avx512(const Block &b, Scratch<uint16_t> &x,
+                                       float *dq, float *dk, float *dv,
+                                       const float *dout, const float *q,
+                                       const float *out, const float *lse,
+                                       const uint16_t *K, const uint16_t *V) {
+  return backward_block(b, x, dq, dk, dv, dout, q, out, lse, K, V);
+}
+#undef LLMC_AVX512
+
 template <typename E>
 bool forward(float *out, float *lse, const float *q, const float *k,
              const float *v, const AttentionDims &d) {
   thread_local std::vector<E> k_copy, v_copy;
   const E *K = operand(k, d.B * d.Hkv * d.Tk * d.D, k_copy);
   const E *V = operand(v, d.B * d.Hkv * d.Tk * d.Dv, v_copy);
+  const bool wide = vector_isa() == VectorIsa::Avx512;
   return for_each_block<E>(d, [&](const Block &b, Scratch<E> &x) {
-    const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
-    if (nk == 0) {
-      for (int64_t R = 0; R < n; R++) {
-        std::fill_n(out + b.tensor_row(R) * d.Dv, d.Dv, 0.0f);
-        lse[b.tensor_row(R)] = -std::numeric_limits<float>::infinity();
-      }
-      return true;
-    }
-    x.qs.resize(size_t(n * d.D));
-    x.s.resize(size_t(n * nk));
-    x.os.resize(size_t(n * d.Dv));
-    gather(x.qs.data(), q, b, d.D, d.scale);
-    if (!scores(x.s.data(), x.qs.data(), K, b))
-      return false;
-    E *p = rounded(x.s, x.p);
-    for (int64_t R = 0; R < n; R++) {
-      float *row = x.s.data() + R * nk;
-      E *prow = p + R * nk;
-      const int64_t lim = b.visible(R);
-      float &l = lse[b.tensor_row(R)];
-      if (lim == 0) {
-        std::fill_n(prow, nk, E(0));
-        l = -std::numeric_limits<float>::infinity();
-        continue;
-      }
-      l = vec::softmax(row, row, lim);
-      if constexpr (kBf16<E>)
-        convert(prow, row, lim);
-      std::fill(prow + lim, prow + nk, E(0));
-    }
-    if (!onednn_batched_product(
-            dense(x.os.data(), M, d.Dv), dense(p, M, nk),
-            head_rows(V + b.kv0 * d.Tk * d.Dv, nk, d.Dv, d.Tk), b.batch(), 1.0f,
-            false))
-      return false;
-    scatter(out, x.os.data(), b, d.Dv);
-    return true;
+    if constexpr (kBf16<E>)
+      if (wide)
+        return forward_block_avx512(b, x, out, lse, q, K, V);
+    return forward_block(b, x, out, lse, q, K, V);
   });
 }
 
@@ -230,74 +338,12 @@ bool backward(float *dq, float *dk, float *dv, const float *dout,
   const E *V = operand(v, d.B * d.Hkv * d.Tk * d.Dv, v_copy);
   std::fill_n(dk, d.B * d.Hkv * d.Tk * d.D, 0.0f);
   std::fill_n(dv, d.B * d.Hkv * d.Tk * d.Dv, 0.0f);
+  const bool wide = vector_isa() == VectorIsa::Avx512;
   return for_each_block<E>(d, [&](const Block &b, Scratch<E> &x) {
-    const int64_t n = b.rows(), nk = b.q.nk, M = b.rows_per_kv_head();
-    if (nk == 0) {
-      for (int64_t R = 0; R < n; R++)
-        std::fill_n(dq + b.tensor_row(R) * d.D, d.D, 0.0f);
-      return true;
-    }
-    x.qs.resize(size_t(n * d.D));
-    x.dos.resize(size_t(n * d.Dv));
-    x.s.resize(size_t(n * nk));
-    x.dp.resize(size_t(n * nk));
-    x.os.resize(size_t(n * d.D)); // dQ's rows
-    x.di.resize(size_t(n));
-    gather(x.qs.data(), q, b, d.D, d.scale); // S and dK take scale * q
-    gather(x.dos.data(), dout, b, d.Dv);
-    const E *Kc = K + b.kv0 * d.Tk * d.D;
-    const E *Vc = V + b.kv0 * d.Tk * d.Dv;
-    float *dKc = dk + b.kv0 * d.Tk * d.D;
-    float *dVc = dv + b.kv0 * d.Tk * d.Dv;
-    // P = exp(S - lse), zero where masked.
-    if (!scores(x.s.data(), x.qs.data(), K, b))
-      return false;
-    E *p = rounded(x.s, x.p);
-    float *S = x.s.data(), *dP = x.dp.data(), *Di = x.di.data();
-    for (int64_t R = 0; R < n; R++) {
-      const int64_t row = b.tensor_row(R), lim = b.visible(R);
-      float *sr = S + R * nk;
-      vec::exp_shifted(sr, sr, lse[row], lim);
-      std::fill(sr + lim, sr + nk, 0.0f);
-      if constexpr (kBf16<E>) {
-        convert(p + R * nk, sr, lim);
-        std::fill(p + R * nk + lim, p + (R + 1) * nk, E(0));
-      }
-      Di[R] = vec::dot(dout + row * d.Dv, out + row * d.Dv, d.Dv);
-    }
-    // dV += P^T . dO;  dP = dO . V^T
-    if (!onednn_batched_product(
-            head_rows(dVc, nk, d.Dv, d.Tk), transposed(p, nk, M),
-            dense(x.dos.data(), M, d.Dv), b.batch(), 1.0f, true) ||
-        !onednn_batched_product(dense(dP, M, nk), dense(x.dos.data(), M, d.Dv),
-                                head_rows_transposed(Vc, d.Dv, nk, d.Tk),
-                                b.batch(), 1.0f, false))
-      return false;
-    // dS = P * (dP - rowsum(dO * O)), in place in dp.
-    E *ds = rounded(x.dp, x.ds);
-    for (int64_t R = 0; R < n; R++) {
-      // Masked probabilities are 0, and so are their gradients.
-      const int64_t lim = b.visible(R);
-      float *dsr = dP + R * nk;
-      const float *pr = S + R * nk;
-      for (int64_t j = 0; j < lim; j++)
-        dsr[j] = pr[j] * (dsr[j] - Di[R]);
-      std::fill(dsr + lim, dsr + nk, 0.0f);
-      if constexpr (kBf16<E>) {
-        convert(ds + R * nk, dsr, lim);
-        std::fill(ds + R * nk + lim, ds + (R + 1) * nk, E(0));
-      }
-    }
-    // dQ = scale * (dS . K);  dK += dS^T . (scale * Q)
-    if (!onednn_batched_product(dense(x.os.data(), M, d.D), dense(ds, M, nk),
-                                head_rows(Kc, nk, d.D, d.Tk), b.batch(), 1.0f,
-                                false) ||
-        !onednn_batched_product(
-            head_rows(dKc, nk, d.D, d.Tk), transposed(ds, nk, M),
-            dense(x.qs.data(), M, d.D), b.batch(), 1.0f, true))
-      return false;
-    scatter(dq, x.os.data(), b, d.D, d.scale);
-    return true;
+    if constexpr (kBf16<E>)
+      if (wide)
+        return backward_block_avx512(b, x, dq, dk, dv, dout, q, out, lse, K, V);
+    return backward_block(b, x, dq, dk, dv, dout, q, out, lse, K, V);
   });
 }
 

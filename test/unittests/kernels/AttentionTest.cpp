@@ -7,10 +7,12 @@
 #include "runtime/cpu/attention.h"
 #include "runtime/cpu/attention_onednn.h"
 #include "runtime/cpu/onednn_matmul.h"
+#include "runtime/cpu/vector_isa.h"
 
 #include "GradCheck.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <ostream>
 #include <sstream>
@@ -240,6 +242,37 @@ TEST(AttentionOneDnnTest, BackwardIndependentOfThreadCount) {
       EXPECT_EQ(grads[0][i], grads[1][i])
           << "gradient " << i << " bf16 " << bf16;
   }
+}
+
+// The bf16 path's row loops run on AVX-512 or AVX2 (LLMC_MAX_CPU_ISA):
+// the same bits either way.
+TEST(AttentionOneDnnTest, SameBitsOnEveryIsa) {
+  const AttnConfig c{2, 4, 2, 300, 300, 16, 8, true, 0.0f};
+  AttnTensors t(c);
+  forward(c, t);
+  const std::vector<float> r = random_vector(t.out.size(), 18);
+  const AttentionDims d{c.B, c.Hq, c.Hkv,       c.Tq,    c.Tk,
+                        c.D, c.Dv, scale_of(c), c.causal};
+  std::vector<float> results[2][5];
+  for (int i = 0; i < 2; i++) {
+    set_vector_isa(i == 0 ? VectorIsa::Avx2 : VectorIsa::Avx512);
+    std::vector<float>(&x)[5] = results[i];
+    x[0].assign(t.out.size(), NAN);
+    x[1].assign(t.lse.size(), NAN);
+    x[2].assign(t.q.size(), NAN);
+    x[3].assign(t.k.size(), NAN);
+    x[4].assign(t.v.size(), NAN);
+    ASSERT_TRUE(attention_forward_onednn(x[0].data(), x[1].data(), t.q.data(),
+                                         t.k.data(), t.v.data(), d, true));
+    ASSERT_TRUE(attention_backward_onednn(
+        x[2].data(), x[3].data(), x[4].data(), r.data(), t.q.data(), t.k.data(),
+        t.v.data(), t.out.data(), t.lse.data(), d, true));
+  }
+  set_vector_isa(VectorIsa::Avx512);
+  for (int j = 0; j < 5; j++)
+    EXPECT_EQ(0, std::memcmp(results[0][j].data(), results[1][j].data(),
+                             results[0][j].size() * sizeof(float)))
+        << "result " << j;
 }
 
 TEST(AttentionDeterminismTest, BackwardIndependentOfThreadCount) {
