@@ -38,9 +38,8 @@ constexpr int64_t kRows = 256;
 // E, the products' operand type: float, or uint16_t holding bf16 bits.
 template <typename E> constexpr bool kBf16 = std::is_same_v<E, uint16_t>;
 
-// out = scale * in, rounded to E. The products take no scale of their own:
-// oneDNN 2.6 runs a scaled bf16 product of most shapes on a kernel without
-// AMX at a seventh of the rate, so the scale goes into an operand.
+// out = scale * in, rounded to E: the products take no scale of their own
+// (onednn_batched_product), so it goes into an operand.
 template <typename E>
 void convert(E *out, const float *in, int64_t n, float scale = 1.0f) {
   if constexpr (kBf16<E>)
@@ -172,7 +171,7 @@ bool scores(float *s, const E *qs, const E *K, const Block &b) {
   return onednn_batched_product(
       dense(s, M, nk), dense(qs, M, D),
       head_rows_transposed(K + b.kv0 * b.d.Tk * D, D, nk, b.d.Tk), b.batch(),
-      1.0f, false);
+      false);
 }
 
 // One block of the forward (for_each_block's f); K and V are the whole
@@ -214,8 +213,7 @@ forward_block(const Block &b, Scratch<E> &x, float *out, float *lse,
   }
   if (!onednn_batched_product(
           dense(x.os.data(), M, d.Dv), dense(p, M, nk),
-          head_rows(V + b.kv0 * d.Tk * d.Dv, nk, d.Dv, d.Tk), b.batch(), 1.0f,
-          false))
+          head_rows(V + b.kv0 * d.Tk * d.Dv, nk, d.Dv, d.Tk), b.batch(), false))
     return false;
   scatter(out, x.os.data(), b, d.Dv);
   return true;
@@ -262,12 +260,12 @@ backward_block(const Block &b, Scratch<E> &x, float *dq, float *dk, float *dv,
     Di[R] = vec::dot(dout + row * d.Dv, out + row * d.Dv, d.Dv);
   }
   // dV += P^T . dO;  dP = dO . V^T
-  if (!onednn_batched_product(
-          head_rows(dVc, nk, d.Dv, d.Tk), transposed(p, nk, M),
-          dense(x.dos.data(), M, d.Dv), b.batch(), 1.0f, true) ||
+  if (!onednn_batched_product(head_rows(dVc, nk, d.Dv, d.Tk),
+                              transposed(p, nk, M),
+                              dense(x.dos.data(), M, d.Dv), b.batch(), true) ||
       !onednn_batched_product(dense(dP, M, nk), dense(x.dos.data(), M, d.Dv),
                               head_rows_transposed(Vc, d.Dv, nk, d.Tk),
-                              b.batch(), 1.0f, false))
+                              b.batch(), false))
     return false;
   // dS = P * (dP - rowsum(dO * O)), in place in dp.
   E *ds = rounded(x.dp, x.ds);
@@ -286,11 +284,10 @@ backward_block(const Block &b, Scratch<E> &x, float *dq, float *dk, float *dv,
   }
   // dQ = scale * (dS . K);  dK += dS^T . (scale * Q)
   if (!onednn_batched_product(dense(x.os.data(), M, d.D), dense(ds, M, nk),
-                              head_rows(Kc, nk, d.D, d.Tk), b.batch(), 1.0f,
-                              false) ||
+                              head_rows(Kc, nk, d.D, d.Tk), b.batch(), false) ||
       !onednn_batched_product(head_rows(dKc, nk, d.D, d.Tk),
                               transposed(ds, nk, M), dense(x.qs.data(), M, d.D),
-                              b.batch(), 1.0f, true))
+                              b.batch(), true))
     return false;
   scatter(dq, x.os.data(), b, d.D, d.scale);
   return true;

@@ -7,7 +7,6 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -176,13 +175,10 @@ struct BatchedPrimitive {
 
 bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
                             const StridedMatrix &weights, int64_t batch,
-                            float scale, bool accumulate) {
+                            bool accumulate) {
   // Every number of the description is the key: a plan's attention has a
   // few (one per query block's key count), made once each.
   std::vector<int64_t> key = {batch, int64_t(accumulate)};
-  uint32_t scale_bits;
-  std::memcpy(&scale_bits, &scale, 4);
-  key.push_back(scale_bits);
   for (const StridedMatrix *m : {&dst, &src, &weights})
     key.insert(key.end(), {m->rows, m->cols, m->batch_stride, m->row_stride,
                            m->col_stride, int64_t(m->bf16)});
@@ -199,8 +195,6 @@ bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
       made.weights = describe(weights, batch);
       try {
         dnnl::primitive_attr attr = user_scratchpad();
-        if (scale != 1.0f)
-          attr.set_output_scales(0, {scale});
         if (accumulate) {
           dnnl::post_ops ops;
           ops.append_sum(1.0f);

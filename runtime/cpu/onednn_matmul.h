@@ -31,15 +31,17 @@ struct StridedMatrix {
   bool bf16 = false;
 };
 
-// dst[i] = scale * src[i] . weights[i] (+ dst[i] when accumulate), for each
-// of dst.batch matrices; dst is fp32 and writable, src and weights share
-// their element type. The primitive of each distinct description is made
+// dst[i] = src[i] . weights[i] (+ dst[i] when accumulate), for each of
+// `batch` matrices; dst is fp32 and writable, src and weights share their
+// element type. No scale: oneDNN 2.6 runs a scaled bf16 product of most
+// shapes on a kernel without AMX, at a seventh of the rate, so callers
+// scale an operand instead. The primitive of each distinct description is made
 // once. Threads may call at once (each brings its own scratchpad); inside
 // an OpenMP region the product runs on the calling thread alone. Returns
 // false, dst untouched, where oneDNN has no implementation.
 bool onednn_batched_product(const StridedMatrix &dst, const StridedMatrix &src,
                             const StridedMatrix &weights, int64_t batch,
-                            float scale, bool accumulate);
+                            bool accumulate);
 
 // Whether oneDNN multiplies bf16 operands on this processor (it needs
 // AVX-512).
