@@ -92,19 +92,37 @@ void matmul_forward(float *out, const float *a, const float *b,
 }
 
 void sum_rows(float *out, const float *in, int64_t N, int64_t C) {
-  // Threads own column blocks and each sums its rows in order, so the result
-  // is bit-identical for any thread count.
-  const int64_t block = 128;
-  const int64_t nblocks = (C + block - 1) / block;
+  // Chunks of a fixed number of rows, each summed in row order, then the
+  // chunks' sums in chunk order: the thread count never decides the order,
+  // so the result is bit-identical for any, and each thread streams through
+  // whole rows (column blocks over all rows read a strided 512 bytes a row,
+  // and ran at two thirds of the memory's pace).
+  constexpr int64_t kChunkRows = 64;
+  const int64_t chunks =
+      std::max<int64_t>(1, (N + kChunkRows - 1) / kChunkRows);
+  thread_local std::vector<float> scratch;
+  scratch.resize(size_t(chunks * C));
+  float *partial = scratch.data();
 #pragma omp parallel for
-  for (int64_t cb = 0; cb < nblocks; cb++) {
-    int64_t c0 = cb * block, c1 = std::min(C, c0 + block);
-    std::fill(out + c0, out + c1, 0.0f);
-    for (int64_t n = 0; n < N; n++) {
+  for (int64_t ch = 0; ch < chunks; ch++) {
+    float *p = partial + ch * C;
+    std::fill(p, p + C, 0.0f);
+    for (int64_t n = ch * kChunkRows; n < std::min(N, (ch + 1) * kChunkRows);
+         n++) {
       const float *row = in + n * C;
-      for (int64_t c = c0; c < c1; c++)
-        out[c] += row[c];
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++)
+        p[c] += row[c];
     }
+  }
+  const int64_t block = 256;
+#pragma omp parallel for
+  for (int64_t c0 = 0; c0 < C; c0 += block) {
+    const int64_t c1 = std::min(C, c0 + block);
+    std::copy(partial + c0, partial + c1, out + c0);
+    for (int64_t ch = 1; ch < chunks; ch++)
+      for (int64_t c = c0; c < c1; c++)
+        out[c] += partial[ch * C + c];
   }
 }
 

@@ -41,7 +41,8 @@ void matmul_forward(float *out, const float *a, const float *b,
                     GemmMath math = GemmMath::FP32,
                     const Bf16Operands &shared = {});
 
-// out[c] = sum over n of in[n, c], summed in order n = 0..N-1 (deterministic).
+// out[c] = sum over n of in[n, c]: rows summed in chunks of 64, in order,
+// then the chunks in order (the same bits for any thread count).
 // out: (C,)  in: (N, C)
 void sum_rows(float *out, const float *in, int64_t N, int64_t C);
 
