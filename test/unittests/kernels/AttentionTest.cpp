@@ -47,6 +47,19 @@ float scale_of(const AttnConfig &c) {
   return c.scale != 0.0f ? c.scale : 1.0f / std::sqrt(float(c.D));
 }
 
+// The sgemm path's gradients for output gradient r.
+void backward(const AttnConfig &c, const AttnTensors &t,
+              const std::vector<float> &r, std::vector<float> &dq,
+              std::vector<float> &dk, std::vector<float> &dv) {
+  attention_backward(dq.data(), dk.data(), dv.data(), r.data(), t.q.data(),
+                     t.k.data(), t.v.data(), t.out.data(), t.lse.data(), c.B,
+                     c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv, scale_of(c), c.causal);
+}
+
+AttentionDims dims_of(const AttnConfig &c) {
+  return {c.B, c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv, scale_of(c), c.causal};
+}
+
 void forward(const AttnConfig &c, AttnTensors &t) {
   attention_forward(t.out.data(), t.lse.data(), t.q.data(), t.k.data(),
                     t.v.data(), c.B, c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv,
@@ -119,9 +132,7 @@ TEST_P(AttentionTest, BackwardMatchesFiniteDifferences) {
   forward(c, t);
   const std::vector<float> r = random_vector(t.out.size(), 14);
   std::vector<float> dq(t.q.size()), dk(t.k.size()), dv(t.v.size());
-  attention_backward(dq.data(), dk.data(), dv.data(), r.data(), t.q.data(),
-                     t.k.data(), t.v.data(), t.out.data(), t.lse.data(), c.B,
-                     c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv, scale_of(c), c.causal);
+  backward(c, t, r, dq, dk, dv);
   auto loss = [&] {
     forward(c, t);
     return project(r, t.out.data());
@@ -160,11 +171,8 @@ void expect_onednn_path_matches(const AttnConfig &c, bool bf16) {
   forward(c, t);
   const std::vector<float> r = random_vector(t.out.size(), 16);
   std::vector<float> dq(t.q.size()), dk(t.k.size()), dv(t.v.size());
-  attention_backward(dq.data(), dk.data(), dv.data(), r.data(), t.q.data(),
-                     t.k.data(), t.v.data(), t.out.data(), t.lse.data(), c.B,
-                     c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv, scale_of(c), c.causal);
-  const AttentionDims d{c.B, c.Hq, c.Hkv,       c.Tq,    c.Tk,
-                        c.D, c.Dv, scale_of(c), c.causal};
+  backward(c, t, r, dq, dk, dv);
+  const AttentionDims d = dims_of(c);
   std::vector<float> out(t.out.size(), NAN), lse(t.lse.size(), NAN);
   ASSERT_TRUE(attention_forward_onednn(out.data(), lse.data(), t.q.data(),
                                        t.k.data(), t.v.data(), d, bf16));
@@ -224,8 +232,7 @@ TEST(AttentionOneDnnTest, BackwardIndependentOfThreadCount) {
   AttnTensors t(c);
   forward(c, t);
   const std::vector<float> r = random_vector(t.out.size(), 17);
-  const AttentionDims d{c.B, c.Hq, c.Hkv,       c.Tq,    c.Tk,
-                        c.D, c.Dv, scale_of(c), c.causal};
+  const AttentionDims d = dims_of(c);
   for (bool bf16 : {false, true}) {
     std::vector<float> grads[2][3];
     for (int run = 0; run < 2; run++)
@@ -251,8 +258,7 @@ TEST(AttentionOneDnnTest, SameBitsOnEveryIsa) {
   AttnTensors t(c);
   forward(c, t);
   const std::vector<float> r = random_vector(t.out.size(), 18);
-  const AttentionDims d{c.B, c.Hq, c.Hkv,       c.Tq,    c.Tk,
-                        c.D, c.Dv, scale_of(c), c.causal};
+  const AttentionDims d = dims_of(c);
   std::vector<float> results[2][5];
   for (int i = 0; i < 2; i++) {
     set_vector_isa(i == 0 ? VectorIsa::Avx2 : VectorIsa::Avx512);
@@ -285,10 +291,7 @@ TEST(AttentionDeterminismTest, BackwardIndependentOfThreadCount) {
     dq.assign(t.q.size(), NAN);
     dk.assign(t.k.size(), NAN);
     dv.assign(t.v.size(), NAN);
-    attention_backward(dq.data(), dk.data(), dv.data(), r.data(), t.q.data(),
-                       t.k.data(), t.v.data(), t.out.data(), t.lse.data(), c.B,
-                       c.Hq, c.Hkv, c.Tq, c.Tk, c.D, c.Dv, scale_of(c),
-                       c.causal);
+    backward(c, t, r, dq, dk, dv);
   };
   std::vector<float> dq1, dk1, dv1, dq3, dk3, dv3;
   with_threads(1, [&] { run(dq1, dk1, dv1); });
