@@ -10,6 +10,7 @@
 #ifndef LLMC_PASSES_GRADIENTREADINESS_H
 #define LLMC_PASSES_GRADIENTREADINESS_H
 
+#include "dialects/llm/IR/LLMDialect.h"
 #include "dialects/plan/IR/PlanDialect.h"
 
 namespace mlir::llm {
@@ -19,6 +20,13 @@ inline Value rootBuffer(Value value) {
   while (auto view = value.getDefiningOp<plan::ViewOp>())
     value = view.getSource();
   return value;
+}
+
+/// An op's role ("forward", "backward", "recompute", "optimizer"), or ""
+/// where it has none.
+inline StringRef roleOf(Operation *op) {
+  auto role = op->getAttrOfType<StringAttr>(LLMDialect::kRoleAttrName);
+  return role ? role.getValue() : StringRef();
 }
 
 /// Each gradient that `kernels[norm]` (the grad_norm kernel) reads, once per

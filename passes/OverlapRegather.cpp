@@ -31,6 +31,7 @@ using llmc::kernels::kernel_name;
 using llmc::kernels::KernelId;
 using namespace mlir::plan;
 using mlir::llm::LLMDialect;
+using mlir::llm::roleOf;
 using mlir::llm::rootBuffer;
 
 namespace {
@@ -38,11 +39,6 @@ namespace {
 // Above the buckets data parallelism and ZeRO number from 0, so that their
 // requests and the re-gathers' never share a bucket.
 constexpr int64_t kFirstBucket = int64_t(1) << 32;
-
-StringRef roleOf(Operation *op) {
-  auto role = op->getAttrOfType<StringAttr>(LLMDialect::kRoleAttrName);
-  return role ? role.getValue() : StringRef();
-}
 
 /// Whether `k` reads or writes the bytes of any of `buffers`.
 bool touches(KernelOp k, ArrayRef<Value> buffers) {

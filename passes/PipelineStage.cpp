@@ -36,10 +36,10 @@ namespace {
 enum class Phase { Forward, Backward, Optimizer };
 
 Phase phaseOf(KernelOp kernel) {
-  auto role = kernel->getAttrOfType<StringAttr>(llm::LLMDialect::kRoleAttrName);
-  if (!role || role.getValue() == "forward")
+  StringRef role = llm::roleOf(kernel);
+  if (role.empty() || role == "forward")
     return Phase::Forward;
-  if (role.getValue() == "optimizer")
+  if (role == "optimizer")
     return Phase::Optimizer;
   return Phase::Backward; // backward, recompute
 }

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/GradientReadiness.h"
 #include "passes/Passes.h"
 
 #include "dialects/llm/IR/LLMOps.h"
@@ -101,10 +102,6 @@ struct RecomputePass : mlir::llm::impl::RecomputeBase<RecomputePass> {
   /// (Megatron's choice for the weight gradients of column-parallel GEMMs
   /// and the LM head).
   void regatherForBackward(Block &body) {
-    auto roleOf = [](Operation *op) {
-      auto role = op->getAttrOfType<StringAttr>(LLMDialect::kRoleAttrName);
-      return role ? role.getValue() : StringRef();
-    };
     SmallVector<AllGatherOp> gathers;
     for (auto gather : body.getOps<AllGatherOp>())
       if (roleOf(gather) == "forward")
