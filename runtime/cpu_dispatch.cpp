@@ -41,6 +41,9 @@ float *KernelCall::out(int i) const { return exec_.f32(kernel_.outs(i)); }
 const int32_t *KernelCall::ids(int i) const {
   return exec_.i32(kernel_.ins(i));
 }
+const int32_t *KernelCall::host_ids(int i) const {
+  return exec_.host_ids(kernel_.ins(i));
+}
 const int8_t *KernelCall::i8(int i) const {
   return reinterpret_cast<const int8_t *>(exec_.f32(kernel_.ins(i)));
 }

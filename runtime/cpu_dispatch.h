@@ -24,7 +24,9 @@ public:
 
   float *in(int i) const;
   float *out(int i) const;
-  const int32_t *ids(int i) const;   // an i32 input
+  const int32_t *ids(int i) const; // an i32 input
+  // An i32 input for the host to read (Executor::host_ids).
+  const int32_t *host_ids(int i) const;
   const int8_t *i8(int i) const;     // an i8 input
   const uint16_t *bf16(int i) const; // a bf16 input, its bits
   std::vector<int64_t> in_shape(int i) const;

@@ -3,12 +3,11 @@
 // registers CUDA), so the runtime itself links no CUDA. One device per
 // process, chosen by `--device` before any executor is made.
 //
-// A device backend gives the arena as memory the host can also read and
-// write (CUDA managed memory), so everything that loads weights, feeds
-// token ids or reads the loss works unchanged; the executor synchronizes
-// the device before the host touches the arena again. Kernels the device
-// lacks run on the CPU over the same memory after a synchronize
-// (the collectives, when the device has no communicator of its own).
+// A device backend gives the arena as the device's own memory, one
+// allocation the host never touches: what loads weights, feeds token ids or
+// reads the loss copies in and out through the executor (Executor::upload,
+// download), which on the CPU are plain copies. Every kernel of a plan runs
+// on the device; a plan calling one the device lacks is refused at load.
 #pragma once
 
 #include "runtime/cpu_dispatch.h"
@@ -37,17 +36,20 @@ struct DeviceBackend {
   const char *description; // "cuda (NVIDIA H100 ...)" for reports
   // Empty when the backend can run here, else why not (no GPU visible).
   std::string (*unavailable)();
-  void *(*allocate)(size_t bytes); // zeroed, host-visible
+  void *(*allocate)(size_t bytes); // zeroed device memory
   void (*release)(void *memory);
+  // Copies between host and device memory (either way, by address), after
+  // the device's work so far and before the host goes on.
+  void (*copy)(void *dst, const void *src, size_t bytes);
   void (*synchronize)();
   // Zeroes device memory in stream order.
   void (*zero)(void *memory, size_t bytes);
-  // The device function of a kernel, or nullptr: the CPU's runs instead.
+  // The device function of a kernel, or nullptr when the device lacks it.
   KernelFn (*find_kernel)(const std::string &name);
   // The device's communicator over the ranks of a host one (NCCL over an
   // MPI group), made on the first call for it (collective over the group)
-  // and kept; or nullptr (the host's serves: the device's memory is host
-  // memory).
+  // and kept; or nullptr: the host's serves, which must then reach device
+  // memory itself (a CUDA-aware MPI).
   comm::Communicator *(*communicator)(comm::Communicator &host);
   // Samples rows of logits (rows x vocab, in the arena) on the device:
   // token[i], logprob[i] for rows[i]; or nullptr (the host samples).

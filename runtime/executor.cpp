@@ -48,18 +48,15 @@ Executor::Executor(planfile::Plan plan, int64_t stash_slots)
                              std::to_string(bytes) + " bytes on " +
                              device_description());
   if (!device_)
-    std::memset(memory, 0, bytes);
+    std::memset(memory, 0, bytes); // a device's comes zeroed
   arena_.reset(static_cast<char *>(memory));
   for (int k = 0; k < plan_.kernels_size(); ++k) {
     const std::string &name = plan_.kernels(k).name();
-    KernelFn fn = device_ ? device_->find_kernel(name) : nullptr;
-    on_device_.push_back(fn != nullptr);
-    if (!fn)
-      fn = find_cpu_kernel(name);
+    KernelFn fn = device_ ? device_->find_kernel(name) : find_cpu_kernel(name);
     if (!fn)
       throw plan::PlanError("the plan calls kernel '" + name + "' (kernel " +
-                            std::to_string(k) +
-                            ") that this runtime does not have");
+                            std::to_string(k) + ") that this runtime does " +
+                            "not have on " + device_description());
     kernel_fns_.push_back(fn);
   }
   if (!device_)
@@ -153,12 +150,39 @@ int64_t Executor::num_elements(int tensor) const {
   return plan::num_elements(plan_.tensors(tensor));
 }
 
+void Executor::upload(void *arena, const void *host, size_t bytes) const {
+  if (device_)
+    device_->copy(arena, host, bytes);
+  else if (bytes > 0)
+    std::memcpy(arena, host, bytes);
+}
+
+void Executor::download(void *host, const void *arena, size_t bytes) const {
+  if (device_)
+    device_->copy(host, arena, bytes);
+  else if (bytes > 0)
+    std::memcpy(host, arena, bytes);
+}
+
+const int32_t *Executor::host_ids(int tensor) {
+  if (!device_)
+    return i32(tensor);
+  auto [it, made] = host_ids_.try_emplace(tensor);
+  if (made) {
+    it->second.resize(size_t(num_elements(tensor)));
+    download(it->second.data(), i32(tensor),
+             it->second.size() * sizeof(int32_t));
+  }
+  return it->second.data();
+}
+
 float Executor::output(const std::string &name) const {
   int t = find_tensor(name, planfile::OUTPUT);
   if (t < 0 || num_elements(t) < 1)
     throw plan::PlanError("the plan has no output '" + name + "'");
-  synchronize();
-  return *const_cast<Executor *>(this)->f32(t);
+  float value = 0.0f;
+  download(&value, const_cast<Executor *>(this)->f32(t), sizeof value);
+  return value;
 }
 
 void Executor::run(const OptimizerStep &opt, const KernelHook &before) {
@@ -233,18 +257,16 @@ void Executor::release_bf16(int k) {
 
 void Executor::run_range(int begin, int end, const OptimizerStep &opt,
                          const KernelHook &before) {
-  // A rounding kept in an earlier run may be stale: the host writes the
-  // arena between runs.
+  // A rounding or a host copy of ids kept in an earlier run may be stale:
+  // the host writes the arena between runs.
   for (auto &[key, kept] : bf16_kept_)
     bf16_free_.push_back(std::move(kept));
   bf16_kept_.clear();
+  host_ids_.clear();
   for (int k = begin; k < end; ++k) {
     const planfile::Kernel &kernel = plan_.kernels(k);
-    // The host reads the arena in hooks and in the CPU's kernels; timing a
-    // kernel waits for it too.
-    bool host =
-        device_ && (!on_device_[size_t(k)] || before || profiling_ || trace_);
-    if (host)
+    // Timing a kernel waits for the device's work before it.
+    if (profiling_ || trace_)
       synchronize();
     if (before)
       before(kernel);

@@ -1,8 +1,8 @@
 // Runs a plan on this process: one arena allocated once, then the plan's
 // kernels in order on the CPU (runtime/cpu_dispatch.h maps each to its
 // code) or on the device --device selected (runtime/device.h): the arena in
-// host-visible device memory, each kernel's device function where it has
-// one, the device synchronized before the host reads the arena.
+// device memory, which the host reaches only through upload and download,
+// and each kernel's device function.
 // A pipeline stage's plan runs as three programs (forward and backward per
 // microbatch, optimizer per step), and its arena ends in one stash slot per
 // microbatch in flight: the stashed buffers resolve into the current slot.
@@ -52,12 +52,34 @@ public:
 
   // The first tensor of the named buffer of a category, or -1.
   int find_tensor(const std::string &name, planfile::Category category) const;
+  // A tensor's address in the arena: for kernels, and for the host only
+  // through upload and download (on a device the host cannot touch it).
   float *f32(int tensor);
   int32_t *i32(int tensor);
   int64_t num_elements(int tensor) const;
 
+  // Copies host memory into the arena at `arena` (an address from f32 or
+  // i32), and out of it: memcpy on the CPU; on a device, after its work so
+  // far, and done when they return.
+  void upload(void *arena, const void *host, size_t bytes) const;
+  void download(void *host, const void *arena, size_t bytes) const;
+  // An i32 input for the host to check before a kernel uses it (block
+  // tables, positions): the arena on the CPU; on a device a copy, made once
+  // per run, since only the host writes inputs, between runs.
+  const int32_t *host_ids(int tensor);
+  // `n` values at `arena` for the host to read: the arena itself on the
+  // CPU, else a copy in `staging`.
+  template <typename T>
+  const T *readable(const T *arena, size_t n, std::vector<T> &staging) const {
+    if (!device_)
+      return arena;
+    staging.resize(n);
+    download(staging.data(), arena, n * sizeof(T));
+    return staging.data();
+  }
+
   // Runs every kernel once; `before` (if set) sees each kernel first, e.g.
-  // to read gradients before AdamW consumes them.
+  // to download gradients before AdamW consumes them.
   using KernelHook = std::function<void(const planfile::Kernel &)>;
   void run(const OptimizerStep &opt, const KernelHook &before = {});
   // Runs a training step's forward pass alone (its loss, no gradients, no
@@ -136,12 +158,10 @@ private:
   void release_bf16(int k);
 
   planfile::Plan plan_;
-  // The device backend (nullptr: the CPU), and each kernel's function,
-  // resolved once when the plan is loaded; on_device_[k] says whether it
-  // runs on the device (else the CPU's, after a synchronize).
+  // The device backend (nullptr: the CPU), and each kernel's function on
+  // it, resolved once when the plan is loaded.
   const DeviceBackend *device_ = nullptr;
   std::vector<void (*)(const KernelCall &)> kernel_fns_;
-  std::vector<bool> on_device_;
   // The CPU's shared bf16 roundings: the pairs, the roundings kept in this
   // run by (kernel, slot), and vectors free for the next (their capacity
   // stays, so a step allocates nothing).
@@ -149,6 +169,7 @@ private:
   std::map<std::pair<int, int>, std::vector<uint16_t>> bf16_kept_;
   std::vector<std::vector<uint16_t>> bf16_free_;
   std::unique_ptr<char, void (*)(void *)> arena_;
+  std::map<int, std::vector<int32_t>> host_ids_; // this run's, on a device
   size_t arena_bytes_ = 0;
   size_t main_bytes_ = 0; // the arena before the stash slots
   size_t slot_bytes_ = 0; // one stash slot

@@ -11,8 +11,9 @@ Executor::KernelHook GradientDump::hook() {
     if (!kernels::is(k.name(), kernels::KernelId::adamw))
       return;
     const planfile::Tensor &param = exec_.plan().tensors(k.outs(0));
-    const float *g = exec_.f32(k.ins(0));
-    values_.emplace_back(g, g + exec_.num_elements(k.ins(0)));
+    std::vector<float> &g =
+        values_.emplace_back(size_t(exec_.num_elements(k.ins(0))));
+    exec_.download(g.data(), exec_.f32(k.ins(0)), g.size() * sizeof(float));
     views_.push_back({exec_.plan().buffers(param.buffer()).name(),
                       {param.shape().begin(), param.shape().end()},
                       nullptr});

@@ -36,7 +36,7 @@ cpu::PagedSizes paged_sizes(const KernelCall &c, int x, int key_cache,
   int64_t dv = value_cache < 0 ? k[3] : c.in_shape(value_cache)[3];
   cpu::PagedSizes s{q[0], q[2], q[1], k[1], q[3], dv, k[0], k[2], t[1]};
   std::string error =
-      cpu::check_paged_positions(c.ids(table), c.ids(positions), s);
+      cpu::check_paged_positions(c.host_ids(table), c.host_ids(positions), s);
   if (!error.empty())
     throw std::runtime_error("paged KV cache: " + error);
   return s;

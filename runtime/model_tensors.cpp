@@ -28,8 +28,8 @@ ShardLevel shard_level(const planfile::Shard &s,
   return level;
 }
 
-/// Cuts this rank's piece of `full` (the whole tensor) into the arena, level
-/// by level from the outermost.
+/// Cuts this rank's piece of `full` (the whole tensor) into `t.data` (a
+/// host copy, see through_host), level by level from the outermost.
 void slice_into(const PlanTensor &t, std::vector<float> full,
                 const Executor &exec) {
   for (size_t i = t.levels.size(); i-- > 0;) {
@@ -71,38 +71,63 @@ static void packed_weight(const planfile::Plan &plan, int t,
   tensor.data = nullptr;
 }
 
-/// Quantizes (rounds) `w`, an fp32 weight of `t`'s shape, into `t`'s int8
-/// buffer and scales (bf16 buffer).
-static void quantize_into(const PlanTensor &t, const float *w) {
+/// Quantizes (rounds, transposes) `w`, an fp32 weight of `t`'s shape in
+/// host memory, into `t`'s buffers in the arena: int8 values and scales,
+/// bf16 values, or fp32 stored (N, K).
+static void quantize_into(const PlanTensor &t, const float *w,
+                          const Executor &exec) {
   int64_t rows = t.shape[0], cols = t.shape[1];
   int64_t N = t.channel_rows ? rows : cols, K = t.channel_rows ? cols : rows;
+  size_t n = size_t(N * K);
   if (t.transposed) {
+    std::vector<float> nk(n);
     const int64_t kn[2] = {K, N};
     const int swap[2] = {1, 0};
-    cpu::permute(t.transposed, w, kn, swap, 2);
-  } else if (t.bf16)
-    cpu::pack_weights_bf16(t.bf16, w, N, K, t.channel_rows);
-  else
-    cpu::quantize_weights_i8(t.quantized, t.scale, w, N, K, t.channel_rows);
+    cpu::permute(nk.data(), w, kn, swap, 2);
+    exec.upload(t.transposed, nk.data(), n * sizeof(float));
+  } else if (t.bf16) {
+    std::vector<uint16_t> bf16(n);
+    cpu::pack_weights_bf16(bf16.data(), w, N, K, t.channel_rows);
+    exec.upload(t.bf16, bf16.data(), n * sizeof(uint16_t));
+  } else {
+    std::vector<int8_t> q(n);
+    std::vector<float> scale(static_cast<size_t>(N));
+    cpu::quantize_weights_i8(q.data(), scale.data(), w, N, K, t.channel_rows);
+    exec.upload(t.quantized, q.data(), n);
+    exec.upload(t.scale, scale.data(), scale.size() * sizeof(float));
+  }
 }
 
-/// Runs `fill` with each int8 or bf16 weight's data at an fp32 copy, then
-/// quantizes (rounds) the copies into their buffers.
+/// Runs `fill` with the tensors' data at host copies, then moves each copy
+/// into the arena: an int8, bf16 or (N, K) weight's quantized (rounded,
+/// transposed), any other as it is. On the CPU, an fp32 tensor stored as
+/// checkpoints hold it is filled in the arena itself.
 template <typename Fill>
-static void through_fp32(std::vector<PlanTensor> &tensors, Fill fill) {
-  std::vector<std::vector<float>> copies;
-  copies.reserve(tensors.size());
-  for (PlanTensor &t : tensors)
-    if (t.packed()) {
-      copies.emplace_back(size_t(io::checked_numel(t.shape, t.name)));
-      t.data = copies.back().data();
+static void through_host(std::vector<PlanTensor> &tensors, const Executor &exec,
+                         Fill fill) {
+  std::vector<std::vector<float>> copies(tensors.size());
+  std::vector<float *> arena(tensors.size());
+  std::vector<bool> copied(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    PlanTensor &t = tensors[i];
+    arena[i] = t.data;
+    copied[i] = t.packed() || exec.device();
+    if (copied[i]) {
+      copies[i].resize(size_t(io::checked_numel(t.shape, t.name)));
+      t.data = copies[i].data();
     }
+  }
   fill();
-  for (PlanTensor &t : tensors)
-    if (t.packed()) {
-      quantize_into(t, t.data);
-      t.data = nullptr;
-    }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    PlanTensor &t = tensors[i];
+    if (!copied[i])
+      continue;
+    if (t.packed())
+      quantize_into(t, t.data, exec);
+    else
+      exec.upload(arena[i], t.data, copies[i].size() * sizeof(float));
+    t.data = arena[i];
+  }
 }
 
 /// The named tensors of a category in `plan`, with their data in `exec`'s
@@ -173,7 +198,7 @@ std::vector<PlanTensor> model_tensors(const planfile::Plan &file,
 void fill_from_full(
     std::vector<PlanTensor> &tensors, const Executor &exec,
     const std::function<void(const io::TensorSpec &, float *)> &produce) {
-  through_fp32(tensors, [&] {
+  through_host(tensors, exec, [&] {
     for (PlanTensor &t : tensors) {
       if (!t.split()) {
         produce({t.name, t.shape}, t.data);
@@ -195,7 +220,8 @@ gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
             bool leader) {
   std::vector<std::vector<float>> out;
   for (const PlanTensor &t : tensors) {
-    std::vector<float> cur(t.data, t.data + io::checked_numel(t.shape, t.name));
+    std::vector<float> cur(size_t(io::checked_numel(t.shape, t.name)));
+    exec.download(cur.data(), t.data, cur.size() * sizeof(float));
     for (size_t i = 0; i < t.levels.size(); ++i) {
       const ShardLevel &level = t.levels[i];
       size_t n = cur.size();
@@ -236,7 +262,7 @@ void load_weights(std::vector<PlanTensor> &params, const std::string &path,
   // Whole tensors go straight into the arena; split ones through a full
   // copy, cut once the file is read (int8 and bf16 weights, through an fp32
   // one).
-  through_fp32(params, [&] {
+  through_host(params, exec, [&] {
     std::map<std::string, std::vector<float>> full;
     std::map<std::string, float *> direct;
     for (const PlanTensor &t : params) {
@@ -274,7 +300,12 @@ void make_weight_copies(Executor &exec) {
       throw plan::PlanError("the weight copy '" + copy.name +
                             "' has no fp32 parameter '" + name +
                             "' of its shape to be made from");
-    quantize_into(copy, source->data);
+    std::vector<float> weight;
+    quantize_into(
+        copy,
+        exec.readable(source->data,
+                      size_t(io::checked_numel(copy.shape, copy.name)), weight),
+        exec);
   }
 }
 

@@ -30,7 +30,8 @@ struct ShardLevel {
 struct PlanTensor {
   std::string name;
   std::vector<int64_t> shape; // this rank's
-  float *data;
+  float *data;                // in the arena: the host copies in and out
+                              // (Executor::upload, download)
   std::vector<ShardLevel> levels;
   /// An int8 weight (matmul_i8w): its buffer and its channels' scales, and
   /// whether it is stored (N, K), a row per output channel. `data` is then

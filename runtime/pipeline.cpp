@@ -128,8 +128,9 @@ PipelineRank::Chunk &PipelineRank::chunk_of(int64_t index) {
 }
 
 void PipelineRank::send(Chunk &chunk, int tensor, int peer, int tag) {
-  const float *data = chunk.exec->f32(tensor);
-  std::vector<float> copy(data, data + chunk.exec->num_elements(tensor));
+  std::vector<float> copy(size_t(chunk.exec->num_elements(tensor)));
+  chunk.exec->download(copy.data(), chunk.exec->f32(tensor),
+                       copy.size() * sizeof(float));
   auto request = pp_->isend(copy.data(), copy.size(), peer, tag);
   sends_.emplace_back(std::move(copy), std::move(request));
 }
@@ -167,7 +168,8 @@ void PipelineRank::receive(size_t index, Chunk &chunk, int tensor,
                              ": instruction " + std::to_string(index) +
                              " receives what was not posted");
   p.request->wait();
-  std::copy(p.data.begin(), p.data.end(), chunk.exec->f32(tensor));
+  chunk.exec->upload(chunk.exec->f32(tensor), p.data.data(),
+                     p.data.size() * sizeof(float));
   post_receive(index + 1, gradient);
 }
 
@@ -197,12 +199,16 @@ void PipelineRank::join_grad_norms() {
   if (model_chunks_ == 1)
     return;
   float total = 0.0f;
-  for (auto &chunk : chunks_)
-    total += *chunk->exec->f32(chunk->norm);
+  for (auto &chunk : chunks_) {
+    float sum = 0.0f;
+    chunk->exec->download(&sum, chunk->exec->f32(chunk->norm), sizeof sum);
+    total += sum;
+  }
   if (pp_)
     pp_->all_reduce(&total, 1);
+  float norm = std::sqrt(total);
   for (auto &chunk : chunks_)
-    *chunk->exec->f32(chunk->norm) = std::sqrt(total);
+    chunk->exec->upload(chunk->exec->f32(chunk->norm), &norm, sizeof norm);
 }
 
 // A rank that fails mid-step throws; the command's handler reports it and
@@ -237,8 +243,12 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
       break;
     case planfile::Instruction::FORWARD: {
       c.use_slot(m, true);
-      feed(m, c.ids >= 0 ? exec.i32(c.ids) : scratch_ids_.data(),
-           c.targets >= 0 ? exec.i32(c.targets) : scratch_targets_.data());
+      feed(m, scratch_ids_.data(), scratch_targets_.data());
+      size_t id_bytes = scratch_ids_.size() * sizeof(int32_t);
+      if (c.ids >= 0)
+        exec.upload(exec.i32(c.ids), scratch_ids_.data(), id_bytes);
+      if (c.targets >= 0)
+        exec.upload(exec.i32(c.targets), scratch_targets_.data(), id_bytes);
       exec.run_program("forward", opt);
       if (c.loss >= 0)
         loss += exec.output("loss");

@@ -63,16 +63,17 @@ run_forward_plan(const std::string &plan_path,
       throw io::InputError(path + ": input '" + name + "' takes " +
                            (ids ? "integer ids" : "float32 values"));
     if (!ids) {
-      std::memcpy(exec.f32(t), a.data.data(), a.data.size() * sizeof(float));
+      exec.upload(exec.f32(t), a.data.data(), a.data.size() * sizeof(float));
       continue;
     }
-    int32_t *dst = exec.i32(t);
+    std::vector<int32_t> values(a.ints.size());
     for (size_t i = 0; i < a.ints.size(); ++i) {
       if (a.ints[i] < 0 || a.ints[i] > INT32_MAX)
         throw io::InputError(path + ": id " + std::to_string(a.ints[i]) +
                              " is out of range");
-      dst[i] = int32_t(a.ints[i]);
+      values[i] = int32_t(a.ints[i]);
     }
+    exec.upload(exec.i32(t), values.data(), values.size() * sizeof(int32_t));
   }
   for (const planfile::Buffer &b : plan.buffers())
     if (b.category() == planfile::INPUT && !given.count(b.name()))
@@ -97,7 +98,9 @@ run_forward_plan(const std::string &plan_path,
         throw io::InputError(weights + ": '" + b.name() + "' has shape " +
                              shape_text(info.shape) + ", the plan's is " +
                              shape_text(shape_of(plan, t)));
-      reader.read(b.name(), exec.f32(t));
+      std::vector<float> values(size_t(exec.num_elements(t)));
+      reader.read(b.name(), values.data());
+      exec.upload(exec.f32(t), values.data(), values.size() * sizeof(float));
     }
   }
   exec.set_profiling(profile);
@@ -121,8 +124,11 @@ run_forward_plan(const std::string &plan_path,
       if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' &&
           ch != '_' && ch != '-')
         ch = '_';
-    io::write_npy((std::filesystem::path(out_dir) / (file + ".npy")).string(),
-                  shape_of(plan, t), exec.f32(t));
+    std::vector<float> values;
+    io::write_npy(
+        (std::filesystem::path(out_dir) / (file + ".npy")).string(),
+        shape_of(plan, t),
+        exec.readable(exec.f32(t), size_t(exec.num_elements(t)), values));
   }
   if (profile)
     print_profile(exec.kernel_seconds(), std::max(runs, 1), "run");

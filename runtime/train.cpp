@@ -122,6 +122,16 @@ void train(const TrainOptions &o) {
         required_tensor(exec, "targets", planfile::INPUT, o.plan_path, tokens);
     required_tensor(exec, "loss", planfile::OUTPUT, o.plan_path, 1);
   }
+  // This rank's rows of a batch, read on the host and copied into the arena.
+  std::vector<int32_t> batch_ids(size_t(B * T)), batch_targets(size_t(B * T));
+  auto feed = [&](const io::TokenFile &file, int64_t step, io::BatchOrder order,
+                  uint64_t seed) {
+    file.fill_batch(step, global_rows, T, order, seed, batch_ids.data(),
+                    batch_targets.data(), group.dp_rank() * B, B);
+    size_t bytes = batch_ids.size() * sizeof(int32_t);
+    exec.upload(exec.i32(inputs), batch_ids.data(), bytes);
+    exec.upload(exec.i32(targets), batch_targets.data(), bytes);
+  };
 
   io::TokenFile data(o.data_path, model.vocab_size());
   data.check_sequence_length(T);
@@ -139,9 +149,7 @@ void train(const TrainOptions &o) {
   auto validate = [&]() {
     double sum = 0.0;
     for (int64_t b = 0; b < o.eval_batches; ++b) {
-      val->fill_batch(b, global_rows, T, io::BatchOrder::Sequential, 0,
-                      exec.i32(inputs), exec.i32(targets), group.dp_rank() * B,
-                      B);
+      feed(*val, b, io::BatchOrder::Sequential, 0);
       exec.run_forward();
       sum += exec.output("loss");
     }
@@ -224,8 +232,7 @@ void train(const TrainOptions &o) {
                         (group.dp_rank() * M + m) * B, B);
       });
     } else {
-      data.fill_batch(step, global_rows, T, order, seed, exec.i32(inputs),
-                      exec.i32(targets), group.dp_rank() * B, B);
+      feed(data, step, order, seed);
       exec.run(opt, dumping ? dump.hook() : Executor::KernelHook());
       loss = exec.output("loss");
     }

@@ -93,6 +93,9 @@ float host_value(const float *p) {
   LLMC_CUDA_CHECK(cudaMemcpy(&value, p, sizeof value, cudaMemcpyDefault));
   return value;
 }
+void set_device_value(float *p, float value) {
+  LLMC_CUDA_CHECK(cudaMemcpy(p, &value, sizeof value, cudaMemcpyDefault));
+}
 
 //===----------------------------------------------------------------------===//
 // GEMMs
@@ -424,7 +427,7 @@ void grad_norm(const KernelCall &c) {
     axis_comm(c, "zero_axis").all_reduce(sums + 2, 1);
   float total = host_value(sums + 2);
   bool partial = c.has_param("partial") && c.param("partial").b();
-  *c.out(0) = partial ? total : std::sqrt(total);
+  set_device_value(c.out(0), partial ? total : std::sqrt(total));
 }
 
 void adamw(const KernelCall &c) {
@@ -698,7 +701,7 @@ void sample(const float *logits, int64_t vocab,
 
 void *allocate(size_t bytes) {
   void *memory = nullptr;
-  if (cudaMallocManaged(&memory, bytes) != cudaSuccess)
+  if (cudaMalloc(&memory, bytes) != cudaSuccess)
     return nullptr;
   LLMC_CUDA_CHECK(cudaMemset(memory, 0, bytes));
   LLMC_CUDA_CHECK(cudaDeviceSynchronize());
@@ -707,6 +710,10 @@ void *allocate(size_t bytes) {
 void release(void *memory) {
   if (memory)
     cudaFree(memory);
+}
+// On the default stream, after its kernels; the host waits for it.
+void copy_memory(void *dst, const void *src, size_t bytes) {
+  LLMC_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
 }
 void synchronize() { LLMC_CUDA_CHECK(cudaDeviceSynchronize()); }
 void zero(void *memory, size_t bytes) {
@@ -723,8 +730,9 @@ KernelFn find_kernel(const std::string &name) {
 namespace {
 DeviceBackend &backend() {
   static DeviceBackend instance{
-      "cuda", "cuda",      unavailable,         allocate, release, synchronize,
-      zero,   find_kernel, device_communicator, sample};
+      "cuda",      "cuda",      unavailable, allocate,    release,
+      copy_memory, synchronize, zero,        find_kernel, device_communicator,
+      sample};
   return instance;
 }
 } // namespace

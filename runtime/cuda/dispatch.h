@@ -1,5 +1,5 @@
 // The CUDA device backend (runtime/device.h): plan kernels dispatched to the
-// CUDA launchers of runtime/cuda, the arena in CUDA managed memory. Linked
+// CUDA launchers of runtime/cuda, the arena in device memory. Linked
 // into llmc-run when CUDA is enabled, and, built over the SIMT emulator
 // instead of the CUDA runtime, into llmc-run-emulated-cuda (tests).
 #pragma once

@@ -111,9 +111,19 @@ void Engine::sample_rows(const float *logits,
                          std::vector<TokenEvent> &events) {
   const int64_t V = runner_.vocab();
   const DeviceBackend *device = runner_.device();
-  if (!device || !device->sample || seqs.empty()) {
+  bool on_device = device && device->sample && !seqs.empty();
+  // The host reads the rows to sample them, or to show them to the
+  // observer.
+  const float *host = nullptr;
+  if (!on_device || observer_) {
+    int64_t used =
+        rows.empty() ? 0 : *std::max_element(rows.begin(), rows.end()) + 1;
+    host = runner_.host_logits(logits, used);
+  }
+  auto row = [&](size_t i) { return host ? host + rows[i] * V : nullptr; };
+  if (!on_device) {
     for (size_t i = 0; i < seqs.size(); ++i)
-      append(*seqs[i], logits + rows[i] * V, events);
+      append(*seqs[i], row(i), events);
     return;
   }
   // Each request's uniform from its own stream, as the host's sampler
@@ -129,7 +139,7 @@ void Engine::sample_rows(const float *logits,
   device->sample(logits, V, requests, tokens.data(), logprobs.data());
   for (size_t i = 0; i < seqs.size(); ++i) {
     Sample s{tokens[i], logprobs[i]};
-    append(*seqs[i], logits + rows[i] * V, events, &s);
+    append(*seqs[i], row(i), events, &s);
   }
 }
 

@@ -75,12 +75,14 @@ private:
   // Runs prefill or decode on `seqs` and samples a token for each.
   void run(bool prefill, const std::vector<Sequence *> &seqs,
            std::vector<TokenEvent> &events);
-  // Appends the token sampled from `logits` (the sequence's row); with
-  // `sampled`, the device already drew it from that row.
+  // Appends the token sampled from `logits` (the sequence's row, on the
+  // host); with `sampled`, the device already drew it from that row, and
+  // `logits` is null unless an observer sees them.
   void append(Sequence &seq, const float *logits,
               std::vector<TokenEvent> &events, const Sample *sampled = nullptr);
-  // The rows of a step's logits that sample, sampled together: on the
-  // device when it samples (runtime/device.h), else one by one here.
+  // The rows of a step's logits (in the arena) that sample, sampled
+  // together: on the device when it samples (runtime/device.h), else one by
+  // one here.
   void sample_rows(const float *logits, const std::vector<Sequence *> &seqs,
                    const std::vector<int64_t> &rows,
                    std::vector<TokenEvent> &events);

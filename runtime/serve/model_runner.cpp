@@ -73,12 +73,10 @@ const float *ModelRunner::step(bool prefill, const std::vector<StepRow> &rows) {
     throw std::runtime_error("a run of " + std::to_string(rows.size()) +
                              " sequences; the " + p.name + " program takes " +
                              std::to_string(p.rows));
-  int32_t *ids = exec_->i32(p.ids), *pos = exec_->i32(p.positions);
-  int32_t *tables = exec_->i32(p.tables);
   // Rows without a sequence, and tokens past a row's end, are padding.
-  std::fill(ids, ids + p.rows * p.tokens, 0);
-  std::fill(pos, pos + p.rows * p.tokens, -1);
-  std::fill(tables, tables + p.rows * table_width_, 0);
+  std::vector<int32_t> ids(size_t(p.rows * p.tokens), 0);
+  std::vector<int32_t> pos(size_t(p.rows * p.tokens), -1);
+  std::vector<int32_t> tables(size_t(p.rows * table_width_), 0);
   for (size_t b = 0; b < rows.size(); ++b) {
     const StepRow &row = rows[b];
     if (int64_t(row.tokens.size()) > p.tokens ||
@@ -91,10 +89,18 @@ const float *ModelRunner::step(bool prefill, const std::vector<StepRow> &rows) {
       pos[b * p.tokens + t] = int32_t(row.start + int64_t(t));
     }
     std::copy(row.block_table.begin(), row.block_table.end(),
-              tables + b * table_width_);
+              tables.begin() + int64_t(b) * table_width_);
   }
+  for (auto [t, values] : {std::pair{p.ids, &ids}, std::pair{p.positions, &pos},
+                           std::pair{p.tables, &tables}})
+    exec_->upload(exec_->i32(t), values->data(),
+                  values->size() * sizeof(int32_t));
   exec_->run_program(p.name, {});
   return exec_->f32(p.logits);
+}
+
+const float *ModelRunner::host_logits(const float *logits, int64_t rows) {
+  return exec_->readable(logits, size_t(rows * vocab_), host_logits_);
 }
 
 } // namespace llmc::serve

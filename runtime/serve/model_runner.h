@@ -46,9 +46,12 @@ public:
 
   // Runs prefill (each row up to prefill_tokens() tokens; at most
   // prefill_rows() rows) or decode (one token per row; at most max_batch()
-  // rows). Returns the logits of each row's last token, (rows, vocab),
-  // valid until the next run.
+  // rows). Returns the logits of each row's last token, (rows, vocab), in
+  // the arena (on a device, device memory), valid until the next run.
   const float *step(bool prefill, const std::vector<StepRow> &rows);
+  // The first `rows` rows of logits step() returned, for the host to read:
+  // the arena itself on the CPU, else a copy valid until the next call.
+  const float *host_logits(const float *logits, int64_t rows);
 
   int64_t max_batch() const { return max_batch_; }
   int64_t prefill_tokens() const { return prefill_tokens_; }
@@ -74,6 +77,7 @@ private:
                const std::string &plan_path);
 
   std::unique_ptr<Executor> exec_;
+  std::vector<float> host_logits_; // host_logits' copy, on a device
   Program prefill_, decode_;
   int64_t max_batch_ = 0, prefill_tokens_ = 0, max_seq_ = 0, vocab_ = 0;
   int64_t kv_blocks_ = 0, kv_block_tokens_ = 0, table_width_ = 0;

@@ -58,7 +58,8 @@ PerplexityResult perplexity(const PerplexityOptions &o) {
         step[row].tokens = {inputs[row * r.seq + t]};
         step[row].start = t;
       }
-      const float *logits = runner.step(/*prefill=*/false, step);
+      const float *logits =
+          runner.host_logits(runner.step(/*prefill=*/false, step), r.rows);
       for (int64_t row = 0; row < r.rows; ++row) {
         // -log softmax(logits)[target], in double.
         const float *l = logits + row * V;

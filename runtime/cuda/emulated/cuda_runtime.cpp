@@ -1,11 +1,10 @@
 // The part of the CUDA runtime API that llmc's launchers and device backend
 // call, implemented on the host for the emulated build (the SIMT emulator
 // runs the kernels): device memory is host memory that only device work may
-// touch (device_memory.h), managed memory plain host memory, every stream is
-// the
-// host's program order, and there are kDevices devices, all the emulator
-// (so each rank of an mpirun on one node has its own). Linked
-// instead of libcudart into llmc-run-emulated-cuda and its tests only.
+// touch (device_memory.h), every stream is the host's program order, and
+// there are kDevices devices, all the emulator (so each rank of an mpirun on
+// one node has its own). Linked instead of libcudart into
+// llmc-run-emulated-cuda and its tests only.
 #include "runtime/cuda/emulated/device_memory.h"
 
 #include <cuda_runtime_api.h>
@@ -51,10 +50,6 @@ cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
 // Page-aligned (cudaMalloc's 256 bytes, and more).
 cudaError_t cudaMalloc(void **devPtr, size_t size) {
   *devPtr = llmc::cuda::emulated::allocate_device(size);
-  return *devPtr ? cudaSuccess : cudaErrorMemoryAllocation;
-}
-cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int) {
-  *devPtr = std::aligned_alloc(256, (size + 255) / 256 * 256);
   return *devPtr ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFree(void *devPtr) {

@@ -2,8 +2,7 @@
 // cudaMalloc's memory is readable and writable only while device work runs
 // (a kernel, a copy, a memset, a GEMM, a collective); at any other time the
 // host touching it faults, as it would on a real GPU, so the emulated tests
-// catch a host read of device memory. Managed memory (the arena) stays
-// readable by the host, as it is on a GPU.
+// catch a host read of device memory (the arena is device memory).
 #pragma once
 
 #include <cstddef>
