@@ -44,5 +44,7 @@ config.substitutions.append(
                 "mpirun --oversubscribe -np"))
 config.substitutions.append(
     ("%examples", os.path.join(config.llmc_src_root, "examples")))
+config.substitutions.append(("%llmc_src", config.llmc_src_root))
+config.substitutions.append(("%llmc_obj", config.llmc_obj_root))
 config.substitutions.append(
     ("%bench", os.path.join(config.llmc_src_root, "bench")))
