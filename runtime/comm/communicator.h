@@ -104,7 +104,10 @@ struct CommStats {
 class Request {
 public:
   virtual ~Request() = default;
-  /// Blocks until the operation's result is in its buffer. Idempotent.
+  /// Orders what comes after behind the operation: MPI blocks until the
+  /// result is in its buffer; NCCL makes the device's default stream wait
+  /// for it, so every kernel and copy issued after sees it, and returns.
+  /// Idempotent.
   virtual void wait() = 0;
   /// Lets the operation progress without blocking (MPI advances messages
   /// only inside MPI calls, so the executor calls this between kernels);

@@ -26,7 +26,10 @@ void nccl_fail(ncclResult_t result, const char *file, int line) {
 
 namespace {
 
-// An ncclAllReduce in flight: an event recorded on the stream after it.
+// A collective in flight on the communicator's stream: an event recorded
+// after it. Waiting makes the device's default stream wait for the event,
+// so every kernel and copy issued after it sees the result while the host
+// goes on issuing work (it never blocks on the network).
 class NcclRequest final : public Request {
 public:
   explicit NcclRequest(cudaEvent_t done) : done_(done) {}
@@ -34,7 +37,8 @@ public:
   void wait() override {
     if (done_ == nullptr)
       return;
-    LLMC_CUDA_CHECK(cudaEventSynchronize(done_));
+    LLMC_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamLegacy, done_, 0));
+    // Released by CUDA once the event completes.
     LLMC_CUDA_CHECK(cudaEventDestroy(done_));
     done_ = nullptr;
   }
