@@ -9,7 +9,14 @@
 // kernels with `math = "bf16"`, as autocast makes attention's products
 // bf16 too; the runtime rounds the operands as it calls the GEMM.
 //
-// -debug-only=llmc-mixed-precision counts the kernels it marks.
+// An activation that only GEMMs read, twice or more (a layer's input: its
+// forward GEMM, then its weight-gradient GEMM), is rounded once where it is
+// written (`round_bf16` into a bf16 buffer) and the GEMMs read that: the
+// fp32 buffer dies at once, and the backward pass keeps half the bytes, as
+// autocast saves bf16 tensors for the backward pass.
+//
+// -debug-only=llmc-mixed-precision counts the kernels it marks and the
+// activations it keeps rounded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +38,91 @@ using namespace mlir::plan;
 
 namespace {
 
+bool isGemm(KernelOp k) {
+  using llmc::kernels::is;
+  using llmc::kernels::KernelId;
+  StringRef name = k.getCallee();
+  return is(name, KernelId::matmul) || is(name, KernelId::matmul_bias_gelu) ||
+         is(name, KernelId::matmul_swiglu);
+}
+
+bool hasBf16Math(KernelOp k) {
+  auto math = k.getParams().getAs<StringAttr>("math");
+  return math && math.getValue() == "bf16";
+}
+
+/// The kernels reading or writing `value` or a view of it, as operands.
+void collectUses(Value value, SmallVectorImpl<OpOperand *> &uses) {
+  for (OpOperand &use : value.getUses()) {
+    if (auto view = dyn_cast<ViewOp>(use.getOwner()))
+      collectUses(view.getResult(), uses);
+    else
+      uses.push_back(&use);
+  }
+}
+
+/// Keeps `buffer` rounded if only bf16 GEMMs read it (as lhs or rhs), two
+/// or more times, and one kernel writes it; returns whether it did.
+bool keepRounded(BufferOp buffer, OpBuilder &b) {
+  MemRefType type = buffer.getType();
+  if (buffer.getCategory() != BufferCategory::activation ||
+      buffer.getLiveOut() || buffer.getStashed() ||
+      !type.getElementType().isF32())
+    return false;
+  SmallVector<OpOperand *> uses;
+  collectUses(buffer.getBuffer(), uses);
+  KernelOp writer;
+  SmallVector<OpOperand *> reads;
+  for (OpOperand *use : uses) {
+    auto k = dyn_cast<KernelOp>(use->getOwner());
+    if (!k)
+      return false;
+    bool written = use->getOperandNumber() >= k.getIns().size();
+    if (written) {
+      if (writer && writer != k)
+        return false;
+      writer = k;
+      continue;
+    }
+    if (!isGemm(k) || !hasBf16Math(k) || use->getOperandNumber() >= 2)
+      return false;
+    reads.push_back(use);
+  }
+  if (!writer || reads.size() < 2 || llvm::any_of(reads, [&](OpOperand *r) {
+        return r->getOwner() == writer.getOperation() ||
+               !writer->isBeforeInBlock(r->getOwner());
+      }))
+    return false;
+  // The bf16 copy beside the fp32 buffer; the rounding right after the
+  // writer, in its layer and role.
+  b.setInsertionPointAfter(buffer);
+  auto rounded = BufferOp::create(
+      b, buffer.getLoc(), MemRefType::get(type.getShape(), b.getBF16Type()),
+      buffer.getName(), BufferCategory::activation, IntegerAttr());
+  b.setInsertionPointAfter(writer);
+  auto round = KernelOp::create(
+      b, writer.getLoc(),
+      llmc::kernels::kernel_name(llmc::kernels::KernelId::round_bf16),
+      ValueRange{buffer.getBuffer()}, ValueRange{rounded.getBuffer()},
+      b.getDictionaryAttr({}));
+  round->setDiscardableAttrs(writer->getDiscardableAttrDictionary());
+  for (OpOperand *read : reads) {
+    auto shape = cast<MemRefType>(read->get().getType()).getShape();
+    Value operand = rounded.getBuffer();
+    if (shape != type.getShape()) {
+      b.setInsertionPoint(read->getOwner());
+      operand = ViewOp::create(b, read->getOwner()->getLoc(),
+                               MemRefType::get(shape, b.getBF16Type()),
+                               rounded.getBuffer());
+    }
+    Value old = read->get();
+    read->set(operand);
+    if (auto view = old.getDefiningOp<ViewOp>(); view && view->use_empty())
+      view.erase();
+  }
+  return true;
+}
+
 struct MixedPrecisionPass
     : mlir::llm::impl::MixedPrecisionBase<MixedPrecisionPass> {
   void runOnOperation() override {
@@ -44,8 +136,14 @@ struct MixedPrecisionPass
       k.setParamsAttr(params.getDictionary(&getContext()));
       ++marked;
     });
+    SmallVector<BufferOp> buffers;
+    getOperation().walk([&](BufferOp buffer) { buffers.push_back(buffer); });
+    OpBuilder builder(&getContext());
+    int64_t rounded = llvm::count_if(
+        buffers, [&](BufferOp buffer) { return keepRounded(buffer, builder); });
     LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << marked
-                            << " kernel(s) take bf16 operands\n");
+                            << " kernel(s) take bf16 operands, " << rounded
+                            << " activation(s) kept rounded\n");
   }
 };
 

@@ -375,8 +375,16 @@ def MixedPrecision : Pass<"llmc-mixed-precision", "func::FuncOp"> {
     with `math = "bf16"`: the runtime rounds its two operands to bf16 and
     sums their products in fp32 (oneDNN's bf16 kernels, where the processor
     has them), giving an fp32 result. Parameters, gradients and AdamW
-    moments stay fp32 (the master weights), as do norms, softmax, attention
-    and the loss. `matmul_i8w` is left alone.
+    moments stay fp32 (the master weights), as do norms, softmax and the
+    loss; attention's two kernels get bf16 math too. `matmul_i8w` is left
+    alone.
+
+    An activation that only these GEMMs read, two or more times (a layer's
+    input, read by its forward GEMM and its weight-gradient GEMM), is
+    rounded once after the kernel that writes it (`round_bf16`, into a bf16
+    buffer beside it) and the GEMMs read the bf16 buffer: the fp32 one dies
+    at once, so the backward pass keeps half the bytes, and no GEMM rounds
+    it again.
 
     ```mlir
     plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} ...

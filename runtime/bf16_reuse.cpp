@@ -59,6 +59,9 @@ Bf16Reuse find_bf16_reuse(const planfile::Plan &plan, int window) {
     if (!is_bf16_matmul(plan.kernels(k)))
       continue;
     for (int s = 0; s < 2; ++s) {
+      // A bf16 buffer (round_bf16's) is its own rounding.
+      if (plan.tensors(plan.kernels(k).ins(s)).dtype() == planfile::BF16)
+        continue;
       const Bytes range = operand_bytes(plan, plan.kernels(k).ins(s));
       for (int j = k - 1; j >= 0 && j >= k - window; --j) {
         const planfile::Kernel &earlier = plan.kernels(j);
@@ -67,7 +70,9 @@ Bf16Reuse find_bf16_reuse(const planfile::Plan &plan, int window) {
         if (!is_bf16_matmul(earlier))
           continue;
         int t = 0;
-        while (t < 2 && !(operand_bytes(plan, earlier.ins(t)) == range))
+        while (t < 2 &&
+               (plan.tensors(earlier.ins(t)).dtype() == planfile::BF16 ||
+                !(operand_bytes(plan, earlier.ins(t)) == range)))
           ++t;
         if (t == 2)
           continue;

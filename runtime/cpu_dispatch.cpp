@@ -1,6 +1,8 @@
 // The CPU implementation of every plan kernel; see cpu_dispatch.h.
 #include "runtime/cpu_dispatch.h"
 
+#include "runtime/cpu/bf16.h"
+
 #include "runtime/comm/communicator.h"
 #include "runtime/cpu/activation.h"
 #include "runtime/cpu/adamw.h"
@@ -49,6 +51,9 @@ const int8_t *KernelCall::i8(int i) const {
 }
 const uint16_t *KernelCall::bf16(int i) const {
   return reinterpret_cast<const uint16_t *>(exec_.f32(kernel_.ins(i)));
+}
+bool KernelCall::in_is_bf16(int i) const {
+  return exec_.plan().tensors(kernel_.ins(i)).dtype() == planfile::BF16;
 }
 std::vector<int64_t> KernelCall::in_shape(int i) const {
   const auto &shape = exec_.plan().tensors(kernel_.ins(i)).shape();
@@ -144,21 +149,39 @@ cpu::GemmMath gemm_math(const KernelCall &c) {
              ? cpu::GemmMath::BF16
              : cpu::GemmMath::FP32;
 }
+// A GEMM's operands: lhs and rhs as fp32 pointers, and with bf16 math the
+// roundings it may share (runtime/bf16_reuse.h) or the plan's bf16 buffers
+// themselves (round_bf16's), whose fp32 pointer is then null.
+struct GemmOperands {
+  const float *lhs, *rhs;
+  cpu::Bf16Operands bf16;
+};
+GemmOperands gemm_operands(const KernelCall &c) {
+  GemmOperands g{c.in(0), c.in(1), {}};
+  if (gemm_math(c) != cpu::GemmMath::BF16)
+    return g;
+  if (c.index() >= 0)
+    g.bf16 = c.executor().bf16_operands(c.index());
+  for (int s = 0; s < 2; ++s)
+    if (c.in_is_bf16(s)) {
+      (s == 0 ? g.bf16.a : g.bf16.b) = {c.bf16(s), nullptr};
+      (s == 0 ? g.lhs : g.rhs) = nullptr;
+    }
+  return g;
+}
 void matmul(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
-  const cpu::GemmMath math = gemm_math(c);
-  cpu::matmul_forward(c.out(0), c.in(0), c.in(1),
-                      c.num_ins() > 2 ? c.in(2) : nullptr, g.batch, g.M, g.N,
-                      g.K, g.trans_a, g.trans_b, g.b_batched, math,
-                      math == cpu::GemmMath::BF16 && c.index() >= 0
-                          ? c.executor().bf16_operands(c.index())
-                          : cpu::Bf16Operands{});
+  GemmOperands ops = gemm_operands(c);
+  cpu::matmul_forward(
+      c.out(0), ops.lhs, ops.rhs, c.num_ins() > 2 ? c.in(2) : nullptr, g.batch,
+      g.M, g.N, g.K, g.trans_a, g.trans_b, g.b_batched, gemm_math(c), ops.bf16);
 }
 void matmul_bias_gelu(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
-  cpu::matmul_bias_gelu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
-                                g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
-                                g.b_batched, gelu_tanh(c), gemm_math(c));
+  GemmOperands ops = gemm_operands(c);
+  cpu::matmul_bias_gelu_forward(
+      c.out(0), c.out(1), ops.lhs, ops.rhs, c.in(2), g.batch, g.M, g.N, g.K,
+      g.trans_a, g.trans_b, g.b_batched, gelu_tanh(c), gemm_math(c), ops.bf16);
 }
 void matmul_i8w(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
@@ -181,9 +204,10 @@ void matmul_bf16w(const KernelCall &c) {
 }
 void matmul_swiglu(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
-  cpu::matmul_swiglu_forward(c.out(0), c.out(1), c.in(0), c.in(1), c.in(2),
+  GemmOperands ops = gemm_operands(c);
+  cpu::matmul_swiglu_forward(c.out(0), c.out(1), ops.lhs, ops.rhs, c.in(2),
                              g.batch, g.M, g.N, g.K, g.trans_a, g.trans_b,
-                             g.b_batched, gemm_math(c));
+                             g.b_batched, gemm_math(c), ops.bf16);
 }
 void sum_to(const KernelCall &c) {
   cpu::sum_rows(c.out(0), c.in(0), c.n_in(0) / c.n_out(0), c.n_out(0));
@@ -356,6 +380,10 @@ void extract_slice(const KernelCall &c) { slice(c, true); }
 void insert_slice(const KernelCall &c) { slice(c, false); }
 void copy(const KernelCall &c) {
   std::memcpy(c.out(0), c.in(0), c.n_out(0) * sizeof(float));
+}
+void round_bf16(const KernelCall &c) {
+  cpu::round_to_bf16(reinterpret_cast<uint16_t *>(c.out(0)), c.in(0),
+                     c.n_out(0));
 }
 void fill(const KernelCall &c) {
   std::fill(c.out(0), c.out(0) + c.n_out(0), float(c.param("value").f()));

@@ -29,6 +29,7 @@ public:
   const int32_t *host_ids(int i) const;
   const int8_t *i8(int i) const;     // an i8 input
   const uint16_t *bf16(int i) const; // a bf16 input, its bits
+  bool in_is_bf16(int i) const;
   std::vector<int64_t> in_shape(int i) const;
   std::vector<int64_t> out_shape(int i) const;
   int64_t n_in(int i) const;

@@ -55,4 +55,10 @@ void round_through_bf16(float *out, const float *in, int64_t n) {
     out[i] = from_bf16(to_bf16(in[i]));
 }
 
+void widen_bf16(float *out, const uint16_t *in, int64_t n) {
+#pragma omp parallel for simd if (n > (1 << 16))
+  for (int64_t i = 0; i < n; i++)
+    out[i] = from_bf16(in[i]);
+}
+
 } // namespace llmc::cpu

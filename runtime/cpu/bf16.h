@@ -34,4 +34,7 @@ void round_to_bf16_serial(uint16_t *out, const float *in, int64_t n);
 // out[i] = from_bf16(to_bf16(in[i])): the fp32 value a bf16 operand holds.
 void round_through_bf16(float *out, const float *in, int64_t n);
 
+// out[i] = from_bf16(in[i]): bf16 values as fp32, exactly.
+void widen_bf16(float *out, const uint16_t *in, int64_t n);
+
 } // namespace llmc::cpu

@@ -2,6 +2,7 @@
 #include "runtime/cpu/fused.h"
 
 #include "runtime/cpu/activation.h"
+#include "runtime/cpu/bf16.h"
 #include "runtime/cpu/matmul.h"
 #include "runtime/cpu/norm_rows.h"
 
@@ -37,25 +38,34 @@ void add_rmsnorm_forward(float *sum, float *out, float *rstd, const float *a,
 // while it is in cache. With a shared weight, all batch rows form one GEMM,
 // taken in row blocks (about 8 MiB of output each) so the epilogue reads
 // each block while it is still in the last-level cache, and each block stays
-// large enough for sgemm; otherwise one GEMM, then the epilogue.
+// large enough for sgemm; otherwise one GEMM, then the epilogue. With bf16
+// math the weight is rounded once for all blocks.
 template <typename Epilogue>
 static void matmul_in_row_blocks(float *c, const float *a, const float *b,
                                  const float *bias, int64_t batch, int64_t M,
                                  int64_t N, int64_t K, bool trans_a,
                                  bool trans_b, bool b_batched, GemmMath math,
-                                 Epilogue then) {
+                                 const Bf16Operands &shared, Epilogue then) {
   if (trans_a || b_batched) {
     matmul_forward(c, a, b, bias, batch, M, N, K, trans_a, trans_b, b_batched,
-                   math);
+                   math, shared);
     then(0, batch * M * N);
     return;
   }
   const int64_t rows_total = batch * M;
   const int64_t rows = std::max<int64_t>(256, (int64_t(1) << 21) / N);
+  Bf16Operands block = shared;
+  thread_local std::vector<uint16_t> weight;
+  if (math == GemmMath::BF16 && !block.b.ready && rows < rows_total) {
+    weight.resize(size_t(K * N));
+    round_to_bf16(weight.data(), b, K * N);
+    block.b = {weight.data(), nullptr};
+  }
   for (int64_t r = 0; r < rows_total; r += rows) {
     int64_t m = std::min(rows, rows_total - r);
-    matmul_forward(c + r * N, a + r * K, b, bias, 1, m, N, K, false, trans_b,
-                   false, math);
+    block.a.ready = shared.a.ready ? shared.a.ready + r * K : nullptr;
+    matmul_forward(c + r * N, a ? a + r * K : nullptr, b, bias, 1, m, N, K,
+                   false, trans_b, false, math, block);
     then(r * N, m * N);
   }
 }
@@ -64,10 +74,11 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
                               const float *b, const float *bias, int64_t batch,
                               int64_t M, int64_t N, int64_t K, bool trans_a,
                               bool trans_b, bool b_batched, bool tanh,
-                              GemmMath math) {
+                              GemmMath math, const Bf16Operands &shared) {
   auto gelu = tanh ? gelu_tanh_forward : gelu_erf_forward;
   matmul_in_row_blocks(pre, a, b, bias, batch, M, N, K, trans_a, trans_b,
-                       b_batched, math, [&](int64_t first, int64_t count) {
+                       b_batched, math, shared,
+                       [&](int64_t first, int64_t count) {
                          gelu(out + first, pre + first, count);
                        });
 }
@@ -75,12 +86,13 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
 void matmul_swiglu_forward(float *up, float *out, const float *a,
                            const float *b, const float *gate, int64_t batch,
                            int64_t M, int64_t N, int64_t K, bool trans_a,
-                           bool trans_b, bool b_batched, GemmMath math) {
-  matmul_in_row_blocks(up, a, b, nullptr, batch, M, N, K, trans_a, trans_b,
-                       b_batched, math, [&](int64_t first, int64_t count) {
-                         swiglu_forward(out + first, gate + first, up + first,
-                                        count);
-                       });
+                           bool trans_b, bool b_batched, GemmMath math,
+                           const Bf16Operands &shared) {
+  matmul_in_row_blocks(
+      up, a, b, nullptr, batch, M, N, K, trans_a, trans_b, b_batched, math,
+      shared, [&](int64_t first, int64_t count) {
+        swiglu_forward(out + first, gate + first, up + first, count);
+      });
 }
 
 } // namespace llmc::cpu

@@ -28,7 +28,8 @@ void matmul_bias_gelu_forward(float *pre, float *out, const float *a,
                               const float *b, const float *bias, int64_t batch,
                               int64_t M, int64_t N, int64_t K, bool trans_a,
                               bool trans_b, bool b_batched, bool tanh,
-                              GemmMath math = GemmMath::FP32);
+                              GemmMath math = GemmMath::FP32,
+                              const Bf16Operands &shared = {});
 
 // LLaMA's up projection followed by SwiGLU: up = op(a)·op(b), then
 // out = silu(gate)·up row block by row block while the block is in cache (up
@@ -37,6 +38,7 @@ void matmul_swiglu_forward(float *up, float *out, const float *a,
                            const float *b, const float *gate, int64_t batch,
                            int64_t M, int64_t N, int64_t K, bool trans_a,
                            bool trans_b, bool b_batched,
-                           GemmMath math = GemmMath::FP32);
+                           GemmMath math = GemmMath::FP32,
+                           const Bf16Operands &shared = {});
 
 } // namespace llmc::cpu

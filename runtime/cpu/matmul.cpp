@@ -49,8 +49,15 @@ void matmul_forward(float *out, const float *a, const float *b,
     const int64_t na = batch * M * K, nb = (b_batched ? batch : 1) * K * N;
     a16.resize(size_t(na));
     b16.resize(size_t(nb));
-    round_through_bf16(a16.data(), a, na);
-    round_through_bf16(b16.data(), b, nb);
+    auto held = [](float *out, const float *x, const uint16_t *ready,
+                   int64_t n) {
+      if (ready)
+        widen_bf16(out, ready, n);
+      else
+        round_through_bf16(out, x, n);
+    };
+    held(a16.data(), a, shared.a.ready, na);
+    held(b16.data(), b, shared.b.ready, nb);
     a = a16.data();
     b = b16.data();
   }

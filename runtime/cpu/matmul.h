@@ -20,6 +20,8 @@ enum class GemmMath { FP32, BF16 };
 // GEMM (the bytes unchanged since), `keep` receives the rounding this GEMM
 // makes, for a later one. Either may be null; GEMMs that round no operand
 // (fp32, or a product not on oneDNN) ignore both and leave `keep` empty.
+// With `ready` set the fp32 operand may be null: a bf16 buffer of the plan
+// (round_bf16's) is the operand itself.
 struct Bf16Operand {
   const uint16_t *ready = nullptr;
   std::vector<uint16_t> *keep = nullptr;

@@ -64,9 +64,10 @@ struct Scratch {
   }
 };
 // 0: per-row losses, 1: norm sums, 2: GEMM workspace, 3: a scale factor,
-// 4: a collective's staging, 5: sampling's rows and results.
+// 4: a collective's staging, 5: sampling's rows and results, 6 and 7: a
+// GEMM's bf16 operands widened.
 Scratch &scratch(int which) {
-  static Scratch buffers[6];
+  static Scratch buffers[8];
   return buffers[which];
 }
 
@@ -105,11 +106,23 @@ GemmMath gemm_math(const KernelCall &c) {
   return c.has_param("math") && c.param("math").s() == "bf16" ? GemmMath::BF16
                                                               : GemmMath::FP32;
 }
+// A GEMM operand as fp32: a bf16 buffer (round_bf16's, in a bf16-mixed
+// plan) widened into scratch, exactly, which the GEMM's bf16 math rounds
+// back to the same values. (A GEMM of bf16 operands through cuBLASLt's
+// 16BF types would skip the widening: not done.)
+const float *gemm_operand(const KernelCall &c, int i) {
+  if (!c.in_is_bf16(i))
+    return c.in(i);
+  float *wide = scratch(6 + i).get(size_t(c.n_in(i)));
+  widen_bf16(wide, c.bf16(i), c.n_in(i), kStream);
+  return wide;
+}
 void matmul(const KernelCall &c) {
   const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
   gemm().run({gemm_of(c), bias ? GemmEpilogue::Bias : GemmEpilogue::None,
               gemm_math(c)},
-             c.out(0), nullptr, c.in(0), c.in(1), bias, kStream);
+             c.out(0), nullptr, gemm_operand(c, 0), gemm_operand(c, 1), bias,
+             kStream);
 }
 // outs (pre_gelu, out): cuBLASLt's GELU epilogue is the tanh one, and
 // fuses only where it has an algorithm (its aux leading dimension, N, a
@@ -118,12 +131,12 @@ void matmul(const KernelCall &c) {
 void matmul_bias_gelu(const KernelCall &c) {
   bool tanh = c.param("approximate").s() == "tanh";
   kernels::GemmShape g = gemm_of(c);
-  if (tanh &&
-      gemm().try_run({g, GemmEpilogue::GeluTanhAuxBias, gemm_math(c)}, c.out(1),
-                     c.out(0), c.in(0), c.in(1), c.in(2), kStream))
+  const float *lhs = gemm_operand(c, 0), *rhs = gemm_operand(c, 1);
+  if (tanh && gemm().try_run({g, GemmEpilogue::GeluTanhAuxBias, gemm_math(c)},
+                             c.out(1), c.out(0), lhs, rhs, c.in(2), kStream))
     return;
-  gemm().run({g, GemmEpilogue::Bias, gemm_math(c)}, c.out(0), nullptr, c.in(0),
-             c.in(1), c.in(2), kStream);
+  gemm().run({g, GemmEpilogue::Bias, gemm_math(c)}, c.out(0), nullptr, lhs, rhs,
+             c.in(2), kStream);
   gelu_forward(c.out(1), c.out(0), c.n_out(0), tanh ? Gelu::Tanh : Gelu::Erf,
                kStream);
 }
@@ -152,7 +165,7 @@ void matmul_bf16w(const KernelCall &c) {
 // outs (up, out): up = lhs·rhs, out = silu(gate)·up.
 void matmul_swiglu(const KernelCall &c) {
   gemm().run({gemm_of(c), GemmEpilogue::None, gemm_math(c)}, c.out(0), nullptr,
-             c.in(0), c.in(1), nullptr, kStream);
+             gemm_operand(c, 0), gemm_operand(c, 1), nullptr, kStream);
   swiglu_forward(c.out(1), c.in(2), c.out(0), c.n_out(0), kStream);
 }
 
@@ -357,6 +370,10 @@ void extract_slice(const KernelCall &c) { slice(c, true); }
 void insert_slice(const KernelCall &c) { slice(c, false); }
 void copy(const KernelCall &c) {
   cuda::copy(c.out(0), c.in(0), c.n_out(0), kStream);
+}
+void round_bf16(const KernelCall &c) {
+  cuda::round_bf16(reinterpret_cast<uint16_t *>(c.out(0)), c.in(0), c.n_out(0),
+                   kStream);
 }
 void fill(const KernelCall &c) {
   cuda::fill(c.out(0), c.n_out(0), float(c.param("value").f()), kStream);
@@ -572,6 +589,7 @@ const std::map<std::string, KernelFn> &table() {
       {"extract_slice", extract_slice},
       {"insert_slice", insert_slice},
       {"copy", copy},
+      {"round_bf16", round_bf16},
       {"fill", fill},
       {"cross_entropy_forward", cross_entropy_forward},
       {"cross_entropy_backward", cross_entropy_backward},

@@ -135,6 +135,24 @@ void fill(float *out, long long n, float value, cudaStream_t stream) {
   LLMC_CUDA_CHECK(cudaGetLastError());
 }
 
+void round_bf16(uint16_t *out, const float *x, long long n,
+                cudaStream_t stream) {
+  if (n == 0)
+    return;
+  LLMC_LAUNCH(device::round_bf16_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, x, n);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
+void widen_bf16(float *out, const uint16_t *x, long long n,
+                cudaStream_t stream) {
+  if (n == 0)
+    return;
+  LLMC_LAUNCH(device::widen_bf16_kernel, device::elementwise_blocks(n),
+              device::kElementwiseThreads, stream, out, x, n);
+  LLMC_CUDA_CHECK(cudaGetLastError());
+}
+
 void copy(float *out, const float *x, long long n, cudaStream_t stream) {
   if (out != x && n > 0)
     LLMC_CUDA_CHECK(cudaMemcpyAsync(out, x, n * sizeof(float),

@@ -28,6 +28,9 @@ OperandSpec f32(const char *name) { return {name, DType::F32, Arity::One}; }
 OperandSpec i32(const char *name) { return {name, DType::I32, Arity::One}; }
 OperandSpec i8(const char *name) { return {name, DType::I8, Arity::One}; }
 OperandSpec bf16(const char *name) { return {name, DType::BF16, Arity::One}; }
+OperandSpec f32_or_bf16(const char *name) {
+  return {name, DType::F32, Arity::One, true};
+}
 OperandSpec optional_f32(const char *name) {
   return {name, DType::F32, Arity::Optional};
 }
@@ -102,6 +105,11 @@ public:
       : desc_(desc), spec_(spec), axes_(axes) {}
 
   const std::vector<int64_t> &in(size_t i) const { return desc_.ins[i].shape; }
+  // A bf16 operand in a slot that also takes f32 (a GEMM's lhs or rhs).
+  bool in_bf16_of_f32(size_t i) const {
+    return desc_.ins[i].dtype == DType::BF16 &&
+           spec_.ins[std::min(i, spec_.ins.size() - 1)].or_bf16;
+  }
   const std::vector<int64_t> &out(size_t i) const {
     return desc_.outs[i].shape;
   }
@@ -186,6 +194,10 @@ std::string math(const Call &c) {
 std::string gemm(const Call &c, bool biased = true) {
   if (std::string bad = math(c); !bad.empty())
     return bad;
+  bool bf16_math = c.has("math") && c.param("math").s == "bf16";
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT(!c.in_bf16_of_f32(i) || bf16_math, c.in_name(i),
+           " is bf16; only a GEMM with math bf16 takes bf16 operands");
   const auto &lhs = c.in(0), &rhs = c.in(1), &out = c.out(0);
   EXPECT(lhs.size() >= 2 && rhs.size() >= 2 && out.size() >= 2, "lhs ",
          shape_text(lhs), ", rhs ", shape_text(rhs), " and out ",
@@ -562,6 +574,7 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
   case KernelId::swiglu_forward:
   case KernelId::swiglu_backward:
   case KernelId::copy:
+  case KernelId::round_bf16:
   case KernelId::all_reduce_sum:
     return same_size(c);
   case KernelId::softmax_forward:
@@ -725,9 +738,10 @@ std::string check_operands(const std::vector<OperandSpec> &slots,
   for (size_t i = 0; i < n; ++i) {
     const OperandSpec &slot = slots[std::min(i, slots.size() - 1)];
     const TensorDesc &t = tensors[i];
-    if (t.dtype != slot.dtype)
+    if (t.dtype != slot.dtype && !(slot.or_bf16 && t.dtype == DType::BF16))
       return cat(side, " ", i, " (", slot.name, ") is ", dtype_name(t.dtype),
-                 "; expected ", dtype_name(slot.dtype));
+                 "; expected ", dtype_name(slot.dtype),
+                 slot.or_bf16 ? " or bf16" : "");
     int64_t elements = 1;
     for (int64_t d : t.shape) {
       if (d < 0)

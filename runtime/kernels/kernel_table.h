@@ -33,6 +33,9 @@ struct OperandSpec {
   const char *name;
   DType dtype;
   Arity arity;
+  // A GEMM operand of f32 dtype that may also be bf16 (with bf16 math: an
+  // activation a bf16-mixed plan keeps rounded).
+  bool or_bf16 = false;
 };
 
 struct ParamSpec {

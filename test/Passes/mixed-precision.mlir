@@ -13,7 +13,7 @@
 // CHECK:      plan.kernel "rmsnorm_forward" {{.*}} {params = {epsilon = 1.000000e-05 : f64}}
 // CHECK:      plan.kernel "attention_forward" {{.*}} {params = {causal = true, math = "bf16", scale = 2.500000e-01 : f64}}
 // CHECK:      plan.kernel "attention_backward" {{.*}} {params = {causal = true, math = "bf16", scale = 2.500000e-01 : f64}}
-// TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands
+// TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands, 0 activation(s) kept rounded
 func.func @step() {
   %x = plan.buffer "" activation : memref<4x16xf32>
   %w = plan.buffer "w" param : memref<8x16xf32>
@@ -44,5 +44,49 @@ func.func @step() {
   %dk = plan.buffer "" activation : memref<1x2x4x16xf32>
   %dv = plan.buffer "" activation : memref<1x2x4x16xf32>
   plan.kernel "attention_backward" ins(%ho, %hq, %hq, %hq, %ho, %lse) outs(%dq, %dk, %dv) {params = {causal = true, scale = 0.25 : f64}} : (memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4xf32>) -> (memref<1x2x4x16xf32>, memref<1x2x4x16xf32>, memref<1x2x4x16xf32>)
+  return
+}
+
+// An activation only GEMMs read, twice (its forward GEMM, then through a
+// view its weight-gradient GEMM), is rounded once after its writer into a
+// bf16 buffer, which both GEMMs read (the second through a bf16 view). One
+// that another kernel also reads, and one that a single GEMM reads, stay
+// fp32.
+// CHECK-LABEL: func.func @kept(
+// CHECK:      plan.buffer "w" param
+// CHECK-NEXT: %[[H:.*]] = plan.buffer "" activation : memref<4x16xf32>
+// CHECK-NEXT: %[[HB:.*]] = plan.buffer "" activation : memref<4x16xbf16>
+// CHECK:      plan.kernel "copy" ins(%{{.*}}) outs(%[[H]]) {llm.layer = 0 : i64, llm.role = "forward"}
+// CHECK-NEXT: plan.kernel "round_bf16" ins(%[[H]]) outs(%[[HB]]) {llm.layer = 0 : i64, llm.role = "forward"} : (memref<4x16xf32>) -> memref<4x16xbf16>
+// CHECK:      plan.kernel "matmul" ins(%[[HB]], %{{.*}}) outs(%{{.*}}) {{.*}} : (memref<4x16xbf16>, memref<8x16xf32>)
+// CHECK-NOT:  plan.view %[[H]]
+// CHECK:      %[[V:.*]] = plan.view %[[HB]] : memref<4x16xbf16> to memref<2x2x16xbf16>
+// CHECK-NEXT: plan.kernel "matmul" ins(%{{.*}}, %[[V]]) {{.*}} : (memref<2x2x8xf32>, memref<2x2x16xbf16>)
+// CHECK:      plan.kernel "matmul" ins(%[[A:.*]], %{{.*}}) {{.*}} : (memref<4x16xf32>, memref<8x16xf32>)
+// CHECK:      plan.kernel "add" ins(%[[A]], %[[A]])
+// CHECK:      plan.kernel "matmul" ins(%{{.*}}, %{{.*}}) {{.*}} : (memref<4x16xf32>, memref<8x16xf32>)
+// CHECK-NOT:  round_bf16
+// TRACE: [llmc-mixed-precision] 4 kernel(s) take bf16 operands, 1 activation(s) kept rounded
+func.func @kept() {
+  %in = plan.buffer "" activation : memref<4x16xf32>
+  %w = plan.buffer "w" param : memref<8x16xf32>
+  %h = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "copy" ins(%in) outs(%h) {llm.layer = 0 : i64, llm.role = "forward"} : (memref<4x16xf32>) -> memref<4x16xf32>
+  %y = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%h, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  %dy = plan.buffer "" activation : memref<2x2x8xf32>
+  %hv = plan.view %h : memref<4x16xf32> to memref<2x2x16xf32>
+  %dw = plan.buffer "" grad : memref<2x8x16xf32>
+  plan.kernel "matmul" ins(%dy, %hv) outs(%dw) {params = {transpose_lhs = true, transpose_rhs = false}} : (memref<2x2x8xf32>, memref<2x2x16xf32>) -> memref<2x8x16xf32>
+  %a = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "copy" ins(%in) outs(%a) : (memref<4x16xf32>) -> memref<4x16xf32>
+  %ya = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%a, %w) outs(%ya) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  %s = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "add" ins(%a, %a) outs(%s) : (memref<4x16xf32>, memref<4x16xf32>) -> memref<4x16xf32>
+  %o = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "copy" ins(%in) outs(%o) : (memref<4x16xf32>) -> memref<4x16xf32>
+  %yo = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%o, %w) outs(%yo) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
   return
 }

@@ -1,7 +1,8 @@
 // Elementwise, broadcast, reduction and data-movement kernels on the GPU:
 // add / mul / accumulate_grad (a trailing broadcast), the general kernels
 // of imported ONNX graphs (unary, binary, where, reduce: the same formulas
-// as the CPU, runtime/kernels/general_math.h), sum_to, fill, and one
+// as the CPU, runtime/kernels/general_math.h), sum_to, fill, bf16 rounding
+// and widening, and one
 // strided copy for every layout kernel (permute, split, concat, slices,
 // scatter_to_parallel). A thread per output element, grid-stride; each
 // output is computed by one thread in a fixed order, so results are the
@@ -12,6 +13,9 @@
 
 #include "runtime/cuda/device/strided_view.cuh"
 #include "runtime/kernels/general_math.h"
+
+#include <cstdint>
+#include <cstring>
 
 namespace llmc::cuda::device {
 
@@ -93,6 +97,26 @@ __global__ void sum_rows_kernel(float *__restrict__ out,
 
 __global__ void fill_kernel(float *out, long long n, float value) {
   LLMC_GRID_STRIDE(i, n) out[i] = value;
+}
+
+// out[i] = x[i] rounded to bf16 (to nearest, ties to even; a NaN stays a
+// quiet NaN): runtime/cpu/bf16.h's to_bf16, bit for bit.
+__global__ void round_bf16_kernel(uint16_t *out, const float *x, long long n) {
+  LLMC_GRID_STRIDE(i, n) {
+    uint32_t bits;
+    memcpy(&bits, &x[i], sizeof bits);
+    out[i] = (bits & 0x7fffffffu) > 0x7f800000u
+                 ? uint16_t((bits >> 16) | 0x40u)
+                 : uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+  }
+}
+
+// out[i] = the bf16 value x[i] as fp32 (exact).
+__global__ void widen_bf16_kernel(float *out, const uint16_t *x, long long n) {
+  LLMC_GRID_STRIDE(i, n) {
+    uint32_t bits = uint32_t(x[i]) << 16;
+    memcpy(&out[i], &bits, sizeof bits);
+  }
 }
 
 // dst[view operand 0] = src[view operand 1] over the view's box.

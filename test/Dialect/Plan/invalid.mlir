@@ -165,6 +165,30 @@ func.func @kernel_dtype() {
 
 // -----
 
+// Tests that a GEMM takes a bf16 operand (an activation round_bf16 kept)
+// only with bf16 math, and an i8 one never.
+func.func @gemm_bf16_operand_needs_bf16_math() {
+  %x = plan.buffer "" activation : memref<4x8xbf16>
+  %w = plan.buffer "w" param : memref<8x4xf32>
+  %y = plan.buffer "" activation : memref<4x4xf32>
+  // expected-error@+1 {{'plan.kernel' op matmul: lhs is bf16; only a GEMM with math bf16 takes bf16 operands}}
+  plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x8xbf16>, memref<8x4xf32>) -> memref<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_i8_operand() {
+  %x = plan.buffer "" activation : memref<4x8xi8>
+  %w = plan.buffer "w" param : memref<8x4xf32>
+  %y = plan.buffer "" activation : memref<4x4xf32>
+  // expected-error@+1 {{'plan.kernel' op matmul: ins 0 (lhs) is i8; expected f32 or bf16}}
+  plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {math = "bf16", transpose_lhs = false, transpose_rhs = false}} : (memref<4x8xi8>, memref<8x4xf32>) -> memref<4x4xf32>
+  return
+}
+
+// -----
+
 // Tests that kernels take only element types a backend runs.
 func.func @kernel_element_type() {
   %0 = plan.buffer "" activation : memref<4xf16>

@@ -6,6 +6,7 @@
 // plans lay them out.
 
 #include "runtime/cpu/bf16.h"
+#include "runtime/cpu/fused.h"
 #include "runtime/cpu/gemm_library.h"
 #include "runtime/cpu/matmul.h"
 
@@ -160,6 +161,57 @@ TEST_F(GemmLibraryTest, Bf16MathMatchesDoubleOfRoundedOperands) {
         moved = std::max(moved, std::fabs(got[i] - exact[i]) / magnitude[i]);
       EXPECT_GT(moved, 1e-4);
     }
+  }
+}
+
+// An operand a bf16-mixed plan keeps in a bf16 buffer (round_bf16's) is
+// multiplied as the fp32 operand it was rounded from: the same bits, on
+// either library, in the plain GEMM and in the fused ones, whose row blocks
+// (more than one here) each take their part of it.
+TEST_F(GemmLibraryTest, Bf16BufferOperandsGiveTheRoundedOperandsBits) {
+  const int64_t M = 600, N = 4096, K = 24;
+  auto a = random_vector(M * K, 41);
+  auto b = random_vector(K * N, 42);
+  auto bias = random_vector(N, 43);
+  auto gate = random_vector(M * N, 44);
+  std::vector<uint16_t> a16(a.size()), b16(b.size());
+  round_to_bf16(a16.data(), a.data(), int64_t(a.size()));
+  round_to_bf16(b16.data(), b.data(), int64_t(b.size()));
+  const Bf16Operands lhs{{a16.data(), nullptr}, {}};
+  const Bf16Operands both{{a16.data(), nullptr}, {b16.data(), nullptr}};
+  std::vector<float> want(M * N), got(M * N), want2(M * N), got2(M * N);
+  for (GemmLibrary library : {GemmLibrary::OneDnn, GemmLibrary::OpenBlas}) {
+    SCOPED_TRACE(library == GemmLibrary::OneDnn ? "oneDNN" : "OpenBLAS");
+    set_gemm_library(library);
+    matmul_forward(want.data(), a.data(), b.data(), bias.data(), 1, M, N, K,
+                   false, false, false, GemmMath::BF16);
+    matmul_forward(got.data(), nullptr, nullptr, bias.data(), 1, M, N, K, false,
+                   false, false, GemmMath::BF16, both);
+    EXPECT_EQ(got, want);
+    // The weight-gradient GEMM's form: lhs transposed, the bf16 rhs.
+    std::vector<float> dw(K * K), dw_want(K * K);
+    matmul_forward(dw_want.data(), a.data(), a.data(), nullptr, 1, K, K, M,
+                   true, false, false, GemmMath::BF16);
+    matmul_forward(dw.data(), a.data(), nullptr, nullptr, 1, K, K, M, true,
+                   false, false, GemmMath::BF16,
+                   Bf16Operands{{}, {a16.data(), nullptr}});
+    EXPECT_EQ(dw, dw_want);
+    matmul_bias_gelu_forward(want.data(), want2.data(), a.data(), b.data(),
+                             bias.data(), 1, M, N, K, false, false, false, true,
+                             GemmMath::BF16);
+    matmul_bias_gelu_forward(got.data(), got2.data(), nullptr, b.data(),
+                             bias.data(), 1, M, N, K, false, false, false, true,
+                             GemmMath::BF16, lhs);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got2, want2);
+    matmul_swiglu_forward(want.data(), want2.data(), a.data(), b.data(),
+                          gate.data(), 1, M, N, K, false, false, false,
+                          GemmMath::BF16);
+    matmul_swiglu_forward(got.data(), got2.data(), nullptr, b.data(),
+                          gate.data(), 1, M, N, K, false, false, false,
+                          GemmMath::BF16, lhs);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got2, want2);
   }
 }
 
