@@ -62,7 +62,9 @@ void collectUses(Value value, SmallVectorImpl<OpOperand *> &uses) {
 }
 
 /// Keeps `buffer` rounded if only bf16 GEMMs read it (as lhs or rhs), two
-/// or more times, and one kernel writes it; returns whether it did.
+/// or more times, and one kernel writes it; returns whether it did. (A
+/// non-blocking collective's start and wait both write their result: two
+/// writers, left alone, so no rounding reads a result still in flight.)
 bool keepRounded(BufferOp buffer, OpBuilder &b) {
   MemRefType type = buffer.getType();
   if (buffer.getCategory() != BufferCategory::activation ||
