@@ -5,6 +5,17 @@
 #include "runtime/cuda/elementwise.cuh"
 #include "runtime/cuda/launch.h"
 
+// Launches grid-stride `kernel` over `n` elements, a thread each (nothing
+// when there are none), and checks the launch.
+#define LLMC_LAUNCH_OVER(n, stream, kernel, ...)                               \
+  do {                                                                         \
+    if ((n) > 0) {                                                             \
+      LLMC_LAUNCH(kernel, device::elementwise_blocks(n),                       \
+                  device::kElementwiseThreads, stream, __VA_ARGS__);           \
+      LLMC_CUDA_CHECK(cudaGetLastError());                                     \
+    }                                                                          \
+  } while (0)
+
 namespace llmc::cuda {
 namespace {
 
@@ -31,11 +42,7 @@ int kind_or_fail(const char *kernel, const std::array<const char *, N> &kinds,
 
 void trailing(float *out, const float *a, const float *b, long long n,
               long long nb, int kind, cudaStream_t stream) {
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::trailing_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, a, b, n, nb, kind);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::trailing_kernel, out, a, b, n, nb, kind);
 }
 
 void strided_copy(float *dst, const float *src, const device::StridedView &v,
@@ -43,11 +50,7 @@ void strided_copy(float *dst, const float *src, const device::StridedView &v,
   long long n = 1;
   for (int d = 0; d < v.rank; ++d)
     n *= v.sizes[d];
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::strided_copy_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, dst, src, v, n);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::strided_copy_kernel, dst, src, v, n);
 }
 
 } // namespace
@@ -64,11 +67,7 @@ void mul(float *out, const float *a, const float *b, long long n, long long nb,
 void unary(float *out, const float *x, long long n, const std::string &kind,
            cudaStream_t stream) {
   int k = kind_or_fail("unary", kernels::kUnaryKinds, kind);
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::unary_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, x, n, k);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::unary_kernel, out, x, n, k);
 }
 
 void binary(float *out, const Shape &out_shape, const float *a,
@@ -79,11 +78,7 @@ void binary(float *out, const Shape &out_shape, const float *a,
   check_view("binary",
              device::broadcast_view(v, out_shape, {a_shape, b_shape}));
   long long n = elements(out_shape);
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::binary_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, a, b, v, n, k);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::binary_kernel, out, a, b, v, n, k);
 }
 
 void where(float *out, const Shape &out_shape, const float *condition,
@@ -93,11 +88,7 @@ void where(float *out, const Shape &out_shape, const float *condition,
   check_view("where",
              device::broadcast_view(v, out_shape, {c_shape, a_shape, b_shape}));
   long long n = elements(out_shape);
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::where_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, condition, a, b, v, n);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::where_kernel, out, condition, a, b, v, n);
 }
 
 void reduce(float *out, const float *x, const Shape &x_shape, const Shape &axes,
@@ -110,47 +101,27 @@ void reduce(float *out, const float *x, const Shape &x_shape, const Shape &axes,
     n_out *= kept.sizes[d];
   for (int d = 0; d < folded.rank; ++d)
     count *= folded.sizes[d];
-  if (n_out == 0)
-    return;
-  LLMC_LAUNCH(device::reduce_kernel, device::elementwise_blocks(n_out),
-              device::kElementwiseThreads, stream, out, x, kept, folded, n_out,
-              count, k);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n_out, stream, device::reduce_kernel, out, x, kept, folded,
+                   n_out, count, k);
 }
 
 void sum_to(float *out, const float *x, long long rows, long long cols,
             cudaStream_t stream) {
-  if (cols == 0)
-    return;
-  LLMC_LAUNCH(device::sum_rows_kernel, device::elementwise_blocks(cols),
-              device::kElementwiseThreads, stream, out, x, rows, cols);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(cols, stream, device::sum_rows_kernel, out, x, rows, cols);
 }
 
 void fill(float *out, long long n, float value, cudaStream_t stream) {
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::fill_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, n, value);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::fill_kernel, out, n, value);
 }
 
 void round_bf16(uint16_t *out, const float *x, long long n,
                 cudaStream_t stream) {
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::round_bf16_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, x, n);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::round_bf16_kernel, out, x, n);
 }
 
 void widen_bf16(float *out, const uint16_t *x, long long n,
                 cudaStream_t stream) {
-  if (n == 0)
-    return;
-  LLMC_LAUNCH(device::widen_bf16_kernel, device::elementwise_blocks(n),
-              device::kElementwiseThreads, stream, out, x, n);
-  LLMC_CUDA_CHECK(cudaGetLastError());
+  LLMC_LAUNCH_OVER(n, stream, device::widen_bf16_kernel, out, x, n);
 }
 
 void copy(float *out, const float *x, long long n, cudaStream_t stream) {
