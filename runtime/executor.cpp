@@ -151,16 +151,20 @@ int64_t Executor::num_elements(int tensor) const {
 }
 
 void Executor::upload(void *arena, const void *host, size_t bytes) const {
+  if (bytes == 0)
+    return;
   if (device_)
     device_->copy(arena, host, bytes);
-  else if (bytes > 0)
+  else
     std::memcpy(arena, host, bytes);
 }
 
 void Executor::download(void *host, const void *arena, size_t bytes) const {
+  if (bytes == 0)
+    return;
   if (device_)
     device_->copy(host, arena, bytes);
-  else if (bytes > 0)
+  else
     std::memcpy(host, arena, bytes);
 }
 

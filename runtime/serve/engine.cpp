@@ -109,16 +109,17 @@ void Engine::sample_rows(const float *logits,
                          const std::vector<Sequence *> &seqs,
                          const std::vector<int64_t> &rows,
                          std::vector<TokenEvent> &events) {
+  if (seqs.empty())
+    return;
   const int64_t V = runner_.vocab();
   const DeviceBackend *device = runner_.device();
-  bool on_device = device && device->sample && !seqs.empty();
+  bool on_device = device && device->sample;
   // The host reads the rows to sample them, or to show them to the
   // observer.
   const float *host = nullptr;
   if (!on_device || observer_) {
-    int64_t used =
-        rows.empty() ? 0 : *std::max_element(rows.begin(), rows.end()) + 1;
-    host = runner_.host_logits(logits, used);
+    host = runner_.host_logits(logits,
+                               *std::max_element(rows.begin(), rows.end()) + 1);
   }
   auto row = [&](size_t i) { return host ? host + rows[i] * V : nullptr; };
   if (!on_device) {
