@@ -47,6 +47,7 @@ CompiledCosts::operator()(const planner::Layout &layout) {
   mlir::PassManager pm(context.get());
   TrainPipelineOptions pipeline;
   pipeline.recompute = layout.recompute;
+  pipeline.precision = layout.precision;
   buildTrainPipeline(pm, pipeline);
   if (mlir::failed(pm.run(**module)))
     return entry;
@@ -79,9 +80,9 @@ CompiledCosts::operator()(const planner::Layout &layout) {
   }
   // Activations kept for the backward pass: forward results that a
   // backward (or recompute) kernel reads, each in the layer of the kernel
-  // that wrote it; recomputation leaves only the layers' inputs.
-  double elementScale =
-      planner::dtype_bytes(planner::math_type(layout.precision)) / 4.0;
+  // that wrote it; recomputation leaves only the layers' inputs. Their
+  // bytes are the plan's own: fp32, or bf16 where a bf16-mixed plan keeps
+  // a GEMM's input rounded.
   std::vector<int> writer(size_t(plan->buffers_size()), -2); // its layer
   std::vector<bool> kept(size_t(plan->buffers_size()), false);
   for (const planfile::Kernel &kernel : plan->kernels()) {
@@ -100,7 +101,7 @@ CompiledCosts::operator()(const planner::Layout &layout) {
     if (kept[size_t(buffer)] && writer[size_t(buffer)] != -2)
       (writer[size_t(buffer)] >= 0 ? c.layer_activation_bytes
                                    : c.outside_activation_bytes) +=
-          elementScale * double(plan->buffers(buffer).size_bytes());
+          double(plan->buffers(buffer).size_bytes());
   entry = c;
   return entry;
 }

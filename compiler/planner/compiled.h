@@ -10,7 +10,8 @@ namespace llmc::planner {
 // transformer layer and outside the layers (embedding, final norm, LM head
 // and loss), forward and backward (recomputed ops count as backward),
 // without collectives or the optimizer; and the activation bytes the
-// backward pass keeps, per layer and outside, in the math type's size.
+// backward pass keeps, per layer and outside, as the plan stores them (a
+// bf16-mixed plan's GEMM inputs in bf16, the rest fp32).
 struct CompiledCompute {
   double layer_forward = 0, layer_backward = 0;
   double outside_forward = 0, outside_backward = 0;

@@ -76,6 +76,29 @@ TEST_P(ActivationMemoryTest, CompiledLayerKeepsKorthikantisBytes) {
       << "compiled " << have << " bytes, Korthikanti " << want;
 }
 
+// A bf16-mixed layer keeps its four GEMM inputs in bf16 (the first norm's
+// output, attention's output, the second norm's output: sbh each, and
+// GELU's output, 4sbh) and everything else fp32, as the plan llmc runs:
+// 7sbh elements at 2 bytes instead of 4, what the planner now counts.
+TEST(ActivationMemoryBf16Test, CompiledLayerKeepsGemmInputsInBf16) {
+  ModelConfig config = llvm::cantFail(
+      loadModelConfig(LLMC_SOURCE_DIR "/examples/configs/gpt2-small.json"));
+  const int64_t seq = 256;
+  CompiledCosts costs(config, seq,
+                      planner::load_cluster_spec(
+                          LLMC_SOURCE_DIR "/examples/clusters/this-cpu.json"));
+  Layout layout;
+  layout.precision = Precision::FP32;
+  std::optional<planner::CompiledCompute> fp32 = costs(layout);
+  layout.precision = Precision::BF16Mixed;
+  std::optional<planner::CompiledCompute> bf16 = costs(layout);
+  ASSERT_TRUE(fp32 && bf16);
+  const double sbh =
+      double(seq) * double(layout.micro_batch) * double(config.hiddenSize);
+  EXPECT_DOUBLE_EQ(bf16->layer_activation_bytes,
+                   fp32->layer_activation_bytes - 7 * sbh * 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Table2, ActivationMemoryTest,
                          ::testing::Values(Case{1, false, Recompute::None},
                                            Case{4, false, Recompute::None},
