@@ -150,22 +150,25 @@ int64_t Executor::num_elements(int tensor) const {
   return plan::num_elements(plan_.tensors(tensor));
 }
 
-void Executor::upload(void *arena, const void *host, size_t bytes) const {
+namespace {
+// Host to arena or arena to host: the device's copy, or memcpy on the CPU.
+void copy_bytes(const DeviceBackend *device, void *dst, const void *src,
+                size_t bytes) {
   if (bytes == 0)
     return;
-  if (device_)
-    device_->copy(arena, host, bytes);
+  if (device)
+    device->copy(dst, src, bytes);
   else
-    std::memcpy(arena, host, bytes);
+    std::memcpy(dst, src, bytes);
+}
+} // namespace
+
+void Executor::upload(void *arena, const void *host, size_t bytes) const {
+  copy_bytes(device_, arena, host, bytes);
 }
 
 void Executor::download(void *host, const void *arena, size_t bytes) const {
-  if (bytes == 0)
-    return;
-  if (device_)
-    device_->copy(host, arena, bytes);
-  else
-    std::memcpy(host, arena, bytes);
+  copy_bytes(device_, host, arena, bytes);
 }
 
 const int32_t *Executor::host_ids(int tensor) {
