@@ -38,14 +38,6 @@ using namespace mlir::plan;
 
 namespace {
 
-bool isGemm(KernelOp k) {
-  using llmc::kernels::is;
-  using llmc::kernels::KernelId;
-  StringRef name = k.getCallee();
-  return is(name, KernelId::matmul) || is(name, KernelId::matmul_bias_gelu) ||
-         is(name, KernelId::matmul_swiglu);
-}
-
 bool hasBf16Math(KernelOp k) {
   auto math = k.getParams().getAs<StringAttr>("math");
   return math && math.getValue() == "bf16";
@@ -86,7 +78,8 @@ bool keepRounded(BufferOp buffer, OpBuilder &b) {
       writer = k;
       continue;
     }
-    if (!isGemm(k) || !hasBf16Math(k) || use->getOperandNumber() >= 2)
+    if (!llmc::kernels::is_fp32_gemm(k.getCallee().str()) || !hasBf16Math(k) ||
+        use->getOperandNumber() >= 2)
       return false;
     reads.push_back(use);
   }

@@ -175,12 +175,8 @@ const int32_t *Executor::host_ids(int tensor) {
   if (!device_)
     return i32(tensor);
   auto [it, made] = host_ids_.try_emplace(tensor);
-  if (made) {
-    it->second.resize(size_t(num_elements(tensor)));
-    download(it->second.data(), i32(tensor),
-             it->second.size() * sizeof(int32_t));
-  }
-  return it->second.data();
+  return made ? readable(i32(tensor), size_t(num_elements(tensor)), it->second)
+              : it->second.data();
 }
 
 float Executor::output(const std::string &name) const {

@@ -17,6 +17,11 @@ constexpr float kGeluCoeff = 0.044715f;
 constexpr float kInvSqrt2 = 0.7071067811865476f;   // 1 / sqrt(2)
 constexpr float kInvSqrt2Pi = 0.3989422804014327f; // 1 / sqrt(2 pi)
 
+// The tanh approximation's argument, sqrt(2/pi) (x + 0.044715 x^3).
+inline float gelu_tanh_arg(float x) {
+  return kSqrt2OverPi * (x + kGeluCoeff * x * x * x);
+}
+
 inline float sigmoid(float x) { return 1.0f / (1.0f + vec::exp_approx(-x)); }
 
 // loop(i0, i1) compiled for AVX-512 or for the build's AVX2: loop is an
@@ -57,7 +62,7 @@ void gelu_tanh_forward(float *out, const float *inp, int64_t n) {
 #pragma omp simd
         for (int64_t i = i0; i < i1; i++) {
           float x = inp[i];
-          float u = kSqrt2OverPi * (x + kGeluCoeff * x * x * x);
+          float u = gelu_tanh_arg(x);
           out[i] = 0.5f * x * (1.0f + vec::tanh_approx(u));
         }
       });
@@ -70,7 +75,7 @@ void gelu_tanh_backward(float *dinp, const float *dout, const float *inp,
 #pragma omp simd
         for (int64_t i = i0; i < i1; i++) {
           float x = inp[i];
-          float u = kSqrt2OverPi * (x + kGeluCoeff * x * x * x);
+          float u = gelu_tanh_arg(x);
           float t = vec::tanh_approx(u);
           float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCoeff * x * x);
           float grad = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
