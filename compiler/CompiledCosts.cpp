@@ -8,6 +8,7 @@
 #include "compiler/planner/compute.h"
 #include "compiler/planner/plan_cost.h"
 #include "frontends/hf/ModelBuilder.h"
+#include "runtime/kernels/kernel_table.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -85,14 +86,20 @@ CompiledCosts::operator()(const planner::Layout &layout) {
   // a GEMM's input rounded.
   std::vector<int> writer(size_t(plan->buffers_size()), -2); // its layer
   std::vector<bool> kept(size_t(plan->buffers_size()), false);
+  // A weight's bf16 copy for the step is a model state (estimate_memory's
+  // params), not an activation.
   for (const planfile::Kernel &kernel : plan->kernels()) {
     bool backward = kernel.role() == "backward" || kernel.role() == "recompute";
     for (uint32_t in : kernel.ins())
       if (backward)
         kept[plan->tensors(in).buffer()] = true;
+    bool weightCopy =
+        kernels::is(kernel.name(), kernels::KernelId::round_bf16) &&
+        plan->buffers(plan->tensors(kernel.ins(0)).buffer()).category() ==
+            planfile::PARAM;
     for (uint32_t out : kernel.outs()) {
       uint32_t buffer = plan->tensors(out).buffer();
-      if (!backward && writer[buffer] == -2 &&
+      if (!backward && writer[buffer] == -2 && !weightCopy &&
           plan->buffers(buffer).category() == planfile::ACTIVATION)
         writer[buffer] = kernel.layer();
     }

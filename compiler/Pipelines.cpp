@@ -52,9 +52,12 @@ void llmc::buildTrainPipeline(mlir::OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
   // SP's re-gathers start before the input-gradient GEMMs they overlap.
   pm.addNestedPass<func::FuncOp>(llm::createOverlapRegather());
-  // bf16-mixed: the GEMMs (fused or not) multiply bf16 operands.
+  // bf16-mixed: the GEMMs (fused or not) multiply bf16 operands, each
+  // weight rounded once a step (not in a pipeline stage, whose programs
+  // would stash a copy per microbatch).
   if (o.precision == Precision::BF16Mixed)
-    pm.addNestedPass<func::FuncOp>(llm::createMixedPrecision());
+    pm.addNestedPass<func::FuncOp>(
+        llm::createMixedPrecision({/*weightCopies=*/!o.pipelined()}));
   // Forward, backward and optimizer programs; what microbatches stash.
   if (o.pipelined())
     pm.addNestedPass<func::FuncOp>(llm::createPipelineStage(

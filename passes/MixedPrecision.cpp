@@ -15,8 +15,13 @@
 // fp32 buffer dies at once, and the backward pass keeps half the bytes, as
 // autocast saves bf16 tensors for the backward pass.
 //
-// -debug-only=llmc-mixed-precision counts the kernels it marks and the
-// activations it keeps rounded.
+// A weight its GEMMs read twice or more (forward, then input gradient) is
+// rounded once per step before the first of them, into a bf16 copy they
+// all read until AdamW writes the fp32 master again, as autocast caches a
+// weight's cast for the step.
+//
+// -debug-only=llmc-mixed-precision counts the kernels it marks, the
+// activations it keeps rounded and the weights it rounds once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,54 +58,31 @@ void collectUses(Value value, SmallVectorImpl<OpOperand *> &uses) {
   }
 }
 
-/// Keeps `buffer` rounded if only bf16 GEMMs read it (as lhs or rhs), two
-/// or more times, and one kernel writes it; returns whether it did. (A
-/// non-blocking collective's start and wait both write their result: two
-/// writers, left alone, so no rounding reads a result still in flight.)
-bool keepRounded(BufferOp buffer, OpBuilder &b) {
+/// Whether `use` is the lhs or rhs of a GEMM with bf16 math.
+bool isBf16GemmOperand(OpOperand *use) {
+  auto k = dyn_cast<KernelOp>(use->getOwner());
+  return k && llmc::kernels::is_fp32_gemm(k.getCallee().str()) &&
+         hasBf16Math(k) && use->getOperandNumber() < 2;
+}
+
+/// Makes `reads` (uses of `buffer` or of views of it) read a bf16 copy of
+/// it instead, which a `round_bf16` kernel writes at `b`'s insertion point,
+/// in the layer and role of `like`.
+void readRounded(BufferOp buffer, StringRef name, KernelOp like,
+                 ArrayRef<OpOperand *> reads, OpBuilder &b) {
   MemRefType type = buffer.getType();
-  if (buffer.getCategory() != BufferCategory::activation ||
-      buffer.getLiveOut() || buffer.getStashed() ||
-      !type.getElementType().isF32())
-    return false;
-  SmallVector<OpOperand *> uses;
-  collectUses(buffer.getBuffer(), uses);
-  KernelOp writer;
-  SmallVector<OpOperand *> reads;
-  for (OpOperand *use : uses) {
-    auto k = dyn_cast<KernelOp>(use->getOwner());
-    if (!k)
-      return false;
-    bool written = use->getOperandNumber() >= k.getIns().size();
-    if (written) {
-      if (writer && writer != k)
-        return false;
-      writer = k;
-      continue;
-    }
-    if (!llmc::kernels::is_fp32_gemm(k.getCallee().str()) || !hasBf16Math(k) ||
-        use->getOperandNumber() >= 2)
-      return false;
-    reads.push_back(use);
-  }
-  if (!writer || reads.size() < 2 || llvm::any_of(reads, [&](OpOperand *r) {
-        return r->getOwner() == writer.getOperation() ||
-               !writer->isBeforeInBlock(r->getOwner());
-      }))
-    return false;
-  // The bf16 copy beside the fp32 buffer; the rounding right after the
-  // writer, in its layer and role.
+  OpBuilder::InsertPoint roundAt = b.saveInsertionPoint();
   b.setInsertionPointAfter(buffer);
   auto rounded = BufferOp::create(
       b, buffer.getLoc(), MemRefType::get(type.getShape(), b.getBF16Type()),
-      buffer.getName(), BufferCategory::activation, IntegerAttr());
-  b.setInsertionPointAfter(writer);
+      name, BufferCategory::activation, IntegerAttr());
+  b.restoreInsertionPoint(roundAt);
   auto round = KernelOp::create(
-      b, writer.getLoc(),
+      b, like.getLoc(),
       llmc::kernels::kernel_name(llmc::kernels::KernelId::round_bf16),
       ValueRange{buffer.getBuffer()}, ValueRange{rounded.getBuffer()},
       b.getDictionaryAttr({}));
-  round->setDiscardableAttrs(writer->getDiscardableAttrDictionary());
+  round->setDiscardableAttrs(like->getDiscardableAttrDictionary());
   for (OpOperand *read : reads) {
     auto shape = cast<MemRefType>(read->get().getType()).getShape();
     Value operand = rounded.getBuffer();
@@ -115,11 +97,87 @@ bool keepRounded(BufferOp buffer, OpBuilder &b) {
     if (auto view = old.getDefiningOp<ViewOp>(); view && view->use_empty())
       view.erase();
   }
+}
+
+/// Keeps `buffer` rounded if only bf16 GEMMs read it (as lhs or rhs), two
+/// or more times, and one kernel writes it; returns whether it did. (A
+/// non-blocking collective's start and wait both write their result: two
+/// writers, left alone, so no rounding reads a result still in flight.)
+bool keepRounded(BufferOp buffer, OpBuilder &b) {
+  if (buffer.getCategory() != BufferCategory::activation ||
+      buffer.getLiveOut() || buffer.getStashed() ||
+      !buffer.getType().getElementType().isF32())
+    return false;
+  SmallVector<OpOperand *> uses;
+  collectUses(buffer.getBuffer(), uses);
+  KernelOp writer;
+  SmallVector<OpOperand *> reads;
+  for (OpOperand *use : uses) {
+    auto k = dyn_cast<KernelOp>(use->getOwner());
+    if (!k)
+      return false;
+    if (use->getOperandNumber() >= k.getIns().size()) {
+      if (writer && writer != k)
+        return false;
+      writer = k;
+      continue;
+    }
+    if (!isBf16GemmOperand(use))
+      return false;
+    reads.push_back(use);
+  }
+  if (!writer || reads.size() < 2 || llvm::any_of(reads, [&](OpOperand *r) {
+        return r->getOwner() == writer.getOperation() ||
+               !writer->isBeforeInBlock(r->getOwner());
+      }))
+    return false;
+  b.setInsertionPointAfter(writer);
+  readRounded(buffer, buffer.getName(), writer, reads, b);
+  return true;
+}
+
+/// Gives the bf16 GEMMs reading parameter `buffer` one bf16 copy of it,
+/// rounded before the first of them, if two or more read it and no kernel
+/// writes it between the first and the last (AdamW writes it after them);
+/// returns whether it did. Other kernels (an embedding's lookup) still
+/// read the fp32 master.
+bool copyWeight(BufferOp buffer, OpBuilder &b) {
+  if (buffer.getCategory() != BufferCategory::param ||
+      !buffer.getType().getElementType().isF32())
+    return false;
+  SmallVector<OpOperand *> uses;
+  collectUses(buffer.getBuffer(), uses);
+  SmallVector<OpOperand *> reads;
+  SmallVector<Operation *> writers;
+  for (OpOperand *use : uses) {
+    auto k = dyn_cast<KernelOp>(use->getOwner());
+    if (!k || k->getBlock() != buffer->getBlock())
+      return false;
+    if (use->getOperandNumber() >= k.getIns().size())
+      writers.push_back(k);
+    else if (isBf16GemmOperand(use))
+      reads.push_back(use);
+  }
+  if (reads.size() < 2)
+    return false;
+  auto before = [](OpOperand *x, OpOperand *y) {
+    return x->getOwner()->isBeforeInBlock(y->getOwner());
+  };
+  Operation *first = (*llvm::min_element(reads, before))->getOwner();
+  Operation *last = (*llvm::max_element(reads, before))->getOwner();
+  if (llvm::any_of(writers, [&](Operation *w) {
+        return !w->isBeforeInBlock(first) && !last->isBeforeInBlock(w);
+      }))
+    return false;
+  b.setInsertionPoint(first);
+  readRounded(buffer, (buffer.getName() + ".bf16").str(), cast<KernelOp>(first),
+              reads, b);
   return true;
 }
 
 struct MixedPrecisionPass
     : mlir::llm::impl::MixedPrecisionBase<MixedPrecisionPass> {
+  using MixedPrecisionBase::MixedPrecisionBase;
   void runOnOperation() override {
     Builder b(&getContext());
     int64_t marked = 0;
@@ -136,9 +194,16 @@ struct MixedPrecisionPass
     OpBuilder builder(&getContext());
     int64_t rounded = llvm::count_if(
         buffers, [&](BufferOp buffer) { return keepRounded(buffer, builder); });
+    int64_t copies = weightCopies
+                         ? llvm::count_if(buffers,
+                                          [&](BufferOp buffer) {
+                                            return copyWeight(buffer, builder);
+                                          })
+                         : 0;
     LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << marked
                             << " kernel(s) take bf16 operands, " << rounded
-                            << " activation(s) kept rounded\n");
+                            << " activation(s) kept rounded, " << copies
+                            << " weight(s) rounded once\n");
   }
 };
 

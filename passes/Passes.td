@@ -386,6 +386,15 @@ def MixedPrecision : Pass<"llmc-mixed-precision", "func::FuncOp"> {
     at once, so the backward pass keeps half the bytes, and no GEMM rounds
     it again.
 
+    With `weight-copies`, a parameter these GEMMs read two or more times
+    with no kernel writing it in between (a weight: its forward GEMM, then
+    its input-gradient GEMM, before AdamW updates it) is rounded once before
+    its first GEMM, into a bf16 buffer that lives until its last one, as
+    autocast caches a weight's bf16 cast for the step and Megatron-LM keeps
+    bf16 parameters beside the fp32 master copy. (A pipeline stage runs its
+    forward and backward as programs per microbatch, which would stash one
+    copy per microbatch, so its plans leave this off.)
+
     ```mlir
     plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {transpose_lhs = false, transpose_rhs = true}} ...
     ```
@@ -394,6 +403,11 @@ def MixedPrecision : Pass<"llmc-mixed-precision", "func::FuncOp"> {
     plan.kernel "matmul" ins(%x, %w) outs(%y) {params = {math = "bf16", transpose_lhs = false, transpose_rhs = true}} ...
     ```
   }];
+  let options = [
+    Option<"weightCopies", "weight-copies", "bool", /*default=*/"true",
+           "Round each weight the step's GEMMs read twice or more once, "
+           "into a bf16 copy they all read">,
+  ];
 }
 
 def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {

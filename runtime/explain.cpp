@@ -337,12 +337,15 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
 
   print_fusions(plan, os);
 
-  int bf16_gemms = 0, bf16_attention = 0, kept = 0;
-  uint64_t kept_bytes = 0;
+  int bf16_gemms = 0, bf16_attention = 0, kept = 0, weights = 0;
+  uint64_t kept_bytes = 0, weight_bytes = 0;
   for (const planfile::Kernel &k : plan.kernels()) {
     if (kernels::is(k.name(), kernels::KernelId::round_bf16)) {
-      ++kept;
-      kept_bytes += plan.buffers(plan.tensors(k.outs(0)).buffer()).size_bytes();
+      bool weight = plan.buffers(plan.tensors(k.ins(0)).buffer()).category() ==
+                    planfile::PARAM;
+      ++(weight ? weights : kept);
+      (weight ? weight_bytes : kept_bytes) +=
+          plan.buffers(plan.tensors(k.outs(0)).buffer()).size_bytes();
     }
     auto math = k.params().find("math");
     if (math == k.params().end() || math->second.s() != "bf16")
@@ -360,7 +363,9 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
           "fp32; weights, gradients and AdamW moments fp32); "
        << shared << " GEMM operands take an earlier GEMM's rounding; " << kept
        << " activations only GEMMs read kept rounded from their writer ("
-       << bytes_text(kept_bytes) << " of bf16)\n";
+       << bytes_text(kept_bytes) << " of bf16); " << weights
+       << " weights rounded once a step for their GEMMs ("
+       << bytes_text(weight_bytes) << " of bf16 copies)\n";
   }
 
   if (!detail) {

@@ -81,14 +81,11 @@ void validate_layout(const ModelShape &model, const Layout &layout) {
 //===----------------------------------------------------------------------===//
 
 MemoryBreakdown model_state_bytes(double params, int nd, int zero_stage,
-                                  Precision precision) {
-  // Mixed precision: fp16/bf16 params and grads (2Ψ + 2Ψ), and K = 12 bytes
-  // of fp32 master weights, momentum and variance. fp32: 4Ψ + 4Ψ + 8Ψ.
-  bool mixed = precision == Precision::BF16Mixed;
+                                  StateBytes per_param) {
   MemoryBreakdown m;
-  m.params = (mixed ? 2 : 4) * params;
-  m.grads = (mixed ? 2 : 4) * params;
-  m.optimizer = (mixed ? 12 : 8) * params;
+  m.params = per_param.params * params;
+  m.grads = per_param.grads * params;
+  m.optimizer = per_param.optimizer * params;
   if (zero_stage >= 1)
     m.optimizer /= nd;
   if (zero_stage >= 2)
@@ -198,10 +195,8 @@ double temporary_bytes(const ModelShape &model, const Layout &layout) {
   else if (layout.recompute == Recompute::Selective)
     bytes += layer_activation_bytes(model, none) -
              layer_activation_bytes(model, selective);
-  if (layout.zero_stage == 3) {
-    double per_param = layout.precision == Precision::BF16Mixed ? 2 : 4;
-    bytes += model.params / model.layers / layout.tp * per_param;
-  }
+  if (layout.zero_stage == 3) // gathered in fp32, in either precision
+    bytes += model.params / model.layers / layout.tp * kLlmcStateBytes.params;
   return bytes;
 }
 
@@ -219,7 +214,14 @@ MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
   double most = double(*std::max_element(layers.begin(), layers.end()));
   double device_params = model.params * most / model.layers / layout.tp;
   MemoryBreakdown m = model_state_bytes(device_params, layout.dp,
-                                        layout.zero_stage, layout.precision);
+                                        layout.zero_stage, kLlmcStateBytes);
+  // bf16-mixed: each weight's bf16 copy, rounded once a step and held from
+  // its forward GEMM to its input-gradient GEMM (llmc-mixed-precision).
+  // Pipeline stages round per GEMM instead, and under ZeRO-3 the GEMMs
+  // read gathered weights, rounded as they run.
+  if (layout.precision == Precision::BF16Mixed && layout.pp == 1 &&
+      layout.microbatches == 1 && layout.zero_stage < 3)
+    m.params += 2 * device_params;
   double kept = 0; // layer-microbatches
   for (int s = 0; s < layout.pp; ++s)
     kept = std::max(kept, double(layers[size_t(s)]) *

@@ -58,13 +58,23 @@ struct MemoryBreakdown {
 // ("tp=3 does not divide heads=8").
 void validate_layout(const ModelShape &model, const Layout &layout);
 
+// Bytes per parameter of each model state.
+struct StateBytes {
+  double params, grads, optimizer;
+};
+
+// What a plan of llmc's holds per parameter: fp32 parameters (the master
+// weights AdamW updates), fp32 gradients and the two fp32 Adam moments,
+// 4, 4, 8, in both precisions. (The ZeRO paper's mixed precision keeps
+// fp16 parameters and gradients instead: 2, 2, K = 12.)
+constexpr StateBytes kLlmcStateBytes{4, 4, 8};
+
 // Model states per device for Ψ = `params` parameters on that device's
 // pipeline stage and tensor shard, sharded over nd = dp ranks by ZeRO:
-//   bytes/param (params, grads, optimizer): bf16_mixed 2, 2, K = 12;
-//   fp32 4, 4, 8 (Adam m and v). Stage 1 divides optimizer by nd, stage 2
-//   also grads, stage 3 also params (ZeRO paper, Figure 1).
+// stage 1 divides the optimizer's by nd, stage 2 also the gradients',
+// stage 3 also the parameters' (ZeRO paper, Figure 1).
 MemoryBreakdown model_state_bytes(double params, int nd, int zero_stage,
-                                  Precision precision);
+                                  StateBytes per_param);
 
 // Activation bytes of one transformer layer for one microbatch, 2-byte
 // activations (Korthikanti et al. 2022, Table 2), ×2 for fp32.

@@ -1,5 +1,7 @@
-// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" | FileCheck %s
-// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=TRACE
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision{weight-copies=false}))" | FileCheck %s
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision{weight-copies=false}))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=TRACE
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" | FileCheck %s --check-prefix=WEIGHTS
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=WEIGHTS-TRACE
 
 // Tests that every GEMM kernel, fused or not, and attention's forward and
 // backward get math = "bf16" beside their
@@ -13,7 +15,8 @@
 // CHECK:      plan.kernel "rmsnorm_forward" {{.*}} {params = {epsilon = 1.000000e-05 : f64}}
 // CHECK:      plan.kernel "attention_forward" {{.*}} {params = {causal = true, math = "bf16", scale = 2.500000e-01 : f64}}
 // CHECK:      plan.kernel "attention_backward" {{.*}} {params = {causal = true, math = "bf16", scale = 2.500000e-01 : f64}}
-// TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands, 0 activation(s) kept rounded
+// TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands, 0 activation(s) kept rounded, 0 weight(s) rounded once
+// WEIGHTS-TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands, 0 activation(s) kept rounded, 1 weight(s) rounded once
 func.func @step() {
   %x = plan.buffer "" activation : memref<4x16xf32>
   %w = plan.buffer "w" param : memref<8x16xf32>
@@ -66,7 +69,8 @@ func.func @step() {
 // CHECK:      plan.kernel "add" ins(%[[A]], %[[A]])
 // CHECK:      plan.kernel "matmul" ins(%{{.*}}, %{{.*}}) {{.*}} : (memref<4x16xf32>, memref<8x16xf32>)
 // CHECK-NOT:  round_bf16
-// TRACE: [llmc-mixed-precision] 4 kernel(s) take bf16 operands, 1 activation(s) kept rounded
+// TRACE: [llmc-mixed-precision] 4 kernel(s) take bf16 operands, 1 activation(s) kept rounded, 0 weight(s) rounded once
+// WEIGHTS-TRACE: [llmc-mixed-precision] 4 kernel(s) take bf16 operands, 1 activation(s) kept rounded, 1 weight(s) rounded once
 func.func @kept() {
   %in = plan.buffer "" activation : memref<4x16xf32>
   %w = plan.buffer "w" param : memref<8x16xf32>
@@ -88,5 +92,48 @@ func.func @kept() {
   plan.kernel "copy" ins(%in) outs(%o) : (memref<4x16xf32>) -> memref<4x16xf32>
   %yo = plan.buffer "" activation : memref<4x8xf32>
   plan.kernel "matmul" ins(%o, %w) outs(%yo) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  return
+}
+
+// With weight copies (the default), a weight that its forward GEMM and its
+// input-gradient GEMM read, and AdamW writes after them, is rounded once
+// before the first GEMM into "w.bf16", which both GEMMs read; another
+// kernel (here a copy, as an embedding's lookup) still reads the fp32
+// master. A weight written between its two GEMMs, and one that a single
+// GEMM reads, stay fp32.
+// WEIGHTS-LABEL: func.func @weights(
+// WEIGHTS:      %[[W:.*]] = plan.buffer "w" param : memref<8x16xf32>
+// WEIGHTS-NEXT: %[[WB:.*]] = plan.buffer "w.bf16" activation : memref<8x16xbf16>
+// WEIGHTS:      plan.kernel "copy" ins(%[[W]])
+// WEIGHTS:      plan.kernel "round_bf16" ins(%[[W]]) outs(%[[WB]]) {llm.layer = 0 : i64, llm.role = "forward"} : (memref<8x16xf32>) -> memref<8x16xbf16>
+// WEIGHTS-NEXT: plan.kernel "matmul" ins(%{{.*}}, %[[WB]]) {{.*}} : (memref<4x16xf32>, memref<8x16xbf16>)
+// WEIGHTS:      plan.kernel "matmul" ins(%{{.*}}, %[[WB]]) {{.*}} : (memref<4x8xf32>, memref<8x16xbf16>)
+// WEIGHTS:      plan.kernel "adamw" ins(%{{.*}}, %{{.*}}) outs(%[[W]],
+// WEIGHTS-NOT:  round_bf16
+// WEIGHTS-TRACE: [llmc-mixed-precision] 5 kernel(s) take bf16 operands, 0 activation(s) kept rounded, 1 weight(s) rounded once
+func.func @weights() {
+  %w = plan.buffer "w" param : memref<8x16xf32>
+  %m = plan.buffer "w.exp_avg" optimizer_state : memref<8x16xf32>
+  %v = plan.buffer "w.exp_avg_sq" optimizer_state : memref<8x16xf32>
+  %x = plan.buffer "" activation : memref<4x16xf32>
+  %e = plan.buffer "" activation : memref<8x16xf32>
+  plan.kernel "copy" ins(%w) outs(%e) {llm.layer = 0 : i64, llm.role = "forward"} : (memref<8x16xf32>) -> memref<8x16xf32>
+  %y = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%x, %w) outs(%y) {llm.layer = 0 : i64, llm.role = "forward", params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  %dy = plan.buffer "" activation : memref<4x8xf32>
+  %dx = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "matmul" ins(%dy, %w) outs(%dx) {llm.layer = 0 : i64, llm.role = "backward", params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x8xf32>, memref<8x16xf32>) -> memref<4x16xf32>
+  %g = plan.buffer "w" grad : memref<8x16xf32>
+  %scale = plan.buffer "" activation : memref<f32>
+  plan.kernel "adamw" ins(%g, %scale) outs(%w, %m, %v) {llm.role = "optimizer", params = {decay = true}} : (memref<8x16xf32>, memref<f32>) -> (memref<8x16xf32>, memref<8x16xf32>, memref<8x16xf32>)
+  %u = plan.buffer "u" param : memref<8x16xf32>
+  %yu = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%x, %u) outs(%yu) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  plan.kernel "copy" ins(%e) outs(%u) : (memref<8x16xf32>) -> memref<8x16xf32>
+  %dxu = plan.buffer "" activation : memref<4x16xf32>
+  plan.kernel "matmul" ins(%dy, %u) outs(%dxu) {params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x8xf32>, memref<8x16xf32>) -> memref<4x16xf32>
+  %one = plan.buffer "one" param : memref<8x16xf32>
+  %yo = plan.buffer "" activation : memref<4x8xf32>
+  plan.kernel "matmul" ins(%x, %one) outs(%yo) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
   return
 }

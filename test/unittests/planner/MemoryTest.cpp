@@ -41,12 +41,16 @@ double gb(double bytes) { return std::round(bytes / 1e8) / 10; }
 // Model states
 //===----------------------------------------------------------------------===//
 
+// The ZeRO paper's mixed precision: fp16 parameters and gradients, and
+// K = 12 bytes of fp32 master weights, momentum and variance.
+constexpr StateBytes kZeroPaperMixed{2, 2, 12};
+
 // Tests the ZeRO paper's worked example (Figure 1): Ψ = 7.5B, Nd = 64,
 // K = 12: 120 GB, 31.4 GB, 16.6 GB and 1.9 GB per device.
 TEST(Memory, ZeroPaperFigure1) {
   double psi = 7.5e9;
   auto total = [&](int stage) {
-    return model_state_bytes(psi, 64, stage, Precision::BF16Mixed).total();
+    return model_state_bytes(psi, 64, stage, kZeroPaperMixed).total();
   };
   EXPECT_DOUBLE_EQ(total(0), 16 * psi);                // (2+2+K)Ψ
   EXPECT_DOUBLE_EQ(total(1), 4 * psi + 12 * psi / 64); // 2Ψ+2Ψ+KΨ/Nd
@@ -60,7 +64,7 @@ TEST(Memory, ZeroPaperFigure1) {
 
 // Tests the split into params, grads and optimizer under stage 2.
 TEST(Memory, ZeroStage2Breakdown) {
-  MemoryBreakdown m = model_state_bytes(1e9, 8, 2, Precision::BF16Mixed);
+  MemoryBreakdown m = model_state_bytes(1e9, 8, 2, kZeroPaperMixed);
   EXPECT_DOUBLE_EQ(m.params, 2e9);
   EXPECT_DOUBLE_EQ(m.grads, 2e9 / 8);
   EXPECT_DOUBLE_EQ(m.optimizer, 12e9 / 8);
@@ -68,11 +72,11 @@ TEST(Memory, ZeroStage2Breakdown) {
 
 // Tests fp32 training: 4Ψ params + 4Ψ grads + 8Ψ Adam moments.
 TEST(Memory, Fp32ModelStates) {
-  MemoryBreakdown m = model_state_bytes(1e9, 4, 0, Precision::FP32);
+  MemoryBreakdown m = model_state_bytes(1e9, 4, 0, kLlmcStateBytes);
   EXPECT_DOUBLE_EQ(m.params, 4e9);
   EXPECT_DOUBLE_EQ(m.grads, 4e9);
   EXPECT_DOUBLE_EQ(m.optimizer, 8e9);
-  EXPECT_DOUBLE_EQ(model_state_bytes(1e9, 4, 3, Precision::FP32).total(),
+  EXPECT_DOUBLE_EQ(model_state_bytes(1e9, 4, 3, kLlmcStateBytes).total(),
                    16e9 / 4);
 }
 
@@ -163,9 +167,10 @@ TEST(Memory, ToyModelWithOutputLayer) {
   m = estimate_memory(model, layout);
   EXPECT_DOUBLE_EQ(m.activations, 256 + 64 + 768);
   EXPECT_DOUBLE_EQ(m.temporaries, 39 * 64);
-  // ZeRO-3 adds one layer's gathered bf16 params: 1000 / 2 × 2 bytes.
+  // ZeRO-3 adds one layer's gathered params, which llmc gathers in fp32
+  // in either precision: 1000 / 2 × 4 bytes.
   layout.zero_stage = 3;
-  EXPECT_DOUBLE_EQ(estimate_memory(model, layout).temporaries, 39 * 64 + 1000);
+  EXPECT_DOUBLE_EQ(estimate_memory(model, layout).temporaries, 39 * 64 + 2000);
 }
 
 //===----------------------------------------------------------------------===//
@@ -174,6 +179,33 @@ TEST(Memory, ToyModelWithOutputLayer) {
 
 namespace {
 ModelShape model() { return ModelShape{1e9, 24, 1024, 8, 1024, 50000}; }
+
+// Tests llmc's bf16-mixed states: fp32 master parameters, gradients and
+// moments as in fp32, plus a bf16 copy of the weights for the step (2Ψ)
+// where llmc-mixed-precision keeps one: not under ZeRO-3, nor in a
+// pipeline; ZeRO-3 gathers fp32 weights, one layer at a time.
+TEST(Memory, Bf16MixedModelStatesAreLlmcs) {
+  Layout fp32, bf16;
+  fp32.precision = Precision::FP32;
+  bf16.precision = Precision::BF16Mixed;
+  double psi = model().params;
+  auto states = [](const MemoryBreakdown &m) {
+    return m.params + m.grads + m.optimizer;
+  };
+  EXPECT_DOUBLE_EQ(states(estimate_memory(model(), bf16)),
+                   states(estimate_memory(model(), fp32)) + 2 * psi);
+  fp32.dp = bf16.dp = 4;
+  fp32.zero_stage = bf16.zero_stage = 3;
+  EXPECT_DOUBLE_EQ(states(estimate_memory(model(), bf16)), 16 * psi / 4);
+  EXPECT_DOUBLE_EQ(estimate_memory(model(), bf16).temporaries,
+                   estimate_memory(model(), fp32).temporaries);
+  fp32.zero_stage = bf16.zero_stage = 0;
+  fp32.dp = bf16.dp = 1;
+  fp32.pp = bf16.pp = 2;
+  fp32.microbatches = bf16.microbatches = 4;
+  EXPECT_DOUBLE_EQ(states(estimate_memory(model(), bf16)),
+                   states(estimate_memory(model(), fp32)));
+}
 
 std::string layout_error(Layout layout) {
   try {
@@ -210,7 +242,7 @@ TEST(Memory, UnevenStagesSplitAsTheCompilerDoes) {
   EXPECT_GE(most, 5);
   MemoryBreakdown m = estimate_memory(model(), uneven);
   MemoryBreakdown fifth =
-      model_state_bytes(model().params / 5, 1, 0, uneven.precision);
+      model_state_bytes(model().params / 5, 1, 0, kLlmcStateBytes);
   EXPECT_GT(m.params, fifth.params);
 }
 
