@@ -65,7 +65,7 @@ struct Scratch {
 };
 // 0: per-row losses, 1: norm sums, 2: GEMM workspace, 3: a scale factor,
 // 4: a collective's staging, 5: sampling's rows and results, 6 and 7: a
-// GEMM's bf16 operands widened.
+// GEMM's fp32 operands rounded to bf16 beside a bf16 one.
 Scratch &scratch(int which) {
   static Scratch buffers[8];
   return buffers[which];
@@ -102,27 +102,41 @@ void set_device_value(float *p, float value) {
 // GEMMs
 //===----------------------------------------------------------------------===//
 
-GemmMath gemm_math(const KernelCall &c) {
-  return c.has_param("math") && c.param("math").s() == "bf16" ? GemmMath::BF16
-                                                              : GemmMath::FP32;
+bool has_bf16_math(const KernelCall &c) {
+  return c.has_param("math") && c.param("math").s() == "bf16";
 }
-// A GEMM operand as fp32: a bf16 buffer (round_bf16's, in a bf16-mixed
-// plan) widened into scratch, exactly, which the GEMM's bf16 math rounds
-// back to the same values. (A GEMM of bf16 operands through cuBLASLt's
-// 16BF types would skip the widening: not done.)
-const float *gemm_operand(const KernelCall &c, int i) {
-  if (!c.in_is_bf16(i))
-    return c.in(i);
-  float *wide = scratch(6 + i).get(size_t(c.n_in(i)));
-  widen_bf16(wide, c.bf16(i), c.n_in(i), kStream);
-  return wide;
+// A GEMM's operands as cuBLASLt takes them, and the math they take. Where a
+// bf16-mixed plan stores either in bf16 (a weight's copy for the step, an
+// activation round_bf16 kept), both go in as bf16 (CUDA_R_16BF), the
+// fp32 one rounded into scratch, as the bf16 math would round it.
+struct GemmOperands {
+  const void *lhs, *rhs;
+  GemmMath math;
+};
+GemmOperands gemm_operands(const KernelCall &c) {
+  if (!has_bf16_math(c))
+    return {c.in(0), c.in(1), GemmMath::FP32};
+  if (!c.in_is_bf16(0) && !c.in_is_bf16(1))
+    return {c.in(0), c.in(1), GemmMath::BF16};
+  const void *operand[2];
+  for (int i : {0, 1}) {
+    if (c.in_is_bf16(i)) {
+      operand[i] = c.bf16(i);
+      continue;
+    }
+    auto *rounded = reinterpret_cast<uint16_t *>(
+        scratch(6 + i).get(size_t(c.n_in(i) + 1) / 2));
+    round_bf16(rounded, c.in(i), c.n_in(i), kStream);
+    operand[i] = rounded;
+  }
+  return {operand[0], operand[1], GemmMath::BF16Operands};
 }
 void matmul(const KernelCall &c) {
   const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
-  gemm().run({gemm_of(c), bias ? GemmEpilogue::Bias : GemmEpilogue::None,
-              gemm_math(c)},
-             c.out(0), nullptr, gemm_operand(c, 0), gemm_operand(c, 1), bias,
-             kStream);
+  GemmOperands ops = gemm_operands(c);
+  gemm().run(
+      {gemm_of(c), bias ? GemmEpilogue::Bias : GemmEpilogue::None, ops.math},
+      c.out(0), nullptr, ops.lhs, ops.rhs, bias, kStream);
 }
 // outs (pre_gelu, out): cuBLASLt's GELU epilogue is the tanh one, and
 // fuses only where it has an algorithm (its aux leading dimension, N, a
@@ -131,12 +145,13 @@ void matmul(const KernelCall &c) {
 void matmul_bias_gelu(const KernelCall &c) {
   bool tanh = c.param("approximate").s() == "tanh";
   kernels::GemmShape g = gemm_of(c);
-  const float *lhs = gemm_operand(c, 0), *rhs = gemm_operand(c, 1);
-  if (tanh && gemm().try_run({g, GemmEpilogue::GeluTanhAuxBias, gemm_math(c)},
-                             c.out(1), c.out(0), lhs, rhs, c.in(2), kStream))
+  GemmOperands ops = gemm_operands(c);
+  if (tanh &&
+      gemm().try_run({g, GemmEpilogue::GeluTanhAuxBias, ops.math}, c.out(1),
+                     c.out(0), ops.lhs, ops.rhs, c.in(2), kStream))
     return;
-  gemm().run({g, GemmEpilogue::Bias, gemm_math(c)}, c.out(0), nullptr, lhs, rhs,
-             c.in(2), kStream);
+  gemm().run({g, GemmEpilogue::Bias, ops.math}, c.out(0), nullptr, ops.lhs,
+             ops.rhs, c.in(2), kStream);
   gelu_forward(c.out(1), c.out(0), c.n_out(0), tanh ? Gelu::Tanh : Gelu::Erf,
                kStream);
 }
@@ -164,8 +179,9 @@ void matmul_bf16w(const KernelCall &c) {
 }
 // outs (up, out): up = lhs·rhs, out = silu(gate)·up.
 void matmul_swiglu(const KernelCall &c) {
-  gemm().run({gemm_of(c), GemmEpilogue::None, gemm_math(c)}, c.out(0), nullptr,
-             gemm_operand(c, 0), gemm_operand(c, 1), nullptr, kStream);
+  GemmOperands ops = gemm_operands(c);
+  gemm().run({gemm_of(c), GemmEpilogue::None, ops.math}, c.out(0), nullptr,
+             ops.lhs, ops.rhs, nullptr, kStream);
   swiglu_forward(c.out(1), c.in(2), c.out(0), c.n_out(0), kStream);
 }
 

@@ -119,11 +119,6 @@ void round_bf16(uint16_t *out, const float *x, long long n,
   LLMC_LAUNCH_OVER(n, stream, device::round_bf16_kernel, out, x, n);
 }
 
-void widen_bf16(float *out, const uint16_t *x, long long n,
-                cudaStream_t stream) {
-  LLMC_LAUNCH_OVER(n, stream, device::widen_bf16_kernel, out, x, n);
-}
-
 void copy(float *out, const float *x, long long n, cudaStream_t stream) {
   if (out != x && n > 0)
     LLMC_CUDA_CHECK(cudaMemcpyAsync(out, x, n * sizeof(float),

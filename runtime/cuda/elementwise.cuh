@@ -39,10 +39,9 @@ void reduce(float *out, const float *x, const Shape &x_shape, const Shape &axes,
 void sum_to(float *out, const float *x, long long rows, long long cols,
             cudaStream_t stream);
 void fill(float *out, long long n, float value, cudaStream_t stream);
-// out = x rounded to bf16 (round_bf16), and bf16 values widened to fp32.
+// out = x rounded to bf16 (round_bf16, and a GEMM's fp32 operand beside a
+// bf16 one).
 void round_bf16(uint16_t *out, const float *x, long long n,
-                cudaStream_t stream);
-void widen_bf16(float *out, const uint16_t *x, long long n,
                 cudaStream_t stream);
 void copy(float *out, const float *x, long long n, cudaStream_t stream);
 

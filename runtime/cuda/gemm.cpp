@@ -67,8 +67,8 @@ CublasLtGemm::Entry &CublasLtGemm::entry(const GemmSpec &spec,
 }
 
 bool CublasLtGemm::try_run(const GemmSpec &spec, float *out, float *aux,
-                           const float *lhs, const float *rhs,
-                           const float *bias, cudaStream_t stream) {
+                           const void *lhs, const void *rhs, const float *bias,
+                           cudaStream_t stream) {
   Entry &e = entry(spec, alignment_of({out, aux, lhs, rhs, bias}));
   if (!e.supported)
     return false;
@@ -83,7 +83,7 @@ bool CublasLtGemm::try_run(const GemmSpec &spec, float *out, float *aux,
 }
 
 void CublasLtGemm::run(const GemmSpec &spec, float *out, float *aux,
-                       const float *lhs, const float *rhs, const float *bias,
+                       const void *lhs, const void *rhs, const float *bias,
                        cudaStream_t stream) {
   if (!try_run(spec, out, aux, lhs, rhs, bias, stream))
     throw std::runtime_error("cuBLASLt has no algorithm for a GEMM of M " +

@@ -27,9 +27,11 @@ namespace llmc::cuda {
 // AB + bias, out = gelu_tanh(aux) (matmul_bias_gelu with approximate
 // "tanh"; the erf GELU is a Bias GEMM into aux, then the gelu kernel).
 enum class GemmEpilogue { None, Bias, GeluTanhAuxBias };
-// BF16: operands rounded to bf16, products summed in fp32
-// (CUBLAS_COMPUTE_32F_FAST_16BF), as cpu::GemmMath::BF16.
-enum class GemmMath { FP32, BF16 };
+// BF16: fp32 operands rounded to bf16, products summed in fp32
+// (CUBLAS_COMPUTE_32F_FAST_16BF), as cpu::GemmMath::BF16. BF16Operands: the
+// same math on operands stored in bf16 (CUDA_R_16BF, CUBLAS_COMPUTE_32F),
+// the tensor cores' own input, at half the bytes; the output stays fp32.
+enum class GemmMath { FP32, BF16, BF16Operands };
 
 struct GemmSpec {
   kernels::GemmShape shape;
@@ -75,14 +77,15 @@ public:
   CublasLtGemm &operator=(const CublasLtGemm &) = delete;
 
   // out (batch, M, N) = op(lhs) · op(rhs) (+ bias, GELU as spec says; aux
-  // for GeluTanhAuxBias), all on the device. Throws when cuBLASLt has no
+  // for GeluTanhAuxBias), all on the device; lhs and rhs are bf16 under
+  // GemmMath::BF16Operands, fp32 otherwise. Throws when cuBLASLt has no
   // algorithm for it.
-  void run(const GemmSpec &spec, float *out, float *aux, const float *lhs,
-           const float *rhs, const float *bias, cudaStream_t stream);
+  void run(const GemmSpec &spec, float *out, float *aux, const void *lhs,
+           const void *rhs, const float *bias, cudaStream_t stream);
   // run, or false (nothing run) when cuBLASLt has no algorithm for it (an
   // epilogue it cannot fuse at this shape): the caller runs it unfused.
-  bool try_run(const GemmSpec &spec, float *out, float *aux, const float *lhs,
-               const float *rhs, const float *bias, cudaStream_t stream);
+  bool try_run(const GemmSpec &spec, float *out, float *aux, const void *lhs,
+               const void *rhs, const float *bias, cudaStream_t stream);
 
 private:
   struct Entry {

@@ -17,14 +17,14 @@ void set(cublasLtMatrixLayout_t layout, cublasLtMatrixLayoutAttribute_t attr,
         what);
 }
 
-// A column-major rows x cols fp32 matrix of leading dimension ld, repeated
+// A column-major rows x cols matrix of leading dimension ld, repeated
 // `batch` times `stride` elements apart.
-cublasLtMatrixLayout_t layout(int64_t rows, int64_t cols, int64_t ld,
-                              int64_t batch, int64_t stride) {
+cublasLtMatrixLayout_t layout(cudaDataType_t type, int64_t rows, int64_t cols,
+                              int64_t ld, int64_t batch, int64_t stride) {
   cublasLtMatrixLayout_t l = nullptr;
-  check(cublasLtMatrixLayoutCreate(&l, CUDA_R_32F, uint64_t(rows),
-                                   uint64_t(cols), ld),
-        "cublasLtMatrixLayoutCreate");
+  check(
+      cublasLtMatrixLayoutCreate(&l, type, uint64_t(rows), uint64_t(cols), ld),
+      "cublasLtMatrixLayoutCreate");
   if (batch > 1) {
     set(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, int32_t(batch),
         "the batch count");
@@ -41,6 +41,8 @@ GemmDescriptors::GemmDescriptors(const GemmSpec &spec) {
   cublasComputeType_t compute = spec.math == GemmMath::BF16
                                     ? CUBLAS_COMPUTE_32F_FAST_16BF
                                     : CUBLAS_COMPUTE_32F;
+  cudaDataType_t operands =
+      spec.math == GemmMath::BF16Operands ? CUDA_R_16BF : CUDA_R_32F;
   check(cublasLtMatmulDescCreate(&op, compute, CUDA_R_32F),
         "cublasLtMatmulDescCreate");
   // A = rhs: row-major (K, N) is column-major (N, K), already op(A)'s m x k;
@@ -51,11 +53,12 @@ GemmDescriptors::GemmDescriptors(const GemmSpec &spec) {
   cublasOperation_t tb = s.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   set(op, CUBLASLT_MATMUL_DESC_TRANSA, ta, "TRANSA");
   set(op, CUBLASLT_MATMUL_DESC_TRANSB, tb, "TRANSB");
-  a = s.trans_b ? layout(s.K, s.N, s.K, s.b_batched ? s.batch : 1, s.N * s.K)
-                : layout(s.N, s.K, s.N, s.b_batched ? s.batch : 1, s.N * s.K);
-  b = s.trans_a ? layout(s.M, s.K, s.M, s.batch, s.M * s.K)
-                : layout(s.K, s.M, s.K, s.batch, s.M * s.K);
-  c = layout(s.N, s.M, s.N, s.batch, s.M * s.N);
+  int64_t a_batch = s.b_batched ? s.batch : 1;
+  a = s.trans_b ? layout(operands, s.K, s.N, s.K, a_batch, s.N * s.K)
+                : layout(operands, s.N, s.K, s.N, a_batch, s.N * s.K);
+  b = s.trans_a ? layout(operands, s.M, s.K, s.M, s.batch, s.M * s.K)
+                : layout(operands, s.K, s.M, s.K, s.batch, s.M * s.K);
+  c = layout(CUDA_R_32F, s.N, s.M, s.N, s.batch, s.M * s.N);
   if (!s.b_batched && s.batch > 1) {
     // One rhs for every batch: a stride of 0 with the batch's count (the
     // counts of A, B and C must agree).

@@ -111,14 +111,6 @@ __global__ void round_bf16_kernel(uint16_t *out, const float *x, long long n) {
   }
 }
 
-// out[i] = the bf16 value x[i] as fp32 (exact).
-__global__ void widen_bf16_kernel(float *out, const uint16_t *x, long long n) {
-  LLMC_GRID_STRIDE(i, n) {
-    uint32_t bits = uint32_t(x[i]) << 16;
-    memcpy(&out[i], &bits, sizeof bits);
-  }
-}
-
 // dst[view operand 0] = src[view operand 1] over the view's box.
 __global__ void strided_copy_kernel(float *dst, const float *src, StridedView v,
                                     long long n) {

@@ -33,9 +33,10 @@ T read(cublasLtMatrixLayout_t l, cublasLtMatrixLayoutAttribute_t attr,
   return value;
 }
 
-// A matrix layout as cuBLASLt reads it back.
+// A matrix layout as cuBLASLt reads it back: fp32 or bf16 elements.
 struct Layout {
   int64_t rows, cols, ld, batch, stride;
+  bool bf16;
   explicit Layout(cublasLtMatrixLayout_t l)
       : rows(int64_t(read<uint64_t>(l, CUBLASLT_MATRIX_LAYOUT_ROWS, "rows"))),
         cols(int64_t(read<uint64_t>(l, CUBLASLT_MATRIX_LAYOUT_COLS, "cols"))),
@@ -43,14 +44,17 @@ struct Layout {
         batch(read<int32_t>(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, "batch")),
         stride(read<int64_t>(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
                              "batch stride")) {
-    if (read<uint32_t>(l, CUBLASLT_MATRIX_LAYOUT_TYPE, "type") !=
-        uint32_t(CUDA_R_32F))
-      throw std::logic_error("cuBLASLt model: only fp32 matrices");
+    auto type = read<uint32_t>(l, CUBLASLT_MATRIX_LAYOUT_TYPE, "type");
+    if (type != uint32_t(CUDA_R_32F) && type != uint32_t(CUDA_R_16BF))
+      throw std::logic_error("cuBLASLt model: only fp32 and bf16 matrices");
+    bf16 = type == uint32_t(CUDA_R_16BF);
     if (ld < rows)
       throw std::logic_error("cuBLASLt model: ld below the rows");
   }
-  float at(const float *p, int64_t i, int64_t r, int64_t c) const {
-    return p[i * stride + c * ld + r];
+  float at(const void *p, int64_t i, int64_t r, int64_t c) const {
+    int64_t index = i * stride + c * ld + r;
+    return bf16 ? cpu::from_bf16(static_cast<const uint16_t *>(p)[index])
+                : static_cast<const float *>(p)[index];
   }
 };
 
@@ -61,9 +65,11 @@ float gelu_tanh(float x) {
 
 } // namespace
 
-void execute_gemm_model(const GemmDescriptors &d, const float *A,
-                        const float *B, float *D) {
+void execute_gemm_model(const GemmDescriptors &d, const void *A, const void *B,
+                        float *D) {
   Layout a(d.a), b(d.b), c(d.c);
+  if (a.bf16 != b.bf16 || c.bf16)
+    throw std::logic_error("cuBLASLt model: A and B of one type, D fp32");
   auto ta = read<int32_t>(d.op, CUBLASLT_MATMUL_DESC_TRANSA, "TRANSA");
   auto tb = read<int32_t>(d.op, CUBLASLT_MATMUL_DESC_TRANSB, "TRANSB");
   auto epilogue =

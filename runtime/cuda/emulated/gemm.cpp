@@ -27,8 +27,8 @@ CublasLtGemm::Entry &CublasLtGemm::entry(const GemmSpec &spec,
 // needs the aux leading dimension (N) a multiple of 8, so such GEMMs take
 // the caller's unfused path here as on a GPU.
 bool CublasLtGemm::try_run(const GemmSpec &spec, float *out, float *aux,
-                           const float *lhs, const float *rhs,
-                           const float *bias, cudaStream_t) {
+                           const void *lhs, const void *rhs, const float *bias,
+                           cudaStream_t) {
   if (spec.epilogue == GemmEpilogue::GeluTanhAuxBias && spec.shape.N % 8 != 0)
     return false;
   Entry &e = entry(spec, 256);
@@ -39,7 +39,7 @@ bool CublasLtGemm::try_run(const GemmSpec &spec, float *out, float *aux,
 }
 
 void CublasLtGemm::run(const GemmSpec &spec, float *out, float *aux,
-                       const float *lhs, const float *rhs, const float *bias,
+                       const void *lhs, const void *rhs, const float *bias,
                        cudaStream_t stream) {
   if (!try_run(spec, out, aux, lhs, rhs, bias, stream))
     throw std::runtime_error("cuBLASLt has no algorithm for this GEMM");

@@ -9,6 +9,7 @@
 // the row-/column-major swap, transposes, leading dimensions, batch strides
 // and epilogues going wrong before any GPU sees them.
 
+#include "runtime/cpu/bf16.h"
 #include "runtime/cpu/fused.h"
 #include "runtime/cpu/matmul.h"
 #include "runtime/cuda/emulated/cublaslt_model.h"
@@ -51,12 +52,19 @@ TEST(GemmDescriptorTest, DescriptorsComputeThePlansGemm) {
               cases.push_back({batch, ta, tb, b_batched, e, GemmMath::FP32});
   cases.push_back({3, true, false, true, GemmEpilogue::Bias, GemmMath::BF16});
   cases.push_back({1, false, true, false, GemmEpilogue::None, GemmMath::BF16});
+  // Operands stored in bf16: the same products as the bf16 math of the fp32
+  // values they were rounded from.
+  for (auto e : {GemmEpilogue::None, GemmEpilogue::Bias,
+                 GemmEpilogue::GeluTanhAuxBias}) {
+    cases.push_back({1, false, true, false, e, GemmMath::BF16Operands});
+    cases.push_back({3, true, false, true, e, GemmMath::BF16Operands});
+    cases.push_back({3, false, false, false, e, GemmMath::BF16Operands});
+  }
   for (const Case &c : cases) {
     SCOPED_TRACE(::testing::Message()
                  << "batch " << c.batch << " trans_a " << c.trans_a
                  << " trans_b " << c.trans_b << " b_batched " << c.b_batched
-                 << " epilogue " << int(c.epilogue) << " bf16 "
-                 << (c.math == GemmMath::BF16));
+                 << " epilogue " << int(c.epilogue) << " math " << int(c.math));
     GemmSpec spec{{c.batch, M, N, K, c.trans_a, c.trans_b, c.b_batched},
                   c.epilogue,
                   c.math};
@@ -66,8 +74,8 @@ TEST(GemmDescriptorTest, DescriptorsComputeThePlansGemm) {
     auto bias = random_values(N, 72, 1.0f);
     bool has_bias = c.epilogue != GemmEpilogue::None;
     std::vector<float> ref(size_t(c.batch * M * N)), ref_pre(ref.size());
-    auto math = c.math == GemmMath::BF16 ? llmc::cpu::GemmMath::BF16
-                                         : llmc::cpu::GemmMath::FP32;
+    auto math = c.math == GemmMath::FP32 ? llmc::cpu::GemmMath::FP32
+                                         : llmc::cpu::GemmMath::BF16;
     if (c.epilogue == GemmEpilogue::GeluTanhAuxBias)
       llmc::cpu::matmul_bias_gelu_forward(
           ref_pre.data(), ref.data(), lhs.data(), rhs.data(), bias.data(),
@@ -92,8 +100,24 @@ TEST(GemmDescriptorTest, DescriptorsComputeThePlansGemm) {
       EXPECT_EQ(read_back, bias.data());
     }
     // cuBLASLt's A is rhs and its B is lhs (the row-major transpose).
-    execute_gemm_model(d, rhs.data(), lhs.data(), out.data());
-    expect_close(out, ref, c.math == GemmMath::BF16 ? 1e-5f : 1e-5f);
+    if (c.math == GemmMath::BF16Operands) {
+      for (cublasLtMatrixLayout_t l : {d.a, d.b, d.c}) {
+        uint32_t type = 0;
+        size_t written = 0;
+        ASSERT_EQ(
+            cublasLtMatrixLayoutGetAttribute(l, CUBLASLT_MATRIX_LAYOUT_TYPE,
+                                             &type, sizeof type, &written),
+            CUBLAS_STATUS_SUCCESS);
+        EXPECT_EQ(type, uint32_t(l == d.c ? CUDA_R_32F : CUDA_R_16BF));
+      }
+      std::vector<uint16_t> lhs16(lhs.size()), rhs16(rhs.size());
+      llmc::cpu::round_to_bf16(lhs16.data(), lhs.data(), int64_t(lhs.size()));
+      llmc::cpu::round_to_bf16(rhs16.data(), rhs.data(), int64_t(rhs.size()));
+      execute_gemm_model(d, rhs16.data(), lhs16.data(), out.data());
+    } else {
+      execute_gemm_model(d, rhs.data(), lhs.data(), out.data());
+    }
+    expect_close(out, ref, 1e-5f);
     if (c.epilogue == GemmEpilogue::GeluTanhAuxBias)
       expect_close(pre, ref_pre, 1e-5f);
   }
