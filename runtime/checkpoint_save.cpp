@@ -87,16 +87,24 @@ void save_checkpoint(int64_t step, const CheckpointTarget &target,
       manifest.step = step;
       std::string tmp = io::begin_checkpoint(target.run_dir, step);
       std::vector<std::string> files = {io::kWeightsFile, io::kOptimizerFile};
+      bool bf16 = target.weights_dtype == io::DType::BF16;
       write_full(tmp + "/" + io::kWeightsFile, weights.tensors, weights.values,
-                 metadata);
+                 metadata, target.weights_dtype);
+      if (bf16) { // the fp32 master weights, for an exact resume
+        write_full(tmp + "/" + io::kMasterWeightsFile, weights.tensors,
+                   weights.values, metadata);
+        files.push_back(io::kMasterWeightsFile);
+      }
       fault.kill_in_save(step);
       write_full(tmp + "/" + io::kOptimizerFile, state.tensors, state.values,
                  metadata);
       // With the config and the tokenizer the folder is a model folder:
       // Hugging Face, llmc generate and llmc serve load it alone.
       if (!file.model().hf_config().empty()) {
-        io::write_file_atomically(tmp + "/" + io::kConfigFile,
-                                  file.model().hf_config());
+        io::write_file_atomically(
+            tmp + "/" + io::kConfigFile,
+            bf16 ? io::with_torch_dtype(file.model().hf_config(), "bfloat16")
+                 : file.model().hf_config());
         files.push_back(io::kConfigFile);
       }
       for (const auto &[source, name] : target.tokenizer_files) {

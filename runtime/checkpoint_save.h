@@ -12,6 +12,7 @@
 
 #include "runtime/fault_injection.h"
 #include "runtime/io/checkpoint_dir.h"
+#include "runtime/io/safetensors.h"
 #include "runtime/mesh_group.h"
 #include "runtime/model_tensors.h"
 #include "runtime/rank_programs.h"
@@ -29,6 +30,9 @@ struct CheckpointTarget {
   // data::Tokenizer::files().
   std::vector<std::pair<std::string, std::string>> tokenizer_files;
   int64_t keep_last = 0;
+  /// model.safetensors' dtype: F32, or BF16 with the fp32 weights in
+  /// master.safetensors beside it.
+  io::DType weights_dtype = io::DType::F32;
   /// The run's record (data position, order, seed, schedule); the step is
   /// filled in per save.
   io::CheckpointManifest manifest;

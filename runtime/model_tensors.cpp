@@ -243,14 +243,15 @@ gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
   return out;
 }
 
-/// Writes full tensors as safetensors (atomically).
+/// Writes full tensors as safetensors of `dtype` (atomically).
 void write_full(const std::string &path, const std::vector<PlanTensor> &tensors,
                 const std::vector<std::vector<float>> &values,
-                const std::map<std::string, std::string> &metadata) {
+                const std::map<std::string, std::string> &metadata,
+                io::DType dtype) {
   std::vector<io::TensorView> views;
   for (size_t i = 0; i < tensors.size(); ++i)
     views.push_back({tensors[i].name, tensors[i].full(), values[i].data()});
-  io::write_safetensors(path, views, metadata);
+  io::write_safetensors(path, views, metadata, dtype);
 }
 
 /// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it) and

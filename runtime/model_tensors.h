@@ -5,6 +5,7 @@
 #pragma once
 
 #include "runtime/executor.h"
+#include "runtime/io/safetensors.h"
 #include "runtime/io/shard.h"
 #include "runtime/io/tensor_spec.h"
 
@@ -80,10 +81,11 @@ void fill_from_full(
 std::vector<std::vector<float>>
 gather_full(const std::vector<PlanTensor> &tensors, const Executor &exec,
             bool leader);
-/// Writes full tensors as safetensors (atomically).
+/// Writes full tensors as safetensors of `dtype` (atomically).
 void write_full(const std::string &path, const std::vector<PlanTensor> &tensors,
                 const std::vector<std::vector<float>> &values,
-                const std::map<std::string, std::string> &metadata);
+                const std::map<std::string, std::string> &metadata,
+                io::DType dtype = io::DType::F32);
 /// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it)
 /// and keeps this rank's pieces. The file must hold exactly `model_params`.
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,

@@ -135,7 +135,11 @@ RunStart start_run(const TrainOptions &o, const planfile::Plan &file,
   fault.at("load");
   io::CheckpointRef ref =
       io::open_checkpoint(o.load_path, o.weights_only, group.leader());
-  load_weights(params, ref.weights, exec,
+  // Saved with --save-dtype bf16: the fp32 weights are the master copy.
+  std::string weights = ref.part(io::kMasterWeightsFile);
+  if (weights.empty())
+    weights = ref.weights;
+  load_weights(params, weights, exec,
                full_specs(model_tensors(file, planfile::PARAM)));
   if (ref.manifest && !o.weights_only) {
     std::tie(start.order, start.seed) =
@@ -149,8 +153,7 @@ RunStart start_run(const TrainOptions &o, const planfile::Plan &file,
             "step " +
             std::to_string(step) + " (the checkpoint's parts disagree)");
     };
-    check_step(ref.weights,
-               recorded_step(io::SafetensorsReader(ref.weights), ref.weights));
+    check_step(weights, recorded_step(io::SafetensorsReader(weights), weights));
     auto model_moments =
         full_specs(model_tensors(file, planfile::OPTIMIZER_STATE));
     for (auto &e : programs.executors)

@@ -197,6 +197,7 @@ void train(const TrainOptions &o) {
   if (!o.tokenizer_path.empty())
     target.tokenizer_files = data::Tokenizer(o.tokenizer_path).files();
   target.keep_last = o.keep_last;
+  target.weights_dtype = o.save_dtype;
   target.manifest.data_tokens = data.num_tokens();
   target.manifest.tokens_per_step = tokens_per_step;
   target.manifest.data_order = io::batch_order_name(order);

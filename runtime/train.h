@@ -1,6 +1,7 @@
 // `llmc init` and `llmc train`: weights in, steps run, weights out.
 #pragma once
 
+#include "runtime/io/safetensors.h"
 #include "runtime/io/token_file.h"
 #include "runtime/lr_schedule.h"
 
@@ -29,7 +30,10 @@ struct TrainOptions {
   std::string tokenizer_path; // copied into each checkpoint, when given
   int64_t save_every = 0;     // 0: only at the end
   int64_t keep_last = 0;      // step folders kept; 0: all
-  std::string log_path;       // JSON lines, one per step
+  // model.safetensors' dtype: F32, or BF16 (the fp32 master weights then
+  // go beside it, in master.safetensors, so a resume stays exact).
+  io::DType save_dtype = io::DType::F32;
+  std::string log_path; // JSON lines, one per step
   // Validation: the mean loss over the first eval_batches global batches
   // of this token file (sequential rows, so every mesh sees the same),
   // after every eval_every steps (0: at the end only) and at the end.

@@ -136,6 +136,17 @@ std::string step_folder_name(int64_t step) {
   return name;
 }
 
+std::string with_torch_dtype(const std::string &config_json,
+                             const std::string &dtype) {
+  // ordered_json keeps the config's own order of fields.
+  nlohmann::ordered_json config =
+      nlohmann::ordered_json::parse(config_json, nullptr, false);
+  if (!config.is_object())
+    throw InputError("config.json: the model's config is not a JSON object");
+  config["torch_dtype"] = dtype;
+  return config.dump(2) + "\n";
+}
+
 FileDigest digest_file(const std::string &path) {
   PosixFile in(path, O_RDONLY);
   FileDigest d;

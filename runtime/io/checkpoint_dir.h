@@ -4,6 +4,7 @@
 //
 //   run/step-000500/model.safetensors      Hugging Face weights
 //   run/step-000500/optimizer.safetensors  AdamW's moments
+//   run/step-000500/master.safetensors     fp32 weights, when model's are bf16
 //   run/step-000500/manifest.json          step, data position, checksums
 //   run/step-000500/config.json            the model's HF config
 //   run/step-000500/tokenizer.model        when training was given one
@@ -33,6 +34,9 @@ namespace llmc::io {
 
 inline constexpr const char *kWeightsFile = "model.safetensors";
 inline constexpr const char *kOptimizerFile = "optimizer.safetensors";
+// The fp32 weights, where model.safetensors holds them in bf16 (llmc train
+// --save-dtype bf16): what a resume loads, so it continues exactly.
+inline constexpr const char *kMasterWeightsFile = "master.safetensors";
 inline constexpr const char *kManifestFile = "manifest.json";
 inline constexpr const char *kLatestFile = "latest";
 // Beside the weights, as in a Hugging Face model folder.
@@ -110,6 +114,11 @@ bool has_checkpoint(const std::string &path);
 /// InputError naming the file and what disagrees.
 CheckpointRef open_checkpoint(const std::string &path, bool weights_only,
                               bool verify_checksums);
+
+/// A Hugging Face config.json's text with "torch_dtype" set to `dtype`
+/// ("bfloat16"): the dtype transformers loads the weights in.
+std::string with_torch_dtype(const std::string &config_json,
+                             const std::string &dtype);
 
 /// CRC-32 (zlib's polynomial) of a whole file.
 FileDigest digest_file(const std::string &path);

@@ -8,6 +8,7 @@
 
 #include "runtime/io/safetensors.h"
 
+#include "runtime/cpu/bf16.h"
 #include "runtime/io/error.h"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <set>
+#include <stdexcept>
 #include <unistd.h>
 
 using namespace llmc::io;
@@ -64,10 +66,6 @@ static float f16_to_float(uint16_t h) {
     return bits_to_float(sign | ((exp + 112) << 23) | (mant << 13));
   float f = std::ldexp(static_cast<float>(mant), -24); // zero or subnormal
   return sign ? -f : f;
-}
-
-static float bf16_to_float(uint16_t b) {
-  return bits_to_float(static_cast<uint32_t>(b) << 16);
 }
 
 //===----------------------------------------------------------------------===//
@@ -303,7 +301,7 @@ void SafetensorsReader::read(const std::string &name, float *dst) const {
                   at + static_cast<uint64_t>(done) * 2);
     for (int64_t i = 0; i < n; ++i)
       dst[done + i] = t.dtype == DType::F16 ? f16_to_float(staging[i])
-                                            : bf16_to_float(staging[i]);
+                                            : cpu::from_bf16(staging[i]);
   }
 }
 
@@ -376,7 +374,8 @@ void SafetensorsReader::check_against(
 static std::string build_header(const std::string &path,
                                 const std::vector<TensorView> &tensors,
                                 const std::vector<size_t> &order,
-                                std::map<std::string, std::string> metadata) {
+                                std::map<std::string, std::string> metadata,
+                                DType dtype) {
   metadata.emplace("format", "pt");
   std::string h = "{\"__metadata__\":";
   try {
@@ -384,11 +383,11 @@ static std::string build_header(const std::string &path,
     uint64_t offset = 0;
     for (size_t i : order) {
       const TensorView &t = tensors[i];
-      uint64_t bytes = static_cast<uint64_t>(checked_numel(t.shape, path)) * 4;
-      h += "," + json(t.name).dump() +
-           ":{\"dtype\":\"F32\",\"shape\":" + json(t.shape).dump() +
-           ",\"data_offsets\":[" + std::to_string(offset) + "," +
-           std::to_string(offset + bytes) + "]}";
+      uint64_t bytes = static_cast<uint64_t>(checked_numel(t.shape, path)) *
+                       dtype_size(dtype);
+      h += "," + json(t.name).dump() + ":{\"dtype\":\"" + dtype_name(dtype) +
+           "\",\"shape\":" + json(t.shape).dump() + ",\"data_offsets\":[" +
+           std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
       offset += bytes;
     }
   } catch (const json::exception &e) {
@@ -417,18 +416,30 @@ static void check_views(const std::string &path,
 
 static void write_file(PosixFile &out, const std::string &header,
                        const std::vector<TensorView> &tensors,
-                       const std::vector<size_t> &order) {
+                       const std::vector<size_t> &order, DType dtype) {
   unsigned char len[8];
   for (int i = 0; i < 8; ++i)
     len[i] = static_cast<unsigned char>(static_cast<uint64_t>(header.size()) >>
                                         (8 * i));
   out.write_all(len, 8);
   out.write_all(header.data(), header.size());
+  std::vector<uint16_t> rounded; // bf16: one slice of a tensor at a time
   for (size_t i : order) {
     const TensorView &t = tensors[i];
-    size_t bytes = static_cast<size_t>(checked_numel(t.shape, t.name)) * 4;
-    if (bytes)
-      out.write_all(t.data, bytes);
+    size_t n = static_cast<size_t>(checked_numel(t.shape, t.name));
+    if (dtype == DType::F32) {
+      if (n)
+        out.write_all(t.data, n * sizeof(float));
+      continue;
+    }
+    constexpr size_t kSlice = size_t(1) << 20;
+    for (size_t first = 0; first < n; first += kSlice) {
+      size_t count = std::min(kSlice, n - first);
+      rounded.resize(count);
+      for (size_t k = 0; k < count; ++k)
+        rounded[k] = llmc::cpu::to_bf16(t.data[first + k]);
+      out.write_all(rounded.data(), count * sizeof(uint16_t));
+    }
   }
   out.sync();
   out.close();
@@ -436,7 +447,9 @@ static void write_file(PosixFile &out, const std::string &header,
 
 void llmc::io::write_safetensors(
     const std::string &path, const std::vector<TensorView> &tensors,
-    const std::map<std::string, std::string> &metadata) {
+    const std::map<std::string, std::string> &metadata, DType dtype) {
+  if (dtype == DType::F16)
+    throw std::logic_error("write_safetensors: F16 is read, not written");
   std::vector<size_t> order(tensors.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -444,12 +457,12 @@ void llmc::io::write_safetensors(
     return tensors[a].name < tensors[b].name;
   });
   check_views(path, tensors, order);
-  std::string header = build_header(path, tensors, order, metadata);
+  std::string header = build_header(path, tensors, order, metadata, dtype);
 
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   try {
     PosixFile out(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-    write_file(out, header, tensors, order);
+    write_file(out, header, tensors, order, dtype);
     if (::rename(tmp.c_str(), path.c_str()) != 0)
       throw_errno(path, "cannot rename " + tmp + " over it");
   } catch (...) {

@@ -97,7 +97,9 @@ struct TensorView {
   const float *data;
 };
 
-/// Writes F32 tensors and string metadata to `path` atomically: the bytes go
+/// Writes the tensors as `dtype` (F32, or BF16 rounded to nearest, ties to
+/// even, as PyTorch's conversion) and string metadata to `path`
+/// atomically: the bytes go
 /// to "<path>.tmp.<pid>" in the same directory, which is fsynced, renamed over
 /// `path`, and the directory fsynced. On any failure the temporary file is
 /// removed, `path` keeps its previous contents and InputError is thrown.
@@ -109,7 +111,8 @@ struct TensorView {
 /// refuses safetensors files whose metadata lacks it.
 void write_safetensors(const std::string &path,
                        const std::vector<TensorView> &tensors,
-                       const std::map<std::string, std::string> &metadata = {});
+                       const std::map<std::string, std::string> &metadata = {},
+                       DType dtype = DType::F32);
 
 } // namespace llmc::io
 

@@ -36,7 +36,7 @@ namespace {
 struct TrainFlags {
   std::string plan, data, dataOrder = "sequential", load, save, tokenizer, log,
                           valData, dumpGrads, injectFault, progress = "auto",
-                          trace, schedule = "cosine";
+                          trace, schedule = "cosine", saveDtype = "fp32";
   int64_t steps = 0, saveEvery = 0, keepLast = 0, evalEvery = 0,
           evalBatches = 20, traceSteps = 3, warmupSteps = 0;
   uint64_t seed = 1337;
@@ -78,6 +78,13 @@ void declare(cli::Command &cmd, TrainFlags &f) {
              "Also checkpoint every K steps (default 0: at the end only)");
   cmd.option("keep-last", f.keepLast,
              "Keep the K newest step folders in --save (default 0: keep all)");
+  cmd.option("save-dtype", f.saveDtype,
+             "The dtype of each checkpoint's model.safetensors")
+      .choices({{"fp32", "float32 (default)"},
+                {"bf16", "bfloat16, half the bytes (config.json says "
+                         "torch_dtype bfloat16); the fp32 weights go to "
+                         "master.safetensors beside it, so a resume stays "
+                         "exact"}});
   cmd.option("log", f.log, "JSON-lines log, one per step");
   cmd.option("val-data", f.valData,
              "Validation tokens (llmc tokenize's val.bin): loss and "
@@ -192,6 +199,7 @@ int llmc::runTrainCommand(int argc, char **argv) {
     o.save_path = f.save;
     o.save_every = f.saveEvery;
     o.keep_last = f.keepLast;
+    o.save_dtype = f.saveDtype == "bf16" ? io::DType::BF16 : io::DType::F32;
     o.tokenizer_path = f.tokenizer;
     o.val_data_path = f.valData;
     o.eval_every = f.evalEvery;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace llmc::io;
@@ -82,6 +83,41 @@ TEST(Safetensors, RoundTrip) {
   EXPECT_EQ(r.metadata(), meta);
   EXPECT_TRUE(r.contains("step"));
   EXPECT_FALSE(r.contains("ste"));
+}
+
+// Tests BF16 writing: two bytes an element, rounded to nearest with ties to
+// even (1 + 2^-8, halfway between 1 and 1 + 2^-7, goes down to 1; 1 + 3 *
+// 2^-8, halfway between 1 + 2^-7 and 1 + 2^-6, goes up to 1 + 2^-6),
+// infinities kept, NaN a NaN, more elements than one slice of the writer;
+// read back as the rounded values.
+TEST(Safetensors, WritesBf16RoundedToNearestEven) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  std::vector<float> w((1 << 20) + 5, 0.5f);
+  const float tie = 1.0f + 0x1p-8f, up = 1.0f + 3 * 0x1p-8f;
+  w[0] = tie;
+  w[1] = up;
+  w[2] = -std::numeric_limits<float>::infinity();
+  w[3] = std::numeric_limits<float>::quiet_NaN();
+  w.back() = -tie;
+  write_safetensors(path, {{"w", {int64_t(w.size())}, w.data()}}, {},
+                    DType::BF16);
+  SafetensorsReader r(path);
+  EXPECT_EQ(r.info("w").dtype, DType::BF16);
+  std::vector<float> got = r.read("w");
+  ASSERT_EQ(got.size(), w.size());
+  EXPECT_EQ(got[0], 1.0f);
+  EXPECT_EQ(got[1], 1.0f + 0x1p-6f);
+  EXPECT_EQ(got[2], -std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(got[3]));
+  EXPECT_EQ(got[4], 0.5f);
+  EXPECT_EQ(got.back(), -1.0f);
+  // 8-byte length, the header, then 2 bytes per element.
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(uint64_t(st.st_size) % 2, 0u);
+  EXPECT_GE(uint64_t(st.st_size), 2 * w.size());
+  EXPECT_LT(uint64_t(st.st_size), 2 * w.size() + 4096);
 }
 
 // Tests the exact bytes: metadata first, tensors sorted by name with data in
