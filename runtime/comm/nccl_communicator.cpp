@@ -136,6 +136,8 @@ void NcclCommunicator::synchronize() {
   LLMC_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
+void NcclCommunicator::then_default_stream() { stream_request()->wait(); }
+
 //===----------------------------------------------------------------------===//
 // Collectives
 //===----------------------------------------------------------------------===//
@@ -145,7 +147,7 @@ void NcclCommunicator::all_reduce(float *data, size_t n) {
   after_compute();
   LLMC_NCCL_CHECK(
       ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
-  synchronize();
+  then_default_stream();
 }
 
 std::unique_ptr<Request> NcclCommunicator::stream_request() {
@@ -168,7 +170,7 @@ void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
   record(Collective::AllGather, ring_bytes::all_gather(n, size_));
   after_compute();
   LLMC_NCCL_CHECK(ncclAllGather(send, recv, n, ncclFloat, comm_, stream_));
-  synchronize();
+  then_default_stream();
 }
 
 std::unique_ptr<Request>
@@ -185,7 +187,7 @@ void NcclCommunicator::reduce_scatter(const float *send, float *recv,
   after_compute();
   LLMC_NCCL_CHECK(
       ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
-  synchronize();
+  then_default_stream();
 }
 
 std::unique_ptr<Request>
@@ -204,7 +206,7 @@ void NcclCommunicator::broadcast(float *data, size_t n, int root) {
   after_compute();
   LLMC_NCCL_CHECK(
       ncclBroadcast(data, data, n, ncclFloat, root, comm_, stream_));
-  synchronize();
+  then_default_stream();
 }
 
 void NcclCommunicator::send(const float *data, size_t n, int peer, int tag) {

@@ -2,11 +2,16 @@
 //
 // Communicator over an NCCL communicator, for device (GPU) buffers, one GPU
 // per rank. Bootstrapped over MPI: rank 0 makes the unique id and broadcasts
-// it. Every operation is issued on the communicator's own stream; blocking
-// methods synchronize that stream before returning, so the conformance test
-// of the MPI backend holds unchanged; every operation first waits for the
-// work queued on the default stream (the executor's kernels), so a
-// collective never reads a buffer a kernel is still writing.
+// it. Every operation is issued on the communicator's own stream, and first
+// waits for the work queued on the default stream (the executor's
+// kernels), so a collective never reads a buffer a kernel is still
+// writing. A blocking collective (all-reduce, all-gather, reduce-scatter,
+// broadcast) returns once the default stream waits for it in turn: every
+// kernel and copy issued after it (cudaMemcpy included, so the conformance
+// test of the MPI backend holds unchanged) sees its result, while the host
+// goes on issuing work instead of waiting for the network. Blocking
+// point-to-point calls and barrier() synchronize the stream: pairs order
+// their calls on the host (see Communicator::send).
 //
 // Compiled and linked in CI when LLMC_ENABLE_CUDA is ON; no GPU runs it here.
 //
@@ -69,6 +74,8 @@ private:
   NcclCommunicator(ncclComm_t comm, int device, Adopt);
   void init_resources();
   void synchronize();
+  /// Makes the default stream wait for the work enqueued on this one.
+  void then_default_stream();
   /// Makes the stream wait for the work queued so far on the default
   /// (legacy) stream, where the executor's kernels run: each operation
   /// starts after the kernels that wrote its buffers.
