@@ -279,6 +279,14 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   if (options.kvBlockTokens <= 0)
     return fail("--kv-block-tokens " + llvm::Twine(options.kvBlockTokens) +
                 " must be positive");
+  // bf16-mixed inference multiplies bf16 weights by activations rounded to
+  // bf16, as bf16-mixed training's GEMMs do.
+  bool bf16Mixed = options.precision == Precision::BF16Mixed;
+  if (bf16Mixed && options.weightsDtype == WeightsDtype::Int8)
+    return fail("--precision bf16-mixed multiplies bf16 weights; leave out "
+                "--weights-dtype int8");
+  WeightsDtype weightsDtype =
+      bf16Mixed ? WeightsDtype::BF16 : options.weightsDtype;
   int64_t prefill = options.prefillTokens ? options.prefillTokens
                                           : std::min<int64_t>(seq, 256);
   if (prefill <= 0 || prefill > seq)
@@ -294,12 +302,10 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
   // The two steps, each the frontend's forward at its token count, over a
   // pool of `blocks` KV-cache blocks: the module, or with `plan` the plan.
   auto build = [&](int64_t blocks, planfile::Plan *plan) -> llvm::Error {
-    InferPipelineOptions pipeline{options.kvBlockTokens,
-                                  blocks,
-                                  tableWidth,
-                                  options.tensorParallel,
-                                  options.weightsDtype,
-                                  options.fusion};
+    InferPipelineOptions pipeline{
+        options.kvBlockTokens,  blocks,       tableWidth,
+        options.tensorParallel, weightsDtype, options.fusion,
+        options.precision};
     OwningOpRef<ModuleOp> module;
     for (auto [name, rows, tokens] :
          {std::tuple{"prefill", prefillRows, prefill},
@@ -612,10 +618,9 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   if (options.emit == EmitKind::Plan && options.outputPath.empty())
     return fail("--emit=plan needs -o FILE");
   if (options.precision != Precision::FP32 &&
-      options.mode != CompileMode::Train)
+      options.mode == CompileMode::Forward)
     return fail(llvm::Twine("--precision ") + name(options.precision) +
-                " needs --mode train (inference plans choose their weights "
-                "with --weights-dtype)");
+                " needs --mode train or --mode infer");
   if (options.mode == CompileMode::Infer)
     return compileInfer(context, *config, options, os);
   if (options.weightsDtype != WeightsDtype::FP32)

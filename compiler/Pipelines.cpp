@@ -93,8 +93,9 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   // INT8 weights: a quarter of the bytes each decode step reads (bf16:
   // half of them, with the activations and sums still fp32; fp32: the
   // weights stored as the decode GEMV reads them).
-  pm.addNestedPass<func::FuncOp>(
-      llm::createQuantizeWeights({/*dtype=*/name(o.weightsDtype)}));
+  pm.addNestedPass<func::FuncOp>(llm::createQuantizeWeights(
+      {/*dtype=*/name(o.weightsDtype),
+       /*math=*/o.precision == Precision::BF16Mixed ? "bf16" : "fp32"}));
   // Residual add + norm and GEMM + bias + GELU as single kernels.
   if (fusesVertically(o.fusion))
     pm.addNestedPass<func::FuncOp>(llm::createFuseKernels());
@@ -183,6 +184,10 @@ struct InferPipelineFlags : mlir::PassPipelineOptions<InferPipelineFlags> {
   Option<llmc::Fusion> fusion{
       *this, "fusion", llvm::cl::desc("Which fusions the plan gets"),
       llvm::cl::init(llmc::Fusion::All), llmc::fusionValues()};
+  Option<llmc::Precision> precision{
+      *this, "precision",
+      llvm::cl::desc("bf16-mixed: GEMMs round their activations to bf16 too"),
+      llvm::cl::init(llmc::Precision::FP32), llmc::precisionValues()};
 };
 
 } // namespace
@@ -213,13 +218,16 @@ std::string llmc::trainPipelineSpec(const TrainPipelineOptions &o) {
 std::string llmc::inferPipelineSpec(const InferPipelineOptions &o) {
   return llvm::formatv(
              "llmc-infer-pipeline{{block-tokens={0} blocks={1} "
-             "max-blocks={2} tp={3}{4}{5}}",
+             "max-blocks={2} tp={3}{4}{5}{6}}",
              o.blockTokens, o.blocks, o.maxBlocks, o.tensorParallel,
              o.weightsDtype == WeightsDtype::FP32
                  ? std::string()
                  : std::string(" weights-dtype=") + name(o.weightsDtype),
              o.fusion == Fusion::All ? std::string()
-                                     : std::string(" fusion=") + name(o.fusion))
+                                     : std::string(" fusion=") + name(o.fusion),
+             o.precision == Precision::FP32
+                 ? std::string()
+                 : std::string(" precision=") + name(o.precision))
       .str();
 }
 
@@ -236,8 +244,8 @@ void llmc::registerPipelines() {
       "What llmc compile --mode infer runs: from @prefill and @decode to a "
       "memory-planned @infer plan over a paged KV cache",
       [](mlir::OpPassManager &pm, const InferPipelineFlags &flags) {
-        buildInferPipeline(pm,
-                           {flags.blockTokens, flags.blocks, flags.maxBlocks,
-                            flags.tp, flags.weightsDtype, flags.fusion});
+        buildInferPipeline(pm, {flags.blockTokens, flags.blocks,
+                                flags.maxBlocks, flags.tp, flags.weightsDtype,
+                                flags.fusion, flags.precision});
       });
 }

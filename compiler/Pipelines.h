@@ -54,6 +54,8 @@ struct InferPipelineOptions {
   int64_t tensorParallel = 1;
   WeightsDtype weightsDtype = WeightsDtype::FP32;
   Fusion fusion = Fusion::All;
+  // BF16Mixed: bf16 weights, and GEMMs that round their activations too.
+  Precision precision = Precision::FP32;
 };
 
 /// From `@forward` of general llm ops (an ONNX graph lowered op by op) to

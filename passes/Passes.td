@@ -442,10 +442,18 @@ def QuantizeWeights : Pass<"llmc-quantize-weights", "func::FuncOp"> {
     Conv1D) read only by GEMMs is stored (N, K), transposed in place at load,
     its GEMMs `matmul_f32w`: a decode step's GEMV then reads each output's
     weights contiguously instead of with a stride of N.
+
+    With `dtype=bf16 math=bf16` (`llmc compile --mode infer --precision
+    bf16-mixed`) the `matmul_bf16w` kernels also get `math = "bf16"`: their
+    activations are rounded to bf16 too, the products summed in fp32, as
+    the GEMMs of a bf16-mixed training plan (a prefill's rows then run on
+    the processor's bf16 units).
   }];
   let options = [
     Option<"dtype", "dtype", "std::string", "\"int8\"",
            "int8 (per-channel scales), bf16, or fp32 (layout only)">,
+    Option<"math", "math", "std::string", "\"fp32\"",
+           "fp32, or bf16 (with dtype=bf16: activations rounded too)">,
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

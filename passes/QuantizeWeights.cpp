@@ -9,7 +9,9 @@
 // (GPT-2's tied embedding, looked up as a table) stays fp32 for them, and its
 // GEMMs read an int8 copy (`<name>.int8`) the runtime makes from it.
 // dtype=bf16 does the same with bf16 weights (rounded at load, no scales)
-// and matmul_bf16w: half the bytes, for what the rounding costs in accuracy.
+// and matmul_bf16w: half the bytes, for what the rounding costs in accuracy;
+// with math=bf16 their activations are rounded too (bf16-mixed inference,
+// the GEMMs of bf16-mixed training).
 // dtype=fp32 keeps the weights and only stores GPT-2's (K, N) ones (N, K)
 // (matmul_f32w), the layout a one-row GEMV streams.
 //
@@ -89,6 +91,11 @@ struct QuantizeWeightsPass
           << dtype << "': expected int8, bf16 or fp32";
       return signalPassFailure();
     }
+    if (math != "fp32" && !(math == "bf16" && dtype == "bf16")) {
+      getOperation().emitError("llmc-quantize-weights: math '")
+          << math << "': expected fp32, or bf16 with dtype bf16";
+      return signalPassFailure();
+    }
     const bool bf16 = dtype == "bf16";
     SmallVector<BufferOp> weights;
     getOperation().walk([&](BufferOp b) { weights.push_back(b); });
@@ -143,10 +150,13 @@ struct QuantizeWeightsPass
         llvm::append_range(ins, scales);
         llvm::append_range(ins, gemm.getIns().drop_front(2)); // a bias
         b.setInsertionPoint(gemm);
+        NamedAttrList params(gemm.getParams());
+        if (math == "bf16")
+          params.set("math", b.getStringAttr("bf16"));
         auto quantized = KernelOp::create(
             b, gemm.getLoc(),
             kernel_name(bf16 ? KernelId::matmul_bf16w : KernelId::matmul_i8w),
-            ins, gemm.getOuts(), gemm.getParams());
+            ins, gemm.getOuts(), params.getDictionary(&getContext()));
         quantized->setDiscardableAttrs(gemm->getDiscardableAttrDictionary());
         gemm.erase();
       }

@@ -200,7 +200,7 @@ void matmul_bf16w(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
   cpu::matmul_bf16w_forward(c.out(0), c.in(0), c.bf16(1),
                             c.num_ins() > 2 ? c.in(2) : nullptr, g.batch * g.M,
-                            g.N, g.K);
+                            g.N, g.K, gemm_math(c));
 }
 void matmul_swiglu(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);

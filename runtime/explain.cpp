@@ -337,7 +337,8 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
 
   print_fusions(plan, os);
 
-  int bf16_gemms = 0, bf16_attention = 0, kept = 0, weights = 0;
+  int bf16_gemms = 0, bf16_attention = 0, bf16_weight_gemms = 0, kept = 0,
+      weights = 0;
   uint64_t kept_bytes = 0, weight_bytes = 0;
   for (const planfile::Kernel &k : plan.kernels()) {
     if (kernels::is(k.name(), kernels::KernelId::round_bf16)) {
@@ -350,8 +351,15 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
     auto math = k.params().find("math");
     if (math == k.params().end() || math->second.s() != "bf16")
       continue;
-    (kernels::is_fp32_gemm(k.name()) ? bf16_gemms : bf16_attention)++;
+    if (kernels::is(k.name(), kernels::KernelId::matmul_bf16w))
+      ++bf16_weight_gemms;
+    else
+      (kernels::is_fp32_gemm(k.name()) ? bf16_gemms : bf16_attention)++;
   }
+  if (bf16_weight_gemms)
+    os << "\nprecision: bf16-mixed (" << bf16_weight_gemms
+       << " GEMMs multiply bf16 weights by activations rounded to bf16, "
+          "summing in fp32; attention and norms fp32)\n";
   if (bf16_gemms) {
     int shared = 0;
     for (const auto &operands : find_bf16_reuse(plan).from)

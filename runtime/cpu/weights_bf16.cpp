@@ -3,7 +3,11 @@
 
 #include "runtime/cpu/bf16.h"
 #include "runtime/cpu/dequantized_gemm.h"
+#include "runtime/cpu/gemm_library.h"
 #include "runtime/cpu/gemv.h"
+#include "runtime/cpu/onednn_matmul.h"
+
+#include <vector>
 
 namespace llmc::cpu {
 
@@ -20,9 +24,24 @@ void pack_weights_bf16(uint16_t *q, const float *w, int64_t N, int64_t K,
 }
 
 void matmul_bf16w_forward(float *out, const float *a, const uint16_t *q,
-                          const float *bias, int64_t M, int64_t N, int64_t K) {
+                          const float *bias, int64_t M, int64_t N, int64_t K,
+                          GemmMath math) {
   if (M <= 0 || N <= 0)
     return;
+  if (math == GemmMath::BF16) {
+    if (M > kGemvMaxRows && gemm_library() == GemmLibrary::OneDnn &&
+        onednn_matmul(out, a, nullptr, bias, 1, M, N, K, false, true, false,
+                      true, {{}, {q, nullptr}}))
+      return;
+    // The rows rounded, then the fp32 path on their exact bf16 values.
+    thread_local std::vector<uint16_t> bits;
+    thread_local std::vector<float> rounded;
+    bits.resize(size_t(M * K));
+    rounded.resize(bits.size());
+    round_to_bf16(bits.data(), a, M * K);
+    widen_bf16(rounded.data(), bits.data(), M * K);
+    return matmul_bf16w_forward(out, rounded.data(), q, bias, M, N, K);
+  }
   if (M <= kGemvMaxRows) {
     gemv_bf16w_forward(out, a, q, bias, M, N, K);
     return;

@@ -171,8 +171,21 @@ void matmul_i8w(const KernelCall &c) {
                    c.num_ins() > 3 ? c.in(3) : nullptr, int(g.batch * g.M),
                    int(g.N), int(g.K), kStream);
 }
+// With bf16 math (bf16-mixed inference) lhs is rounded too, and cuBLASLt
+// multiplies the two bf16 operands, the weight a transposed rhs.
 void matmul_bf16w(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
+  if (has_bf16_math(c)) {
+    auto *lhs =
+        reinterpret_cast<uint16_t *>(scratch(6).get(size_t(c.n_in(0) + 1) / 2));
+    round_bf16(lhs, c.in(0), c.n_in(0), kStream);
+    const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
+    gemm().run({{1, g.batch * g.M, g.N, g.K, false, true, false},
+                bias ? GemmEpilogue::Bias : GemmEpilogue::None,
+                GemmMath::BF16Operands},
+               c.out(0), nullptr, lhs, c.bf16(1), bias, kStream);
+    return;
+  }
   cuda::matmul_bf16w(c.out(0), c.in(0), c.bf16(1),
                      c.num_ins() > 2 ? c.in(2) : nullptr, int(g.batch * g.M),
                      int(g.N), int(g.K), kStream);

@@ -1,5 +1,7 @@
 // RUN: llmc-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(llmc-quantize-weights{dtype=bf16}))" | FileCheck %s
 // RUN: not llmc-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(llmc-quantize-weights{dtype=fp8}))" 2>&1 | FileCheck %s --check-prefix=DTYPE
+// RUN: llmc-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(llmc-quantize-weights{dtype=bf16 math=bf16}))" | FileCheck %s --check-prefix=MATH
+// RUN: not llmc-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(llmc-quantize-weights{dtype=int8 math=bf16}))" 2>&1 | FileCheck %s --check-prefix=MATHINT8
 
 // Tests that with dtype=bf16 a weight read only as the right operand of
 // GEMMs becomes a bf16 buffer of the same name (no scales), each GEMM a
@@ -9,6 +11,11 @@
 // CHECK-NEXT: %[[Q:.*]] = plan.buffer "lm_head.weight" param : memref<50x16xbf16>
 // CHECK-NEXT: %[[B:.*]] = plan.buffer "lm_head.bias" param : memref<50xf32>
 // CHECK:      plan.kernel "matmul_bf16w" ins(%[[X]], %[[Q]], %[[B]]) outs(%{{.*}}) {params = {transpose_lhs = false, transpose_rhs = true}}
+// With math=bf16 (bf16-mixed inference) the GEMMs round their activations
+// too: math = "bf16" beside their other parameters.
+// MATH-LABEL: func.func @head(
+// MATH:       plan.kernel "matmul_bf16w" {{.*}} {params = {math = "bf16", transpose_lhs = false, transpose_rhs = true}}
+// MATHINT8: llmc-quantize-weights: math 'bf16': expected fp32, or bf16 with dtype bf16
 // CHECK-NOT:  weight_scale
 // CHECK-NOT:  plan.kernel "matmul"
 // DTYPE: llmc-quantize-weights: dtype 'fp8': expected int8, bf16 or fp32

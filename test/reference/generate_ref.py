@@ -8,10 +8,12 @@ forward is train_ref.py's; the incremental (KV-cache) forward is written here.
     generate_ref.py --config CONFIG.json --weights W.safetensors
         --prompts PROMPTS.json --max-new-tokens N [--mode cache|recompute|both]
         [--out OUT.json] [--logits-out LOGITS.npy|LOGITS.json] [--no-logits]
-        [--bf16-gemm-weights]
+        [--bf16-gemm-weights [--bf16-gemm-activations]]
 
 --bf16-gemm-weights: the GEMM weights are rounded to bf16 first (those a
 plan of --weights-dtype bf16 reads; round_gemm_weights), in mode cache.
+--bf16-gemm-activations: each GEMM's input is rounded to bf16 too (a plan
+of --precision bf16-mixed), the products and sums staying fp32.
 
 PROMPTS.json: a JSON list of non-empty lists of token ids in [0, vocab_size).
 Each prompt is decoded on its own (batch 1), greedily (argmax, ties to the
@@ -99,6 +101,15 @@ def cached_attention(q, k, v, past, scale):
 
 # ----------------------------------------------------- incremental forward --
 
+# --bf16-gemm-activations: every GEMM's input rounded to bf16 as well (the
+# activations of a plan of --precision bf16-mixed), nearest even.
+ROUND_GEMM_INPUTS = False
+
+
+def gemm_input(x):
+    return x.to(torch.bfloat16).to(torch.float32) if ROUND_GEMM_INPUTS else x
+
+
 def gpt2_step(c, p, idx, cache):
     """GPT2LMHeadModel on new tokens idx [1, T] after cache.length() cached ones."""
     T, past = idx.shape[1], cache.length()
@@ -110,20 +121,20 @@ def gpt2_step(c, p, idx, cache):
     for i in range(c["n_layer"]):
         pre = "transformer.h.%d." % i
         h = F.layer_norm(x, (C,), p[pre + "ln_1.weight"], p[pre + "ln_1.bias"], eps)
-        qkv = train_ref.conv1d(h, p[pre + "attn.c_attn.weight"], p[pre + "attn.c_attn.bias"])
+        qkv = train_ref.conv1d(gemm_input(h), p[pre + "attn.c_attn.weight"], p[pre + "attn.c_attn.bias"])
         q, k, v = (t.view(1, T, H, D).transpose(1, 2) for t in qkv.split(C, dim=2))
         k, v = cache.update(i, k, v)
         y = cached_attention(q, k, v, past, D ** -0.5)
         y = y.transpose(1, 2).contiguous().view(1, T, C)
-        x = x + train_ref.conv1d(y, p[pre + "attn.c_proj.weight"], p[pre + "attn.c_proj.bias"])
+        x = x + train_ref.conv1d(gemm_input(y), p[pre + "attn.c_proj.weight"], p[pre + "attn.c_proj.bias"])
         h = F.layer_norm(x, (C,), p[pre + "ln_2.weight"], p[pre + "ln_2.bias"], eps)
-        h = act(train_ref.conv1d(h, p[pre + "mlp.c_fc.weight"], p[pre + "mlp.c_fc.bias"]))
-        x = x + train_ref.conv1d(h, p[pre + "mlp.c_proj.weight"], p[pre + "mlp.c_proj.bias"])
+        h = act(train_ref.conv1d(gemm_input(h), p[pre + "mlp.c_fc.weight"], p[pre + "mlp.c_fc.bias"]))
+        x = x + train_ref.conv1d(gemm_input(h), p[pre + "mlp.c_proj.weight"], p[pre + "mlp.c_proj.bias"])
     # Only the last position's logits are needed to pick the next token.
     x = F.layer_norm(x[:, -1], (C,), p["transformer.ln_f.weight"],
                      p["transformer.ln_f.bias"], eps)
     # GPT-2 always ties lm_head to wte (a rounded copy: round_gemm_weights).
-    return F.linear(x, p.get("lm_head.weight", p["transformer.wte.weight"]))[0]
+    return F.linear(gemm_input(x), p.get("lm_head.weight", p["transformer.wte.weight"]))[0]
 
 
 def llama_step(c, p, idx, cache):
@@ -138,9 +149,9 @@ def llama_step(c, p, idx, cache):
     for i in range(c["num_hidden_layers"]):
         pre = "model.layers.%d." % i
         h = train_ref.rms_norm(x, p[pre + "input_layernorm.weight"], eps)
-        q = F.linear(h, p[pre + "self_attn.q_proj.weight"]).view(1, T, Hq, D).transpose(1, 2)
-        k = F.linear(h, p[pre + "self_attn.k_proj.weight"]).view(1, T, Hkv, D).transpose(1, 2)
-        v = F.linear(h, p[pre + "self_attn.v_proj.weight"]).view(1, T, Hkv, D).transpose(1, 2)
+        q = F.linear(gemm_input(h), p[pre + "self_attn.q_proj.weight"]).view(1, T, Hq, D).transpose(1, 2)
+        k = F.linear(gemm_input(h), p[pre + "self_attn.k_proj.weight"]).view(1, T, Hkv, D).transpose(1, 2)
+        v = F.linear(gemm_input(h), p[pre + "self_attn.v_proj.weight"]).view(1, T, Hkv, D).transpose(1, 2)
         q = q * cos + train_ref.rotate_half(q) * sin
         k = k * cos + train_ref.rotate_half(k) * sin
         # HF caches the rotated keys, per kv head; the grouping happens after.
@@ -148,14 +159,14 @@ def llama_step(c, p, idx, cache):
         k = k.repeat_interleave(Hq // Hkv, dim=1)  # query head j uses kv head j // (Hq/Hkv)
         v = v.repeat_interleave(Hq // Hkv, dim=1)
         y = cached_attention(q, k, v, past, D ** -0.5).transpose(1, 2).reshape(1, T, Hq * D)
-        x = x + F.linear(y, p[pre + "self_attn.o_proj.weight"])
+        x = x + F.linear(gemm_input(y), p[pre + "self_attn.o_proj.weight"])
         h = train_ref.rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps)
-        gate = F.silu(F.linear(h, p[pre + "mlp.gate_proj.weight"]))
-        x = x + F.linear(gate * F.linear(h, p[pre + "mlp.up_proj.weight"]),
+        gate = F.silu(F.linear(gemm_input(h), p[pre + "mlp.gate_proj.weight"]))
+        x = x + F.linear(gemm_input(gate * F.linear(gemm_input(h), p[pre + "mlp.up_proj.weight"])),
                          p[pre + "mlp.down_proj.weight"])
     x = train_ref.rms_norm(x[:, -1], p["model.norm.weight"], eps)
     head = p["lm_head.weight"] if "lm_head.weight" in p else p["model.embed_tokens.weight"]
-    return F.linear(x, head)[0]
+    return F.linear(gemm_input(x), head)[0]
 
 
 def round_gemm_weights(c, p):
@@ -323,6 +334,11 @@ def load_inputs(a):
         if a.mode != "cache":
             raise BadInput("--bf16-gemm-weights needs --mode cache")
         params = round_gemm_weights(c, params)
+    if a.bf16_gemm_activations:
+        if not a.bf16_gemm_weights:
+            raise BadInput("--bf16-gemm-activations needs --bf16-gemm-weights")
+        global ROUND_GEMM_INPUTS
+        ROUND_GEMM_INPUTS = True
     return c, params, prompts
 
 
@@ -367,6 +383,8 @@ def build_parser():
     ap.add_argument("--no-logits", action="store_true", help="leave the logits out")
     ap.add_argument("--bf16-gemm-weights", action="store_true",
                     help="round the GEMM weights to bf16 first (mode cache)")
+    ap.add_argument("--bf16-gemm-activations", action="store_true",
+                    help="with --bf16-gemm-weights: round GEMM inputs too")
     return ap
 
 

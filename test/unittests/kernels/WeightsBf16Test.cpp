@@ -7,6 +7,7 @@
 // row's outputs are the same bits alone or batched.
 
 #include "runtime/cpu/bf16.h"
+#include "runtime/cpu/gemm_library.h"
 #include "runtime/cpu/gemv.h"
 #include "runtime/cpu/vector_isa.h"
 #include "runtime/cpu/weights_bf16.h"
@@ -15,6 +16,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <tuple>
 
 using namespace llmc::cpu;
 using namespace llmc::test;
@@ -92,6 +95,44 @@ TEST(WeightsBf16Test, MatchesDoubleProductOfRoundedWeights) {
               << "row " << m << " column " << n;
         }
     }
+}
+
+// With bf16 math (bf16-mixed inference) the activations are rounded too:
+// every path (the GEMV of a decode step's rows, oneDNN's bf16 kernels above
+// them, OpenBLAS's widened blocks) gives the double product of the rounded
+// operands within fp32 summation.
+TEST(WeightsBf16Test, Bf16MathMatchesDoubleProductOfRoundedOperands) {
+  for (GemmLibrary library : {GemmLibrary::OneDnn, GemmLibrary::OpenBlas})
+    for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 37, 300},
+                           {8, 257, 771},
+                           {20, 300, 65},
+                           {64, 96, 128}}) {
+      SCOPED_TRACE(std::to_string(M) + "x" + std::to_string(N) + "x" +
+                   std::to_string(K) +
+                   (library == GemmLibrary::OneDnn ? " oneDNN" : " OpenBLAS"));
+      set_gemm_library(library);
+      const std::vector<float> a = random_vector(size_t(M * K), 14);
+      const std::vector<float> w = random_vector(size_t(N * K), 15);
+      const std::vector<float> bias = random_vector(size_t(N), 16);
+      std::vector<uint16_t> q(w.size());
+      pack_weights_bf16(q.data(), w.data(), N, K, true);
+      std::vector<float> out(size_t(M * N));
+      matmul_bf16w_forward(out.data(), a.data(), q.data(), bias.data(), M, N, K,
+                           GemmMath::BF16);
+      for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < N; n++) {
+          double sum = bias[size_t(n)], magnitude = std::fabs(sum);
+          for (int64_t k = 0; k < K; k++) {
+            double term = double(from_bf16(to_bf16(a[size_t(m * K + k)]))) *
+                          from_bf16(q[size_t(n * K + k)]);
+            sum += term;
+            magnitude += std::fabs(term);
+          }
+          ASSERT_LE(std::fabs(out[size_t(m * N + n)] - sum), 1e-6 * magnitude)
+              << "row " << m << " column " << n;
+        }
+    }
+  set_gemm_library(GemmLibrary::OneDnn);
 }
 
 TEST(WeightsBf16Test, DecodeRowsAreTheSameBitsAloneOrBatched) {
