@@ -54,11 +54,15 @@ for model in $models; do
     --weights-dtype bf16 -o "$work/pp-bf16.plan"
   "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $((16 + N)) \
     --weights-dtype bf16 -o "$work/tg-bf16.plan"
+  "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $P \
+    --precision bf16-mixed -o "$work/pp-mixed.plan"
+  "$llmc" compile "$config" --mode infer --max-batch 1 --max-seq $((16 + N)) \
+    --precision bf16-mixed -o "$work/tg-mixed.plan"
   # The read bandwidth just before and after llmc's runs: the limit is the
   # best the machine gave during the run.
   /usr/bin/python3 "$here/read_bandwidth.py" 2 >> "$work/bandwidth.jsonl"
   for i in $(seq "$runs"); do
-    for kind in "" -int8 -bf16; do
+    for kind in "" -int8 -bf16 -mixed; do
       "$llmc" generate "$work/pp$kind.plan" --weights \
         "$work/$model.safetensors" --prompts "$work/pp.jsonl" \
         --max-new-tokens 1 --json >> "$work/$model$kind.pp"
@@ -145,10 +149,10 @@ echo "(MB/step: bytes a batch-1 decode step reads, weights and KV cache;" \
   "read GB/s: PyTorch's sum over 512 MiB, 2 threads, best of 10, the best" \
   "of the probes before and after each model's llmc runs)"
 echo
-printf '%-16s %9s %9s %9s %9s %7s %7s %6s\n' "weights" "llmc pp" "cpp Q8_0" \
-  "llmc tg" "cpp Q8_0" "tg x" "/fp32" "=fp32"
+printf '%-22s %9s %9s %7s %9s %9s %7s %7s %6s\n' "weights" "llmc pp" \
+  "cpp Q8_0" "pp/ort" "llmc tg" "cpp Q8_0" "tg x" "/fp32" "=fp32"
 for model in $models; do
-  for kind in int8 bf16; do
+  for kind in int8 bf16 mixed; do
     /usr/bin/python3 - "$work/$model" "$model" $P $kind <<'PY'
 import json, statistics, sys
 base, model, P, kind = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -165,14 +169,18 @@ try:
     cpp = json.load(open(base + "-q8.cpp")) if kind == "int8" else None
 except FileNotFoundError:
     cpp = None  # llama.cpp runs the LLaMA models only
-print("%-16s %9.0f %9s %9.1f %9s %7s %6.2fx %6d"
-      % (model + " " + kind, pp, "%.0f" % cpp["pp"] if cpp else "-", tg,
-         "%.1f" % cpp["tg"] if cpp else "-",
+ort = json.load(open(base + ".ort"))
+label = {"int8": "int8", "bf16": "bf16", "mixed": "bf16-mixed"}[kind]
+print("%-22s %9.0f %9s %6.2fx %9.1f %9s %7s %6.2fx %6d"
+      % (model + " " + label, pp, "%.0f" % cpp["pp"] if cpp else "-",
+         pp / ort["pp"], tg, "%.1f" % cpp["tg"] if cpp else "-",
          "%.2fx" % (tg / cpp["tg"]) if cpp else "-", tg / tg32, same))
 PY
   done
 done
 echo "(int8: GEMM weights quantized per output channel at load; bf16: GEMM" \
-  "weights rounded to bf16 at load; tg x: llmc int8 over llama.cpp Q8_0;" \
+  "weights rounded to bf16 at load; bf16-mixed: --precision bf16-mixed," \
+  "bf16 weights and each GEMM's activations rounded too; pp/ort: llmc's" \
+  "prefill over onnxruntime's (fp32); tg x: llmc int8 over llama.cpp Q8_0;" \
   "/fp32: llmc decode over llmc fp32; =fp32: greedy ids and fp32's agree" \
   "on before the first difference)"
