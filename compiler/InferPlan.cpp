@@ -33,6 +33,7 @@ CompileOptions compileOptions(const InferSearchOptions &o,
   c.maxBatch = maxBatch;
   c.maxSeq = o.promptTokens + o.outputTokens;
   c.weightsDtype = o.weightsDtype;
+  c.precision = o.precision;
   c.deviceMemory = uint64_t((1 - o.memoryHeadroom) * cluster.device_memory);
   return c;
 }

@@ -30,6 +30,8 @@ struct InferSearchOptions {
   /// 0: no bound on the time per output token.
   double maxSecondsPerToken = 0;
   WeightsDtype weightsDtype = WeightsDtype::FP32;
+  /// BF16Mixed: bf16 weights and GEMMs that round their activations too.
+  Precision precision = Precision::FP32;
   /// Fraction of device memory a plan must leave free.
   double memoryHeadroom = 0.1;
 };

@@ -160,8 +160,15 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
                kernels::is(name, KernelId::matmul_bf16w) ||
                kernels::is(name, KernelId::matmul_f32w)) {
       // The roofline of an fp32 GEMM whose weight is one byte an element
-      // (int8), two (bf16) or four (fp32 stored (N, K)).
+      // (int8), two (bf16) or four (fp32 stored (N, K)); with bf16 math
+      // (bf16-mixed inference), of a bf16 GEMM above a decode step's 8
+      // rows, which the fp32 GEMV multiplies.
       GemmShape g = matmul_shape(plan, k);
+      auto math = k.params().find("math");
+      DType rate =
+          g.m > 8 && math != k.params().end() && math->second.s() == "bf16"
+              ? DType::BF16
+              : type;
       double flops = 2 * g.m * g.n * g.k;
       cost.flops += flops;
       double weight_bytes = kernels::is(name, KernelId::matmul_i8w)     ? 1.0
@@ -170,7 +177,7 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
       double bytes =
           4 * (g.m * g.k + g.m * g.n + g.n) + weight_bytes * g.k * g.n;
       t = std::max(
-          flops / (cluster.peak_flops.of(type) *
+          flops / (cluster.peak_flops.of(rate) *
                    gemm_efficiency(cluster.gemm_efficiency, g.m, g.n, g.k)),
           bytes / cluster.memory_bandwidth);
       // A few rows multiply int8 weights directly, at the rate `llmc

@@ -565,6 +565,10 @@ static int runInferSearch(const ClusterSpec &cluster) {
   o.outputTokens = outputTokens;
   o.maxSecondsPerToken = maxLatencyMs / 1000;
   o.weightsDtype = weightsDtype;
+  // --precision's default is training's (bf16-mixed); inference plans are
+  // fp32 unless it is given.
+  o.precision =
+      precision.getNumOccurrences() ? precision.getValue() : Precision::FP32;
   o.memoryHeadroom = memoryHeadroom;
   llvm::Expected<llmc::InferSearchResult> result =
       llmc::searchInferLayouts(o, cluster);
@@ -593,18 +597,20 @@ static int runInferSearch(const ClusterSpec &cluster) {
                              {"tpot_s", c.tpotSeconds},
                              {"tokens_per_s", c.tokensPerSecond}});
     llvm::outs() << llvm::formatv(
-        "{0:2}\n",
-        llvm::json::Value(llvm::json::Object{
-            {"candidates", std::move(candidates)},
-            {"compiled", result->compiled},
-            {"weights_dtype", llmc::name(weightsDtype.getValue())}}));
+        "{0:2}\n", llvm::json::Value(llvm::json::Object{
+                       {"candidates", std::move(candidates)},
+                       {"compiled", result->compiled},
+                       {"weights_dtype", llmc::name(weightsDtype.getValue())},
+                       {"precision", llmc::name(o.precision)}}));
     return 0;
   }
   llvm::outs() << llvm::formatv(
       "inference layouts of {0} on {1} x {2}: prompts of {3} tokens, {4} "
-      "generated, {5} weights ({6} plans compiled)\n",
+      "generated, {5} weights, {6} precision ({7} plans compiled)\n",
       config, int(devices), cluster.name, int(promptTokens), int(outputTokens),
-      llmc::name(weightsDtype.getValue()), result->compiled);
+      llmc::name(o.precision == Precision::BF16Mixed ? llmc::WeightsDtype::BF16
+                                                     : weightsDtype.getValue()),
+      llmc::name(o.precision), result->compiled);
   llvm::outs() << "  tp  replicas  batch  arena(GiB)  kv(GiB)  ttft(ms)  "
                   "tpot(ms)  tokens/s\n";
   for (size_t i = 0; i < result->candidates.size() && i < size_t(top); ++i) {
