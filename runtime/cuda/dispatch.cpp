@@ -113,23 +113,22 @@ struct GemmOperands {
   const void *lhs, *rhs;
   GemmMath math;
 };
+// Operand i in bf16: the plan's bf16 buffer, or the fp32 one rounded into
+// scratch.
+const uint16_t *bf16_operand(const KernelCall &c, int i) {
+  if (c.in_is_bf16(i))
+    return c.bf16(i);
+  auto *rounded = reinterpret_cast<uint16_t *>(
+      scratch(6 + i).get(size_t(c.n_in(i) + 1) / 2));
+  round_bf16(rounded, c.in(i), c.n_in(i), kStream);
+  return rounded;
+}
 GemmOperands gemm_operands(const KernelCall &c) {
   if (!has_bf16_math(c))
     return {c.in(0), c.in(1), GemmMath::FP32};
   if (!c.in_is_bf16(0) && !c.in_is_bf16(1))
     return {c.in(0), c.in(1), GemmMath::BF16};
-  const void *operand[2];
-  for (int i : {0, 1}) {
-    if (c.in_is_bf16(i)) {
-      operand[i] = c.bf16(i);
-      continue;
-    }
-    auto *rounded = reinterpret_cast<uint16_t *>(
-        scratch(6 + i).get(size_t(c.n_in(i) + 1) / 2));
-    round_bf16(rounded, c.in(i), c.n_in(i), kStream);
-    operand[i] = rounded;
-  }
-  return {operand[0], operand[1], GemmMath::BF16Operands};
+  return {bf16_operand(c, 0), bf16_operand(c, 1), GemmMath::BF16Operands};
 }
 void matmul(const KernelCall &c) {
   const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
@@ -176,14 +175,11 @@ void matmul_i8w(const KernelCall &c) {
 void matmul_bf16w(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
   if (has_bf16_math(c)) {
-    auto *lhs =
-        reinterpret_cast<uint16_t *>(scratch(6).get(size_t(c.n_in(0) + 1) / 2));
-    round_bf16(lhs, c.in(0), c.n_in(0), kStream);
     const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
     gemm().run({{1, g.batch * g.M, g.N, g.K, false, true, false},
                 bias ? GemmEpilogue::Bias : GemmEpilogue::None,
                 GemmMath::BF16Operands},
-               c.out(0), nullptr, lhs, c.bf16(1), bias, kStream);
+               c.out(0), nullptr, bf16_operand(c, 0), c.bf16(1), bias, kStream);
     return;
   }
   cuda::matmul_bf16w(c.out(0), c.in(0), c.bf16(1),
