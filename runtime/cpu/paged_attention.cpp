@@ -88,8 +88,11 @@ void paged_attention(float *out, const float *q, const float *k_cache,
         l *= correction;
         for (float &a : acc)
           a *= correction;
+        // The block's weights at once: a loop that vectorises, where one
+        // libm exp per score left a prefill's attention bound by them.
+        vec::exp_shifted(scores.data(), scores.data(), m_new, n);
         for (int64_t j = 0; j < n; j++) {
-          const float w = std::exp(scores[size_t(j)] - m_new);
+          const float w = scores[size_t(j)];
           l += w;
           const float *v = V + j * s.Dv;
           for (int64_t d = 0; d < s.Dv; d++)

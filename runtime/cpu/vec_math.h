@@ -43,13 +43,13 @@ inline float exp_approx(float in) {
   return in == in ? p * scale : in;
 }
 
-// y[i] = exp(x[i] - shift). y may alias x.
 // tanh through exp_approx, so loops over it vectorise (libm's tanhf does
 // not); absolute error about 1e-7.
 inline float tanh_approx(float x) {
   return 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
 }
 
+// y[i] = exp(x[i] - shift). y may alias x.
 inline void exp_shifted(float *y, const float *x, float shift, int64_t n) {
   for (int64_t i = 0; i < n; i++)
     y[i] = exp_approx(x[i] - shift);
