@@ -1,5 +1,5 @@
-// RoPE: a cos / sin table per (t, i) computed once per call, then applied to
-// every (b, h) in parallel.
+// RoPE: a cos / sin table per token (t, or its position) computed once per
+// call, then applied to every (b, h) in parallel.
 #include "runtime/cpu/rope.h"
 
 #include <algorithm>
@@ -18,37 +18,34 @@ std::vector<float> inverse_frequencies(int64_t D, float theta) {
   return inv_freq;
 }
 
-// cos_sin[(t * half + i) * 2 + {0, 1}] = {cos, sin} of the angle, as HF does
-// it in float32.
-std::vector<float> rope_table(int64_t T, int64_t D, float theta,
-                              int64_t position_offset) {
-  const int64_t half = D / 2;
-  const std::vector<float> inv_freq = inverse_frequencies(D, theta);
-  std::vector<float> table(size_t(T * half * 2));
-  for (int64_t t = 0; t < T; t++) {
-    const float p = float(t + position_offset);
-    for (int64_t i = 0; i < half; i++) {
-      const float angle = p * inv_freq[size_t(i)];
-      table[size_t((t * half + i) * 2)] = std::cos(angle);
-      table[size_t((t * half + i) * 2 + 1)] = std::sin(angle);
-    }
+// {cos, sin} of angle p * inv_freq[i] for i < D / 2, in float32 as HF
+// computes them, into cs[2 i], cs[2 i + 1].
+void angles(float *cs, float p, const std::vector<float> &inv_freq) {
+  for (size_t i = 0; i < inv_freq.size(); i++) {
+    const float angle = p * inv_freq[i];
+    cs[2 * i] = std::cos(angle);
+    cs[2 * i + 1] = std::sin(angle);
   }
-  return table;
 }
 
-// sign = +1 rotates forward, -1 applies the transpose.
-void rope_apply(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
-                int64_t D, float theta, int64_t position_offset, float sign) {
+// Rotates every row (b, h, t) of a (B, H, T, D) tensor by table row
+// `row_of(b, t)` of `cs` (D / 2 {cos, sin} pairs), copying it where that
+// is negative; sign = +1 rotates forward, -1 applies the transpose.
+template <typename RowOf>
+void rotate(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
+            int64_t D, const float *cs, float sign, RowOf row_of) {
   const int64_t half = D / 2;
-  const std::vector<float> table = rope_table(T, D, theta, position_offset);
-  const float *cs = table.data();
-  const int64_t BHT = B * H * T;
 #pragma omp parallel for
-  for (int64_t row = 0; row < BHT; row++) {
-    const int64_t t = row % T;
+  for (int64_t row = 0; row < B * H * T; row++) {
+    const int64_t t = row % T, b = row / (H * T);
     const float *x = inp + row * D;
     float *o = out + row * D;
-    const float *c = cs + t * half * 2;
+    const int64_t r = row_of(b, t);
+    if (r < 0) {
+      std::copy(x, x + D, o);
+      continue;
+    }
+    const float *c = cs + r * half * 2;
     for (int64_t i = 0; i < half; i++) {
       const float cosv = c[2 * i], sinv = sign * c[2 * i + 1];
       const float x1 = x[i], x2 = x[i + half];
@@ -58,30 +55,31 @@ void rope_apply(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
   }
 }
 
+// Token t at position t + position_offset.
+void rope_apply(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
+                int64_t D, float theta, int64_t position_offset, float sign) {
+  const std::vector<float> inv_freq = inverse_frequencies(D, theta);
+  std::vector<float> table(size_t(T * D));
+  for (int64_t t = 0; t < T; t++)
+    angles(table.data() + t * D, float(t + position_offset), inv_freq);
+  rotate(out, inp, B, H, T, D, table.data(), sign,
+         [](int64_t, int64_t t) { return t; });
+}
+
 } // namespace
 
+// The angles once per token, shared by its H heads.
 void rope_at_forward(float *out, const float *inp, const int32_t *positions,
                      int64_t B, int64_t H, int64_t T, int64_t D, float theta) {
-  const int64_t half = D / 2;
   const std::vector<float> inv_freq = inverse_frequencies(D, theta);
+  std::vector<float> table(size_t(B * T * D));
 #pragma omp parallel for
-  for (int64_t row = 0; row < B * H * T; row++) {
-    const int64_t t = row % T, b = row / (H * T);
-    const float *x = inp + row * D;
-    float *o = out + row * D;
-    const int32_t p = positions[b * T + t];
-    if (p < 0) {
-      std::copy(x, x + D, o);
-      continue;
-    }
-    for (int64_t i = 0; i < half; i++) {
-      const float angle = float(p) * inv_freq[size_t(i)];
-      const float cosv = std::cos(angle), sinv = std::sin(angle);
-      const float x1 = x[i], x2 = x[i + half];
-      o[i] = x1 * cosv - x2 * sinv;
-      o[i + half] = x2 * cosv + x1 * sinv;
-    }
-  }
+  for (int64_t bt = 0; bt < B * T; bt++)
+    if (positions[bt] >= 0)
+      angles(table.data() + bt * D, float(positions[bt]), inv_freq);
+  rotate(out, inp, B, H, T, D, table.data(), 1.0f, [&](int64_t b, int64_t t) {
+    return positions[b * T + t] < 0 ? int64_t(-1) : b * T + t;
+  });
 }
 
 void rope_forward(float *out, const float *inp, int64_t B, int64_t H, int64_t T,
