@@ -51,7 +51,9 @@ cl::opt<int> seq("seq", cl::desc("Sequence length (default: full context)"),
                  cl::init(0), cl::sub(estimateCmd), cl::sub(planCmd),
                  cl::cat(planCategory));
 llmc::WordOption<Precision>
-    precision("precision", cl::desc("Training precision"),
+    precision("precision",
+              cl::desc("Precision (training: bf16-mixed unless given; "
+                       "--mode infer: fp32 unless given)"),
               cl::init(Precision::BF16Mixed), llmc::precisionValues(),
               cl::sub(estimateCmd), cl::sub(planCmd), cl::cat(planCategory));
 cl::opt<bool> json("json", cl::desc("Print one JSON object"),
