@@ -1,10 +1,9 @@
 // Elementwise, broadcast, reduction and data-movement kernels on the GPU:
 // add / mul / accumulate_grad (a trailing broadcast), the general kernels
 // of imported ONNX graphs (unary, binary, where, reduce: the same formulas
-// as the CPU, runtime/kernels/general_math.h), sum_to, fill, bf16 rounding
-// and widening, and one
-// strided copy for every layout kernel (permute, split, concat, slices,
-// scatter_to_parallel). A thread per output element, grid-stride; each
+// as the CPU, runtime/kernels/general_math.h), sum_to, fill, bf16 rounding,
+// and one strided copy for every layout kernel (permute, split, concat,
+// slices, scatter_to_parallel). A thread per output element, grid-stride; each
 // output is computed by one thread in a fixed order, so results are the
 // same bits on every run. Device code for nvcc and the SIMT emulator.
 #pragma once

@@ -9,7 +9,6 @@
 
 #include <cuda_runtime_api.h>
 
-#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -52,10 +51,12 @@ cudaError_t cudaMalloc(void **devPtr, size_t size) {
   *devPtr = llmc::cuda::emulated::allocate_device(size);
   return *devPtr ? cudaSuccess : cudaErrorMemoryAllocation;
 }
+// As CUDA's: freeing null does nothing; freeing a pointer cudaMalloc did
+// not return is an error.
 cudaError_t cudaFree(void *devPtr) {
-  if (!llmc::cuda::emulated::free_device(devPtr))
-    std::free(devPtr);
-  return cudaSuccess;
+  if (!devPtr || llmc::cuda::emulated::free_device(devPtr))
+    return cudaSuccess;
+  return cudaErrorInvalidValue;
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count,
                        enum cudaMemcpyKind) {
