@@ -34,12 +34,9 @@ void matmul_bf16w_forward(float *out, const float *a, const uint16_t *q,
                       true, {{}, {q, nullptr}}))
       return;
     // The rows rounded, then the fp32 path on their exact bf16 values.
-    thread_local std::vector<uint16_t> bits;
     thread_local std::vector<float> rounded;
-    bits.resize(size_t(M * K));
-    rounded.resize(bits.size());
-    round_to_bf16(bits.data(), a, M * K);
-    widen_bf16(rounded.data(), bits.data(), M * K);
+    rounded.resize(size_t(M * K));
+    round_through_bf16(rounded.data(), a, M * K);
     return matmul_bf16w_forward(out, rounded.data(), q, bias, M, N, K);
   }
   if (M <= kGemvMaxRows) {
