@@ -4,6 +4,7 @@
 
 #include "compiler/planner/collectives.h"
 #include "compiler/planner/compute.h"
+#include "runtime/cpu/gemv.h"
 #include "runtime/kernels/kernel_table.h"
 #include "runtime/plan/collectives.h"
 #include "runtime/plan/plan_file.h"
@@ -161,12 +162,13 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
                kernels::is(name, KernelId::matmul_f32w)) {
       // The roofline of an fp32 GEMM whose weight is one byte an element
       // (int8), two (bf16) or four (fp32 stored (N, K)); with bf16 math
-      // (bf16-mixed inference), of a bf16 GEMM above a decode step's 8
-      // rows, which the fp32 GEMV multiplies.
+      // (bf16-mixed inference), of a bf16 GEMM above a decode step's rows,
+      // which the fp32 GEMV multiplies.
       GemmShape g = matmul_shape(plan, k);
+      const bool decode_rows = g.m <= cpu::kGemvMaxRows;
       auto math = k.params().find("math");
       DType rate =
-          g.m > 8 && math != k.params().end() && math->second.s() == "bf16"
+          !decode_rows && math != k.params().end() && math->second.s() == "bf16"
               ? DType::BF16
               : type;
       double flops = 2 * g.m * g.n * g.k;
@@ -183,7 +185,7 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
       // A few rows multiply int8 weights directly, at the rate `llmc
       // calibrate` measured for one row where it did.
       auto measured = cluster.kernel_flops.find(name);
-      if (g.m <= 8 && measured != cluster.kernel_flops.end())
+      if (decode_rows && measured != cluster.kernel_flops.end())
         t = std::max(t, flops / measured->second);
       cost.gemm_s += t;
     } else if (kernels::is(name, KernelId::attention_forward) ||
