@@ -571,6 +571,10 @@ static int runInferSearch(const ClusterSpec &cluster) {
   // fp32 unless it is given.
   o.precision =
       precision.getNumOccurrences() ? precision.getValue() : Precision::FP32;
+  // The weights the plans store: bf16-mixed makes them bf16.
+  const llmc::WeightsDtype weights = o.precision == Precision::BF16Mixed
+                                         ? llmc::WeightsDtype::BF16
+                                         : weightsDtype.getValue();
   o.memoryHeadroom = memoryHeadroom;
   llvm::Expected<llmc::InferSearchResult> result =
       llmc::searchInferLayouts(o, cluster);
@@ -598,21 +602,19 @@ static int runInferSearch(const ClusterSpec &cluster) {
                              {"ttft_s", c.ttftSeconds},
                              {"tpot_s", c.tpotSeconds},
                              {"tokens_per_s", c.tokensPerSecond}});
-    llvm::outs() << llvm::formatv(
-        "{0:2}\n", llvm::json::Value(llvm::json::Object{
-                       {"candidates", std::move(candidates)},
-                       {"compiled", result->compiled},
-                       {"weights_dtype", llmc::name(weightsDtype.getValue())},
-                       {"precision", llmc::name(o.precision)}}));
+    llvm::outs() << llvm::formatv("{0:2}\n",
+                                  llvm::json::Value(llvm::json::Object{
+                                      {"candidates", std::move(candidates)},
+                                      {"compiled", result->compiled},
+                                      {"weights_dtype", llmc::name(weights)},
+                                      {"precision", llmc::name(o.precision)}}));
     return 0;
   }
   llvm::outs() << llvm::formatv(
       "inference layouts of {0} on {1} x {2}: prompts of {3} tokens, {4} "
       "generated, {5} weights, {6} precision ({7} plans compiled)\n",
       config, int(devices), cluster.name, int(promptTokens), int(outputTokens),
-      llmc::name(o.precision == Precision::BF16Mixed ? llmc::WeightsDtype::BF16
-                                                     : weightsDtype.getValue()),
-      llmc::name(o.precision), result->compiled);
+      llmc::name(weights), llmc::name(o.precision), result->compiled);
   llvm::outs() << "  tp  replicas  batch  arena(GiB)  kv(GiB)  ttft(ms)  "
                   "tpot(ms)  tokens/s\n";
   for (size_t i = 0; i < result->candidates.size() && i < size_t(top); ++i) {
