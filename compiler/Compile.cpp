@@ -281,12 +281,12 @@ llvm::Error compileInfer(MLIRContext &context, const ModelConfig &config,
                 " must be positive");
   // bf16-mixed inference multiplies bf16 weights by activations rounded to
   // bf16, as bf16-mixed training's GEMMs do.
-  bool bf16Mixed = options.precision == Precision::BF16Mixed;
-  if (bf16Mixed && options.weightsDtype == WeightsDtype::Int8)
+  if (options.precision == Precision::BF16Mixed &&
+      options.weightsDtype == WeightsDtype::Int8)
     return fail("--precision bf16-mixed multiplies bf16 weights; leave out "
                 "--weights-dtype int8");
   WeightsDtype weightsDtype =
-      bf16Mixed ? WeightsDtype::BF16 : options.weightsDtype;
+      inferWeightsDtype(options.precision, options.weightsDtype);
   int64_t prefill = options.prefillTokens ? options.prefillTokens
                                           : std::min<int64_t>(seq, 256);
   if (prefill <= 0 || prefill > seq)

@@ -57,6 +57,12 @@ struct CompileOptions {
   std::string hfConfigText;
 };
 
+/// How an inference plan of `precision` stores its GEMM weights: bf16 for
+/// bf16-mixed (whose GEMMs round their activations too), else `asked`.
+inline WeightsDtype inferWeightsDtype(Precision precision, WeightsDtype asked) {
+  return precision == Precision::BF16Mixed ? WeightsDtype::BF16 : asked;
+}
+
 /// Runs `llmc compile`: IR and summaries go to `os`, plan files to
 /// `options.outputPath`.
 llvm::Error compile(const CompileOptions &options, llvm::raw_ostream &os);

@@ -571,10 +571,8 @@ static int runInferSearch(const ClusterSpec &cluster) {
   // fp32 unless it is given.
   o.precision =
       precision.getNumOccurrences() ? precision.getValue() : Precision::FP32;
-  // The weights the plans store: bf16-mixed makes them bf16.
-  const llmc::WeightsDtype weights = o.precision == Precision::BF16Mixed
-                                         ? llmc::WeightsDtype::BF16
-                                         : weightsDtype.getValue();
+  const llmc::WeightsDtype weights =
+      llmc::inferWeightsDtype(o.precision, weightsDtype.getValue());
   o.memoryHeadroom = memoryHeadroom;
   llvm::Expected<llmc::InferSearchResult> result =
       llmc::searchInferLayouts(o, cluster);
