@@ -65,6 +65,27 @@ TEST(WeightsBf16Test, PackRoundsAndTransposes) {
   }
 }
 
+// out (M, N) is a · qᵀ + bias summed in double (a's values as given, q's
+// bf16 weights widened), within fp32 summation: 1e-6 of the terms' sizes.
+void expect_double_product(const std::vector<float> &out,
+                           const std::vector<float> &a,
+                           const std::vector<uint16_t> &q, const float *bias,
+                           int64_t M, int64_t N, int64_t K) {
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t n = 0; n < N; n++) {
+      double sum = bias ? bias[n] : 0.0;
+      double magnitude = std::fabs(sum);
+      for (int64_t k = 0; k < K; k++) {
+        double term =
+            double(a[size_t(m * K + k)]) * from_bf16(q[size_t(n * K + k)]);
+        sum += term;
+        magnitude += std::fabs(term);
+      }
+      ASSERT_LE(std::fabs(out[size_t(m * N + n)] - sum), 1e-6 * magnitude)
+          << "row " << m << " column " << n;
+    }
+}
+
 TEST(WeightsBf16Test, MatchesDoubleProductOfRoundedWeights) {
   for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 37, 300},
                          {3, 100, 16},
@@ -81,19 +102,8 @@ TEST(WeightsBf16Test, MatchesDoubleProductOfRoundedWeights) {
       std::vector<float> out(size_t(M * N));
       matmul_bf16w_forward(out.data(), a.data(), q.data(),
                            with_bias ? bias.data() : nullptr, M, N, K);
-      for (int64_t m = 0; m < M; m++)
-        for (int64_t n = 0; n < N; n++) {
-          double sum = with_bias ? bias[size_t(n)] : 0.0;
-          double magnitude = std::fabs(sum);
-          for (int64_t k = 0; k < K; k++) {
-            double term = double(a[size_t(m * K + k)]) *
-                          from_bf16(to_bf16(w[size_t(n * K + k)]));
-            sum += term;
-            magnitude += std::fabs(term);
-          }
-          ASSERT_LE(std::fabs(out[size_t(m * N + n)] - sum), 1e-6 * magnitude)
-              << "row " << m << " column " << n;
-        }
+      expect_double_product(out, a, q, with_bias ? bias.data() : nullptr, M, N,
+                            K);
     }
 }
 
@@ -119,18 +129,9 @@ TEST(WeightsBf16Test, Bf16MathMatchesDoubleProductOfRoundedOperands) {
       std::vector<float> out(size_t(M * N));
       matmul_bf16w_forward(out.data(), a.data(), q.data(), bias.data(), M, N, K,
                            GemmMath::BF16);
-      for (int64_t m = 0; m < M; m++)
-        for (int64_t n = 0; n < N; n++) {
-          double sum = bias[size_t(n)], magnitude = std::fabs(sum);
-          for (int64_t k = 0; k < K; k++) {
-            double term = double(from_bf16(to_bf16(a[size_t(m * K + k)]))) *
-                          from_bf16(q[size_t(n * K + k)]);
-            sum += term;
-            magnitude += std::fabs(term);
-          }
-          ASSERT_LE(std::fabs(out[size_t(m * N + n)] - sum), 1e-6 * magnitude)
-              << "row " << m << " column " << n;
-        }
+      std::vector<float> rounded(a.size());
+      round_through_bf16(rounded.data(), a.data(), int64_t(a.size()));
+      expect_double_product(out, rounded, q, bias.data(), M, N, K);
     }
   set_gemm_library(GemmLibrary::OneDnn);
 }
