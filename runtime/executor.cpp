@@ -171,6 +171,10 @@ void Executor::download(void *host, const void *arena, size_t bytes) const {
   copy_bytes(device_, host, arena, bytes);
 }
 
+void Executor::copy_on_device(void *dst, const void *src, size_t bytes) const {
+  copy_bytes(device_, dst, src, bytes);
+}
+
 const int32_t *Executor::host_ids(int tensor) {
   if (!device_)
     return i32(tensor);

@@ -63,6 +63,9 @@ public:
   // far, and done when they return.
   void upload(void *arena, const void *host, size_t bytes) const;
   void download(void *host, const void *arena, size_t bytes) const;
+  // Copies between two device addresses (the arena's, or a buffer of the
+  // device backend's allocate), in the order of the device's work.
+  void copy_on_device(void *dst, const void *src, size_t bytes) const;
   // An i32 input for the host to check before a kernel uses it (block
   // tables, positions): the arena on the CPU; on a device a copy, made once
   // per run, since only the host writes inputs, between runs.

@@ -2,6 +2,7 @@
 #include "runtime/pipeline.h"
 
 #include "runtime/comm/communicator.h"
+#include "runtime/device.h"
 #include "runtime/plan/plan_file.h"
 #include "runtime/plan/schedule.h"
 #include "runtime/trace.h"
@@ -57,8 +58,10 @@ struct PipelineRank::Chunk {
   int64_t in_flight() const { return slots - int64_t(free_slots.size()); }
 };
 
-PipelineRank::PipelineRank(std::vector<Executor *> chunks,
-                           comm::Communicator *pp, const std::string &plan_path)
+PipelineRank::PipelineRank(
+    std::vector<Executor *> chunks, comm::Communicator *pp,
+    const std::vector<std::vector<planfile::Instruction>> &schedules,
+    const std::string &plan_path)
     : pp_(pp) {
   const planfile::ModelInfo &model = chunks.at(0)->plan().model();
   ranks_ = std::max<int64_t>(model.pp(), 1);
@@ -114,9 +117,116 @@ PipelineRank::PipelineRank(std::vector<Executor *> chunks,
   int64_t tokens = model.micro_batch() * model.seq_len();
   scratch_ids_.resize(size_t(tokens));
   scratch_targets_.resize(size_t(tokens));
+  if (ranks_ > 1 && chunks[0]->device()) {
+    device_pp_ = &chunks[0]->device_communicator("pp");
+    std::vector<std::vector<plan::P2PGroup>> groups =
+        plan::p2p_groups(schedules);
+    if (size_t(rank_) < groups.size())
+      groups_ = std::move(groups[size_t(rank_)]);
+  }
 }
 
-PipelineRank::~PipelineRank() = default;
+PipelineRank::~PipelineRank() {
+  const DeviceBackend *device = chunks_[0]->exec->device();
+  for (auto &[index, s] : staged_)
+    spare_.push_back(s);
+  for (Staging &s : spare_)
+    device->release(s.data);
+}
+
+// A device buffer of n floats for the message of schedule instruction
+// `index`: a spare one of that size, else a new one.
+float *PipelineRank::staging(size_t index, size_t n) {
+  auto spare = std::find_if(spare_.begin(), spare_.end(),
+                            [&](const Staging &s) { return s.n == n; });
+  Staging s{nullptr, n};
+  if (spare != spare_.end()) {
+    s = *spare;
+    spare_.erase(spare);
+  } else {
+    s.data = static_cast<float *>(
+        chunks_[0]->exec->device()->allocate(n * sizeof(float)));
+  }
+  staged_[index] = s;
+  return s.data;
+}
+
+void PipelineRank::release_staging(size_t index) {
+  auto it = staged_.find(index);
+  spare_.push_back(it->second);
+  staged_.erase(it);
+}
+
+// Copies a send's tensor out of the arena, in the device's order, for the
+// group that sends it: the arena's buffer may be written again before then.
+void PipelineRank::stage_send(size_t index, Chunk &chunk, int tensor) {
+  size_t n = size_t(chunk.exec->num_elements(tensor));
+  chunk.exec->copy_on_device(staging(index, n), chunk.exec->f32(tensor),
+                             n * sizeof(float));
+}
+
+// Copies a message its group received into the chunk's buffer (in the
+// microbatch's stash slot).
+void PipelineRank::land_receive(size_t index, Chunk &chunk, int tensor) {
+  auto it = staged_.find(index);
+  if (it == staged_.end())
+    throw std::runtime_error("pipeline rank " + std::to_string(rank_) +
+                             ": instruction " + std::to_string(index) +
+                             " receives what no group received");
+  chunk.exec->copy_on_device(chunk.exec->f32(tensor), it->second.data,
+                             it->second.n * sizeof(float));
+  release_staging(index);
+}
+
+// Issues the groups that go right before schedule instruction `at`: each
+// one exchange on the device communicator, which the device's stream then
+// waits for (the host goes on).
+void PipelineRank::issue_groups(size_t at) {
+  using I = planfile::Instruction;
+  int prev = int(plan::rank_of_chunk(rank_ + ranks_ - 1, ranks_));
+  int next = int(plan::rank_of_chunk(rank_ + 1, ranks_));
+  while (next_group_ < groups_.size() && groups_[next_group_].at == at) {
+    const plan::P2PGroup &group = groups_[next_group_++];
+    double start = trace_clock();
+    std::vector<comm::P2P> ops;
+    for (size_t index : group.ops) {
+      const I &i = schedule_[index];
+      Chunk &c = chunk_of(i.chunk());
+      switch (i.op()) {
+      case I::SEND_ACTIVATION:
+        ops.push_back({comm::P2P::Send, staged_.at(index).data,
+                       staged_.at(index).n, next, tag(c.index, false)});
+        break;
+      case I::SEND_GRAD:
+        ops.push_back({comm::P2P::Send, staged_.at(index).data,
+                       staged_.at(index).n, prev, tag(c.index, true)});
+        break;
+      case I::RECV_ACTIVATION: {
+        size_t n = size_t(c.exec->num_elements(c.hidden_in));
+        ops.push_back({comm::P2P::Recv, staging(index, n), n, prev,
+                       tag(c.index - 1, false)});
+        break;
+      }
+      case I::RECV_GRAD: {
+        size_t n = size_t(c.exec->num_elements(c.grad_out));
+        ops.push_back({comm::P2P::Recv, staging(index, n), n, next,
+                       tag(c.index + 1, true)});
+        break;
+      }
+      default:
+        throw std::runtime_error("pipeline group of rank " +
+                                 std::to_string(rank_) + " holds " +
+                                 plan::instruction_name(i));
+      }
+    }
+    device_pp_->exchange(ops)->wait();
+    for (size_t index : group.ops)
+      if (schedule_[index].op() == I::SEND_ACTIVATION ||
+          schedule_[index].op() == I::SEND_GRAD)
+        release_staging(index);
+    chunks_[0]->exec->trace_event("p2p group", start, trace_clock());
+  }
+}
 
 PipelineRank::Chunk &PipelineRank::chunk_of(int64_t index) {
   for (auto &chunk : chunks_)
@@ -227,10 +337,16 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
   peak_stash_bytes_ = 0;
   int prev = int(plan::rank_of_chunk(rank_ + ranks_ - 1, ranks_));
   int next = int(plan::rank_of_chunk(rank_ + 1, ranks_));
-  post_receive(0, false);
-  post_receive(0, true);
+  bool on_device = device_pp_ != nullptr;
+  next_group_ = 0;
+  if (!on_device) {
+    post_receive(0, false);
+    post_receive(0, true);
+  }
   double loss = 0.0;
   for (size_t index = 0; index < schedule_.size(); ++index) {
+    if (on_device)
+      issue_groups(index);
     const planfile::Instruction &i = schedule_[index];
     int64_t m = i.microbatch();
     Chunk &c = chunk_of(i.chunk());
@@ -239,7 +355,10 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
     switch (i.op()) {
     case planfile::Instruction::RECV_ACTIVATION:
       c.use_slot(m, true);
-      receive(index, c, c.hidden_in, false);
+      if (on_device)
+        land_receive(index, c, c.hidden_in);
+      else
+        receive(index, c, c.hidden_in, false);
       break;
     case planfile::Instruction::FORWARD: {
       c.use_slot(m, true);
@@ -264,11 +383,17 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
       break;
     }
     case planfile::Instruction::SEND_ACTIVATION:
-      send(c, c.hidden_out, next, tag(c.index, false));
+      if (on_device)
+        stage_send(index, c, c.hidden_out);
+      else
+        send(c, c.hidden_out, next, tag(c.index, false));
       break;
     case planfile::Instruction::RECV_GRAD:
       c.use_slot(m, false);
-      receive(index, c, c.grad_out, true);
+      if (on_device)
+        land_receive(index, c, c.grad_out);
+      else
+        receive(index, c, c.grad_out, true);
       break;
     case planfile::Instruction::BACKWARD:
       c.use_slot(m, false);
@@ -277,7 +402,10 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
       c.slot[size_t(m)] = -1;
       break;
     case planfile::Instruction::SEND_GRAD:
-      send(c, c.grad_in, prev, tag(c.index, true));
+      if (on_device)
+        stage_send(index, c, c.grad_in);
+      else
+        send(c, c.grad_in, prev, tag(c.index, true));
       break;
     default:
       throw std::runtime_error("unknown pipeline instruction " +
@@ -286,6 +414,8 @@ float PipelineRank::run_step(const OptimizerStep &opt, const Feed &feed) {
     exec.trace_event(plan::instruction_name(i), start, trace_clock());
     reap_sends();
   }
+  if (on_device)
+    issue_groups(schedule_.size());
   wait_sends();
   for (auto &chunk : chunks_)
     chunk->exec->run_program("gradients", opt);

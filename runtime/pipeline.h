@@ -1,11 +1,21 @@
 // One training step of a pipeline rank: its schedule of forwards and
 // backwards over the microbatches (on each of its model chunks, when
 // interleaved), activations and their gradients passed to the neighbour
-// ranks with non-blocking sends, then the gradient reductions, the norm
-// summed over the ranks, and the updates, once per step.
+// ranks, then the gradient reductions, the norm summed over the ranks, and
+// the updates, once per step.
+//
+// On the CPU the messages go through the host's MPI: sends without waiting,
+// each receive posted ahead. On a device they stay in device memory and go
+// through its communicator (NCCL), in the groups of plan::p2p_groups: NCCL
+// runs a stream's sends and receives in order, each waiting for its peer,
+// so they must be issued in groups proven not to wait on each other; the
+// device's stream, not the host, waits for them.
 #pragma once
 
 #include "runtime/executor.h"
+#include "runtime/plan/schedule.h"
+
+#include <map>
 
 #include <cstdint>
 #include <functional>
@@ -24,9 +34,11 @@ class PipelineRank {
 public:
   // `chunks` run the rank's model chunks (in chunk order; the first one's
   // plan holds the rank's schedule), each with plan::max_in_flight stash
-  // slots; `pp` is the pipeline axis (nullptr with one rank). Throws
+  // slots; `pp` is the pipeline axis (nullptr with one rank);
+  // `schedules` every pipeline rank's (plan::rank_schedules). Throws
   // plan::PlanError when a chunk lacks a buffer it needs.
   PipelineRank(std::vector<Executor *> chunks, comm::Communicator *pp,
+               const std::vector<std::vector<planfile::Instruction>> &schedules,
                const std::string &plan_path);
   ~PipelineRank();
 
@@ -54,6 +66,12 @@ private:
   void post_receive(size_t from, bool gradient);
   void receive(size_t index, Chunk &chunk, int tensor, bool gradient);
   void join_grad_norms();
+  // The device's way (see the top of the file).
+  void issue_groups(size_t at);
+  void stage_send(size_t index, Chunk &chunk, int tensor);
+  void land_receive(size_t index, Chunk &chunk, int tensor);
+  float *staging(size_t index, size_t n);
+  void release_staging(size_t index);
 
   std::vector<std::unique_ptr<Chunk>> chunks_;
   comm::Communicator *pp_;
@@ -73,6 +91,19 @@ private:
     std::unique_ptr<comm::Request> request;
   };
   Posted posted_[2];
+
+  // On a device: the pipeline axis's device communicator, this rank's
+  // groups and the next to issue, and device buffers holding each message
+  // between the arena and the network (by schedule index), and spare ones.
+  comm::Communicator *device_pp_ = nullptr;
+  std::vector<plan::P2PGroup> groups_;
+  size_t next_group_ = 0;
+  struct Staging {
+    float *data;
+    size_t n;
+  };
+  std::map<size_t, Staging> staged_;
+  std::vector<Staging> spare_;
 };
 
 } // namespace llmc

@@ -26,7 +26,8 @@ RankPrograms::RankPrograms(const planfile::Plan &file, const MeshGroup &group,
     std::vector<Executor *> chunks;
     for (auto &e : executors)
       chunks.push_back(e.get());
-    stage = std::make_unique<PipelineRank>(chunks, group.pp(), plan_path);
+    stage = std::make_unique<PipelineRank>(
+        chunks, group.pp(), plan::rank_schedules(file), plan_path);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace llmc::plan {
@@ -44,6 +45,38 @@ private:
   int64_t chunks_; // model chunks in all
   std::vector<planfile::Instruction> out_;
 };
+
+using I = planfile::Instruction;
+
+bool is_send(const I &i) {
+  return i.op() == I::SEND_ACTIVATION || i.op() == I::SEND_GRAD;
+}
+bool carries_gradient(const I &i) {
+  return i.op() == I::SEND_GRAD || i.op() == I::RECV_GRAD;
+}
+
+/// The rank at the other end of a send or receive.
+int64_t peer_of(const I &i, int64_t ranks) {
+  bool next_chunk = i.op() == I::SEND_ACTIVATION || i.op() == I::RECV_GRAD;
+  return rank_of_chunk(i.chunk() + (next_chunk ? 1 : ranks - 1), ranks);
+}
+
+/// What a send or receive moves: the activations or gradients leaving model
+/// chunk `from_chunk`, of one microbatch.
+struct Message {
+  bool gradient;
+  int64_t from_chunk, microbatch;
+  bool operator==(const Message &o) const {
+    return gradient == o.gradient && from_chunk == o.from_chunk &&
+           microbatch == o.microbatch;
+  }
+};
+Message message_of(const I &i) {
+  int64_t from = i.chunk() + (i.op() == I::RECV_ACTIVATION ? -1
+                              : i.op() == I::RECV_GRAD     ? 1
+                                                           : 0);
+  return {carries_gradient(i), from, i.microbatch()};
+}
 
 } // namespace
 
@@ -133,7 +166,6 @@ Simulation simulate_pipeline(
     const std::vector<std::vector<planfile::Instruction>> &schedules,
     const std::vector<double> &forward_s,
     const std::vector<double> &backward_s) {
-  using I = planfile::Instruction;
   int64_t stages = int64_t(schedules.size()); // pipeline ranks
   // Messages in flight per link (from, to, is-gradient): their send times.
   std::map<std::tuple<int64_t, int64_t, bool>, std::deque<double>> links;
@@ -147,11 +179,8 @@ Simulation simulate_pipeline(
       double &t = clock[size_t(s)];
       for (size_t &i = next[size_t(s)]; i < schedule.size(); ++i) {
         const I &in = schedule[i];
-        bool gradient = in.op() == I::SEND_GRAD || in.op() == I::RECV_GRAD;
-        int64_t next_chunk =
-            in.op() == I::SEND_ACTIVATION || in.op() == I::RECV_GRAD;
-        int64_t peer =
-            rank_of_chunk(in.chunk() + (next_chunk ? 1 : stages - 1), stages);
+        bool gradient = carries_gradient(in);
+        int64_t peer = peer_of(in, stages);
         if (in.op() == I::FORWARD || in.op() == I::BACKWARD) {
           double cost = in.op() == I::FORWARD ? forward_s[size_t(in.chunk())]
                                               : backward_s[size_t(in.chunk())];
@@ -176,6 +205,222 @@ Simulation simulate_pipeline(
     sim.makespan = std::max(sim.makespan, clock[size_t(s)]);
   }
   return sim;
+}
+
+bool is_p2p(const planfile::Instruction &i) {
+  return i.op() != I::FORWARD && i.op() != I::BACKWARD;
+}
+
+namespace {
+
+/// A send or receive: its rank and index in the rank's schedule.
+using OpRef = std::pair<int64_t, size_t>;
+
+/// The sends and the receives of each directed pair of ranks, in `order`.
+struct PairOps {
+  std::map<std::pair<int64_t, int64_t>, std::vector<OpRef>> sent, received;
+  void add(const std::vector<std::vector<I>> &schedules, OpRef op) {
+    const I &in = schedules[size_t(op.first)][op.second];
+    int64_t peer = peer_of(in, int64_t(schedules.size()));
+    if (is_send(in))
+      sent[{op.first, peer}].push_back(op);
+    else
+      received[{peer, op.first}].push_back(op);
+  }
+};
+
+/// Orders a group's operations: sends, then receives, each by the message.
+bool by_message(const I &x, const I &y) {
+  Message mx = message_of(x), my = message_of(y);
+  return std::make_tuple(!is_send(x), mx.gradient, mx.from_chunk,
+                         mx.microbatch) <
+         std::make_tuple(!is_send(y), my.gradient, my.from_chunk,
+                         my.microbatch);
+}
+
+} // namespace
+
+std::vector<std::vector<P2PGroup>>
+p2p_groups(const std::vector<std::vector<planfile::Instruction>> &schedules) {
+  int64_t ranks = int64_t(schedules.size());
+  // Each send meets the receive of its message (the runtime issues both in
+  // one round, whatever order the schedules list them in).
+  std::map<std::tuple<bool, int64_t, int64_t>, OpRef> receive_with;
+  for (int64_t r = 0; r < ranks; ++r)
+    for (size_t i = 0; i < schedules[size_t(r)].size(); ++i) {
+      const I &in = schedules[size_t(r)][i];
+      Message m = message_of(in);
+      if (is_p2p(in) && !is_send(in))
+        receive_with[{m.gradient, m.from_chunk, m.microbatch}] = {r, i};
+    }
+  std::map<OpRef, OpRef> receive_of;
+  for (int64_t r = 0; r < ranks; ++r)
+    for (size_t i = 0; i < schedules[size_t(r)].size(); ++i) {
+      const I &in = schedules[size_t(r)][i];
+      Message m = message_of(in);
+      auto it = receive_with.find({m.gradient, m.from_chunk, m.microbatch});
+      if (is_send(in) && it != receive_with.end() &&
+          it->second.first == peer_of(in, ranks))
+        receive_of[{r, i}] = it->second;
+    }
+
+  std::vector<std::vector<P2PGroup>> groups(size_t(ranks),
+                                            std::vector<P2PGroup>{});
+  std::vector<size_t> next(size_t(ranks), 0);
+  std::vector<std::vector<size_t>> unsent(size_t(ranks), std::vector<size_t>{});
+  std::set<OpRef> arrived;
+  for (;;) {
+    // Each rank runs until a receive whose message has not arrived.
+    bool finished = true;
+    for (int64_t r = 0; r < ranks; ++r) {
+      const auto &schedule = schedules[size_t(r)];
+      for (size_t &i = next[size_t(r)]; i < schedule.size(); ++i) {
+        if (is_p2p(schedule[i]) && !is_send(schedule[i]) &&
+            !arrived.count({r, i}))
+          break;
+        if (is_send(schedule[i]))
+          unsent[size_t(r)].push_back(i);
+      }
+      finished = finished && next[size_t(r)] == schedule.size() &&
+                 unsent[size_t(r)].empty();
+    }
+    if (finished)
+      return groups;
+    // One group per rank: its sends, and the receives they meet.
+    std::vector<P2PGroup> round(size_t(ranks), P2PGroup{});
+    bool moved = false;
+    for (int64_t r = 0; r < ranks; ++r) {
+      round[size_t(r)].at = next[size_t(r)];
+      for (size_t i : unsent[size_t(r)]) {
+        auto it = receive_of.find({r, i});
+        if (it == receive_of.end())
+          continue; // never received: run_grouped_p2p names it
+        round[size_t(r)].ops.push_back(i);
+        round[size_t(it->second.first)].ops.push_back(it->second.second);
+        arrived.insert(it->second);
+        moved = true;
+      }
+      unsent[size_t(r)].clear();
+    }
+    if (!moved) // a receive no send meets, or schedules that wait forever
+      return std::vector<std::vector<P2PGroup>>(size_t(ranks),
+                                                std::vector<P2PGroup>{});
+    for (int64_t r = 0; r < ranks; ++r) {
+      P2PGroup &g = round[size_t(r)];
+      if (g.ops.empty())
+        continue;
+      const auto &schedule = schedules[size_t(r)];
+      std::sort(g.ops.begin(), g.ops.end(), [&](size_t a, size_t b) {
+        return by_message(schedule[a], schedule[b]);
+      });
+      groups[size_t(r)].push_back(std::move(g));
+    }
+  }
+}
+
+GroupedP2PRun run_grouped_p2p(
+    const std::vector<std::vector<planfile::Instruction>> &schedules,
+    const std::vector<std::vector<P2PGroup>> &groups) {
+  int64_t ranks = int64_t(schedules.size());
+  GroupedP2PRun run;
+  auto name = [&](OpRef op) {
+    return "rank " + std::to_string(op.first) + " instruction " +
+           std::to_string(op.second) + " (" +
+           instruction_name(schedules[size_t(op.first)][op.second]) + ")";
+  };
+  // Every send and receive in one group, issued after the compute it
+  // sends the result of and before the one that needs what it receives.
+  PairOps pairs;
+  std::map<OpRef, size_t> group_of;
+  for (int64_t r = 0; r < ranks; ++r) {
+    const auto &rank_groups = groups.at(size_t(r));
+    for (size_t g = 0; g < rank_groups.size(); ++g)
+      for (size_t i : rank_groups[g].ops) {
+        size_t at = rank_groups[g].at;
+        const I &in = schedules[size_t(r)].at(i);
+        if (!is_p2p(in) || group_of.count({r, i}) ||
+            (is_send(in) ? at <= i : at > i)) {
+          run.mismatches.push_back(
+              name({r, i}) +
+              (!is_p2p(in) ? " is not a send or a receive"
+               : group_of.count({r, i})
+                   ? " is issued twice"
+                   : " is issued at instruction " + std::to_string(at) +
+                         (is_send(in) ? ", before its compute"
+                                      : ", after its compute")));
+          return run;
+        }
+        group_of[{r, i}] = g;
+        pairs.add(schedules, {r, i});
+      }
+    for (size_t i = 0; i < schedules[size_t(r)].size(); ++i)
+      if (is_p2p(schedules[size_t(r)][i]) && !group_of.count({r, i})) {
+        run.mismatches.push_back(name({r, i}) + " is in no group");
+        return run;
+      }
+  }
+
+  // The k-th send between two ranks, in issue order, meets the k-th
+  // receive: each operation's partner (its rank and group).
+  std::map<OpRef, std::pair<int64_t, size_t>> partner;
+  std::set<std::pair<int64_t, int64_t>> links;
+  for (const auto &[pair, ops] : pairs.sent)
+    links.insert(pair);
+  for (const auto &[pair, ops] : pairs.received)
+    links.insert(pair);
+  for (const auto &pair : links) {
+    const std::vector<OpRef> &s = pairs.sent[pair], &r = pairs.received[pair];
+    for (size_t k = 0; k < std::max(s.size(), r.size()); ++k) {
+      if (k >= s.size() || k >= r.size()) {
+        bool unsent = k >= s.size();
+        run.mismatches.push_back(
+            (unsent ? name(r[k]) + " has no matching send: rank " +
+                          std::to_string(pair.first) + " sends only "
+                    : name(s[k]) + " is never received: rank " +
+                          std::to_string(pair.second) + " receives only ") +
+            std::to_string(unsent ? s.size() : r.size()) +
+            " messages between them");
+        break;
+      }
+      if (!(message_of(schedules[size_t(s[k].first)][s[k].second]) ==
+            message_of(schedules[size_t(r[k].first)][r[k].second]))) {
+        run.mismatches.push_back(name(r[k]) + " would get the message of " +
+                                 name(s[k]) +
+                                 ": NCCL matches the messages between two "
+                                 "ranks in the order they are issued");
+        break;
+      }
+      partner[s[k]] = {r[k].first, group_of[r[k]]};
+      partner[r[k]] = {s[k].first, group_of[s[k]]};
+    }
+  }
+  if (!run.mismatches.empty())
+    return run;
+
+  // Each rank's current group completes once the group of every one of its
+  // operations' partners is issued (current, or already complete).
+  std::vector<size_t> current(size_t(ranks), 0);
+  auto waits_at = [&](int64_t r) -> size_t {
+    for (size_t i : groups[size_t(r)][current[size_t(r)]].ops) {
+      auto [peer, peer_group] = partner[{r, i}];
+      if (current[size_t(peer)] < peer_group)
+        return i;
+    }
+    return SIZE_MAX;
+  };
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (int64_t r = 0; r < ranks; ++r)
+      while (current[size_t(r)] < groups[size_t(r)].size() &&
+             waits_at(r) == SIZE_MAX) {
+        ++current[size_t(r)];
+        progress = true;
+      }
+  }
+  for (int64_t r = 0; r < ranks; ++r)
+    if (current[size_t(r)] < groups[size_t(r)].size())
+      run.blocked.push_back({r, waits_at(r)});
+  return run;
 }
 
 std::string instruction_name(const planfile::Instruction &i) {

@@ -85,6 +85,47 @@ Simulation simulate_pipeline(
     const std::vector<double> &forward_s,
     const std::vector<double> &backward_s);
 
+// How the pipeline ranks on devices issue their sends and receives: in
+// groups (ncclGroupStart / ncclGroupEnd), in rounds. In each round every
+// rank runs its schedule as far as the messages it already has allow, then
+// issues one group: the sends of what it computed, and the receives of
+// what its neighbours send in the same round (kept until a compute needs
+// them), so each send meets its receive in a group of the same round and
+// the rounds cannot deadlock. A rank issues its group right before
+// instruction `at` of its schedule (schedule.size(): after the last);
+// `ops` lists the group's sends, then its receives, each by kind, sending
+// chunk and microbatch, so the two ends of a pair list their messages alike.
+struct P2PGroup {
+  size_t at;
+  std::vector<size_t> ops;
+};
+// Each rank's groups; empty lists when a round moves nothing (a receive no
+// send matches, or schedules that wait on each other: see simulate_pipeline
+// and run_grouped_p2p for which).
+std::vector<std::vector<P2PGroup>>
+p2p_groups(const std::vector<std::vector<planfile::Instruction>> &schedules);
+
+// True for the instructions that send or receive.
+bool is_p2p(const planfile::Instruction &instruction);
+
+// The schedules run as a device pipeline runs them over NCCL, which is
+// stricter than simulate_pipeline's buffered sends: each rank issues its
+// `groups` (p2p_groups) in order on one stream; the messages between two ranks
+// match in the order they are issued, whatever they carry (NCCL has no tags);
+// an operation completes only once the peer's group holding its match is issued
+// too (a rendezvous, as large messages need), and a group once all its
+// operations have. `mismatches` names each receive that would get another
+// message than the one it expects (another microbatch, chunk or kind: NCCL
+// would fill the buffer with it); `blocked`, when the groups wait on each other
+// forever, each rank's instruction it waits at.
+struct GroupedP2PRun {
+  std::vector<std::string> mismatches;
+  std::vector<std::pair<int64_t, size_t>> blocked;
+};
+GroupedP2PRun run_grouped_p2p(
+    const std::vector<std::vector<planfile::Instruction>> &schedules,
+    const std::vector<std::vector<P2PGroup>> &groups);
+
 // A readable name of an instruction, e.g. "F3", "send-act 3".
 std::string instruction_name(const planfile::Instruction &instruction);
 

@@ -311,19 +311,34 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
       Simulation sim =
           simulate_pipeline(schedules, std::vector<double>(chunks, 1.0),
                             std::vector<double>(chunks, 2.0));
+      auto deadlock =
+          [&](const char *how,
+              const std::vector<std::pair<int64_t, size_t>> &blocked) {
+            std::string waits;
+            for (auto [r, index] : blocked)
+              waits += (waits.empty() ? "" : "; ") + pipe.name(r) +
+                       " waits at " + at(schedules[size_t(r)], index);
+            report.problems.push_back(std::string("deadlock ") + how + ": " +
+                                      waits);
+          };
       if (!sim.blocked.empty()) {
-        std::string waits;
-        for (auto [r, index] : sim.blocked)
-          waits += (waits.empty() ? "" : "; ") + pipe.name(r) + " waits at " +
-                   at(schedules[size_t(r)], index);
-        report.problems.push_back("deadlock: " + waits);
+        deadlock("with buffered sends (MPI)", sim.blocked);
       } else {
+        // What a device pipeline issues (runtime/pipeline.h).
+        GroupedP2PRun grouped =
+            run_grouped_p2p(schedules, p2p_groups(schedules));
+        for (const std::string &mismatch : grouped.mismatches)
+          report.problems.push_back("p2p as NCCL groups: " + mismatch);
+        if (!grouped.blocked.empty())
+          deadlock("as NCCL groups", grouped.blocked);
+      }
+      if (report.problems.empty())
         report.proved.push_back(
             "p2p: " + std::to_string(messages) + " messages per step between " +
             std::to_string(P) +
             " pipeline ranks match in order, size and dtype; the schedules "
-            "run to the end without deadlock");
-      }
+            "run to the end without deadlock, with buffered sends (MPI) and "
+            "as NCCL groups");
     }
   }
 
