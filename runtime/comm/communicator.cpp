@@ -52,10 +52,10 @@ std::unique_ptr<Request> Communicator::exchange(const std::vector<P2P> &ops) {
   std::vector<std::unique_ptr<Request>> requests;
   for (const P2P &op : ops)
     if (op.kind == P2P::Recv)
-      requests.push_back(irecv(op.data, op.n, op.peer, op.tag));
+      requests.push_back(irecv(op.data, op.n, op.dtype, op.peer, op.tag));
   for (const P2P &op : ops)
     if (op.kind == P2P::Send)
-      requests.push_back(isend(op.data, op.n, op.peer, op.tag));
+      requests.push_back(isend(op.data, op.n, op.dtype, op.peer, op.tag));
   return std::make_unique<BatchRequest>(std::move(requests));
 }
 

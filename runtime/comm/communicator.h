@@ -1,20 +1,24 @@
 //===- communicator.h - The collectives interface of the runtime ----------===//
 //
-// One group of ranks and the float32 collectives a parallel plan issues on it:
+// One group of ranks and the collectives a parallel plan issues on it:
 // the MPI backend (mpi_communicator.h, CPU buffers) and the NCCL backend
 // (nccl_communicator.h, GPU buffers) implement it, and one conformance test
 // (test/unittests/comm) runs its body against every backend.
 //
 // Conventions shared by every method:
-//  - Buffers are contiguous float32 arrays in the backend's memory (host for
-//    MPI, device for NCCL); `n` counts elements, not bytes.
+//  - Buffers are contiguous arrays of one element type, `dtype` (f32, bf16 or
+//    i32, a plan buffer's), in the backend's memory (host for MPI, device
+//    for NCCL); `n` counts elements, not bytes. Every method also has a
+//    float32 form without `dtype`.
 //  - Every rank of the group calls the same collectives in the same order with
 //    the same `n` (and `root`); the plan verifier proves this before a run.
 //  - Blocking methods return when this rank's result is in its buffer.
 //  - In-place forms (all_gather, reduce_scatter) are used by all ranks of a
 //    call or by none: MPI requires it, and plans are SPMD anyway.
-//  - Sums are fp32 in the backend's own association order, so results may
-//    differ in the last bits across backends, group sizes and buffer sizes.
+//  - Sums are in the backend's own association order, so results may differ
+//    in the last bits across backends, group sizes and buffer sizes; bf16
+//    sums add in fp32 and round to bf16 at each step of it (NCCL's, and a
+//    user-defined MPI operation's), so they differ more. i8 is not moved.
 //  - Bad arguments (a peer or root outside the group) and backend errors print
 //    file:line and the backend's message, then abort the whole job: one rank
 //    cannot fail alone without hanging the others.
@@ -26,6 +30,8 @@
 #ifndef LLMC_RUNTIME_COMM_COMMUNICATOR_H
 #define LLMC_RUNTIME_COMM_COMMUNICATOR_H
 
+#include "runtime/kernels/dtype.h"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +39,8 @@
 #include <vector>
 
 namespace llmc::comm {
+
+using kernels::DType;
 
 //===----------------------------------------------------------------------===//
 // Byte accounting
@@ -54,31 +62,33 @@ inline constexpr int kNumCollectives = 7;
 const char *collective_name(Collective kind);
 
 /// Bytes this rank sends in one operation on a group of `p` ranks, counted by
-/// the standard bandwidth-optimal (ring) algorithms on float32 elements. These
+/// the standard bandwidth-optimal (ring) algorithms on elements of `elem`
+/// bytes (float32's 4 unless given). These
 /// are the formulas the compiler's cost model predicts with; the backends
 /// count with them too, so a plan's prediction and a run's stats() meet.
 /// Integer division rounds down where p does not divide the product.
 namespace ring_bytes {
 inline constexpr uint64_t kElem = sizeof(float);
 /// all_reduce of n elements: reduce-scatter then all-gather, 2(p-1)/p * n.
-constexpr uint64_t all_reduce(uint64_t n, int p) {
-  return p <= 1 ? 0 : 2 * uint64_t(p - 1) * n * kElem / uint64_t(p);
+constexpr uint64_t all_reduce(uint64_t n, int p, uint64_t elem = kElem) {
+  return p <= 1 ? 0 : 2 * uint64_t(p - 1) * n * elem / uint64_t(p);
 }
 /// all_gather, n elements from each rank: (p-1) * n.
-constexpr uint64_t all_gather(uint64_t n, int p) {
-  return p <= 1 ? 0 : uint64_t(p - 1) * n * kElem;
+constexpr uint64_t all_gather(uint64_t n, int p, uint64_t elem = kElem) {
+  return p <= 1 ? 0 : uint64_t(p - 1) * n * elem;
 }
 /// reduce_scatter, n elements to each rank (p*n in): (p-1) * n.
-constexpr uint64_t reduce_scatter(uint64_t n, int p) {
-  return p <= 1 ? 0 : uint64_t(p - 1) * n * kElem;
+constexpr uint64_t reduce_scatter(uint64_t n, int p, uint64_t elem = kElem) {
+  return p <= 1 ? 0 : uint64_t(p - 1) * n * elem;
 }
 /// broadcast of n elements, pipelined along the ring root, root+1, ...: every
 /// rank forwards n except the last one, root-1.
-constexpr uint64_t broadcast(uint64_t n, int p, int rank, int root) {
-  return p <= 1 || rank == (root + p - 1) % p ? 0 : n * kElem;
+constexpr uint64_t broadcast(uint64_t n, int p, int rank, int root,
+                             uint64_t elem = kElem) {
+  return p <= 1 || rank == (root + p - 1) % p ? 0 : n * elem;
 }
 /// send of n elements: n. (recv sends nothing; stats() counts what it got.)
-constexpr uint64_t send(uint64_t n) { return n * kElem; }
+constexpr uint64_t send(uint64_t n, uint64_t elem = kElem) { return n * elem; }
 } // namespace ring_bytes
 
 /// What one communicator has done since construction or reset_stats().
@@ -120,15 +130,31 @@ public:
 /// or received from it, matched by tag as send and recv are.
 struct P2P {
   enum Kind { Send, Recv } kind;
-  float *data;
+  void *data;
   size_t n;
   int peer;
   int tag;
+  DType dtype = DType::F32;
 };
 
 //===----------------------------------------------------------------------===//
 // Communicator
 //===----------------------------------------------------------------------===//
+
+/// The float32 forms, for a backend class that overrides the typed ones
+/// (which would hide them).
+#define LLMC_COMMUNICATOR_FLOAT_FORMS                                          \
+  using Communicator::all_reduce;                                              \
+  using Communicator::all_reduce_async;                                        \
+  using Communicator::all_gather;                                              \
+  using Communicator::all_gather_async;                                        \
+  using Communicator::reduce_scatter;                                          \
+  using Communicator::reduce_scatter_async;                                    \
+  using Communicator::broadcast;                                               \
+  using Communicator::send;                                                    \
+  using Communicator::isend;                                                   \
+  using Communicator::recv;                                                    \
+  using Communicator::irecv
 
 class Communicator {
 public:
@@ -148,13 +174,18 @@ public:
   ///   Dual: forward all-reduce <-> backward identity (Megatron's `g` after a
   ///   row-parallel linear), and forward identity <-> backward all-reduce
   ///   (`f` before a column-parallel linear); DP gradient all-reduce.
-  virtual void all_reduce(float *data, size_t n) = 0;
+  virtual void all_reduce(void *data, size_t n, DType dtype) = 0;
+  void all_reduce(float *data, size_t n) { all_reduce(data, n, DType::F32); }
 
   /// all_reduce that returns at once; the sums are in `data` after wait().
   /// For overlapping bucketed DP gradient all-reduce with the backward pass.
   ///   MPI: MPI_Iallreduce + MPI_Wait.  NCCL: ncclAllReduce on the
   ///   communicator's stream + an event. Dual: as all_reduce.
-  virtual std::unique_ptr<Request> all_reduce_async(float *data, size_t n) = 0;
+  virtual std::unique_ptr<Request> all_reduce_async(void *data, size_t n,
+                                                    DType dtype) = 0;
+  std::unique_ptr<Request> all_reduce_async(float *data, size_t n) {
+    return all_reduce_async(data, n, DType::F32);
+  }
 
   /// Each rank gives n elements; every rank gets all size()*n of them in rank
   /// order: recv[r*n, (r+1)*n) = rank r's send. In place when
@@ -163,7 +194,11 @@ public:
   ///   Dual: forward all-gather <-> backward reduce-scatter along dim 0
   ///   (sequence parallelism before a column-parallel linear; ZeRO-3
   ///   parameter gather).
-  virtual void all_gather(const float *send, float *recv, size_t n) = 0;
+  virtual void all_gather(const void *send, void *recv, size_t n,
+                          DType dtype) = 0;
+  void all_gather(const float *send, float *recv, size_t n) {
+    all_gather(send, recv, n, DType::F32);
+  }
 
   /// all_gather that returns at once; send must stay untouched and recv
   /// holds the blocks after wait(). send and recv must not overlap. For
@@ -171,8 +206,12 @@ public:
   /// GEMM that it overlaps.
   ///   MPI: MPI_Iallgather + MPI_Wait.  NCCL: ncclAllGather on the
   ///   communicator's stream + an event. Dual: as all_gather.
-  virtual std::unique_ptr<Request> all_gather_async(const float *send,
-                                                    float *recv, size_t n) = 0;
+  virtual std::unique_ptr<Request>
+  all_gather_async(const void *send, void *recv, size_t n, DType dtype) = 0;
+  std::unique_ptr<Request> all_gather_async(const float *send, float *recv,
+                                            size_t n) {
+    return all_gather_async(send, recv, n, DType::F32);
+  }
 
   /// Sum over the group of size()*n elements, scattered: rank r gets the sums
   /// of slice [r*n, (r+1)*n) in recv. In place when recv == send + rank()*n
@@ -181,7 +220,11 @@ public:
   ///   MPI: MPI_Reduce_scatter_block.  NCCL: ncclReduceScatter.
   ///   Dual: forward reduce-scatter <-> backward all-gather along dim 0
   ///   (sequence parallelism after a row-parallel linear; ZeRO-2 gradients).
-  virtual void reduce_scatter(const float *send, float *recv, size_t n) = 0;
+  virtual void reduce_scatter(const void *send, void *recv, size_t n,
+                              DType dtype) = 0;
+  void reduce_scatter(const float *send, float *recv, size_t n) {
+    reduce_scatter(send, recv, n, DType::F32);
+  }
 
   /// reduce_scatter that returns at once; send must stay untouched and recv
   /// holds the sums after wait(). send and recv must not overlap. For ZeRO's
@@ -189,13 +232,20 @@ public:
   ///   MPI: MPI_Ireduce_scatter_block + MPI_Wait.  NCCL: ncclReduceScatter
   ///   on the communicator's stream + an event. Dual: as reduce_scatter.
   virtual std::unique_ptr<Request>
-  reduce_scatter_async(const float *send, float *recv, size_t n) = 0;
+  reduce_scatter_async(const void *send, void *recv, size_t n, DType dtype) = 0;
+  std::unique_ptr<Request> reduce_scatter_async(const float *send, float *recv,
+                                                size_t n) {
+    return reduce_scatter_async(send, recv, n, DType::F32);
+  }
 
   /// Root's n elements copied to every rank, in place.
   ///   MPI: MPI_Bcast.  NCCL: ncclBroadcast (in place).
   ///   Dual: forward broadcast <-> backward reduce to root (sum); used for
   ///   initial parameters, where there is no backward.
-  virtual void broadcast(float *data, size_t n, int root) = 0;
+  virtual void broadcast(void *data, size_t n, DType dtype, int root) = 0;
+  void broadcast(float *data, size_t n, int root) {
+    broadcast(data, n, DType::F32, root);
+  }
 
   /// Point-to-point: n elements to `peer`, matched by the peer's recv with the
   /// same tag (tag >= 0). Blocking: with large messages the receiver must be
@@ -204,19 +254,30 @@ public:
   ///   pair match in issue order, and the tag is only checked to be >= 0).
   ///   Dual: send activations forward <-> recv their gradients backward
   ///   (pipeline stage boundary).
-  virtual void send(const float *data, size_t n, int peer, int tag) = 0;
+  virtual void send(const void *data, size_t n, DType dtype, int peer,
+                    int tag) = 0;
+  void send(const float *data, size_t n, int peer, int tag) {
+    send(data, n, DType::F32, peer, tag);
+  }
 
   /// send that returns at once: `data` must stay untouched until wait().
   /// Pipeline stages send activations and gradients with it, so a stage
   /// never blocks on its neighbour's progress to hand a microbatch on.
   ///   MPI: MPI_Isend + MPI_Wait.  NCCL: ncclSend on the communicator's
   ///   stream + an event. Dual: as send.
-  virtual std::unique_ptr<Request> isend(const float *data, size_t n, int peer,
-                                         int tag) = 0;
+  virtual std::unique_ptr<Request> isend(const void *data, size_t n,
+                                         DType dtype, int peer, int tag) = 0;
+  std::unique_ptr<Request> isend(const float *data, size_t n, int peer,
+                                 int tag) {
+    return isend(data, n, DType::F32, peer, tag);
+  }
 
   /// Receives exactly n elements from `peer` with `tag` into data.
   ///   MPI: MPI_Recv.  NCCL: ncclRecv. Dual: send (see send).
-  virtual void recv(float *data, size_t n, int peer, int tag) = 0;
+  virtual void recv(void *data, size_t n, DType dtype, int peer, int tag) = 0;
+  void recv(float *data, size_t n, int peer, int tag) {
+    recv(data, n, DType::F32, peer, tag);
+  }
 
   /// recv that returns at once: the n elements from `peer` with `tag` are
   /// in data after wait(), and data must stay untouched until then.
@@ -227,8 +288,11 @@ public:
   ///   stream blocks that send, so p2p calls that must progress together
   ///   go through exchange().
   ///   Dual: as recv.
-  virtual std::unique_ptr<Request> irecv(float *data, size_t n, int peer,
-                                         int tag) = 0;
+  virtual std::unique_ptr<Request> irecv(void *data, size_t n, DType dtype,
+                                         int peer, int tag) = 0;
+  std::unique_ptr<Request> irecv(float *data, size_t n, int peer, int tag) {
+    return irecv(data, n, DType::F32, peer, tag);
+  }
 
   /// Sends and receives issued as one batch: they complete together
   /// whatever order each rank lists them in, so a pipeline step that sends

@@ -2,6 +2,7 @@
 #include "runtime/comm/mpi_communicator.h"
 
 #include "runtime/comm/job.h"
+#include "runtime/cpu/bf16.h"
 
 #include <climits>
 #include <cstdio>
@@ -82,6 +83,49 @@ int mpi_count(size_t n, const char *op) {
   return int(n);
 }
 
+// The MPI datatype of a plan dtype. bf16 moves as 16-bit words; its sums
+// take bf16_sum.
+MPI_Datatype mpi_type(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return MPI_FLOAT;
+  case DType::BF16:
+    return MPI_UINT16_T;
+  case DType::I32:
+    return MPI_INT32_T;
+  case DType::I8:
+    break;
+  }
+  comm_fail("collectives move f32, bf16 or i32 elements", __FILE__, __LINE__);
+}
+
+// inout[i] = bf16(in[i] + inout[i]), the sum in fp32 rounded to nearest
+// even, as NCCL's bf16 sums do.
+void add_bf16(void *in, void *inout, int *len, MPI_Datatype *) {
+  const auto *a = static_cast<const uint16_t *>(in);
+  auto *b = static_cast<uint16_t *>(inout);
+  for (int i = 0; i < *len; ++i)
+    b[i] = cpu::to_bf16(cpu::from_bf16(a[i]) + cpu::from_bf16(b[i]));
+}
+
+// MPI_SUM, or for bf16 a user-defined sum (MPI has no bf16 type), made on
+// first use and kept for the job.
+MPI_Op mpi_sum(DType dtype) {
+  if (dtype != DType::BF16)
+    return MPI_SUM;
+  static MPI_Op bf16_sum = [] {
+    MPI_Op op = MPI_OP_NULL;
+    LLMC_MPI_CHECK(MPI_Op_create(&add_bf16, /*commute=*/1, &op));
+    return op;
+  }();
+  return bf16_sum;
+}
+
+// Block r of n elements of a buffer.
+const void *at_block(const void *base, int r, size_t n, DType dtype) {
+  return static_cast<const char *>(base) + size_t(r) * n * dtype_bytes(dtype);
+}
+
 // An MPI_Iallreduce in flight; waits in its destructor if nobody did,
 // unless an error is unwinding the stack (the peers may never complete it).
 class MpiRequest final : public Request {
@@ -151,117 +195,135 @@ std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
 // Collectives
 //===----------------------------------------------------------------------===//
 
-void MpiCommunicator::all_reduce(float *data, size_t n) {
+void MpiCommunicator::all_reduce(void *data, size_t n, DType dtype) {
   int count = mpi_count(n, "all_reduce");
-  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
-  LLMC_MPI_CHECK(
-      MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, comm_));
+  record(Collective::AllReduce,
+         ring_bytes::all_reduce(n, size_, dtype_bytes(dtype)));
+  LLMC_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, count, mpi_type(dtype),
+                               mpi_sum(dtype), comm_));
 }
 
-std::unique_ptr<Request> MpiCommunicator::all_reduce_async(float *data,
-                                                           size_t n) {
+std::unique_ptr<Request> MpiCommunicator::all_reduce_async(void *data, size_t n,
+                                                           DType dtype) {
   int count = mpi_count(n, "all_reduce_async");
-  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+  record(Collective::AllReduce,
+         ring_bytes::all_reduce(n, size_, dtype_bytes(dtype)));
   MPI_Request request = MPI_REQUEST_NULL;
-  LLMC_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM,
-                                comm_, &request));
+  LLMC_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, count, mpi_type(dtype),
+                                mpi_sum(dtype), comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 
-std::unique_ptr<Request>
-MpiCommunicator::reduce_scatter_async(const float *send, float *recv,
-                                      size_t n) {
+std::unique_ptr<Request> MpiCommunicator::reduce_scatter_async(const void *send,
+                                                               void *recv,
+                                                               size_t n,
+                                                               DType dtype) {
   int count = mpi_count(n, "reduce_scatter_async");
-  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
+  record(Collective::ReduceScatter,
+         ring_bytes::reduce_scatter(n, size_, dtype_bytes(dtype)));
   MPI_Request request = MPI_REQUEST_NULL;
-  LLMC_MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, count, MPI_FLOAT,
-                                           MPI_SUM, comm_, &request));
+  LLMC_MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, count, mpi_type(dtype),
+                                           mpi_sum(dtype), comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 
-void MpiCommunicator::all_gather(const float *send, float *recv, size_t n) {
+void MpiCommunicator::all_gather(const void *send, void *recv, size_t n,
+                                 DType dtype) {
   int count = mpi_count(n, "all_gather");
-  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  record(Collective::AllGather,
+         ring_bytes::all_gather(n, size_, dtype_bytes(dtype)));
   // NCCL's in-place form: this rank's block already sits in recv.
-  const void *source = send == recv + size_t(rank_) * n ? MPI_IN_PLACE : send;
-  LLMC_MPI_CHECK(
-      MPI_Allgather(source, count, MPI_FLOAT, recv, count, MPI_FLOAT, comm_));
+  const void *source =
+      send == at_block(recv, rank_, n, dtype) ? MPI_IN_PLACE : send;
+  LLMC_MPI_CHECK(MPI_Allgather(source, count, mpi_type(dtype), recv, count,
+                               mpi_type(dtype), comm_));
 }
 
-std::unique_ptr<Request>
-MpiCommunicator::all_gather_async(const float *send, float *recv, size_t n) {
+std::unique_ptr<Request> MpiCommunicator::all_gather_async(const void *send,
+                                                           void *recv, size_t n,
+                                                           DType dtype) {
   int count = mpi_count(n, "all_gather_async");
-  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+  record(Collective::AllGather,
+         ring_bytes::all_gather(n, size_, dtype_bytes(dtype)));
   MPI_Request request = MPI_REQUEST_NULL;
-  LLMC_MPI_CHECK(MPI_Iallgather(send, count, MPI_FLOAT, recv, count, MPI_FLOAT,
-                                comm_, &request));
+  LLMC_MPI_CHECK(MPI_Iallgather(send, count, mpi_type(dtype), recv, count,
+                                mpi_type(dtype), comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 
-void MpiCommunicator::reduce_scatter(const float *send, float *recv, size_t n) {
+void MpiCommunicator::reduce_scatter(const void *send, void *recv, size_t n,
+                                     DType dtype) {
   int count = mpi_count(n, "reduce_scatter");
-  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
-  if (recv != send + size_t(rank_) * n) {
-    LLMC_MPI_CHECK(
-        MPI_Reduce_scatter_block(send, recv, count, MPI_FLOAT, MPI_SUM, comm_));
+  record(Collective::ReduceScatter,
+         ring_bytes::reduce_scatter(n, size_, dtype_bytes(dtype)));
+  if (recv != at_block(send, rank_, n, dtype)) {
+    LLMC_MPI_CHECK(MPI_Reduce_scatter_block(send, recv, count, mpi_type(dtype),
+                                            mpi_sum(dtype), comm_));
     return;
   }
   // NCCL's in-place form. MPI's in-place form leaves the result at the start
   // of the buffer instead, so move it to this rank's slice afterwards.
-  float *buffer = const_cast<float *>(send);
-  LLMC_MPI_CHECK(MPI_Reduce_scatter_block(MPI_IN_PLACE, buffer, count,
-                                          MPI_FLOAT, MPI_SUM, comm_));
+  void *buffer = const_cast<void *>(send);
+  LLMC_MPI_CHECK(MPI_Reduce_scatter_block(
+      MPI_IN_PLACE, buffer, count, mpi_type(dtype), mpi_sum(dtype), comm_));
   if (rank_ != 0)
-    std::memmove(recv, buffer, n * sizeof(float));
+    std::memmove(recv, buffer, n * dtype_bytes(dtype));
 }
 
-void MpiCommunicator::broadcast(float *data, size_t n, int root) {
+void MpiCommunicator::broadcast(void *data, size_t n, DType dtype, int root) {
   int count = mpi_count(n, "broadcast");
   require_rank(root, size_, "broadcast", "root");
-  record(Collective::Broadcast, ring_bytes::broadcast(n, size_, rank_, root));
-  LLMC_MPI_CHECK(MPI_Bcast(data, count, MPI_FLOAT, root, comm_));
+  record(Collective::Broadcast,
+         ring_bytes::broadcast(n, size_, rank_, root, dtype_bytes(dtype)));
+  LLMC_MPI_CHECK(MPI_Bcast(data, count, mpi_type(dtype), root, comm_));
 }
 
-void MpiCommunicator::send(const float *data, size_t n, int peer, int tag) {
+void MpiCommunicator::send(const void *data, size_t n, DType dtype, int peer,
+                           int tag) {
   int count = mpi_count(n, "send");
   require_rank(peer, size_, "send", "peer");
   require_tag(tag, "send");
-  record(Collective::Send, ring_bytes::send(n));
-  LLMC_MPI_CHECK(MPI_Send(data, count, MPI_FLOAT, peer, tag, comm_));
+  record(Collective::Send, ring_bytes::send(n, dtype_bytes(dtype)));
+  LLMC_MPI_CHECK(MPI_Send(data, count, mpi_type(dtype), peer, tag, comm_));
 }
 
-std::unique_ptr<Request> MpiCommunicator::isend(const float *data, size_t n,
-                                                int peer, int tag) {
+std::unique_ptr<Request> MpiCommunicator::isend(const void *data, size_t n,
+                                                DType dtype, int peer,
+                                                int tag) {
   int count = mpi_count(n, "isend");
   require_rank(peer, size_, "isend", "peer");
   require_tag(tag, "isend");
-  record(Collective::Send, ring_bytes::send(n));
+  record(Collective::Send, ring_bytes::send(n, dtype_bytes(dtype)));
   MPI_Request request;
-  LLMC_MPI_CHECK(MPI_Isend(data, count, MPI_FLOAT, peer, tag, comm_, &request));
+  LLMC_MPI_CHECK(
+      MPI_Isend(data, count, mpi_type(dtype), peer, tag, comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 
-std::unique_ptr<Request> MpiCommunicator::irecv(float *data, size_t n, int peer,
-                                                int tag) {
+std::unique_ptr<Request>
+MpiCommunicator::irecv(void *data, size_t n, DType dtype, int peer, int tag) {
   int count = mpi_count(n, "irecv");
   require_rank(peer, size_, "irecv", "peer");
   require_tag(tag, "irecv");
-  record(Collective::Recv, ring_bytes::send(n));
+  record(Collective::Recv, ring_bytes::send(n, dtype_bytes(dtype)));
   MPI_Request request;
-  LLMC_MPI_CHECK(MPI_Irecv(data, count, MPI_FLOAT, peer, tag, comm_, &request));
+  LLMC_MPI_CHECK(
+      MPI_Irecv(data, count, mpi_type(dtype), peer, tag, comm_, &request));
   return std::make_unique<MpiRequest>(request);
 }
 
-void MpiCommunicator::recv(float *data, size_t n, int peer, int tag) {
+void MpiCommunicator::recv(void *data, size_t n, DType dtype, int peer,
+                           int tag) {
   int count = mpi_count(n, "recv");
   require_rank(peer, size_, "recv", "peer");
   require_tag(tag, "recv");
-  record(Collective::Recv, ring_bytes::send(n));
+  record(Collective::Recv, ring_bytes::send(n, dtype_bytes(dtype)));
   MPI_Status status;
   // A longer message fails here with MPI_ERR_TRUNCATE; a shorter one below.
-  LLMC_MPI_CHECK(MPI_Recv(data, count, MPI_FLOAT, peer, tag, comm_, &status));
+  LLMC_MPI_CHECK(
+      MPI_Recv(data, count, mpi_type(dtype), peer, tag, comm_, &status));
   int received = 0;
-  LLMC_MPI_CHECK(MPI_Get_count(&status, MPI_FLOAT, &received));
+  LLMC_MPI_CHECK(MPI_Get_count(&status, mpi_type(dtype), &received));
   if (received != count) {
     std::string message = "recv: expected " + std::to_string(count) +
                           " elements from rank " + std::to_string(peer) +

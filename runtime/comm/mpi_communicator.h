@@ -37,21 +37,25 @@ public:
   /// The duplicated communicator, for code that needs raw MPI (bootstrap).
   MPI_Comm handle() const { return comm_; }
 
-  void all_reduce(float *data, size_t n) override;
-  std::unique_ptr<Request> all_reduce_async(float *data, size_t n) override;
-  void all_gather(const float *send, float *recv, size_t n) override;
-  std::unique_ptr<Request> all_gather_async(const float *send, float *recv,
-                                            size_t n) override;
-  void reduce_scatter(const float *send, float *recv, size_t n) override;
-  std::unique_ptr<Request> reduce_scatter_async(const float *send, float *recv,
-                                                size_t n) override;
-  void broadcast(float *data, size_t n, int root) override;
-  void send(const float *data, size_t n, int peer, int tag) override;
-  std::unique_ptr<Request> isend(const float *data, size_t n, int peer,
+  void all_reduce(void *data, size_t n, DType dtype) override;
+  std::unique_ptr<Request> all_reduce_async(void *data, size_t n,
+                                            DType dtype) override;
+  void all_gather(const void *send, void *recv, size_t n, DType dtype) override;
+  std::unique_ptr<Request> all_gather_async(const void *send, void *recv,
+                                            size_t n, DType dtype) override;
+  void reduce_scatter(const void *send, void *recv, size_t n,
+                      DType dtype) override;
+  std::unique_ptr<Request> reduce_scatter_async(const void *send, void *recv,
+                                                size_t n, DType dtype) override;
+  void broadcast(void *data, size_t n, DType dtype, int root) override;
+  void send(const void *data, size_t n, DType dtype, int peer,
+            int tag) override;
+  std::unique_ptr<Request> isend(const void *data, size_t n, DType dtype,
+                                 int peer, int tag) override;
+  std::unique_ptr<Request> irecv(void *data, size_t n, DType dtype, int peer,
                                  int tag) override;
-  std::unique_ptr<Request> irecv(float *data, size_t n, int peer,
-                                 int tag) override;
-  void recv(float *data, size_t n, int peer, int tag) override;
+  void recv(void *data, size_t n, DType dtype, int peer, int tag) override;
+  LLMC_COMMUNICATOR_FLOAT_FORMS;
   void barrier() override;
   std::unique_ptr<Communicator> split(int color, int key) override;
 

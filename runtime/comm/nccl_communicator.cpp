@@ -26,6 +26,20 @@ void nccl_fail(ncclResult_t result, const char *file, int line) {
 
 namespace {
 
+ncclDataType_t nccl_type(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return ncclFloat;
+  case DType::BF16:
+    return ncclBfloat16;
+  case DType::I32:
+    return ncclInt32;
+  case DType::I8:
+    break;
+  }
+  comm_fail("collectives move f32, bf16 or i32 elements", __FILE__, __LINE__);
+}
+
 // A collective in flight on the communicator's stream: an event recorded
 // after it. Waiting makes the device's default stream wait for the event,
 // so every kernel and copy issued after it sees the result while the host
@@ -142,11 +156,12 @@ void NcclCommunicator::then_default_stream() { stream_request()->wait(); }
 // Collectives
 //===----------------------------------------------------------------------===//
 
-void NcclCommunicator::all_reduce(float *data, size_t n) {
-  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+void NcclCommunicator::all_reduce(void *data, size_t n, DType dtype) {
+  record(Collective::AllReduce,
+         ring_bytes::all_reduce(n, size_, dtype_bytes(dtype)));
   after_compute();
   LLMC_NCCL_CHECK(
-      ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
+      ncclAllReduce(data, data, n, nccl_type(dtype), ncclSum, comm_, stream_));
   then_default_stream();
 }
 
@@ -157,93 +172,107 @@ std::unique_ptr<Request> NcclCommunicator::stream_request() {
   return std::make_unique<NcclRequest>(done);
 }
 
-std::unique_ptr<Request> NcclCommunicator::all_reduce_async(float *data,
-                                                            size_t n) {
-  record(Collective::AllReduce, ring_bytes::all_reduce(n, size_));
+std::unique_ptr<Request>
+NcclCommunicator::all_reduce_async(void *data, size_t n, DType dtype) {
+  record(Collective::AllReduce,
+         ring_bytes::all_reduce(n, size_, dtype_bytes(dtype)));
   after_compute();
   LLMC_NCCL_CHECK(
-      ncclAllReduce(data, data, n, ncclFloat, ncclSum, comm_, stream_));
+      ncclAllReduce(data, data, n, nccl_type(dtype), ncclSum, comm_, stream_));
   return stream_request();
 }
 
-void NcclCommunicator::all_gather(const float *send, float *recv, size_t n) {
-  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+void NcclCommunicator::all_gather(const void *send, void *recv, size_t n,
+                                  DType dtype) {
+  record(Collective::AllGather,
+         ring_bytes::all_gather(n, size_, dtype_bytes(dtype)));
   after_compute();
-  LLMC_NCCL_CHECK(ncclAllGather(send, recv, n, ncclFloat, comm_, stream_));
+  LLMC_NCCL_CHECK(
+      ncclAllGather(send, recv, n, nccl_type(dtype), comm_, stream_));
+  then_default_stream();
+}
+
+std::unique_ptr<Request> NcclCommunicator::all_gather_async(const void *send,
+                                                            void *recv,
+                                                            size_t n,
+                                                            DType dtype) {
+  record(Collective::AllGather,
+         ring_bytes::all_gather(n, size_, dtype_bytes(dtype)));
+  after_compute();
+  LLMC_NCCL_CHECK(
+      ncclAllGather(send, recv, n, nccl_type(dtype), comm_, stream_));
+  return stream_request();
+}
+
+void NcclCommunicator::reduce_scatter(const void *send, void *recv, size_t n,
+                                      DType dtype) {
+  record(Collective::ReduceScatter,
+         ring_bytes::reduce_scatter(n, size_, dtype_bytes(dtype)));
+  after_compute();
+  LLMC_NCCL_CHECK(ncclReduceScatter(send, recv, n, nccl_type(dtype), ncclSum,
+                                    comm_, stream_));
   then_default_stream();
 }
 
 std::unique_ptr<Request>
-NcclCommunicator::all_gather_async(const float *send, float *recv, size_t n) {
-  record(Collective::AllGather, ring_bytes::all_gather(n, size_));
+NcclCommunicator::reduce_scatter_async(const void *send, void *recv, size_t n,
+                                       DType dtype) {
+  record(Collective::ReduceScatter,
+         ring_bytes::reduce_scatter(n, size_, dtype_bytes(dtype)));
   after_compute();
-  LLMC_NCCL_CHECK(ncclAllGather(send, recv, n, ncclFloat, comm_, stream_));
+  LLMC_NCCL_CHECK(ncclReduceScatter(send, recv, n, nccl_type(dtype), ncclSum,
+                                    comm_, stream_));
   return stream_request();
 }
 
-void NcclCommunicator::reduce_scatter(const float *send, float *recv,
-                                      size_t n) {
-  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
-  after_compute();
-  LLMC_NCCL_CHECK(
-      ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
-  then_default_stream();
-}
-
-std::unique_ptr<Request>
-NcclCommunicator::reduce_scatter_async(const float *send, float *recv,
-                                       size_t n) {
-  record(Collective::ReduceScatter, ring_bytes::reduce_scatter(n, size_));
-  after_compute();
-  LLMC_NCCL_CHECK(
-      ncclReduceScatter(send, recv, n, ncclFloat, ncclSum, comm_, stream_));
-  return stream_request();
-}
-
-void NcclCommunicator::broadcast(float *data, size_t n, int root) {
+void NcclCommunicator::broadcast(void *data, size_t n, DType dtype, int root) {
   require_rank(root, size_, "broadcast", "root");
-  record(Collective::Broadcast, ring_bytes::broadcast(n, size_, rank_, root));
+  record(Collective::Broadcast,
+         ring_bytes::broadcast(n, size_, rank_, root, dtype_bytes(dtype)));
   after_compute();
   LLMC_NCCL_CHECK(
-      ncclBroadcast(data, data, n, ncclFloat, root, comm_, stream_));
+      ncclBroadcast(data, data, n, nccl_type(dtype), root, comm_, stream_));
   then_default_stream();
 }
 
-void NcclCommunicator::send(const float *data, size_t n, int peer, int tag) {
+void NcclCommunicator::send(const void *data, size_t n, DType dtype, int peer,
+                            int tag) {
   require_rank(peer, size_, "send", "peer");
   require_tag(tag, "send");
-  record(Collective::Send, ring_bytes::send(n));
+  record(Collective::Send, ring_bytes::send(n, dtype_bytes(dtype)));
   after_compute();
-  LLMC_NCCL_CHECK(ncclSend(data, n, ncclFloat, peer, comm_, stream_));
+  LLMC_NCCL_CHECK(ncclSend(data, n, nccl_type(dtype), peer, comm_, stream_));
   synchronize();
 }
 
-std::unique_ptr<Request> NcclCommunicator::isend(const float *data, size_t n,
-                                                 int peer, int tag) {
+std::unique_ptr<Request> NcclCommunicator::isend(const void *data, size_t n,
+                                                 DType dtype, int peer,
+                                                 int tag) {
   require_rank(peer, size_, "isend", "peer");
   require_tag(tag, "isend");
-  record(Collective::Send, ring_bytes::send(n));
+  record(Collective::Send, ring_bytes::send(n, dtype_bytes(dtype)));
   after_compute();
-  LLMC_NCCL_CHECK(ncclSend(data, n, ncclFloat, peer, comm_, stream_));
+  LLMC_NCCL_CHECK(ncclSend(data, n, nccl_type(dtype), peer, comm_, stream_));
   return stream_request();
 }
 
-std::unique_ptr<Request> NcclCommunicator::irecv(float *data, size_t n,
-                                                 int peer, int tag) {
+std::unique_ptr<Request>
+NcclCommunicator::irecv(void *data, size_t n, DType dtype, int peer, int tag) {
   require_rank(peer, size_, "irecv", "peer");
   require_tag(tag, "irecv");
-  record(Collective::Recv, ring_bytes::send(n));
+  record(Collective::Recv, ring_bytes::send(n, dtype_bytes(dtype)));
   after_compute();
-  LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
+  LLMC_NCCL_CHECK(ncclRecv(data, n, nccl_type(dtype), peer, comm_, stream_));
   return stream_request();
 }
 
-void NcclCommunicator::recv(float *data, size_t n, int peer, int tag) {
+void NcclCommunicator::recv(void *data, size_t n, DType dtype, int peer,
+                            int tag) {
   require_rank(peer, size_, "recv", "peer");
   require_tag(tag, "recv");
-  record(Collective::Recv, ring_bytes::send(n));
+  record(Collective::Recv, ring_bytes::send(n, dtype_bytes(dtype)));
   after_compute();
-  LLMC_NCCL_CHECK(ncclRecv(data, n, ncclFloat, peer, comm_, stream_));
+  LLMC_NCCL_CHECK(ncclRecv(data, n, nccl_type(dtype), peer, comm_, stream_));
   synchronize();
 }
 
@@ -258,13 +287,13 @@ NcclCommunicator::exchange(const std::vector<P2P> &ops) {
   LLMC_NCCL_CHECK(ncclGroupStart());
   for (const P2P &op : ops) {
     if (op.kind == P2P::Send) {
-      record(Collective::Send, ring_bytes::send(op.n));
-      LLMC_NCCL_CHECK(
-          ncclSend(op.data, op.n, ncclFloat, op.peer, comm_, stream_));
+      record(Collective::Send, ring_bytes::send(op.n, dtype_bytes(op.dtype)));
+      LLMC_NCCL_CHECK(ncclSend(op.data, op.n, nccl_type(op.dtype), op.peer,
+                               comm_, stream_));
     } else {
-      record(Collective::Recv, ring_bytes::send(op.n));
-      LLMC_NCCL_CHECK(
-          ncclRecv(op.data, op.n, ncclFloat, op.peer, comm_, stream_));
+      record(Collective::Recv, ring_bytes::send(op.n, dtype_bytes(op.dtype)));
+      LLMC_NCCL_CHECK(ncclRecv(op.data, op.n, nccl_type(op.dtype), op.peer,
+                               comm_, stream_));
     }
   }
   LLMC_NCCL_CHECK(ncclGroupEnd());

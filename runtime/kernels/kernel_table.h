@@ -7,6 +7,8 @@
 // protobuf, no exceptions.
 #pragma once
 
+#include "runtime/kernels/dtype.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,7 +24,6 @@ enum class KernelId {
 };
 
 enum class KernelKind { Compute, Collective, CollectiveWait };
-enum class DType { F32, I32, I8, BF16 };
 enum class ParamType { Int, Float, Bool, String, Ints };
 // How many tensors an operand slot takes.
 enum class Arity { One, Optional, Variadic };

@@ -36,54 +36,61 @@ public:
   int rank() const override { return host_.rank(); }
   int size() const override { return host_.size(); }
   const char *backend() const override { return host_.backend(); }
-  void all_reduce(float *data, size_t n) override {
+  void all_reduce(void *data, size_t n, comm::DType dtype) override {
     DeviceWork work;
-    host_.all_reduce(data, n);
+    host_.all_reduce(data, n, dtype);
   }
-  std::unique_ptr<comm::Request> all_reduce_async(float *data,
-                                                  size_t n) override {
+  std::unique_ptr<comm::Request> all_reduce_async(void *data, size_t n,
+                                                  comm::DType dtype) override {
     DeviceWork work;
-    return wrap(host_.all_reduce_async(data, n));
+    return wrap(host_.all_reduce_async(data, n, dtype));
   }
-  void all_gather(const float *send, float *recv, size_t n) override {
+  void all_gather(const void *send, void *recv, size_t n,
+                  comm::DType dtype) override {
     DeviceWork work;
-    host_.all_gather(send, recv, n);
+    host_.all_gather(send, recv, n, dtype);
+  }
+  std::unique_ptr<comm::Request> all_gather_async(const void *send, void *recv,
+                                                  size_t n,
+                                                  comm::DType dtype) override {
+    DeviceWork work;
+    return wrap(host_.all_gather_async(send, recv, n, dtype));
+  }
+  void reduce_scatter(const void *send, void *recv, size_t n,
+                      comm::DType dtype) override {
+    DeviceWork work;
+    host_.reduce_scatter(send, recv, n, dtype);
   }
   std::unique_ptr<comm::Request>
-  all_gather_async(const float *send, float *recv, size_t n) override {
+  reduce_scatter_async(const void *send, void *recv, size_t n,
+                       comm::DType dtype) override {
     DeviceWork work;
-    return wrap(host_.all_gather_async(send, recv, n));
+    return wrap(host_.reduce_scatter_async(send, recv, n, dtype));
   }
-  void reduce_scatter(const float *send, float *recv, size_t n) override {
+  void broadcast(void *data, size_t n, comm::DType dtype, int root) override {
     DeviceWork work;
-    host_.reduce_scatter(send, recv, n);
+    host_.broadcast(data, n, dtype, root);
   }
-  std::unique_ptr<comm::Request>
-  reduce_scatter_async(const float *send, float *recv, size_t n) override {
+  void send(const void *data, size_t n, comm::DType dtype, int peer,
+            int tag) override {
     DeviceWork work;
-    return wrap(host_.reduce_scatter_async(send, recv, n));
+    host_.send(data, n, dtype, peer, tag);
   }
-  void broadcast(float *data, size_t n, int root) override {
-    DeviceWork work;
-    host_.broadcast(data, n, root);
-  }
-  void send(const float *data, size_t n, int peer, int tag) override {
-    DeviceWork work;
-    host_.send(data, n, peer, tag);
-  }
-  std::unique_ptr<comm::Request> isend(const float *data, size_t n, int peer,
+  std::unique_ptr<comm::Request> isend(const void *data, size_t n,
+                                       comm::DType dtype, int peer,
                                        int tag) override {
     DeviceWork work;
-    return wrap(host_.isend(data, n, peer, tag));
+    return wrap(host_.isend(data, n, dtype, peer, tag));
   }
-  void recv(float *data, size_t n, int peer, int tag) override {
+  void recv(void *data, size_t n, comm::DType dtype, int peer,
+            int tag) override {
     DeviceWork work;
-    host_.recv(data, n, peer, tag);
+    host_.recv(data, n, dtype, peer, tag);
   }
-  std::unique_ptr<comm::Request> irecv(float *data, size_t n, int peer,
-                                       int tag) override {
+  std::unique_ptr<comm::Request> irecv(void *data, size_t n, comm::DType dtype,
+                                       int peer, int tag) override {
     DeviceWork work;
-    return wrap(host_.irecv(data, n, peer, tag));
+    return wrap(host_.irecv(data, n, dtype, peer, tag));
   }
   void barrier() override {
     DeviceWork work; // MPI may progress device-memory requests here

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/comm/communicator.h"
 #include "runtime/comm/mpi_communicator.h"
+#include "runtime/cpu/bf16.h"
 
 #if LLMC_COMM_TEST_NCCL
 #include "runtime/comm/nccl_communicator.h"
@@ -27,6 +28,7 @@
 
 using llmc::comm::Collective;
 using llmc::comm::Communicator;
+using llmc::comm::DType;
 using llmc::comm::P2P;
 using llmc::comm::Request;
 
@@ -551,6 +553,107 @@ TEST_P(CommConformance, SplitOrdersByKeyAndExcludesNegativeColor) {
 
 // Tests stats() against the ring formulas, written out by hand here so the
 // test does not check ring_bytes against itself.
+//===----------------------------------------------------------------------===//
+// Element types other than f32
+//===----------------------------------------------------------------------===//
+
+// n elements of T (uint16_t holding bf16, int32_t) in the backend's memory,
+// in a float buffer of as many bytes or a little more.
+template <typename T> class Typed {
+public:
+  Typed(const Backend &backend, const std::vector<T> &host)
+      : n_(host.size()), words_(backend, words_of(host)) {}
+  void *data() { return words_.data(); }
+  std::vector<T> host() const {
+    std::vector<float> words = words_.host();
+    std::vector<T> out(n_);
+    std::memcpy(out.data(), words.data(), n_ * sizeof(T));
+    return out;
+  }
+
+private:
+  static std::vector<float> words_of(const std::vector<T> &host) {
+    std::vector<float> words((host.size() * sizeof(T) + 3) / 4);
+    std::memcpy(words.data(), host.data(), host.size() * sizeof(T));
+    return words;
+  }
+  size_t n_;
+  Buffer words_;
+};
+
+uint16_t bf16(float x) { return llmc::cpu::to_bf16(x); }
+
+// Tests i32 sums beyond float's exact integers, and bf16 sums in bf16
+// buffers (small integers, exact at every step of any order), with each
+// element's bytes counted.
+TEST_P(CommConformance, AllReduceSumsI32AndBf16) {
+  const size_t n = 77;
+  const int32_t big = (1 << 24) + 1; // float would round it to 2^24
+  std::vector<int32_t> ints(n);
+  std::vector<uint16_t> halves(n);
+  for (size_t i = 0; i < n; ++i) {
+    ints[i] = big + int32_t(i) * (r + 1);
+    halves[i] = bf16(float(i % 8 + r));
+  }
+  Typed<int32_t> a(*GetParam(), ints);
+  Typed<uint16_t> b(*GetParam(), halves);
+  comm->reset_stats();
+  comm->all_reduce(a.data(), n, DType::I32);
+  comm->all_reduce_async(b.data(), n, DType::BF16)->wait();
+  std::vector<int32_t> sums = a.host();
+  std::vector<uint16_t> bf16_sums = b.host();
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(sums[i], p * big + int32_t(i) * p * (p + 1) / 2) << "at " << i;
+    ASSERT_EQ(bf16_sums[i], bf16(float(p * int(i % 8) + p * (p - 1) / 2)))
+        << "at " << i;
+  }
+  EXPECT_EQ(comm->stats().bytes_of(Collective::AllReduce),
+            llmc::comm::ring_bytes::all_reduce(n, p, 4) +
+                llmc::comm::ring_bytes::all_reduce(n, p, 2));
+}
+
+// Tests bf16 blocks gathered in rank order (odd n: blocks at 2-byte
+// offsets), and bf16 scattered sums, broadcast and messages.
+TEST_P(CommConformance, Bf16GatherScatterBroadcastAndMessages) {
+  const size_t n = 5;
+  std::vector<uint16_t> mine(n), full(p * n);
+  for (size_t i = 0; i < n; ++i)
+    mine[i] = bf16(float(10 * r + int(i)));
+  for (size_t i = 0; i < full.size(); ++i)
+    full[i] = bf16(float(i));
+  Typed<uint16_t> send(*GetParam(), mine), gathered(*GetParam(), full),
+      scattered(*GetParam(), mine), whole(*GetParam(), full);
+  comm->reset_stats();
+  comm->all_gather(send.data(), gathered.data(), n, DType::BF16);
+  comm->reduce_scatter(whole.data(), scattered.data(), n, DType::BF16);
+  std::vector<uint16_t> got = gathered.host(), sums = scattered.host();
+  for (int q = 0; q < p; ++q)
+    for (size_t i = 0; i < n; ++i)
+      ASSERT_EQ(got[q * n + i], bf16(float(10 * q + int(i))));
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_EQ(sums[i], bf16(float(p * int(r * n + i))));
+  EXPECT_EQ(comm->stats().bytes_of(Collective::AllGather),
+            uint64_t(p - 1) * n * 2);
+
+  Typed<uint16_t> root_data(*GetParam(),
+                            r == p - 1 ? mine : std::vector<uint16_t>(n));
+  comm->broadcast(root_data.data(), n, DType::BF16, p - 1);
+  got = root_data.host();
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_EQ(got[i], bf16(float(10 * (p - 1) + int(i))));
+
+  if (p < 2)
+    return;
+  const int next = (r + 1) % p, prev = (r + p - 1) % p;
+  Typed<uint16_t> in(*GetParam(), std::vector<uint16_t>(n));
+  comm->exchange({{P2P::Send, send.data(), n, next, 7, DType::BF16},
+                  {P2P::Recv, in.data(), n, prev, 7, DType::BF16}})
+      ->wait();
+  got = in.host();
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_EQ(got[i], bf16(float(10 * prev + int(i))));
+}
+
 TEST_P(CommConformance, ByteCountersFollowRingFormulas) {
   const uint64_t P = p, F = sizeof(float);
   Buffer a = zeros(1000), b = zeros(24), gathered = zeros(p * 10);
