@@ -20,11 +20,20 @@
 // all read until AdamW writes the fp32 master again, as autocast caches a
 // weight's cast for the step.
 //
+// Under ZeRO-3 a weight is gathered from the ranks' slices before the GEMMs
+// that read it (llmc-shard-optimizer). When only bf16 GEMMs read the
+// gathered copy, each rank rounds its slice and the ranks gather bf16: half
+// the bytes on the wire and in the copy, and the same bf16 operands the
+// GEMMs would have rounded (as DeepSpeed's ZeRO-3 gathers its bf16
+// parameters).
+//
 // -debug-only=llmc-mixed-precision counts the kernels it marks, the
-// activations it keeps rounded and the weights it rounds once.
+// activations it keeps rounded, the weights it rounds once and the gathers
+// it makes bf16.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/GradientReadiness.h"
 #include "passes/Passes.h"
 #include "runtime/kernels/kernel_table.h"
 
@@ -175,6 +184,64 @@ bool copyWeight(BufferOp buffer, OpBuilder &b) {
   return true;
 }
 
+/// Makes a ZeRO-3 gather of a parameter slice gather bf16 when only bf16
+/// GEMMs read what it gathers: a `round_bf16` of the slice before it, and a
+/// bf16 copy the GEMMs read. Returns whether it did.
+bool gatherRounded(KernelOp gather, OpBuilder &b) {
+  if (gather.getCallee() !=
+          llmc::kernels::kernel_name(llmc::kernels::KernelId::all_gather) ||
+      !cast<MemRefType>(gather.getIns()[0].getType()).getElementType().isF32())
+    return false;
+  auto slice =
+      mlir::llm::rootBuffer(gather.getIns()[0]).getDefiningOp<BufferOp>();
+  auto whole = gather.getOuts()[0].getDefiningOp<BufferOp>();
+  if (!slice || slice.getCategory() != BufferCategory::param || !whole ||
+      whole.getCategory() != BufferCategory::temporary)
+    return false;
+  SmallVector<OpOperand *> uses, reads;
+  collectUses(whole.getBuffer(), uses);
+  for (OpOperand *use : uses) {
+    if (use->getOwner() == gather.getOperation())
+      continue;
+    if (!isBf16GemmOperand(use))
+      return false;
+    reads.push_back(use);
+  }
+  if (reads.empty())
+    return false;
+  auto bf16Like = [&](Value v) {
+    return MemRefType::get(cast<MemRefType>(v.getType()).getShape(),
+                           b.getBF16Type());
+  };
+  b.setInsertionPoint(gather);
+  auto slice16 =
+      BufferOp::create(b, gather.getLoc(), bf16Like(gather.getIns()[0]),
+                       (slice.getName() + ".bf16").str(),
+                       BufferCategory::temporary, IntegerAttr());
+  auto round = KernelOp::create(
+      b, gather.getLoc(),
+      llmc::kernels::kernel_name(llmc::kernels::KernelId::round_bf16),
+      ValueRange{gather.getIns()[0]}, ValueRange{slice16.getBuffer()},
+      b.getDictionaryAttr({}));
+  round->setDiscardableAttrs(gather->getDiscardableAttrDictionary());
+  auto whole16 = BufferOp::create(b, gather.getLoc(),
+                                  bf16Like(whole.getBuffer()), whole.getName(),
+                                  BufferCategory::temporary, IntegerAttr());
+  gather.getInsMutable()[0].set(slice16.getBuffer());
+  gather.getOutsMutable()[0].set(whole16.getBuffer());
+  for (OpOperand *read : reads) {
+    b.setInsertionPoint(read->getOwner());
+    Value old = read->get();
+    read->set(ViewOp::create(b, read->getOwner()->getLoc(), bf16Like(old),
+                             whole16.getBuffer()));
+    if (auto view = old.getDefiningOp<ViewOp>(); view && view->use_empty())
+      view.erase();
+  }
+  if (whole->use_empty())
+    whole.erase();
+  return true;
+}
+
 struct MixedPrecisionPass
     : mlir::llm::impl::MixedPrecisionBase<MixedPrecisionPass> {
   using MixedPrecisionBase::MixedPrecisionBase;
@@ -200,10 +267,15 @@ struct MixedPrecisionPass
                                             return copyWeight(buffer, builder);
                                           })
                          : 0;
+    SmallVector<KernelOp> kernels;
+    getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
+    int64_t gathers = llvm::count_if(
+        kernels, [&](KernelOp k) { return gatherRounded(k, builder); });
     LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << marked
                             << " kernel(s) take bf16 operands, " << rounded
                             << " activation(s) kept rounded, " << copies
-                            << " weight(s) rounded once\n");
+                            << " weight(s) rounded once, " << gathers
+                            << " gather(s) in bf16\n");
   }
 };
 

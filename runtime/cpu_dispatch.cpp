@@ -484,6 +484,8 @@ void all_gather(const KernelCall &c) {
   comm::Communicator &comm = axis_comm(c);
   Blocks b = blocks_of(c.in_shape(0), c.param("dim").i(), comm.size());
   size_t n = size_t(c.n_in(0));
+  if (c.in_is_bf16(0)) // along dim 0 (the kernel table's rule)
+    return comm.all_gather(c.in(0), c.out(0), n, comm::DType::BF16);
   if (b.outer == 1)
     return comm.all_gather(c.in(0), c.out(0), n);
   float *stage = staging(size_t(c.n_out(0))).data();

@@ -338,15 +338,21 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
   print_fusions(plan, os);
 
   int bf16_gemms = 0, bf16_attention = 0, bf16_weight_gemms = 0, kept = 0,
-      weights = 0;
+      weights = 0, gathered = 0;
   uint64_t kept_bytes = 0, weight_bytes = 0;
   for (const planfile::Kernel &k : plan.kernels()) {
     if (kernels::is(k.name(), kernels::KernelId::round_bf16)) {
       bool weight = plan.buffers(plan.tensors(k.ins(0)).buffer()).category() ==
                     planfile::PARAM;
-      ++(weight ? weights : kept);
-      (weight ? weight_bytes : kept_bytes) +=
-          plan.buffers(plan.tensors(k.outs(0)).buffer()).size_bytes();
+      const planfile::Buffer &out =
+          plan.buffers(plan.tensors(k.outs(0)).buffer());
+      // A ZeRO-3 slice rounded for its bf16 gather rounds into a temporary.
+      if (weight && out.category() == planfile::TEMPORARY) {
+        ++gathered;
+      } else {
+        ++(weight ? weights : kept);
+        (weight ? weight_bytes : kept_bytes) += out.size_bytes();
+      }
     }
     auto math = k.params().find("math");
     if (math == k.params().end() || math->second.s() != "bf16")
@@ -373,7 +379,12 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
        << " activations only GEMMs read kept rounded from their writer ("
        << bytes_text(kept_bytes) << " of bf16); " << weights
        << " weights rounded once a step for their GEMMs ("
-       << bytes_text(weight_bytes) << " of bf16 copies)\n";
+       << bytes_text(weight_bytes) << " of bf16 copies)";
+    if (gathered)
+      os << "; " << gathered
+         << " ZeRO-3 gathers of weights only GEMMs read move bf16 (each "
+            "rank's slice rounded first)";
+    os << "\n";
   }
 
   if (!detail) {

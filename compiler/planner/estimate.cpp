@@ -207,8 +207,14 @@ struct DpTraffic {
 DpTraffic dp_traffic(const ModelShape &model, const ClusterSpec &cluster,
                      const Layout &layout) {
   int dp = layout.dp;
-  double bytes = model.params / (double(layout.tp) * layout.pp) *
-                 dtype_bytes(math_type(layout.precision));
+  // llmc's gradients and master weights are fp32 in either precision;
+  // under bf16-mixed ZeRO-3 gathers the weights its GEMMs read in bf16
+  // (llmc-mixed-precision).
+  double params = model.params / (double(layout.tp) * layout.pp);
+  double bytes = params * kLlmcStateBytes.grads;
+  double gathered = layout.zero_stage == 3
+                        ? params * dtype_bytes(math_type(layout.precision))
+                        : params * kLlmcStateBytes.params;
   int per_node = std::clamp(cluster.devices_per_node / layout.tp, 1, dp);
   auto cost = [&](Collective c, double n) {
     return collective_time(c, dp, n, cluster, per_node).seconds;
@@ -222,7 +228,7 @@ DpTraffic dp_traffic(const ModelShape &model, const ClusterSpec &cluster,
   // in every microbatch's forward and backward programs too.
   int gathers = layout.zero_stage == 3 ? 2 * layout.microbatches : 1;
   if (layout.zero_stage > 0)
-    t.gathers = gathers * cost(Collective::AllGather, bytes);
+    t.gathers = gathers * cost(Collective::AllGather, gathered);
   return t;
 }
 

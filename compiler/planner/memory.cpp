@@ -195,8 +195,10 @@ double temporary_bytes(const ModelShape &model, const Layout &layout) {
   else if (layout.recompute == Recompute::Selective)
     bytes += layer_activation_bytes(model, none) -
              layer_activation_bytes(model, selective);
-  if (layout.zero_stage == 3) // gathered in fp32, in either precision
-    bytes += model.params / model.layers / layout.tp * kLlmcStateBytes.params;
+  if (layout.zero_stage == 3) // gathered in bf16 for bf16-mixed GEMMs
+    bytes +=
+        model.params / model.layers / layout.tp *
+        (layout.precision == Precision::BF16Mixed ? 2 : kLlmcStateBytes.params);
   return bytes;
 }
 
@@ -218,7 +220,7 @@ MemoryBreakdown estimate_memory(const ModelShape &model, const Layout &layout,
   // bf16-mixed: each weight's bf16 copy, rounded once a step and held from
   // its forward GEMM to its input-gradient GEMM (llmc-mixed-precision).
   // Pipeline stages round per GEMM instead, and under ZeRO-3 the GEMMs
-  // read gathered weights, rounded as they run.
+  // read the bf16 weights gathered for them (temporary_bytes).
   if (layout.precision == Precision::BF16Mixed && layout.pp == 1 &&
       layout.microbatches == 1 && layout.zero_stage < 3)
     m.params += 2 * device_params;

@@ -209,7 +209,8 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
                             ? Collective::ReduceScatter
                             : Collective::AllReduce;
       double comm = ring_time(kind, ranks_of(call.axis),
-                              4 * double(call.elements) * bytes_scale,
+                              double(call.element_bytes) *
+                                  double(call.elements) * bytes_scale,
                               link_of(call.axis));
       cost.comm_s += comm;
       t += comm;

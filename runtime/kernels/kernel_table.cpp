@@ -105,10 +105,15 @@ public:
       : desc_(desc), spec_(spec), axes_(axes) {}
 
   const std::vector<int64_t> &in(size_t i) const { return desc_.ins[i].shape; }
-  // A bf16 operand in a slot that also takes f32 (a GEMM's lhs or rhs).
+  // A bf16 operand in a slot that also takes f32 (a GEMM's lhs or rhs, an
+  // all_gather's x or out).
   bool in_bf16_of_f32(size_t i) const {
     return desc_.ins[i].dtype == DType::BF16 &&
            spec_.ins[std::min(i, spec_.ins.size() - 1)].or_bf16;
+  }
+  bool out_bf16_of_f32(size_t i) const {
+    return desc_.outs[i].dtype == DType::BF16 &&
+           spec_.outs[std::min(i, spec_.outs.size() - 1)].or_bf16;
   }
   const std::vector<int64_t> &out(size_t i) const {
     return desc_.outs[i].shape;
@@ -686,6 +691,12 @@ std::string check_rule(const Call &c, KernelId id, int64_t vocab) {
     return {};
   }
   case KernelId::all_gather:
+    // bf16: ZeRO-3's rounded parameter slices, gathered whole (flat).
+    EXPECT(c.in_bf16_of_f32(0) == c.out_bf16_of_f32(0),
+           "x and out differ in dtype");
+    EXPECT(!c.in_bf16_of_f32(0) || c.param("dim").i == 0,
+           "a bf16 all_gather gathers along dim 0");
+    return block(c, c.out(0), c.in(0));
   case KernelId::all_gather_start:
   case KernelId::all_gather_wait:
     return block(c, c.out(0), c.in(0));

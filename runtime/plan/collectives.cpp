@@ -57,10 +57,12 @@ std::vector<CollectiveCall> kernel_collectives(const planfile::Plan &plan,
     break;
   case KernelId::all_gather:
   case KernelId::all_gather_start:
-  case KernelId::all_gather_inplace:
-    calls.push_back(
-        {axis, CollectiveKind::AllGather, elements(plan, k.outs(0))});
+  case KernelId::all_gather_inplace: {
+    const planfile::Tensor &out = plan.tensors(int(k.outs(0)));
+    calls.push_back({axis, CollectiveKind::AllGather, elements(plan, k.outs(0)),
+                     out.dtype() == planfile::BF16 ? 2u : 4u});
     break;
+  }
   case KernelId::reduce_scatter:
   case KernelId::reduce_scatter_start:
     calls.push_back(
@@ -82,11 +84,11 @@ uint64_t ring_bytes_sent(const CollectiveCall &call, int ranks) {
   uint64_t part = n / uint64_t(std::max(ranks, 1));
   switch (call.kind) {
   case CollectiveKind::AllReduce:
-    return comm::ring_bytes::all_reduce(n, ranks);
+    return comm::ring_bytes::all_reduce(n, ranks, call.element_bytes);
   case CollectiveKind::AllGather:
-    return comm::ring_bytes::all_gather(part, ranks);
+    return comm::ring_bytes::all_gather(part, ranks, call.element_bytes);
   case CollectiveKind::ReduceScatter:
-    return comm::ring_bytes::reduce_scatter(part, ranks);
+    return comm::ring_bytes::reduce_scatter(part, ranks, call.element_bytes);
   }
   return 0;
 }

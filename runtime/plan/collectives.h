@@ -17,6 +17,8 @@ struct CollectiveCall {
   // The whole buffer: the all-reduced tensor, the all-gather's output, the
   // reduce-scatter's input (each rank's part is elements / axis size).
   int64_t elements;
+  // Bytes an element: 2 for a bf16 all_gather (ZeRO-3 under bf16-mixed).
+  uint64_t element_bytes = 4;
 };
 
 // "all_reduce", "all_gather", "reduce_scatter".

@@ -235,7 +235,8 @@ std::vector<Issued> issued_on(const Pipeline &pipe, int64_t rank,
 
 std::string issued_text(const Issued &i) {
   return std::string(collective_kind_name(i.call.kind)) + " of " +
-         std::to_string(i.call.elements) + " elements (kernel " +
+         std::to_string(i.call.elements) +
+         (i.call.element_bytes == 2 ? " bf16" : "") + " elements (kernel " +
          std::to_string(i.kernel) + " of chunk " + std::to_string(i.chunk) +
          ", " + i.program + ")";
 }
@@ -364,7 +365,8 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
         };
         if (i < first.size() && i < other.size() &&
             first[i].call.kind == other[i].call.kind &&
-            first[i].call.elements == other[i].call.elements)
+            first[i].call.elements == other[i].call.elements &&
+            first[i].call.element_bytes == other[i].call.element_bytes)
           continue;
         report.problems.push_back(
             "collective " + std::to_string(i) + " on axis '" + axis +
@@ -408,7 +410,8 @@ VerifyReport verify_plan(const planfile::Plan &plan, uint64_t device_memory) {
             std::equal(first.begin(), first.end(), other.begin(),
                        [](const Issued &a, const Issued &b) {
                          return a.call.kind == b.call.kind &&
-                                a.call.elements == b.call.elements;
+                                a.call.elements == b.call.elements &&
+                                a.call.element_bytes == b.call.element_bytes;
                        });
         if (!same_calls && ok) {
           report.problems.push_back(

@@ -1,7 +1,7 @@
 // RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision{weight-copies=false}))" | FileCheck %s
-// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision{weight-copies=false}))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=TRACE
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision{weight-copies=false}))" -debug-only=llmc-mixed-precision --mlir-disable-threading 2>&1 >/dev/null | FileCheck %s --check-prefix=TRACE
 // RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" | FileCheck %s --check-prefix=WEIGHTS
-// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" -debug-only=llmc-mixed-precision 2>&1 >/dev/null | FileCheck %s --check-prefix=WEIGHTS-TRACE
+// RUN: llmc-opt %s --pass-pipeline="builtin.module(func.func(llmc-mixed-precision))" -debug-only=llmc-mixed-precision --mlir-disable-threading 2>&1 >/dev/null | FileCheck %s --check-prefix=WEIGHTS-TRACE
 
 // Tests that every GEMM kernel, fused or not, and attention's forward and
 // backward get math = "bf16" beside their
@@ -135,5 +135,45 @@ func.func @weights() {
   %one = plan.buffer "one" param : memref<8x16xf32>
   %yo = plan.buffer "" activation : memref<4x8xf32>
   plan.kernel "matmul" ins(%x, %one) outs(%yo) {params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  return
+}
+
+// Under ZeRO-3 a weight's slice is gathered before the GEMMs that read it.
+// When only bf16 GEMMs read what is gathered, the slice is rounded first
+// and the ranks gather bf16, which the GEMMs read through views. A gather
+// that another kernel reads (a norm's weight) stays fp32.
+// CHECK-LABEL: func.func @zero3(
+// WEIGHTS-LABEL: func.func @zero3(
+// CHECK:      %[[S:.*]] = plan.buffer "w" param : memref<64xf32>
+// CHECK:      %[[S16:.*]] = plan.buffer "w.bf16" temporary : memref<64xbf16>
+// CHECK-NEXT: plan.kernel "round_bf16" ins(%[[S]]) outs(%[[S16]]) {llm.layer = 0 : i64, llm.role = "forward"}
+// CHECK-NEXT: %[[W16:.*]] = plan.buffer "" temporary : memref<128xbf16>
+// CHECK-NEXT: plan.kernel "all_gather" ins(%[[S16]]) outs(%[[W16]]) {{.*}} : (memref<64xbf16>) -> memref<128xbf16>
+// CHECK:      %[[V1:.*]] = plan.view %[[W16]] : memref<128xbf16> to memref<8x16xbf16>
+// CHECK-NEXT: plan.kernel "matmul" ins(%{{.*}}, %[[V1]])
+// CHECK:      %[[V2:.*]] = plan.view %[[W16]] : memref<128xbf16> to memref<8x16xbf16>
+// CHECK-NEXT: plan.kernel "matmul" ins(%{{.*}}, %[[V2]])
+// CHECK:      plan.kernel "all_gather" {{.*}} : (memref<8xf32>) -> memref<16xf32>
+// CHECK-NOT:  round_bf16
+// TRACE: [llmc-mixed-precision] 2 kernel(s) take bf16 operands, 0 activation(s) kept rounded, 0 weight(s) rounded once, 1 gather(s) in bf16
+// WEIGHTS-TRACE: [llmc-mixed-precision] 2 kernel(s) take bf16 operands, 0 activation(s) kept rounded, 0 weight(s) rounded once, 1 gather(s) in bf16
+func.func @zero3() {
+  %s = plan.buffer "w" param : memref<64xf32>
+  %w = plan.buffer "" temporary : memref<128xf32>
+  plan.kernel "all_gather" ins(%s) outs(%w) {llm.layer = 0 : i64, llm.role = "forward", params = {axis = "dp", dim = 0 : i64}} : (memref<64xf32>) -> memref<128xf32>
+  %x = plan.buffer "" activation : memref<4x16xf32>
+  %y = plan.buffer "" activation : memref<4x8xf32>
+  %w1 = plan.view %w : memref<128xf32> to memref<8x16xf32>
+  plan.kernel "matmul" ins(%x, %w1) outs(%y) {llm.layer = 0 : i64, llm.role = "forward", params = {transpose_lhs = false, transpose_rhs = true}} : (memref<4x16xf32>, memref<8x16xf32>) -> memref<4x8xf32>
+  %dy = plan.buffer "" activation : memref<4x8xf32>
+  %dx = plan.buffer "" activation : memref<4x16xf32>
+  %w2 = plan.view %w : memref<128xf32> to memref<8x16xf32>
+  plan.kernel "matmul" ins(%dy, %w2) outs(%dx) {llm.layer = 0 : i64, llm.role = "backward", params = {transpose_lhs = false, transpose_rhs = false}} : (memref<4x8xf32>, memref<8x16xf32>) -> memref<4x16xf32>
+  %g = plan.buffer "g" param : memref<8xf32>
+  %gw = plan.buffer "" temporary : memref<16xf32>
+  plan.kernel "all_gather" ins(%g) outs(%gw) {params = {axis = "dp", dim = 0 : i64}} : (memref<8xf32>) -> memref<16xf32>
+  %h = plan.buffer "" activation : memref<4x16xf32>
+  %r = plan.buffer "" activation : memref<4xf32>
+  plan.kernel "rmsnorm_forward" ins(%x, %gw) outs(%h, %r) {params = {epsilon = 1.000000e-05 : f64}} : (memref<4x16xf32>, memref<16xf32>) -> (memref<4x16xf32>, memref<4xf32>)
   return
 }

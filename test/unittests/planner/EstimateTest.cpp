@@ -166,7 +166,7 @@ TEST(Estimate, DataParallelOverlap) {
   Layout layout;
   layout.dp = 2;
   EstimateResult r = estimate(toy(), cluster, layout);
-  double sync = 2e-5 + toy().params * 2 / 1e10;
+  double sync = 2e-5 + toy().params * 4 / 1e10; // fp32 gradients
   double last = 2e-5 + kDpBucketBytes / 1e10;
   double backward = 2 * (4 * kLayerFlops + kLogitFlops) / kPeak;
   EXPECT_NEAR(r.time.dp_comm_hidden, std::min(sync - last, backward), 1e-12);
@@ -178,19 +178,23 @@ TEST(Estimate, DataParallelOverlap) {
 
 // Tests that ZeRO-3 gathers the parameters in every microbatch's forward
 // and backward programs, as the compiled plans do (2·m all-gathers of Ψ
-// bytes a step), where ZeRO-1 gathers the updated slices once.
+// a step, bf16 under bf16-mixed), where ZeRO-1 gathers the updated fp32
+// slices once.
 TEST(Estimate, ZeroThreeGathersPerMicrobatch) {
   ClusterSpec cluster = ideal_cluster();
   cluster.devices_per_node = 1;
   Layout layout;
   layout.dp = 2;
   layout.microbatches = 4;
-  double gather = 1e-5 + toy().params * 2 / 2 / 1e10; // ring, 2 ranks
+  ASSERT_EQ(layout.precision, Precision::BF16Mixed);
+  auto gather = [](double bytes) { // ring, 2 ranks
+    return 1e-5 + toy().params * bytes / 2 / 1e10;
+  };
   auto dp_comm = [&](int stage) {
     layout.zero_stage = stage;
     return estimate(toy(), cluster, layout).time.dp_comm;
   };
-  EXPECT_NEAR(dp_comm(3) - dp_comm(1), (2 * 4 - 1) * gather, 1e-9);
+  EXPECT_NEAR(dp_comm(3) - dp_comm(1), 2 * 4 * gather(2) - gather(4), 1e-9);
 }
 
 // Tests that layouts the cluster cannot hold name the constraint.

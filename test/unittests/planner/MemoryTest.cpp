@@ -167,10 +167,14 @@ TEST(Memory, ToyModelWithOutputLayer) {
   m = estimate_memory(model, layout);
   EXPECT_DOUBLE_EQ(m.activations, 256 + 64 + 768);
   EXPECT_DOUBLE_EQ(m.temporaries, 39 * 64);
-  // ZeRO-3 adds one layer's gathered params, which llmc gathers in fp32
-  // in either precision: 1000 / 2 × 4 bytes.
+  // ZeRO-3 adds one layer's gathered params, which bf16-mixed GEMMs read
+  // gathered in bf16: 1000 / 2 × 2 bytes (in fp32 × 4, and the recomputed
+  // layer's activations twice as large).
   layout.zero_stage = 3;
-  EXPECT_DOUBLE_EQ(estimate_memory(model, layout).temporaries, 39 * 64 + 2000);
+  EXPECT_DOUBLE_EQ(estimate_memory(model, layout).temporaries, 39 * 64 + 1000);
+  layout.precision = Precision::FP32;
+  EXPECT_DOUBLE_EQ(estimate_memory(model, layout).temporaries,
+                   2 * 39 * 64 + 2000);
 }
 
 //===----------------------------------------------------------------------===//
@@ -183,7 +187,8 @@ ModelShape model() { return ModelShape{1e9, 24, 1024, 8, 1024, 50000}; }
 // Tests llmc's bf16-mixed states: fp32 master parameters, gradients and
 // moments as in fp32, plus a bf16 copy of the weights for the step (2Ψ)
 // where llmc-mixed-precision keeps one: not under ZeRO-3, nor in a
-// pipeline; ZeRO-3 gathers fp32 weights, one layer at a time.
+// pipeline; ZeRO-3 gathers bf16 weights for the GEMMs, one layer at a
+// time (half fp32's gathered bytes).
 TEST(Memory, Bf16MixedModelStatesAreLlmcs) {
   Layout fp32, bf16;
   fp32.precision = Precision::FP32;
@@ -198,7 +203,7 @@ TEST(Memory, Bf16MixedModelStatesAreLlmcs) {
   fp32.zero_stage = bf16.zero_stage = 3;
   EXPECT_DOUBLE_EQ(states(estimate_memory(model(), bf16)), 16 * psi / 4);
   EXPECT_DOUBLE_EQ(estimate_memory(model(), bf16).temporaries,
-                   estimate_memory(model(), fp32).temporaries);
+                   estimate_memory(model(), fp32).temporaries / 2);
   fp32.zero_stage = bf16.zero_stage = 0;
   fp32.dp = bf16.dp = 1;
   fp32.pp = bf16.pp = 2;
