@@ -90,6 +90,10 @@ void llmc::buildInferPipeline(mlir::OpPassManager &pm,
   lower.funcName = "infer";
   lower.programs = {"prefill", "decode"};
   pm.addPass(llm::createLowerToPlan(lower));
+  // q, k and v as one GEMM by their weights' rows (split after), before
+  // the merged weight is quantized as one.
+  if (fusesHorizontally(o.fusion))
+    pm.addNestedPass<func::FuncOp>(llm::createFuseSiblingGemms());
   // INT8 weights: a quarter of the bytes each decode step reads (bf16:
   // half of them, with the activations and sums still fp32; fp32: the
   // weights stored as the decode GEMV reads them).

@@ -142,6 +142,23 @@ llmc::exportPlan(func::FuncOp program, const llmc::planfile::ModelInfo &model) {
         if (llvm::Error e =
                 exportShard(slice, buffer.getName(), *b->mutable_slice()))
           return std::move(e);
+      if (auto parts =
+              buffer->getAttrOfType<ArrayAttr>(mlir::llm::kPlanPartsAttrName))
+        for (Attribute a : parts) {
+          auto part = dyn_cast<DictionaryAttr>(a);
+          auto name = part ? part.getAs<StringAttr>("name") : StringAttr();
+          auto rows = part ? part.getAs<IntegerAttr>("rows") : IntegerAttr();
+          if (!name || !rows)
+            return error("buffer '" + buffer.getName() +
+                         "' has a part without name and rows");
+          planfile::Part *p = b->add_parts();
+          p->set_name(name.str());
+          p->set_rows(rows.getInt());
+          if (auto shard = part.getAs<DictionaryAttr>("shard"))
+            if (llvm::Error e =
+                    exportShard(shard, name.getValue(), *p->mutable_shard()))
+              return std::move(e);
+        }
       if (llvm::Error e = addTensor(buffer, out.buffers_size() - 1))
         return std::move(e);
     } else if (auto view = dyn_cast<plan::ViewOp>(op)) {

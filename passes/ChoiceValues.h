@@ -55,6 +55,9 @@ inline llvm::cl::ValuesClass fusionValues() {
       clEnumValN(Fusion::All, "all", "every fusion"),
       clEnumValN(Fusion::Vertical, "vertical",
                  "producer and consumer kernels as one kernel only"),
+      clEnumValN(Fusion::Horizontal, "horizontal",
+                 "sibling GEMMs sharing an input as one GEMM only "
+                 "(inference plans)"),
       clEnumValN(Fusion::Memory, "memory",
                  "elementwise results over dying inputs only"),
       clEnumValN(Fusion::None, "none", "no fusion (a baseline)"));

@@ -44,23 +44,28 @@ inline const char *name(WeightsDtype d) {
 
 /// Which of the compiler's fusions a plan gets: vertical (a producer and
 /// its consumer as one kernel: GEMM epilogues, the residual add with the
-/// next norm) and memory (elementwise results written over inputs that die
-/// there); all by default, one kind alone or none to measure what each is
-/// worth.
-enum class Fusion { All, Vertical, Memory, None };
+/// next norm), horizontal (an inference plan's sibling GEMMs that share an
+/// input as one GEMM) and memory (elementwise results written over inputs
+/// that die there); all by default, one kind alone or none to measure what
+/// each is worth.
+enum class Fusion { All, Vertical, Horizontal, Memory, None };
 
 inline bool fusesVertically(Fusion f) {
   return f == Fusion::All || f == Fusion::Vertical;
+}
+inline bool fusesHorizontally(Fusion f) {
+  return f == Fusion::All || f == Fusion::Horizontal;
 }
 inline bool fusesMemory(Fusion f) {
   return f == Fusion::All || f == Fusion::Memory;
 }
 
 inline const char *name(Fusion f) {
-  return f == Fusion::All        ? "all"
-         : f == Fusion::Vertical ? "vertical"
-         : f == Fusion::Memory   ? "memory"
-                                 : "none";
+  return f == Fusion::All          ? "all"
+         : f == Fusion::Vertical   ? "vertical"
+         : f == Fusion::Horizontal ? "horizontal"
+         : f == Fusion::Memory     ? "memory"
+                                   : "none";
 }
 
 inline const char *name(Recompute r) {

@@ -42,6 +42,10 @@ inline constexpr llvm::StringLiteral kPlanShardAttrName = "plan.shard";
 /// plan.buffer attribute of a ZeRO slice: {axis, dim = 0, parts, blocks = 1,
 /// full_shape}, a flat 1/parts of the (possibly tp-split) buffer it slices.
 inline constexpr llvm::StringLiteral kPlanSliceAttrName = "plan.zero_slice";
+/// plan.buffer attribute of a weight llmc-fuse-sibling-gemms merged: an
+/// array of {name, rows, shard?}, the checkpoint tensors its rows hold in
+/// order (each tensor's plan.shard when it is split).
+inline constexpr llvm::StringLiteral kPlanPartsAttrName = "plan.parts";
 /// Argument and result attributes of llmc-append-adamw's `@train_step`.
 inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
 inline constexpr llvm::StringLiteral kAdamMAttrName = "llm.adam_m";

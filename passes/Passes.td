@@ -338,6 +338,39 @@ def FuseKernels : Pass<"llmc-fuse-kernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def FuseSiblingGemms : Pass<"llmc-fuse-sibling-gemms", "func::FuncOp"> {
+  let summary = "Merges an inference plan's sibling GEMMs into one GEMM";
+  let description = [{
+    Horizontal fusion on an inference plan: `matmul` kernels that read one
+    input and each multiply it by a weight stored (N, K) (LLaMA's q, k and v
+    projections, whole or tensor-parallel) become one `matmul` by a weight
+    of their rows one after another, and a `split` of its result into
+    theirs. The merged weight is a `param` buffer whose `plan.parts` name
+    the checkpoint tensors it holds and their rows (with their own
+    `plan.shard`), which the runtime loads each at its rows (and quantizes
+    as one weight: INT8 scales are per row). A decode step then streams
+    one weight per layer instead of three. Weights another kernel reads, or
+    that some program multiplies apart, stay as they are; so do siblings
+    whose result feeds `swiglu_forward` (the gate and up projections: their
+    GEMM fuses with SwiGLU instead, and merging them measured no faster,
+    BENCHMARKS.md).
+
+    ```mlir
+    plan.kernel "matmul" ins(%x, %wq) outs(%q) {params = {transpose_lhs = false, transpose_rhs = true}} ...
+    plan.kernel "matmul" ins(%x, %wk) outs(%k) ...
+    plan.kernel "matmul" ins(%x, %wv) outs(%v) ...
+    ```
+    becomes
+    ```mlir
+    %w = plan.buffer "model.layers.0.self_attn.{q,k,v}_proj.weight" param {plan.parts = [...]} : memref<96x32xf32>
+    plan.kernel "matmul" ins(%x, %w) outs(%qkv) ...
+    plan.kernel "split" ins(%qkv) outs(%q, %k, %v) {params = {axis = 1 : i64}} ...
+    ```
+    -debug-only=llmc-fuse-sibling-gemms names each merged weight.
+  }];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 def OverlapRegather : Pass<"llmc-overlap-regather", "func::FuncOp"> {
   let summary = "Starts sequence parallelism's re-gathers before the GEMM "
                 "they can overlap";

@@ -50,8 +50,19 @@ void print_fusions(const planfile::Plan &plan, std::ostream &os) {
     fused += count;
     kinds += (kinds.empty() ? "" : ", ") + name + " " + std::to_string(count);
   }
+  int merged = 0, siblings = 0;
+  std::string example;
+  for (const planfile::Buffer &b : plan.buffers())
+    if (b.parts_size() > 0) {
+      ++merged;
+      siblings += b.parts_size();
+      if (example.empty())
+        example = ", e.g. " + b.name();
+    }
   os << "\nfusions:\n  vertical: " << fused << " kernels"
-     << (kinds.empty() ? "" : " (" + kinds + ")") << "\n  memory: " << in_place
+     << (kinds.empty() ? "" : " (" + kinds + ")")
+     << "\n  horizontal: " << merged << " weights merged from " << siblings
+     << " whose GEMMs share an input" << example << "\n  memory: " << in_place
      << " elementwise results written over an input that dies there ("
      << bytes_text(in_place_bytes) << " not allocated again)\n";
 }

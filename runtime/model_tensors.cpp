@@ -71,6 +71,23 @@ static void packed_weight(const planfile::Plan &plan, int t,
   tensor.data = nullptr;
 }
 
+/// Points `tensor` (its data, or its packed weight and scales), the whole
+/// of a merged weight's buffer, at its rows from `row` on: a row per output
+/// channel, K values each.
+static void at_rows(PlanTensor &tensor, int64_t row, int64_t K) {
+  size_t values = size_t(row * K);
+  if (tensor.data)
+    tensor.data += values;
+  if (tensor.quantized)
+    tensor.quantized += values;
+  if (tensor.scale)
+    tensor.scale += row;
+  if (tensor.bf16)
+    tensor.bf16 += values;
+  if (tensor.transposed)
+    tensor.transposed += values;
+}
+
 /// Quantizes (rounds, transposes) `w`, an fp32 weight of `t`'s shape in
 /// host memory, into `t`'s buffers in the arena: int8 values and scales,
 /// bf16 values, or fp32 stored (N, K).
@@ -151,6 +168,21 @@ std::vector<PlanTensor> plan_tensors(const planfile::Plan &plan,
       continue;
     seen[buffer] = true;
     const auto &shape = plan.tensors(t).shape();
+    if (b.parts_size() > 0) { // a merged weight: its tensors' rows in turn
+      int64_t row = 0, K = shape[1];
+      for (const planfile::Part &part : b.parts()) {
+        PlanTensor tensor{
+            part.name(), {part.rows(), K}, exec ? exec->f32(t) : nullptr, {}};
+        if (const planfile::Kernel *gemm = packed_reader[buffer])
+          packed_weight(plan, t, *gemm, exec, tensor);
+        at_rows(tensor, row, K);
+        if (part.has_shard())
+          tensor.levels.push_back(shard_level(part.shard(), tensor.shape));
+        tensors.push_back(std::move(tensor));
+        row += part.rows();
+      }
+      continue;
+    }
     PlanTensor tensor{b.name(),
                       {shape.begin(), shape.end()},
                       exec ? exec->f32(t) : nullptr,

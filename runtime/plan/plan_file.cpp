@@ -269,6 +269,31 @@ void check_consistency(const planfile::Plan &plan, const std::string &path) {
       continue;
     seen[t.buffer()] = true;
     std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
+    // A merged weight: parameter rows of named tensors, each with its own
+    // layout on the mesh.
+    if (b.parts_size() > 0) {
+      if (b.category() != planfile::PARAM || shape.size() != 2 ||
+          b.has_shard() || b.has_slice())
+        fail(path, "buffer '" + b.name() +
+                       "' has parts but is not an unsplit 2-D parameter");
+      int64_t rows = 0;
+      for (const planfile::Part &part : b.parts()) {
+        if (part.name().empty() || part.rows() <= 0 ||
+            part.rows() > shape[0] - rows)
+          fail(path, "buffer '" + b.name() + "': part '" + part.name() +
+                         "' of " + std::to_string(part.rows()) +
+                         " rows does not fit its " + std::to_string(shape[0]) +
+                         " rows");
+        rows += part.rows();
+        if (part.has_shard())
+          check_shard(plan, part.shard(), {part.rows(), shape[1]}, path,
+                      part.name());
+      }
+      if (rows != shape[0])
+        fail(path, "buffer '" + b.name() + "': its parts hold " +
+                       std::to_string(rows) + " of its " +
+                       std::to_string(shape[0]) + " rows");
+    }
     for (const planfile::Shard *s : {b.has_slice() ? &b.slice() : nullptr,
                                      b.has_shard() ? &b.shard() : nullptr}) {
       if (!s)

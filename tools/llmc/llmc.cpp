@@ -182,8 +182,9 @@ llmc::WordOption<llmc::Fusion> fusion(
     "fusion",
     cl::desc("Which fusions the plan gets (default all): vertical joins a "
              "kernel and its consumer (GEMM epilogues, residual add + norm), "
-             "memory writes elementwise results over inputs that die there; "
-             "one alone or none to measure each"),
+             "horizontal merges an inference plan's sibling GEMMs (q, k, v) "
+             "into one, memory writes elementwise results over inputs that "
+             "die there; one alone or none to measure each"),
     cl::init(llmc::Fusion::All), llmc::fusionValues(), cl::sub(compileCmd),
     cl::cat(llmcCategory));
 cl::opt<bool> sequenceParallel(
