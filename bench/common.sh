@@ -13,6 +13,17 @@ make_tokens() {
     --out "$work/train.bin" --count "$1" --vocab 8192 --seed 1 >/dev/null
 }
 
+# $work/pp.jsonl: one prompt of COUNT random ids below 8000 (a prefill);
+# $work/tg.jsonl: one of 16 (the start of a decode run).
+make_prompts() {
+  /usr/bin/python3 -c "import json, random; r = random.Random(1);
+print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range($1)]}))" \
+    > "$work/pp.jsonl"
+  /usr/bin/python3 -c "import json, random; r = random.Random(2);
+print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range(16)]}))" \
+    > "$work/tg.jsonl"
+}
+
 # Ranks share the cores over shared memory, one thread each; as root,
 # OpenMPI needs its consent.
 use_mpi_ranks() {

@@ -15,12 +15,7 @@ config="$root/bench/infer_cpu/llama-134m.json"
 P=128 N=128
 /usr/bin/python3 "$root/test/reference/make_init.py" --config "$config" \
   --out "$work/w.safetensors" --seed 1 >/dev/null
-/usr/bin/python3 -c "import json, random; r = random.Random(1);
-print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range($P)]}))" \
-  > "$work/pp.jsonl"
-/usr/bin/python3 -c "import json, random; r = random.Random(2);
-print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range(16)]}))" \
-  > "$work/tg.jsonl"
+make_prompts $P
 kinds="fp32 int8 mixed"
 flags() {
   case $1 in

@@ -27,12 +27,7 @@ if [ ! -d "$here/node/node_modules/node-llama-cpp" ]; then
     --no-audit --no-fund --omit=optional --silent)
 fi
 
-/usr/bin/python3 -c "import json, random; r = random.Random(1);
-print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range($P)]}))" \
-  > "$work/pp.jsonl"
-/usr/bin/python3 -c "import json, random; r = random.Random(2);
-print(json.dumps({'prompt_ids': [r.randrange(8000) for _ in range(16)]}))" \
-  > "$work/tg.jsonl"
+make_prompts $P
 
 printf '%-11s %7s %7s %7s %7s %7s %7s %7s %7s %6s %6s %5s %5s\n' model \
   "llmc pp" "torch" "ort" "cpp" "llmc tg" "torch" "ort" "cpp" "pp x" "tg x" \
