@@ -41,38 +41,22 @@ DeviceCalibration calibrate_device(double min_seconds) {
   // skinny in each dimension, and the attention-like small k.
   const int64_t sizes[] = {64, 256, 1024};
   std::vector<float> a, b, c;
-  for (int64_t m : sizes)
-    for (int64_t n : sizes)
-      for (int64_t k : sizes) {
-        a.assign(size_t(m * k), 0.5f);
-        b.assign(size_t(k * n), 0.25f);
-        c.assign(size_t(m * n), 0.0f);
-        double t = seconds_per_call(
-            [&] {
-              cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, 1, m,
-                                  n, k, false, false, false);
-            },
-            min_seconds / 9);
-        result.gemms.push_back({m, n, k, 2.0 * double(m * n * k) / t});
-      }
-  // bf16 math against fp32 on the largest shape: the rate of bf16 GEMMs
-  // is the fitted fp32 peak times this.
-  {
-    const int64_t n = 1024;
-    a.assign(size_t(n * n), 0.5f);
-    b.assign(size_t(n * n), 0.25f);
-    c.assign(size_t(n * n), 0.0f);
-    auto time_math = [&](cpu::GemmMath math) {
-      return seconds_per_call(
-          [&] {
-            cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, 1, n, n,
-                                n, false, false, false, math);
-          },
-          min_seconds / 4);
-    };
-    result.bf16_speedup =
-        time_math(cpu::GemmMath::FP32) / time_math(cpu::GemmMath::BF16);
-  }
+  for (cpu::GemmMath math : {cpu::GemmMath::FP32, cpu::GemmMath::BF16})
+    for (int64_t m : sizes)
+      for (int64_t n : sizes)
+        for (int64_t k : sizes) {
+          a.assign(size_t(m * k), 0.5f);
+          b.assign(size_t(k * n), 0.25f);
+          c.assign(size_t(m * n), 0.0f);
+          double t = seconds_per_call(
+              [&] {
+                cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, 1, m,
+                                    n, k, false, false, false, math);
+              },
+              min_seconds / 9);
+          (math == cpu::GemmMath::FP32 ? result.gemms : result.bf16_gemms)
+              .push_back({m, n, k, 2.0 * double(m * n * k) / t});
+        }
   // 3 arrays of 32 MiB: read two, write one.
   const int64_t n = int64_t(8) << 20;
   std::vector<float> x(size_t(n), 1.0f), y(size_t(n), 2.0f), z(size_t(n), 0.0f);

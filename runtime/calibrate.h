@@ -18,14 +18,15 @@ struct GemmSample {
 
 struct DeviceCalibration {
   std::vector<GemmSample> gemms; // row-major sgemm, as matmul kernels run it
-  // bf16 GEMM math (bf16-mixed plans) over fp32 on one 1024-sized shape.
-  double bf16_speedup = 1;
+  // The same shapes with bf16 math (bf16-mixed plans): operands rounded to
+  // bf16, products summed in fp32, on the processor's bf16 kernels.
+  std::vector<GemmSample> bf16_gemms;
   double memory_bandwidth = 0; // bytes/s of an elementwise add
 };
 
-// Times sgemm on a grid of shapes and an add over arrays far larger than
-// the caches, each for at least `min_seconds`, with the current OpenMP and
-// OpenBLAS thread counts.
+// Times sgemm and bf16 GEMMs on a grid of shapes and an add over arrays
+// far larger than the caches, each for at least `min_seconds`, with the current
+// OpenMP and OpenBLAS thread counts.
 DeviceCalibration calibrate_device(double min_seconds = 0.2);
 
 struct LinkCalibration {

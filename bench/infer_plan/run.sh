@@ -3,7 +3,9 @@
 # token and per output token against `llmc generate`'s measured ones, on
 # this machine, with the cluster spec `llmc calibrate` measures here. For
 # each model: batch 1 (one 128-token prompt, then 128 tokens) and batch 8
-# (eight such requests decoding together), fp32 and int8 weights.
+# (eight such requests decoding together), fp32 and int8 weights, and
+# bf16-mixed (bf16 weights and GEMM math, costed on the bf16 GEMM curve
+# llmc calibrate fits apart).
 set -euo pipefail
 source "$(dirname "$0")/../common.sh"
 models=${MODELS:-"llama-134m gpt2-124m"}
@@ -23,14 +25,18 @@ for model in $models; do
   config="$root/bench/infer_cpu/$model.json"
   /usr/bin/python3 "$root/test/reference/make_init.py" --config "$config" \
     --out "$work/$model.safetensors" --seed 1 >/dev/null
-  for dtype in fp32 int8; do
+  for dtype in fp32 int8 mixed; do
+    flags="--weights-dtype $dtype"
+    [ $dtype = mixed ] && flags="--precision bf16-mixed"
+    # shellcheck disable=SC2086
     "$llmc" plan "$config" --mode infer --cluster "$work/spec.json" \
       --devices 1 --prompt-tokens $P --output-tokens $N \
-      --weights-dtype $dtype --top 100 --json > "$work/$model.$dtype.json"
+      $flags --top 100 --json > "$work/$model.$dtype.json"
     for b in 1 8; do
+      # shellcheck disable=SC2086
       "$llmc" compile "$config" --mode infer --max-batch $b \
         --max-seq $((P + N)) --prefill-tokens $P --prefill-rows 1 \
-        --weights-dtype $dtype -o "$work/b$b.plan" >/dev/null
+        $flags -o "$work/b$b.plan" >/dev/null
       "$llmc" generate "$work/b$b.plan" --weights "$work/$model.safetensors" \
         --prompts "$work/prompts$b.jsonl" --max-new-tokens $N --json \
         > "$work/$model.$dtype.$b.out"

@@ -171,10 +171,10 @@ ClusterSpec parse_cluster_spec(const std::string &text,
     throw PlannerError(file_name + ": expected a JSON object at top level");
 
   ObjectReader reader(root, file_name, "");
-  reader.reject_unknown({"name", "nodes", "devices_per_node", "device_memory",
-                         "peak_flops", "memory_bandwidth", "intra_node",
-                         "inter_node", "gemm_efficiency", "kernel_bandwidth",
-                         "kernel_flops"});
+  reader.reject_unknown(
+      {"name", "nodes", "devices_per_node", "device_memory", "peak_flops",
+       "memory_bandwidth", "intra_node", "inter_node", "gemm_efficiency",
+       "gemm_efficiency_bf16", "kernel_bandwidth", "kernel_flops"});
   ClusterSpec spec;
   spec.name = reader.string("name");
   spec.nodes = reader.positive_int("nodes");
@@ -187,6 +187,9 @@ ClusterSpec parse_cluster_spec(const std::string &text,
   if (reader.has("gemm_efficiency"))
     spec.gemm_efficiency =
         read_gemm_efficiency(reader.object("gemm_efficiency"));
+  if (reader.has("gemm_efficiency_bf16"))
+    spec.gemm_efficiency_bf16 =
+        read_gemm_efficiency(reader.object("gemm_efficiency_bf16"));
   if (reader.has("kernel_bandwidth"))
     spec.kernel_bandwidth =
         reader.object("kernel_bandwidth").positive_numbers();
@@ -209,23 +212,26 @@ std::string format_cluster_spec(const ClusterSpec &spec) {
     return nlohmann::ordered_json{{"bandwidth", l.bandwidth},
                                   {"latency", l.latency}};
   };
-  nlohmann::ordered_json json = {{"name", spec.name},
-                                 {"nodes", spec.nodes},
-                                 {"devices_per_node", spec.devices_per_node},
-                                 {"device_memory", spec.device_memory},
-                                 {"peak_flops",
-                                  {{"fp32", spec.peak_flops.fp32},
-                                   {"tf32", spec.peak_flops.tf32},
-                                   {"bf16", spec.peak_flops.bf16},
-                                   {"fp16", spec.peak_flops.fp16}}},
-                                 {"memory_bandwidth", spec.memory_bandwidth},
-                                 {"intra_node", link(spec.intra_node)},
-                                 {"inter_node", link(spec.inter_node)},
-                                 {"gemm_efficiency",
-                                  {{"max", spec.gemm_efficiency.max},
-                                   {"m0", spec.gemm_efficiency.m0},
-                                   {"n0", spec.gemm_efficiency.n0},
-                                   {"k0", spec.gemm_efficiency.k0}}}};
+  auto efficiency = [](const GemmEfficiency &e) {
+    return nlohmann::ordered_json{
+        {"max", e.max}, {"m0", e.m0}, {"n0", e.n0}, {"k0", e.k0}};
+  };
+  nlohmann::ordered_json json = {
+      {"name", spec.name},
+      {"nodes", spec.nodes},
+      {"devices_per_node", spec.devices_per_node},
+      {"device_memory", spec.device_memory},
+      {"peak_flops",
+       {{"fp32", spec.peak_flops.fp32},
+        {"tf32", spec.peak_flops.tf32},
+        {"bf16", spec.peak_flops.bf16},
+        {"fp16", spec.peak_flops.fp16}}},
+      {"memory_bandwidth", spec.memory_bandwidth},
+      {"intra_node", link(spec.intra_node)},
+      {"inter_node", link(spec.inter_node)},
+      {"gemm_efficiency", efficiency(spec.gemm_efficiency)}};
+  if (spec.gemm_efficiency_bf16)
+    json["gemm_efficiency_bf16"] = efficiency(*spec.gemm_efficiency_bf16);
   if (!spec.kernel_bandwidth.empty())
     json["kernel_bandwidth"] = spec.kernel_bandwidth;
   if (!spec.kernel_flops.empty())

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -48,6 +49,10 @@ struct ClusterSpec {
   LinkSpec intra_node;         // per device, e.g. NVLink
   LinkSpec inter_node;         // per device (its NIC), e.g. InfiniBand
   GemmEfficiency gemm_efficiency;
+  // The curve of bf16 GEMMs where it was measured apart (llmc calibrate:
+  // a CPU's bf16 kernels need larger shapes than its sgemm to approach
+  // their peak); else gemm_efficiency serves every type.
+  std::optional<GemmEfficiency> gemm_efficiency_bf16;
   // Bytes/s that kernels other than GEMMs reach, by plan kernel name, where
   // measured (llmc calibrate); the others move at memory_bandwidth.
   std::map<std::string, double> kernel_bandwidth;

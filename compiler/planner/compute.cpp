@@ -16,12 +16,18 @@ double gemm_efficiency(const GemmEfficiency &eff, double m, double n,
   return eff.max * m / (m + eff.m0) * n / (n + eff.n0) * k / (k + eff.k0);
 }
 
+const GemmEfficiency &efficiency_of(const ClusterSpec &cluster, DType type) {
+  return type == DType::BF16 && cluster.gemm_efficiency_bf16
+             ? *cluster.gemm_efficiency_bf16
+             : cluster.gemm_efficiency;
+}
+
 double gemm_time(const ClusterSpec &cluster, DType type, double m, double n,
                  double k, double batch) {
   double flops = 2 * m * n * k * batch;
   double bytes = (m * k + k * n + m * n) * dtype_bytes(type) * batch;
   double peak = cluster.peak_flops.of(type) *
-                gemm_efficiency(cluster.gemm_efficiency, m, n, k);
+                gemm_efficiency(efficiency_of(cluster, type), m, n, k);
   return std::max(flops / peak, bytes / cluster.memory_bandwidth);
 }
 

@@ -14,6 +14,9 @@ double dtype_bytes(DType type);
 // Fraction of peak a GEMM of (m × k) · (k × n) reaches:
 //   eff = max · m/(m+m0) · n/(n+n0) · k/(k+k0).
 double gemm_efficiency(const GemmEfficiency &eff, double m, double n, double k);
+// The curve GEMMs of math type `type` follow on `cluster` (bf16's own where
+// it has one).
+const GemmEfficiency &efficiency_of(const ClusterSpec &cluster, DType type);
 
 // `batch` independent (m × k) · (k × n) GEMMs (batch = 1 for a plain GEMM):
 //   flops = 2·m·n·k·batch, bytes = (m·k + k·n + m·n)·elem·batch,

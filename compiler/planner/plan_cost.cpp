@@ -178,10 +178,10 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
                                                                         : 4.0;
       double bytes =
           4 * (g.m * g.k + g.m * g.n + g.n) + weight_bytes * g.k * g.n;
-      t = std::max(
-          flops / (cluster.peak_flops.of(rate) *
-                   gemm_efficiency(cluster.gemm_efficiency, g.m, g.n, g.k)),
-          bytes / cluster.memory_bandwidth);
+      t = std::max(flops / (cluster.peak_flops.of(rate) *
+                            gemm_efficiency(efficiency_of(cluster, rate), g.m,
+                                            g.n, g.k)),
+                   bytes / cluster.memory_bandwidth);
       // A few rows multiply int8 weights directly, at the rate `llmc
       // calibrate` measured for one row where it did.
       auto measured = cluster.kernel_flops.find(name);

@@ -286,11 +286,18 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return fail("calibrate: the probe model: " +
                 llvm::toString(std::move(error)));
   planner::GemmFit fit = planner::fit_gemm_efficiency(gemms);
-  // The CPU runtime computes in fp32 whatever the requested math type.
-  // bf16-mixed plans' GEMMs: bf16 math where the processor has it.
-  const double bf16 = fit.peak * std::max(1.0, device.bf16_speedup);
+  // bf16-mixed plans' GEMMs: bf16 math on the processor's bf16 kernels,
+  // fitted apart (they need larger shapes to approach their peak); fp32
+  // for every other type, which the CPU runtime computes in fp32.
+  std::vector<planner::GemmMeasurement> bf16_gemms;
+  for (const GemmSample &g : device.bf16_gemms)
+    bf16_gemms.push_back(
+        {double(g.m), double(g.n), double(g.k), g.flops_per_s});
+  planner::GemmFit bf16_fit = planner::fit_gemm_efficiency(bf16_gemms);
+  const double bf16 = bf16_fit.peak;
   spec.peak_flops = {fit.peak, fit.peak, bf16, fit.peak};
   spec.gemm_efficiency = fit.efficiency;
+  spec.gemm_efficiency_bf16 = bf16_fit.efficiency;
   spec.memory_bandwidth = device.memory_bandwidth;
 
   std::ofstream file(specOut);
@@ -299,13 +306,15 @@ int llmc::runCalibrateCommand(const char *argv0) {
     return fail(specOut + ": cannot write the cluster spec");
   llvm::outs() << llvm::formatv(
       "{0}: sgemm peak {1:F1} GFLOP/s (fit to {2} shapes, worst error "
-      "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), bf16 GEMMs {11:F1} "
-      "GFLOP/s, memory {7:F1} GB/s, {8} other kernels timed, link {9:F1} "
-      "GB/s and {10:F1} us\n",
+      "{3:P0}; m0 {4:F0}, n0 {5:F0}, k0 {6:F0}), bf16 GEMMs peak {11:F1} "
+      "GFLOP/s (worst error {12:P0}; m0 {13:F0}, n0 {14:F0}, k0 {15:F0}), "
+      "memory {7:F1} GB/s, {8} other kernels timed, link {9:F1} GB/s and "
+      "{10:F1} us\n",
       specOut, fit.peak / 1e9, gemms.size(), fit.worst_error, fit.efficiency.m0,
       fit.efficiency.n0, fit.efficiency.k0, spec.memory_bandwidth / 1e9,
       spec.kernel_bandwidth.size() + spec.kernel_flops.size(),
       spec.intra_node.bandwidth / 1e9, spec.intra_node.latency * 1e6,
-      bf16 / 1e9);
+      bf16 / 1e9, bf16_fit.worst_error, bf16_fit.efficiency.m0,
+      bf16_fit.efficiency.n0, bf16_fit.efficiency.k0);
   return 0;
 }

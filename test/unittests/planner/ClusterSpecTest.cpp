@@ -178,6 +178,9 @@ TEST(ClusterSpec, FormatRoundTrips) {
   ClusterSpec spec = parse_cluster_spec(
       format_cluster_spec(llmc::planner::testing::two_node_cluster()), "a");
   spec.gemm_efficiency = {1.0, 11, 16, 8};
+  EXPECT_FALSE(parse_cluster_spec(format_cluster_spec(spec), "b")
+                   .gemm_efficiency_bf16.has_value());
+  spec.gemm_efficiency_bf16 = GemmEfficiency{0.9, 181, 64, 91};
   spec.kernel_bandwidth = {{"adamw", 6.5e9}, {"layernorm_forward", 12e9}};
   spec.kernel_flops = {{"attention_forward", 40e9}};
   ClusterSpec back = parse_cluster_spec(format_cluster_spec(spec), "b");
@@ -186,6 +189,9 @@ TEST(ClusterSpec, FormatRoundTrips) {
   EXPECT_DOUBLE_EQ(back.peak_flops.bf16, 100e12);
   EXPECT_DOUBLE_EQ(back.inter_node.latency, 1e-5);
   EXPECT_DOUBLE_EQ(back.gemm_efficiency.n0, 16);
+  ASSERT_TRUE(back.gemm_efficiency_bf16.has_value());
+  EXPECT_DOUBLE_EQ(back.gemm_efficiency_bf16->m0, 181);
+  EXPECT_DOUBLE_EQ(back.gemm_efficiency_bf16->max, 0.9);
   EXPECT_EQ(back.kernel_bandwidth, spec.kernel_bandwidth);
   EXPECT_EQ(back.kernel_flops, spec.kernel_flops);
 }

@@ -31,6 +31,23 @@ TEST(Compute, GemmAtComputeRoof) {
                    4 * expected);
 }
 
+// Tests that bf16 GEMMs follow their own curve where the spec has one (a
+// CPU's bf16 kernels, fitted apart by llmc calibrate), and fp32 keeps the
+// shared one: k0 = 1024 halves the efficiency at k = 1024.
+TEST(Compute, Bf16GemmsFollowTheirOwnCurve) {
+  ClusterSpec cluster = llmc::planner::testing::two_node_cluster();
+  double shared = gemm_time(cluster, DType::BF16, 1024, 1024, 1024);
+  double fp32 = gemm_time(cluster, DType::FP32, 1024, 1024, 1024);
+  cluster.gemm_efficiency_bf16 =
+      GemmEfficiency{cluster.gemm_efficiency.max, cluster.gemm_efficiency.m0,
+                     cluster.gemm_efficiency.n0, 1024};
+  double k_eff =
+      (1024.0 / (1024 + 1024)) / (1024.0 / (1024 + cluster.gemm_efficiency.k0));
+  EXPECT_DOUBLE_EQ(gemm_time(cluster, DType::BF16, 1024, 1024, 1024),
+                   shared / k_eff);
+  EXPECT_DOUBLE_EQ(gemm_time(cluster, DType::FP32, 1024, 1024, 1024), fp32);
+}
+
 // Tests a GEMV-shaped GEMM at the memory roof: m = 1, n = k = 8192 in bf16
 // moves (8192 + 8192² + 8192)·2 bytes at 2 TB/s; with an ideal efficiency
 // its compute time is 2·8192²/1e14 = 1.3 µs, far below.
