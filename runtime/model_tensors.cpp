@@ -28,10 +28,10 @@ ShardLevel shard_level(const planfile::Shard &s,
   return level;
 }
 
-/// Cuts this rank's piece of `full` (the whole tensor) into `t.data` (a
-/// host copy, see through_host), level by level from the outermost.
-void slice_into(const PlanTensor &t, std::vector<float> full,
-                const Executor &exec) {
+/// This rank's piece of `full` (the whole tensor), cut level by level from
+/// the outermost.
+std::vector<float> piece_of(const PlanTensor &t, std::vector<float> full,
+                            const Executor &exec) {
   for (size_t i = t.levels.size(); i-- > 0;) {
     const ShardLevel &level = t.levels[i];
     std::vector<float> piece(size_t(io::checked_numel(t.piece(i), t.name)));
@@ -39,7 +39,7 @@ void slice_into(const PlanTensor &t, std::vector<float> full,
                    exec.communicator(level.axis).rank(), true);
     full = std::move(piece);
   }
-  std::copy(full.begin(), full.end(), t.data);
+  return full;
 }
 
 } // namespace
@@ -115,36 +115,24 @@ static void quantize_into(const PlanTensor &t, const float *w,
   }
 }
 
-/// Runs `fill` with the tensors' data at host copies, then moves each copy
-/// into the arena: an int8, bf16 or (N, K) weight's quantized (rounded,
-/// transposed), any other as it is. On the CPU, an fp32 tensor stored as
-/// checkpoints hold it is filled in the arena itself.
-template <typename Fill>
-static void through_host(std::vector<PlanTensor> &tensors, const Executor &exec,
-                         Fill fill) {
-  std::vector<std::vector<float>> copies(tensors.size());
-  std::vector<float *> arena(tensors.size());
-  std::vector<bool> copied(tensors.size());
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    PlanTensor &t = tensors[i];
-    arena[i] = t.data;
-    copied[i] = t.packed() || exec.device();
-    if (copied[i]) {
-      copies[i].resize(size_t(io::checked_numel(t.shape, t.name)));
-      t.data = copies[i].data();
-    }
-  }
-  fill();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    PlanTensor &t = tensors[i];
-    if (!copied[i])
-      continue;
-    if (t.packed())
-      quantize_into(t, t.data, exec);
-    else
-      exec.upload(arena[i], t.data, copies[i].size() * sizeof(float));
-    t.data = arena[i];
-  }
+/// Whether `t` loads through an fp32 host copy of it: a split tensor (cut
+/// from the whole), an int8, bf16 or (N, K) weight (quantized, rounded,
+/// transposed from it) or any tensor on a device (uploaded from it). On the
+/// CPU, an fp32 tensor stored as checkpoints hold it is filled in the arena
+/// itself.
+static bool through_host(const PlanTensor &t, const Executor &exec) {
+  return t.split() || t.packed() || exec.device();
+}
+
+/// Puts `full`, the whole of `t` in host memory, in place: this rank's
+/// piece of it, quantized (rounded, transposed) when `t` is packed.
+static void place(const PlanTensor &t, std::vector<float> full,
+                  const Executor &exec) {
+  std::vector<float> piece = piece_of(t, std::move(full), exec);
+  if (t.packed())
+    quantize_into(t, piece.data(), exec);
+  else
+    exec.upload(t.data, piece.data(), piece.size() * sizeof(float));
 }
 
 /// The named tensors of a category in `plan`, with their data in `exec`'s
@@ -230,18 +218,16 @@ std::vector<PlanTensor> model_tensors(const planfile::Plan &file,
 void fill_from_full(
     std::vector<PlanTensor> &tensors, const Executor &exec,
     const std::function<void(const io::TensorSpec &, float *)> &produce) {
-  through_host(tensors, exec, [&] {
-    for (PlanTensor &t : tensors) {
-      if (!t.split()) {
-        produce({t.name, t.shape}, t.data);
-        continue;
-      }
-      io::TensorSpec spec{t.name, t.full()};
-      std::vector<float> full(size_t(io::checked_numel(spec.shape, t.name)));
-      produce(spec, full.data());
-      slice_into(t, std::move(full), exec);
+  for (PlanTensor &t : tensors) {
+    io::TensorSpec spec{t.name, t.full()};
+    if (!through_host(t, exec)) {
+      produce(spec, t.data);
+      continue;
     }
-  });
+    std::vector<float> full(size_t(io::checked_numel(spec.shape, t.name)));
+    produce(spec, full.data());
+    place(t, std::move(full), exec);
+  }
 }
 
 /// The full tensors, on the leader only, gathering split ones level by level
@@ -288,33 +274,36 @@ void write_full(const std::string &path, const std::vector<PlanTensor> &tensors,
 
 /// Reads a Hugging Face checkpoint (full tensors, whatever mesh wrote it) and
 /// keeps this rank's pieces: resharding on load. The file must hold exactly
-/// `model_params` (all stages'); this rank reads only its own.
+/// `model_params` (all stages'); this rank reads only its own. One tensor at
+/// a time: a whole tensor goes straight into the arena where it can, else
+/// through one host copy (cut, quantized, uploaded) freed before the next,
+/// so loading never holds more than the largest tensor beside the arena.
 void load_weights(std::vector<PlanTensor> &params, const std::string &path,
                   const Executor &exec,
                   const std::vector<io::TensorSpec> &model_params) {
-  // Whole tensors go straight into the arena; split ones through a full
-  // copy, cut once the file is read (int8 and bf16 weights, through an fp32
-  // one).
-  through_host(params, exec, [&] {
-    std::map<std::string, std::vector<float>> full;
-    std::map<std::string, float *> direct;
-    for (const PlanTensor &t : params) {
-      if (t.split())
-        full[t.name].resize(size_t(io::checked_numel(t.full(), t.name)));
-      else
-        direct[t.name] = t.data;
-    }
-    io::load_hf_checkpoint(
-        path, model_params, [&](const std::string &name) -> float * {
-          if (auto it = direct.find(name); it != direct.end())
-            return it->second;
-          auto it = full.find(name);
-          return it != full.end() ? it->second.data() : nullptr;
-        });
-    for (PlanTensor &t : params)
-      if (t.split())
-        slice_into(t, std::move(full[t.name]), exec);
-  });
+  std::map<std::string, PlanTensor *> by_name;
+  for (PlanTensor &t : params)
+    by_name[t.name] = &t;
+  std::vector<float> full;
+  io::load_hf_checkpoint(
+      path, model_params,
+      [&](const std::string &name) -> float * {
+        auto it = by_name.find(name);
+        if (it == by_name.end())
+          return nullptr;
+        const PlanTensor &t = *it->second;
+        if (!through_host(t, exec))
+          return t.data;
+        full.assign(size_t(io::checked_numel(t.full(), t.name)), 0.0f);
+        return full.data();
+      },
+      [&](const std::string &name) {
+        const PlanTensor &t = *by_name.at(name);
+        if (through_host(t, exec)) {
+          place(t, std::move(full), exec);
+          full = {};
+        }
+      });
 }
 
 /// Makes each int8 (bf16) copy of a parameter (`<name>.int8`, `.bf16`: the

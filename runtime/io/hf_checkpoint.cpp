@@ -22,9 +22,10 @@ const std::string kGPT2Prefix = "transformer.";
 
 } // namespace
 
-void load_hf_checkpoint(
-    const std::string &path, const std::vector<TensorSpec> &specs,
-    const std::function<float *(const std::string &)> &dst) {
+void load_hf_checkpoint(const std::string &path,
+                        const std::vector<TensorSpec> &specs,
+                        const std::function<float *(const std::string &)> &dst,
+                        const std::function<void(const std::string &)> &read) {
   SafetensorsReader reader(path);
   // The file's name for each model tensor.
   std::vector<TensorSpec> in_file = specs;
@@ -48,8 +49,11 @@ void load_hf_checkpoint(
     return is_buffer(t.name) || tied_head;
   });
   for (size_t i = 0; i < specs.size(); ++i)
-    if (float *out = dst(specs[i].name))
+    if (float *out = dst(specs[i].name)) {
       reader.read(in_file[i].name, out);
+      if (read)
+        read(specs[i].name);
+    }
 }
 
 } // namespace llmc::io

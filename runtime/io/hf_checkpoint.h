@@ -21,9 +21,12 @@ namespace llmc::io {
 
 // Reads every tensor of `specs` (model names, HF layout) from the safetensors
 // file at `path` into dst(name), skipping those for which dst returns nullptr
-// (another pipeline stage's); F16 and BF16 files are converted to F32.
-void load_hf_checkpoint(const std::string &path,
-                        const std::vector<TensorSpec> &specs,
-                        const std::function<float *(const std::string &)> &dst);
+// (another pipeline stage's); F16 and BF16 files are converted to F32. Calls
+// read(name), when given, once each tensor is in dst(name), before the next
+// one is asked for, so a caller can load through one tensor's buffer.
+void load_hf_checkpoint(
+    const std::string &path, const std::vector<TensorSpec> &specs,
+    const std::function<float *(const std::string &)> &dst,
+    const std::function<void(const std::string &)> &read = nullptr);
 
 } // namespace llmc::io
