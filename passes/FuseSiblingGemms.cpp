@@ -120,10 +120,10 @@ struct FuseSiblingGemmsPass
         continue;
       auto group = llvm::find_if(
           groups, [&](const auto &g) { return g.first == weights; });
-      if (group == groups.end())
+      if (group == groups.end()) {
         groups.push_back({weights, {}});
-      group = llvm::find_if(groups,
-                            [&](const auto &g) { return g.first == weights; });
+        group = std::prev(groups.end());
+      }
       group->second.push_back(siblings);
     }
     OpBuilder b(&getContext());
@@ -161,8 +161,8 @@ struct FuseSiblingGemmsPass
 
   static void merge(ArrayRef<Operation *> weights,
                     ArrayRef<SmallVector<KernelOp>> runs, OpBuilder &b) {
-    // The merged weight, where the first was declared: rows one after
-    // another, each tensor's name, rows and shard in plan.parts.
+    // The merged weight, where the earliest was declared: their rows one
+    // after another, each tensor's name, rows and shard in plan.parts.
     auto first = cast<BufferOp>(weights.front());
     int64_t K = first.getType().getDimSize(1), rows = 0;
     SmallVector<Attribute> parts;

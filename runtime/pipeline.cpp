@@ -128,6 +128,8 @@ PipelineRank::PipelineRank(
 
 PipelineRank::~PipelineRank() {
   const DeviceBackend *device = chunks_[0]->exec->device();
+  if (!device)
+    return;
   for (auto &[index, s] : staged_)
     spare_.push_back(s);
   for (Staging &s : spare_)

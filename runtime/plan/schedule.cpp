@@ -216,7 +216,8 @@ namespace {
 /// A send or receive: its rank and index in the rank's schedule.
 using OpRef = std::pair<int64_t, size_t>;
 
-/// The sends and the receives of each directed pair of ranks, in `order`.
+/// The sends and the receives of each directed pair of ranks, in the order
+/// they are added.
 struct PairOps {
   std::map<std::pair<int64_t, int64_t>, std::vector<OpRef>> sent, received;
   void add(const std::vector<std::vector<I>> &schedules, OpRef op) {
