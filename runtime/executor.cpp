@@ -103,6 +103,15 @@ Executor::device_communicator(const std::string &axis) const {
   return communicator(axis);
 }
 
+std::vector<const comm::Communicator *>
+Executor::device_only_communicators() const {
+  std::vector<const comm::Communicator *> own;
+  for (const auto &[axis, device] : device_comms_)
+    if (device && device != comms_.at(axis))
+      own.push_back(device);
+  return own;
+}
+
 std::vector<std::unique_ptr<comm::Request>> &Executor::bucket(int64_t id) {
   return buckets_[id];
 }

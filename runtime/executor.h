@@ -120,6 +120,9 @@ public:
   // The communicator of an axis for device buffers: the device's own when
   // it has one, else the host's (whose buffers the device's memory is).
   comm::Communicator &device_communicator(const std::string &axis) const;
+  // The device's own communicators (NCCL), which count what they send apart
+  // from the host's; none on the CPU.
+  std::vector<const comm::Communicator *> device_only_communicators() const;
   // The in-flight requests of a gradient bucket, between its start and wait.
   std::vector<std::unique_ptr<comm::Request>> &bucket(int64_t id);
 

@@ -52,9 +52,7 @@ public:
     std::array<uint64_t, comm::kNumCollectives> bytes{};
     for (comm::Communicator *c : {dp(), tp(), pp(), embedding()})
       if (c)
-        for (int k = 0; k < comm::kNumCollectives; ++k)
-          if (comm::Collective(k) != comm::Collective::Recv)
-            bytes[k] += c->stats().bytes[k];
+        c->stats().add_sent_to(bytes);
     return bytes;
   }
   // Throws on every rank when the leader reports `error` (empty: none):

@@ -4,6 +4,8 @@
 
 #include "runtime/plan/schedule.h"
 
+#include <set>
+
 namespace llmc {
 
 RankPrograms::RankPrograms(const planfile::Plan &file, const MeshGroup &group,
@@ -29,6 +31,17 @@ RankPrograms::RankPrograms(const planfile::Plan &file, const MeshGroup &group,
     stage = std::make_unique<PipelineRank>(
         chunks, group.pp(), plan::rank_schedules(file), plan_path);
   }
+}
+
+std::array<uint64_t, comm::kNumCollectives>
+RankPrograms::bytes_sent(const MeshGroup &group) const {
+  std::array<uint64_t, comm::kNumCollectives> bytes = group.bytes_sent();
+  std::set<const comm::Communicator *> counted;
+  for (const auto &e : executors)
+    for (const comm::Communicator *c : e->device_only_communicators())
+      if (counted.insert(c).second)
+        c->stats().add_sent_to(bytes);
+  return bytes;
 }
 
 std::vector<PlanTensor>

@@ -14,6 +14,7 @@
 #include "runtime/model_tensors.h"
 #include "runtime/pipeline.h"
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,10 @@ struct RankPrograms {
   void set_profiling(bool on) const;
   /// Kernel seconds by kind, summed over the chunks.
   std::map<std::string, double> kernel_seconds() const;
+  /// Bytes this rank has sent so far per kind of collective: the mesh's
+  /// communicators', and on a device its own (NCCL) ones'.
+  std::array<uint64_t, comm::kNumCollectives>
+  bytes_sent(const MeshGroup &group) const;
 
   std::vector<std::unique_ptr<Executor>> executors;
   std::vector<const planfile::Plan *> plans; // by executor, for traces

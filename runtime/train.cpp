@@ -220,7 +220,7 @@ void train(const TrainOptions &o) {
     OptimizerStep opt = optimizer_step(o, schedule, step);
     GradientDump dump(exec);
     bool dumping = step == 0 && !o.dump_grads_path.empty() && group.leader();
-    auto sent_before = group.bytes_sent();
+    auto sent_before = programs.bytes_sent(group);
     bool tracing = !o.trace_path.empty() && step - first_step < o.trace_steps;
     for (size_t i = 0; i < programs.executors.size(); ++i)
       programs.executors[i]->set_trace(tracing ? &trace : nullptr, step,
@@ -240,7 +240,7 @@ void train(const TrainOptions &o) {
     // What this step sent: in all, and per kind of collective.
     StepRecord record;
     record.step = step;
-    auto sent = group.bytes_sent();
+    auto sent = programs.bytes_sent(group);
     for (int k = 0; k < comm::kNumCollectives; ++k) {
       uint64_t bytes = sent[k] - sent_before[k];
       record.comm_bytes_sent += bytes;

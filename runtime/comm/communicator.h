@@ -103,6 +103,12 @@ struct CommStats {
   uint64_t calls_of(Collective kind) const { return calls[int(kind)]; }
   /// Every kind but Recv: the bytes this rank put on the wire.
   uint64_t total_bytes_sent() const;
+  /// Adds the bytes sent per kind (every kind but Recv) into `sum`.
+  void add_sent_to(std::array<uint64_t, kNumCollectives> &sum) const {
+    for (int k = 0; k < kNumCollectives; ++k)
+      if (Collective(k) != Collective::Recv)
+        sum[size_t(k)] += bytes[size_t(k)];
+  }
 };
 
 //===----------------------------------------------------------------------===//
