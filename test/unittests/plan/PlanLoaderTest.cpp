@@ -174,6 +174,29 @@ TEST(PlanLoader, RefusesOverflowingSizes) {
   }
 }
 
+// A merged weight (llmc-fuse-sibling-gemms) names the checkpoint tensors
+// its rows hold; parts that do not fill it exactly, or on a buffer that is
+// not a 2-D parameter, are refused; rows that fill it load.
+TEST(PlanLoader, ChecksTheRowsOfAMergedWeight) {
+  auto with_parts = [](std::vector<int64_t> rows, uint32_t tensor = 4) {
+    TinyPlan t; // w is (4, 8): rows 4
+    planfile::Buffer *b =
+        t.plan.mutable_buffers(int(t.plan.tensors(int(tensor)).buffer()));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      planfile::Part *part = b->add_parts();
+      part->set_name("part" + std::to_string(i));
+      part->set_rows(rows[i]);
+    }
+    return load_error(t.plan);
+  };
+  EXPECT_EQ(with_parts({1, 3}), "");
+  EXPECT_EQ(with_parts({1, 2}), "buffer 'w': its parts hold 3 of its 4 rows");
+  EXPECT_EQ(with_parts({3, 2}), "buffer 'w': part 'part1' of 2 rows does not "
+                                "fit its 4 rows");
+  EXPECT_EQ(with_parts({4}, 3), "buffer '' has parts but is not an unsplit "
+                                "2-D parameter");
+}
+
 // Random structural damage (shapes, operands, parameters, offsets, names)
 // to the tiny plan: every variant is refused or runs inside its arena.
 TEST(PlanLoader, RandomDamageIsRefusedOrSafe) {
