@@ -626,6 +626,9 @@ llvm::Error llmc::compile(const CompileOptions &given, llvm::raw_ostream &os) {
   if (options.weightsDtype != WeightsDtype::FP32)
     return fail(llvm::Twine("--weights-dtype ") + name(options.weightsDtype) +
                 " needs --mode infer (training updates fp32 weights)");
+  if (options.fusion == Fusion::Horizontal)
+    return fail("--fusion horizontal merges an inference plan's GEMMs; "
+                "training plans take all, vertical, memory or none");
   if (options.mode == CompileMode::Forward && options.tensorParallel > 1)
     return fail("--mesh tp=N needs --mode train (a forward program would "
                 "return each rank's block of the logits)");
