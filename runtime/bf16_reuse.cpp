@@ -1,6 +1,7 @@
 #include "runtime/bf16_reuse.h"
 
 #include "runtime/kernels/kernel_table.h"
+#include "runtime/plan/plan_file.h"
 
 #include <cstdint>
 
@@ -8,10 +9,8 @@ namespace llmc {
 namespace {
 
 bool is_bf16_matmul(const planfile::Kernel &k) {
-  if (!kernels::is(k.name(), kernels::KernelId::matmul))
-    return false;
-  auto math = k.params().find("math");
-  return math != k.params().end() && math->second.s() == "bf16";
+  return kernels::is(k.name(), kernels::KernelId::matmul) &&
+         plan::has_bf16_math(k);
 }
 
 // A tensor's bytes: where its buffer lies (stashed buffers in a space of

@@ -81,6 +81,8 @@ bool KernelCall::has_param(const char *name) const {
   return kernel_.params().count(name) != 0;
 }
 
+bool KernelCall::has_bf16_math() const { return plan::has_bf16_math(kernel_); }
+
 namespace {
 
 // Copies the box `offsets + strides * index(small)` between a large and a
@@ -142,12 +144,9 @@ void embedding_backward(const KernelCall &c) {
                           table[1], vocab_first(c, table[0]));
 }
 
-// A GEMM's `math` (validated when the plan is loaded): bf16 in a
-// bf16-mixed plan, fp32 when absent.
+// A GEMM's `math`: bf16 in a bf16-mixed plan, fp32 when absent.
 cpu::GemmMath gemm_math(const KernelCall &c) {
-  return c.has_param("math") && c.param("math").s() == "bf16"
-             ? cpu::GemmMath::BF16
-             : cpu::GemmMath::FP32;
+  return c.has_bf16_math() ? cpu::GemmMath::BF16 : cpu::GemmMath::FP32;
 }
 // A GEMM's operands: lhs and rhs as fp32 pointers, and with bf16 math the
 // roundings it may share (runtime/bf16_reuse.h) or the plan's bf16 buffers

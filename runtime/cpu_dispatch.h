@@ -39,6 +39,9 @@ public:
   // A parameter the plan must carry; throws naming the kernel otherwise.
   const planfile::Param &param(const char *name) const;
   bool has_param(const char *name) const;
+  // Whether the kernel's `math` is "bf16" (a bf16-mixed plan's GEMMs and
+  // attention; validated when the plan is loaded).
+  bool has_bf16_math() const;
   const OptimizerStep &opt() const { return opt_; }
   Executor &executor() const { return exec_; }
   // The kernel's index in the plan (-1 when called outside a plan's run).

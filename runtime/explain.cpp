@@ -365,8 +365,7 @@ void explain_program(const planfile::Plan &plan, std::ostream &os, bool detail,
         (weight ? weight_bytes : kept_bytes) += out.size_bytes();
       }
     }
-    auto math = k.params().find("math");
-    if (math == k.params().end() || math->second.s() != "bf16")
+    if (!plan::has_bf16_math(k))
       continue;
     if (kernels::is(k.name(), kernels::KernelId::matmul_bf16w))
       ++bf16_weight_gemms;

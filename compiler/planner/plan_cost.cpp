@@ -48,8 +48,7 @@ double matmul_time(const planfile::Plan &plan, const planfile::Kernel &k,
                    const ClusterSpec &cluster, DType type, double &flops) {
   GemmShape g = matmul_shape(plan, k);
   flops += 2 * g.m * g.n * g.k * g.batch;
-  auto math = k.params().find("math");
-  if (math != k.params().end() && math->second.s() == "bf16")
+  if (plan::has_bf16_math(k))
     type = DType::BF16;
   return gemm_time(cluster, type, g.m, g.n, g.k, g.batch);
 }
@@ -166,11 +165,7 @@ PlanCost cost_plan(const planfile::Plan &plan, const ClusterSpec &cluster,
       // which the fp32 GEMV multiplies.
       GemmShape g = matmul_shape(plan, k);
       const bool decode_rows = g.m <= cpu::kGemvMaxRows;
-      auto math = k.params().find("math");
-      DType rate =
-          !decode_rows && math != k.params().end() && math->second.s() == "bf16"
-              ? DType::BF16
-              : type;
+      DType rate = !decode_rows && plan::has_bf16_math(k) ? DType::BF16 : type;
       double flops = 2 * g.m * g.n * g.k;
       cost.flops += flops;
       double weight_bytes = kernels::is(name, KernelId::matmul_i8w)     ? 1.0

@@ -102,9 +102,6 @@ void set_device_value(float *p, float value) {
 // GEMMs
 //===----------------------------------------------------------------------===//
 
-bool has_bf16_math(const KernelCall &c) {
-  return c.has_param("math") && c.param("math").s() == "bf16";
-}
 // A GEMM's operands as cuBLASLt takes them, and the math they take. Where a
 // bf16-mixed plan stores either in bf16 (a weight's copy for the step, an
 // activation round_bf16 kept), both go in as bf16 (CUDA_R_16BF), the
@@ -124,7 +121,7 @@ const uint16_t *bf16_operand(const KernelCall &c, int i) {
   return rounded;
 }
 GemmOperands gemm_operands(const KernelCall &c) {
-  if (!has_bf16_math(c))
+  if (!c.has_bf16_math())
     return {c.in(0), c.in(1), GemmMath::FP32};
   if (!c.in_is_bf16(0) && !c.in_is_bf16(1))
     return {c.in(0), c.in(1), GemmMath::BF16};
@@ -174,7 +171,7 @@ void matmul_i8w(const KernelCall &c) {
 // multiplies the two bf16 operands, the weight a transposed rhs.
 void matmul_bf16w(const KernelCall &c) {
   kernels::GemmShape g = gemm_of(c);
-  if (has_bf16_math(c)) {
+  if (c.has_bf16_math()) {
     const float *bias = c.num_ins() > 2 ? c.in(2) : nullptr;
     gemm().run({{1, g.batch * g.M, g.N, g.K, false, true, false},
                 bias ? GemmEpilogue::Bias : GemmEpilogue::None,

@@ -350,6 +350,11 @@ int64_t size_in_bytes(const planfile::Tensor &tensor) {
                                                                     : 4);
 }
 
+bool has_bf16_math(const planfile::Kernel &kernel) {
+  auto math = kernel.params().find("math");
+  return math != kernel.params().end() && math->second.s() == "bf16";
+}
+
 std::string encode_plan_file(const std::string &payload) {
   std::string bytes(kMagic, sizeof(kMagic));
   put<uint32_t>(bytes, kFormatVersion);

@@ -42,4 +42,8 @@ std::string format_bytes(uint64_t bytes);
 int64_t num_elements(const planfile::Tensor &tensor);
 int64_t size_in_bytes(const planfile::Tensor &tensor);
 
+// Whether a kernel of a bf16-mixed plan multiplies with bf16 math (its
+// `math` parameter is "bf16").
+bool has_bf16_math(const planfile::Kernel &kernel);
+
 } // namespace llmc::plan
