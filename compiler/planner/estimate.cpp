@@ -208,13 +208,12 @@ DpTraffic dp_traffic(const ModelShape &model, const ClusterSpec &cluster,
                      const Layout &layout) {
   int dp = layout.dp;
   // llmc's gradients and master weights are fp32 in either precision;
-  // under bf16-mixed ZeRO-3 gathers the weights its GEMMs read in bf16
-  // (llmc-mixed-precision).
+  // ZeRO-1/2 gather the updated masters, ZeRO-3 the weights for the GEMMs.
   double params = model.params / (double(layout.tp) * layout.pp);
   double bytes = params * kLlmcStateBytes.grads;
-  double gathered = layout.zero_stage == 3
-                        ? params * dtype_bytes(math_type(layout.precision))
-                        : params * kLlmcStateBytes.params;
+  double gathered =
+      params * (layout.zero_stage == 3 ? zero3_gathered_bytes(layout.precision)
+                                       : kLlmcStateBytes.params);
   int per_node = std::clamp(cluster.devices_per_node / layout.tp, 1, dp);
   auto cost = [&](Collective c, double n) {
     return collective_time(c, dp, n, cluster, per_node).seconds;

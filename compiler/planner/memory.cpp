@@ -195,10 +195,9 @@ double temporary_bytes(const ModelShape &model, const Layout &layout) {
   else if (layout.recompute == Recompute::Selective)
     bytes += layer_activation_bytes(model, none) -
              layer_activation_bytes(model, selective);
-  if (layout.zero_stage == 3) // gathered in bf16 for bf16-mixed GEMMs
-    bytes +=
-        model.params / model.layers / layout.tp *
-        (layout.precision == Precision::BF16Mixed ? 2 : kLlmcStateBytes.params);
+  if (layout.zero_stage == 3)
+    bytes += model.params / model.layers / layout.tp *
+             zero3_gathered_bytes(layout.precision);
   return bytes;
 }
 

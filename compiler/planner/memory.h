@@ -69,6 +69,13 @@ struct StateBytes {
 // fp16 parameters and gradients instead: 2, 2, K = 12.)
 constexpr StateBytes kLlmcStateBytes{4, 4, 8};
 
+// Bytes per parameter ZeRO-3 gathers: bf16 under bf16-mixed, whose GEMMs
+// read the weights gathered (llmc-mixed-precision rounds each rank's slice
+// first), else the fp32 master.
+inline double zero3_gathered_bytes(Precision precision) {
+  return precision == Precision::BF16Mixed ? 2 : kLlmcStateBytes.params;
+}
+
 // Model states per device for Ψ = `params` parameters on that device's
 // pipeline stage and tensor shard, sharded over nd = dp ranks by ZeRO:
 // stage 1 divides the optimizer's by nd, stage 2 also the gradients',
