@@ -74,38 +74,50 @@ bool isBf16GemmOperand(OpOperand *use) {
          hasBf16Math(k) && use->getOperandNumber() < 2;
 }
 
-/// Makes `reads` (uses of `buffer` or of views of it) read a bf16 copy of
-/// it instead, which a `round_bf16` kernel writes at `b`'s insertion point,
-/// in the layer and role of `like`.
-void readRounded(BufferOp buffer, StringRef name, KernelOp like,
-                 ArrayRef<OpOperand *> reads, OpBuilder &b) {
-  MemRefType type = buffer.getType();
-  OpBuilder::InsertPoint roundAt = b.saveInsertionPoint();
-  b.setInsertionPointAfter(buffer);
-  auto rounded = BufferOp::create(
-      b, buffer.getLoc(), MemRefType::get(type.getShape(), b.getBF16Type()),
-      name, BufferCategory::activation, IntegerAttr());
-  b.restoreInsertionPoint(roundAt);
+/// A `round_bf16` of `from` into `to` at `b`'s insertion point, in the
+/// layer and role of `like`.
+void roundInto(Value from, Value to, KernelOp like, OpBuilder &b) {
   auto round = KernelOp::create(
       b, like.getLoc(),
       llmc::kernels::kernel_name(llmc::kernels::KernelId::round_bf16),
-      ValueRange{buffer.getBuffer()}, ValueRange{rounded.getBuffer()},
-      b.getDictionaryAttr({}));
+      ValueRange{from}, ValueRange{to}, b.getDictionaryAttr({}));
   round->setDiscardableAttrs(like->getDiscardableAttrDictionary());
+}
+
+/// Makes `reads` read `bf16`, a bf16 buffer of their elements, through a
+/// view where a read has another shape; the views they read before go
+/// when nothing else reads them.
+void readFrom(Value bf16, ArrayRef<OpOperand *> reads, OpBuilder &b) {
+  auto shape = [](Value v) { return cast<MemRefType>(v.getType()).getShape(); };
   for (OpOperand *read : reads) {
-    auto shape = cast<MemRefType>(read->get().getType()).getShape();
-    Value operand = rounded.getBuffer();
-    if (shape != type.getShape()) {
+    Value operand = bf16;
+    if (shape(read->get()) != shape(bf16)) {
       b.setInsertionPoint(read->getOwner());
-      operand = ViewOp::create(b, read->getOwner()->getLoc(),
-                               MemRefType::get(shape, b.getBF16Type()),
-                               rounded.getBuffer());
+      operand = ViewOp::create(
+          b, read->getOwner()->getLoc(),
+          MemRefType::get(shape(read->get()), b.getBF16Type()), bf16);
     }
     Value old = read->get();
     read->set(operand);
     if (auto view = old.getDefiningOp<ViewOp>(); view && view->use_empty())
       view.erase();
   }
+}
+
+/// Makes `reads` (uses of `buffer` or of views of it) read a bf16 copy of
+/// it instead, which a `round_bf16` kernel writes at `b`'s insertion point,
+/// in the layer and role of `like`.
+void readRounded(BufferOp buffer, StringRef name, KernelOp like,
+                 ArrayRef<OpOperand *> reads, OpBuilder &b) {
+  OpBuilder::InsertPoint roundAt = b.saveInsertionPoint();
+  b.setInsertionPointAfter(buffer);
+  auto rounded = BufferOp::create(
+      b, buffer.getLoc(),
+      MemRefType::get(buffer.getType().getShape(), b.getBF16Type()), name,
+      BufferCategory::activation, IntegerAttr());
+  b.restoreInsertionPoint(roundAt);
+  roundInto(buffer.getBuffer(), rounded.getBuffer(), like, b);
+  readFrom(rounded.getBuffer(), reads, b);
 }
 
 /// Keeps `buffer` rounded if only bf16 GEMMs read it (as lhs or rhs), two
@@ -218,25 +230,13 @@ bool gatherRounded(KernelOp gather, OpBuilder &b) {
       BufferOp::create(b, gather.getLoc(), bf16Like(gather.getIns()[0]),
                        (slice.getName() + ".bf16").str(),
                        BufferCategory::temporary, IntegerAttr());
-  auto round = KernelOp::create(
-      b, gather.getLoc(),
-      llmc::kernels::kernel_name(llmc::kernels::KernelId::round_bf16),
-      ValueRange{gather.getIns()[0]}, ValueRange{slice16.getBuffer()},
-      b.getDictionaryAttr({}));
-  round->setDiscardableAttrs(gather->getDiscardableAttrDictionary());
+  roundInto(gather.getIns()[0], slice16.getBuffer(), gather, b);
   auto whole16 = BufferOp::create(b, gather.getLoc(),
                                   bf16Like(whole.getBuffer()), whole.getName(),
                                   BufferCategory::temporary, IntegerAttr());
   gather.getInsMutable()[0].set(slice16.getBuffer());
   gather.getOutsMutable()[0].set(whole16.getBuffer());
-  for (OpOperand *read : reads) {
-    b.setInsertionPoint(read->getOwner());
-    Value old = read->get();
-    read->set(ViewOp::create(b, read->getOwner()->getLoc(), bf16Like(old),
-                             whole16.getBuffer()));
-    if (auto view = old.getDefiningOp<ViewOp>(); view && view->use_empty())
-      view.erase();
-  }
+  readFrom(whole16.getBuffer(), reads, b);
   if (whole->use_empty())
     whole.erase();
   return true;
